@@ -1,0 +1,131 @@
+"""`alac`: run and operate the platform."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from alac_cli.services import SERVICES, service_module
+
+app = typer.Typer(help="ALAC platform: run the services, migrate, get demo tokens.", no_args_is_help=True)
+
+DataOpt = Annotated[Path, typer.Option("--data", envvar="ALAC_DATA_DIR", help="Data folder")]
+
+
+@app.command()
+def up(
+    data: DataOpt = Path("data"),
+    host: Annotated[str, typer.Option(envvar="ALAC_HOST")] = "127.0.0.1",
+    port_base: Annotated[
+        int, typer.Option(envvar="ALAC_PORT_BASE", help="intake = base+1, cases +2, analytics +3, search +4, issuer +90")
+    ] = 8000,
+    demo_data: Annotated[bool, typer.Option("--demo/--no-demo", help="Load demo data on first start")] = True,
+) -> None:
+    """Start the issuer and the four services on the embedded default; Ctrl-C stops all."""
+    from alac_cli.supervisor import Layout, PortInUse, run
+
+    try:
+        code = run(Layout(host=host, port_base=port_base, data=data), load_demo=demo_data)
+    except PortInUse as exc:
+        typer.echo(f"alac up: {exc}", err=True)
+        code = 2
+    raise typer.Exit(code)
+
+
+@app.command()
+def serve(
+    service: Annotated[str, typer.Argument(help=f"One of: {', '.join(SERVICES)}")],
+    host: str = "127.0.0.1",
+    port: int = 8001,
+) -> None:
+    """Run one service's HTTP API (with its relay and consumers unless ALAC_RUN_WORKERS=false)."""
+    import uvicorn
+
+    from alac_kernel.observability.logs import configure_logging
+    from alac_kernel.settings import Settings
+
+    settings = Settings()
+    configure_logging(service, settings.log_level, settings.log_json)
+    application = service_module(service).create_app(settings)
+    uvicorn.run(application, host=host, port=port, log_config=None, access_log=False)
+
+
+@app.command()
+def worker(service: Annotated[str, typer.Argument(help=f"One of: {', '.join(SERVICES)}")]) -> None:
+    """Run one service's outbox relay and consumers without the HTTP API."""
+    from alac_kernel.observability.logs import configure_logging
+    from alac_kernel.settings import Settings
+
+    settings = Settings()
+    configure_logging(f"{service}-worker", settings.log_level, settings.log_json)
+    runtime = service_module(service).build_runtime(settings)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    runtime.start_workers()
+    try:
+        stop.wait()
+    finally:
+        runtime.close()
+
+
+@app.command()
+def migrate(
+    service: Annotated[str | None, typer.Argument(help="One service, or all when omitted")] = None,
+) -> None:
+    """Apply database migrations (ALAC_DATABASE_URL, or SQLite files in the data folder)."""
+    from alac_kernel.settings import Settings
+
+    settings = Settings()
+    for name in [service] if service else SERVICES:
+        runtime = service_module(name).build_runtime(settings)
+        try:
+            runtime.migrate()
+            typer.echo(f"{name}: migrated")
+        finally:
+            runtime.close()
+
+
+@app.command("dev-issuer")
+def dev_issuer(
+    data: DataOpt = Path("data"),
+    host: str = "127.0.0.1",
+    port: int = 8090,
+) -> None:
+    """Run the development token issuer (embedded mode only; production uses Keycloak)."""
+    import uvicorn
+
+    from alac_kernel.auth.dev_issuer import create_dev_issuer_app
+    from alac_kernel.observability.logs import configure_logging
+    from alac_kernel.settings import DEV_REALM, Settings
+
+    settings = Settings()
+    configure_logging("issuer", settings.log_level, settings.log_json)
+    application = create_dev_issuer_app(
+        key_dir=data / "keys",
+        issuer=f"http://{host}:{port}/realms/{DEV_REALM}",
+        audience=settings.auth_audience,
+        client_id=settings.auth_client_id,
+        profile=settings.profile,
+    )
+    uvicorn.run(application, host=host, port=port, log_config=None, access_log=False)
+
+
+@app.command()
+def token(
+    username: Annotated[str, typer.Argument(help="A demo user, e.g. vera (volunteer), kazbek (coordinator)")],
+    password: Annotated[str | None, typer.Option(help="Defaults to the demo password")] = None,
+    issuer: Annotated[str, typer.Option(envvar="ALAC_AUTH_ISSUER")] = "http://127.0.0.1:8090/realms/alac-dev",
+) -> None:
+    """Print an access token for a demo user from the development issuer."""
+    from alac_cli.demo import fetch_token
+
+    typer.echo(fetch_token(f"{issuer}/protocol/openid-connect/token", username, password))
+
+
+if __name__ == "__main__":
+    app()

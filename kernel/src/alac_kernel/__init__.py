@@ -1,0 +1,1 @@
+"""ALAC platform shared kernel."""

@@ -1,0 +1,169 @@
+"""The FastAPI application every service starts from: problem+json errors, body size limit,
+correlation id, request metrics, /healthz, /readyz, /metrics, and the workers' lifecycle."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from alac_kernel.auth.fastapi import install_auth
+from alac_kernel.auth.verifier import TokenVerifier
+from alac_kernel.db import new_id
+from alac_kernel.observability import logs
+from alac_kernel.observability.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from alac_kernel.problems import PROBLEM_JSON, Problem, install_problem_handlers
+from alac_kernel.runtime import ServiceRuntime
+
+CORRELATION_HEADER = "x-correlation-id"
+_CORRELATION_OK = re.compile(r"^[A-Za-z0-9._\-]{1,128}$")
+
+
+class RequestContextMiddleware:
+    """Pure ASGI (no per-request task switch): correlation id in and out, body size limit
+    enforced while streaming (a lying Content-Length cannot get past it), request metrics."""
+
+    def __init__(self, app: ASGIApp, *, service: str, max_body_bytes: int) -> None:
+        self.app = app
+        self.service = service
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        incoming = headers.get(CORRELATION_HEADER, "")
+        correlation = incoming if _CORRELATION_OK.match(incoming) else new_id()
+        token = logs.correlation_id.set(correlation)
+        scope.setdefault("state", {})["correlation_id"] = correlation
+        started = time.perf_counter()
+        status_holder = {"status": 500}
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = list(message["headers"]) + [
+                    (CORRELATION_HEADER.encode(), correlation.encode())
+                ]
+            await send(message)
+
+        try:
+            declared = headers.get("content-length")
+            if declared is not None and (not declared.isdigit() or int(declared) > self.max_body_bytes):
+                await self._too_large(send_with_headers)
+                return
+            received = 0
+
+            async def limited_receive() -> Message:
+                nonlocal received
+                message = await receive()
+                if message["type"] == "http.request":
+                    received += len(message.get("body", b""))
+                    if received > self.max_body_bytes:
+                        raise _BodyTooLarge
+                return message
+
+            try:
+                await self.app(scope, limited_receive, send_with_headers)
+            except _BodyTooLarge:
+                await self._too_large(send_with_headers)
+        finally:
+            route = scope.get("route")
+            path = getattr(route, "path", None) or "unmatched"
+            method = scope.get("method", "GET")
+            HTTP_REQUESTS.labels(self.service, method, path, str(status_holder["status"])).inc()
+            HTTP_LATENCY.labels(self.service, method, path).observe(time.perf_counter() - started)
+            logs.correlation_id.reset(token)
+
+    async def _too_large(self, send: Callable[[Message], Any]) -> None:
+        body = Problem(
+            413,
+            f"The request body is larger than {self.max_body_bytes} bytes.",
+            errors=[{"field": "body", "reason": f"larger than {self.max_body_bytes} bytes"}],
+        ).body()
+        raw = json.dumps(body).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(raw)).encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": raw})
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def create_service_app(
+    runtime: ServiceRuntime,
+    *,
+    title: str,
+    description: str,
+    routers: list[APIRouter],
+    verifier: TokenVerifier | None = None,
+) -> FastAPI:
+    settings = runtime.settings
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.run_workers:
+            runtime.start_workers()
+        try:
+            yield
+        finally:
+            runtime.close()
+
+    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    app.state.runtime = runtime
+    install_problem_handlers(app)
+    install_auth(
+        app,
+        verifier
+        or TokenVerifier(
+            issuer=settings.auth_issuer,
+            audience=settings.auth_audience,
+            client_id=settings.auth_client_id,
+            jwks_url=settings.jwks_url,
+            leeway_s=settings.auth_leeway_s,
+            min_refresh_s=settings.auth_jwks_min_refresh_s,
+            refuse_dev_keys=settings.profile == "production",
+        ),
+    )
+    app.add_middleware(
+        RequestContextMiddleware, service=runtime.name, max_body_bytes=settings.max_body_bytes
+    )
+
+    @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": runtime.name}
+
+    @app.get("/readyz", tags=["operations"], summary="Readiness: database and bus reachable")
+    def readyz() -> JSONResponse:
+        checks = runtime.check_ready()
+        ready = all(v == "ok" for v in checks.values())
+        body = {"status": "ok" if ready else "unavailable", "service": runtime.name, "checks": checks}
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics", include_in_schema=False)
+    def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def runtime_of(request: Request) -> ServiceRuntime:
+    return request.app.state.runtime

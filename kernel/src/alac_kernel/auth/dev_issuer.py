@@ -1,0 +1,515 @@
+"""The development token issuer of the embedded mode, shaped like a Keycloak realm.
+
+It serves, under the issuer URL's path (e.g. `/realms/alac-dev`):
+
+- `/.well-known/openid-configuration`  discovery document
+- `/protocol/openid-connect/certs`      JWKS (RS256 keys, kid `alac-dev-<thumbprint>`)
+- `/protocol/openid-connect/token`     `grant_type=password` (demo users) and
+                                        `grant_type=client_credentials` (demo partner clients)
+
+Tokens carry the claims Keycloak puts in an access token (iss, sub, aud, exp, iat, nbf, jti,
+azp, typ, preferred_username, realm_access, resource_access.<client>.roles, organization in list
+form, office), so switching to Keycloak is only a matter of settings. The RSA key is generated on
+first start and kept as PEM (mode 0600) in the key folder, so tokens survive a restart.
+
+Demo passwords are "demo" + username (e.g. vera / demovera). This issuer exists for the
+embedded mode only: `create_dev_issuer_app(profile="production")` raises, and the production
+token verifier refuses every `alac-dev-` key.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import threading
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from alac_kernel.auth import roles as R
+from alac_kernel.auth.verifier import DEV_KID_PREFIX
+
+KEY_FILE = "dev-issuer-key.pem"
+KEY_BITS = 2048
+
+
+# ------------------------------------------------------------------ demo identities
+
+
+@dataclass(frozen=True, slots=True)
+class DemoUser:
+    username: str
+    password: str
+    tenant: str
+    office: str | None
+    roles: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DemoClient:
+    """A partner system using OAuth2 client credentials, scoped to one tenant."""
+
+    client_id: str
+    secret: str
+    tenant: str
+    office: str | None = None
+    roles: tuple[str, ...] = (R.PARTNER,)
+
+
+def _demo(username: str, tenant: str, office: str | None, role: str) -> DemoUser:
+    return DemoUser(username, "demo" + username, tenant, office, (role,))
+
+
+DEMO_USERS: tuple[DemoUser, ...] = (
+    # Transparency Kazakhstan, Almaty office
+    _demo("vera", "tk", "almaty", R.VOLUNTEER),
+    _demo("lena", "tk", "almaty", R.LAWYER),
+    _demo("kazbek", "tk", "almaty", R.COORDINATOR),
+    _demo("tamara", "tk", "almaty", R.TENANT_ADMIN),
+    _demo("anuar", "tk", "almaty", R.ANALYST),
+    # Transparency Kazakhstan, Astana office
+    _demo("askar", "tk", "astana", R.VOLUNTEER),
+    _demo("laura", "tk", "astana", R.LAWYER),
+    # a regional NGO, Shymkent office
+    _demo("nurlan", "ndi", "shymkent", R.VOLUNTEER),
+    _demo("dana", "ndi", "shymkent", R.LAWYER),
+    # the network: cross-tenant aggregates only
+    _demo("nadia", "network", None, R.NETWORK_ANALYST),
+)
+
+DEMO_CLIENTS: tuple[DemoClient, ...] = (DemoClient("partner-ndi", "partner-ndi-secret", "ndi"),)
+
+
+# ------------------------------------------------------------------ keys
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _b64url_uint(value: int) -> str:
+    return _b64url(value.to_bytes((value.bit_length() + 7) // 8 or 1, "big"))
+
+
+@dataclass(frozen=True, slots=True)
+class DevKey:
+    """An RSA signing key with its key id."""
+
+    private_key: rsa.RSAPrivateKey
+    kid: str
+
+    @classmethod
+    def generate(cls, kid: str | None = None) -> DevKey:
+        """A fresh 2048-bit key; kid `alac-dev-<RFC 7638 thumbprint>` unless given."""
+        private_key = rsa.generate_private_key(public_exponent=65537, key_size=KEY_BITS)
+        return cls(private_key, kid or DEV_KID_PREFIX + _thumbprint(private_key.public_key()))
+
+    @classmethod
+    def from_pem(cls, pem: bytes) -> DevKey:
+        private_key = serialization.load_pem_private_key(pem, password=None)
+        if not isinstance(private_key, rsa.RSAPrivateKey):
+            raise ValueError("the development issuer key is not an RSA key")
+        return cls(private_key, DEV_KID_PREFIX + _thumbprint(private_key.public_key()))
+
+    @classmethod
+    def load_or_create(cls, key_dir: Path) -> DevKey:
+        """The key kept in `key_dir`, generated (and saved with mode 0600) on first use.
+
+        Safe against two processes starting at once: the file appears atomically via a hard
+        link, and the loser of the race reads the winner's key.
+        """
+        key_dir = Path(key_dir)
+        key_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path = key_dir / KEY_FILE
+        if path.exists():
+            return cls.from_pem(path.read_bytes())
+        key = cls.generate()
+        tmp = key_dir / f".{KEY_FILE}.{os.getpid()}.{uuid.uuid4().hex}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(key.private_pem())
+                fh.flush()
+                os.fsync(fh.fileno())
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                return cls.from_pem(path.read_bytes())
+        finally:
+            tmp.unlink(missing_ok=True)
+        return key
+
+    def private_pem(self) -> bytes:
+        return self.private_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+
+    def public_pem(self) -> bytes:
+        return self.private_key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+
+    def jwk(self) -> dict[str, str]:
+        numbers = self.private_key.public_key().public_numbers()
+        return {
+            "kid": self.kid,
+            "kty": "RSA",
+            "alg": "RS256",
+            "use": "sig",
+            "n": _b64url_uint(numbers.n),
+            "e": _b64url_uint(numbers.e),
+        }
+
+
+def _thumbprint(public_key: rsa.RSAPublicKey) -> str:
+    """RFC 7638 JWK thumbprint (SHA-256, base64url)."""
+    numbers = public_key.public_numbers()
+    canonical = json.dumps(
+        {"e": _b64url_uint(numbers.e), "kty": "RSA", "n": _b64url_uint(numbers.n)},
+        separators=(",", ":"),
+        sort_keys=True,
+    )
+    return _b64url(hashlib.sha256(canonical.encode("ascii")).digest())
+
+
+def mint_token(
+    claims: Mapping[str, Any],
+    key: DevKey | rsa.RSAPrivateKey | bytes | str | None,
+    *,
+    kid: str | None = None,
+    algorithm: str = "RS256",
+    headers: Mapping[str, Any] | None = None,
+) -> str:
+    """A signed JWT with arbitrary claims, key, kid and algorithm: for tests.
+
+    `algorithm="none"` makes an unsigned token; `HS256` with the public key's PEM as `key`
+    makes the classic algorithm-confusion forgery (signed by hand, since PyJWT rightly refuses
+    to use an asymmetric key as an HMAC secret).
+    """
+    if isinstance(key, DevKey):
+        kid = kid if kid is not None else key.kid
+        key = key.private_key
+    header: dict[str, Any] = {"alg": algorithm, "typ": "JWT"}
+    if kid is not None:
+        header["kid"] = kid
+    header.update(headers or {})
+    if algorithm.startswith("HS"):
+        secret = key.encode() if isinstance(key, str) else key
+        if not isinstance(secret, bytes):
+            raise TypeError("an HMAC algorithm needs bytes or str as key")
+        digest = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}[
+            algorithm
+        ]
+        signing_input = ".".join(
+            _b64url(json.dumps(part, separators=(",", ":")).encode())
+            for part in (header, dict(claims))
+        )
+        signature = hmac.new(secret, signing_input.encode("ascii"), digest).digest()
+        return f"{signing_input}.{_b64url(signature)}"
+    extra = {k: v for k, v in header.items() if k != "alg"}
+    return jwt.encode(
+        dict(claims), key if algorithm != "none" else None, algorithm=algorithm, headers=extra
+    )
+
+
+# ------------------------------------------------------------------ the issuer
+
+
+class DevIssuer:
+    """Claims, signing and key rotation of the development issuer (no HTTP here)."""
+
+    def __init__(
+        self,
+        key: DevKey,
+        issuer: str,
+        audience: str = "alac-api",
+        client_id: str = "alac-api",
+        users: Sequence[DemoUser] = DEMO_USERS,
+        clients: Sequence[DemoClient] = DEMO_CLIENTS,
+        token_ttl_s: int = 900,
+        public_clients: Sequence[str] = ("alac-cli", "alac-web"),
+    ) -> None:
+        self.issuer = issuer.rstrip("/")
+        self.audience = audience
+        self.client_id = client_id
+        self.token_ttl_s = token_ttl_s
+        self.users = {u.username: u for u in users}
+        self.clients = {c.client_id: c for c in clients}
+        self.public_clients = frozenset(public_clients) | {client_id}
+        self.realm = self.issuer.rsplit("/", 1)[-1]
+        self._keys: list[DevKey] = [key]
+        self._lock = threading.Lock()
+
+    @property
+    def signing_key(self) -> DevKey:
+        return self._keys[-1]
+
+    def rotate(self, key: DevKey | None = None) -> DevKey:
+        """Sign with a new key from now on; the old ones stay in the JWKS (not persisted)."""
+        key = key or DevKey.generate()
+        with self._lock:
+            self._keys = [*self._keys, key]
+        return key
+
+    def retire(self, kid: str) -> None:
+        """Drop a key from the JWKS (tokens it signed stop verifying after a refresh)."""
+        with self._lock:
+            remaining = [k for k in self._keys if k.kid != kid]
+            if not remaining:
+                raise ValueError("cannot retire the only key")
+            self._keys = remaining
+
+    def jwks(self) -> dict[str, list[dict[str, str]]]:
+        return {"keys": [k.jwk() for k in self._keys]}
+
+    def discovery(self) -> dict[str, Any]:
+        oidc = f"{self.issuer}/protocol/openid-connect"
+        return {
+            "issuer": self.issuer,
+            "authorization_endpoint": f"{oidc}/auth",
+            "token_endpoint": f"{oidc}/token",
+            "jwks_uri": f"{oidc}/certs",
+            "grant_types_supported": ["password", "client_credentials"],
+            "response_types_supported": ["token"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "claims_supported": [
+                "iss",
+                "sub",
+                "aud",
+                "exp",
+                "iat",
+                "nbf",
+                "jti",
+                "azp",
+                "typ",
+                "preferred_username",
+                "realm_access",
+                "resource_access",
+                "organization",
+                "office",
+            ],
+        }
+
+    def _base_claims(self, sub: str, azp: str, now: int | None) -> dict[str, Any]:
+        now = int(time.time()) if now is None else now
+        return {
+            "exp": now + self.token_ttl_s,
+            "iat": now,
+            "nbf": now,
+            "jti": str(uuid.uuid4()),
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": sub,
+            "typ": "Bearer",
+            "azp": azp,
+            "scope": "profile email",
+            "realm_access": {
+                "roles": [f"default-roles-{self.realm}", "offline_access", "uma_authorization"]
+            },
+        }
+
+    def user_claims(
+        self, user: DemoUser, *, azp: str | None = None, now: int | None = None
+    ) -> dict[str, Any]:
+        claims = self._base_claims(self.subject_of(user.username), azp or self.client_id, now)
+        claims["resource_access"] = {self.client_id: {"roles": list(user.roles)}}
+        claims["preferred_username"] = user.username
+        claims["organization"] = [user.tenant]
+        if user.office:
+            claims["office"] = user.office
+        return claims
+
+    def client_claims(self, client: DemoClient, *, now: int | None = None) -> dict[str, Any]:
+        claims = self._base_claims(
+            self.subject_of(f"service-account-{client.client_id}"), client.client_id, now
+        )
+        claims["resource_access"] = {self.client_id: {"roles": list(client.roles)}}
+        claims["preferred_username"] = f"service-account-{client.client_id}"
+        claims["client_id"] = client.client_id
+        claims["organization"] = [client.tenant]
+        if client.office:
+            claims["office"] = client.office
+        return claims
+
+    def subject_of(self, username: str) -> str:
+        """A stable uuid per user of this issuer (Keycloak's `sub`)."""
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.issuer}/users/{username}"))
+
+    def sign(self, claims: Mapping[str, Any]) -> str:
+        return mint_token(claims, self.signing_key)
+
+    def token_for(self, username: str) -> str:
+        """A token for a demo user without going through HTTP (tests, CLI)."""
+        return self.sign(self.user_claims(self.users[username]))
+
+    def token_response(self, claims: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "access_token": self.sign(claims),
+            "expires_in": self.token_ttl_s,
+            "refresh_expires_in": 0,
+            "token_type": "Bearer",
+            "not-before-policy": 0,
+            "scope": claims.get("scope", ""),
+        }
+
+    # ------------------------------------------------------------ grants
+
+    def password_grant(self, form: Mapping[str, str]) -> dict[str, Any]:
+        client_id = form.get("client_id") or self.client_id
+        if client_id not in self.public_clients:
+            raise _OAuthError(401, "invalid_client", "Invalid client or Invalid client credentials")
+        username, password = form.get("username", ""), form.get("password", "")
+        if not username or not password:
+            raise _OAuthError(401, "invalid_grant", "Invalid user credentials")
+        user = self.users.get(username)
+        # compare even for unknown users, so timing does not reveal which usernames exist
+        expected = user.password if user else "\x00" + password
+        if not hmac.compare_digest(expected.encode(), password.encode()) or user is None:
+            raise _OAuthError(401, "invalid_grant", "Invalid user credentials")
+        return self.token_response(self.user_claims(user, azp=client_id))
+
+    def client_credentials_grant(
+        self, form: Mapping[str, str], basic: tuple[str, str] | None
+    ) -> dict[str, Any]:
+        client_id, secret = basic or (form.get("client_id", ""), form.get("client_secret", ""))
+        client = self.clients.get(client_id)
+        expected = client.secret if client else "\x00" + secret
+        if not hmac.compare_digest(expected.encode(), secret.encode()) or client is None:
+            raise _OAuthError(401, "invalid_client", "Invalid client or Invalid client credentials")
+        return self.token_response(self.client_claims(client))
+
+
+class _OAuthError(Exception):
+    def __init__(self, status: int, error: str, description: str) -> None:
+        super().__init__(description)
+        self.status = status
+        self.error = error
+        self.description = description
+
+    def response(self) -> JSONResponse:
+        return JSONResponse(
+            {"error": self.error, "error_description": self.description},
+            status_code=self.status,
+            headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
+        )
+
+
+def _basic_credentials(header: str | None) -> tuple[str, str] | None:
+    if not header or not header.lower().startswith("basic "):
+        return None
+    try:
+        decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
+    except (ValueError, UnicodeDecodeError):
+        raise _OAuthError(
+            401, "invalid_client", "Invalid client or Invalid client credentials"
+        ) from None
+    client_id, sep, secret = decoded.partition(":")
+    if not sep:
+        raise _OAuthError(401, "invalid_client", "Invalid client or Invalid client credentials")
+    return client_id, secret
+
+
+async def _form(request: Request) -> dict[str, str]:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/x-www-form-urlencoded":
+        raise _OAuthError(400, "invalid_request", "Expected application/x-www-form-urlencoded")
+    body = await request.body()
+    if len(body) > 16_384:
+        raise _OAuthError(400, "invalid_request", "Request too large")
+    try:
+        parsed = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+    except UnicodeDecodeError:
+        raise _OAuthError(400, "invalid_request", "Malformed form body") from None
+    return {name: values[0] for name, values in parsed.items()}
+
+
+def create_dev_issuer_app(
+    key_dir: Path,
+    issuer: str,
+    audience: str = "alac-api",
+    client_id: str = "alac-api",
+    users: Sequence[DemoUser] = DEMO_USERS,
+    clients: Sequence[DemoClient] = DEMO_CLIENTS,
+    token_ttl_s: int = 900,
+    *,
+    profile: str = "embedded",
+    public_clients: Sequence[str] = ("alac-cli", "alac-web"),
+) -> FastAPI:
+    """The development issuer as an ASGI app; `app.state.dev_issuer` is its `DevIssuer`."""
+    if profile == "production":
+        raise RuntimeError(
+            "the production profile refuses the development token issuer; use Keycloak"
+        )
+    dev = DevIssuer(
+        DevKey.load_or_create(Path(key_dir)),
+        issuer,
+        audience=audience,
+        client_id=client_id,
+        users=users,
+        clients=clients,
+        token_ttl_s=token_ttl_s,
+        public_clients=public_clients,
+    )
+    prefix = urlsplit(dev.issuer).path.rstrip("/")
+    app = FastAPI(
+        title="ALAC development token issuer", docs_url=None, redoc_url=None, openapi_url=None
+    )
+    app.state.dev_issuer = dev
+
+    @app.get(f"{prefix}/.well-known/openid-configuration")
+    def discovery() -> JSONResponse:
+        return JSONResponse(dev.discovery())
+
+    @app.get(f"{prefix}/protocol/openid-connect/certs")
+    def certs() -> JSONResponse:
+        return JSONResponse(dev.jwks(), headers={"Cache-Control": "no-cache"})
+
+    @app.post(f"{prefix}/protocol/openid-connect/token")
+    async def token(request: Request) -> JSONResponse:
+        try:
+            form = await _form(request)
+            grant = form.get("grant_type", "")
+            if grant == "password":
+                body = dev.password_grant(form)
+            elif grant == "client_credentials":
+                body = dev.client_credentials_grant(
+                    form, _basic_credentials(request.headers.get("authorization"))
+                )
+            elif not grant:
+                raise _OAuthError(400, "invalid_request", "Missing form parameter: grant_type")
+            else:
+                raise _OAuthError(400, "unsupported_grant_type", "Unsupported grant_type")
+        except _OAuthError as exc:
+            return exc.response()
+        return JSONResponse(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+    return app
+
+
+__all__ = [
+    "DEMO_CLIENTS",
+    "DEMO_USERS",
+    "DemoClient",
+    "DemoUser",
+    "DevIssuer",
+    "DevKey",
+    "create_dev_issuer_app",
+    "mint_token",
+]

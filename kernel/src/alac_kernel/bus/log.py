@@ -1,0 +1,450 @@
+"""The embedded durable log: Kafka's model (topics, partitions, offsets, consumer groups) in
+SQL tables, for one machine with no broker to install.
+
+Works on SQLite (WAL; several processes produce and consume one file at once) and PostgreSQL.
+
+- Offsets are allocated by bumping `bus_partitions.next_offset` in the publishing transaction;
+  the row lock it takes serialises publishers of one partition until commit, so a reader never
+  sees offset n+1 before offset n.
+- A consumer group's members share partitions through leases (`bus_leases`) renewed by
+  polling; a member that stops polling (crash, SIGKILL) loses its leases after
+  `session_timeout_s` and the others take them over from the last committed offset.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+import time
+import uuid
+import zlib
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    and_,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import SQLAlchemyError
+
+from alac_kernel.bus.base import BusConsumer, BusError, EventBus, OutgoingRecord, Record
+from alac_kernel.db import UTCDateTime, make_engine, utcnow
+
+metadata = MetaData()
+Offset = BigInteger().with_variant(Integer(), "sqlite")
+
+topics_t = Table(
+    "bus_topics",
+    metadata,
+    Column("topic", String(255), primary_key=True),
+    Column("partitions", Integer, nullable=False),
+)
+partitions_t = Table(
+    "bus_partitions",
+    metadata,
+    Column("topic", String(255), nullable=False),
+    Column("partition", Integer, nullable=False),
+    Column("next_offset", Offset, nullable=False),
+    PrimaryKeyConstraint("topic", "partition"),
+)
+records_t = Table(
+    "bus_records",
+    metadata,
+    Column("topic", String(255), nullable=False),
+    Column("partition", Integer, nullable=False),
+    Column("offset", Offset, nullable=False),
+    Column("key", String(255), nullable=True),
+    Column("headers", Text, nullable=False),
+    Column("value", LargeBinary, nullable=False),
+    Column("timestamp_ms", Offset, nullable=False),
+    PrimaryKeyConstraint("topic", "partition", "offset"),
+)
+offsets_t = Table(
+    "bus_offsets",
+    metadata,
+    Column("group_id", String(255), nullable=False),
+    Column("topic", String(255), nullable=False),
+    Column("partition", Integer, nullable=False),
+    Column("committed", Offset, nullable=False),
+    PrimaryKeyConstraint("group_id", "topic", "partition"),
+)
+members_t = Table(
+    "bus_members",
+    metadata,
+    Column("group_id", String(255), nullable=False),
+    Column("member_id", String(64), nullable=False),
+    Column("heartbeat_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("group_id", "member_id"),
+)
+leases_t = Table(
+    "bus_leases",
+    metadata,
+    Column("group_id", String(255), nullable=False),
+    Column("topic", String(255), nullable=False),
+    Column("partition", Integer, nullable=False),
+    Column("member_id", String(64), nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("group_id", "topic", "partition"),
+)
+
+
+def partition_for(key: str | None, partitions: int) -> int:
+    if key is None:
+        return int(time.monotonic_ns()) % partitions
+    # crc32 is stable across processes and Python versions (hash() is salted per process).
+    return zlib.crc32(key.encode()) % partitions
+
+
+class LogBus(EventBus):
+    backend = "log"
+
+    def __init__(self, url: str, partitions: int = 4, *, session_timeout_s: float = 6.0) -> None:
+        self.url = url
+        self.partitions = partitions
+        self.session_timeout_s = session_timeout_s
+        self.writer = make_engine(url)
+        self.reader = make_engine(url, read_only=True)
+        self._known_topics: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._create_schema()
+
+    def _create_schema(self) -> None:
+        # The log is infrastructure with a fixed layout; create_all is idempotent and lets
+        # several processes start against one fresh file.
+        try:
+            metadata.create_all(self.writer)
+        except (OperationalError, IntegrityError):
+            metadata.create_all(self.writer)  # another process won the race; tables exist now
+
+    def _ensure_topics(self, conn, topics: Iterable[str]) -> dict[str, int]:  # type: ignore[no-untyped-def]
+        found: dict[str, int] = {}
+        for topic in set(topics):
+            if topic in self._known_topics:
+                found[topic] = self._known_topics[topic]
+                continue
+            row = conn.execute(select(topics_t.c.partitions).where(topics_t.c.topic == topic)).first()
+            if row is None:
+                conn.execute(insert(topics_t).values(topic=topic, partitions=self.partitions))
+                conn.execute(
+                    insert(partitions_t),
+                    [{"topic": topic, "partition": p, "next_offset": 0} for p in range(self.partitions)],
+                )
+                count = self.partitions
+            else:
+                count = row[0]
+            found[topic] = count
+        return found
+
+    def _remember(self, topics: dict[str, int]) -> None:
+        with self._lock:
+            self._known_topics.update(topics)
+
+    def ensure_topics(self, topics: Iterable[str]) -> dict[str, int]:
+        for attempt in range(5):
+            try:
+                with self.writer.begin() as conn:
+                    found = self._ensure_topics(conn, topics)
+                self._remember(found)
+                return found
+            except IntegrityError:
+                if attempt == 4:
+                    raise
+                time.sleep(0.05)  # another process created the same topic at the same moment
+        raise AssertionError("unreachable")
+
+    def publish(self, records: Iterable[OutgoingRecord]) -> None:
+        batch = list(records)
+        if not batch:
+            return
+        self.ensure_topics(r.topic for r in batch)
+        try:
+            with self.writer.begin() as conn:
+                by_partition: dict[tuple[str, int], list[OutgoingRecord]] = {}
+                for record in batch:
+                    p = partition_for(record.key, self._known_topics[record.topic])
+                    by_partition.setdefault((record.topic, p), []).append(record)
+                now_ms = int(time.time() * 1000)
+                rows = []
+                for (topic, p), recs in sorted(by_partition.items()):
+                    end = conn.execute(
+                        update(partitions_t)
+                        .where(partitions_t.c.topic == topic, partitions_t.c.partition == p)
+                        .values(next_offset=partitions_t.c.next_offset + len(recs))
+                        .returning(partitions_t.c.next_offset)
+                    ).scalar_one()
+                    first = end - len(recs)
+                    for i, rec in enumerate(recs):
+                        rows.append(
+                            {
+                                "topic": topic,
+                                "partition": p,
+                                "offset": first + i,
+                                "key": rec.key,
+                                "headers": json.dumps(dict(rec.headers), ensure_ascii=False),
+                                "value": bytes(rec.value),
+                                "timestamp_ms": now_ms,
+                            }
+                        )
+                conn.execute(insert(records_t), rows)
+        except SQLAlchemyError as exc:
+            raise BusError(f"could not append to the log: {exc}") from exc
+
+    def consumer(self, group: str, topics: Sequence[str], *, client_id: str | None = None) -> BusConsumer:
+        self.ensure_topics(topics)
+        return LogConsumer(self, group, list(topics), client_id=client_id)
+
+    def ping(self) -> None:
+        try:
+            with self.reader.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except SQLAlchemyError as exc:
+            raise BusError(f"log database unreachable: {exc}") from exc
+
+    def close(self) -> None:
+        self.writer.dispose()
+        self.reader.dispose()
+
+
+class LogConsumer(BusConsumer):
+    def __init__(self, bus: LogBus, group: str, topics: list[str], *, client_id: str | None) -> None:
+        self.bus = bus
+        self.group = group
+        self.topics = topics
+        self.member_id = f"{client_id or 'member'}-{uuid.uuid4().hex[:12]}"
+        self._held: set[tuple[str, int]] = set()
+        self._position: dict[tuple[str, int], int] = {}
+        self._last_heartbeat = 0.0
+        self._closed = False
+
+    # -- membership -------------------------------------------------------------------------
+    def _rebalance(self) -> None:
+        """Renew this member's leases and take its fair share of free or expired partitions."""
+        ttl = timedelta(seconds=self.bus.session_timeout_s)
+        now = utcnow()
+        live_since = now - ttl
+        with self.bus.writer.begin() as conn:
+            upd = conn.execute(
+                update(members_t)
+                .where(members_t.c.group_id == self.group, members_t.c.member_id == self.member_id)
+                .values(heartbeat_at=now)
+            )
+            if upd.rowcount == 0:
+                conn.execute(
+                    insert(members_t).values(group_id=self.group, member_id=self.member_id, heartbeat_at=now)
+                )
+            conn.execute(
+                delete(members_t).where(members_t.c.group_id == self.group, members_t.c.heartbeat_at < live_since)
+            )
+            live = conn.execute(
+                select(func.count()).select_from(members_t).where(members_t.c.group_id == self.group)
+            ).scalar_one()
+            all_parts = [
+                (t, p)
+                for t, p in conn.execute(
+                    select(partitions_t.c.topic, partitions_t.c.partition)
+                    .where(partitions_t.c.topic.in_(self.topics))
+                    .order_by(partitions_t.c.topic, partitions_t.c.partition)
+                )
+            ]
+            share = math.ceil(len(all_parts) / max(1, live))
+            leases = {
+                (r.topic, r.partition): r
+                for r in conn.execute(
+                    select(leases_t).where(leases_t.c.group_id == self.group, leases_t.c.topic.in_(self.topics))
+                )
+            }
+            mine = sorted(k for k, r in leases.items() if r.member_id == self.member_id and r.expires_at > now)
+            # Give back what is over the fair share, so a new member gets work promptly.
+            for key in mine[share:]:
+                conn.execute(
+                    delete(leases_t).where(
+                        leases_t.c.group_id == self.group,
+                        leases_t.c.topic == key[0],
+                        leases_t.c.partition == key[1],
+                        leases_t.c.member_id == self.member_id,
+                    )
+                )
+            mine = mine[:share]
+            expires = now + ttl
+            if mine:
+                conn.execute(
+                    update(leases_t)
+                    .where(
+                        leases_t.c.group_id == self.group,
+                        leases_t.c.member_id == self.member_id,
+                        or_(*[and_(leases_t.c.topic == t, leases_t.c.partition == p) for t, p in mine]),
+                    )
+                    .values(expires_at=expires)
+                )
+            for key in all_parts:
+                if len(mine) >= share:
+                    break
+                if key in mine:
+                    continue
+                lease = leases.get(key)
+                if lease is None:
+                    conn.execute(
+                        insert(leases_t).values(
+                            group_id=self.group, topic=key[0], partition=key[1],
+                            member_id=self.member_id, expires_at=expires,
+                        )
+                    )
+                    mine.append(key)
+                elif lease.expires_at <= now:
+                    taken = conn.execute(
+                        update(leases_t)
+                        .where(
+                            leases_t.c.group_id == self.group,
+                            leases_t.c.topic == key[0],
+                            leases_t.c.partition == key[1],
+                            leases_t.c.expires_at <= now,
+                        )
+                        .values(member_id=self.member_id, expires_at=expires)
+                    ).rowcount
+                    if taken:
+                        mine.append(key)
+        new_held = set(mine)
+        for lost in self._held - new_held:
+            self._position.pop(lost, None)
+        self._held = new_held
+        self._last_heartbeat = time.monotonic()
+
+    def _maybe_rebalance(self) -> None:
+        if time.monotonic() - self._last_heartbeat >= self.bus.session_timeout_s / 4 or not self._held:
+            try:
+                self._rebalance()
+            except IntegrityError:
+                # Two members claimed the same free partition at once; the loser retries later.
+                self._last_heartbeat = 0.0
+
+    # -- reading ----------------------------------------------------------------------------
+    def _fetch(self, max_records: int) -> list[Record]:
+        out: list[Record] = []
+        with self.bus.reader.connect() as conn:
+            missing = [k for k in self._held if k not in self._position]
+            if missing:
+                committed = {
+                    (r.topic, r.partition): r.committed
+                    for r in conn.execute(
+                        select(offsets_t).where(offsets_t.c.group_id == self.group, offsets_t.c.topic.in_(self.topics))
+                    )
+                }
+                for key in missing:
+                    self._position[key] = committed.get(key, 0)
+            for key in sorted(self._held):
+                room = max_records - len(out)
+                if room <= 0:
+                    break
+                topic, partition = key
+                rows = conn.execute(
+                    select(records_t)
+                    .where(
+                        records_t.c.topic == topic,
+                        records_t.c.partition == partition,
+                        records_t.c.offset >= self._position[key],
+                    )
+                    .order_by(records_t.c.offset)
+                    .limit(room)
+                ).all()
+                for r in rows:
+                    out.append(
+                        Record(
+                            topic=r.topic,
+                            partition=r.partition,
+                            offset=r.offset,
+                            key=r.key,
+                            value=bytes(r.value),
+                            headers=json.loads(r.headers),
+                            timestamp_ms=r.timestamp_ms,
+                        )
+                    )
+                if rows:
+                    self._position[key] = rows[-1].offset + 1
+        return out
+
+    def poll(self, max_records: int = 100, timeout_s: float = 1.0) -> list[Record]:
+        if self._closed:
+            raise BusError("consumer is closed")
+        deadline = time.monotonic() + timeout_s
+        try:
+            while True:
+                self._maybe_rebalance()
+                records = self._fetch(max_records)
+                if records or time.monotonic() >= deadline:
+                    return records
+                time.sleep(min(0.02, max(0.0, deadline - time.monotonic())))
+        except SQLAlchemyError as exc:
+            raise BusError(f"log read failed: {exc}") from exc
+
+    def commit(self, records: Sequence[Record]) -> None:
+        upto: dict[tuple[str, int], int] = {}
+        for r in records:
+            key = (r.topic, r.partition)
+            upto[key] = max(upto.get(key, -1), r.offset + 1)
+        if not upto:
+            return
+        try:
+            with self.bus.writer.begin() as conn:
+                for (topic, partition), offset in upto.items():
+                    where = (
+                        offsets_t.c.group_id == self.group,
+                        offsets_t.c.topic == topic,
+                        offsets_t.c.partition == partition,
+                    )
+                    row = conn.execute(select(offsets_t.c.committed).where(*where)).first()
+                    if row is None:
+                        conn.execute(
+                            insert(offsets_t).values(
+                                group_id=self.group, topic=topic, partition=partition, committed=offset
+                            )
+                        )
+                    elif row[0] < offset:
+                        conn.execute(update(offsets_t).where(*where).values(committed=offset))
+        except SQLAlchemyError as exc:
+            raise BusError(f"offset commit failed: {exc}") from exc
+
+    def lag(self) -> dict[tuple[str, int], int]:
+        with self.bus.reader.connect() as conn:
+            ends = {
+                (r.topic, r.partition): r.next_offset
+                for r in conn.execute(select(partitions_t).where(partitions_t.c.topic.in_(self.topics)))
+            }
+            committed = {
+                (r.topic, r.partition): r.committed
+                for r in conn.execute(
+                    select(offsets_t).where(offsets_t.c.group_id == self.group, offsets_t.c.topic.in_(self.topics))
+                )
+            }
+        return {k: ends.get(k, 0) - committed.get(k, 0) for k in sorted(self._held)}
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            with self.bus.writer.begin() as conn:
+                conn.execute(
+                    delete(leases_t).where(leases_t.c.group_id == self.group, leases_t.c.member_id == self.member_id)
+                )
+                conn.execute(
+                    delete(members_t).where(members_t.c.group_id == self.group, members_t.c.member_id == self.member_id)
+                )
+        except SQLAlchemyError:
+            pass  # leases expire on their own

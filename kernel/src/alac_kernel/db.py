@@ -1,0 +1,170 @@
+"""Database engines and sessions, and the tenant scope every query runs under.
+
+SQLite (the embedded default) runs in WAL mode with a busy timeout so several processes can
+read and write one file at once; PostgreSQL is the production database. Tenant scoping is
+automatic: every ORM query on a `TenantScoped` model gets `tenant_id = :tenant` added by a
+session hook, and a query on such a model in a session without a tenant raises instead of
+silently reading every tenant's rows.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import DateTime, Engine, String, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import (
+    Mapped,
+    ORMExecuteState,
+    Session,
+    mapped_column,
+    sessionmaker,
+    with_loader_criteria,
+)
+from sqlalchemy.types import TypeDecorator
+
+TENANT_KEY = "tenant_id"
+ALL_TENANTS_KEY = "all_tenants"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware datetimes on every database (SQLite stores naive ones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given; use an aware UTC datetime")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+def make_engine(url: str, *, pool_size: int = 5, read_only: bool = False) -> Engine:
+    """An engine configured for concurrent use by several threads and processes.
+
+    `read_only` engines on SQLite begin deferred transactions: a reader never needs the write
+    lock, and under WAL it never blocks or waits for writers.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            # WAL lets readers go on while one writer writes; the busy timeout makes writers
+            # from other processes wait their turn instead of failing with "database is locked".
+            # Transactions are begun by SQLAlchemy (below) so BEGIN IMMEDIATE can be used.
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):  # type: ignore[no-untyped-def]
+            # Take the write lock at BEGIN: a deferred transaction that reads and then writes
+            # can fail with SQLITE_BUSY without waiting when another process wrote meanwhile.
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=10)
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+class TenantScoped:
+    """Mixin for rows that belong to a tenant; queries are filtered by the session's tenant."""
+
+    tenant_id: Mapped[str] = mapped_column(String(64), index=True)
+
+
+class TenantScopeMissing(RuntimeError):
+    """A tenant-scoped table was queried in a session with no tenant: refuse, never leak."""
+
+
+def install_tenant_scope(factory: sessionmaker[Session]) -> None:
+    @event.listens_for(factory, "do_orm_execute")
+    def _scope(state: ORMExecuteState) -> None:
+        if not (state.is_select or state.is_update or state.is_delete):
+            return
+        if state.session.info.get(ALL_TENANTS_KEY):
+            return
+        tenant = state.session.info.get(TENANT_KEY)
+        touches_scoped = any(
+            isinstance(m.class_, type) and issubclass(m.class_, TenantScoped)
+            for m in state.all_mappers
+        )
+        if not touches_scoped:
+            return
+        if tenant is None:
+            raise TenantScopeMissing(
+                "query on tenant-scoped data in a session without a tenant; "
+                "open the session with session_scope(tenant=...) or all_tenants=True"
+            )
+        state.statement = state.statement.options(
+            with_loader_criteria(
+                TenantScoped,
+                lambda cls: cls.tenant_id == tenant,
+                include_aliases=True,
+            )
+        )
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    factory = sessionmaker(engine, expire_on_commit=False)
+    install_tenant_scope(factory)
+    return factory
+
+
+@contextmanager
+def session_scope(
+    factory: sessionmaker[Session], *, tenant: str | None = None, all_tenants: bool = False
+) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on any error."""
+    session = factory()
+    session.info[TENANT_KEY] = tenant
+    session.info[ALL_TENANTS_KEY] = all_tenants
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+__all__ = [
+    "UTCDateTime",
+    "TenantScoped",
+    "TenantScopeMissing",
+    "make_engine",
+    "make_session_factory",
+    "session_scope",
+    "utcnow",
+    "new_id",
+    "is_sqlite",
+]

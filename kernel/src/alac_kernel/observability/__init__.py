@@ -1,0 +1,1 @@
+"""Metrics, JSON logs and the correlation id that follows a complaint across services."""

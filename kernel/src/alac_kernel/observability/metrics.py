@@ -1,0 +1,35 @@
+"""Prometheus metrics shared by every service (one process per service, so the default
+registry is per service; the `service` label keeps them apart when scraped together)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+HTTP_REQUESTS = Counter(
+    "alac_http_requests_total",
+    "HTTP requests answered",
+    ["service", "method", "route", "status"],
+)
+HTTP_LATENCY = Histogram(
+    "alac_http_request_duration_seconds",
+    "HTTP request latency",
+    ["service", "method", "route"],
+    buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+EVENTS_PUBLISHED = Counter(
+    "alac_events_published_total", "Events the outbox relay published", ["service", "type"]
+)
+EVENTS_PUBLISH_FAILURES = Counter(
+    "alac_events_publish_failures_total", "Outbox publish attempts that failed", ["service"]
+)
+OUTBOX_BACKLOG = Gauge(
+    "alac_outbox_backlog", "Outbox events written but not yet published", ["service"]
+)
+EVENTS_CONSUMED = Counter(
+    "alac_events_consumed_total",
+    "Events a consumer group handled, by outcome (applied, duplicate, ignored, dead_lettered)",
+    ["service", "group", "type", "outcome"],
+)
+CONSUMER_LAG = Gauge(
+    "alac_consumer_lag", "Records not yet consumed", ["service", "group", "topic", "partition"]
+)

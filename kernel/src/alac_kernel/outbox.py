@@ -1,0 +1,160 @@
+"""Transactional outbox: an event is written in the same transaction as the state change it
+describes, and a relay publishes it to the bus afterwards, with retries and backoff.
+
+Per-aggregate order is kept: while an event of an aggregate waits for a retry, later events of
+the same aggregate wait too.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+
+from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from alac_kernel.bus import EventBus, OutgoingRecord
+from alac_kernel.db import session_scope, utcnow
+from alac_kernel.events import CONTENT_TYPE, ContractRegistry, Event
+from alac_kernel.observability.metrics import (
+    EVENTS_PUBLISH_FAILURES,
+    EVENTS_PUBLISHED,
+    OUTBOX_BACKLOG,
+)
+
+log = logging.getLogger("alac.outbox")
+
+
+class Outbox:
+    """Records events into a service's outbox table inside the caller's transaction."""
+
+    def __init__(self, table: Table, contracts: ContractRegistry, topic_prefix: str) -> None:
+        self.table = table
+        self.contracts = contracts
+        self.topic_prefix = topic_prefix
+
+    def record(self, session: Session, event: Event) -> None:
+        # Validate before writing: an event that breaks its contract must fail the request
+        # that produced it, not a consumer hours later.
+        self.contracts.validate(event)
+        session.execute(
+            insert(self.table).values(
+                id=event.id,
+                aggregatetype=event.aggregate_type,
+                aggregateid=event.aggregate_id,
+                type=event.type,
+                tenant_id=event.tenantid,
+                topic=self.topic_prefix + event.aggregate_type,
+                payload=event.to_json().decode(),
+                created_at=utcnow(),
+                state="pending",
+                attempts=0,
+            )
+        )
+
+
+def record_headers(event: Event) -> dict[str, str]:
+    # The event id travels in a header too (as in Debezium) so tools can deduplicate
+    # without parsing the value.
+    return {
+        "content-type": CONTENT_TYPE,
+        "ce_id": event.id,
+        "ce_type": event.type,
+        "ce_tenantid": event.tenantid,
+    }
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        table: Table,
+        bus: EventBus,
+        *,
+        service: str,
+        batch_size: int = 200,
+        max_backoff_s: float = 30.0,
+    ) -> None:
+        self.session_factory = session_factory
+        self.table = table
+        self.bus = bus
+        self.service = service
+        self.batch_size = batch_size
+        self.max_backoff_s = max_backoff_s
+
+    def backlog(self) -> int:
+        with session_scope(self.session_factory, all_tenants=True) as session:
+            return session.execute(
+                select(func.count()).select_from(self.table).where(self.table.c.state == "pending")
+            ).scalar_one()
+
+    def run_once(self) -> int:
+        """Publish what is due; return how many events were published."""
+        t = self.table
+        now = utcnow()
+        with session_scope(self.session_factory, all_tenants=True) as session:
+            query = select(t).where(t.c.state == "pending").order_by(t.c.seq).limit(self.batch_size)
+            if session.bind is not None and session.bind.dialect.name == "postgresql":
+                # Two relay replicas never take the same rows.
+                query = query.with_for_update(skip_locked=True)
+            rows = session.execute(query).mappings().all()
+            blocked: set[str] = set()
+            due = []
+            for row in rows:
+                key = f"{row['aggregatetype']}:{row['aggregateid']}"
+                if key in blocked:
+                    continue
+                if row["next_attempt_at"] is not None and row["next_attempt_at"] > now:
+                    blocked.add(key)
+                    continue
+                due.append(row)
+            if not due:
+                OUTBOX_BACKLOG.labels(self.service).set(len(rows))
+                return 0
+            records = [
+                OutgoingRecord(
+                    topic=row["topic"],
+                    key=row["aggregateid"],
+                    value=row["payload"].encode(),
+                    headers=record_headers(Event.from_json(row["payload"])),
+                )
+                for row in due
+            ]
+            try:
+                self.bus.publish(records)
+            except Exception as exc:  # noqa: BLE001 - any bus failure means retry later
+                EVENTS_PUBLISH_FAILURES.labels(self.service).inc()
+                log.warning("outbox publish failed, will retry", extra={"error": str(exc)})
+                for row in due:
+                    attempts = row["attempts"] + 1
+                    backoff = min(self.max_backoff_s, 0.1 * 2 ** min(attempts, 16))
+                    session.execute(
+                        update(t)
+                        .where(t.c.seq == row["seq"])
+                        .values(
+                            attempts=attempts,
+                            next_attempt_at=now + timedelta(seconds=backoff),
+                            last_error=str(exc)[:2000],
+                        )
+                    )
+                return 0
+            session.execute(
+                update(t)
+                .where(t.c.seq.in_([row["seq"] for row in due]))
+                .values(state="published", published_at=utcnow())
+            )
+            for row in due:
+                EVENTS_PUBLISHED.labels(self.service, row["type"]).inc()
+            OUTBOX_BACKLOG.labels(self.service).set(max(0, len(rows) - len(due)))
+            return len(due)
+
+    def run_forever(self, stop: threading.Event, interval_s: float = 0.05) -> None:
+        while not stop.is_set():
+            try:
+                published = self.run_once()
+            except Exception:  # noqa: BLE001 - the relay must survive a database hiccup
+                log.exception("outbox relay pass failed")
+                published = 0
+            if published < self.batch_size:
+                stop.wait(interval_s)

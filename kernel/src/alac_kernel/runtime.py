@@ -1,0 +1,136 @@
+"""The composition root of one service process: database, bus, contracts, outbox relay and
+event consumers, wired from settings. Services declare what they consume; nothing here knows
+a service's domain."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import MetaData, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from alac_kernel.bus import EventBus, open_bus
+from alac_kernel.consumer import EventConsumer, Handler
+from alac_kernel.db import make_engine, make_session_factory
+from alac_kernel.events import ContractRegistry, default_registry
+from alac_kernel.migrations import upgrade
+from alac_kernel.outbox import Outbox, OutboxRelay
+from alac_kernel.settings import Settings
+from alac_kernel.tables import KernelTables
+
+log = logging.getLogger("alac.runtime")
+
+
+@dataclass(frozen=True)
+class ConsumerSpec:
+    """One consumer group of a service: which aggregate topics, which handlers per type."""
+
+    group: str
+    aggregates: Sequence[str]
+    handlers: Mapping[str, Handler]
+
+
+@dataclass
+class ServiceRuntime:
+    name: str
+    settings: Settings
+    metadata: MetaData
+    tables: KernelTables
+    migrations: Path
+    consumers: Sequence[ConsumerSpec] = ()
+    contracts: ContractRegistry = field(default_factory=default_registry)
+
+    def __post_init__(self) -> None:
+        self.database_url = self.settings.database_url_for(self.name)
+        self.engine = make_engine(self.database_url)
+        self.session_factory: sessionmaker[Session] = make_session_factory(self.engine)
+        self.outbox = Outbox(self.tables.outbox, self.contracts, self.settings.topic_prefix)
+        self._bus: EventBus | None = None
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._event_consumers: list[EventConsumer] = []
+
+    @property
+    def bus(self) -> EventBus:
+        if self._bus is None:
+            self._bus = open_bus(self.settings)
+        return self._bus
+
+    def migrate(self) -> None:
+        upgrade(self.migrations, self.database_url)
+
+    def relay(self) -> OutboxRelay:
+        return OutboxRelay(
+            self.session_factory,
+            self.tables.outbox,
+            self.bus,
+            service=self.name,
+            batch_size=self.settings.relay_batch_size,
+            max_backoff_s=self.settings.relay_max_backoff_s,
+        )
+
+    def event_consumer(self, spec: ConsumerSpec) -> EventConsumer:
+        return EventConsumer(
+            service=self.name,
+            group=spec.group,
+            topics=[self.settings.topic(a) for a in spec.aggregates],
+            bus=self.bus,
+            session_factory=self.session_factory,
+            inbox=self.tables.inbox,
+            contracts=self.contracts,
+            handlers=spec.handlers,
+            max_attempts=self.settings.consumer_max_attempts,
+            batch_size=self.settings.consumer_batch_size,
+            poll_timeout_s=self.settings.consumer_poll_timeout_s,
+        )
+
+    def check_ready(self) -> dict[str, str]:
+        """What /readyz reports: each dependency 'ok' or the reason it is not."""
+        status: dict[str, str] = {}
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            status["database"] = "ok"
+        except Exception as exc:  # noqa: BLE001 - reported, not raised
+            status["database"] = f"unreachable: {type(exc).__name__}"
+        try:
+            self.bus.ping()
+            status["bus"] = "ok"
+        except Exception as exc:  # noqa: BLE001
+            status["bus"] = f"unreachable: {type(exc).__name__}"
+        return status
+
+    def start_workers(self) -> None:
+        """Run the outbox relay and every consumer group in background threads."""
+        self._stop.clear()
+        relay = self.relay()
+        self._spawn(f"{self.name}-relay", lambda: relay.run_forever(self._stop, self.settings.relay_interval_s))
+        for spec in self.consumers:
+            consumer = self.event_consumer(spec)
+            self._event_consumers.append(consumer)
+            self._spawn(f"{self.name}-{spec.group}", lambda c=consumer: c.run_forever(self._stop))
+
+    def _spawn(self, name: str, target) -> None:  # type: ignore[no-untyped-def]
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def stop_workers(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=10)
+        for consumer in self._event_consumers:
+            consumer.close()
+        self._threads.clear()
+        self._event_consumers.clear()
+
+    def close(self) -> None:
+        self.stop_workers()
+        if self._bus is not None:
+            self._bus.close()
+            self._bus = None
+        self.engine.dispose()

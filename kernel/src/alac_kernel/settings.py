@@ -1,0 +1,92 @@
+"""Settings shared by every service, read from `ALAC_*` environment variables.
+
+Two profiles: `embedded` (one machine: SQLite, the embedded log, the development token issuer)
+and `production` (PostgreSQL, Kafka, Keycloak). The production profile refuses the embedded
+shortcuts, so a misconfigured deployment fails at start instead of running insecurely.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_REALM = "alac-dev"
+"""Realm name the development issuer uses; production refuses issuers under this realm."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ALAC_", extra="ignore")
+
+    profile: Literal["embedded", "production"] = "embedded"
+    data_dir: Path = Path("data")
+
+    # Each service process has its own database. Left empty, an embedded SQLite file
+    # `<data_dir>/<service>.db` is used.
+    database_url: str | None = None
+
+    bus_backend: Literal["log", "kafka"] = "log"
+    # The embedded log's database; empty means `<data_dir>/bus.db`.
+    bus_url: str | None = None
+    bus_partitions: int = Field(default=4, ge=1, le=256)
+    kafka_bootstrap: str = "localhost:9092"
+    kafka_client_options: dict[str, object] = Field(default_factory=dict)
+    topic_prefix: str = "alac."
+
+    # Consumers: attempts before a record goes to the dead-letter topic.
+    consumer_max_attempts: int = Field(default=3, ge=1)
+    consumer_batch_size: int = Field(default=100, ge=1)
+    consumer_poll_timeout_s: float = Field(default=0.2, gt=0)
+    run_workers: bool = True  # run the relay and consumers inside the service process
+
+    relay_batch_size: int = Field(default=200, ge=1)
+    relay_interval_s: float = Field(default=0.05, gt=0)
+    relay_max_backoff_s: float = Field(default=30.0, gt=0)
+
+    # OIDC (Keycloak in production; the development issuer in the embedded mode).
+    auth_issuer: str = f"http://127.0.0.1:8090/realms/{DEV_REALM}"
+    auth_jwks_url: str | None = None  # default: <issuer>/protocol/openid-connect/certs
+    auth_audience: str = "alac-api"
+    auth_client_id: str = "alac-api"  # roles are read from resource_access.<client>.roles
+    auth_leeway_s: int = Field(default=30, ge=0, le=300)
+    auth_jwks_min_refresh_s: float = Field(default=10.0, ge=0)
+
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @model_validator(mode="after")
+    def _production_refuses_embedded_shortcuts(self) -> Settings:
+        if self.profile == "production":
+            if f"/realms/{DEV_REALM}" in self.auth_issuer:
+                raise ValueError(
+                    "the production profile refuses the development token issuer "
+                    f"(ALAC_AUTH_ISSUER={self.auth_issuer!r}); point it at Keycloak"
+                )
+            if self.database_url is None or self.database_url.startswith("sqlite"):
+                raise ValueError("the production profile needs ALAC_DATABASE_URL (PostgreSQL)")
+            if self.bus_backend != "kafka":
+                raise ValueError("the production profile needs ALAC_BUS_BACKEND=kafka")
+        return self
+
+    def database_url_for(self, service: str) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / f'{service}.db').resolve()}"
+
+    @cached_property
+    def log_url(self) -> str:
+        if self.bus_url:
+            return self.bus_url
+        return f"sqlite:///{(self.data_dir / 'bus.db').resolve()}"
+
+    @property
+    def jwks_url(self) -> str:
+        return self.auth_jwks_url or f"{self.auth_issuer}/protocol/openid-connect/certs"
+
+    def topic(self, aggregate_type: str) -> str:
+        """Topic per aggregate type, e.g. `alac.complaint`."""
+        return f"{self.topic_prefix}{aggregate_type}"

@@ -1,0 +1,1 @@
+"""Analytics: statistics, dashboards, pattern alerts, the advocacy tracker."""

@@ -1,0 +1,1 @@
+"""Cases: triage, assignment, the consent-gated workflow, outcomes."""

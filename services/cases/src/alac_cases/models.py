@@ -1,0 +1,36 @@
+"""Cases' tables."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from alac_kernel.db import TenantScoped, UTCDateTime
+from alac_kernel.tables import add_kernel_tables
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+kernel_tables = add_kernel_tables(Base.metadata)
+
+
+class Case(TenantScoped, Base):
+    __tablename__ = "cases"
+    __table_args__ = (UniqueConstraint("tenant_id", "complaint_id", name="uq_cases_complaint"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    complaint_id: Mapped[str] = mapped_column(String(36))
+    office: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    request_type: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    area: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    anonymous: Mapped[bool] = mapped_column(Boolean)
+    crux: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)

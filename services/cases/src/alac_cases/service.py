@@ -1,0 +1,96 @@
+"""Cases' use cases as plain functions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from alac_cases.models import Case
+from alac_kernel.db import new_id, utcnow
+from alac_kernel.events import Event, new_event
+from alac_kernel.outbox import Outbox
+from alac_kernel.problems import not_found
+
+SOURCE = "/alac/cases"
+
+
+def initial_status(request_type: str | None) -> str:
+    # An information request is answered on the spot (the quick-answer path); anything else
+    # waits in the office's triage queue.
+    return "quick_answer" if request_type == "information_request" else "triage"
+
+
+def open_case_for_complaint(*, session: Session, outbox: Outbox, event: Event) -> Case | None:
+    data = event.data
+    existing = session.execute(
+        select(Case.id).where(Case.complaint_id == data["complaint_id"])
+    ).first()
+    if existing is not None:
+        return None  # one case per complaint, even if the complaint is sent twice
+    case = Case(
+        id=new_id(),
+        tenant_id=event.tenantid,
+        complaint_id=data["complaint_id"],
+        office=data["office"],
+        status=initial_status(data.get("request_type")),
+        channel=data["channel"],
+        request_type=data.get("request_type"),
+        area=data.get("area"),
+        anonymous=data["anonymous"],
+        crux=data["crux"],
+        received_at=datetime.fromisoformat(data["received_at"]),
+        opened_at=utcnow(),
+        version=1,
+    )
+    session.add(case)
+    session.flush()
+    outbox.record(session, case_opened(case, event.correlationid))
+    return case
+
+
+def case_opened(case: Case, correlation_id: str) -> Event:
+    data = {
+        "case_id": case.id,
+        "complaint_id": case.complaint_id,
+        "office": case.office,
+        "opened_at": case.opened_at.isoformat(),
+        "status": case.status,
+        "channel": case.channel,
+        "anonymous": case.anonymous,
+        "area": case.area,
+        "request_type": case.request_type,
+    }
+    return new_event(
+        type="case.opened",
+        source=SOURCE,
+        subject=case.id,
+        tenant=case.tenant_id,
+        version=case.version,
+        data={k: v for k, v in data.items() if v is not None},
+        correlation_id=correlation_id,
+    )
+
+
+def list_cases(
+    *, session: Session, office: str | None, status: str | None, limit: int, before: datetime | None
+) -> list[Case]:
+    query = select(Case).order_by(Case.opened_at.desc(), Case.id.desc()).limit(limit)
+    if office:
+        query = query.where(Case.office == office)
+    if status:
+        query = query.where(Case.status == status)
+    if before:
+        query = query.where(Case.opened_at < before)
+    return list(session.execute(query).scalars())
+
+
+def get_case(*, session: Session, case_id: str, office: str | None) -> Case:
+    query = select(Case).where(Case.id == case_id)
+    if office:
+        query = query.where(Case.office == office)
+    case = session.execute(query).scalar_one_or_none()
+    if case is None:
+        raise not_found("case")
+    return case

@@ -1,0 +1,87 @@
+"""Cases' HTTP API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel
+
+from alac_cases import service
+from alac_kernel.app import runtime_of
+from alac_kernel.auth import roles
+from alac_kernel.auth.fastapi import require_roles
+from alac_kernel.auth.principal import Principal
+from alac_kernel.db import session_scope
+from alac_kernel.problems import PROBLEM_JSON
+
+router = APIRouter(prefix="/v1", tags=["cases"])
+
+PROBLEMS = {
+    code: {"description": text, "content": {PROBLEM_JSON: {}}}
+    for code, text in {
+        401: "Missing or invalid access token",
+        403: "Role not allowed",
+        404: "Not found (or another tenant's)",
+        422: "Invalid parameter (named in `errors`)",
+    }.items()
+}
+
+CaseReader = Annotated[
+    Principal,
+    Depends(require_roles(roles.VOLUNTEER, roles.LAWYER, roles.COORDINATOR, roles.TENANT_ADMIN)),
+]
+
+
+class CaseRead(BaseModel):
+    id: str
+    complaint_id: str
+    office: str
+    status: str
+    channel: str
+    request_type: str | None
+    area: str | None
+    anonymous: bool
+    crux: str
+    received_at: datetime
+    opened_at: datetime
+    version: int
+
+
+class CasePage(BaseModel):
+    items: list[CaseRead]
+    next_before: datetime | None
+
+
+def _office_scope(principal: Principal) -> str | None:
+    # Volunteers work their own office's queue; lawyers and coordinators see the tenant's
+    # cases (finer office rules come with the permission matrix).
+    if principal.has_any(roles.LAWYER, roles.COORDINATOR, roles.TENANT_ADMIN):
+        return None
+    return principal.office or "-"
+
+
+@router.get("/cases", response_model=CasePage, responses=PROBLEMS, summary="Cases, newest first")
+def list_cases(
+    request: Request,
+    principal: CaseReader,
+    office: Annotated[str | None, Query(max_length=64)] = None,
+    status: Annotated[str | None, Query(max_length=32)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    before: Annotated[datetime | None, Query(description="Cursor: opened_at of the last item seen")] = None,
+) -> CasePage:
+    scope = _office_scope(principal)
+    with session_scope(runtime_of(request).session_factory, tenant=principal.tenant) as session:
+        cases = service.list_cases(
+            session=session, office=scope or office, status=status, limit=limit, before=before
+        )
+        items = [CaseRead.model_validate(c, from_attributes=True) for c in cases]
+    return CasePage(items=items, next_before=items[-1].opened_at if len(items) == limit else None)
+
+
+@router.get("/cases/{case_id}", response_model=CaseRead, responses=PROBLEMS, summary="One case")
+def read_case(case_id: str, request: Request, principal: CaseReader) -> CaseRead:
+    with session_scope(runtime_of(request).session_factory, tenant=principal.tenant) as session:
+        case = service.get_case(session=session, case_id=case_id, office=_office_scope(principal))
+        return CaseRead.model_validate(case, from_attributes=True)

@@ -1,0 +1,1 @@
+"""Intake: every channel a centre receives complaints through."""

@@ -1,0 +1,1 @@
+"""Search: full-text search over complaints and cases, scoped per tenant and role."""
