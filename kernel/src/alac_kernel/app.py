@@ -128,19 +128,7 @@ def create_service_app(
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
     app.state.runtime = runtime
     install_problem_handlers(app)
-    install_auth(
-        app,
-        verifier
-        or TokenVerifier(
-            issuer=settings.auth_issuer,
-            audience=settings.auth_audience,
-            client_id=settings.auth_client_id,
-            jwks_url=settings.jwks_url,
-            leeway_s=settings.auth_leeway_s,
-            min_refresh_s=settings.auth_jwks_min_refresh_s,
-            refuse_dev_keys=settings.profile == "production",
-        ),
-    )
+    install_auth(app, verifier or TokenVerifier.from_settings(settings))
     app.add_middleware(
         RequestContextMiddleware, service=runtime.name, max_body_bytes=settings.max_body_bytes
     )

@@ -1,0 +1,97 @@
+"""Fixtures shared by every test folder: the in-process platform on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from alac_cli.services import SERVICES, service_module
+from alac_kernel.runtime import ServiceRuntime
+from alac_kernel.settings import Settings
+from alac_kernel.testing.harness import TEST_ISSUER, InProcessIssuer, Pump
+from alac_kernel.testing.postgres import fresh_database
+
+
+@dataclass
+class Platform:
+    """The four services in one process, on one database flavour, with a deterministic pump."""
+
+    flavour: str
+    issuer: InProcessIssuer
+    apps: dict[str, FastAPI]
+    clients: dict[str, TestClient]
+    pump: Pump
+
+    def runtime(self, service: str) -> ServiceRuntime:
+        return self.apps[service].state.runtime
+
+    def headers(self, username: str, **extra: str) -> dict[str, str]:
+        return self.issuer.headers(username, **extra)
+
+    @property
+    def intake(self) -> TestClient:
+        return self.clients["intake"]
+
+    @property
+    def cases(self) -> TestClient:
+        return self.clients["cases"]
+
+    @property
+    def search(self) -> TestClient:
+        return self.clients["search"]
+
+    @property
+    def analytics(self) -> TestClient:
+        return self.clients["analytics"]
+
+
+def _settings(tmp: Path, database_url: str | None, bus_url: str | None) -> Settings:
+    return Settings(
+        data_dir=tmp,
+        database_url=database_url,
+        bus_url=bus_url,
+        run_workers=False,
+        auth_issuer=TEST_ISSUER,
+        consumer_poll_timeout_s=0.01,
+    )
+
+
+@contextlib.contextmanager
+def build_platform(flavour: str, tmp: Path) -> Iterator[Platform]:
+    issuer = InProcessIssuer(tmp / "keys")
+    with contextlib.ExitStack() as stack:
+        if flavour == "postgres":
+            bus_url = stack.enter_context(fresh_database("alac_bus"))
+            urls = {name: stack.enter_context(fresh_database(f"alac_{name}")) for name in SERVICES}
+        else:
+            bus_url = None
+            urls = dict.fromkeys(SERVICES)
+        apps: dict[str, FastAPI] = {}
+        clients: dict[str, TestClient] = {}
+        for name in SERVICES:
+            app = service_module(name).create_app(_settings(tmp, urls[name], bus_url), issuer.verifier())
+            app.state.runtime.migrate()
+            apps[name] = app
+            clients[name] = stack.enter_context(TestClient(app, raise_server_exceptions=False))
+        pump = Pump([app.state.runtime for app in apps.values()])
+        stack.callback(pump.close)
+        yield Platform(flavour, issuer, apps, clients, pump)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def platform(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Platform]:
+    """The whole platform in-process, once on SQLite and once on PostgreSQL."""
+    with build_platform(request.param, tmp_path) as built:
+        yield built
+
+
+@pytest.fixture
+def sqlite_platform(tmp_path: Path) -> Iterator[Platform]:
+    with build_platform("sqlite", tmp_path) as built:
+        yield built
