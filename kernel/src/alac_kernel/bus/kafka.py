@@ -354,6 +354,9 @@ class KafkaBusConsumer(BusConsumer):
     def __init__(self, group: str, consumer: KafkaConsumer) -> None:
         self.group = group
         self._consumer = consumer
+        # The broker ends a rebalance after at most the rebalance timeout, which kafka-python
+        # sends as max_poll_interval_ms; a little slack covers the SyncGroup round trip.
+        self._join_wait_ms = int(consumer.config["max_poll_interval_ms"]) + 5_000
         self._closed = False
 
     def poll(self, max_records: int = 100, timeout_s: float = 1.0) -> list[Record]:
@@ -361,6 +364,7 @@ class KafkaBusConsumer(BusConsumer):
             batches = self._consumer.poll(
                 timeout_ms=max(0, int(timeout_s * 1000)), max_records=max_records
             )
+            self._finish_join_in_flight()
         except kafka_errors.KafkaError as exc:
             raise BusError(f"Kafka poll failed for group {self.group!r}: {exc}") from exc
         records: list[Record] = []
@@ -378,6 +382,24 @@ class KafkaBusConsumer(BusConsumer):
                     )
                 )
         return records
+
+    def _finish_join_in_flight(self) -> None:
+        """Wait for a JoinGroup/SyncGroup round that the poll started but did not finish.
+
+        kafka-python 3.0.12 keeps an unfinished join running in the background when poll()
+        times out, but if that join completes before the next poll(), the next poll discards
+        its result (the assignment) and sends a fresh JoinGroup, which starts yet another
+        rebalance for every member. With short poll timeouts and a broker that holds JoinGroup
+        for a while (Tansu: about half the session timeout), members then rebalance forever
+        and never consume. Finishing the join inside this call means no join is ever left to
+        complete between polls. The cost is that a poll during a rebalance lasts as long as
+        the rebalance, which the broker bounds by max_poll_interval_ms.
+        """
+        coordinator = getattr(self._consumer, "_coordinator", None)
+        task = getattr(coordinator, "_join_task", None)
+        if task is None or getattr(task, "is_done", True):
+            return
+        coordinator.ensure_active_group(timeout_ms=self._join_wait_ms)
 
     def commit(self, records: Sequence[Record]) -> None:
         next_offsets: dict[TopicPartition, int] = {}

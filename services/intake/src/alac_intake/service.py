@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,6 +19,7 @@ from alac_kernel.outbox import Outbox
 from alac_kernel.problems import Problem, not_found
 
 SOURCE = "/alac/intake"
+log = logging.getLogger("alac.intake")
 
 
 def _pseudonym(tenant: str, complaint_id: str) -> str:
@@ -70,6 +72,7 @@ def register_complaint(
     session.add(complaint)
     session.flush()
     outbox.record(session, complaint_received(complaint, correlation_id))
+    log.info("complaint registered", extra={"complaint_id": complaint.id, "channel": complaint.channel})
     return ComplaintAccepted(
         id=complaint.id, status=complaint.status, office=office,
         received_at=complaint.received_at, receipt_code=code,
