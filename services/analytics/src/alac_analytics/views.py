@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel
 from sqlalchemy import func, select
 
 from alac_analytics.models import ComplaintFact
@@ -50,8 +50,12 @@ def summary(
     request: Request,
     principal: StatsReader,
     office: Annotated[str | None, Query(max_length=64)] = None,
-    period_from: Annotated[datetime | None, Query(alias="from")] = None,
-    period_to: Annotated[datetime | None, Query(alias="to")] = None,
+    period_from: Annotated[
+        AwareDatetime | None, Query(alias="from", description="Inclusive; with a timezone offset")
+    ] = None,
+    period_to: Annotated[
+        AwareDatetime | None, Query(alias="to", description="Exclusive; with a timezone offset")
+    ] = None,
 ) -> Summary:
     with session_scope(runtime_of(request).session_factory, tenant=principal.tenant) as session:
         # Only complaints intake has told us about count; a case event that overtook its

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from alac_cases.models import Case
@@ -74,14 +74,26 @@ def case_opened(case: Case, correlation_id: str) -> Event:
 
 
 def list_cases(
-    *, session: Session, office: str | None, status: str | None, limit: int, before: datetime | None
+    *,
+    session: Session,
+    office: str | None,
+    status: str | None,
+    limit: int,
+    before: datetime | None,
+    before_id: str | None = None,
 ) -> list[Case]:
+    """Newest first. The cursor is (opened_at, id) of the last item seen: opened_at alone is
+    not unique, and a page boundary inside a run of equal timestamps would skip cases."""
     query = select(Case).order_by(Case.opened_at.desc(), Case.id.desc()).limit(limit)
     if office:
         query = query.where(Case.office == office)
     if status:
         query = query.where(Case.status == status)
-    if before:
+    if before and before_id:
+        query = query.where(
+            or_(Case.opened_at < before, and_(Case.opened_at == before, Case.id < before_id))
+        )
+    elif before:
         query = query.where(Case.opened_at < before)
     return list(session.execute(query).scalars())
 

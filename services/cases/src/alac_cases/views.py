@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel
 
 from alac_cases import service
 from alac_kernel.app import runtime_of
@@ -14,7 +14,7 @@ from alac_kernel.auth import roles
 from alac_kernel.auth.fastapi import require_roles
 from alac_kernel.auth.principal import Principal
 from alac_kernel.db import session_scope
-from alac_kernel.problems import PROBLEM_JSON
+from alac_kernel.problems import PROBLEM_JSON, field_error
 
 router = APIRouter(prefix="/v1", tags=["cases"])
 
@@ -52,6 +52,7 @@ class CaseRead(BaseModel):
 class CasePage(BaseModel):
     items: list[CaseRead]
     next_before: datetime | None
+    next_before_id: str | None = None
 
 
 def _office_scope(principal: Principal) -> str | None:
@@ -69,15 +70,30 @@ def list_cases(
     office: Annotated[str | None, Query(max_length=64)] = None,
     status: Annotated[str | None, Query(max_length=32)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    before: Annotated[datetime | None, Query(description="Cursor: opened_at of the last item seen")] = None,
+    before: Annotated[
+        AwareDatetime | None,
+        Query(description="Cursor: `next_before` of the previous page (with a timezone)"),
+    ] = None,
+    before_id: Annotated[
+        str | None,
+        Query(max_length=36, description="Cursor tie-breaker: `next_before_id` of that page"),
+    ] = None,
 ) -> CasePage:
+    if before_id is not None and before is None:
+        raise field_error("query.before_id", "only allowed together with query.before")
     scope = _office_scope(principal)
     with session_scope(runtime_of(request).session_factory, tenant=principal.tenant) as session:
         cases = service.list_cases(
-            session=session, office=scope or office, status=status, limit=limit, before=before
+            session=session, office=scope or office, status=status, limit=limit, before=before,
+            before_id=before_id,
         )
         items = [CaseRead.model_validate(c, from_attributes=True) for c in cases]
-    return CasePage(items=items, next_before=items[-1].opened_at if len(items) == limit else None)
+    last = items[-1] if len(items) == limit else None
+    return CasePage(
+        items=items,
+        next_before=last.opened_at if last else None,
+        next_before_id=last.id if last else None,
+    )
 
 
 @router.get("/cases/{case_id}", response_model=CaseRead, responses=PROBLEMS, summary="One case")

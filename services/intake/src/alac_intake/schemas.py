@@ -47,7 +47,9 @@ class ComplaintCreate(BaseModel):
     help_requested: str | None = Field(default=None, max_length=20000)
     request_type: RequestType = Field(default=None, description="information_request or case.")
     area: Area = None
-    anonymous: bool = Field(default=False, description="The complainant asked to stay anonymous.")
+    # Strict: lax mode would read "yes", "on", 1 as true, and a typo must not make a
+    # complainant anonymous (or not) by accident.
+    anonymous: bool = Field(default=False, strict=True, description="The complainant asked to stay anonymous.")
     office: Code | None = Field(default=None, description="Receiving office; defaults to the caller's office.")
     received_at: datetime | None = Field(default=None, description="When the centre received it; defaults to now.")
     complainant: ComplainantProfile = Field(default_factory=ComplainantProfile)

@@ -39,7 +39,9 @@ CREATE VIRTUAL TABLE IF NOT EXISTS documents_fts USING fts5(
 );
 """
 
-_WORD = re.compile(r"\w+", re.UNICODE)
+# Letters and digits; the underscore (connector punctuation) separates words, as it does for
+# the unicode61 tokenizer, so a query of underscores has no words instead of an empty phrase.
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
 class QueryError(ValueError):
