@@ -46,37 +46,51 @@ class RequestContextMiddleware:
         token = logs.correlation_id.set(correlation)
         scope.setdefault("state", {})["correlation_id"] = correlation
         started = time.perf_counter()
-        status_holder = {"status": 500}
+        status_holder = {"status": 500, "started": 0}
 
-        async def send_with_headers(message: Message) -> None:
+        # Set when the body went over the limit before the app answered: whatever the app
+        # then sends (FastAPI turns any error while reading the body into a 400) is replaced
+        # by the 413 below.
+        refused = False
+
+        async def deliver(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
+                status_holder["started"] = 1
                 message.setdefault("headers", [])
                 message["headers"] = list(message["headers"]) + [
                     (CORRELATION_HEADER.encode(), correlation.encode())
                 ]
             await send(message)
 
+        async def send_with_headers(message: Message) -> None:
+            if refused:
+                return
+            await deliver(message)
+
         try:
             declared = headers.get("content-length")
             if declared is not None and (not declared.isdigit() or int(declared) > self.max_body_bytes):
-                await self._too_large(send_with_headers)
+                await self._too_large(deliver)
                 return
             received = 0
 
             async def limited_receive() -> Message:
-                nonlocal received
+                nonlocal received, refused
                 message = await receive()
                 if message["type"] == "http.request":
                     received += len(message.get("body", b""))
                     if received > self.max_body_bytes:
+                        refused = not status_holder.get("started")
                         raise _BodyTooLarge
                 return message
 
             try:
                 await self.app(scope, limited_receive, send_with_headers)
             except _BodyTooLarge:
-                await self._too_large(send_with_headers)
+                pass
+            if refused:
+                await self._too_large(deliver)
         finally:
             route = scope.get("route")
             path = getattr(route, "path", None) or "unmatched"
