@@ -26,7 +26,13 @@ _HELP = (
     None,
 )
 _PROFILES = (
-    {"type": "individual", "sex": "female", "education": "higher", "residence": "urban", "region": "almaty"},
+    {
+        "type": "individual",
+        "sex": "female",
+        "education": "higher",
+        "residence": "urban",
+        "region": "almaty",
+    },
     {"type": "individual", "sex": "male", "education": "secondary", "residence": "rural"},
     {"type": "initiative_group", "residence": "suburban"},
     {},

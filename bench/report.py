@@ -13,7 +13,8 @@ from bench.load import LevelResult
 
 HEADER = (
     f"{'target':<9} {'conc':>4} {'requests':>8} {'accepted/s':>10} {'p50 ms':>8} "
-    f"{'p99 ms':>8} {'errors':>6} {'ratio':>6}"
+    f"{'p99 ms':>8} {'errors':>6} {'ratio':>6} "
+    f"{'srv CPU%':>8} {'cli CPU%':>8} {'srv CPU ms/req':>14}"
 )
 
 
@@ -38,6 +39,8 @@ def machine() -> dict[str, Any]:
         "implementation": platform.python_implementation(),
         "platform": platform.platform(),
         "executable": sys.executable,
+        # other work on the machine disturbs the figures: the 1/5/15-minute load averages
+        "loadavg": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
     }
 
 
@@ -55,12 +58,36 @@ def table(results: list[LevelResult]) -> str:
     rat = ratios(results)
     lines = [HEADER, "-" * len(HEADER)]
     for r in results:
-        ratio = "1.000" if r.target == "ceiling" else (f"{rat[r.concurrency]:.3f}" if r.concurrency in rat else "-")
+        ratio = (
+            "1.000"
+            if r.target == "ceiling"
+            else (f"{rat[r.concurrency]:.3f}" if r.concurrency in rat else "-")
+        )
         lines.append(
             f"{r.target:<9} {r.concurrency:>4} {r.requests:>8} {r.accepted_per_s:>10.1f} "
-            f"{r.p50_ms:>8.1f} {r.p99_ms:>8.1f} {r.errors:>6} {ratio:>6}"
+            f"{r.p50_ms:>8.1f} {r.p99_ms:>8.1f} {r.errors:>6} {ratio:>6} "
+            f"{_num(r.server_cpu_pct, 8, 0)} {_num(r.client_cpu_pct, 8, 0)} "
+            f"{_num(r.server_cpu_ms_per_accepted, 14, 2)}"
         )
     return "\n".join(lines)
+
+
+def _num(value: float | None, width: int, digits: int) -> str:
+    return f"{value:>{width}.{digits}f}" if value is not None else f"{'-':>{width}}"
+
+
+def cpu_ratios(results: list[LevelResult]) -> dict[int, float]:
+    """Ceiling server CPU per request divided by intake's: the throughput ratio the two servers
+    would have if each had the same CPU and the load generator cost nothing."""
+    ceiling = {
+        r.concurrency: r.server_cpu_ms_per_accepted for r in results if r.target == "ceiling"
+    }
+    out = {}
+    for r in results:
+        c = ceiling.get(r.concurrency)
+        if r.target == "intake" and c and r.server_cpu_ms_per_accepted:
+            out[r.concurrency] = c / r.server_cpu_ms_per_accepted
+    return out
 
 
 def ratio_lines(results: list[LevelResult]) -> str:
@@ -74,6 +101,11 @@ def ratio_lines(results: list[LevelResult]) -> str:
         lines.append(
             f"ratio intake/ceiling at concurrency {r.concurrency}: {ratio:.3f} "
             f"({r.accepted_per_s:.1f} vs {c.accepted_per_s:.1f} accepted/s)"
+        )
+    cpu = cpu_ratios(results)
+    for level, value in cpu.items():
+        lines.append(
+            f"server-CPU ratio (ceiling ms/req / intake ms/req) at concurrency {level}: {value:.4f}"
         )
     return "\n".join(lines)
 

@@ -4,6 +4,7 @@ correlation id, request metrics, /healthz, /readyz, /metrics, and the workers' l
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 from collections.abc import AsyncIterator, Callable
@@ -22,6 +23,8 @@ from alac_kernel.observability import logs
 from alac_kernel.observability.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from alac_kernel.problems import PROBLEM_JSON, Problem, install_problem_handlers
 from alac_kernel.runtime import ServiceRuntime
+
+log = logging.getLogger("alac.app")
 
 CORRELATION_HEADER = "x-correlation-id"
 _CORRELATION_OK = re.compile(r"^[A-Za-z0-9._\-]{1,128}$")
@@ -89,6 +92,16 @@ class RequestContextMiddleware:
                 await self.app(scope, limited_receive, send_with_headers)
             except _BodyTooLarge:
                 pass
+            except Exception:
+                # Answered here rather than by Starlette's outermost error middleware, which
+                # sits outside this one: the 500 then carries the correlation id too, the one
+                # thing support needs to find the logged trace.
+                if status_holder["started"]:
+                    raise
+                if not refused:
+                    log.exception("unhandled error", extra={"path": scope.get("path")})
+                    unexpected = Problem(500, "An unexpected error occurred; it has been logged.")
+                    await self._send_problem(deliver, unexpected)
             if refused:
                 await self._too_large(deliver)
         finally:
@@ -100,16 +113,22 @@ class RequestContextMiddleware:
             logs.correlation_id.reset(token)
 
     async def _too_large(self, send: Callable[[Message], Any]) -> None:
-        body = Problem(
-            413,
-            f"The request body is larger than {self.max_body_bytes} bytes.",
-            errors=[{"field": "body", "reason": f"larger than {self.max_body_bytes} bytes"}],
-        ).body()
-        raw = json.dumps(body).encode()
+        await self._send_problem(
+            send,
+            Problem(
+                413,
+                f"The request body is larger than {self.max_body_bytes} bytes.",
+                errors=[{"field": "body", "reason": f"larger than {self.max_body_bytes} bytes"}],
+            ),
+        )
+
+    @staticmethod
+    async def _send_problem(send: Callable[[Message], Any], problem: Problem) -> None:
+        raw = json.dumps(problem.body()).encode()
         await send(
             {
                 "type": "http.response.start",
-                "status": 413,
+                "status": problem.status,
                 "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(raw)).encode())],
             }
         )

@@ -71,10 +71,18 @@ class EventConsumer:
     def run_once(self) -> int:
         """Poll one batch, apply it, commit offsets; return the number of records seen."""
         records = self.consumer.poll(self.batch_size, self.poll_timeout_s)
-        for record in records:
-            self.handle(record)
-        if records:
-            self.consumer.commit(records)
+        try:
+            for record in records:
+                self.handle(record)
+            if records:
+                self.consumer.commit(records)
+        except BaseException:
+            # The bus consumer's position is already past this batch: polling on with it
+            # would skip the uncommitted records, and the next commit would move the offset
+            # past them for good. Leave the group; the next pass rejoins from the last commit
+            # and the inbox skips whatever was already applied.
+            self.close()
+            raise
         self._polls += 1
         if self._polls % 20 == 1:
             self._report_lag()

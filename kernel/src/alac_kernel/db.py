@@ -25,6 +25,7 @@ from sqlalchemy.orm import (
     sessionmaker,
     with_loader_criteria,
 )
+from sqlalchemy.sql import visitors
 from sqlalchemy.types import TypeDecorator
 
 TENANT_KEY = "tenant_id"
@@ -113,11 +114,7 @@ def install_tenant_scope(factory: sessionmaker[Session]) -> None:
         if state.session.info.get(ALL_TENANTS_KEY):
             return
         tenant = state.session.info.get(TENANT_KEY)
-        touches_scoped = any(
-            isinstance(m.class_, type) and issubclass(m.class_, TenantScoped)
-            for m in state.all_mappers
-        )
-        if not touches_scoped:
+        if not _touches_scoped(state):
             return
         if tenant is None:
             raise TenantScopeMissing(
@@ -131,6 +128,23 @@ def install_tenant_scope(factory: sessionmaker[Session]) -> None:
                 include_aliases=True,
             )
         )
+
+
+def _is_scoped(entity: object) -> bool:
+    cls = getattr(entity, "class_", None)
+    return isinstance(cls, type) and issubclass(cls, TenantScoped)
+
+
+def _touches_scoped(state: ORMExecuteState) -> bool:
+    if any(_is_scoped(m) for m in state.all_mappers):
+        return True
+    # `all_mappers` only lists entities in the columns clause: `select(func.count())
+    # .select_from(Model)` or a join to a model would slip through (and read every tenant's
+    # rows). ORM entities anywhere in the statement carry a `parententity` annotation.
+    return any(
+        _is_scoped(getattr(element, "_annotations", {}).get("parententity"))
+        for element in visitors.iterate(state.statement)
+    )
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -11,7 +11,7 @@ import logging
 import threading
 from datetime import timedelta
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Table, func, insert, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from alac_kernel.bus import EventBus, OutgoingRecord
@@ -94,10 +94,18 @@ class OutboxRelay:
         t = self.table
         now = utcnow()
         with session_scope(self.session_factory, all_tenants=True) as session:
-            query = select(t).where(t.c.state == "pending").order_by(t.c.seq).limit(self.batch_size)
             if session.bind is not None and session.bind.dialect.name == "postgresql":
-                # Two relay replicas never take the same rows.
-                query = query.with_for_update(skip_locked=True)
+                # One relay pass at a time per outbox, across replicas: row locks with SKIP
+                # LOCKED would let a second replica publish an aggregate's later event while
+                # the first still holds the earlier one. SQLite's BEGIN IMMEDIATE already
+                # serialises passes.
+                got = session.execute(
+                    text("SELECT pg_try_advisory_xact_lock(hashtext(:name))"),
+                    {"name": f"alac-outbox-relay:{self.service}"},
+                ).scalar_one()
+                if not got:
+                    return 0
+            query = select(t).where(t.c.state == "pending").order_by(t.c.seq).limit(self.batch_size)
             rows = session.execute(query).mappings().all()
             blocked: set[str] = set()
             due = []

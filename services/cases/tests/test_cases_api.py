@@ -242,7 +242,8 @@ def test_limit_bounds_and_malformed_cursor_are_problems_naming_the_parameter(sql
     p = sqlite_platform
     h = p.headers("lena")
     for bad in ("0", "201", "-1", "ten"):
-        assert_problem(p.cases.get("/v1/cases", params={"limit": bad}, headers=h), 422, "query.limit")
+        response = p.cases.get("/v1/cases", params={"limit": bad}, headers=h)
+        assert_problem(response, 422, "query.limit")
     for ok in ("1", "200"):
         assert p.cases.get("/v1/cases", params={"limit": ok}, headers=h).status_code == 200
     for bad in ("yesterday", "2025-13-45T00:00:00Z", "'; DROP TABLE cases; --"):

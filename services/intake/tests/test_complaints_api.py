@@ -38,8 +38,12 @@ def counts(platform) -> dict[str, int]:
     rt = platform.runtime("intake")
     with session_scope(rt.session_factory, all_tenants=True) as session:
         return {
-            "complaints": session.execute(select(func.count()).select_from(Complaint.__table__)).scalar_one(),
-            "outbox": session.execute(select(func.count()).select_from(kernel_tables.outbox)).scalar_one(),
+            "complaints": session.execute(
+                select(func.count()).select_from(Complaint.__table__)
+            ).scalar_one(),
+            "outbox": session.execute(
+                select(func.count()).select_from(kernel_tables.outbox)
+            ).scalar_one(),
             "idempotency": session.execute(
                 select(func.count()).select_from(kernel_tables.idempotency)
             ).scalar_one(),
@@ -66,7 +70,9 @@ def fields(body: dict) -> dict[str, str]:
 def outbox_events(platform) -> list[Event]:
     rt = platform.runtime("intake")
     with session_scope(rt.session_factory, all_tenants=True) as session:
-        rows = session.execute(select(kernel_tables.outbox.c.payload).order_by(kernel_tables.outbox.c.seq))
+        rows = session.execute(
+            select(kernel_tables.outbox.c.payload).order_by(kernel_tables.outbox.c.seq)
+        )
         return [Event.from_json(r.payload) for r in rows]
 
 
@@ -78,7 +84,9 @@ def test_malformed_json_is_400_naming_the_body(sqlite_platform):
     r = p.intake.post(
         URL,
         content=b'{"channel": "hotline", "crux": ',
-        headers=p.headers("vera", **{"Content-Type": "application/json", "Idempotency-Key": "k-malformed"}),
+        headers=p.headers(
+            "vera", **{"Content-Type": "application/json", "Idempotency-Key": "k-malformed"}
+        ),
     )
     body = assert_problem(r, 400)
     assert body["errors"][0]["field"] == "body"
@@ -90,7 +98,11 @@ def test_malformed_json_is_400_naming_the_body(sqlite_platform):
     ("payload", "field", "reason"),
     [
         ({**GOOD, "complainant_name": "Иван"}, "body.complainant_name", "unknown field"),
-        ({**GOOD, "complainant": {"phone": "+77010000000"}}, "body.complainant.phone", "unknown field"),
+        (
+            {**GOOD, "complainant": {"phone": "+77010000000"}},
+            "body.complainant.phone",
+            "unknown field",
+        ),
         ({"channel": "hotline"}, "body.crux", "field required"),
         ({"crux": "x"}, "body.channel", "field required"),
         ({**GOOD, "anonymous": "yes"}, "body.anonymous", None),
@@ -99,8 +111,16 @@ def test_malformed_json_is_400_naming_the_body(sqlite_platform):
         ({"channel": "hotline", "crux": "   "}, "body.crux", None),
         ({**GOOD, "channel": "carrier_pigeon"}, "body.channel", "unknown channel"),
         ({**GOOD, "area": "astrology"}, "body.area", "unknown area"),
-        ({**GOOD, "received_at": "2999-01-01T10:00:00+05:00"}, "body.received_at", "must not be in the future"),
-        ({**GOOD, "received_at": "2024-05-01T10:00:00"}, "body.received_at", "must include a timezone"),
+        (
+            {**GOOD, "received_at": "2999-01-01T10:00:00+05:00"},
+            "body.received_at",
+            "must not be in the future",
+        ),
+        (
+            {**GOOD, "received_at": "2024-05-01T10:00:00"},
+            "body.received_at",
+            "must include a timezone",
+        ),
         ({**GOOD, "received_at": "yesterday"}, "body.received_at", None),
         ({**GOOD, "office": "Almaty Office!"}, "body.office", None),
     ],
@@ -121,9 +141,13 @@ def test_malformed_json_is_400_naming_the_body(sqlite_platform):
         "office-pattern",
     ],
 )
-def test_invalid_field_is_422_naming_the_field_and_writes_nothing(sqlite_platform, payload, field, reason):
+def test_invalid_field_is_422_naming_the_field_and_writes_nothing(
+    sqlite_platform, payload, field, reason
+):
     p = sqlite_platform
-    r = p.intake.post(URL, json=payload, headers=p.headers("vera", **{"Idempotency-Key": "k-invalid"}))
+    r = p.intake.post(
+        URL, json=payload, headers=p.headers("vera", **{"Idempotency-Key": "k-invalid"})
+    )
     body = assert_problem(r, 422)
     named = fields(body)
     assert field in named, body
@@ -151,7 +175,9 @@ def _big_body(size: int) -> bytes:
 def test_body_over_the_limit_is_413_by_content_length(sqlite_platform):
     p = sqlite_platform
     big = _big_body(Settings().max_body_bytes + 10)
-    r = p.intake.post(URL, content=big, headers=p.headers("vera", **{"Content-Type": "application/json"}))
+    r = p.intake.post(
+        URL, content=big, headers=p.headers("vera", **{"Content-Type": "application/json"})
+    )
     body = assert_problem(r, 413)
     assert fields(body) == {"body": f"larger than {Settings().max_body_bytes} bytes"}
     assert counts(p) == NOTHING
@@ -166,7 +192,9 @@ def test_chunked_body_over_the_limit_is_413(sqlite_platform):
         for i in range(0, len(big), 64 * 1024):
             yield big[i : i + 64 * 1024]
 
-    r = p.intake.post(URL, content=chunks(), headers=p.headers("vera", **{"Content-Type": "application/json"}))
+    r = p.intake.post(
+        URL, content=chunks(), headers=p.headers("vera", **{"Content-Type": "application/json"})
+    )
     assert "content-length" not in r.request.headers
     assert r.request.headers.get("transfer-encoding") == "chunked"
     body = assert_problem(r, 413)
@@ -256,15 +284,20 @@ def test_analyst_may_not_register_a_complaint(sqlite_platform):
     assert counts(p) == NOTHING
 
 
-def test_volunteer_may_not_register_for_another_office(platform):
+def test_volunteer_may_not_register_for_another_office(sqlite_platform):
+    platform = sqlite_platform
     r = platform.intake.post(
-        URL, json={**GOOD, "office": "astana"}, headers=platform.headers("vera", **{"Idempotency-Key": "k-office"})
+        URL,
+        json={**GOOD, "office": "astana"},
+        headers=platform.headers("vera", **{"Idempotency-Key": "k-office"}),
     )
     body = assert_problem(r, 403)
     assert fields(body) == {"body.office": "not your office"}
     assert counts(platform) == NOTHING
     # A coordinator may register for another office of the same tenant.
-    ok = platform.intake.post(URL, json={**GOOD, "office": "astana"}, headers=platform.headers("kazbek"))
+    ok = platform.intake.post(
+        URL, json={**GOOD, "office": "astana"}, headers=platform.headers("kazbek")
+    )
     assert ok.status_code == 201, ok.text
     assert ok.json()["office"] == "astana"
 
@@ -289,7 +322,9 @@ def test_another_tenants_complaint_is_indistinguishable_from_an_unknown_id(platf
     assert b.pop("instance") == f"{URL}/{unknown_id}"
     assert a == b
     assert GOOD["crux"] not in foreign.text
-    assert set(foreign.headers) - {"x-correlation-id"} == set(unknown.headers) - {"x-correlation-id"}
+    assert set(foreign.headers) - {"x-correlation-id"} == set(unknown.headers) - {
+        "x-correlation-id"
+    }
     assert foreign.headers["content-length"] == str(len(foreign.content))
 
 
@@ -351,11 +386,13 @@ def test_same_idempotency_key_in_another_tenant_is_independent(platform):
     assert counts(platform) == {"complaints": 2, "outbox": 2, "idempotency": 2}
 
 
-# ------------------------------------------------------------------ anonymous complaints, receipt codes
+# ------------------------------------------------------------ anonymous complaints, receipt codes
 
 
 def test_anonymous_complaint_stores_only_locator_and_scrypt_hash(platform):
-    r = platform.intake.post(URL, json={**GOOD, "anonymous": True}, headers=platform.headers("vera"))
+    r = platform.intake.post(
+        URL, json={**GOOD, "anonymous": True}, headers=platform.headers("vera")
+    )
     assert r.status_code == 201, r.text
     code = r.json()["receipt_code"]
     assert RECEIPT.match(code), code
@@ -394,9 +431,16 @@ def test_complaint_received_event_matches_its_contract_and_carries_the_correlati
         "anonymous": True,
         "area": "police",
         "request_type": "case",
-        "complainant": {"type": "individual", "sex": "female", "age_band": "age_26_35", "region": "almaty_city"},
+        "complainant": {
+            "type": "individual",
+            "sex": "female",
+            "age_band": "age_26_35",
+            "region": "almaty_city",
+        },
     }
-    r = platform.intake.post(URL, json=payload, headers=platform.headers("vera", **{"X-Correlation-ID": correlation}))
+    r = platform.intake.post(
+        URL, json=payload, headers=platform.headers("vera", **{"X-Correlation-ID": correlation})
+    )
     assert r.status_code == 201, r.text
     assert r.headers["x-correlation-id"] == correlation
 

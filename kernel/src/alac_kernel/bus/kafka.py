@@ -157,7 +157,9 @@ class KafkaBus(EventBus):
                         return self._get_producer()
                     raise BusError(f"Kafka producer configuration refused: {exc}") from exc
                 except kafka_errors.KafkaError as exc:
-                    raise BusError(f"cannot reach Kafka at {self.bootstrap_servers}: {exc}") from exc
+                    raise BusError(
+                        f"cannot reach Kafka at {self.bootstrap_servers}: {exc}"
+                    ) from exc
                 self._producer_has_written = False
             return self._producer
 
@@ -179,11 +181,17 @@ class KafkaBus(EventBus):
         with self._lock:
             self._check_open()
             if self._admin is None:
-                config = _options_for(_ADMIN_DEFAULTS, KafkaAdminClient.DEFAULT_CONFIG, self._options)
+                config = _options_for(
+                    _ADMIN_DEFAULTS, KafkaAdminClient.DEFAULT_CONFIG, self._options
+                )
                 try:
-                    self._admin = KafkaAdminClient(bootstrap_servers=self.bootstrap_servers, **config)
+                    self._admin = KafkaAdminClient(
+                        bootstrap_servers=self.bootstrap_servers, **config
+                    )
                 except kafka_errors.KafkaError as exc:
-                    raise BusError(f"cannot reach Kafka at {self.bootstrap_servers}: {exc}") from exc
+                    raise BusError(
+                        f"cannot reach Kafka at {self.bootstrap_servers}: {exc}"
+                    ) from exc
             return self._admin
 
     def _drop_admin(self) -> None:
@@ -193,7 +201,7 @@ class KafkaBus(EventBus):
             if self._admin is not None:
                 try:
                     self._admin.close()
-                except Exception:  # noqa: BLE001 - closing a broken client must not mask the cause
+                except Exception:  # closing a broken client must not mask the original failure
                     log.debug("closing the Kafka admin client failed", exc_info=True)
                 self._admin = None
 
@@ -219,7 +227,8 @@ class KafkaBus(EventBus):
             try:
                 response = admin.create_topics(request, raise_errors=False)
                 failures = [
-                    f"{t['name']}: {t.get('error_message') or kafka_errors.for_code(t['error_code']).__name__}"
+                    f"{t['name']}: "
+                    f"{t.get('error_message') or kafka_errors.for_code(t['error_code']).__name__}"
                     for t in response["topics"]
                     if t["error_code"] not in (0, _TOPIC_ALREADY_EXISTS)
                 ]

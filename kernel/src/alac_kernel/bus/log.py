@@ -41,8 +41,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from alac_kernel.bus.base import BusConsumer, BusError, EventBus, OutgoingRecord, Record
 from alac_kernel.db import UTCDateTime, make_engine, utcnow
@@ -119,11 +118,14 @@ class LogBus(EventBus):
         self.url = url
         self.partitions = partitions
         self.session_timeout_s = session_timeout_s
-        self.writer = make_engine(url)
-        self.reader = make_engine(url, read_only=True)
         self._known_topics: dict[str, int] = {}
         self._lock = threading.Lock()
-        self._create_schema()
+        try:
+            self.writer = make_engine(url)
+            self.reader = make_engine(url, read_only=True)
+            self._create_schema()
+        except (SQLAlchemyError, OSError) as exc:
+            raise BusError(f"log database unreachable: {exc}") from exc
 
     def _create_schema(self) -> None:
         # The log is infrastructure with a fixed layout; create_all is idempotent and lets

@@ -49,7 +49,9 @@ class ComplaintCreate(BaseModel):
     area: Area = None
     # Strict: lax mode would read "yes", "on", 1 as true, and a typo must not make a
     # complainant anonymous (or not) by accident.
-    anonymous: bool = Field(default=False, strict=True, description="The complainant asked to stay anonymous.")
+    anonymous: bool = Field(
+        default=False, strict=True, description="The complainant asked to stay anonymous."
+    )
     office: Code | None = Field(default=None, description="Receiving office; defaults to the caller's office.")
     received_at: datetime | None = Field(default=None, description="When the centre received it; defaults to now.")
     complainant: ComplainantProfile = Field(default_factory=ComplainantProfile)

@@ -29,8 +29,19 @@ def _pseudonym(tenant: str, complaint_id: str) -> str:
 
 
 def register_complaint(
-    *, session: Session, outbox: Outbox, principal: Principal, payload: ComplaintCreate, correlation_id: str | None
+    *,
+    session: Session,
+    outbox: Outbox,
+    principal: Principal,
+    payload: ComplaintCreate,
+    correlation_id: str | None,
+    receipt: tuple[str, str, str] | None = None,
 ) -> ComplaintAccepted:
+    """Register a complaint and its `complaint.received` event in the caller's transaction.
+
+    `receipt` (from `receipts.issue()`) may be drawn before the transaction opens: its slow
+    hash then does not hold the database write lock.
+    """
     office = payload.office or principal.office
     if office is None:
         raise Problem(422, "office: field required (the caller has no office)",
@@ -42,7 +53,7 @@ def register_complaint(
     complaint_id = new_id()
     code = locator = receipt_hash = None
     if payload.anonymous:
-        code, locator, receipt_hash = receipts.issue()
+        code, locator, receipt_hash = _unused_receipt(session, receipt)
     profile = payload.complainant
     complaint = Complaint(
         id=complaint_id,
@@ -77,6 +88,18 @@ def register_complaint(
         id=complaint.id, status=complaint.status, office=office,
         received_at=complaint.received_at, receipt_code=code,
     )
+
+
+def _unused_receipt(session: Session, first: tuple[str, str, str] | None) -> tuple[str, str, str]:
+    # Locators are unique across tenants and short (25 bits) so they can be read out on the
+    # phone; draw again on the rare clash instead of failing the complaint.
+    table = Complaint.__table__
+    for attempt in range(8):
+        code, locator, stored = first if (attempt == 0 and first) else receipts.issue()
+        taken = session.execute(select(table.c.id).where(table.c.receipt_locator == locator)).first()
+        if taken is None:
+            return code, locator, stored
+    raise RuntimeError("could not draw an unused receipt locator")
 
 
 def complaint_received(complaint: Complaint, correlation_id: str | None):  # type: ignore[no-untyped-def]

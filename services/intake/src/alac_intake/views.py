@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 
-from alac_intake import service
+from alac_intake import receipts, service
 from alac_intake.schemas import ComplaintAccepted, ComplaintCreate, ComplaintRead
 from alac_kernel.app import runtime_of
 from alac_kernel.auth import roles
@@ -59,6 +59,7 @@ def submit_complaint(
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> JSONResponse:
     runtime = runtime_of(request)
+    receipt = receipts.issue() if payload.anonymous else None
 
     def register(session):  # type: ignore[no-untyped-def]
         accepted = service.register_complaint(
@@ -67,6 +68,7 @@ def submit_complaint(
             principal=principal,
             payload=payload,
             correlation_id=request.state.correlation_id,
+            receipt=receipt,
         )
         return 201, accepted.model_dump(mode="json")
 
