@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from alac_kernel.runtime import ServiceRuntime
 from alac_kernel.settings import Settings
 from alac_kernel.testing.harness import TEST_ISSUER, InProcessIssuer, Pump
 from alac_kernel.testing.postgres import fresh_database
+from alac_kernel.testing.tansu import KAFKA_TEST_OPTIONS, run_tansu
 
 
 @dataclass
@@ -51,7 +53,14 @@ class Platform:
         return self.clients["analytics"]
 
 
-def _settings(tmp: Path, database_url: str | None, bus_url: str | None) -> Settings:
+@pytest.fixture(scope="session")
+def tansu_bootstrap() -> Iterator[str]:
+    """A real Kafka-protocol broker (Tansu) on a loopback port for the whole session."""
+    with run_tansu() as bootstrap:
+        yield bootstrap
+
+
+def _settings(tmp: Path, database_url: str | None, bus_url: str | None, **bus: object) -> Settings:
     return Settings(
         data_dir=tmp,
         database_url=database_url,
@@ -59,12 +68,26 @@ def _settings(tmp: Path, database_url: str | None, bus_url: str | None) -> Setti
         run_workers=False,
         auth_issuer=TEST_ISSUER,
         consumer_poll_timeout_s=0.01,
+        **bus,
     )
 
 
 @contextlib.contextmanager
-def build_platform(flavour: str, tmp: Path) -> Iterator[Platform]:
+def build_platform(
+    flavour: str, tmp: Path, kafka_bootstrap: str | None = None
+) -> Iterator[Platform]:
     issuer = InProcessIssuer(tmp / "keys")
+    bus: dict[str, object] = {}
+    quiet_rounds, poll_timeout = 2, 0.0
+    if kafka_bootstrap:
+        # Topics of their own per test, so tests sharing the broker never see each other.
+        bus = {
+            "bus_backend": "kafka",
+            "kafka_bootstrap": kafka_bootstrap,
+            "kafka_client_options": KAFKA_TEST_OPTIONS,
+            "topic_prefix": f"t{uuid.uuid4().hex[:10]}.",
+        }
+        quiet_rounds, poll_timeout = 4, 0.3
     with contextlib.ExitStack() as stack:
         if flavour == "postgres":
             bus_url = stack.enter_context(fresh_database("alac_bus"))
@@ -75,11 +98,17 @@ def build_platform(flavour: str, tmp: Path) -> Iterator[Platform]:
         apps: dict[str, FastAPI] = {}
         clients: dict[str, TestClient] = {}
         for name in SERVICES:
-            app = service_module(name).create_app(_settings(tmp, urls[name], bus_url), issuer.verifier())
+            app = service_module(name).create_app(
+                _settings(tmp, urls[name], bus_url, **bus), issuer.verifier()
+            )
             app.state.runtime.migrate()
             apps[name] = app
             clients[name] = stack.enter_context(TestClient(app, raise_server_exceptions=False))
-        pump = Pump([app.state.runtime for app in apps.values()])
+        pump = Pump(
+            [app.state.runtime for app in apps.values()],
+            quiet_rounds=quiet_rounds,
+            poll_timeout_s=poll_timeout,
+        )
         stack.callback(pump.close)
         yield Platform(flavour, issuer, apps, clients, pump)
 
@@ -88,6 +117,13 @@ def build_platform(flavour: str, tmp: Path) -> Iterator[Platform]:
 def platform(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Platform]:
     """The whole platform in-process, once on SQLite and once on PostgreSQL."""
     with build_platform(request.param, tmp_path) as built:
+        yield built
+
+
+@pytest.fixture
+def kafka_platform(tmp_path: Path, tansu_bootstrap: str) -> Iterator[Platform]:
+    """The platform on SQLite with the Kafka backend against the real Tansu broker."""
+    with build_platform("sqlite", tmp_path, kafka_bootstrap=tansu_bootstrap) as built:
         yield built
 
 

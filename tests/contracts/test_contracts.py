@@ -15,8 +15,9 @@ import warnings
 from pathlib import Path
 
 import pytest
-from alac_kernel.events.compat import breaking_changes
 from jsonschema import Draft202012Validator
+
+from alac_kernel.events.compat import breaking_changes
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTRACTS = ROOT / "contracts"

@@ -33,7 +33,9 @@ def test_front_end_tokens_carry_audience_office_and_organization():
     assert (office["claim.name"], office["access.token.claim"]) == ("office", "true")
     for client in data["clients"]:
         if client["clientId"] in {"alac-web", "alac-cli"}:
-            assert {"roles", "organization", "alac-api-audience", "alac-office"} <= set(client["defaultClientScopes"])
+            assert {"roles", "organization", "alac-api-audience", "alac-office"} <= set(
+                client["defaultClientScopes"]
+            )
 
 
 def test_compose_runs_the_production_profile_against_the_realm():
@@ -47,5 +49,9 @@ def test_compose_runs_the_production_profile_against_the_realm():
         assert f"postgres/alac_{service}" in compose
         assert f"alac_{service}" in (DEPLOY / "postgres" / "init.sh").read_text()
     # The settings the compose file gives are accepted by the production profile.
-    Settings(profile="production", database_url="postgresql+psycopg://alac@postgres/alac_intake",
-             bus_backend="kafka", auth_issuer=issuer)
+    Settings(
+        profile="production",
+        database_url="postgresql+psycopg://alac@postgres/alac_intake",
+        bus_backend="kafka",
+        auth_issuer=issuer,
+    )

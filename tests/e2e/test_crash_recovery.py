@@ -45,7 +45,9 @@ def _complaint_events(count: int) -> list[OutgoingRecord]:
                 "area": "education",
             },
         )
-        records.append(OutgoingRecord("alac.complaint", complaint_id, event.to_json(), record_headers(event)))
+        records.append(
+            OutgoingRecord("alac.complaint", complaint_id, event.to_json(), record_headers(event))
+        )
     return records
 
 
@@ -62,12 +64,16 @@ def test_sigkill_mid_batch_then_restart_applies_every_event_exactly_once(tmp_pat
 
     def applied() -> int:
         with analytics_db.connect() as conn:
-            return conn.execute(text("SELECT count(*) FROM inbox WHERE consumer_group = 'analytics'")).scalar_one()
+            return conn.execute(
+                text("SELECT count(*) FROM inbox WHERE consumer_group = 'analytics'")
+            ).scalar_one()
 
     def committed() -> int:
         with bus.reader.connect() as conn:
             return conn.execute(
-                text("SELECT coalesce(sum(committed), 0) FROM bus_offsets WHERE group_id = 'analytics'")
+                text(
+                    "SELECT coalesce(sum(committed), 0) FROM bus_offsets WHERE group_id = 'analytics'"
+                )
             ).scalar_one()
 
     log = tmp_path / "worker.log"
@@ -79,7 +85,12 @@ def test_sigkill_mid_batch_then_restart_applies_every_event_exactly_once(tmp_pat
     while applied_but_uncommitted == 0 and kills < 5:
         worker = start(["worker", "analytics"], env, log)
         try:
-            wait_for(lambda: applied() - committed() > 0 and applied() < EVENTS, 60, "a batch in flight", 0.005)
+            wait_for(
+                lambda: applied() - committed() > 0 and applied() < EVENTS,
+                60,
+                "a batch in flight",
+                0.005,
+            )
             worker.send_signal(signal.SIGKILL)
             worker.wait(timeout=10)
             kills += 1
@@ -93,18 +104,28 @@ def test_sigkill_mid_batch_then_restart_applies_every_event_exactly_once(tmp_pat
 
     worker = start(["worker", "analytics"], env, log)
     try:
-        wait_for(lambda: applied() == EVENTS and committed() == EVENTS, 120, "every event applied and committed")
+        wait_for(
+            lambda: applied() == EVENTS and committed() == EVENTS,
+            120,
+            "every event applied and committed",
+        )
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=30)
 
     with analytics_db.connect() as conn:
-        facts = conn.execute(text("SELECT count(*), count(DISTINCT complaint_id) FROM complaint_facts")).one()
+        facts = conn.execute(
+            text("SELECT count(*), count(DISTINCT complaint_id) FROM complaint_facts")
+        ).one()
         inbox = conn.execute(select(func.count()).select_from(text("inbox"))).scalar_one()
     assert tuple(facts) == (EVENTS, EVENTS)
     assert inbox == EVENTS
     # The redelivered records really came back and were recognised, not silently skipped.
-    outcomes = [json.loads(line).get("message") for line in log.read_text().splitlines() if line.startswith("{")]
+    outcomes = [
+        json.loads(line).get("message")
+        for line in log.read_text().splitlines()
+        if line.startswith("{")
+    ]
     assert outcomes.count("event duplicate") >= applied_but_uncommitted
     # A SIGKILL between a commit and its log line loses at most that one line per kill.
     assert EVENTS - kills <= outcomes.count("event applied") <= EVENTS

@@ -13,7 +13,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from alac_kernel.testing.processes import alive, children_of, env_for, free_port_base, start, wait_for
+from alac_kernel.testing.processes import (
+    alive,
+    children_of,
+    env_for,
+    free_port_base,
+    start,
+    wait_for,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -21,7 +28,11 @@ pytestmark = pytest.mark.e2e
 def test_one_complaint_through_four_real_services(tmp_path: Path) -> None:
     data = tmp_path / "data"
     base = free_port_base()
-    supervisor = start(["up", "--data", str(data), "--port-base", str(base), "--no-demo"], env_for(data), tmp_path / "up.log")
+    supervisor = start(
+        ["up", "--data", str(data), "--port-base", str(base), "--no-demo"],
+        env_for(data),
+        tmp_path / "up.log",
+    )
     try:
         issuer = f"http://127.0.0.1:{base + 90}/realms/alac-dev"
         intake, cases, analytics, search = (f"http://127.0.0.1:{base + i}" for i in (1, 2, 3, 4))
@@ -37,7 +48,12 @@ def test_one_complaint_through_four_real_services(tmp_path: Path) -> None:
         def token(user: str) -> str:
             response = httpx.post(
                 f"{issuer}/protocol/openid-connect/token",
-                data={"grant_type": "password", "client_id": "alac-cli", "username": user, "password": "demo" + user},
+                data={
+                    "grant_type": "password",
+                    "client_id": "alac-cli",
+                    "username": user,
+                    "password": "demo" + user,
+                },
             )
             response.raise_for_status()
             return response.json()["access_token"]
@@ -64,7 +80,11 @@ def test_one_complaint_through_four_real_services(tmp_path: Path) -> None:
         # The quick tour promises all three within two seconds; allow more on a loaded CI box.
         case = wait_for(
             lambda: next(
-                (c for c in httpx.get(f"{cases}/v1/cases", headers=volunteer).json()["items"] if c["complaint_id"] == complaint_id),
+                (
+                    c
+                    for c in httpx.get(f"{cases}/v1/cases", headers=volunteer).json()["items"]
+                    if c["complaint_id"] == complaint_id
+                ),
                 None,
             ),
             20,
@@ -72,13 +92,25 @@ def test_one_complaint_through_four_real_services(tmp_path: Path) -> None:
         )
         assert case["status"] == "triage"
         hit = wait_for(
-            lambda: [h for h in httpx.get(f"{search}/v1/search", params={"q": "исполнитель"}, headers=volunteer).json()["items"] if h["id"] == complaint_id],
+            lambda: [
+                h
+                for h in httpx.get(
+                    f"{search}/v1/search", params={"q": "исполнитель"}, headers=volunteer
+                ).json()["items"]
+                if h["id"] == complaint_id
+            ],
             20,
             "the search hit",
         )
         assert hit[0]["status"] == "triage"
         stats = wait_for(
-            lambda: (s := httpx.get(f"{analytics}/v1/stats/summary", headers=coordinator).json())["by_status"].get("triage") and s["total"] == before + 1 and s,
+            lambda: (
+                (s := httpx.get(f"{analytics}/v1/stats/summary", headers=coordinator).json())[
+                    "by_status"
+                ].get("triage")
+                and s["total"] == before + 1
+                and s
+            ),
             20,
             "the statistics to count it",
         )
@@ -93,11 +125,22 @@ def test_one_complaint_through_four_real_services(tmp_path: Path) -> None:
                         seen.add(json.loads(line)["service"])
             return seen if {"intake", "cases", "search", "analytics"} <= seen else set()
 
-        assert wait_for(services_logging_correlation, 10, "the correlation id in every service's log")
+        assert wait_for(
+            services_logging_correlation, 10, "the correlation id in every service's log"
+        )
 
-        for name, url in {"intake": intake, "cases": cases, "analytics": analytics, "search": search}.items():
+        for name, url in {
+            "intake": intake,
+            "cases": cases,
+            "analytics": analytics,
+            "search": search,
+        }.items():
             ready = httpx.get(f"{url}/readyz").json()
-            assert ready == {"status": "ok", "service": name, "checks": {"database": "ok", "bus": "ok"}}
+            assert ready == {
+                "status": "ok",
+                "service": name,
+                "checks": {"database": "ok", "bus": "ok"},
+            }
             metrics = httpx.get(f"{url}/metrics").text
             assert "alac_http_requests_total" in metrics
 

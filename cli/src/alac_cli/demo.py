@@ -8,33 +8,130 @@ import httpx
 from alac_kernel.auth.dev_issuer import DEMO_USERS
 
 DEMO_COMPLAINTS: list[tuple[str, dict]] = [
-    ("vera", {"channel": "hotline", "request_type": "case", "area": "education",
-              "crux": "Школа требует с родителей деньги на ремонт класса, без квитанций. Директор угрожает не выдать аттестат.",
-              "complainant": {"sex": "female", "age_band": "age_40_50", "education": "higher", "residence": "urban", "region": "almaty_city"}}),
-    ("vera", {"channel": "hotline", "request_type": "information_request", "area": "housing",
-              "crux": "Как оспорить решение КСК о повышении платы за содержание дома?",
-              "anonymous": True}),
-    ("vera", {"channel": "walk_in", "request_type": "case", "area": "judicial_system",
-              "crux": "Решение суда о взыскании долга не исполняется два года, судебный исполнитель бездействует.",
-              "complainant": {"sex": "male", "age_band": "age_40_50", "education": "secondary", "residence": "suburban"}}),
-    ("vera", {"channel": "email", "request_type": "case", "area": "property_rights",
-              "crux": "Akimat withdrew our land plot for state needs without compensation; the notice came after the deadline to appeal.",
-              "complainant": {"type": "initiative_group", "residence": "rural", "region": "almaty_region"}}),
-    ("vera", {"channel": "hotline", "request_type": "case", "area": "police", "anonymous": True,
-              "crux": "Участковый требует взятку за то, чтобы не составлять протокол на моего сына."}),
-    ("askar", {"channel": "hotline", "request_type": "case", "area": "judicial_system",
-               "crux": "Сот шешімі орындалмай жатыр, сот орындаушысы жауап бермейді.",
-               "complainant": {"sex": "female", "age_band": "age_25_39", "residence": "urban", "region": "astana_city"}}),
-    ("askar", {"channel": "web_form", "request_type": "information_request", "area": "healthcare",
-               "crux": "Больница требует оплату за операцию, которая должна быть бесплатной по квоте."}),
-    ("askar", {"channel": "letter", "request_type": "case", "area": "property_rights",
-               "crux": "Долевое строительство: застройщик не сдал дом, деньги дольщиков не возвращает.",
-               "complainant": {"sex": "male", "education": "higher", "residence": "urban"}}),
-    ("nurlan", {"channel": "mobile_clinic", "request_type": "case", "area": "education",
-                "crux": "В университете преподаватель требует деньги за сдачу экзамена.",
-                "complainant": {"sex": "female", "age_band": "age_18_24", "residence": "urban", "region": "shymkent_city"}}),
-    ("nurlan", {"channel": "hotline", "request_type": "information_request", "area": "labour", "anonymous": True,
-                "crux": "Работодатель не выплачивает зарплату три месяца. Куда обращаться?"}),
+    (
+        "vera",
+        {
+            "channel": "hotline",
+            "request_type": "case",
+            "area": "education",
+            "crux": "Школа требует с родителей деньги на ремонт класса, без квитанций. Директор угрожает не выдать аттестат.",
+            "complainant": {
+                "sex": "female",
+                "age_band": "age_40_50",
+                "education": "higher",
+                "residence": "urban",
+                "region": "almaty_city",
+            },
+        },
+    ),
+    (
+        "vera",
+        {
+            "channel": "hotline",
+            "request_type": "information_request",
+            "area": "housing",
+            "crux": "Как оспорить решение КСК о повышении платы за содержание дома?",
+            "anonymous": True,
+        },
+    ),
+    (
+        "vera",
+        {
+            "channel": "walk_in",
+            "request_type": "case",
+            "area": "judicial_system",
+            "crux": "Решение суда о взыскании долга не исполняется два года, судебный исполнитель бездействует.",
+            "complainant": {
+                "sex": "male",
+                "age_band": "age_40_50",
+                "education": "secondary",
+                "residence": "suburban",
+            },
+        },
+    ),
+    (
+        "vera",
+        {
+            "channel": "email",
+            "request_type": "case",
+            "area": "property_rights",
+            "crux": "Akimat withdrew our land plot for state needs without compensation; the notice came after the deadline to appeal.",
+            "complainant": {
+                "type": "initiative_group",
+                "residence": "rural",
+                "region": "almaty_region",
+            },
+        },
+    ),
+    (
+        "vera",
+        {
+            "channel": "hotline",
+            "request_type": "case",
+            "area": "police",
+            "anonymous": True,
+            "crux": "Участковый требует взятку за то, чтобы не составлять протокол на моего сына.",
+        },
+    ),
+    (
+        "askar",
+        {
+            "channel": "hotline",
+            "request_type": "case",
+            "area": "judicial_system",
+            "crux": "Сот шешімі орындалмай жатыр, сот орындаушысы жауап бермейді.",
+            "complainant": {
+                "sex": "female",
+                "age_band": "age_25_39",
+                "residence": "urban",
+                "region": "astana_city",
+            },
+        },
+    ),
+    (
+        "askar",
+        {
+            "channel": "web_form",
+            "request_type": "information_request",
+            "area": "healthcare",
+            "crux": "Больница требует оплату за операцию, которая должна быть бесплатной по квоте.",
+        },
+    ),
+    (
+        "askar",
+        {
+            "channel": "letter",
+            "request_type": "case",
+            "area": "property_rights",
+            "crux": "Долевое строительство: застройщик не сдал дом, деньги дольщиков не возвращает.",
+            "complainant": {"sex": "male", "education": "higher", "residence": "urban"},
+        },
+    ),
+    (
+        "nurlan",
+        {
+            "channel": "mobile_clinic",
+            "request_type": "case",
+            "area": "education",
+            "crux": "В университете преподаватель требует деньги за сдачу экзамена.",
+            "complainant": {
+                "sex": "female",
+                "age_band": "age_18_24",
+                "residence": "urban",
+                "region": "shymkent_city",
+            },
+        },
+    ),
+    (
+        "nurlan",
+        {
+            "channel": "hotline",
+            "request_type": "information_request",
+            "area": "labour",
+            "anonymous": True,
+            "crux": "Работодатель не выплачивает зарплату три месяца. Куда обращаться?",
+        },
+    ),
 ]
 
 

@@ -11,7 +11,9 @@ import typer
 
 from alac_cli.services import SERVICES, service_module
 
-app = typer.Typer(help="ALAC platform: run the services, migrate, get demo tokens.", no_args_is_help=True)
+app = typer.Typer(
+    help="ALAC platform: run the services, migrate, get demo tokens.", no_args_is_help=True
+)
 
 DataOpt = Annotated[Path, typer.Option("--data", envvar="ALAC_DATA_DIR", help="Data folder")]
 
@@ -21,9 +23,15 @@ def up(
     data: DataOpt = Path("data"),
     host: Annotated[str, typer.Option(envvar="ALAC_HOST")] = "127.0.0.1",
     port_base: Annotated[
-        int, typer.Option(envvar="ALAC_PORT_BASE", help="intake = base+1, cases +2, analytics +3, search +4, issuer +90")
+        int,
+        typer.Option(
+            envvar="ALAC_PORT_BASE",
+            help="intake = base+1, cases +2, analytics +3, search +4, issuer +90",
+        ),
     ] = 8000,
-    demo_data: Annotated[bool, typer.Option("--demo/--no-demo", help="Load demo data on first start")] = True,
+    demo_data: Annotated[
+        bool, typer.Option("--demo/--no-demo", help="Load demo data on first start")
+    ] = True,
 ) -> None:
     """Start the issuer and the four services on the embedded default; Ctrl-C stops all."""
     from alac_cli.supervisor import Layout, PortInUse, run
@@ -117,9 +125,13 @@ def dev_issuer(
 
 @app.command()
 def token(
-    username: Annotated[str, typer.Argument(help="A demo user, e.g. vera (volunteer), kazbek (coordinator)")],
+    username: Annotated[
+        str, typer.Argument(help="A demo user, e.g. vera (volunteer), kazbek (coordinator)")
+    ],
     password: Annotated[str | None, typer.Option(help="Defaults to the demo password")] = None,
-    issuer: Annotated[str, typer.Option(envvar="ALAC_AUTH_ISSUER")] = "http://127.0.0.1:8090/realms/alac-dev",
+    issuer: Annotated[
+        str, typer.Option(envvar="ALAC_AUTH_ISSUER")
+    ] = "http://127.0.0.1:8090/realms/alac-dev",
 ) -> None:
     """Print an access token for a demo user from the development issuer."""
     from alac_cli.demo import fetch_token

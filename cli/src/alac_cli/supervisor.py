@@ -139,7 +139,15 @@ def start(layout: Layout) -> dict[str, subprocess.Popen[bytes]]:
     procs: dict[str, subprocess.Popen[bytes]] = {}
     try:
         procs["issuer"] = _spawn(
-            ["dev-issuer", "--host", layout.host, "--port", str(layout.issuer_port), "--data", str(layout.data)],
+            [
+                "dev-issuer",
+                "--host",
+                layout.host,
+                "--port",
+                str(layout.issuer_port),
+                "--data",
+                str(layout.data),
+            ],
             env,
             logs_dir / "issuer.log",
         )
@@ -172,7 +180,9 @@ def banner(layout: Layout, loaded: int) -> str:
     for name in SERVICES:
         lines.append(f"  {name:<10} {layout.url(name)}   (API docs: {layout.url(name)}/docs)")
     lines.append(f"  {'issuer':<10} {layout.issuer}")
-    lines.append(f"  data       {layout.data.resolve()}   (logs in {layout.data.resolve() / 'logs'})")
+    lines.append(
+        f"  data       {layout.data.resolve()}   (logs in {layout.data.resolve() / 'logs'})"
+    )
     lines.append("")
     if loaded:
         lines.append(f"Loaded {loaded} demo complaints.")
@@ -201,7 +211,10 @@ def run(layout: Layout, load_demo: bool = True) -> int:
         while not stopping["flag"]:
             for name, proc in procs.items():
                 if proc.poll() is not None:
-                    print(f"{name} stopped unexpectedly (exit code {proc.returncode}); stopping all.", flush=True)
+                    print(
+                        f"{name} stopped unexpectedly (exit code {proc.returncode}); stopping all.",
+                        flush=True,
+                    )
                     return 1
             time.sleep(0.3)
         print("Stopping...", flush=True)

@@ -73,7 +73,9 @@ class RequestContextMiddleware:
 
         try:
             declared = headers.get("content-length")
-            if declared is not None and (not declared.isdigit() or int(declared) > self.max_body_bytes):
+            if declared is not None and (
+                not declared.isdigit() or int(declared) > self.max_body_bytes
+            ):
                 await self._too_large(deliver)
                 return
             received = 0
@@ -129,7 +131,10 @@ class RequestContextMiddleware:
             {
                 "type": "http.response.start",
                 "status": problem.status,
-                "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(raw)).encode())],
+                "headers": [
+                    (b"content-type", PROBLEM_JSON.encode()),
+                    (b"content-length", str(len(raw)).encode()),
+                ],
             }
         )
         await send({"type": "http.response.body", "body": raw})
@@ -174,7 +179,11 @@ def create_service_app(
     def readyz() -> JSONResponse:
         checks = runtime.check_ready()
         ready = all(v == "ok" for v in checks.values())
-        body = {"status": "ok" if ready else "unavailable", "service": runtime.name, "checks": checks}
+        body = {
+            "status": "ok" if ready else "unavailable",
+            "service": runtime.name,
+            "checks": checks,
+        }
         return JSONResponse(body, status_code=200 if ready else 503)
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics", include_in_schema=False)

@@ -127,9 +127,7 @@ class EventConsumer:
                 try:
                     outcome = self._apply(event, handler)
                     EVENTS_CONSUMED.labels(self.service, self.group, event.type, outcome).inc()
-                    log.info(
-                        "event %s", outcome, extra={"type": event.type, "group": self.group}
-                    )
+                    log.info("event %s", outcome, extra={"type": event.type, "group": self.group})
                     return outcome
                 except Exception as exc:  # noqa: BLE001 - retried, then parked
                     last_error = exc

@@ -15,14 +15,12 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Callable
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
-from collections.abc import Callable
-
 from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -124,7 +122,13 @@ def run_idempotent(
             status, body = action(session)
             if key is not None:
                 remember_answer(
-                    session, table, tenant=tenant, key=key, req_hash=req_hash, status=status, body=body
+                    session,
+                    table,
+                    tenant=tenant,
+                    key=key,
+                    req_hash=req_hash,
+                    status=status,
+                    body=body,
                 )
             return status, body
     except IntegrityError:

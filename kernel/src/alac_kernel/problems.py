@@ -138,7 +138,9 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "error")
+        detail = (
+            exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "error")
+        )
         return problem_response(
             Problem(exc.status_code, detail, headers=getattr(exc, "headers", None)), request
         )
@@ -146,4 +148,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", extra={"path": request.url.path})
-        return problem_response(Problem(500, "An unexpected error occurred; it has been logged."), request)
+        return problem_response(
+            Problem(500, "An unexpected error occurred; it has been logged."), request
+        )

@@ -108,7 +108,10 @@ class ServiceRuntime:
         """Run the outbox relay and every consumer group in background threads."""
         self._stop.clear()
         relay = self.relay()
-        self._spawn(f"{self.name}-relay", lambda: relay.run_forever(self._stop, self.settings.relay_interval_s))
+        self._spawn(
+            f"{self.name}-relay",
+            lambda: relay.run_forever(self._stop, self.settings.relay_interval_s),
+        )
         for spec in self.consumers:
             consumer = self.event_consumer(spec)
             self._event_consumers.append(consumer)

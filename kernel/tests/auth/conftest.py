@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+
 from alac_kernel.auth.dev_issuer import DevIssuer, create_dev_issuer_app
 from alac_kernel.auth.verifier import TokenVerifier
 

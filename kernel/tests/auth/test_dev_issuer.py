@@ -11,6 +11,7 @@ import uuid
 
 import httpx
 import pytest
+
 from alac_kernel.auth.dev_issuer import DEMO_USERS, KEY_FILE, DevKey, create_dev_issuer_app
 from alac_kernel.auth.verifier import TokenVerifier
 

@@ -6,14 +6,15 @@ import time
 from typing import Annotated
 
 import pytest
+from fastapi import Depends, FastAPI, Request
+from fastapi.testclient import TestClient
+
 from alac_kernel.auth import roles as R
 from alac_kernel.auth.dev_issuer import mint_token
 from alac_kernel.auth.fastapi import CurrentPrincipal, install_auth, require_roles
 from alac_kernel.auth.principal import Principal
 from alac_kernel.auth.verifier import TokenVerifier
 from alac_kernel.problems import PROBLEM_JSON, install_problem_handlers
-from fastapi import Depends, FastAPI, Request
-from fastapi.testclient import TestClient
 
 
 def build_app(verifier: TokenVerifier) -> tuple[FastAPI, list]:

@@ -8,12 +8,13 @@ import time
 import httpx
 import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
+
 from alac_kernel.auth import roles as R
 from alac_kernel.auth.dev_issuer import DevKey, mint_token
 from alac_kernel.auth.principal import Principal
 from alac_kernel.auth.verifier import AuthError, JwksUnavailable, TokenVerifier
 from alac_kernel.settings import Settings
-from cryptography.hazmat.primitives import serialization
 
 
 def reason_of(verifier: TokenVerifier, token: str) -> AuthError:

@@ -18,15 +18,7 @@ from alac_kernel.bus.base import BusConsumer, EventBus
 
 PARTITIONS = 4
 
-# Tansu holds a group's first JoinGroup for about half the session timeout, and kafka-python's
-# defaults (45 s session, 5 min poll interval) would make every rebalance wait that long.
-# 2 s keeps joins near 1 s while leaving room for a loaded CI machine's heartbeats.
-KAFKA_TEST_OPTIONS = {
-    "session_timeout_ms": 2_000,
-    "heartbeat_interval_ms": 300,
-    "max_poll_interval_ms": 10_000,
-    "fetch_max_wait_ms": 100,
-}
+from alac_kernel.testing.tansu import KAFKA_TEST_OPTIONS  # noqa: E402
 
 
 @dataclass
@@ -42,14 +34,6 @@ def _closed_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def tansu_bootstrap() -> Iterator[str]:
-    from alac_kernel.testing.tansu import run_tansu
-
-    with run_tansu() as bootstrap:
-        yield bootstrap
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 import copy
 
 import pytest
+
 from alac_kernel.events.compat import breaking_changes
 
 BASE = {

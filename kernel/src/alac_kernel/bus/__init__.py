@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
-from alac_kernel.bus.base import BusConsumer, BusError, EventBus, OutgoingRecord, Record, dead_letter_topic
+from alac_kernel.bus.base import (
+    BusConsumer,
+    BusError,
+    EventBus,
+    OutgoingRecord,
+    Record,
+    dead_letter_topic,
+)
 from alac_kernel.settings import Settings
 
-__all__ = ["BusConsumer", "BusError", "EventBus", "OutgoingRecord", "Record", "dead_letter_topic", "open_bus"]
+__all__ = [
+    "BusConsumer",
+    "BusError",
+    "EventBus",
+    "OutgoingRecord",
+    "Record",
+    "dead_letter_topic",
+    "open_bus",
+]
 
 
 def open_bus(settings: Settings) -> EventBus:

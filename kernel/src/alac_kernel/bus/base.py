@@ -87,7 +87,9 @@ class EventBus(abc.ABC):
         """Durably append the records; raise BusError if any could not be written."""
 
     @abc.abstractmethod
-    def consumer(self, group: str, topics: Sequence[str], *, client_id: str | None = None) -> BusConsumer:
+    def consumer(
+        self, group: str, topics: Sequence[str], *, client_id: str | None = None
+    ) -> BusConsumer:
         """Join `group` and subscribe to `topics` (created on first use)."""
 
     @abc.abstractmethod

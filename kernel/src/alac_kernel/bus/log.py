@@ -141,12 +141,17 @@ class LogBus(EventBus):
             if topic in self._known_topics:
                 found[topic] = self._known_topics[topic]
                 continue
-            row = conn.execute(select(topics_t.c.partitions).where(topics_t.c.topic == topic)).first()
+            row = conn.execute(
+                select(topics_t.c.partitions).where(topics_t.c.topic == topic)
+            ).first()
             if row is None:
                 conn.execute(insert(topics_t).values(topic=topic, partitions=self.partitions))
                 conn.execute(
                     insert(partitions_t),
-                    [{"topic": topic, "partition": p, "next_offset": 0} for p in range(self.partitions)],
+                    [
+                        {"topic": topic, "partition": p, "next_offset": 0}
+                        for p in range(self.partitions)
+                    ],
                 )
                 count = self.partitions
             else:
@@ -208,7 +213,9 @@ class LogBus(EventBus):
         except SQLAlchemyError as exc:
             raise BusError(f"could not append to the log: {exc}") from exc
 
-    def consumer(self, group: str, topics: Sequence[str], *, client_id: str | None = None) -> BusConsumer:
+    def consumer(
+        self, group: str, topics: Sequence[str], *, client_id: str | None = None
+    ) -> BusConsumer:
         self.ensure_topics(topics)
         return LogConsumer(self, group, list(topics), client_id=client_id)
 
@@ -225,7 +232,9 @@ class LogBus(EventBus):
 
 
 class LogConsumer(BusConsumer):
-    def __init__(self, bus: LogBus, group: str, topics: list[str], *, client_id: str | None) -> None:
+    def __init__(
+        self, bus: LogBus, group: str, topics: list[str], *, client_id: str | None
+    ) -> None:
         self.bus = bus
         self.group = group
         self.topics = topics
@@ -249,13 +258,19 @@ class LogConsumer(BusConsumer):
             )
             if upd.rowcount == 0:
                 conn.execute(
-                    insert(members_t).values(group_id=self.group, member_id=self.member_id, heartbeat_at=now)
+                    insert(members_t).values(
+                        group_id=self.group, member_id=self.member_id, heartbeat_at=now
+                    )
                 )
             conn.execute(
-                delete(members_t).where(members_t.c.group_id == self.group, members_t.c.heartbeat_at < live_since)
+                delete(members_t).where(
+                    members_t.c.group_id == self.group, members_t.c.heartbeat_at < live_since
+                )
             )
             live = conn.execute(
-                select(func.count()).select_from(members_t).where(members_t.c.group_id == self.group)
+                select(func.count())
+                .select_from(members_t)
+                .where(members_t.c.group_id == self.group)
             ).scalar_one()
             all_parts = [
                 (t, p)
@@ -269,10 +284,14 @@ class LogConsumer(BusConsumer):
             leases = {
                 (r.topic, r.partition): r
                 for r in conn.execute(
-                    select(leases_t).where(leases_t.c.group_id == self.group, leases_t.c.topic.in_(self.topics))
+                    select(leases_t).where(
+                        leases_t.c.group_id == self.group, leases_t.c.topic.in_(self.topics)
+                    )
                 )
             }
-            mine = sorted(k for k, r in leases.items() if r.member_id == self.member_id and r.expires_at > now)
+            mine = sorted(
+                k for k, r in leases.items() if r.member_id == self.member_id and r.expires_at > now
+            )
             # Give back what is over the fair share, so a new member gets work promptly.
             for key in mine[share:]:
                 conn.execute(
@@ -291,7 +310,12 @@ class LogConsumer(BusConsumer):
                     .where(
                         leases_t.c.group_id == self.group,
                         leases_t.c.member_id == self.member_id,
-                        or_(*[and_(leases_t.c.topic == t, leases_t.c.partition == p) for t, p in mine]),
+                        or_(
+                            *[
+                                and_(leases_t.c.topic == t, leases_t.c.partition == p)
+                                for t, p in mine
+                            ]
+                        ),
                     )
                     .values(expires_at=expires)
                 )
@@ -304,8 +328,11 @@ class LogConsumer(BusConsumer):
                 if lease is None:
                     conn.execute(
                         insert(leases_t).values(
-                            group_id=self.group, topic=key[0], partition=key[1],
-                            member_id=self.member_id, expires_at=expires,
+                            group_id=self.group,
+                            topic=key[0],
+                            partition=key[1],
+                            member_id=self.member_id,
+                            expires_at=expires,
                         )
                     )
                     mine.append(key)
@@ -329,7 +356,10 @@ class LogConsumer(BusConsumer):
         self._last_heartbeat = time.monotonic()
 
     def _maybe_rebalance(self) -> None:
-        if time.monotonic() - self._last_heartbeat >= self.bus.session_timeout_s / 4 or not self._held:
+        if (
+            time.monotonic() - self._last_heartbeat >= self.bus.session_timeout_s / 4
+            or not self._held
+        ):
             try:
                 self._rebalance()
             except IntegrityError:
@@ -345,7 +375,9 @@ class LogConsumer(BusConsumer):
                 committed = {
                     (r.topic, r.partition): r.committed
                     for r in conn.execute(
-                        select(offsets_t).where(offsets_t.c.group_id == self.group, offsets_t.c.topic.in_(self.topics))
+                        select(offsets_t).where(
+                            offsets_t.c.group_id == self.group, offsets_t.c.topic.in_(self.topics)
+                        )
                     )
                 }
                 for key in missing:
@@ -414,7 +446,10 @@ class LogConsumer(BusConsumer):
                     if row is None:
                         conn.execute(
                             insert(offsets_t).values(
-                                group_id=self.group, topic=topic, partition=partition, committed=offset
+                                group_id=self.group,
+                                topic=topic,
+                                partition=partition,
+                                committed=offset,
                             )
                         )
                     elif row[0] < offset:
@@ -426,12 +461,16 @@ class LogConsumer(BusConsumer):
         with self.bus.reader.connect() as conn:
             ends = {
                 (r.topic, r.partition): r.next_offset
-                for r in conn.execute(select(partitions_t).where(partitions_t.c.topic.in_(self.topics)))
+                for r in conn.execute(
+                    select(partitions_t).where(partitions_t.c.topic.in_(self.topics))
+                )
             }
             committed = {
                 (r.topic, r.partition): r.committed
                 for r in conn.execute(
-                    select(offsets_t).where(offsets_t.c.group_id == self.group, offsets_t.c.topic.in_(self.topics))
+                    select(offsets_t).where(
+                        offsets_t.c.group_id == self.group, offsets_t.c.topic.in_(self.topics)
+                    )
                 )
             }
         return {k: ends.get(k, 0) - committed.get(k, 0) for k in sorted(self._held)}
@@ -443,10 +482,14 @@ class LogConsumer(BusConsumer):
         try:
             with self.bus.writer.begin() as conn:
                 conn.execute(
-                    delete(leases_t).where(leases_t.c.group_id == self.group, leases_t.c.member_id == self.member_id)
+                    delete(leases_t).where(
+                        leases_t.c.group_id == self.group, leases_t.c.member_id == self.member_id
+                    )
                 )
                 conn.execute(
-                    delete(members_t).where(members_t.c.group_id == self.group, members_t.c.member_id == self.member_id)
+                    delete(members_t).where(
+                        members_t.c.group_id == self.group, members_t.c.member_id == self.member_id
+                    )
                 )
         except SQLAlchemyError:
             pass  # leases expire on their own

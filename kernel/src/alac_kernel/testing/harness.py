@@ -49,13 +49,20 @@ class InProcessIssuer:
 class Pump:
     """Drives every runtime's relay and consumers until a full round moves nothing."""
 
-    def __init__(self, runtimes: Sequence[ServiceRuntime]) -> None:
+    def __init__(
+        self,
+        runtimes: Sequence[ServiceRuntime],
+        *,
+        quiet_rounds: int = 2,
+        poll_timeout_s: float = 0.0,
+    ) -> None:
         self.relays: list[OutboxRelay] = [rt.relay() for rt in runtimes]
         self.consumers: list[EventConsumer] = [
             rt.event_consumer(spec) for rt in runtimes for spec in rt.consumers
         ]
+        self.quiet_rounds = quiet_rounds
         for consumer in self.consumers:
-            consumer.poll_timeout_s = 0.0
+            consumer.poll_timeout_s = poll_timeout_s
 
     def __call__(self, max_rounds: int = 100) -> int:
         moved_total = 0
@@ -65,7 +72,7 @@ class Pump:
             moved += sum(consumer.run_once() for consumer in self.consumers)
             moved_total += moved
             quiet = quiet + 1 if moved == 0 else 0
-            if quiet >= 2:
+            if quiet >= self.quiet_rounds:
                 return moved_total
         raise AssertionError(f"events still moving after {max_rounds} rounds")
 

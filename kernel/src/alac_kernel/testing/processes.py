@@ -60,7 +60,9 @@ def alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
-def wait_for(check: Callable[[], T | None], timeout_s: float, what: str, interval_s: float = 0.05) -> T:
+def wait_for(
+    check: Callable[[], T | None], timeout_s: float, what: str, interval_s: float = 0.05
+) -> T:
     deadline = time.monotonic() + timeout_s
     last: T | None = None
     while time.monotonic() < deadline:
@@ -78,4 +80,6 @@ def env_for(data: Path, **extra: str) -> dict[str, str]:
 
 
 def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([*ALAC, *args], env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT, cwd=ROOT)
+    return subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [*ALAC, *args], env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT, cwd=ROOT
+    )

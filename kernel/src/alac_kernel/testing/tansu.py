@@ -21,6 +21,17 @@ _STOP_TIMEOUT_S = 5.0
 _PORT_ATTEMPTS = 3
 
 
+# Tansu holds a group's first JoinGroup for about half the session timeout, and kafka-python's
+# defaults (45 s session, 5 min poll interval) would make every rebalance wait that long.
+# 2 s keeps joins near 1 s while leaving room for a loaded CI machine's heartbeats.
+KAFKA_TEST_OPTIONS = {
+    "session_timeout_ms": 2_000,
+    "heartbeat_interval_ms": 300,
+    "max_poll_interval_ms": 10_000,
+    "fetch_max_wait_ms": 100,
+}
+
+
 def _free_port() -> int:
     # The port is released before Tansu binds it, so another process may grab it in between;
     # run_tansu() retries with a new port when the broker exits early for that reason.

@@ -25,7 +25,9 @@ def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
         metadata=Base.metadata,
         tables=kernel_tables,
         migrations=MIGRATIONS,
-        consumers=[ConsumerSpec(group="analytics", aggregates=["complaint", "case"], handlers=HANDLERS)],
+        consumers=[
+            ConsumerSpec(group="analytics", aggregates=["complaint", "case"], handlers=HANDLERS)
+        ],
     )
 
 

@@ -18,8 +18,13 @@ def _fact(session: Session, tenant: str, complaint_id: str) -> ComplaintFact:
     ).scalar_one_or_none()
     if fact is None:
         # Created by whichever event comes first: complaint and case travel on different topics.
-        fact = ComplaintFact(complaint_id=complaint_id, tenant_id=tenant, status="received",
-                             complaint_version=0, case_version=0)
+        fact = ComplaintFact(
+            complaint_id=complaint_id,
+            tenant_id=tenant,
+            status="received",
+            complaint_version=0,
+            case_version=0,
+        )
         session.add(fact)
     return fact
 

@@ -84,7 +84,11 @@ def list_cases(
     scope = _office_scope(principal)
     with session_scope(runtime_of(request).session_factory, tenant=principal.tenant) as session:
         cases = service.list_cases(
-            session=session, office=scope or office, status=status, limit=limit, before=before,
+            session=session,
+            office=scope or office,
+            status=status,
+            limit=limit,
+            before=before,
             before_id=before_id,
         )
         items = [CaseRead.model_validate(c, from_attributes=True) for c in cases]

@@ -14,7 +14,9 @@ from alac_intake import reference
 def _one_of(allowed: frozenset[str], what: str):  # type: ignore[no-untyped-def]
     def check(value: str | None) -> str | None:
         if value is not None and value not in allowed:
-            raise ValueError(f"unknown {what} {value!r}; expected one of {', '.join(sorted(allowed))}")
+            raise ValueError(
+                f"unknown {what} {value!r}; expected one of {', '.join(sorted(allowed))}"
+            )
         return value
 
     return AfterValidator(check)
@@ -43,7 +45,9 @@ class ComplaintCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     channel: Channel = Field(description="How the complaint reached the centre.")
-    crux: str = Field(min_length=1, max_length=20000, description="The complaint in the complainant's words.")
+    crux: str = Field(
+        min_length=1, max_length=20000, description="The complaint in the complainant's words."
+    )
     help_requested: str | None = Field(default=None, max_length=20000)
     request_type: RequestType = Field(default=None, description="information_request or case.")
     area: Area = None
@@ -52,8 +56,12 @@ class ComplaintCreate(BaseModel):
     anonymous: bool = Field(
         default=False, strict=True, description="The complainant asked to stay anonymous."
     )
-    office: Code | None = Field(default=None, description="Receiving office; defaults to the caller's office.")
-    received_at: datetime | None = Field(default=None, description="When the centre received it; defaults to now.")
+    office: Code | None = Field(
+        default=None, description="Receiving office; defaults to the caller's office."
+    )
+    received_at: datetime | None = Field(
+        default=None, description="When the centre received it; defaults to now."
+    )
     complainant: ComplainantProfile = Field(default_factory=ComplainantProfile)
 
     @field_validator("received_at")

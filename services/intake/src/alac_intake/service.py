@@ -44,11 +44,21 @@ def register_complaint(
     """
     office = payload.office or principal.office
     if office is None:
-        raise Problem(422, "office: field required (the caller has no office)",
-                      errors=[{"field": "body.office", "reason": "field required"}])
-    if principal.office and office != principal.office and not principal.has_any("coordinator", "tenant-admin"):
-        raise Problem(403, "You may register complaints only for your own office.",
-                      errors=[{"field": "body.office", "reason": "not your office"}])
+        raise Problem(
+            422,
+            "office: field required (the caller has no office)",
+            errors=[{"field": "body.office", "reason": "field required"}],
+        )
+    if (
+        principal.office
+        and office != principal.office
+        and not principal.has_any("coordinator", "tenant-admin")
+    ):
+        raise Problem(
+            403,
+            "You may register complaints only for your own office.",
+            errors=[{"field": "body.office", "reason": "not your office"}],
+        )
     now = utcnow()
     complaint_id = new_id()
     code = locator = receipt_hash = None
@@ -83,10 +93,15 @@ def register_complaint(
     session.add(complaint)
     session.flush()
     outbox.record(session, complaint_received(complaint, correlation_id))
-    log.info("complaint registered", extra={"complaint_id": complaint.id, "channel": complaint.channel})
+    log.info(
+        "complaint registered", extra={"complaint_id": complaint.id, "channel": complaint.channel}
+    )
     return ComplaintAccepted(
-        id=complaint.id, status=complaint.status, office=office,
-        received_at=complaint.received_at, receipt_code=code,
+        id=complaint.id,
+        status=complaint.status,
+        office=office,
+        received_at=complaint.received_at,
+        receipt_code=code,
     )
 
 
@@ -96,7 +111,9 @@ def _unused_receipt(session: Session, first: tuple[str, str, str] | None) -> tup
     table = Complaint.__table__
     for attempt in range(8):
         code, locator, stored = first if (attempt == 0 and first) else receipts.issue()
-        taken = session.execute(select(table.c.id).where(table.c.receipt_locator == locator)).first()
+        taken = session.execute(
+            select(table.c.id).where(table.c.receipt_locator == locator)
+        ).first()
         if taken is None:
             return code, locator, stored
     raise RuntimeError("could not draw an unused receipt locator")
@@ -140,7 +157,9 @@ def complaint_received(complaint: Complaint, correlation_id: str | None):  # typ
 
 
 def get_complaint(*, session: Session, complaint_id: str) -> Complaint:
-    complaint = session.execute(select(Complaint).where(Complaint.id == complaint_id)).scalar_one_or_none()
+    complaint = session.execute(
+        select(Complaint).where(Complaint.id == complaint_id)
+    ).scalar_one_or_none()
     if complaint is None:
         raise not_found("complaint")
     return complaint

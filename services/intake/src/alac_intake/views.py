@@ -36,7 +36,8 @@ Registrar = Annotated[
     Depends(require_roles(roles.VOLUNTEER, roles.LAWYER, roles.COORDINATOR, roles.PARTNER)),
 ]
 Staff = Annotated[
-    Principal, Depends(require_roles(roles.VOLUNTEER, roles.LAWYER, roles.COORDINATOR, roles.TENANT_ADMIN))
+    Principal,
+    Depends(require_roles(roles.VOLUNTEER, roles.LAWYER, roles.COORDINATOR, roles.TENANT_ADMIN)),
 ]
 
 
@@ -80,14 +81,23 @@ def submit_complaint(
         req_hash=request_hash(payload.model_dump(mode="json")),
         action=register,
     )
-    return JSONResponse(body, status_code=status, headers={"Location": f"/v1/complaints/{body['id']}"})
+    return JSONResponse(
+        body, status_code=status, headers={"Location": f"/v1/complaints/{body['id']}"}
+    )
 
 
-@router.get("/complaints/{complaint_id}", response_model=ComplaintRead, responses=PROBLEMS, summary="A complaint")
+@router.get(
+    "/complaints/{complaint_id}",
+    response_model=ComplaintRead,
+    responses=PROBLEMS,
+    summary="A complaint",
+)
 def read_complaint(complaint_id: str, request: Request, principal: Staff) -> ComplaintRead:
     with session_scope(runtime_of(request).session_factory, tenant=principal.tenant) as session:
         complaint = service.get_complaint(session=session, complaint_id=complaint_id)
-        if principal.has_any(roles.VOLUNTEER) and not principal.has_any(roles.LAWYER, roles.COORDINATOR):
+        if principal.has_any(roles.VOLUNTEER) and not principal.has_any(
+            roles.LAWYER, roles.COORDINATOR
+        ):
             if complaint.office != principal.office:
                 from alac_kernel.problems import not_found
 

@@ -24,7 +24,9 @@ def index_path(settings: Settings) -> Path:
     return Path(os.environ.get("ALAC_SEARCH_INDEX_PATH") or settings.data_dir / "search-index.db")
 
 
-def build_runtime(settings: Settings | None = None, index: EmbeddedIndex | None = None) -> ServiceRuntime:
+def build_runtime(
+    settings: Settings | None = None, index: EmbeddedIndex | None = None
+) -> ServiceRuntime:
     settings = settings or Settings()
     index = index or EmbeddedIndex(index_path(settings))
 
@@ -33,7 +35,13 @@ def build_runtime(settings: Settings | None = None, index: EmbeddedIndex | None 
 
     def on_case_opened(session, event: Event) -> None:  # type: ignore[no-untyped-def]
         data = event.data
-        index.apply_case(event.tenantid, data["complaint_id"], data["case_id"], event.aggregateversion, data["status"])
+        index.apply_case(
+            event.tenantid,
+            data["complaint_id"],
+            data["case_id"],
+            event.aggregateversion,
+            data["status"],
+        )
 
     runtime = ServiceRuntime(
         name=NAME,
@@ -45,7 +53,10 @@ def build_runtime(settings: Settings | None = None, index: EmbeddedIndex | None 
             ConsumerSpec(
                 group="search",
                 aggregates=["complaint", "case"],
-                handlers={"complaint.received": on_complaint_received, "case.opened": on_case_opened},
+                handlers={
+                    "complaint.received": on_complaint_received,
+                    "case.opened": on_case_opened,
+                },
             )
         ],
     )

@@ -81,7 +81,9 @@ class EmbeddedIndex:
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            conn = sqlite3.connect(
+                self.path, timeout=30, isolation_level=None, check_same_thread=False
+            )
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA busy_timeout=30000")
             conn.row_factory = sqlite3.Row
@@ -99,16 +101,25 @@ class EmbeddedIndex:
             conn.execute("ROLLBACK")
             raise
 
-    def apply_complaint(self, tenant: str, complaint_id: str, version: int, fields: dict[str, Any]) -> bool:
+    def apply_complaint(
+        self, tenant: str, complaint_id: str, version: int, fields: dict[str, Any]
+    ) -> bool:
         return self._write(self._apply_complaint, tenant, complaint_id, version, fields)
 
     @staticmethod
-    def _apply_complaint(conn: sqlite3.Connection, tenant: str, cid: str, version: int, f: dict[str, Any]) -> bool:
-        row = conn.execute("SELECT tenant_id, complaint_version FROM documents WHERE id = ?", (cid,)).fetchone()
+    def _apply_complaint(
+        conn: sqlite3.Connection, tenant: str, cid: str, version: int, f: dict[str, Any]
+    ) -> bool:
+        row = conn.execute(
+            "SELECT tenant_id, complaint_version FROM documents WHERE id = ?", (cid,)
+        ).fetchone()
         if row is not None and (row["tenant_id"] != tenant or row["complaint_version"] >= version):
             return False
         if row is None:
-            conn.execute("INSERT INTO documents (id, tenant_id, status) VALUES (?, ?, 'received')", (cid, tenant))
+            conn.execute(
+                "INSERT INTO documents (id, tenant_id, status) VALUES (?, ?, 'received')",
+                (cid, tenant),
+            )
         conn.execute(
             "UPDATE documents SET office = ?, channel = ?, area = ?, received_at = ?, crux = ?,"
             " complaint_version = ? WHERE id = ?",
@@ -116,16 +127,23 @@ class EmbeddedIndex:
         )
         conn.execute("DELETE FROM documents_fts WHERE doc_id = ?", (cid,))
         conn.execute(
-            "INSERT INTO documents_fts (doc_id, tenant_id, crux) VALUES (?, ?, ?)", (cid, tenant, f["crux"])
+            "INSERT INTO documents_fts (doc_id, tenant_id, crux) VALUES (?, ?, ?)",
+            (cid, tenant, f["crux"]),
         )
         return True
 
-    def apply_case(self, tenant: str, complaint_id: str, case_id: str, version: int, status: str) -> bool:
+    def apply_case(
+        self, tenant: str, complaint_id: str, case_id: str, version: int, status: str
+    ) -> bool:
         return self._write(self._apply_case, tenant, complaint_id, case_id, version, status)
 
     @staticmethod
-    def _apply_case(conn: sqlite3.Connection, tenant: str, cid: str, case_id: str, version: int, status: str) -> bool:
-        row = conn.execute("SELECT tenant_id, case_version FROM documents WHERE id = ?", (cid,)).fetchone()
+    def _apply_case(
+        conn: sqlite3.Connection, tenant: str, cid: str, case_id: str, version: int, status: str
+    ) -> bool:
+        row = conn.execute(
+            "SELECT tenant_id, case_version FROM documents WHERE id = ?", (cid,)
+        ).fetchone()
         if row is not None and (row["tenant_id"] != tenant or row["case_version"] >= version):
             return False
         if row is None:
@@ -137,7 +155,9 @@ class EmbeddedIndex:
         )
         return True
 
-    def search(self, tenant: str, q: str, *, office: str | None = None, limit: int = 20) -> list[Hit]:
+    def search(
+        self, tenant: str, q: str, *, office: str | None = None, limit: int = 20
+    ) -> list[Hit]:
         match = to_match_expression(q)
         sql = (
             "SELECT d.*, snippet(documents_fts, 2, '<mark>', '</mark>', '…', 16) AS snip"
@@ -156,8 +176,14 @@ class EmbeddedIndex:
             raise QueryError(f"the query could not be read: {exc}") from exc
         return [
             Hit(
-                id=r["id"], office=r["office"], status=r["status"], channel=r["channel"],
-                area=r["area"], case_id=r["case_id"], received_at=r["received_at"], snippet=r["snip"],
+                id=r["id"],
+                office=r["office"],
+                status=r["status"],
+                channel=r["channel"],
+                area=r["area"],
+                case_id=r["case_id"],
+                received_at=r["received_at"],
+                snippet=r["snip"],
             )
             for r in rows
         ]

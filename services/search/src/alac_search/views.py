@@ -16,7 +16,8 @@ from alac_search.engine import EmbeddedIndex, QueryError
 router = APIRouter(prefix="/v1", tags=["search"])
 
 Searcher = Annotated[
-    Principal, Depends(require_roles(roles.VOLUNTEER, roles.LAWYER, roles.COORDINATOR, roles.TENANT_ADMIN))
+    Principal,
+    Depends(require_roles(roles.VOLUNTEER, roles.LAWYER, roles.COORDINATOR, roles.TENANT_ADMIN)),
 ]
 
 
@@ -55,7 +56,11 @@ def search(
 ) -> SearchResults:
     index: EmbeddedIndex = request.app.state.search_index
     # Volunteers see their own office's intake only.
-    office = None if principal.has_any(roles.LAWYER, roles.COORDINATOR, roles.TENANT_ADMIN) else principal.office or "-"
+    office = (
+        None
+        if principal.has_any(roles.LAWYER, roles.COORDINATOR, roles.TENANT_ADMIN)
+        else principal.office or "-"
+    )
     try:
         hits = index.search(principal.tenant, q, office=office, limit=limit)
     except QueryError as exc:
