@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-PACKAGES := -e kernel -e services/intake -e services/cases -e services/analytics -e services/search -e cli
+PACKAGES := -e kernel -e "services/intake[test]" -e "services/cases[test]" -e "services/analytics[test]" -e services/search -e cli
 DATA ?= data
 PYTEST_ARGS ?=
 
@@ -32,6 +32,7 @@ lint: $(STAMP) ## ruff check and format check
 
 bench: $(STAMP) ## run the benchmarks and print the figures
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.search
 
 clean: ## remove the virtual environment and the local data folder
 	rm -rf $(VENV) $(DATA)

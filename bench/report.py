@@ -12,7 +12,7 @@ from typing import Any
 from bench.load import LevelResult
 
 HEADER = (
-    f"{'target':<9} {'conc':>4} {'requests':>8} {'accepted/s':>10} {'p50 ms':>8} "
+    f"{'target':<11} {'conc':>4} {'requests':>8} {'accepted/s':>10} {'p50 ms':>8} "
     f"{'p99 ms':>8} {'errors':>6} {'ratio':>6} "
     f"{'srv CPU%':>8} {'cli CPU%':>8} {'srv CPU ms/req':>14}"
 )
@@ -44,27 +44,27 @@ def machine() -> dict[str, Any]:
     }
 
 
-def ratios(results: list[LevelResult]) -> dict[int, float]:
-    """intake accepted/s divided by ceiling accepted/s, per concurrency level."""
+def ratios(results: list[LevelResult], target: str = "intake") -> dict[int, float]:
+    """`target` accepted/s divided by ceiling accepted/s, per concurrency level."""
     ceiling = {r.concurrency: r.accepted_per_s for r in results if r.target == "ceiling"}
     out = {}
     for r in results:
-        if r.target == "intake" and ceiling.get(r.concurrency):
+        if r.target == target and ceiling.get(r.concurrency):
             out[r.concurrency] = r.accepted_per_s / ceiling[r.concurrency]
     return out
 
 
 def table(results: list[LevelResult]) -> str:
-    rat = ratios(results)
     lines = [HEADER, "-" * len(HEADER)]
     for r in results:
+        rat = ratios(results, r.target)
         ratio = (
             "1.000"
             if r.target == "ceiling"
             else (f"{rat[r.concurrency]:.3f}" if r.concurrency in rat else "-")
         )
         lines.append(
-            f"{r.target:<9} {r.concurrency:>4} {r.requests:>8} {r.accepted_per_s:>10.1f} "
+            f"{r.target:<11} {r.concurrency:>4} {r.requests:>8} {r.accepted_per_s:>10.1f} "
             f"{r.p50_ms:>8.1f} {r.p99_ms:>8.1f} {r.errors:>6} {ratio:>6} "
             f"{_num(r.server_cpu_pct, 8, 0)} {_num(r.client_cpu_pct, 8, 0)} "
             f"{_num(r.server_cpu_ms_per_accepted, 14, 2)}"
@@ -76,7 +76,7 @@ def _num(value: float | None, width: int, digits: int) -> str:
     return f"{value:>{width}.{digits}f}" if value is not None else f"{'-':>{width}}"
 
 
-def cpu_ratios(results: list[LevelResult]) -> dict[int, float]:
+def cpu_ratios(results: list[LevelResult], target: str = "intake") -> dict[int, float]:
     """Ceiling server CPU per request divided by intake's: the throughput ratio the two servers
     would have if each had the same CPU and the load generator cost nothing."""
     ceiling = {
@@ -85,27 +85,28 @@ def cpu_ratios(results: list[LevelResult]) -> dict[int, float]:
     out = {}
     for r in results:
         c = ceiling.get(r.concurrency)
-        if r.target == "intake" and c and r.server_cpu_ms_per_accepted:
+        if r.target == target and c and r.server_cpu_ms_per_accepted:
             out[r.concurrency] = c / r.server_cpu_ms_per_accepted
     return out
 
 
-def ratio_lines(results: list[LevelResult]) -> str:
+def ratio_lines(results: list[LevelResult], target: str = "intake") -> str:
     ceiling = {r.concurrency: r for r in results if r.target == "ceiling"}
     lines = []
     for r in results:
-        if r.target != "intake" or r.concurrency not in ceiling:
+        if r.target != target or r.concurrency not in ceiling:
             continue
         c = ceiling[r.concurrency]
         ratio = r.accepted_per_s / c.accepted_per_s if c.accepted_per_s else 0.0
         lines.append(
-            f"ratio intake/ceiling at concurrency {r.concurrency}: {ratio:.3f} "
+            f"ratio {target}/ceiling at concurrency {r.concurrency}: {ratio:.3f} "
             f"({r.accepted_per_s:.1f} vs {c.accepted_per_s:.1f} accepted/s)"
         )
-    cpu = cpu_ratios(results)
+    cpu = cpu_ratios(results, target)
     for level, value in cpu.items():
         lines.append(
-            f"server-CPU ratio (ceiling ms/req / intake ms/req) at concurrency {level}: {value:.4f}"
+            f"server-CPU ratio (ceiling ms/req / {target} ms/req) at concurrency {level}: "
+            f"{value:.4f}"
         )
     return "\n".join(lines)
 

@@ -231,7 +231,8 @@ def test_a_handler_that_always_fails_is_retried_then_parked_and_never_half_appli
     world.publish(doomed, after)
     consumer = world.consumer(max_attempts=3)
     assert consumer.run_once() == 2
-    assert world.calls == [doomed.id] * 3 + [after.id]
+    # The two keys land on random partitions, and a poll returns partitions in their order.
+    assert sorted(world.calls) == sorted([doomed.id] * 3 + [after.id])
     # The handler wrote its row each time before raising; every attempt was rolled back,
     # the inbox row with it.
     assert world.effect_ids() == [after.id]

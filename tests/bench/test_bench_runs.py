@@ -36,7 +36,7 @@ def test_quick_bench_prints_table_and_ratios_and_writes_json(tmp_path):
 
     document = json.loads(output.read_text(encoding="utf-8"))
     measured = {(r["target"], r["concurrency"]) for r in document["results"]}
-    assert measured == {(t, c) for t in ("ceiling", "intake") for c in LEVELS}
+    assert measured == {(t, c) for t in ("ceiling", "intake", "intake-full") for c in LEVELS}
     for r in document["results"]:
         assert r["requests"] == 20
         assert r["accepted"] > 0

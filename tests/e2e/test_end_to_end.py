@@ -60,6 +60,8 @@ def test_one_complaint_through_four_real_services(tmp_path: Path) -> None:
 
         volunteer = {"Authorization": f"Bearer {token('vera')}"}
         coordinator = {"Authorization": f"Bearer {token('kazbek')}"}
+        # Volunteers see intake fields only in search; the lawyer sees the case status too.
+        lawyer = {"Authorization": f"Bearer {token('lena')}"}
         correlation = f"e2e-{uuid.uuid4().hex}"
         before = httpx.get(f"{analytics}/v1/stats/summary", headers=coordinator).json()["total"]
 
@@ -95,7 +97,7 @@ def test_one_complaint_through_four_real_services(tmp_path: Path) -> None:
             lambda: [
                 h
                 for h in httpx.get(
-                    f"{search}/v1/search", params={"q": "исполнитель"}, headers=volunteer
+                    f"{search}/v1/search", params={"q": "исполнитель"}, headers=lawyer
                 ).json()["items"]
                 if h["id"] == complaint_id
             ],

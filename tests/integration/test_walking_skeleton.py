@@ -3,6 +3,8 @@ on PostgreSQL."""
 
 from __future__ import annotations
 
+import re
+
 
 def test_complaint_opens_case_is_searchable_and_counted(platform):
     body = {
@@ -14,7 +16,10 @@ def test_complaint_opens_case_is_searchable_and_counted(platform):
     created = platform.intake.post("/v1/complaints", json=body, headers=platform.headers("vera"))
     assert created.status_code == 201, created.text
     complaint_id = created.json()["id"]
-    assert created.json()["receipt_code"] is None
+    # Every complaint gets a receipt code, named ones too (read out on the phone).
+    assert re.fullmatch(
+        r"[0-9A-HJKMNP-TV-Z]{5}(-[0-9A-HJKMNP-TV-Z]{5}){4}", created.json()["receipt_code"]
+    )
 
     assert platform.pump() > 0
 

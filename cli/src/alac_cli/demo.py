@@ -17,7 +17,7 @@ DEMO_COMPLAINTS: list[tuple[str, dict]] = [
             "crux": "Школа требует с родителей деньги на ремонт класса, без квитанций. Директор угрожает не выдать аттестат.",
             "complainant": {
                 "sex": "female",
-                "age_band": "age_40_50",
+                "age_band": "age_46_60",
                 "education": "higher",
                 "residence": "urban",
                 "region": "almaty_city",
@@ -43,7 +43,7 @@ DEMO_COMPLAINTS: list[tuple[str, dict]] = [
             "crux": "Решение суда о взыскании долга не исполняется два года, судебный исполнитель бездействует.",
             "complainant": {
                 "sex": "male",
-                "age_band": "age_40_50",
+                "age_band": "age_46_60",
                 "education": "secondary",
                 "residence": "suburban",
             },
@@ -82,7 +82,7 @@ DEMO_COMPLAINTS: list[tuple[str, dict]] = [
             "crux": "Сот шешімі орындалмай жатыр, сот орындаушысы жауап бермейді.",
             "complainant": {
                 "sex": "female",
-                "age_band": "age_25_39",
+                "age_band": "age_26_35",
                 "residence": "urban",
                 "region": "astana_city",
             },
@@ -116,7 +116,7 @@ DEMO_COMPLAINTS: list[tuple[str, dict]] = [
             "crux": "В университете преподаватель требует деньги за сдачу экзамена.",
             "complainant": {
                 "sex": "female",
-                "age_band": "age_18_24",
+                "age_band": "age_18_25",
                 "residence": "urban",
                 "region": "shymkent_city",
             },
@@ -166,5 +166,6 @@ def load(token_url: str, intake_url: str) -> int:
             headers={"Authorization": f"Bearer {tokens[user]}", "Idempotency-Key": f"demo-{index}"},
             timeout=30,
         )
-        response.raise_for_status()
+        if response.status_code >= 400:
+            raise RuntimeError(f"demo complaint {index} refused: {response.status_code} {response.text}")
     return len(DEMO_COMPLAINTS)

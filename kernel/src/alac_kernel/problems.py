@@ -104,7 +104,111 @@ def _field_path(loc: Sequence[Any]) -> str:
     return ".".join(str(part) for part in loc)
 
 
-def validation_problem(exc: RequestValidationError) -> Problem:
+# Reasons for pydantic's error types in the languages of the platform, keyed by the error's
+# `type`; placeholders come from the error's `ctx`. English keeps pydantic's own message (so
+# existing clients matching on it see no change) except where a shorter text was already used.
+# Services add their own types (e.g. from PydanticCustomError) with `register_reasons`.
+LANGUAGES = ("kk", "ru", "en")
+VALIDATION_REASONS: dict[str, dict[str, str]] = {
+    "missing": {"en": "field required", "ru": "обязательное поле", "kk": "міндетті өріс"},
+    "extra_forbidden": {"en": "unknown field", "ru": "неизвестное поле", "kk": "белгісіз өріс"},
+    "string_too_long": {
+        "ru": "не длиннее {max_length} символов",
+        "kk": "{max_length} таңбадан аспауы керек",
+    },
+    "string_too_short": {
+        "ru": "не короче {min_length} символов",
+        "kk": "кемінде {min_length} таңба болуы керек",
+    },
+    "too_long": {
+        "ru": "не больше {max_length} элементов",
+        "kk": "{max_length} элементтен аспауы керек",
+    },
+    "too_short": {
+        "ru": "не меньше {min_length} элементов",
+        "kk": "кемінде {min_length} элемент болуы керек",
+    },
+    "string_type": {"ru": "должно быть строкой", "kk": "жол болуы керек"},
+    "string_pattern_mismatch": {
+        "ru": "неверный формат",
+        "kk": "пішімі дұрыс емес",
+    },
+    "string_unicode": {"ru": "должно быть текстом", "kk": "мәтін болуы керек"},
+    "bool_type": {"ru": "должно быть true или false", "kk": "true немесе false болуы керек"},
+    "bool_parsing": {"ru": "должно быть true или false", "kk": "true немесе false болуы керек"},
+    "int_type": {"ru": "должно быть целым числом", "kk": "бүтін сан болуы керек"},
+    "int_parsing": {"ru": "должно быть целым числом", "kk": "бүтін сан болуы керек"},
+    "int_from_float": {"ru": "должно быть целым числом", "kk": "бүтін сан болуы керек"},
+    "float_type": {"ru": "должно быть числом", "kk": "сан болуы керек"},
+    "float_parsing": {"ru": "должно быть числом", "kk": "сан болуы керек"},
+    "greater_than_equal": {"ru": "не меньше {ge}", "kk": "{ge} мәнінен кем емес"},
+    "greater_than": {"ru": "больше {gt}", "kk": "{gt} мәнінен үлкен"},
+    "less_than_equal": {"ru": "не больше {le}", "kk": "{le} мәнінен аспауы керек"},
+    "less_than": {"ru": "меньше {lt}", "kk": "{lt} мәнінен кіші"},
+    "list_type": {"ru": "должно быть списком", "kk": "тізім болуы керек"},
+    "dict_type": {"ru": "должно быть объектом", "kk": "объект болуы керек"},
+    "model_type": {"ru": "должно быть объектом", "kk": "объект болуы керек"},
+    "model_attributes_type": {"ru": "должно быть объектом", "kk": "объект болуы керек"},
+    "date_type": {"ru": "должно быть датой ГГГГ-ММ-ДД", "kk": "ЖЖЖЖ-АА-КК күні болуы керек"},
+    "date_parsing": {"ru": "должно быть датой ГГГГ-ММ-ДД", "kk": "ЖЖЖЖ-АА-КК күні болуы керек"},
+    "date_from_datetime_parsing": {
+        "ru": "должно быть датой ГГГГ-ММ-ДД",
+        "kk": "ЖЖЖЖ-АА-КК күні болуы керек",
+    },
+    "date_from_datetime_inexact": {
+        "ru": "должно быть датой без времени",
+        "kk": "уақытсыз күн болуы керек",
+    },
+    "datetime_type": {
+        "ru": "должно быть датой и временем ISO 8601",
+        "kk": "ISO 8601 күні мен уақыты болуы керек",
+    },
+    "datetime_parsing": {
+        "ru": "должно быть датой и временем ISO 8601",
+        "kk": "ISO 8601 күні мен уақыты болуы керек",
+    },
+    "datetime_from_date_parsing": {
+        "ru": "должно быть датой и временем ISO 8601",
+        "kk": "ISO 8601 күні мен уақыты болуы керек",
+    },
+    "literal_error": {"ru": "недопустимое значение", "kk": "рұқсат етілмеген мән"},
+    "enum": {"ru": "недопустимое значение", "kk": "рұқсат етілмеген мән"},
+    "value_error": {"ru": "недопустимое значение", "kk": "рұқсат етілмеген мән"},
+    "uuid_parsing": {"ru": "должно быть UUID", "kk": "UUID болуы керек"},
+    "uuid_type": {"ru": "должно быть UUID", "kk": "UUID болуы керек"},
+}
+
+
+def register_reasons(reasons: Mapping[str, Mapping[str, str]]) -> None:
+    """Add or extend translations for error types (a service's own custom errors)."""
+    for kind, texts in reasons.items():
+        VALIDATION_REASONS.setdefault(kind, {}).update(texts)
+
+
+def request_language(request: Request | None) -> str:
+    """The first of kk, ru, en named in Accept-Language (order as sent), else English."""
+    header = request.headers.get("accept-language", "") if request is not None else ""
+    for part in header.split(","):
+        tag = part.split(";")[0].strip().lower()[:2]
+        if tag in LANGUAGES:
+            return tag
+    return "en"
+
+
+def _reason(err: Mapping[str, Any], lang: str) -> str:
+    kind = err.get("type", "")
+    english = err.get("msg", "invalid").removeprefix("Value error, ")
+    texts = VALIDATION_REASONS.get(kind, {})
+    text = texts.get(lang) or texts.get("en")
+    if text is None:
+        return english
+    try:
+        return text.format(**(err.get("ctx") or {}))
+    except (KeyError, IndexError, ValueError):
+        return text
+
+
+def validation_problem(exc: RequestValidationError, lang: str = "en") -> Problem:
     errors = []
     malformed = False
     for err in exc.errors():
@@ -112,15 +216,11 @@ def validation_problem(exc: RequestValidationError) -> Problem:
         if kind == "json_invalid":
             malformed = True
             pos = (err.get("ctx") or {}).get("error", "")
-            errors.append({"field": "body", "reason": f"malformed JSON: {pos}".strip(": ")})
+            label = {"ru": "некорректный JSON", "kk": "JSON қате"}.get(lang, "malformed JSON")
+            errors.append({"field": "body", "reason": f"{label}: {pos}".strip(": ")})
             continue
         loc = err.get("loc", ())
-        reason = err.get("msg", "invalid").removeprefix("Value error, ")
-        if kind == "extra_forbidden":
-            reason = "unknown field"
-        elif kind == "missing":
-            reason = "field required"
-        errors.append({"field": _field_path(loc), "reason": reason})
+        errors.append({"field": _field_path(loc), "reason": _reason(err, lang)})
     if malformed:
         return Problem(400, "The request body is not valid JSON.", errors=errors)
     detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors) or "invalid request"
@@ -134,7 +234,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return problem_response(validation_problem(exc), request)
+        return problem_response(validation_problem(exc, request_language(request)), request)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +34,16 @@ class ConsumerSpec:
     handlers: Mapping[str, Handler]
 
 
+@dataclass(frozen=True)
+class PeriodicTask:
+    """Work a service's worker does every `interval_s` seconds (e.g. a deadline scheduler).
+    `run` gets the runtime; an exception is logged and the task runs again next time."""
+
+    name: str
+    interval_s: float
+    run: Callable[[ServiceRuntime], object]
+
+
 @dataclass
 class ServiceRuntime:
     name: str
@@ -43,6 +53,7 @@ class ServiceRuntime:
     migrations: Path
     consumers: Sequence[ConsumerSpec] = ()
     contracts: ContractRegistry = field(default_factory=default_registry)
+    periodic: Sequence[PeriodicTask] = ()
 
     def __post_init__(self) -> None:
         self.database_url = self.settings.database_url_for(self.name)
@@ -116,6 +127,15 @@ class ServiceRuntime:
             consumer = self.event_consumer(spec)
             self._event_consumers.append(consumer)
             self._spawn(f"{self.name}-{spec.group}", lambda c=consumer: c.run_forever(self._stop))
+        for task in self.periodic:
+            self._spawn(f"{self.name}-{task.name}", lambda t=task: self._run_periodic(t))
+
+    def _run_periodic(self, task: PeriodicTask) -> None:
+        while not self._stop.wait(task.interval_s):
+            try:
+                task.run(self)
+            except Exception:  # noqa: BLE001 - a failed pass is retried on the next tick
+                log.exception("periodic task %s failed", task.name)
 
     def _spawn(self, name: str, target) -> None:  # type: ignore[no-untyped-def]
         thread = threading.Thread(target=target, name=name, daemon=True)

@@ -414,11 +414,22 @@ def test_anonymous_complaint_stores_only_locator_and_scrypt_hash(platform):
     assert row["anonymous"] is True
 
 
-def test_named_complaint_gets_no_receipt_code(sqlite_platform):
+def test_named_complaint_on_the_phone_gets_a_receipt_code_that_follows_it_up(sqlite_platform):
+    # Whatever the channel: the volunteer reads the code out on the hotline.
     p = sqlite_platform
-    r = p.intake.post(URL, json=GOOD, headers=p.headers("vera"))
+    r = p.intake.post(
+        URL, json={**GOOD, "channel": "hotline", "contact": {"phone": "+7 701 000 11 22"}},
+        headers=p.headers("vera"),
+    )  # fmt: skip
     assert r.status_code == 201
-    assert r.json()["receipt_code"] is None
+    code = r.json()["receipt_code"]
+    assert RECEIPT.match(code)
+    status = p.intake.get("/v1/follow-up/status", headers={"Receipt-Code": code})
+    assert status.status_code == 200, status.text
+    assert status.json()["status"] == "received"
+    # Each complaint its own code.
+    again = p.intake.post(URL, json=GOOD, headers=p.headers("vera")).json()["receipt_code"]
+    assert RECEIPT.match(again) and again != code
 
 
 # ------------------------------------------------------------------ the complaint.received event

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator, FormatChecker
 
 from alac_kernel.events.envelope import Event
@@ -40,8 +42,33 @@ def contracts_dir() -> Path:
 
 @dataclass(frozen=True)
 class _Contract:
-    validator: Draft202012Validator
+    validator: Draft202012Validator  # the reference: its verdict and its error list count
+    fast: jsonschema_rs.Validator  # answers "valid?" ~50x faster; never the last word on "no"
     major: int
+
+
+# jsonschema_rs's own "uuid" accepts a subset of what jsonschema's accepts (jsonschema also
+# lets e.g. "1_34" through int()), so it may keep its fast native check: a rejection is
+# re-decided by jsonschema below. Every other format runs jsonschema's own function.
+_NATIVE_FORMATS = frozenset({"uuid"})
+
+
+def _format_functions(checker: FormatChecker) -> dict[str, Any]:
+    """jsonschema's own format checks, for jsonschema_rs: the fast path must accept exactly
+    what the reference accepts (jsonschema_rs alone, e.g., accepts a leap second 23:59:60
+    that rfc3339-validator rejects)."""
+    functions: dict[str, Any] = {}
+    for name, (function, raises) in checker.checkers.items():
+        if name in _NATIVE_FORMATS:
+            continue
+        # A check that signals failure by raising goes through conforms(); the others are
+        # called directly (date-time runs once or more per event).
+        functions[name] = functools.partial(_conforms, checker, name) if raises else function
+    return functions
+
+
+def _conforms(checker: FormatChecker, name: str, value: Any) -> bool:
+    return checker.conforms(value, name)
 
 
 class ContractRegistry:
@@ -51,13 +78,19 @@ class ContractRegistry:
         self.root = root or contracts_dir()
         self._contracts: dict[tuple[str, int], _Contract] = {}
         checker = FormatChecker()
+        formats = _format_functions(checker)
         for schema_path in sorted((self.root / "events").glob("*/v*.schema.json")):
             event_type = schema_path.parent.name
             major = int(schema_path.name[1:].split(".", 1)[0])
             schema = json.loads(schema_path.read_text(encoding="utf-8"))
             Draft202012Validator.check_schema(schema)
             self._contracts[(event_type, major)] = _Contract(
-                Draft202012Validator(schema, format_checker=checker), major
+                validator=Draft202012Validator(schema, format_checker=checker),
+                # Draft 2020-12 treats "format" as an annotation unless asked to assert it.
+                fast=jsonschema_rs.Draft202012Validator(
+                    schema, validate_formats=True, formats=formats, offline=True
+                ),
+                major=major,
             )
 
     @property
@@ -77,6 +110,10 @@ class ContractRegistry:
             raise ContractViolation(
                 event_type, [{"field": "type", "reason": f"no contract for {event_type} v{major}"}]
             )
+        if contract.fast.is_valid(data):
+            return
+        # Invalid (or a corner where the two disagree, e.g. Python's `$` matching before a
+        # final newline): jsonschema decides and names every field with its reason.
         errors = [
             {"field": "data" + "".join(f".{p}" for p in err.absolute_path), "reason": err.message}
             for err in sorted(contract.validator.iter_errors(data), key=lambda e: list(e.path))

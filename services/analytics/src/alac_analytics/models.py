@@ -1,10 +1,25 @@
-"""Analytics' read model: one row per complaint with its dimensions, built from events."""
+"""Analytics' read model, built from events only.
+
+`complaint_facts`: one row per complaint and its case, with every dimension a report asks
+about. `daily_counts`: the same facts pre-aggregated per tenant, office, day received,
+dimension and value, so reports and dashboards never scan the facts.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, Integer, String
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Float,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from alac_kernel.db import TenantScoped, UTCDateTime
@@ -33,3 +48,113 @@ class ComplaintFact(TenantScoped, Base):
     # Per-aggregate versions: an event older than what was applied is ignored.
     complaint_version: Mapped[int] = mapped_column(Integer, default=0)
     case_version: Mapped[int] = mapped_column(Integer, default=0)
+
+    sub_area: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    authority_level: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    respondent_body_type: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    corruption_related: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    complainant_type: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    sex: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    age_band: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    education: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    residence: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    region: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
+    outcome: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    assignee: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    triaged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    deadlines_missed: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DailyCount(Base):
+    """How many complaints received on `day` at `office` have `value` in `dimension`.
+
+    Maintained by the projection from each fact's before/after image, so it always equals a
+    GROUP BY over complaint_facts (tested) without ever running one at read time.
+    """
+
+    __tablename__ = "daily_counts"
+    # Time series pick one (dimension, value) over many days: without this index they would
+    # read every dimension of every day in the period.
+    __table_args__ = (Index("ix_daily_counts_series", "tenant_id", "dimension", "value", "day"),)
+
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    office: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(String(64), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PrivacySetting(TenantScoped, Base):
+    """A tenant's small-cell threshold (counts below it are hidden; default 5)."""
+
+    __tablename__ = "privacy_settings"
+
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    small_cell_threshold: Mapped[int] = mapped_column(Integer, default=5)
+
+
+class Alert(TenantScoped, Base):
+    """An unusual concentration of complaints found by the pattern detector."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        UniqueConstraint(
+            "tenant_id", "dimension", "value", "window_start", "window_end", name="uq_alert_window"
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(32))
+    value: Mapped[str] = mapped_column(String(64))
+    window_start: Mapped[date] = mapped_column(Date)
+    window_end: Mapped[date] = mapped_column(Date)  # exclusive
+    count: Mapped[int] = mapped_column(Integer)
+    baseline: Mapped[float] = mapped_column(Float)
+    p_value: Mapped[float] = mapped_column(Float)
+    method: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open|acknowledged|dismissed
+    detected_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    handled_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    note: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+
+
+class Proposal(TenantScoped, Base):
+    """An ALAC proposal to the authorities and what came of it (seeds/000 §4.2)."""
+
+    __tablename__ = "proposals"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    section: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    result: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+    document: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    proposed_on: Mapped[date] = mapped_column(Date)
+    result_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # What motivated it: area codes, alert ids and complaint ids (all of the same tenant).
+    areas: Mapped[list[str]] = mapped_column(JSON, default=list)
+    alert_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    complaint_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class MonthlyCount(Base):
+    """daily_counts rolled up per calendar month (`month` = its first day), kept by the same
+    projection, so a report over whole months reads ~30 times fewer rows."""
+
+    __tablename__ = "monthly_counts"
+
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    office: Mapped[str] = mapped_column(String(64), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(String(64), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)

@@ -7,15 +7,31 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from alac_cases import service
-from alac_cases.models import Base, kernel_tables
+from alac_cases.actions.views import router as actions_router
+from alac_cases.audit.views import router as audit_router
+from alac_cases.consent.views import router as consent_router
+from alac_cases.deadlines import scheduler
+from alac_cases.deadlines.views import router as deadlines_router
+from alac_cases.domain_models import Base
+from alac_cases.letters.views import router as letters_router
+from alac_cases.models import kernel_tables
+from alac_cases.referrals.views import router as referrals_router
+from alac_cases.staff.views import router as staff_router
 from alac_cases.views import router
+from alac_cases.workflow.views import router as workflow_router
 from alac_kernel.app import create_service_app
 from alac_kernel.auth.verifier import TokenVerifier
-from alac_kernel.runtime import ConsumerSpec, ServiceRuntime
+from alac_kernel.runtime import ConsumerSpec, PeriodicTask, ServiceRuntime
 from alac_kernel.settings import Settings
 
 NAME = "cases"
 MIGRATIONS = Path(__file__).parent / "migrations"
+# Deadlines are days long; a pass a minute is precise enough and cheap.
+DEADLINE_PASS_INTERVAL_S = 60.0
+
+
+def run_deadlines(runtime: ServiceRuntime) -> scheduler.PassResult:
+    return scheduler.run_pass(session_factory=runtime.session_factory, outbox=runtime.outbox)
 
 
 def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
@@ -37,6 +53,7 @@ def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
                 handlers={"complaint.received": on_complaint_received},
             )
         ],
+        periodic=[PeriodicTask("deadlines", DEADLINE_PASS_INTERVAL_S, run_deadlines)],
     )
     return runtime
 
@@ -46,6 +63,16 @@ def create_app(settings: Settings | None = None, verifier: TokenVerifier | None 
         build_runtime(settings),
         title="ALAC cases",
         description="Triage, assignment, the consent-gated workflow and outcomes of cases.",
-        routers=[router],
+        routers=[
+            router,
+            workflow_router,
+            staff_router,
+            consent_router,
+            actions_router,
+            audit_router,
+            deadlines_router,
+            letters_router,
+            referrals_router,
+        ],
         verifier=verifier,
     )

@@ -34,3 +34,8 @@ class Case(TenantScoped, Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # Current assignee and outcome, denormalised for the queues; the history lives in
+    # case_assignments and case_status_changes.
+    assignee: Mapped[str | None] = mapped_column(String(128), nullable=True, index=True)
+    outcome: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

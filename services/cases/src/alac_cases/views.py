@@ -5,33 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel
 
 from alac_cases import service
+from alac_cases.api import PROBLEMS
+from alac_cases.files import audit, load_case, office_scope
+from alac_cases.permissions import allowed
 from alac_kernel.app import runtime_of
-from alac_kernel.auth import roles
-from alac_kernel.auth.fastapi import require_roles
-from alac_kernel.auth.principal import Principal
 from alac_kernel.db import session_scope
-from alac_kernel.problems import PROBLEM_JSON, field_error
+from alac_kernel.problems import field_error
 
 router = APIRouter(prefix="/v1", tags=["cases"])
 
-PROBLEMS = {
-    code: {"description": text, "content": {PROBLEM_JSON: {}}}
-    for code, text in {
-        401: "Missing or invalid access token",
-        403: "Role not allowed",
-        404: "Not found (or another tenant's)",
-        422: "Invalid parameter (named in `errors`)",
-    }.items()
-}
-
-CaseReader = Annotated[
-    Principal,
-    Depends(require_roles(roles.VOLUNTEER, roles.LAWYER, roles.COORDINATOR, roles.TENANT_ADMIN)),
-]
+CaseReader = allowed("case.read")
 
 
 class CaseRead(BaseModel):
@@ -47,20 +34,15 @@ class CaseRead(BaseModel):
     received_at: datetime
     opened_at: datetime
     version: int
+    assignee: str | None = None
+    outcome: str | None = None
+    closed_at: datetime | None = None
 
 
 class CasePage(BaseModel):
     items: list[CaseRead]
     next_before: datetime | None
     next_before_id: str | None = None
-
-
-def _office_scope(principal: Principal) -> str | None:
-    # Volunteers work their own office's queue; lawyers and coordinators see the tenant's
-    # cases (finer office rules come with the permission matrix).
-    if principal.has_any(roles.LAWYER, roles.COORDINATOR, roles.TENANT_ADMIN):
-        return None
-    return principal.office or "-"
 
 
 @router.get("/cases", response_model=CasePage, responses=PROBLEMS, summary="Cases, newest first")
@@ -81,7 +63,7 @@ def list_cases(
 ) -> CasePage:
     if before_id is not None and before is None:
         raise field_error("query.before_id", "only allowed together with query.before")
-    scope = _office_scope(principal)
+    scope = office_scope(principal)
     with session_scope(runtime_of(request).session_factory, tenant=principal.tenant) as session:
         cases = service.list_cases(
             session=session,
@@ -92,6 +74,12 @@ def list_cases(
             before_id=before_id,
         )
         items = [CaseRead.model_validate(c, from_attributes=True) for c in cases]
+        audit(
+            session=session,
+            principal=principal,
+            what="case.list",
+            detail={"case_ids": [c.id for c in cases]},
+        )
     last = items[-1] if len(items) == limit else None
     return CasePage(
         items=items,
@@ -101,7 +89,11 @@ def list_cases(
 
 
 @router.get("/cases/{case_id}", response_model=CaseRead, responses=PROBLEMS, summary="One case")
-def read_case(case_id: str, request: Request, principal: CaseReader) -> CaseRead:
+def read_case(
+    case_id: str, request: Request, response: Response, principal: CaseReader
+) -> CaseRead:
     with session_scope(runtime_of(request).session_factory, tenant=principal.tenant) as session:
-        case = service.get_case(session=session, case_id=case_id, office=_office_scope(principal))
+        case = load_case(session=session, case_id=case_id, principal=principal)
+        audit(session=session, principal=principal, what="case.read", case_id=case.id)
+        response.headers["ETag"] = f'"{case.version}"'
         return CaseRead.model_validate(case, from_attributes=True)

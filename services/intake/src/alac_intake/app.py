@@ -2,15 +2,35 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
+from alac_intake.attachments import models as _attachment_models  # noqa: F401  (tables)
+from alac_intake.attachments.store import FilesystemStore
+from alac_intake.attachments.views import router as attachments_router
+from alac_intake.channels.public import router as public_router
+from alac_intake.channels.referral import make_handler as make_referral_handler
+from alac_intake.duplicates import models as _duplicate_models  # noqa: F401  (tables)
+from alac_intake.duplicates.views import router as duplicates_router
+from alac_intake.followup import models as _followup_models  # noqa: F401  (tables)
+from alac_intake.followup.service import apply_case_event
+from alac_intake.followup.views import router as followup_router
+from alac_intake.lifecycle import models as _lifecycle_models  # noqa: F401  (tables)
+from alac_intake.lifecycle.views import router as lifecycle_router
 from alac_intake.models import Base, kernel_tables
-from alac_intake.views import router
+from alac_intake.ratelimit import SlidingWindowLimiter
+from alac_intake.reference import models as _reference_models  # noqa: F401  (tables)
+from alac_intake.reference.views import router as reference_router
+from alac_intake.vault import models as _vault_models  # noqa: F401  (tables)
+from alac_intake.vault.crypto import load_master_keys
+from alac_intake.vault.views import router as vault_router
+from alac_intake.views import ALL_PROBLEMS, router
 from alac_kernel.app import create_service_app
 from alac_kernel.auth.verifier import TokenVerifier
-from alac_kernel.runtime import ServiceRuntime
+from alac_kernel.runtime import ConsumerSpec, ServiceRuntime
 from alac_kernel.settings import Settings
 
 NAME = "intake"
@@ -18,20 +38,55 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
-    return ServiceRuntime(
+    settings = settings or Settings()
+    runtime = ServiceRuntime(
         name=NAME,
-        settings=settings or Settings(),
+        settings=settings,
         metadata=Base.metadata,
         tables=kernel_tables,
         migrations=MIGRATIONS,
+        consumers=[
+            ConsumerSpec(
+                group="intake",
+                aggregates=["case"],
+                handlers={
+                    **dict.fromkeys(
+                        ["case.opened", "case.status_changed", "case.closed"], apply_case_event
+                    ),
+                    # Late-bound: the runtime (its outbox and keys) exists only after this call.
+                    "case.referred": make_referral_handler(
+                        lambda: runtime.master_keys,  # type: ignore[attr-defined]
+                        lambda: runtime.outbox,
+                    ),
+                },
+            )
+        ],
     )
+    # The vault's master keys; refuses to start in production without one.
+    runtime.master_keys = load_master_keys(settings)  # type: ignore[attr-defined]
+    # Web-form submissions per client address (per process; see alac_intake.ratelimit).
+    runtime.public_limiter = SlidingWindowLimiter(limit=20, window_s=3600)  # type: ignore[attr-defined]
+    # Attachment bytes outside the database; the request body limit (ALAC_MAX_BODY_BYTES)
+    # caps uploads too, so the smaller of the two applies.
+    runtime.attachments = FilesystemStore(Path(settings.data_dir) / "intake-attachments")  # type: ignore[attr-defined]
+    runtime.attachment_max_bytes = int(  # type: ignore[attr-defined]
+        os.environ.get("ALAC_INTAKE_ATTACHMENT_MAX_BYTES", settings.max_body_bytes)
+    )
+    return runtime
 
 
 def create_app(settings: Settings | None = None, verifier: TokenVerifier | None = None) -> FastAPI:
-    return create_service_app(
+    routers = [router, public_router, attachments_router, vault_router, reference_router,
+               followup_router, lifecycle_router, duplicates_router]  # fmt: skip
+    for each in routers:
+        for route in each.routes:
+            if isinstance(route, APIRoute):
+                route.responses = {**ALL_PROBLEMS, **route.responses}
+    app = create_service_app(
         build_runtime(settings),
         title="ALAC intake",
         description="Complaints from every channel: hotline, walk-in, e-mail, web form, partners.",
-        routers=[router],
+        routers=routers,
         verifier=verifier,
     )
+    return app

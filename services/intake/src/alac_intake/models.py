@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, Float, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from alac_kernel.db import TenantScoped, UTCDateTime
@@ -20,6 +20,14 @@ kernel_tables = add_kernel_tables(Base.metadata)
 
 class Complaint(TenantScoped, Base):
     __tablename__ = "complaints"
+    # Imports are idempotent by their source's id (mail:<Message-ID>, file:<external_id>,
+    # referral:<referral_id>), unique within a tenant.
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "external_id", name="uq_complaints_tenant_external_id"),
+        # The same-contact duplicate lookup (duplicates/service.py) reads only this range.
+        Index("ix_complaints_tenant_pseudonym_received", "tenant_id", "complainant_pseudonym",
+              "received_at"),
+    )  # fmt: skip
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     office: Mapped[str] = mapped_column(String(64), index=True)
@@ -44,3 +52,31 @@ class Complaint(TenantScoped, Base):
     receipt_locator: Mapped[str | None] = mapped_column(String(16), nullable=True, unique=True)
     receipt_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # The full record (DOMAIN.md): all optional, completed later through PATCH.
+    sub_area: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    authority_level: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    respondent_body_type: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    corruption_related: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    non_corruption_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    heard_from: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    prior_legal_help: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    prior_legal_help_quality: Mapped[str | None] = mapped_column(Text, nullable=True)
+    procedural_stage: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    years_pending: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    appeal_deadline: Mapped[date | None] = mapped_column(Date, nullable=True)
+    preferred_language: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    safe_to_contact: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    city: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    documents_requested: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    documents_received: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    consent_formal_action: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    consent_documents_to_authorities: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    consent_media: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    completeness: Mapped[float] = mapped_column(Float, default=0.0)
+    # What the complainant sees of the case (from case.* events), and the case version applied.
+    case_status: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    case_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    withdrawn_by: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    personal_data_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    external_id: Mapped[str | None] = mapped_column(String(300), nullable=True)

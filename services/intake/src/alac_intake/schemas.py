@@ -1,31 +1,67 @@
 """The complaint as the API receives and returns it. Unknown fields are refused, so a typo
-in a field name is an error the volunteer sees, not data silently dropped."""
+in a field name is an error the volunteer sees, not data silently dropped.
+
+Code fields are checked here only for their shape; whether a code exists (and is still valid)
+is checked against the reference tables in `record.check_codes`, since lists are data."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
+from pydantic_core import PydanticCustomError
 
-from alac_intake import reference
+from alac_kernel.problems import register_reasons
 
+# Intake's own error types, in the caller's language (the kernel picks by Accept-Language).
+register_reasons(
+    {
+        "datetime_offset_required": {
+            "en": "must include a timezone offset, e.g. 2026-11-22T10:00:00+05:00",
+            "ru": "укажите смещение часового пояса, например 2026-11-22T10:00:00+05:00",
+            "kk": "уақыт белдеуінің ығысуын көрсетіңіз, мысалы 2026-11-22T10:00:00+05:00",
+        },
+        "blank_text": {
+            "en": "must contain text",
+            "ru": "должно содержать текст",
+            "kk": "мәтін болуы керек",
+        },
+        "datetime_in_future": {
+            "en": "must not be in the future",
+            "ru": "не может быть в будущем",
+            "kk": "болашақта болмауы керек",
+        },
+    }
+)
 
-def _one_of(allowed: frozenset[str], what: str):  # type: ignore[no-untyped-def]
-    def check(value: str | None) -> str | None:
-        if value is not None and value not in allowed:
-            raise ValueError(
-                f"unknown {what} {value!r}; expected one of {', '.join(sorted(allowed))}"
-            )
-        return value
-
-    return AfterValidator(check)
-
-
-Channel = Annotated[str, _one_of(reference.CHANNELS, "channel")]
-RequestType = Annotated[str | None, _one_of(reference.REQUEST_TYPES, "request type")]
-Area = Annotated[str | None, _one_of(reference.AREAS, "area")]
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")]
+Text = Annotated[str, Field(min_length=1, max_length=20000)]
+Short = Annotated[str, Field(min_length=1, max_length=300)]
+
+
+def visible_text(value: str | None) -> str | None:
+    # Found by the property tests: only control characters (e.g. "\x1f") passed min_length.
+    if value is not None and not any(c.isprintable() and not c.isspace() for c in value):
+        raise PydanticCustomError("blank_text", "must contain text")
+    return value
+
+
+class ContactDetails(BaseModel):
+    """Personal data: stored only in intake's vault, encrypted; never in events or lists."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: Short | None = None
+    phone: Annotated[str, Field(pattern=r"^\+?[0-9 ()\-]{5,25}$")] | None = None
+    email: Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = (
+        None
+    )
+    address: Annotated[str, Field(min_length=1, max_length=500)] | None = None
+    identity_document: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+
+    def is_empty(self) -> bool:
+        return not any(self.model_dump().values())
 
 
 class ComplainantProfile(BaseModel):
@@ -33,24 +69,54 @@ class ComplainantProfile(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    type: Annotated[str | None, _one_of(reference.COMPLAINANT_TYPES, "complainant type")] = None
-    sex: Annotated[str | None, _one_of(reference.SEXES, "sex")] = None
+    type: Code | None = None
+    sex: Code | None = None
     age_band: Code | None = None
-    education: Annotated[str | None, _one_of(reference.EDUCATION, "education level")] = None
-    residence: Annotated[str | None, _one_of(reference.RESIDENCE, "residence type")] = None
+    education: Code | None = None
+    residence: Code | None = None
     region: Code | None = None
+    city: Code | None = None
 
 
-class ComplaintCreate(BaseModel):
+class Consent(BaseModel):
+    """Consent flags of DOMAIN.md as first stated at intake (cases records the binding ones)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    formal_action: StrictBool | None = None
+    documents_to_authorities: StrictBool | None = None
+    media: StrictBool | None = None
+
+
+class RecordFields(BaseModel):
+    """Fields of the full record that may be given at once or completed later."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    channel: Channel = Field(description="How the complaint reached the centre.")
-    crux: str = Field(
-        min_length=1, max_length=20000, description="The complaint in the complainant's words."
-    )
-    help_requested: str | None = Field(default=None, max_length=20000)
-    request_type: RequestType = Field(default=None, description="information_request or case.")
-    area: Area = None
+    help_requested: Annotated[str, Field(max_length=20000)] | None = None
+    request_type: Code | None = Field(default=None, description="information_request or case.")
+    area: Code | None = None
+    sub_area: Code | None = Field(default=None, description="A sub-area of `area`.")
+    authority_level: Code | None = None
+    respondent_body_type: Code | None = None
+    corruption_related: Code | None = Field(default=None, description="yes, no or indirect.")
+    non_corruption_reason: Code | None = None
+    heard_from: Code | None = None
+    prior_legal_help: Code | None = None
+    prior_legal_help_quality: Annotated[str, Field(max_length=2000)] | None = None
+    procedural_stage: Code | None = None
+    years_pending: Annotated[int, Field(ge=0, le=100, strict=True)] | None = None
+    appeal_deadline: date | None = Field(default=None, description="e.g. the appeal deadline.")
+    preferred_language: Code | None = None
+    safe_to_contact: StrictBool | None = None
+    documents_requested: Annotated[list[Code], Field(max_length=30)] | None = None
+    documents_received: Annotated[list[Code], Field(max_length=30)] | None = None
+    consent: Consent | None = None
+
+
+class ComplaintCreate(RecordFields):
+    channel: Code = Field(description="How the complaint reached the centre.")
+    crux: Text = Field(description="The complaint in the complainant's words.")
     # Strict: lax mode would read "yes", "on", 1 as true, and a typo must not make a
     # complainant anonymous (or not) by accident.
     anonymous: bool = Field(
@@ -63,6 +129,11 @@ class ComplaintCreate(BaseModel):
         default=None, description="When the centre received it; defaults to now."
     )
     complainant: ComplainantProfile = Field(default_factory=ComplainantProfile)
+    contact: ContactDetails | None = Field(
+        default=None, description="Personal data; refused on anonymous complaints."
+    )
+
+    _crux_has_text = field_validator("crux")(lambda cls, v: visible_text(v))
 
     @field_validator("received_at")
     @classmethod
@@ -70,10 +141,23 @@ class ComplaintCreate(BaseModel):
         if value is None:
             return None
         if value.tzinfo is None:
-            raise ValueError("must include a timezone offset, e.g. 2026-11-22T10:00:00+05:00")
+            raise PydanticCustomError(
+                "datetime_offset_required",
+                "must include a timezone offset, e.g. 2026-11-22T10:00:00+05:00",
+            )
         if value.astimezone(UTC) > datetime.now(UTC):
-            raise ValueError("must not be in the future")
+            raise PydanticCustomError("datetime_in_future", "must not be in the future")
         return value.astimezone(UTC)
+
+
+class ComplaintPatch(RecordFields):
+    """Completing or correcting a record; only the fields sent change (null clears)."""
+
+    crux: Text | None = None
+
+    _crux_has_text = field_validator("crux")(lambda cls, v: visible_text(v))
+    complainant: ComplainantProfile | None = None
+    contact: ContactDetails | None = None
 
 
 class ComplaintAccepted(BaseModel):
@@ -81,9 +165,11 @@ class ComplaintAccepted(BaseModel):
     status: str
     office: str
     received_at: datetime
-    receipt_code: str | None = Field(
-        default=None,
-        description="Given once, for anonymous complaints: the only way to follow the complaint up.",
+    completeness: float = 0.0
+    possible_duplicates: list[str] = Field(default_factory=list)
+    receipt_code: str = Field(
+        description="Given once, on every channel: the only way for the complainant to follow "
+        "the complaint up without an account.",
     )
 
 
@@ -98,4 +184,24 @@ class ComplaintRead(BaseModel):
     help_requested: str | None
     request_type: str | None
     area: str | None
+    sub_area: str | None = None
+    authority_level: str | None = None
+    respondent_body_type: str | None = None
+    corruption_related: str | None = None
+    non_corruption_reason: str | None = None
+    heard_from: str | None = None
+    prior_legal_help: str | None = None
+    prior_legal_help_quality: str | None = None
+    procedural_stage: str | None = None
+    years_pending: int | None = None
+    appeal_deadline: date | None = None
+    preferred_language: str | None = None
+    safe_to_contact: bool | None = None
+    documents_requested: list[str] | None = None
+    documents_received: list[str] | None = None
+    consent: Consent = Field(default_factory=Consent)
+    complainant: ComplainantProfile = Field(default_factory=ComplainantProfile)
+    complainant_pseudonym: str
+    has_contact: bool = False
+    completeness: float
     version: int

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alac_intake import receipts
+from alac_intake import receipts, record
+from alac_intake.channels.offices import office_errors
+from alac_intake.duplicates import service as duplicates
+from alac_intake.i18n import message
 from alac_intake.models import Complaint
-from alac_intake.schemas import ComplaintAccepted, ComplaintCreate
+from alac_intake.schemas import ComplaintAccepted, ComplaintCreate, ComplaintPatch
+from alac_intake.vault import service as vault
+from alac_intake.vault.crypto import MasterKeys
 from alac_kernel.auth.principal import Principal
 from alac_kernel.db import new_id, utcnow
 from alac_kernel.events import new_event
@@ -22,10 +26,10 @@ SOURCE = "/alac/intake"
 log = logging.getLogger("alac.intake")
 
 
-def _pseudonym(tenant: str, complaint_id: str) -> str:
-    # Without contact details (the personal-data vault comes with the full record) each
-    # complaint gets its own pseudonym; it is derived, never a person's data.
-    return hmac.new(tenant.encode(), complaint_id.encode(), hashlib.sha256).hexdigest()[:32]
+def _refuse(errors: list[dict[str, str]]) -> None:
+    if errors:
+        fields = ", ".join(f"{e['field']}: {e['reason']}" for e in errors)
+        raise Problem(422, f"Invalid fields: {fields}", errors=errors)
 
 
 def register_complaint(
@@ -35,7 +39,11 @@ def register_complaint(
     principal: Principal,
     payload: ComplaintCreate,
     correlation_id: str | None,
+    keys: MasterKeys,
+    lang: str = "en",
     receipt: tuple[str, str, str] | None = None,
+    registered_by: str | None = None,
+    external_id: str | None = None,
 ) -> ComplaintAccepted:
     """Register a complaint and its `complaint.received` event in the caller's transaction.
 
@@ -43,6 +51,10 @@ def register_complaint(
     hash then does not hold the database write lock.
     """
     office = payload.office or principal.office
+    # A partner system's service account has no office claim and no say over the channel.
+    partner = principal.has_any("partner") and not principal.has_any(
+        "volunteer", "lawyer", "coordinator", "tenant-admin"
+    )
     if office is None:
         raise Problem(
             422,
@@ -57,41 +69,67 @@ def register_complaint(
         raise Problem(
             403,
             "You may register complaints only for your own office.",
-            errors=[{"field": "body.office", "reason": "not your office"}],
+            errors=[{"field": "body.office", "reason": message("not_your_office", lang)}],
         )
+    fields = payload.model_dump(exclude={"contact", "office", "received_at", "anonymous"})
+    if partner:
+        fields["channel"] = "partner_api"
+    errors = record.check_codes(
+        session=session,
+        tenant=principal.tenant,
+        fields=fields,
+        lang=lang,
+        area=payload.area,
+        region=payload.complainant.region,
+    )
+    contact = payload.contact if payload.contact and not payload.contact.is_empty() else None
+    if payload.anonymous and contact is not None:
+        errors.append({"field": "body.contact", "reason": message("anonymous_with_contact", lang)})
+    if partner:
+        errors += office_errors(
+            session=session, tenant=principal.tenant, office=office, lang=lang, tenant_field=None
+        )
+    _refuse(errors)
     now = utcnow()
     complaint_id = new_id()
-    code = locator = receipt_hash = None
-    if payload.anonymous:
-        code, locator, receipt_hash = _unused_receipt(session, receipt)
-    profile = payload.complainant
+    # Every complaint gets a receipt code once, whatever the channel: a volunteer reads it out
+    # on the phone or hands it over at a walk-in, and a named complainant may follow up too.
+    code, locator, receipt_hash = _unused_receipt(session, receipt)
     complaint = Complaint(
         id=complaint_id,
         tenant_id=principal.tenant,
         office=office,
-        channel=payload.channel,
         received_at=payload.received_at or now,
         registered_at=now,
-        registered_by=principal.subject,
+        registered_by=registered_by or principal.subject,
         anonymous=payload.anonymous,
-        crux=payload.crux,
-        help_requested=payload.help_requested,
-        request_type=payload.request_type,
-        area=payload.area,
-        complainant_pseudonym=_pseudonym(principal.tenant, complaint_id),
-        complainant_type=profile.type,
-        sex=profile.sex,
-        age_band=profile.age_band,
-        education=profile.education,
-        residence=profile.residence,
-        region=profile.region,
         status="received",
         receipt_locator=locator,
         receipt_hash=receipt_hash,
+        external_id=external_id,
         version=1,
+        **record.flatten(fields),
     )
+    contact_data = contact.model_dump() if contact else None
+    complaint.complainant_pseudonym = vault.pseudonym(
+        session=session,
+        keys=keys,
+        tenant=principal.tenant,
+        contact=contact_data,
+        fallback=complaint_id,
+    )
+    complaint.completeness = record.completeness(complaint)
     session.add(complaint)
     session.flush()
+    if contact_data:
+        vault.store_contact(
+            session=session,
+            keys=keys,
+            tenant=principal.tenant,
+            complaint_id=complaint_id,
+            contact=contact_data,
+        )
+    flagged = duplicates.flag_possible_duplicates(session=session, complaint=complaint)
     outbox.record(session, complaint_received(complaint, correlation_id))
     log.info(
         "complaint registered", extra={"complaint_id": complaint.id, "channel": complaint.channel}
@@ -101,8 +139,117 @@ def register_complaint(
         status=complaint.status,
         office=office,
         received_at=complaint.received_at,
+        completeness=complaint.completeness,
+        possible_duplicates=flagged.ids,
         receipt_code=code,
     )
+
+
+def update_complaint(
+    *,
+    session: Session,
+    outbox: Outbox,
+    principal: Principal,
+    complaint_id: str,
+    payload: ComplaintPatch,
+    expected_version: int,
+    correlation_id: str | None,
+    keys: MasterKeys,
+    lang: str = "en",
+) -> Complaint:
+    """Complete or correct a complaint; emits `complaint.updated` with the non-personal fields
+    that changed. Optimistic: `expected_version` must be the stored version, else 409."""
+    complaint = get_complaint(session=session, complaint_id=complaint_id)
+    visible_to(principal, complaint)
+    if complaint.version != expected_version:
+        raise Problem(
+            409,
+            f"The complaint changed meanwhile (version {complaint.version}, "
+            f"you sent {expected_version}); reload and retry.",
+            errors=[{"field": "header.If-Match", "reason": "stale version"}],
+        )
+    sent = payload.model_dump(exclude_unset=True, exclude={"contact"})
+    if "complainant" in sent and sent["complainant"] is not None:
+        sent["complainant"] = payload.complainant.model_dump(exclude_unset=True)  # type: ignore[union-attr]
+    if "consent" in sent and sent["consent"] is not None:
+        sent["consent"] = payload.consent.model_dump(exclude_unset=True)  # type: ignore[union-attr]
+    if "crux" in sent and sent["crux"] is None:
+        _refuse([{"field": "body.crux", "reason": "must not be null"}])
+    area = sent["area"] if "area" in sent else complaint.area
+    region = (sent.get("complainant") or {}).get("region", complaint.region)
+    # A retired code already stored (an old region name) may be sent back unchanged.
+    unchanged = frozenset(
+        f"body.{name}"
+        for name, (attr, _) in record.CODE_FIELDS.items()
+        if sent.get(name) is not None and getattr(complaint, attr) == sent[name]
+    ) | frozenset(
+        f"body.complainant.{name}"
+        for name, (attr, _) in record.PROFILE_FIELDS.items()
+        if (sent.get("complainant") or {}).get(name) is not None
+        and getattr(complaint, attr) == sent["complainant"][name]
+    )
+    errors = record.check_codes(
+        session=session, tenant=principal.tenant, fields=sent, lang=lang, area=area,
+        region=region, keep_retired=unchanged,
+    )  # fmt: skip
+    contact = payload.contact if "contact" in payload.model_fields_set else None
+    if complaint.anonymous and contact is not None and not contact.is_empty():
+        errors.append({"field": "body.contact", "reason": message("anonymous_with_contact", lang)})
+    _refuse(errors)
+    changed: dict[str, object] = {}
+    for attr, value in record.flatten(sent).items():
+        if getattr(complaint, attr) != value:
+            setattr(complaint, attr, value)
+            changed[attr] = value.isoformat() if isinstance(value, date) else value
+    if contact is not None and not contact.is_empty():
+        vault.store_contact(
+            session=session, keys=keys, tenant=complaint.tenant_id, complaint_id=complaint.id,
+            contact=contact.model_dump(),
+        )  # fmt: skip
+        pseudonym = vault.pseudonym(
+            session=session, keys=keys, tenant=complaint.tenant_id,
+            contact=contact.model_dump(), fallback=complaint.id,
+        )  # fmt: skip
+        if pseudonym != complaint.complainant_pseudonym:
+            complaint.complainant_pseudonym = pseudonym
+            changed["complainant_pseudonym"] = pseudonym
+    if not changed and contact is None:
+        return complaint
+    if "crux" in changed:
+        # Keep the near-duplicate index true to the text (earlier flags stay for review).
+        duplicates.index_text(session=session, complaint=complaint)
+    complaint.completeness = record.completeness(complaint)
+    complaint.version += 1
+    session.flush()
+    if changed:
+        outbox.record(
+            session,
+            new_event(
+                type="complaint.updated",
+                source=SOURCE,
+                subject=complaint.id,
+                tenant=complaint.tenant_id,
+                version=complaint.version,
+                data={
+                    "complaint_id": complaint.id,
+                    "office": complaint.office,
+                    "changed": changed,
+                    "completeness": complaint.completeness,
+                    "updated_at": utcnow().isoformat(),
+                },
+                correlation_id=correlation_id,
+            ),
+        )
+    return complaint
+
+
+def visible_to(principal: Principal, complaint: Complaint) -> None:
+    """Volunteers see their own office only; others' complaints answer 404 like missing ones."""
+    if principal.has_any("volunteer", "partner") and not principal.has_any(
+        "lawyer", "coordinator", "tenant-admin"
+    ):
+        if complaint.office != principal.office:
+            raise not_found("complaint")
 
 
 def _unused_receipt(session: Session, first: tuple[str, str, str] | None) -> tuple[str, str, str]:
@@ -144,6 +291,15 @@ def complaint_received(complaint: Complaint, correlation_id: str | None):  # typ
         "request_type": complaint.request_type,
         "area": complaint.area,
         "help_requested": complaint.help_requested,
+        "sub_area": complaint.sub_area,
+        "authority_level": complaint.authority_level,
+        "respondent_body_type": complaint.respondent_body_type,
+        "corruption_related": complaint.corruption_related,
+        "non_corruption_reason": complaint.non_corruption_reason,
+        "heard_from": complaint.heard_from,
+        "prior_legal_help": complaint.prior_legal_help,
+        "procedural_stage": complaint.procedural_stage,
+        "preferred_language": complaint.preferred_language,
     }
     return new_event(
         type="complaint.received",

@@ -7,15 +7,17 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 
-from alac_intake import receipts, service
-from alac_intake.schemas import ComplaintAccepted, ComplaintCreate, ComplaintRead
+from alac_intake import receipts, record, service
+from alac_intake.i18n import language
+from alac_intake.schemas import ComplaintAccepted, ComplaintCreate, ComplaintPatch, ComplaintRead
+from alac_intake.vault import service as vault
 from alac_kernel.app import runtime_of
 from alac_kernel.auth import roles
 from alac_kernel.auth.fastapi import require_roles
 from alac_kernel.auth.principal import Principal
 from alac_kernel.db import session_scope
 from alac_kernel.idempotency import request_hash, run_idempotent
-from alac_kernel.problems import PROBLEM_JSON
+from alac_kernel.problems import PROBLEM_JSON, Problem
 
 router = APIRouter(prefix="/v1", tags=["complaints"])
 
@@ -26,14 +28,31 @@ PROBLEMS = {
         401: "Missing or invalid access token",
         403: "Role or office not allowed",
         404: "Not found (or another tenant's)",
+        409: "Stale version (If-Match)",
         413: "Body too large",
         422: "Invalid field (each named in `errors`)",
     }.items()
+}
+# Every problem any intake operation may answer with; added to each route's documented
+# responses (app.create_app) so the OpenAPI document covers what clients really get.
+ALL_PROBLEMS = {
+    **PROBLEMS,
+    **{
+        code: {"description": text, "content": {PROBLEM_JSON: {}}}
+        for code, text in {
+            415: "Unsupported attachment type",
+            428: "Precondition required (If-Match)",
+            429: "Too many requests (see Retry-After)",
+        }.items()
+    },
 }
 
 Registrar = Annotated[
     Principal,
     Depends(require_roles(roles.VOLUNTEER, roles.LAWYER, roles.COORDINATOR, roles.PARTNER)),
+]
+Editor = Annotated[
+    Principal, Depends(require_roles(roles.VOLUNTEER, roles.LAWYER, roles.COORDINATOR))
 ]
 Staff = Annotated[
     Principal,
@@ -50,7 +69,8 @@ Staff = Annotated[
     description=(
         "Registers a complaint received through any channel and emits `complaint.received`. "
         "Send an `Idempotency-Key` to make retries safe: a replay returns the first answer. "
-        "Anonymous complaints get a receipt code, shown only in this answer."
+        "Every complaint gets a receipt code, shown only in this answer (read it out on the "
+        "phone, hand it over at a walk-in)."
     ),
 )
 def submit_complaint(
@@ -60,7 +80,7 @@ def submit_complaint(
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> JSONResponse:
     runtime = runtime_of(request)
-    receipt = receipts.issue() if payload.anonymous else None
+    receipt = receipts.issue()
 
     def register(session):  # type: ignore[no-untyped-def]
         accepted = service.register_complaint(
@@ -70,6 +90,8 @@ def submit_complaint(
             payload=payload,
             correlation_id=request.state.correlation_id,
             receipt=receipt,
+            keys=runtime.master_keys,
+            lang=language(request),
         )
         return 201, accepted.model_dump(mode="json")
 
@@ -86,20 +108,77 @@ def submit_complaint(
     )
 
 
+def _read(session, complaint) -> ComplaintRead:  # type: ignore[no-untyped-def]
+    has_contact = vault.has_contact(session=session, complaint_id=complaint.id)
+    return ComplaintRead.model_validate(record.to_read(complaint, has_contact=has_contact))
+
+
+def _etag(version: int) -> str:
+    return f'"{version}"'
+
+
 @router.get(
     "/complaints/{complaint_id}",
     response_model=ComplaintRead,
     responses=PROBLEMS,
     summary="A complaint",
+    description="The full record without personal data; the `ETag` is the version for PATCH.",
 )
-def read_complaint(complaint_id: str, request: Request, principal: Staff) -> ComplaintRead:
+def read_complaint(complaint_id: str, request: Request, principal: Staff) -> JSONResponse:
     with session_scope(runtime_of(request).session_factory, tenant=principal.tenant) as session:
         complaint = service.get_complaint(session=session, complaint_id=complaint_id)
-        if principal.has_any(roles.VOLUNTEER) and not principal.has_any(
-            roles.LAWYER, roles.COORDINATOR
-        ):
-            if complaint.office != principal.office:
-                from alac_kernel.problems import not_found
+        service.visible_to(principal, complaint)
+        body = _read(session, complaint).model_dump(mode="json")
+    return JSONResponse(body, headers={"ETag": _etag(body["version"])})
 
-                raise not_found("complaint")
-        return ComplaintRead.model_validate(complaint, from_attributes=True)
+
+def _expected_version(if_match: str | None) -> int:
+    if if_match is None:
+        raise Problem(
+            428,
+            "If-Match is required: send the ETag (version) of the complaint you read.",
+            errors=[{"field": "header.If-Match", "reason": "field required"}],
+        )
+    text = if_match.strip().removeprefix("W/").strip('"')
+    if not text.isdigit() or len(text) > 9:
+        raise Problem(
+            400,
+            'If-Match must be the ETag of the complaint, e.g. "3".',
+            errors=[{"field": "header.If-Match", "reason": "not a version"}],
+        )
+    return int(text)
+
+
+@router.patch(
+    "/complaints/{complaint_id}",
+    response_model=ComplaintRead,
+    responses={**PROBLEMS, 428: {"description": "If-Match missing", "content": {PROBLEM_JSON: {}}}},
+    summary="Complete or correct a complaint",
+    description=(
+        "Only the fields sent change (null clears). Requires `If-Match` with the ETag from GET; "
+        "a stale version answers 409. Emits `complaint.updated` with the non-personal changes."
+    ),
+)
+def patch_complaint(
+    complaint_id: str,
+    payload: ComplaintPatch,
+    request: Request,
+    principal: Editor,
+    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+) -> JSONResponse:
+    expected = _expected_version(if_match)
+    runtime = runtime_of(request)
+    with session_scope(runtime.session_factory, tenant=principal.tenant) as session:
+        complaint = service.update_complaint(
+            session=session,
+            outbox=runtime.outbox,
+            principal=principal,
+            complaint_id=complaint_id,
+            payload=payload,
+            expected_version=expected,
+            correlation_id=request.state.correlation_id,
+            keys=runtime.master_keys,
+            lang=language(request),
+        )
+        body = _read(session, complaint).model_dump(mode="json")
+    return JSONResponse(body, headers={"ETag": _etag(body["version"])})

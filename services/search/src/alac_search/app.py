@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -12,36 +11,31 @@ from alac_kernel.auth.verifier import TokenVerifier
 from alac_kernel.events import Event
 from alac_kernel.runtime import ConsumerSpec, ServiceRuntime
 from alac_kernel.settings import Settings
-from alac_search.engine import EmbeddedIndex
+from alac_search.engines.base import SearchEngine
+from alac_search.engines.factory import index_path, open_engine
+from alac_search.indexing.projector import AGGREGATES, HANDLERS
 from alac_search.models import Base, kernel_tables
 from alac_search.views import router
 
 NAME = "search"
 MIGRATIONS = Path(__file__).parent / "migrations"
 
-
-def index_path(settings: Settings) -> Path:
-    return Path(os.environ.get("ALAC_SEARCH_INDEX_PATH") or settings.data_dir / "search-index.db")
+__all__ = ["MIGRATIONS", "NAME", "build_runtime", "create_app", "index_path"]
 
 
 def build_runtime(
-    settings: Settings | None = None, index: EmbeddedIndex | None = None
+    settings: Settings | None = None, engine: SearchEngine | None = None
 ) -> ServiceRuntime:
     settings = settings or Settings()
-    index = index or EmbeddedIndex(index_path(settings))
+    engine = engine or open_engine(settings)
 
-    def on_complaint_received(session, event: Event) -> None:  # type: ignore[no-untyped-def]
-        index.apply_complaint(event.tenantid, event.subject, event.aggregateversion, event.data)
+    def handler(project):  # type: ignore[no-untyped-def]
+        # The index is not in the inbox's transaction: per-field versions make a repeat
+        # after a crash harmless.
+        def handle(session, event: Event) -> None:  # type: ignore[no-untyped-def]
+            project(engine, event)
 
-    def on_case_opened(session, event: Event) -> None:  # type: ignore[no-untyped-def]
-        data = event.data
-        index.apply_case(
-            event.tenantid,
-            data["complaint_id"],
-            data["case_id"],
-            event.aggregateversion,
-            data["status"],
-        )
+        return handle
 
     runtime = ServiceRuntime(
         name=NAME,
@@ -52,15 +46,12 @@ def build_runtime(
         consumers=[
             ConsumerSpec(
                 group="search",
-                aggregates=["complaint", "case"],
-                handlers={
-                    "complaint.received": on_complaint_received,
-                    "case.opened": on_case_opened,
-                },
+                aggregates=list(AGGREGATES),
+                handlers={t: handler(p) for t, p in HANDLERS.items()},
             )
         ],
     )
-    runtime.search_index = index  # type: ignore[attr-defined]
+    runtime.search_engine = engine  # type: ignore[attr-defined]
     return runtime
 
 
@@ -73,5 +64,5 @@ def create_app(settings: Settings | None = None, verifier: TokenVerifier | None 
         routers=[router],
         verifier=verifier,
     )
-    app.state.search_index = runtime.search_index  # type: ignore[attr-defined]
+    app.state.search_engine = runtime.search_engine  # type: ignore[attr-defined]
     return app

@@ -1,0 +1,130 @@
+"""Schemathesis over a service's OpenAPI, in-process, shared by the services' fuzz tests.
+
+Each operation of the schema gets a small Hypothesis run: generated requests are sent through
+the caller's client (a Starlette TestClient, so no server and no lifespan of its own), with
+one of the given users' headers, and path parameters sometimes replaced by ids that exist (so
+the happy path is reached, not only 404s). Every response is checked: no 5xx, a documented
+status code, a documented content type, a body matching the documented schema.
+
+Needs the test extras `schemathesis` and `hypothesis` (pinned in constraints.txt); runs are
+derandomised so a failure reproduces on the next run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+
+
+@dataclass
+class FuzzReport:
+    calls: int = 0
+    statuses: dict[int, int] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+
+
+def _to_httpx(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """requests-style keyword arguments (schemathesis' serialisation) to httpx ones."""
+    out = {k: kwargs[k] for k in ("method", "url", "headers", "params", "cookies") if k in kwargs}
+    if "json" in kwargs:
+        out["json"] = kwargs["json"]
+    data = kwargs.get("data")
+    if isinstance(data, (bytes, str)):
+        out["content"] = data
+    elif data is not None:
+        out["data"] = data
+    if kwargs.get("files"):
+        out["files"] = kwargs["files"]
+    return out
+
+
+def fuzz_openapi(
+    openapi: Mapping[str, Any],
+    *,
+    send: Callable[..., httpx.Response],
+    headers: Sequence[Mapping[str, str]],
+    path_values: Mapping[str, Sequence[str]] | None = None,
+    max_examples: int = 10,
+    modes: Sequence[GenerationMode] = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE),
+    skip: Callable[[str, str], bool] = lambda method, path: False,
+) -> FuzzReport:
+    """Fuzz every operation of `openapi`; `send(**httpx_kwargs)` performs the request.
+
+    Positive mode sends valid requests (the happy path and the business refusals), negative
+    mode invalid ones (each must be a documented 4xx, never a 5xx).
+
+    Failures are collected rather than raised on the first one, so a run names every broken
+    operation at once (the caller asserts `report.failures == []`).
+    """
+    schema = schemathesis.openapi.from_dict(dict(openapi))
+    known = {k: list(v) for k, v in (path_values or {}).items()}
+    report = FuzzReport()
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        if skip(operation.method.upper(), operation.path):
+            continue
+        for mode in modes:
+            _fuzz_operation(operation, mode, send, list(headers), known, max_examples, report)
+    return report
+
+
+def _fuzz_operation(operation, mode, send, headers, known, max_examples, report) -> None:  # type: ignore[no-untyped-def]
+    names = [p.name for p in operation.path_parameters]
+
+    @settings(
+        max_examples=max_examples,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(
+        case=operation.as_strategy(generation_mode=mode),
+        who=st.sampled_from(headers),
+        data=st.data(),
+    )
+    def run(case, who, data) -> None:  # type: ignore[no-untyped-def]
+        for name in names:
+            if known.get(name) and data.draw(st.booleans()):
+                case.path_parameters[name] = data.draw(st.sampled_from(known[name]))
+        kwargs = _to_httpx(case.as_transport_kwargs(base_url="http://testserver"))
+        kwargs["headers"] = {**(kwargs.get("headers") or {}), **who}
+        response = send(**kwargs)
+        report.calls += 1
+        report.statuses[response.status_code] = report.statuses.get(response.status_code, 0) + 1
+        try:
+            case.validate_response(response, checks=CHECKS)
+        except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - reported, then asserted
+            text = str(exc).strip().splitlines()
+            report.failures.append(
+                f"[{mode.value}] {kwargs['method']} {operation.path} -> {response.status_code}: "
+                f"{' | '.join(text[:6])} | body: {response.text[:300]}"
+            )
+
+    try:
+        run()
+    except Unsatisfiable:
+        # nothing to make invalid (e.g. no parameters and no body): negative mode has no case
+        if mode is not GenerationMode.NEGATIVE:
+            raise

@@ -1,0 +1,1 @@
+"""The advocacy tracker: proposals, their results, and what motivated them."""

@@ -1,0 +1,151 @@
+"""Proposals: create, change, list, and the report "proposals and adopted changes"."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from alac_analytics.advocacy.schemas import (
+    RESULT_LABELS,
+    SECTION_TITLES,
+    ProposalCreate,
+    ProposalUpdate,
+)
+from alac_analytics.models import Alert, ComplaintFact, Proposal
+from alac_kernel.db import new_id, utcnow
+from alac_kernel.problems import Problem, field_error, not_found
+
+
+def _check_links(session: Session, *, alert_ids: list[str], complaint_ids: list[str]) -> None:
+    """Links must point at the caller's own tenant (the session is tenant-scoped, so another
+    tenant's id is unknown here exactly like a missing one)."""
+    if alert_ids:
+        known = set(session.execute(select(Alert.id).where(Alert.id.in_(alert_ids))).scalars())
+        unknown = sorted(set(alert_ids) - known)
+        if unknown:
+            raise field_error("body.alert_ids", f"unknown alert: {unknown[0]}")
+    if complaint_ids:
+        known = set(
+            session.execute(
+                select(ComplaintFact.complaint_id).where(
+                    ComplaintFact.complaint_id.in_(complaint_ids),
+                    ComplaintFact.complaint_version > 0,
+                )
+            ).scalars()
+        )
+        unknown = sorted(set(complaint_ids) - known)
+        if unknown:
+            raise field_error("body.complaint_ids", f"unknown complaint: {unknown[0]}")
+
+
+def create(*, session: Session, tenant: str, by: str, body: ProposalCreate) -> Proposal:
+    _check_links(session, alert_ids=body.alert_ids or [], complaint_ids=body.complaint_ids or [])
+    now = utcnow()
+    proposal = Proposal(
+        id=new_id(),
+        tenant_id=tenant,
+        section=body.section,
+        text=body.text,
+        result=body.result,
+        detail=body.detail,
+        document=body.document,
+        proposed_on=body.proposed_on,
+        result_on=body.result_on,
+        areas=sorted(set(body.areas or [])),
+        alert_ids=sorted(set(body.alert_ids or [])),
+        complaint_ids=sorted(set(body.complaint_ids or [])),
+        created_by=by,
+        created_at=now,
+        updated_at=now,
+        version=1,
+    )
+    session.add(proposal)
+    return proposal
+
+
+def get(*, session: Session, proposal_id: str) -> Proposal:
+    found = session.execute(select(Proposal).where(Proposal.id == proposal_id)).scalar_one_or_none()
+    if found is None:
+        raise not_found("proposal")
+    return found
+
+
+def update(
+    *, session: Session, proposal_id: str, body: ProposalUpdate, if_match: int | None
+) -> Proposal:
+    proposal = get(session=session, proposal_id=proposal_id)
+    if if_match is not None and if_match != proposal.version:
+        raise Problem(412, f"the proposal is at version {proposal.version}")
+    changes = body.model_dump(exclude_unset=True)
+    for key in ("section", "text", "result"):
+        if key in changes and changes[key] is None:
+            raise field_error(f"body.{key}", "may be changed but not cleared")
+    _check_links(
+        session,
+        alert_ids=changes.get("alert_ids") or [],
+        complaint_ids=changes.get("complaint_ids") or [],
+    )
+    for key, value in changes.items():
+        if isinstance(value, list):
+            value = sorted(set(value))
+        setattr(proposal, key, value)
+    if proposal.result_on and proposal.result_on < proposal.proposed_on:
+        raise field_error("body.result_on", "must not be before proposed_on")
+    proposal.updated_at = utcnow()
+    proposal.version += 1
+    return proposal
+
+
+def list_proposals(
+    *, session: Session, section: str | None, result: str | None, area: str | None
+) -> list[Proposal]:
+    query = select(Proposal).order_by(Proposal.proposed_on, Proposal.id)
+    if section:
+        query = query.where(Proposal.section == section)
+    if result:
+        query = query.where(Proposal.result == result)
+    found = list(session.execute(query).scalars())
+    return [p for p in found if area is None or area in p.areas]
+
+
+def report(*, proposals: list[Proposal]) -> dict[str, Any]:
+    """The seed's table: per section, each proposal with its result, detail and document."""
+    sections = []
+    for code, title in SECTION_TITLES.items():
+        rows = [p for p in proposals if p.section == code]
+        if not rows:
+            continue
+        sections.append(
+            {
+                "section": code,
+                "title": title,
+                "results": dict(Counter(RESULT_LABELS[p.result] for p in rows)),
+                "proposals": [
+                    {
+                        "id": p.id,
+                        "proposal": p.text,
+                        "result": RESULT_LABELS[p.result],
+                        "detail": p.detail,
+                        "document": p.document,
+                        "proposed_on": p.proposed_on.isoformat(),
+                        "result_on": p.result_on.isoformat() if p.result_on else None,
+                        "areas": p.areas,
+                        "motivated_by": {
+                            "complaints": len(p.complaint_ids),
+                            "alerts": len(p.alert_ids),
+                        },
+                    }
+                    for p in rows
+                ],
+            }
+        )
+    adopted = sum(1 for p in proposals if p.result == "adopted")
+    return {
+        "n": len(proposals),
+        "adopted": adopted,
+        "adoption_rate": round(100.0 * adopted / len(proposals), 1) if proposals else None,
+        "sections": sections,
+    }

@@ -1,0 +1,1 @@
+"""Pattern alerts: unusual concentrations of complaints against their own baseline."""

@@ -1,0 +1,172 @@
+"""Detecting patterns, and the alerts' life: open -> acknowledged | dismissed."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from alac_analytics.alerts.poisson import METHOD, poisson_upper_tail
+from alac_analytics.models import Alert, DailyCount
+from alac_analytics.projections.dimensions import UNSPECIFIED
+from alac_kernel.db import new_id, session_scope, utcnow
+from alac_kernel.events import new_event
+from alac_kernel.outbox import Outbox
+from alac_kernel.problems import Problem, not_found
+
+DIMENSIONS = ("respondent_body_type", "area", "region")
+#: The mean used for a value never seen before: without a floor any first complaint about a
+#: new value would have p = 0.
+MEAN_FLOOR = 0.5
+
+
+@dataclass(frozen=True)
+class Rule:
+    window_days: int = 30
+    baseline_windows: int = 6
+    alpha: float = 0.001
+    min_count: int = 5
+
+
+def window_counts(
+    session: Session, *, tenant: str, dimension: str, start: date, end: date
+) -> dict[str, int]:
+    t = DailyCount.__table__
+    rows = session.execute(
+        select(t.c.value, func.sum(t.c.n))
+        .where(
+            t.c.tenant_id == tenant,
+            t.c.dimension == dimension,
+            t.c.day >= start,
+            t.c.day < end,
+        )
+        .group_by(t.c.value)
+    ).all()
+    return {v: int(n) for v, n in rows if n and v != UNSPECIFIED}
+
+
+def detect(
+    *, session: Session, outbox: Outbox, tenant: str, window_end: date, rule: Rule = Rule()
+) -> list[Alert]:
+    """Test every value of every dimension in [window_end - window, window_end); record an
+    alert (and its event, in the same transaction) for each significant concentration not
+    already alerted for this window."""
+    window_start = window_end - timedelta(days=rule.window_days)
+    history_start = window_start - timedelta(days=rule.window_days * rule.baseline_windows)
+    found: list[Alert] = []
+    for dimension in DIMENSIONS:
+        current = window_counts(
+            session, tenant=tenant, dimension=dimension, start=window_start, end=window_end
+        )
+        history = defaultdict(
+            int,
+            window_counts(
+                session, tenant=tenant, dimension=dimension, start=history_start, end=window_start
+            ),
+        )
+        for value, count in sorted(current.items()):
+            baseline = history[value] / rule.baseline_windows
+            p_value = poisson_upper_tail(count, max(baseline, MEAN_FLOOR))
+            if count < rule.min_count or p_value >= rule.alpha:
+                continue
+            exists = session.execute(
+                select(Alert.id).where(
+                    Alert.dimension == dimension,
+                    Alert.value == value,
+                    Alert.window_start == window_start,
+                    Alert.window_end == window_end,
+                )
+            ).first()
+            if exists:
+                continue
+            alert = Alert(
+                id=new_id(),
+                tenant_id=tenant,
+                dimension=dimension,
+                value=value,
+                window_start=window_start,
+                window_end=window_end,
+                count=count,
+                baseline=round(baseline, 4),
+                p_value=p_value,
+                method=METHOD,
+                status="open",
+                detected_at=utcnow(),
+            )
+            session.add(alert)
+            outbox.record(session, pattern_detected(alert))
+            found.append(alert)
+    return found
+
+
+def pattern_detected(alert: Alert):  # type: ignore[no-untyped-def]
+    return new_event(
+        type="alert.pattern_detected",
+        source="/alac/analytics",
+        subject=alert.id,
+        tenant=alert.tenant_id,
+        version=1,
+        data={
+            "alert_id": alert.id,
+            "office": None,
+            "dimension": alert.dimension,
+            "value": alert.value,
+            "window_start": alert.window_start.isoformat(),
+            "window_end": alert.window_end.isoformat(),
+            "count": alert.count,
+            "baseline": alert.baseline,
+            "p_value": alert.p_value,
+            "method": alert.method,
+        },
+    )
+
+
+def list_alerts(*, session: Session, status: str | None) -> list[Alert]:
+    query = select(Alert).order_by(Alert.detected_at.desc(), Alert.id)
+    if status:
+        query = query.where(Alert.status == status)
+    return list(session.execute(query).scalars())
+
+
+def get(*, session: Session, alert_id: str) -> Alert:
+    alert = session.execute(select(Alert).where(Alert.id == alert_id)).scalar_one_or_none()
+    if alert is None:
+        raise not_found("alert")
+    return alert
+
+
+def handle(*, session: Session, alert_id: str, to: str, by: str, note: str | None) -> Alert:
+    alert = get(session=session, alert_id=alert_id)
+    if alert.status != "open":
+        raise Problem(409, f"the alert is already {alert.status}")
+    alert.status = to
+    alert.handled_by = by
+    alert.handled_at = utcnow()
+    alert.note = note
+    return alert
+
+
+@dataclass(frozen=True)
+class ScheduledPass:
+    tenants: int
+    alerts: list[Alert]
+
+
+def detect_for_every_tenant(
+    *, session_factory: sessionmaker[Session], outbox: Outbox, now: datetime
+) -> ScheduledPass:
+    """The worker's periodic pass: every tenant with counted complaints, the window ending
+    today (exclusive, as `alac analytics detect-patterns` without --window-end). One
+    transaction per tenant, so one tenant's failure does not hold back the others' alerts;
+    the window's unique key keeps a repeated pass from alerting twice."""
+    with session_scope(session_factory, all_tenants=True) as session:
+        t = DailyCount.__table__
+        tenants = list(session.execute(select(t.c.tenant_id).distinct()).scalars())
+    found: list[Alert] = []
+    for tenant in sorted(tenants):
+        with session_scope(session_factory, tenant=tenant) as session:
+            found += detect(session=session, outbox=outbox, tenant=tenant, window_end=now.date())
+    return ScheduledPass(tenants=len(tenants), alerts=found)

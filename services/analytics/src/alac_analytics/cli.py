@@ -1,0 +1,58 @@
+"""`alac analytics ...`: operate the analytics read model."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    help="Analytics: rebuild the read model from the event log.", no_args_is_help=True
+)
+
+
+@app.command()
+def rebuild(
+    batch_size: int = typer.Option(5000, min=1, help="Records per poll and transaction"),
+) -> None:
+    """Rebuild complaint_facts, daily_counts and monthly_counts from the log, then swap."""
+    from alac_analytics.app import build_runtime
+    from alac_analytics.projections.rebuild import rebuild as run_rebuild
+    from alac_kernel.settings import Settings
+
+    runtime = build_runtime(Settings())
+    try:
+        runtime.migrate()
+        result = run_rebuild(runtime, batch_size=batch_size)
+    finally:
+        runtime.close()
+    typer.echo(
+        f"analytics: rebuilt {result.facts} complaint facts from {result.events} events "
+        f"({result.applied} applied) in {result.seconds:.1f} s "
+        f"({result.events_per_second:,.0f} events/s)"
+    )
+
+
+@app.command("detect-patterns")
+def detect_patterns(
+    tenant: str = typer.Option(..., help="Tenant code, e.g. tk"),
+    window_end: str = typer.Option(None, help="Exclusive end date (YYYY-MM-DD); default today"),
+) -> None:
+    """Run the pattern test for one tenant (e.g. daily from cron); prints the alerts raised."""
+    from datetime import date
+
+    from alac_analytics.alerts.service import detect
+    from alac_analytics.app import build_runtime
+    from alac_kernel.db import session_scope, utcnow
+    from alac_kernel.settings import Settings
+
+    end = date.fromisoformat(window_end) if window_end else utcnow().date()
+    runtime = build_runtime(Settings())
+    try:
+        with session_scope(runtime.session_factory, tenant=tenant) as session:
+            found = detect(session=session, outbox=runtime.outbox, tenant=tenant, window_end=end)
+            lines = [
+                f"{a.dimension}={a.value}: {a.count} vs baseline {a.baseline} (p={a.p_value:.2g})"
+                for a in found
+            ]
+    finally:
+        runtime.close()
+    typer.echo("\n".join(lines) or "no unusual concentration")

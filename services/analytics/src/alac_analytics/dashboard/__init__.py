@@ -1,0 +1,1 @@
+"""The console's dashboard API and the Prometheus business metrics."""

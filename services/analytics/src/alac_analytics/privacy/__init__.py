@@ -1,0 +1,1 @@
+"""Small-cell suppression and the per-tenant threshold."""

@@ -1,0 +1,73 @@
+"""Small-cell suppression with complementary suppression.
+
+A published table here is rows (offices or tenants, plus the merged row `*` that is their
+sum) by values of one dimension, plus each row's total. A count 0 < c < threshold is hidden
+(primary suppression). Then, until nothing changes:
+
+- a row with exactly one hidden cell, or hidden cells summing to less than the threshold,
+  hides its smallest visible cell (or its total when there is none): otherwise total minus
+  the visible cells gives the hidden one back;
+- a row whose total is hidden hides every cell (the cells would add up to the total);
+- a column (one value across the rows) with a hidden office cell hides the merged cell, and a
+  hidden merged cell needs a hidden office cell: otherwise the merged figure minus the other
+  offices gives it back.
+
+So every row and column with a hidden cell has at least two, and no single subtraction of
+published figures recovers one. Only additions are made, so the loop ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+TOTAL = "__total__"
+MERGED = "*"
+
+Table = Mapping[str, Mapping[str, int]]  # row -> value -> count (TOTAL included)
+Cell = tuple[str, str]
+
+
+def suppress(table: Table, threshold: int, hidden: set[Cell] | None = None) -> set[Cell]:
+    """The cells to hide in `table` (rows include MERGED when there are several rows)."""
+    hidden = set(hidden or ())
+    if threshold <= 1:
+        return hidden
+    for row, cells in table.items():
+        hidden |= {(row, v) for v, n in cells.items() if 0 < n < threshold}
+    offices = [r for r in table if r != MERGED]
+    values = {v for cells in table.values() for v in cells}
+    changed = True
+    while changed:
+        before = len(hidden)
+        for row, cells in table.items():
+            _protect_row(row, cells, threshold, hidden)
+        if MERGED in table and len(offices) > 1:
+            for value in values:
+                _protect_column(value, table, offices, hidden)
+        changed = len(hidden) != before
+    return hidden
+
+
+def _protect_row(row: str, cells: Mapping[str, int], threshold: int, hidden: set[Cell]) -> None:
+    if (row, TOTAL) in hidden:
+        hidden |= {(row, v) for v in cells}
+        return
+    inner = [v for v in cells if v != TOTAL and (row, v) in hidden]
+    if not inner:
+        return
+    if len(inner) == 1 or sum(cells[v] for v in inner) < threshold:
+        visible = [v for v, n in cells.items() if v != TOTAL and (row, v) not in hidden and n > 0]
+        if visible:
+            hidden.add((row, min(visible, key=lambda v: (cells[v], v))))
+        else:
+            hidden.add((row, TOTAL))
+
+
+def _protect_column(value: str, table: Table, offices: list[str], hidden: set[Cell]) -> None:
+    present = [r for r in offices if table[r].get(value, 0) > 0]
+    office_hidden = [r for r in present if (r, value) in hidden]
+    merged_hidden = (MERGED, value) in hidden
+    if office_hidden and not merged_hidden:
+        hidden.add((MERGED, value))
+    elif merged_hidden and not office_hidden and present:
+        hidden.add((min(present, key=lambda r: (table[r][value], r)), value))

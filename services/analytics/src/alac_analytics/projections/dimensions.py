@@ -1,0 +1,74 @@
+"""What a fact contributes to `daily_counts`: one (dimension, value) pair per dimension.
+
+Reports read percentages per dimension from these pairs, so every dimension a report shows is
+listed here once. Times to triage and to close go in as whole hours (a histogram) so medians
+and 90th percentiles come from the aggregate too.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+#: Categorical dimensions: fact column -> dimension name in reports.
+CATEGORICAL = {
+    "channel": "channel",
+    "area": "area",
+    "sub_area": "sub_area",
+    "authority_level": "authority_level",
+    "respondent_body_type": "respondent_body_type",
+    "complainant_type": "complainant_type",
+    "sex": "sex",
+    "age_band": "age_band",
+    "education": "education",
+    "residence": "residence",
+    "region": "region",
+    "request_type": "request_type",
+    "corruption_related": "corruption_related",
+    "status": "status",
+    "outcome": "outcome",
+}
+FLAGS = ("anonymous", "withdrawn")
+DURATIONS = {"time_to_triage_hours": "triaged_at", "time_to_close_hours": "closed_at"}
+TOTAL = ("total", "all")
+UNSPECIFIED = "unspecified"
+
+#: Every dimension name a report can break down by.
+DIMENSIONS = (*CATEGORICAL.values(), *FLAGS)
+
+Key = tuple[str, date, str, str]  # office, day, dimension, value
+
+
+def hours_between(start: datetime | None, end: datetime | None) -> int | None:
+    if start is None or end is None:
+        return None
+    return max(0, int((end - start).total_seconds() // 3600))
+
+
+def contributions(fact: Mapping[str, Any]) -> Counter[Key]:
+    """The daily_counts cells this fact is counted in (empty until intake told us about it)."""
+    received_at = fact.get("received_at")
+    if not fact.get("complaint_version") or received_at is None:
+        # A case event that overtook its complaint: nothing to count until the complaint comes.
+        return Counter()
+    office = fact.get("office") or UNSPECIFIED
+    day = received_at.date()
+    cells: Counter[Key] = Counter()
+    cells[(office, day, *TOTAL)] += 1
+    for column, dimension in CATEGORICAL.items():
+        value = fact.get(column)
+        if column == "outcome" and value is None:
+            continue  # only closed cases have an outcome; rates are over closed cases
+        cells[(office, day, dimension, value or UNSPECIFIED)] += 1
+    for flag in FLAGS:
+        value = fact.get(flag)
+        cells[
+            (office, day, flag, UNSPECIFIED if value is None else ("yes" if value else "no"))
+        ] += 1
+    for dimension, column in DURATIONS.items():
+        hours = hours_between(received_at, fact.get(column))
+        if hours is not None:
+            cells[(office, day, dimension, str(hours))] += 1
+    return cells

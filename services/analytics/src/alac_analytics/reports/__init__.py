@@ -1,0 +1,1 @@
+"""The statistical report: JSON, CSV and XLSX, from pre-aggregated counts."""

@@ -1,0 +1,91 @@
+"""The statistical report as flat rows, for CSV and XLSX. Each row carries the scope it comes
+from (offices, period, n), so a figure copied out of the sheet still says what it is."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from typing import Any
+
+from openpyxl import Workbook
+
+from alac_analytics.projections.dimensions import DURATIONS
+
+HEADER = ("scope", "period_from", "period_to", "section", "value", "count", "percent", "n")
+
+
+def rows(report: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
+    scope = report["scope"]
+    period = (scope["from"], scope["to"])
+    sections = [
+        ("all offices" if scope["offices"] == "all" else ",".join(scope["offices"]), report)
+    ]
+    sections += list(report["offices"].items())
+    for name, body in sections:
+        yield (
+            name,
+            *period,
+            "total",
+            "all",
+            body["total"],
+            100.0 if body["total"] else None,
+            body["total"],
+        )
+        for dimension, block in body["dimensions"].items():
+            for item in block["values"]:
+                yield (
+                    name,
+                    *period,
+                    dimension,
+                    item["value"],
+                    item["count"],
+                    item["percent"],
+                    block["n"],
+                )
+        outcomes = body["outcomes"]
+        for item in outcomes["values"]:
+            yield (
+                name,
+                *period,
+                "outcome",
+                item["value"],
+                item["count"],
+                item["percent"],
+                outcomes["n"],
+            )
+        for rate in ("resolution_rate", "rejection_rate"):
+            yield (name, *period, rate, "closed cases", None, outcomes[rate], outcomes["n"])
+        for item in body["monthly"]:
+            yield (name, *period, "monthly", item["month"], item["count"], None, body["total"])
+        for duration in DURATIONS:
+            block = body[duration]
+            for stat in ("median", "p90"):
+                yield (name, *period, duration, stat, block[stat], None, block["n"])
+
+
+def to_csv(report: dict[str, Any]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(HEADER)
+    writer.writerows(rows(report))
+    return out.getvalue()
+
+
+def to_xlsx(report: dict[str, Any]) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "statistics"
+    sheet.append(HEADER)
+    for row in rows(report):
+        sheet.append(list(row))
+    about = book.create_sheet("scope")
+    for key, value in report["scope"].items():
+        if isinstance(value, list):
+            value = ",".join(value)
+        elif isinstance(value, dict):
+            value = "; ".join(f"{k}: {v}" for k, v in value.items())
+        about.append([key, value])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -1,0 +1,195 @@
+"""The ALAC statistical report (seeds/000 §1), computed from daily_counts only.
+
+Every block states its `n` (the complaints it is computed over); the report's `scope` states
+the tenant, offices and period (dates received, UTC, both ends inclusive) behind all of them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+from math import ceil
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from alac_analytics.models import DailyCount, MonthlyCount
+from alac_analytics.projections.dimensions import DIMENSIONS, DURATIONS, TOTAL, UNSPECIFIED
+
+SOURCE = "complaints received in the period, per the analytics read model (daily_counts)"
+RESOLVED_OUTCOMES = ("resolved", "advice_given")
+
+Cells = dict[str, dict[str, dict[str, int]]]  # office -> dimension -> value -> n
+
+
+def percent(part: int, whole: int) -> float | None:
+    return round(100.0 * part / whole, 1) if whole else None
+
+
+def split_period(
+    period_from: date, period_to: date
+) -> tuple[list[tuple[date, date]], tuple[date, date] | None]:
+    """Inclusive day ranges to read from daily_counts, and the whole months (first days,
+    inclusive) to read from monthly_counts, that together cover [from, to] exactly once."""
+    first_full = period_from if period_from.day == 1 else _next_month(period_from)
+    after_last = (
+        _next_month(period_to)
+        if _next_month(period_to) - timedelta(days=1) == period_to
+        else period_to.replace(day=1)
+    )
+    if first_full >= after_last:
+        return [(period_from, period_to)], None
+    days = []
+    if period_from < first_full:
+        days.append((period_from, first_full - timedelta(days=1)))
+    if after_last <= period_to:
+        days.append((after_last, period_to))
+    last_full = (after_last - timedelta(days=1)).replace(day=1)
+    return days, (first_full, last_full)
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+def load_cells(
+    session: Session,
+    *,
+    tenant: str | None,
+    offices: list[str] | None,
+    period_from: date,
+    period_to: date,
+) -> tuple[Cells, dict[str, dict[str, int]]]:
+    """Counts per office/dimension/value and complaints per office/month in the period.
+
+    Whole months come from monthly_counts, the days before the first and after the last
+    whole month from daily_counts. With `tenant=None` (the network view) the rows are
+    tenants instead of offices.
+    """
+    cells: Cells = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
+    monthly: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    day_ranges, months = split_period(period_from, period_to)
+    sources = [(DailyCount.__table__, "day", a, b) for a, b in day_ranges]
+    if months:
+        sources.append((MonthlyCount.__table__, "month", *months))
+    for t, column, start, end in sources:
+        period = t.c[column]
+        where = [period >= start, period <= end, t.c.n != 0]
+        if tenant is not None:
+            where.append(t.c.tenant_id == tenant)
+        if offices:
+            where.append(t.c.office.in_(offices))
+        group = t.c.office if tenant is not None else t.c.tenant_id
+        rows = session.execute(
+            select(group, t.c.dimension, t.c.value, func.sum(t.c.n))
+            .where(*where)
+            .group_by(group, t.c.dimension, t.c.value)
+        ).all()
+        for office, dimension, value, n in rows:
+            if n:
+                cells[office][dimension][value] += int(n)
+        totals = session.execute(
+            select(group, period, func.sum(t.c.n))
+            .where(*where, t.c.dimension == TOTAL[0])
+            .group_by(group, period)
+        ).all()
+        for office, day, n in totals:
+            monthly[office][f"{day:%Y-%m}"] += int(n)
+    return cells, monthly
+
+
+def merge(cells: Cells) -> dict[str, dict[str, int]]:
+    merged: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for dimensions in cells.values():
+        for dimension, values in dimensions.items():
+            for value, n in values.items():
+                merged[dimension][value] += n
+    return merged
+
+
+def breakdown(values: dict[str, int], total: int) -> dict[str, Any]:
+    ranked = sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))
+    return {
+        "n": total,
+        "values": [{"value": v, "count": n, "percent": percent(n, total)} for v, n in ranked],
+    }
+
+
+def percentiles(histogram: dict[str, int]) -> dict[str, Any]:
+    """Median and 90th percentile (nearest rank) over whole-hour buckets."""
+    points = sorted((int(h), n) for h, n in histogram.items())
+    n = sum(c for _, c in points)
+
+    def rank(p: float) -> int | None:
+        if not n:
+            return None
+        wanted, seen = max(1, ceil(p * n)), 0
+        for hours, count in points:
+            seen += count
+            if seen >= wanted:
+                return hours
+        return points[-1][0]
+
+    return {"n": n, "unit": "hours", "median": rank(0.5), "p90": rank(0.9)}
+
+
+def section(dimensions: dict[str, dict[str, int]], monthly: dict[str, int]) -> dict[str, Any]:
+    """The report body for one set of counts (all offices merged, or one office)."""
+    total = sum(dimensions.get(TOTAL[0], {}).values())
+    by = {d: breakdown(dimensions.get(d, {}), total) for d in DIMENSIONS if d != "outcome"}
+    outcomes = dimensions.get("outcome", {})
+    closed = sum(outcomes.values())
+    anonymous = dimensions.get("anonymous", {}).get("yes", 0)
+    areas = {k: v for k, v in dimensions.get("area", {}).items() if k != UNSPECIFIED}
+    return {
+        "total": total,
+        "dimensions": by,
+        "areas_ranked": breakdown(areas, total)["values"],
+        "anonymous_share": {"n": total, "count": anonymous, "percent": percent(anonymous, total)},
+        "outcomes": {
+            **breakdown(outcomes, closed),
+            "resolution_rate": percent(sum(outcomes.get(o, 0) for o in RESOLVED_OUTCOMES), closed),
+            "rejection_rate": percent(outcomes.get("rejected", 0), closed),
+            "basis": "closed cases among the complaints received in the period",
+        },
+        "monthly": [{"month": m, "count": monthly[m]} for m in sorted(monthly)],
+        **{d: percentiles(dimensions.get(d, {})) for d in DURATIONS},
+    }
+
+
+def statistics(
+    session: Session,
+    *,
+    tenant: str | None,
+    offices: list[str] | None,
+    period_from: date,
+    period_to: date,
+) -> dict[str, Any]:
+    """The report for one tenant (sections per office) or, with tenant=None, for the whole
+    network (sections per tenant, no office detail)."""
+    cells, monthly = load_cells(
+        session, tenant=tenant, offices=offices, period_from=period_from, period_to=period_to
+    )
+    months: dict[str, int] = defaultdict(int)
+    for per_office in monthly.values():
+        for month, n in per_office.items():
+            months[month] += n
+    shown = sorted(set(offices or []) | set(cells))
+    key = "offices" if tenant is not None else "tenants"
+    scope: dict[str, Any] = (
+        {"tenant": tenant, "offices": offices or "all"}
+        if tenant is not None
+        else {"tenants": "all"}
+    )
+    return {
+        "scope": {
+            **scope,
+            "from": period_from.isoformat(),
+            "to": period_to.isoformat(),
+            "period_basis": "date received (UTC), both ends inclusive",
+            "data": SOURCE,
+        },
+        **section(merge(cells), months),
+        key: {o: section(cells.get(o, {}), monthly.get(o, {})) for o in shown},
+    }

@@ -1,0 +1,145 @@
+"""GET /v1/reports/statistics: the ALAC statistical report for offices and a period."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from alac_analytics.privacy import report as privacy
+from alac_analytics.privacy import service as privacy_service
+from alac_analytics.reports import export
+from alac_analytics.reports.service import statistics
+from alac_kernel.app import runtime_of
+from alac_kernel.auth import roles
+from alac_kernel.auth.fastapi import require_roles
+from alac_kernel.auth.principal import Principal
+from alac_kernel.db import session_scope
+from alac_kernel.problems import PROBLEM_JSON, field_error
+
+router = APIRouter(prefix="/v1/reports", tags=["reports"])
+
+ReportReader = Annotated[
+    Principal,
+    Depends(require_roles(roles.LAWYER, roles.COORDINATOR, roles.TENANT_ADMIN, roles.ANALYST)),
+]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MEDIA = {"json": "application/json", "csv": "text/csv", "xlsx": XLSX, "pdf": "application/pdf"}
+Format = Literal["json", "csv", "xlsx", "pdf"]
+Language = Literal["kk", "ru", "en"]
+OFFICE_CODE = re.compile(r"[a-z][a-z0-9_]{0,63}")
+
+
+def negotiate(requested: Format | None, accept: str) -> Format:
+    if requested:
+        return requested
+    for fmt in ("pdf", "xlsx", "csv"):
+        if MEDIA[fmt] in accept:
+            return fmt
+    return "json"
+
+
+@router.get(
+    "/statistics",
+    summary="The statistical report: totals, breakdowns by every dimension, outcomes, months",
+    responses={
+        200: {"content": {"text/csv": {}, XLSX: {}, "application/pdf": {}}},
+        401: {"description": "Missing or invalid access token", "content": {PROBLEM_JSON: {}}},
+        403: {"description": "Role not allowed", "content": {PROBLEM_JSON: {}}},
+        422: {"description": "Invalid parameter", "content": {PROBLEM_JSON: {}}},
+    },
+)
+def get_statistics(
+    request: Request,
+    principal: ReportReader,
+    period_from: Annotated[date, Query(alias="from", description="First day received")],
+    period_to: Annotated[date, Query(alias="to", description="Last day received (inclusive)")],
+    office: Annotated[
+        list[str] | None, Query(description="An office code; repeat for several offices")
+    ] = None,
+    fmt: Annotated[Format | None, Query(alias="format")] = None,
+    lang: Annotated[Language, Query(description="Language of the PDF")] = "en",
+) -> Response:
+    if period_to < period_from:
+        raise field_error("query.to", "must not be before `from`")
+    if office and len(office) > 50:
+        raise field_error("query.office", "at most 50 offices")
+    for code in office or []:
+        if not OFFICE_CODE.fullmatch(code):
+            raise field_error("query.office", "an office code: a-z, 0-9, _; at most 64")
+    with session_scope(runtime_of(request).session_factory, tenant=principal.tenant) as session:
+        report = statistics(
+            session,
+            tenant=principal.tenant,
+            offices=sorted(set(office)) if office else None,
+            period_from=period_from,
+            period_to=period_to,
+        )
+        if not privacy_service.sees_small_cells(principal):
+            limit = privacy_service.threshold(session=session, tenant=principal.tenant)
+            privacy.apply(report, key="offices", threshold=limit)
+    return render(report, fmt, request, f"alac-statistics-{period_from}-{period_to}", lang)
+
+
+def render(
+    report: dict, fmt: Format | None, request: Request, name: str, lang: Language = "en"
+) -> Response:
+    chosen = negotiate(fmt, request.headers.get("accept", ""))
+    if chosen == "pdf":
+        from alac_analytics.reports import pdf  # matplotlib loads only when a PDF is asked for
+
+        return Response(
+            pdf.render(report, lang),
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="{name}-{lang}.pdf"'},
+        )
+    if chosen == "csv":
+        return Response(
+            export.to_csv(report),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+    if chosen == "xlsx":
+        return Response(
+            export.to_xlsx(report),
+            media_type=XLSX,
+            headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+        )
+    return JSONResponse(report)
+
+
+network = APIRouter(prefix="/v1/network", tags=["network"])
+NetworkAnalyst = Annotated[Principal, Depends(require_roles(roles.NETWORK_ANALYST))]
+
+
+@network.get(
+    "/statistics",
+    summary="The statistical report across every tenant: aggregates only, small cells hidden",
+    responses={
+        200: {"content": {"text/csv": {}, XLSX: {}, "application/pdf": {}}},
+        401: {"description": "Missing or invalid access token", "content": {PROBLEM_JSON: {}}},
+        403: {"description": "Role not allowed", "content": {PROBLEM_JSON: {}}},
+        422: {"description": "Invalid parameter", "content": {PROBLEM_JSON: {}}},
+    },
+)
+def get_network_statistics(
+    request: Request,
+    principal: NetworkAnalyst,
+    period_from: Annotated[date, Query(alias="from", description="First day received")],
+    period_to: Annotated[date, Query(alias="to", description="Last day received (inclusive)")],
+    fmt: Annotated[Format | None, Query(alias="format")] = None,
+    lang: Annotated[Language, Query(description="Language of the PDF")] = "en",
+) -> Response:
+    if period_to < period_from:
+        raise field_error("query.to", "must not be before `from`")
+    # Deliberately across tenants: only daily_counts is read, and only as sums per tenant.
+    with session_scope(runtime_of(request).session_factory, all_tenants=True) as session:
+        report = statistics(
+            session, tenant=None, offices=None, period_from=period_from, period_to=period_to
+        )
+        limit = privacy_service.network_threshold(session=session)
+    privacy.apply(report, key="tenants", threshold=limit)
+    return render(report, fmt, request, f"alac-network-statistics-{period_from}-{period_to}", lang)

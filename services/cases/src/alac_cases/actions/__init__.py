@@ -1,0 +1,1 @@
+"""actions of a case."""

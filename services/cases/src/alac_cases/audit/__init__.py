@@ -1,0 +1,1 @@
+"""audit of a case."""

@@ -1,0 +1,166 @@
+"""Appending to and verifying the hash-chained audit trail.
+
+Each entry stores sha256(previous hash + canonical JSON of the entry's own fields); the chain
+is per tenant and its newest link is kept in case_audit_heads. Editing an entry breaks its
+hash, deleting one breaks the next entry's link, and deleting the newest ones no longer
+matches the head.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from alac_cases.audit.models import AuditEntry, AuditHead
+from alac_kernel.db import utcnow
+
+GENESIS = "0" * 64
+
+
+def canonical(entry: dict[str, Any]) -> str:
+    return json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def entry_hash(prev_hash: str, fields: dict[str, Any]) -> str:
+    return hashlib.sha256((prev_hash + canonical(fields)).encode("utf-8")).hexdigest()
+
+
+def _fields(
+    *,
+    tenant_id: str,
+    seq: int,
+    case_id: str | None,
+    actor: str,
+    actor_role: str,
+    at: datetime,
+    what: str,
+    detail: dict[str, Any],
+) -> dict[str, Any]:
+    # Timestamps are hashed at microsecond precision in UTC, the form every database returns.
+    return {
+        "tenant_id": tenant_id,
+        "seq": seq,
+        "case_id": case_id,
+        "actor": actor,
+        "actor_role": actor_role,
+        "at": at.isoformat(timespec="microseconds"),
+        "what": what,
+        "detail": detail,
+    }
+
+
+def _lock_chain(session: Session, tenant_id: str) -> None:
+    # Appends to one chain must be serial. SQLite already serialises writers (BEGIN IMMEDIATE);
+    # on PostgreSQL a transaction-scoped advisory lock per tenant does it.
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"audit:{tenant_id}"}
+        )
+
+
+def record(
+    *,
+    session: Session,
+    tenant_id: str,
+    actor: str,
+    actor_role: str,
+    what: str,
+    case_id: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEntry:
+    _lock_chain(session, tenant_id)
+    head = session.get(AuditHead, tenant_id)
+    seq = head.seq + 1 if head else 1
+    prev = head.hash if head else GENESIS
+    at = utcnow()
+    fields = _fields(
+        tenant_id=tenant_id,
+        seq=seq,
+        case_id=case_id,
+        actor=actor,
+        actor_role=actor_role,
+        at=at,
+        what=what,
+        detail=detail or {},
+    )
+    digest = entry_hash(prev, fields)
+    entry = AuditEntry(
+        tenant_id=tenant_id,
+        seq=seq,
+        case_id=case_id,
+        actor=actor,
+        actor_role=actor_role,
+        at=at,
+        what=what,
+        detail=detail or {},
+        prev_hash=prev,
+        hash=digest,
+    )
+    session.add(entry)
+    if head is None:
+        session.add(AuditHead(tenant_id=tenant_id, seq=seq, hash=digest))
+    else:
+        head.seq, head.hash = seq, digest
+    session.flush()
+    return entry
+
+
+@dataclass(frozen=True)
+class Break:
+    tenant_id: str
+    seq: int
+    problem: str
+
+
+def verify(*, session: Session) -> tuple[int, list[Break]]:
+    """Walk every tenant's chain; the number of entries checked and every break found."""
+    breaks: list[Break] = []
+    checked = 0
+    heads = {h.tenant_id: h for h in session.execute(select(AuditHead)).scalars()}
+    tenants = set(heads) | set(session.execute(select(AuditEntry.tenant_id).distinct()).scalars())
+    for tenant in sorted(tenants):
+        prev, expected_seq = GENESIS, 1
+        entries = session.execute(
+            select(AuditEntry).where(AuditEntry.tenant_id == tenant).order_by(AuditEntry.seq)
+        ).scalars()
+        for entry in entries:
+            checked += 1
+            if entry.seq != expected_seq:
+                breaks.append(Break(tenant, expected_seq, "entry missing (deleted)"))
+            if entry.prev_hash != prev:
+                breaks.append(Break(tenant, entry.seq, "link to the previous entry broken"))
+            fields = _fields(
+                tenant_id=entry.tenant_id,
+                seq=entry.seq,
+                case_id=entry.case_id,
+                actor=entry.actor,
+                actor_role=entry.actor_role,
+                at=entry.at,
+                what=entry.what,
+                detail=entry.detail,
+            )
+            if entry_hash(entry.prev_hash, fields) != entry.hash:
+                breaks.append(Break(tenant, entry.seq, "entry edited (hash does not match)"))
+            prev, expected_seq = entry.hash, entry.seq + 1
+        head = heads.get(tenant)
+        if head is None:
+            breaks.append(Break(tenant, expected_seq - 1, "chain head missing"))
+        elif head.seq != expected_seq - 1 or head.hash != prev:
+            breaks.append(Break(tenant, head.seq, "newest entries missing (head does not match)"))
+    return checked, breaks
+
+
+def entries_for_case(*, session: Session, tenant_id: str, case_id: str) -> list[AuditEntry]:
+    return list(
+        session.execute(
+            select(AuditEntry)
+            .where(AuditEntry.tenant_id == tenant_id, AuditEntry.case_id == case_id)
+            .order_by(AuditEntry.seq)
+        ).scalars()
+    )

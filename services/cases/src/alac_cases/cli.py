@@ -1,0 +1,247 @@
+"""`alac cases ...`: operating the cases service from the command line."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import httpx
+import typer
+
+app = typer.Typer(help="Cases: audit trail, deadlines, and following cases.", no_args_is_help=True)
+
+# The HTTP client of the API commands below. A module-level factory so that tests can hand in
+# a client bound to the in-process app (Starlette's TestClient is an httpx.Client).
+client_factory: Callable[[str], httpx.Client] = lambda url: httpx.Client(  # noqa: E731
+    base_url=url, timeout=30.0
+)
+
+Url = Annotated[
+    str, typer.Option("--url", envvar="ALAC_CASES_URL", help="Base URL of the cases API")
+]
+Token = Annotated[
+    str | None,
+    typer.Option("--token", envvar="ALAC_TOKEN", help="Access token (see `alac token`)"),
+]
+Version = Annotated[
+    int | None,
+    typer.Option(
+        "--version",
+        help="Case version last read (optimistic lock); default: read the current one first",
+    ),
+]
+DEFAULT_URL = "http://127.0.0.1:8002"
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option("--database-url", help="Cases database (default: from ALAC_* settings)"),
+]
+
+
+def _session_factory(database_url: str | None):  # type: ignore[no-untyped-def]
+    from alac_kernel.db import make_engine, make_session_factory
+    from alac_kernel.settings import Settings
+
+    url = database_url or Settings().database_url_for("cases")
+    return make_session_factory(make_engine(url))
+
+
+@app.command("verify-audit")
+def verify_audit(database_url: DatabaseUrl = None) -> None:
+    """Check every tenant's hash chain; exit 1 naming each edited or deleted entry."""
+    import alac_cases.domain_models  # noqa: F401 - every table mapped
+    from alac_cases.audit.service import verify
+    from alac_kernel.db import session_scope
+
+    with session_scope(_session_factory(database_url), all_tenants=True) as session:
+        checked, breaks = verify(session=session)
+    for found in breaks:
+        typer.echo(f"BROKEN tenant={found.tenant_id} seq={found.seq}: {found.problem}", err=True)
+    if breaks:
+        typer.echo(f"audit trail NOT intact: {len(breaks)} problem(s) in {checked} entries")
+        raise typer.Exit(1)
+    typer.echo(f"audit trail intact: {checked} entries")
+
+
+@app.command("run-deadlines")
+def run_deadlines() -> None:
+    """One deadline scheduler pass: emit case.deadline_approaching / case.deadline_missed."""
+    from alac_cases.app import build_runtime
+    from alac_cases.app import run_deadlines as run_pass
+
+    runtime = build_runtime()
+    try:
+        result = run_pass(runtime)
+    finally:
+        runtime.close()
+    typer.echo(f"deadlines: {result.approaching} approaching, {result.missed} missed")
+
+
+# --- following a case through the HTTP API -------------------------------------------------
+
+
+def _call(url: str, token: str | None, method: str, path: str, **kwargs: Any) -> Any:
+    """One request; a problem answer exits 1 with its detail (and field errors) on stderr."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    client = client_factory(url)
+    try:
+        response = client.request(method, path, headers=headers, **kwargs)
+    except httpx.HTTPError as exc:
+        typer.echo(f"cannot reach the cases API at {url}: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    finally:
+        client.close()
+    if response.status_code >= 400:
+        try:
+            problem = response.json()
+        except ValueError:
+            problem = {"detail": response.text}
+        typer.echo(
+            f"{response.status_code}: {problem.get('detail', response.reason_phrase)}", err=True
+        )
+        for error in problem.get("errors", []):
+            typer.echo(f"  {error.get('field')}: {error.get('reason')}", err=True)
+        for extra in ("allowed", "missing_consent", "current_status", "current_version"):
+            if extra in problem:
+                typer.echo(f"  {extra}: {json.dumps(problem[extra])}", err=True)
+        raise typer.Exit(1)
+    return response.json()
+
+
+def _print(body: Any) -> None:
+    typer.echo(json.dumps(body, ensure_ascii=False, indent=2))
+
+
+def _version(url: str, token: str | None, case_id: str, version: int | None) -> int:
+    if version is not None:
+        return version
+    return _call(url, token, "GET", f"/v1/cases/{case_id}")["version"]
+
+
+def _change(url: str, token: str | None, case_id: str, path: str, body: dict, version: int | None):
+    body = {**body, "version": _version(url, token, case_id, version)}
+    return _call(url, token, "POST", f"/v1/cases/{case_id}/{path}", json=body)
+
+
+@app.command("list")
+def list_cases(
+    office: Annotated[str | None, typer.Option(help="Only this office")] = None,
+    status: Annotated[str | None, typer.Option(help="Only this status")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=200)] = 50,
+    url: Url = DEFAULT_URL,
+    token: Token = None,
+) -> None:
+    """Cases, newest first (JSON page)."""
+    params = {"limit": limit, **({"office": office} if office else {})}
+    params.update({"status": status} if status else {})
+    _print(_call(url, token, "GET", "/v1/cases", params=params))
+
+
+@app.command("show")
+def show(
+    case_id: str,
+    history: Annotated[
+        bool, typer.Option("--history", help="Add status changes and assignments")
+    ] = False,
+    url: Url = DEFAULT_URL,
+    token: Token = None,
+) -> None:
+    """One case (with --history: its status changes and assignments too)."""
+    case = _call(url, token, "GET", f"/v1/cases/{case_id}")
+    if history:
+        case = {"case": case, "history": _call(url, token, "GET", f"/v1/cases/{case_id}/history")}
+    _print(case)
+
+
+@app.command("transition")
+def transition(
+    case_id: str,
+    to_status: str,
+    reason: Annotated[str, typer.Option(help="Why (recorded in the history)")],
+    outcome: Annotated[str | None, typer.Option(help="When closing")] = None,
+    version: Version = None,
+    url: Url = DEFAULT_URL,
+    token: Token = None,
+) -> None:
+    """Move a case to another status (a refusal lists the statuses allowed from here)."""
+    body = {"to_status": to_status, "reason": reason, "outcome": outcome}
+    _print(_change(url, token, case_id, "transitions", body, version))
+
+
+@app.command("close")
+def close(
+    case_id: str,
+    outcome: Annotated[str, typer.Option(help="resolved, advice_given, rejected, ...")],
+    reason: Annotated[str, typer.Option(help="Why (recorded in the history)")],
+    version: Version = None,
+    url: Url = DEFAULT_URL,
+    token: Token = None,
+) -> None:
+    """Close a case with an outcome."""
+    body = {"to_status": "closed", "reason": reason, "outcome": outcome}
+    _print(_change(url, token, case_id, "transitions", body, version))
+
+
+@app.command("assign")
+def assign(
+    case_id: str,
+    assignee: Annotated[str | None, typer.Option(help="Subject of a staff member")] = None,
+    least_loaded: Annotated[
+        bool, typer.Option("--least-loaded", help="The office's least loaded lawyer")
+    ] = False,
+    version: Version = None,
+    url: Url = DEFAULT_URL,
+    token: Token = None,
+) -> None:
+    """Assign a case by hand (--assignee) or to the least loaded lawyer (--least-loaded)."""
+    if (assignee is None) == (not least_loaded):
+        typer.echo("give exactly one of --assignee and --least-loaded", err=True)
+        raise typer.Exit(2)
+    body = {"strategy": "least_loaded"} if least_loaded else {"assignee": assignee}
+    _print(_change(url, token, case_id, "assignment", body, version))
+
+
+@app.command("consent")
+def consent(
+    case_id: str,
+    scope: Annotated[
+        list[str] | None,
+        typer.Option("--scope", help="formal_action, documents_to_authorities, media, ..."),
+    ] = None,
+    withdrawn: Annotated[bool, typer.Option("--withdrawn", help="Withdraw all consent")] = False,
+    how_given: Annotated[
+        str, typer.Option(help="signed_form, in_person, phone, ...")
+    ] = "signed_form",
+    note: Annotated[str | None, typer.Option()] = None,
+    version: Version = None,
+    url: Url = DEFAULT_URL,
+    token: Token = None,
+) -> None:
+    """Record a new consent version (the scopes the client agreed to)."""
+    body = {"scopes": scope or [], "withdrawn": withdrawn, "how_given": how_given, "note": note}
+    _print(_change(url, token, case_id, "consents", body, version))
+
+
+@app.command("action")
+def action(
+    case_id: str,
+    action_type: str,
+    summary: Annotated[str, typer.Option(help="What happened (never in events)")],
+    occurred_at: Annotated[
+        str | None, typer.Option(help="ISO 8601 with a timezone; default: now")
+    ] = None,
+    involves: Annotated[
+        list[str] | None, typer.Option("--involves", help="Further consent scopes it needs")
+    ] = None,
+    version: Version = None,
+    url: Url = DEFAULT_URL,
+    token: Token = None,
+) -> None:
+    """Record an action (meeting, advice, authority response, ...); consent-gated."""
+    body: dict[str, Any] = {"action_type": action_type, "summary": summary}
+    if occurred_at:
+        body["occurred_at"] = occurred_at
+    if involves:
+        body["involves"] = involves
+    _print(_change(url, token, case_id, "actions", body, version))

@@ -1,0 +1,105 @@
+"""The consent gate: what the client allowed the centre to do on their behalf."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from alac_cases.case_events import emit
+from alac_cases.consent.models import Consent
+from alac_cases.models import Case
+from alac_kernel.auth.principal import Principal
+from alac_kernel.db import new_id, utcnow
+from alac_kernel.outbox import Outbox
+from alac_kernel.problems import Problem
+
+SCOPES = ("formal_action", "documents_to_authorities", "media", "referral", "share_contact")
+
+
+def record(
+    *,
+    session: Session,
+    outbox: Outbox,
+    case: Case,
+    principal: Principal,
+    scopes: list[str],
+    withdrawn: bool,
+    how_given: str,
+    note: str | None,
+) -> Consent:
+    """A new consent version; withdrawing leaves no scope in force."""
+    last = session.execute(
+        select(func.max(Consent.version)).where(Consent.case_id == case.id)
+    ).scalar()
+    in_force = [] if withdrawn else sorted(set(scopes))
+    now = utcnow()
+    consent = Consent(
+        id=new_id(),
+        tenant_id=case.tenant_id,
+        case_id=case.id,
+        version=(last or 0) + 1,
+        scopes=in_force,
+        withdrawn=withdrawn,
+        how_given=how_given,
+        note=note,
+        recorded_by=principal.subject,
+        recorded_at=now,
+    )
+    session.add(consent)
+    emit(
+        session=session,
+        outbox=outbox,
+        case=case,
+        type="case.consent_recorded",
+        data={
+            "consent_version": consent.version,
+            "scopes": in_force,
+            "withdrawn": withdrawn,
+            "recorded_at": now.isoformat(),
+        },
+    )
+    return consent
+
+
+def history(*, session: Session, case_id: str) -> list[Consent]:
+    return list(
+        session.execute(
+            select(Consent).where(Consent.case_id == case_id).order_by(Consent.version)
+        ).scalars()
+    )
+
+
+def current(*, session: Session, case_id: str) -> Consent | None:
+    return session.execute(
+        select(Consent).where(Consent.case_id == case_id).order_by(Consent.version.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
+def require(*, session: Session, case: Case, scopes: Iterable[str], doing: str) -> int | None:
+    """The version of the consent covering `scopes`, or 409 naming what is missing."""
+    needed = sorted(set(scopes))
+    if not needed:
+        return None
+    if case.anonymous:
+        raise Problem(
+            409,
+            f"An anonymous complaint allows a legal assessment and advice only, not {doing}.",
+            title="Not possible for an anonymous complaint",
+            missing_consent=needed,
+        )
+    consent = current(session=session, case_id=case.id)
+    granted = set(consent.scopes) if consent else set()
+    missing = [s for s in needed if s not in granted]
+    if missing:
+        raise Problem(
+            409,
+            f"{doing} needs the client's consent to {', '.join(missing)}"
+            + (" (consent withdrawn)" if consent and consent.withdrawn else "")
+            + ".",
+            title="Consent missing",
+            missing_consent=missing,
+            errors=[{"field": "consent", "reason": f"missing scope {s}"} for s in missing],
+        )
+    return consent.version if consent else None

@@ -1,0 +1,1 @@
+"""letters of support of a case."""

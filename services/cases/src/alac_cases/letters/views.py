@@ -1,0 +1,128 @@
+"""HTTP API of letters of support."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, Field
+
+from alac_cases.api import PROBLEMS, IfMatch, Versioned, unit_of_work
+from alac_cases.files import audit, check_version, expected_version, load_case
+from alac_cases.letters import service
+from alac_cases.letters.store import FileLetterStore, LetterStore
+from alac_cases.permissions import allowed
+from alac_kernel.app import runtime_of
+from alac_kernel.problems import not_found
+
+router = APIRouter(prefix="/v1", tags=["letters"])
+
+
+class LetterIn(Versioned):
+    language: Literal["kk", "ru", "en"]
+    authority: str = Field(min_length=1, max_length=400, description="Addressee of the letter")
+    legal_assessment: str = Field(min_length=1, max_length=8000)
+    facts: str = Field(min_length=1, max_length=8000)
+    request: str = Field(min_length=1, max_length=4000, description="What the authority is asked")
+
+
+class LetterRead(BaseModel):
+    id: str
+    case_id: str
+    action_id: str
+    language: str
+    authority: str
+    sha256: str
+    size: int
+    created_by: str
+    created_at: datetime
+
+
+def letter_store(request: Request) -> LetterStore:
+    return FileLetterStore(runtime_of(request).settings.data_dir / "cases-letters")
+
+
+@router.post(
+    "/cases/{case_id}/letters",
+    response_model=LetterRead,
+    status_code=201,
+    responses=PROBLEMS,
+    summary="Generate a letter of support (needs consent to documents_to_authorities)",
+)
+def create_letter(
+    case_id: str,
+    body: LetterIn,
+    request: Request,
+    response: Response,
+    principal: allowed("letter.write"),
+    if_match: IfMatch = None,
+) -> LetterRead:
+    version = expected_version(if_match=if_match, body_version=body.version)
+    with unit_of_work(request, principal) as (session, outbox):
+        case = load_case(session=session, case_id=case_id, principal=principal, for_update=True)
+        check_version(case, version)
+        letter = service.create(
+            session=session,
+            outbox=outbox,
+            store=letter_store(request),
+            case=case,
+            principal=principal,
+            **body.model_dump(exclude={"version"}),
+        )
+        audit(
+            session=session,
+            principal=principal,
+            what="letter.create",
+            case_id=case.id,
+            detail={"letter_id": letter.id, "language": letter.language},
+        )
+        response.headers["ETag"] = f'"{case.version}"'
+        return LetterRead.model_validate(letter, from_attributes=True)
+
+
+@router.get(
+    "/cases/{case_id}/letters",
+    response_model=list[LetterRead],
+    responses=PROBLEMS,
+    summary="Letters of support of a case",
+)
+def list_letters(
+    case_id: str, request: Request, principal: allowed("letter.read")
+) -> list[LetterRead]:
+    with unit_of_work(request, principal) as (session, _):
+        case = load_case(session=session, case_id=case_id, principal=principal)
+        audit(session=session, principal=principal, what="letter.list", case_id=case.id)
+        return [
+            LetterRead.model_validate(x, from_attributes=True)
+            for x in service.list_letters(session=session, case_id=case.id)
+        ]
+
+
+@router.get(
+    "/cases/{case_id}/letters/{letter_id}.pdf",
+    response_class=Response,
+    responses={**PROBLEMS, 200: {"content": {"application/pdf": {}}}},
+    summary="The PDF of a letter of support",
+)
+def letter_pdf(
+    case_id: str, letter_id: str, request: Request, principal: allowed("letter.read")
+) -> Response:
+    with unit_of_work(request, principal) as (session, _):
+        case = load_case(session=session, case_id=case_id, principal=principal)
+        letter = service.get(session=session, case_id=case.id, letter_id=letter_id)
+        audit(
+            session=session,
+            principal=principal,
+            what="letter.read",
+            case_id=case.id,
+            detail={"letter_id": letter.id},
+        )
+    data = letter_store(request).get(tenant=principal.tenant, letter_id=letter.id)
+    if data is None:
+        raise not_found("letter")
+    return Response(
+        content=data,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="letter-{letter.id}.pdf"'},
+    )

@@ -1,0 +1,61 @@
+"""The permission matrix: which role may do what in the cases service, in one table.
+
+Every endpoint names its permission with `allowed("...")`; tests generate a request for every
+permission x role x tenant from this table and compare with an independent expectation table.
+Analysts and network analysts get nothing here: they work with analytics' aggregates, never with
+case files (DOMAIN.md "Who uses the platform").
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from alac_kernel.auth import roles
+from alac_kernel.auth.fastapi import require_roles
+from alac_kernel.auth.principal import Principal
+
+V, L, C, TA = roles.VOLUNTEER, roles.LAWYER, roles.COORDINATOR, roles.TENANT_ADMIN
+
+MATRIX: dict[str, frozenset[str]] = {
+    # reading case files; volunteers only see their own office's cases
+    "case.read": frozenset({V, L, C, TA}),
+    "triage.read": frozenset({V, L, C}),
+    "history.read": frozenset({V, L, C}),
+    # the workflow
+    "case.transition": frozenset({L, C}),
+    # an information request is answered on the spot, often by the volunteer on the hotline
+    "case.quick_answer": frozenset({V, L, C}),
+    "case.assign": frozenset({L, C}),
+    "staff.read": frozenset({L, C, TA}),
+    "staff.write": frozenset({TA}),
+    "consent.read": frozenset({L, C}),
+    "consent.write": frozenset({L, C}),
+    "action.read": frozenset({V, L, C}),
+    "action.write": frozenset({L, C}),
+    "note.read": frozenset({V, L, C}),
+    "note.write": frozenset({V, L, C}),
+    "audit.read": frozenset({C, TA}),
+    "deadline_rule.read": frozenset({L, C, TA}),
+    "deadline_rule.write": frozenset({TA}),
+    "deadline.read": frozenset({L, C}),
+    "deadline.write": frozenset({L, C}),
+    "letter.write": frozenset({L}),
+    "letter.read": frozenset({L, C}),
+    "referral.write": frozenset({L, C}),
+    "referral.read": frozenset({L, C}),
+}
+
+
+def allowed(permission: str):  # type: ignore[no-untyped-def]
+    """A FastAPI dependency type letting in the roles of `permission` in MATRIX."""
+    return Annotated[Principal, Depends(require_roles(*sorted(MATRIX[permission])))]
+
+
+def main_role(principal: Principal) -> str:
+    """The role recorded in the audit trail and history (the most senior one held)."""
+    for role in (TA, C, L, V):
+        if role in principal.roles:
+            return role
+    return sorted(principal.roles)[0] if principal.roles else "none"

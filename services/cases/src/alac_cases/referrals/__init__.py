@@ -1,0 +1,1 @@
+"""referrals of a case to a partner tenant."""

@@ -1,0 +1,1 @@
+"""staff of a case."""

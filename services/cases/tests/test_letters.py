@@ -1,0 +1,92 @@
+"""Letters of support: rendered from the Kazakh/Russian/English templates to PDF (PT Sans
+embedded, so Kazakh letters survive; text read back with pypdf), stored, recorded as a
+letter_of_support action; refused without consent to documents_to_authorities and for an
+anonymous complaint, with nothing written."""
+
+from __future__ import annotations
+
+import io
+
+import pypdf
+from cases_test_helpers import case_events, open_case, post, problem
+
+LETTER = {
+    "authority": "Алматы қаласының әкімдігі",
+    "legal_assessment": "Талап заңсыз: анықтама тегін беріледі.",
+    "facts": "Өтініш берушіден анықтама үшін ақша талап етілді.",
+    "request": "Тексеру жүргізуді және анықтаманы беруді.",
+}
+
+
+def consent(platform, case: dict, scopes: list[str]) -> dict:
+    response = post(
+        platform,
+        f"/v1/cases/{case['id']}/consents",
+        "lena",
+        {"scopes": scopes, "version": case["version"]},
+    )
+    assert response.status_code in (200, 201), response.text
+    return platform.cases.get(f"/v1/cases/{case['id']}", headers=platform.headers("lena")).json()
+
+
+def pdf_text(data: bytes) -> str:
+    return "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(data)).pages)
+
+
+def test_letters_in_kazakh_russian_and_english_are_pdfs_with_their_words(platform):
+    case = open_case(platform, request_type="case")
+    url = f"/v1/cases/{case['id']}/letters"
+
+    refused = problem(
+        post(platform, url, "lena", {**LETTER, "language": "kk", "version": case["version"]}), 409
+    )
+    assert refused["missing_consent"] == ["documents_to_authorities"]
+    case = consent(platform, case, ["documents_to_authorities"])
+
+    words = {
+        "kk": ["ҚОЛДАУ ХАТЫ", "Құқықтық баға", "Заңгер", "әкімдігі", "анықтаманы"],
+        "ru": ["ПИСЬМО ПОДДЕРЖКИ", "Правовая оценка", "просим", "Юрист"],
+        "en": ["LETTER OF SUPPORT", "Legal assessment", "we ask you", "Lawyer"],
+    }
+    made = []
+    for language, expected in words.items():
+        body = {**LETTER, "language": language, "version": case["version"]}
+        response = post(platform, url, "lena", body)
+        assert response.status_code == 201, response.text
+        letter = response.json()
+        case["version"] = int(response.headers["ETag"].strip('"'))
+        pdf = platform.cases.get(f"{url}/{letter['id']}.pdf", headers=platform.headers("kazbek"))
+        assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+        assert pdf.content.startswith(b"%PDF") and len(pdf.content) == letter["size"]
+        text = pdf_text(pdf.content)
+        for word in expected + ["Transparency Kazakhstan"]:
+            assert word in text, (language, word, text)
+        made.append(letter)
+
+    listed = platform.cases.get(url, headers=platform.headers("lena")).json()
+    assert [x["language"] for x in listed] == ["kk", "ru", "en"]
+    actions = platform.cases.get(
+        f"/v1/cases/{case['id']}/actions", headers=platform.headers("lena")
+    ).json()
+    assert [a["action_type"] for a in actions].count("letter_of_support") == 3
+    recorded = [e for e in case_events(platform, case["id"]) if e.type == "case.action_recorded"]
+    assert {e.data["action_id"] for e in recorded} == {x["action_id"] for x in made}
+    assert all("Талап" not in str(e.data) for e in recorded)  # letter text never in events
+
+    # another tenant's lawyer: 404 like a missing case; a volunteer: 403
+    problem(platform.cases.get(f"{url}/{made[0]['id']}.pdf", headers=platform.headers("dana")), 404)
+    problem(platform.cases.get(f"{url}/{made[0]['id']}.pdf", headers=platform.headers("vera")), 403)
+    problem(platform.cases.get(f"{url}/nope.pdf", headers=platform.headers("lena")), 404)
+
+
+def test_no_letter_for_an_anonymous_complaint_or_bad_input(sqlite_platform):
+    platform = sqlite_platform
+    case = open_case(platform, request_type="case", anonymous=True)
+    url = f"/v1/cases/{case['id']}/letters"
+    answer = problem(
+        post(platform, url, "lena", {**LETTER, "language": "ru", "version": case["version"]}), 409
+    )
+    assert answer["missing_consent"] == ["documents_to_authorities"]
+    bad = problem(post(platform, url, "lena", {**LETTER, "language": "de", "version": 1}), 422)
+    assert bad["errors"][0]["field"].endswith("language")
+    assert platform.cases.get(url, headers=platform.headers("lena")).json() == []

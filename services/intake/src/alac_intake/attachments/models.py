@@ -1,0 +1,25 @@
+"""Attachment metadata; the bytes live in an AttachmentStore, addressed by their sha256."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from alac_intake.models import Base
+from alac_kernel.db import TenantScoped, UTCDateTime
+
+
+class Attachment(TenantScoped, Base):
+    __tablename__ = "complaint_attachments"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    complaint_id: Mapped[str] = mapped_column(String(36), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    source: Mapped[str] = mapped_column(String(16))  # api | email
+    uploaded_by: Mapped[str] = mapped_column(String(128))
+    stored_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,134 @@
+"""Attachments of a complaint: raw body upload, list, download (staff of the same tenant)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from urllib.parse import quote, unquote
+
+from fastapi import APIRouter, Header, Request, Response
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
+from alac_intake import service as complaints
+from alac_intake.attachments import service
+from alac_intake.attachments.detect import ALLOWED
+from alac_intake.views import PROBLEMS, Editor, Staff
+from alac_kernel.app import runtime_of
+from alac_kernel.db import session_scope
+from alac_kernel.problems import PROBLEM_JSON
+
+router = APIRouter(prefix="/v1/complaints", tags=["attachments"])
+
+
+class AttachmentOut(BaseModel):
+    id: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    stored_at: datetime
+
+
+def _out(row) -> AttachmentOut:  # type: ignore[no-untyped-def]
+    return AttachmentOut.model_validate(row, from_attributes=True)
+
+
+@router.post(
+    "/{complaint_id}/attachments",
+    status_code=201,
+    response_model=AttachmentOut,
+    responses={**PROBLEMS, 415: {"description": "Type not allowed", "content": {PROBLEM_JSON: {}}}},
+    summary="Attach a file (raw body)",
+    description=(
+        "The body is the file itself; `Content-Type` its type (or application/octet-stream), "
+        "`Attachment-Filename` its name (percent-encoded UTF-8). The type is detected from the "
+        "bytes: PDF, PNG, JPEG, DOCX, XLSX or plain text, else 415 (also when it contradicts "
+        "the declared type); larger than the limit is 413."
+    ),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+        }
+    },
+)
+async def upload(
+    complaint_id: str,
+    request: Request,
+    principal: Editor,
+    attachment_filename: Annotated[str | None, Header(alias="Attachment-Filename")] = None,
+) -> AttachmentOut:
+    runtime = runtime_of(request)
+    data = await request.body()
+    declared = request.headers.get("content-type")
+
+    def work() -> AttachmentOut:
+        with session_scope(runtime.session_factory, tenant=principal.tenant) as session:
+            # The complaint first: another tenant's id is a 404 before any check of the bytes.
+            complaint = complaints.get_complaint(session=session, complaint_id=complaint_id)
+            complaints.visible_to(principal, complaint)
+        kind = service.check(
+            data=data,
+            declared=declared,
+            max_bytes=runtime.attachment_max_bytes,  # type: ignore[attr-defined]
+        )
+        name = service.clean_filename(unquote(attachment_filename or ""), kind)
+        # The commit happens inside `stored`: if it fails, the new blob is removed again.
+        with service.stored(runtime.attachments, data) as digest:  # type: ignore[attr-defined]
+            with session_scope(runtime.session_factory, tenant=principal.tenant) as session:
+                row = service.record(
+                    session=session, tenant=principal.tenant, complaint_id=complaint_id,
+                    filename=name, kind=kind, size=len(data), sha256=digest, source="api",
+                    uploaded_by=principal.subject,
+                )  # fmt: skip
+                out = _out(row)
+        return out
+
+    return await run_in_threadpool(work)
+
+
+@router.get(
+    "/{complaint_id}/attachments",
+    response_model=list[AttachmentOut],
+    responses=PROBLEMS,
+    summary="Attachments of a complaint",
+)
+def list_attachments(complaint_id: str, request: Request, principal: Staff) -> list[AttachmentOut]:
+    with session_scope(runtime_of(request).session_factory, tenant=principal.tenant) as session:
+        complaint = complaints.get_complaint(session=session, complaint_id=complaint_id)
+        complaints.visible_to(principal, complaint)
+        return [_out(r) for r in service.listed(session=session, complaint_id=complaint.id)]
+
+
+@router.get(
+    "/{complaint_id}/attachments/{attachment_id}",
+    responses={
+        **PROBLEMS,
+        200: {
+            "description": "The file, with the content type detected at upload.",
+            "content": {
+                kind: {"schema": {"type": "string", "format": "binary"}} for kind in ALLOWED
+            },
+        },
+    },
+    response_class=Response,
+    summary="Download an attachment",
+)
+def download(complaint_id: str, attachment_id: str, request: Request, principal: Staff) -> Response:
+    runtime = runtime_of(request)
+    with session_scope(runtime.session_factory, tenant=principal.tenant) as session:
+        complaint = complaints.get_complaint(session=session, complaint_id=complaint_id)
+        complaints.visible_to(principal, complaint)
+        row = service.get(session=session, complaint_id=complaint.id, attachment_id=attachment_id)
+        kind, name, digest = row.content_type, row.filename, row.sha256
+    return Response(
+        runtime.attachments.get(digest),  # type: ignore[attr-defined]
+        media_type=kind,
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

@@ -1,0 +1,2 @@
+"""Possible duplicates: same contact or nearly the same text within a period, flagged for
+staff review and never merged."""

@@ -1,0 +1,114 @@
+"""Anonymous follow-up with the receipt code alone, and messages with the complainant."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from alac_intake import receipts
+from alac_intake.followup.models import ComplainantMessage
+from alac_intake.models import Complaint
+from alac_kernel.db import new_id, utcnow
+from alac_kernel.events import Event, new_event
+from alac_kernel.outbox import Outbox
+
+SOURCE = "/alac/intake"
+# Case statuses (opaque codes from cases) as the complainant sees them.
+PUBLIC_STATUS = {
+    None: "received",
+    "quick_answer": "under_review",
+    "triage": "under_review",
+    "assessment": "under_review",
+    "awaiting_consent": "awaiting_your_consent",
+    "in_action": "in_progress",
+    "awaiting_response": "in_progress",
+    "closed": "closed",
+}
+_DUMMY_HASH = receipts.hash_secret("0" * 20)
+
+
+def find_by_code(*, session: Session, code: str) -> Complaint | None:
+    """The complaint of a receipt code, or None for a malformed, unknown or wrong code. The
+    slow hash runs in every case so the time taken does not tell unknown from wrong."""
+    parts = receipts.split(code)
+    locator, secret = parts if parts else ("", "0" * 20)
+    found = None
+    if parts:
+        found = session.execute(
+            select(Complaint).where(Complaint.receipt_locator == locator)
+        ).scalar_one_or_none()
+    ok = receipts.verify(
+        secret, found.receipt_hash if found and found.receipt_hash else _DUMMY_HASH
+    )
+    return found if (found is not None and ok) else None
+
+
+def public_status(complaint: Complaint) -> str:
+    if complaint.withdrawn_at is not None:
+        return "withdrawn"
+    return PUBLIC_STATUS.get(complaint.case_status, "in_progress")
+
+
+def post_message(
+    *, session: Session, outbox: Outbox, complaint: Complaint, direction: str, body: str,
+    author: str | None, correlation_id: str | None,
+) -> ComplainantMessage:  # fmt: skip
+    message = ComplainantMessage(
+        id=new_id(),
+        tenant_id=complaint.tenant_id,
+        complaint_id=complaint.id,
+        direction=direction,
+        body=body,
+        author=author,
+        posted_at=utcnow(),
+    )
+    session.add(message)
+    complaint.version += 1
+    session.flush()
+    outbox.record(
+        session,
+        new_event(
+            type="complaint.message_posted",
+            source=SOURCE,
+            subject=complaint.id,
+            tenant=complaint.tenant_id,
+            version=complaint.version,
+            data={
+                "complaint_id": complaint.id,
+                "office": complaint.office,
+                "message_id": message.id,
+                "direction": direction,
+                "posted_at": message.posted_at.isoformat(),
+            },
+            correlation_id=correlation_id,
+        ),
+    )
+    return message
+
+
+def messages(*, session: Session, complaint_id: str) -> list[ComplainantMessage]:
+    return list(
+        session.execute(
+            select(ComplainantMessage)
+            .where(ComplainantMessage.complaint_id == complaint_id)
+            .order_by(ComplainantMessage.posted_at, ComplainantMessage.id)
+        ).scalars()
+    )
+
+
+def apply_case_event(session: Session, event: Event) -> None:
+    """case.opened / status_changed / closed -> the complainant-facing status. Applied only when
+    newer than what is stored (aggregate version), so a late or replayed event changes nothing."""
+    complaint = session.execute(
+        select(Complaint).where(Complaint.id == event.data.get("complaint_id"))
+    ).scalar_one_or_none()
+    if complaint is None or event.aggregateversion <= complaint.case_version:
+        return
+    if event.type == "case.opened":
+        status = event.data.get("status") or "triage"
+    elif event.type == "case.status_changed":
+        status = event.data["to_status"]
+    else:
+        status = "closed"
+    complaint.case_status = status
+    complaint.case_version = event.aggregateversion

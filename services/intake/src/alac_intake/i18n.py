@@ -1,0 +1,65 @@
+"""The caller's language (kk, ru, en) and intake's own validation messages in it.
+
+Reasons start with a stable English-like key in `en`, so clients may also match on them."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+LANGUAGES = ("kk", "ru", "en")
+DEFAULT = "en"
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "unknown_code": {
+        "en": "unknown {what} {value!r}",
+        "ru": "неизвестное значение {value!r} в поле «{what}»",
+        "kk": "«{what}» өрісінде белгісіз мән {value!r}",
+    },
+    "retired_code": {
+        "en": "retired {what} {value!r}: no longer accepted on new data",
+        "ru": "значение {value!r} в поле «{what}» больше не действует",
+        "kk": "«{what}» өрісіндегі {value!r} мәні енді қолданылмайды",
+    },
+    "wrong_parent": {
+        "en": "{what} {value!r} does not belong to {parent!r}",
+        "ru": "значение {value!r} в поле «{what}» не относится к {parent!r}",
+        "kk": "«{what}» өрісіндегі {value!r} мәні {parent!r} мәніне жатпайды",
+    },
+    "anonymous_with_contact": {
+        "en": "an anonymous complaint carries no contact details",
+        "ru": "анонимное обращение не содержит контактных данных",
+        "kk": "жасырын өтініште байланыс деректері болмайды",
+    },
+    "unknown_tenant": {
+        "en": "unknown centre {value!r}: choose one from /v1/reference/public_offices",
+        "ru": "неизвестный центр {value!r}: выберите из /v1/reference/public_offices",
+        "kk": "белгісіз орталық {value!r}: /v1/reference/public_offices тізімінен таңдаңыз",
+    },
+    "unknown_office": {
+        "en": "unknown office {value!r}: choose one from /v1/reference/public_offices",
+        "ru": "неизвестный офис {value!r}: выберите из /v1/reference/public_offices",
+        "kk": "белгісіз кеңсе {value!r}: /v1/reference/public_offices тізімінен таңдаңыз",
+    },
+    "not_your_office": {
+        "en": "not your office",
+        "ru": "не ваш офис",
+        "kk": "сіздің кеңсеңіз емес",
+    },
+}
+
+
+def language(request: Request | None, lang: str | None = None) -> str:
+    """`?lang=` wins, then the first supported tag of Accept-Language, then English."""
+    if lang in LANGUAGES:
+        return lang  # type: ignore[return-value]
+    header = request.headers.get("accept-language", "") if request is not None else ""
+    for part in header.split(","):
+        tag = part.split(";")[0].strip().lower()[:2]
+        if tag in LANGUAGES:
+            return tag
+    return DEFAULT
+
+
+def message(key: str, lang: str, **values: object) -> str:
+    texts = MESSAGES[key]
+    return texts.get(lang, texts[DEFAULT]).format(**values)

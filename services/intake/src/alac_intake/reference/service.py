@@ -1,0 +1,109 @@
+"""Looking up and checking reference codes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from alac_intake.i18n import message
+from alac_intake.reference.models import ReferenceValue
+
+# Lists a tenant may replace with its own rows.
+TENANT_LISTS = frozenset({"age_bands"})
+
+
+def is_current(row: ReferenceValue, on: date) -> bool:
+    return (row.valid_from is None or row.valid_from <= on) and (
+        row.valid_to is None or on < row.valid_to
+    )
+
+
+def rows(
+    *, session: Session, list_names: Iterable[str], tenant: str | None
+) -> dict[str, list[ReferenceValue]]:
+    """Rows of each list for a tenant: the tenant's own rows where it has any, else defaults."""
+    names = list(set(list_names))
+    found = session.execute(
+        select(ReferenceValue)
+        .where(ReferenceValue.list_name.in_(names))
+        .where(or_(ReferenceValue.tenant_id.is_(None), ReferenceValue.tenant_id == tenant))
+        .order_by(ReferenceValue.id)
+    ).scalars()
+    out: dict[str, list[ReferenceValue]] = {name: [] for name in names}
+    for row in found:
+        out[row.list_name].append(row)
+    for name, items in out.items():
+        own = [r for r in items if r.tenant_id is not None]
+        if own and name in TENANT_LISTS:
+            out[name] = own
+        else:
+            out[name] = [r for r in items if r.tenant_id is None]
+    return out
+
+
+def label(row: ReferenceValue, lang: str) -> str:
+    return {"kk": row.label_kk, "ru": row.label_ru}.get(lang, row.label_en)
+
+
+@dataclass(frozen=True)
+class CodeCheck:
+    """One code to check: the API field, its list, the value, and an optional parent code."""
+
+    field: str
+    list_name: str
+    value: str
+    parent: str | None = None
+    what: str = ""
+
+
+def check(
+    *,
+    session: Session,
+    tenant: str,
+    checks: list[CodeCheck],
+    lang: str,
+    on: date,
+    allow_retired: frozenset[str] = frozenset(),
+) -> list[dict[str, str]]:
+    """Errors [{field, reason}] for codes that are unknown, retired, or under another parent.
+
+    `allow_retired` names fields whose stored value did not change: a retired code already on an
+    old complaint stays acceptable when the complaint is updated.
+    """
+    if not checks:
+        return []
+    lists = rows(session=session, list_names={c.list_name for c in checks}, tenant=tenant)
+    errors: list[dict[str, str]] = []
+    for c in checks:
+        what = c.what or c.field.rsplit(".", 1)[-1]
+        candidates = [r for r in lists[c.list_name] if r.code == c.value]
+        if not candidates:
+            errors.append(
+                {
+                    "field": c.field,
+                    "reason": message("unknown_code", lang, what=what, value=c.value),
+                }
+            )
+            continue
+        if c.field not in allow_retired and not any(is_current(r, on) for r in candidates):
+            errors.append(
+                {
+                    "field": c.field,
+                    "reason": message("retired_code", lang, what=what, value=c.value),
+                }
+            )
+            continue
+        if c.parent is not None and all(r.parent != c.parent for r in candidates):
+            errors.append(
+                {
+                    "field": c.field,
+                    "reason": message(
+                        "wrong_parent", lang, what=what, value=c.value, parent=c.parent
+                    ),
+                }
+            )
+    return errors

@@ -1,0 +1,240 @@
+"""Storing, reading and re-keying complainants' personal data."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import secrets
+from collections.abc import Callable
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from alac_intake.vault.crypto import MasterKeys, open_sealed, seal
+from alac_intake.vault.models import ContactRead, ContactRecord, TenantKey
+from alac_kernel.db import new_id, session_scope, utcnow
+
+CONTACT_FIELDS = ("name", "phone", "email", "address", "identity_document")
+
+
+def _wrap_aad(tenant: str, purpose: str, version: int) -> str:
+    return f"tenant-key|{tenant}|{purpose}|{version}"
+
+
+def _contact_aad(tenant: str, complaint_id: str, version: int) -> str:
+    return f"contact|{tenant}|{complaint_id}|{version}"
+
+
+def _new_key(session: Session, keys: MasterKeys, tenant: str, purpose: str, version: int) -> bytes:
+    raw = secrets.token_bytes(32)
+    session.add(
+        TenantKey(
+            tenant_id=tenant,
+            purpose=purpose,
+            version=version,
+            master_key_id=keys.current_id,
+            wrapped=seal(keys.current, raw, _wrap_aad(tenant, purpose, version)),
+            created_at=utcnow(),
+        )
+    )
+    session.flush()
+    return raw
+
+
+def _unwrap(keys: MasterKeys, row: TenantKey) -> bytes:
+    master = keys.by_id(row.master_key_id)
+    return open_sealed(master, row.wrapped, _wrap_aad(row.tenant_id, row.purpose, row.version))
+
+
+def _key(
+    session: Session, keys: MasterKeys, tenant: str, purpose: str, version: int | None = None
+) -> tuple[int, bytes]:
+    """(version, key): the given version, else the newest; created on a tenant's first use."""
+    query = select(TenantKey).where(TenantKey.tenant_id == tenant, TenantKey.purpose == purpose)
+    if version is not None:
+        query = query.where(TenantKey.version == version)
+    row = session.execute(query.order_by(TenantKey.version.desc()).limit(1)).scalar_one_or_none()
+    if row is None:
+        if version is not None:
+            raise LookupError(f"no {purpose} key version {version} for tenant {tenant}")
+        return 1, _new_key(session, keys, tenant, purpose, 1)
+    return row.version, _unwrap(keys, row)
+
+
+def normalise_contact(*, phone: str | None, email: str | None) -> str | None:
+    """The identifying part of a contact in one canonical form: the phone's digits (a leading
+    8 of a Kazakh number read as 7), else the lower-cased e-mail."""
+    if phone:
+        digits = re.sub(r"\D", "", phone)
+        if len(digits) == 11 and digits.startswith("8"):
+            digits = "7" + digits[1:]
+        if digits:
+            return "tel:" + digits
+    if email:
+        return "mailto:" + email.strip().lower()
+    return None
+
+
+def pseudonym(
+    *, session: Session, keys: MasterKeys, tenant: str, contact: dict | None, fallback: str
+) -> str:
+    """HMAC of the normalised contact under the tenant's pseudonym key: the same person gets
+    the same pseudonym within a tenant, and no one can reverse it without the key. Without a
+    contact, a pseudonym of `fallback` (the complaint id)."""
+    ident = normalise_contact(
+        phone=(contact or {}).get("phone"), email=(contact or {}).get("email")
+    )
+    _, key = _key(session, keys, tenant, "pseudonym")
+    return hmac.new(key, (ident or "complaint:" + fallback).encode(), hashlib.sha256).hexdigest()[
+        :32
+    ]
+
+
+def store_contact(
+    *, session: Session, keys: MasterKeys, tenant: str, complaint_id: str, contact: dict
+) -> None:
+    version, key = _key(session, keys, tenant, "data")
+    plain = json.dumps({k: contact.get(k) for k in CONTACT_FIELDS}, ensure_ascii=False).encode()
+    existing = session.get(ContactRecord, complaint_id)
+    sealed = seal(key, plain, _contact_aad(tenant, complaint_id, version))
+    if existing is None:
+        session.add(
+            ContactRecord(
+                tenant_id=tenant,
+                complaint_id=complaint_id,
+                key_version=version,
+                ciphertext=sealed,
+                stored_at=utcnow(),
+            )
+        )
+    else:
+        existing.key_version, existing.ciphertext = version, sealed
+    session.flush()
+
+
+def load_contact(*, session: Session, keys: MasterKeys, complaint_id: str) -> dict | None:
+    """Decrypt without auditing: for intake's own use (e.g. a referral copy), never an API."""
+    row = session.execute(
+        select(ContactRecord).where(ContactRecord.complaint_id == complaint_id)
+    ).scalar_one_or_none()
+    if row is None:
+        return None
+    _, key = _key(session, keys, row.tenant_id, "data", row.key_version)
+    return json.loads(
+        open_sealed(key, row.ciphertext, _contact_aad(row.tenant_id, complaint_id, row.key_version))
+    )
+
+
+def read_contact_audited(
+    *, session: Session, keys: MasterKeys, complaint_id: str, tenant: str, subject: str, role: str
+) -> dict | None:
+    """The contact, with the read written to the audit table in the same transaction."""
+    session.add(
+        ContactRead(
+            id=new_id(),
+            tenant_id=tenant,
+            complaint_id=complaint_id,
+            subject=subject,
+            role=role,
+            read_at=utcnow(),
+        )
+    )
+    return load_contact(session=session, keys=keys, complaint_id=complaint_id)
+
+
+def erase_contact(*, session: Session, complaint_id: str) -> bool:
+    row = session.execute(
+        select(ContactRecord).where(ContactRecord.complaint_id == complaint_id)
+    ).scalar_one_or_none()
+    if row is None:
+        return False
+    session.delete(row)
+    session.flush()
+    return True
+
+
+def rotate_keys(
+    *,
+    factory: sessionmaker[Session],
+    keys: MasterKeys,
+    batch_size: int = 200,
+    after_batch: Callable[[int], None] | None = None,
+) -> dict[str, int]:
+    """Rotate without downtime: (1) every tenant gets a new data key version (new writes use
+    it at once), (2) every wrapped key is re-wrapped under the current master key, (3) contact
+    rows are re-encrypted in small transactions, each row checked against its old version so a
+    concurrent write is never overwritten. Reads work throughout: each row names its version.
+    """
+    report = {"tenants": 0, "rewrapped": 0, "reencrypted": 0}
+    with session_scope(factory, all_tenants=True) as session:
+        tenants = session.execute(select(TenantKey.tenant_id).distinct()).scalars().all()
+        for tenant in tenants:
+            newest = session.execute(
+                select(func.max(TenantKey.version)).where(
+                    TenantKey.tenant_id == tenant, TenantKey.purpose == "data"
+                )
+            ).scalar_one()
+            _new_key(session, keys, tenant, "data", (newest or 0) + 1)
+            report["tenants"] += 1
+        for row in session.execute(
+            select(TenantKey).where(TenantKey.master_key_id != keys.current_id)
+        ).scalars():
+            raw = _unwrap(keys, row)
+            row.wrapped = seal(
+                keys.current, raw, _wrap_aad(row.tenant_id, row.purpose, row.version)
+            )
+            row.master_key_id = keys.current_id
+            report["rewrapped"] += 1
+    batches = 0
+    while True:
+        with session_scope(factory, all_tenants=True) as session:
+            newest = dict(
+                session.execute(
+                    select(TenantKey.tenant_id, func.max(TenantKey.version))
+                    .where(TenantKey.purpose == "data")
+                    .group_by(TenantKey.tenant_id)
+                ).all()
+            )
+            stale = [
+                r
+                for r in session.execute(
+                    select(ContactRecord).order_by(ContactRecord.complaint_id)
+                ).scalars()
+                if r.key_version < newest.get(r.tenant_id, 0)
+            ][:batch_size]
+            if not stale:
+                break
+            for row in stale:
+                _, old = _key(session, keys, row.tenant_id, "data", row.key_version)
+                plain = open_sealed(
+                    old,
+                    row.ciphertext,
+                    _contact_aad(row.tenant_id, row.complaint_id, row.key_version),
+                )
+                version, new = _key(session, keys, row.tenant_id, "data")
+                sealed = seal(new, plain, _contact_aad(row.tenant_id, row.complaint_id, version))
+                session.execute(
+                    update(ContactRecord)
+                    .where(
+                        ContactRecord.complaint_id == row.complaint_id,
+                        ContactRecord.key_version == row.key_version,
+                    )
+                    .values(key_version=version, ciphertext=sealed)
+                    .execution_options(synchronize_session=False)
+                )
+                report["reencrypted"] += 1
+        batches += 1
+        if after_batch is not None:
+            after_batch(batches)
+    return report
+
+
+def has_contact(*, session: Session, complaint_id: str) -> bool:
+    return (
+        session.execute(
+            select(ContactRecord.complaint_id).where(ContactRecord.complaint_id == complaint_id)
+        ).first()
+        is not None
+    )

@@ -1,0 +1,134 @@
+"""Attachments: type from the bytes (415 otherwise), size limit (413), sha256, bytes in the
+content-addressed store outside the database, download by staff of the same tenant only."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 17
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 20
+TEXT = "Справка из акимата.\n".encode()
+
+
+def _docx() -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("word/document.xml", "<w:document/>")
+    return buf.getvalue()
+
+
+def _complaint(p) -> str:
+    r = p.intake.post(
+        "/v1/complaints", json={"channel": "walk_in", "crux": "x"}, headers=p.headers("vera")
+    )
+    return r.json()["id"]
+
+
+def _count(p) -> int:
+    with p.runtime("intake").engine.connect() as conn:
+        return conn.execute(text("select count(*) from complaint_attachments")).scalar_one()
+
+
+def _blobs(p) -> list[Path]:
+    root = p.runtime("intake").attachments.root
+    return [f for f in root.rglob("*") if f.is_file()] if root.exists() else []
+
+
+def test_upload_detects_type_stores_sha256_outside_db_and_downloads(sqlite_platform):
+    p = sqlite_platform
+    cid = _complaint(p)
+    r = p.intake.post(
+        f"/v1/complaints/{cid}/attachments", content=PDF,
+        headers=p.headers("vera", **{"Content-Type": "application/pdf", "Attachment-Filename": "%D0%B6%D0%B0%D0%BB%D0%BE%D0%B1%D0%B0.pdf"}),
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["content_type"] == "application/pdf" and body["filename"] == "жалоба.pdf"
+    assert body["sha256"] == hashlib.sha256(PDF).hexdigest() and body["size"] == len(PDF)
+    blob = (
+        p.runtime("intake").attachments.root
+        / body["sha256"][:2]
+        / body["sha256"][2:4]
+        / body["sha256"]
+    )
+    assert blob.read_bytes() == PDF
+    listed = p.intake.get(f"/v1/complaints/{cid}/attachments", headers=p.headers("lena"))
+    assert [a["id"] for a in listed.json()] == [body["id"]]
+    got = p.intake.get(f"/v1/complaints/{cid}/attachments/{body['id']}", headers=p.headers("lena"))
+    assert got.status_code == 200 and got.content == PDF
+    assert got.headers["content-type"] == "application/pdf"
+    # Another tenant: the same 404 as a missing complaint.
+    other = p.intake.get(
+        f"/v1/complaints/{cid}/attachments/{body['id']}", headers=p.headers("dana")
+    )
+    assert other.status_code == 404
+    assert (
+        p.intake.get(f"/v1/complaints/{cid}/attachments", headers=p.headers("dana")).status_code
+        == 404
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "declared", "kind"),
+    [
+        (PNG, "image/png", "image/png"),
+        (JPEG, "application/octet-stream", "image/jpeg"),  # unspecific: the bytes decide
+        (_docx(), "application/vnd.openxmlformats-officedocument.wordprocessingml.document", None),
+        (TEXT, "text/plain; charset=utf-8", "text/plain"),
+    ],
+    ids=["png", "jpeg-octet", "docx", "text"],
+)
+def test_allowed_types_are_accepted(sqlite_platform, data, declared, kind):
+    p = sqlite_platform
+    r = p.intake.post(
+        f"/v1/complaints/{_complaint(p)}/attachments", content=data,
+        headers=p.headers("vera", **{"Content-Type": declared}),
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    assert r.json()["content_type"] == (kind or declared)
+
+
+@pytest.mark.parametrize(
+    ("data", "declared", "status", "field"),
+    [
+        (b"MZ\x90\x00\x03" + b"\x00" * 60, "application/pdf", 415, "body"),  # a Windows program
+        (b"\x00\x01\x02binary", "application/octet-stream", 415, "body"),  # unknown bytes
+        (PNG, "application/pdf", 415, "header.Content-Type"),  # a PNG pretending to be a PDF
+        (b"%PDF-" + b"x" * 5000, "application/pdf", 413, "body"),  # over the limit of 4000
+        (b"", "text/plain", 422, "body"),
+    ],
+    ids=["exe", "unknown", "mismatch", "too-large", "empty"],
+)
+def test_bad_attachments_are_refused_and_nothing_is_stored(
+    sqlite_platform, data, declared, status, field
+):
+    p = sqlite_platform
+    p.runtime("intake").attachment_max_bytes = 4000
+    cid = _complaint(p)
+    r = p.intake.post(
+        f"/v1/complaints/{cid}/attachments", content=data,
+        headers=p.headers("vera", **{"Content-Type": declared}),
+    )  # fmt: skip
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["errors"][0]["field"] == field
+    assert _count(p) == 0 and _blobs(p) == []
+
+
+def test_upload_to_another_tenants_complaint_is_404_and_stores_nothing(sqlite_platform):
+    p = sqlite_platform
+    cid = _complaint(p)
+    r = p.intake.post(
+        f"/v1/complaints/{cid}/attachments", content=PDF,
+        headers=p.headers("nurlan", **{"Content-Type": "application/pdf"}),
+    )  # fmt: skip
+    assert r.status_code == 404
+    assert _count(p) == 0 and _blobs(p) == []

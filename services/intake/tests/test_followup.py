@@ -1,0 +1,145 @@
+"""Anonymous follow-up with the receipt code alone: status from case events, messages both
+ways (kept apart from internal notes), wrong codes answered like unknown ones and rate-limited."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from alac_intake.followup import views as followup_views
+from alac_intake.followup.ratelimit import FailureLimiter
+from alac_kernel.db import session_scope
+from alac_kernel.events import Event, default_registry
+
+URL = "/v1/complaints"
+ANON = {"channel": "web_form", "crux": "Судья намекнул на «благодарность».", "anonymous": True}
+
+
+@pytest.fixture(autouse=True)
+def fresh_limiter(monkeypatch):
+    monkeypatch.setattr(followup_views, "limiter", FailureLimiter(limit=5, window_s=900))
+
+
+def submit(p):
+    r = p.intake.post(URL, json=ANON, headers=p.headers("vera"))
+    assert r.status_code == 201
+    return r.json()["id"], r.json()["receipt_code"]
+
+
+def events(p, type_):
+    rt = p.runtime("intake")
+    with session_scope(rt.session_factory, all_tenants=True) as s:
+        rows = s.execute(
+            select(rt.tables.outbox.c.payload).order_by(rt.tables.outbox.c.seq)
+        ).scalars()
+        return [e for e in (Event.from_json(r) for r in rows) if e.type == type_]
+
+
+def test_status_follows_the_case_and_messages_go_both_ways(platform):
+    p = platform
+    cid, code = submit(p)
+    status = p.intake.get(
+        "/v1/follow-up/status", headers={"Receipt-Code": code.lower().replace("-", " ")}
+    )
+    assert status.status_code == 200
+    assert status.json()["status"] == "received"
+    p.pump()  # cases opens a case in triage; intake consumes case.opened
+    assert (
+        p.intake.get("/v1/follow-up/status", headers={"Receipt-Code": code}).json()["status"]
+        == "under_review"
+    )
+
+    mine = p.intake.post(
+        "/v1/follow-up/messages", json={"body": "Есть аудиозапись."}, headers={"Receipt-Code": code}
+    )
+    assert mine.status_code == 201
+    staff = p.intake.post(
+        f"{URL}/{cid}/messages",
+        json={"body": "Пришлите запись, пожалуйста."},
+        headers=p.headers("lena"),
+    )
+    assert staff.status_code == 201
+    seen = p.intake.get("/v1/follow-up/messages", headers={"Receipt-Code": code}).json()
+    assert [(m["direction"], m["body"]) for m in seen] == [
+        ("from_complainant", "Есть аудиозапись."), ("to_complainant", "Пришлите запись, пожалуйста."),
+    ]  # fmt: skip
+    assert "author" not in seen[1]  # staff identities are not shown to the complainant
+    posted = events(p, "complaint.message_posted")
+    assert [e.data["direction"] for e in posted] == ["from_complainant", "to_complainant"]
+    for e in posted:
+        default_registry().validate(e)
+        assert "аудиозапись" not in e.model_dump_json()
+    # another tenant's staff cannot write to it
+    assert (
+        p.intake.post(
+            f"{URL}/{cid}/messages", json={"body": "x"}, headers=p.headers("dana")
+        ).status_code
+        == 404
+    )
+
+
+def test_wrong_unknown_and_malformed_codes_get_the_same_answer_then_429(sqlite_platform):
+    p = sqlite_platform
+    _, code = submit(p)
+    wrong = code[:-1] + ("0" if code[-1] != "0" else "1")
+    unknown = "ZZZZZ" + code[5:]
+    answers = [
+        p.intake.get("/v1/follow-up/status", headers={"Receipt-Code": c})
+        for c in (wrong, unknown, "nonsense")
+    ]
+    assert {a.status_code for a in answers} == {404}
+    bodies = [{k: v for k, v in a.json().items() if k != "instance"} for a in answers]
+    assert bodies[0] == bodies[1] == bodies[2]
+    # two more failures from this address reach the limit of 5; then even the right code waits
+    for _ in range(2):
+        p.intake.get("/v1/follow-up/status", headers={"Receipt-Code": wrong})
+    limited = p.intake.get("/v1/follow-up/status", headers={"Receipt-Code": code})
+    assert limited.status_code == 429
+    assert "retry-after" in limited.headers
+
+
+def test_locator_is_limited_across_addresses(sqlite_platform, monkeypatch):
+    p = sqlite_platform
+    monkeypatch.setattr(followup_views, "limiter", FailureLimiter(limit=3, window_s=900))
+    _, code = submit(p)
+    wrong = code[:-1] + ("0" if code[-1] != "0" else "1")
+    followup_views.limiter.fail(f"loc:{code[:5]}", f"loc:{code[:5]}", f"loc:{code[:5]}")
+    # the locator's budget is used up (from other addresses): the right code waits too
+    assert p.intake.get("/v1/follow-up/status", headers={"Receipt-Code": code}).status_code == 429
+    assert p.intake.get("/v1/follow-up/status", headers={"Receipt-Code": wrong}).status_code == 429
+
+
+def test_code_in_header_is_required_and_never_taken_from_the_url(sqlite_platform):
+    p = sqlite_platform
+    _, code = submit(p)
+    r = p.intake.get(f"/v1/follow-up/status?receipt_code={code}")
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "header.Receipt-Code"
+
+
+def test_late_case_event_does_not_roll_the_status_back(sqlite_platform):
+    from alac_intake.followup.service import apply_case_event
+    from alac_intake.models import Complaint
+    from alac_kernel.events import new_event
+
+    p = sqlite_platform
+    cid, code = submit(p)
+    rt = p.runtime("intake")
+
+    def case_event(type_, version, **data):
+        return new_event(type=type_, source="/alac/cases", subject="c1", tenant="tk", version=version,
+                         data={"case_id": "c1", "complaint_id": cid, "office": "almaty", **data})  # fmt: skip
+
+    with session_scope(rt.session_factory, tenant="tk") as s:
+        apply_case_event(
+            s, case_event("case.closed", 3, outcome="resolved", closed_at="2026-01-01T00:00:00Z")
+        )
+        apply_case_event(
+            s, case_event("case.status_changed", 2, from_status="triage", to_status="in_action")
+        )
+    with session_scope(rt.session_factory, tenant="tk") as s:
+        assert s.get(Complaint, cid).case_status == "closed"
+    assert (
+        p.intake.get("/v1/follow-up/status", headers={"Receipt-Code": code}).json()["status"]
+        == "closed"
+    )

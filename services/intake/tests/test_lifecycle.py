@@ -1,0 +1,112 @@
+"""Withdrawal (complainant with the receipt code, or a coordinator) and the per-tenant
+retention policy that erases personal data: both emit events, both tested on both databases."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from alac_intake.lifecycle.service import purge_expired, set_retention
+from alac_intake.models import Complaint
+from alac_intake.vault.models import ContactRecord
+from alac_kernel.db import session_scope, utcnow
+from alac_kernel.events import Event, default_registry
+from alac_kernel.settings import Settings
+
+URL = "/v1/complaints"
+
+
+def events(p, type_):
+    rt = p.runtime("intake")
+    with session_scope(rt.session_factory, all_tenants=True) as s:
+        rows = s.execute(
+            select(rt.tables.outbox.c.payload).order_by(rt.tables.outbox.c.seq)
+        ).scalars()
+        return [e for e in (Event.from_json(r) for r in rows) if e.type == type_]
+
+
+def test_complainant_withdraws_with_the_receipt_code(platform):
+    p = platform
+    r = p.intake.post(
+        URL, json={"channel": "web_form", "crux": "x", "anonymous": True}, headers=p.headers("vera")
+    )
+    code = r.json()["receipt_code"]
+    w = p.intake.post(
+        "/v1/follow-up/withdraw", json={"reason": "Решилось."}, headers={"Receipt-Code": code}
+    )
+    assert w.status_code == 200 and w.json()["withdrawn_by"] == "complainant"
+    assert (
+        p.intake.get("/v1/follow-up/status", headers={"Receipt-Code": code}).json()["status"]
+        == "withdrawn"
+    )
+    (event,) = events(p, "complaint.withdrawn")
+    default_registry().validate(event)
+    assert event.data["reason"] == "Решилось."
+    again = p.intake.post("/v1/follow-up/withdraw", json={}, headers={"Receipt-Code": code})
+    assert again.status_code == 409
+    assert len(events(p, "complaint.withdrawn")) == 1
+
+
+def test_only_a_coordinator_of_the_tenant_withdraws_for_the_complainant(sqlite_platform):
+    p = sqlite_platform
+    cid = p.intake.post(
+        URL, json={"channel": "hotline", "crux": "x"}, headers=p.headers("vera")
+    ).json()["id"]
+    assert (
+        p.intake.post(f"{URL}/{cid}/withdraw", json={}, headers=p.headers("vera")).status_code
+        == 403
+    )
+    assert (
+        p.intake.post(f"{URL}/{cid}/withdraw", json={}, headers=p.headers("dana")).status_code
+        == 403
+    )
+    r = p.intake.post(f"{URL}/{cid}/withdraw", json={}, headers=p.headers("kazbek"))
+    assert r.status_code == 200 and r.json()["status"] == "withdrawn"
+    assert events(p, "complaint.withdrawn")[0].data["withdrawn_by"] == "coordinator"
+
+
+def test_retention_purges_personal_data_after_the_tenants_period(platform):
+    p = platform
+    rt = p.runtime("intake")
+    contact = {"name": "Ерлан", "phone": "+7 701 111 22 33"}
+    old = p.intake.post(
+        URL, json={"channel": "hotline", "crux": "a", "contact": contact}, headers=p.headers("vera")
+    ).json()["id"]
+    new = p.intake.post(
+        URL, json={"channel": "hotline", "crux": "b", "contact": contact}, headers=p.headers("vera")
+    ).json()["id"]
+    ndi = p.intake.post(
+        URL,
+        json={"channel": "hotline", "crux": "c", "contact": contact},
+        headers=p.headers("nurlan"),
+    ).json()["id"]
+    with session_scope(rt.session_factory, all_tenants=True) as s:
+        s.get(Complaint, old).registered_at = utcnow() - timedelta(days=40)
+        s.get(Complaint, ndi).registered_at = utcnow() - timedelta(days=40)
+        set_retention(session=s, tenant="tk", days=30)  # ndi keeps the default (3 years)
+    assert purge_expired(factory=rt.session_factory, outbox=rt.outbox) == 1
+    assert purge_expired(factory=rt.session_factory, outbox=rt.outbox) == 0  # idempotent
+    with session_scope(rt.session_factory, all_tenants=True) as s:
+        left = set(s.execute(select(ContactRecord.complaint_id)).scalars())
+    assert left == {new, ndi}
+    assert p.intake.get(f"{URL}/{old}/contact", headers=p.headers("lena")).status_code == 404
+    body = p.intake.get(f"{URL}/{old}", headers=p.headers("lena")).json()
+    assert body["crux"] == "a" and body["has_contact"] is False
+    (event,) = events(p, "complaint.personal_data_purged")
+    default_registry().validate(event)
+    assert event.data == {**event.data, "complaint_id": old, "reason": "retention"}
+
+
+def test_cli_purge_expired(tmp_path, monkeypatch):
+    from alac_cli.main import app
+    from alac_intake.app import build_runtime
+
+    monkeypatch.setenv("ALAC_DATA_DIR", str(tmp_path))
+    runtime = build_runtime(Settings(data_dir=tmp_path))
+    runtime.migrate()
+    runtime.close()
+    result = CliRunner().invoke(app, ["intake", "purge-expired"])
+    assert result.exit_code == 0, result.output
+    assert "purged personal data of 0 complaints" in result.output

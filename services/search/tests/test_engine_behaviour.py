@@ -1,0 +1,286 @@
+"""The behaviour every search engine must show, run against the embedded SQLite FTS5 engine
+(always) and against a real OpenSearch when ALAC_TEST_OPENSEARCH_URL names one (e.g.
+http://127.0.0.1:9200, with the analysis-icu plugin). OpenSearch cannot run on this machine,
+so here the suite runs on the embedded engine only; no imitation of OpenSearch stands in (the
+request bodies it is sent are checked without a server in test_opensearch_dsl.py)."""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+
+import pytest
+
+from alac_search.engines.base import DOCUMENT_FIELDS, CursorError, SearchRequest
+from alac_search.engines.embedded import EmbeddedEngine
+from alac_search.query.parser import parse
+
+OPENSEARCH_URL = os.environ.get("ALAC_TEST_OPENSEARCH_URL")
+ENGINES = ["embedded"] + (["opensearch"] if OPENSEARCH_URL else [])
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request, tmp_path):
+    if request.param == "embedded":
+        ix = EmbeddedEngine(tmp_path / "index.db")
+        yield ix
+        ix.close()
+        return
+    from opensearchpy import OpenSearch
+
+    from alac_search.engines import opensearch_dsl as dsl
+    from alac_search.engines.opensearch import OpenSearchEngine
+
+    client = OpenSearch(OPENSEARCH_URL, timeout=30)
+    client.indices.put_index_template(name=dsl.INDEX_PREFIX, body=dsl.index_template())
+    index = f"{dsl.INDEX_PREFIX}-test-{uuid.uuid4().hex[:12]}"
+    client.indices.create(index=index)
+    ix = OpenSearchEngine(OPENSEARCH_URL, index=index, client=client)
+    yield ix
+    client.indices.delete(index=index)  # its tenant aliases go with it
+    ix.close()
+
+
+def doc(crux: str, office: str = "almaty", **extra) -> dict:
+    return {
+        "office": office,
+        "channel": "hotline",
+        "received_at": "2025-03-01T10:00:00+00:00",
+        "crux": crux,
+        **extra,
+    }
+
+
+def found(engine, tenant: str, q: str, **kw) -> list[str]:
+    return [h.id for h in engine.search(SearchRequest(tenant=tenant, query=parse(q), **kw)).hits]
+
+
+# ------------------------------------------------------------------ versions
+
+
+def test_an_older_complaint_version_never_overwrites_a_newer_one(engine):
+    assert engine.apply("tk", "c1", 2, doc("вторая редакция жалобы", office="astana"))
+    assert not engine.apply("tk", "c1", 1, doc("первая редакция жалобы"))
+    assert found(engine, "tk", "вторая") == ["c1"]
+    assert found(engine, "tk", "первая") == []
+    assert engine.get("tk", "c1")["office"] == "astana"
+    assert engine.apply("tk", "c1", 3, doc("третья редакция", area="police"))
+    assert found(engine, "tk", "вторая") == []
+    assert engine.get("tk", "c1")["area"] == "police"
+
+
+def test_applying_the_same_version_twice_is_harmless(engine):
+    assert engine.apply("tk", "c1", 1, doc("взятка за справку"))
+    assert not engine.apply("tk", "c1", 1, doc("другой текст"))
+    assert found(engine, "tk", "другой") == []
+    assert engine.apply("tk", "c1", 1, {"case_id": "k1", "status": "triage"})
+    assert not engine.apply("tk", "c1", 1, {"status": "closed"})
+    assert engine.get("tk", "c1")["status"] == "triage"
+    assert len(list(engine.export())) == 1
+
+
+def test_a_late_case_delta_still_fills_fields_no_newer_event_set(engine):
+    """case.assigned v2 arriving after case.status_changed v3 keeps both."""
+    engine.apply("tk", "c1", 1, doc("взятка в суде"))
+    assert engine.apply("tk", "c1", 3, {"case_id": "k1", "status": "in_action"})
+    assert engine.apply("tk", "c1", 2, {"case_id": "k1", "assignee": "lena"})
+    assert not engine.apply("tk", "c1", 1, {"case_id": "k1", "status": "triage"})
+    got = engine.get("tk", "c1")
+    assert (got["status"], got["assignee"], got["case_id"]) == ("in_action", "lena", "k1")
+
+
+def test_the_case_may_arrive_before_its_complaint(engine):
+    assert engine.apply("tk", "c1", 1, {"case_id": "k1", "status": "triage"})
+    assert found(engine, "tk", "взятка") == []
+    assert engine.apply("tk", "c1", 1, doc("взятка в суде"))
+    got = engine.get("tk", "c1")
+    assert (got["case_id"], got["status"], got["office"]) == ("k1", "triage", "almaty")
+    assert found(engine, "tk", "взятка") == ["c1"]
+
+
+def test_a_soft_deleted_complaint_is_hidden_and_a_late_event_cannot_revive_it(engine):
+    engine.apply("tk", "c1", 1, doc("взятка в акимате"))
+    assert engine.soft_delete("tk", "c1", 3)
+    assert found(engine, "tk", "взятка") == []
+    assert engine.get("tk", "c1") is None
+    assert not engine.apply("tk", "c1", 2, {"withdrawn": False})
+    assert engine.apply("tk", "c1", 2, {"area": "police"})  # other fields still versioned
+    assert found(engine, "tk", "взятка") == []
+
+
+def test_another_tenant_cannot_overwrite_a_document_with_the_same_id(engine):
+    engine.apply("tk", "c1", 1, doc("исходный текст"))
+    assert not engine.apply("ndi", "c1", 5, doc("подмена текста", office="shymkent"))
+    assert not engine.soft_delete("ndi", "c1", 9)
+    assert found(engine, "tk", "исходный") == ["c1"]
+    assert found(engine, "ndi", "подмена") == [] and found(engine, "ndi", "исходный") == []
+    assert engine.get("ndi", "c1") is None
+
+
+# ------------------------------------------------------------------ language
+
+
+def test_russian_and_english_morphology(engine):
+    engine.apply("tk", "ru", 1, doc("Инспектор требовал взятки и угрожал взяткой"))
+    engine.apply("tk", "en", 1, doc("The officer demanded bribes at the border"))
+    for q in ("взятка", "взятку", "ВЗЯТКИ", "взяткой"):
+        assert found(engine, "tk", q) == ["ru"], q
+    for q in ("bribe", "Bribes", "demand", "officers"):
+        assert found(engine, "tk", q) == ["en"], q
+
+
+def test_kazakh_letters_fold_and_are_word_characters(engine):
+    engine.apply("tk", "kz", 1, doc("Әкімдіктің қызметкері ақша сұрады. ІЗДЕУ шаһар"))
+    assert found(engine, "tk", "ӘКІМДІКТІҢ") == ["kz"]
+    assert found(engine, "tk", "қызметкері сұрады") == ["kz"]
+    assert found(engine, "tk", "іздеу") == ["kz"]  # І folds to і
+    assert found(engine, "tk", "әкімдікті") == []  # ң belongs to the word
+    assert found(engine, "tk", "шаһар") == ["kz"] and found(engine, "tk", "ша") == []
+
+
+def test_kazakh_is_found_in_cyrillic_and_in_both_latin_spellings(engine):
+    engine.apply("tk", "cyr", 1, doc("Әкімдік қызметкері ақша сұрады"))
+    engine.apply("tk", "lat", 1, doc("Äkımdık qyzmetkerı aqşa sūrady"))
+    for q in ("әкімдік", "Äkımdık", "akimdik", "qyzmetkeri", "ақша", "aqsa"):
+        assert sorted(found(engine, "tk", q)) == ["cyr", "lat"], q
+
+
+def test_phrases_prefixes_and_operators(engine):
+    engine.apply("tk", "a", 1, doc("директор школы требует взятку"))
+    engine.apply("tk", "b", 1, doc("взятку требует директор больницы"))
+    engine.apply("tk", "c", 1, doc("the land office asked for money"))
+    assert found(engine, "tk", '"директор школы"') == ["a"]
+    assert sorted(found(engine, "tk", "директор")) == ["a", "b"]
+    assert found(engine, "tk", "директор -школы") == ["b"]
+    assert found(engine, "tk", "директор NOT больницы") == ["a"]
+    assert sorted(found(engine, "tk", "школы OR land")) == ["a", "c"]
+    assert found(engine, "tk", "больн*") == ["b"]
+    assert found(engine, "tk", "(школы OR больницы) AND land") == []
+    assert found(engine, "tk", '"office land"') == []
+
+
+def test_snippets_mark_matches_and_escape_html(engine):
+    engine.apply("tk", "a", 1, doc("<b>Судья</b> требует взятки за решение"))
+    (hit,) = engine.search(SearchRequest(tenant="tk", query=parse("взятка судья"))).hits
+    assert "<mark>взятки</mark>" in hit.snippet and "<mark>Судья</mark>" in hit.snippet
+    assert "<b>" not in hit.snippet and "&lt;b&gt;" in hit.snippet
+
+
+# ------------------------------------------------------------------ filters, facets, pages
+
+
+def corpus(engine):
+    engine.apply("tk", "a", 1, doc("взятка в акимате", area="land", channel="hotline",
+                                   received_at="2025-01-10T00:00:00+00:00"))  # fmt: skip
+    engine.apply("tk", "b", 1, doc("взятка в школе", office="astana", area="education",
+                                   received_at="2025-02-10T00:00:00+00:00"))  # fmt: skip
+    engine.apply("tk", "c", 1, doc("взятка в полиции", area="police", channel="web_form",
+                                   authority_level="local",
+                                   received_at="2025-03-10T00:00:00+00:00"))  # fmt: skip
+    engine.apply("tk", "c", 1, {"case_id": "k", "status": "triage", "assignee": "lena"})
+    engine.apply("ndi", "d", 1, doc("взятка в больнице", office="shymkent", area="health"))
+
+
+def test_filters_and_facets_count_within_the_tenant(engine):
+    corpus(engine)
+    page = engine.search(
+        SearchRequest(tenant="tk", query=parse("взятка"), facets=("office", "area", "status"))
+    )
+    assert page.total == 3
+    assert page.facets["office"] == {"almaty": 2, "astana": 1}
+    assert page.facets["area"] == {"land": 1, "education": 1, "police": 1}
+    assert page.facets["status"] == {"received": 2, "triage": 1}
+    assert found(engine, "tk", "взятка", filters={"office": "astana"}) == ["b"]
+    assert found(engine, "tk", "взятка", filters={"status": "triage", "assignee": "lena"}) == ["c"]
+    assert found(engine, "tk", "взятка", filters={"channel": "web_form",
+                                                  "authority_level": "local"}) == ["c"]  # fmt: skip
+    assert found(engine, "tk", "взятка", filters={"office": "shymkent"}) == []
+    assert sorted(found(engine, "tk", "взятка", received_from="2025-02-01T00:00:00+00:00",
+                        received_to="2025-03-10T00:00:00+00:00")) == ["b"]  # fmt: skip
+    assert found(engine, "ndi", "взятка") == ["d"]
+
+
+def test_date_order_and_cursor_pages_cover_every_hit_once(engine):
+    corpus(engine)
+    assert found(engine, "tk", "взятка", sort="date") == ["c", "b", "a"]
+    for sort in ("date", "relevance"):
+        seen, cursor = [], None
+        while True:
+            page = engine.search(
+                SearchRequest(tenant="tk", query=parse("взятка"), sort=sort, limit=1, cursor=cursor)
+            )
+            seen += [h.id for h in page.hits]
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        assert sorted(seen) == ["a", "b", "c"], sort
+    first = engine.search(SearchRequest(tenant="tk", query=parse("взятка"), limit=1))
+    with pytest.raises(CursorError):
+        engine.search(SearchRequest(tenant="tk", query=parse("взятка"), sort="date",
+                                    cursor=first.next_cursor))  # fmt: skip
+    with pytest.raises(CursorError):
+        engine.search(
+            SearchRequest(tenant="tk", query=parse("взятка"), cursor="x" + first.next_cursor)
+        )
+
+
+def test_similar_complaints_share_the_respondent_body_and_words(engine):
+    school = {"respondent_body_type": "school"}
+    engine.apply("tk", "a", 1, doc("Директор школы требует деньги за зачисление ребёнка", **school))
+    engine.apply("tk", "b", 1, doc("В школе директор требует деньги за зачисление", **school))
+    engine.apply("tk", "c", 1, doc("Соседи шумят по ночам во дворе школы", **school))
+    engine.apply("tk", "d", 1, doc("Директор больницы требует деньги за зачисление",
+                                   respondent_body_type="hospital"))  # fmt: skip
+    engine.apply("ndi", "e", 1, doc("Директор школы требует деньги за зачисление", **school))
+    hits = engine.similar("tk", "a")
+    assert [h.id for h in hits][0] == "b"
+    assert "d" not in {h.id for h in hits} and "e" not in {h.id for h in hits}
+    assert "a" not in {h.id for h in hits}
+    assert engine.similar("ndi", "a") == []
+
+
+def test_the_index_holds_no_personal_data_fields(engine):
+    columns = set(engine.columns())
+    forbidden = {"name", "phone", "email", "address", "document_number", "complainant",
+                 "contact", "pseudonym", "first_name", "last_name", "iin"}  # fmt: skip
+    assert not columns & forbidden
+    assert set(DOCUMENT_FIELDS) <= columns
+    with pytest.raises(ValueError):
+        engine.apply("tk", "x", 1, {"phone": "+7 701 000 00 00"})
+
+
+# ------------------------------------------------------------------ rebuild swap
+
+
+def test_swap_is_atomic_for_a_concurrent_reader(tmp_path):
+    """Embedded only: the pointer-file swap (OpenSearch swaps aliases in one _aliases call)."""
+    engine = EmbeddedEngine(tmp_path / "index.db")
+    for i in range(30):
+        engine.apply("tk", f"c{i}", 1, doc(f"взятка номер {i}"))
+    failures: list[str] = []
+    stop = threading.Event()
+
+    def reader() -> None:
+        other = EmbeddedEngine(tmp_path / "index.db")  # as another process would open it
+        while not stop.is_set():
+            total = other.search(SearchRequest(tenant="tk", query=parse("взятка"))).total
+            if total != 30:
+                failures.append(f"saw {total}")
+        other.close()
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    try:
+        for _round in range(3):
+            rebuilt = engine.begin_rebuild()
+            rebuilt.apply_many([("tk", f"c{i}", 1, doc(f"взятка номер {i}")) for i in range(30)])
+            engine.swap_in(rebuilt)
+    finally:
+        stop.set()
+        thread.join()
+    assert failures == []
+    assert engine.live_path() != tmp_path / "index.db"
+    # Only the live file and the one it replaced remain.
+    assert len(list(tmp_path.glob("index-*.db"))) == 2
+    engine.close()
