@@ -167,5 +167,7 @@ def load(token_url: str, intake_url: str) -> int:
             timeout=30,
         )
         if response.status_code >= 400:
-            raise RuntimeError(f"demo complaint {index} refused: {response.status_code} {response.text}")
+            raise RuntimeError(
+                f"demo complaint {index} refused: {response.status_code} {response.text}"
+            )
     return len(DEMO_COMPLAINTS)

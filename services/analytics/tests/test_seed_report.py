@@ -13,9 +13,6 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from alac_intake.reference.models import ReferenceValue
-from alac_kernel.db import session_scope
-
 ALMATY = {
     "sex": {"male": 284, "female": 346},
     "age_band": {"age_40_50": 302, "age_25_39": 328},
@@ -98,20 +95,16 @@ def test_the_report_reproduces_the_published_figures(sqlite_platform, monkeypatc
     # smallest scrypt allows; everything else is intake's real path (validation, encryption,
     # outbox, the events). The stored hash carries its own n, so the receipts still verify.
     monkeypatch.setattr("alac_intake.receipts._N", 2)
-    # Transparency Kazakhstan reports its own age bands (25–39, 40–50): a tenant list.
-    intake = p.runtime("intake")
-    with session_scope(intake.session_factory, all_tenants=True) as session:
-        for code, label in (("age_25_39", "25–39"), ("age_40_50", "40–50")):
-            session.add(
-                ReferenceValue(
-                    list_name="age_bands",
-                    code=code,
-                    tenant_id="tk",
-                    label_en=label,
-                    label_ru=label,
-                    label_kk=label,
-                )
-            )
+    # Transparency Kazakhstan reports its own age bands (25–39, 40–50): its tenant admin sets
+    # them through intake's reference API.
+    bands = [
+        {"code": code, "label_en": label, "label_ru": label, "label_kk": label}
+        for code, label in (("age_25_39", "25–39"), ("age_40_50", "40–50"))
+    ]
+    put = p.intake.put(
+        "/v1/reference/age_bands", json={"items": bands}, headers=p.headers("tamara")
+    )
+    assert put.status_code == 200, put.text
 
     start_almaty = datetime(2008, 4, 1, 10, 0, tzinfo=UTC)
     start_astana = datetime(2008, 10, 1, 10, 0, tzinfo=UTC)

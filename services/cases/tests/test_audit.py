@@ -86,7 +86,10 @@ def test_verify_audit_detects_a_rehashed_edit_by_the_next_link(platform):
     from alac_cases.audit.service import GENESIS  # noqa: F401 - the chain starts here
 
     _some_activity(platform)
-    _tamper(platform, "UPDATE case_audit_log SET hash = (CASE WHEN substr(hash, 1, 1) = '0' THEN '1' ELSE '0' END) || substr(hash, 2) WHERE seq = 1")
+    _tamper(
+        platform,
+        "UPDATE case_audit_log SET hash = (CASE WHEN substr(hash, 1, 1) = '0' THEN '1' ELSE '0' END) || substr(hash, 2) WHERE seq = 1",
+    )
     result = verify(platform)
     assert result.exit_code == 1
     assert "seq=1: entry edited" in result.output

@@ -382,10 +382,27 @@ class LogConsumer(BusConsumer):
                 }
                 for key in missing:
                     self._position[key] = committed.get(key, 0)
-            for key in sorted(self._held):
+            # Each held partition gets a share of `max_records` in proportion to what it has
+            # left to read (ends come from bus_partitions, bumped in the publishing
+            # transaction), as a Kafka fetch returns records of every assigned partition: a
+            # busy partition does not starve the others, and a consumer far behind (a rebuild
+            # from offset 0) goes through all its topics' history at the same pace.
+            ends = {
+                (r.topic, r.partition): r.next_offset
+                for r in conn.execute(
+                    select(partitions_t).where(partitions_t.c.topic.in_(self.topics))
+                )
+            }
+            backlog = {
+                key: max(0, ends.get(key, 0) - self._position[key]) for key in sorted(self._held)
+            }
+            total = sum(backlog.values())
+            for key, left in backlog.items():
                 room = max_records - len(out)
                 if room <= 0:
                     break
+                if left == 0:
+                    continue
                 topic, partition = key
                 rows = conn.execute(
                     select(records_t)
@@ -395,7 +412,7 @@ class LogConsumer(BusConsumer):
                         records_t.c.offset >= self._position[key],
                     )
                     .order_by(records_t.c.offset)
-                    .limit(room)
+                    .limit(min(room, -(-max_records * left // total)))
                 ).all()
                 for r in rows:
                     out.append(

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from alac_analytics.dashboard import filters as dashboard_filters
 from alac_analytics.dashboard import service
+from alac_analytics.dashboard.filters import CODE, KNOWN
 from alac_analytics.privacy import service as privacy
 from alac_analytics.privacy.suppression import TOTAL, suppress
-from alac_analytics.projections.dimensions import DIMENSIONS, DURATIONS
 from alac_kernel.app import runtime_of
 from alac_kernel.auth import roles
 from alac_kernel.auth.fastapi import require_roles
@@ -29,12 +29,22 @@ ERRORS = {
     403: {"description": "Role not allowed", "content": {PROBLEM_JSON: {}}},
     422: {"description": "Invalid parameter", "content": {PROBLEM_JSON: {}}},
 }
-KNOWN = frozenset({*DIMENSIONS, *DURATIONS})
-CODE = re.compile(r"[a-z0-9_]{1,64}")
 
 From = Annotated[date, Query(alias="from", description="First day received")]
 To = Annotated[date, Query(alias="to", description="Last day received (inclusive)")]
 Offices = Annotated[list[str] | None, Query(description="An office code; repeatable")]
+FilterParam = Annotated[
+    list[str] | None,
+    Query(
+        alias="filter",
+        description="dimension:value, e.g. channel:phone; repeatable. Different dimensions "
+        "must all match; values given for the same dimension are alternatives (OR).",
+    ),
+]
+
+
+def _source(combined: bool) -> str:
+    return "complaint_facts" if combined else "daily_counts"
 
 
 def _checked(period_from: date, period_to: date, office: list[str] | None) -> list[str] | None:
@@ -68,14 +78,13 @@ def get_timeseries(
     value: Annotated[
         str | None, Query(description="...and its value, e.g. channel=hotline")
     ] = None,
+    filter_: FilterParam = None,
 ) -> dict[str, Any]:
     offices = _checked(period_from, period_to, office)
-    if (dimension is None) != (value is None):
-        raise field_error("query.value" if dimension else "query.dimension", "give both or neither")
-    if dimension is not None and dimension not in KNOWN:
-        raise field_error("query.dimension", f"one of {', '.join(sorted(KNOWN))}")
-    if value is not None and not CODE.fullmatch(value):
-        raise field_error("query.value", "a code: a-z, 0-9, _; at most 64")
+    filters = dashboard_filters.parse(filter_, dimension=dimension, value=value)
+    combined = service.uses_facts(filters)
+    if combined:
+        dashboard_filters.refuse_durations(filters)
     with session_scope(runtime_of(request).session_factory, tenant=principal.tenant) as session:
         series = service.timeseries(
             session=session,
@@ -84,8 +93,7 @@ def get_timeseries(
             period_from=period_from,
             period_to=period_to,
             interval=interval,
-            dimension=dimension,
-            value=value,
+            filters=filters,
         )
         published = _protected(principal, session, series)
     return {
@@ -95,7 +103,8 @@ def get_timeseries(
             "from": period_from.isoformat(),
             "to": period_to.isoformat(),
             "interval": interval,
-            "filter": {dimension: value} if dimension else None,
+            "filter": dashboard_filters.scope(filters),
+            "source": _source(combined),
         },
         "points": [{"period": k, "count": n} for k, n in published["values"].items()],
         "suppressed": published["suppressed"],
@@ -112,10 +121,15 @@ def get_breakdown(
     period_from: From,
     period_to: To,
     office: Offices = None,
+    filter_: FilterParam = None,
 ) -> dict[str, Any]:
     offices = _checked(period_from, period_to, office)
     if dimension not in KNOWN:
         raise field_error("query.dimension", f"one of {', '.join(sorted(KNOWN))}")
+    filters = dashboard_filters.parse(filter_)
+    combined = service.uses_facts(filters, breakdown_by=dimension)
+    if combined:
+        dashboard_filters.refuse_durations(filters, breakdown_by=dimension)
     with session_scope(runtime_of(request).session_factory, tenant=principal.tenant) as session:
         counts = service.breakdown(
             session=session,
@@ -124,6 +138,7 @@ def get_breakdown(
             period_from=period_from,
             period_to=period_to,
             dimension=dimension,
+            filters=filters,
         )
         published = _protected(principal, session, counts)
     return {
@@ -133,6 +148,8 @@ def get_breakdown(
             "from": period_from.isoformat(),
             "to": period_to.isoformat(),
             "dimension": dimension,
+            "filter": dashboard_filters.scope(filters),
+            "source": _source(combined),
         },
         "values": [{"value": k, "count": n} for k, n in published["values"].items()],
         "suppressed": published["suppressed"],

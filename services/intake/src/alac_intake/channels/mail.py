@@ -166,12 +166,18 @@ def import_mail(
         for part in msg.iter_attachments():
             data = part.get_payload(decode=True) or b""
             label = part.get_filename() or "attachment"
+            # Without a Content-Type header `email` reports the RFC default text/plain, which
+            # the sender never declared: then the bytes alone decide, as for an upload sent as
+            # application/octet-stream.
+            declared = part.get_content_type() if "Content-Type" in part else None
             try:
-                kind = attachments.check(
-                    data=data, declared=part.get_content_type(), max_bytes=max_bytes
-                )
+                kind = attachments.check(data=data, declared=declared, max_bytes=max_bytes)
             except Problem as problem:
-                report.warnings.append((where, f"attachment {label!r} skipped: {problem.detail}"))
+                # The detail alone ("Allowed attachments: ...") does not say what was found.
+                reasons = "; ".join(str(e["reason"]) for e in problem.errors)
+                report.warnings.append(
+                    (where, f"attachment {label!r} skipped: {problem.detail} ({reasons})")
+                )
                 continue
             files.append((attachments.clean_filename(label, kind), kind, data))
         try:

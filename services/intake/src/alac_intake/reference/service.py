@@ -107,3 +107,50 @@ def check(
                 }
             )
     return errors
+
+
+def replace_tenant_list(
+    *, session: Session, tenant: str, list_name: str, items: list[dict[str, str]], today: date
+) -> list[ReferenceValue]:
+    """Give a tenant its own version of a list (age bands): the tenant's current rows are
+    retired today and the new ones start today, so complaints already recorded keep codes that
+    stay readable. A tenant's first own version starts open-ended, so historical complaints
+    imported later can use it."""
+    if list_name not in TENANT_LISTS:
+        raise ValueError(f"{list_name} is not a per-tenant list")
+    own = (
+        session.execute(
+            select(ReferenceValue).where(
+                ReferenceValue.list_name == list_name, ReferenceValue.tenant_id == tenant
+            )
+        )
+        .scalars()
+        .all()
+    )
+    current = [r for r in own if is_current(r, today)]
+    version = max((r.version for r in own), default=0) + 1
+    for row in current:
+        if row.valid_from == today:
+            session.delete(row)  # replaced again the same day: keep one version per day
+        else:
+            row.valid_to = today
+    session.flush()
+    starts = today if own else None
+    added = [
+        ReferenceValue(
+            list_name=list_name,
+            code=item["code"],
+            parent=None,
+            tenant_id=tenant,
+            label_en=item["label_en"],
+            label_ru=item["label_ru"],
+            label_kk=item["label_kk"],
+            valid_from=starts,
+            valid_to=None,
+            version=version,
+        )
+        for item in items
+    ]
+    session.add_all(added)
+    session.flush()
+    return added

@@ -1,0 +1,72 @@
+"""Dashboard filters: repeatable `filter=dimension:value`, plus the older `dimension=&value=`.
+
+Values given twice for the same dimension are OR-ed (`filter=channel:hotline&filter=channel:
+email`: complaints by hotline or e-mail); different dimensions are AND-ed. A question about
+one dimension answers from `daily_counts` (every fact has exactly one value per dimension, so
+summing the chosen values' cells counts each complaint once); two or more dimensions answer
+from `complaint_facts`, whose rows hold every dimension together.
+"""
+
+from __future__ import annotations
+
+import re
+
+from alac_analytics.projections.dimensions import DIMENSIONS, DURATIONS
+from alac_kernel.problems import field_error
+
+KNOWN = frozenset({*DIMENSIONS, *DURATIONS})
+CODE = re.compile(r"[a-z0-9_]{1,64}")
+#: Most filters a request may combine: every dimension once, with a few alternatives each.
+MAX_FILTERS = 32
+
+Filters = dict[str, tuple[str, ...]]  # dimension -> values (OR-ed), sorted
+
+
+def parse(
+    raw: list[str] | None, *, dimension: str | None = None, value: str | None = None
+) -> Filters:
+    """Validated filters; the legacy `dimension`/`value` pair counts as one more filter."""
+    if (dimension is None) != (value is None):
+        raise field_error("query.value" if dimension else "query.dimension", "give both or neither")
+    if dimension is not None and dimension not in KNOWN:
+        raise field_error("query.dimension", f"one of {', '.join(sorted(KNOWN))}")
+    if value is not None and not CODE.fullmatch(value):
+        raise field_error("query.value", "a code: a-z, 0-9, _; at most 64")
+    if len(raw or []) > MAX_FILTERS:
+        raise field_error("query.filter", f"at most {MAX_FILTERS} filters")
+    pairs = [(dimension, value)] if dimension is not None and value is not None else []
+    for item in raw or []:
+        name, sep, code = item.partition(":")
+        if not sep:
+            raise field_error("query.filter", f"`{item[:80]}`: dimension:value, e.g. channel:phone")
+        if name not in KNOWN:
+            raise field_error(
+                "query.filter",
+                f"unknown dimension `{name[:64]}`; one of {', '.join(sorted(KNOWN))}",
+            )
+        if not CODE.fullmatch(code):
+            raise field_error("query.filter", f"`{name}` value: a code: a-z, 0-9, _; at most 64")
+        pairs.append((name, code))
+    filters: dict[str, set[str]] = {}
+    for name, code in pairs:
+        filters.setdefault(name, set()).add(code)
+    return {name: tuple(sorted(codes)) for name, codes in sorted(filters.items())}
+
+
+def refuse_durations(filters: Filters, *, breakdown_by: str | None = None) -> None:
+    """Durations are whole-hour histograms in daily_counts only; the facts hold timestamps, so
+    a duration cannot be combined with another dimension (refused, never silently wrong)."""
+    if breakdown_by in DURATIONS:
+        raise field_error(
+            "query.dimension", f"`{breakdown_by}` cannot be broken down under a filter"
+        )
+    for name in filters:
+        if name in DURATIONS:
+            raise field_error("query.filter", f"`{name}` cannot be combined with another dimension")
+
+
+def scope(filters: Filters) -> dict[str, str | list[str]] | None:
+    """As shown in an answer's scope: one value as a string, alternatives as a list."""
+    if not filters:
+        return None
+    return {k: v[0] if len(v) == 1 else list(v) for k, v in filters.items()}
