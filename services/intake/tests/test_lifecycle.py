@@ -110,3 +110,79 @@ def test_cli_purge_expired(tmp_path, monkeypatch):
     result = CliRunner().invoke(app, ["intake", "purge-expired"])
     assert result.exit_code == 0, result.output
     assert "purged personal data of 0 complaints" in result.output
+
+
+def test_a_coordinator_erases_personal_data_on_request(platform):
+    p = platform
+    contact = {"name": "Ерлан", "phone": "+7 701 111 22 33"}
+    cid = p.intake.post(
+        URL, json={"channel": "hotline", "crux": "a", "contact": contact}, headers=p.headers("vera")
+    ).json()["id"]
+    assert (
+        p.intake.post(f"{URL}/{cid}/erase-personal-data", headers=p.headers("lena")).status_code
+        == 403
+    )
+    # No other tenant has a coordinator among the demo users: an unknown id answers as
+    # another tenant's would (404, the same body).
+    unknown = "00000000-0000-4000-8000-000000000000"
+    assert (
+        p.intake.post(
+            f"{URL}/{unknown}/erase-personal-data", headers=p.headers("kazbek")
+        ).status_code
+        == 404
+    )
+    assert events(p, "complaint.personal_data_purged") == []
+
+    erased = p.intake.post(f"{URL}/{cid}/erase-personal-data", headers=p.headers("kazbek"))
+    assert erased.status_code == 200, erased.text
+    assert p.intake.get(f"{URL}/{cid}/contact", headers=p.headers("lena")).status_code == 404
+    body = p.intake.get(f"{URL}/{cid}", headers=p.headers("lena")).json()
+    assert body["crux"] == "a" and body["has_contact"] is False
+    (event,) = events(p, "complaint.personal_data_purged")
+    default_registry().validate(event)
+    assert event.data["reason"] == "erasure_request"
+    assert "Ерлан" not in event.to_json().decode()
+
+    again = p.intake.post(f"{URL}/{cid}/erase-personal-data", headers=p.headers("kazbek"))
+    assert again.status_code == 409
+    assert len(events(p, "complaint.personal_data_purged")) == 1
+
+
+def test_tenant_admin_sets_the_retention_period(sqlite_platform):
+    p = sqlite_platform
+    rt = p.runtime("intake")
+    assert p.intake.get("/v1/retention-policy", headers=p.headers("tamara")).json() == {
+        "personal_data_days": 3 * 365
+    }
+    assert (
+        p.intake.put(
+            "/v1/retention-policy", json={"personal_data_days": 5}, headers=p.headers("tamara")
+        ).status_code
+        == 422
+    )
+    assert (
+        p.intake.put(
+            "/v1/retention-policy", json={"personal_data_days": 90}, headers=p.headers("kazbek")
+        ).status_code
+        == 403
+    )
+    assert (
+        p.intake.put(
+            "/v1/retention-policy", json={"personal_data_days": 45}, headers=p.headers("tamara")
+        ).status_code
+        == 200
+    )
+    assert p.intake.get("/v1/retention-policy", headers=p.headers("tamara")).json() == {
+        "personal_data_days": 45
+    }
+    cid = p.intake.post(
+        URL,
+        json={"channel": "hotline", "crux": "a", "contact": {"phone": "+7 701 111 22 33"}},
+        headers=p.headers("vera"),
+    ).json()["id"]
+    with session_scope(rt.session_factory, all_tenants=True) as s:
+        s.get(Complaint, cid).registered_at = utcnow() - timedelta(days=44)
+    assert purge_expired(factory=rt.session_factory, outbox=rt.outbox) == 0
+    with session_scope(rt.session_factory, all_tenants=True) as s:
+        s.get(Complaint, cid).registered_at = utcnow() - timedelta(days=46)
+    assert purge_expired(factory=rt.session_factory, outbox=rt.outbox) == 1
