@@ -1,5 +1,6 @@
-"""Opaque cursors: the sort key of the last hit, signed so a client can neither forge one for
-a position it could not reach nor reuse one across sorts."""
+"""Opaque cursors: the sort key of the last hit, with a check value so a corrupted or edited
+cursor, or one from another sort order, answers 400 instead of a wrong page. Not a secret:
+a forged cursor only moves the caller within results it may already see."""
 
 from __future__ import annotations
 
