@@ -359,5 +359,10 @@ def test_many_records_all_arrive(bus, names, consumers):
     assert sum(c.lag().values()) == 0
 
 
-def test_publishing_nothing_is_a_no_op(bus: EventBus):
+def test_publishing_nothing_is_a_no_op(bus: EventBus, names, consumers):
+    topic = names("empty")
     bus.publish([])
+    bus.publish([out(topic, "k", "only")])
+    consumers.append(c := bus.consumer(names("g"), [topic]))
+    # The empty publish added nothing: the one real record is the first and only one.
+    assert values(drain(c, 1)) == ["only"]

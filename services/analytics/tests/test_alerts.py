@@ -188,6 +188,7 @@ def test_another_tenant_sees_a_404(schools):
         ({"window_days": 3}, "body.window_days"),
         ({"alpha": 0}, "body.alpha"),
         ({"window_end": "2025-02-30"}, "body.window_end"),
+        ({"window_end": "0001-02-01"}, "body.window_end"),  # its baseline would precede year 1
         ({"min_count": "5"}, "body.min_count"),
         ({"threshold": 1}, "body.threshold"),
     ],

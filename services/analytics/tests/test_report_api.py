@@ -166,6 +166,8 @@ def test_roles(sqlite_analytics):
         ({"from": "2025-03-02", "to": "2025-03-01"}, "query.to"),  # before `from`
         ({**PERIOD, "format": "pdfx"}, "query.format"),
         ({**PERIOD, "office": "x" * 65}, "query.office"),
+        ({"from": "0001-01-01", "to": "2025-03-01"}, "query.from"),  # before 1900
+        ({"from": "2025-03-01", "to": "9999-12-31"}, "query.to"),  # after 2999
     ],
 )
 def test_bad_parameters_are_a_422_naming_the_field(sqlite_analytics, params, field):

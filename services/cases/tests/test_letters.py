@@ -90,3 +90,25 @@ def test_no_letter_for_an_anonymous_complaint_or_bad_input(sqlite_platform):
     bad = problem(post(platform, url, "lena", {**LETTER, "language": "de", "version": 1}), 422)
     assert bad["errors"][0]["field"].endswith("language")
     assert platform.cases.get(url, headers=platform.headers("lena")).json() == []
+
+
+def test_a_letter_whose_transaction_fails_leaves_no_pdf_behind(sqlite_platform, monkeypatch):
+    platform = sqlite_platform
+    case = consent(platform, open_case(platform, request_type="case"), ["documents_to_authorities"])
+    url = f"/v1/cases/{case['id']}/letters"
+    folder = platform.runtime("cases").settings.data_dir / "cases-letters"
+
+    # Failure injected after the PDF is stored and before the commit (the audit record).
+    def failing_audit(**_):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr("alac_cases.letters.views.audit", failing_audit)
+    answer = post(platform, url, "lena", {**LETTER, "language": "en", "version": case["version"]})
+    assert answer.status_code == 500
+    assert list(folder.rglob("*.pdf")) == []
+    monkeypatch.undo()
+    assert platform.cases.get(url, headers=platform.headers("lena")).json() == []
+
+    made = post(platform, url, "lena", {**LETTER, "language": "en", "version": case["version"]})
+    assert made.status_code == 201, made.text
+    assert [p.stem for p in folder.rglob("*.pdf")] == [made.json()["id"]]

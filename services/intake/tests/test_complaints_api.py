@@ -157,6 +157,39 @@ def test_invalid_field_is_422_naming_the_field_and_writes_nothing(
     assert counts(p) == NOTHING
 
 
+@pytest.mark.parametrize(
+    ("payload", "field", "reason"),
+    [
+        ({**GOOD, "crux": "a\x00b"}, "body.crux", "must not contain NUL"),
+        ({**GOOD, "help_requested": "\x00"}, "body.help_requested", "must not contain NUL"),
+        (
+            {**GOOD, "received_at": "0001-01-01T00:00:00-14:00"},
+            "body.received_at",
+            "must be after 1900-01-01",
+        ),
+        (
+            {**GOOD, "received_at": "0001-01-01T00:00:00+14:00"},
+            "body.received_at",
+            "must be after 1900-01-01",
+        ),
+    ],
+    ids=["nul-in-crux", "nul-in-help-requested", "received-at-year-1", "received-at-before-utc"],
+)
+def test_input_the_database_cannot_hold_is_422_not_500(platform, payload, field, reason):
+    # On PostgreSQL these used to fail at COMMIT (NUL in text) or while converting to UTC
+    # (OverflowError): a 500. Now each is a 422 naming the field, and nothing is written.
+    p = platform
+    r = p.intake.post(URL, json=payload, headers=p.headers("vera", **{"Idempotency-Key": "k-db"}))
+    named = fields(assert_problem(r, 422))
+    assert named.get(field, "").startswith(reason), named
+    assert counts(p) == NOTHING
+
+
+def test_complaint_id_with_nul_is_404_like_any_unknown_id(platform):
+    r = platform.intake.get(f"{URL}/a%00b", headers=platform.headers("vera"))
+    assert_problem(r, 404)
+
+
 def test_received_at_just_now_with_offset_is_accepted(sqlite_platform):
     p = sqlite_platform
     when = (datetime.now(UTC) - timedelta(hours=2)).astimezone(UTC).isoformat()

@@ -155,6 +155,11 @@ def test_pages_and_sort_through_the_api(sqlite_platform):
     assert_problem(
         get(p, "lena", q="взятка", received_from="yesterday"), 422, "query.received_from"
     )
+    # Valid datetimes that leave the calendar once converted to UTC: a 400, not a 500.
+    too_early = "0001-01-01T00:00:00+05:00"
+    assert_problem(get(p, "lena", q="взятка", received_from=too_early), 400, "query.received_from")
+    too_late = "9999-12-31T23:59:59-05:00"
+    assert_problem(get(p, "lena", q="взятка", received_to=too_late), 400, "query.received_to")
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, BaseModel
 from sqlalchemy import func, select
 
 from alac_analytics.models import ComplaintFact
+from alac_analytics.periods import END_INSTANT, FIRST_INSTANT
 from alac_kernel.app import runtime_of
 from alac_kernel.auth import roles
 from alac_kernel.auth.fastapi import require_roles
@@ -51,10 +52,22 @@ def summary(
     principal: StatsReader,
     office: Annotated[str | None, Query(max_length=64)] = None,
     period_from: Annotated[
-        AwareDatetime | None, Query(alias="from", description="Inclusive; with a timezone offset")
+        AwareDatetime | None,
+        Query(
+            alias="from",
+            description="Inclusive; with a timezone offset",
+            ge=FIRST_INSTANT,
+            lt=END_INSTANT,
+        ),
     ] = None,
     period_to: Annotated[
-        AwareDatetime | None, Query(alias="to", description="Exclusive; with a timezone offset")
+        AwareDatetime | None,
+        Query(
+            alias="to",
+            description="Exclusive; with a timezone offset",
+            ge=FIRST_INSTANT,
+            lt=END_INSTANT,
+        ),
     ] = None,
 ) -> Summary:
     with session_scope(runtime_of(request).session_factory, tenant=principal.tenant) as session:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Header, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from alac_cases.files import audit, load_case
 from alac_kernel.app import runtime_of
 from alac_kernel.auth.principal import Principal
 from alac_kernel.db import session_scope
@@ -57,8 +58,6 @@ IfMatch = Annotated[
     Header(alias="If-Match", max_length=40, description='Case version last read, e.g. "3"'),
 ]
 
-CaseId = Annotated[str, Field(max_length=36)]
-
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -75,3 +74,26 @@ def unit_of_work(request: Request, principal: Principal) -> Iterator[tuple[Sessi
     runtime = runtime_of(request)
     with session_scope(runtime.session_factory, tenant=principal.tenant) as session:
         yield session, runtime.outbox
+
+
+Read = TypeVar("Read", bound=BaseModel)
+
+
+def list_of_case(
+    request: Request,
+    principal: Principal,
+    *,
+    case_id: str,
+    what: str,
+    rows: Callable[..., Iterable[Any]],
+    read: type[Read],
+) -> list[Read]:
+    """The shape of every "records of one case" endpoint: load the case within the caller's
+    scope (404 otherwise), audit the read, return `rows(session=, case_id=)` as `read`."""
+    with unit_of_work(request, principal) as (session, _):
+        case = load_case(session=session, case_id=case_id, principal=principal)
+        audit(session=session, principal=principal, what=what, case_id=case.id)
+        return [
+            read.model_validate(row, from_attributes=True)
+            for row in rows(session=session, case_id=case.id)
+        ]

@@ -11,7 +11,6 @@ from alac_cases.models import Case
 from alac_kernel.db import new_id, utcnow
 from alac_kernel.events import Event, new_event
 from alac_kernel.outbox import Outbox
-from alac_kernel.problems import not_found
 
 SOURCE = "/alac/cases"
 
@@ -96,13 +95,3 @@ def list_cases(
     elif before:
         query = query.where(Case.opened_at < before)
     return list(session.execute(query).scalars())
-
-
-def get_case(*, session: Session, case_id: str, office: str | None) -> Case:
-    query = select(Case).where(Case.id == case_id)
-    if office:
-        query = query.where(Case.office == office)
-    case = session.execute(query).scalar_one_or_none()
-    if case is None:
-        raise not_found("case")
-    return case

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, field_validator
 from pydantic_core import PydanticCustomError
 
 from alac_kernel.problems import register_reasons
@@ -27,6 +27,16 @@ register_reasons(
             "ru": "должно содержать текст",
             "kk": "мәтін болуы керек",
         },
+        "nul_character": {
+            "en": "must not contain NUL (\\u0000) characters",
+            "ru": "не должно содержать символы NUL (\\u0000)",
+            "kk": "NUL (\\u0000) таңбалары болмауы керек",
+        },
+        "datetime_out_of_range": {
+            "en": "must be after 1900-01-01",
+            "ru": "должно быть позже 1900-01-01",
+            "kk": "1900-01-01 күнінен кейін болуы керек",
+        },
         "datetime_in_future": {
             "en": "must not be in the future",
             "ru": "не может быть в будущем",
@@ -35,8 +45,21 @@ register_reasons(
     }
 )
 
+
+def storable(value: str | None) -> str | None:
+    # PostgreSQL text cannot hold NUL: without this check a "\x00" in free text passed
+    # validation and failed at COMMIT with a 500 (found by probing on PostgreSQL).
+    if value is not None and "\x00" in value:
+        raise PydanticCustomError("nul_character", "must not contain NUL (\\u0000) characters")
+    return value
+
+
+EARLIEST_RECEIVED_AT = datetime(1900, 1, 1, tzinfo=UTC)
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")]
-Text = Annotated[str, Field(min_length=1, max_length=20000)]
+# For free text stored in plain columns (personal data is encrypted, so may hold anything).
+# Placed after the Field so the length rules keep their string messages.
+NoNul = AfterValidator(storable)
+Text = Annotated[str, Field(min_length=1, max_length=20000), NoNul]
 Short = Annotated[str, Field(min_length=1, max_length=300)]
 
 
@@ -93,7 +116,7 @@ class RecordFields(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    help_requested: Annotated[str, Field(max_length=20000)] | None = None
+    help_requested: Annotated[str, Field(max_length=20000), NoNul] | None = None
     request_type: Code | None = Field(default=None, description="information_request or case.")
     area: Code | None = None
     sub_area: Code | None = Field(default=None, description="A sub-area of `area`.")
@@ -103,7 +126,7 @@ class RecordFields(BaseModel):
     non_corruption_reason: Code | None = None
     heard_from: Code | None = None
     prior_legal_help: Code | None = None
-    prior_legal_help_quality: Annotated[str, Field(max_length=2000)] | None = None
+    prior_legal_help_quality: Annotated[str, Field(max_length=2000), NoNul] | None = None
     procedural_stage: Code | None = None
     years_pending: Annotated[int, Field(ge=0, le=100, strict=True)] | None = None
     appeal_deadline: date | None = Field(default=None, description="e.g. the appeal deadline.")
@@ -145,9 +168,16 @@ class ComplaintCreate(RecordFields):
                 "datetime_offset_required",
                 "must include a timezone offset, e.g. 2026-11-22T10:00:00+05:00",
             )
-        if value.astimezone(UTC) > datetime.now(UTC):
+        try:
+            utc = value.astimezone(UTC)
+        except OverflowError:
+            utc = None  # e.g. 0001-01-01T00:00:00+14:00 has no UTC equivalent
+        # Year-1 dates used to reach the duplicate search, whose +/- window overflowed: a 500.
+        if utc is None or utc < EARLIEST_RECEIVED_AT:
+            raise PydanticCustomError("datetime_out_of_range", "must be after 1900-01-01")
+        if utc > datetime.now(UTC):
             raise PydanticCustomError("datetime_in_future", "must not be in the future")
-        return value.astimezone(UTC)
+        return utc
 
 
 class ComplaintPatch(RecordFields):

@@ -313,6 +313,9 @@ def complaint_received(complaint: Complaint, correlation_id: str | None):  # typ
 
 
 def get_complaint(*, session: Session, complaint_id: str) -> Complaint:
+    if "\x00" in complaint_id:
+        # No id holds NUL, and PostgreSQL would refuse the query with a 500.
+        raise not_found("complaint")
     complaint = session.execute(
         select(Complaint).where(Complaint.id == complaint_id)
     ).scalar_one_or_none()

@@ -85,12 +85,15 @@ def _hit(hit: Hit, principal: Principal) -> SearchHit:
     })  # fmt: skip
 
 
-def _utc(value: datetime | None) -> str | None:
+def _utc(value: datetime | None, field: str) -> str | None:
     if value is None:
         return None
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat()
+    try:
+        return value.astimezone(UTC).isoformat()
+    except OverflowError as exc:  # e.g. year 1 at +05:00 falls before year 1 in UTC
+        raise _bad(field, "out of range once converted to UTC") from exc
 
 
 def _bad(field: str, reason: str) -> Problem:
@@ -156,8 +159,8 @@ def search(
                 tenant=principal.tenant,
                 query=node,
                 filters=filters,
-                received_from=_utc(received_from),
-                received_to=_utc(received_to),
+                received_from=_utc(received_from, "query.received_from"),
+                received_to=_utc(received_to, "query.received_to"),
                 sort=sort,
                 cursor=cursor,
                 limit=limit,

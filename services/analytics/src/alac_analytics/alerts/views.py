@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from alac_analytics.alerts import service
+from alac_analytics.periods import FIRST_DAY, LAST_DAY
 from alac_kernel.app import runtime_of
 from alac_kernel.auth import roles
 from alac_kernel.auth.fastapi import require_roles
@@ -51,7 +52,9 @@ class AlertRead(BaseModel):
 class Detect(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    window_end: date | None = Field(default=None, description="Exclusive; defaults to today")
+    window_end: date | None = Field(
+        default=None, description="Exclusive; defaults to today", ge=FIRST_DAY, le=LAST_DAY
+    )
     window_days: int = Field(default=30, ge=7, le=366, strict=True)
     baseline_windows: int = Field(default=6, ge=1, le=24, strict=True)
     alpha: float = Field(default=0.001, gt=0, lt=0.5)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from alac_analytics.dashboard import filters as dashboard_filters
 from alac_analytics.dashboard import service
 from alac_analytics.dashboard.filters import CODE, KNOWN
+from alac_analytics.periods import FIRST_DAY, LAST_DAY
 from alac_analytics.privacy import service as privacy
 from alac_analytics.privacy.suppression import TOTAL, suppress
 from alac_kernel.app import runtime_of
@@ -30,8 +31,13 @@ ERRORS = {
     422: {"description": "Invalid parameter", "content": {PROBLEM_JSON: {}}},
 }
 
-From = Annotated[date, Query(alias="from", description="First day received")]
-To = Annotated[date, Query(alias="to", description="Last day received (inclusive)")]
+From = Annotated[
+    date, Query(alias="from", description="First day received", ge=FIRST_DAY, le=LAST_DAY)
+]
+To = Annotated[
+    date,
+    Query(alias="to", description="Last day received (inclusive)", ge=FIRST_DAY, le=LAST_DAY),
+]
 Offices = Annotated[list[str] | None, Query(description="An office code; repeatable")]
 FilterParam = Annotated[
     list[str] | None,
@@ -43,8 +49,25 @@ FilterParam = Annotated[
 ]
 
 
-def _source(combined: bool) -> str:
-    return "complaint_facts" if combined else "daily_counts"
+def _scope(
+    principal: Principal,
+    offices: list[str] | None,
+    period_from: date,
+    period_to: date,
+    filters: dashboard_filters.Filters,
+    combined: bool,
+    **question: str,
+) -> dict[str, Any]:
+    """What the figures cover, echoed in every answer so a chart can label itself."""
+    return {
+        "tenant": principal.tenant,
+        "offices": offices or "all",
+        "from": period_from.isoformat(),
+        "to": period_to.isoformat(),
+        **question,
+        "filter": dashboard_filters.scope(filters),
+        "source": "complaint_facts" if combined else "daily_counts",
+    }
 
 
 def _checked(period_from: date, period_to: date, office: list[str] | None) -> list[str] | None:
@@ -97,15 +120,9 @@ def get_timeseries(
         )
         published = _protected(principal, session, series)
     return {
-        "scope": {
-            "tenant": principal.tenant,
-            "offices": offices or "all",
-            "from": period_from.isoformat(),
-            "to": period_to.isoformat(),
-            "interval": interval,
-            "filter": dashboard_filters.scope(filters),
-            "source": _source(combined),
-        },
+        "scope": _scope(
+            principal, offices, period_from, period_to, filters, combined, interval=interval
+        ),
         "points": [{"period": k, "count": n} for k, n in published["values"].items()],
         "suppressed": published["suppressed"],
     }
@@ -142,15 +159,9 @@ def get_breakdown(
         )
         published = _protected(principal, session, counts)
     return {
-        "scope": {
-            "tenant": principal.tenant,
-            "offices": offices or "all",
-            "from": period_from.isoformat(),
-            "to": period_to.isoformat(),
-            "dimension": dimension,
-            "filter": dashboard_filters.scope(filters),
-            "source": _source(combined),
-        },
+        "scope": _scope(
+            principal, offices, period_from, period_to, filters, combined, dimension=dimension
+        ),
         "values": [{"value": k, "count": n} for k, n in published["values"].items()],
         "suppressed": published["suppressed"],
     }

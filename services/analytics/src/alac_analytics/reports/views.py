@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
+from alac_analytics.periods import FIRST_DAY, LAST_DAY
 from alac_analytics.privacy import report as privacy
 from alac_analytics.privacy import service as privacy_service
 from alac_analytics.reports import export
@@ -55,8 +56,13 @@ def negotiate(requested: Format | None, accept: str) -> Format:
 def get_statistics(
     request: Request,
     principal: ReportReader,
-    period_from: Annotated[date, Query(alias="from", description="First day received")],
-    period_to: Annotated[date, Query(alias="to", description="Last day received (inclusive)")],
+    period_from: Annotated[
+        date, Query(alias="from", description="First day received", ge=FIRST_DAY, le=LAST_DAY)
+    ],
+    period_to: Annotated[
+        date,
+        Query(alias="to", description="Last day received (inclusive)", ge=FIRST_DAY, le=LAST_DAY),
+    ],
     office: Annotated[
         list[str] | None, Query(description="An office code; repeat for several offices")
     ] = None,
@@ -128,8 +134,13 @@ NetworkAnalyst = Annotated[Principal, Depends(require_roles(roles.NETWORK_ANALYS
 def get_network_statistics(
     request: Request,
     principal: NetworkAnalyst,
-    period_from: Annotated[date, Query(alias="from", description="First day received")],
-    period_to: Annotated[date, Query(alias="to", description="Last day received (inclusive)")],
+    period_from: Annotated[
+        date, Query(alias="from", description="First day received", ge=FIRST_DAY, le=LAST_DAY)
+    ],
+    period_to: Annotated[
+        date,
+        Query(alias="to", description="Last day received (inclusive)", ge=FIRST_DAY, le=LAST_DAY),
+    ],
     fmt: Annotated[Format | None, Query(alias="format")] = None,
     lang: Annotated[Language, Query(description="Language of the PDF")] = "en",
 ) -> Response:

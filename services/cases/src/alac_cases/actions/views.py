@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import AwareDatetime, BaseModel, Field
 
 from alac_cases.actions import service
-from alac_cases.api import PROBLEMS, IfMatch, Strict, Versioned, unit_of_work
+from alac_cases.api import PROBLEMS, IfMatch, Strict, Versioned, list_of_case, unit_of_work
 from alac_cases.files import audit, check_version, expected_version, load_case
 from alac_cases.permissions import allowed
 from alac_kernel.db import utcnow
@@ -163,13 +163,14 @@ def record_action(
 def list_actions(
     case_id: str, request: Request, principal: allowed("action.read")
 ) -> list[ActionRead]:
-    with unit_of_work(request, principal) as (session, _):
-        case = load_case(session=session, case_id=case_id, principal=principal)
-        audit(session=session, principal=principal, what="action.read", case_id=case.id)
-        return [
-            ActionRead.model_validate(a, from_attributes=True)
-            for a in service.list_actions(session=session, case_id=case.id)
-        ]
+    return list_of_case(
+        request,
+        principal,
+        case_id=case_id,
+        what="action.read",
+        rows=service.list_actions,
+        read=ActionRead,
+    )
 
 
 @router.post(
@@ -202,10 +203,11 @@ def add_note(
     summary="Internal notes of a case, oldest first",
 )
 def list_notes(case_id: str, request: Request, principal: allowed("note.read")) -> list[NoteRead]:
-    with unit_of_work(request, principal) as (session, _):
-        case = load_case(session=session, case_id=case_id, principal=principal)
-        audit(session=session, principal=principal, what="note.read", case_id=case.id)
-        return [
-            NoteRead.model_validate(n, from_attributes=True)
-            for n in service.list_notes(session=session, case_id=case.id)
-        ]
+    return list_of_case(
+        request,
+        principal,
+        case_id=case_id,
+        what="note.read",
+        rows=service.list_notes,
+        read=NoteRead,
+    )

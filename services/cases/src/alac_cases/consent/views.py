@@ -8,7 +8,7 @@ from typing import Literal
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from alac_cases.api import PROBLEMS, IfMatch, Versioned, unit_of_work
+from alac_cases.api import PROBLEMS, IfMatch, Versioned, list_of_case, unit_of_work
 from alac_cases.consent import service
 from alac_cases.files import audit, check_version, expected_version, load_case
 from alac_cases.permissions import allowed
@@ -88,10 +88,11 @@ def record_consent(
 def list_consents(
     case_id: str, request: Request, principal: allowed("consent.read")
 ) -> list[ConsentRead]:
-    with unit_of_work(request, principal) as (session, _):
-        case = load_case(session=session, case_id=case_id, principal=principal)
-        audit(session=session, principal=principal, what="consent.read", case_id=case.id)
-        return [
-            ConsentRead.model_validate(c, from_attributes=True)
-            for c in service.history(session=session, case_id=case.id)
-        ]
+    return list_of_case(
+        request,
+        principal,
+        case_id=case_id,
+        what="consent.read",
+        rows=service.history,
+        read=ConsentRead,
+    )

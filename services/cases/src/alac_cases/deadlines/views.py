@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 
-from alac_cases.api import PROBLEMS, Strict, unit_of_work
+from alac_cases.api import PROBLEMS, Strict, list_of_case, unit_of_work
 from alac_cases.deadlines import service
 from alac_cases.files import audit, load_case
 from alac_cases.permissions import allowed
@@ -126,13 +126,14 @@ def set_deadline(
 def list_deadlines(
     case_id: str, request: Request, principal: allowed("deadline.read")
 ) -> list[DeadlineRead]:
-    with unit_of_work(request, principal) as (session, _):
-        case = load_case(session=session, case_id=case_id, principal=principal)
-        audit(session=session, principal=principal, what="deadline.read", case_id=case.id)
-        return [
-            DeadlineRead.model_validate(d, from_attributes=True)
-            for d in service.list_deadlines(session=session, case_id=case.id)
-        ]
+    return list_of_case(
+        request,
+        principal,
+        case_id=case_id,
+        what="deadline.read",
+        rows=service.list_deadlines,
+        read=DeadlineRead,
+    )
 
 
 @router.post(

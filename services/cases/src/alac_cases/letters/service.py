@@ -73,8 +73,8 @@ def create(
     )
     session.add(letter)
     session.flush()
-    # Stored before the commit: if the commit fails an unreferenced file stays behind, which
-    # is harmless; the other order could leave a letter row without its PDF.
+    # Stored before the commit, so a letter row never lacks its PDF; if the transaction then
+    # fails, the caller (views.create_letter) deletes the file again.
     store.put(tenant=case.tenant_id, letter_id=letter.id, data=pdf)
     return letter
 

@@ -13,6 +13,8 @@ class LetterStore(Protocol):
 
     def get(self, *, tenant: str, letter_id: str) -> bytes | None: ...
 
+    def delete(self, *, tenant: str, letter_id: str) -> None: ...
+
 
 class FileLetterStore:
     def __init__(self, root: Path) -> None:
@@ -36,3 +38,6 @@ class FileLetterStore:
     def get(self, *, tenant: str, letter_id: str) -> bytes | None:
         path = self._path(tenant, letter_id)
         return path.read_bytes() if path.exists() else None
+
+    def delete(self, *, tenant: str, letter_id: str) -> None:
+        self._path(tenant, letter_id).unlink(missing_ok=True)

@@ -8,7 +8,7 @@ from typing import Literal
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from alac_cases.api import PROBLEMS, IfMatch, Versioned, unit_of_work
+from alac_cases.api import PROBLEMS, IfMatch, Versioned, list_of_case, unit_of_work
 from alac_cases.files import audit, check_version, expected_version, load_case
 from alac_cases.letters import service
 from alac_cases.letters.store import FileLetterStore, LetterStore
@@ -59,26 +59,36 @@ def create_letter(
     if_match: IfMatch = None,
 ) -> LetterRead:
     version = expected_version(if_match=if_match, body_version=body.version)
-    with unit_of_work(request, principal) as (session, outbox):
-        case = load_case(session=session, case_id=case_id, principal=principal, for_update=True)
-        check_version(case, version)
-        letter = service.create(
-            session=session,
-            outbox=outbox,
-            store=letter_store(request),
-            case=case,
-            principal=principal,
-            **body.model_dump(exclude={"version"}),
-        )
-        audit(
-            session=session,
-            principal=principal,
-            what="letter.create",
-            case_id=case.id,
-            detail={"letter_id": letter.id, "language": letter.language},
-        )
-        response.headers["ETag"] = f'"{case.version}"'
-        return LetterRead.model_validate(letter, from_attributes=True)
+    store = letter_store(request)
+    stored: str | None = None
+    try:
+        with unit_of_work(request, principal) as (session, outbox):
+            case = load_case(session=session, case_id=case_id, principal=principal, for_update=True)
+            check_version(case, version)
+            letter = service.create(
+                session=session,
+                outbox=outbox,
+                store=store,
+                case=case,
+                principal=principal,
+                **body.model_dump(exclude={"version"}),
+            )
+            stored = letter.id
+            audit(
+                session=session,
+                principal=principal,
+                what="letter.create",
+                case_id=case.id,
+                detail={"letter_id": letter.id, "language": letter.language},
+            )
+            response.headers["ETag"] = f'"{case.version}"'
+            return LetterRead.model_validate(letter, from_attributes=True)
+    except BaseException:
+        # The PDF is written before the commit; a rolled-back letter must not leave its text
+        # (facts of the case) on disk with no row pointing at it.
+        if stored is not None:
+            store.delete(tenant=principal.tenant, letter_id=stored)
+        raise
 
 
 @router.get(
@@ -90,13 +100,14 @@ def create_letter(
 def list_letters(
     case_id: str, request: Request, principal: allowed("letter.read")
 ) -> list[LetterRead]:
-    with unit_of_work(request, principal) as (session, _):
-        case = load_case(session=session, case_id=case_id, principal=principal)
-        audit(session=session, principal=principal, what="letter.list", case_id=case.id)
-        return [
-            LetterRead.model_validate(x, from_attributes=True)
-            for x in service.list_letters(session=session, case_id=case.id)
-        ]
+    return list_of_case(
+        request,
+        principal,
+        case_id=case_id,
+        what="letter.list",
+        rows=service.list_letters,
+        read=LetterRead,
+    )
 
 
 @router.get(

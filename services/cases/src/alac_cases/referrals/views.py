@@ -8,7 +8,7 @@ from typing import Literal
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from alac_cases.api import PROBLEMS, IfMatch, Versioned, unit_of_work
+from alac_cases.api import PROBLEMS, IfMatch, Versioned, list_of_case, unit_of_work
 from alac_cases.files import audit, check_version, expected_version, load_case
 from alac_cases.permissions import allowed
 from alac_cases.referrals import service
@@ -85,10 +85,11 @@ def refer(
 def list_referrals(
     case_id: str, request: Request, principal: allowed("referral.read")
 ) -> list[ReferralRead]:
-    with unit_of_work(request, principal) as (session, _):
-        case = load_case(session=session, case_id=case_id, principal=principal)
-        audit(session=session, principal=principal, what="referral.read", case_id=case.id)
-        return [
-            ReferralRead.model_validate(r, from_attributes=True)
-            for r in service.list_referrals(session=session, case_id=case.id)
-        ]
+    return list_of_case(
+        request,
+        principal,
+        case_id=case_id,
+        what="referral.read",
+        rows=service.list_referrals,
+        read=ReferralRead,
+    )

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from alac_intake import receipts, service
 from alac_intake.followup import service as followup
 from alac_intake.followup.ratelimit import FailureLimiter
+from alac_intake.schemas import NoNul
 from alac_kernel.app import runtime_of
 from alac_kernel.auth import roles
 from alac_kernel.auth.fastapi import require_roles
@@ -31,7 +32,7 @@ Writer = Annotated[
 
 class MessageIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    body: str = Field(min_length=1, max_length=5000)
+    body: Annotated[str, Field(min_length=1, max_length=5000), NoNul]
 
 
 class MessageOut(BaseModel):

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from alac_intake import service
 from alac_intake.followup.views import Code, _complaint_for
 from alac_intake.lifecycle import service as lifecycle
+from alac_intake.schemas import NoNul
 from alac_kernel.app import runtime_of
 from alac_kernel.auth import roles
 from alac_kernel.auth.fastapi import require_roles
@@ -24,7 +25,7 @@ Coordinator = Annotated[Principal, Depends(require_roles(roles.COORDINATOR))]
 
 class Withdrawal(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    reason: str | None = Field(default=None, max_length=2000)
+    reason: Annotated[str, Field(max_length=2000), NoNul] | None = None
 
 
 class Withdrawn(BaseModel):

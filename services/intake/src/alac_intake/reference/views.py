@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from alac_intake.i18n import language
 from alac_intake.reference import service
+from alac_intake.schemas import Code, NoNul
 from alac_kernel.app import runtime_of
 from alac_kernel.auth import roles
 from alac_kernel.auth.fastapi import require_roles
@@ -77,8 +78,7 @@ def reference_list(
     return ReferenceList(list=list_name, lang=chosen, items=items)
 
 
-Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")]
-Label = Annotated[str, Field(min_length=1, max_length=200)]
+Label = Annotated[str, Field(min_length=1, max_length=200), NoNul]
 
 
 class TenantListItem(BaseModel):
