@@ -20,10 +20,13 @@ $(STAMP): constraints.txt kernel/pyproject.toml services/*/pyproject.toml cli/py
 
 install: $(STAMP) ## create .venv and install every package (pinned by constraints.txt)
 
+install-system: ## install the Debian packages the tests need when missing (PostgreSQL server)
+	deploy/engines/ensure-system-packages
+
 run: $(STAMP) ## set up and start the four services on the embedded default with demo data
 	$(BIN)/alac up --data $(DATA)
 
-test: $(STAMP) ## set up and run the whole test suite
+test: $(STAMP) install-system ## set up and run the whole test suite
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff check and format check
@@ -37,4 +40,4 @@ bench: $(STAMP) ## run the benchmarks and print the figures
 clean: ## remove the virtual environment and the local data folder
 	rm -rf $(VENV) $(DATA)
 
-.PHONY: help install run test lint bench clean
+.PHONY: help install install-system run test lint bench clean

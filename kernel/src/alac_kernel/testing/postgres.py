@@ -1,34 +1,51 @@
 """Throw-away PostgreSQL databases for tests.
 
-PostgreSQL runs on every development and CI machine, so tests that need it fail loudly when
-it is missing instead of skipping: a silently skipped suite would hide the PostgreSQL-only
-code paths (locking, isolation) that SQLite cannot exercise.
+The server is the one $ALAC_TEST_DATABASE_URL names (an admin URL), or else a throwaway
+cluster this process starts on first use (`postgres_server.throwaway_cluster`) and stops at
+exit; its URL is put in the environment so that processes the tests start use it too.
+Tests that need PostgreSQL fail loudly when it cannot be had instead of skipping: a silently
+skipped suite would hide the PostgreSQL-only code paths (locking, isolation) that SQLite
+cannot exercise.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
+import threading
 import uuid
 from collections.abc import Iterator
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-DEFAULT_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-ENV_VAR = "ALAC_TEST_POSTGRES_URL"
+ENV_VAR = "ALAC_TEST_DATABASE_URL"
+_lock = threading.Lock()
 
 
 def admin_url() -> str:
-    return os.environ.get(ENV_VAR) or DEFAULT_ADMIN_URL
+    """The admin URL of the test server, starting this process's own cluster if none is set."""
+    with _lock:
+        if url := os.environ.get(ENV_VAR):
+            return url
+        from alac_kernel.testing.postgres_server import throwaway_cluster
+
+        cluster = contextlib.ExitStack()
+        url = cluster.enter_context(throwaway_cluster())
+        owner = os.getpid()
+        # A forked child inherits atexit handlers; only the process that started it stops it.
+        atexit.register(lambda: os.getpid() == owner and cluster.close())
+        os.environ[ENV_VAR] = url
+        return url
 
 
 @contextlib.contextmanager
 def fresh_database(prefix: str = "alac_test") -> Iterator[str]:
     """Create an empty database with a unique name, yield its SQLAlchemy URL, drop it after.
 
-    The admin connection comes from $ALAC_TEST_POSTGRES_URL (default: the local server with
-    trust authentication).
+    The admin connection comes from $ALAC_TEST_DATABASE_URL, else from this process's own
+    throwaway cluster.
     """
     base = make_url(admin_url())
     name = f"{prefix}_{uuid.uuid4().hex[:12]}".lower()
@@ -41,9 +58,8 @@ def fresh_database(prefix: str = "alac_test") -> Iterator[str]:
         except sa.exc.OperationalError as exc:
             raise RuntimeError(
                 f"cannot reach the test PostgreSQL server at "
-                f"{base.render_as_string(hide_password=True)} (set {ENV_VAR} to another admin "
-                f"URL if it runs elsewhere). PostgreSQL is required on every development and "
-                f"CI machine; these tests do not skip. Cause: {exc.orig or exc}"
+                f"{base.render_as_string(hide_password=True)} (unset {ENV_VAR} to let the tests "
+                f"start their own cluster). These tests do not skip. Cause: {exc.orig or exc}"
             ) from exc
         try:
             yield base.set(database=name).render_as_string(hide_password=False)
