@@ -26,7 +26,10 @@ install-system: ## install the Debian packages the tests need when missing (Post
 run: $(STAMP) ## set up and start the four services on the embedded default with demo data
 	$(BIN)/alac up --data $(DATA)
 
-test: $(STAMP) install-system ## set up and run the whole test suite
+engines: $(STAMP) install-system ## fetch the production engines (Kafka, Keycloak, OpenSearch) into ~/.cache/alac-engines
+	$(BIN)/alac engines fetch
+
+test: $(STAMP) install-system engines ## set up and run the whole test suite
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff check and format check
@@ -40,4 +43,4 @@ bench: $(STAMP) ## run the benchmarks and print the figures
 clean: ## remove the virtual environment and the local data folder
 	rm -rf $(VENV) $(DATA)
 
-.PHONY: help install install-system run test lint bench clean
+.PHONY: help install install-system engines run test lint bench clean
