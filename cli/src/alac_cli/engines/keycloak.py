@@ -187,7 +187,9 @@ def _instance_home(folder: Path, kc_home: Path) -> Path:
         if not link.is_symlink():
             link.symlink_to(kc_home / name)
     realm_path = inst / "data" / "import" / f"{REALM}-realm.json"
-    realm_path.write_text(json.dumps(realm_document(), indent=1, ensure_ascii=False))
+    # ALAC_KEYCLOAK_DEMO=0 imports the deployed realm alone (no demo users, no demo partner).
+    demo = os.environ.get("ALAC_KEYCLOAK_DEMO", "1") not in {"0", "false", "no"}
+    realm_path.write_text(json.dumps(realm_document(demo), indent=1, ensure_ascii=False))
     realm_path.chmod(0o600)  # it carries the demo passwords and the partner secret
     return inst
 
