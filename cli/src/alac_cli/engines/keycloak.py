@@ -45,6 +45,7 @@ from alac_cli.engines.base import (
     cache_root,
     free_port,
     java_home,
+    sha256_of,
     verify_sha256,
     wait_until,
 )
@@ -105,11 +106,13 @@ def home(cache: Path | None = None) -> Path:
 def fetch(cache: Path) -> Path:
     """Download, check, unzip and build Keycloak into the cache (idempotent)."""
     target = home(cache)
-    if (target / ".built").exists():
+    if _built(target):
         return target
     jdk = java25()
     downloads = cache / "downloads"
     zip_path = downloads / f"keycloak-quarkus-dist-{VERSION}.zip"
+    if zip_path.exists() and sha256_of(zip_path) != ZIP_SHA256:
+        zip_path.unlink()  # a download cut short earlier: fetch it again rather than fail forever
     if not zip_path.exists():
         _maven_copy_one(ARTIFACT, downloads)
     verify_sha256(zip_path, ZIP_SHA256)
@@ -129,11 +132,20 @@ def fetch(cache: Path) -> Path:
     )
     if done.returncode != 0:
         raise RuntimeError(f"kc.sh build failed:\n{done.stdout[-3000:]}{done.stderr[-2000:]}")
-    (unpacked / ".built").write_text(f"{VERSION} {' '.join(BUILD_OPTIONS)}\n")
+    (unpacked / ".built").write_text(_BUILT_MARK)
     shutil.rmtree(target, ignore_errors=True)
     unpacked.rename(target)
     shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+_BUILT_MARK = f"{VERSION} {' '.join(BUILD_OPTIONS)}\n"
+
+
+def _built(target: Path) -> bool:
+    """Built by this module with these options (a change of options builds again)."""
+    marker = target / ".built"
+    return marker.exists() and marker.read_text() == _BUILT_MARK
 
 
 def _maven_copy_one(coords: str, dest: Path) -> None:
@@ -169,7 +181,7 @@ def _maven_copy_one(coords: str, dest: Path) -> None:
 
 def _fetched() -> Path:
     target = home()
-    if not (target / ".built").exists():
+    if not _built(target):
         raise EngineMissing(f"Keycloak {VERSION} is not fetched; run: {FETCH_HINT}")
     return target
 
