@@ -8,13 +8,14 @@ from `resource_access.alac-api.roles`. Users outside exactly one organization ar
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import httpx
 import jwt
 import pytest
 
-from alac_kernel.auth.dev_issuer import DEMO_CLIENTS, DEMO_USERS
+from alac_kernel.auth.dev_issuer import DEMO_CLIENTS, DEMO_USERS, DevIssuer, DevKey
 from alac_kernel.auth.verifier import AuthError
 
 pytestmark = pytest.mark.keycloak
@@ -164,3 +165,31 @@ def test_the_imported_user_profile_keeps_office_admin_editable(keycloak_server):
     office = next(a for a in profile["attributes"] if a["name"] == "office")
     assert office["permissions"]["edit"] == ["admin"]
     assert profile.get("unmanagedAttributePolicy") in (None, "DISABLED")
+
+
+def test_a_token_with_a_changed_tenant_fails_the_signature(keycloak_server, kc_verifier):
+    """Keycloak's signature covers the claims: dana cannot turn her token into one for tk."""
+    header, payload, signature = keycloak_server.password_token("dana").split(".")
+    claims = jwt.decode(f"{header}.{payload}.{signature}", options={"verify_signature": False})
+    claims["organization"] = ["tk"]
+    forged = jwt.utils.base64url_encode(json.dumps(claims).encode()).decode()
+    with pytest.raises(AuthError) as refused:
+        kc_verifier().verify(f"{header}.{forged}.{signature}")
+    assert refused.value.reason == "bad_signature"
+
+
+def test_the_verifier_uses_keycloaks_published_signing_key(keycloak_server, kc_verifier):
+    token = keycloak_server.password_token("kazbek")
+    verifier = kc_verifier()
+    verifier.verify(token)
+    assert jwt.get_unverified_header(token)["kid"] in verifier.known_kids
+
+
+def test_a_development_issuer_token_is_refused_by_the_production_verifier(
+    keycloak_server, kc_verifier
+):
+    """Even with Keycloak's issuer and the right claims, a dev-issuer key is never trusted."""
+    dev = DevIssuer(DevKey.generate(), keycloak_server.issuer)
+    with pytest.raises(AuthError) as refused:
+        kc_verifier().verify(dev.token_for("vera"))
+    assert refused.value.reason == "dev_key_refused"
