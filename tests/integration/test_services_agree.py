@@ -124,9 +124,13 @@ def test_a_referral_keeps_its_note_and_the_name_of_the_sending_centre(platform):
     assert referred.status_code == 201, referred.text
     p.pump()
     with p.runtime("intake").engine.connect() as conn:
-        (received_id,) = conn.execute(
-            text("select id from complaints where tenant_id = 'ndi' and channel = 'referral'")
-        ).scalars().all()
+        (received_id,) = (
+            conn.execute(
+                text("select id from complaints where tenant_id = 'ndi' and channel = 'referral'")
+            )
+            .scalars()
+            .all()
+        )
     full = p.intake.get(f"/v1/complaints/{received_id}", headers=p.headers("dana")).json()
     assert full["referred_from"] == "Transparency Kazakhstan"
     assert full["referral_note"] == "Просим принять: дело в Шымкенте."

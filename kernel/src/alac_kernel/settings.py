@@ -55,6 +55,14 @@ class Settings(BaseSettings):
     auth_jwks_min_refresh_s: float = Field(default=10.0, ge=0)
 
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    # Addresses of the operator's own reverse proxies, comma-separated: only from these is
+    # X-Forwarded-For believed (alac_kernel.limits.client_address).
+    trusted_proxies: str = ""
+
+    @property
+    def trusted_proxy_set(self) -> frozenset[str]:
+        return frozenset(a.strip() for a in self.trusted_proxies.split(",") if a.strip())
+
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -91,6 +91,50 @@ def test_web_form_is_rate_limited_per_client_address(sqlite_platform):
     assert _rows(p, "select count(*) as n from complaints")[0]["n"] == 2
 
 
+def test_a_forged_x_forwarded_for_does_not_reset_the_web_form_limit(sqlite_platform):
+    """Issue 11: the limiter trusted X-Forwarded-For from any client."""
+    p = sqlite_platform
+    p.runtime("intake").public_limiter.limit = 2
+    for _ in range(2):
+        assert p.intake.post(PUBLIC, json=FORM).status_code == 201
+    forged = p.intake.post(PUBLIC, json=FORM, headers={"X-Forwarded-For": "198.51.100.7"})
+    assert forged.status_code == 429
+    assert _rows(p, "select count(*) as n from complaints")[0]["n"] == 2
+
+
+def test_behind_a_trusted_proxy_the_forwarded_client_counts(sqlite_platform):
+    p = sqlite_platform
+    runtime = p.runtime("intake")
+    runtime.public_limiter.limit = 1
+    runtime.settings.trusted_proxies = "testclient"  # the TestClient's peer is our "proxy"
+    first = p.intake.post(PUBLIC, json=FORM, headers={"X-Forwarded-For": "198.51.100.7"})
+    second = p.intake.post(PUBLIC, json=FORM, headers={"X-Forwarded-For": "198.51.100.8"})
+    again = p.intake.post(PUBLIC, json=FORM, headers={"X-Forwarded-For": "198.51.100.7"})
+    assert [first.status_code, second.status_code, again.status_code] == [201, 201, 429]
+
+
+def test_replicas_share_one_web_form_budget(tmp_path):
+    """Issue 11: each process counted on its own, so replicas multiplied the limit. Two intake
+    apps on one database (as two replicas) now share the count."""
+    from fastapi.testclient import TestClient
+
+    from alac_cli.services import service_module
+    from alac_kernel.settings import Settings
+    from alac_kernel.testing.harness import TEST_ISSUER, InProcessIssuer
+
+    issuer = InProcessIssuer(tmp_path / "keys")
+    settings = Settings(data_dir=tmp_path, run_workers=False, auth_issuer=TEST_ISSUER)
+    apps = [service_module("intake").create_app(settings, issuer.verifier()) for _ in range(2)]
+    apps[0].state.runtime.migrate()
+    for app in apps:
+        app.state.runtime.public_limiter.limit = 2
+    with TestClient(apps[0]) as one, TestClient(apps[1]) as two:
+        assert one.post(PUBLIC, json=FORM).status_code == 201
+        assert two.post(PUBLIC, json=FORM).status_code == 201
+        assert one.post(PUBLIC, json=FORM).status_code == 429
+        assert two.post(PUBLIC, json=FORM).status_code == 429
+
+
 def _partner_headers(p) -> dict[str, str]:
     # A real client_credentials grant at the in-process issuer's token endpoint.
     client = next(c for c in DEMO_CLIENTS if c.client_id == "partner-ndi")

@@ -6,8 +6,6 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from alac_intake.followup import views as followup_views
-from alac_intake.followup.ratelimit import FailureLimiter
 from alac_kernel.db import session_scope
 from alac_kernel.events import Event, default_registry
 
@@ -16,8 +14,11 @@ ANON = {"channel": "web_form", "crux": "Судья намекнул на «бл�
 
 
 @pytest.fixture(autouse=True)
-def fresh_limiter(monkeypatch):
-    monkeypatch.setattr(followup_views, "limiter", FailureLimiter(limit=5, window_s=900))
+def small_failure_budget(request):
+    """Five wrong codes per address instead of ten, to keep the tests short."""
+    for name in ("platform", "sqlite_platform"):
+        if name in request.fixturenames:
+            request.getfixturevalue(name).runtime("intake").receipt_failures.limit = 5
 
 
 def submit(p):
@@ -98,15 +99,39 @@ def test_wrong_unknown_and_malformed_codes_get_the_same_answer_then_429(sqlite_p
     assert "retry-after" in limited.headers
 
 
-def test_locator_is_limited_across_addresses(sqlite_platform, monkeypatch):
+def test_wrong_codes_from_strangers_never_lock_the_complainant_out(sqlite_platform):
+    """Issue 11: ten wrong secrets on one receipt locator locked the real complainant out for
+    15 minutes. Failures now count per client address only (the secret's 100 bits make
+    guessing hopeless): a stranger's failures do not touch the complainant's budget."""
     p = sqlite_platform
-    monkeypatch.setattr(followup_views, "limiter", FailureLimiter(limit=3, window_s=900))
     _, code = submit(p)
     wrong = code[:-1] + ("0" if code[-1] != "0" else "1")
-    followup_views.limiter.fail(f"loc:{code[:5]}", f"loc:{code[:5]}", f"loc:{code[:5]}")
-    # the locator's budget is used up (from other addresses): the right code waits too
-    assert p.intake.get("/v1/follow-up/status", headers={"Receipt-Code": code}).status_code == 429
-    assert p.intake.get("/v1/follow-up/status", headers={"Receipt-Code": wrong}).status_code == 429
+    # The stranger comes from another address: a second intake app sees another peer.
+    from fastapi.testclient import TestClient
+
+    stranger = TestClient(p.apps["intake"], client=("203.0.113.9", 5000))
+    for _ in range(8):
+        stranger.get("/v1/follow-up/status", headers={"Receipt-Code": wrong})
+    assert stranger.get("/v1/follow-up/status", headers={"Receipt-Code": wrong}).status_code == 429
+    ok = p.intake.get("/v1/follow-up/status", headers={"Receipt-Code": code})
+    assert ok.status_code == 200, ok.text
+
+
+def test_the_complainants_message_thread_is_limited(sqlite_platform):
+    p = sqlite_platform
+    _, code = submit(p)
+    p.runtime("intake").complainant_messages.limit = 3
+    sent = [
+        p.intake.post(
+            "/v1/follow-up/messages",
+            json={"body": f"Сообщение {i}"},
+            headers={"Receipt-Code": code},
+        )
+        for i in range(4)
+    ]
+    assert [r.status_code for r in sent] == [201, 201, 201, 429]
+    assert int(sent[-1].headers["Retry-After"]) >= 1
+    assert len(p.intake.get("/v1/follow-up/messages", headers={"Receipt-Code": code}).json()) == 3
 
 
 def test_code_in_header_is_required_and_never_taken_from_the_url(sqlite_platform):

@@ -20,8 +20,7 @@ from alac_intake.followup.service import apply_case_event
 from alac_intake.followup.views import router as followup_router
 from alac_intake.lifecycle import models as _lifecycle_models  # noqa: F401  (tables)
 from alac_intake.lifecycle.views import router as lifecycle_router
-from alac_intake.models import Base, kernel_tables
-from alac_intake.ratelimit import SlidingWindowLimiter
+from alac_intake.models import Base, kernel_tables, rate_limit_hits
 from alac_intake.reference import models as _reference_models  # noqa: F401  (tables)
 from alac_intake.reference.views import router as reference_router
 from alac_intake.vault import models as _vault_models  # noqa: F401  (tables)
@@ -30,6 +29,7 @@ from alac_intake.vault.views import router as vault_router
 from alac_intake.views import ALL_PROBLEMS, router
 from alac_kernel.app import create_service_app
 from alac_kernel.auth.verifier import TokenVerifier
+from alac_kernel.limits import SharedWindowLimiter
 from alac_kernel.runtime import ConsumerSpec, ServiceRuntime
 from alac_kernel.settings import Settings
 
@@ -64,8 +64,21 @@ def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
     )
     # The vault's master keys; refuses to start in production without one.
     runtime.master_keys = load_master_keys(settings)  # type: ignore[attr-defined]
-    # Web-form submissions per client address (per process; see alac_intake.ratelimit).
-    runtime.public_limiter = SlidingWindowLimiter(limit=20, window_s=3600)  # type: ignore[attr-defined]
+
+    # Counted in intake's database, so every replica shares one budget (alac_kernel.limits).
+    def limiter(bucket: str, limit: int, window_s: float) -> SharedWindowLimiter:
+        return SharedWindowLimiter(
+            runtime.session_factory, rate_limit_hits, bucket=bucket, limit=limit, window_s=window_s
+        )
+
+    # Web-form submissions per client address.
+    runtime.public_limiter = limiter("web_form", 20, 3600)  # type: ignore[attr-defined]
+    # Wrong receipt codes per client address (a code's 100 secret bits make guessing hopeless;
+    # this only slows a flood). Never per receipt locator: a stranger's wrong guesses would
+    # lock the real complainant out.
+    runtime.receipt_failures = limiter("receipt_failures", 10, 900)  # type: ignore[attr-defined]
+    # Messages from the complainant per complaint: a thread is for a conversation, not a flood.
+    runtime.complainant_messages = limiter("complainant_messages", 20, 86400)  # type: ignore[attr-defined]
     # Attachment bytes outside the database; the request body limit (ALAC_MAX_BODY_BYTES)
     # caps uploads too, so the smaller of the two applies.
     runtime.attachments = FilesystemStore(Path(settings.data_dir) / "intake-attachments")  # type: ignore[attr-defined]

@@ -8,6 +8,7 @@ from sqlalchemy import JSON, Boolean, Date, Float, Index, Integer, String, Text,
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from alac_kernel.db import TenantScoped, UTCDateTime
+from alac_kernel.limits import add_rate_limit_table
 from alac_kernel.tables import add_kernel_tables
 
 
@@ -16,6 +17,7 @@ class Base(DeclarativeBase):
 
 
 kernel_tables = add_kernel_tables(Base.metadata)
+rate_limit_hits = add_rate_limit_table(Base.metadata)
 
 
 class Complaint(TenantScoped, Base):

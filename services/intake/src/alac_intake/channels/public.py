@@ -27,6 +27,7 @@ from alac_intake.views import PROBLEMS
 from alac_kernel.app import runtime_of
 from alac_kernel.auth.principal import Principal
 from alac_kernel.db import session_scope
+from alac_kernel.limits import client_address
 from alac_kernel.problems import PROBLEM_JSON, Problem
 
 router = APIRouter(prefix="/v1/public", tags=["public"])
@@ -65,7 +66,7 @@ class PublicComplaint(RecordFields):
 )
 def submit_public(payload: PublicComplaint, request: Request) -> ComplaintAccepted:
     runtime = runtime_of(request)
-    address = request.client.host if request.client else "-"
+    address = client_address(request, runtime.settings.trusted_proxy_set)
     wait = runtime.public_limiter.hit(address)  # type: ignore[attr-defined]
     if wait is not None:
         raise Problem(

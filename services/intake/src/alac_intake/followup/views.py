@@ -9,19 +9,19 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from alac_intake import receipts, service
+from alac_intake import service
 from alac_intake.followup import service as followup
-from alac_intake.followup.ratelimit import FailureLimiter
+from alac_intake.models import Complaint
 from alac_intake.schemas import NoNul
 from alac_kernel.app import runtime_of
 from alac_kernel.auth import roles
 from alac_kernel.auth.fastapi import require_roles
 from alac_kernel.auth.principal import Principal
 from alac_kernel.db import session_scope
+from alac_kernel.limits import client_address
 from alac_kernel.problems import Problem
 
 router = APIRouter(prefix="/v1", tags=["follow-up"])
-limiter = FailureLimiter()
 UNKNOWN = "No complaint with this receipt code."
 
 Code = Annotated[str, Header(alias="Receipt-Code", min_length=1, max_length=64)]
@@ -49,26 +49,43 @@ class FollowUpStatus(BaseModel):
     messages: int
 
 
-def _complaint_for(request: Request, session, code: str):  # type: ignore[no-untyped-def]
-    client = f"addr:{request.client.host if request.client else '-'}"
-    parts = receipts.split(code)
-    keys = [client] + ([f"loc:{parts[0]}"] if parts else [])
-    if limiter.blocked(*keys):
+def verified_complaint_id(request: Request, code: str) -> str:
+    """The id of the receipt code's complaint, or 404 / 429.
+
+    The limiter works in transactions of its own, before and after the look-up (on SQLite a
+    write inside the caller's transaction would wait for that transaction's own lock)."""
+    runtime = runtime_of(request)
+    failures = runtime.receipt_failures  # type: ignore[attr-defined]
+    client = client_address(request, runtime.settings.trusted_proxy_set)
+    wait = failures.blocked(client)
+    if wait is not None:
         raise Problem(
-            429, "Too many wrong receipt codes; try again later.", headers={"Retry-After": "900"}
+            429,
+            "Too many wrong receipt codes; try again later.",
+            headers={"Retry-After": str(wait)},
         )
-    complaint = followup.find_by_code(session=session, code=code)
-    if complaint is None:
-        limiter.fail(*keys)
+    with session_scope(runtime.session_factory, all_tenants=True) as session:
+        complaint = followup.find_by_code(session=session, code=code)
+        found = complaint.id if complaint is not None else None
+    if found is None:
+        failures.record(client)
         # Malformed, unknown and wrong codes: the same answer, so none can be told apart.
+        raise Problem(404, UNKNOWN, errors=[{"field": "header.Receipt-Code", "reason": "unknown"}])
+    return found
+
+
+def complaint_by_id(session, complaint_id: str) -> Complaint:  # type: ignore[no-untyped-def]
+    complaint = session.get(Complaint, complaint_id)
+    if complaint is None:  # erased between the two transactions
         raise Problem(404, UNKNOWN, errors=[{"field": "header.Receipt-Code", "reason": "unknown"}])
     return complaint
 
 
 @router.get("/follow-up/status", response_model=FollowUpStatus, summary="Status by receipt code")
 def follow_up_status(request: Request, receipt_code: Code) -> FollowUpStatus:
+    complaint_id = verified_complaint_id(request, receipt_code)
     with session_scope(runtime_of(request).session_factory, all_tenants=True) as session:
-        complaint = _complaint_for(request, session, receipt_code)
+        complaint = complaint_by_id(session, complaint_id)
         count = len(followup.messages(session=session, complaint_id=complaint.id))
         return FollowUpStatus(
             status=followup.public_status(complaint), received_at=complaint.received_at,
@@ -80,8 +97,9 @@ def follow_up_status(request: Request, receipt_code: Code) -> FollowUpStatus:
     "/follow-up/messages", response_model=list[MessageOut], summary="Messages by receipt code"
 )
 def follow_up_messages(request: Request, receipt_code: Code) -> list[MessageOut]:
+    complaint_id = verified_complaint_id(request, receipt_code)
     with session_scope(runtime_of(request).session_factory, all_tenants=True) as session:
-        complaint = _complaint_for(request, session, receipt_code)
+        complaint = complaint_by_id(session, complaint_id)
         return [
             MessageOut.model_validate(m, from_attributes=True)
             for m in followup.messages(session=session, complaint_id=complaint.id)
@@ -93,8 +111,16 @@ def follow_up_messages(request: Request, receipt_code: Code) -> list[MessageOut]
 )
 def follow_up_post(request: Request, receipt_code: Code, payload: MessageIn) -> MessageOut:
     runtime = runtime_of(request)
+    complaint_id = verified_complaint_id(request, receipt_code)
+    wait = runtime.complainant_messages.hit(complaint_id)  # type: ignore[attr-defined]
+    if wait is not None:
+        raise Problem(
+            429,
+            "Too many messages today; the centre will answer what you have sent.",
+            headers={"Retry-After": str(wait)},
+        )
     with session_scope(runtime.session_factory, all_tenants=True) as session:
-        complaint = _complaint_for(request, session, receipt_code)
+        complaint = complaint_by_id(session, complaint_id)
         message = followup.post_message(
             session=session, outbox=runtime.outbox, complaint=complaint, direction="from_complainant",
             body=payload.body, author=None, correlation_id=request.state.correlation_id,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from alac_intake import service
-from alac_intake.followup.views import Code, _complaint_for
+from alac_intake.followup.views import Code, complaint_by_id, verified_complaint_id
 from alac_intake.lifecycle import service as lifecycle
 from alac_intake.schemas import NoNul
 from alac_kernel.app import runtime_of
@@ -39,8 +39,9 @@ class Withdrawn(BaseModel):
 )
 def withdraw_by_complainant(request: Request, receipt_code: Code, payload: Withdrawal) -> Withdrawn:
     runtime = runtime_of(request)
+    complaint_id = verified_complaint_id(request, receipt_code)
     with session_scope(runtime.session_factory, all_tenants=True) as session:
-        complaint = _complaint_for(request, session, receipt_code)
+        complaint = complaint_by_id(session, complaint_id)
         lifecycle.withdraw(
             session=session, outbox=runtime.outbox, complaint=complaint, by="complainant",
             reason=payload.reason, correlation_id=request.state.correlation_id,
