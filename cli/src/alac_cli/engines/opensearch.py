@@ -184,8 +184,10 @@ def _layout(node: Path, http_port: int, *, cluster: str) -> Path:
     return config
 
 
-def _argv(home: Path, config: Path) -> list[str]:
+def _argv(home: Path, config: Path, *, watch_parent: bool) -> list[str]:
     heap = os.environ.get("ALAC_OPENSEARCH_HEAP", HEAP)
+    # A test's node stops by itself when the test process is gone (see AlacNode).
+    watch = [f"-Dalac.parent.pid={os.getpid()}"] if watch_parent else []
     return [
         str(java_home(JAVA) / "bin" / "java"),
         f"-Xms{heap}",
@@ -201,6 +203,7 @@ def _argv(home: Path, config: Path) -> list[str]:
         "-Dio.netty.noUnsafe=true",
         "-Djna.nosys=true",
         f"-Djava.io.tmpdir={config.parent / 'tmp'}",
+        *watch,
         "-cp",
         f"{home / 'classes'}:{home / 'lib' / '*'}",
         MAIN_CLASS,
@@ -221,11 +224,13 @@ def _endpoint(url: str) -> Endpoint:
     return Endpoint(NAME, url, {"ALAC_SEARCH_ENGINE": "opensearch", "ALAC_OPENSEARCH_URL": url})
 
 
-def _start(home: Path, node: Path, http_port: int, *, cluster: str) -> tuple[Daemon, str]:
+def _start(
+    home: Path, node: Path, http_port: int, *, cluster: str, watch_parent: bool = False
+) -> tuple[Daemon, str]:
     config = _layout(node, http_port, cluster=cluster)
     (node / "tmp").mkdir(exist_ok=True)
     daemon = Daemon(NAME, node)
-    proc = daemon.start(_argv(home, config), cwd=node)
+    proc = daemon.start(_argv(home, config, watch_parent=watch_parent), cwd=node)
     url = f"http://127.0.0.1:{http_port}"
     (node / "url").write_text(url)  # where it answers, for `up` again and `status`
     try:
@@ -244,7 +249,7 @@ def run(data: Path) -> Iterator[Endpoint]:
     java_home(JAVA)
     parent = data if data.exists() else None
     with tempfile.TemporaryDirectory(prefix="alac-opensearch-", dir=parent) as tmp:
-        daemon, url = _start(home, Path(tmp), free_port(), cluster="alac-test")
+        daemon, url = _start(home, Path(tmp), free_port(), cluster="alac-test", watch_parent=True)
         try:
             yield _endpoint(url)
         finally:

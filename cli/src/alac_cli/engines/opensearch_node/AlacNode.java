@@ -41,6 +41,31 @@ public final class AlacNode {
 
     private AlacNode() {}
 
+    /**
+     * A test's node (-Dalac.parent.pid) stops when the process that started it is gone, even
+     * if that process was killed without running its clean-up: no orphaned node holding half
+     * a gigabyte on a shared machine.
+     */
+    private static void watchParent() {
+        String parent = System.getProperty("alac.parent.pid");
+        if (parent == null) {
+            return;
+        }
+        long pid = Long.parseLong(parent);
+        Thread watcher = new Thread(() -> {
+            while (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+                try {
+                    Thread.sleep(2000);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+            System.exit(0); // runs the shutdown hook, which closes the node
+        }, "alac-parent-watch");
+        watcher.setDaemon(true);
+        watcher.start();
+    }
+
     public static void main(String[] args) throws Exception {
         if (args.length != 1) {
             System.err.println("usage: AlacNode <config folder holding opensearch.yml>");
@@ -67,6 +92,7 @@ public final class AlacNode {
         }, "alac-node-shutdown"));
         node.start();
         System.out.println("alac-node started");
+        watchParent();
         // The node's own threads are daemons; the main thread keeps the JVM alive.
         Thread.currentThread().join();
     }
