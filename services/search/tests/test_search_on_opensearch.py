@@ -68,7 +68,8 @@ def hits(platform, user: str, q: str, **params) -> list[dict]:  # type: ignore[n
 def test_the_service_runs_on_opensearch_and_keeps_tenants_apart(os_platform):
     engine = os_platform.runtime("search").search_engine
     assert isinstance(engine, OpenSearchEngine)
-    assert os_platform.search.get("/readyz").status_code == 200
+    ready = os_platform.search.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["checks"]["search_engine"] == "ok"
     almaty = complaint(os_platform, "Директор школы требует взятку за зачисление.")
     kazakh = complaint(os_platform, "Әкімдік қызметкері ақша сұрады", office="astana")
     english = complaint(os_platform, "The land office asked for bribes", office="astana")
@@ -135,3 +136,22 @@ def test_reindex_rebuilds_the_same_index_from_the_log(os_platform):
     os_platform.pump()
     assert eventually(lambda: later in found("lena", "взятка"))
     assert engine.get("tk", later) is not None
+
+
+def test_readiness_names_an_unreachable_opensearch(os_platform):
+    from opensearchpy import OpenSearch
+
+    from alac_cli.engines.base import free_port
+
+    engine = os_platform.runtime("search").search_engine
+    live = engine.client
+    engine.client = OpenSearch(f"http://127.0.0.1:{free_port()}", timeout=2)  # nobody there
+    try:
+        ready = os_platform.search.get("/readyz")
+        assert ready.status_code == 503
+        assert ready.json()["checks"]["search_engine"] == "unreachable: ConnectionError"
+        assert ready.json()["checks"]["database"] == "ok"
+    finally:
+        engine.client.close()
+        engine.client = live
+    assert os_platform.search.get("/readyz").status_code == 200

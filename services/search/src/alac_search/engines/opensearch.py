@@ -437,7 +437,8 @@ class OpenSearchEngine:
         self.client.indices.refresh(index=self.index)
 
     def ping(self) -> None:
-        if not self.client.ping():
+        # Short: it backs /readyz, which must answer well before a probe's timeout.
+        if not self.client.ping(request_timeout=2):
             raise ConnectionError("OpenSearch does not answer")
 
     def close(self) -> None:
