@@ -183,8 +183,11 @@ def test_a_bulk_load_merges_out_of_order_events_with_what_is_stored(engine):
             ("tk", "c2", 2, doc("вторая редакция")),
             ("tk", "c2", 1, doc("первая редакция")),
             ("ndi", "c1", 9, doc("чужой документ")),  # another tenant's id: refused
+            ("tk", "c3", 1, doc("жалоба владельца")),  # a new id twice in one batch:
+            ("ndi", "c3", 1, doc("жалоба соседа")),  # the first tenant owns it
         ]
     )
+    assert engine.get("tk", "c3")["crux"] == "жалоба владельца" and engine.get("ndi", "c3") is None
     got = engine.get("tk", "c1")
     assert (got["status"], got["assignee"], got["office"]) == ("in_action", "lena", "almaty")
     assert found(engine, "tk", "акимате") == ["c1"]

@@ -240,10 +240,41 @@ class OpenSearchEngine:
             owner = tenant
         except ConflictError:
             owner = self.client.get(index=self.owners, id=doc_id)["_source"]["tenant_id"]
+        self._remember(doc_id, owner)
+        return owner
+
+    def _remember(self, doc_id: str, owner: str) -> None:
         if len(self._claims) >= _CLAIMS_KEPT:
             self._claims.clear()
         self._claims[doc_id] = owner
-        return owner
+
+    def _owners(self, claims: list[tuple[str, str]]) -> dict[str, str]:
+        """`_owner` for many (tenant, id) pairs: one bulk of creates for the ids not known
+        yet (the first tenant in the list claims), then one mget for those already taken."""
+        wanted: dict[str, str] = {}
+        for tenant, doc_id in claims:
+            if doc_id not in self._claims:
+                wanted.setdefault(doc_id, tenant)
+        if wanted:
+            actions = [
+                {"_op_type": "create", "_index": self.owners, "_id": doc_id,
+                 "_source": {"tenant_id": tenant}}
+                for doc_id, tenant in wanted.items()
+            ]  # fmt: skip
+            _ok, errors = helpers.bulk(self.client, actions, raise_on_error=False)
+            taken = []
+            for error in errors:
+                item = next(iter(error.values()))
+                if item.get("status") != 409:
+                    raise RuntimeError(f"claiming complaint ids failed: {errors[:3]}")
+                taken.append(item["_id"])
+            if taken:
+                docs = self.client.mget(index=self.owners, body={"ids": taken})["docs"]
+                for answer in docs:
+                    wanted[answer["_id"]] = answer["_source"]["tenant_id"]
+            for doc_id, owner in wanted.items():
+                self._remember(doc_id, owner)
+        return {doc_id: self._claims.get(doc_id) or self._owner(t, doc_id) for t, doc_id in claims}
 
     def _write(
         self, tenant: str, doc_id: str, body: Mapping[str, Any], seq: tuple[int, int]
@@ -308,10 +339,12 @@ class OpenSearchEngine:
             index=self.index,
             body={"docs": [{"_id": dsl.document_id(t, d), "routing": t} for t, d in keys]},
         )["docs"]
+        new = [key for key, answer in zip(keys, found, strict=True) if not answer.get("found")]
+        owners = self._owners(new)
         actions = []
         for (tenant, doc_id), answer in zip(keys, found, strict=True):
             stored = answer["_source"] if answer.get("found") else None
-            if stored is None and self._owner(tenant, doc_id) != tenant:
+            if stored is None and owners[doc_id] != tenant:
                 continue
             current, changed = stored, False
             for version, fields in events[(tenant, doc_id)]:
