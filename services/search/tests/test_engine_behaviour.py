@@ -5,9 +5,13 @@ stands in anywhere."""
 
 from __future__ import annotations
 
+import select
+import socket
+import socketserver
 import threading
 import time
 import uuid
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -370,6 +374,78 @@ def test_concurrent_complaint_and_case_writers_lose_nothing(opensearch_url):
                                                                       "lena"), doc_id  # fmt: skip
     finally:
         other.close()
+        drop(engine)
+
+
+def _forward_later(port: int, target: str, delay_s: float) -> socketserver.ThreadingTCPServer:
+    """After `delay_s`, a plain TCP forwarder on 127.0.0.1:`port` to `target`: the cluster
+    "coming back" at the address the engine uses. The caller shuts it down."""
+    host, target_port = urlsplit(target).hostname, urlsplit(target).port
+
+    class Pipe(socketserver.BaseRequestHandler):
+        def handle(self) -> None:
+            upstream = socket.create_connection((host, target_port))
+            sockets = [self.request, upstream]
+            try:
+                while True:
+                    readable, _, _ = select.select(sockets, [], [], 30)
+                    if not readable:
+                        return
+                    for sock in readable:
+                        data = sock.recv(65536)
+                        if not data:
+                            return
+                        (upstream if sock is self.request else self.request).sendall(data)
+            finally:
+                upstream.close()
+
+    socketserver.ThreadingTCPServer.allow_reuse_address = True
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", port), Pipe, bind_and_activate=False)
+    server.daemon_threads = True
+
+    def start() -> None:
+        time.sleep(delay_s)
+        server.server_bind()
+        server.server_activate()
+        server.serve_forever(poll_interval=0.1)
+
+    threading.Thread(target=start, daemon=True).start()
+    return server
+
+
+@pytest.mark.opensearch
+def test_a_write_waits_out_an_outage_instead_of_failing(opensearch_url):
+    """With the cluster unreachable (restarting), a write waits and goes through once it is
+    back, instead of failing the consumer's few quick attempts and being dead-lettered; past
+    the configured wait it fails."""
+    from opensearchpy import OpenSearch
+    from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
+
+    from alac_cli.engines.base import free_port
+
+    engine = opensearch_engine(opensearch_url, refresh=True)
+    live = engine.client
+    port = free_port()
+    engine.client = OpenSearch(f"http://127.0.0.1:{port}", timeout=10, max_retries=0)
+    try:
+        engine.outage_wait_s = 0.5
+        started = time.monotonic()
+        with pytest.raises(OpenSearchConnectionError):
+            engine.apply("tk", "c1", 1, doc("взятка во время сбоя"))
+        assert time.monotonic() - started < 5
+        engine.outage_wait_s = 60
+        server = _forward_later(port, opensearch_url, delay_s=2.0)
+        try:
+            started = time.monotonic()
+            assert engine.apply("tk", "c1", 1, doc("взятка во время сбоя"))
+            assert time.monotonic() - started >= 1.5  # it waited for the cluster
+            assert found(engine, "tk", "сбоя") == ["c1"]
+        finally:
+            server.shutdown()
+            server.server_close()
+    finally:
+        engine.client.close()
+        engine.client = live
         drop(engine)
 
 

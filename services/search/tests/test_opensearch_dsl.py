@@ -289,3 +289,29 @@ def test_the_factory_needs_a_url_for_opensearch_and_refuses_unknown_engines(monk
     monkeypatch.setenv("ALAC_SEARCH_ENGINE", "elastic")
     with pytest.raises(ValueError, match="embedded or opensearch"):
         open_engine(Settings())
+
+
+def test_only_outages_are_waited_out():
+    from opensearchpy.exceptions import (
+        AuthenticationException,
+        ConnectionTimeout,
+        NotFoundError,
+        SSLError,
+        TransportError,
+    )
+    from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
+
+    from alac_search.engines.opensearch import outage_wait_from_env, transient
+
+    assert transient(OpenSearchConnectionError("N/A", "refused", None))
+    assert transient(ConnectionTimeout("TIMEOUT", "timed out", None))
+    assert transient(TransportError(503, "unavailable", {}))
+    assert transient(TransportError(429, "es_rejected_execution_exception", {}))
+    assert not transient(SSLError("N/A", "certificate verify failed", None))
+    assert not transient(AuthenticationException(401, "unauthorized", {}))
+    assert not transient(NotFoundError(404, "index_not_found_exception", {}))
+    assert not transient(ValueError("not document fields"))
+    assert outage_wait_from_env({}) == 120.0
+    assert outage_wait_from_env({"ALAC_OPENSEARCH_OUTAGE_WAIT_S": "5"}) == 5.0
+    with pytest.raises(ValueError, match="seconds"):
+        outage_wait_from_env({"ALAC_OPENSEARCH_OUTAGE_WAIT_S": "soon"})

@@ -25,6 +25,7 @@ docs/search.md and docs/operations.md ("OpenSearch").
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import time
@@ -35,7 +36,14 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from opensearchpy import OpenSearch, helpers
-from opensearchpy.exceptions import ConflictError, NotFoundError, RequestError
+from opensearchpy.exceptions import (
+    ConflictError,
+    NotFoundError,
+    RequestError,
+    SSLError,
+    TransportError,
+)
+from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
 
 from alac_search.analysis.highlight import snippet
 from alac_search.analysis.text import words
@@ -48,6 +56,12 @@ from alac_search.query.parser import Or, Term
 # progress overall; the bound only stops a pathological hot spot from spinning for ever.
 _RETRIES = 50
 _CLAIMS_KEPT = 100_000
+# Answers that mean "not now" rather than "no": the cluster is restarting, overloaded or
+# behind a proxy that lost it.
+_TRANSIENT_STATUS = {429, 502, 503, 504}
+OUTAGE_WAIT_S = 120.0
+
+log = logging.getLogger("alac.search.opensearch")
 
 Refresh = Literal[False, "wait_for", True]
 
@@ -137,6 +151,27 @@ def replicas_from_env(env: Mapping[str, str] = os.environ) -> int | None:
     return int(value)
 
 
+def outage_wait_from_env(env: Mapping[str, str] = os.environ) -> float:
+    """ALAC_OPENSEARCH_OUTAGE_WAIT_S: how long a write waits for an unreachable cluster."""
+    value = env.get("ALAC_OPENSEARCH_OUTAGE_WAIT_S", "").strip()
+    try:
+        return float(value) if value else OUTAGE_WAIT_S
+    except ValueError:
+        raise ValueError(
+            f"ALAC_OPENSEARCH_OUTAGE_WAIT_S must be a number of seconds, not {value!r}"
+        ) from None
+
+
+def transient(exc: BaseException) -> bool:
+    """An error worth waiting out: no connection (but not a certificate refused) or a
+    'try later' status. A 4xx such as 401 or 400 is an answer, not an outage."""
+    if isinstance(exc, SSLError):
+        return False
+    if isinstance(exc, OpenSearchConnectionError):
+        return True
+    return isinstance(exc, TransportError) and exc.status_code in _TRANSIENT_STATUS
+
+
 def merge(
     stored: Mapping[str, Any] | None, version: int, fields: Mapping[str, Any]
 ) -> tuple[dict[str, Any], dict[str, int]] | None:
@@ -166,11 +201,13 @@ class OpenSearchEngine:
         refresh: Refresh = False,
         replicas: int | None = None,
         owners: str = dsl.OWNERS_INDEX,
+        outage_wait_s: float = OUTAGE_WAIT_S,
     ) -> None:
         """`aliases=False` for an index being rebuilt: tenant aliases move to it on swap_in,
         so searches never see two indices at once. `refresh` is what every write asks for
         (False: searchable within the refresh interval). `owners` names the complaint-owners
-        index (tests give each engine its own)."""
+        index (tests give each engine its own). A write waits up to `outage_wait_s` for an
+        unreachable cluster before it fails (see `_patiently`)."""
         if client is None:
             connection = url if isinstance(url, Connection) else Connection(url)
             client = connection.client()
@@ -178,6 +215,7 @@ class OpenSearchEngine:
         self.refresh: Refresh = refresh
         self.replicas = replicas
         self.owners = owners
+        self.outage_wait_s = outage_wait_s
         self._tenants: set[str] = set()
         self._claims: dict[str, str] = {}
         self._aliases = aliases
@@ -295,10 +333,31 @@ class OpenSearchEngine:
             **params,
         )
 
+    def _patiently(self, write):  # type: ignore[no-untyped-def]
+        """Run `write`, waiting out an outage (a restart, a full queue) for up to
+        `outage_wait_s`: the consumer that called us retries a failed event only a few times,
+        quickly, and then parks it in the dead letters, so a cluster restart would otherwise
+        drop events from the index until the next rebuild. Writes are idempotent (per-field
+        versions), so running one again after a lost answer is harmless."""
+        deadline = time.monotonic() + self.outage_wait_s
+        pause = 0.2
+        while True:
+            try:
+                return write()
+            except Exception as exc:
+                if not transient(exc) or time.monotonic() + pause > deadline:
+                    raise
+                log.warning("OpenSearch unavailable (%s); writing again in %.1f s", exc, pause)
+                time.sleep(pause)
+                pause = min(pause * 2, 5.0)
+
     def apply(self, tenant: str, doc_id: str, version: int, fields: Mapping[str, Any]) -> bool:
         unknown = set(fields) - set(DOCUMENT_FIELDS)
         if unknown:
             raise ValueError(f"not document fields: {sorted(unknown)}")
+        return self._patiently(lambda: self._apply(tenant, doc_id, version, fields))
+
+    def _apply(self, tenant: str, doc_id: str, version: int, fields: Mapping[str, Any]) -> bool:
         self.ensure_tenant(tenant)
         for attempt in range(_RETRIES):
             stored, seq = self._stored(tenant, doc_id)
@@ -328,6 +387,9 @@ class OpenSearchEngine:
             unknown = set(fields) - set(DOCUMENT_FIELDS)
             if unknown:
                 raise ValueError(f"not document fields: {sorted(unknown)}")
+        self._patiently(lambda: self._apply_many(docs))
+
+    def _apply_many(self, docs: list[tuple[str, str, int, dict[str, Any]]]) -> None:
         events: dict[tuple[str, str], list[tuple[int, dict[str, Any]]]] = {}
         for tenant, doc_id, version, fields in docs:
             self.ensure_tenant(tenant)
@@ -361,7 +423,10 @@ class OpenSearchEngine:
                 action["if_primary_term"] = answer["_primary_term"]
             actions.append(action)
         params = {"refresh": self.refresh} if self.refresh else {}
-        _ok, errors = helpers.bulk(self.client, actions, raise_on_error=False, **params)
+        # max_retries: helpers.bulk resends the items a full queue refused (429) itself.
+        _ok, errors = helpers.bulk(
+            self.client, actions, raise_on_error=False, max_retries=5, **params
+        )
         by_id = {dsl.document_id(t, d): (t, d) for t, d in keys}
         for error in errors:
             item = next(iter(error.values()))
@@ -369,7 +434,7 @@ class OpenSearchEngine:
                 raise RuntimeError(f"bulk indexing failed: {errors[:3]}")
             tenant, doc_id = by_id[item["_id"]]
             for version, fields in events[(tenant, doc_id)]:
-                self.apply(tenant, doc_id, version, fields)
+                self._apply(tenant, doc_id, version, fields)
 
     # ------------------------------------------------------------------ reading
 
@@ -453,7 +518,8 @@ class OpenSearchEngine:
             aliases=False,
             refresh=self.refresh,
             replicas=self.replicas,
-            owners=self.owners,  # owners are for ever: a rebuild finds the same first writers
+            owners=self.owners,
+            outage_wait_s=self.outage_wait_s,  # owners are for ever: a rebuild finds the same first writers
         )
 
     def swap_in(self, rebuilt: OpenSearchEngine) -> None:  # type: ignore[override]
