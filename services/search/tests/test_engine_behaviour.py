@@ -1,14 +1,17 @@
-"""The behaviour every search engine must show, run against the embedded SQLite FTS5 engine
-(always) and against a real OpenSearch when ALAC_TEST_OPENSEARCH_URL names one (e.g.
-http://127.0.0.1:9200, with the analysis-icu plugin). OpenSearch cannot run on this machine,
-so here the suite runs on the embedded engine only; no imitation of OpenSearch stands in (the
-request bodies it is sent are checked without a server in test_opensearch_dsl.py)."""
+"""The behaviour every search engine must show, run against the embedded SQLite FTS5 engine and
+against a real OpenSearch node (marker `opensearch`: the session's node from `alac engines`,
+see conftest.py, or the server ALAC_TEST_OPENSEARCH_URL names). No imitation of OpenSearch
+stands in anywhere."""
 
 from __future__ import annotations
 
-import os
+import select
+import socket
+import socketserver
 import threading
+import time
 import uuid
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -16,8 +19,30 @@ from alac_search.engines.base import DOCUMENT_FIELDS, CursorError, SearchRequest
 from alac_search.engines.embedded import EmbeddedEngine
 from alac_search.query.parser import parse
 
-OPENSEARCH_URL = os.environ.get("ALAC_TEST_OPENSEARCH_URL")
-ENGINES = ["embedded"] + (["opensearch"] if OPENSEARCH_URL else [])
+ENGINES = ["embedded", pytest.param("opensearch", marks=pytest.mark.opensearch)]
+
+
+def opensearch_engine(url: str, **options):  # type: ignore[no-untyped-def]
+    """An engine on an index and an owners index of its own (deleted by `drop`)."""
+    from opensearchpy import OpenSearch
+
+    from alac_search.engines import opensearch_dsl as dsl
+    from alac_search.engines.opensearch import OpenSearchEngine
+
+    client = OpenSearch(url, timeout=30)
+    client.indices.put_index_template(name=dsl.INDEX_PREFIX, body=dsl.index_template())
+    name = uuid.uuid4().hex[:12]
+    index = f"{dsl.INDEX_PREFIX}-test-{name}"
+    client.indices.create(index=index)
+    return OpenSearchEngine(
+        url, index=index, client=client, owners=f"{dsl.OWNERS_INDEX}-test-{name}", **options
+    )
+
+
+def drop(engine) -> None:  # type: ignore[no-untyped-def]
+    # Their tenant aliases go with the indices; a rebuild's index is named alac-complaints-*.
+    engine.client.indices.delete(index=f"{engine.index},{engine.owners}", ignore_unavailable=True)
+    engine.close()
 
 
 @pytest.fixture(params=ENGINES)
@@ -27,19 +52,12 @@ def engine(request, tmp_path):
         yield ix
         ix.close()
         return
-    from opensearchpy import OpenSearch
-
-    from alac_search.engines import opensearch_dsl as dsl
-    from alac_search.engines.opensearch import OpenSearchEngine
-
-    client = OpenSearch(OPENSEARCH_URL, timeout=30)
-    client.indices.put_index_template(name=dsl.INDEX_PREFIX, body=dsl.index_template())
-    index = f"{dsl.INDEX_PREFIX}-test-{uuid.uuid4().hex[:12]}"
-    client.indices.create(index=index)
-    ix = OpenSearchEngine(OPENSEARCH_URL, index=index, client=client)
+    # Read-your-write through search, which these tests do after every write (a forced refresh
+    # is cheap on these tiny indices and quicker than waiting for the next one); the service
+    # itself writes with refresh=False (test_a_write_is_searchable_after_the_refresh_interval).
+    ix = opensearch_engine(request.getfixturevalue("opensearch_url"), refresh=True)
     yield ix
-    client.indices.delete(index=index)  # its tenant aliases go with it
-    ix.close()
+    drop(ix)
 
 
 def doc(crux: str, office: str = "almaty", **extra) -> dict:
@@ -116,6 +134,69 @@ def test_another_tenant_cannot_overwrite_a_document_with_the_same_id(engine):
     assert found(engine, "tk", "исходный") == ["c1"]
     assert found(engine, "ndi", "подмена") == [] and found(engine, "ndi", "исходный") == []
     assert engine.get("ndi", "c1") is None
+
+
+# Every event of one complaint and its case: (version, fields); complaint and case versions
+# are separate sequences.
+HISTORY = [
+    (1, doc("взятка в суде")),
+    (2, doc("взятка в суде, уточнение", area="courts")),
+    (1, {"case_id": "k1", "status": "triage"}),
+    (2, {"case_id": "k1", "assignee": "lena"}),
+    (3, {"case_id": "k1", "status": "in_action"}),
+    (4, {"case_id": "k1", "status": "closed", "outcome": "resolved"}),
+    (5, {"case_id": "k1", "outcome": None}),  # reopened
+    (6, {"case_id": "k1", "status": "in_action"}),
+]
+
+
+def test_any_order_of_late_and_repeated_events_ends_in_the_same_document(engine):
+    """Events come late, early (a case before its complaint) and twice, in any order; the
+    document always ends as if they had come in order. Nothing is lost or dead-lettered."""
+    import random
+
+    for i, (version, fields) in enumerate(HISTORY):
+        engine.apply("tk", "inorder", version, fields)
+        if i == 3:
+            engine.apply("tk", "inorder", version, fields)  # a repeat changes nothing
+    expected = engine.get("tk", "inorder")
+    assert (expected["status"], expected["assignee"], expected["outcome"]) == (
+        "in_action", "lena", None,
+    )  # fmt: skip
+    assert expected["area"] == "courts" and expected["crux"] == "взятка в суде, уточнение"
+    shuffler = random.Random(20261207)
+    for n in range(4):
+        events = HISTORY + HISTORY[2:4]  # with repeats
+        shuffler.shuffle(events)
+        if n == 0:
+            events.sort(key=lambda e: -e[0])  # newest first: every later event is late
+        for version, fields in events:
+            engine.apply("tk", f"shuffled{n}", version, fields)
+        assert engine.get("tk", f"shuffled{n}") == expected, events
+    assert sorted(found(engine, "tk", "уточнение")) == sorted(
+        ["inorder", "shuffled0", "shuffled1", "shuffled2", "shuffled3"]
+    )
+
+
+def test_a_bulk_load_merges_out_of_order_events_with_what_is_stored(engine):
+    engine.apply("tk", "c1", 3, {"case_id": "k1", "status": "in_action"})
+    engine.apply_many(
+        [
+            ("tk", "c1", 2, {"case_id": "k1", "assignee": "lena", "status": "triage"}),
+            ("tk", "c1", 1, doc("взятка в акимате")),
+            ("tk", "c2", 2, doc("вторая редакция")),
+            ("tk", "c2", 1, doc("первая редакция")),
+            ("ndi", "c1", 9, doc("чужой документ")),  # another tenant's id: refused
+            ("tk", "c3", 1, doc("жалоба владельца")),  # a new id twice in one batch:
+            ("ndi", "c3", 1, doc("жалоба соседа")),  # the first tenant owns it
+        ]
+    )
+    assert engine.get("tk", "c3")["crux"] == "жалоба владельца" and engine.get("ndi", "c3") is None
+    got = engine.get("tk", "c1")
+    assert (got["status"], got["assignee"], got["office"]) == ("in_action", "lena", "almaty")
+    assert found(engine, "tk", "акимате") == ["c1"]
+    assert found(engine, "tk", "редакция") == ["c2"] and found(engine, "tk", "первая") == []
+    assert engine.get("ndi", "c1") is None and found(engine, "ndi", "чужой") == []
 
 
 # ------------------------------------------------------------------ language
@@ -248,6 +329,227 @@ def test_the_index_holds_no_personal_data_fields(engine):
     assert set(DOCUMENT_FIELDS) <= columns
     with pytest.raises(ValueError):
         engine.apply("tk", "x", 1, {"phone": "+7 701 000 00 00"})
+
+
+# ------------------------------------------------------------------ OpenSearch only
+
+
+@pytest.mark.opensearch
+def test_concurrent_complaint_and_case_writers_lose_nothing(opensearch_url):
+    """The complaint consumer and the case consumer write the same documents at once: every
+    conflict (409 on if_seq_no) is read, merged and retried, so both parts always land."""
+    engine = opensearch_engine(opensearch_url)
+    other = opensearch_engine(opensearch_url)  # a second process on the same indices
+    other.index, other.owners = engine.index, engine.owners
+    ids = [f"c{i}" for i in range(15)]
+    errors: list[BaseException] = []
+
+    def write(target, events) -> None:  # type: ignore[no-untyped-def]
+        try:
+            for version, fields in events:
+                for doc_id in ids:
+                    target.apply("tk", doc_id, version, fields)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    complaint_events = [(1, doc("взятка в суде")), (2, doc("взятка, уточнение", area="courts"))]
+    case_events = [
+        (3, {"case_id": "k", "status": "in_action"}),
+        (1, {"case_id": "k", "status": "triage"}),
+        (2, {"case_id": "k", "assignee": "lena"}),
+    ]
+    threads = [
+        threading.Thread(target=write, args=(engine, complaint_events)),
+        threading.Thread(target=write, args=(other, case_events)),
+    ]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        for doc_id in ids:
+            got = engine.get("tk", doc_id)
+            assert (got["area"], got["status"], got["assignee"]) == ("courts", "in_action",
+                                                                      "lena"), doc_id  # fmt: skip
+    finally:
+        other.close()
+        drop(engine)
+
+
+def _forward_later(port: int, target: str, delay_s: float) -> socketserver.ThreadingTCPServer:
+    """After `delay_s`, a plain TCP forwarder on 127.0.0.1:`port` to `target`: the cluster
+    "coming back" at the address the engine uses. The caller shuts it down."""
+    host, target_port = urlsplit(target).hostname, urlsplit(target).port
+
+    class Pipe(socketserver.BaseRequestHandler):
+        def handle(self) -> None:
+            upstream = socket.create_connection((host, target_port))
+            sockets = [self.request, upstream]
+            try:
+                while True:
+                    readable, _, _ = select.select(sockets, [], [], 30)
+                    if not readable:
+                        return
+                    for sock in readable:
+                        data = sock.recv(65536)
+                        if not data:
+                            return
+                        (upstream if sock is self.request else self.request).sendall(data)
+            finally:
+                upstream.close()
+
+    socketserver.ThreadingTCPServer.allow_reuse_address = True
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", port), Pipe, bind_and_activate=False)
+    server.daemon_threads = True
+
+    def start() -> None:
+        time.sleep(delay_s)
+        server.server_bind()
+        server.server_activate()
+        server.serve_forever(poll_interval=0.1)
+
+    threading.Thread(target=start, daemon=True).start()
+    return server
+
+
+@pytest.mark.opensearch
+def test_a_write_waits_out_an_outage_instead_of_failing(opensearch_url):
+    """With the cluster unreachable (restarting), a write waits and goes through once it is
+    back, instead of failing the consumer's few quick attempts and being dead-lettered; past
+    the configured wait it fails."""
+    from opensearchpy import OpenSearch
+    from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
+
+    from alac_cli.engines.base import free_port
+
+    engine = opensearch_engine(opensearch_url, refresh=True)
+    live = engine.client
+    port = free_port()
+    engine.client = OpenSearch(f"http://127.0.0.1:{port}", timeout=10, max_retries=0)
+    try:
+        engine.outage_wait_s = 0.5
+        started = time.monotonic()
+        with pytest.raises(OpenSearchConnectionError):
+            engine.apply("tk", "c1", 1, doc("взятка во время сбоя"))
+        assert time.monotonic() - started < 5
+        engine.outage_wait_s = 60
+        server = _forward_later(port, opensearch_url, delay_s=2.0)
+        try:
+            started = time.monotonic()
+            assert engine.apply("tk", "c1", 1, doc("взятка во время сбоя"))
+            assert time.monotonic() - started >= 1.5  # it waited for the cluster
+            assert found(engine, "tk", "сбоя") == ["c1"]
+        finally:
+            server.shutdown()
+            server.server_close()
+    finally:
+        engine.client.close()
+        engine.client = live
+        drop(engine)
+
+
+@pytest.mark.opensearch
+def test_a_write_is_searchable_after_the_refresh_interval(opensearch_url):
+    """The service's writes do not wait for a refresh: a GET sees them at once (the merge
+    relies on that), search within the index's refresh_interval (1 s)."""
+    engine = opensearch_engine(opensearch_url)  # refresh=False, as the service runs
+    try:
+        assert engine.refresh is False
+        engine.apply("tk", "c1", 1, doc("взятка за справку"))
+        assert engine.get("tk", "c1")["crux"] == "взятка за справку"
+        deadline = time.monotonic() + 10
+        while found(engine, "tk", "справку") != ["c1"]:
+            assert time.monotonic() < deadline, "not searchable 10 s after the write"
+            time.sleep(0.2)
+        template = engine.client.indices.get_settings(index=engine.index)[engine.index]
+        assert template["settings"]["index"]["refresh_interval"] == "1s"
+    finally:
+        drop(engine)
+
+
+@pytest.mark.opensearch
+def test_a_single_node_cluster_is_green_with_the_template(opensearch_url):
+    """auto_expand_replicas 0-1: no replica can be placed on one node, so none is asked for;
+    ALAC_OPENSEARCH_REPLICAS=1 (a multi-node cluster) fixes the count instead."""
+    from alac_search.engines import opensearch_dsl as dsl
+
+    engine = opensearch_engine(opensearch_url)
+    try:
+        health = engine.client.cluster.health(index=engine.index, wait_for_status="green")
+        assert health["status"] == "green" and not health["timed_out"]
+        settings = engine.client.indices.get_settings(index=engine.index)[engine.index]
+        assert settings["settings"]["index"]["number_of_replicas"] == "0"
+        fixed = dsl.index_template(replicas=1)["template"]["settings"]
+        assert fixed["number_of_replicas"] == 1 and "auto_expand_replicas" not in fixed
+    finally:
+        drop(engine)
+
+
+@pytest.mark.opensearch
+def test_the_kazakh_subfield_is_analysed_by_icu(opensearch_url):
+    engine = opensearch_engine(opensearch_url)
+    try:
+        tokens = engine.client.indices.analyze(
+            index=engine.index,
+            body={"analyzer": "alac_kazakh", "text": "Әкімдіктің ҚЫЗМЕТКЕРІ ақша сұрады"},
+        )["tokens"]
+        # ICU word breaks keep the Kazakh letters inside words; icu_folding lower-cases and
+        # folds the letters it decomposes (қ → к, ң → н, ұ → ү), so both spellings meet.
+        assert [t["token"] for t in tokens] == ["әкімдіктін", "кызметкері", "акша", "сүрады"]
+    finally:
+        drop(engine)
+
+
+@pytest.mark.opensearch
+def test_reindex_swaps_every_alias_at_once_under_a_concurrent_reader(opensearch_url):
+    """A rebuild fills a new index (tenant aliases left on the live one), then one _aliases
+    request moves the live alias and every tenant alias: a reader never sees it empty, and
+    tenants stay apart in the rebuilt index."""
+    from alac_search.engines import opensearch_dsl as dsl
+
+    engine = opensearch_engine(opensearch_url, refresh=True)
+    live_alias = engine.client.indices.put_alias(index=engine.index, name=dsl.LIVE_ALIAS)
+    assert live_alias["acknowledged"]
+    old = engine.index
+    events = [("tk", f"c{i}", 1, doc(f"взятка номер {i}")) for i in range(30)]
+    events += [("ndi", "n1", 1, doc("взятка в больнице", office="shymkent"))]
+    engine.apply_many(events)
+    failures: list[str] = []
+    stop = threading.Event()
+
+    def reader() -> None:
+        while not stop.is_set():
+            total = engine.search(SearchRequest(tenant="tk", query=parse("взятка"))).total
+            if total != 30:
+                failures.append(f"saw {total}")
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    rebuilt = None
+    try:
+        rebuilt = engine.begin_rebuild()
+        rebuilt.apply_many(events)
+        rebuilt.optimize()
+        engine.swap_in(rebuilt)
+        time.sleep(0.5)  # the reader goes on over the new index
+    finally:
+        stop.set()
+        thread.join()
+        assert failures == []
+        try:
+            assert engine.index == rebuilt.index != old
+            aliases = engine.client.indices.get_alias(index=engine.index)[engine.index]["aliases"]
+            assert set(aliases) == {dsl.LIVE_ALIAS, dsl.tenant_alias("tk"),
+                                    dsl.tenant_alias("ndi")}  # fmt: skip
+            assert engine.client.indices.get_alias(index=old)[old]["aliases"] == {}
+            assert found(engine, "ndi", "взятка") == ["n1"]
+            assert len(found(engine, "tk", "взятка", limit=50)) == 30
+            engine.apply("tk", "c99", 1, doc("взятка после пересборки"))  # goes to the new one
+            assert found(engine, "tk", "пересборки") == ["c99"]
+        finally:
+            engine.client.indices.delete(index=old)
+            drop(engine)
 
 
 # ------------------------------------------------------------------ rebuild swap

@@ -1,9 +1,9 @@
-"""The OpenSearch engine's request bodies, checked without a server: OpenSearch cannot run on
-this machine (no imitation of it stands in; the behaviour suite runs against a real one when
-ALAC_TEST_OPENSEARCH_URL is set). Each body is compared with the shape the OpenSearch
-documentation specifies: index template (index-templates), filtered aliases with routing
-(POST /_aliases), bulk index actions with version / version_type=external / routing (opensearch-py
-helpers.bulk), bool queries, terms aggregations, search_after, more_like_this."""
+"""The OpenSearch engine's request bodies and connection settings, checked without a server
+(the behaviour suite, test_engine_behaviour.py, runs them against a real node). Each body is
+compared with the shape the OpenSearch documentation specifies: index template
+(index-templates), filtered aliases with routing (POST /_aliases), bulk index actions routed by
+tenant (opensearch-py helpers.bulk), bool queries, terms aggregations, search_after,
+more_like_this."""
 
 from __future__ import annotations
 
@@ -85,18 +85,17 @@ def test_the_swap_moves_every_alias_in_one_request():
     assert added == {dsl.LIVE_ALIAS, dsl.tenant_alias("tk"), dsl.tenant_alias("ndi")}
 
 
-def test_a_bulk_action_is_an_external_version_index_routed_by_tenant():
+def test_a_bulk_action_is_an_index_routed_by_tenant_without_external_versions():
     merged = merge(None, 3, {"crux": "Әкімдік қызметкері", "office": "almaty"})
     assert merged is not None
     body = dsl.source("tk", "c1", *merged)
     action = dsl.bulk_action("alac-complaints-abc", "tk", "c1", body)
+    # The concurrency condition (create, or if_seq_no + if_primary_term) is the engine's.
     assert {k: v for k, v in action.items() if k != "_source"} == {
         "_op_type": "index",
         "_index": "alac-complaints-abc",
         "_id": "tk:c1",
         "_routing": "tk",
-        "version": 3,
-        "version_type": "external",
     }
     source = action["_source"]
     assert source["tenant_id"] == "tk" and source["id"] == "c1"
@@ -105,24 +104,80 @@ def test_a_bulk_action_is_an_external_version_index_routed_by_tenant():
     assert source["versions"] == {"crux": 3, "office": 3}
 
 
-def test_merging_keeps_per_field_versions_and_the_version_only_grows():
+def test_merging_keeps_per_field_versions_of_both_aggregates():
     first = merge(None, 2, {"crux": "взятка", "office": "almaty"})
     stored = dsl.source("tk", "c1", *first)
     assert merge(stored, 1, {"crux": "старый текст"}) is None  # newer data is already there
     assert merge(stored, 2, {"crux": "тот же"}) is None  # a repeated event
     case = merge(stored, 3, {"case_id": "k1", "status": "in_action"})
     after_case = dsl.source("tk", "c1", *case)
+    # A late case delta (v2 after v3) still fills the field no newer event set: the write the
+    # old composite external version refused with 409 on every retry.
     late = merge(after_case, 2, {"case_id": "k1", "assignee": "lena", "status": "triage"})
     assert late is not None
     fields, versions = late
     assert (fields["status"], fields["assignee"], fields["crux"]) == ("in_action", "lena", "взятка")
-    v1 = dsl.composite_version(stored["versions"])
-    v2 = dsl.composite_version(after_case["versions"])
-    v3 = dsl.composite_version(versions)
-    assert v1 < v2 <= v3
+    assert versions == {"crux": 2, "office": 2, "case_id": 3, "status": 3, "assignee": 2}
     withdrawn = merge(after_case, 4, {"withdrawn": True})
     assert withdrawn[0]["withdrawn"] is True
-    assert dsl.composite_version(withdrawn[1]) > v2
+
+
+def test_the_owners_index_and_replica_settings():
+    owners = dsl.owners_index()
+    assert owners["mappings"] == {"dynamic": "strict",
+                                  "properties": {"tenant_id": {"type": "keyword"}}}  # fmt: skip
+    assert owners["settings"] == {"number_of_shards": 1, "auto_expand_replicas": "0-1"}
+    assert dsl.owners_index(2)["settings"] == {"number_of_shards": 1, "number_of_replicas": 2}
+    settings = dsl.index_template()["template"]["settings"]
+    assert settings["auto_expand_replicas"] == "0-1" and "number_of_replicas" not in settings
+    assert settings["refresh_interval"] == "1s"
+    assert dsl.index_template(0)["template"]["settings"]["number_of_replicas"] == 0
+
+
+# ------------------------------------------------------------------ connection settings
+
+
+def test_connection_settings_from_the_environment(tmp_path):
+    from alac_search.engines.opensearch import Connection, replicas_from_env
+
+    plain = Connection.from_env({"ALAC_OPENSEARCH_URL": "http://127.0.0.1:9200"})
+    assert (plain.user, plain.password, plain.verify, plain.ca_bundle) == (None, None, True, None)
+    ca = tmp_path / "ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    secret = tmp_path / "password"
+    secret.write_text("s3cret\n")
+    secured = Connection.from_env({
+        "ALAC_OPENSEARCH_URL": "https://search.internal:9200",
+        "ALAC_OPENSEARCH_USER": "alac_search",
+        "ALAC_OPENSEARCH_PASSWORD_FILE": str(secret),
+        "ALAC_OPENSEARCH_CA_BUNDLE": str(ca),
+    })  # fmt: skip
+    assert (secured.user, secured.password, secured.ca_bundle) == ("alac_search", "s3cret",
+                                                                   str(ca))  # fmt: skip
+    insecure = {"ALAC_OPENSEARCH_URL": "https://h:9200", "ALAC_OPENSEARCH_VERIFY": "false"}
+    assert Connection.from_env(insecure).verify is False
+    refused = {
+        "basic authentication over plain http": {
+            "ALAC_OPENSEARCH_URL": "http://search.internal:9200",
+            "ALAC_OPENSEARCH_USER": "u", "ALAC_OPENSEARCH_PASSWORD": "p",
+        },
+        "go together": {"ALAC_OPENSEARCH_URL": "https://h:9200", "ALAC_OPENSEARCH_USER": "u"},
+        "not in the URL": {"ALAC_OPENSEARCH_URL": "https://u:p@h:9200"},
+        "needs an https": {"ALAC_OPENSEARCH_URL": "http://h:9200",
+                           "ALAC_OPENSEARCH_CA_BUNDLE": str(ca)},
+        "no such file": {"ALAC_OPENSEARCH_URL": "https://h:9200",
+                         "ALAC_OPENSEARCH_CA_BUNDLE": str(tmp_path / "missing.pem")},
+        "true or false": {"ALAC_OPENSEARCH_URL": "https://h:9200",
+                          "ALAC_OPENSEARCH_VERIFY": "maybe"},
+        "http\\(s\\)://host": {"ALAC_OPENSEARCH_URL": "search:9200"},
+    }  # fmt: skip
+    for message, env in refused.items():
+        with pytest.raises(ValueError, match=message):
+            Connection.from_env(env)
+    assert replicas_from_env({}) is None
+    assert replicas_from_env({"ALAC_OPENSEARCH_REPLICAS": "1"}) == 1
+    with pytest.raises(ValueError, match="a number"):
+        replicas_from_env({"ALAC_OPENSEARCH_REPLICAS": "one"})
 
 
 # ------------------------------------------------------------------ queries
@@ -234,3 +289,29 @@ def test_the_factory_needs_a_url_for_opensearch_and_refuses_unknown_engines(monk
     monkeypatch.setenv("ALAC_SEARCH_ENGINE", "elastic")
     with pytest.raises(ValueError, match="embedded or opensearch"):
         open_engine(Settings())
+
+
+def test_only_outages_are_waited_out():
+    from opensearchpy.exceptions import (
+        AuthenticationException,
+        ConnectionTimeout,
+        NotFoundError,
+        SSLError,
+        TransportError,
+    )
+    from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
+
+    from alac_search.engines.opensearch import outage_wait_from_env, transient
+
+    assert transient(OpenSearchConnectionError("N/A", "refused", None))
+    assert transient(ConnectionTimeout("TIMEOUT", "timed out", None))
+    assert transient(TransportError(503, "unavailable", {}))
+    assert transient(TransportError(429, "es_rejected_execution_exception", {}))
+    assert not transient(SSLError("N/A", "certificate verify failed", None))
+    assert not transient(AuthenticationException(401, "unauthorized", {}))
+    assert not transient(NotFoundError(404, "index_not_found_exception", {}))
+    assert not transient(ValueError("not document fields"))
+    assert outage_wait_from_env({}) == 120.0
+    assert outage_wait_from_env({"ALAC_OPENSEARCH_OUTAGE_WAIT_S": "5"}) == 5.0
+    with pytest.raises(ValueError, match="seconds"):
+        outage_wait_from_env({"ALAC_OPENSEARCH_OUTAGE_WAIT_S": "soon"})

@@ -52,7 +52,24 @@ def build_runtime(
         ],
     )
     runtime.search_engine = engine  # type: ignore[attr-defined]
+    runtime.check_ready = _with_engine_check(runtime.check_ready, engine)  # type: ignore[method-assign]
     return runtime
+
+
+def _with_engine_check(check_ready, engine: SearchEngine):  # type: ignore[no-untyped-def]
+    """/readyz also names the search engine: with OpenSearch down (or refusing our
+    credentials) the service answers 503 instead of claiming to be ready with no index."""
+
+    def check() -> dict[str, str]:
+        status = check_ready()
+        try:
+            engine.ping()
+            status["search_engine"] = "ok"
+        except Exception as exc:  # noqa: BLE001 - reported, not raised
+            status["search_engine"] = f"unreachable: {type(exc).__name__}"
+        return status
+
+    return check
 
 
 def create_app(settings: Settings | None = None, verifier: TokenVerifier | None = None) -> FastAPI:

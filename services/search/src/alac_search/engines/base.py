@@ -87,6 +87,9 @@ class SearchEngine(Protocol):
     def soft_delete(self, tenant: str, doc_id: str, version: int) -> bool:
         """Hide the document from search (kept, so a late older event cannot revive it)."""
 
+    def apply_many(self, docs: list[tuple[str, str, int, dict[str, Any]]]) -> None:
+        """`apply` for many (tenant, id, version, fields) at once, same outcome (rebuilds)."""
+
     def search(self, request: SearchRequest) -> Page: ...
 
     def get(self, tenant: str, doc_id: str) -> dict[str, Any] | None:

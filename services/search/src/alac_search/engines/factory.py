@@ -1,4 +1,7 @@
-"""Choose the engine from settings: ALAC_SEARCH_ENGINE=embedded (default) or opensearch."""
+"""Choose the engine from settings: ALAC_SEARCH_ENGINE=embedded (default) or opensearch
+(ALAC_OPENSEARCH_URL, and for a secured cluster ALAC_OPENSEARCH_USER, ALAC_OPENSEARCH_PASSWORD
+or ALAC_OPENSEARCH_PASSWORD_FILE, ALAC_OPENSEARCH_CA_BUNDLE, ALAC_OPENSEARCH_VERIFY;
+ALAC_OPENSEARCH_REPLICAS, ALAC_OPENSEARCH_OUTAGE_WAIT_S; see docs/operations.md)."""
 
 from __future__ import annotations
 
@@ -20,10 +23,16 @@ def open_engine(settings: Settings) -> SearchEngine:
 
         return EmbeddedEngine(index_path(settings))
     if kind == "opensearch":
-        url = os.environ.get("ALAC_OPENSEARCH_URL")
-        if not url:
-            raise ValueError("ALAC_SEARCH_ENGINE=opensearch needs ALAC_OPENSEARCH_URL")
-        from alac_search.engines.opensearch import OpenSearchEngine
+        from alac_search.engines.opensearch import (
+            Connection,
+            OpenSearchEngine,
+            outage_wait_from_env,
+            replicas_from_env,
+        )
 
-        return OpenSearchEngine(url)
+        return OpenSearchEngine(
+            Connection.from_env(),
+            replicas=replicas_from_env(),
+            outage_wait_s=outage_wait_from_env(),
+        )
     raise ValueError(f"ALAC_SEARCH_ENGINE must be embedded or opensearch, not {kind!r}")

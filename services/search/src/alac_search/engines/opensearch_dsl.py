@@ -15,20 +15,43 @@ from importlib import resources
 from typing import Any
 
 from alac_search.analysis.text import latin_form, words
-from alac_search.engines.base import CASE_FIELDS, FACET_FIELDS, FILTER_FIELDS, SearchRequest
+from alac_search.engines.base import FACET_FIELDS, FILTER_FIELDS, SearchRequest
 from alac_search.query.parser import And, Node, Not, Or, Phrase, Term
 
 INDEX_PREFIX = "alac-complaints"
 LIVE_ALIAS = "alac-complaints"
+# Which tenant first wrote each complaint id (outside the template's pattern on purpose: it
+# holds no text and is never rebuilt).
+OWNERS_INDEX = "alac-complaint-owners"
 FACET_SIZE = 100
 _TEXT_FIELDS = ["crux", "crux.russian", "crux.english", "crux.kazakh"]
 
 
-def index_template() -> dict[str, Any]:
+def index_template(replicas: int | None = None) -> dict[str, Any]:
     """The index template; deploy/opensearch/index-template.json is the same file (a test
-    checks they are equal)."""
+    checks they are equal). `replicas` (ALAC_OPENSEARCH_REPLICAS) replaces the file's
+    auto_expand_replicas 0-1 with a fixed count."""
     text = resources.files("alac_search.engines").joinpath("index-template.json").read_text()
-    return json.loads(text)
+    template = json.loads(text)
+    if replicas is not None:
+        settings = template["template"]["settings"]
+        settings.pop("auto_expand_replicas", None)
+        settings["number_of_replicas"] = replicas
+    return template
+
+
+def replica_settings(replicas: int | None) -> dict[str, Any]:
+    if replicas is None:
+        return {"auto_expand_replicas": "0-1"}
+    return {"number_of_replicas": replicas}
+
+
+def owners_index(replicas: int | None = None) -> dict[str, Any]:
+    """PUT /alac-complaint-owners body: one keyword per complaint id, read by id only."""
+    return {
+        "settings": {"number_of_shards": 1, **replica_settings(replicas)},
+        "mappings": {"dynamic": "strict", "properties": {"tenant_id": {"type": "keyword"}}},
+    }
 
 
 def document_id(tenant: str, doc_id: str) -> str:
@@ -37,16 +60,6 @@ def document_id(tenant: str, doc_id: str) -> str:
 
 def tenant_alias(tenant: str) -> str:
     return f"{LIVE_ALIAS}-tenant-{tenant.encode().hex()}"
-
-
-def composite_version(versions: Mapping[str, int]) -> int:
-    """The external version of a whole document: the newest complaint version plus the newest
-    case version. Each aggregate's versions only grow, so this grows whenever any field is set
-    by a newer event, and a write built from older data always has a version at most the
-    stored one (OpenSearch answers 409: newer data is already there)."""
-    complaint = max((v for k, v in versions.items() if k not in CASE_FIELDS), default=0)
-    case = max((v for k, v in versions.items() if k in CASE_FIELDS), default=0)
-    return complaint + case
 
 
 def alias_actions(index: str, tenant: str) -> dict[str, Any]:
@@ -101,14 +114,15 @@ def source(tenant: str, doc_id: str, fields: Mapping[str, Any], versions: Mappin
 
 
 def bulk_action(index: str, tenant: str, doc_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
-    """One helpers.bulk action: index with external versioning, routed by tenant."""
+    """One helpers.bulk action: index the merged document, routed by tenant. The caller adds
+    the concurrency condition: `_op_type: create` for a new document, `if_seq_no` and
+    `if_primary_term` of the version it read otherwise (never external versions: one number
+    cannot order two aggregates' independent version sequences)."""
     return {
         "_op_type": "index",
         "_index": index,
         "_id": document_id(tenant, doc_id),
         "_routing": tenant,
-        "version": composite_version(body["versions"]),
-        "version_type": "external",
         "_source": dict(body),
     }
 
