@@ -219,6 +219,10 @@ def start_engines(layout: Layout) -> dict[str, Endpoint]:
             endpoints[name] = module.up(folder, targets=layout.metrics_targets())  # type: ignore[call-arg]
         else:
             endpoints[name] = module.up(folder)
+    from alac_cli.engines_cli import write_env_file
+
+    # The same file `alac engines up` writes: what a hand-started service or tool needs.
+    write_env_file(folder, {k: v for e in endpoints.values() for k, v in e.settings.items()})
     return endpoints
 
 
