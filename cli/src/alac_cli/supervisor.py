@@ -226,8 +226,8 @@ def start_engines(layout: Layout) -> dict[str, Endpoint]:
     return endpoints
 
 
-def create_databases(admin_url: str) -> dict[str, str]:
-    """One database per service (`alac_<service>`), created when missing; their URLs."""
+def create_databases(admin_url: str, prefix: str = "alac") -> dict[str, str]:
+    """One database per service (`<prefix>_<service>`), created when missing; their URLs."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
@@ -236,7 +236,7 @@ def create_databases(admin_url: str) -> dict[str, str]:
     try:
         with admin.connect() as connection:
             for name in SERVICES:
-                database = f"alac_{name}"
+                database = f"{prefix}_{name}"
                 exists = connection.execute(
                     text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": database}
                 ).first()
@@ -272,7 +272,9 @@ def intake_master_key(layout: Layout) -> str:
     return path.read_text().strip()
 
 
-def production_env(layout: Layout, endpoints: dict[str, Endpoint]) -> dict[str, dict[str, str]]:
+def production_env(
+    layout: Layout, endpoints: dict[str, Endpoint], database_prefix: str = "alac"
+) -> dict[str, dict[str, str]]:
     settings: dict[str, str] = {}
     for endpoint in endpoints.values():
         settings.update(endpoint.settings)
@@ -283,7 +285,7 @@ def production_env(layout: Layout, endpoints: dict[str, Endpoint]) -> dict[str, 
     ):
         if needed not in settings:
             raise EngineMissing(f"the {who} engine gave no {needed}")
-    databases = create_databases(settings["ALAC_POSTGRES_ADMIN_URL"])
+    databases = create_databases(settings["ALAC_POSTGRES_ADMIN_URL"], database_prefix)
     common = {k: v for k, v in settings.items() if k not in _SUPERVISOR_ONLY}
     common["ALAC_PROFILE"] = "production"
     common["ALAC_INTAKE_MASTER_KEY"] = intake_master_key(layout)
