@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from alac_cli.demo import DEMO_COMPLAINTS
 from alac_cli.engines import ENGINE_NAMES, available
 from alac_cli.engines.base import free_port
 from alac_cli.services import SERVICES
@@ -105,7 +106,7 @@ def test_production_profile_end_to_end(tmp_path: Path, data: Path) -> None:
         issuer = re.search(r"alac token vera --issuer (\S+)", text).group(1)
         prometheus = re.search(r"^\s+prometheus\s+(http://\S+)", text, re.M).group(1)
         assert "/realms/alac-dev" not in issuer, "tokens come from Keycloak, not the dev issuer"
-        assert "Loaded 10 demo complaints." in text
+        assert f"Loaded {len(DEMO_COMPLAINTS)} demo complaints." in text
 
         # Each service runs the production profile on its own PostgreSQL database and Kafka.
         services = {
@@ -204,11 +205,11 @@ def test_production_profile_end_to_end(tmp_path: Path, data: Path) -> None:
                 },
                 timeout=10,
             ).json()["data"]["result"]
-            # Ten demo complaints and ours, once a scrape after our POST has landed.
+            # The demo complaints and ours, once a scrape after our POST has landed.
             count = float(result[0]["value"][1]) if result else 0.0
-            return count if count >= 11 else None
+            return count if count >= len(DEMO_COMPLAINTS) + 1 else None
 
-        assert wait_for(intake_posts_scraped, 60, "intake's 11 POSTs in Prometheus", interval_s=1)
+        assert wait_for(intake_posts_scraped, 60, "intake's POSTs in Prometheus", interval_s=1)
 
         supervisor.send_signal(signal.SIGINT)
         assert supervisor.wait(timeout=60) == 0
