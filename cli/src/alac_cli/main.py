@@ -58,6 +58,8 @@ def up(
     ] = Profile.embedded,
 ) -> None:
     """Start the four services (and the issuer, or the engines); Ctrl-C stops the services."""
+    import httpx
+
     from alac_cli.engines import EngineMissing
     from alac_cli.supervisor import Layout, PortInUse, run
 
@@ -74,11 +76,11 @@ def up(
         # One line naming what is missing and how to get it (the engines' own wording).
         typer.echo(f"alac up: {str(exc).splitlines()[0]}", err=True)
         code = 2
-    except RuntimeError as exc:
+    except (RuntimeError, httpx.HTTPError) as exc:
         if profile is Profile.embedded:
             raise
-        # An engine that did not start, a setting the production profile refuses: the
-        # message says which (and where its log is).
+        # An engine that did not start, a setting the production profile refuses, Keycloak
+        # refusing a demo login: the message says which (and where its log is).
         typer.echo(f"alac up: {exc}", err=True)
         code = 1
     raise typer.Exit(code)
