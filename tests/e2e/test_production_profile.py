@@ -57,6 +57,12 @@ def _environ(pid: int) -> dict[str, str]:
     return dict(item.decode().split("=", 1) for item in raw if b"=" in item)
 
 
+def _serves(pid: int) -> bool:
+    """An `alac serve <service>` process (the engines are the supervisor's children too)."""
+    argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    return b"alac_cli.main" in argv and argv[argv.index(b"alac_cli.main") + 1 :][:1] == [b"serve"]
+
+
 def _password_token(token_url: str, user: str) -> str:
     response = httpx.post(
         token_url,
@@ -87,7 +93,13 @@ def test_production_profile_end_to_end(tmp_path: Path, data: Path) -> None:
     base = free_port_base()
     log = tmp_path / "up.log"
     # Ports of our own, so a developer's running `alac up --profile production` is left alone.
-    env = env_for(data, ALAC_PG_PORT=str(free_port()), ALAC_PROMETHEUS_PORT=str(free_port()))
+    env = env_for(
+        data,
+        **{
+            f"ALAC_{name}_PORT": str(free_port())
+            for name in ("PG", "KAFKA", "KEYCLOAK", "OPENSEARCH", "PROMETHEUS")
+        },
+    )
     supervisor = start(
         ["up", "--profile", "production", "--data", str(data), "--port-base", str(base)],
         env,
@@ -109,11 +121,7 @@ def test_production_profile_end_to_end(tmp_path: Path, data: Path) -> None:
         assert f"Loaded {len(DEMO_COMPLAINTS)} demo complaints." in text
 
         # Each service runs the production profile on its own PostgreSQL database and Kafka.
-        services = {
-            pid: _environ(pid)
-            for pid in children_of(supervisor.pid)
-            if b"serve" in Path(f"/proc/{pid}/cmdline").read_bytes()
-        }
+        services = {pid: _environ(pid) for pid in children_of(supervisor.pid) if _serves(pid)}
         by_service = {
             env_["ALAC_DATABASE_URL"].rsplit("/", 1)[1]: env_ for env_ in services.values()
         }
@@ -123,6 +131,7 @@ def test_production_profile_end_to_end(tmp_path: Path, data: Path) -> None:
             assert service_env["ALAC_BUS_BACKEND"] == "kafka"
             assert service_env["ALAC_AUTH_ISSUER"] == issuer
             assert "ALAC_POSTGRES_ADMIN_URL" not in service_env
+            assert "ALAC_KEYCLOAK_ADMIN_PASSWORD_FILE" not in service_env
 
         intake, cases, analytics, search = (f"http://127.0.0.1:{base + i}" for i in (1, 2, 3, 4))
         token_url = f"{issuer}/protocol/openid-connect/token"

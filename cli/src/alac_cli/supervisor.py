@@ -182,8 +182,9 @@ def start(layout: Layout) -> dict[str, subprocess.Popen[bytes]]:
 
 MASTER_KEY_FILE = "intake-master.key"
 # Engine settings the services must not see: the PostgreSQL superuser's URL is for creating
-# the databases here, each service gets the URL of its own database only.
-_SUPERVISOR_ONLY = ("ALAC_POSTGRES_ADMIN_URL",)
+# the databases here (each service gets the URL of its own database only); Keycloak's admin
+# password is for operators.
+_SUPERVISOR_ONLY = ("ALAC_POSTGRES_ADMIN_URL", "ALAC_KEYCLOAK_ADMIN_PASSWORD_FILE")
 
 
 @dataclass
