@@ -216,10 +216,16 @@ def start_engines(layout: Layout) -> dict[str, Endpoint]:
     endpoints: dict[str, Endpoint] = {}
     for name in ENGINE_NAMES:
         module = engine(name)
+        started = time.monotonic()
         if name == "prometheus":
             endpoints[name] = module.up(folder, targets=layout.metrics_targets())  # type: ignore[call-arg]
         else:
             endpoints[name] = module.up(folder)
+        # Keycloak and OpenSearch take minutes on a first start: say what is done so far.
+        print(
+            f"{name:<11} {endpoints[name].url}  (ready in {time.monotonic() - started:.1f} s)",
+            flush=True,
+        )
     from alac_cli.engines_cli import write_env_file
 
     # The same file `alac engines up` writes: what a hand-started service or tool needs.
