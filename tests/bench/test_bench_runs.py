@@ -26,7 +26,7 @@ def test_quick_bench_prints_table_and_ratios_and_writes_json(tmp_path):
         cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=900,  # a guard against a hang, not a speed limit (CI may be loaded)
     )
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout

@@ -175,7 +175,11 @@ def token(
         str, typer.Option(envvar="ALAC_AUTH_ISSUER")
     ] = "http://127.0.0.1:8090/realms/alac-dev",
 ) -> None:
-    """Print an access token for a demo user from the development issuer."""
+    """Print an access token for a demo user (password grant through the `alac-cli` client).
+
+    From the development issuer by default, or from Keycloak when ALAC_AUTH_ISSUER points at
+    its realm (e.g. after `alac engines up keycloak`, see data/engines/engines.env).
+    """
     from alac_cli.demo import fetch_token
 
     typer.echo(fetch_token(f"{issuer}/protocol/openid-connect/token", username, password))

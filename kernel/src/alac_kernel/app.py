@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from alac_kernel.auth.fastapi import install_auth
 from alac_kernel.auth.verifier import TokenVerifier
 from alac_kernel.db import new_id
+from alac_kernel.http_input import RefuseNulMiddleware
 from alac_kernel.observability import logs
 from alac_kernel.observability.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from alac_kernel.problems import PROBLEM_JSON, Problem, install_problem_handlers
@@ -167,6 +168,7 @@ def create_service_app(
     app.state.runtime = runtime
     install_problem_handlers(app)
     install_auth(app, verifier or TokenVerifier.from_settings(settings))
+    app.add_middleware(RefuseNulMiddleware)  # inside the size limit below
     app.add_middleware(
         RequestContextMiddleware, service=runtime.name, max_body_bytes=settings.max_body_bytes
     )

@@ -127,7 +127,7 @@ def test_client_credentials_with_basic_auth(issuer):
 )
 def test_bad_user_credentials_are_invalid_grant(issuer, form):
     response = httpx.post(issuer.token_url, data=form)
-    assert response.status_code == 401
+    assert response.status_code == 400  # as Keycloak answers (RFC 6749 5.2)
     assert response.json() == {
         "error": "invalid_grant",
         "error_description": "Invalid user credentials",

@@ -159,3 +159,18 @@ def test_roles(sqlite_analytics):
         assert post(a, CONTRACT, user).status_code == 403, user
     assert post(a, CONTRACT, "tamara").status_code == 201
     assert a.client.get("/v1/proposals", headers=a.headers("vera")).status_code == 403
+
+
+def test_proposal_texts_that_look_like_formulas_are_neutralised_in_the_csv(sqlite_analytics):
+    """Issue 11: a text starting with =, +, - or @ went verbatim into the CSV export, where a
+    spreadsheet runs it as a formula."""
+    a = sqlite_analytics
+    texts = ['=HYPERLINK("http://example.invalid","x")', "+1+1", "-2+3", "@SUM(A1)"]
+    for text in texts:
+        r = post(a, {"section": "legislation", "text": text, "proposed_on": "2009-02-01"})
+        assert r.status_code == 201, r.text
+    r = a.client.get("/v1/reports/proposals", params={"format": "csv"}, headers=a.headers("kazbek"))
+    assert r.status_code == 200, r.text
+    cells = {row[1] for row in csv.reader(io.StringIO(r.text))}
+    assert {f"'{t}" for t in texts} <= cells
+    assert not any(c.startswith(("=", "+", "-", "@")) for c in cells)

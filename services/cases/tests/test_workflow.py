@@ -17,6 +17,10 @@ def move(platform, case: dict, to: str, user: str = "lena", **extra):
 def test_a_case_goes_from_triage_to_an_outcome_and_back_with_every_event(platform):
     case = open_case(platform, request_type="case")
     assert case["status"] == "triage" and case["version"] == 1
+    consents = f"/v1/cases/{case['id']}/consents"
+    given = post(platform, consents, "lena", {"scopes": ["formal_action"], "version": 1})
+    assert given.status_code == 201, given.text
+    case["version"] = 2
 
     for to in ("assessment", "in_action", "awaiting_response"):
         response = move(platform, case, to)
@@ -38,17 +42,18 @@ def test_a_case_goes_from_triage_to_an_outcome_and_back_with_every_event(platfor
     events = case_events(platform, case["id"])
     assert [e.type for e in events] == [
         "case.opened",
+        "case.consent_recorded",
         *["case.status_changed"] * 4,
         "case.closed",
         "case.status_changed",
         "case.reopened",
     ]
     # one aggregate version per event, counting per case, ending at the case's version
-    assert [e.aggregateversion for e in events] == list(range(1, 9))
-    assert case["version"] == 8
-    assert events[5].data["outcome"] == "resolved"
+    assert [e.aggregateversion for e in events] == list(range(1, 10))
+    assert case["version"] == 9
+    assert events[6].data["outcome"] == "resolved"
     assert events[-1].data["reason"] == "to assessment"
-    assert events[1].data["from_status"] == "triage"
+    assert events[2].data["from_status"] == "triage"
     assert all(e.data["office"] == "almaty" for e in events)
 
     history = platform.cases.get(

@@ -377,12 +377,12 @@ class DevIssuer:
             raise _OAuthError(401, "invalid_client", "Invalid client or Invalid client credentials")
         username, password = form.get("username", ""), form.get("password", "")
         if not username or not password:
-            raise _OAuthError(401, "invalid_grant", "Invalid user credentials")
+            raise _OAuthError(400, "invalid_grant", "Invalid user credentials")
         user = self.users.get(username)
         # compare even for unknown users, so timing does not reveal which usernames exist
         expected = user.password if user else "\x00" + password
         if not hmac.compare_digest(expected.encode(), password.encode()) or user is None:
-            raise _OAuthError(401, "invalid_grant", "Invalid user credentials")
+            raise _OAuthError(400, "invalid_grant", "Invalid user credentials")
         return self.token_response(self.user_claims(user, azp=client_id))
 
     def client_credentials_grant(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from alac_cases import service
+from alac_cases import complaint_sync, service
 from alac_cases.actions.views import router as actions_router
 from alac_cases.audit.views import router as audit_router
 from alac_cases.consent.views import router as consent_router
@@ -38,7 +38,20 @@ def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
     runtime: ServiceRuntime
 
     def on_complaint_received(session, event):  # type: ignore[no-untyped-def]
-        service.open_case_for_complaint(session=session, outbox=runtime.outbox, event=event)
+        case = service.open_case_for_complaint(session=session, outbox=runtime.outbox, event=event)
+        if case is not None:
+            complaint_sync.take_consent_from_intake(
+                session=session, outbox=runtime.outbox, case=case,
+                scopes=event.data.get("consent") or [],
+            )  # fmt: skip
+
+    def on_complaint_updated(session, event):  # type: ignore[no-untyped-def]
+        complaint_sync.apply_complaint_updated(session=session, outbox=runtime.outbox, event=event)
+
+    def on_complaint_withdrawn(session, event):  # type: ignore[no-untyped-def]
+        complaint_sync.apply_complaint_withdrawn(
+            session=session, outbox=runtime.outbox, event=event
+        )
 
     runtime = ServiceRuntime(
         name=NAME,
@@ -50,7 +63,11 @@ def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
             ConsumerSpec(
                 group="cases",
                 aggregates=["complaint"],
-                handlers={"complaint.received": on_complaint_received},
+                handlers={
+                    "complaint.received": on_complaint_received,
+                    "complaint.updated": on_complaint_updated,
+                    "complaint.withdrawn": on_complaint_withdrawn,
+                },
             )
         ],
         periodic=[PeriodicTask("deadlines", DEADLINE_PASS_INTERVAL_S, run_deadlines)],

@@ -34,6 +34,9 @@ class Case(TenantScoped, Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # The complaint's own version (its events' aggregateversion) this case reflects: a
+    # complaint event at or below it is old news and is not applied again.
+    complaint_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # Current assignee and outcome, denormalised for the queues; the history lives in
     # case_assignments and case_status_changes.
     assignee: Mapped[str | None] = mapped_column(String(128), nullable=True, index=True)

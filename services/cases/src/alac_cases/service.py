@@ -42,6 +42,7 @@ def open_case_for_complaint(*, session: Session, outbox: Outbox, event: Event) -
         received_at=datetime.fromisoformat(data["received_at"]),
         opened_at=utcnow(),
         version=1,
+        complaint_version=event.aggregateversion,
     )
     session.add(case)
     session.flush()

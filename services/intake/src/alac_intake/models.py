@@ -80,3 +80,6 @@ class Complaint(TenantScoped, Base):
     withdrawn_by: Mapped[str | None] = mapped_column(String(16), nullable=True)
     personal_data_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     external_id: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    # A complaint referred by another centre: that centre's name and the note it sent along.
+    referred_from: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    referral_note: Mapped[str | None] = mapped_column(Text, nullable=True)

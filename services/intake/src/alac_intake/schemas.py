@@ -231,6 +231,12 @@ class ComplaintRead(BaseModel):
     documents_received: list[str] | None = None
     consent: Consent = Field(default_factory=Consent)
     complainant: ComplainantProfile = Field(default_factory=ComplainantProfile)
+    referred_from: str | None = Field(
+        default=None, description="For a referral: the name of the centre that sent it"
+    )
+    referral_note: str | None = Field(
+        default=None, description="For a referral: the sending centre's note"
+    )
     complainant_pseudonym: str
     has_contact: bool = False
     completeness: float

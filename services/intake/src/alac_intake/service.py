@@ -85,10 +85,12 @@ def register_complaint(
     contact = payload.contact if payload.contact and not payload.contact.is_empty() else None
     if payload.anonymous and contact is not None:
         errors.append({"field": "body.contact", "reason": message("anonymous_with_contact", lang)})
-    if partner:
-        errors += office_errors(
-            session=session, tenant=principal.tenant, office=office, lang=lang, tenant_field=None
-        )
+    # Every channel files into a current office of the caller's own tenant: a staff member
+    # typing another centre's office code (or a made-up one) would hide the complaint from
+    # every queue.
+    errors += office_errors(
+        session=session, tenant=principal.tenant, office=office, lang=lang, tenant_field=None
+    )
     _refuse(errors)
     now = utcnow()
     complaint_id = new_id()
@@ -300,6 +302,11 @@ def complaint_received(complaint: Complaint, correlation_id: str | None):  # typ
         "prior_legal_help": complaint.prior_legal_help,
         "procedural_stage": complaint.procedural_stage,
         "preferred_language": complaint.preferred_language,
+        # What the complainant agreed to on the form: cases takes it as the first consent.
+        "consent": [
+            scope for scope, attr in record.CONSENT_FIELDS.items() if getattr(complaint, attr)
+        ]
+        or None,
     }
     return new_event(
         type="complaint.received",

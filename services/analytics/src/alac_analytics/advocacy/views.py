@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from typing import Annotated, Literal
 
@@ -23,6 +21,7 @@ from alac_kernel.auth import roles
 from alac_kernel.auth.fastapi import require_roles
 from alac_kernel.auth.principal import Principal
 from alac_kernel.db import session_scope
+from alac_kernel.exports import csv_text
 from alac_kernel.problems import PROBLEM_JSON, field_error
 
 router = APIRouter(tags=["advocacy"])
@@ -127,13 +126,21 @@ def proposals_report(
     wants_csv = fmt == "csv" or (fmt is None and "text/csv" in request.headers.get("accept", ""))
     if not wants_csv:
         return JSONResponse(body)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(("section", "proposal", "result", "detail", "document", "proposed_on",
-                     "result_on", "complaints", "alerts"))  # fmt: skip
-    for section in body["sections"]:
-        for p in section["proposals"]:
-            writer.writerow((section["title"], p["proposal"], p["result"], p["detail"],
-                             p["document"], p["proposed_on"], p["result_on"],
-                             p["motivated_by"]["complaints"], p["motivated_by"]["alerts"]))  # fmt: skip
-    return Response(out.getvalue(), media_type="text/csv; charset=utf-8")
+    header = ("section", "proposal", "result", "detail", "document", "proposed_on",
+              "result_on", "complaints", "alerts")  # fmt: skip
+    rows = (
+        (
+            section["title"],
+            p["proposal"],
+            p["result"],
+            p["detail"],
+            p["document"],
+            p["proposed_on"],
+            p["result_on"],
+            p["motivated_by"]["complaints"],
+            p["motivated_by"]["alerts"],
+        )  # fmt: skip
+        for section in body["sections"]
+        for p in section["proposals"]
+    )
+    return Response(csv_text(header, rows), media_type="text/csv; charset=utf-8")

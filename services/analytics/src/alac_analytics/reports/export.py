@@ -3,7 +3,6 @@ from (offices, period, n), so a figure copied out of the sheet still says what i
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 from openpyxl import Workbook
 
 from alac_analytics.projections.dimensions import DURATIONS
+from alac_kernel.exports import csv_text, neutralise_row
 
 HEADER = ("scope", "period_from", "period_to", "section", "value", "count", "percent", "n")
 
@@ -18,10 +18,11 @@ HEADER = ("scope", "period_from", "period_to", "section", "value", "count", "per
 def rows(report: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
     scope = report["scope"]
     period = (scope["from"], scope["to"])
-    sections = [
-        ("all offices" if scope["offices"] == "all" else ",".join(scope["offices"]), report)
-    ]
-    sections += list(report["offices"].items())
+    # A tenant's report is broken down by office, the network report by tenant.
+    key = "tenants" if "tenants" in report else "offices"
+    chosen = scope.get(key, "all")
+    sections = [(f"all {key}" if chosen in ("all", None) else ",".join(chosen), report)]
+    sections += list(report[key].items())
     for name, body in sections:
         yield (
             name,
@@ -65,11 +66,7 @@ def rows(report: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
 
 
 def to_csv(report: dict[str, Any]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(HEADER)
-    writer.writerows(rows(report))
-    return out.getvalue()
+    return csv_text(HEADER, rows(report))
 
 
 def to_xlsx(report: dict[str, Any]) -> bytes:
@@ -78,14 +75,15 @@ def to_xlsx(report: dict[str, Any]) -> bytes:
     sheet.title = "statistics"
     sheet.append(HEADER)
     for row in rows(report):
-        sheet.append(list(row))
+        # openpyxl stores a string starting with "=" as a formula.
+        sheet.append(neutralise_row(row))
     about = book.create_sheet("scope")
     for key, value in report["scope"].items():
         if isinstance(value, list):
             value = ",".join(value)
         elif isinstance(value, dict):
             value = "; ".join(f"{k}: {v}" for k, v in value.items())
-        about.append([key, value])
+        about.append(neutralise_row([key, value]))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

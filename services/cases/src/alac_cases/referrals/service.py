@@ -11,7 +11,7 @@ from alac_cases.case_events import emit
 from alac_cases.consent import service as consent
 from alac_cases.models import Case
 from alac_cases.referrals.models import Referral
-from alac_cases.tenants import known_tenants
+from alac_cases.tenants import known_tenants, tenant_name
 from alac_kernel.auth.principal import Principal
 from alac_kernel.db import new_id, utcnow
 from alac_kernel.outbox import Outbox
@@ -80,6 +80,8 @@ def refer(
             "consent_version": referral.consent_version,
             "referred_at": now.isoformat(),
             "shared": shared,
+            "from_centre": {"tenant": case.tenant_id, "name": tenant_name(case.tenant_id)},
+            **({"note": note} if note else {}),
         },
     )
     return referral

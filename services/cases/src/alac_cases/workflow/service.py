@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alac_cases.case_events import emit
+from alac_cases.consent import service as consent
 from alac_cases.models import Case
 from alac_cases.permissions import main_role
 from alac_cases.workflow import transitions as wf
@@ -52,6 +53,13 @@ def transition(
             raise field_error("body.outcome", f"unknown outcome; one of {', '.join(wf.OUTCOMES)}")
     elif outcome is not None:
         raise field_error("body.outcome", "only allowed when closing a case")
+    if to_status in wf.NEEDS_CONSENT:
+        # Acting on the client's behalf needs their consent, whichever way the case gets
+        # there (API, CLI, reopening); the action endpoints check it again per action.
+        consent.require(
+            session=session, case=case, scopes=wf.NEEDS_CONSENT[to_status],
+            doing=f"moving the case to '{to_status}'",
+        )  # fmt: skip
 
     now = utcnow()
     from_status = case.status

@@ -44,11 +44,16 @@ OUTCOMES = (
     "options_exhausted",
     "referred",
     "undefined",
+    # the complainant (or a coordinator on their word) withdrew the complaint in intake
+    "withdrawn",
 )
 
 # An anonymous complainant can get a legal assessment and advice, nothing done on their behalf
 # (DOMAIN.md workflow step 3).
 NOT_FOR_ANONYMOUS = frozenset({AWAITING_CONSENT, IN_ACTION, AWAITING_RESPONSE})
+
+# Statuses that act on the client's behalf, and the consent scopes entering them needs.
+NEEDS_CONSENT: dict[str, tuple[str, ...]] = {IN_ACTION: ("formal_action",)}
 
 
 def allowed_from(status: str, *, anonymous: bool = False) -> list[str]:

@@ -90,11 +90,18 @@ def make_handler(
                 subject=REFERRAL, username=None, tenant=to_tenant, office=office,
                 roles=frozenset(), client_id=None, token_id=None,
             )  # fmt: skip
-            service.register_complaint(
+            accepted = service.register_complaint(
                 session=session, outbox=get_outbox(), principal=principal, payload=payload,
                 correlation_id=event.correlationid, keys=get_keys(),
                 receipt=receipts.issue(), registered_by=REFERRAL, external_id=external_id,
             )  # fmt: skip
+            # Who sent it and why, for the receiving centre's staff; kept on the row only, not
+            # repeated in complaint.received.
+            complaint = session.get(Complaint, accepted.id)
+            if complaint is not None:
+                sender_name = (data.get("from_centre") or {}).get("name") or event.tenantid
+                complaint.referred_from = sender_name[:200]
+                complaint.referral_note = data.get("note")
         finally:
             session.info[TENANT_KEY] = sender
 
