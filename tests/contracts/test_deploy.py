@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import importlib
 import json
 import os
 import re
@@ -23,6 +24,7 @@ import pytest
 import yaml
 
 from alac_analytics.app import AnalyticsSettings
+from alac_cli.engines import available
 from alac_cli.engines.base import cache_root
 from alac_cli.services import SERVICES
 from alac_cli.supervisor import Layout
@@ -282,6 +284,37 @@ def test_compose_secrets_are_required_from_the_environment() -> None:
     ):
         assert f"${{{secret}:?" in text, f"{secret} must be required"
         assert re.search(rf"^{secret}=$", (DEPLOY / ".env.example").read_text(), re.M), secret
+
+
+def test_compose_runs_the_versions_the_engines_run() -> None:
+    """deploy/ describes what was tested: each engine's image is the version its engine
+    module runs in the tests (for the engine modules in this checkout; all once merged)."""
+    services = compose()["services"]
+    images = {
+        "kafka": services["kafka"]["image"],
+        "keycloak": services["keycloak"]["image"],
+        "opensearch": (DEPLOY / "opensearch" / "Dockerfile").read_text(),
+    }
+    checked = []
+    for name in set(available()) & set(images):
+        version = importlib.import_module(f"alac_cli.engines.{name}").VERSION
+        assert re.search(rf":{re.escape(version)}\b", images[name]), (name, version)
+        checked.append(name)
+    assert "keycloak" in checked
+    if shutil.which("prometheus") is None:
+        pytest.fail("prometheus not found; install it with: make install-system")
+    prometheus = subprocess.run(
+        ["prometheus", "--version"], capture_output=True, text=True, check=True
+    ).stdout
+    tag = services["prometheus"]["image"].rsplit(":v", 1)[1]
+    assert f"version {tag}" in prometheus
+    assert services["postgres"]["image"] == f"postgres:{postgres_major()}"
+
+
+def postgres_major() -> str:
+    from alac_kernel.testing import postgres_server
+
+    return postgres_server.bin_dir().parent.name  # /usr/lib/postgresql/<major>/bin
 
 
 def test_compose_prometheus_scrapes_every_service_with_the_alert_rules() -> None:
