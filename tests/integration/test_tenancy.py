@@ -99,8 +99,11 @@ def test_statistics_count_only_the_callers_tenant(world):
             assert response.status_code == 200
             body = response.json()
             assert body["tenant"] == tenant
-            assert body["total"] == 1, reader
-            assert body["by_status"] == {"triage": 1}
+            if reader in ("kazbek", "tamara"):  # office level: exact counts
+                assert body["total"] == 1, reader
+                assert body["by_status"] == {"triage": 1}
+            else:  # below it, one complaint is a small cell (and never the other tenant's)
+                assert body["total"] is None and body["by_status"] == {"triage": None}, reader
             other_office = "shymkent" if tenant == "tk" else "almaty"
             filtered = platform.analytics.get(
                 "/v1/stats/summary", params={"office": other_office}, headers=h

@@ -132,12 +132,17 @@ def test_business_metrics(data):
         value("alac_complaints_received_total", tenant="tk", office="almaty", channel="hotline")
         == 9
     )
-    assert (
-        value("alac_complaints_received_total", tenant="tk", office="astana", channel="letter") == 1
+    # One letter in Astana is a small cell: left out, not published (issue 11).
+    assert not any(
+        name == "alac_complaints_received_total" and dict(labels).get("channel") == "letter"
+        for name, labels in samples
     )
     assert value("alac_open_cases", tenant="tk", office="almaty") == 10
-    assert value("alac_case_backlog", tenant="tk", office="almaty", assignee="lena-id") == 4
-    assert value("alac_case_backlog", tenant="tk", office="almaty", assignee="unassigned") == 6
+    # No staff member's id in any series: the backlog is assigned or not.
+    assert value("alac_case_backlog", tenant="tk", office="almaty", assigned="yes") == 4
+    assert value("alac_case_backlog", tenant="tk", office="almaty", assigned="no") == 6
+    assert "lena-id" not in text
     assert value("alac_deadlines_missed_total", tenant="tk", office="almaty") == 1
-    # Triage: 10 opened into triage and never left (not counted), 2 left after 4 hours.
-    assert value("alac_time_to_triage_hours", tenant="tk", quantile="0.5") == 4
+    # Triage: 10 opened into triage and never left (not counted), 2 left after 4 hours: two
+    # complaints are a small cell, so no quantile is published.
+    assert not any(name == "alac_time_to_triage_hours" for name, _ in samples)

@@ -11,6 +11,8 @@ from sqlalchemy import func, select
 
 from alac_analytics.models import ComplaintFact
 from alac_analytics.periods import END_INSTANT, FIRST_INSTANT
+from alac_analytics.privacy import service as privacy
+from alac_analytics.privacy.summary import suppress_summary
 from alac_kernel.app import runtime_of
 from alac_kernel.auth import roles
 from alac_kernel.auth.fastapi import require_roles
@@ -31,10 +33,11 @@ class Summary(BaseModel):
     office: str | None
     period_from: datetime | None
     period_to: datetime | None
-    total: int
-    by_status: dict[str, int]
-    by_channel: dict[str, int]
-    by_area: dict[str, int]
+    total: int | None
+    by_status: dict[str, int | None]
+    by_channel: dict[str, int | None]
+    by_area: dict[str, int | None]
+    suppression: dict[str, object] | None = None
 
 
 @router.get(
@@ -88,13 +91,28 @@ def summary(
             return {str(key) if key is not None else "unspecified": n for key, n in rows}
 
         by_status = counts(ComplaintFact.status)
+        total: int | None = sum(by_status.values())
+        breakdowns: dict[str, dict[str, int | None]] = {
+            "by_status": dict(by_status),
+            "by_channel": dict(counts(ComplaintFact.channel)),
+            "by_area": dict(counts(ComplaintFact.area)),
+        }
+        suppression = None
+        if not privacy.sees_small_cells(principal):
+            # Below the office level no small count is shown, whatever the filters: a narrow
+            # window around one complaint would otherwise give its status, channel and area.
+            limit = privacy.threshold(session=session, tenant=principal.tenant)
+            total, breakdowns = suppress_summary(total or 0, breakdowns, limit)  # type: ignore[arg-type]
+            suppression = {
+                "threshold": limit,
+                "rule": "counts from 1 to threshold-1 hidden (null), with complementary cells",
+            }
         return Summary(
             tenant=principal.tenant,
             office=office,
             period_from=period_from,
             period_to=period_to,
-            total=sum(by_status.values()),
-            by_status=by_status,
-            by_channel=counts(ComplaintFact.channel),
-            by_area=counts(ComplaintFact.area),
+            total=total,
+            suppression=suppression,
+            **breakdowns,
         )

@@ -3,6 +3,15 @@
 A collector (not counters bumped by the handlers) so the figures equal the read model,
 survive restarts and rebuilds, and are right whichever process applied the events. The
 collector reads the runtime bound last (one analytics runtime per process in production).
+
+`/metrics` is read by operators and monitoring, not only by office-level staff, so the
+statistics rules hold here too: no series names a staff member (the backlog is split into
+assigned / unassigned, not by lawyer), and a series about complainants (received by
+channel, time to triage) whose count is a small cell of its tenant (1 to threshold-1) is
+left out rather than published: scraped every few seconds, it would date one complaint and
+give its channel. Workload series (open cases, backlog, missed deadlines) describe the
+centre's work, not a complainant, and stay exact so that alerts can fire on one missed
+deadline.
 """
 
 from __future__ import annotations
@@ -14,7 +23,8 @@ from prometheus_client import REGISTRY
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from sqlalchemy import func, select
 
-from alac_analytics.models import ComplaintFact, DailyCount
+from alac_analytics.models import ComplaintFact, DailyCount, PrivacySetting
+from alac_analytics.privacy import service as privacy
 from alac_analytics.reports.service import percentiles
 from alac_kernel.db import session_scope
 from alac_kernel.runtime import ServiceRuntime
@@ -44,8 +54,8 @@ class BusinessMetrics:
         )
         backlog = GaugeMetricFamily(
             "alac_case_backlog",
-            "Open cases per assigned lawyer (subject id; 'unassigned' when none)",
-            labels=["tenant", "office", "assignee"],
+            "Open cases, assigned to a lawyer or not",
+            labels=["tenant", "office", "assigned"],
         )
         missed = CounterMetricFamily(
             "alac_deadlines_missed", "Case deadlines missed", labels=["tenant", "office"]
@@ -56,24 +66,37 @@ class BusinessMetrics:
             labels=["tenant", "quantile"],
         )
         with session_scope(self.runtime.session_factory, all_tenants=True) as session:
+            limits = dict(
+                session.execute(
+                    select(PrivacySetting.tenant_id, PrivacySetting.small_cell_threshold)
+                ).all()
+            )
+
+            def shown(tenant: str, n: int) -> bool:
+                return not 0 < n < limits.get(tenant, privacy.DEFAULT_THRESHOLD)
+
             for tenant, office, channel, n in session.execute(
                 select(counts.c.tenant_id, counts.c.office, counts.c.value, func.sum(counts.c.n))
                 .where(counts.c.dimension == "channel")
                 .group_by(counts.c.tenant_id, counts.c.office, counts.c.value)
             ):
-                received.add_metric([tenant, office, channel], int(n or 0))
+                if shown(tenant, int(n or 0)):
+                    received.add_metric([tenant, office, channel], int(n or 0))
             for tenant, office, n in session.execute(
                 select(facts.c.tenant_id, facts.c.office, func.count())
                 .where(facts.c.case_id.is_not(None), facts.c.status != "closed")
                 .group_by(facts.c.tenant_id, facts.c.office)
             ):
                 open_cases.add_metric([tenant, office or "unspecified"], n)
-            for tenant, office, assignee, n in session.execute(
-                select(facts.c.tenant_id, facts.c.office, facts.c.assignee, func.count())
+            assigned = facts.c.assignee.is_not(None)
+            for tenant, office, is_assigned, n in session.execute(
+                select(facts.c.tenant_id, facts.c.office, assigned, func.count())
                 .where(facts.c.case_id.is_not(None), facts.c.status != "closed")
-                .group_by(facts.c.tenant_id, facts.c.office, facts.c.assignee)
+                .group_by(facts.c.tenant_id, facts.c.office, assigned)
             ):
-                backlog.add_metric([tenant, office or "unspecified", assignee or "unassigned"], n)
+                backlog.add_metric(
+                    [tenant, office or "unspecified", "yes" if is_assigned else "no"], n
+                )
             for tenant, office, n in session.execute(
                 select(
                     facts.c.tenant_id, facts.c.office, func.sum(facts.c.deadlines_missed)
@@ -89,7 +112,7 @@ class BusinessMetrics:
                 hist[tenant][hours] += int(n or 0)
         for tenant, histogram in hist.items():
             p = percentiles(histogram)
-            if p["n"]:
+            if p["n"] and shown(tenant, p["n"]):
                 triage.add_metric([tenant, "0.5"], p["median"])
                 triage.add_metric([tenant, "0.9"], p["p90"])
         yield from (received, open_cases, backlog, missed, triage)
