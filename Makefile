@@ -20,11 +20,14 @@ $(STAMP): constraints.txt kernel/pyproject.toml services/*/pyproject.toml cli/py
 
 install: $(STAMP) ## create .venv and install every package (pinned by constraints.txt)
 
-install-system: ## install the Debian packages the tests need when missing (PostgreSQL server)
-	deploy/engines/ensure-system-packages
+install-system: ## install the Debian packages the tests need when missing (PostgreSQL server, Prometheus)
+	deploy/engines/ensure-system-packages prometheus
 
 run: $(STAMP) ## set up and start the four services on the embedded default with demo data
 	$(BIN)/alac up --data $(DATA)
+
+run-production: $(STAMP) install-system engines ## the same on PostgreSQL, Kafka, Keycloak, OpenSearch and Prometheus (alac up --profile production)
+	$(BIN)/alac up --profile production --data $(DATA)/production
 
 engines: $(STAMP) install-system ## fetch the production engines (Kafka, Keycloak, OpenSearch) into ~/.cache/alac-engines
 	$(BIN)/alac engines fetch
@@ -43,4 +46,4 @@ bench: $(STAMP) ## run the benchmarks and print the figures
 clean: ## remove the virtual environment and the local data folder
 	rm -rf $(VENV) $(DATA)
 
-.PHONY: help install install-system engines run test lint bench clean
+.PHONY: help install install-system engines run run-production test lint bench clean

@@ -72,11 +72,7 @@ def up(names: NamesArg = None, data: DataOpt = Path("data")) -> None:
             _fail(exc)
         settings.update(endpoint.settings)
         typer.echo(f"{name:<11} {endpoint.url}  (ready in {time.monotonic() - started:.1f} s)")
-    env_file = folder / "engines.env"
-    existing = _read_env(env_file)
-    existing.update(settings)
-    env_file.write_text("".join(f"{k}={v}\n" for k, v in sorted(existing.items())))
-    typer.echo(f"settings for the services: {env_file}")
+    typer.echo(f"settings for the services: {write_env_file(folder, settings)}")
 
 
 @app.command()
@@ -92,6 +88,15 @@ def status(names: NamesArg = None, data: DataOpt = Path("data")) -> None:
     """Say for each engine whether it is fetched and running, and where."""
     for name in _chosen(names):
         typer.echo(f"{name:<11} {engine(name).status(data / 'engines')}")
+
+
+def write_env_file(folder: Path, settings: dict[str, str]) -> Path:
+    """DATA/engines/engines.env: the engines' settings for the services, merged with earlier ones."""
+    env_file = folder / "engines.env"
+    existing = _read_env(env_file)
+    existing.update(settings)
+    env_file.write_text("".join(f"{k}={v}\n" for k, v in sorted(existing.items())))
+    return env_file
 
 
 def _read_env(path: Path) -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import signal
 import threading
 from pathlib import Path
@@ -29,6 +30,11 @@ app.add_typer(engines_app, name="engines")
 DataOpt = Annotated[Path, typer.Option("--data", envvar="ALAC_DATA_DIR", help="Data folder")]
 
 
+class Profile(enum.StrEnum):
+    embedded = "embedded"
+    production = "production"
+
+
 @app.command()
 def up(
     data: DataOpt = Path("data"),
@@ -43,15 +49,40 @@ def up(
     demo_data: Annotated[
         bool, typer.Option("--demo/--no-demo", help="Load demo data on first start")
     ] = True,
+    profile: Annotated[
+        Profile,
+        typer.Option(
+            help="embedded: SQLite, the embedded log and the development issuer. production: "
+            "PostgreSQL, Kafka, Keycloak, OpenSearch and Prometheus (see `alac engines`)"
+        ),
+    ] = Profile.embedded,
 ) -> None:
-    """Start the issuer and the four services on the embedded default; Ctrl-C stops all."""
+    """Start the four services (and the issuer, or the engines); Ctrl-C stops the services."""
+    import httpx
+
+    from alac_cli.engines import EngineMissing
     from alac_cli.supervisor import Layout, PortInUse, run
 
     try:
-        code = run(Layout(host=host, port_base=port_base, data=data), load_demo=demo_data)
+        code = run(
+            Layout(host=host, port_base=port_base, data=data),
+            load_demo=demo_data,
+            profile=profile.value,
+        )
     except PortInUse as exc:
         typer.echo(f"alac up: {exc}", err=True)
         code = 2
+    except EngineMissing as exc:
+        # One line naming what is missing and how to get it (the engines' own wording).
+        typer.echo(f"alac up: {str(exc).splitlines()[0]}", err=True)
+        code = 2
+    except (RuntimeError, httpx.HTTPError) as exc:
+        if profile is Profile.embedded:
+            raise
+        # An engine that did not start, a setting the production profile refuses, Keycloak
+        # refusing a demo login: the message says which (and where its log is).
+        typer.echo(f"alac up: {exc}", err=True)
+        code = 1
     raise typer.Exit(code)
 
 

@@ -1,6 +1,12 @@
 """`alac up`: migrate, start the token issuer and the four services as separate processes,
 load the demo data on first start, print where everything is, and stop everything on Ctrl-C.
 
+`alac up --profile production` starts the engines instead of the embedded shortcuts
+(PostgreSQL with one database per service, Apache Kafka, Keycloak, OpenSearch, Prometheus;
+see `alac_cli.engines`), runs the services with ALAC_PROFILE=production and the engines'
+settings, and takes the demo users' tokens from Keycloak. The engines keep running after
+Ctrl-C (they take long to start and keep their data); `alac engines down` stops them.
+
 Children get PR_SET_PDEATHSIG, so even if the supervisor itself is killed with SIGKILL the
 kernel stops them: no orphan processes.
 """
@@ -20,6 +26,7 @@ from pathlib import Path
 import httpx
 
 from alac_cli import demo
+from alac_cli.engines import ENGINE_NAMES, Endpoint, EngineMissing, available, engine
 from alac_cli.services import SERVICES, service_module
 from alac_kernel.settings import DEV_REALM, Settings
 
@@ -49,6 +56,10 @@ class Layout:
 
     def url(self, service: str) -> str:
         return f"http://{self.host}:{self.port(service)}"
+
+    def metrics_targets(self) -> dict[str, str]:
+        """Where Prometheus scrapes each service's /metrics: service -> host:port."""
+        return {name: f"{self.host}:{self.port(name)}" for name in SERVICES}
 
 
 def _die_with_parent() -> None:
@@ -114,8 +125,9 @@ def stop_all(procs: dict[str, subprocess.Popen[bytes]], grace_s: float = 15) -> 
             proc.wait()
 
 
-def _check_ports_free(layout: Layout) -> None:
-    for port in [layout.issuer_port, *(layout.port(name) for name in SERVICES)]:
+def _check_ports_free(layout: Layout, with_issuer: bool = True) -> None:
+    ports = [layout.port(name) for name in SERVICES]
+    for port in [layout.issuer_port, *ports] if with_issuer else ports:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
             if probe.connect_ex((layout.host, port)) == 0:
                 raise PortInUse(
@@ -166,11 +178,224 @@ def start(layout: Layout) -> dict[str, subprocess.Popen[bytes]]:
     return procs
 
 
-def load_demo_once(layout: Layout) -> int:
+# --- the production profile ----------------------------------------------------------------
+
+MASTER_KEY_FILE = "intake-master.key"
+# Engine settings the services must not see: the PostgreSQL superuser's URL is for creating
+# the databases here (each service gets the URL of its own database only); Keycloak's admin
+# password is for operators.
+_SUPERVISOR_ONLY = ("ALAC_POSTGRES_ADMIN_URL", "ALAC_KEYCLOAK_ADMIN_PASSWORD_FILE")
+
+
+@dataclass
+class Production:
+    """What the engines gave: where each answers, and the environment of each service."""
+
+    engines: dict[str, Endpoint]
+    env: dict[str, dict[str, str]]
+
+    @property
+    def issuer(self) -> str:
+        return self.env[SERVICES[0]]["ALAC_AUTH_ISSUER"]
+
+    @property
+    def token_url(self) -> str:
+        return f"{self.issuer}/protocol/openid-connect/token"
+
+
+def start_engines(layout: Layout) -> dict[str, Endpoint]:
+    """`up` every engine under DATA/engines (idempotent: running ones are reused)."""
+    present = set(available())
+    missing = [name for name in ENGINE_NAMES if name not in present]
+    if missing:
+        raise EngineMissing(
+            f"the production profile needs the engine module(s) {', '.join(missing)} "
+            f"(cli/src/alac_cli/engines/{missing[0]}.py is not in this checkout)"
+        )
+    folder = layout.data.resolve() / "engines"
+    endpoints: dict[str, Endpoint] = {}
+    for name in ENGINE_NAMES:
+        module = engine(name)
+        started = time.monotonic()
+        if name == "prometheus":
+            endpoints[name] = module.up(folder, targets=layout.metrics_targets())  # type: ignore[call-arg]
+        else:
+            endpoints[name] = module.up(folder)
+        # Keycloak and OpenSearch take minutes on a first start: say what is done so far.
+        print(
+            f"{name:<11} {endpoints[name].url}  (ready in {time.monotonic() - started:.1f} s)",
+            flush=True,
+        )
+    from alac_cli.engines_cli import write_env_file
+
+    # The same file `alac engines up` writes: what a hand-started service or tool needs.
+    write_env_file(folder, {k: v for e in endpoints.values() for k, v in e.settings.items()})
+    return endpoints
+
+
+def create_databases(admin_url: str, prefix: str = "alac") -> dict[str, str]:
+    """One database per service (`<prefix>_<service>`), created when missing; their URLs."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    urls: dict[str, str] = {}
+    try:
+        with admin.connect() as connection:
+            for name in SERVICES:
+                database = f"{prefix}_{name}"
+                exists = connection.execute(
+                    text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": database}
+                ).first()
+                if not exists:
+                    connection.execute(text(f'CREATE DATABASE "{database}"'))
+                urls[name] = (
+                    make_url(admin_url).set(database=database).render_as_string(hide_password=False)
+                )
+    finally:
+        admin.dispose()
+    return urls
+
+
+def intake_master_key(layout: Layout) -> str:
+    """$ALAC_INTAKE_MASTER_KEY, or one generated once into the data folder (mode 0600).
+
+    A real deployment takes it from its secret store (deploy/); here the data folder is the
+    machine's own disk and outlives the processes, so the key is kept with the data it opens.
+    """
+    given = os.environ.get("ALAC_INTAKE_MASTER_KEY")
+    if given:
+        return given
+    path = layout.data / MASTER_KEY_FILE
+    if not path.exists():
+        import secrets
+
+        from alac_intake.vault.crypto import b64
+
+        layout.data.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(b64(secrets.token_bytes(32)))
+    return path.read_text().strip()
+
+
+def production_env(
+    layout: Layout, endpoints: dict[str, Endpoint], database_prefix: str = "alac"
+) -> dict[str, dict[str, str]]:
+    settings: dict[str, str] = {}
+    for endpoint in endpoints.values():
+        settings.update(endpoint.settings)
+    for needed, who in (
+        ("ALAC_POSTGRES_ADMIN_URL", "postgres"),
+        ("ALAC_BUS_BACKEND", "kafka"),
+        ("ALAC_AUTH_ISSUER", "keycloak"),
+    ):
+        if needed not in settings:
+            raise EngineMissing(f"the {who} engine gave no {needed}")
+    databases = create_databases(settings["ALAC_POSTGRES_ADMIN_URL"], database_prefix)
+    common = {k: v for k, v in settings.items() if k not in _SUPERVISOR_ONLY}
+    common["ALAC_PROFILE"] = "production"
+    common["ALAC_INTAKE_MASTER_KEY"] = intake_master_key(layout)
+    env: dict[str, dict[str, str]] = {}
+    for name in SERVICES:
+        service_env = {**child_env(layout), **common, "ALAC_DATABASE_URL": databases[name]}
+        service_env.pop("ALAC_POSTGRES_ADMIN_URL", None)
+        _check_settings(name, service_env)
+        env[name] = service_env
+    return env
+
+
+def _check_settings(service: str, env: dict[str, str]) -> None:
+    """The production profile refuses what it cannot run on; say so here, once, in one line,
+    rather than in four service logs. Settings are read as the service will read them: from
+    the environment (swapped in for the check, the supervisor has no threads yet)."""
+    from pydantic import ValidationError
+
+    saved = dict(os.environ)
+    try:
+        os.environ.clear()
+        os.environ.update(env)
+        Settings()
+    except ValidationError as exc:
+        reason = exc.errors()[0]["msg"].removeprefix("Value error, ")
+        raise RuntimeError(f"{service}: {reason}") from None
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _migrate_in_child(name: str, env: dict[str, str], log_path: Path) -> None:
+    """Migrate with exactly the environment the service will run with."""
+    with log_path.open("ab") as log_file:
+        done = subprocess.run(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "alac_cli.main", "migrate", name],
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            check=False,
+        )
+    if done.returncode != 0:
+        raise RuntimeError(f"migrating {name} failed (exit code {done.returncode}); see {log_path}")
+
+
+def start_production(layout: Layout) -> tuple[Production, dict[str, subprocess.Popen[bytes]]]:
+    """Start the engines, then the services on them; return when every one answers /readyz."""
+    _check_ports_free(layout, with_issuer=False)
+    layout.data.mkdir(parents=True, exist_ok=True)
+    logs_dir = layout.data / "logs"
+    logs_dir.mkdir(exist_ok=True)
+    endpoints = start_engines(layout)
+    production = Production(endpoints, production_env(layout, endpoints))
+    for name in SERVICES:
+        _migrate_in_child(name, production.env[name], logs_dir / f"{name}.log")
+    procs: dict[str, subprocess.Popen[bytes]] = {}
+    try:
+        for name in SERVICES:
+            procs[name] = _spawn(
+                ["serve", name, "--host", layout.host, "--port", str(layout.port(name))],
+                production.env[name],
+                logs_dir / f"{name}.log",
+            )
+        for name in SERVICES:
+            _wait_http(f"{layout.url(name)}/readyz", procs, timeout_s=180)
+    except BaseException:
+        stop_all(procs)
+        raise
+    return production, procs
+
+
+def production_banner(layout: Layout, production: Production, loaded: int) -> str:
+    lines = ["", "ALAC platform is running (production profile). Ctrl-C stops the services.", ""]
+    for name in SERVICES:
+        lines.append(f"  {name:<10} {layout.url(name)}   (API docs: {layout.url(name)}/docs)")
+    lines.append("")
+    for name, endpoint in production.engines.items():
+        lines.append(f"  {name:<10} {endpoint.url}")
+    lines.append(
+        f"  data       {layout.data.resolve()}   (logs in {layout.data.resolve() / 'logs'}, "
+        f"engines in {layout.data.resolve() / 'engines'})"
+    )
+    lines.append("")
+    if loaded:
+        lines.append(f"Loaded {loaded} demo complaints.")
+    lines.append("Demo logins (Keycloak realm; password = 'demo' + username):")
+    for user in demo.DEMO_USERS:
+        lines.append(
+            f"  {user.username:<8} {', '.join(user.roles):<16} tenant {user.tenant:<8} office {user.office or '-'}"
+        )
+    lines.append("")
+    lines.append(f"Get a token:  alac token vera --issuer {production.issuer}")
+    lines.append(
+        f"The engines keep running after Ctrl-C; stop them with: alac engines down --data {layout.data}"
+    )
+    return "\n".join(lines)
+
+
+def load_demo_once(layout: Layout, token_url: str | None = None) -> int:
     marker = layout.data / DEMO_MARKER
     if marker.exists():
         return 0
-    count = demo.load(layout.token_url, layout.url("intake"))
+    count = demo.load(token_url or layout.token_url, layout.url("intake"))
     marker.write_text(f"{count} demo complaints loaded\n")
     return count
 
@@ -196,8 +421,11 @@ def banner(layout: Layout, loaded: int) -> str:
     return "\n".join(lines)
 
 
-def run(layout: Layout, load_demo: bool = True) -> int:
-    procs = start(layout)
+def run(layout: Layout, load_demo: bool = True, profile: str = "embedded") -> int:
+    if profile == "production":
+        production, procs = start_production(layout)
+    else:
+        procs = start(layout)
     stopping = {"flag": False}
 
     def _stop(signum: int, _frame: object) -> None:
@@ -206,8 +434,12 @@ def run(layout: Layout, load_demo: bool = True) -> int:
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
     try:
-        loaded = load_demo_once(layout) if load_demo else 0
-        print(banner(layout, loaded), flush=True)
+        if profile == "production":
+            loaded = load_demo_once(layout, production.token_url) if load_demo else 0
+            print(production_banner(layout, production, loaded), flush=True)
+        else:
+            loaded = load_demo_once(layout) if load_demo else 0
+            print(banner(layout, loaded), flush=True)
         while not stopping["flag"]:
             for name, proc in procs.items():
                 if proc.poll() is not None:
