@@ -180,9 +180,24 @@ def token(
     From the development issuer by default, or from Keycloak when ALAC_AUTH_ISSUER points at
     its realm (e.g. after `alac engines up keycloak`, see data/engines/engines.env).
     """
+    import httpx
+
     from alac_cli.demo import fetch_token
 
-    typer.echo(fetch_token(f"{issuer}/protocol/openid-connect/token", username, password))
+    token_url = f"{issuer}/protocol/openid-connect/token"
+    try:
+        typer.echo(fetch_token(token_url, username, password))
+    except httpx.HTTPStatusError as exc:
+        try:
+            said = exc.response.json()
+            reason = said.get("error_description") or said.get("error") or exc.response.text
+        except ValueError:
+            reason = exc.response.text[:200] or exc.response.reason_phrase
+        typer.echo(f"alac token: the issuer refused {username!r}: {reason}", err=True)
+        raise typer.Exit(1) from None
+    except httpx.HTTPError as exc:
+        typer.echo(f"alac token: cannot reach the token issuer at {token_url}: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 if __name__ == "__main__":

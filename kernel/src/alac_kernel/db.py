@@ -9,6 +9,7 @@ silently reading every tenant's rows.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -57,6 +58,20 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value
 
 
+def _private_file(path: Path) -> None:
+    """Create the database file readable by its owner only (0600) before SQLite opens it.
+
+    The files hold complaints (and, for intake, the sealed vault); the process umask usually
+    gives 0644, readable by every user of the machine. SQLite gives its -wal and -shm files
+    the database file's permissions, so they follow.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)
+
+
 def make_engine(url: str, *, pool_size: int = 5, read_only: bool = False) -> Engine:
     """An engine configured for concurrent use by several threads and processes.
 
@@ -66,7 +81,7 @@ def make_engine(url: str, *, pool_size: int = 5, read_only: bool = False) -> Eng
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(parsed.database))
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")

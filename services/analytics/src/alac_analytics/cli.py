@@ -16,9 +16,9 @@ def rebuild(
     """Rebuild complaint_facts, daily_counts and monthly_counts from the log, then swap."""
     from alac_analytics.app import build_runtime
     from alac_analytics.projections.rebuild import rebuild as run_rebuild
-    from alac_kernel.settings import Settings
+    from alac_kernel.operations import runtime_for_operation
 
-    runtime = build_runtime(Settings())
+    runtime = runtime_for_operation("analytics", build_runtime)
     try:
         runtime.migrate()
         result = run_rebuild(runtime, batch_size=batch_size)
@@ -42,10 +42,11 @@ def detect_patterns(
     from alac_analytics.alerts.service import detect
     from alac_analytics.app import build_runtime
     from alac_kernel.db import session_scope, utcnow
-    from alac_kernel.settings import Settings
 
     end = date.fromisoformat(window_end) if window_end else utcnow().date()
-    runtime = build_runtime(Settings())
+    from alac_kernel.operations import runtime_for_operation
+
+    runtime = runtime_for_operation("analytics", build_runtime)
     try:
         with session_scope(runtime.session_factory, tenant=tenant) as session:
             found = detect(session=session, outbox=runtime.outbox, tenant=tenant, window_end=end)

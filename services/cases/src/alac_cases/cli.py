@@ -41,10 +41,16 @@ DatabaseUrl = Annotated[
 
 def _session_factory(database_url: str | None):  # type: ignore[no-untyped-def]
     from alac_kernel.db import make_engine, make_session_factory
+    from alac_kernel.operations import NotSetUp, require_database
     from alac_kernel.settings import Settings
 
-    url = database_url or Settings().database_url_for("cases")
-    return make_session_factory(make_engine(url))
+    if database_url is None:
+        try:
+            database_url = require_database(Settings(), "cases")
+        except NotSetUp as exc:
+            typer.echo(f"alac cases: {exc}", err=True)
+            raise typer.Exit(2) from None
+    return make_session_factory(make_engine(database_url))
 
 
 @app.command("verify-audit")
@@ -69,8 +75,9 @@ def run_deadlines() -> None:
     """One deadline scheduler pass: emit case.deadline_approaching / case.deadline_missed."""
     from alac_cases.app import build_runtime
     from alac_cases.app import run_deadlines as run_pass
+    from alac_kernel.operations import runtime_for_operation
 
-    runtime = build_runtime()
+    runtime = runtime_for_operation("cases", build_runtime)
     try:
         result = run_pass(runtime)
     finally:

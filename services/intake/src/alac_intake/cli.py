@@ -11,6 +11,14 @@ app = typer.Typer(
 )
 
 
+def _runtime():  # type: ignore[no-untyped-def]
+    """Intake's runtime on its existing database, or one line and exit 2 (never a new one)."""
+    from alac_intake.app import build_runtime
+    from alac_kernel.operations import runtime_for_operation
+
+    return runtime_for_operation("intake", build_runtime)
+
+
 @app.command("rotate-keys")
 def rotate_keys(
     batch_size: int = typer.Option(200, min=1, help="Contacts re-encrypted per transaction."),
@@ -18,11 +26,9 @@ def rotate_keys(
     """New data key per tenant, every key re-wrapped under the current master key
     (ALAC_INTAKE_MASTER_KEY; old ones in ALAC_INTAKE_PREVIOUS_MASTER_KEYS), contacts re-encrypted
     in small batches. The service keeps running: rows name their key version."""
-    from alac_intake.app import build_runtime
     from alac_intake.vault.service import rotate_keys as rotate
-    from alac_kernel.settings import Settings
 
-    runtime = build_runtime(Settings())
+    runtime = _runtime()
     try:
         report = rotate(
             factory=runtime.session_factory,
@@ -41,11 +47,9 @@ def rotate_keys(
 def purge_expired() -> None:
     """Erase personal data older than each tenant's retention period; emits
     complaint.personal_data_purged per complaint."""
-    from alac_intake.app import build_runtime
     from alac_intake.lifecycle.service import purge_expired as purge
-    from alac_kernel.settings import Settings
 
-    runtime = build_runtime(Settings())
+    runtime = _runtime()
     try:
         count = purge(factory=runtime.session_factory, outbox=runtime.outbox)
     finally:
@@ -77,11 +81,9 @@ def import_mail(
     """Create complaints (channel email) from RFC 5322 messages with their attachments; the
     sender's address goes to the vault. Idempotent by Message-ID. Prints each new complaint's
     receipt code, to send back to the complainant."""
-    from alac_intake.app import build_runtime
     from alac_intake.channels.mail import import_mail as run
-    from alac_kernel.settings import Settings
 
-    runtime = build_runtime(Settings())
+    runtime = _runtime()
     _check_office(runtime, tenant, office)
     try:
         report = run(
@@ -119,11 +121,9 @@ def import_file(
     `external_id` column; each created complaint emits complaint.received."""
     from datetime import timedelta
 
-    from alac_intake.app import build_runtime
     from alac_intake.channels.bulk import import_file as run
-    from alac_kernel.settings import Settings
 
-    runtime = build_runtime(Settings())
+    runtime = _runtime()
     _check_office(runtime, tenant, office)
     try:
         report = run(
