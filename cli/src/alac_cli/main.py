@@ -37,14 +37,14 @@ def up(
         int,
         typer.Option(
             envvar="ALAC_PORT_BASE",
-            help="intake = base+1, cases +2, analytics +3, search +4, issuer +90",
+            help="web = base, intake +1, cases +2, analytics +3, search +4, issuer +90",
         ),
     ] = 8000,
     demo_data: Annotated[
         bool, typer.Option("--demo/--no-demo", help="Load demo data on first start")
     ] = True,
 ) -> None:
-    """Start the issuer and the four services on the embedded default; Ctrl-C stops all."""
+    """Start the issuer, the four services and the web front end; Ctrl-C stops all."""
     from alac_cli.supervisor import Layout, PortInUse, run
 
     try:
@@ -90,6 +90,34 @@ def worker(service: Annotated[str, typer.Argument(help=f"One of: {', '.join(SERV
         stop.wait()
     finally:
         runtime.close()
+
+
+@app.command()
+def web(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    intake: Annotated[str, typer.Option(envvar="ALAC_WEB_INTAKE_URL", help="intake's base URL")] = (
+        "http://127.0.0.1:8001"
+    ),
+) -> None:
+    """Run the web front end (public complaint form, follow-up) over the services' HTTP APIs."""
+    from dataclasses import replace
+
+    import uvicorn
+
+    from alac_kernel.observability.logs import configure_logging
+    from alac_kernel.settings import Settings
+    from alac_web.app import create_app
+    from alac_web.settings import WebSettings
+
+    settings = Settings()
+    configure_logging("web", settings.log_level, settings.log_json)
+    # access_log off: an access log would store visitors' IP addresses, which the public
+    # pages promise not to do.
+    uvicorn.run(
+        create_app(replace(WebSettings.from_env(), intake_url=intake.rstrip("/"))), host=host, port=port, log_config=None,
+        access_log=False,
+    )  # fmt: skip
 
 
 @app.command()

@@ -1,5 +1,6 @@
-"""`alac up`: migrate, start the token issuer and the four services as separate processes,
-load the demo data on first start, print where everything is, and stop everything on Ctrl-C.
+"""`alac up`: migrate, start the token issuer, the four services and the web front end as
+separate processes, load the demo data on first start, print where everything is (the web
+front end first), and stop everything on Ctrl-C.
 
 Children get PR_SET_PDEATHSIG, so even if the supervisor itself is killed with SIGKILL the
 kernel stops them: no orphan processes.
@@ -43,6 +44,14 @@ class Layout:
     @property
     def token_url(self) -> str:
         return f"{self.issuer}/protocol/openid-connect/token"
+
+    @property
+    def web_port(self) -> int:
+        return self.port_base
+
+    @property
+    def web_url(self) -> str:
+        return f"http://{self.host}:{self.web_port}"
 
     def port(self, service: str) -> int:
         return self.port_base + 1 + SERVICES.index(service)
@@ -115,7 +124,7 @@ def stop_all(procs: dict[str, subprocess.Popen[bytes]], grace_s: float = 15) -> 
 
 
 def _check_ports_free(layout: Layout) -> None:
-    for port in [layout.issuer_port, *(layout.port(name) for name in SERVICES)]:
+    for port in [layout.web_port, layout.issuer_port, *(layout.port(name) for name in SERVICES)]:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
             if probe.connect_ex((layout.host, port)) == 0:
                 raise PortInUse(
@@ -158,8 +167,15 @@ def start(layout: Layout) -> dict[str, subprocess.Popen[bytes]]:
                 env,
                 logs_dir / f"{name}.log",
             )
+        procs["web"] = _spawn(
+            ["web", "--host", layout.host, "--port", str(layout.web_port),
+             "--intake", layout.url("intake")],
+            env,
+            logs_dir / "web.log",
+        )  # fmt: skip
         for name in SERVICES:
             _wait_http(f"{layout.url(name)}/readyz", procs)
+        _wait_http(f"{layout.web_url}/healthz", procs)
     except BaseException:
         stop_all(procs)
         raise
@@ -177,6 +193,7 @@ def load_demo_once(layout: Layout) -> int:
 
 def banner(layout: Layout, loaded: int) -> str:
     lines = ["", "ALAC platform is running (embedded mode). Ctrl-C stops everything.", ""]
+    lines.append(f"  {'web':<10} {layout.web_url}   (complaint form and follow-up; start here)")
     for name in SERVICES:
         lines.append(f"  {name:<10} {layout.url(name)}   (API docs: {layout.url(name)}/docs)")
     lines.append(f"  {'issuer':<10} {layout.issuer}")
