@@ -146,7 +146,7 @@ def create_app(settings: WebSettings | None = None, *, intake_transport: Any = N
     def healthz() -> PlainTextResponse:
         return PlainTextResponse("ok")
 
-    @app.get("/static/vendor/{name}", include_in_schema=False)
+    @app.get("/vendor/{name}", include_in_schema=False)
     def vendor(name: str) -> Response:
         path = VENDOR.get(name)
         if path is None:
@@ -189,11 +189,14 @@ def create_app(settings: WebSettings | None = None, *, intake_transport: Any = N
         values["area"] = str(form.get("area", ""))
         values["anonymous"] = form.get("anonymous") == "yes"
         values["safe_to_contact"] = form.get("safe_to_contact") == "yes"
+        down = False
         try:
             where = await office_of(request, tenant, office, lang)
             areas = await intake(request).reference("areas", lang)
         except (ApiProblem, httpx.HTTPError):
-            return unavailable(request, lang)
+            # Intake is unreachable: show the form again with what was typed (nothing lost).
+            down, where = True, {"code": office, "label": office}
+            areas = [{"code": values["area"], "label": values["area"]}] if values["area"] else []
         if where is None:
             return not_found(request, lang)
 
@@ -204,6 +207,8 @@ def create_app(settings: WebSettings | None = None, *, intake_transport: Any = N
                 areas=areas, values=values, errors=errors, summary=summary,
             )  # fmt: skip
 
+        if down:
+            return again({}, 503, i18n.translate(lang, "unavailable.text"))
         if not csrf.valid(request, str(form.get(CSRF_FIELD, ""))):
             return again({}, 400, i18n.translate(lang, "error.csrf"))
         payload = public_payload(tenant, office, lang, values)
