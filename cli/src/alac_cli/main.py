@@ -99,8 +99,14 @@ def web(
     intake: Annotated[str, typer.Option(envvar="ALAC_WEB_INTAKE_URL", help="intake's base URL")] = (
         "http://127.0.0.1:8001"
     ),
+    cases: Annotated[str, typer.Option(envvar="ALAC_WEB_CASES_URL", help="cases' base URL")] = (
+        "http://127.0.0.1:8002"
+    ),
+    issuer: Annotated[
+        str, typer.Option(envvar="ALAC_AUTH_ISSUER", help="the OIDC issuer staff sign in with")
+    ] = "http://127.0.0.1:8090/realms/alac-dev",
 ) -> None:
-    """Run the web front end (public complaint form, follow-up) over the services' HTTP APIs."""
+    """Run the web front end (public form, follow-up, staff console) over the services' APIs."""
     from dataclasses import replace
 
     import uvicorn
@@ -112,12 +118,15 @@ def web(
 
     settings = Settings()
     configure_logging("web", settings.log_level, settings.log_json)
+    web_settings = replace(
+        WebSettings.from_env(),
+        intake_url=intake.rstrip("/"),
+        cases_url=cases.rstrip("/"),
+        issuer_url=issuer.rstrip("/"),
+    )
     # access_log off: an access log would store visitors' IP addresses, which the public
     # pages promise not to do.
-    uvicorn.run(
-        create_app(replace(WebSettings.from_env(), intake_url=intake.rstrip("/"))), host=host, port=port, log_config=None,
-        access_log=False,
-    )  # fmt: skip
+    uvicorn.run(create_app(web_settings), host=host, port=port, log_config=None, access_log=False)
 
 
 @app.command()

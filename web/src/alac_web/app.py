@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 from functools import partial
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import quote
 
@@ -26,6 +27,7 @@ from alac_web.csrf import FIELD as CSRF_FIELD
 from alac_web.csrf import Csrf
 from alac_web.intake import ApiProblem, Intake
 from alac_web.settings import PACKAGE, WebSettings
+from alac_web.staff import install_staff
 from alac_web.store import TtlStore
 
 CSP = (
@@ -43,7 +45,13 @@ VENDOR = {
 }
 
 
-def create_app(settings: WebSettings | None = None, *, intake_transport: Any = None) -> FastAPI:
+def create_app(
+    settings: WebSettings | None = None,
+    *,
+    intake_transport: Any = None,
+    cases_transport: Any = None,
+    issuer_transport: Any = None,
+) -> FastAPI:
     settings = settings or WebSettings.from_env()
     csrf = Csrf(settings.secret(), secure=settings.secure_cookies)
     receipts = TtlStore(ttl_s=600)  # the code waits at most 10 minutes to be shown once
@@ -66,10 +74,17 @@ def create_app(settings: WebSettings | None = None, *, intake_transport: Any = N
         app.state.intake = Intake(
             settings.intake_url, timeout_s=settings.timeout_s, transport=intake_transport
         )
+        app.state.intake_client = app.state.intake.client
+        app.state.cases_client = httpx.AsyncClient(
+            base_url=settings.cases_url, timeout=settings.timeout_s, transport=cases_transport
+        )
+        app.state.http = httpx.AsyncClient(timeout=settings.timeout_s, transport=issuer_transport)
         try:
             yield
         finally:
             await app.state.intake.close()
+            await app.state.cases_client.aclose()
+            await app.state.http.aclose()
 
     app = FastAPI(
         title="ALAC web", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
@@ -432,6 +447,30 @@ def create_app(settings: WebSettings | None = None, *, intake_transport: Any = N
             text=i18n.translate(lang, "notfound.text"),
         )  # fmt: skip
 
+    def message(
+        request: Request,
+        lang: str,
+        key: str,
+        *,
+        status: int = 200,
+        text: str | None = None,
+        link: tuple[str, str] | None = None,
+    ) -> HTMLResponse:
+        """A page with one message: `key`.title and `key`.text from the catalogue."""
+        return render(
+            request, "message.html", lang, status=status,
+            title=i18n.translate(lang, f"{key}.title"),
+            text=text or i18n.translate(lang, f"{key}.text"),
+            link=(link[0], i18n.translate(lang, link[1])) if link else None,
+        )  # fmt: skip
+
+    install_staff(
+        app,
+        SimpleNamespace(
+            settings=settings, render=render, language=language, csrf=csrf,
+            unavailable=unavailable, message=message,
+        ),
+    )  # fmt: skip
     return app
 
 

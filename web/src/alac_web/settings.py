@@ -18,6 +18,11 @@ DEFAULT_ASSETS = PACKAGE.parents[1] / "node_modules"
 @dataclass(frozen=True)
 class WebSettings:
     intake_url: str = "http://127.0.0.1:8001"
+    cases_url: str = "http://127.0.0.1:8002"
+    # The OIDC issuer staff sign in with (Keycloak's realm URL, or the development issuer),
+    # and this front end's client there: public, authorization code flow with PKCE.
+    issuer_url: str = "http://127.0.0.1:8090/realms/alac-dev"
+    client_id: str = "alac-web"
     data_dir: Path = Path("data")
     assets_dir: Path = DEFAULT_ASSETS
     default_language: str = "ru"
@@ -31,6 +36,11 @@ class WebSettings:
         env = os.environ
         return cls(
             intake_url=env.get("ALAC_WEB_INTAKE_URL", cls.intake_url).rstrip("/"),
+            cases_url=env.get("ALAC_WEB_CASES_URL", cls.cases_url).rstrip("/"),
+            issuer_url=env.get(
+                "ALAC_WEB_ISSUER_URL", env.get("ALAC_AUTH_ISSUER", cls.issuer_url)
+            ).rstrip("/"),
+            client_id=env.get("ALAC_WEB_CLIENT_ID", cls.client_id),
             data_dir=Path(env.get("ALAC_DATA_DIR", str(cls.data_dir))),
             assets_dir=Path(env.get("ALAC_WEB_ASSETS_DIR", str(DEFAULT_ASSETS))),
             default_language=env.get("ALAC_WEB_DEFAULT_LANGUAGE", cls.default_language),

@@ -31,6 +31,13 @@ class TtlStore:
             self._items[key] = (now + self.ttl_s, value)
         return key
 
+    def put_as(self, key: str, value: Any) -> None:
+        """Store under a key the caller already holds (e.g. a session id)."""
+        now = time.monotonic()
+        with self._lock:
+            self._prune(now)
+            self._items[key] = (now + self.ttl_s, value)
+
     def get(self, key: str | None, *, touch: bool = True) -> Any | None:
         """The value, its lifetime renewed (idle timeout), or None when unknown or expired."""
         if not key:
