@@ -280,14 +280,14 @@ def test_follow_up_reads_the_centres_answer_replies_in_place_and_withdraws(
         context.close()
 
 
-def complaint_id_of(platform, marker: str) -> str:  # type: ignore[no-untyped-def]
+def complaint_id_of(platform, marker: str, channel: str = "web_form") -> str:  # type: ignore[no-untyped-def]
     """The id of the complaint whose text carries `marker`, found as staff find it: search."""
     staff = {"Authorization": f"Bearer {platform.token('lena')}"}
 
     def hit() -> str | None:
         found = httpx.get(f"{platform.search}/v1/search", params={"q": marker}, headers=staff)
         items = found.json().get("items", []) if found.status_code == 200 else []
-        return items[0]["id"] if len(items) == 1 and items[0]["channel"] == "web_form" else None
+        return items[0]["id"] if len(items) == 1 and items[0]["channel"] == channel else None
 
     return wait_for(hit, 30, f"the complaint {marker} in search", interval_s=0.3)
 
@@ -385,3 +385,78 @@ def test_the_first_page_is_small(platform: Platform, browser) -> None:
     print(f"first page transferred: {total} bytes in {len(transfers)} requests")
     assert any(url.endswith("/vendor/htmx.min.js") for url, _ in transfers)
     assert total < 100_000
+
+
+def sign_in(page, platform, username: str, next_path: str = "/staff") -> None:  # type: ignore[no-untyped-def]
+    """Through the real sign-in: the front end sends the browser to the issuer's form."""
+    page.goto(f"{platform.web}{next_path}")
+    page.wait_for_selector("#username")
+    assert page.url.startswith(platform.issuer + "/protocol/openid-connect/auth")
+    page.fill("#username", username)
+    page.fill("#password", "demo" + username)
+    page.click("button[type=submit]")
+    target = platform.web + next_path.split("?")[0]
+    page.wait_for_url(lambda url: url.split("?")[0] == target)
+
+
+def test_a_volunteer_records_a_hotline_call_from_the_keyboard(
+    platform: Platform, browser, shot
+) -> None:
+    context, page = new_page(browser, bypass_csp=True)
+    try:
+        sign_in(page, platform, "vera", "/staff/complaints/new?lang=ru")
+        assert not [c for c in context.cookies() if "eyJ" in c["value"]], "no token in a cookie"
+        assert axe_violations(page) == []
+        marker = f"hot{uuid.uuid4().hex[:10]}"
+        page.focus("#channel")  # the first field; from here on only the keyboard
+        page.keyboard.press("Tab")  # the caller's language
+        page.keyboard.press("Tab")
+        page.keyboard.type(f"Директор школы требует деньги за аттестат. {marker}")
+        page.keyboard.press("Tab")
+        page.keyboard.type("Консультация юриста")
+        for _ in range(4):  # request type, area, anonymous, name
+            page.keyboard.press("Tab")
+        page.keyboard.type("Асель")
+        page.keyboard.press("Tab")
+        page.keyboard.type("+7 701 222 33 44")
+        page.keyboard.press("Enter")  # submits the form
+        page.wait_for_selector("#receipt-code")
+        assert CODE.match(page.inner_text("#receipt-code").strip())
+        assert t("ru", "staff.entry.read_out") in page.inner_text("main")
+        shot(page, "recorded")
+        assert complaint_id_of(platform, marker, "hotline")
+    finally:
+        context.close()
+
+
+def test_a_lawyer_signs_in_and_moves_a_case_from_triage(platform: Platform, browser, shot) -> None:
+    marker = f"law{uuid.uuid4().hex[:10]}"
+    vera = {"Authorization": f"Bearer {platform.token('vera')}"}
+    created = httpx.post(
+        f"{platform.intake}/v1/complaints",
+        headers=vera,
+        json={"channel": "walk_in", "crux": f"Судебный пристав не исполняет решение. {marker}"},
+    )
+    assert created.status_code == 201, created.text
+    complaint_id_of(platform, marker, "walk_in")  # the case is open once search has it
+    context, page = new_page(browser, bypass_csp=True)
+    try:
+        sign_in(page, platform, "lena", "/staff/cases?lang=kk&status=triage")
+        assert axe_violations(page) == []
+        page.click(f"text={marker}")
+        page.wait_for_selector("[data-case-status=triage]")
+        assert axe_violations(page) == []
+        shot(page, "case")
+        page.check("#to-assessment")
+        page.fill("#reason", "Құжаттар алынды")
+        page.click("form[aria-labelledby=move-title] button[type=submit]")
+        page.wait_for_selector("[data-case-status=assessment]")
+        assert t("kk", "staff.case.moved") in page.inner_text("main")
+        assert "Құжаттар алынды" in page.inner_text(".history")
+        shot(page, "moved")
+        page.click("text=" + t("kk", "staff.sign_out"))
+        page.wait_for_url("**/staff/signed-out")
+        page.goto(f"{platform.web}/staff/cases")
+        page.wait_for_selector("#username")  # signed out: back to the sign-in form
+    finally:
+        context.close()

@@ -162,6 +162,7 @@ def test_a_form_typed_while_the_session_expired_survives_the_sign_in(web) -> Non
         follow_redirects=False,
     )
     assert lost.status_code == 303 and lost.headers["location"].startswith("/staff/login?draft=")
+    # (the draft goes back to the page it was typed on)
     start = web.get(lost.headers["location"], follow_redirects=False)
     authorize = urlsplit(start.headers["location"])
     params = {k: v[0] for k, v in parse_qs(authorize.query).items()}

@@ -116,7 +116,7 @@ def install_staff(app: FastAPI, ui: Any) -> None:
         return session
 
     def to_login(request: Request, stash: dict[str, Any] | None = None) -> Response:
-        target = request.url.path
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         if stash is not None:
             key = logins.put({"stash": stash, "next": target})
             return RedirectResponse(f"/staff/login?draft={key}", status_code=303)
