@@ -376,6 +376,10 @@ def install_staff(app: FastAPI, ui: Any) -> None:
                 request, "cases", "GET", f"/v1/cases/{quote(case_id)}/history", session, lang
             )
             outcomes = await request.app.state.intake.reference("outcomes", lang)
+            channels = {
+                c["code"]: c["label"]
+                for c in await request.app.state.intake.reference("channels", lang)
+            }
             areas = {
                 a["code"]: a["label"]
                 for a in await request.app.state.intake.reference("areas", lang)
@@ -389,7 +393,7 @@ def install_staff(app: FastAPI, ui: Any) -> None:
                               text=problem_text(lang, problem))  # fmt: skip
         return page(
             request, "staff_case.html", session, case=case, history=history, outcomes=outcomes,
-            areas=areas, errors=errors or {}, values=values or {}, summary=summary,
+            areas=areas, channels=channels, errors=errors or {}, values=values or {}, summary=summary,
             notice=notice, status=status,
         )  # fmt: skip
 
