@@ -194,7 +194,9 @@ def load_demo_once(layout: Layout) -> int:
 
 def banner(layout: Layout, loaded: int) -> str:
     lines = ["", "ALAC platform is running (embedded mode). Ctrl-C stops everything.", ""]
-    lines.append(f"  {'web':<10} {layout.web_url}   (complaint form and follow-up; start here)")
+    lines.append(
+        f"  {'web':<10} {layout.web_url}   (start here: complaint form, follow-up; staff at /staff)"
+    )
     for name in SERVICES:
         lines.append(f"  {name:<10} {layout.url(name)}   (API docs: {layout.url(name)}/docs)")
     lines.append(f"  {'issuer':<10} {layout.issuer}")
