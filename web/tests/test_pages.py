@@ -80,6 +80,9 @@ def test_every_catalogue_has_every_key_the_templates_use() -> None:
         "followup.from.to_complainant",
     }
     used |= {f"field.{name}" for name in ("crux", "help_requested", "area", "contact", "email")}
+    cases = ["triage", "quick_answer", "assessment", "awaiting_consent", "in_action"]
+    used |= {f"casestatus.{s}" for s in [*cases, "awaiting_response", "closed"]}
+    used |= {"staff.case.from.to_complainant", "staff.case.from.from_complainant"}
     assert len(used) > 50 and used - keys["en"] == set()
 
 

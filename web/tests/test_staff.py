@@ -149,6 +149,19 @@ def test_a_volunteer_records_a_call_and_a_lawyer_moves_the_case(web) -> None:
               "reason": "again", "outcome": "resolved"},
     )  # fmt: skip
     assert stale.status_code == 409 and "Not possible now" in stale.text
+    # The lawyer writes to the complainant; the complainant reads it with the receipt code.
+    written = web.post(
+        f"/staff/cases/{case_id}/messages?lang=en",
+        data={"csrf_token": token, "message": "Принесите, пожалуйста, решение суда."},
+        follow_redirects=False,
+    )
+    assert written.status_code == 303
+    assert "Принесите, пожалуйста" in web.get(written.headers["location"]).text
+    follow = web.get("/follow-up?lang=ru")
+    ftoken = re.search(r'name="csrf_token" value="([0-9a-f]+)"', follow.text).group(1)
+    status = web.post("/follow-up", data={"csrf_token": ftoken, "code": code})
+    assert "Принесите, пожалуйста, решение суда." in status.text
+    assert 'data-status="under_review"' in status.text or 'data-status="received"' in status.text
 
 
 def test_a_form_typed_while_the_session_expired_survives_the_sign_in(web) -> None:

@@ -375,6 +375,10 @@ def install_staff(app: FastAPI, ui: Any) -> None:
             history = await call(
                 request, "cases", "GET", f"/v1/cases/{quote(case_id)}/history", session, lang
             )
+            messages = await call(
+                request, "intake", "GET",
+                f"/v1/complaints/{quote(case['complaint_id'])}/messages", session, lang,
+            )  # fmt: skip
             outcomes = await request.app.state.intake.reference("outcomes", lang)
             channels = {
                 c["code"]: c["label"]
@@ -393,7 +397,8 @@ def install_staff(app: FastAPI, ui: Any) -> None:
                               text=problem_text(lang, problem))  # fmt: skip
         return page(
             request, "staff_case.html", session, case=case, history=history, outcomes=outcomes,
-            areas=areas, channels=channels, errors=errors or {}, values=values or {}, summary=summary,
+            areas=areas, channels=channels, messages=messages, errors=errors or {},
+            values=values or {}, summary=summary,
             notice=notice, status=status,
         )  # fmt: skip
 
@@ -443,3 +448,36 @@ def install_staff(app: FastAPI, ui: Any) -> None:
             return await case_page(request, session, case_id, lang, errors=fields, values=values,
                                    summary=summary, status=problem.status)  # fmt: skip
         return RedirectResponse(f"/staff/cases/{quote(case_id)}?moved=1", status_code=303)
+
+    @app.post("/staff/cases/{case_id}/messages", response_class=HTMLResponse)
+    async def case_message(request: Request, case_id: str) -> Response:
+        """Write to the complainant: what they read on the follow-up page."""
+        session = current(request)
+        if session is None:
+            return to_login(request)
+        lang, _ = ui.language(request)
+        form = await request.form()
+        body = str(form.get("message", "")).strip()
+        values = {"message": body}
+        if not ui.csrf.valid(request, str(form.get(CSRF_FIELD, ""))):
+            return await case_page(request, session, case_id, lang, values=values, status=400,
+                                   summary=i18n.translate(lang, "error.csrf"))  # fmt: skip
+        if not body:
+            missing = {"message": i18n.translate(lang, "followup.message.missing")}
+            return await case_page(request, session, case_id, lang, values=values, status=422,
+                                   errors=missing, summary=i18n.translate(lang, "error.summary"))  # fmt: skip
+        try:
+            case = await call(request, "cases", "GET", f"/v1/cases/{quote(case_id)}", session, lang)
+            await call(
+                request, "intake", "POST",
+                f"/v1/complaints/{quote(case['complaint_id'])}/messages", session, lang,
+                json={"body": body},
+            )  # fmt: skip
+        except httpx.HTTPError:
+            return ui.unavailable(request, lang)
+        except ApiProblem as problem:
+            if problem.status == 401:
+                return to_login(request)
+            return await case_page(request, session, case_id, lang, values=values,
+                                   status=problem.status, summary=problem_text(lang, problem))  # fmt: skip
+        return RedirectResponse(f"/staff/cases/{quote(case_id)}?sent=1#messages", status_code=303)
