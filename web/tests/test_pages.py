@@ -185,3 +185,13 @@ def test_when_intake_is_down_the_visitor_is_told_and_keeps_the_text(tmp_path: Pa
         assert sent.status_code == 503
         assert t("ru", "unavailable.text") in sent.text
         assert CRUX in sent.text and 'value="education" selected' in sent.text
+
+
+def test_an_htmx_message_after_the_follow_up_session_ended_navigates_to_the_code_form(web) -> None:
+    expired = web.post(
+        "/follow-up/messages", data={"body": "hello"}, headers={"HX-Request": "true"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert expired.status_code == 204 and expired.headers["hx-redirect"] == "/follow-up"
+    plain = web.post("/follow-up/messages", data={"body": "hello"}, follow_redirects=False)
+    assert plain.status_code == 303 and plain.headers["location"] == "/follow-up"

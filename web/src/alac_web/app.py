@@ -361,6 +361,9 @@ def create_app(
         lang, _ = language(request)
         code = followups.get(request.cookies.get(FOLLOWUP_COOKIE))
         if code is None:
+            if request.headers.get("hx-request") == "true":
+                # htmx would swap a whole page into the conversation: ask for a navigation.
+                return Response(status_code=204, headers={"HX-Redirect": "/follow-up"})
             return RedirectResponse("/follow-up", status_code=303)
         form = await request.form()
         body = str(form.get("body", "")).strip()
