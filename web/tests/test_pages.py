@@ -83,6 +83,7 @@ def test_every_catalogue_has_every_key_the_templates_use() -> None:
     cases = ["triage", "quick_answer", "assessment", "awaiting_consent", "in_action"]
     used |= {f"casestatus.{s}" for s in [*cases, "awaiting_response", "closed"]}
     used |= {"staff.case.from.to_complainant", "staff.case.from.from_complainant"}
+    used |= {"staff.triage.caption", "staff.cases.caption"}
     assert len(used) > 50 and used - keys["en"] == set()
 
 

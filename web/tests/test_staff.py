@@ -204,8 +204,11 @@ def test_another_tenants_case_is_not_shown(web) -> None:
     case_id = re.search(r'href="/staff/cases/([0-9a-f-]{36})"', web.get("/staff/cases").text).group(
         1
     )
+    queue = web.get("/staff/triage?lang=en")  # the Almaty office's triage queue
+    assert "Triage queue" in queue.text and queue.text.count(f'href="/staff/cases/{case_id}"') == 1
     web.cookies.clear()
     sign_in(web, "dana")  # a lawyer of another tenant
     assert "Акимат требует" not in web.get("/staff/cases").text
+    assert "Акимат требует" not in web.get("/staff/triage").text
     other = web.get(f"/staff/cases/{case_id}?lang=en")
     assert other.status_code == 404 and "Not found, or not visible to you." in other.text

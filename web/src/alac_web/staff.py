@@ -481,3 +481,28 @@ def install_staff(app: FastAPI, ui: Any) -> None:
             return await case_page(request, session, case_id, lang, values=values,
                                    status=problem.status, summary=problem_text(lang, problem))  # fmt: skip
         return RedirectResponse(f"/staff/cases/{quote(case_id)}?sent=1#messages", status_code=303)
+
+    @app.get("/staff/triage", response_class=HTMLResponse)
+    async def triage(request: Request) -> Response:
+        """The office's triage queue, oldest first: what waits longest comes first."""
+        session = current(request)
+        if session is None:
+            return to_login(request)
+        lang, _ = ui.language(request)
+        try:
+            queue = await call(request, "cases", "GET", "/v1/triage", session, lang)
+            areas = {
+                a["code"]: a["label"]
+                for a in await request.app.state.intake.reference("areas", lang)
+            }
+        except httpx.HTTPError:
+            return ui.unavailable(request, lang)
+        except ApiProblem as problem:
+            if problem.status == 401:
+                return to_login(request)
+            return page(request, "staff_cases.html", session, cases=[], queue=True, areas={},
+                        problem=problem_text(lang, problem))  # fmt: skip
+        return page(
+            request, "staff_cases.html", session, cases=queue, queue=True, areas=areas,
+            problem=None,
+        )  # fmt: skip
