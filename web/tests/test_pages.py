@@ -196,3 +196,13 @@ def test_an_htmx_message_after_the_follow_up_session_ended_navigates_to_the_code
     assert expired.status_code == 204 and expired.headers["hx-redirect"] == "/follow-up"
     plain = web.post("/follow-up/messages", data={"body": "hello"}, follow_redirects=False)
     assert plain.status_code == 303 and plain.headers["location"] == "/follow-up"
+
+
+def test_cookies_are_secure_on_https(sqlite_platform, tmp_path: Path) -> None:
+    app = create_app(
+        WebSettings(intake_url="http://intake.test", data_dir=tmp_path),
+        intake_transport=httpx.ASGITransport(app=sqlite_platform.apps["intake"]),
+    )
+    with TestClient(app, base_url="https://web.test") as client:
+        cookie = client.get(f"{FORM}?lang=kk").headers.get_list("set-cookie")
+    assert cookie and all("Secure" in c and "HttpOnly" in c for c in cookie)

@@ -53,7 +53,7 @@ def create_app(
     issuer_transport: Any = None,
 ) -> FastAPI:
     settings = settings or WebSettings.from_env()
-    csrf = Csrf(settings.secret(), secure=settings.secure_cookies)
+    csrf = Csrf(settings.secret())
     receipts = TtlStore(ttl_s=600)  # the code waits at most 10 minutes to be shown once
     followups = TtlStore(ttl_s=1800)  # a follow-up visit ends after 30 idle minutes
     templates = Environment(
@@ -132,11 +132,11 @@ def create_app(
             **context,
         )
         response = HTMLResponse(page, status_code=status)
-        csrf.set_cookie(response, new_cookie)
+        csrf.set_cookie(response, new_cookie, secure=settings.secure_for(request.url.scheme))
         if explicit:
             response.set_cookie(
                 i18n.COOKIE, lang, max_age=365 * 86400, samesite="lax",
-                secure=settings.secure_cookies, httponly=True,
+                secure=settings.secure_for(request.url.scheme), httponly=True,
             )  # fmt: skip
         response.headers["Content-Language"] = lang
         return response
@@ -259,7 +259,7 @@ def create_app(
         )
         response.set_cookie(
             RECEIPT_COOKIE, key, max_age=600, httponly=True, samesite="lax",
-            secure=settings.secure_cookies, path="/t/",
+            secure=settings.secure_for(request.url.scheme), path="/t/",
         )  # fmt: skip
         return response
 
@@ -352,7 +352,7 @@ def create_app(
         response = RedirectResponse("/follow-up", status_code=303)
         response.set_cookie(
             FOLLOWUP_COOKIE, followups.put(code), httponly=True, samesite="strict",
-            secure=settings.secure_cookies, path="/follow-up",
+            secure=settings.secure_for(request.url.scheme), path="/follow-up",
         )  # fmt: skip
         return response
 

@@ -19,9 +19,8 @@ FIELD = "csrf_token"
 
 
 class Csrf:
-    def __init__(self, secret: bytes, *, secure: bool) -> None:
+    def __init__(self, secret: bytes) -> None:
         self._secret = secret
-        self._secure = secure
 
     def _sign(self, value: str) -> str:
         return hmac.new(self._secret, value.encode(), hashlib.sha256).hexdigest()
@@ -34,10 +33,10 @@ class Csrf:
         value = secrets.token_urlsafe(32)
         return self._sign(value), value
 
-    def set_cookie(self, response: Response, value: str | None) -> None:
+    def set_cookie(self, response: Response, value: str | None, *, secure: bool) -> None:
         if value is not None:
             response.set_cookie(
-                COOKIE, value, httponly=True, samesite="lax", secure=self._secure, path="/"
+                COOKIE, value, httponly=True, samesite="lax", secure=secure, path="/"
             )
 
     def valid(self, request: Request, submitted: str | None) -> bool:

@@ -26,8 +26,9 @@ class WebSettings:
     data_dir: Path = Path("data")
     assets_dir: Path = DEFAULT_ASSETS
     default_language: str = "ru"
-    # Cookies get `Secure` when the public address is https (behind a TLS proxy); on
-    # http://127.0.0.1 a Secure cookie would never come back and every form would fail.
+    # Cookies get `Secure` on https requests anyway; this forces it (e.g. behind a TLS proxy
+    # whose X-Forwarded-Proto is not passed on). On http://127.0.0.1 a Secure cookie would
+    # never come back and every form would fail, so it is not the default.
     secure_cookies: bool = False
     timeout_s: float = 15.0
 
@@ -46,6 +47,11 @@ class WebSettings:
             default_language=env.get("ALAC_WEB_DEFAULT_LANGUAGE", cls.default_language),
             secure_cookies=env.get("ALAC_WEB_SECURE_COOKIES", "false").lower() in ("1", "true"),
         )
+
+    def secure_for(self, scheme: str) -> bool:
+        """Cookies get `Secure` on https (as the app sees it: directly, or through a proxy's
+        X-Forwarded-Proto that uvicorn trusts), or always with ALAC_WEB_SECURE_COOKIES."""
+        return self.secure_cookies or scheme == "https"
 
     def secret(self) -> bytes:
         """The key that signs CSRF tokens: `ALAC_WEB_SECRET`, else one kept in the data folder

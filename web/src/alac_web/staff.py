@@ -192,7 +192,7 @@ def install_staff(app: FastAPI, ui: Any) -> None:
         )
         response.set_cookie(
             LOGIN_COOKIE, key, max_age=600, httponly=True, samesite="lax",
-            secure=settings.secure_cookies, path="/staff",
+            secure=settings.secure_for(request.url.scheme), path="/staff",
         )  # fmt: skip
         return response
 
@@ -231,7 +231,7 @@ def install_staff(app: FastAPI, ui: Any) -> None:
         response = RedirectResponse(pending["next"], status_code=303)
         response.set_cookie(
             SESSION_COOKIE, sid, httponly=True, samesite="lax",
-            secure=settings.secure_cookies, path="/",
+            secure=settings.secure_for(request.url.scheme), path="/",
         )  # fmt: skip
         response.delete_cookie(LOGIN_COOKIE, path="/staff")
         return response
