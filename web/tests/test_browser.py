@@ -388,10 +388,12 @@ def test_the_first_page_is_small(platform: Platform, browser) -> None:
 
 
 def sign_in(page, platform, username: str, next_path: str = "/staff") -> None:  # type: ignore[no-untyped-def]
-    """Through the real sign-in: the front end sends the browser to the issuer's form."""
+    """Through the real sign-in: the front end sends the browser to the issuer's form.
+    (The page needs a context with bypass_csp for axe.)"""
     page.goto(f"{platform.web}{next_path}")
     page.wait_for_selector("#username")
     assert page.url.startswith(platform.issuer + "/protocol/openid-connect/auth")
+    assert axe_violations(page) == []  # the sign-in form too
     page.fill("#username", username)
     page.fill("#password", "demo" + username)
     page.click("button[type=submit]")
