@@ -421,6 +421,7 @@ def test_a_volunteer_records_a_hotline_call_from_the_keyboard(
         page.keyboard.type("Асель")
         page.keyboard.press("Tab")
         page.keyboard.type("+7 701 222 33 44")
+        shot(page, "typed")
         page.keyboard.press("Enter")  # submits the form
         page.wait_for_selector("#receipt-code")
         assert CODE.match(page.inner_text("#receipt-code").strip())
