@@ -4,7 +4,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-PACKAGES := -e kernel -e "services/intake[test]" -e "services/cases[test]" -e "services/analytics[test]" -e services/search -e cli
+# The web front end's browser assets (htmx; axe-core for the tests), pinned by
+# web/package-lock.json and served by the app itself.
+ASSETS := web/node_modules/.package-lock.json
+PACKAGES := -e kernel -e "services/intake[test]" -e "services/cases[test]" -e "services/analytics[test]" -e services/search -e "web[test]" -e cli
 DATA ?= data
 PYTEST_ARGS ?=
 
@@ -13,17 +16,21 @@ PYTEST_ARGS ?=
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(STAMP): constraints.txt kernel/pyproject.toml services/*/pyproject.toml cli/pyproject.toml requirements-dev.txt
+$(STAMP): constraints.txt kernel/pyproject.toml services/*/pyproject.toml web/pyproject.toml cli/pyproject.toml requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet -c constraints.txt $(PACKAGES) -r requirements-dev.txt
 	touch $(STAMP)
 
-install: $(STAMP) ## create .venv and install every package (pinned by constraints.txt)
+$(ASSETS): web/package.json web/package-lock.json
+	cd web && npm ci --ignore-scripts --no-audit --no-fund
+	touch $(ASSETS)
 
-install-system: ## install the Debian packages the tests need when missing (PostgreSQL server, Prometheus)
-	deploy/engines/ensure-system-packages prometheus
+install: $(STAMP) $(ASSETS) ## create .venv and install every package (pinned by constraints.txt and web/package-lock.json)
 
-run: $(STAMP) ## set up and start the four services on the embedded default with demo data
+install-system: ## install the Debian packages the tests need when missing (PostgreSQL server, Prometheus, Chromium)
+	deploy/engines/ensure-system-packages prometheus chromium
+
+run: $(STAMP) $(ASSETS) ## set up and start the web front end and the four services with demo data
 	$(BIN)/alac up --data $(DATA)
 
 run-production: $(STAMP) install-system engines ## the same on PostgreSQL, Kafka, Keycloak, OpenSearch and Prometheus (alac up --profile production)
@@ -32,7 +39,7 @@ run-production: $(STAMP) install-system engines ## the same on PostgreSQL, Kafka
 engines: $(STAMP) install-system ## fetch the production engines (Kafka, Keycloak, OpenSearch) into ~/.cache/alac-engines
 	$(BIN)/alac engines fetch
 
-test: $(STAMP) install-system engines ## set up and run the whole test suite
+test: $(STAMP) $(ASSETS) install-system engines ## set up and run the whole test suite
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff check and format check
@@ -43,7 +50,7 @@ bench: $(STAMP) ## run the benchmarks and print the figures
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.search
 
-clean: ## remove the virtual environment and the local data folder
-	rm -rf $(VENV) $(DATA)
+clean: ## remove the virtual environment, the web assets and the local data folder
+	rm -rf $(VENV) $(DATA) web/node_modules
 
 .PHONY: help install install-system engines run run-production test lint bench clean

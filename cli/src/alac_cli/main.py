@@ -43,7 +43,7 @@ def up(
         int,
         typer.Option(
             envvar="ALAC_PORT_BASE",
-            help="intake = base+1, cases +2, analytics +3, search +4, issuer +90",
+            help="web = base, intake +1, cases +2, analytics +3, search +4, issuer +90",
         ),
     ] = 8000,
     demo_data: Annotated[
@@ -57,7 +57,7 @@ def up(
         ),
     ] = Profile.embedded,
 ) -> None:
-    """Start the four services (and the issuer, or the engines); Ctrl-C stops the services."""
+    """Start the web front end and the four services (with the issuer, or the engines); Ctrl-C stops them."""
     import httpx
 
     from alac_cli.engines import EngineMissing
@@ -121,6 +121,43 @@ def worker(service: Annotated[str, typer.Argument(help=f"One of: {', '.join(SERV
         stop.wait()
     finally:
         runtime.close()
+
+
+@app.command()
+def web(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    intake: Annotated[str, typer.Option(envvar="ALAC_WEB_INTAKE_URL", help="intake's base URL")] = (
+        "http://127.0.0.1:8001"
+    ),
+    cases: Annotated[str, typer.Option(envvar="ALAC_WEB_CASES_URL", help="cases' base URL")] = (
+        "http://127.0.0.1:8002"
+    ),
+    issuer: Annotated[
+        str, typer.Option(envvar="ALAC_AUTH_ISSUER", help="the OIDC issuer staff sign in with")
+    ] = "http://127.0.0.1:8090/realms/alac-dev",
+) -> None:
+    """Run the web front end (public form, follow-up, staff console) over the services' APIs."""
+    from dataclasses import replace
+
+    import uvicorn
+
+    from alac_kernel.observability.logs import configure_logging
+    from alac_kernel.settings import Settings
+    from alac_web.app import create_app
+    from alac_web.settings import WebSettings
+
+    settings = Settings()
+    configure_logging("web", settings.log_level, settings.log_json)
+    web_settings = replace(
+        WebSettings.from_env(),
+        intake_url=intake.rstrip("/"),
+        cases_url=cases.rstrip("/"),
+        issuer_url=issuer.rstrip("/"),
+    )
+    # access_log off: an access log would store visitors' IP addresses, which the public
+    # pages promise not to do.
+    uvicorn.run(create_app(web_settings), host=host, port=port, log_config=None, access_log=False)
 
 
 @app.command()

@@ -1,5 +1,6 @@
-"""`alac up`: migrate, start the token issuer and the four services as separate processes,
-load the demo data on first start, print where everything is, and stop everything on Ctrl-C.
+"""`alac up`: migrate, start the token issuer, the four services and the web front end as
+separate processes, load the demo data on first start, print where everything is (the web
+front end first), and stop everything on Ctrl-C.
 
 `alac up --profile production` starts the engines instead of the embedded shortcuts
 (PostgreSQL with one database per service, Apache Kafka, Keycloak, OpenSearch, Prometheus;
@@ -51,6 +52,14 @@ class Layout:
     def token_url(self) -> str:
         return f"{self.issuer}/protocol/openid-connect/token"
 
+    @property
+    def web_port(self) -> int:
+        return self.port_base
+
+    @property
+    def web_url(self) -> str:
+        return f"http://{self.host}:{self.web_port}"
+
     def port(self, service: str) -> int:
         return self.port_base + 1 + SERVICES.index(service)
 
@@ -72,6 +81,9 @@ def child_env(layout: Layout) -> dict[str, str]:
     env = dict(os.environ)
     env["ALAC_DATA_DIR"] = str(layout.data.resolve())
     env["ALAC_AUTH_ISSUER"] = layout.issuer
+    # The web front end passes the visitor's address on in X-Forwarded-For; intake believes
+    # that header only from the proxies named here (alac_kernel.limits).
+    env.setdefault("ALAC_TRUSTED_PROXIES", layout.host)
     env.setdefault("ALAC_LOG_JSON", "true")
     return env
 
@@ -126,7 +138,7 @@ def stop_all(procs: dict[str, subprocess.Popen[bytes]], grace_s: float = 15) -> 
 
 
 def _check_ports_free(layout: Layout, with_issuer: bool = True) -> None:
-    ports = [layout.port(name) for name in SERVICES]
+    ports = [layout.web_port, *(layout.port(name) for name in SERVICES)]
     for port in [layout.issuer_port, *ports] if with_issuer else ports:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
             if probe.connect_ex((layout.host, port)) == 0:
@@ -170,8 +182,16 @@ def start(layout: Layout) -> dict[str, subprocess.Popen[bytes]]:
                 env,
                 logs_dir / f"{name}.log",
             )
+        procs["web"] = _spawn(
+            ["web", "--host", layout.host, "--port", str(layout.web_port),
+             "--intake", layout.url("intake"), "--cases", layout.url("cases"),
+             "--issuer", layout.issuer],
+            env,
+            logs_dir / "web.log",
+        )  # fmt: skip
         for name in SERVICES:
             _wait_http(f"{layout.url(name)}/readyz", procs)
+        _wait_http(f"{layout.web_url}/healthz", procs)
     except BaseException:
         stop_all(procs)
         raise
@@ -402,6 +422,9 @@ def load_demo_once(layout: Layout, token_url: str | None = None) -> int:
 
 def banner(layout: Layout, loaded: int) -> str:
     lines = ["", "ALAC platform is running (embedded mode). Ctrl-C stops everything.", ""]
+    lines.append(
+        f"  {'web':<10} {layout.web_url}   (start here: complaint form, follow-up; staff at /staff)"
+    )
     for name in SERVICES:
         lines.append(f"  {name:<10} {layout.url(name)}   (API docs: {layout.url(name)}/docs)")
     lines.append(f"  {'issuer':<10} {layout.issuer}")

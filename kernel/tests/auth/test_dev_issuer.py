@@ -31,7 +31,12 @@ def test_discovery_and_jwks_under_realm_path(issuer):
     assert discovery["issuer"] == issuer.issuer
     assert discovery["jwks_uri"] == issuer.jwks_url
     assert discovery["token_endpoint"] == issuer.token_url
-    assert set(discovery["grant_types_supported"]) == {"password", "client_credentials"}
+    assert set(discovery["grant_types_supported"]) == {
+        "password",
+        "client_credentials",
+        "authorization_code",
+    }
+    assert discovery["code_challenge_methods_supported"] == ["S256"]
 
     jwks = httpx.get(issuer.jwks_url).json()
     [key] = jwks["keys"]
@@ -164,7 +169,10 @@ def test_unknown_client_for_password_grant(issuer):
 
 
 def test_unsupported_grant_and_wrong_content_type(issuer):
-    response = httpx.post(issuer.token_url, data={"grant_type": "authorization_code"})
+    # (authorization_code is supported since the web front end's sign-in: see
+    # test_dev_issuer_code_flow.py; the device grant is not)
+    device = "urn:ietf:params:oauth:grant-type:device_code"
+    response = httpx.post(issuer.token_url, data={"grant_type": device})
     assert response.status_code == 400
     assert response.json()["error"] == "unsupported_grant_type"
     response = httpx.post(issuer.token_url, data={})

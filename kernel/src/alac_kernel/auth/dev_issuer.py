@@ -4,8 +4,16 @@ It serves, under the issuer URL's path (e.g. `/realms/alac-dev`):
 
 - `/.well-known/openid-configuration`  discovery document
 - `/protocol/openid-connect/certs`      JWKS (RS256 keys, kid `alac-dev-<thumbprint>`)
-- `/protocol/openid-connect/token`     `grant_type=password` (demo users) and
-                                        `grant_type=client_credentials` (demo partner clients)
+- `/protocol/openid-connect/token`     `grant_type=password` (demo users),
+                                        `grant_type=client_credentials` (demo partner clients) and
+                                        `grant_type=authorization_code` (with PKCE)
+- `/protocol/openid-connect/auth`      the authorization endpoint of the code flow: a sign-in
+                                        form for the demo users, then a redirect with the code
+
+The code flow is the one a browser application uses (the web front end's staff sign-in):
+public clients only, PKCE with S256 required, redirect URIs on loopback only (there is no
+client registry; Keycloak checks its registered redirect URIs instead), codes single-use and
+valid for 60 seconds.
 
 Tokens carry the claims Keycloak puts in an access token (iss, sub, aud, exp, iat, nbf, jti,
 azp, typ, preferred_username, realm_access, resource_access.<client>.roles, organization in list
@@ -29,21 +37,24 @@ import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from html import escape
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from alac_kernel.auth import roles as R
 from alac_kernel.auth.verifier import DEV_KID_PREFIX
 
 KEY_FILE = "dev-issuer-key.pem"
 KEY_BITS = 2048
+CODE_TTL_S = 60
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 # ------------------------------------------------------------------ demo identities
@@ -254,6 +265,7 @@ class DevIssuer:
         self.realm = self.issuer.rsplit("/", 1)[-1]
         self._keys: list[DevKey] = [key]
         self._lock = threading.Lock()
+        self._codes: dict[str, _AuthCode] = {}
 
     @property
     def signing_key(self) -> DevKey:
@@ -284,8 +296,9 @@ class DevIssuer:
             "authorization_endpoint": f"{oidc}/auth",
             "token_endpoint": f"{oidc}/token",
             "jwks_uri": f"{oidc}/certs",
-            "grant_types_supported": ["password", "client_credentials"],
-            "response_types_supported": ["token"],
+            "grant_types_supported": ["password", "client_credentials", "authorization_code"],
+            "response_types_supported": ["code"],
+            "code_challenge_methods_supported": ["S256"],
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["RS256"],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
@@ -375,14 +388,7 @@ class DevIssuer:
         client_id = form.get("client_id") or self.client_id
         if client_id not in self.public_clients:
             raise _OAuthError(401, "invalid_client", "Invalid client or Invalid client credentials")
-        username, password = form.get("username", ""), form.get("password", "")
-        if not username or not password:
-            raise _OAuthError(400, "invalid_grant", "Invalid user credentials")
-        user = self.users.get(username)
-        # compare even for unknown users, so timing does not reveal which usernames exist
-        expected = user.password if user else "\x00" + password
-        if not hmac.compare_digest(expected.encode(), password.encode()) or user is None:
-            raise _OAuthError(400, "invalid_grant", "Invalid user credentials")
+        user = self._check_password(form.get("username", ""), form.get("password", ""))
         return self.token_response(self.user_claims(user, azp=client_id))
 
     def client_credentials_grant(
@@ -394,6 +400,116 @@ class DevIssuer:
         if not hmac.compare_digest(expected.encode(), secret.encode()) or client is None:
             raise _OAuthError(401, "invalid_client", "Invalid client or Invalid client credentials")
         return self.token_response(self.client_claims(client))
+
+    # ------------------------------------------------------------ authorization code + PKCE
+
+    def check_authorization_request(self, params: Mapping[str, str]) -> str | None:
+        """Why the request cannot even be answered with a redirect (bad client or redirect
+        URI: never redirect to those), else None."""
+        if params.get("client_id", "") not in self.public_clients:
+            return "unknown client_id"
+        target = urlsplit(params.get("redirect_uri", ""))
+        if target.scheme not in ("http", "https") or target.hostname not in LOOPBACK_HOSTS:
+            return "redirect_uri must be an http(s) address on loopback"
+        if target.fragment:
+            return "redirect_uri must not have a fragment"
+        return None
+
+    def authorize(self, params: Mapping[str, str]) -> str:
+        """Check a signed-in authorization request; return a one-time code."""
+        if params.get("response_type") != "code":
+            raise _OAuthError(400, "unsupported_response_type", "response_type must be code")
+        challenge = params.get("code_challenge", "")
+        if params.get("code_challenge_method") != "S256" or not 43 <= len(challenge) <= 128:
+            raise _OAuthError(400, "invalid_request", "PKCE with S256 is required")
+        user = self._check_password(params.get("username", ""), params.get("password", ""))
+        code = _b64url(os.urandom(32))
+        now = time.monotonic()
+        with self._lock:
+            for stale in [c for c, v in self._codes.items() if v.expires <= now]:
+                del self._codes[stale]
+            self._codes[code] = _AuthCode(
+                username=user.username,
+                client_id=params["client_id"],
+                redirect_uri=params["redirect_uri"],
+                challenge=challenge,
+                expires=now + CODE_TTL_S,
+            )
+        return code
+
+    def authorization_code_grant(self, form: Mapping[str, str]) -> dict[str, Any]:
+        with self._lock:
+            grant = self._codes.pop(form.get("code", ""), None)  # single use, even on failure
+        if grant is None or grant.expires <= time.monotonic():
+            raise _OAuthError(400, "invalid_grant", "Code not valid")
+        if form.get("client_id") != grant.client_id:
+            raise _OAuthError(400, "invalid_grant", "Code was issued to another client")
+        if form.get("redirect_uri") != grant.redirect_uri:
+            raise _OAuthError(400, "invalid_grant", "Incorrect redirect_uri")
+        verifier = form.get("code_verifier", "")
+        computed = _b64url(hashlib.sha256(verifier.encode("ascii", "replace")).digest())
+        if not verifier or not hmac.compare_digest(computed, grant.challenge):
+            raise _OAuthError(400, "invalid_grant", "PKCE verification failed")
+        user = self.users[grant.username]
+        return self.token_response(self.user_claims(user, azp=grant.client_id))
+
+    def _check_password(self, username: str, password: str) -> DemoUser:
+        # 400 invalid_grant, as Keycloak (and RFC 6749 5.2) answer a wrong password.
+        if not username or not password:
+            raise _OAuthError(400, "invalid_grant", "Invalid user credentials")
+        user = self.users.get(username)
+        # compare even for unknown users, so timing does not reveal which usernames exist
+        expected = user.password if user else "\x00" + password
+        if not hmac.compare_digest(expected.encode(), password.encode()) or user is None:
+            raise _OAuthError(400, "invalid_grant", "Invalid user credentials")
+        return user
+
+
+@dataclass(frozen=True, slots=True)
+class _AuthCode:
+    username: str
+    client_id: str
+    redirect_uri: str
+    challenge: str
+    expires: float
+
+
+_LOGIN_FIELDS = (
+    "client_id",
+    "redirect_uri",
+    "response_type",
+    "state",
+    "scope",
+    "nonce",
+    "code_challenge",
+    "code_challenge_method",
+)
+
+
+def _login_page(params: Mapping[str, str], error: str | None = None) -> str:
+    hidden = "".join(
+        f'<input type="hidden" name="{name}" value="{escape(params.get(name, ""))}">'
+        for name in _LOGIN_FIELDS
+        if params.get(name)
+    )
+    alert = (
+        f'<p role="alert" id="login-error"><strong>{escape(error)}</strong></p>' if error else ""
+    )
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>Sign in · ALAC development issuer</title></head>
+<body><main>
+<h1>Sign in to ALAC</h1>
+<p>Development issuer (embedded mode): demo users sign in with the password demo + username,
+e.g. lena / demolena.</p>
+{alert}
+<form method="post">{hidden}
+<p><label for="username">Username</label><br>
+<input id="username" name="username" autocomplete="username" required autofocus></p>
+<p><label for="password">Password</label><br>
+<input id="password" name="password" type="password" autocomplete="current-password" required></p>
+<p><button type="submit">Sign in</button></p>
+</form></main></body></html>"""
 
 
 class _OAuthError(Exception):
@@ -481,6 +597,43 @@ def create_dev_issuer_app(
     def certs() -> JSONResponse:
         return JSONResponse(dev.jwks(), headers={"Cache-Control": "no-cache"})
 
+    @app.get(f"{prefix}/protocol/openid-connect/auth")
+    def authorization_form(request: Request) -> HTMLResponse:
+        params = dict(request.query_params)
+        refused = dev.check_authorization_request(params)
+        if refused:
+            return HTMLResponse(
+                f"<!doctype html><title>Bad request</title><p>{escape(refused)}", 400
+            )
+        return HTMLResponse(_login_page(params), headers={"Cache-Control": "no-store"})
+
+    @app.post(f"{prefix}/protocol/openid-connect/auth")
+    async def authorization_submit(request: Request) -> Response:
+        try:
+            params = await _form(request)
+        except _OAuthError as exc:
+            return HTMLResponse(escape(exc.description), exc.status)
+        refused = dev.check_authorization_request(params)
+        if refused:
+            return HTMLResponse(
+                f"<!doctype html><title>Bad request</title><p>{escape(refused)}", 400
+            )
+        try:
+            code = dev.authorize(params)
+        except _OAuthError as exc:
+            if exc.status == 401:  # wrong password: ask again, no redirect
+                page = _login_page(params, "Invalid username or password.")
+                return HTMLResponse(page, 401, headers={"Cache-Control": "no-store"})
+            answer = {"error": exc.error, "error_description": exc.description}
+        else:
+            answer = {"code": code}
+        if params.get("state"):
+            answer["state"] = params["state"]
+        separator = "&" if "?" in params["redirect_uri"] else "?"
+        return RedirectResponse(
+            params["redirect_uri"] + separator + urlencode(answer), status_code=303
+        )
+
     @app.post(f"{prefix}/protocol/openid-connect/token")
     async def token(request: Request) -> JSONResponse:
         try:
@@ -488,6 +641,8 @@ def create_dev_issuer_app(
             grant = form.get("grant_type", "")
             if grant == "password":
                 body = dev.password_grant(form)
+            elif grant == "authorization_code":
+                body = dev.authorization_code_grant(form)
             elif grant == "client_credentials":
                 body = dev.client_credentials_grant(
                     form, _basic_credentials(request.headers.get("authorization"))

@@ -18,10 +18,10 @@ T = TypeVar("T")
 
 
 def free_port_base(span: int = 100) -> int:
-    """A base port such that base+1..base+span are free on loopback."""
+    """A base port whose web (base), service (base+1..4) and issuer (base+90) ports are free."""
     for _ in range(50):
         base = random.randrange(20000, 60000, 100)
-        if all(_free(base + offset) for offset in (1, 2, 3, 4, 90)):
+        if all(_free(base + offset) for offset in (0, 1, 2, 3, 4, 90)):
             return base
     raise RuntimeError("no free port range found")
 

@@ -1,0 +1,136 @@
+"""The development issuer's authorization code flow with PKCE (the web front end's sign-in):
+the sign-in form, the redirect with the code, the code grant and everything it refuses."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+
+from alac_kernel.auth.verifier import TokenVerifier
+
+REDIRECT = "http://127.0.0.1:8000/staff/callback"
+
+
+def pkce() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def authorize(issuer, challenge: str, **override: str) -> httpx.Response:  # type: ignore[no-untyped-def]
+    form = {
+        "client_id": "alac-web",
+        "redirect_uri": REDIRECT,
+        "response_type": "code",
+        "state": "st-123",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        "username": "lena",
+        "password": "demolena",
+        **override,
+    }
+    return httpx.post(f"{issuer.issuer}/protocol/openid-connect/auth", data=form)
+
+
+def code_of(response: httpx.Response) -> str:
+    assert response.status_code == 303, response.text
+    location = urlsplit(response.headers["location"])
+    assert f"{location.scheme}://{location.netloc}{location.path}" == REDIRECT
+    query = parse_qs(location.query)
+    assert query["state"] == ["st-123"]
+    return query["code"][0]
+
+
+def redeem(issuer, code: str, verifier: str, **override: str) -> httpx.Response:  # type: ignore[no-untyped-def]
+    return httpx.post(
+        issuer.token_url,
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "client_id": "alac-web",
+            "redirect_uri": REDIRECT,
+            "code_verifier": verifier,
+            **override,
+        },
+    )
+
+
+def test_sign_in_form_then_code_then_token_for_the_user(issuer) -> None:
+    verifier, challenge = pkce()
+    page = httpx.get(
+        f"{issuer.issuer}/protocol/openid-connect/auth",
+        params={
+            "client_id": "alac-web",
+            "redirect_uri": REDIRECT,
+            "response_type": "code",
+            "state": "st-123",
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        },
+    )
+    assert page.status_code == 200
+    assert '<label for="username">' in page.text and f'value="{challenge}"' in page.text
+    response = redeem(issuer, code_of(authorize(issuer, challenge)), verifier)
+    assert response.status_code == 200, response.text
+    token = response.json()["access_token"]
+    claims = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+    assert claims["preferred_username"] == "lena" and claims["azp"] == "alac-web"
+    verifier_ = TokenVerifier(
+        issuer=issuer.issuer, audience="alac-api", client_id="alac-api", jwks_url=issuer.jwks_url
+    )
+    principal = verifier_.verify(token)
+    assert "lawyer" in principal.roles and principal.tenant == "tk"
+
+
+def test_a_code_works_once_and_only_with_its_verifier_client_and_redirect(issuer) -> None:
+    verifier, challenge = pkce()
+    code = code_of(authorize(issuer, challenge))
+    wrong = redeem(issuer, code, pkce()[0])
+    assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_grant"
+    # a failed attempt burns the code: a stolen code cannot be retried with guesses
+    assert redeem(issuer, code, verifier).status_code == 400
+    for override in ({"client_id": "alac-cli"}, {"redirect_uri": REDIRECT + "x"}):
+        code = code_of(authorize(issuer, challenge))
+        refused = redeem(issuer, code, verifier, **override)
+        assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
+    code = code_of(authorize(issuer, challenge))
+    assert redeem(issuer, code, verifier).status_code == 200
+    assert redeem(issuer, code, verifier).status_code == 400
+
+
+def test_wrong_password_asks_again_without_redirecting(issuer) -> None:
+    response = authorize(issuer, pkce()[1], password="nope")
+    assert response.status_code == 401
+    assert "location" not in response.headers
+    assert 'role="alert"' in response.text
+
+
+@pytest.mark.parametrize(
+    "override",
+    [
+        {"redirect_uri": "https://evil.example/cb"},  # never redirect off loopback
+        {"client_id": "partner-ndi"},  # a confidential client cannot use this flow
+        {"client_id": "nobody"},
+    ],
+)
+def test_a_bad_client_or_redirect_is_refused_without_redirect(issuer, override) -> None:
+    response = authorize(issuer, pkce()[1], **override)
+    assert response.status_code == 400 and "location" not in response.headers
+    query = {"client_id": "alac-web", "redirect_uri": REDIRECT, **override}
+    page = httpx.get(f"{issuer.issuer}/protocol/openid-connect/auth", params=query)
+    assert page.status_code == 400
+
+
+def test_pkce_is_required(issuer) -> None:
+    for override in ({"code_challenge": ""}, {"code_challenge_method": "plain"}):
+        response = authorize(issuer, pkce()[1], **override)
+        assert response.status_code == 303
+        assert parse_qs(urlsplit(response.headers["location"]).query)["error"] == [
+            "invalid_request"
+        ]

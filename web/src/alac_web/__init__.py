@@ -1,0 +1,1 @@
+"""The ALAC web front end: server-rendered pages over the services' public HTTP APIs."""

@@ -1,0 +1,208 @@
+"""The front end in-process over the real intake app (the root conftest's `sqlite_platform`):
+CSRF, rate limits turned into plain words, languages, the receipt shown once, security
+headers, intake down. No browser here; the browser tests are in test_browser.py."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from alac_web.app import create_app
+from alac_web.settings import WebSettings
+
+PACKAGE = Path(__file__).resolve().parents[1] / "src" / "alac_web"
+FORM = "/t/tk/almaty/complaint"
+CRUX = "Акимат требует деньги за справку о составе семьи."
+
+
+def t(lang: str, key: str, **values: object) -> str:
+    text_ = json.loads((PACKAGE / "locales" / f"{lang}.json").read_text(encoding="utf-8"))[key]
+    return text_.format(**values) if values else text_
+
+
+class Recording(httpx.AsyncBaseTransport):
+    """Passes every call to the real intake app and keeps the request headers it sent."""
+
+    def __init__(self, app) -> None:  # type: ignore[no-untyped-def]
+        self.inner = httpx.ASGITransport(app=app)
+        self.sent: list[httpx.Request] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.sent.append(request)
+        return await self.inner.handle_async_request(request)
+
+
+@pytest.fixture
+def web(sqlite_platform, tmp_path: Path):  # type: ignore[no-untyped-def]
+    transport = Recording(sqlite_platform.apps["intake"])
+    app = create_app(
+        WebSettings(intake_url="http://intake.test", data_dir=tmp_path / "web"),
+        intake_transport=transport,
+    )
+    with TestClient(app, base_url="http://web.test") as client:
+        client.transport_log = transport.sent  # type: ignore[attr-defined]
+        client.platform = sqlite_platform  # type: ignore[attr-defined]
+        yield client
+
+
+def csrf_of(page: str) -> str:
+    match = re.search(r'name="csrf_token" value="([0-9a-f]{64})"', page)
+    assert match, "the form carries a CSRF token"
+    return match.group(1)
+
+
+def complaints(platform) -> int:  # type: ignore[no-untyped-def]
+    with platform.runtime("intake").engine.connect() as conn:
+        return conn.execute(text("select count(*) from complaints")).scalar_one()
+
+
+def test_every_catalogue_has_every_key_the_templates_use() -> None:
+    keys = {
+        lang: set(json.loads((PACKAGE / "locales" / f"{lang}.json").read_text("utf-8")))
+        for lang in ("kk", "ru", "en")
+    }
+    assert keys["kk"] == keys["ru"] == keys["en"]
+    used: set[str] = set()
+    for template in (PACKAGE / "templates").glob("*.html"):
+        # literal keys only; the composed ones (`"status." ~ name`) are listed below
+        used |= set(re.findall(r"""\bt\(["']([a-z_.]+)["']\s*[,)]""", template.read_text("utf-8")))
+    statuses = ["received", "under_review", "awaiting_your_consent", "in_progress", "closed"]
+    for status in [*statuses, "withdrawn"]:  # intake's public statuses (follow-up/status)
+        used |= {f"status.{status}", f"status.{status}.explain"}
+    used |= {f"lang.{lang}" for lang in keys} | {
+        "followup.from.from_complainant",
+        "followup.from.to_complainant",
+    }
+    used |= {f"field.{name}" for name in ("crux", "help_requested", "area", "contact", "email")}
+    cases = ["triage", "quick_answer", "assessment", "awaiting_consent", "in_action"]
+    used |= {f"casestatus.{s}" for s in [*cases, "awaiting_response", "closed"]}
+    used |= {"staff.case.from.to_complainant", "staff.case.from.from_complainant"}
+    used |= {"staff.triage.caption", "staff.cases.caption"}
+    assert len(used) > 50 and used - keys["en"] == set()
+
+
+def test_a_plain_post_files_the_complaint_and_shows_the_receipt_once(web) -> None:
+    page = web.get(f"{FORM}?lang=en")
+    assert page.status_code == 200
+    before = complaints(web.platform)
+    sent = web.post(
+        f"{FORM}?lang=en",
+        data={"csrf_token": csrf_of(page.text), "crux": CRUX, "anonymous": "yes"},
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303 and sent.headers["location"] == f"{FORM}/receipt"
+    assert complaints(web.platform) == before + 1
+    receipt = web.get(f"{FORM}/receipt")
+    code = re.search(r'id="receipt-code"[^>]*>([0-9A-Z-]{29})<', receipt.text)
+    assert code, receipt.text
+    again = web.get(f"{FORM}/receipt")
+    assert code.group(1) not in again.text
+    assert t("en", "receipt.gone.title") in again.text
+    # The visitor's address goes to intake for its rate limit; the language for its errors.
+    submitted = [r for r in web.transport_log if r.url.path == "/v1/public/complaints"][-1]
+    assert submitted.headers["x-forwarded-for"] == "testclient"
+    assert submitted.headers["accept-language"] == "en"
+    assert json.loads(submitted.content)["preferred_language"] == "en"
+
+
+def test_a_post_without_the_csrf_token_sends_nothing_and_keeps_the_text(web) -> None:
+    web.get(f"{FORM}?lang=ru")  # the browser has its CSRF cookie
+    before = complaints(web.platform)
+    refused = web.post(f"{FORM}?lang=ru", data={"crux": CRUX, "csrf_token": "0" * 64})
+    assert refused.status_code == 400
+    assert t("ru", "error.csrf") in refused.text
+    assert CRUX in refused.text
+    assert complaints(web.platform) == before
+    # A token made for another browser's cookie does not fit this one either.
+    other = TestClient(web.app, base_url="http://web.test")
+    foreign = csrf_of(other.get(FORM).text)
+    assert web.post(FORM, data={"crux": CRUX, "csrf_token": foreign}).status_code == 400
+    assert complaints(web.platform) == before
+
+
+def test_intakes_rate_limit_is_said_in_plain_words(web) -> None:
+    token = csrf_of(web.get(f"{FORM}?lang=kk").text)
+    for _ in range(20):  # intake allows 20 web submissions per hour per address
+        ok = web.post(FORM, data={"csrf_token": token, "crux": CRUX}, follow_redirects=False)
+        assert ok.status_code == 303
+    limited = web.post(FORM, data={"csrf_token": token, "crux": CRUX + " 21"})
+    assert limited.status_code == 429
+    assert t("kk", "error.rate_limited", minutes=60) in limited.text
+    assert CRUX + " 21" in limited.text
+
+
+def test_the_language_comes_from_the_choice_then_the_cookie_then_the_browser(web) -> None:
+    first = web.get(FORM, headers={"Accept-Language": "kk-KZ,ru;q=0.8"})
+    assert '<html lang="kk">' in first.text and first.headers["content-language"] == "kk"
+    chosen = web.get(f"{FORM}?lang=en", headers={"Accept-Language": "kk"})
+    assert '<html lang="en">' in chosen.text
+    later = web.get(FORM, headers={"Accept-Language": "kk"})  # the choice is remembered
+    assert '<html lang="en">' in later.text
+    assert t("en", "complaint.title") in later.text
+
+
+def test_every_page_has_the_security_headers(web) -> None:
+    for path in ("/", FORM, "/follow-up", "/t/nope/nowhere/complaint"):
+        response = web.get(path)
+        assert response.headers["content-security-policy"].startswith("default-src 'self'")
+        assert response.headers["cache-control"] == "no-store"
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["referrer-policy"] == "no-referrer"
+    cookie = web.get(FORM, headers={"Cookie": ""}).headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie
+    assert web.get("/t/nope/nowhere/complaint").status_code == 404
+    assert web.get("/vendor/htmx.min.js").status_code == 200
+    assert web.get("/vendor/../../pyproject.toml").status_code == 404
+
+
+def test_a_wrong_receipt_code_is_said_next_to_the_field(web) -> None:
+    token = csrf_of(web.get("/follow-up?lang=ru").text)
+    wrong = web.post(
+        "/follow-up", data={"csrf_token": token, "code": "ABCDE-ABCDE-ABCDE-ABCDE-ABCDE"}
+    )
+    assert wrong.status_code == 422
+    assert re.search(
+        r'id="code-error">[^<]*' + re.escape(t("ru", "followup.code.unknown")), wrong.text
+    )
+    # The code never travels in a URL to intake: it is a header.
+    status_calls = [r for r in web.transport_log if r.url.path == "/v1/follow-up/status"]
+    assert status_calls and all("ABCDE" not in str(r.url) for r in status_calls)
+    assert status_calls[-1].headers["receipt-code"] == "ABCDE-ABCDE-ABCDE-ABCDE-ABCDE"
+
+
+def test_when_intake_is_down_the_visitor_is_told_and_keeps_the_text(tmp_path: Path) -> None:
+    app = create_app(WebSettings(intake_url="http://127.0.0.1:9", data_dir=tmp_path, timeout_s=2))
+    with TestClient(app, base_url="http://web.test") as client:
+        page = client.get(f"{FORM}?lang=ru")
+        assert page.status_code == 503
+        assert t("ru", "unavailable.title") in page.text
+        sent = client.post(f"{FORM}?lang=ru", data={"crux": CRUX, "area": "education"})
+        assert sent.status_code == 503
+        assert t("ru", "unavailable.text") in sent.text
+        assert CRUX in sent.text and 'value="education" selected' in sent.text
+
+
+def test_an_htmx_message_after_the_follow_up_session_ended_navigates_to_the_code_form(web) -> None:
+    expired = web.post(
+        "/follow-up/messages", data={"body": "hello"}, headers={"HX-Request": "true"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert expired.status_code == 204 and expired.headers["hx-redirect"] == "/follow-up"
+    plain = web.post("/follow-up/messages", data={"body": "hello"}, follow_redirects=False)
+    assert plain.status_code == 303 and plain.headers["location"] == "/follow-up"
+
+
+def test_cookies_are_secure_on_https(sqlite_platform, tmp_path: Path) -> None:
+    app = create_app(
+        WebSettings(intake_url="http://intake.test", data_dir=tmp_path),
+        intake_transport=httpx.ASGITransport(app=sqlite_platform.apps["intake"]),
+    )
+    with TestClient(app, base_url="https://web.test") as client:
+        cookie = client.get(f"{FORM}?lang=kk").headers.get_list("set-cookie")
+    assert cookie and all("Secure" in c and "HttpOnly" in c for c in cookie)
