@@ -11,7 +11,8 @@ import uuid
 from pydantic import ValidationError
 
 from alac_kernel.bus import BusConsumer
-from alac_kernel.events import ContractRegistry, ContractViolation, Event
+from alac_kernel.events import ContractRegistry, ContractViolation
+from alac_kernel.events.binding import event_from_record
 from alac_kernel.runtime import ServiceRuntime
 from alac_search.engines.base import SearchEngine
 from alac_search.indexing.projector import AGGREGATES, HANDLERS
@@ -40,7 +41,7 @@ def drain(
         quiet = 0
         for record in records:
             try:
-                event = Event.from_json(record.value)
+                event = event_from_record(record.value, record.headers, record.key)
                 handler = HANDLERS.get(event.type)
                 if handler is None:
                     continue
