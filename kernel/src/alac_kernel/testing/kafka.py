@@ -15,4 +15,10 @@ KAFKA_TEST_OPTIONS: dict[str, object] = {
     # A consumer's fetch returns after this long when no record is there; the default
     # 500 ms would add up over the many short polls of the in-process pump.
     "fetch_max_wait_ms": 100,
+    # The fault tests publish to a dead broker: fail within seconds rather than the bus's
+    # production bounds (10 s per blocked send, 30 s per delivery), so a test's outage phase
+    # does not take minutes. The relay's retry path is the same either way.
+    "max_block_ms": 4_000,
+    "request_timeout_ms": 4_000,
+    "delivery_timeout_ms": 8_000,
 }
