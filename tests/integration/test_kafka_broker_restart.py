@@ -94,7 +94,7 @@ def test_kill_9_the_broker_while_complaints_arrive(
         for i in range(BEFORE + 1, BEFORE + DURING):
             started = time.monotonic()
             submitted.append(_submit(platform, i))
-            assert time.monotonic() - started < 5.0, "a write waited for the relay"
+            assert time.monotonic() - started < 2.5, "a write waited for the relay"
         relay.join(60)
         assert relay_passes == [0], "the publish to the dead broker failed and will be retried"
 
