@@ -44,11 +44,12 @@ def test_not_fetched_is_one_line_naming_the_command(tmp_path, monkeypatch):
 def _topic_config(bootstrap: str, topic: str) -> dict[str, str]:
     admin = KafkaAdminClient(bootstrap_servers=bootstrap)
     try:
-        [response] = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
+        # {resource type: {resource name: {config key: {"value": ..., ...}}}}
+        result = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
     finally:
         admin.close()
-    [resource] = response.resources
-    return {entry[0]: entry[1] for entry in resource[4]}
+    [by_name] = result.values()
+    return {key: data["value"] for key, data in by_name[topic].items()}
 
 
 @pytest.mark.kafka
