@@ -74,6 +74,8 @@ def test_kill_9_the_broker_while_complaints_arrive(
         submitted = [_submit(platform, i) for i in range(BEFORE)]
         platform.pump()
         assert _settled(platform, submitted), "before the fault everything flows"
+        first_producer = intake.bus._producer  # noqa: SLF001 - checked to be replaced below
+        assert first_producer is not None
 
         kafka_node.kill()
         assert not kafka_node.running()
@@ -117,3 +119,7 @@ def test_kill_9_the_broker_while_complaints_arrive(
         assert _total(platform) == len(submitted), "each complaint counted once"
         assert platform.intake.get("/readyz").status_code == 200
         assert intake.relay().backlog() == 0
+        # The producer that failed against the dead broker was thrown away, not reused: an
+        # idempotent producer can stay fatally broken after the broker lost its state.
+        assert intake.bus._producer is not None  # noqa: SLF001
+        assert intake.bus._producer is not first_producer  # noqa: SLF001

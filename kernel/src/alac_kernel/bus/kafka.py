@@ -445,7 +445,8 @@ class KafkaBusConsumer(BusConsumer):
         times out, but if that join completes before the next poll(), the next poll discards
         its result (the assignment) and sends a fresh JoinGroup, which starts yet another
         rebalance for every member. With short poll timeouts and a broker that holds JoinGroup
-        for a while (Tansu: about half the session timeout), members then rebalance forever
+        for a while (Apache Kafka does while other members rejoin; a Kafka-protocol test broker
+        held every first join for half the session timeout), members can rebalance forever
         and never consume. Finishing the join inside this call means no join is ever left to
         complete between polls. The cost is that a poll during a rebalance lasts as long as
         the rebalance, which the broker bounds by max_poll_interval_ms.
@@ -486,9 +487,10 @@ class KafkaBusConsumer(BusConsumer):
         lag: dict[tuple[str, int], int] = {}
         for tp in assigned:
             end = ends.get(tp) or 0
-            # Tansu 0.6 answers ListOffsets(latest) with the base offset of the last record
-            # batch + 1, not the true high watermark; the watermark carried by fetch responses
-            # is right. Against Kafka both agree, so taking the larger is safe there too.
+            # Some Kafka-protocol brokers (Tansu 0.6) answer ListOffsets(latest) with the base
+            # offset of the last record batch + 1, not the true high watermark; the watermark
+            # carried by fetch responses is right. On Apache Kafka both agree, so taking the
+            # larger costs nothing and keeps the bus usable on such brokers.
             highwater = self._consumer.highwater(tp)
             if highwater is not None:
                 end = max(end, highwater)
