@@ -289,7 +289,10 @@ def up(data: Path) -> Endpoint:
     fetch(cache_root())
     wanted = os.environ.get("ALAC_KAFKA_PORT")
     node = Broker(data / NAME, port=int(wanted) if wanted else 0)
-    if node.running() and port_open(node.port):
+    if node.running():
+        # Started earlier (maybe still starting): wait for it rather than start a second
+        # process on the same ports and data.
+        node.wait_ready()
         return endpoint(node.bootstrap)
     started = time.monotonic()
     proc = node.start()
