@@ -16,8 +16,8 @@ from alac_cli.services import SERVICES, service_module
 from alac_kernel.runtime import ServiceRuntime
 from alac_kernel.settings import Settings
 from alac_kernel.testing.harness import TEST_ISSUER, InProcessIssuer, Pump
+from alac_kernel.testing.kafka import KAFKA_TEST_OPTIONS
 from alac_kernel.testing.postgres import fresh_database
-from alac_kernel.testing.tansu import KAFKA_TEST_OPTIONS, run_tansu
 
 
 @dataclass
@@ -54,10 +54,33 @@ class Platform:
 
 
 @pytest.fixture(scope="session")
-def tansu_bootstrap() -> Iterator[str]:
-    """A real Kafka-protocol broker (Tansu) on a loopback port for the whole session."""
-    with run_tansu() as bootstrap:
-        yield bootstrap
+def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The Apache Kafka broker (KRaft, from `alac engines fetch`) for the whole session.
+
+    Not fetched means the run fails here with the one line that says how to fetch it: a
+    skipped Kafka test would look like a passing one in a summary nobody reads.
+    """
+    with _kafka_engine().run(tmp_path_factory.mktemp("kafka")) as endpoint:
+        yield endpoint.settings["ALAC_KAFKA_BOOTSTRAP"]
+
+
+@pytest.fixture
+def kafka_node(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A broker of the test's own (the fault tests kill it), with a handle to kill and
+    restart it on the same port and data."""
+    with _kafka_engine().broker(tmp_path_factory.mktemp("kafka-node")) as node:
+        yield node
+
+
+def _kafka_engine():  # type: ignore[no-untyped-def]
+    from alac_cli.engines import EngineMissing
+    from alac_cli.engines import kafka as kafka_engine
+
+    try:
+        kafka_engine.installed()
+    except EngineMissing as exc:
+        pytest.fail(str(exc), pytrace=False)
+    return kafka_engine
 
 
 def _settings(tmp: Path, database_url: str | None, bus_url: str | None, **bus: object) -> Settings:
@@ -121,9 +144,9 @@ def platform(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Platfor
 
 
 @pytest.fixture
-def kafka_platform(tmp_path: Path, tansu_bootstrap: str) -> Iterator[Platform]:
-    """The platform on SQLite with the Kafka backend against the real Tansu broker."""
-    with build_platform("sqlite", tmp_path, kafka_bootstrap=tansu_bootstrap) as built:
+def kafka_platform(tmp_path: Path, kafka_bootstrap: str) -> Iterator[Platform]:
+    """The platform on SQLite with the Kafka backend against the real Apache Kafka broker."""
+    with build_platform("sqlite", tmp_path, kafka_bootstrap=kafka_bootstrap) as built:
         yield built
 
 
@@ -131,3 +154,9 @@ def kafka_platform(tmp_path: Path, tansu_bootstrap: str) -> Iterator[Platform]:
 def sqlite_platform(tmp_path: Path) -> Iterator[Platform]:
     with build_platform("sqlite", tmp_path) as built:
         yield built
+
+
+@pytest.fixture
+def platform_factory():  # type: ignore[no-untyped-def]
+    """`build_platform` for tests that need a platform on a broker of their own."""
+    return build_platform

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -13,6 +15,7 @@ from alac_kernel.bus import BusError, OutgoingRecord
 from alac_kernel.bus.log import LogBus
 from alac_kernel.db import make_engine, make_session_factory, session_scope, utcnow
 from alac_kernel.events import ContractViolation, Event, default_registry, new_event
+from alac_kernel.events.binding import event_from_record
 from alac_kernel.outbox import Outbox, OutboxRelay
 from alac_kernel.tables import add_kernel_tables
 
@@ -27,9 +30,15 @@ class FlakyLogBus(LogBus):
         super().__init__(*args, **kwargs)
         self.fail_next = 0
         self.publish_calls = 0
+        self.hold: threading.Event | None = None  # set: publish waits until it is set
+        self.holding = threading.Event()
 
     def publish(self, records) -> None:
         self.publish_calls += 1
+        if self.hold is not None:
+            # A broker that takes its time to answer (or to time out).
+            self.holding.set()
+            self.hold.wait(30)
         if self.fail_next > 0:
             self.fail_next -= 1
             raise BusError("broker unavailable (injected)")
@@ -74,8 +83,7 @@ class World:
         """Everything on the topic so far (a fresh consumer group each time)."""
         with self.bus.consumer(f"reader-{uuid.uuid4().hex[:6]}", [TOPIC]) as consumer:
             records = consumer.poll(1000, 0.0)
-        assert all(r.headers["ce_id"] == Event.from_json(r.value).id for r in records)
-        return [Event.from_json(r.value) for r in records]
+        return [event_from_record(r.value, r.headers, r.key) for r in records]
 
     def close(self) -> None:
         self.bus.close()
@@ -207,16 +215,16 @@ def test_an_aggregate_waiting_for_a_retry_keeps_its_order(world):
     assert world.relay.backlog() == 0
 
 
-def test_records_carry_key_and_cloud_event_headers(world):
+def test_records_follow_the_cloudevents_kafka_binding(world):
     event = received(str(uuid.uuid4()))
     world.write(event)
     world.relay.run_once()
     with world.bus.consumer("headers", [TOPIC]) as consumer:
         [record] = consumer.poll(10, 0.0)
-    assert record.key == event.subject
-    assert record.headers["ce_type"] == "complaint.received"
-    assert record.headers["ce_tenantid"] == "tk"
-    assert record.headers["content-type"] == "application/cloudevents+json"
+    # CloudEvents Kafka binding, structured mode: the key is the partitionkey, the value the
+    # whole event, and no ce_* header (those would make readers take it for binary mode).
+    assert record.key == event.subject == event.partitionkey
+    assert dict(record.headers) == {"content-type": "application/cloudevents+json"}
     assert Event.from_json(record.value) == event
 
 
@@ -230,3 +238,28 @@ def test_a_failed_append_leaves_no_partial_batch_on_the_log(world):
     assert world.published() == []
     assert world.relay.run_once() == 3
     assert len(world.published()) == 3
+
+
+def test_writes_do_not_wait_for_a_slow_broker(world):
+    """The relay talks to the broker outside any database transaction: while a publish
+    hangs, the service's write requests (SQLite BEGIN IMMEDIATE) still go through."""
+    first = received(str(uuid.uuid4()))
+    world.write(first)
+    world.bus.hold = threading.Event()
+    passes: list[int] = []
+    relay = threading.Thread(target=lambda: passes.append(world.relay.run_once()))
+    relay.start()
+    try:
+        assert world.bus.holding.wait(10), "the relay reached the broker"
+        started = time.monotonic()
+        second = received(str(uuid.uuid4()))
+        world.write(second)  # would wait for the write lock if the relay held it
+        assert time.monotonic() - started < 2.0
+    finally:
+        world.bus.hold.set()
+        relay.join(30)
+    assert passes == [1]
+    world.bus.hold = None
+    assert world.relay.run_once() == 1
+    assert {e.id for e in world.published()} == {first.id, second.id}
+    assert world.relay.backlog() == 0

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from alac_kernel.bus import BusConsumer, EventBus, OutgoingRecord, Record, dead_letter_topic
 from alac_kernel.db import session_scope, utcnow
 from alac_kernel.events import ContractRegistry, ContractViolation, Event
+from alac_kernel.events.binding import event_from_record
 from alac_kernel.observability import logs
 from alac_kernel.observability.metrics import CONSUMER_LAG, EVENTS_CONSUMED
 
@@ -103,7 +104,7 @@ class EventConsumer:
 
     def handle(self, record: Record) -> str:
         try:
-            event = Event.from_json(record.value)
+            event = event_from_record(record.value, record.headers, record.key)
         except (ValidationError, ValueError) as exc:
             return self._park(record, "?", f"malformed envelope: {exc}")
         handler = self.handlers.get(event.type)

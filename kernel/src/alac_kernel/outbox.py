@@ -7,8 +7,11 @@ the same aggregate wait too.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
 import threading
+from collections.abc import Iterator
 from datetime import timedelta
 
 from sqlalchemy import Table, func, insert, select, text, update
@@ -16,7 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alac_kernel.bus import EventBus, OutgoingRecord
 from alac_kernel.db import session_scope, utcnow
-from alac_kernel.events import CONTENT_TYPE, ContractRegistry, Event
+from alac_kernel.events import ContractRegistry, Event
+from alac_kernel.events.binding import record_headers
 from alac_kernel.observability.metrics import (
     EVENTS_PUBLISH_FAILURES,
     EVENTS_PUBLISHED,
@@ -54,17 +58,6 @@ class Outbox:
         )
 
 
-def record_headers(event: Event) -> dict[str, str]:
-    # The event id travels in a header too (as in Debezium) so tools can deduplicate
-    # without parsing the value.
-    return {
-        "content-type": CONTENT_TYPE,
-        "ce_id": event.id,
-        "ce_type": event.type,
-        "ce_tenantid": event.tenantid,
-    }
-
-
 class OutboxRelay:
     def __init__(
         self,
@@ -82,6 +75,7 @@ class OutboxRelay:
         self.service = service
         self.batch_size = batch_size
         self.max_backoff_s = max_backoff_s
+        self._thread_lock = threading.Lock()
 
     def backlog(self) -> int:
         with session_scope(self.session_factory, all_tenants=True) as session:
@@ -90,72 +84,120 @@ class OutboxRelay:
             ).scalar_one()
 
     def run_once(self) -> int:
-        """Publish what is due; return how many events were published."""
+        """Publish what is due; return how many events were published.
+
+        The broker is called outside any database transaction: a pass reads a batch in one
+        short transaction, publishes it, then marks it published (or schedules the retry) in
+        another. Holding the transaction across the publish would keep SQLite's write lock
+        (BEGIN IMMEDIATE) for as long as the broker takes to answer or time out, so a broker
+        outage would block every write request of the service. If the process dies between
+        the publish and the mark, the batch is published again on the next pass: consumers
+        deduplicate by event id in their inbox.
+        """
+        with self._exclusive_pass() as mine:
+            if not mine:
+                return 0
+            return self._pass()
+
+    def _pass(self) -> int:
         t = self.table
         now = utcnow()
         with session_scope(self.session_factory, all_tenants=True) as session:
-            if session.bind is not None and session.bind.dialect.name == "postgresql":
-                # One relay pass at a time per outbox, across replicas: row locks with SKIP
-                # LOCKED would let a second replica publish an aggregate's later event while
-                # the first still holds the earlier one. SQLite's BEGIN IMMEDIATE already
-                # serialises passes.
-                got = session.execute(
-                    text("SELECT pg_try_advisory_xact_lock(hashtext(:name))"),
-                    {"name": f"alac-outbox-relay:{self.service}"},
-                ).scalar_one()
-                if not got:
-                    return 0
             query = select(t).where(t.c.state == "pending").order_by(t.c.seq).limit(self.batch_size)
             rows = session.execute(query).mappings().all()
-            blocked: set[str] = set()
-            due = []
-            for row in rows:
-                key = f"{row['aggregatetype']}:{row['aggregateid']}"
-                if key in blocked:
-                    continue
-                if row["next_attempt_at"] is not None and row["next_attempt_at"] > now:
-                    blocked.add(key)
-                    continue
-                due.append(row)
-            if not due:
-                OUTBOX_BACKLOG.labels(self.service).set(len(rows))
-                return 0
-            records = [
-                OutgoingRecord(
-                    topic=row["topic"],
-                    key=row["aggregateid"],
-                    value=row["payload"].encode(),
-                    headers=record_headers(Event.from_json(row["payload"])),
-                )
-                for row in due
-            ]
-            try:
-                self.bus.publish(records)
-            except Exception as exc:  # noqa: BLE001 - any bus failure means retry later
-                EVENTS_PUBLISH_FAILURES.labels(self.service).inc()
-                log.warning("outbox publish failed, will retry", extra={"error": str(exc)})
+        blocked: set[str] = set()
+        due = []
+        for row in rows:
+            key = f"{row['aggregatetype']}:{row['aggregateid']}"
+            if key in blocked:
+                continue
+            if row["next_attempt_at"] is not None and row["next_attempt_at"] > now:
+                blocked.add(key)
+                continue
+            due.append(row)
+        if not due:
+            OUTBOX_BACKLOG.labels(self.service).set(len(rows))
+            return 0
+        records = [
+            OutgoingRecord(
+                topic=row["topic"],
+                key=row["aggregateid"],  # = partitionkey, as the binding maps it
+                value=row["payload"].encode(),
+                headers=record_headers(Event.from_json(row["payload"])),
+            )
+            for row in due
+        ]
+        try:
+            self.bus.publish(records)
+        except Exception as exc:  # noqa: BLE001 - any bus failure means retry later
+            EVENTS_PUBLISH_FAILURES.labels(self.service).inc()
+            log.warning("outbox publish failed, will retry", extra={"error": str(exc)})
+            with session_scope(self.session_factory, all_tenants=True) as session:
                 for row in due:
                     attempts = row["attempts"] + 1
                     backoff = min(self.max_backoff_s, 0.1 * 2 ** min(attempts, 16))
                     session.execute(
                         update(t)
-                        .where(t.c.seq == row["seq"])
+                        .where(t.c.seq == row["seq"], t.c.state == "pending")
                         .values(
                             attempts=attempts,
-                            next_attempt_at=now + timedelta(seconds=backoff),
+                            next_attempt_at=utcnow() + timedelta(seconds=backoff),
                             last_error=str(exc)[:2000],
                         )
                     )
-                return 0
+            return 0
+        with session_scope(self.session_factory, all_tenants=True) as session:
             session.execute(
                 update(t)
                 .where(t.c.seq.in_([row["seq"] for row in due]))
                 .values(state="published", published_at=utcnow())
             )
-            for row in due:
-                EVENTS_PUBLISHED.labels(self.service, row["type"]).inc()
-            OUTBOX_BACKLOG.labels(self.service).set(max(0, len(rows) - len(due)))
-            return len(due)
+        for row in due:
+            EVENTS_PUBLISHED.labels(self.service, row["type"]).inc()
+        OUTBOX_BACKLOG.labels(self.service).set(max(0, len(rows) - len(due)))
+        return len(due)
+
+    @contextlib.contextmanager
+    def _exclusive_pass(self) -> Iterator[bool]:
+        """One relay pass at a time per outbox, across threads, processes and replicas.
+
+        Two passes running at once could publish an aggregate's later event before the
+        earlier one. The lock is not a database write lock: an advisory lock held by its own
+        connection outside any transaction on PostgreSQL, a lock file beside the database on
+        SQLite; so writers never wait for it, whatever the broker does.
+        """
+        engine = self.session_factory.kw["bind"]
+        if engine.dialect.name == "postgresql":
+            name = f"alac-outbox-relay:{self.service}"
+            with engine.connect() as conn:
+                got = conn.execute(
+                    text("SELECT pg_try_advisory_lock(hashtext(:name))"), {"name": name}
+                ).scalar_one()
+                conn.commit()
+                try:
+                    yield bool(got)
+                finally:
+                    if got:
+                        conn.execute(
+                            text("SELECT pg_advisory_unlock(hashtext(:name))"), {"name": name}
+                        )
+                        conn.commit()
+            return
+        database = engine.url.database
+        if not database or database == ":memory:":
+            with self._thread_lock:
+                yield True
+            return
+        with open(f"{database}.relay-lock", "a+b") as lock_file:
+            try:
+                fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(lock_file, fcntl.LOCK_UN)
 
     def run_forever(self, stop: threading.Event, interval_s: float = 0.05) -> None:
         while not stop.is_set():

@@ -1,7 +1,7 @@
 """Backends for the bus conformance suite: every test runs once per backend.
 
 `log-sqlite` and `log-postgres` use the embedded SQL log; `kafka` uses a real Kafka-protocol
-broker (Tansu) started once per session. Topic and group names are unique per test, so tests
+broker (Apache Kafka in KRaft mode, `alac_cli.engines.kafka`) started once per session. Topic and group names are unique per test, so tests
 can share the PostgreSQL database and the broker without seeing each other's records.
 """
 
@@ -18,7 +18,7 @@ from alac_kernel.bus.base import BusConsumer, EventBus
 
 PARTITIONS = 4
 
-from alac_kernel.testing.tansu import KAFKA_TEST_OPTIONS  # noqa: E402
+from alac_kernel.testing.kafka import KAFKA_TEST_OPTIONS  # noqa: E402
 
 
 @dataclass
@@ -56,7 +56,7 @@ def backend(request: pytest.FixtureRequest, tmp_path) -> Backend:
     if kind == "kafka":
         from alac_kernel.bus.kafka import KafkaBus
 
-        bootstrap = request.getfixturevalue("tansu_bootstrap")
+        bootstrap = request.getfixturevalue("kafka_bootstrap")
         return Backend(
             kind,
             lambda: KafkaBus(bootstrap, partitions=PARTITIONS, client_options=KAFKA_TEST_OPTIONS),

@@ -1,4 +1,4 @@
-"""The event consumer on the Kafka backend against the real Tansu broker: a malformed record
+"""The event consumer on the Kafka backend against the real Apache Kafka broker: a malformed record
 and a record whose handler keeps failing go to the dead-letter topic, the consumer goes on,
 and offsets are committed only after the database commit (a new member resumes after them)."""
 
@@ -18,7 +18,7 @@ from alac_kernel.db import make_engine, make_session_factory, session_scope
 from alac_kernel.events import default_registry, new_event
 from alac_kernel.outbox import record_headers
 from alac_kernel.tables import add_kernel_tables
-from alac_kernel.testing.tansu import KAFKA_TEST_OPTIONS
+from alac_kernel.testing.kafka import KAFKA_TEST_OPTIONS
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(120)]
 
@@ -44,10 +44,10 @@ def _event(complaint_id: str) -> OutgoingRecord:
 
 
 def test_dead_letters_and_commit_after_database_on_kafka(
-    tmp_path: Path, tansu_bootstrap: str
+    tmp_path: Path, kafka_bootstrap: str
 ) -> None:
     topic = f"k{uuid.uuid4().hex[:8]}.complaint"
-    bus = KafkaBus(tansu_bootstrap, partitions=2, client_options=KAFKA_TEST_OPTIONS)
+    bus = KafkaBus(kafka_bootstrap, partitions=2, client_options=KAFKA_TEST_OPTIONS)
     metadata = MetaData()
     tables = add_kernel_tables(metadata)
     effects = Table("effects", metadata, Column("complaint_id", String(64), primary_key=True))

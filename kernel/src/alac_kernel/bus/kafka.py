@@ -1,4 +1,4 @@
-"""The `kafka` bus backend: Apache Kafka (or a Kafka-protocol broker) through kafka-python.
+"""The `kafka` bus backend: Apache Kafka through kafka-python.
 
 `client_options` is one flat dict of kafka-python settings (TLS, SASL, timeouts...). Each
 client (producer, consumer, admin) takes the keys it knows, so the same dict can carry
@@ -49,6 +49,10 @@ _RESERVED = frozenset(
 _COMMON_DEFAULTS: dict[str, Any] = {
     "bootstrap_timeout_ms": 10_000,
     "request_timeout_ms": 10_000,
+    # Reconnects to a broker that went away back off exponentially up to this bound
+    # (kafka-python: 30 s). After a broker restart every client would otherwise wait up
+    # to half a minute more before noticing it is back; 5 s is still gentle on the broker.
+    "reconnect_backoff_max_ms": 5_000,
 }
 _PRODUCER_DEFAULTS: dict[str, Any] = {
     "max_block_ms": 10_000,
@@ -59,15 +63,25 @@ _PRODUCER_DEFAULTS: dict[str, Any] = {
 }
 _CONSUMER_DEFAULTS: dict[str, Any] = {
     # 10 s is above the 6 s minimum a stock Kafka broker accepts (group.min.session.timeout.ms)
-    # and short enough that a crashed member's partitions move on quickly. Tests lower it
-    # further through client_options because Tansu delays the first join of a group by about
-    # half the session timeout.
+    # and short enough that a crashed member's partitions move on quickly.
     "session_timeout_ms": 10_000,
     "heartbeat_interval_ms": 1_000,
     # The rebalance waits up to this long for slow members; our handlers process one small
     # batch between polls, so a minute is generous and keeps rebalances from stalling long.
     "max_poll_interval_ms": 60_000,
     "allow_auto_create_topics": False,
+}
+# Every topic keeps its whole history: the topics are the event log that read models
+# (search, analytics) are rebuilt from, and the dead-letter topics are the record of what
+# was never applied. The broker default (retention.ms = 7 days) would silently make a
+# rebuild miss everything older. Not compaction: a compacted topic keeps only the latest
+# record per key (aggregate), but a rebuild needs every event of an aggregate.
+# An operator who must bound disk use sets retention per topic with kafka-configs.sh,
+# knowing that rebuilds then start from what is left (docs/operations.md).
+TOPIC_CONFIGS: dict[str, str] = {
+    "retention.ms": "-1",
+    "retention.bytes": "-1",
+    "cleanup.policy": "delete",
 }
 _ADMIN_DEFAULTS: dict[str, Any] = {
     # ping() backs /readyz, which must answer well before the orchestrator's probe timeout.
@@ -221,7 +235,11 @@ class KafkaBus(EventBus):
             # replication_factor -1 lets the broker apply default.replication.factor, which is
             # the operator's durability choice for the cluster (Kafka >= 2.4).
             request = {
-                name: {"num_partitions": self.partitions, "replication_factor": -1}
+                name: {
+                    "num_partitions": self.partitions,
+                    "replication_factor": -1,
+                    "configs": dict(TOPIC_CONFIGS),
+                }
                 for name in missing
             }
             try:
@@ -280,12 +298,34 @@ class KafkaBus(EventBus):
                     raise BusError("Kafka publish timed out before every record was acknowledged")
                 future.get(timeout=0)
         except BusError:
+            self._drop_producer(producer)
             raise
         except kafka_errors.KafkaError as exc:
             if self._producer_id_refused(producer):
                 raise _ProducerIdRefused(exc) from exc
+            self._drop_producer(producer)
             raise BusError(f"Kafka publish failed: {exc}") from exc
         self._producer_has_written = True
+
+    def _drop_producer(self, producer: KafkaProducer) -> None:
+        """Throw away a producer after a failed publish; the next publish builds a new one.
+
+        After the broker went away, kafka-python's idempotent producer can stay in a fatal
+        state for good (its producer id or sequence numbers no longer match the broker's),
+        and every later send fails at once: the outbox would never drain until the process
+        restarted. A new producer gets a new producer id. The records of the failed batch
+        stay pending in the outbox and are sent again after its backoff; if some of them
+        did reach the broker, consumers deduplicate them by event id.
+        """
+        with self._lock:
+            if self._producer is not producer:
+                return  # another thread already replaced it
+            self._producer = None
+        try:
+            # Nothing buffered in it will be acknowledged to anyone: do not wait for it.
+            producer.close(timeout=0)
+        except Exception:  # closing a broken client must not mask the original failure
+            log.debug("closing the failed Kafka producer failed", exc_info=True)
 
     def _producer_id_refused(self, producer: KafkaProducer) -> bool:
         """True when the failure is the broker turning down InitProducerId.
@@ -324,6 +364,12 @@ class KafkaBus(EventBus):
                 auto_offset_reset="earliest",
                 **config,
             )
+            # The first JoinGroup carries the member's view of its topics' partitions. Without
+            # metadata for them yet, the leader assigns this member nothing ("No partition
+            # metadata") and nothing is consumed until a later metadata refresh triggers
+            # another rebalance, seconds later. Loading the metadata first avoids that.
+            for topic in topics:
+                consumer.partitions_for_topic(topic)
         except kafka_errors.KafkaError as exc:
             raise BusError(f"cannot open a Kafka consumer for group {group!r}: {exc}") from exc
         return KafkaBusConsumer(group, consumer)
@@ -399,7 +445,8 @@ class KafkaBusConsumer(BusConsumer):
         times out, but if that join completes before the next poll(), the next poll discards
         its result (the assignment) and sends a fresh JoinGroup, which starts yet another
         rebalance for every member. With short poll timeouts and a broker that holds JoinGroup
-        for a while (Tansu: about half the session timeout), members then rebalance forever
+        for a while (Apache Kafka does while other members rejoin; a Kafka-protocol test broker
+        held every first join for half the session timeout), members can rebalance forever
         and never consume. Finishing the join inside this call means no join is ever left to
         complete between polls. The cost is that a poll during a rebalance lasts as long as
         the rebalance, which the broker bounds by max_poll_interval_ms.
@@ -440,9 +487,10 @@ class KafkaBusConsumer(BusConsumer):
         lag: dict[tuple[str, int], int] = {}
         for tp in assigned:
             end = ends.get(tp) or 0
-            # Tansu 0.6 answers ListOffsets(latest) with the base offset of the last record
-            # batch + 1, not the true high watermark; the watermark carried by fetch responses
-            # is right. Against Kafka both agree, so taking the larger is safe there too.
+            # Some Kafka-protocol brokers (Tansu 0.6) answer ListOffsets(latest) with the base
+            # offset of the last record batch + 1, not the true high watermark; the watermark
+            # carried by fetch responses is right. On Apache Kafka both agree, so taking the
+            # larger costs nothing and keeps the bus usable on such brokers.
             highwater = self._consumer.highwater(tp)
             if highwater is not None:
                 end = max(end, highwater)

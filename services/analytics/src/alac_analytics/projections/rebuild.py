@@ -28,7 +28,7 @@ from alac_analytics.projections import LIVE, Projection
 from alac_analytics.projections.dimensions import contributions
 from alac_kernel.bus import BusConsumer
 from alac_kernel.db import session_scope
-from alac_kernel.events import Event
+from alac_kernel.events.binding import event_from_record
 from alac_kernel.runtime import ServiceRuntime
 
 LIVE_TABLES: tuple[Table, ...] = (
@@ -133,7 +133,7 @@ def _drain(
             idle = 0
             events = []
             for record in records:
-                event = Event.from_json(record.value)
+                event = event_from_record(record.value, record.headers, record.key)
                 if event.type in handled:
                     # Same rule as the live consumer: only events that keep their contract count.
                     runtime.contracts.validate(event)

@@ -17,7 +17,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from alac_kernel.bus import BusConsumer
-from alac_kernel.events import ContractRegistry, ContractViolation, Event
+from alac_kernel.events import ContractRegistry, ContractViolation
+from alac_kernel.events.binding import event_from_record
 from alac_kernel.runtime import ServiceRuntime
 from alac_search.engines.base import SearchEngine
 from alac_search.indexing.projector import AGGREGATES, HANDLERS
@@ -62,7 +63,7 @@ def drain(
         batch = _Batch()
         for record in records:
             try:
-                event = Event.from_json(record.value)
+                event = event_from_record(record.value, record.headers, record.key)
                 handler = HANDLERS.get(event.type)
                 if handler is None:
                     continue
