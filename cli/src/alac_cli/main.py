@@ -209,14 +209,26 @@ def token(
     ],
     password: Annotated[str | None, typer.Option(help="Defaults to the demo password")] = None,
     issuer: Annotated[
-        str, typer.Option(envvar="ALAC_AUTH_ISSUER")
-    ] = "http://127.0.0.1:8090/realms/alac-dev",
+        str | None,
+        typer.Option(
+            envvar="ALAC_AUTH_ISSUER",
+            help="Default: the issuer of the `alac up` running on ./data or ./data/production "
+            "(the development issuer or Keycloak), else http://127.0.0.1:8090/realms/alac-dev",
+        ),
+    ] = None,
 ) -> None:
     """Print an access token for a demo user (password grant through the `alac-cli` client).
 
-    From the development issuer by default, or from Keycloak when ALAC_AUTH_ISSUER points at
-    its realm (e.g. after `alac engines up keycloak`, see data/engines/engines.env).
+    From the issuer of the platform running here: the development issuer under `make run`,
+    Keycloak under `make run-production`; or from the issuer given.
     """
+    from alac_cli.supervisor import running_issuer
+
+    issuer = (
+        issuer
+        or running_issuer([Path("data"), Path("data") / "production"])
+        or "http://127.0.0.1:8090/realms/alac-dev"
+    )
     import httpx
 
     from alac_cli.demo import fetch_token

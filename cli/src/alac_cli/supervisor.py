@@ -15,6 +15,7 @@ kernel stops them: no orphan processes.
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import signal
 import socket
@@ -201,6 +202,21 @@ def start(layout: Layout) -> dict[str, subprocess.Popen[bytes]]:
 # --- the production profile ----------------------------------------------------------------
 
 MASTER_KEY_FILE = "intake-master.key"
+RUNNING_FILE = "running.json"  # profile, issuer and pid of the `alac up` using this data folder
+
+
+def running_issuer(folders: list[Path]) -> str | None:
+    """The token issuer of a live `alac up` on one of `folders` (the first one found)."""
+    for folder in folders:
+        try:
+            state = json.loads((folder / RUNNING_FILE).read_text())
+            os.kill(int(state["pid"]), 0)
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        return str(state["issuer"])
+    return None
+
+
 # Engine settings the services must not see: the PostgreSQL superuser's URL is for creating
 # the databases here (each service gets the URL of its own database only); Keycloak's admin
 # password is for operators.
@@ -456,7 +472,12 @@ def run(layout: Layout, load_demo: bool = True, profile: str = "embedded") -> in
 
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
+    running = layout.data / RUNNING_FILE
     try:
+        issuer = production.issuer if profile == "production" else layout.issuer
+        # `alac token` reads this to ask the issuer of the platform that is running here
+        # (the development issuer or Keycloak), so the README's commands work on both profiles.
+        running.write_text(json.dumps({"profile": profile, "issuer": issuer, "pid": os.getpid()}))
         if profile == "production":
             loaded = load_demo_once(layout, production.token_url) if load_demo else 0
             print(production_banner(layout, production, loaded), flush=True)
@@ -475,4 +496,5 @@ def run(layout: Layout, load_demo: bool = True, profile: str = "embedded") -> in
         print("Stopping...", flush=True)
         return 0
     finally:
+        running.unlink(missing_ok=True)
         stop_all(procs)
