@@ -4,7 +4,8 @@ PostgreSQL `text` cannot hold NUL (U+0000): a NUL in a query parameter, a path s
 string of a JSON body passed validation and failed at the database with a 500 (found by
 probing every service on PostgreSQL). Each service's schemas could check each field; one
 middleware checks every request instead, so a new field or endpoint cannot forget it. The
-answer is the usual 422 problem naming the field (`query.office`, `body.notes.0.text`).
+answer is the usual 422 problem naming the field (`query.office`, `body.notes.0.text`), or a
+404 for a path (no resource is named with a NUL).
 """
 
 from __future__ import annotations
@@ -53,9 +54,11 @@ class RefuseNulMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        fields = []
         if NUL in scope.get("path", ""):
-            fields.append("path")
+            # No resource's id holds NUL: answer as for any unknown one.
+            await _send(send, Problem(404, "Not found."))
+            return
+        fields = []
         query = scope.get("query_string", b"").decode("latin-1")
         if "%00" in query or NUL in query:
             pairs = parse_qsl(query, keep_blank_values=True)
@@ -107,11 +110,15 @@ async def _refuse(send: Send, fields: list[str]) -> None:
         f"{fields[0]}: {REASON}",
         errors=[{"field": field, "reason": REASON} for field in fields],
     )
+    await _send(send, problem)
+
+
+async def _send(send: Send, problem: Problem) -> None:
     raw = json.dumps(problem.body()).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 422,
+            "status": problem.status,
             "headers": [
                 (b"content-type", PROBLEM_JSON.encode()),
                 (b"content-length", str(len(raw)).encode()),

@@ -388,7 +388,8 @@ class DevIssuer:
         client_id = form.get("client_id") or self.client_id
         if client_id not in self.public_clients:
             raise _OAuthError(401, "invalid_client", "Invalid client or Invalid client credentials")
-        user = self._check_password(form.get("username", ""), form.get("password", ""))
+        # 400 invalid_grant at the token endpoint, as Keycloak (and RFC 6749 5.2) answer.
+        user = self._check_password(form.get("username", ""), form.get("password", ""), status=400)
         return self.token_response(self.user_claims(user, azp=client_id))
 
     def client_credentials_grant(
@@ -453,15 +454,15 @@ class DevIssuer:
         user = self.users[grant.username]
         return self.token_response(self.user_claims(user, azp=grant.client_id))
 
-    def _check_password(self, username: str, password: str) -> DemoUser:
-        # 400 invalid_grant, as Keycloak (and RFC 6749 5.2) answer a wrong password.
+    def _check_password(self, username: str, password: str, status: int = 401) -> DemoUser:
+        """The user, or `status` (401 for the sign-in page, 400 at the token endpoint)."""
         if not username or not password:
-            raise _OAuthError(400, "invalid_grant", "Invalid user credentials")
+            raise _OAuthError(status, "invalid_grant", "Invalid user credentials")
         user = self.users.get(username)
         # compare even for unknown users, so timing does not reveal which usernames exist
         expected = user.password if user else "\x00" + password
         if not hmac.compare_digest(expected.encode(), password.encode()) or user is None:
-            raise _OAuthError(400, "invalid_grant", "Invalid user credentials")
+            raise _OAuthError(status, "invalid_grant", "Invalid user credentials")
         return user
 
 
