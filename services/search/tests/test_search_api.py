@@ -4,6 +4,10 @@ parameter (never a 500), similar complaints, and the rebuild from the event log.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 import uuid
 
 import pytest
@@ -188,6 +192,43 @@ def test_pages_and_sort_through_the_api(sqlite_platform):
     assert_problem(get(p, "lena", q="взятка", received_from=too_early), 400, "query.received_from")
     too_late = "9999-12-31T23:59:59-05:00"
     assert_problem(get(p, "lena", q="взятка", received_to=too_late), 400, "query.received_to")
+
+
+def _forged(key: bytes, sort: str, values: object, tag_bytes: int) -> str:
+    body = json.dumps([sort, values]).encode()
+    tag = hmac.new(key, body, hashlib.sha256).digest()[:tag_bytes]
+    return base64.urlsafe_b64encode(tag + body).decode().rstrip("=")
+
+
+def test_forged_or_tampered_search_cursors_are_400_never_500(platform):
+    """Issue 11: the cursor's check key was a constant in the source, so anyone could sign a
+    cursor with a list as sort key, which answered 500."""
+    for i in range(3):
+        complaint(platform, f"Жалоба {i} на взятку")
+    platform.pump()
+    good = search(platform, "lena", "взятка", limit=1, sort="date")["next_cursor"]
+    assert good and search(platform, "lena", "взятка", limit=1, sort="date", cursor=good)["items"]
+    old_constant = b"alac-search-cursor-v1"
+    forged = [
+        _forged(old_constant, "date", [["2025", "x"], "id"], 8),  # the attack from the issue
+        _forged(old_constant, "date", ["2025", "id"], 8),
+        _forged(b"some other deployment's key", "search:date", ["2025", "id"], 16),
+    ]
+    raw = bytearray(base64.urlsafe_b64decode(good + "=" * (-len(good) % 4)))
+    raw[-2] ^= 0x01
+    forged.append(base64.urlsafe_b64encode(bytes(raw)).decode().rstrip("="))
+    for cursor in forged:
+        body = assert_problem(
+            get(platform, "lena", q="взятка", sort="date", cursor=cursor), 400, "query.cursor"
+        )
+        assert "cursor" in body["errors"][0]["reason"]
+    # A real cursor of the other sort order is refused too.
+    assert_problem(get(platform, "lena", q="взятка", cursor=good), 400, "query.cursor")
+    # Correctly signed (the key leaked) but holding a list: refused by the shape check.
+    codec = platform.runtime("search").search_engine.cursors
+    leaked = codec.encode("search:date", [["2025", "x"], "id"])
+    assert_problem(get(platform, "lena", q="взятка", sort="date", cursor=leaked), 400,
+                   "query.cursor")  # fmt: skip
 
 
 @pytest.mark.parametrize(
