@@ -45,13 +45,17 @@ def rotate_keys(
 
 @app.command("purge-expired")
 def purge_expired() -> None:
-    """Erase personal data older than each tenant's retention period; emits
+    """Erase personal data (contacts, attachments) older than each tenant's retention period; emits
     complaint.personal_data_purged per complaint."""
     from alac_intake.lifecycle.service import purge_expired as purge
 
     runtime = _runtime()
     try:
-        count = purge(factory=runtime.session_factory, outbox=runtime.outbox)
+        count = purge(
+            factory=runtime.session_factory,
+            outbox=runtime.outbox,
+            store=runtime.attachments,  # type: ignore[attr-defined]
+        )
     finally:
         runtime.close()
     typer.echo(f"purged personal data of {count} complaints")
