@@ -85,13 +85,20 @@ def load_secret_key(
     path = Path(settings.data_dir) / file_name
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
+        # Written whole under a temporary name, then linked into place (fails if it exists):
+        # a process starting at the same moment sees either no key file or the complete one,
+        # and only the first key ever written is used.
+        temporary = path.with_name(f".{file_name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process of the same service won the race
-            pass
-        else:
             with os.fdopen(fd, "w") as handle:
                 handle.write(b64(new_key()))
+            try:
+                os.link(temporary, path)
+            except FileExistsError:
+                pass
+        finally:
+            temporary.unlink(missing_ok=True)
     return decode_key(path.read_text(), str(path))
 
 
