@@ -5,14 +5,17 @@ personal data deletes the files, their names and their keys. Both databases."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import text
 
+from alac_intake.attachments.models import Attachment
+from alac_intake.attachments.service import encrypt_plaintext
 from alac_intake.lifecycle.service import purge_expired, set_retention
 from alac_intake.models import Complaint
-from alac_kernel.db import session_scope, utcnow
+from alac_kernel.db import new_id, session_scope, utcnow
 
 URL = "/v1/complaints"
 PDF = b"%PDF-1.4\n% Erlan's statement: the akim asked for 500000 tenge\n%%EOF\n"
@@ -116,3 +119,64 @@ def test_retention_purge_deletes_attachment_files_and_names(platform):
     assert p.intake.get(f"{URL}/{old}/attachments", headers=p.headers("lena")).json() == []
     r = p.intake.get(f"{URL}/{old}/attachments/{gone}", headers=p.headers("lena"))
     assert r.status_code in (404, 410)
+
+
+def _legacy(p, cid: str, data: bytes) -> str:
+    """An attachment as stored before encryption at rest: a plaintext blob named by sha256."""
+    rt = p.runtime("intake")
+    digest = hashlib.sha256(data).hexdigest()
+    rt.attachments.put(digest, data)
+    with session_scope(rt.session_factory, tenant="tk") as s:
+        row = Attachment(
+            id=new_id(), tenant_id="tk", complaint_id=cid, filename="old.pdf",
+            content_type="application/pdf", size=len(data), sha256=digest, source="api",
+            uploaded_by="vera-sub", stored_at=utcnow(),
+        )  # fmt: skip
+        s.add(row)
+        return row.id
+
+
+def test_attachments_stored_before_encryption_are_encrypted_by_the_command(platform):
+    p = platform
+    rt = p.runtime("intake")
+    cid = _complaint(p)
+    old = _legacy(p, cid, PDF)
+    before = p.intake.get(f"{URL}/{cid}/attachments/{old}", headers=p.headers("lena"))
+    assert before.status_code == 200 and before.content == PDF  # still readable meanwhile
+    report = encrypt_plaintext(
+        factory=rt.session_factory, keys=rt.master_keys, store=rt.attachments
+    )
+    assert report == {"encrypted": 1, "missing": 0}
+    (stored,) = _files(p)
+    assert stored.name == old and PDF not in stored.read_bytes()
+    after = p.intake.get(f"{URL}/{cid}/attachments/{old}", headers=p.headers("lena"))
+    assert after.status_code == 200 and after.content == PDF
+    again = encrypt_plaintext(factory=rt.session_factory, keys=rt.master_keys, store=rt.attachments)
+    assert again == {"encrypted": 0, "missing": 0}
+
+
+def test_a_plaintext_attachment_is_erased_with_the_personal_data(sqlite_platform):
+    p = sqlite_platform
+    cid = _complaint(p)
+    old = _legacy(p, cid, TEXT)
+    erased = p.intake.post(f"{URL}/{cid}/erase-personal-data", headers=p.headers("kazbek"))
+    assert erased.status_code == 200, erased.text
+    assert _files(p) == [] and _rows(p, cid) == []
+    gone = p.intake.get(f"{URL}/{cid}/attachments/{old}", headers=p.headers("lena"))
+    assert gone.status_code == 404
+
+
+def test_cli_encrypt_attachments(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from alac_cli.main import app
+    from alac_intake.app import build_runtime
+    from alac_kernel.settings import Settings
+
+    monkeypatch.setenv("ALAC_DATA_DIR", str(tmp_path))
+    runtime = build_runtime(Settings(data_dir=tmp_path))
+    runtime.migrate()
+    runtime.close()
+    result = CliRunner().invoke(app, ["intake", "encrypt-attachments"])
+    assert result.exit_code == 0, result.output
+    assert "encrypted 0 attachments; 0 rows without their file removed" in result.output

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from alac_intake.attachments.detect import ALLOWED, UNSPECIFIC, bare, detect
 from alac_intake.attachments.models import Attachment
@@ -20,7 +20,7 @@ from alac_intake.attachments.store import AttachmentStore
 from alac_intake.vault import service as vault
 from alac_intake.vault.crypto import MasterKeys
 from alac_kernel import crypto
-from alac_kernel.db import new_id, utcnow
+from alac_kernel.db import new_id, session_scope, utcnow
 from alac_kernel.problems import Problem, not_found
 
 
@@ -135,6 +135,65 @@ def read(*, session: Session, keys: MasterKeys, store: AttachmentStore, row: Att
     return crypto.decrypt(
         file_key, store.get(row.id), _file_aad(row.tenant_id, row.complaint_id, row.id)
     )
+
+
+def encrypt_plaintext(
+    *,
+    factory: sessionmaker[Session],
+    keys: MasterKeys,
+    store: AttachmentStore,
+    batch_size: int = 100,
+) -> dict[str, int]:
+    """Encrypt the attachments stored before encryption at rest (null wrapped_key: plaintext
+    blobs named by sha256), a batch per transaction, while the service runs. The encrypted blob
+    is written before the commit (a failed commit leaves an unlisted ciphertext, overwritten on
+    the next run); a plaintext blob is deleted after the commit, once no row needs it."""
+    report = {"encrypted": 0, "missing": 0}
+    while True:
+        plaintext_done: set[str] = set()
+        with session_scope(factory, all_tenants=True) as session:
+            rows = (
+                session.execute(
+                    select(Attachment)
+                    .where(Attachment.wrapped_key.is_(None))
+                    .order_by(Attachment.id)
+                    .limit(batch_size)
+                )
+                .scalars()
+                .all()
+            )
+            if not rows:
+                return report
+            for row in rows:
+                try:
+                    data = store.get(row.sha256)
+                except FileNotFoundError:
+                    # Nothing to encrypt: the row would only ever answer 410; remove it.
+                    session.delete(row)
+                    report["missing"] += 1
+                    continue
+                version, tenant_key = vault.data_key(
+                    session=session, keys=keys, tenant=row.tenant_id
+                )
+                file_key = crypto.new_key()
+                aad = _file_aad(row.tenant_id, row.complaint_id, row.id)
+                store.put(row.id, crypto.encrypt(file_key, data, aad))
+                row.key_version = version
+                row.wrapped_key = crypto.seal(
+                    tenant_key, file_key, _key_aad(row.tenant_id, row.complaint_id, row.id, version)
+                )
+                plaintext_done.add(row.sha256)
+                report["encrypted"] += 1
+        with session_scope(factory, all_tenants=True) as session:
+            still = set(
+                session.execute(
+                    select(Attachment.sha256).where(
+                        Attachment.wrapped_key.is_(None), Attachment.sha256.in_(plaintext_done)
+                    )
+                ).scalars()
+            )
+        for digest in plaintext_done - still:
+            store.delete(digest)
 
 
 def erase(*, session: Session, store: AttachmentStore, complaint_id: str) -> int:
