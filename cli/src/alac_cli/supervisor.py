@@ -293,26 +293,25 @@ def create_databases(admin_url: str, prefix: str = "alac") -> dict[str, str]:
     return urls
 
 
-def intake_master_key(layout: Layout) -> str:
-    """$ALAC_INTAKE_MASTER_KEY, or one generated once into the data folder (mode 0600).
+#: Secret keys the production profile requires, each with the file it is kept in locally.
+SECRET_KEYS = {
+    "ALAC_INTAKE_MASTER_KEY": MASTER_KEY_FILE,
+    "ALAC_CASES_MASTER_KEY": "cases-master.key",
+    "ALAC_CURSOR_KEY": "cursor.key",
+}
+
+
+def _secret_key(layout: Layout, env_name: str, file_name: str) -> str:
+    """$<env_name>, or one generated once into the data folder (mode 0600).
 
     A real deployment takes it from its secret store (deploy/); here the data folder is the
     machine's own disk and outlives the processes, so the key is kept with the data it opens.
     """
-    given = os.environ.get("ALAC_INTAKE_MASTER_KEY")
-    if given:
-        return given
-    path = layout.data / MASTER_KEY_FILE
-    if not path.exists():
-        import secrets
+    from alac_kernel.crypto import b64, load_secret_key
+    from alac_kernel.settings import Settings
 
-        from alac_intake.vault.crypto import b64
-
-        layout.data.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(b64(secrets.token_bytes(32)))
-    return path.read_text().strip()
+    embedded = Settings.model_construct(profile="embedded", data_dir=layout.data)
+    return b64(load_secret_key(embedded, env_name, file_name))
 
 
 def production_env(
@@ -331,7 +330,8 @@ def production_env(
     databases = create_databases(settings["ALAC_POSTGRES_ADMIN_URL"], database_prefix)
     common = {k: v for k, v in settings.items() if k not in _SUPERVISOR_ONLY}
     common["ALAC_PROFILE"] = "production"
-    common["ALAC_INTAKE_MASTER_KEY"] = intake_master_key(layout)
+    for env_name, file_name in SECRET_KEYS.items():
+        common[env_name] = _secret_key(layout, env_name, file_name)
     env: dict[str, dict[str, str]] = {}
     for name in SERVICES:
         service_env = {**child_env(layout), **common, "ALAC_DATABASE_URL": databases[name]}

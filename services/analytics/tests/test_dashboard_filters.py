@@ -14,9 +14,9 @@ from sqlalchemy import delete, select
 
 from alac_analytics.dashboard.service import bucket
 from alac_analytics.models import ComplaintFact
-from alac_analytics.privacy.suppression import TOTAL, suppress
 from alac_analytics.projections.dimensions import contributions
 from alac_kernel.db import session_scope
+from alac_kernel.small_cells import TOTAL, suppress
 
 T0 = datetime(2025, 1, 1, 8, 0, tzinfo=UTC)
 PERIOD = {"from": "2025-01-01", "to": "2025-12-31"}

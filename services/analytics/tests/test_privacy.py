@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from alac_analytics.privacy.suppression import MERGED, TOTAL, suppress
+from alac_kernel.small_cells import MERGED, TOTAL, suppress
 
 T0 = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 PERIOD = {"from": "2025-01-01", "to": "2025-12-31"}

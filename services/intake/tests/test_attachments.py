@@ -1,5 +1,5 @@
-"""Attachments: type from the bytes (415 otherwise), size limit (413), sha256, bytes in the
-content-addressed store outside the database, download by staff of the same tenant only."""
+"""Attachments: type from the bytes (415 otherwise), size limit (413), sha256, bytes encrypted
+in the store outside the database, download by staff of the same tenant only."""
 
 from __future__ import annotations
 
@@ -53,13 +53,9 @@ def test_upload_detects_type_stores_sha256_outside_db_and_downloads(sqlite_platf
     body = r.json()
     assert body["content_type"] == "application/pdf" and body["filename"] == "жалоба.pdf"
     assert body["sha256"] == hashlib.sha256(PDF).hexdigest() and body["size"] == len(PDF)
-    blob = (
-        p.runtime("intake").attachments.root
-        / body["sha256"][:2]
-        / body["sha256"][2:4]
-        / body["sha256"]
-    )
-    assert blob.read_bytes() == PDF
+    root = p.runtime("intake").attachments.root
+    blob = root / body["id"][:2] / body["id"][2:4] / body["id"]
+    assert _blobs(p) == [blob] and PDF not in blob.read_bytes()  # encrypted at rest
     listed = p.intake.get(f"/v1/complaints/{cid}/attachments", headers=p.headers("lena"))
     assert [a["id"] for a in listed.json()] == [body["id"]]
     got = p.intake.get(f"/v1/complaints/{cid}/attachments/{body['id']}", headers=p.headers("lena"))

@@ -86,8 +86,10 @@ def test_retention_purges_personal_data_after_the_tenants_period(platform):
         s.get(Complaint, old).registered_at = utcnow() - timedelta(days=40)
         s.get(Complaint, ndi).registered_at = utcnow() - timedelta(days=40)
         set_retention(session=s, tenant="tk", days=30)  # ndi keeps the default (3 years)
-    assert purge_expired(factory=rt.session_factory, outbox=rt.outbox) == 1
-    assert purge_expired(factory=rt.session_factory, outbox=rt.outbox) == 0  # idempotent
+    assert purge_expired(factory=rt.session_factory, outbox=rt.outbox, store=rt.attachments) == 1
+    assert (
+        purge_expired(factory=rt.session_factory, outbox=rt.outbox, store=rt.attachments) == 0
+    )  # idempotent
     with session_scope(rt.session_factory, all_tenants=True) as s:
         left = set(s.execute(select(ContactRecord.complaint_id)).scalars())
     assert left == {new, ndi}
@@ -182,7 +184,7 @@ def test_tenant_admin_sets_the_retention_period(sqlite_platform):
     ).json()["id"]
     with session_scope(rt.session_factory, all_tenants=True) as s:
         s.get(Complaint, cid).registered_at = utcnow() - timedelta(days=44)
-    assert purge_expired(factory=rt.session_factory, outbox=rt.outbox) == 0
+    assert purge_expired(factory=rt.session_factory, outbox=rt.outbox, store=rt.attachments) == 0
     with session_scope(rt.session_factory, all_tenants=True) as s:
         s.get(Complaint, cid).registered_at = utcnow() - timedelta(days=46)
-    assert purge_expired(factory=rt.session_factory, outbox=rt.outbox) == 1
+    assert purge_expired(factory=rt.session_factory, outbox=rt.outbox, store=rt.attachments) == 1

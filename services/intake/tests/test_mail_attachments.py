@@ -1,9 +1,8 @@
 """Attachments arriving by e-mail (`import_mail`) go through the same checks as uploads: size
 limit, type from the bytes (a declared type that contradicts them is refused, as an upload's is
-415), sha256, bytes behind the AttachmentStore. A refused attachment is skipped with a warning
-naming the reason and the complaint is still created; an import transaction that fails leaves
-no blob it created behind (the store is content-addressed, so a blob that already existed for
-another complaint stays)."""
+415), sha256, bytes encrypted behind the AttachmentStore. A refused attachment is skipped with a
+warning naming the reason and the complaint is still created; an import transaction that fails
+leaves no blob it created behind (another complaint's blob stays)."""
 
 from __future__ import annotations
 
@@ -69,6 +68,11 @@ def _blobs(p) -> set[str]:
     return {f.name for f in root.rglob("*") if f.is_file()} if root.exists() else set()
 
 
+def _ids(p) -> set[str]:
+    """The attachments' ids: each attachment's encrypted blob is named by its id."""
+    return {r["id"] for r in _q(p, "select id from complaint_attachments")}
+
+
 def test_pdf_and_png_by_mail_are_stored_by_detected_type_and_sha256_and_downloadable(
     platform, tmp_path
 ):
@@ -103,8 +107,9 @@ def test_pdf_and_png_by_mail_are_stored_by_detected_type_and_sha256_and_download
          "sha256": hashlib.sha256(PNG).hexdigest(), "source": "email",
          "uploaded_by": "mail-import", "tenant_id": "tk"},
     ]  # fmt: skip
-    # The bytes live in the store folder, named by their sha256, not in the database.
-    assert _blobs(p) == {hashlib.sha256(PDF).hexdigest(), hashlib.sha256(PNG).hexdigest()}
+    # The bytes live encrypted in the store folder, named by the attachment id, not in the
+    # database.
+    assert _blobs(p) == _ids(p) and len(_ids(p)) == 2
 
     listed = p.intake.get(f"/v1/complaints/{cid}/attachments", headers=p.headers("vera"))
     assert listed.status_code == 200
@@ -160,7 +165,7 @@ def test_oversized_and_executable_attachments_are_skipped_with_reason_complaint_
         ("ответ.txt", "text/plain", hashlib.sha256(TEXT).hexdigest())
     ]
     # Refused bytes never reach the store.
-    assert _blobs(p) == {hashlib.sha256(TEXT).hexdigest()}
+    assert _blobs(p) == _ids(p) and len(_ids(p)) == 1
 
 
 def test_declared_type_contradicting_the_bytes_is_refused_like_an_upload(sqlite_platform, tmp_path):
@@ -193,7 +198,7 @@ def test_declared_type_contradicting_the_bytes_is_refused_like_an_upload(sqlite_
     assert "'scan.jpg' skipped" in warning and error["reason"] in warning
     rows = _q(p, "select filename, content_type from complaint_attachments")
     assert [tuple(r.values()) for r in rows] == [("без-типа.pdf", "application/pdf")]
-    assert _blobs(p) == {hashlib.sha256(PDF).hexdigest()}
+    assert _blobs(p) == _ids(p) and len(_ids(p)) == 1
 
 
 class DiskFullStore(FilesystemStore):
@@ -202,21 +207,22 @@ class DiskFullStore(FilesystemStore):
     an attachment was written (the complaint and its checks come first), but a store failing
     mid-message (disk full, network share gone) is a real-world failure."""
 
-    def __init__(self, root: Path, *, fail_on: bytes) -> None:
+    def __init__(self, root: Path, *, fail_on: int) -> None:
         super().__init__(root)
-        self.fail_on = fail_on
+        self.fail_on, self.calls = fail_on, 0  # the n-th write fails (blobs are ciphertext)
 
-    def put(self, data: bytes) -> tuple[str, bool]:
-        if data == self.fail_on:
+    def put(self, name: str, data: bytes) -> None:
+        self.calls += 1
+        if self.calls == self.fail_on:
             raise OSError(28, "No space left on device")
-        return super().put(data)
+        super().put(name, data)
 
 
 def test_failed_import_transaction_leaves_no_orphan_blob(platform, tmp_path):
     p = platform
     rt = p.runtime("intake")
-    # The PDF is already stored for another complaint (uploaded by staff): content-addressed,
-    # the failed import must not delete it.
+    # The same PDF is already stored for another complaint (uploaded by staff): the failed
+    # import must not delete it.
     other = p.intake.post(
         "/v1/complaints", json={"channel": "walk_in", "crux": "x"}, headers=p.headers("vera")
     ).json()["id"]
@@ -227,12 +233,12 @@ def test_failed_import_transaction_leaves_no_orphan_blob(platform, tmp_path):
     )
     assert up.status_code == 201, up.text
     before = _blobs(p)
-    assert before == {hashlib.sha256(PDF).hexdigest()}
+    assert before == _ids(p) and len(before) == 1
     complaints_before = _q(p, "select count(*) as n from complaints")[0]["n"]
     outbox_before = _q(p, "select count(*) as n from outbox")[0]["n"]
 
-    # PDF (shared, already stored), PNG (new: written to the store), then the text whose write
-    # fails after the PNG blob exists.
+    # PDF and PNG (written to the store), then the text whose write fails after both blobs
+    # exist.
     eml = _eml(
         tmp_path,
         _message(
@@ -242,12 +248,12 @@ def test_failed_import_transaction_leaves_no_orphan_blob(platform, tmp_path):
             ("ответ.txt", TEXT, "text/plain"),
         ),
     )
-    failing = DiskFullStore(rt.attachments.root, fail_on=TEXT)
+    failing = DiskFullStore(rt.attachments.root, fail_on=3)
     with pytest.raises(OSError, match="No space left"):
         _run(p, [eml], store=failing)
 
     # Nothing of the message was committed, and the PNG blob written for it is gone; the
-    # shared PDF stays and still downloads for its own complaint.
+    # other complaint's PDF stays and still downloads.
     assert _q(p, "select count(*) as n from complaints")[0]["n"] == complaints_before
     assert _q(p, "select count(*) as n from outbox")[0]["n"] == outbox_before
     assert _q(p, "select count(*) as n from complaint_attachments")[0]["n"] == 1
@@ -258,7 +264,7 @@ def test_failed_import_transaction_leaves_no_orphan_blob(platform, tmp_path):
     assert r.status_code == 200 and r.content == PDF
 
     # Once the disk has room again, a re-run imports the message whole (nothing half-done
-    # blocks it): three attachments, two of them sharing the PDF blob.
+    # blocks it): three attachments, each with its own encrypted blob.
     report = _run(p, [eml])
     assert len(report.created) == 1 and report.bad == [] and report.warnings == []
     cid = _complaint_id(p, "<fails@mail.kz>")
@@ -266,4 +272,4 @@ def test_failed_import_transaction_leaves_no_orphan_blob(platform, tmp_path):
     assert sorted(r["sha256"] for r in rows) == sorted(
         hashlib.sha256(d).hexdigest() for d in (PDF, PNG, TEXT)
     )
-    assert _blobs(p) == {hashlib.sha256(d).hexdigest() for d in (PDF, PNG, TEXT)}
+    assert _blobs(p) == _ids(p) and len(_ids(p)) == 4

@@ -107,7 +107,10 @@ def test_eml_and_mbox_become_email_complaints_with_attachments_once(platform, tm
     assert [(f["filename"], f["content_type"], f["source"], f["complaint_id"]) for f in files] == [
         ("справка.pdf", "application/pdf", "email", one["id"])
     ]
-    assert p.runtime("intake").attachments.get(files[0]["sha256"]) == PDF
+    download = p.intake.get(
+        f"/v1/complaints/{one['id']}/attachments/{files[0]['id']}", headers=p.headers("kazbek")
+    )
+    assert download.status_code == 200 and download.content == PDF
     contact = p.intake.get(
         f"/v1/complaints/{one['id']}/contact", headers=p.headers("kazbek")
     ).json()

@@ -4,6 +4,10 @@ parameter (never a 500), similar complaints, and the rebuild from the event log.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 import uuid
 
 import pytest
@@ -107,10 +111,10 @@ def test_tenants_never_see_each_other_and_roles_see_only_their_part(platform):
     assert vera["items"][0]["status"] is None and vera["items"][0]["snippet"]
     assert ids(search(platform, "vera", "взятка", office="astana")) == set()
     assert_problem(get(platform, "vera", q="взятка", status="triage"), 400, "query.status")
-    # Analysts: counts only.
+    # Analysts: counts only, and two complaints are a small cell.
     anuar = search(platform, "anuar", "взятка")
-    assert anuar["items"] == [] and anuar["total"] == 2
-    assert anuar["facets"]["office"] == {"almaty": 1, "astana": 1}
+    assert anuar["items"] == [] and anuar["total"] is None
+    assert anuar["facets"]["office"] == {} and anuar["small_cell_threshold"] == 5
     # Facets on request, and similar complaints scoped the same way.
     lena = search(platform, "lena", "взятка", facet=["area"])
     assert lena["facets"] == {"area": {"education": 1, "police": 1}}
@@ -123,6 +127,34 @@ def test_tenants_never_see_each_other_and_roles_see_only_their_part(platform):
         assert get(platform, user, q="взятка").status_code == 403
     assert get(platform, "anuar", f"/v1/search/similar/{w['almaty']}").status_code == 403
     assert platform.search.get("/v1/search", params={"q": "взятка"}).status_code == 401
+
+
+def test_counts_only_search_cannot_single_out_one_complaint(platform):
+    """Issue 11: an analyst narrowed a query to one complaint with a rare word, then asked
+    yes/no questions about its text (`<rare> clerk` -> 1, `<rare> bribe` -> 0) and read its
+    fields from the facets."""
+    complaint(platform, "The clerk zyxquor asked for money at the land office.",
+              area="property_rights", channel="web")  # fmt: skip
+    for i in range(6):
+        complaint(platform, f"The clerk wanted a bribe, complaint {i}.", area="police")
+    for i in range(4):
+        complaint(platform, f"Another clerk took a bribe at school {i}.", area="education")
+    platform.pump()
+    yes = search(platform, "anuar", "zyxquor clerk")
+    no = search(platform, "anuar", "zyxquor bribe")
+    assert yes == {**no, "query": yes["query"]}  # the two answers cannot be told apart
+    assert yes["total"] is None and yes["items"] == []
+    assert all(cells == {} for cells in yes["facets"].values())
+    assert "property_rights" not in str(yes) and "web" not in str(yes)
+    # A broad query still counts, with the lone values hidden and complemented.
+    broad = search(platform, "anuar", "clerk", facet=["area"])
+    assert broad["total"] == 11
+    area = broad["facets"]["area"]
+    assert area["police"] == 6
+    # 1 is hidden, and 4 with it, else 11 - 6 - 4 would give the 1 back.
+    assert area["property_rights"] is None and area["education"] is None
+    # Staff who see the complaints themselves get exact figures.
+    assert search(platform, "lena", "zyxquor clerk")["total"] == 1
 
 
 def test_similar_complaints_through_the_api(sqlite_platform):
@@ -160,6 +192,43 @@ def test_pages_and_sort_through_the_api(sqlite_platform):
     assert_problem(get(p, "lena", q="взятка", received_from=too_early), 400, "query.received_from")
     too_late = "9999-12-31T23:59:59-05:00"
     assert_problem(get(p, "lena", q="взятка", received_to=too_late), 400, "query.received_to")
+
+
+def _forged(key: bytes, sort: str, values: object, tag_bytes: int) -> str:
+    body = json.dumps([sort, values]).encode()
+    tag = hmac.new(key, body, hashlib.sha256).digest()[:tag_bytes]
+    return base64.urlsafe_b64encode(tag + body).decode().rstrip("=")
+
+
+def test_forged_or_tampered_search_cursors_are_400_never_500(platform):
+    """Issue 11: the cursor's check key was a constant in the source, so anyone could sign a
+    cursor with a list as sort key, which answered 500."""
+    for i in range(3):
+        complaint(platform, f"Жалоба {i} на взятку")
+    platform.pump()
+    good = search(platform, "lena", "взятка", limit=1, sort="date")["next_cursor"]
+    assert good and search(platform, "lena", "взятка", limit=1, sort="date", cursor=good)["items"]
+    old_constant = b"alac-search-cursor-v1"
+    forged = [
+        _forged(old_constant, "date", [["2025", "x"], "id"], 8),  # the attack from the issue
+        _forged(old_constant, "date", ["2025", "id"], 8),
+        _forged(b"some other deployment's key", "search:date", ["2025", "id"], 16),
+    ]
+    raw = bytearray(base64.urlsafe_b64decode(good + "=" * (-len(good) % 4)))
+    raw[-2] ^= 0x01
+    forged.append(base64.urlsafe_b64encode(bytes(raw)).decode().rstrip("="))
+    for cursor in forged:
+        body = assert_problem(
+            get(platform, "lena", q="взятка", sort="date", cursor=cursor), 400, "query.cursor"
+        )
+        assert "cursor" in body["errors"][0]["reason"]
+    # A real cursor of the other sort order is refused too.
+    assert_problem(get(platform, "lena", q="взятка", cursor=good), 400, "query.cursor")
+    # Correctly signed (the key leaked) but holding a list: refused by the shape check.
+    codec = platform.runtime("search").search_engine.cursors
+    leaked = codec.encode("search:date", [["2025", "x"], "id"])
+    assert_problem(get(platform, "lena", q="взятка", sort="date", cursor=leaked), 400,
+                   "query.cursor")  # fmt: skip
 
 
 @pytest.mark.parametrize(

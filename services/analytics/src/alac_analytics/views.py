@@ -12,13 +12,13 @@ from sqlalchemy import func, select
 from alac_analytics.models import ComplaintFact
 from alac_analytics.periods import END_INSTANT, FIRST_INSTANT
 from alac_analytics.privacy import service as privacy
-from alac_analytics.privacy.summary import suppress_summary
 from alac_kernel.app import runtime_of
 from alac_kernel.auth import roles
 from alac_kernel.auth.fastapi import require_roles
 from alac_kernel.auth.principal import Principal
 from alac_kernel.db import session_scope
 from alac_kernel.problems import PROBLEM_JSON
+from alac_kernel.small_cells import suppress_summary
 
 router = APIRouter(prefix="/v1/stats", tags=["statistics"])
 

@@ -13,6 +13,9 @@ from alac_cases.consent.views import router as consent_router
 from alac_cases.deadlines import scheduler
 from alac_cases.deadlines.views import router as deadlines_router
 from alac_cases.domain_models import Base
+from alac_cases.letters import service as letters
+from alac_cases.letters.keys import load_master_keys
+from alac_cases.letters.store import letter_store_for
 from alac_cases.letters.views import router as letters_router
 from alac_cases.models import kernel_tables
 from alac_cases.referrals.views import router as referrals_router
@@ -53,6 +56,13 @@ def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
             session=session, outbox=runtime.outbox, event=event
         )
 
+    def on_personal_data_purged(session, event):  # type: ignore[no-untyped-def]
+        # The letters tell the complainant's story to an authority: they go with the rest of
+        # the personal data.
+        letters.erase_for_complaint(
+            session=session, store=letter_store_for(runtime.settings), complaint_id=event.subject
+        )
+
     runtime = ServiceRuntime(
         name=NAME,
         settings=settings or Settings(),
@@ -67,11 +77,13 @@ def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
                     "complaint.received": on_complaint_received,
                     "complaint.updated": on_complaint_updated,
                     "complaint.withdrawn": on_complaint_withdrawn,
+                    "complaint.personal_data_purged": on_personal_data_purged,
                 },
             )
         ],
         periodic=[PeriodicTask("deadlines", DEADLINE_PASS_INTERVAL_S, run_deadlines)],
     )
+    runtime.master_keys = load_master_keys(runtime.settings)  # type: ignore[attr-defined]
     return runtime
 
 

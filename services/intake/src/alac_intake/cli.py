@@ -43,15 +43,43 @@ def rotate_keys(
     )
 
 
+@app.command("encrypt-attachments")
+def encrypt_attachments(
+    batch_size: int = typer.Option(100, min=1, help="Attachments encrypted per transaction."),
+) -> None:
+    """Encrypt the attachments stored in plaintext before encryption at rest (once, after
+    upgrading); the service keeps running. Running it again finds nothing to do."""
+    from alac_intake.attachments.service import encrypt_plaintext
+
+    runtime = _runtime()
+    try:
+        report = encrypt_plaintext(
+            factory=runtime.session_factory,
+            keys=runtime.master_keys,  # type: ignore[attr-defined]
+            store=runtime.attachments,  # type: ignore[attr-defined]
+            batch_size=batch_size,
+        )
+    finally:
+        runtime.close()
+    typer.echo(
+        f"encrypted {report['encrypted']} attachments; "
+        f"{report['missing']} rows without their file removed"
+    )
+
+
 @app.command("purge-expired")
 def purge_expired() -> None:
-    """Erase personal data older than each tenant's retention period; emits
+    """Erase personal data (contacts, attachments) older than each tenant's retention period; emits
     complaint.personal_data_purged per complaint."""
     from alac_intake.lifecycle.service import purge_expired as purge
 
     runtime = _runtime()
     try:
-        count = purge(factory=runtime.session_factory, outbox=runtime.outbox)
+        count = purge(
+            factory=runtime.session_factory,
+            outbox=runtime.outbox,
+            store=runtime.attachments,  # type: ignore[attr-defined]
+        )
     finally:
         runtime.close()
     typer.echo(f"purged personal data of {count} complaints")

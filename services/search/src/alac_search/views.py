@@ -3,7 +3,10 @@
 - volunteers: their own office's complaints, intake fields only (no case status, assignee or
   outcome, and no filtering or counting by them);
 - lawyers, coordinators, tenant admins: every complaint and case of their tenant;
-- analysts: counts only (total and facets), never text, snippets or ids.
+- analysts: counts only (total and facets), never text, snippets or ids; counts from 1 to the
+  small-cell threshold - 1 are null, with complementary cells (alac_kernel.small_cells), since
+  a query can be narrowed to one complaint (a rare word) and then ask yes/no questions about
+  its text or read its fields from the facets.
 The tenant always comes from the token and is part of the engine query itself.
 """
 
@@ -13,12 +16,13 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from alac_kernel.auth import roles
 from alac_kernel.auth.fastapi import require_roles
 from alac_kernel.auth.principal import Principal
 from alac_kernel.problems import PROBLEM_JSON, Problem, not_found
+from alac_kernel.small_cells import DEFAULT_THRESHOLD, suppress_summary
 from alac_search.engines.base import (
     CASE_FIELDS,
     FACET_FIELDS,
@@ -61,10 +65,39 @@ class SearchHit(BaseModel):
 
 class SearchResults(BaseModel):
     query: str
-    total: int
+    total: int | None = Field(
+        description="null when a counts-only role would see 0 to small_cell_threshold - 1"
+    )
     items: list[SearchHit]
-    facets: dict[str, dict[str, int]]
+    facets: dict[str, dict[str, int | None]] = Field(
+        description="null cells are hidden small cells (or their complements) for counts-only roles"
+    )
     next_cursor: str | None
+    small_cell_threshold: int | None = Field(
+        default=None, description="set when small counts were hidden from this role's answer"
+    )
+
+
+#: The unpublished remainder of a facet (documents without a value for the field), so a hidden
+#: cell whose complement is only this remainder is not over-protected by hiding the total.
+_REST = "\x00rest"
+
+
+def _suppressed(total: int, facets: dict[str, dict[str, int]], threshold: int) -> tuple[
+    int | None, dict[str, dict[str, int | None]]
+]:  # fmt: skip
+    if total < threshold:
+        # Zero is hidden too, and so is which facet values occur: a query narrowed to one
+        # complaint would otherwise answer yes/no (0 or hidden) and name the hit's fields.
+        return None, {name: {} for name in facets}
+    with_rest = {
+        name: {**cells, _REST: max(0, total - sum(cells.values()))}
+        for name, cells in facets.items()
+    }
+    shown_total, shown = suppress_summary(total, with_rest, threshold)
+    return shown_total, {
+        name: {v: n for v, n in cells.items() if v != _REST} for name, cells in shown.items()
+    }
 
 
 def _engine(request: Request) -> SearchEngine:
@@ -173,6 +206,18 @@ def search(
         raise _bad("query.q", str(exc)) from exc
     except CursorError as exc:
         raise _bad("query.cursor", str(exc)) from exc
+    if analyst_only:
+        # The per-tenant threshold lives in analytics and reaches no other service yet, so the
+        # platform floor applies here (docs/search.md, "Not yet done").
+        total, shown = _suppressed(page.total, page.facets, DEFAULT_THRESHOLD)
+        return SearchResults(
+            query=q,
+            total=total,
+            items=[],
+            facets=shown,
+            next_cursor=None,
+            small_cell_threshold=DEFAULT_THRESHOLD,
+        )
     return SearchResults(
         query=q,
         total=page.total,

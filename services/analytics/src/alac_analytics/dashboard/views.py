@@ -12,13 +12,13 @@ from alac_analytics.dashboard import service
 from alac_analytics.dashboard.filters import CODE, KNOWN
 from alac_analytics.periods import FIRST_DAY, LAST_DAY
 from alac_analytics.privacy import service as privacy
-from alac_analytics.privacy.suppression import TOTAL, suppress
 from alac_kernel.app import runtime_of
 from alac_kernel.auth import roles
 from alac_kernel.auth.fastapi import require_roles
 from alac_kernel.auth.principal import Principal
 from alac_kernel.db import session_scope
 from alac_kernel.problems import PROBLEM_JSON, field_error
+from alac_kernel.small_cells import TOTAL, suppress
 
 router = APIRouter(prefix="/v1/dashboard", tags=["dashboard"])
 Reader = Annotated[

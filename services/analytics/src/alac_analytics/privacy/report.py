@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from alac_analytics.privacy.suppression import MERGED, TOTAL, Cell, suppress
 from alac_analytics.projections.dimensions import DURATIONS
+from alac_kernel.small_cells import MERGED, TOTAL, Cell, suppress
 
 Section = dict[str, Any]
 

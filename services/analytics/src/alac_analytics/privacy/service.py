@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session
 from alac_analytics.models import PrivacySetting
 from alac_kernel.auth import roles
 from alac_kernel.auth.principal import Principal
+from alac_kernel.small_cells import DEFAULT_THRESHOLD
 
-DEFAULT_THRESHOLD = 5
 #: Office level and above see exact small counts of their own tenant (ARCHITECTURE.md).
 UNSUPPRESSED_ROLES = (roles.COORDINATOR, roles.TENANT_ADMIN)
 

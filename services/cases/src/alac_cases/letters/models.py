@@ -1,10 +1,11 @@
-"""Letters of support: the record of each generated letter (its PDF lives in a LetterStore)."""
+"""Letters of support: the record of each generated letter (its PDF lives encrypted in a
+LetterStore), and cases' own tenant keys that wrap the letters' keys."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from alac_cases.models import Base
@@ -22,4 +23,26 @@ class Letter(TenantScoped, Base):
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(Integer)
     created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The PDF's own AES-GCM key, wrapped by the tenant's letter key of this version. Null for a
+    # PDF stored in plaintext before encryption at rest, and after erasure (with erased_at).
+    key_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    wrapped_key: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # When the complaint's personal data was erased: the PDF (facts of the case, the
+    # complainant's story) and its key are gone; the record of the action stays.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class CasesTenantKey(TenantScoped, Base):
+    """A tenant's key for letters, wrapped (AES-GCM) under cases' master key
+    (ALAC_CASES_MASTER_KEY): cases keeps its own keys rather than asking intake's vault for
+    every letter, so letters stay readable when intake is down."""
+
+    __tablename__ = "case_tenant_keys"
+    __table_args__ = (UniqueConstraint("tenant_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    version: Mapped[int] = mapped_column(Integer)
+    master_key_id: Mapped[str] = mapped_column(String(32))
+    wrapped: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

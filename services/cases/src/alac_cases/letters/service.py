@@ -1,4 +1,7 @@
-"""Generating a letter of support: consent-gated action, PDF rendered and stored."""
+"""Generating a letter of support: consent-gated action, PDF rendered and stored encrypted
+(AES-GCM, alac_kernel.crypto) under a key of its own, wrapped by the tenant's letter key, which
+cases' master key wraps in turn. Erasing the complaint's personal data deletes the PDFs and
+their keys."""
 
 from __future__ import annotations
 
@@ -9,15 +12,55 @@ from sqlalchemy.orm import Session
 
 from alac_cases.actions import service as actions
 from alac_cases.deadlines.calendar import KZ
-from alac_cases.letters.models import Letter
+from alac_cases.letters.models import CasesTenantKey, Letter
 from alac_cases.letters.render import LetterContent, render_pdf
 from alac_cases.letters.store import LetterStore
 from alac_cases.models import Case
 from alac_cases.tenants import tenant_name
+from alac_kernel import crypto
 from alac_kernel.auth.principal import Principal
+from alac_kernel.crypto import MasterKeys
 from alac_kernel.db import new_id, utcnow
 from alac_kernel.outbox import Outbox
-from alac_kernel.problems import not_found
+from alac_kernel.problems import Problem, not_found
+
+
+def _wrap_aad(tenant: str, version: int) -> str:
+    return f"cases-tenant-key|{tenant}|{version}"
+
+
+def _letter_key_aad(tenant: str, letter_id: str, version: int) -> str:
+    return f"letter-key|{tenant}|{letter_id}|{version}"
+
+
+def _pdf_aad(tenant: str, letter_id: str) -> str:
+    return f"letter|{tenant}|{letter_id}"
+
+
+def tenant_key(
+    *, session: Session, keys: MasterKeys, tenant: str, version: int | None = None
+) -> tuple[int, bytes]:
+    """(version, key): the given version, else the newest; created on a tenant's first use."""
+    query = select(CasesTenantKey).where(CasesTenantKey.tenant_id == tenant)
+    if version is not None:
+        query = query.where(CasesTenantKey.version == version)
+    row = session.execute(
+        query.order_by(CasesTenantKey.version.desc()).limit(1)
+    ).scalar_one_or_none()
+    if row is None:
+        if version is not None:
+            raise LookupError(f"no letter key version {version} for tenant {tenant}")
+        raw = crypto.new_key()
+        session.add(
+            CasesTenantKey(
+                tenant_id=tenant, version=1, master_key_id=keys.current_id,
+                wrapped=crypto.seal(keys.current, raw, _wrap_aad(tenant, 1)), created_at=utcnow(),
+            )
+        )  # fmt: skip
+        session.flush()
+        return 1, raw
+    master = keys.by_id(row.master_key_id)
+    return row.version, crypto.open_sealed(master, row.wrapped, _wrap_aad(tenant, row.version))
 
 
 def create(
@@ -25,6 +68,7 @@ def create(
     session: Session,
     outbox: Outbox,
     store: LetterStore,
+    keys: MasterKeys,
     case: Case,
     principal: Principal,
     language: str,
@@ -59,8 +103,15 @@ def create(
             dated=now.astimezone(KZ).date(),
         )
     )
+    letter_id = new_id()
+    version, wrapping = tenant_key(session=session, keys=keys, tenant=case.tenant_id)
+    letter_key = crypto.new_key()
     letter = Letter(
-        id=new_id(),
+        id=letter_id,
+        key_version=version,
+        wrapped_key=crypto.seal(
+            wrapping, letter_key, _letter_key_aad(case.tenant_id, letter_id, version)
+        ),
         tenant_id=case.tenant_id,
         case_id=case.id,
         action_id=action.id,
@@ -75,8 +126,53 @@ def create(
     session.flush()
     # Stored before the commit, so a letter row never lacks its PDF; if the transaction then
     # fails, the caller (views.create_letter) deletes the file again.
-    store.put(tenant=case.tenant_id, letter_id=letter.id, data=pdf)
+    store.put(
+        tenant=case.tenant_id,
+        letter_id=letter.id,
+        data=crypto.encrypt(letter_key, pdf, _pdf_aad(case.tenant_id, letter.id)),
+    )
     return letter
+
+
+def read_pdf(*, session: Session, keys: MasterKeys, store: LetterStore, letter: Letter) -> bytes:
+    """The PDF; 410 once erased, 404 when its file is missing."""
+    if letter.erased_at is not None:
+        raise Problem(410, "This letter was erased with the complainant's personal data.")
+    data = store.get(tenant=letter.tenant_id, letter_id=letter.id)
+    if data is None:
+        raise not_found("letter")
+    if letter.wrapped_key is None or letter.key_version is None:
+        return data  # stored in plaintext before encryption at rest (revision 8d3e5f7a9b10)
+    _, wrapping = tenant_key(
+        session=session, keys=keys, tenant=letter.tenant_id, version=letter.key_version
+    )
+    letter_key = crypto.open_sealed(
+        wrapping,
+        letter.wrapped_key,
+        _letter_key_aad(letter.tenant_id, letter.id, letter.key_version),
+    )
+    return crypto.decrypt(letter_key, data, _pdf_aad(letter.tenant_id, letter.id))
+
+
+def erase_for_complaint(*, session: Session, store: LetterStore, complaint_id: str) -> int:
+    """Delete the PDFs and keys of every letter of the complaint's cases (on
+    complaint.personal_data_purged). Repeatable: an erased letter is skipped. The files go
+    before the commit; if it fails, the event is handled again."""
+    letters = (
+        session.execute(
+            select(Letter)
+            .join(Case, Case.id == Letter.case_id)
+            .where(Case.complaint_id == complaint_id, Letter.erased_at.is_(None))
+        )
+        .scalars()
+        .all()
+    )
+    now = utcnow()
+    for letter in letters:
+        store.delete(tenant=letter.tenant_id, letter_id=letter.id)
+        letter.wrapped_key, letter.key_version, letter.erased_at = None, None, now
+    session.flush()
+    return len(letters)
 
 
 def list_letters(*, session: Session, case_id: str) -> list[Letter]:

@@ -7,6 +7,12 @@ import os
 from pathlib import Path
 from typing import Protocol
 
+from alac_kernel.settings import Settings
+
+
+def letter_store_for(settings: Settings) -> FileLetterStore:
+    return FileLetterStore(Path(settings.data_dir) / "cases-letters")
+
 
 class LetterStore(Protocol):
     def put(self, *, tenant: str, letter_id: str, data: bytes) -> None: ...

@@ -11,10 +11,9 @@ from pydantic import BaseModel, Field
 from alac_cases.api import PROBLEMS, IfMatch, Versioned, list_of_case, unit_of_work
 from alac_cases.files import audit, check_version, expected_version, load_case
 from alac_cases.letters import service
-from alac_cases.letters.store import FileLetterStore, LetterStore
+from alac_cases.letters.store import LetterStore, letter_store_for
 from alac_cases.permissions import allowed
 from alac_kernel.app import runtime_of
-from alac_kernel.problems import not_found
 
 router = APIRouter(prefix="/v1", tags=["letters"])
 
@@ -37,10 +36,14 @@ class LetterRead(BaseModel):
     size: int
     created_by: str
     created_at: datetime
+    erased_at: datetime | None = Field(
+        default=None,
+        description="Set when the complainant's personal data was erased: the PDF is gone (410)",
+    )
 
 
 def letter_store(request: Request) -> LetterStore:
-    return FileLetterStore(runtime_of(request).settings.data_dir / "cases-letters")
+    return letter_store_for(runtime_of(request).settings)
 
 
 @router.post(
@@ -69,6 +72,7 @@ def create_letter(
                 session=session,
                 outbox=outbox,
                 store=store,
+                keys=runtime_of(request).master_keys,  # type: ignore[attr-defined]
                 case=case,
                 principal=principal,
                 **body.model_dump(exclude={"version"}),
@@ -113,7 +117,14 @@ def list_letters(
 @router.get(
     "/cases/{case_id}/letters/{letter_id}.pdf",
     response_class=Response,
-    responses={**PROBLEMS, 200: {"content": {"application/pdf": {}}}},
+    responses={
+        **PROBLEMS,
+        200: {"content": {"application/pdf": {}}},
+        410: {
+            "description": "Erased with the complainant's personal data",
+            "content": PROBLEMS[404]["content"],
+        },
+    },
     summary="The PDF of a letter of support",
 )
 def letter_pdf(
@@ -129,9 +140,12 @@ def letter_pdf(
             case_id=case.id,
             detail={"letter_id": letter.id},
         )
-    data = letter_store(request).get(tenant=principal.tenant, letter_id=letter.id)
-    if data is None:
-        raise not_found("letter")
+        data = service.read_pdf(
+            session=session,
+            keys=runtime_of(request).master_keys,  # type: ignore[attr-defined]
+            store=letter_store(request),
+            letter=letter,
+        )
     return Response(
         content=data,
         media_type="application/pdf",

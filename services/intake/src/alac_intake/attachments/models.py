@@ -1,10 +1,10 @@
-"""Attachment metadata; the bytes live in an AttachmentStore, addressed by their sha256."""
+"""Attachment metadata; the bytes live encrypted in an AttachmentStore, named by the id."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Integer, String
+from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from alac_intake.models import Base
@@ -23,3 +23,7 @@ class Attachment(TenantScoped, Base):
     source: Mapped[str] = mapped_column(String(16))  # api | email
     uploaded_by: Mapped[str] = mapped_column(String(128))
     stored_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The file's own AES-GCM key, wrapped by the tenant's data key of this version; null for a
+    # blob stored in plaintext before encryption at rest.
+    key_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    wrapped_key: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -1,20 +1,26 @@
-"""Adding and reading attachments. Checks come before any byte is stored; if the transaction
-fails after the blob was written, the caller removes the blob it created (`discard`)."""
+"""Adding, reading and erasing attachments. Checks come before any byte is stored; if the
+transaction fails after a blob was written, `removed_on_failure` removes it again. Blobs are
+encrypted at rest (alac_kernel.crypto) under a per-file key wrapped by the tenant's data key
+from the vault."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from alac_intake.attachments.detect import ALLOWED, UNSPECIFIC, bare, detect
 from alac_intake.attachments.models import Attachment
 from alac_intake.attachments.store import AttachmentStore
-from alac_kernel.db import new_id, utcnow
+from alac_intake.vault import service as vault
+from alac_intake.vault.crypto import MasterKeys
+from alac_kernel import crypto
+from alac_kernel.db import new_id, session_scope, utcnow
 from alac_kernel.problems import Problem, not_found
 
 
@@ -55,38 +61,159 @@ def clean_filename(name: str | None, kind: str) -> str:
 
 
 @contextmanager
-def stored(store: AttachmentStore, data: bytes) -> Iterator[str]:
-    """Put `data` in the store for the duration of a transaction: if the block raises, a blob
-    this call created is removed again, so a failed request leaves nothing behind."""
-    digest, created = store.put(data)
+def removed_on_failure(store: AttachmentStore) -> Iterator[list[str]]:
+    """Collects the blobs written during a transaction (`add` appends to the list): if the
+    block raises, they are removed again, so a failed request leaves nothing behind."""
+    written: list[str] = []
     try:
-        yield digest
+        yield written
     except BaseException:
-        if created:
-            store.delete(digest)
+        for name in written:
+            store.delete(name)
         raise
 
 
-def record(
+def _key_aad(tenant: str, complaint_id: str, attachment_id: str, version: int) -> str:
+    return f"attachment-key|{tenant}|{complaint_id}|{attachment_id}|{version}"
+
+
+def _file_aad(tenant: str, complaint_id: str, attachment_id: str) -> str:
+    return f"attachment|{tenant}|{complaint_id}|{attachment_id}"
+
+
+def add(
     *,
     session: Session,
+    keys: MasterKeys,
+    store: AttachmentStore,
+    written: list[str],
     tenant: str,
     complaint_id: str,
     filename: str,
     kind: str,
-    size: int,
-    sha256: str,
+    data: bytes,
     source: str,
     uploaded_by: str,
 ) -> Attachment:
+    """Record the attachment and write its bytes encrypted (AES-GCM) under a key of its own,
+    which is kept wrapped by the tenant's data key in the row: deleting the row on erasure
+    makes the blob unreadable even where a copy of it survives (a backup)."""
+    attachment_id = new_id()
+    version, tenant_key = vault.data_key(session=session, keys=keys, tenant=tenant)
+    file_key = crypto.new_key()
     row = Attachment(
-        id=new_id(), tenant_id=tenant, complaint_id=complaint_id, filename=filename,
-        content_type=kind, size=size, sha256=sha256, source=source, uploaded_by=uploaded_by,
-        stored_at=utcnow(),
+        id=attachment_id, tenant_id=tenant, complaint_id=complaint_id, filename=filename,
+        content_type=kind, size=len(data), sha256=hashlib.sha256(data).hexdigest(),
+        source=source, uploaded_by=uploaded_by, stored_at=utcnow(), key_version=version,
+        wrapped_key=crypto.seal(
+            tenant_key, file_key, _key_aad(tenant, complaint_id, attachment_id, version)
+        ),
     )  # fmt: skip
     session.add(row)
     session.flush()
+    store.put(
+        attachment_id,
+        crypto.encrypt(file_key, data, _file_aad(tenant, complaint_id, attachment_id)),
+    )
+    written.append(attachment_id)
     return row
+
+
+def read(*, session: Session, keys: MasterKeys, store: AttachmentStore, row: Attachment) -> bytes:
+    """The plaintext; raises FileNotFoundError when the blob is gone."""
+    if row.wrapped_key is None:
+        # Stored before encryption at rest (revision 9c1d2e3f4a5b): plaintext, by sha256.
+        return store.get(row.sha256)
+    _, tenant_key = vault.data_key(
+        session=session, keys=keys, tenant=row.tenant_id, version=row.key_version
+    )
+    file_key = crypto.open_sealed(
+        tenant_key,
+        row.wrapped_key,
+        _key_aad(row.tenant_id, row.complaint_id, row.id, row.key_version),
+    )
+    return crypto.decrypt(
+        file_key, store.get(row.id), _file_aad(row.tenant_id, row.complaint_id, row.id)
+    )
+
+
+def encrypt_plaintext(
+    *,
+    factory: sessionmaker[Session],
+    keys: MasterKeys,
+    store: AttachmentStore,
+    batch_size: int = 100,
+) -> dict[str, int]:
+    """Encrypt the attachments stored before encryption at rest (null wrapped_key: plaintext
+    blobs named by sha256), a batch per transaction, while the service runs. The encrypted blob
+    is written before the commit (a failed commit leaves an unlisted ciphertext, overwritten on
+    the next run); a plaintext blob is deleted after the commit, once no row needs it."""
+    report = {"encrypted": 0, "missing": 0}
+    while True:
+        plaintext_done: set[str] = set()
+        with session_scope(factory, all_tenants=True) as session:
+            rows = (
+                session.execute(
+                    select(Attachment)
+                    .where(Attachment.wrapped_key.is_(None))
+                    .order_by(Attachment.id)
+                    .limit(batch_size)
+                )
+                .scalars()
+                .all()
+            )
+            if not rows:
+                return report
+            for row in rows:
+                try:
+                    data = store.get(row.sha256)
+                except FileNotFoundError:
+                    # Nothing to encrypt: the row would only ever answer 410; remove it.
+                    session.delete(row)
+                    report["missing"] += 1
+                    continue
+                version, tenant_key = vault.data_key(
+                    session=session, keys=keys, tenant=row.tenant_id
+                )
+                file_key = crypto.new_key()
+                aad = _file_aad(row.tenant_id, row.complaint_id, row.id)
+                store.put(row.id, crypto.encrypt(file_key, data, aad))
+                row.key_version = version
+                row.wrapped_key = crypto.seal(
+                    tenant_key, file_key, _key_aad(row.tenant_id, row.complaint_id, row.id, version)
+                )
+                plaintext_done.add(row.sha256)
+                report["encrypted"] += 1
+        with session_scope(factory, all_tenants=True) as session:
+            still = set(
+                session.execute(
+                    select(Attachment.sha256).where(
+                        Attachment.wrapped_key.is_(None), Attachment.sha256.in_(plaintext_done)
+                    )
+                ).scalars()
+            )
+        for digest in plaintext_done - still:
+            store.delete(digest)
+
+
+def erase(*, session: Session, store: AttachmentStore, complaint_id: str) -> int:
+    """Delete a complaint's attachments: rows (names, wrapped keys) and blobs. The blobs go
+    before the commit: if the commit then fails, rows without blobs answer 410 and the next
+    erasure removes them; the other order could leave readable blobs nobody lists."""
+    rows = listed(session=session, complaint_id=complaint_id)
+    for row in rows:
+        session.delete(row)
+    session.flush()
+    for row in rows:
+        if row.wrapped_key is not None:
+            store.delete(row.id)
+        elif not session.execute(
+            select(Attachment.id).where(Attachment.sha256 == row.sha256).limit(1)
+        ).first():
+            # A plaintext blob from before encryption is shared by content: delete it when no
+            # attachment names it any more.
+            store.delete(row.sha256)
+    return len(rows)
 
 
 def listed(*, session: Session, complaint_id: str) -> list[Attachment]:

@@ -1,41 +1,44 @@
-"""Where attachment bytes live: outside the database, content-addressed by sha256, so the same
-file attached twice is stored once and a blob can be checked against its name."""
+"""Where attachment bytes live: outside the database, one encrypted blob per attachment, named
+by the attachment's id (blobs stored before encryption are named by their sha256)."""
 
 from __future__ import annotations
 
-import hashlib
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Protocol
 
+_NAME = re.compile(r"^[0-9a-f][0-9a-f-]{7,63}$")
+
 
 class AttachmentStore(Protocol):
-    def put(self, data: bytes) -> tuple[str, bool]:
-        """Store `data`; (sha256, True if it was not stored before)."""
+    def put(self, name: str, data: bytes) -> None: ...
 
-    def get(self, sha256: str) -> bytes: ...
+    def get(self, name: str) -> bytes:
+        """Raises FileNotFoundError for a blob that is not (or no longer) stored."""
 
-    def delete(self, sha256: str) -> None: ...
+    def delete(self, name: str) -> None: ...
+
+    def exists(self, name: str) -> bool: ...
 
 
 class FilesystemStore:
-    """`<root>/ab/cd/<sha256>`; written to a temporary file and renamed, so a reader never sees
+    """`<root>/ab/cd/<name>`; written to a temporary file and renamed, so a reader never sees
     a half-written blob."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
 
-    def _path(self, sha256: str) -> Path:
-        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
-            raise ValueError("not a sha256")
-        return self.root / sha256[:2] / sha256[2:4] / sha256
+    def _path(self, name: str) -> Path:
+        # Names come from the database (ids, digests), never from a request; the check keeps a
+        # bad row from ever naming a path outside the store.
+        if not _NAME.match(name):
+            raise ValueError("not a blob name")
+        return self.root / name[:2] / name[2:4] / name
 
-    def put(self, data: bytes) -> tuple[str, bool]:
-        digest = hashlib.sha256(data).hexdigest()
-        path = self._path(digest)
-        if path.exists():
-            return digest, False
+    def put(self, name: str, data: bytes) -> None:
+        path = self._path(name)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
@@ -45,10 +48,12 @@ class FilesystemStore:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        return digest, True
 
-    def get(self, sha256: str) -> bytes:
-        return self._path(sha256).read_bytes()
+    def get(self, name: str) -> bytes:
+        return self._path(name).read_bytes()
 
-    def delete(self, sha256: str) -> None:
-        self._path(sha256).unlink(missing_ok=True)
+    def delete(self, name: str) -> None:
+        self._path(name).unlink(missing_ok=True)
+
+    def exists(self, name: str) -> bool:
+        return self._path(name).exists()

@@ -16,7 +16,7 @@ from alac_intake.attachments.detect import ALLOWED
 from alac_intake.views import PROBLEMS, Editor, Staff
 from alac_kernel.app import runtime_of
 from alac_kernel.db import session_scope
-from alac_kernel.problems import PROBLEM_JSON
+from alac_kernel.problems import PROBLEM_JSON, Problem
 
 router = APIRouter(prefix="/v1/complaints", tags=["attachments"])
 
@@ -76,13 +76,15 @@ async def upload(
             max_bytes=runtime.attachment_max_bytes,  # type: ignore[attr-defined]
         )
         name = service.clean_filename(unquote(attachment_filename or ""), kind)
-        # The commit happens inside `stored`: if it fails, the new blob is removed again.
-        with service.stored(runtime.attachments, data) as digest:  # type: ignore[attr-defined]
+        store = runtime.attachments  # type: ignore[attr-defined]
+        # The commit happens inside: if it fails, the new blob is removed again.
+        with service.removed_on_failure(store) as written:
             with session_scope(runtime.session_factory, tenant=principal.tenant) as session:
-                row = service.record(
-                    session=session, tenant=principal.tenant, complaint_id=complaint_id,
-                    filename=name, kind=kind, size=len(data), sha256=digest, source="api",
-                    uploaded_by=principal.subject,
+                row = service.add(
+                    session=session, keys=runtime.master_keys,  # type: ignore[attr-defined]
+                    store=store, written=written, tenant=principal.tenant,
+                    complaint_id=complaint_id, filename=name, kind=kind, data=data,
+                    source="api", uploaded_by=principal.subject,
                 )  # fmt: skip
                 out = _out(row)
         return out
@@ -123,9 +125,17 @@ def download(complaint_id: str, attachment_id: str, request: Request, principal:
         complaint = complaints.get_complaint(session=session, complaint_id=complaint_id)
         complaints.visible_to(principal, complaint)
         row = service.get(session=session, complaint_id=complaint.id, attachment_id=attachment_id)
-        kind, name, digest = row.content_type, row.filename, row.sha256
+        kind, name = row.content_type, row.filename
+        try:
+            data = service.read(
+                session=session, keys=runtime.master_keys,  # type: ignore[attr-defined]
+                store=runtime.attachments, row=row,  # type: ignore[attr-defined]
+            )  # fmt: skip
+        except FileNotFoundError as exc:
+            # Only an erasure interrupted between deleting the blob and its row leaves this.
+            raise Problem(410, "The attachment was erased.") from exc
     return Response(
-        runtime.attachments.get(digest),  # type: ignore[attr-defined]
+        data,
         media_type=kind,
         headers={
             "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",

@@ -195,9 +195,11 @@ def import_mail(
             )
             continue
         receipt = receipts.issue()
-        created_blobs: list[str] = []
         try:
-            with session_scope(factory, tenant=tenant) as session:
+            with (
+                attachments.removed_on_failure(store) as written,
+                session_scope(factory, tenant=tenant) as session,
+            ):
                 if session.execute(
                     select(Complaint.id).where(Complaint.external_id == external_id)
                 ).first():
@@ -209,22 +211,13 @@ def import_mail(
                     external_id=external_id,
                 )  # fmt: skip
                 for filename, kind, data in files:
-                    digest, new = store.put(data)
-                    if new:
-                        created_blobs.append(digest)
-                    attachments.record(
-                        session=session, tenant=tenant, complaint_id=accepted.id,
-                        filename=filename, kind=kind, size=len(data), sha256=digest,
-                        source="email", uploaded_by=IMPORTER,
+                    attachments.add(
+                        session=session, keys=keys, store=store, written=written,
+                        tenant=tenant, complaint_id=accepted.id, filename=filename, kind=kind,
+                        data=data, source="email", uploaded_by=IMPORTER,
                     )  # fmt: skip
         except Problem as problem:
-            for digest in created_blobs:
-                store.delete(digest)
             report.bad.append((where, problem.detail))
             continue
-        except BaseException:
-            for digest in created_blobs:
-                store.delete(digest)
-            raise
         report.created.append((message_id, accepted.id, accepted.receipt_code))
     return report

@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from alac_intake.attachments import service as attachments
+from alac_intake.attachments.store import AttachmentStore
 from alac_intake.lifecycle.models import RetentionPolicy
 from alac_intake.models import Complaint
 from alac_intake.vault import service as vault
@@ -45,12 +47,16 @@ def erase_personal_data(
     *,
     session: Session,
     outbox: Outbox,
+    store: AttachmentStore,
     complaint: Complaint,
     reason: str,
     correlation_id: str | None,
 ) -> bool:
-    """Delete the vault record; the non-personal record and the pseudonym stay."""
-    if not vault.erase_contact(session=session, complaint_id=complaint.id):
+    """Delete the vault record and the attachments (files, names and their keys); the
+    non-personal record and the pseudonym stay. False when there was nothing to erase."""
+    contact = vault.erase_contact(session=session, complaint_id=complaint.id)
+    files = attachments.erase(session=session, store=store, complaint_id=complaint.id)
+    if not contact and not files:
         return False
     complaint.personal_data_purged_at = utcnow()
     complaint.version += 1
@@ -81,7 +87,11 @@ def set_retention(*, session: Session, tenant: str, days: int) -> None:
 
 
 def purge_expired(
-    *, factory: sessionmaker[Session], outbox: Outbox, now: datetime | None = None
+    *,
+    factory: sessionmaker[Session],
+    outbox: Outbox,
+    store: AttachmentStore,
+    now: datetime | None = None,
 ) -> int:
     """Erase personal data of every complaint older than its tenant's retention period, one
     complaint per transaction (each with its event), so an interrupted run resumes cleanly."""
@@ -107,6 +117,7 @@ def purge_expired(
             if complaint is not None and erase_personal_data(
                 session=session,
                 outbox=outbox,
+                store=store,
                 complaint=complaint,
                 reason="retention",
                 correlation_id=None,

@@ -78,7 +78,7 @@ class Erased(BaseModel):
     summary="Erase the complainant's personal data on request (coordinator)",
     description=(
         "The complainant asked to be forgotten: the vault record (name, phone, e-mail, address, "
-        "identity document) is deleted; the non-personal complaint and its pseudonym stay for "
+        "identity document) and the attachments (files, names, keys) are deleted; the non-personal complaint and its pseudonym stay for "
         "statistics. Emits `complaint.personal_data_purged` with reason `erasure_request`. "
         "409 when there is no personal data left to erase."
     ),
@@ -99,6 +99,7 @@ def erase_on_request(complaint_id: str, request: Request, principal: Coordinator
         erased = lifecycle.erase_personal_data(
             session=session,
             outbox=runtime.outbox,
+            store=runtime.attachments,  # type: ignore[attr-defined]
             complaint=complaint,
             reason="erasure_request",
             correlation_id=request.state.correlation_id,

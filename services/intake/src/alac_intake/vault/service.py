@@ -63,6 +63,14 @@ def _key(
     return row.version, _unwrap(keys, row)
 
 
+def data_key(
+    *, session: Session, keys: MasterKeys, tenant: str, version: int | None = None
+) -> tuple[int, bytes]:
+    """(version, key) of the tenant's data key: the newest, or the given version. Attachments
+    wrap their own file keys under it (alac_intake.attachments.service)."""
+    return _key(session, keys, tenant, "data", version)
+
+
 def normalise_contact(*, phone: str | None, email: str | None) -> str | None:
     """The identifying part of a contact in one canonical form: the phone's digits (a leading
     8 of a Kazakh number read as 7), else the lower-cased e-mail."""

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from alac_kernel.cursors import CursorError as KernelCursorError
 from alac_search.query.parser import Node
 
 # Everything a document may hold. No personal data: no name, contact, address or document
@@ -41,8 +42,8 @@ RECEIVED = "received"
 Sort = Literal["relevance", "date"]
 
 
-class CursorError(ValueError):
-    """A cursor that was not given out by this search (tampered, or for another sort)."""
+# A cursor that was not given out by this search (tampered, another key, another sort).
+CursorError = KernelCursorError
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from alac_kernel.cursors import CursorCodec
 from alac_search.analysis.highlight import snippet
 from alac_search.analysis.text import columns
 from alac_search.engines.base import (
@@ -60,9 +61,13 @@ _FTS_VERSION = 1
 
 
 class EmbeddedEngine:
-    def __init__(self, path: Path, *, follow_pointer: bool = True) -> None:
+    def __init__(
+        self, path: Path, *, follow_pointer: bool = True, cursors: CursorCodec | None = None
+    ) -> None:
         """`path` names the index; with `follow_pointer` the live file is the one named in
-        `<path>.current` (written by swap_in), else `path` itself."""
+        `<path>.current` (written by swap_in), else `path` itself. `cursors` signs the page
+        cursors (the factory gives one keyed by ALAC_CURSOR_KEY)."""
+        self.cursors = cursors or CursorCodec()
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.pointer = path.with_name(path.name + ".current") if follow_pointer else None
@@ -233,7 +238,7 @@ class EmbeddedEngine:
         )
         args = list(params)
         if request.cursor:
-            last_key, last_id = cursors.decode(request.sort, request.cursor)
+            last_key, last_id = cursors.decode(self.cursors, request.sort, request.cursor)
             sql += f" WHERE {after}"
             args += [last_key, last_key, last_id]
         sql += f" ORDER BY {order} LIMIT ?"
@@ -263,7 +268,9 @@ class EmbeddedEngine:
             for r, k in rows
         ]
         next_cursor = (
-            cursors.encode(request.sort, [rows[-1][1], rows[-1][0]["id"]]) if more else None
+            cursors.encode(self.cursors, request.sort, [rows[-1][1], rows[-1][0]["id"]])
+            if more
+            else None
         )
         return Page(hits=hits, total=total, facets=facets, next_cursor=next_cursor)
 
@@ -341,7 +348,7 @@ class EmbeddedEngine:
 
     def begin_rebuild(self) -> EmbeddedEngine:
         name = f"{self.path.stem}-{uuid.uuid4().hex[:12]}{self.path.suffix}"
-        return EmbeddedEngine(self.path.with_name(name), follow_pointer=False)
+        return EmbeddedEngine(self.path.with_name(name), follow_pointer=False, cursors=self.cursors)
 
     def swap_in(self, rebuilt: EmbeddedEngine) -> None:  # type: ignore[override]
         if self.pointer is None:

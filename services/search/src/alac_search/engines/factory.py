@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from alac_kernel.cursors import CursorCodec, load_cursor_key
 from alac_kernel.settings import Settings
 from alac_search.engines.base import SearchEngine
 
@@ -18,10 +19,12 @@ def index_path(settings: Settings) -> Path:
 
 def open_engine(settings: Settings) -> SearchEngine:
     kind = os.environ.get("ALAC_SEARCH_ENGINE", "embedded")
+    # Every replica signs and checks cursors with the same secret key (ALAC_CURSOR_KEY).
+    cursors = CursorCodec(load_cursor_key(settings))
     if kind == "embedded":
         from alac_search.engines.embedded import EmbeddedEngine
 
-        return EmbeddedEngine(index_path(settings))
+        return EmbeddedEngine(index_path(settings), cursors=cursors)
     if kind == "opensearch":
         from alac_search.engines.opensearch import (
             Connection,
@@ -34,5 +37,6 @@ def open_engine(settings: Settings) -> SearchEngine:
             Connection.from_env(),
             replicas=replicas_from_env(),
             outage_wait_s=outage_wait_from_env(),
+            cursors=cursors,
         )
     raise ValueError(f"ALAC_SEARCH_ENGINE must be embedded or opensearch, not {kind!r}")

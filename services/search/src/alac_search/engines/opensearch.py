@@ -45,6 +45,7 @@ from opensearchpy.exceptions import (
 )
 from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
 
+from alac_kernel.cursors import CursorCodec
 from alac_search.analysis.highlight import snippet
 from alac_search.analysis.text import words
 from alac_search.engines import opensearch_dsl as dsl
@@ -202,12 +203,15 @@ class OpenSearchEngine:
         replicas: int | None = None,
         owners: str = dsl.OWNERS_INDEX,
         outage_wait_s: float = OUTAGE_WAIT_S,
+        cursors: CursorCodec | None = None,
     ) -> None:
         """`aliases=False` for an index being rebuilt: tenant aliases move to it on swap_in,
         so searches never see two indices at once. `refresh` is what every write asks for
         (False: searchable within the refresh interval). `owners` names the complaint-owners
         index (tests give each engine its own). A write waits up to `outage_wait_s` for an
-        unreachable cluster before it fails (see `_patiently`)."""
+        unreachable cluster before it fails (see `_patiently`). `cursors` signs the page
+        cursors (the factory gives one keyed by ALAC_CURSOR_KEY)."""
+        self.cursors = cursors or CursorCodec()
         if client is None:
             connection = url if isinstance(url, Connection) else Connection(url)
             client = connection.client()
@@ -439,7 +443,9 @@ class OpenSearchEngine:
     # ------------------------------------------------------------------ reading
 
     def search(self, request: SearchRequest) -> Page:
-        after = cursors.decode(request.sort, request.cursor) if request.cursor else None
+        after = (
+            cursors.decode(self.cursors, request.sort, request.cursor) if request.cursor else None
+        )
         body = dsl.search_body(request, after)
         found = self.client.search(index=self.ensure_tenant(request.tenant), body=body)
         total = found["hits"]["total"]["value"]
@@ -453,7 +459,9 @@ class OpenSearchEngine:
         more = len(raw) > request.limit
         raw = raw[: request.limit]
         hits = [self._hit(h, request) for h in raw]
-        next_cursor = cursors.encode(request.sort, list(raw[-1]["sort"])) if more else None
+        next_cursor = (
+            cursors.encode(self.cursors, request.sort, list(raw[-1]["sort"])) if more else None
+        )
         return Page(hits=hits, total=total, facets=facets, next_cursor=next_cursor)
 
     @staticmethod
@@ -519,6 +527,7 @@ class OpenSearchEngine:
             refresh=self.refresh,
             replicas=self.replicas,
             owners=self.owners,
+            cursors=self.cursors,
             outage_wait_s=self.outage_wait_s,  # owners are for ever: a rebuild finds the same first writers
         )
 

@@ -1,4 +1,6 @@
-"""Small-cell suppression with complementary suppression.
+"""Small-cell suppression with complementary suppression, shared by every service that
+publishes counts to roles that may not see single complaints (analytics' reports, summary and
+dashboard; search's counts-only answers).
 
 A published table here is rows (offices or tenants, plus the merged row `*` that is their
 sum) by values of one dimension, plus each row's total. A count 0 < c < threshold is hidden
@@ -19,6 +21,9 @@ published figures recovers one. Only additions are made, so the loop ends.
 from __future__ import annotations
 
 from collections.abc import Mapping
+
+#: The platform's floor: no tenant may choose a lower threshold.
+DEFAULT_THRESHOLD = 5
 
 TOTAL = "__total__"
 MERGED = "*"
@@ -71,3 +76,36 @@ def _protect_column(value: str, table: Table, offices: list[str], hidden: set[Ce
         hidden.add((MERGED, value))
     elif merged_hidden and not office_hidden and present:
         hidden.add((min(present, key=lambda r: (table[r][value], r)), value))
+
+
+SUMMARY_ROW = "all"
+
+
+def suppress_summary(
+    total: int, breakdowns: Mapping[str, Mapping[str, int]], threshold: int
+) -> tuple[int | None, dict[str, dict[str, int | None]]]:
+    """One total and several breakdowns of it (each a one-row table whose row total is the
+    total). A hidden total hides every breakdown (their cells add up to it), so the tables are
+    suppressed together until the set of hidden totals stops growing."""
+    total_hidden = 0 < total < threshold
+    while True:
+        hidden = {
+            name: suppress(
+                {SUMMARY_ROW: {**cells, TOTAL: total}},
+                threshold,
+                {(SUMMARY_ROW, TOTAL)} if total_hidden else set(),
+            )
+            for name, cells in breakdowns.items()
+        }
+        found = any((SUMMARY_ROW, TOTAL) in cells for cells in hidden.values())
+        if found == total_hidden:
+            break
+        total_hidden = True
+    shown = {
+        name: {
+            value: (None if (SUMMARY_ROW, value) in hidden[name] else n)
+            for value, n in cells.items()
+        }
+        for name, cells in breakdowns.items()
+    }
+    return (None if total_hidden else total), shown
