@@ -5,7 +5,7 @@ external_id; each created complaint's event goes through the outbox."""
 from __future__ import annotations
 
 import csv
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -17,6 +17,7 @@ from alac_kernel.db import session_scope
 from alac_kernel.events import Event
 from alac_kernel.settings import Settings
 
+REPO = Path(__file__).resolve().parents[3]
 HEADER = ["external_id", "received_at", "channel", "crux", "area", "complainant.sex",
           "contact.phone", "anonymous", "documents_requested", "years_pending"]  # fmt: skip
 GOOD = [
@@ -439,3 +440,68 @@ def test_reference_codes_are_checked_as_of_the_received_date(sqlite_platform, tm
             "complainant": {"region": "south_kazakhstan"}}  # fmt: skip
     answer = p.intake.post("/v1/complaints", json=body, headers=p.headers("vera"))
     assert answer.status_code == 201, answer.text
+
+
+def _import(p, path: Path, **kw):
+    rt = p.runtime("intake")
+    return import_file(
+        factory=rt.session_factory, outbox=rt.outbox, keys=rt.master_keys, path=path,
+        tenant="tk", office="almaty", dry_run=False, **kw,
+    )  # fmt: skip
+
+
+def test_historical_import_counts_in_its_period_and_opens_no_live_work(platform, tmp_path):
+    """--historical: the received date is kept, complaint.received says `historical: true`
+    (valid against the contract), cases opens no case, analytics counts it on its day."""
+    import json
+
+    from jsonschema import Draft202012Validator, FormatChecker
+
+    p = platform
+    old = _import(p, _csv(tmp_path / "old.csv", [GOOD[0]]), historical=True)
+    new = _import(p, _csv(tmp_path / "new.csv", [["N-1", *GOOD[1][1:]]]))
+    assert len(old.created) == 1 and len(new.created) == 1
+    p.pump()
+    events = {e.data["complaint_id"]: e for e in _received(p)}
+    assert events[old.created[0]].data["historical"] is True
+    assert "historical" not in events[new.created[0]].data
+    schema = REPO / "contracts" / "events" / "complaint.received" / "v1.schema.json"
+    validator = Draft202012Validator(json.loads(schema.read_text()), format_checker=FormatChecker())
+    assert list(validator.iter_errors(events[old.created[0]].data)) == []
+
+    cases = p.runtime("cases")
+    with cases.engine.connect() as conn:
+        opened = conn.execute(text("select complaint_id from cases")).scalars().all()
+    assert opened == new.created  # live work for the live complaint only
+
+    analytics = p.runtime("analytics")
+    with analytics.engine.connect() as conn:
+        fact = conn.execute(
+            text("select historical, received_at from complaint_facts where complaint_id = :c"),
+            {"c": old.created[0]},
+        ).one()
+        day_total = conn.execute(
+            text("select sum(n) from daily_counts where dimension = 'total' and day = :d"),
+            {"d": date(2019, 3, 4)},
+        ).scalar_one()
+    assert fact[0] in (True, 1) and str(fact[1]).startswith("2019-03-04 04:00")
+    assert day_total == 2  # both count in March 2019, where they belong
+
+
+def test_historical_retention_counts_from_the_received_date(sqlite_platform, tmp_path):
+    """purge-expired: a historical complaint received in 2019 is past a one-year retention
+    today; the same complaint imported as live is a year old only a year after registration."""
+    from alac_intake.lifecycle.service import purge_expired, set_retention
+    from alac_intake.models import Complaint
+
+    p = sqlite_platform
+    rt = p.runtime("intake")
+    with session_scope(rt.session_factory, tenant="tk") as s:
+        set_retention(session=s, tenant="tk", days=365)
+    row = ["R-1", "2019-03-04", "hotline", "Взятка", "", "", "+7 701 111 22 33", "no", "", ""]
+    old = _import(p, _csv(tmp_path / "old.csv", [row]), historical=True)
+    new = _import(p, _csv(tmp_path / "new.csv", [["R-2", *row[1:]]]))
+    assert purge_expired(factory=rt.session_factory, outbox=rt.outbox) == 1
+    with session_scope(rt.session_factory, tenant="tk") as s:
+        purged = {c.id: c.personal_data_purged_at for c in s.query(Complaint)}
+    assert purged[old.created[0]] is not None and purged[new.created[0]] is None
