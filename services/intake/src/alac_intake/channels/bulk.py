@@ -335,7 +335,7 @@ def import_file(
     historical: bool = False,
     max_rows: int | None = None,
     max_bytes: int | None = None,
-    batch_rows: int = BATCH_ROWS,
+    batch_rows: int | None = None,
 ) -> BulkReport:
     """Check every row, then (not a dry run, no bad row) write them in batches. Raises
     ImportRefused when the file as a whole cannot be read."""
@@ -354,8 +354,9 @@ def import_file(
             subject=IMPORTER, username=None, tenant=tenant, office=office, roles=frozenset(),
             client_id=None, token_id=None,
         )  # fmt: skip
-        for start in range(0, len(checked), batch_rows):
-            batch = checked[start : start + batch_rows]
+        size = batch_rows or BATCH_ROWS
+        for start in range(0, len(checked), size):
+            batch = checked[start : start + size]
             if not _write_batch(factory, reader, outbox, keys, principal, batch, report,
                                 lang=lang, historical=historical, offset=offset):  # fmt: skip
                 break
