@@ -94,10 +94,9 @@ class Complaint(TenantScoped, Base):
     personal_data_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     external_id: Mapped[str | None] = mapped_column(String(300), nullable=True)
     # Imported as a historical record (`import-file --historical`): handled before the platform,
-    # so it opens no live work and its retention runs from received_at.
-    historical: Mapped[bool] = mapped_column(
-        Boolean, default=False, server_default=false(), nullable=False
-    )
+    # so it opens no live work and its retention runs from received_at. Only a server default:
+    # a Python one would name the column in every insert, also of code written before it.
+    historical: Mapped[bool] = mapped_column(Boolean, server_default=false(), nullable=False)
     # A complaint referred by another centre: that centre's name and the note it sent along.
     referred_from: Mapped[str | None] = mapped_column(String(200), nullable=True)
     referral_note: Mapped[str | None] = mapped_column(Text, nullable=True)
