@@ -1,6 +1,8 @@
-"""`alac intake import-file`: historical complaints from CSV and XLSX. Dry run reports every bad
-row with line and reason and writes nothing; a real run is all-or-nothing and idempotent by
-external_id; each created complaint's event goes through the outbox."""
+"""`alac intake import-file`: complaints from CSV and XLSX. Dry run reports every bad row with
+line and reason and writes nothing; a real run writes nothing if any row is bad, otherwise
+writes in short batches without blocking live work, idempotent by external_id (a re-run
+completes a stopped run); each created complaint's event goes through the outbox. Untrusted
+files are limited and refused in one line; --historical complaints open no live work."""
 
 from __future__ import annotations
 
@@ -512,3 +514,42 @@ def test_historical_retention_counts_from_the_received_date(sqlite_platform, tmp
     with session_scope(rt.session_factory, tenant="tk") as s:
         purged = {c.id: c.personal_data_purged_at for c in s.query(Complaint)}
     assert purged[old.created[0]] is not None and purged[new.created[0]] is None
+
+
+def test_a_row_refused_when_written_stops_the_run_and_a_rerun_completes_it(
+    sqlite_platform, tmp_path, monkeypatch
+):
+    """Reference data changed between the check and the write (an area retired meanwhile):
+    the batch with that row is not written, earlier batches stay, the report says where it
+    stopped; with the row fixed, the same file run again writes only the rest."""
+    from alac_intake.channels import bulk
+    from alac_intake.reference.models import ReferenceValue
+
+    p = sqlite_platform
+    rt = p.runtime("intake")
+    rows = [[f"S-{i}", "2019-03-04", "hotline", f"Жалоба {i}", "", "", "", "yes", "", ""]
+            for i in range(12)]  # fmt: skip
+    rows[7][4] = "education"  # line 9, in the second batch of five
+    path = _csv(tmp_path / "stop.csv", rows)
+    monkeypatch.setattr(bulk, "BATCH_ROWS", 5)
+    real_check = bulk._check
+
+    def check_then_retire(*args, **kwargs):
+        checked = real_check(*args, **kwargs)
+        with session_scope(rt.session_factory) as s:
+            for value in s.query(ReferenceValue).filter_by(list_name="areas", code="education"):
+                value.valid_to = date(2000, 1, 1)
+        return checked
+
+    monkeypatch.setattr(bulk, "_check", check_then_retire)
+    report = _import(p, path)
+    assert report.stopped_at == 9 and len(report.created) == 5
+    assert [(line, name) for line, name, _ in report.bad] == [(9, "row")]
+    assert "area" in report.bad[0][2] and "retired" in report.bad[0][2]
+    assert _count(p) == 5  # the first batch, nothing of the second
+
+    monkeypatch.setattr(bulk, "_check", real_check)
+    rows[7][4] = ""
+    again = _import(p, _csv(tmp_path / "stop.csv", rows))
+    assert again.stopped_at is None and len(again.created) == 7 and len(again.already) == 5
+    assert _count(p) == 12 and len(_received(p)) == 12

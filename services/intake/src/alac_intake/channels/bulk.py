@@ -60,7 +60,7 @@ DEFAULT_MAX_ROWS = 50_000
 DEFAULT_MAX_BYTES = 100 * 1024 * 1024  # a CSV, or an XLSX unpacked
 #: Rows per write transaction: short enough that a web-form POST waiting for the write lock
 #: is answered within a second or two, long enough not to pay a commit per row.
-BATCH_ROWS = 200
+BATCH_ROWS = 100
 #: Rows checked per read-only session, so no read snapshot is held for the whole file.
 CHECK_ROWS = 1000
 _XML_MEMBERS = (".xml", ".rels", ".vml")
