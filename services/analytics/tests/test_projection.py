@@ -285,3 +285,26 @@ def test_the_cli_rebuilds(sqlite_analytics, monkeypatch, tmp_path):
     assert result.exit_code == 0, result.output
     assert "rebuilt 1 complaint facts from 5 events" in result.output
     assert counts(analytics) == live
+
+
+def test_historical_complaint_counts_in_its_period_but_not_in_service_times(analytics):
+    """complaint.received `historical: true` (imported, handled before the platform): counted
+    in its day like any complaint, never in time to triage or time to close, even if a case
+    event about it comes."""
+    old = analytics.complaint(received_at=T0, channel="hotline", historical=True)
+    live = analytics.complaint(received_at=T0, channel="hotline")
+    for complaint in (old, live):
+        case = analytics.open_case(complaint, at=T0 + timedelta(minutes=5))
+        analytics.close_case(
+            case, complaint, at=T0 + timedelta(hours=50), outcome="resolved",
+            triaged_after=timedelta(hours=47),
+        )  # fmt: skip
+    analytics.consume()
+    stored = facts(analytics)
+    assert stored[old]["historical"] is True and stored[live]["historical"] is False
+    assert cell(analytics, "total", "all") == 2
+    assert cell(analytics, "channel", "hotline") == 2
+    assert cell(analytics, "time_to_triage_hours", "3") == 1  # the live one only
+    assert cell(analytics, "time_to_close_hours", "50") == 1
+    triage = sum(n for (*_, d, _v), n in counts(analytics).items() if d == "time_to_triage_hours")
+    assert triage == 1

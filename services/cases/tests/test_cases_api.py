@@ -170,6 +170,28 @@ def test_the_same_complaint_received_twice_still_gives_one_case(platform):
     assert case_for(platform, complaint_id)["id"] == first_case["id"]
 
 
+def test_a_historical_complaint_opens_no_case(platform):
+    """complaint.received with `historical: true` (intake's import-file --historical): handled
+    before the platform, so no case and no case.opened; the event is consumed all the same."""
+    live = submit(platform, "vera", request_type="case")
+    platform.pump()
+    intake = platform.runtime("intake")
+    row = outbox_rows(platform, "intake", "complaint.received")[0]
+    old_id = str(uuid.uuid4())
+    sent = Event.from_json(row["payload"])
+    old = sent.model_copy(
+        update={"id": str(uuid.uuid4()), "subject": old_id,
+                "data": {**sent.data, "complaint_id": old_id, "historical": True}}
+    )  # fmt: skip
+    intake.bus.publish(
+        [OutgoingRecord(topic=row["topic"], key=old_id, value=old.to_json(),
+                        headers=record_headers(old))]
+    )  # fmt: skip
+    assert platform.pump() > 0
+    assert [c.complaint_id for c in cases_in_db(platform)] == [live]
+    assert len(outbox_rows(platform, "cases", "case.opened")) == 1
+
+
 # ------------------------------------------------------------------ listing
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -70,6 +71,11 @@ class ComplaintFact(TenantScoped, Base):
     triaged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     deadlines_missed: Mapped[int] = mapped_column(Integer, default=0)
+    # From complaint.received `historical: true` (imported, handled before the platform): counted
+    # in its period like any complaint, but never in service-time figures.
+    historical: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false(), nullable=False
+    )
 
 
 class DailyCount(Base):

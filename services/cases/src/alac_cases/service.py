@@ -22,7 +22,12 @@ def initial_status(request_type: str | None) -> str:
 
 
 def open_case_for_complaint(*, session: Session, outbox: Outbox, event: Event) -> Case | None:
+    """Open the case of a newly received complaint, once. None for a complaint already
+    handled, and for a historical one (imported with `historical: true`): it was dealt with
+    before the platform, so a case would only put years-old work in triage queues."""
     data = event.data
+    if data.get("historical"):
+        return None
     existing = session.execute(
         select(Case.id).where(Case.complaint_id == data["complaint_id"])
     ).first()

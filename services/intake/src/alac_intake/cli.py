@@ -144,11 +144,20 @@ def import_file(
     office: str = typer.Option(..., help="The receiving office."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Check every row, write nothing."),
     utc_offset_hours: float = typer.Option(5.0, help="Offset of received_at values without one."),
+    historical: bool = typer.Option(
+        False,
+        "--historical",
+        help="Complaints handled before the platform: no case is opened, no service times "
+        "are counted, retention runs from received_at.",
+    ),  # fmt: skip
 ) -> None:
-    """Import historical complaints: all rows or none (one transaction), idempotent by the
-    `external_id` column; each created complaint emits complaint.received."""
+    """Import complaints from a file: every row is checked first and nothing is written if any
+    is bad; then rows are written in short batches (idempotent by the `external_id` column, so
+    a re-run completes an interrupted import); each created complaint emits complaint.received.
+    """
     from datetime import timedelta
 
+    from alac_intake.channels.bulk import ImportRefused
     from alac_intake.channels.bulk import import_file as run
 
     runtime = _runtime()
@@ -158,12 +167,22 @@ def import_file(
             factory=runtime.session_factory, outbox=runtime.outbox,
             keys=runtime.master_keys,  # type: ignore[attr-defined]
             path=path, tenant=tenant, office=office, dry_run=dry_run,
-            utc_offset=timedelta(hours=utc_offset_hours),
+            utc_offset=timedelta(hours=utc_offset_hours), historical=historical,
         )  # fmt: skip
+    except ImportRefused as refused:
+        typer.echo(f"{path.name}: {refused}; nothing written", err=True)
+        raise typer.Exit(1) from None
     finally:
         runtime.close()
     for line, name, reason in report.bad:
         typer.echo(f"line {line}: {name}: {reason}", err=True)
+    if report.stopped_at is not None:
+        typer.echo(
+            f"stopped at line {report.stopped_at}: {len(report.created)} created and "
+            f"{len(report.already)} already imported before it are kept; fix the cause and "
+            "run the same file again to complete it"
+        )
+        raise typer.Exit(1)
     if report.bad:
         typer.echo(f"{len(report.bad)} problems in {report.rows} rows; nothing written")
         raise typer.Exit(1)

@@ -20,6 +20,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ru": "значение {value!r} в поле «{what}» больше не действует",
         "kk": "«{what}» өрісіндегі {value!r} мәні енді қолданылмайды",
     },
+    "not_yet_valid_code": {
+        "en": "{what} {value!r} did not exist yet on {on}",
+        "ru": "значения {value!r} в поле «{what}» на {on} ещё не было",
+        "kk": "«{what}» өрісіндегі {value!r} мәні {on} күні әлі болмаған",
+    },
     "wrong_parent": {
         "en": "{what} {value!r} does not belong to {parent!r}",
         "ru": "значение {value!r} в поле «{what}» не относится к {parent!r}",

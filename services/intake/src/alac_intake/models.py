@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, Float, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Float,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from alac_kernel.db import TenantScoped, UTCDateTime
@@ -82,6 +93,10 @@ class Complaint(TenantScoped, Base):
     withdrawn_by: Mapped[str | None] = mapped_column(String(16), nullable=True)
     personal_data_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     external_id: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    # Imported as a historical record (`import-file --historical`): handled before the platform,
+    # so it opens no live work and its retention runs from received_at. Only a server default:
+    # a Python one would name the column in every insert, also of code written before it.
+    historical: Mapped[bool] = mapped_column(Boolean, server_default=false(), nullable=False)
     # A complaint referred by another centre: that centre's name and the note it sent along.
     referred_from: Mapped[str | None] = mapped_column(String(200), nullable=True)
     referral_note: Mapped[str | None] = mapped_column(Text, nullable=True)

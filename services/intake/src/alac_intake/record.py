@@ -3,7 +3,7 @@ mapping between the API shape and the row."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -111,15 +111,25 @@ def check_codes(
     area: str | None,
     region: str | None,
     keep_retired: frozenset[str] = frozenset(),
+    on: date | None = None,
 ) -> list[dict[str, str]]:
+    """Errors for the codes of a complaint, valid as of `on` (the day it was received; today
+    when not given): a complaint of 2008 names the regions of 2008."""
     return check(
         session=session,
         tenant=tenant,
         checks=code_checks(fields, area=area, region=region),
         lang=lang,
-        on=date.today(),
+        on=on or date.today(),
         allow_retired=keep_retired,
     )
+
+
+def codes_date(received_at: datetime | None, offset: tzinfo = UTC) -> date | None:
+    """The day reference codes are checked for: the day received, in `offset` (received_at is
+    held in UTC; a bulk import passes its --utc-offset-hours, so a complaint received on 11
+    March in Kazakhstan is checked for 11 March), else None (received now: today)."""
+    return received_at.astimezone(offset).date() if received_at is not None else None
 
 
 def to_read(complaint: Complaint, *, has_contact: bool) -> dict[str, Any]:

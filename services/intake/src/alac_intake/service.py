@@ -44,11 +44,15 @@ def register_complaint(
     receipt: tuple[str, str, str] | None = None,
     registered_by: str | None = None,
     external_id: str | None = None,
+    historical: bool = False,
+    codes_on: date | None = None,
 ) -> ComplaintAccepted:
     """Register a complaint and its `complaint.received` event in the caller's transaction.
 
     `receipt` (from `receipts.issue()`) may be drawn before the transaction opens: its slow
-    hash then does not hold the database write lock.
+    hash then does not hold the database write lock. `historical` marks a complaint handled
+    before the platform (bulk import): the event says so, and cases opens no work for it.
+    Reference codes are checked as of `codes_on`, by default the (UTC) day received.
     """
     office = payload.office or principal.office
     # A partner system's service account has no office claim and no say over the channel.
@@ -81,6 +85,7 @@ def register_complaint(
         lang=lang,
         area=payload.area,
         region=payload.complainant.region,
+        on=codes_on or record.codes_date(payload.received_at),
     )
     contact = payload.contact if payload.contact and not payload.contact.is_empty() else None
     if payload.anonymous and contact is not None:
@@ -109,6 +114,7 @@ def register_complaint(
         receipt_locator=locator,
         receipt_hash=receipt_hash,
         external_id=external_id,
+        historical=historical,
         version=1,
         **record.flatten(fields),
     )
@@ -307,6 +313,9 @@ def complaint_received(complaint: Complaint, correlation_id: str | None):  # typ
             scope for scope, attr in record.CONSENT_FIELDS.items() if getattr(complaint, attr)
         ]
         or None,
+        # Only when true (additive, optional field): a consumer that ignores it sees an old
+        # complaint received long ago, which is what it is.
+        "historical": True if complaint.historical else None,
     }
     return new_event(
         type="complaint.received",

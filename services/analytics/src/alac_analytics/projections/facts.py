@@ -64,6 +64,7 @@ def complaint_received(fact: Fact, data: dict[str, Any]) -> None:
     fact["channel"] = data["channel"]
     fact["anonymous"] = data["anonymous"]
     fact["received_at"] = _time(data["received_at"])
+    fact["historical"] = bool(data.get("historical"))
     for key in UPDATABLE[1:7]:
         fact[key] = data.get(key)
     _profile(fact, data.get("complainant"))
@@ -154,6 +155,7 @@ class Projection:
             case_version=0,
             withdrawn=False,
             deadlines_missed=0,
+            historical=False,
         )
 
     def handlers(self) -> dict[str, Callable[[Session, Event], None]]:

@@ -94,7 +94,10 @@ def purge_expired(
     now: datetime | None = None,
 ) -> int:
     """Erase personal data of every complaint older than its tenant's retention period, one
-    complaint per transaction (each with its event), so an interrupted run resumes cleanly."""
+    complaint per transaction (each with its event), so an interrupted run resumes cleanly.
+
+    The period runs from registration, except for historical complaints (bulk import with
+    `--historical`): imported years late, they are as old as the day they were received."""
     now = now or utcnow()
     with session_scope(factory, all_tenants=True) as session:
         tenants = session.execute(select(Complaint.tenant_id).distinct()).scalars().all()
@@ -103,12 +106,16 @@ def purge_expired(
         }
         due = [
             (cid, tenant)
-            for cid, tenant, registered in session.execute(
-                select(Complaint.id, Complaint.tenant_id, Complaint.registered_at).where(
-                    Complaint.personal_data_purged_at.is_(None)
-                )
+            for cid, tenant, registered, received, historical in session.execute(
+                select(
+                    Complaint.id,
+                    Complaint.tenant_id,
+                    Complaint.registered_at,
+                    Complaint.received_at,
+                    Complaint.historical,
+                ).where(Complaint.personal_data_purged_at.is_(None))
             ).all()
-            if registered < limits[tenant]
+            if (received if historical else registered) < limits[tenant]
         ]
     purged = 0
     for cid, tenant in due:

@@ -90,6 +90,18 @@ def check(
             )
             continue
         if c.field not in allow_retired and not any(is_current(r, on) for r in candidates):
+            if all(r.valid_from is not None and on < r.valid_from for r in candidates):
+                # Checked as of an old complaint's date: shymkent_city before 2018 is no
+                # retired code but one that did not exist yet.
+                errors.append(
+                    {
+                        "field": c.field,
+                        "reason": message(
+                            "not_yet_valid_code", lang, what=what, value=c.value, on=on.isoformat()
+                        ),
+                    }
+                )
+                continue
             errors.append(
                 {
                     "field": c.field,
