@@ -5,7 +5,7 @@ it counts in the statistics of its period but opens no live work, and its retent
 the day it was received, not from the day it was imported.
 
 Revision ID: 4c1e9a7b2d30
-Revises: d5a9c0e7b612
+Revises: 9c1d2e3f4a5b
 Create Date: 2026-12-07
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "4c1e9a7b2d30"
-down_revision = "d5a9c0e7b612"
+down_revision = "9c1d2e3f4a5b"
 branch_labels = None
 depends_on = None
 
