@@ -463,3 +463,86 @@ def test_a_lawyer_signs_in_and_moves_a_case_from_triage(platform: Platform, brow
         page.wait_for_selector("#username")  # signed out: back to the sign-in form
     finally:
         context.close()
+
+
+@pytest.mark.parametrize(
+    ("lang", "javascript"), [("kk", False), ("kk", True), ("ru", True), ("en", True)]
+)
+def test_the_complainant_gives_consent_on_the_follow_up_page_and_the_lawyer_acts(
+    platform: Platform, browser, shot, lang: str, javascript: bool
+) -> None:
+    """The case waits for consent; the complainant answers yes on the follow-up page; cases
+    records the consent as a new version; the lawyer moves the case to in_action."""
+    marker = f"cons{uuid.uuid4().hex[:10]}"
+    vera = {"Authorization": f"Bearer {platform.token('vera')}"}
+    created = httpx.post(
+        f"{platform.intake}/v1/complaints", headers=vera,
+        json={"channel": "hotline", "crux": f"{CRUX[lang]} {marker}",
+              "contact": {"name": "Aigul", "phone": "+7 701 555 66 77"}},
+    )  # fmt: skip
+    assert created.status_code == 201, created.text
+    complaint_id, code = created.json()["id"], created.json()["receipt_code"]
+    lena = {"Authorization": f"Bearer {platform.token('lena')}"}
+
+    def case_of() -> dict | None:
+        items = httpx.get(f"{platform.cases}/v1/cases", params={"limit": 200}, headers=lena).json()[
+            "items"
+        ]
+        return next((c for c in items if c["complaint_id"] == complaint_id), None)
+
+    case = wait_for(case_of, 30, "the case to open", interval_s=0.3)
+    version = case["version"]
+    for to_status in ("assessment", "awaiting_consent"):
+        moved = httpx.post(
+            f"{platform.cases}/v1/cases/{case['id']}/transitions", headers=lena,
+            json={"to_status": to_status, "reason": "needs a letter", "version": version},
+        )  # fmt: skip
+        assert moved.status_code == 200, moved.text
+        version = moved.json()["version"]
+
+    context, page = new_page(browser, javascript=javascript, bypass_csp=True)
+    try:
+        page.goto(f"{platform.web}/follow-up?lang={lang}")
+        page.fill("#code", code)
+        page.click("button[type=submit]")
+        page.wait_for_url("**/follow-up")
+
+        def waiting() -> bool:  # intake learns the status from the case events
+            page.reload()
+            return page.get_attribute("[data-status]", "data-status") == "awaiting_your_consent"
+
+        wait_for(waiting, 30, "the follow-up page to ask for consent", interval_s=0.5)
+        assert t(lang, "followup.consent.formal_action") in page.inner_text("#consent")
+        if javascript:  # axe-core is a script: it runs where JavaScript does
+            assert axe_violations(page) == []
+        shot(page, "asked")
+        page.check("#formal_action-yes")  # a click on the label or the radio: both work
+        page.click("#consent button[type=submit]")
+        page.wait_for_url("**/follow-up?done=consent")
+        assert t(lang, "followup.done.consent") in page.inner_text("main")
+        assert page.is_checked("#formal_action-yes")
+        shot(page, "answered")
+    finally:
+        context.close()
+
+    def consents() -> list | None:
+        found = httpx.get(f"{platform.cases}/v1/cases/{case['id']}/consents", headers=lena).json()
+        return found or None
+
+    (given,) = wait_for(consents, 30, "the consent in cases", interval_s=0.3)
+    assert (given["scopes"], given["how_given"], given["withdrawn"]) == (
+        ["formal_action"], "intake_record", False,
+    )  # fmt: skip
+    context, page = new_page(browser, bypass_csp=True)
+    try:
+        sign_in(page, platform, "lena", f"/staff/cases/{case['id']}?lang={lang}")
+        page.wait_for_selector("[data-case-status=awaiting_consent]")
+        page.check("#to-in_action")
+        page.fill("#reason", "consent given on the follow-up page")
+        page.click("form[aria-labelledby=move-title] button[type=submit]")
+        page.wait_for_selector("[data-case-status=in_action]")
+        shot(page, "in-action")
+    finally:
+        context.close()
+    after = httpx.get(f"{platform.cases}/v1/cases/{case['id']}", headers=lena).json()
+    assert after["status"] == "in_action"

@@ -206,3 +206,89 @@ def test_cookies_are_secure_on_https(sqlite_platform, tmp_path: Path) -> None:
     with TestClient(app, base_url="https://web.test") as client:
         cookie = client.get(f"{FORM}?lang=kk").headers.get_list("set-cookie")
     assert cookie and all("Secure" in c and "HttpOnly" in c for c in cookie)
+
+
+def follow_up_with(web, code: str, lang: str) -> str:  # type: ignore[no-untyped-def]
+    """Enter the receipt code on the follow-up page; return the status page."""
+    token = csrf_of(web.get(f"/follow-up?lang={lang}").text)
+    entered = web.post("/follow-up", data={"csrf_token": token, "code": code})
+    assert entered.status_code == 200, entered.text  # followed the 303 to /follow-up
+    return entered.text
+
+
+def test_the_complainant_answers_the_consent_request_in_their_language(web) -> None:
+    p = web.platform
+    created = p.intake.post(
+        "/v1/complaints", headers=p.headers("vera"),
+        json={"channel": "hotline", "crux": CRUX, "contact": {"phone": "+77010000002"}},
+    )  # fmt: skip
+    assert created.status_code == 201, created.text
+    cid, code = created.json()["id"], created.json()["receipt_code"]
+    p.pump()
+    page = follow_up_with(web, code, "kk")
+    assert 'id="consent"' not in page  # no request while the case is under review
+    (case,) = [
+        c
+        for c in p.cases.get("/v1/cases", headers=p.headers("kazbek")).json()["items"]
+        if c["complaint_id"] == cid
+    ]
+    version = case["version"]
+    for to_status in ("assessment", "awaiting_consent"):
+        moved = p.cases.post(
+            f"/v1/cases/{case['id']}/transitions", headers=p.headers("kazbek"),
+            json={"to_status": to_status, "reason": "test", "version": version},
+        )  # fmt: skip
+        assert moved.status_code == 200, moved.text
+        version = int(moved.headers["ETag"].strip('"'))
+    p.pump()
+    page = web.get("/follow-up").text
+    assert 'id="consent"' in page and t("kk", "followup.consent.formal_action") in page
+    token = csrf_of(page)
+    # Nothing chosen: said next to the answers, in Kazakh, nothing sent to intake.
+    empty = web.post("/follow-up/consent", data={"csrf_token": token})
+    assert empty.status_code == 422
+    assert re.search(
+        r'id="consent-error">[^<]*' + re.escape(t("kk", "followup.consent.missing")), empty.text
+    )
+    assert not [r for r in web.transport_log if r.url.path == "/v1/follow-up/consent"]
+    # A forged post (no CSRF token) sends nothing either.
+    forged = web.post("/follow-up/consent", data={"formal_action": "yes"})
+    assert forged.status_code == 422
+    assert not [r for r in web.transport_log if r.url.path == "/v1/follow-up/consent"]
+
+    answered = web.post(
+        "/follow-up/consent",
+        data={"csrf_token": token, "formal_action": "yes", "media": "no"},
+        follow_redirects=False,
+    )
+    assert answered.status_code == 303
+    assert answered.headers["location"] == "/follow-up?done=consent"
+    (sent,) = [r for r in web.transport_log if r.url.path == "/v1/follow-up/consent"]
+    assert json.loads(sent.content) == {"formal_action": True, "media": False}
+    assert sent.headers["receipt-code"] == code
+    done = web.get("/follow-up?done=consent").text
+    assert t("kk", "followup.done.consent") in done
+    assert 'id="formal_action-yes" name="formal_action" value="yes" aria-describedby' in done
+    assert re.search(r'id="formal_action-yes"[^>]* checked', done)
+    assert re.search(r'id="media-no"[^>]* checked', done)
+    p.pump()
+    consents = p.cases.get(f"/v1/cases/{case['id']}/consents", headers=p.headers("kazbek"))
+    assert [(c["scopes"], c["how_given"]) for c in consents.json()] == [
+        (["formal_action"], "intake_record")
+    ]
+
+
+def test_an_anonymous_complainant_is_told_why_consent_cannot_be_given(web) -> None:
+    p = web.platform
+    created = p.intake.post(
+        "/v1/complaints", headers=p.headers("vera"),
+        json={"channel": "hotline", "crux": CRUX, "anonymous": True},
+    )  # fmt: skip
+    code = created.json()["receipt_code"]
+    page = follow_up_with(web, code, "ru")
+    assert 'id="consent"' not in page
+    refused = web.post(
+        "/follow-up/consent", data={"csrf_token": csrf_of(page), "formal_action": "yes"}
+    )
+    assert refused.status_code == 422
+    assert re.search(r'id="consent-error">[^<]*по анонимному обращению нельзя', refused.text)

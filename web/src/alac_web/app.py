@@ -309,7 +309,7 @@ def create_app(
         notice_key = request.query_params.get("done")
         notice = (
             i18n.translate(lang, f"followup.done.{notice_key}")
-            if notice_key in ("sent", "withdrawn")
+            if notice_key in ("sent", "withdrawn", "consent")
             else None
         )
         try:
@@ -435,6 +435,43 @@ def create_app(
             except (ApiProblem, httpx.HTTPError):
                 return unavailable(request, lang)
         return RedirectResponse("/follow-up?done=withdrawn", status_code=303)
+
+    @app.post("/follow-up/consent", response_class=HTMLResponse)
+    async def followup_consent(request: Request) -> Response:
+        """The answer to a consent request: a plain form (post/redirect/get), so it works with
+        JavaScript off. A scope left unanswered keeps what intake has."""
+        lang, _ = language(request)
+        code = followups.get(request.cookies.get(FOLLOWUP_COOKIE))
+        if code is None:
+            return RedirectResponse("/follow-up", status_code=303)
+        form = await request.form()
+        answers = {
+            scope: form.get(scope) == "yes"
+            for scope in ("formal_action", "documents_to_authorities", "media")
+            if form.get(scope) in ("yes", "no")
+        }
+        error: dict[str, str] = {}
+        if not csrf.valid(request, str(form.get(CSRF_FIELD, ""))):
+            error = {"consent": i18n.translate(lang, "error.csrf")}
+        elif not answers:
+            error = {"consent": i18n.translate(lang, "followup.consent.missing")}
+        else:
+            try:
+                await intake(request).consent(
+                    code, answers, lang=lang, forwarded_for=visitor(request)
+                )
+            except httpx.HTTPError:
+                return unavailable(request, lang)
+            except ApiProblem as problem:
+                # 409 (anonymous or withdrawn) comes in plain words in the visitor's language.
+                reason = problem.detail if problem.status == 409 else None
+                error = {"consent": reason or i18n.translate(lang, "error.generic")}
+        if error:
+            try:
+                return await followup_page(request, lang, code, errors=error, status=422)
+            except (ApiProblem, httpx.HTTPError):
+                return unavailable(request, lang)
+        return RedirectResponse("/follow-up?done=consent", status_code=303)
 
     @app.post("/follow-up/leave")
     async def followup_leave(request: Request) -> Response:

@@ -130,3 +130,11 @@ class Intake:
             "POST", "/v1/follow-up/withdraw", json={"reason": reason} if reason else {},
             headers=self._headers(lang, forwarded_for, code),
         )  # fmt: skip
+
+    async def consent(
+        self, code: str, answers: dict[str, bool], *, lang: str, forwarded_for: str | None
+    ) -> dict[str, Any]:
+        return await self._call(
+            "POST", "/v1/follow-up/consent", json=answers,
+            headers=self._headers(lang, forwarded_for, code),
+        )  # fmt: skip
