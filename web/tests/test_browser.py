@@ -546,3 +546,33 @@ def test_the_complainant_gives_consent_on_the_follow_up_page_and_the_lawyer_acts
         context.close()
     after = httpx.get(f"{platform.cases}/v1/cases/{case['id']}", headers=lena).json()
     assert after["status"] == "in_action"
+
+
+@pytest.mark.parametrize(
+    "port_offset", [1, 2, 3, 4], ids=["intake", "cases", "analytics", "search"]
+)
+def test_the_openapi_pages_work_offline_and_offer_authorize(
+    platform: Platform, browser, shot, port_offset: int
+) -> None:
+    """Each service's /docs renders Swagger UI from the service's own assets (this browser
+    has no outside network: a CDN asset would leave the page blank) and shows Authorize,
+    whose dialog asks for the bearer token."""
+    base = platform.web.rsplit(":", 1)[0]
+    origin = f"{base}:{int(platform.web.rsplit(':', 1)[1]) + port_offset}"
+    context, page = new_page(browser)
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
+    try:
+        page.goto(f"{origin}/docs", wait_until="networkidle")
+        page.wait_for_selector(".swagger-ui .info .title")
+        assert page.locator("button.authorize").count() == 1
+        page.click("button.authorize")
+        page.wait_for_selector(".auth-container input")
+        assert "bearer" in page.inner_text(".modal-ux")
+        shot(page, "authorize")
+    finally:
+        context.close()
+    others = [u for u in requested if not u.startswith(origin + "/")]
+    assert requested and others == [], others
+    assert f"{origin}/docs/assets/swagger-ui-bundle.js" in requested
+    assert f"{origin}/openapi.json" in requested
