@@ -53,6 +53,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ru": "обращение отозвано: давать согласие больше не на что",
         "kk": "өтініш кері қайтарылды: келісім беретін ештеңе қалмады",
     },
+    "withdrawn_attachment": {
+        "en": "the complaint has been withdrawn: no file can be added to it",
+        "ru": "обращение отозвано: добавить к нему файл нельзя",
+        "kk": "өтініш кері қайтарылды: оған файл қосу мүмкін емес",
+    },
     "consent_answer_missing": {
         "en": "answer at least one of formal_action, documents_to_authorities, media",
         "ru": "ответьте хотя бы на один вопрос: formal_action, documents_to_authorities, media",
