@@ -5,7 +5,7 @@ code once and follows the complaint up with it. axe-core (the pinned npm file) c
 AA on every page; every request stays on the front end's own host; the first page is small.
 
 Intake limits the web form to 20 submissions per hour per address, and every browser here is
-127.0.0.1: the whole module submits 14 times."""
+127.0.0.1: the whole module submits 15 times."""
 
 from __future__ import annotations
 
@@ -576,3 +576,67 @@ def test_the_openapi_pages_work_offline_and_offer_authorize(
     assert requested and others == [], others
     assert f"{origin}/docs/assets/swagger-ui-bundle.js" in requested
     assert f"{origin}/openapi.json" in requested
+
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def test_files_go_with_the_complaint_without_javascript_and_later_on_follow_up(
+    platform: Platform, browser, shot
+) -> None:
+    """A multipart POST from the plain form (JavaScript off): the PDF is attached, the
+    program refused with the reason on the receipt page; a file sent later on the
+    follow-up page (JavaScript on) joins it. Staff download what was sent."""
+    marker = f"att{uuid.uuid4().hex[:10]}"
+    context, page = new_page(browser, javascript=False)
+    try:
+        page.goto(f"{platform.web}{FORM}?lang=ru")
+        page.fill("#crux", f"{CRUX['ru']} {marker}")
+        page.check("#anonymous")
+        page.set_input_files(
+            "#files",
+            [
+                {"name": "квитанция.pdf", "mimeType": "application/pdf", "buffer": PDF_BYTES},
+                {"name": "setup.exe", "mimeType": "application/x-msdownload",
+                 "buffer": b"MZ\x90\x00" + b"\x00" * 60},
+            ],
+        )  # fmt: skip
+        shot(page, "chosen")
+        page.click("button[type=submit]")
+        page.wait_for_url(f"**{FORM}/receipt")
+        code = page.inner_text("#receipt-code").strip()
+        files = page.inner_text(".files")
+        assert "квитанция.pdf — " + t("ru", "receipt.file.attached") in files
+        refused = t("ru", "receipt.file.refused").format(reason=t("ru", "file.reason.type"))
+        assert "setup.exe — " + refused in files
+        shot(page, "receipt")
+    finally:
+        context.close()
+    context, page = new_page(browser)
+    try:
+        page.goto(f"{platform.web}/follow-up?lang=ru")
+        page.fill("#code", code)
+        page.click("button[type=submit]")
+        page.wait_for_url("**/follow-up")
+        page.set_input_files(
+            "#file", {"name": "справка.txt", "mimeType": "text/plain",
+                      "buffer": "Справка из акимата.\n".encode()},
+        )  # fmt: skip
+        page.click(".attach button[type=submit]")
+        page.wait_for_url("**/follow-up?done=attached")
+        assert t("ru", "followup.done.attached") in page.inner_text("main")
+    finally:
+        context.close()
+    complaint_id = complaint_id_of(platform, marker)
+    staff = {"Authorization": f"Bearer {platform.token('lena')}"}
+    listed = httpx.get(
+        f"{platform.intake}/v1/complaints/{complaint_id}/attachments", headers=staff
+    ).json()
+    assert [(a["filename"], a["content_type"]) for a in listed] == [
+        ("квитанция.pdf", "application/pdf"), ("справка.txt", "text/plain"),
+    ]  # fmt: skip
+    pdf = httpx.get(
+        f"{platform.intake}/v1/complaints/{complaint_id}/attachments/{listed[0]['id']}",
+        headers=staff,
+    )
+    assert pdf.content == PDF_BYTES
