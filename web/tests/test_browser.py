@@ -541,6 +541,11 @@ def test_the_complainant_gives_consent_on_the_follow_up_page_and_the_lawyer_acts
         page.fill("#reason", "consent given on the follow-up page")
         page.click("form[aria-labelledby=move-title] button[type=submit]")
         page.wait_for_selector("[data-case-status=in_action]")
+        # The case page shows the consent record and the timeline, axe-clean.
+        assert page.get_attribute("tr[data-scope=formal_action]", "data-given") == "yes"
+        assert page.get_attribute("tr[data-scope=media]", "data-given") == "no"
+        assert page.locator(".history li[data-kind=consent]").count() == 1
+        assert axe_violations(page) == []
         shot(page, "in-action")
     finally:
         context.close()
