@@ -645,3 +645,33 @@ def test_files_go_with_the_complaint_without_javascript_and_later_on_follow_up(
         headers=staff,
     )
     assert pdf.content == PDF_BYTES
+
+
+def test_authorize_on_the_openapi_page_sends_the_token_with_try_it_out(
+    platform: Platform, browser
+) -> None:
+    """Authorize with a token from the issuer, then "Try it out" on an operation that needs
+    one: the request carries the token and cases answers 200 (without it, 401)."""
+    origin = platform.cases
+    token = platform.token("lena")
+    context, page = new_page(browser)
+    sent: list[tuple[str, str | None]] = []
+    page.on("request", lambda r: sent.append((r.url, r.headers.get("authorization"))))
+    try:
+        page.goto(f"{origin}/docs", wait_until="networkidle")
+        page.click("button.authorize")
+        page.fill(".auth-container input", token)
+        page.click(".auth-btn-wrapper button.authorize")
+        page.click(".auth-btn-wrapper button.btn-done")
+        page.click(
+            ".opblock-get:has(.opblock-summary-path[data-path='/v1/triage']) .opblock-summary-control"
+        )
+        page.click("button.try-out__btn")
+        page.click("button.execute")
+        page.wait_for_selector(".live-responses-table tbody .response-col_status")
+        status = page.inner_text(".live-responses-table tbody .response-col_status").strip()
+    finally:
+        context.close()
+    calls = [(url, auth) for url, auth in sent if "/v1/triage" in url]
+    assert calls and calls[-1][1] == f"Bearer {token}"
+    assert status.startswith("200")
