@@ -34,6 +34,7 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 class Platform:
     web: str
     intake: str
+    cases: str
     search: str
     issuer: str
 
@@ -69,6 +70,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         yield Platform(
             web=f"http://127.0.0.1:{base}",
             intake=f"http://127.0.0.1:{base + 1}",
+            cases=f"http://127.0.0.1:{base + 2}",
             search=f"http://127.0.0.1:{base + 4}",
             issuer=f"http://127.0.0.1:{base + 90}/realms/alac-dev",
         )

@@ -5,7 +5,7 @@ code once and follows the complaint up with it. axe-core (the pinned npm file) c
 AA on every page; every request stays on the front end's own host; the first page is small.
 
 Intake limits the web form to 20 submissions per hour per address, and every browser here is
-127.0.0.1: the whole module submits 14 times."""
+127.0.0.1: the whole module submits 15 times."""
 
 from __future__ import annotations
 
@@ -463,3 +463,215 @@ def test_a_lawyer_signs_in_and_moves_a_case_from_triage(platform: Platform, brow
         page.wait_for_selector("#username")  # signed out: back to the sign-in form
     finally:
         context.close()
+
+
+@pytest.mark.parametrize(
+    ("lang", "javascript"), [("kk", False), ("kk", True), ("ru", True), ("en", True)]
+)
+def test_the_complainant_gives_consent_on_the_follow_up_page_and_the_lawyer_acts(
+    platform: Platform, browser, shot, lang: str, javascript: bool
+) -> None:
+    """The case waits for consent; the complainant answers yes on the follow-up page; cases
+    records the consent as a new version; the lawyer moves the case to in_action."""
+    marker = f"cons{uuid.uuid4().hex[:10]}"
+    vera = {"Authorization": f"Bearer {platform.token('vera')}"}
+    created = httpx.post(
+        f"{platform.intake}/v1/complaints", headers=vera,
+        json={"channel": "hotline", "crux": f"{CRUX[lang]} {marker}",
+              "contact": {"name": "Aigul", "phone": "+7 701 555 66 77"}},
+    )  # fmt: skip
+    assert created.status_code == 201, created.text
+    complaint_id, code = created.json()["id"], created.json()["receipt_code"]
+    lena = {"Authorization": f"Bearer {platform.token('lena')}"}
+
+    def case_of() -> dict | None:
+        items = httpx.get(f"{platform.cases}/v1/cases", params={"limit": 200}, headers=lena).json()[
+            "items"
+        ]
+        return next((c for c in items if c["complaint_id"] == complaint_id), None)
+
+    case = wait_for(case_of, 30, "the case to open", interval_s=0.3)
+    version = case["version"]
+    for to_status in ("assessment", "awaiting_consent"):
+        moved = httpx.post(
+            f"{platform.cases}/v1/cases/{case['id']}/transitions", headers=lena,
+            json={"to_status": to_status, "reason": "needs a letter", "version": version},
+        )  # fmt: skip
+        assert moved.status_code == 200, moved.text
+        version = moved.json()["version"]
+
+    context, page = new_page(browser, javascript=javascript, bypass_csp=True)
+    try:
+        page.goto(f"{platform.web}/follow-up?lang={lang}")
+        page.fill("#code", code)
+        page.click("button[type=submit]")
+        page.wait_for_url("**/follow-up")
+
+        def waiting() -> bool:  # intake learns the status from the case events
+            page.reload()
+            return page.get_attribute("[data-status]", "data-status") == "awaiting_your_consent"
+
+        wait_for(waiting, 30, "the follow-up page to ask for consent", interval_s=0.5)
+        assert t(lang, "followup.consent.formal_action") in page.inner_text("#consent")
+        if javascript:  # axe-core is a script: it runs where JavaScript does
+            assert axe_violations(page) == []
+        shot(page, "asked")
+        page.check("#formal_action-yes")  # a click on the label or the radio: both work
+        page.click("#consent button[type=submit]")
+        page.wait_for_url("**/follow-up?done=consent")
+        assert t(lang, "followup.done.consent") in page.inner_text("main")
+        assert page.is_checked("#formal_action-yes")
+        shot(page, "answered")
+    finally:
+        context.close()
+
+    def consents() -> list | None:
+        found = httpx.get(f"{platform.cases}/v1/cases/{case['id']}/consents", headers=lena).json()
+        return found or None
+
+    (given,) = wait_for(consents, 30, "the consent in cases", interval_s=0.3)
+    assert (given["scopes"], given["how_given"], given["withdrawn"]) == (
+        ["formal_action"], "intake_record", False,
+    )  # fmt: skip
+    context, page = new_page(browser, bypass_csp=True)
+    try:
+        sign_in(page, platform, "lena", f"/staff/cases/{case['id']}?lang={lang}")
+        page.wait_for_selector("[data-case-status=awaiting_consent]")
+        page.check("#to-in_action")
+        page.fill("#reason", "consent given on the follow-up page")
+        page.click("form[aria-labelledby=move-title] button[type=submit]")
+        page.wait_for_selector("[data-case-status=in_action]")
+        # The case page shows the consent record and the timeline, axe-clean.
+        assert page.get_attribute("tr[data-scope=formal_action]", "data-given") == "yes"
+        assert page.get_attribute("tr[data-scope=media]", "data-given") == "no"
+        assert page.locator(".history li[data-kind=consent]").count() == 1
+        assert axe_violations(page) == []
+        shot(page, "in-action")
+    finally:
+        context.close()
+    after = httpx.get(f"{platform.cases}/v1/cases/{case['id']}", headers=lena).json()
+    assert after["status"] == "in_action"
+
+
+@pytest.mark.parametrize(
+    "port_offset", [1, 2, 3, 4], ids=["intake", "cases", "analytics", "search"]
+)
+def test_the_openapi_pages_work_offline_and_offer_authorize(
+    platform: Platform, browser, shot, port_offset: int
+) -> None:
+    """Each service's /docs renders Swagger UI from the service's own assets (this browser
+    has no outside network: a CDN asset would leave the page blank) and shows Authorize,
+    whose dialog asks for the bearer token."""
+    base = platform.web.rsplit(":", 1)[0]
+    origin = f"{base}:{int(platform.web.rsplit(':', 1)[1]) + port_offset}"
+    context, page = new_page(browser)
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
+    try:
+        page.goto(f"{origin}/docs", wait_until="networkidle")
+        page.wait_for_selector(".swagger-ui .info .title")
+        assert page.locator("button.authorize").count() == 1
+        page.click("button.authorize")
+        page.wait_for_selector(".auth-container input")
+        assert "bearer" in page.inner_text(".modal-ux")
+        shot(page, "authorize")
+    finally:
+        context.close()
+    others = [u for u in requested if not u.startswith(origin + "/")]
+    assert requested and others == [], others
+    assert f"{origin}/docs/assets/swagger-ui-bundle.js" in requested
+    assert f"{origin}/openapi.json" in requested
+
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def test_files_go_with_the_complaint_without_javascript_and_later_on_follow_up(
+    platform: Platform, browser, shot
+) -> None:
+    """A multipart POST from the plain form (JavaScript off): the PDF is attached, the
+    program refused with the reason on the receipt page; a file sent later on the
+    follow-up page (JavaScript on) joins it. Staff download what was sent."""
+    marker = f"att{uuid.uuid4().hex[:10]}"
+    context, page = new_page(browser, javascript=False)
+    try:
+        page.goto(f"{platform.web}{FORM}?lang=ru")
+        page.fill("#crux", f"{CRUX['ru']} {marker}")
+        page.check("#anonymous")
+        page.set_input_files(
+            "#files",
+            [
+                {"name": "квитанция.pdf", "mimeType": "application/pdf", "buffer": PDF_BYTES},
+                {"name": "setup.exe", "mimeType": "application/x-msdownload",
+                 "buffer": b"MZ\x90\x00" + b"\x00" * 60},
+            ],
+        )  # fmt: skip
+        shot(page, "chosen")
+        page.click("button[type=submit]")
+        page.wait_for_url(f"**{FORM}/receipt")
+        code = page.inner_text("#receipt-code").strip()
+        files = page.inner_text(".files")
+        assert "квитанция.pdf — " + t("ru", "receipt.file.attached") in files
+        refused = t("ru", "receipt.file.refused").format(reason=t("ru", "file.reason.type"))
+        assert "setup.exe — " + refused in files
+        shot(page, "receipt")
+    finally:
+        context.close()
+    context, page = new_page(browser)
+    try:
+        page.goto(f"{platform.web}/follow-up?lang=ru")
+        page.fill("#code", code)
+        page.click("button[type=submit]")
+        page.wait_for_url("**/follow-up")
+        page.set_input_files(
+            "#file", {"name": "справка.txt", "mimeType": "text/plain",
+                      "buffer": "Справка из акимата.\n".encode()},
+        )  # fmt: skip
+        page.click(".attach button[type=submit]")
+        page.wait_for_url("**/follow-up?done=attached")
+        assert t("ru", "followup.done.attached") in page.inner_text("main")
+    finally:
+        context.close()
+    complaint_id = complaint_id_of(platform, marker)
+    staff = {"Authorization": f"Bearer {platform.token('lena')}"}
+    listed = httpx.get(
+        f"{platform.intake}/v1/complaints/{complaint_id}/attachments", headers=staff
+    ).json()
+    assert [(a["filename"], a["content_type"]) for a in listed] == [
+        ("квитанция.pdf", "application/pdf"), ("справка.txt", "text/plain"),
+    ]  # fmt: skip
+    pdf = httpx.get(
+        f"{platform.intake}/v1/complaints/{complaint_id}/attachments/{listed[0]['id']}",
+        headers=staff,
+    )
+    assert pdf.content == PDF_BYTES
+
+
+def test_authorize_on_the_openapi_page_sends_the_token_with_try_it_out(
+    platform: Platform, browser
+) -> None:
+    """Authorize with a token from the issuer, then "Try it out" on an operation that needs
+    one: the request carries the token and cases answers 200 (without it, 401)."""
+    origin = platform.cases
+    token = platform.token("lena")
+    context, page = new_page(browser)
+    sent: list[tuple[str, str | None]] = []
+    page.on("request", lambda r: sent.append((r.url, r.headers.get("authorization"))))
+    try:
+        page.goto(f"{origin}/docs", wait_until="networkidle")
+        page.click("button.authorize")
+        page.fill(".auth-container input", token)
+        page.click(".auth-btn-wrapper button.authorize")
+        page.click(".auth-btn-wrapper button.btn-done")
+        page.click(
+            ".opblock-get:has(.opblock-summary-path[data-path='/v1/triage']) .opblock-summary-control"
+        )
+        page.click("button.try-out__btn")
+        page.click("button.execute")
+        page.wait_for_selector(".live-responses-table tbody .response-col_status")
+        status = page.inner_text(".live-responses-table tbody .response-col_status").strip()
+    finally:
+        context.close()
+    calls = [(url, auth) for url, auth in sent if "/v1/triage" in url]
+    assert calls and calls[-1][1] == f"Bearer {token}"
+    assert status.startswith("200")

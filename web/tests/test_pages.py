@@ -206,3 +206,192 @@ def test_cookies_are_secure_on_https(sqlite_platform, tmp_path: Path) -> None:
     with TestClient(app, base_url="https://web.test") as client:
         cookie = client.get(f"{FORM}?lang=kk").headers.get_list("set-cookie")
     assert cookie and all("Secure" in c and "HttpOnly" in c for c in cookie)
+
+
+def follow_up_with(web, code: str, lang: str) -> str:  # type: ignore[no-untyped-def]
+    """Enter the receipt code on the follow-up page; return the status page."""
+    token = csrf_of(web.get(f"/follow-up?lang={lang}").text)
+    entered = web.post("/follow-up", data={"csrf_token": token, "code": code})
+    assert entered.status_code == 200, entered.text  # followed the 303 to /follow-up
+    return entered.text
+
+
+def test_the_complainant_answers_the_consent_request_in_their_language(web) -> None:
+    p = web.platform
+    created = p.intake.post(
+        "/v1/complaints", headers=p.headers("vera"),
+        json={"channel": "hotline", "crux": CRUX, "contact": {"phone": "+77010000002"}},
+    )  # fmt: skip
+    assert created.status_code == 201, created.text
+    cid, code = created.json()["id"], created.json()["receipt_code"]
+    p.pump()
+    page = follow_up_with(web, code, "kk")
+    assert 'id="consent"' not in page  # no request while the case is under review
+    (case,) = [
+        c
+        for c in p.cases.get("/v1/cases", headers=p.headers("kazbek")).json()["items"]
+        if c["complaint_id"] == cid
+    ]
+    version = case["version"]
+    for to_status in ("assessment", "awaiting_consent"):
+        moved = p.cases.post(
+            f"/v1/cases/{case['id']}/transitions", headers=p.headers("kazbek"),
+            json={"to_status": to_status, "reason": "test", "version": version},
+        )  # fmt: skip
+        assert moved.status_code == 200, moved.text
+        version = int(moved.headers["ETag"].strip('"'))
+    p.pump()
+    page = web.get("/follow-up").text
+    assert 'id="consent"' in page and t("kk", "followup.consent.formal_action") in page
+    token = csrf_of(page)
+    # Nothing chosen: said next to the answers, in Kazakh, nothing sent to intake.
+    empty = web.post("/follow-up/consent", data={"csrf_token": token})
+    assert empty.status_code == 422
+    assert re.search(
+        r'id="consent-error">[^<]*' + re.escape(t("kk", "followup.consent.missing")), empty.text
+    )
+    assert not [r for r in web.transport_log if r.url.path == "/v1/follow-up/consent"]
+    # A forged post (no CSRF token) sends nothing either.
+    forged = web.post("/follow-up/consent", data={"formal_action": "yes"})
+    assert forged.status_code == 422
+    assert not [r for r in web.transport_log if r.url.path == "/v1/follow-up/consent"]
+
+    answered = web.post(
+        "/follow-up/consent",
+        data={"csrf_token": token, "formal_action": "yes", "media": "no"},
+        follow_redirects=False,
+    )
+    assert answered.status_code == 303
+    assert answered.headers["location"] == "/follow-up?done=consent"
+    (sent,) = [r for r in web.transport_log if r.url.path == "/v1/follow-up/consent"]
+    assert json.loads(sent.content) == {"formal_action": True, "media": False}
+    assert sent.headers["receipt-code"] == code
+    done = web.get("/follow-up?done=consent").text
+    assert t("kk", "followup.done.consent") in done
+    assert 'id="formal_action-yes" name="formal_action" value="yes" aria-describedby' in done
+    assert re.search(r'id="formal_action-yes"[^>]* checked', done)
+    assert re.search(r'id="media-no"[^>]* checked', done)
+    p.pump()
+    consents = p.cases.get(f"/v1/cases/{case['id']}/consents", headers=p.headers("kazbek"))
+    assert [(c["scopes"], c["how_given"]) for c in consents.json()] == [
+        (["formal_action"], "intake_record")
+    ]
+
+
+def test_an_anonymous_complainant_is_told_why_consent_cannot_be_given(web) -> None:
+    p = web.platform
+    created = p.intake.post(
+        "/v1/complaints", headers=p.headers("vera"),
+        json={"channel": "hotline", "crux": CRUX, "anonymous": True},
+    )  # fmt: skip
+    code = created.json()["receipt_code"]
+    page = follow_up_with(web, code, "ru")
+    assert 'id="consent"' not in page
+    refused = web.post(
+        "/follow-up/consent", data={"csrf_token": csrf_of(page), "formal_action": "yes"}
+    )
+    assert refused.status_code == 422
+    assert re.search(r'id="consent-error">[^<]*по анонимному обращению нельзя', refused.text)
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+EXE = b"MZ\x90\x00" + b"\x00" * 60
+
+
+def attachments_of(platform, complaint_id: str) -> list[dict]:  # type: ignore[no-untyped-def]
+    return platform.intake.get(
+        f"/v1/complaints/{complaint_id}/attachments", headers=platform.headers("lena")
+    ).json()
+
+
+def test_the_form_sends_its_files_with_the_complaint_and_says_which_were_refused(web) -> None:
+    page = web.get(f"{FORM}?lang=ru")
+    sent = web.post(
+        f"{FORM}?lang=ru",
+        data={"csrf_token": csrf_of(page.text), "crux": CRUX, "anonymous": "yes"},
+        files=[
+            ("files", ("квитанция.pdf", PDF, "application/pdf")),
+            ("files", ("program.exe", EXE, "application/octet-stream")),
+        ],
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303, sent.text
+    receipt = web.get(f"{FORM}/receipt").text
+    assert "квитанция.pdf — " + t("ru", "receipt.file.attached") in receipt
+    assert 'enctype="multipart/form-data"' in page.text and 'type="file"' in page.text
+    refused = t("ru", "receipt.file.refused").format(reason=t("ru", "file.reason.type"))
+    assert "program.exe — " + refused in receipt
+    assert t("ru", "receipt.files.later") in receipt
+    (filed,) = [r for r in web.transport_log if r.url.path == "/v1/public/complaints"]
+    uploads = [r for r in web.transport_log if r.url.path == "/v1/follow-up/attachments"]
+    assert len(uploads) == 2
+    code = re.search(r'id="receipt-code"[^>]*>([0-9A-Z-]{29})<', receipt).group(1)
+    assert all(r.headers["receipt-code"] == code for r in uploads)
+    assert all(r.headers["x-forwarded-for"] == "testclient" for r in uploads)
+    status = web.platform.intake.get("/v1/follow-up/status", headers={"Receipt-Code": code})
+    assert status.status_code == 200
+    with web.platform.runtime("intake").engine.connect() as conn:
+        rows = conn.execute(
+            text("select filename, content_type, source from complaint_attachments")
+        ).all()
+    assert [tuple(r) for r in rows] == [("квитанция.pdf", "application/pdf", "complainant")]
+    assert json.loads(filed.content)["crux"] == CRUX
+
+
+def test_too_many_or_too_large_files_are_said_before_anything_is_filed(web) -> None:
+    page = web.get(f"{FORM}?lang=en")
+    before = complaints(web.platform)
+    many = web.post(
+        f"{FORM}?lang=en",
+        data={"csrf_token": csrf_of(page.text), "crux": CRUX},
+        files=[("files", (f"{i}.pdf", PDF, "application/pdf")) for i in range(4)],
+    )
+    assert many.status_code == 422
+    assert re.search(
+        r'id="files-error">[^<]*' + re.escape(t("en", "error.field.files_many").format(count=3)),
+        many.text,
+    )
+    assert CRUX in many.text  # the text is kept
+    large = web.post(
+        f"{FORM}?lang=en",
+        data={"csrf_token": csrf_of(page.text), "crux": CRUX},
+        files=[("files", ("big.pdf", PDF + b"x" * 1_000_001, "application/pdf"))],
+    )
+    assert large.status_code == 422
+    assert 'id="files-error"' in large.text and "big.pdf" in large.text
+    assert complaints(web.platform) == before
+    assert not [r for r in web.transport_log if r.url.path == "/v1/follow-up/attachments"]
+
+
+def test_a_file_can_be_sent_later_on_the_follow_up_page(web) -> None:
+    created = web.platform.intake.post(
+        "/v1/public/complaints",
+        json={"tenant": "tk", "office": "almaty", "crux": CRUX, "anonymous": True},
+    )
+    code = created.json()["receipt_code"]
+    page = follow_up_with(web, code, "kk")
+    assert 'id="file"' in page
+    token = csrf_of(page)
+    missing = web.post("/follow-up/attachments", data={"csrf_token": token})
+    assert missing.status_code == 422
+    assert re.search(
+        r'id="file-error">[^<]*' + re.escape(t("kk", "error.field.file_missing")), missing.text
+    )
+    refused = web.post(
+        "/follow-up/attachments", data={"csrf_token": token},
+        files={"file": ("x.exe", EXE, "application/octet-stream")},
+    )  # fmt: skip
+    assert refused.status_code == 422
+    assert re.search(
+        r'id="file-error">[^<]*' + re.escape(t("kk", "file.reason.type")), refused.text
+    )
+    sent = web.post(
+        "/follow-up/attachments", data={"csrf_token": token},
+        files={"file": ("анықтама.pdf", PDF, "application/pdf")}, follow_redirects=False,
+    )  # fmt: skip
+    assert sent.status_code == 303 and sent.headers["location"] == "/follow-up?done=attached"
+    assert t("kk", "followup.done.attached") in web.get("/follow-up?done=attached").text
+    listed = attachments_of(web.platform, created.json()["id"])
+    assert [(a["filename"], a["content_type"]) for a in listed] == [
+        ("анықтама.pdf", "application/pdf")
+    ]

@@ -212,3 +212,58 @@ def test_another_tenants_case_is_not_shown(web) -> None:
     assert "Акимат требует" not in web.get("/staff/triage").text
     other = web.get(f"/staff/cases/{case_id}?lang=en")
     assert other.status_code == 404 and "Not found, or not visible to you." in other.text
+
+
+def test_the_case_page_shows_the_consent_record_and_a_timeline(web) -> None:
+    p = web.platform
+    created = p.intake.post(
+        "/v1/complaints", headers=p.headers("vera"),
+        json={"channel": "walk_in", "crux": "Акимат требует взятку за участок.",
+              "contact": {"phone": "+77010000003"}},
+    )  # fmt: skip
+    assert created.status_code == 201, created.text
+    cid, code = created.json()["id"], created.json()["receipt_code"]
+    p.pump()
+    (case,) = [
+        c
+        for c in p.cases.get("/v1/cases", headers=p.headers("lena")).json()["items"]
+        if c["complaint_id"] == cid
+    ]
+    path, version = f"/v1/cases/{case['id']}", case["version"]
+
+    def step(suffix: str, body: dict, status: int = 200) -> None:
+        nonlocal version
+        r = p.cases.post(f"{path}/{suffix}", json={**body, "version": version},
+                         headers=p.headers("lena"))  # fmt: skip
+        assert r.status_code == status, r.text
+        version = int(r.headers["ETag"].strip('"'))
+
+    sign_in(web, "lena")
+    empty = web.get(f"/staff/cases/{case['id']}?lang=en").text
+    assert "Consent" in empty and "No consent recorded yet." in empty
+    step("transitions", {"to_status": "assessment", "reason": "in mandate"})
+    step("transitions", {"to_status": "awaiting_consent", "reason": "needs a complaint"})
+    p.pump()
+    answer = p.intake.post(
+        "/v1/follow-up/consent", json={"formal_action": True, "media": False},
+        headers={"Receipt-Code": code},
+    )  # fmt: skip
+    assert answer.status_code == 200
+    p.pump()
+    version = p.cases.get(path, headers=p.headers("lena")).json()["version"]
+    step("transitions", {"to_status": "in_action", "reason": "consent given"})
+    step("actions", {"action_type": "complaint_drafted", "summary": "to the akimat"}, 201)
+
+    page = web.get(f"/staff/cases/{case['id']}?lang=ru").text
+    assert 'data-consent-version="1"' in page
+    assert "заявителем (форма обращения или страница хода обращения)" in page
+    given = dict(re.findall(r'data-scope="([a-z_]+)" data-given="(yes|no)"', page))
+    assert given == {
+        "formal_action": "yes", "documents_to_authorities": "no", "media": "no",
+        "referral": "no", "share_contact": "no",
+    }  # fmt: skip
+    kinds = re.findall(r'<li data-kind="([a-z]+)"', page)
+    assert kinds == ["status", "status", "consent", "status", "action"]
+    assert "Согласие, версия 1: Официальные действия" in page
+    assert "Действие (составлена жалоба): to the akimat" in page
+    assert "по согласию версии 1" in page

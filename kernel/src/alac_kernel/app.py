@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from alac_kernel.apidocs import install_api_docs
 from alac_kernel.auth.fastapi import install_auth
 from alac_kernel.auth.verifier import TokenVerifier
 from alac_kernel.db import new_id
@@ -164,9 +165,13 @@ def create_service_app(
         finally:
             runtime.close()
 
-    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title=title, description=description, version="0.1.0", lifespan=lifespan,
+        docs_url=None, redoc_url=None,  # install_api_docs: local assets, no CDN
+    )  # fmt: skip
     app.state.runtime = runtime
     install_problem_handlers(app)
+    install_api_docs(app)
     install_auth(app, verifier or TokenVerifier.from_settings(settings))
     app.add_middleware(RefuseNulMiddleware)  # inside the size limit below
     app.add_middleware(

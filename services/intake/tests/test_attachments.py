@@ -128,3 +128,79 @@ def test_upload_to_another_tenants_complaint_is_404_and_stores_nothing(sqlite_pl
     )  # fmt: skip
     assert r.status_code == 404
     assert _count(p) == 0 and _blobs(p) == []
+
+
+def _public_complaint(p) -> tuple[str, str]:
+    r = p.intake.post(
+        "/v1/public/complaints",
+        json={"tenant": "tk", "office": "almaty", "crux": "Требуют взятку.", "anonymous": True},
+    )
+    assert r.status_code == 201, r.text
+    return r.json()["id"], r.json()["receipt_code"]
+
+
+def test_the_complainant_attaches_a_file_with_the_receipt_code(sqlite_platform):
+    p = sqlite_platform
+    cid, code = _public_complaint(p)
+    sent = p.intake.post(
+        "/v1/follow-up/attachments", content=PDF,
+        headers={"Receipt-Code": code, "Content-Type": "application/pdf",
+                 "Attachment-Filename": "%D1%87%D0%B5%D0%BA.pdf"},
+    )  # fmt: skip
+    assert sent.status_code == 201, sent.text
+    assert sent.json()["filename"] == "чек.pdf"
+    assert sent.json()["content_type"] == "application/pdf"
+    # staff see it with the complaint and download the same bytes
+    (listed,) = p.intake.get(f"/v1/complaints/{cid}/attachments", headers=p.headers("lena")).json()
+    got = p.intake.get(
+        f"/v1/complaints/{cid}/attachments/{listed['id']}", headers=p.headers("lena")
+    )
+    assert got.content == PDF
+    with p.runtime("intake").engine.connect() as conn:
+        assert conn.execute(
+            text("select source, uploaded_by from complaint_attachments")
+        ).one() == ("complainant", "complainant")
+
+
+def test_the_complainants_upload_gets_the_same_checks_and_a_rate_limit(sqlite_platform):
+    p = sqlite_platform
+    rt = p.runtime("intake")
+    _, code = _public_complaint(p)
+    # a type not allowed (sniffed from the bytes), a lying Content-Type, too large, empty
+    exe = p.intake.post(
+        "/v1/follow-up/attachments", content=b"MZ\x90\x00" + b"\x00" * 60,
+        headers={"Receipt-Code": code, "Content-Type": "application/octet-stream"},
+    )  # fmt: skip
+    assert exe.status_code == 415 and exe.json()["errors"][0]["field"] == "body"
+    lying = p.intake.post(
+        "/v1/follow-up/attachments", content=PNG,
+        headers={"Receipt-Code": code, "Content-Type": "application/pdf"},
+    )  # fmt: skip
+    assert lying.status_code == 415
+    assert lying.json()["errors"][0]["field"] == "header.Content-Type"
+    rt.attachment_max_bytes = 10
+    large = p.intake.post("/v1/follow-up/attachments", content=PDF, headers={"Receipt-Code": code})
+    assert large.status_code == 413 and "larger than 10 bytes" in large.text
+    rt.attachment_max_bytes = 1_000_000
+    empty = p.intake.post("/v1/follow-up/attachments", content=b"", headers={"Receipt-Code": code})
+    assert empty.status_code == 422
+    wrong = p.intake.post(
+        "/v1/follow-up/attachments", content=PDF, headers={"Receipt-Code": "AAAAA-BBBBB"}
+    )
+    assert wrong.status_code == 404
+    assert _count(p) == 0 and _blobs(p) == []  # nothing stored on any refusal
+    # over the per-address budget: 429 with Retry-After, even with the right code
+    rt.public_attachments.limit = 5  # the five refused tries above counted
+    over = p.intake.post("/v1/follow-up/attachments", content=PDF, headers={"Receipt-Code": code})
+    assert over.status_code == 429 and int(over.headers["Retry-After"]) > 0
+    assert _count(p) == 0
+    # a withdrawn complaint takes no more files
+    rt.public_attachments.limit = 100
+    assert p.intake.post(
+        "/v1/follow-up/withdraw", json={}, headers={"Receipt-Code": code}
+    ).status_code == 200  # fmt: skip
+    late = p.intake.post(
+        "/v1/follow-up/attachments", content=PDF,
+        headers={"Receipt-Code": code, "Accept-Language": "ru"},
+    )  # fmt: skip
+    assert late.status_code == 409 and "отозвано" in late.json()["detail"]

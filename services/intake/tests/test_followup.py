@@ -168,3 +168,105 @@ def test_late_case_event_does_not_roll_the_status_back(sqlite_platform):
         p.intake.get("/v1/follow-up/status", headers={"Receipt-Code": code}).json()["status"]
         == "closed"
     )
+
+
+NAMED = {
+    "channel": "hotline",
+    "crux": "Акимат требует взятку за разрешение на киоск.",
+    "contact": {"name": "Айгуль", "phone": "+77010000001"},
+}
+
+
+def test_the_complainant_answers_a_consent_request_and_the_case_records_it(sqlite_platform):
+    p = sqlite_platform
+    r = p.intake.post(URL, json=NAMED, headers=p.headers("vera"))
+    assert r.status_code == 201, r.text
+    cid, code = r.json()["id"], r.json()["receipt_code"]
+    p.pump()
+    assert p.cases.post(
+        "/v1/staff", json={"subject": "lena", "office": "almaty", "role": "lawyer"},
+        headers=p.headers("tamara"),
+    ).status_code == 200  # fmt: skip
+    items = p.cases.get("/v1/cases", params={"limit": 200}, headers=p.headers("lena")).json()
+    (case,) = [c for c in items["items"] if c["complaint_id"] == cid]
+    path, version = f"/v1/cases/{case['id']}", case["version"]
+
+    def step(suffix, user, body, status=200):
+        nonlocal version
+        resp = p.cases.post(f"{path}/{suffix}", json={**body, "version": version},
+                            headers=p.headers(user))  # fmt: skip
+        assert resp.status_code == status, resp.text
+        if status == 200:
+            version = int(resp.headers["ETag"].strip('"'))
+        return resp
+
+    step("assignment", "kazbek", {"assignee": "lena"})
+    step("transitions", "lena", {"to_status": "assessment", "reason": "in mandate"})
+    step("transitions", "lena", {"to_status": "awaiting_consent", "reason": "needs a letter"})
+    p.pump()
+    status = p.intake.get("/v1/follow-up/status", headers={"Receipt-Code": code}).json()
+    assert status["status"] == "awaiting_your_consent"
+    assert status["anonymous"] is False
+    assert status["consent"] == {
+        "formal_action": None, "documents_to_authorities": None, "media": None
+    }  # fmt: skip
+    # without consent the lawyer cannot act
+    refused = step("transitions", "lena", {"to_status": "in_action", "reason": "go"}, 409)
+    assert "formal_action" in refused.text
+
+    answer = p.intake.post(
+        "/v1/follow-up/consent", json={"formal_action": True, "media": False},
+        headers={"Receipt-Code": code},
+    )  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {
+        "formal_action": True, "documents_to_authorities": None, "media": False,
+        "changed": ["formal_action", "media"],
+    }  # fmt: skip
+    (updated,) = events(p, "complaint.updated")
+    default_registry().validate(updated)
+    assert updated.data["changed"] == {"consent_formal_action": True, "consent_media": False}
+    # the same answer again changes nothing and emits nothing
+    again = p.intake.post(
+        "/v1/follow-up/consent", json={"formal_action": True}, headers={"Receipt-Code": code}
+    )
+    assert again.json()["changed"] == [] and len(events(p, "complaint.updated")) == 1
+
+    p.pump()
+    consents = p.cases.get(f"{path}/consents", headers=p.headers("lena")).json()
+    assert [(c["scopes"], c["how_given"], c["withdrawn"]) for c in consents] == [
+        (["formal_action"], "intake_record", False)
+    ]
+    version = p.cases.get(path, headers=p.headers("lena")).json()["version"]
+    moved = step("transitions", "lena", {"to_status": "in_action", "reason": "consent given"})
+    assert moved.json()["status"] == "in_action"
+
+
+def test_consent_is_refused_in_plain_words_for_anonymous_complaints_and_empty_answers(
+    sqlite_platform,
+):
+    p = sqlite_platform
+    _, code = submit(p)
+    refused = p.intake.post(
+        "/v1/follow-up/consent", json={"formal_action": True},
+        headers={"Receipt-Code": code, "Accept-Language": "ru"},
+    )  # fmt: skip
+    assert refused.status_code == 409
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    body = refused.json()
+    assert "анонимному" in body["detail"]
+    assert body["errors"] == [{"field": "body", "reason": body["detail"]}]
+    assert events(p, "complaint.updated") == []
+
+    empty = p.intake.post("/v1/follow-up/consent", json={}, headers={"Receipt-Code": code})
+    assert empty.status_code == 422
+    assert empty.json()["errors"][0]["field"] == "body"
+    unknown = p.intake.post(
+        "/v1/follow-up/consent", json={"formal_action": "maybe"}, headers={"Receipt-Code": code}
+    )
+    assert unknown.status_code == 422
+    assert unknown.json()["errors"][0]["field"] == "body.formal_action"
+    wrong = p.intake.post(
+        "/v1/follow-up/consent", json={"media": True}, headers={"Receipt-Code": "AAAA-BBBB"}
+    )
+    assert wrong.status_code == 404

@@ -19,6 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.datastructures import UploadFile
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import Response
 
@@ -39,6 +40,9 @@ RECEIPT_COOKIE = "alac_receipt"
 FOLLOWUP_COOKIE = "alac_followup"
 # The public complaint form's text fields (name attributes = keys of the values kept on error).
 TEXT_FIELDS = ("crux", "help_requested", "name", "phone", "email")
+MAX_FILES = 3  # per complaint form; intake's upload limit per address is sized for it
+# Intake's refusal of a file -> the catalogue's reason (its own detail is for developers).
+FILE_REASONS = {413: "file.reason.size", 415: "file.reason.type"}
 VENDOR = {
     # URL name -> file under the pinned node_modules (web/package.json, `npm ci`)
     "htmx.min.js": "htmx.org/dist/htmx.min.js",
@@ -129,6 +133,8 @@ def create_app(
             path=context.pop("here", request.url.path),
             csrf_field=CSRF_FIELD,
             csrf_token=token,
+            max_files=MAX_FILES,
+            max_file_mb=f"{settings.attachment_max_bytes / 1_000_000:g}",
             **context,
         )
         response = HTMLResponse(page, status_code=status)
@@ -154,6 +160,32 @@ def create_app(
     async def office_of(request: Request, tenant: str, office: str, lang: str) -> dict | None:
         offices = await intake(request).reference("public_offices", lang)
         return next((o for o in offices if o["code"] == office and o["parent"] == tenant), None)
+
+    def too_large(request: Request) -> bool:
+        """A body bigger than the files and text a form can carry is refused unread (the
+        multipart parser would otherwise spool it to disk)."""
+        length = request.headers.get("content-length", "")
+        limit = MAX_FILES * (settings.attachment_max_bytes + 4096) + 200_000
+        return length.isdigit() and int(length) > limit
+
+    async def attach_all(
+        request: Request, code: str, contents: list[tuple[str, bytes]], lang: str
+    ) -> list[dict[str, Any]]:
+        """Send the form's files to intake with the new receipt code, one by one. The
+        complaint is filed already: a refused file is reported on the receipt page (it can
+        be sent again on the follow-up page), never a reason to lose the complaint."""
+        results: list[dict[str, Any]] = []
+        for name, data in contents:
+            try:
+                await intake(request).attach(
+                    code, name, data, lang=lang, forwarded_for=visitor(request)
+                )
+                results.append({"name": name, "ok": True, "reason": None})
+            except (ApiProblem, httpx.HTTPError) as exc:
+                status = exc.status if isinstance(exc, ApiProblem) else 503
+                reason = i18n.translate(lang, FILE_REASONS.get(status, "file.reason.other"))
+                results.append({"name": name, "ok": False, "reason": reason})
+        return results
 
     # ------------------------------------------------------------------ pages
 
@@ -199,7 +231,18 @@ def create_app(
     @app.post("/t/{tenant}/{office}/complaint", response_class=HTMLResponse)
     async def complaint_submit(request: Request, tenant: str, office: str) -> Response:
         lang, _ = language(request)
-        form = await request.form()
+        if too_large(request):
+            return render(
+                request, "message.html", lang, status=413,
+                title=i18n.translate(lang, "error.field.files_many", count=MAX_FILES),
+                text=i18n.translate(
+                    lang, "hint.files", count=MAX_FILES,
+                    size=f"{settings.attachment_max_bytes / 1_000_000:g}",
+                ),
+            )  # fmt: skip
+        # The few files a form takes (and a margin: the count is checked below, in words).
+        form = await request.form(max_files=MAX_FILES + 7)
+        files = [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
         values = {name: str(form.get(name, "")).strip() for name in TEXT_FIELDS}
         values["area"] = str(form.get("area", ""))
         values["anonymous"] = form.get("anonymous") == "yes"
@@ -226,6 +269,23 @@ def create_app(
             return again({}, 503, i18n.translate(lang, "unavailable.text"))
         if not csrf.valid(request, str(form.get(CSRF_FIELD, ""))):
             return again({}, 400, i18n.translate(lang, "error.csrf"))
+        # The files are checked for number and size before anything is filed, so the
+        # visitor can choose others; their type is judged by intake from the bytes.
+        if len(files) > MAX_FILES:
+            return again(
+                {"files": i18n.translate(lang, "error.field.files_many", count=MAX_FILES)},
+                422, i18n.translate(lang, "error.summary"),
+            )  # fmt: skip
+        contents: list[tuple[str, bytes]] = []
+        for upload in files:
+            data = await upload.read(settings.attachment_max_bytes + 1)
+            if len(data) > settings.attachment_max_bytes:
+                reason = i18n.translate(
+                    lang, "error.field.file_large", name=upload.filename,
+                    size=f"{settings.attachment_max_bytes / 1_000_000:g}",
+                )  # fmt: skip
+                return again({"files": reason}, 422, i18n.translate(lang, "error.summary"))
+            contents.append((str(upload.filename), data))
         payload = public_payload(tenant, office, lang, values)
         try:
             accepted = await intake(request).submit(
@@ -252,8 +312,13 @@ def create_app(
                 name: i18n.catalogue(lang).get(f"error.field.{name}", reason)
                 for name, reason in known.items()
             }
+            if contents:  # a browser cannot fill a file input again: say so at the field
+                friendly["files"] = i18n.translate(lang, "error.field.files_again")
             return again(friendly, 422, i18n.translate(lang, "error.summary"))
-        key = receipts.put({"code": accepted["receipt_code"], "office": where["label"]})
+        attached = await attach_all(request, accepted["receipt_code"], contents, lang)
+        key = receipts.put(
+            {"code": accepted["receipt_code"], "office": where["label"], "files": attached}
+        )
         response = RedirectResponse(
             f"/t/{quote(tenant)}/{quote(office)}/complaint/receipt", status_code=303
         )
@@ -309,7 +374,7 @@ def create_app(
         notice_key = request.query_params.get("done")
         notice = (
             i18n.translate(lang, f"followup.done.{notice_key}")
-            if notice_key in ("sent", "withdrawn")
+            if notice_key in ("sent", "withdrawn", "consent", "attached")
             else None
         )
         try:
@@ -435,6 +500,78 @@ def create_app(
             except (ApiProblem, httpx.HTTPError):
                 return unavailable(request, lang)
         return RedirectResponse("/follow-up?done=withdrawn", status_code=303)
+
+    @app.post("/follow-up/consent", response_class=HTMLResponse)
+    async def followup_consent(request: Request) -> Response:
+        """The answer to a consent request: a plain form (post/redirect/get), so it works with
+        JavaScript off. A scope left unanswered keeps what intake has."""
+        lang, _ = language(request)
+        code = followups.get(request.cookies.get(FOLLOWUP_COOKIE))
+        if code is None:
+            return RedirectResponse("/follow-up", status_code=303)
+        form = await request.form()
+        answers = {
+            scope: form.get(scope) == "yes"
+            for scope in ("formal_action", "documents_to_authorities", "media")
+            if form.get(scope) in ("yes", "no")
+        }
+        error: dict[str, str] = {}
+        if not csrf.valid(request, str(form.get(CSRF_FIELD, ""))):
+            error = {"consent": i18n.translate(lang, "error.csrf")}
+        elif not answers:
+            error = {"consent": i18n.translate(lang, "followup.consent.missing")}
+        else:
+            try:
+                await intake(request).consent(
+                    code, answers, lang=lang, forwarded_for=visitor(request)
+                )
+            except httpx.HTTPError:
+                return unavailable(request, lang)
+            except ApiProblem as problem:
+                # 409 (anonymous or withdrawn) comes in plain words in the visitor's language.
+                reason = problem.detail if problem.status == 409 else None
+                error = {"consent": reason or i18n.translate(lang, "error.generic")}
+        if error:
+            try:
+                return await followup_page(request, lang, code, errors=error, status=422)
+            except (ApiProblem, httpx.HTTPError):
+                return unavailable(request, lang)
+        return RedirectResponse("/follow-up?done=consent", status_code=303)
+
+    @app.post("/follow-up/attachments", response_class=HTMLResponse)
+    async def followup_attach(request: Request) -> Response:
+        """One file for the complaint, with the code kept for this visit (multipart form,
+        post/redirect/get: works without JavaScript)."""
+        lang, _ = language(request)
+        code = followups.get(request.cookies.get(FOLLOWUP_COOKIE))
+        if code is None:
+            return RedirectResponse("/follow-up", status_code=303)
+        if too_large(request):
+            return await followup_page(
+                request, lang, code, status=413,
+                errors={"file": i18n.translate(lang, "file.reason.size")},
+            )  # fmt: skip
+        form = await request.form(max_files=2)
+        upload = form.get("file")
+        error: dict[str, str] = {}
+        if not csrf.valid(request, str(form.get(CSRF_FIELD, ""))):
+            error = {"file": i18n.translate(lang, "error.csrf")}
+        elif not isinstance(upload, UploadFile) or not upload.filename:
+            error = {"file": i18n.translate(lang, "error.field.file_missing")}
+        else:
+            data = await upload.read(settings.attachment_max_bytes + 1)
+            if len(data) > settings.attachment_max_bytes:
+                error = {"file": i18n.translate(lang, "file.reason.size")}
+            else:
+                (result,) = await attach_all(request, code, [(str(upload.filename), data)], lang)
+                if not result["ok"]:
+                    error = {"file": result["reason"]}
+        if error:
+            try:
+                return await followup_page(request, lang, code, errors=error, status=422)
+            except (ApiProblem, httpx.HTTPError):
+                return unavailable(request, lang)
+        return RedirectResponse("/follow-up?done=attached", status_code=303)
 
     @app.post("/follow-up/leave")
     async def followup_leave(request: Request) -> Response:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -130,3 +131,23 @@ class Intake:
             "POST", "/v1/follow-up/withdraw", json={"reason": reason} if reason else {},
             headers=self._headers(lang, forwarded_for, code),
         )  # fmt: skip
+
+    async def consent(
+        self, code: str, answers: dict[str, bool], *, lang: str, forwarded_for: str | None
+    ) -> dict[str, Any]:
+        return await self._call(
+            "POST", "/v1/follow-up/consent", json=answers,
+            headers=self._headers(lang, forwarded_for, code),
+        )  # fmt: skip
+
+    async def attach(
+        self, code: str, filename: str, data: bytes, *, lang: str, forwarded_for: str | None
+    ) -> dict[str, Any]:
+        """A file for the complaint of `code`. The declared type is left unspecific: intake
+        judges the bytes, not the browser's guess from the file name."""
+        headers = {
+            **self._headers(lang, forwarded_for, code),
+            "Content-Type": "application/octet-stream",
+            "Attachment-Filename": quote(filename, safe=""),
+        }
+        return await self._call("POST", "/v1/follow-up/attachments", content=data, headers=headers)

@@ -31,6 +31,9 @@ class WebSettings:
     # never come back and every form would fail, so it is not the default.
     secure_cookies: bool = False
     timeout_s: float = 15.0
+    # The largest attachment, as intake reads it (ALAC_INTAKE_ATTACHMENT_MAX_BYTES, else the
+    # request body limit): a larger file is refused here, before the complaint is filed.
+    attachment_max_bytes: int = 1_000_000
 
     @classmethod
     def from_env(cls) -> WebSettings:
@@ -46,6 +49,12 @@ class WebSettings:
             assets_dir=Path(env.get("ALAC_WEB_ASSETS_DIR", str(DEFAULT_ASSETS))),
             default_language=env.get("ALAC_WEB_DEFAULT_LANGUAGE", cls.default_language),
             secure_cookies=env.get("ALAC_WEB_SECURE_COOKIES", "false").lower() in ("1", "true"),
+            attachment_max_bytes=int(
+                env.get(
+                    "ALAC_INTAKE_ATTACHMENT_MAX_BYTES",
+                    env.get("ALAC_MAX_BODY_BYTES", cls.attachment_max_bytes),
+                )
+            ),
         )
 
     def secure_for(self, scheme: str) -> bool:

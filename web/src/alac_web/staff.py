@@ -365,6 +365,17 @@ def install_staff(app: FastAPI, ui: Any) -> None:
             statuses=CASE_STATUSES, areas=areas, problem=None,
         )  # fmt: skip
 
+    async def readable(
+        request: Request, session: StaffSession, lang: str, path: str
+    ) -> list[dict[str, Any]] | None:
+        """A list of the case, or None when the caller's role may not read it (403)."""
+        try:
+            return await call(request, "cases", "GET", path, session, lang)
+        except ApiProblem as problem:
+            if problem.status == 403:
+                return None
+            raise
+
     async def case_page(
         request: Request, session: StaffSession, case_id: str, lang: str, *,
         errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
@@ -379,6 +390,12 @@ def install_staff(app: FastAPI, ui: Any) -> None:
                 request, "intake", "GET",
                 f"/v1/complaints/{quote(case['complaint_id'])}/messages", session, lang,
             )  # fmt: skip
+            # The consent record and the actions need their own permissions (cases decides):
+            # a role that may not read them still gets the rest of the page.
+            consents = await readable(
+                request, session, lang, f"/v1/cases/{quote(case_id)}/consents"
+            )
+            actions = await readable(request, session, lang, f"/v1/cases/{quote(case_id)}/actions")
             outcomes = await request.app.state.intake.reference("outcomes", lang)
             channels = {
                 c["code"]: c["label"]
@@ -398,6 +415,8 @@ def install_staff(app: FastAPI, ui: Any) -> None:
         return page(
             request, "staff_case.html", session, case=case, history=history, outcomes=outcomes,
             areas=areas, channels=channels, messages=messages, errors=errors or {},
+            consents=consents, consent_scopes=CONSENT_SCOPES,
+            timeline=timeline_of(history, consents or [], actions or []),
             values=values or {}, summary=summary,
             notice=notice, status=status,
         )  # fmt: skip
@@ -506,3 +525,20 @@ def install_staff(app: FastAPI, ui: Any) -> None:
             request, "staff_cases.html", session, cases=queue, queue=True, areas=areas,
             problem=None,
         )  # fmt: skip
+
+
+# The consent scopes of cases (alac_cases.consent.service.SCOPES), in the order shown.
+CONSENT_SCOPES = ("formal_action", "documents_to_authorities", "media", "referral", "share_contact")
+
+
+def timeline_of(
+    history: dict[str, Any], consents: list[dict[str, Any]], actions: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Status changes, consent versions and actions of a case in one list, oldest first
+    (each as the cases API gives it, with `kind` and `at` added)."""
+    entries = [
+        {**h, "kind": "status", "at": h["changed_at"]} for h in history.get("status_changes", [])
+    ]
+    entries += [{**c, "kind": "consent", "at": c["recorded_at"]} for c in consents]
+    entries += [{**a, "kind": "action", "at": a["occurred_at"]} for a in actions]
+    return sorted(entries, key=lambda e: e["at"])

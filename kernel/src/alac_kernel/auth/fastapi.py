@@ -19,7 +19,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from alac_kernel.auth.principal import Principal
 from alac_kernel.auth.roles import ALL_ROLES
@@ -27,6 +28,18 @@ from alac_kernel.auth.verifier import AuthError, JwksUnavailable, TokenVerifier
 from alac_kernel.problems import Problem
 
 STATE_VERIFIER = "auth_verifier"
+# Declared, not used to parse: through it FastAPI writes the `bearer` security scheme into the
+# OpenAPI document and `security` on every operation that needs a token, so Swagger UI offers
+# "Authorize". current_principal reads the header itself (its own problems and challenges).
+BEARER = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearer",
+    bearerFormat="JWT",
+    description=(
+        "An access token of the platform's issuer (Keycloak, or the development issuer: "
+        "`alac token <user>`)."
+    ),
+)
 
 
 def install_auth(app: FastAPI, verifier: TokenVerifier) -> None:
@@ -55,7 +68,10 @@ def _unauthorized(
     return Problem(401, detail, headers={"WWW-Authenticate": challenge}, **extensions)
 
 
-def current_principal(request: Request) -> Principal:
+def current_principal(
+    request: Request,
+    _declared: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)] = None,
+) -> Principal:
     """The verified caller of this request (also put on `request.state.principal`).
 
     A plain (sync) function on purpose: verifying may fetch the issuer's keys over HTTP, so

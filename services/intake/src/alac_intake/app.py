@@ -10,6 +10,7 @@ from fastapi.routing import APIRoute
 
 from alac_intake.attachments import models as _attachment_models  # noqa: F401  (tables)
 from alac_intake.attachments.store import FilesystemStore
+from alac_intake.attachments.views import public_router as public_attachments_router
 from alac_intake.attachments.views import router as attachments_router
 from alac_intake.channels.public import router as public_router
 from alac_intake.channels.referral import make_handler as make_referral_handler
@@ -73,6 +74,9 @@ def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
 
     # Web-form submissions per client address.
     runtime.public_limiter = limiter("web_form", 20, 3600)  # type: ignore[attr-defined]
+    # Files sent with a receipt code per client address: the web form takes up to three
+    # files, so twenty forms an hour (the form's own limit) fit, a flood of uploads does not.
+    runtime.public_attachments = limiter("public_attachments", 60, 3600)  # type: ignore[attr-defined]
     # Wrong receipt codes per client address (a code's 100 secret bits make guessing hopeless;
     # this only slows a flood). Never per receipt locator: a stranger's wrong guesses would
     # lock the real complainant out.
@@ -89,8 +93,8 @@ def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
 
 
 def create_app(settings: Settings | None = None, verifier: TokenVerifier | None = None) -> FastAPI:
-    routers = [router, public_router, attachments_router, vault_router, reference_router,
-               followup_router, lifecycle_router, duplicates_router]  # fmt: skip
+    routers = [router, public_router, attachments_router, public_attachments_router, vault_router,
+               reference_router, followup_router, lifecycle_router, duplicates_router]  # fmt: skip
     for each in routers:
         for route in each.routes:
             if isinstance(route, APIRoute):

@@ -45,6 +45,29 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ru": "неизвестный офис {value!r}: выберите из /v1/reference/public_offices",
         "kk": "белгісіз кеңсе {value!r}: /v1/reference/public_offices тізімінен таңдаңыз",
     },
+    "anonymous_consent": {
+        "en": "an anonymous complaint cannot give consent: the centre does not know who you are, "
+        "so it cannot act on your behalf",
+        "ru": "по анонимному обращению нельзя дать согласие: центр не знает, кто вы, и не может "
+        "действовать от вашего имени",
+        "kk": "жасырын өтініш бойынша келісім беру мүмкін емес: орталық сіздің кім екеніңізді "
+        "білмейді, сондықтан сіздің атыңыздан әрекет ете алмайды",
+    },
+    "withdrawn_consent": {
+        "en": "the complaint has been withdrawn: there is nothing left to consent to",
+        "ru": "обращение отозвано: давать согласие больше не на что",
+        "kk": "өтініш кері қайтарылды: келісім беретін ештеңе қалмады",
+    },
+    "withdrawn_attachment": {
+        "en": "the complaint has been withdrawn: no file can be added to it",
+        "ru": "обращение отозвано: добавить к нему файл нельзя",
+        "kk": "өтініш кері қайтарылды: оған файл қосу мүмкін емес",
+    },
+    "consent_answer_missing": {
+        "en": "answer at least one of formal_action, documents_to_authorities, media",
+        "ru": "ответьте хотя бы на один вопрос: formal_action, documents_to_authorities, media",
+        "kk": "кемінде бір сұраққа жауап беріңіз: formal_action, documents_to_authorities, media",
+    },
     "not_your_office": {
         "en": "not your office",
         "ru": "не ваш офис",

@@ -20,7 +20,7 @@ class Attachment(TenantScoped, Base):
     content_type: Mapped[str] = mapped_column(String(120))
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
-    source: Mapped[str] = mapped_column(String(16))  # api | email
+    source: Mapped[str] = mapped_column(String(16))  # api | email | complainant (receipt code)
     uploaded_by: Mapped[str] = mapped_column(String(128))
     stored_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # The file's own AES-GCM key, wrapped by the tenant's data key of this version; null for a

@@ -13,12 +13,23 @@ from starlette.concurrency import run_in_threadpool
 from alac_intake import service as complaints
 from alac_intake.attachments import service
 from alac_intake.attachments.detect import ALLOWED
+from alac_intake.followup.views import Code, complaint_by_id, verified_complaint_id
+from alac_intake.i18n import language, message
 from alac_intake.views import PROBLEMS, Editor, Staff
 from alac_kernel.app import runtime_of
 from alac_kernel.db import session_scope
+from alac_kernel.limits import client_address
 from alac_kernel.problems import PROBLEM_JSON, Problem
 
 router = APIRouter(prefix="/v1/complaints", tags=["attachments"])
+# The complainant's own uploads, with the receipt code (the public form's files go this way).
+public_router = APIRouter(prefix="/v1/follow-up", tags=["follow-up"])
+UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
 
 
 class AttachmentOut(BaseModel):
@@ -46,14 +57,7 @@ def _out(row) -> AttachmentOut:  # type: ignore[no-untyped-def]
         "bytes: PDF, PNG, JPEG, DOCX, XLSX or plain text, else 415 (also when it contradicts "
         "the declared type); larger than the limit is 413."
     ),
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
-            },
-        }
-    },
+    openapi_extra=UPLOAD_BODY,
 )
 async def upload(
     complaint_id: str,
@@ -142,3 +146,69 @@ def download(complaint_id: str, attachment_id: str, request: Request, principal:
             "X-Content-Type-Options": "nosniff",
         },
     )
+
+
+@public_router.post(
+    "/attachments",
+    status_code=201,
+    response_model=AttachmentOut,
+    responses={
+        413: {"description": "Larger than the limit", "content": {PROBLEM_JSON: {}}},
+        415: {"description": "Type not allowed", "content": {PROBLEM_JSON: {}}},
+        429: {"description": "Too many uploads from this address", "content": {PROBLEM_JSON: {}}},
+    },
+    summary="Attach a file with the receipt code (no login)",
+    description=(
+        "The complainant adds a file to their complaint (the web form sends its files this "
+        "way right after the complaint). Same body, headers and checks as the staff upload: "
+        "the type is detected from the bytes (PDF, PNG, JPEG, DOCX, XLSX or plain text, else "
+        "415, also when it contradicts the declared type); larger than the limit is 413. "
+        "Rate-limited per client address like the web form (429 with `Retry-After`); a "
+        "withdrawn complaint answers 409."
+    ),
+    openapi_extra=UPLOAD_BODY,
+)
+async def upload_by_complainant(
+    request: Request,
+    receipt_code: Code,
+    attachment_filename: Annotated[str | None, Header(alias="Attachment-Filename")] = None,
+) -> AttachmentOut:
+    runtime = runtime_of(request)
+    lang = language(request)
+    data = await request.body()
+    declared = request.headers.get("content-type")
+
+    def work() -> AttachmentOut:
+        address = client_address(request, runtime.settings.trusted_proxy_set)
+        # Counted before the code is checked, like the form: each try costs the address.
+        wait = runtime.public_attachments.hit(address)  # type: ignore[attr-defined]
+        if wait is not None:
+            raise Problem(
+                429,
+                "Too many files from your address; try again later.",
+                headers={"Retry-After": str(wait)},
+            )
+        complaint_id = verified_complaint_id(request, receipt_code)
+        with session_scope(runtime.session_factory, all_tenants=True) as session:
+            complaint = complaint_by_id(session, complaint_id)
+            tenant, withdrawn = complaint.tenant_id, complaint.withdrawn_at is not None
+        if withdrawn:
+            reason = message("withdrawn_attachment", lang)
+            raise Problem(409, reason, errors=[{"field": "header.Receipt-Code", "reason": reason}])
+        kind = service.check(
+            data=data,
+            declared=declared,
+            max_bytes=runtime.attachment_max_bytes,  # type: ignore[attr-defined]
+        )
+        name = service.clean_filename(unquote(attachment_filename or ""), kind)
+        with service.stored(runtime.attachments, data) as digest:  # type: ignore[attr-defined]
+            with session_scope(runtime.session_factory, tenant=tenant) as session:
+                row = service.record(
+                    session=session, tenant=tenant, complaint_id=complaint_id, filename=name,
+                    kind=kind, size=len(data), sha256=digest, source="complainant",
+                    uploaded_by="complainant",
+                )  # fmt: skip
+                out = _out(row)
+        return out
+
+    return await run_in_threadpool(work)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alac_intake import receipts
+from alac_intake import receipts, record
 from alac_intake.followup.models import ComplainantMessage
 from alac_intake.models import Complaint
 from alac_kernel.db import new_id, utcnow
@@ -112,3 +112,44 @@ def apply_case_event(session: Session, event: Event) -> None:
         status = "closed"
     complaint.case_status = status
     complaint.case_version = event.aggregateversion
+
+
+def give_consent(
+    *, session: Session, outbox: Outbox, complaint: Complaint, answers: dict[str, bool],
+    correlation_id: str | None,
+) -> list[str]:  # fmt: skip
+    """The complainant's yes or no per consent scope, from the follow-up page. Stored on the
+    complaint like a volunteer's edit and announced as `complaint.updated` with the consent
+    fields in `changed`: cases turns that into a new consent version of the case (how_given
+    `intake_record`). Returns the scopes that changed; an answer equal
+    to what is stored changes nothing and emits nothing."""
+    changed: dict[str, object] = {}
+    for scope, given in answers.items():
+        attr = record.CONSENT_FIELDS[scope]
+        if getattr(complaint, attr) is not given:
+            setattr(complaint, attr, given)
+            changed[attr] = given
+    if not changed:
+        return []
+    complaint.completeness = record.completeness(complaint)
+    complaint.version += 1
+    session.flush()
+    outbox.record(
+        session,
+        new_event(
+            type="complaint.updated",
+            source=SOURCE,
+            subject=complaint.id,
+            tenant=complaint.tenant_id,
+            version=complaint.version,
+            data={
+                "complaint_id": complaint.id,
+                "office": complaint.office,
+                "changed": changed,
+                "completeness": complaint.completeness,
+                "updated_at": utcnow().isoformat(),
+            },
+            correlation_id=correlation_id,
+        ),
+    )
+    return [scope for scope in answers if record.CONSENT_FIELDS[scope] in changed]

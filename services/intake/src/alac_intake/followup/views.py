@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from alac_intake import service
 from alac_intake.followup import service as followup
+from alac_intake.i18n import language, message
 from alac_intake.models import Complaint
 from alac_intake.schemas import NoNul
 from alac_kernel.app import runtime_of
@@ -42,11 +43,20 @@ class MessageOut(BaseModel):
     posted_at: datetime
 
 
+class Consent(BaseModel):
+    formal_action: bool | None
+    documents_to_authorities: bool | None
+    media: bool | None
+
+
 class FollowUpStatus(BaseModel):
     status: str
     received_at: datetime
     office: str
     messages: int
+    # What the page needs to ask for consent: an anonymous complaint cannot give any.
+    anonymous: bool
+    consent: Consent
 
 
 def verified_complaint_id(request: Request, code: str) -> str:
@@ -74,6 +84,23 @@ def verified_complaint_id(request: Request, code: str) -> str:
     return found
 
 
+class ConsentIn(BaseModel):
+    """Yes (true) or no (false) per scope; a scope left out keeps its answer."""
+
+    model_config = ConfigDict(extra="forbid")
+    formal_action: bool | None = Field(
+        None, description="Act on the complainant's behalf (letters, complaints, court)."
+    )
+    documents_to_authorities: bool | None = Field(
+        None, description="Pass the complainant's documents to the authorities."
+    )
+    media: bool | None = Field(None, description="Speak of the case publicly (anonymised).")
+
+
+class ConsentOut(Consent):
+    changed: list[str] = Field(description="The scopes this answer changed (none: as before).")
+
+
 def complaint_by_id(session, complaint_id: str) -> Complaint:  # type: ignore[no-untyped-def]
     complaint = session.get(Complaint, complaint_id)
     if complaint is None:  # erased between the two transactions
@@ -89,7 +116,12 @@ def follow_up_status(request: Request, receipt_code: Code) -> FollowUpStatus:
         count = len(followup.messages(session=session, complaint_id=complaint.id))
         return FollowUpStatus(
             status=followup.public_status(complaint), received_at=complaint.received_at,
-            office=complaint.office, messages=count,
+            office=complaint.office, messages=count, anonymous=complaint.anonymous,
+            consent=Consent(
+                formal_action=complaint.consent_formal_action,
+                documents_to_authorities=complaint.consent_documents_to_authorities,
+                media=complaint.consent_media,
+            ),
         )  # fmt: skip
 
 
@@ -161,3 +193,45 @@ def staff_messages(complaint_id: str, request: Request, principal: Writer) -> li
             MessageOut.model_validate(m, from_attributes=True)
             for m in followup.messages(session=session, complaint_id=complaint.id)
         ]
+
+
+@router.post(
+    "/follow-up/consent",
+    response_model=ConsentOut,
+    summary="Answer a consent request with the receipt code",
+    description=(
+        "The complainant's yes or no per scope. The complaint's consent fields change and "
+        "`complaint.updated` carries them; cases records a new consent version of the case "
+        "(how_given `intake_record`). An anonymous or withdrawn complaint answers 409: the "
+        "centre cannot act for someone it does not know."
+    ),
+)
+def follow_up_consent(request: Request, receipt_code: Code, payload: ConsentIn) -> ConsentOut:
+    runtime = runtime_of(request)
+    lang = language(request)
+    answers = {k: v for k, v in payload.model_dump().items() if v is not None}
+    if not answers:
+        raise Problem(
+            422,
+            "No consent answer was sent.",
+            errors=[{"field": "body", "reason": message("consent_answer_missing", lang)}],
+        )
+    complaint_id = verified_complaint_id(request, receipt_code)
+    with session_scope(runtime.session_factory, all_tenants=True) as session:
+        complaint = complaint_by_id(session, complaint_id)
+        if complaint.anonymous:
+            reason = message("anonymous_consent", lang)
+            raise Problem(409, reason, errors=[{"field": "body", "reason": reason}])
+        if complaint.withdrawn_at is not None:
+            reason = message("withdrawn_consent", lang)
+            raise Problem(409, reason, errors=[{"field": "body", "reason": reason}])
+        changed = followup.give_consent(
+            session=session, outbox=runtime.outbox, complaint=complaint, answers=answers,
+            correlation_id=request.state.correlation_id,
+        )  # fmt: skip
+        return ConsentOut(
+            formal_action=complaint.consent_formal_action,
+            documents_to_authorities=complaint.consent_documents_to_authorities,
+            media=complaint.consent_media,
+            changed=changed,
+        )
