@@ -510,7 +510,7 @@ def test_historical_retention_counts_from_the_received_date(sqlite_platform, tmp
     row = ["R-1", "2019-03-04", "hotline", "Взятка", "", "", "+7 701 111 22 33", "no", "", ""]
     old = _import(p, _csv(tmp_path / "old.csv", [row]), historical=True)
     new = _import(p, _csv(tmp_path / "new.csv", [["R-2", *row[1:]]]))
-    assert purge_expired(factory=rt.session_factory, outbox=rt.outbox) == 1
+    assert purge_expired(factory=rt.session_factory, outbox=rt.outbox, store=rt.attachments) == 1
     with session_scope(rt.session_factory, tenant="tk") as s:
         purged = {c.id: c.personal_data_purged_at for c in s.query(Complaint)}
     assert purged[old.created[0]] is not None and purged[new.created[0]] is None
