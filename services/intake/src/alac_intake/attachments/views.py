@@ -201,11 +201,15 @@ async def upload_by_complainant(
             max_bytes=runtime.attachment_max_bytes,  # type: ignore[attr-defined]
         )
         name = service.clean_filename(unquote(attachment_filename or ""), kind)
-        with service.stored(runtime.attachments, data) as digest:  # type: ignore[attr-defined]
+        store = runtime.attachments  # type: ignore[attr-defined]
+        # Encrypted like every attachment; the commit happens inside, and a failure removes
+        # the new blob again.
+        with service.removed_on_failure(store) as written:
             with session_scope(runtime.session_factory, tenant=tenant) as session:
-                row = service.record(
-                    session=session, tenant=tenant, complaint_id=complaint_id, filename=name,
-                    kind=kind, size=len(data), sha256=digest, source="complainant",
+                row = service.add(
+                    session=session, keys=runtime.master_keys,  # type: ignore[attr-defined]
+                    store=store, written=written, tenant=tenant, complaint_id=complaint_id,
+                    filename=name, kind=kind, data=data, source="complainant",
                     uploaded_by="complainant",
                 )  # fmt: skip
                 out = _out(row)
