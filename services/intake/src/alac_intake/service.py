@@ -226,29 +226,46 @@ def update_complaint(
     if "crux" in changed:
         # Keep the near-duplicate index true to the text (earlier flags stay for review).
         duplicates.index_text(session=session, complaint=complaint)
+    if changed:
+        record_updated(
+            session=session, outbox=outbox, complaint=complaint, changed=changed,
+            correlation_id=correlation_id,
+        )  # fmt: skip
+    else:  # only the vault changed: a new version, but nothing to announce
+        complaint.completeness = record.completeness(complaint)
+        complaint.version += 1
+        session.flush()
+    return complaint
+
+
+def record_updated(
+    *, session: Session, outbox: Outbox, complaint: Complaint, changed: dict[str, object],
+    correlation_id: str | None,
+) -> None:  # fmt: skip
+    """A new version of the complaint and its `complaint.updated` event, in the caller's
+    transaction: every edit path (staff PATCH, the complainant's consent answer) announces
+    the non-personal fields that changed the same way."""
     complaint.completeness = record.completeness(complaint)
     complaint.version += 1
     session.flush()
-    if changed:
-        outbox.record(
-            session,
-            new_event(
-                type="complaint.updated",
-                source=SOURCE,
-                subject=complaint.id,
-                tenant=complaint.tenant_id,
-                version=complaint.version,
-                data={
-                    "complaint_id": complaint.id,
-                    "office": complaint.office,
-                    "changed": changed,
-                    "completeness": complaint.completeness,
-                    "updated_at": utcnow().isoformat(),
-                },
-                correlation_id=correlation_id,
-            ),
-        )
-    return complaint
+    outbox.record(
+        session,
+        new_event(
+            type="complaint.updated",
+            source=SOURCE,
+            subject=complaint.id,
+            tenant=complaint.tenant_id,
+            version=complaint.version,
+            data={
+                "complaint_id": complaint.id,
+                "office": complaint.office,
+                "changed": changed,
+                "completeness": complaint.completeness,
+                "updated_at": utcnow().isoformat(),
+            },
+            correlation_id=correlation_id,
+        ),
+    )
 
 
 def visible_to(principal: Principal, complaint: Complaint) -> None:

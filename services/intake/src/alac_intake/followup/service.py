@@ -131,25 +131,11 @@ def give_consent(
             changed[attr] = given
     if not changed:
         return []
-    complaint.completeness = record.completeness(complaint)
-    complaint.version += 1
-    session.flush()
-    outbox.record(
-        session,
-        new_event(
-            type="complaint.updated",
-            source=SOURCE,
-            subject=complaint.id,
-            tenant=complaint.tenant_id,
-            version=complaint.version,
-            data={
-                "complaint_id": complaint.id,
-                "office": complaint.office,
-                "changed": changed,
-                "completeness": complaint.completeness,
-                "updated_at": utcnow().isoformat(),
-            },
-            correlation_id=correlation_id,
-        ),
-    )
+    # Imported here: the complaints module imports this one for the follow-up status.
+    from alac_intake.service import record_updated
+
+    record_updated(
+        session=session, outbox=outbox, complaint=complaint, changed=changed,
+        correlation_id=correlation_id,
+    )  # fmt: skip
     return [scope for scope in answers if record.CONSENT_FIELDS[scope] in changed]
