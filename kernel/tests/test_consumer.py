@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Column, MetaData, String, Table, func, insert, select
 
-from alac_kernel.bus import BusError, OutgoingRecord
+from alac_kernel.bus import BusError, CommitRefused, OutgoingRecord
 from alac_kernel.bus.log import LogBus
 from alac_kernel.consumer import EventConsumer
 from alac_kernel.db import make_engine, make_session_factory, session_scope
@@ -180,6 +180,29 @@ def test_redelivery_after_a_crash_before_the_offset_commit_is_deduplicated(world
     assert world.effect_ids() == sorted(e.id for e in events)
     assert len(world.calls) == 2
     second.close()
+    assert world.remaining_for_group() == 0
+
+
+def test_a_commit_refused_after_a_rebalance_is_not_a_failure(world):
+    """The group took the partitions away between the database commit and the offset commit
+    (on Kafka: a rebalance, or a restarted broker that forgot the member). The pass ends
+    normally, the member rejoins, gets the records again and the inbox skips them."""
+    events = [received() for _ in range(2)]
+    world.publish(*events)
+    consumer = world.consumer()
+    member = consumer.consumer
+
+    def refused(records) -> None:  # fault injection: the coordinator's answer, nothing else
+        raise CommitRefused("Kafka commit refused for group 'projector': UnknownMemberIdError")
+
+    member.commit = refused
+    assert consumer.run_once() == 2, "the batch was applied; only the offsets did not move"
+    assert world.effect_ids() == sorted(e.id for e in events)
+    assert consumer.consumer is not member, "it left the group and rejoined"
+    assert world.remaining_for_group() == 2
+
+    assert consumer.run_once() == 2  # the same records again...
+    assert len(world.calls) == 2, "...skipped by the inbox, never applied twice"
     assert world.remaining_for_group() == 0
 
 

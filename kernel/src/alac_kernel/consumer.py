@@ -19,7 +19,14 @@ from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from alac_kernel.bus import BusConsumer, EventBus, OutgoingRecord, Record, dead_letter_topic
+from alac_kernel.bus import (
+    BusConsumer,
+    CommitRefused,
+    EventBus,
+    OutgoingRecord,
+    Record,
+    dead_letter_topic,
+)
 from alac_kernel.db import session_scope, utcnow
 from alac_kernel.events import ContractRegistry, ContractViolation, Event
 from alac_kernel.events.binding import event_from_record
@@ -77,6 +84,11 @@ class EventConsumer:
                 self.handle(record)
             if records:
                 self.consumer.commit(records)
+        except CommitRefused as exc:
+            # Every record of the batch is applied and in the inbox; only the offsets did not
+            # move. Not a failure: rejoin, take the records again, and let the inbox skip them.
+            log.warning("offsets not committed, rejoining: %s", exc, extra={"group": self.group})
+            self.close()
         except BaseException:
             # The bus consumer's position is already past this batch: polling on with it
             # would skip the uncommitted records, and the next commit would move the offset

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alac_kernel.bus.base import (
     BusConsumer,
     BusError,
+    CommitRefused,
     EventBus,
     OutgoingRecord,
     Record,
@@ -15,6 +16,7 @@ from alac_kernel.settings import Settings
 __all__ = [
     "BusConsumer",
     "BusError",
+    "CommitRefused",
     "EventBus",
     "OutgoingRecord",
     "Record",

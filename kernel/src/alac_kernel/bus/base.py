@@ -45,6 +45,15 @@ class BusError(RuntimeError):
     """The bus could not do what was asked (broker down, database unreachable...)."""
 
 
+class CommitRefused(BusError):
+    """The group no longer counts this member as the owner of the records' partitions.
+
+    Usual after a rebalance or a broker restart that forgot the member. Nothing is lost: the
+    records were applied (and recorded in the inbox) before the commit, the next owner gets
+    them again from the last committed offset and the inbox skips them.
+    """
+
+
 class BusConsumer(abc.ABC):
     """A member of a consumer group subscribed to some topics."""
 

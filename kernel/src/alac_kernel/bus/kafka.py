@@ -18,7 +18,14 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka import errors as kafka_errors
 from kafka.structs import OffsetAndMetadata, TopicPartition
 
-from alac_kernel.bus.base import BusConsumer, BusError, EventBus, OutgoingRecord, Record
+from alac_kernel.bus.base import (
+    BusConsumer,
+    BusError,
+    CommitRefused,
+    EventBus,
+    OutgoingRecord,
+    Record,
+)
 
 log = logging.getLogger(__name__)
 
@@ -405,6 +412,17 @@ class _ProducerIdRefused(Exception):
         self.cause = cause
 
 
+# What the coordinator answers a commit from a member it no longer counts as the owner.
+# kafka-python wraps most of them in CommitFailedError; the others can come through bare.
+_MEMBERSHIP_LOST = (
+    kafka_errors.CommitFailedError,
+    kafka_errors.UnknownMemberIdError,
+    kafka_errors.IllegalGenerationError,
+    kafka_errors.RebalanceInProgressError,
+    kafka_errors.FencedInstanceIdError,
+)
+
+
 class KafkaBusConsumer(BusConsumer):
     def __init__(self, group: str, consumer: KafkaConsumer) -> None:
         self.group = group
@@ -468,9 +486,11 @@ class KafkaBusConsumer(BusConsumer):
             self._consumer.commit(
                 {tp: OffsetAndMetadata(offset, "", -1) for tp, offset in next_offsets.items()}
             )
+        except _MEMBERSHIP_LOST as exc:
+            # A rebalance took the partitions away, or a restarted broker forgot this member:
+            # the new owner will get these records again, which the inbox absorbs.
+            raise CommitRefused(f"Kafka commit refused for group {self.group!r}: {exc}") from exc
         except kafka_errors.KafkaError as exc:
-            # Typically CommitFailedError after a rebalance took the partition away; the new
-            # owner will get these records again, which the inbox absorbs.
             raise BusError(f"Kafka commit failed for group {self.group!r}: {exc}") from exc
 
     def lag(self) -> dict[tuple[str, int], int]:
