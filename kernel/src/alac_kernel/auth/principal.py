@@ -21,6 +21,9 @@ class Principal:
     roles: frozenset[str]
     client_id: str | None
     token_id: str | None
+    # The `name` claim (the user's display name, e.g. "Aigerim Nurlanova"), when the identity
+    # provider sends it: letters of support are signed with it.
+    name: str | None = None
 
     def has_any(self, *roles: str) -> bool:
         """True if the principal holds at least one of `roles` (False when none are given)."""

@@ -241,6 +241,7 @@ class TokenVerifier:
             roles=_roles(claims, self.client_id),
             client_id=_optional_str(claims.get("azp")),
             token_id=_optional_str(claims.get("jti")),
+            name=_optional_str(claims.get("name")),
         )
 
 

@@ -64,6 +64,8 @@ class ComplaintFact(TenantScoped, Base):
     education: Mapped[str | None] = mapped_column(String(32), nullable=True)
     residence: Mapped[str | None] = mapped_column(String(32), nullable=True)
     region: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    heard_from: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    non_corruption_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
     withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
     outcome: Mapped[str | None] = mapped_column(String(32), nullable=True)
     assignee: Mapped[str | None] = mapped_column(String(64), nullable=True)
@@ -76,6 +78,10 @@ class ComplaintFact(TenantScoped, Base):
     historical: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=false(), nullable=False
     )
+    # When intake registered the complaint (complaint.received's envelope time). A complaint
+    # registered long after its received date (typed in from paper) is back-dated: counted in
+    # its period, but its service times would measure the typing-in, not the service.
+    registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class DailyCount(Base):

@@ -11,7 +11,13 @@ from __future__ import annotations
 
 import re
 
-from alac_analytics.projections.dimensions import DIMENSIONS, DURATIONS
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from alac_analytics.labels import REFERENCE_LIST
+from alac_analytics.models import DailyCount
+from alac_analytics.projections.dimensions import DIMENSIONS, DURATIONS, FLAGS, UNSPECIFIED
+from alac_kernel import reference
 from alac_kernel.problems import field_error
 
 KNOWN = frozenset({*DIMENSIONS, *DURATIONS})
@@ -38,7 +44,7 @@ def parse(
     for item in raw or []:
         name, sep, code = item.partition(":")
         if not sep:
-            raise field_error("query.filter", f"`{item[:80]}`: dimension:value, e.g. channel:phone")
+            raise field_error("query.filter", f"`{item[:80]}`: dimension:value, e.g. channel:hotline")
         if name not in KNOWN:
             raise field_error(
                 "query.filter",
@@ -51,6 +57,40 @@ def parse(
     for name, code in pairs:
         filters.setdefault(name, set()).add(code)
     return {name: tuple(sorted(codes)) for name, codes in sorted(filters.items())}
+
+
+def check_values(session: Session, tenant: str, filters: Filters, *, field: str) -> None:
+    """Refuse a value the dimension cannot take (422 naming it), instead of answering an empty
+    chart for a typo. A value is known when it is a reference code of the dimension, a flag's
+    yes/no, a whole number of hours for a duration, `unspecified`, or a value the tenant's own
+    counts hold (a tenant's own age bands, case statuses, retired codes)."""
+    for dimension, values in filters.items():
+        unknown = [v for v in values if not _standard(dimension, v)]
+        if not unknown:
+            continue
+        t = DailyCount.__table__.c
+        held = set(
+            session.execute(
+                select(t.value)
+                .where(t.tenant_id == tenant, t.dimension == dimension, t.value.in_(unknown))
+                .distinct()
+            ).scalars()
+        )
+        missing = [v for v in unknown if v not in held]
+        if missing:
+            examples = sorted(reference.codes(REFERENCE_LIST.get(dimension, "")))[:8]
+            hint = f"; e.g. {', '.join(examples)}" if examples else ""
+            raise field_error(field, f"unknown value `{missing[0]}` for `{dimension}`{hint}")
+
+
+def _standard(dimension: str, value: str) -> bool:
+    if value == UNSPECIFIED:
+        return True
+    if dimension in FLAGS:
+        return value in ("yes", "no")
+    if dimension in DURATIONS:
+        return value.isdigit()
+    return value in reference.codes(REFERENCE_LIST.get(dimension, ""))
 
 
 def refuse_durations(filters: Filters, *, breakdown_by: str | None = None) -> None:

@@ -116,6 +116,16 @@ def _column(dimension: str) -> str:
     return next(c for c, d in CATEGORICAL.items() if d == dimension)
 
 
+def _counted_in(dimension: str) -> list[Any]:
+    """Facts the counts leave out of `dimension` (projections.dimensions.contributions)."""
+    f = ComplaintFact.__table__.c
+    if dimension == "outcome":
+        return [f.outcome.is_not(None)]  # open cases have no outcome
+    if dimension == "non_corruption_reason":
+        return [f.corruption_related == "no"]  # asked only of non-corruption complaints
+    return []
+
+
 def _facts_where(
     tenant: str,
     offices: list[str] | None,
@@ -134,8 +144,7 @@ def _facts_where(
         office = f.office.in_(offices)
         where.append(or_(office, f.office.is_(None)) if UNSPECIFIED in offices else office)
     for dimension, values in filters.items():
-        if dimension == "outcome":
-            where.append(f.outcome.is_not(None))  # open cases have no outcome, as in the counts
+        where += _counted_in(dimension)
         where.append(_value_of(dimension).in_(values) if values else false())
     return where
 
@@ -177,7 +186,6 @@ def _facts_breakdown(
 ) -> list[Any]:
     value = _value_of(dimension)
     where = _facts_where(tenant, offices, period_from, period_to, filters)
-    if dimension == "outcome":
-        where.append(ComplaintFact.__table__.c.outcome.is_not(None))
+    where += _counted_in(dimension)
     query = select(value, func.count()).where(*where).group_by(text("1"))  # as in the series
     return list(session.execute(query).all())

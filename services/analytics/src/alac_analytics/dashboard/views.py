@@ -43,7 +43,7 @@ FilterParam = Annotated[
     list[str] | None,
     Query(
         alias="filter",
-        description="dimension:value, e.g. channel:phone; repeatable. Different dimensions "
+        description="dimension:value, e.g. channel:hotline; repeatable. Different dimensions "
         "must all match; values given for the same dimension are alternatives (OR).",
     ),
 ]
@@ -109,6 +109,8 @@ def get_timeseries(
     if combined:
         dashboard_filters.refuse_durations(filters)
     with session_scope(runtime_of(request).session_factory, tenant=principal.tenant) as session:
+        field = "query.filter" if filter_ else "query.value"
+        dashboard_filters.check_values(session, principal.tenant, filters, field=field)
         series = service.timeseries(
             session=session,
             tenant=principal.tenant,
@@ -148,6 +150,7 @@ def get_breakdown(
     if combined:
         dashboard_filters.refuse_durations(filters, breakdown_by=dimension)
     with session_scope(runtime_of(request).session_factory, tenant=principal.tenant) as session:
+        dashboard_filters.check_values(session, principal.tenant, filters, field="query.filter")
         counts = service.breakdown(
             session=session,
             tenant=principal.tenant,

@@ -20,7 +20,8 @@ def _tables(report: dict[str, Any], key: str) -> dict[str, dict[str, dict[str, i
         tables["total"][row] = {TOTAL: body["total"]}
         for dimension, block in body["dimensions"].items():
             cells = {v["value"]: v["count"] for v in block["values"]}
-            tables.setdefault(dimension, {})[row] = {**cells, TOTAL: body["total"]}
+            # A partial dimension (reasons of non-corruption complaints) totals its own n.
+            tables.setdefault(dimension, {})[row] = {**cells, TOTAL: block["n"]}
         tables.setdefault("monthly", {})[row] = {
             **{m["month"]: m["count"] for m in body["monthly"]},
             TOTAL: body["total"],
@@ -84,7 +85,7 @@ def _hide_section(row: str, body: Section, hidden: dict[str, set[Cell]], thresho
         body["total"] = None
     for dimension, block in body["dimensions"].items():
         _hide_values(row, block["values"], hidden[dimension])
-        if total_hidden:
+        if total_hidden or (row, TOTAL) in hidden[dimension]:
             block["n"] = None
     area_hidden = {v for r, v in hidden["area"] if r == row}
     for item in body["areas_ranked"]:
@@ -108,3 +109,5 @@ def _hide_section(row: str, body: Section, hidden: dict[str, set[Cell]], thresho
         block = body[duration]
         if 0 < block["n"] < threshold or total_hidden:
             block.update(n=None, median=None, p90=None, suppressed=True)
+        if 0 < block.get("not_live", 0) < threshold or total_hidden:
+            block["not_live"] = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 #: Categorical dimensions: fact column -> dimension name in reports.
@@ -27,13 +27,21 @@ CATEGORICAL = {
     "region": "region",
     "request_type": "request_type",
     "corruption_related": "corruption_related",
+    "non_corruption_reason": "non_corruption_reason",
+    "heard_from": "heard_from",
     "status": "status",
     "outcome": "outcome",
 }
 FLAGS = ("anonymous", "withdrawn")
 DURATIONS = {"time_to_triage_hours": "triaged_at", "time_to_close_hours": "closed_at"}
 TOTAL = ("total", "all")
+#: Whether the complaint was received live (is_live): the base of the service-time figures.
+LIVE = "live"
 UNSPECIFIED = "unspecified"
+#: A complaint registered more than this after its received date was typed in from paper
+#: (back-dated): its service times would measure the typing-in. Three days let a letter that
+#: came on Friday and was registered on Monday count as live.
+LIVE_GRACE = timedelta(hours=72)
 
 #: Every dimension name a report can break down by.
 DIMENSIONS = (*CATEGORICAL.values(), *FLAGS)
@@ -45,6 +53,17 @@ def hours_between(start: datetime | None, end: datetime | None) -> int | None:
     if start is None or end is None:
         return None
     return max(0, int((end - start).total_seconds() // 3600))
+
+
+def is_live(fact: Mapping[str, Any]) -> bool:
+    """Received by the platform as it came: not a historical import, not back-dated. A fact
+    projected before registration times were kept (registered_at null) counts as live."""
+    if fact.get("historical"):
+        return False
+    received_at, registered_at = fact.get("received_at"), fact.get("registered_at")
+    if received_at is None or registered_at is None:
+        return True
+    return registered_at - received_at <= LIVE_GRACE
 
 
 def contributions(fact: Mapping[str, Any]) -> Counter[Key]:
@@ -61,15 +80,19 @@ def contributions(fact: Mapping[str, Any]) -> Counter[Key]:
         value = fact.get(column)
         if column == "outcome" and value is None:
             continue  # only closed cases have an outcome; rates are over closed cases
+        if column == "non_corruption_reason" and fact.get("corruption_related") != "no":
+            continue  # a reason is asked only of complaints found not corruption-related
         cells[(office, day, dimension, value or UNSPECIFIED)] += 1
     for flag in FLAGS:
         value = fact.get(flag)
         cells[
             (office, day, flag, UNSPECIFIED if value is None else ("yes" if value else "no"))
         ] += 1
-    if fact.get("historical"):
-        # Handled before the platform: the platform's times would measure the import, not the
-        # service (and the time to close would be years).
+    live = is_live(fact)
+    cells[(office, day, LIVE, "yes" if live else "no")] += 1
+    if not live:
+        # Handled before the platform, or typed in long after it came: the platform's times
+        # would measure the import, not the service (and the time to close would be years).
         return cells
     for dimension, column in DURATIONS.items():
         hours = hours_between(received_at, fact.get(column))

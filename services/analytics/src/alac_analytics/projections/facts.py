@@ -33,8 +33,21 @@ UPDATABLE = (
     "authority_level",
     "respondent_body_type",
     "corruption_related",
+    "non_corruption_reason",
+    "heard_from",
     "anonymous",
     "office",
+)
+#: complaint.received fields copied as they are (null when absent).
+RECEIVED = (
+    "area",
+    "sub_area",
+    "request_type",
+    "authority_level",
+    "respondent_body_type",
+    "corruption_related",
+    "non_corruption_reason",
+    "heard_from",
 )
 PROFILE = {
     "type": "complainant_type",
@@ -65,7 +78,7 @@ def complaint_received(fact: Fact, data: dict[str, Any]) -> None:
     fact["anonymous"] = data["anonymous"]
     fact["received_at"] = _time(data["received_at"])
     fact["historical"] = bool(data.get("historical"))
-    for key in UPDATABLE[1:7]:
+    for key in RECEIVED:
         fact[key] = data.get(key)
     _profile(fact, data.get("complainant"))
 
@@ -194,6 +207,9 @@ class Projection:
             if key not in before:
                 before[key] = contributions(fact)
             apply(fact, event.data)
+            if event.type == "complaint.received":
+                # The envelope's time is when intake registered it (see dimensions.is_live).
+                fact["registered_at"] = event.time
             fact[version_column] = event.aggregateversion
             changed += 1
         if not before:

@@ -1,5 +1,9 @@
 """The statistical report as flat rows, for CSV and XLSX. Each row carries the scope it comes
-from (offices, period, n), so a figure copied out of the sheet still says what it is."""
+from (offices, period, n), so a figure copied out of the sheet still says what it is, and the
+value's label in the report's language beside its code.
+
+With one office (or tenant) the combined rows would repeat that office's rows: only the
+office's are written, so summing a column never counts a complaint twice."""
 
 from __future__ import annotations
 
@@ -9,20 +13,34 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from alac_analytics.projections.dimensions import DURATIONS
+from alac_analytics.labels import value_label
+from alac_analytics.projections.dimensions import DIMENSIONS, DURATIONS
 from alac_kernel.exports import csv_text, neutralise_row
 
-HEADER = ("scope", "period_from", "period_to", "section", "value", "count", "percent", "n")
+HEADER = (
+    "scope", "period_from", "period_to", "section", "value", "count", "percent", "n", "label",
+)  # fmt: skip
 
 
-def rows(report: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
+LABELLED = frozenset(DIMENSIONS)
+
+
+def rows(report: dict[str, Any], lang: str = "en") -> Iterator[tuple[Any, ...]]:
+    for row in _rows(report):
+        section, value = row[3], row[4]
+        yield (*row, value_label(section, value, lang) if section in LABELLED else value)
+
+
+def _rows(report: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
     scope = report["scope"]
     period = (scope["from"], scope["to"])
     # A tenant's report is broken down by office, the network report by tenant.
     key = "tenants" if "tenants" in report else "offices"
     chosen = scope.get(key, "all")
-    sections = [(f"all {key}" if chosen in ("all", None) else ",".join(chosen), report)]
-    sections += list(report[key].items())
+    sections = list(report[key].items())
+    if len(sections) != 1:
+        combined = f"all {key}" if chosen in ("all", None) else ",".join(chosen)
+        sections.insert(0, (combined, report))
     for name, body in sections:
         yield (
             name,
@@ -63,18 +81,20 @@ def rows(report: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
             block = body[duration]
             for stat in ("median", "p90"):
                 yield (name, *period, duration, stat, block[stat], None, block["n"])
+            # Left out of the times: imported or back-dated complaints (see docs/analytics.md).
+            yield (name, *period, duration, "not_live", block.get("not_live"), None, None)
 
 
-def to_csv(report: dict[str, Any]) -> str:
-    return csv_text(HEADER, rows(report))
+def to_csv(report: dict[str, Any], lang: str = "en") -> str:
+    return csv_text(HEADER, rows(report, lang))
 
 
-def to_xlsx(report: dict[str, Any]) -> bytes:
+def to_xlsx(report: dict[str, Any], lang: str = "en") -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = "statistics"
     sheet.append(HEADER)
-    for row in rows(report):
+    for row in rows(report, lang):
         # openpyxl stores a string starting with "=" as a formula.
         sheet.append(neutralise_row(row))
     about = book.create_sheet("scope")

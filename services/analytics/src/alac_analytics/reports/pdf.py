@@ -1,165 +1,419 @@
-"""The statistical report as a PDF with charts (matplotlib, Agg backend), in kk, ru or en.
+"""The statistical report as a press-ready PDF (fpdf2), in kk, ru or en.
 
-Every page repeats the scope (offices, period, data source) and every chart states its n,
-so a page printed on its own still says what its figures are.
+A cover with the tenant and the period; the headline figures; offices side by side; then every
+figure of the ALAC report's section 1 (seeds/000) for all offices combined and for each office:
+each a table of translated labels, counts, percentages and a bar, titled with its n and period.
+Labels wrap within their column; every page has its number and the scope in the footer, so a
+page printed on its own still says what its figures are. Text is real text (embedded TrueType),
+so it can be searched and copied, and tests read it back with pypdf.
 """
 
 from __future__ import annotations
 
-import io
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 import matplotlib
+from fpdf import FPDF
 
-matplotlib.use("Agg")  # no display on servers; must precede pyplot
+from alac_analytics.labels import office_label, value_label
+from alac_analytics.reports.dates import long_date
+from alac_analytics.reports.tenants import tenant_name
 
-from matplotlib import pyplot as plt  # noqa: E402
-from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
-
-# DejaVu Sans ships with matplotlib and covers Cyrillic including the Kazakh letters.
-plt.rcParams["font.family"] = "DejaVu Sans"
-plt.rcParams["pdf.fonttype"] = 42  # embedded TrueType: the text stays searchable
-
+# DejaVu Sans ships with matplotlib (a dependency already) and has every Kazakh letter.
+FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 LANGUAGES = ("kk", "ru", "en")
-TEXT = {
+
+TEXT: dict[str, dict[str, str]] = {
     "title": {
-        "en": "ALAC statistical report",
-        "ru": "Статистический отчёт ЦПКП",
-        "kk": "ҚКОО статистикалық есебі",
+        "en": "Statistical report on complaints",
+        "ru": "Статистический отчёт по обращениям",
+        "kk": "Өтініштер бойынша статистикалық есеп",
     },
-    "scope": {"en": "Scope", "ru": "Охват", "kk": "Қамту"},
+    "network_title": {
+        "en": "Network statistical report",
+        "ru": "Статистический отчёт сети",
+        "kk": "Желінің статистикалық есебі",
+    },
+    "network": {"en": "All centres of the network", "ru": "Все центры сети", "kk": "Желінің барлық орталықтары"},
     "period": {"en": "Period received", "ru": "Период поступления", "kk": "Түскен кезеңі"},
     "offices": {"en": "Offices", "ru": "Офисы", "kk": "Кеңселер"},
-    "all": {"en": "all", "ru": "все", "kk": "барлығы"},
-    "total": {"en": "Complaints", "ru": "Обращений", "kk": "Өтініштер"},
-    "anonymous": {"en": "Anonymous", "ru": "Анонимные", "kk": "Жасырын"},
+    "tenants": {"en": "Centres", "ru": "Центры", "kk": "Орталықтар"},
+    "all_offices": {"en": "All offices", "ru": "Все офисы", "kk": "Барлық кеңселер"},
+    "all_tenants": {"en": "All centres", "ru": "Все центры", "kk": "Барлық орталықтар"},
+    "combined": {"en": "Combined", "ru": "Итого", "kk": "Жиынтық"},
+    "page": {"en": "Page {p} of {n}", "ru": "Стр. {p} из {n}", "kk": "{n} беттің {p}-беті"},
+    "generated": {"en": "Generated", "ru": "Сформирован", "kk": "Жасалған күні"},
+    "summary": {"en": "Headline figures", "ru": "Основные показатели", "kk": "Негізгі көрсеткіштер"},
+    "total": {"en": "Complaints received", "ru": "Поступило обращений", "kk": "Түскен өтініштер"},
+    "anonymous_share": {"en": "Anonymous", "ru": "Анонимные", "kk": "Жасырын"},
     "resolution": {"en": "Resolution rate", "ru": "Доля решённых", "kk": "Шешілген үлесі"},
     "rejection": {"en": "Rejection rate", "ru": "Доля отказов", "kk": "Бас тарту үлесі"},
-    "triage": {
-        "en": "Time to triage, h (median / p90)",
-        "ru": "Время до сортировки, ч (медиана / p90)",
-        "kk": "Сұрыптауға дейінгі уақыт, сағ (медиана / p90)",
+    "closed": {"en": "closed cases", "ru": "закрытых дел", "kk": "жабылған іс"},
+    "time_to_triage_hours": {
+        "en": "Time to triage, hours (median / 90th percentile)",
+        "ru": "Время до сортировки, часов (медиана / 90-й процентиль)",
+        "kk": "Сұрыптауға дейінгі уақыт, сағат (медиана / 90-процентиль)",
     },
-    "close": {
-        "en": "Time to close, h (median / p90)",
-        "ru": "Время до закрытия, ч (медиана / p90)",
-        "kk": "Жабуға дейінгі уақыт, сағ (медиана / p90)",
+    "time_to_close_hours": {
+        "en": "Time to close, hours (median / 90th percentile)",
+        "ru": "Время до закрытия, часов (медиана / 90-й процентиль)",
+        "kk": "Жабуға дейінгі уақыт, сағат (медиана / 90-процентиль)",
     },
-    "monthly": {
-        "en": "Complaints per month",
-        "ru": "Обращения по месяцам",
-        "kk": "Айлар бойынша өтініштер",
+    "live_note": {
+        "en": "Times are computed only over complaints the platform received live: historical "
+        "imports and complaints registered more than 72 hours after their received date "
+        "({x} in this period) are left out.",
+        "ru": "Время рассчитано только по обращениям, принятым платформой в момент поступления: "
+        "исторический импорт и обращения, зарегистрированные более чем через 72 часа после "
+        "даты поступления ({x} за период), не учитываются.",
+        "kk": "Уақыт платформа түскен сәтінде қабылдаған өтініштер бойынша ғана есептелген: "
+        "тарихи импорт пен түскен күнінен 72 сағаттан кейін тіркелген өтініштер (кезеңде {x}) "
+        "есепке алынбайды.",
     },
-    "area": {"en": "Areas", "ru": "Сферы", "kk": "Салалар"},
-    "channel": {"en": "Channels", "ru": "Каналы", "kk": "Арналар"},
-    "authority_level": {"en": "Level of authority", "ru": "Уровень власти", "kk": "Билік деңгейі"},
-    "sex": {"en": "Sex", "ru": "Пол", "kk": "Жынысы"},
-    "age_band": {"en": "Age", "ru": "Возраст", "kk": "Жасы"},
-    "request_type": {"en": "Request type", "ru": "Тип обращения", "kk": "Өтініш түрі"},
     "offices_compared": {
         "en": "Offices side by side",
         "ru": "Сравнение офисов",
         "kk": "Кеңселерді салыстыру",
     },
+    "tenants_compared": {
+        "en": "Centres side by side",
+        "ru": "Сравнение центров",
+        "kk": "Орталықтарды салыстыру",
+    },
+    "monthly": {"en": "Complaints per month", "ru": "Обращения по месяцам", "kk": "Айлар бойынша өтініштер"},
+    "value": {"en": "Category", "ru": "Категория", "kk": "Санат"},
+    "count": {"en": "Number", "ru": "Число", "kk": "Саны"},
+    "percent": {"en": "%", "ru": "%", "kk": "%"},
+    "hidden": {"en": "hidden", "ru": "скрыто", "kk": "жасырылған"},
     "suppressed": {
-        "en": "Counts below {t} are hidden",
-        "ru": "Значения меньше {t} скрыты",
-        "kk": "{t}-ден аз мәндер жасырылған",
+        "en": "Counts from 1 to {t} are hidden (small-cell protection).",
+        "ru": "Значения от 1 до {t} скрыты (защита малых групп).",
+        "kk": "1-ден {t}-ге дейінгі мәндер жасырылған (шағын топтарды қорғау).",
     },
     "source": {
-        "en": "Data: complaints received in the period (analytics read model)",
-        "ru": "Данные: обращения, поступившие за период (аналитическая модель)",
-        "kk": "Деректер: кезеңде түскен өтініштер (талдау моделі)",
+        "en": "Data: complaints received in the period (analytics read model).",
+        "ru": "Данные: обращения, поступившие за период (аналитическая модель).",
+        "kk": "Деректер: кезеңде түскен өтініштер (талдау моделі).",
     },
-}
-CHARTS = ("area", "channel", "authority_level", "sex", "age_band", "request_type")
+    "no_data": {"en": "No complaints", "ru": "Нет обращений", "kk": "Өтініштер жоқ"},
+    # Figure titles, in the order of the ALAC report's section 1.
+    "sex": {"en": "Sex", "ru": "Пол", "kk": "Жынысы"},
+    "age_band": {"en": "Age", "ru": "Возраст", "kk": "Жасы"},
+    "education": {"en": "Highest level of education", "ru": "Образование", "kk": "Білімі"},
+    "residence": {"en": "Place of residence", "ru": "Место жительства", "kk": "Тұрғылықты жері"},
+    "region": {"en": "Region", "ru": "Регион", "kk": "Өңір"},
+    "heard_from": {
+        "en": "How they heard about the centre",
+        "ru": "Откуда узнали о центре",
+        "kk": "Орталық туралы қайдан білді",
+    },
+    "channel": {"en": "Channel", "ru": "Канал обращения", "kk": "Өтініш арнасы"},
+    "anonymous": {"en": "Anonymous complaints", "ru": "Анонимные обращения", "kk": "Жасырын өтініштер"},
+    "complainant_type": {"en": "Complainant", "ru": "Заявитель", "kk": "Өтініш беруші"},
+    "request_type": {"en": "Request type", "ru": "Тип обращения", "kk": "Өтініш түрі"},
+    "corruption_related": {
+        "en": "Related to corruption",
+        "ru": "Связь с коррупцией",
+        "kk": "Сыбайлас жемқорлыққа қатысы",
+    },
+    "non_corruption_reason": {
+        "en": "Why not corruption-related",
+        "ru": "Причины, не связанные с коррупцией",
+        "kk": "Сыбайлас жемқорлыққа қатысы жоқ себептері",
+    },
+    "area": {"en": "Areas of complaints", "ru": "Сферы обращений", "kk": "Өтініштер салалары"},
+    "sub_area": {"en": "Sub-areas", "ru": "Подсферы", "kk": "Кіші салалар"},
+    "authority_level": {"en": "Level of authority", "ru": "Уровень власти", "kk": "Билік деңгейі"},
+    "respondent_body_type": {
+        "en": "Body complained about",
+        "ru": "Орган, на который жалуются",
+        "kk": "Шағым жасалған орган",
+    },
+    "outcome": {"en": "Outcomes of closed cases", "ru": "Итоги закрытых дел", "kk": "Жабылған істердің нәтижелері"},
+    "status": {"en": "Status now", "ru": "Текущий статус", "kk": "Қазіргі мәртебесі"},
+    "withdrawn": {"en": "Withdrawn", "ru": "Отозваны", "kk": "Кері қайтарылған"},
+}  # fmt: skip
+
+#: The figures of each section, in the order the ALAC report prints them.
+FIGURES = (
+    "sex",
+    "age_band",
+    "education",
+    "residence",
+    "region",
+    "heard_from",
+    "channel",
+    "anonymous",
+    "complainant_type",
+    "request_type",
+    "corruption_related",
+    "non_corruption_reason",
+    "area",
+    "sub_area",
+    "authority_level",
+    "respondent_body_type",
+    "outcome",
+)
+BLUE = (59, 110, 168)
+GREY = (90, 90, 90)
+LIGHT = (235, 239, 245)
 
 
 def t(key: str, lang: str) -> str:
     return TEXT[key][lang]
 
 
-def _scope_line(report: dict[str, Any], lang: str) -> str:
-    scope = report["scope"]
-    offices = scope.get("offices", "all")
-    offices = t("all", lang) if offices == "all" else ", ".join(offices)
-    line = f"{t('offices', lang)}: {offices} · {t('period', lang)}: {scope['from']} – {scope['to']}"
-    if "suppression" in scope:
-        line += " · " + t("suppressed", lang).format(t=scope["suppression"]["threshold"])
-    return line
-
-
 def _fmt(value: Any) -> str:
     return "—" if value is None else str(value)
 
 
-def _footer(fig, report: dict[str, Any], lang: str) -> None:  # type: ignore[no-untyped-def]
-    fig.text(0.5, 0.02, f"{_scope_line(report, lang)}\n{t('source', lang)}", ha="center",
-             fontsize=7, color="#444444")  # fmt: skip
+def _pct(value: Any) -> str:
+    return "—" if value is None else f"{value:.1f}"
 
 
-def _bar(ax, block: dict[str, Any], title: str) -> None:  # type: ignore[no-untyped-def]
-    items = [v for v in block["values"] if v["count"] is not None][:10]
-    labels = [v["value"] for v in items][::-1]
-    counts = [v["count"] for v in items][::-1]
-    ax.barh(labels, counts, color="#3b6ea8")
-    for y, item in enumerate(items[::-1]):
-        ax.text(item["count"], y, f" {item['count']} ({_fmt(item['percent'])}%)",
-                va="center", fontsize=7)  # fmt: skip
-    ax.set_title(f"{title} (n = {_fmt(block['n'])})", fontsize=10)
-    ax.tick_params(labelsize=7)
+class ReportPDF(FPDF):
+    def __init__(self, report: dict[str, Any], lang: str, footer_line: str) -> None:
+        super().__init__(format="A4")
+        self.report, self.lang, self.footer_line = report, lang, footer_line
+        self.set_margins(18, 18, 18)
+        self.set_auto_page_break(True, margin=22)
+        self.add_font("DejaVu", "", str(FONT_DIR / "DejaVuSans.ttf"))
+        self.add_font("DejaVu", "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
+
+    def footer(self) -> None:
+        if self.page_no() == 1:
+            return  # the cover
+        self.set_y(-16)
+        self.set_font("DejaVu", "", 7)
+        self.set_text_color(*GREY)
+        self.multi_cell(0, 3.5, self.footer_line, align="C", new_x="LMARGIN", new_y="NEXT")
+        self.cell(0, 4, t("page", self.lang).format(p=self.page_no(), n="{nb}"), align="C")
+        self.set_text_color(0, 0, 0)
 
 
-def render(report: dict[str, Any], lang: str) -> bytes:
-    out = io.BytesIO()
-    with PdfPages(out, metadata={"Title": t("title", lang), "Creator": "ALAC analytics"}) as pdf:
-        fig = plt.figure(figsize=(8.27, 11.69))  # A4
-        fig.text(0.08, 0.93, t("title", lang), fontsize=18, weight="bold")
-        fig.text(0.08, 0.89, _scope_line(report, lang), fontsize=9)
-        lines = [
-            f"{t('total', lang)}: {_fmt(report['total'])}",
-            f"{t('anonymous', lang)}: {_fmt(report['anonymous_share']['count'])} "
-            f"({_fmt(report['anonymous_share']['percent'])}%)",
-            f"{t('resolution', lang)}: {_fmt(report['outcomes']['resolution_rate'])}% · "
-            f"{t('rejection', lang)}: {_fmt(report['outcomes']['rejection_rate'])}% "
-            f"(n = {_fmt(report['outcomes']['n'])})",
-            f"{t('triage', lang)}: {_fmt(report['time_to_triage_hours']['median'])} / "
-            f"{_fmt(report['time_to_triage_hours']['p90'])} "
-            f"(n = {_fmt(report['time_to_triage_hours']['n'])})",
-            f"{t('close', lang)}: {_fmt(report['time_to_close_hours']['median'])} / "
-            f"{_fmt(report['time_to_close_hours']['p90'])} "
-            f"(n = {_fmt(report['time_to_close_hours']['n'])})",
-        ]
-        for i, line in enumerate(lines):
-            fig.text(0.08, 0.84 - 0.03 * i, line, fontsize=11)
-        ax = fig.add_axes((0.1, 0.12, 0.85, 0.5))
-        months = [m for m in report["monthly"] if m["count"] is not None]
-        ax.plot([m["month"] for m in months], [m["count"] for m in months], marker="o")
-        ax.set_title(f"{t('monthly', lang)} (n = {_fmt(report['total'])})", fontsize=10)
-        ax.tick_params(axis="x", labelrotation=60, labelsize=7)
-        _footer(fig, report, lang)
-        pdf.savefig(fig)
-        plt.close(fig)
+def _period(report: dict[str, Any], lang: str) -> str:
+    scope = report["scope"]
+    start, end = date.fromisoformat(scope["from"]), date.fromisoformat(scope["to"])
+    return f"{long_date(start, lang)} – {long_date(end, lang)}"
 
-        for first in range(0, len(CHARTS), 2):
-            fig, axes = plt.subplots(2, 1, figsize=(8.27, 11.69))
-            for ax, name in zip(axes, CHARTS[first : first + 2], strict=True):
-                _bar(ax, report["dimensions"][name], t(name, lang))
-            fig.subplots_adjust(left=0.3, bottom=0.1, hspace=0.3)
-            _footer(fig, report, lang)
-            pdf.savefig(fig)
-            plt.close(fig)
 
-        sections = report.get("offices") or report.get("tenants") or {}
-        if len(sections) > 1:
-            fig, ax = plt.subplots(figsize=(8.27, 11.69))
-            names = list(sections)
-            totals = [sections[n]["total"] or 0 for n in names]
-            ax.bar(names, totals, color="#6a9f58")
-            for x, n in enumerate(names):
-                ax.text(x, totals[x], _fmt(sections[n]["total"]), ha="center", va="bottom")
-            ax.set_title(t("offices_compared", lang), fontsize=12)
-            _footer(fig, report, lang)
-            pdf.savefig(fig)
-            plt.close(fig)
-    return out.getvalue()
+def _section_name(key: str, name: str, lang: str) -> str:
+    return office_label(name, lang) if key == "offices" else tenant_name(name)
+
+
+def _scope_names(report: dict[str, Any], key: str, lang: str) -> str:
+    chosen = report["scope"].get(key, "all")
+    if chosen in ("all", None):
+        return t(f"all_{key}", lang)
+    return ", ".join(_section_name(key, o, lang) for o in chosen)
+
+
+def render(report: dict[str, Any], lang: str, *, generated: date | None = None) -> bytes:
+    key = "tenants" if "tenants" in report else "offices"
+    network = key == "tenants"
+    period = _period(report, lang)
+    who = t("network", lang) if network else tenant_name(report["scope"].get("tenant") or "")
+    footer = f"{who} · {_scope_names(report, key, lang)} · {t('period', lang)}: {period}"
+    pdf = ReportPDF(report, lang, footer)
+    pdf.set_title(t("network_title" if network else "title", lang))
+    pdf.set_creator("ALAC analytics")
+    _cover(pdf, report, key, who, period, generated or date.today())
+    pdf.add_page()
+    _headline(pdf, report, key, period)
+    sections = report.get(key) or {}
+    _heading(pdf, f"{t('combined', lang)}: {_scope_names(report, key, lang)}", size=14)
+    _figures(pdf, report, period)
+    for name, body in sections.items():
+        pdf.add_page()
+        _heading(pdf, _section_name(key, name, lang), size=14)
+        _figures(pdf, body, period)
+    return bytes(pdf.output())
+
+
+def _heading(pdf: ReportPDF, text: str, *, size: int = 12) -> None:
+    pdf.set_font("DejaVu", "B", size)
+    pdf.multi_cell(0, size * 0.5, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+
+
+def _cover(
+    pdf: ReportPDF, report: dict[str, Any], key: str, who: str, period: str, generated: date
+) -> None:
+    lang = pdf.lang
+    pdf.add_page()
+    pdf.set_y(70)
+    pdf.set_font("DejaVu", "B", 24)
+    pdf.multi_cell(0, 11, who, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(6)
+    pdf.set_font("DejaVu", "", 16)
+    title = t("network_title" if key == "tenants" else "title", lang)
+    pdf.multi_cell(0, 8, title, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(10)
+    pdf.set_font("DejaVu", "", 12)
+    lines = [
+        f"{t('period', lang)}: {period}",
+        f"{t(key, lang)}: {_scope_names(report, key, lang)}",
+        f"{t('total', lang)}: {_fmt(report['total'])}",
+        f"{t('generated', lang)}: {long_date(generated, lang)}",
+    ]
+    for line in lines:
+        pdf.multi_cell(0, 7, line, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(8)
+    pdf.set_font("DejaVu", "", 9)
+    pdf.set_text_color(*GREY)
+    notes = [t("source", lang)]
+    if "suppression" in report["scope"]:
+        notes.append(t("suppressed", lang).format(t=report["scope"]["suppression"]["threshold"] - 1))
+    for note in notes:
+        pdf.multi_cell(0, 5, note, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(0, 0, 0)
+
+
+def _headline(pdf: ReportPDF, report: dict[str, Any], key: str, period: str) -> None:
+    lang = pdf.lang
+    _heading(pdf, t("summary", lang), size=14)
+    _subline(pdf, f"{_scope_names(report, key, lang)} · {period}")
+    share, outcomes = report["anonymous_share"], report["outcomes"]
+    rows = [
+        (t("total", lang), _fmt(report["total"]), f"n = {_fmt(report['total'])}"),
+        (t("anonymous_share", lang), f"{_fmt(share['count'])} ({_pct(share['percent'])}%)",
+         f"n = {_fmt(share['n'])}"),
+        (t("resolution", lang), f"{_pct(outcomes['resolution_rate'])}%",
+         f"n = {_fmt(outcomes['n'])} {t('closed', lang)}"),
+        (t("rejection", lang), f"{_pct(outcomes['rejection_rate'])}%",
+         f"n = {_fmt(outcomes['n'])} {t('closed', lang)}"),
+    ]  # fmt: skip
+    for name in ("time_to_triage_hours", "time_to_close_hours"):
+        block = report[name]
+        rows.append(
+            (t(name, lang), f"{_fmt(block['median'])} / {_fmt(block['p90'])}", f"n = {_fmt(block['n'])}")
+        )  # fmt: skip
+    pdf.set_font("DejaVu", "", 10)
+    for label, figure, n in rows:
+        _row3(pdf, label, figure, n)
+    pdf.ln(2)
+    pdf.set_font("DejaVu", "", 8)
+    pdf.set_text_color(*GREY)
+    note = t("live_note", lang).format(x=_fmt(report["time_to_triage_hours"].get("not_live")))
+    pdf.multi_cell(0, 4, note, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(0, 0, 0)
+    pdf.ln(4)
+    months = {
+        "n": report["total"],
+        "values": [{"value": m["month"], "count": m["count"], "percent": None}
+                   for m in report["monthly"]],
+    }  # fmt: skip
+    _figure(pdf, t("monthly", lang), months, period, dimension=None)
+    sections = report.get(key) or {}
+    if len(sections) > 1:
+        compared = {
+            "n": report["total"],
+            "values": [
+                {"value": _section_name(key, name, lang), "count": body["total"],
+                 "percent": _share(body["total"], report["total"])}
+                for name, body in sections.items()
+            ],
+        }  # fmt: skip
+        _figure(pdf, t(f"{key}_compared", lang), compared, period, dimension=None)
+
+
+def _share(part: int | None, whole: int | None) -> float | None:
+    return round(100.0 * part / whole, 1) if part is not None and whole else None
+
+
+def _row3(pdf: ReportPDF, label: str, figure: str, n: str) -> None:
+    width = pdf.epw
+    lines = pdf.multi_cell(width * 0.55, 5.5, label, dry_run=True, output="LINES")
+    height = 5.5 * len(lines)
+    if pdf.will_page_break(height):
+        pdf.add_page()
+    y = pdf.get_y()
+    pdf.multi_cell(width * 0.55, 5.5, label, new_x="RIGHT", new_y="TOP")
+    pdf.set_font("DejaVu", "B", 10)
+    pdf.cell(width * 0.2, 5.5, figure, align="R")
+    pdf.set_font("DejaVu", "", 9)
+    pdf.cell(width * 0.25, 5.5, n, align="R")
+    pdf.set_font("DejaVu", "", 10)
+    pdf.set_xy(pdf.l_margin, y + height + 0.8)
+
+
+def _subline(pdf: ReportPDF, text: str) -> None:
+    pdf.set_font("DejaVu", "", 8)
+    pdf.set_text_color(*GREY)
+    pdf.multi_cell(0, 4, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(0, 0, 0)
+    pdf.ln(1.5)
+
+
+def _figures(pdf: ReportPDF, body: dict[str, Any], period: str) -> None:
+    if not body["total"]:
+        _subline(pdf, f"{t('no_data', pdf.lang)} · {period}")
+        return
+    for name in FIGURES:
+        block = body["outcomes"] if name == "outcome" else body["dimensions"].get(name)
+        if block is None or not block["values"]:
+            continue
+        _figure(pdf, t(name, pdf.lang), block, period, dimension=name)
+    for name in ("time_to_triage_hours", "time_to_close_hours"):
+        block = body[name]
+        _heading(pdf, t(name, pdf.lang), size=10)
+        _subline(pdf, f"n = {_fmt(block['n'])} · {period}")
+        pdf.set_font("DejaVu", "", 10)
+        pdf.cell(0, 5, f"{_fmt(block['median'])} / {_fmt(block['p90'])}", new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(3)
+
+
+LABEL_W, COUNT_W, PCT_W = 0.45, 0.12, 0.11  # of the text width; the bar takes the rest
+LINE_H = 4.6
+
+
+def _figure(
+    pdf: ReportPDF, title: str, block: dict[str, Any], period: str, *, dimension: str | None
+) -> None:
+    """One figure: its title, `n = … · period`, then a row per value with a bar."""
+    lang = pdf.lang
+    values = block["values"]
+    pdf.set_font("DejaVu", "", 9)
+    first = _row_height(pdf, values[0], dimension) if values else 0
+    if pdf.will_page_break(14 + first):  # keep the title with its first row
+        pdf.add_page()
+    _heading(pdf, title, size=11)
+    _subline(pdf, f"n = {_fmt(block['n'])} · {period}")
+    width = pdf.epw
+    top = max((v["count"] or 0 for v in values), default=0)
+    pdf.set_font("DejaVu", "B", 8)
+    pdf.set_fill_color(*LIGHT)
+    pdf.cell(width * LABEL_W, 5, t("value", lang), fill=True)
+    pdf.cell(width * COUNT_W, 5, t("count", lang), align="R", fill=True)
+    pdf.cell(width * PCT_W, 5, t("percent", lang), align="R", fill=True)
+    pdf.cell(0, 5, "", fill=True, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", "", 9)
+    for item in values:
+        label = _label(item["value"], dimension, lang)
+        height = _row_height(pdf, item, dimension)
+        if pdf.will_page_break(height):
+            pdf.add_page()
+        y = pdf.get_y()
+        pdf.multi_cell(width * LABEL_W, LINE_H, label, new_x="RIGHT", new_y="TOP")
+        count = t("hidden", lang) if item.get("suppressed") else _fmt(item["count"])
+        pdf.cell(width * COUNT_W, LINE_H, count, align="R")
+        pdf.cell(width * PCT_W, LINE_H, _pct(item["percent"]), align="R")
+        bar_x = pdf.l_margin + width * (LABEL_W + COUNT_W + PCT_W) + 3
+        bar_w = width * (1 - LABEL_W - COUNT_W - PCT_W) - 3
+        if item["count"] and top:
+            pdf.set_fill_color(*BLUE)
+            pdf.rect(bar_x, y + 0.8, bar_w * item["count"] / top, LINE_H - 1.6, style="F")
+        pdf.set_xy(pdf.l_margin, y + height)
+    pdf.ln(5)
+
+
+def _label(code: str, dimension: str | None, lang: str) -> str:
+    return code if dimension is None else value_label(dimension, code, lang)
+
+
+def _row_height(pdf: ReportPDF, item: dict[str, Any], dimension: str | None) -> float:
+    label = _label(item["value"], dimension, pdf.lang)
+    lines = pdf.multi_cell(pdf.epw * LABEL_W, LINE_H, label, dry_run=True, output="LINES")
+    return LINE_H * max(1, len(lines))

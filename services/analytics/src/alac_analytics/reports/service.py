@@ -15,10 +15,22 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from alac_analytics.models import DailyCount, MonthlyCount
-from alac_analytics.projections.dimensions import DIMENSIONS, DURATIONS, TOTAL, UNSPECIFIED
+from alac_analytics.projections.dimensions import (
+    DIMENSIONS,
+    DURATIONS,
+    LIVE,
+    TOTAL,
+    UNSPECIFIED,
+)
 
 SOURCE = "complaints received in the period, per the analytics read model (daily_counts)"
 RESOLVED_OUTCOMES = ("resolved", "advice_given")
+#: Dimensions counted over part of the complaints only: their n is their own sum.
+PARTIAL = ("outcome", "non_corruption_reason")
+DURATION_BASIS = (
+    "complaints received live only: historical imports and complaints registered more than "
+    "72 hours after their received date are left out"
+)
 
 Cells = dict[str, dict[str, dict[str, int]]]  # office -> dimension -> value -> n
 
@@ -108,7 +120,10 @@ def merge(cells: Cells) -> dict[str, dict[str, int]]:
     return merged
 
 
-def breakdown(values: dict[str, int], total: int) -> dict[str, Any]:
+def breakdown(values: dict[str, int], total: int | None) -> dict[str, Any]:
+    """Values ranked by count, with percentages of `total` (None: of their own sum)."""
+    if total is None:
+        total = sum(values.values())
     ranked = sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))
     return {
         "n": total,
@@ -137,7 +152,11 @@ def percentiles(histogram: dict[str, int]) -> dict[str, Any]:
 def section(dimensions: dict[str, dict[str, int]], monthly: dict[str, int]) -> dict[str, Any]:
     """The report body for one set of counts (all offices merged, or one office)."""
     total = sum(dimensions.get(TOTAL[0], {}).values())
-    by = {d: breakdown(dimensions.get(d, {}), total) for d in DIMENSIONS if d != "outcome"}
+    by = {
+        d: breakdown(dimensions.get(d, {}), total if d not in PARTIAL else None)
+        for d in DIMENSIONS
+        if d != "outcome"
+    }
     outcomes = dimensions.get("outcome", {})
     closed = sum(outcomes.values())
     anonymous = dimensions.get("anonymous", {}).get("yes", 0)
@@ -154,7 +173,16 @@ def section(dimensions: dict[str, dict[str, int]], monthly: dict[str, int]) -> d
             "basis": "closed cases among the complaints received in the period",
         },
         "monthly": [{"month": m, "count": monthly[m]} for m in sorted(monthly)],
-        **{d: percentiles(dimensions.get(d, {})) for d in DURATIONS},
+        **{d: _duration(dimensions, d) for d in DURATIONS},
+    }
+
+
+def _duration(dimensions: dict[str, dict[str, int]], name: str) -> dict[str, Any]:
+    live = dimensions.get(LIVE, {})
+    return {
+        **percentiles(dimensions.get(name, {})),
+        "basis": DURATION_BASIS,
+        "not_live": live.get("no", 0),
     }
 
 

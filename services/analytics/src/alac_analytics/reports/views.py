@@ -67,7 +67,9 @@ def get_statistics(
         list[str] | None, Query(description="An office code; repeat for several offices")
     ] = None,
     fmt: Annotated[Format | None, Query(alias="format")] = None,
-    lang: Annotated[Language, Query(description="Language of the PDF")] = "en",
+    lang: Annotated[
+        Language, Query(description="Language of the PDF's text and the CSV/XLSX labels")
+    ] = "en",
 ) -> Response:
     if period_to < period_from:
         raise field_error("query.to", "must not be before `from`")
@@ -87,7 +89,19 @@ def get_statistics(
         if not privacy_service.sees_small_cells(principal):
             limit = privacy_service.threshold(session=session, tenant=principal.tenant)
             privacy.apply(report, key="offices", threshold=limit)
-    return render(report, fmt, request, f"alac-statistics-{period_from}-{period_to}", lang)
+    name = download_name("alac-statistics", principal.tenant, office, period_from, period_to)
+    return render(report, fmt, request, name, lang)
+
+
+def download_name(
+    prefix: str, tenant: str | None, offices: list[str] | None, start: date, end: date
+) -> str:
+    """A file name that says whose report it is and for when, so two downloads never clash:
+    alac-statistics-tk-almaty-2025-01-01-2025-12-31 (codes are checked a-z0-9_ already)."""
+    chosen = sorted(set(offices or []))
+    where = "all" if not chosen else "-".join(chosen) if len(chosen) <= 3 else f"{len(chosen)}-offices"
+    who = f"{tenant}-" if tenant else ""
+    return f"{prefix}-{who}{where}-{start}-{end}"
 
 
 def render(
@@ -104,15 +118,15 @@ def render(
         )
     if chosen == "csv":
         return Response(
-            export.to_csv(report),
+            export.to_csv(report, lang),
             media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+            headers={"Content-Disposition": f'attachment; filename="{name}-{lang}.csv"'},
         )
     if chosen == "xlsx":
         return Response(
-            export.to_xlsx(report),
+            export.to_xlsx(report, lang),
             media_type=XLSX,
-            headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+            headers={"Content-Disposition": f'attachment; filename="{name}-{lang}.xlsx"'},
         )
     return JSONResponse(report)
 
@@ -142,7 +156,9 @@ def get_network_statistics(
         Query(alias="to", description="Last day received (inclusive)", ge=FIRST_DAY, le=LAST_DAY),
     ],
     fmt: Annotated[Format | None, Query(alias="format")] = None,
-    lang: Annotated[Language, Query(description="Language of the PDF")] = "en",
+    lang: Annotated[
+        Language, Query(description="Language of the PDF's text and the CSV/XLSX labels")
+    ] = "en",
 ) -> Response:
     if period_to < period_from:
         raise field_error("query.to", "must not be before `from`")
@@ -153,4 +169,5 @@ def get_network_statistics(
         )
         limit = privacy_service.network_threshold(session=session)
     privacy.apply(report, key="tenants", threshold=limit)
-    return render(report, fmt, request, f"alac-network-statistics-{period_from}-{period_to}", lang)
+    name = download_name("alac-network-statistics", None, None, period_from, period_to)
+    return render(report, fmt, request, name, lang)

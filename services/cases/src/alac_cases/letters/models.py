@@ -14,6 +14,7 @@ from alac_kernel.db import TenantScoped, UTCDateTime
 
 class Letter(TenantScoped, Base):
     __tablename__ = "case_letters"
+    __table_args__ = (UniqueConstraint("tenant_id", "reference", name="uq_case_letters_reference"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     case_id: Mapped[str] = mapped_column(String(36), ForeignKey("cases.id"), index=True)
@@ -31,6 +32,21 @@ class Letter(TenantScoped, Base):
     # When the complaint's personal data was erased: the PDF (facts of the case, the
     # complainant's story) and its key are gone; the record of the action stays.
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The outgoing reference printed on the letter: per tenant and year, gap-free (see
+    # LetterSequence). Null for letters generated before references existed.
+    reference: Mapped[str | None] = mapped_column(String(40), nullable=True)
+
+
+class LetterSequence(Base):
+    """The last reference number given to a tenant's letters in a year. Taken by an upsert that
+    adds one in the letter's own transaction: concurrent letters queue on the row, and a letter
+    whose transaction fails gives its number back, so the numbers have no gaps."""
+
+    __tablename__ = "case_letter_sequences"
+
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class CasesTenantKey(TenantScoped, Base):

@@ -12,11 +12,13 @@ from sqlalchemy.orm import Session
 
 from alac_cases.actions import service as actions
 from alac_cases.deadlines.calendar import KZ
+from alac_cases.letters import references
+from alac_cases.letters.letterhead import letterhead
 from alac_cases.letters.models import CasesTenantKey, Letter
-from alac_cases.letters.render import LetterContent, render_pdf
+from alac_cases.letters.render import LetterContent, Signatory, render_pdf
 from alac_cases.letters.store import LetterStore
 from alac_cases.models import Case
-from alac_cases.tenants import tenant_name
+from alac_cases.staff import service as staff
 from alac_kernel import crypto
 from alac_kernel.auth.principal import Principal
 from alac_kernel.crypto import MasterKeys
@@ -76,6 +78,7 @@ def create(
     legal_assessment: str,
     facts: str,
     request: str,
+    addressee_address: str | None = None,
 ) -> Letter:
     # The action is recorded first: it refuses a closed case, an anonymous complaint and a
     # missing documents_to_authorities consent before anything is rendered or stored.
@@ -89,18 +92,22 @@ def create(
         occurred_at=utcnow(),
     )
     now = utcnow()
+    dated = now.astimezone(KZ).date()
+    number = references.next_number(session, tenant=case.tenant_id, year=dated.year)
+    reference = references.reference(case.tenant_id, dated.year, number)
     pdf = render_pdf(
         LetterContent(
             language=language,
             authority=authority,
+            addressee_address=addressee_address,
             legal_assessment=legal_assessment,
             facts=facts,
             request=request,
-            lawyer=principal.username or principal.subject,
-            centre=tenant_name(case.tenant_id),
-            office=case.office,
+            signatory=signatory(session=session, principal=principal),
+            letterhead=letterhead(case.tenant_id),
+            reference=reference,
             case_reference=case.id[:8],
-            dated=now.astimezone(KZ).date(),
+            dated=dated,
         )
     )
     letter_id = new_id()
@@ -121,6 +128,7 @@ def create(
         size=len(pdf),
         created_by=principal.subject,
         created_at=now,
+        reference=reference,
     )
     session.add(letter)
     session.flush()
@@ -132,6 +140,16 @@ def create(
         data=crypto.encrypt(letter_key, pdf, _pdf_aad(case.tenant_id, letter.id)),
     )
     return letter
+
+
+def signatory(*, session: Session, principal: Principal) -> Signatory:
+    """Who signs: the name and position the staff registry has for the lawyer; else the name
+    claim of their token (never the office code); else their username."""
+    member = staff.member(session=session, subject=principal.subject)
+    name = (member.full_name if member else None) or principal.name or principal.username
+    return Signatory(
+        name=name or principal.subject, position=member.position if member else None
+    )
 
 
 def read_pdf(*, session: Session, keys: MasterKeys, store: LetterStore, letter: Letter) -> bytes:

@@ -20,7 +20,15 @@ router = APIRouter(prefix="/v1", tags=["letters"])
 
 class LetterIn(Versioned):
     language: Literal["kk", "ru", "en"]
-    authority: str = Field(min_length=1, max_length=400, description="Addressee of the letter")
+    authority: str = Field(
+        min_length=1,
+        max_length=400,
+        description="Addressee of the letter: the body and, on further lines, the official's "
+        "position (printed as the addressee block)",
+    )
+    addressee_address: str | None = Field(
+        default=None, min_length=1, max_length=400, description="Addressee's postal address"
+    )
     legal_assessment: str = Field(min_length=1, max_length=8000)
     facts: str = Field(min_length=1, max_length=8000)
     request: str = Field(min_length=1, max_length=4000, description="What the authority is asked")
@@ -28,6 +36,9 @@ class LetterIn(Versioned):
 
 class LetterRead(BaseModel):
     id: str
+    reference: str | None = Field(
+        default=None, description="Outgoing reference, per tenant and year (e.g. TK-2026/0001)"
+    )
     case_id: str
     action_id: str
     language: str

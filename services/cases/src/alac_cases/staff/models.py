@@ -21,6 +21,10 @@ class StaffMember(TenantScoped, Base):
     role: Mapped[str] = mapped_column(String(32))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # How the staff member signs letters of support (a lawyer's public professional identity,
+    # not a complainant's personal data); unset: the name claim of their token is used.
+    full_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    position: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class Assignment(TenantScoped, Base):

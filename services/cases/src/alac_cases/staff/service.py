@@ -17,7 +17,15 @@ ASSIGNABLE_ROLES = ("lawyer", "volunteer", "coordinator")
 
 
 def upsert_staff(
-    *, session: Session, tenant_id: str, subject: str, office: str, role: str, active: bool
+    *,
+    session: Session,
+    tenant_id: str,
+    subject: str,
+    office: str,
+    role: str,
+    active: bool,
+    full_name: str | None = None,
+    position: str | None = None,
 ) -> StaffMember:
     member = session.execute(
         select(StaffMember).where(StaffMember.subject == subject)
@@ -31,12 +39,21 @@ def upsert_staff(
             office=office,
             role=role,
             active=active,
+            full_name=full_name,
+            position=position,
         )
         session.add(member)
     else:
         member.office, member.role, member.active = office, role, active
+        member.full_name, member.position = full_name, position
     session.flush()
     return member
+
+
+def member(*, session: Session, subject: str) -> StaffMember | None:
+    return session.execute(
+        select(StaffMember).where(StaffMember.subject == subject)
+    ).scalar_one_or_none()
 
 
 def list_staff(*, session: Session, office: str | None) -> list[StaffMember]:

@@ -22,6 +22,12 @@ class StaffIn(Strict):
     office: str = Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_-]*$")
     role: Literal["lawyer", "volunteer", "coordinator"]
     active: bool = True
+    full_name: str | None = Field(
+        default=None, min_length=1, max_length=200, description="Name signing letters of support"
+    )
+    position: str | None = Field(
+        default=None, min_length=1, max_length=200, description="Position under the signature"
+    )
 
 
 class StaffRead(BaseModel):
@@ -30,6 +36,8 @@ class StaffRead(BaseModel):
     role: str
     active: bool
     added_at: datetime
+    full_name: str | None = None
+    position: str | None = None
 
 
 class AssignmentIn(Versioned):
@@ -52,6 +60,8 @@ def put_staff(body: StaffIn, request: Request, principal: allowed("staff.write")
             office=body.office,
             role=body.role,
             active=body.active,
+            full_name=body.full_name,
+            position=body.position,
         )
         audit(session=session, principal=principal, what="staff.write", detail=body.model_dump())
         return StaffRead.model_validate(member, from_attributes=True)

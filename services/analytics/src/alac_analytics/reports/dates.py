@@ -1,0 +1,12 @@
+"""Dates written out in the report's language (CLDR data, via Babel): "7 December 2026",
+"7 декабря 2026 г.", "2026 ж. 7 желтоқсан"."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from babel.dates import format_date
+
+
+def long_date(day: date, language: str) -> str:
+    return format_date(day, format="long", locale=language)
