@@ -62,6 +62,7 @@ class Analytics:
         *,
         tenant: str = "tk",
         version: int | None = None,
+        time: datetime | None = None,
     ) -> Event:
         """Publish the next event of an aggregate (or the given version, to test staleness)."""
         if version is None:
@@ -74,6 +75,7 @@ class Analytics:
             tenant=tenant,
             version=version,
             data=data,
+            time=time,
         )
         return self.publish(event)
 
@@ -94,8 +96,11 @@ class Analytics:
         channel: str = "hotline",
         anonymous: bool = False,
         profile: dict | None = None,
+        registered_at: datetime | None = None,
         **fields: Any,
     ) -> str:
+        """A complaint; registered when received (a live one) unless `registered_at` says
+        it was typed in later."""
         complaint_id = str(uuid.uuid4())
         data = {
             "complaint_id": complaint_id,
@@ -107,7 +112,13 @@ class Analytics:
             "complainant": {"pseudonym": f"p-{complaint_id[:8]}", **(profile or {})},
             **fields,
         }
-        self.emit("complaint.received", complaint_id, data, tenant=tenant)
+        self.emit(
+            "complaint.received",
+            complaint_id,
+            data,
+            tenant=tenant,
+            time=registered_at or received_at + timedelta(minutes=1),
+        )
         return complaint_id
 
     def open_case(

@@ -216,6 +216,7 @@ def test_a_case_event_before_its_complaint_is_counted_when_the_complaint_comes(a
             "complainant": {"pseudonym": "p-1"},
             "request_type": "information_request",
         },
+        time=T0 - timedelta(hours=2),  # registered as it came: a live complaint
     )
     analytics.consume()
     assert facts(analytics)[complaint]["case_id"] == case

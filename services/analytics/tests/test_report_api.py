@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import csv
 import io
+import subprocess
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+
+from alac_analytics.reports.service import DURATION_BASIS
 
 T0 = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 PERIOD = {"from": "2025-01-01", "to": "2025-12-31"}
@@ -49,6 +53,25 @@ def fill(analytics):
     return analytics
 
 
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+
+def render_pages(pdf: bytes, name: str) -> list[Path]:
+    """Every page as a PNG under tests/artifacts/ (git-ignored) to look at; pdftoppm comes
+    from poppler-utils (deploy/engines/ensure-system-packages)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    source = ARTIFACTS / f"{name}.pdf"
+    source.write_bytes(pdf)
+    for old in ARTIFACTS.glob(f"{name}-*.png"):
+        old.unlink()
+    subprocess.run(
+        ["pdftoppm", "-r", "60", "-png", str(source), str(ARTIFACTS / name)], check=True
+    )
+    pngs = sorted(ARTIFACTS.glob(f"{name}-*.png"))
+    assert pngs and all(p.stat().st_size > 1000 for p in pngs)
+    return pngs
+
+
 def get(analytics, user="kazbek", **params):
     return analytics.client.get(
         "/v1/reports/statistics", params={**PERIOD, **params}, headers=analytics.headers(user)
@@ -74,8 +97,11 @@ def test_outcomes_times_months_and_offices(history):
     assert outcomes["resolution_rate"] == 60.0  # resolved 2 + advice given 1 of 5 closed
     assert outcomes["rejection_rate"] == 20.0
     # Triage took 24(i+1) - (i+1) hours: 23, 46, 69, 92, 115; close 24, 48 ... 120.
-    assert body["time_to_triage_hours"] == {"n": 5, "unit": "hours", "median": 69, "p90": 115}
-    assert body["time_to_close_hours"] == {"n": 5, "unit": "hours", "median": 72, "p90": 120}
+    live = {"basis": DURATION_BASIS, "not_live": 0}
+    assert body["time_to_triage_hours"] == {
+        "n": 5, "unit": "hours", "median": 69, "p90": 115, **live
+    }  # fmt: skip
+    assert body["time_to_close_hours"] == {"n": 5, "unit": "hours", "median": 72, "p90": 120, **live}
     assert body["anonymous_share"] == {"n": 12, "count": 4, "percent": 33.3}
     assert [a["value"] for a in body["areas_ranked"]] == ["education", "police", "judicial_system"]
     assert body["offices"]["almaty"]["total"] == 10
@@ -112,6 +138,7 @@ def test_csv_and_xlsx_carry_the_same_figures_with_their_scope(sqlite_history):
             "count": "12",
             "percent": "100.0",
             "n": "12",
+            "label": "all",
         }
     ]
     (police,) = [
@@ -140,9 +167,10 @@ def test_csv_and_xlsx_carry_the_same_figures_with_their_scope(sqlite_history):
         "count",
         "percent",
         "n",
+        "label",
     ]
     assert len(sheet) - 1 == len(rows)
-    assert ["almaty", "2025-01-01", "2025-12-31", "area", "police", 4, 40.0, 10] in sheet
+    assert ["almaty", "2025-01-01", "2025-12-31", "area", "police", 4, 40.0, 10, "Police"] in sheet
     scope = {k: v for k, v in book["scope"].iter_rows(values_only=True)}
     assert scope["tenant"] == "tk" and scope["offices"] == "all"
 
@@ -181,28 +209,36 @@ def test_bad_parameters_are_a_422_naming_the_field(sqlite_analytics, params, fie
 
 
 @pytest.mark.parametrize(
-    ("lang", "title", "total"),
+    ("lang", "title", "period", "total", "education", "page"),
     [
-        ("en", "ALAC statistical report", "Complaints: 12"),
-        ("ru", "Статистический отчёт ЦПКП", "Обращений: 12"),
-        ("kk", "ҚКОО статистикалық есебі", "Өтініштер: 12"),
+        ("en", "Statistical report on complaints", "1 January 2025 – 31 December 2025",
+         "Complaints received: 12", "Education", "Page 2 of"),
+        ("ru", "Статистический отчёт по обращениям", "1 января 2025 г. – 31 декабря 2025 г.",
+         "Поступило обращений: 12", "Образование", "Стр. 2 из"),
+        ("kk", "Өтініштер бойынша статистикалық есеп", "2025 ж. 1 қаңтар – 2025 ж. 31 желтоқсан",
+         "Түскен өтініштер: 12", "Білім беру", "беттің 2-беті"),
     ],
-)
-def test_the_pdf_report_in_three_languages(sqlite_history, lang, title, total):
-    history = sqlite_history
+)  # fmt: skip
+def test_the_pdf_report_in_three_languages(
+    sqlite_history, lang, title, period, total, education, page
+):
     from pypdf import PdfReader
 
-    r = get(history, format="pdf", lang=lang)
+    r = get(sqlite_history, format="pdf", lang=lang)
     assert r.status_code == 200, r.text
     assert r.headers["content-type"] == "application/pdf"
+    render_pages(r.content, f"report-api-{lang}")
     reader = PdfReader(io.BytesIO(r.content))
-    assert len(reader.pages) == 5  # summary + 3 pages of charts + offices side by side
-    first = reader.pages[0].extract_text()
-    assert title in first and total in first
-    assert "2025-01-01 – 2025-12-31" in first  # every page states its period...
-    areas = reader.pages[1].extract_text()
-    assert "(n = 12)" in areas and "education" in areas  # ...and each chart its n
-    assert "2025-01-01 – 2025-12-31" in reader.pages[4].extract_text()
+    pages = [p.extract_text() for p in reader.pages]
+    cover = pages[0]
+    assert "Transparency Kazakhstan" in cover and title in cover
+    assert period in cover and total in cover
+    assert page in pages[1]  # numbered pages, the footer stating the period
+    assert all(period in p for p in pages[1:])
+    text = "\n".join(pages)
+    assert education in text and "n = 12" in text and "n = 10" in text  # combined, Almaty
+    for code in ("judicial_system", "hotline", "unspecified", "not_recorded"):
+        assert code not in text.split(), code  # a label, never the raw code
 
 
 def test_the_pdf_by_accept_and_a_bad_language(sqlite_analytics):

@@ -9,4 +9,5 @@ from babel.dates import format_date
 
 
 def long_date(day: date, language: str) -> str:
-    return format_date(day, format="long", locale=language)
+    # English as written in Kazakhstan's official letters: day before month (en_GB).
+    return format_date(day, format="long", locale={"en": "en_GB"}.get(language, language))

@@ -302,8 +302,8 @@ def _headline(pdf: ReportPDF, report: dict[str, Any], key: str, period: str) -> 
     pdf.ln(4)
     months = {
         "n": report["total"],
-        "values": [{"value": m["month"], "count": m["count"], "percent": None}
-                   for m in report["monthly"]],
+        "values": [{"value": m["month"], "count": m["count"],
+                    "percent": _share(m["count"], report["total"])} for m in report["monthly"]],
     }  # fmt: skip
     _figure(pdf, t("monthly", lang), months, period, dimension=None)
     sections = report.get(key) or {}

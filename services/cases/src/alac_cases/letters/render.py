@@ -59,7 +59,8 @@ LABELS = {
 def written_date(day: date, language: str) -> str:
     """The date as written in a letter in that language (CLDR, via Babel): 7 December 2026,
     7 декабря 2026 г., 2026 ж. 7 желтоқсан."""
-    return format_date(day, format="long", locale=language)
+    # English as written in Kazakhstan's official letters: day before month (en_GB).
+    return format_date(day, format="long", locale={"en": "en_GB"}.get(language, language))
 
 
 def render_text(content: LetterContent) -> str:
