@@ -64,9 +64,7 @@ def render_pages(pdf: bytes, name: str) -> list[Path]:
     source.write_bytes(pdf)
     for old in ARTIFACTS.glob(f"{name}-*.png"):
         old.unlink()
-    subprocess.run(
-        ["pdftoppm", "-r", "60", "-png", str(source), str(ARTIFACTS / name)], check=True
-    )
+    subprocess.run(["pdftoppm", "-r", "60", "-png", str(source), str(ARTIFACTS / name)], check=True)
     pngs = sorted(ARTIFACTS.glob(f"{name}-*.png"))
     assert pngs and all(p.stat().st_size > 1000 for p in pngs)
     return pngs
@@ -101,7 +99,13 @@ def test_outcomes_times_months_and_offices(history):
     assert body["time_to_triage_hours"] == {
         "n": 5, "unit": "hours", "median": 69, "p90": 115, **live
     }  # fmt: skip
-    assert body["time_to_close_hours"] == {"n": 5, "unit": "hours", "median": 72, "p90": 120, **live}
+    assert body["time_to_close_hours"] == {
+        "n": 5,
+        "unit": "hours",
+        "median": 72,
+        "p90": 120,
+        **live,
+    }
     assert body["anonymous_share"] == {"n": 12, "count": 4, "percent": 33.3}
     assert [a["value"] for a in body["areas_ranked"]] == ["education", "police", "judicial_system"]
     assert body["offices"]["almaty"]["total"] == 10

@@ -135,8 +135,9 @@ def test_one_office_csv_has_no_repeated_rows_and_names_say_whose(sqlite_analytic
             a.complaint(received_at=T0, office=office, channel="walk_in")
     a.consume()
     one = report(a, office="almaty", format="csv", lang="ru")
-    assert 'filename="alac-statistics-tk-almaty-2025-01-01-2025-12-31-ru.csv"' in (
-        one.headers["content-disposition"]
+    assert (
+        'filename="alac-statistics-tk-almaty-2025-01-01-2025-12-31-ru.csv"'
+        in (one.headers["content-disposition"])
     )
     rows = list(csv.DictReader(io.StringIO(one.text)))
     channel = [r for r in rows if r["section"] == "channel"]
@@ -145,12 +146,14 @@ def test_one_office_csv_has_no_repeated_rows_and_names_say_whose(sqlite_analytic
     ]
     assert sum(int(r["count"]) for r in rows if r["section"] == "total") == 3
     both = report(a, format="xlsx", lang="kk", office=["almaty", "astana"])
-    assert 'filename="alac-statistics-tk-almaty-astana-2025-01-01-2025-12-31-kk.xlsx"' in (
-        both.headers["content-disposition"]
+    assert (
+        'filename="alac-statistics-tk-almaty-astana-2025-01-01-2025-12-31-kk.xlsx"'
+        in (both.headers["content-disposition"])
     )
     pdf = report(a, format="pdf", lang="kk")
-    assert 'filename="alac-statistics-tk-all-2025-01-01-2025-12-31-kk.pdf"' in (
-        pdf.headers["content-disposition"]
+    assert (
+        'filename="alac-statistics-tk-all-2025-01-01-2025-12-31-kk.pdf"'
+        in (pdf.headers["content-disposition"])
     )
 
 
@@ -164,8 +167,9 @@ def test_the_network_pdf_has_bars_for_its_figures(sqlite_analytics):
             )  # fmt: skip
     a.consume()
     r = report(a, user="nadia", path="/v1/network/statistics", format="pdf", lang="ru")
-    assert 'filename="alac-network-statistics-all-2025-01-01-2025-12-31-ru.pdf"' in (
-        r.headers["content-disposition"]
+    assert (
+        'filename="alac-network-statistics-all-2025-01-01-2025-12-31-ru.pdf"'
+        in (r.headers["content-disposition"])
     )
     reader = pypdf.PdfReader(io.BytesIO(r.content))
     text = "\n".join(p.extract_text() for p in reader.pages)

@@ -44,7 +44,9 @@ def parse(
     for item in raw or []:
         name, sep, code = item.partition(":")
         if not sep:
-            raise field_error("query.filter", f"`{item[:80]}`: dimension:value, e.g. channel:hotline")
+            raise field_error(
+                "query.filter", f"`{item[:80]}`: dimension:value, e.g. channel:hotline"
+            )
         if name not in KNOWN:
             raise field_error(
                 "query.filter",

@@ -169,6 +169,10 @@ def _fmt(value: Any) -> str:
     return "—" if value is None else str(value)
 
 
+def _percent(value: Any) -> str:
+    return "—" if value is None else f"{value:.1f}%"
+
+
 def _pct(value: Any) -> str:
     return "—" if value is None else f"{value:.1f}"
 
@@ -234,7 +238,7 @@ def render(report: dict[str, Any], lang: str, *, generated: date | None = None) 
 
 def _heading(pdf: ReportPDF, text: str, *, size: int = 12) -> None:
     pdf.set_font("DejaVu", "B", size)
-    pdf.multi_cell(0, size * 0.5, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, size * 0.5, text, new_x="LMARGIN", new_y="NEXT", align="L")
     pdf.ln(2)
 
 
@@ -245,11 +249,11 @@ def _cover(
     pdf.add_page()
     pdf.set_y(70)
     pdf.set_font("DejaVu", "B", 24)
-    pdf.multi_cell(0, 11, who, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 11, who, new_x="LMARGIN", new_y="NEXT", align="L")
     pdf.ln(6)
     pdf.set_font("DejaVu", "", 16)
     title = t("network_title" if key == "tenants" else "title", lang)
-    pdf.multi_cell(0, 8, title, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 8, title, new_x="LMARGIN", new_y="NEXT", align="L")
     pdf.ln(10)
     pdf.set_font("DejaVu", "", 12)
     lines = [
@@ -259,15 +263,17 @@ def _cover(
         f"{t('generated', lang)}: {long_date(generated, lang)}",
     ]
     for line in lines:
-        pdf.multi_cell(0, 7, line, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 7, line, new_x="LMARGIN", new_y="NEXT", align="L")
     pdf.ln(8)
     pdf.set_font("DejaVu", "", 9)
     pdf.set_text_color(*GREY)
     notes = [t("source", lang)]
     if "suppression" in report["scope"]:
-        notes.append(t("suppressed", lang).format(t=report["scope"]["suppression"]["threshold"] - 1))
+        notes.append(
+            t("suppressed", lang).format(t=report["scope"]["suppression"]["threshold"] - 1)
+        )
     for note in notes:
-        pdf.multi_cell(0, 5, note, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 5, note, new_x="LMARGIN", new_y="NEXT", align="L")
     pdf.set_text_color(0, 0, 0)
 
 
@@ -280,9 +286,9 @@ def _headline(pdf: ReportPDF, report: dict[str, Any], key: str, period: str) -> 
         (t("total", lang), _fmt(report["total"]), f"n = {_fmt(report['total'])}"),
         (t("anonymous_share", lang), f"{_fmt(share['count'])} ({_pct(share['percent'])}%)",
          f"n = {_fmt(share['n'])}"),
-        (t("resolution", lang), f"{_pct(outcomes['resolution_rate'])}%",
+        (t("resolution", lang), _percent(outcomes["resolution_rate"]),
          f"n = {_fmt(outcomes['n'])} {t('closed', lang)}"),
-        (t("rejection", lang), f"{_pct(outcomes['rejection_rate'])}%",
+        (t("rejection", lang), _percent(outcomes["rejection_rate"]),
          f"n = {_fmt(outcomes['n'])} {t('closed', lang)}"),
     ]  # fmt: skip
     for name in ("time_to_triage_hours", "time_to_close_hours"):
@@ -297,7 +303,7 @@ def _headline(pdf: ReportPDF, report: dict[str, Any], key: str, period: str) -> 
     pdf.set_font("DejaVu", "", 8)
     pdf.set_text_color(*GREY)
     note = t("live_note", lang).format(x=_fmt(report["time_to_triage_hours"].get("not_live")))
-    pdf.multi_cell(0, 4, note, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 4, note, new_x="LMARGIN", new_y="NEXT", align="L")
     pdf.set_text_color(0, 0, 0)
     pdf.ln(4)
     months = {
@@ -325,12 +331,12 @@ def _share(part: int | None, whole: int | None) -> float | None:
 
 def _row3(pdf: ReportPDF, label: str, figure: str, n: str) -> None:
     width = pdf.epw
-    lines = pdf.multi_cell(width * 0.55, 5.5, label, dry_run=True, output="LINES")
+    lines = pdf.multi_cell(width * 0.55, 5.5, label, dry_run=True, output="LINES", align="L")
     height = 5.5 * len(lines)
     if pdf.will_page_break(height):
         pdf.add_page()
     y = pdf.get_y()
-    pdf.multi_cell(width * 0.55, 5.5, label, new_x="RIGHT", new_y="TOP")
+    pdf.multi_cell(width * 0.55, 5.5, label, new_x="RIGHT", new_y="TOP", align="L")
     pdf.set_font("DejaVu", "B", 10)
     pdf.cell(width * 0.2, 5.5, figure, align="R")
     pdf.set_font("DejaVu", "", 9)
@@ -342,7 +348,7 @@ def _row3(pdf: ReportPDF, label: str, figure: str, n: str) -> None:
 def _subline(pdf: ReportPDF, text: str) -> None:
     pdf.set_font("DejaVu", "", 8)
     pdf.set_text_color(*GREY)
-    pdf.multi_cell(0, 4, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 4, text, new_x="LMARGIN", new_y="NEXT", align="L")
     pdf.set_text_color(0, 0, 0)
     pdf.ln(1.5)
 
@@ -361,7 +367,9 @@ def _figures(pdf: ReportPDF, body: dict[str, Any], period: str) -> None:
         _heading(pdf, t(name, pdf.lang), size=10)
         _subline(pdf, f"n = {_fmt(block['n'])} · {period}")
         pdf.set_font("DejaVu", "", 10)
-        pdf.cell(0, 5, f"{_fmt(block['median'])} / {_fmt(block['p90'])}", new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(
+            0, 5, f"{_fmt(block['median'])} / {_fmt(block['p90'])}", new_x="LMARGIN", new_y="NEXT"
+        )
         pdf.ln(3)
 
 
@@ -396,7 +404,7 @@ def _figure(
         if pdf.will_page_break(height):
             pdf.add_page()
         y = pdf.get_y()
-        pdf.multi_cell(width * LABEL_W, LINE_H, label, new_x="RIGHT", new_y="TOP")
+        pdf.multi_cell(width * LABEL_W, LINE_H, label, new_x="RIGHT", new_y="TOP", align="L")
         count = t("hidden", lang) if item.get("suppressed") else _fmt(item["count"])
         pdf.cell(width * COUNT_W, LINE_H, count, align="R")
         pdf.cell(width * PCT_W, LINE_H, _pct(item["percent"]), align="R")
@@ -415,5 +423,7 @@ def _label(code: str, dimension: str | None, lang: str) -> str:
 
 def _row_height(pdf: ReportPDF, item: dict[str, Any], dimension: str | None) -> float:
     label = _label(item["value"], dimension, pdf.lang)
-    lines = pdf.multi_cell(pdf.epw * LABEL_W, LINE_H, label, dry_run=True, output="LINES")
+    lines = pdf.multi_cell(
+        pdf.epw * LABEL_W, LINE_H, label, dry_run=True, output="LINES", align="L"
+    )
     return LINE_H * max(1, len(lines))

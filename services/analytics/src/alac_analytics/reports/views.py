@@ -99,7 +99,9 @@ def download_name(
     """A file name that says whose report it is and for when, so two downloads never clash:
     alac-statistics-tk-almaty-2025-01-01-2025-12-31 (codes are checked a-z0-9_ already)."""
     chosen = sorted(set(offices or []))
-    where = "all" if not chosen else "-".join(chosen) if len(chosen) <= 3 else f"{len(chosen)}-offices"
+    where = (
+        "all" if not chosen else "-".join(chosen) if len(chosen) <= 3 else f"{len(chosen)}-offices"
+    )
     who = f"{tenant}-" if tenant else ""
     return f"{prefix}-{who}{where}-{start}-{end}"
 

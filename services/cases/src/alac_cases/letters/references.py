@@ -19,7 +19,9 @@ def next_number(session: Session, *, tenant: str, year: int) -> int:
     statement = (
         module.insert(table)
         .values(tenant_id=tenant, year=year, last=1)
-        .on_conflict_do_update(index_elements=["tenant_id", "year"], set_={"last": table.c.last + 1})
+        .on_conflict_do_update(
+            index_elements=["tenant_id", "year"], set_={"last": table.c.last + 1}
+        )
         .returning(table.c.last)
     )
     return int(session.execute(statement).scalar_one())

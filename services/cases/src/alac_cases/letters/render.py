@@ -60,7 +60,9 @@ def written_date(day: date, language: str) -> str:
     """The date as written in a letter in that language (CLDR, via Babel): 7 December 2026,
     7 декабря 2026 г., 2026 ж. 7 желтоқсан."""
     # English as written in Kazakhstan's official letters: day before month (en_GB).
-    return format_date(day, format="long", locale={"en": "en_GB"}.get(language, language))
+    written = format_date(day, format="long", locale={"en": "en_GB"}.get(language, language))
+    # CLDR's narrow no-break space before "г." / "ж." is not in PT Sans: a plain no-break one.
+    return written.replace("\u202f", "\u00a0")
 
 
 def render_text(content: LetterContent) -> str:
@@ -82,7 +84,9 @@ def render_pdf(content: LetterContent) -> bytes:
     half = pdf.epw / 2
     pdf.cell(half, 6, f"{LABELS['reference'][lang]} {content.reference}")
     pdf.cell(half, 6, written_date(content.dated, lang), align="R", new_x="LMARGIN", new_y="NEXT")
-    pdf.cell(0, 5, f"{LABELS['case'][lang]}: {content.case_reference}", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(
+        0, 5, f"{LABELS['case'][lang]}: {content.case_reference}", new_x="LMARGIN", new_y="NEXT"
+    )
     pdf.ln(4)
     # The addressee block: the right half of the page, as Kazakh and Russian letters set it.
     pdf.set_font("PTSans", "B", 11)
@@ -119,7 +123,9 @@ def _letterhead(pdf: FPDF, head: Letterhead) -> None:
         pdf.set_font("PTSans", "", 9)
         for line in head.address.splitlines():
             pdf.set_x(text_x)
-            pdf.multi_cell(pdf.epw - (text_x - pdf.l_margin), 4.5, line, new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(
+                pdf.epw - (text_x - pdf.l_margin), 4.5, line, new_x="LMARGIN", new_y="NEXT"
+            )
     bottom = max(pdf.get_y(), top + (20 if head.logo is not None else 0)) + 2
     pdf.set_draw_color(80, 80, 80)
     pdf.line(pdf.l_margin, bottom, pdf.l_margin + pdf.epw, bottom)
@@ -141,4 +147,6 @@ def _signature(pdf: FPDF, content: LetterContent) -> None:
     pdf.cell(pdf.epw * 0.2, 4, f"({LABELS['signature'][lang]})", border="T", align="C")
     pdf.set_font("PTSans", "B", 11)
     pdf.set_xy(pdf.l_margin + pdf.epw * 0.72, y)
-    pdf.multi_cell(pdf.epw * 0.28, 6, content.signatory.name, align="R", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(
+        pdf.epw * 0.28, 6, content.signatory.name, align="R", new_x="LMARGIN", new_y="NEXT"
+    )

@@ -147,9 +147,7 @@ def signatory(*, session: Session, principal: Principal) -> Signatory:
     claim of their token (never the office code); else their username."""
     member = staff.member(session=session, subject=principal.subject)
     name = (member.full_name if member else None) or principal.name or principal.username
-    return Signatory(
-        name=name or principal.subject, position=member.position if member else None
-    )
+    return Signatory(name=name or principal.subject, position=member.position if member else None)
 
 
 def read_pdf(*, session: Session, keys: MasterKeys, store: LetterStore, letter: Letter) -> bytes:
