@@ -267,4 +267,6 @@ def pdf_text(response, artifact: str = "seed-ru") -> str:
         ["pdftoppm", "-r", "60", "-png", str(source), str(ARTIFACTS / artifact)], check=True
     )
     pages = pypdf.PdfReader(io.BytesIO(response.content)).pages
-    return "\n".join(page.extract_text() for page in pages).replace("\u202f", " ")
+    return (
+        "\n".join(page.extract_text() for page in pages).replace("\u202f", " ").replace("\xa0", " ")
+    )

@@ -10,4 +10,6 @@ from babel.dates import format_date
 
 def long_date(day: date, language: str) -> str:
     # English as written in Kazakhstan's official letters: day before month (en_GB).
-    return format_date(day, format="long", locale={"en": "en_GB"}.get(language, language))
+    written = format_date(day, format="long", locale={"en": "en_GB"}.get(language, language))
+    # CLDR's narrow no-break space before "г." / "ж." is not in PT Sans: a plain no-break one.
+    return written.replace("\u202f", "\u00a0")

@@ -11,18 +11,18 @@ so it can be searched and copied, and tests read it back with pypdf.
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 from typing import Any
 
-import matplotlib
+import fontpkg_pt_sans
 from fpdf import FPDF
 
 from alac_analytics.labels import office_label, value_label
 from alac_analytics.reports.dates import long_date
 from alac_analytics.reports.tenants import tenant_name
 
-# DejaVu Sans ships with matplotlib (a dependency already) and has every Kazakh letter.
-FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+# PT Sans (OFL, ParaType; from PyPI as fontpkg-pt-sans, as cases' letters use it) has every
+# Kazakh letter and is small: loading and subsetting it is a fraction of DejaVu Sans' cost.
+FONT_DIR = fontpkg_pt_sans.ROOT / "files"
 LANGUAGES = ("kk", "ru", "en")
 
 TEXT: dict[str, dict[str, str]] = {
@@ -181,18 +181,24 @@ class ReportPDF(FPDF):
     def __init__(self, report: dict[str, Any], lang: str, footer_line: str) -> None:
         super().__init__(format="A4")
         self.report, self.lang, self.footer_line = report, lang, footer_line
+        self._footer_lines: list[str] | None = None
         self.set_margins(18, 18, 18)
         self.set_auto_page_break(True, margin=22)
-        self.add_font("DejaVu", "", str(FONT_DIR / "DejaVuSans.ttf"))
-        self.add_font("DejaVu", "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
+        self.add_font("Sans", "", str(FONT_DIR / "PT_Sans-Web-Regular.ttf"))
+        self.add_font("Sans", "B", str(FONT_DIR / "PT_Sans-Web-Bold.ttf"))
 
     def footer(self) -> None:
         if self.page_no() == 1:
             return  # the cover
         self.set_y(-16)
-        self.set_font("DejaVu", "", 7)
+        self.set_font("Sans", "", 7)
         self.set_text_color(*GREY)
-        self.multi_cell(0, 3.5, self.footer_line, align="C", new_x="LMARGIN", new_y="NEXT")
+        if self._footer_lines is None:  # wrapped once: the line is the same on every page
+            self._footer_lines = self.multi_cell(
+                0, 3.5, self.footer_line, dry_run=True, output="LINES", align="C"
+            )
+        for line in self._footer_lines:
+            self.cell(0, 3.5, line, align="C", new_x="LMARGIN", new_y="NEXT")
         self.cell(0, 4, t("page", self.lang).format(p=self.page_no(), n="{nb}"), align="C")
         self.set_text_color(0, 0, 0)
 
@@ -237,8 +243,11 @@ def render(report: dict[str, Any], lang: str, *, generated: date | None = None) 
 
 
 def _heading(pdf: ReportPDF, text: str, *, size: int = 12) -> None:
-    pdf.set_font("DejaVu", "B", size)
-    pdf.multi_cell(0, size * 0.5, text, new_x="LMARGIN", new_y="NEXT", align="L")
+    pdf.set_font("Sans", "B", size)
+    if pdf.get_string_width(text) <= pdf.epw - 2 * pdf.c_margin:
+        pdf.cell(0, size * 0.5, text, new_x="LMARGIN", new_y="NEXT")
+    else:
+        pdf.multi_cell(0, size * 0.5, text, new_x="LMARGIN", new_y="NEXT", align="L")
     pdf.ln(2)
 
 
@@ -248,14 +257,14 @@ def _cover(
     lang = pdf.lang
     pdf.add_page()
     pdf.set_y(70)
-    pdf.set_font("DejaVu", "B", 24)
+    pdf.set_font("Sans", "B", 24)
     pdf.multi_cell(0, 11, who, new_x="LMARGIN", new_y="NEXT", align="L")
     pdf.ln(6)
-    pdf.set_font("DejaVu", "", 16)
+    pdf.set_font("Sans", "", 16)
     title = t("network_title" if key == "tenants" else "title", lang)
     pdf.multi_cell(0, 8, title, new_x="LMARGIN", new_y="NEXT", align="L")
     pdf.ln(10)
-    pdf.set_font("DejaVu", "", 12)
+    pdf.set_font("Sans", "", 12)
     lines = [
         f"{t('period', lang)}: {period}",
         f"{t(key, lang)}: {_scope_names(report, key, lang)}",
@@ -265,7 +274,7 @@ def _cover(
     for line in lines:
         pdf.multi_cell(0, 7, line, new_x="LMARGIN", new_y="NEXT", align="L")
     pdf.ln(8)
-    pdf.set_font("DejaVu", "", 9)
+    pdf.set_font("Sans", "", 9)
     pdf.set_text_color(*GREY)
     notes = [t("source", lang)]
     if "suppression" in report["scope"]:
@@ -296,11 +305,11 @@ def _headline(pdf: ReportPDF, report: dict[str, Any], key: str, period: str) -> 
         rows.append(
             (t(name, lang), f"{_fmt(block['median'])} / {_fmt(block['p90'])}", f"n = {_fmt(block['n'])}")
         )  # fmt: skip
-    pdf.set_font("DejaVu", "", 10)
+    pdf.set_font("Sans", "", 10)
     for label, figure, n in rows:
         _row3(pdf, label, figure, n)
     pdf.ln(2)
-    pdf.set_font("DejaVu", "", 8)
+    pdf.set_font("Sans", "", 8)
     pdf.set_text_color(*GREY)
     note = t("live_note", lang).format(x=_fmt(report["time_to_triage_hours"].get("not_live")))
     pdf.multi_cell(0, 4, note, new_x="LMARGIN", new_y="NEXT", align="L")
@@ -337,18 +346,21 @@ def _row3(pdf: ReportPDF, label: str, figure: str, n: str) -> None:
         pdf.add_page()
     y = pdf.get_y()
     pdf.multi_cell(width * 0.55, 5.5, label, new_x="RIGHT", new_y="TOP", align="L")
-    pdf.set_font("DejaVu", "B", 10)
+    pdf.set_font("Sans", "B", 10)
     pdf.cell(width * 0.2, 5.5, figure, align="R")
-    pdf.set_font("DejaVu", "", 9)
+    pdf.set_font("Sans", "", 9)
     pdf.cell(width * 0.25, 5.5, n, align="R")
-    pdf.set_font("DejaVu", "", 10)
+    pdf.set_font("Sans", "", 10)
     pdf.set_xy(pdf.l_margin, y + height + 0.8)
 
 
 def _subline(pdf: ReportPDF, text: str) -> None:
-    pdf.set_font("DejaVu", "", 8)
+    pdf.set_font("Sans", "", 8)
     pdf.set_text_color(*GREY)
-    pdf.multi_cell(0, 4, text, new_x="LMARGIN", new_y="NEXT", align="L")
+    if pdf.get_string_width(text) <= pdf.epw - 2 * pdf.c_margin:
+        pdf.cell(0, 4, text, new_x="LMARGIN", new_y="NEXT")
+    else:
+        pdf.multi_cell(0, 4, text, new_x="LMARGIN", new_y="NEXT", align="L")
     pdf.set_text_color(0, 0, 0)
     pdf.ln(1.5)
 
@@ -366,7 +378,7 @@ def _figures(pdf: ReportPDF, body: dict[str, Any], period: str) -> None:
         block = body[name]
         _heading(pdf, t(name, pdf.lang), size=10)
         _subline(pdf, f"n = {_fmt(block['n'])} · {period}")
-        pdf.set_font("DejaVu", "", 10)
+        pdf.set_font("Sans", "", 10)
         pdf.cell(
             0, 5, f"{_fmt(block['median'])} / {_fmt(block['p90'])}", new_x="LMARGIN", new_y="NEXT"
         )
@@ -383,7 +395,7 @@ def _figure(
     """One figure: its title, `n = … · period`, then a row per value with a bar."""
     lang = pdf.lang
     values = block["values"]
-    pdf.set_font("DejaVu", "", 9)
+    pdf.set_font("Sans", "", 9)
     first = _row_height(pdf, values[0], dimension) if values else 0
     if pdf.will_page_break(14 + first):  # keep the title with its first row
         pdf.add_page()
@@ -391,20 +403,20 @@ def _figure(
     _subline(pdf, f"n = {_fmt(block['n'])} · {period}")
     width = pdf.epw
     top = max((v["count"] or 0 for v in values), default=0)
-    pdf.set_font("DejaVu", "B", 8)
+    pdf.set_font("Sans", "B", 8)
     pdf.set_fill_color(*LIGHT)
     pdf.cell(width * LABEL_W, 5, t("value", lang), fill=True)
     pdf.cell(width * COUNT_W, 5, t("count", lang), align="R", fill=True)
     pdf.cell(width * PCT_W, 5, t("percent", lang), align="R", fill=True)
     pdf.cell(0, 5, "", fill=True, new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("DejaVu", "", 9)
+    pdf.set_font("Sans", "", 9)
     for item in values:
-        label = _label(item["value"], dimension, lang)
-        height = _row_height(pdf, item, dimension)
+        lines = _lines(pdf, width * LABEL_W, _label(item["value"], dimension, lang))
+        height = LINE_H * len(lines)
         if pdf.will_page_break(height):
             pdf.add_page()
         y = pdf.get_y()
-        pdf.multi_cell(width * LABEL_W, LINE_H, label, new_x="RIGHT", new_y="TOP", align="L")
+        _draw_lines(pdf, width * LABEL_W, LINE_H, lines)
         count = t("hidden", lang) if item.get("suppressed") else _fmt(item["count"])
         pdf.cell(width * COUNT_W, LINE_H, count, align="R")
         pdf.cell(width * PCT_W, LINE_H, _pct(item["percent"]), align="R")
@@ -417,13 +429,28 @@ def _figure(
     pdf.ln(5)
 
 
+def _lines(pdf: ReportPDF, width: float, text: str) -> list[str]:
+    """`text` broken into lines that fit `width` in the current font. Measuring the whole
+    string first spares fpdf2's line breaker (character by character, the report's main cost)
+    for the many labels that fit on one line."""
+    if pdf.get_string_width(text) <= width - 2 * pdf.c_margin:
+        return [text]
+    return pdf.multi_cell(width, LINE_H, text, dry_run=True, output="LINES", align="L")
+
+
+def _draw_lines(pdf: ReportPDF, width: float, height: float, lines: list[str]) -> None:
+    """Draw lines as cells, one under the other, and leave the cursor right of the first."""
+    x, y = pdf.get_x(), pdf.get_y()
+    for i, line in enumerate(lines):
+        pdf.set_xy(x, y + i * height)
+        pdf.cell(width, height, line)
+    pdf.set_xy(x + width, y)
+
+
 def _label(code: str, dimension: str | None, lang: str) -> str:
     return code if dimension is None else value_label(dimension, code, lang)
 
 
 def _row_height(pdf: ReportPDF, item: dict[str, Any], dimension: str | None) -> float:
     label = _label(item["value"], dimension, pdf.lang)
-    lines = pdf.multi_cell(
-        pdf.epw * LABEL_W, LINE_H, label, dry_run=True, output="LINES", align="L"
-    )
-    return LINE_H * max(1, len(lines))
+    return LINE_H * max(1, len(_lines(pdf, pdf.epw * LABEL_W, label)))
