@@ -27,7 +27,7 @@ $(ASSETS): web/package.json web/package-lock.json
 
 install: $(STAMP) $(ASSETS) ## create .venv and install every package (pinned by constraints.txt and web/package-lock.json)
 
-install-system: ## install the Debian packages the tests need when missing (PostgreSQL server, Prometheus, Chromium)
+install-system: ## install the Debian packages the tests need when missing (PostgreSQL server, Prometheus, Chromium, poppler-utils)
 	deploy/engines/ensure-system-packages prometheus chromium
 
 run: $(STAMP) $(ASSETS) ## set up and start the web front end and the four services with demo data
@@ -50,6 +50,7 @@ bench: $(STAMP) engines ## run the benchmarks and print the figures (the Kafka o
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.search
 	$(BIN)/python -m bench.kafka
+	$(BIN)/python -m bench.report_pdf
 
 clean: ## remove the virtual environment, the web assets and the local data folder
 	rm -rf $(VENV) $(DATA) web/node_modules
