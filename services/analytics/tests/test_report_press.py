@@ -150,6 +150,9 @@ def test_one_office_csv_has_no_repeated_rows_and_names_say_whose(sqlite_analytic
         'filename="alac-statistics-tk-almaty-astana-2025-01-01-2025-12-31-kk.xlsx"'
         in (both.headers["content-disposition"])
     )
+    one_pdf = pdf_text(report(a, office="almaty", format="pdf", lang="en").content)
+    assert one_pdf.count("How they heard about the centre") == 1  # its figures once, not twice
+    assert "Almaty legal advice centre" in one_pdf and "n = 3" in one_pdf
     pdf = report(a, format="pdf", lang="kk")
     assert (
         'filename="alac-statistics-tk-all-2025-01-01-2025-12-31-kk.pdf"'

@@ -233,6 +233,10 @@ def render(report: dict[str, Any], lang: str, *, generated: date | None = None) 
     pdf.add_page()
     _headline(pdf, report, key, period)
     sections = report.get(key) or {}
+    if len(sections) == 1:  # one office: its section is the combined one, printed once
+        _heading(pdf, _section_name(key, next(iter(sections)), lang), size=14)
+        _figures(pdf, report, period)
+        return bytes(pdf.output())
     _heading(pdf, f"{t('combined', lang)}: {_scope_names(report, key, lang)}", size=14)
     _figures(pdf, report, period)
     for name, body in sections.items():
