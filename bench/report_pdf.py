@@ -15,7 +15,7 @@ The target (issue 14) is the full PDF under 3 s; the figures are printed beside 
 measured in the same run, since the machine is shared and absolute times move with its load.
 The complaint count changes the numbers in the cells, not the number of cells.
 
-Usage: python -m bench.report_pdf [--complaints 10000000] [--runs 5] [--postgres]
+Usage: python -m bench.report_pdf [--complaints 10000000] [--runs 5] [--postgres] [--days 365]
 """
 
 from __future__ import annotations
@@ -53,9 +53,9 @@ def values() -> dict[str, list[str]]:
     return out
 
 
-def generate(engine, complaints: int, seed: int = 11) -> int:  # type: ignore[no-untyped-def]
+def generate(engine, complaints: int, days: int = DAYS, seed: int = 11) -> int:  # type: ignore[no-untyped-def]
     rng = random.Random(seed)
-    per_day = complaints / (len(OFFICES) * DAYS)
+    per_day = complaints / (len(OFFICES) * days)
     dims = values()
     partial = ("outcome", "non_corruption_reason", "time_to_close_hours")
     rows: list[dict[str, Any]] = []
@@ -63,7 +63,7 @@ def generate(engine, complaints: int, seed: int = 11) -> int:  # type: ignore[no
     written = 0
     with engine.begin() as conn:
         for office in OFFICES:
-            for d in range(DAYS):
+            for d in range(days):
                 day = FIRST_DAY + timedelta(days=d)
                 n = max(1, round(rng.gauss(per_day, per_day**0.5)))
                 cells = [("total", "all", n)]
@@ -93,7 +93,7 @@ def generate(engine, complaints: int, seed: int = 11) -> int:  # type: ignore[no
     return written
 
 
-def run(complaints: int, runs: int, postgres: bool) -> dict[str, Any]:
+def run(complaints: int, runs: int, postgres: bool, days: int = DAYS) -> dict[str, Any]:
     with (
         tempfile.TemporaryDirectory() as tmp,
         analytics_app(Path(tmp), postgres) as (
@@ -103,7 +103,7 @@ def run(complaints: int, runs: int, postgres: bool) -> dict[str, Any]:
         ),
     ):
         started = time.perf_counter()
-        cells = generate(runtime.engine, complaints)
+        cells = generate(runtime.engine, complaints, days)
         generated_s = time.perf_counter() - started
         headers = issuer.headers("kazbek")
         year = {"from": "2025-01-01", "to": "2025-12-31"}
@@ -146,8 +146,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--complaints", type=int, default=10_000_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--postgres", action="store_true")
+    parser.add_argument("--days", type=int, default=DAYS, help="days of data (smoke tests: fewer)")
     args = parser.parse_args(argv)
-    result = run(args.complaints, args.runs, args.postgres)
+    result = run(args.complaints, args.runs, args.postgres, args.days)
     result["when"] = datetime.now(UTC).isoformat(timespec="seconds")
     result["database"] = "postgresql" if args.postgres else "sqlite"
     print(

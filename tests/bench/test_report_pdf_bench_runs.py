@@ -13,7 +13,17 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_report_pdf_bench_prints_figures_beside_the_ceiling():
     done = subprocess.run(
-        [sys.executable, "-m", "bench.report_pdf", "--complaints", "20000", "--runs", "1"],
+        [
+            sys.executable,
+            "-m",
+            "bench.report_pdf",
+            "--complaints",
+            "20000",
+            "--runs",
+            "1",
+            "--days",
+            "20",
+        ],
         cwd=REPO,
         capture_output=True,
         text=True,
