@@ -102,7 +102,8 @@ def download_name(
     where = (
         "all" if not chosen else "-".join(chosen) if len(chosen) <= 3 else f"{len(chosen)}-offices"
     )
-    who = f"{tenant}-" if tenant else ""
+    # The tenant comes from the token: kept to safe characters, as it goes into a header.
+    who = re.sub(r"[^A-Za-z0-9_-]", "_", tenant)[:64] + "-" if tenant else ""
     return f"{prefix}-{who}{where}-{start}-{end}"
 
 
