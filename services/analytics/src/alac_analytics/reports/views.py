@@ -112,7 +112,7 @@ def render(
 ) -> Response:
     chosen = negotiate(fmt, request.headers.get("accept", ""))
     if chosen == "pdf":
-        from alac_analytics.reports import pdf  # matplotlib loads only when a PDF is asked for
+        from alac_analytics.reports import pdf  # fpdf2 and the fonts load only for a PDF
 
         return Response(
             pdf.render(report, lang),
