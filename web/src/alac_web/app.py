@@ -27,8 +27,8 @@ from alac_web import i18n
 from alac_web.csrf import FIELD as CSRF_FIELD
 from alac_web.csrf import Csrf
 from alac_web.intake import ApiProblem, Intake
-from alac_web.settings import PACKAGE, WebSettings
 from alac_web.offline import install_offline
+from alac_web.settings import PACKAGE, WebSettings
 from alac_web.staff import install_staff
 from alac_web.staff_case import install_case_page
 from alac_web.staff_search import install_search

@@ -98,7 +98,6 @@ def safe_next(target: str | None) -> str:
     return "/staff"
 
 
-
 class Console:
     """What every staff page needs: the session, the API call with the user's token, and one
     way of turning an API failure into a page (`guarded`)."""
@@ -470,7 +469,9 @@ def install_staff(app: FastAPI, ui: Any) -> Console:
     # ------------------------------------------------------------------ queues
 
     async def area_labels(request: Request, lang: str) -> dict[str, str]:
-        return {a["code"]: a["label"] for a in await request.app.state.intake.reference("areas", lang)}
+        return {
+            a["code"]: a["label"] for a in await request.app.state.intake.reference("areas", lang)
+        }
 
     async def case_queue(
         request: Request, kind: str, params: dict[str, Any], path: str = "/v1/cases"
@@ -587,4 +588,3 @@ def install_staff(app: FastAPI, ui: Any) -> Console:
         return RedirectResponse(f"/staff/cases/{found['items'][0]['id']}", status_code=303)
 
     return console
-

@@ -151,7 +151,9 @@ def install_case_page(app: FastAPI, console: Console) -> None:
         session, lang = console.signed_in(request)
         if session is None:
             return console.to_login(request)
-        done = request.query_params.get("done") or ("moved" if request.query_params.get("moved") else "")
+        done = request.query_params.get("done") or (
+            "moved" if request.query_params.get("moved") else ""
+        )
         notice = i18n.translate(lang, f"staff.case.done.{done}") if done in DONE else None
         draft = console.draft_for(request, case_url(case_id))
         if draft:

@@ -224,8 +224,13 @@ def unanswered_messages(
     with session_scope(runtime_of(request).session_factory, tenant=principal.tenant) as session:
         return [
             Unanswered(
-                complaint_id=c.id, office=c.office, channel=c.channel, area=c.area,
-                received_at=c.received_at, since=since, waiting=waiting,
+                complaint_id=c.id,
+                office=c.office,
+                channel=c.channel,
+                area=c.area,
+                received_at=c.received_at,
+                since=since,
+                waiting=waiting,
             )  # fmt: skip
             for c, since, waiting in followup.unanswered(
                 session=session, office=office, limit=limit
