@@ -154,7 +154,8 @@ def install_case_page(app: FastAPI, console: Console) -> None:
         done = request.query_params.get("done") or (
             "moved" if request.query_params.get("moved") else ""
         )
-        notice = i18n.translate(lang, f"staff.case.done.{done}") if done in DONE else None
+        key = "staff.case.moved" if done == "moved" else f"staff.case.done.{done}"
+        notice = i18n.translate(lang, key) if done in DONE else None
         draft = console.draft_for(request, case_url(case_id))
         if draft:
             return await case_page(request, session, case_id, lang, values=draft["values"],
