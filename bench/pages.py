@@ -1,5 +1,5 @@
 """`python -m bench.pages`: server time of the web front end's three busiest staff pages at
-100,000 complaints (figure set 4).
+100,000 complaints (figure set 5).
 
 1. Build the platform in one process as the tests do (intake, cases and search on SQLite in a
    temporary folder, the development issuer, the web front end over them through in-process

@@ -22,6 +22,12 @@ def _pkce() -> tuple[str, str]:
     return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
+def _said(page: str) -> str:
+    """What Keycloak's page says (its error message), for an assertion's message."""
+    found = re.search(r"(?s)<main[^>]*>(.*?)</main>", page)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", found.group(1) if found else page))[:500]
+
+
 def _authorize(keycloak_server, redirect_uri: str, challenge: str, **extra: str) -> httpx.Response:  # type: ignore[no-untyped-def]
     params = {
         "client_id": "alac-web", "redirect_uri": redirect_uri, "response_type": "code",
@@ -44,7 +50,7 @@ def test_the_web_client_signs_in_with_pkce_on_any_loopback_port(keycloak_server,
         )  # fmt: skip
         assert page.status_code == 200, page.text[:500]
         action = html.unescape(re.search(r'<form[^>]+action="([^"]+)"', page.text).group(1))
-        assert 'name="username"' in page.text and 'name="password"' in page.text
+        assert 'name="username"' in page.text and 'name="password"' in page.text, _said(page.text)
         done = browser.post(action, data={"username": "lena", "password": "demolena"})
         assert done.status_code == 302, done.text[:500]
         back = urlsplit(done.headers["location"])
