@@ -84,6 +84,9 @@ def _lawyer_works_the_case_in_the_browser(web: str, issuer: str, case_id: str, s
             page.wait_for_selector("#kc-login")  # Keycloak's own form, not the dev issuer's
             assert page.url.startswith(f"{issuer}/protocol/openid-connect/auth")
             page.fill("#username", "lena")
+            if not page.is_visible("#password"):  # organizations on: the username first
+                page.click("#kc-login")
+                page.wait_for_selector("#password")
             page.fill("#password", "demolena")
             page.click("#kc-login")
             page.wait_for_selector("[data-case-status=triage]")
