@@ -25,13 +25,20 @@ def _pkce() -> tuple[str, str]:
 def _sign_in(browser: httpx.Client, page: httpx.Response, username: str) -> httpx.Response:
     """Keycloak's login with organizations enabled asks the username first, then the password
     (identity-first); post each form as a browser would."""
+    # Keycloak marks its login cookies Secure (SameSite=None); a browser sends them to a
+    # loopback address over http, httpx's jar does not: carry them by hand.
+    jar: dict[str, str] = {}
     for _ in range(3):
         assert page.status_code == 200, _said(page.text)
+        for header in page.headers.get_list("set-cookie"):
+            name, _, value = header.split(";", 1)[0].partition("=")
+            jar[name.strip()] = value
         action = html.unescape(re.search(r'<form[^>]+action="([^"]+)"', page.text).group(1))
         form = {"username": username}
         if 'name="password"' in page.text:
             form["password"] = "demo" + username
-        page = browser.post(action, data=form)
+        cookie = "; ".join(f"{k}={v}" for k, v in jar.items())
+        page = browser.post(action, data=form, headers={"Cookie": cookie})
         if page.status_code == 302:
             return page
     raise AssertionError(f"no redirect after the sign-in: {_said(page.text)}")
