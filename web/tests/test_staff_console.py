@@ -319,3 +319,13 @@ def test_the_offline_queue_endpoint_files_once_per_key(web) -> None:
     worker = web.get("/staff/sw.js")
     assert worker.status_code == 200 and worker.headers["service-worker-allowed"] == "/staff/"
     assert "caches" in worker.text
+
+
+def test_the_session_endpoint_says_how_long_is_left(web) -> None:
+    assert web.get("/staff/session").json() == {"signed_in": False, "seconds_left": 0}
+    as_user(web, "lena")
+    state = web.get("/staff/session").json()
+    # the development issuer's tokens live 15 minutes
+    assert state["signed_in"] is True and 800 < state["seconds_left"] <= 900
+    page = web.get("/staff?lang=ru").text
+    assert 'id="session-warning"' in page and "Сеанс закончится примерно через" in page
