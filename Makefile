@@ -49,6 +49,7 @@ lint: $(STAMP) ## ruff check and format check
 bench: $(STAMP) engines ## run the benchmarks and print the figures (the Kafka one on the fetched broker)
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.search
+	$(BIN)/python -m bench.pages
 	$(BIN)/python -m bench.kafka
 	$(BIN)/python -m bench.report_pdf
 

@@ -133,6 +133,9 @@ def web(
     cases: Annotated[str, typer.Option(envvar="ALAC_WEB_CASES_URL", help="cases' base URL")] = (
         "http://127.0.0.1:8002"
     ),
+    search: Annotated[
+        str, typer.Option(envvar="ALAC_WEB_SEARCH_URL", help="search's base URL")
+    ] = "http://127.0.0.1:8004",
     issuer: Annotated[
         str, typer.Option(envvar="ALAC_AUTH_ISSUER", help="the OIDC issuer staff sign in with")
     ] = "http://127.0.0.1:8090/realms/alac-dev",
@@ -153,6 +156,7 @@ def web(
         WebSettings.from_env(),
         intake_url=intake.rstrip("/"),
         cases_url=cases.rstrip("/"),
+        search_url=search.rstrip("/"),
         issuer_url=issuer.rstrip("/"),
     )
     # access_log off: an access log would store visitors' IP addresses, which the public

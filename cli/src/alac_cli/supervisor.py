@@ -153,6 +153,19 @@ class PortInUse(RuntimeError):
     pass
 
 
+def _spawn_web(
+    layout: Layout, issuer: str, env: dict[str, str], logs_dir: Path
+) -> subprocess.Popen[bytes]:
+    """The web front end: it knows the services only by their URLs and the issuer by its."""
+    return _spawn(
+        ["web", "--host", layout.host, "--port", str(layout.web_port),
+         "--intake", layout.url("intake"), "--cases", layout.url("cases"),
+         "--search", layout.url("search"), "--issuer", issuer],
+        env,
+        logs_dir / "web.log",
+    )  # fmt: skip
+
+
 def start(layout: Layout) -> dict[str, subprocess.Popen[bytes]]:
     """Start the issuer and the services; return when every one answers /readyz."""
     _check_ports_free(layout)
@@ -183,13 +196,7 @@ def start(layout: Layout) -> dict[str, subprocess.Popen[bytes]]:
                 env,
                 logs_dir / f"{name}.log",
             )
-        procs["web"] = _spawn(
-            ["web", "--host", layout.host, "--port", str(layout.web_port),
-             "--intake", layout.url("intake"), "--cases", layout.url("cases"),
-             "--issuer", layout.issuer],
-            env,
-            logs_dir / "web.log",
-        )  # fmt: skip
+        procs["web"] = _spawn_web(layout, layout.issuer, env, logs_dir)
         for name in SERVICES:
             _wait_http(f"{layout.url(name)}/readyz", procs)
         _wait_http(f"{layout.web_url}/healthz", procs)
@@ -392,8 +399,13 @@ def start_production(layout: Layout) -> tuple[Production, dict[str, subprocess.P
                 production.env[name],
                 logs_dir / f"{name}.log",
             )
+        # The web front end holds no database and no key of the services: the embedded
+        # environment (data folder for its CSRF key) with Keycloak as the issuer.
+        web_env = {**child_env(layout), "ALAC_AUTH_ISSUER": production.issuer}
+        procs["web"] = _spawn_web(layout, production.issuer, web_env, logs_dir)
         for name in SERVICES:
             _wait_http(f"{layout.url(name)}/readyz", procs, timeout_s=180)
+        _wait_http(f"{layout.web_url}/healthz", procs, timeout_s=180)
     except BaseException:
         stop_all(procs)
         raise
@@ -402,6 +414,9 @@ def start_production(layout: Layout) -> tuple[Production, dict[str, subprocess.P
 
 def production_banner(layout: Layout, production: Production, loaded: int) -> str:
     lines = ["", "ALAC platform is running (production profile). Ctrl-C stops the services.", ""]
+    lines.append(
+        f"  {'web':<10} {layout.web_url}   (start here: complaint form, follow-up; staff at /staff)"
+    )
     for name in SERVICES:
         lines.append(f"  {name:<10} {layout.url(name)}   (API docs: {layout.url(name)}/docs)")
     lines.append("")

@@ -350,3 +350,23 @@ def test_roles_without_case_access_are_refused_and_anonymous_callers_unauthorise
         assert response.headers["www-authenticate"].startswith("Bearer")
         bad_token = p.cases.get(path, headers={"Authorization": "Bearer not-a-jwt"})
         assert_problem(bad_token, 401)
+
+
+def test_cases_filter_by_assignee_and_by_complaint(platform):
+    """The "my cases" queue of the staff console, and finding the case of a complaint."""
+    from cases_test_helpers import add_staff, open_case, post
+
+    add_staff(platform, "lena", "almaty")
+    mine = open_case(platform, request_type="case")
+    other = open_case(platform, request_type="case")
+    assigned = post(
+        platform, f"/v1/cases/{mine['id']}/assignment", "kazbek",
+        {"assignee": "lena", "version": mine["version"]},
+    )  # fmt: skip
+    assert assigned.status_code == 200, assigned.text
+    assert [c["id"] for c in list_cases(platform, "lena", assignee="lena")["items"]] == [mine["id"]]
+    assert list_cases(platform, "lena", assignee="nobody")["items"] == []
+    found = list_cases(platform, "vera", complaint_id=other["complaint_id"])["items"]
+    assert [c["id"] for c in found] == [other["id"]]
+    # another tenant's lawyer finds nothing by the same complaint id
+    assert list_cases(platform, "dana", complaint_id=other["complaint_id"])["items"] == []

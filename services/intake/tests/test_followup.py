@@ -270,3 +270,42 @@ def test_consent_is_refused_in_plain_words_for_anonymous_complaints_and_empty_an
         "/v1/follow-up/consent", json={"media": True}, headers={"Receipt-Code": "AAAA-BBBB"}
     )
     assert wrong.status_code == 404
+
+
+def test_unanswered_messages_queue(platform):
+    """Complaints whose last message is the complainant's, the longest waiting first; an
+    answer takes a complaint off the queue; volunteers see their office's, others none."""
+    p = platform
+    first_id, first_code = submit(p)
+    second_id, second_code = submit(p)
+    quiet_id, _ = submit(p)
+
+    def write(code: str, body: str) -> None:
+        r = p.intake.post(
+            "/v1/follow-up/messages", json={"body": body}, headers={"Receipt-Code": code}
+        )
+        assert r.status_code == 201
+
+    def queue(user: str) -> list:
+        r = p.intake.get("/v1/messages/unanswered", headers=p.headers(user))
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    write(first_code, "Первое.")
+    write(second_code, "Второе.")
+    write(first_code, "Ещё одно.")
+    waiting = queue("lena")
+    assert [(w["complaint_id"], w["waiting"]) for w in waiting] == [(first_id, 2), (second_id, 1)]
+    assert quiet_id not in {w["complaint_id"] for w in waiting}
+    assert [w["complaint_id"] for w in queue("vera")] == [first_id, second_id]  # vera's office
+    assert queue("askar") == []  # a volunteer of another office
+    assert queue("dana") == []  # another tenant
+    answered = p.intake.post(
+        f"{URL}/{first_id}/messages", json={"body": "Ответили."}, headers=p.headers("lena")
+    )
+    assert answered.status_code == 201
+    assert [w["complaint_id"] for w in queue("lena")] == [second_id]
+    write(first_code, "Спасибо, а что дальше?")  # a new question puts it back, since then
+    back = {w["complaint_id"]: w["waiting"] for w in queue("lena")}
+    assert back == {second_id: 1, first_id: 1}
+    assert p.intake.get("/v1/messages/unanswered", headers=p.headers("anuar")).status_code == 403

@@ -27,8 +27,11 @@ from alac_web import i18n
 from alac_web.csrf import FIELD as CSRF_FIELD
 from alac_web.csrf import Csrf
 from alac_web.intake import ApiProblem, Intake
+from alac_web.offline import install_offline
 from alac_web.settings import PACKAGE, WebSettings
 from alac_web.staff import install_staff
+from alac_web.staff_case import install_case_page
+from alac_web.staff_search import install_search
 from alac_web.store import TtlStore
 
 CSP = (
@@ -54,6 +57,7 @@ def create_app(
     *,
     intake_transport: Any = None,
     cases_transport: Any = None,
+    search_transport: Any = None,
     issuer_transport: Any = None,
 ) -> FastAPI:
     settings = settings or WebSettings.from_env()
@@ -82,12 +86,16 @@ def create_app(
         app.state.cases_client = httpx.AsyncClient(
             base_url=settings.cases_url, timeout=settings.timeout_s, transport=cases_transport
         )
+        app.state.search_client = httpx.AsyncClient(
+            base_url=settings.search_url, timeout=settings.timeout_s, transport=search_transport
+        )
         app.state.http = httpx.AsyncClient(timeout=settings.timeout_s, transport=issuer_transport)
         try:
             yield
         finally:
             await app.state.intake.close()
             await app.state.cases_client.aclose()
+            await app.state.search_client.aclose()
             await app.state.http.aclose()
 
     app = FastAPI(
@@ -604,13 +612,16 @@ def create_app(
             link=(link[0], i18n.translate(lang, link[1])) if link else None,
         )  # fmt: skip
 
-    install_staff(
+    console = install_staff(
         app,
         SimpleNamespace(
             settings=settings, render=render, language=language, csrf=csrf,
             unavailable=unavailable, message=message,
         ),
     )  # fmt: skip
+    install_case_page(app, console)
+    install_search(app, console)
+    install_offline(app)
     return app
 
 

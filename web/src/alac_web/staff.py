@@ -1,5 +1,6 @@
-"""The staff console: OIDC sign-in (authorization code flow with PKCE) and the pages staff
-work in (complaint entry, case list, case page with its transitions).
+"""The staff console: OIDC sign-in (authorization code flow with PKCE), the `Console` helper
+every staff page uses, complaint entry (also queued offline, see offline.py) and the queues.
+The case page is in staff_case.py, search in staff_search.py.
 
 The browser never holds a token. After sign-in the access token stays in this process's
 memory; the browser gets a random session id in an HttpOnly, SameSite=Lax cookie (Secure on
@@ -10,17 +11,19 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import inspect
 import json
 import secrets
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
 import httpx
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from starlette.responses import Response
 
 from alac_web import i18n
@@ -48,6 +51,7 @@ class StaffSession:
     token: str
     expires_at: float
     username: str
+    subject: str  # the token's `sub`: what cases records as a case's assignee
     roles: frozenset[str]
     tenant: str | None
     office: str | None
@@ -74,6 +78,7 @@ def session_from(token: str, client_id: str, expires_in: int) -> StaffSession:
         token=token,
         expires_at=min(float(claims.get("exp", 0)), time.time() + expires_in),
         username=claims.get("preferred_username") or claims.get("sub", "?"),
+        subject=claims.get("sub", "?"),
         roles=frozenset(roles),
         tenant=tenant,
         office=claims.get("office"),
@@ -93,11 +98,121 @@ def safe_next(target: str | None) -> str:
     return "/staff"
 
 
-def install_staff(app: FastAPI, ui: Any) -> None:
+class Console:
+    """What every staff page needs: the session, the API call with the user's token, and one
+    way of turning an API failure into a page (`guarded`)."""
+
+    def __init__(self, ui: Any) -> None:
+        self.ui = ui
+        self.sessions = TtlStore(ttl_s=12 * 3600)  # bounded by the token's own expiry
+        self.logins = TtlStore(ttl_s=600)  # a sign-in must finish within 10 minutes
+        self.drafts = TtlStore(ttl_s=600)  # a form typed while the session expired
+
+    def current(self, request: Request) -> StaffSession | None:
+        session = self.sessions.get(request.cookies.get(SESSION_COOKIE))
+        if session is None or session.expires_at <= time.time() + 5:
+            return None
+        return session
+
+    def to_login(
+        self, request: Request, stash: dict[str, Any] | None = None, target: str | None = None
+    ) -> Response:
+        """To the sign-in; `stash` (what was typed) comes back on `target` afterwards."""
+        if target is None:
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if stash is not None:
+            key = self.logins.put({"stash": {"where": target, **stash}, "next": target})
+            return RedirectResponse(f"/staff/login?draft={key}", status_code=303)
+        return RedirectResponse(f"/staff/login?next={quote(target)}", status_code=303)
+
+    def draft_for(self, request: Request, where: str) -> dict[str, Any] | None:
+        """The values typed on `where` before a sign-in, once."""
+        sid = request.cookies.get(SESSION_COOKIE)
+        draft = self.drafts.get(sid, touch=False)
+        if draft and draft.get("where", "").split("?")[0] == where:
+            self.drafts.pop(sid)
+            return draft
+        return None
+
+    def page(self, request: Request, template: str, session: StaffSession, **context: Any):  # type: ignore[no-untyped-def]
+        lang, explicit = self.ui.language(request)
+        return self.ui.render(request, template, lang, explicit=explicit, staff=session, **context)
+
+    async def call(
+        self, request: Request, service: str, method: str, path: str, session: StaffSession,
+        lang: str, **kwargs: Any,
+    ) -> Any:  # fmt: skip
+        """The service's answer as JSON (or the response itself with raw=True); a problem
+        answer raises ApiProblem."""
+        client: httpx.AsyncClient = getattr(request.app.state, f"{service}_client")
+        raw = kwargs.pop("raw", False)
+        headers = {
+            "Authorization": f"Bearer {session.token}",
+            "Accept-Language": lang,
+            "Accept": "application/json",
+            **kwargs.pop("headers", {}),
+        }
+        response = await client.request(method, path, headers=headers, **kwargs)
+        if response.status_code >= 400:
+            raise problem_of(response)
+        return response if raw else response.json()
+
+    async def readable(
+        self, request: Request, session: StaffSession, lang: str, service: str, path: str,
+        **kwargs: Any,
+    ) -> Any:  # fmt: skip
+        """The answer, or None when the caller's role may not read it (403): a page shows
+        what the role may see and says the rest is not for it."""
+        try:
+            return await self.call(request, service, "GET", path, session, lang, **kwargs)
+        except ApiProblem as problem:
+            if problem.status == 403:
+                return None
+            raise
+
+    def problem_text(self, lang: str, problem: ApiProblem) -> str:
+        key = {401: "staff.error.401", 403: "staff.error.403", 404: "staff.error.404"}.get(
+            problem.status
+        )
+        if key:
+            return i18n.translate(lang, key)
+        if problem.status in (409, 422):
+            return i18n.translate(lang, "staff.error.409", detail=problem.detail)
+        return i18n.translate(lang, "error.generic")
+
+    async def guarded(
+        self, request: Request, lang: str, work: Awaitable[Any], *,
+        on_problem: Callable[[ApiProblem], Any] | None = None,
+        stash: dict[str, Any] | None = None, back: str | None = None,
+    ) -> Any:  # fmt: skip
+        """Run API calls; on failure, the page to answer with instead (a Response): the
+        service unreachable, the session gone at the service (to the sign-in, keeping
+        `stash`, back to `back`), or the problem in plain words (`on_problem`, or a
+        message page). Callers check `isinstance(result, Response)`."""
+        try:
+            return await work
+        except httpx.HTTPError:
+            return self.ui.unavailable(request, lang)
+        except ApiProblem as problem:
+            if problem.status == 401:
+                return self.to_login(request, stash=stash, target=back)
+            if on_problem is not None:
+                answer = on_problem(problem)
+                return await answer if inspect.isawaitable(answer) else answer
+            return self.ui.message(request, lang, "staff.error.case", status=problem.status,
+                                   text=self.problem_text(lang, problem))  # fmt: skip
+
+    def signed_in(self, request: Request) -> tuple[StaffSession | None, str]:
+        lang, _ = self.ui.language(request)
+        return self.current(request), lang
+
+
+def install_staff(app: FastAPI, ui: Any) -> Console:
     settings = ui.settings
-    sessions = TtlStore(ttl_s=12 * 3600)  # bounded by the token's own expiry, checked below
-    logins = TtlStore(ttl_s=600)  # a sign-in must finish within 10 minutes
-    drafts = TtlStore(ttl_s=600)  # a form typed while the session expired
+    console = Console(ui)
+    sessions, logins, drafts = console.sessions, console.logins, console.drafts
+    current, to_login, page = console.current, console.to_login, console.page
+    call, guarded = console.call, console.guarded
     discovery: dict[str, Any] = {}
 
     async def oidc(request: Request) -> dict[str, Any]:
@@ -108,54 +223,6 @@ def install_staff(app: FastAPI, ui: Any) -> None:
             response.raise_for_status()
             discovery.update(response.json())
         return discovery
-
-    def current(request: Request) -> StaffSession | None:
-        session = sessions.get(request.cookies.get(SESSION_COOKIE))
-        if session is None or session.expires_at <= time.time() + 5:
-            return None
-        return session
-
-    def to_login(request: Request, stash: dict[str, Any] | None = None) -> Response:
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        if stash is not None:
-            key = logins.put({"stash": stash, "next": target})
-            return RedirectResponse(f"/staff/login?draft={key}", status_code=303)
-        return RedirectResponse(f"/staff/login?next={quote(target)}", status_code=303)
-
-    def page(request: Request, template: str, session: StaffSession, **context: Any):  # type: ignore[no-untyped-def]
-        lang, explicit = ui.language(request)
-        return ui.render(request, template, lang, explicit=explicit, staff=session, **context)
-
-    def headers(session: StaffSession, lang: str, **extra: str) -> dict[str, str]:
-        return {
-            "Authorization": f"Bearer {session.token}",
-            "Accept-Language": lang,
-            "Accept": "application/json",
-            **extra,
-        }
-
-    async def call(
-        request: Request, service: str, method: str, path: str, session: StaffSession, lang: str,
-        **kwargs: Any,
-    ) -> Any:  # fmt: skip
-        client: httpx.AsyncClient = getattr(request.app.state, f"{service}_client")
-        extra = kwargs.pop("headers", {})
-        response = await client.request(
-            method, path, headers=headers(session, lang, **extra), **kwargs
-        )
-        if response.status_code >= 400:
-            raise problem_of(response)
-        return response.json()
-
-    def problem_text(lang: str, problem: ApiProblem) -> str:
-        key = {401: "staff.error.401", 403: "staff.error.403", 404: "staff.error.404"}.get(
-            problem.status
-        )
-        if key:
-            return i18n.translate(lang, key)
-        if problem.status == 409:
-            return i18n.translate(lang, "staff.error.409", detail=problem.detail)
-        return i18n.translate(lang, "error.generic")
 
     # ------------------------------------------------------------------ sign-in
 
@@ -176,6 +243,7 @@ def install_staff(app: FastAPI, ui: Any) -> None:
              "stash": (pending or {}).get("stash")}
         )  # fmt: skip
         redirect_uri = str(request.url_for("callback"))
+        lang, _ = ui.language(request)
         query = urlencode(
             {
                 "client_id": settings.client_id,
@@ -185,6 +253,7 @@ def install_staff(app: FastAPI, ui: Any) -> None:
                 "state": state,
                 "code_challenge": challenge,
                 "code_challenge_method": "S256",
+                "ui_locales": lang,  # Keycloak's login page in the console's language
             }
         )
         response = RedirectResponse(
@@ -250,6 +319,14 @@ def install_staff(app: FastAPI, ui: Any) -> None:
         lang, _ = ui.language(request)
         return ui.message(request, lang, "staff.signed_out", link=("/staff", "staff.sign_in"))
 
+    @app.get("/staff/session")
+    async def session_state(request: Request) -> Response:
+        """Seconds left in the session, for the page's "your session ends soon" warning
+        (app.js), which lets a half-typed form be kept before the token runs out."""
+        session = current(request)
+        left = int(session.expires_at - time.time()) if session else 0
+        return JSONResponse({"signed_in": session is not None, "seconds_left": max(0, left)})
+
     # ------------------------------------------------------------------ pages
 
     @app.get("/staff", response_class=HTMLResponse)
@@ -269,47 +346,26 @@ def install_staff(app: FastAPI, ui: Any) -> None:
             "caller_languages": await api.reference("languages", lang),
         }
 
+    def unavailable_on_problem(request: Request, lang: str) -> Callable[[ApiProblem], Any]:
+        return lambda _problem: ui.unavailable(request, lang)
+
     @app.get("/staff/complaints/new", response_class=HTMLResponse)
     async def entry_form(request: Request) -> Response:
-        session = current(request)
+        session, lang = console.signed_in(request)
         if session is None:
             return to_login(request)
-        lang, _ = ui.language(request)
-        draft = drafts.pop(request.cookies.get(SESSION_COOKIE))
-        try:
-            lists = await entry_lists(request, lang)
-        except (ApiProblem, httpx.HTTPError):
-            return ui.unavailable(request, lang)
+        draft = console.draft_for(request, "/staff/complaints/new")
+        lists = await guarded(request, lang, entry_lists(request, lang),
+                              on_problem=unavailable_on_problem(request, lang))  # fmt: skip
+        if isinstance(lists, Response):
+            return lists
+        values = (draft or {}).get("values") or {"channel": "hotline"}
         return page(
-            request, "staff_entry.html", session, values=draft or {"channel": "hotline"},
+            request, "staff_entry.html", session, values=values,
             errors={}, restored=draft is not None, idempotency_key=str(uuid.uuid4()), **lists,
         )  # fmt: skip
 
-    @app.post("/staff/complaints/new", response_class=HTMLResponse)
-    async def entry_submit(request: Request) -> Response:
-        lang, _ = ui.language(request)
-        form = await request.form()
-        values: dict[str, Any] = {k: str(form.get(k, "")).strip() for k in ENTRY_FIELDS}
-        for name in ("channel", "request_type", "area", "preferred_language"):
-            values[name] = str(form.get(name, ""))
-        values["anonymous"] = form.get("anonymous") == "yes"
-        key = str(form.get("idempotency_key", "")) or str(uuid.uuid4())
-        session = current(request)
-        if session is None:  # expired while typing: keep the text through the sign-in
-            return to_login(request, stash=values)
-        try:
-            lists = await entry_lists(request, lang)
-        except (ApiProblem, httpx.HTTPError):
-            return ui.unavailable(request, lang)
-
-        def again(errors: dict[str, str], summary: str, status: int) -> Response:
-            return page(
-                request, "staff_entry.html", session, values=values, errors=errors,
-                summary=summary, idempotency_key=key, status=status, **lists,
-            )  # fmt: skip
-
-        if not ui.csrf.valid(request, str(form.get(CSRF_FIELD, ""))):
-            return again({}, i18n.translate(lang, "error.csrf"), 400)
+    def entry_payload(values: dict[str, Any]) -> dict[str, Any]:
         payload: dict[str, Any] = {
             "channel": values["channel"],
             "crux": values["crux"],
@@ -321,224 +377,214 @@ def install_staff(app: FastAPI, ui: Any) -> None:
         contact = {k: values[k] for k in ("name", "phone", "email") if values[k]}
         if contact:
             payload["contact"] = contact
-        try:
-            # The key was drawn when the form was shown: sending twice files once.
-            accepted = await call(
-                request, "intake", "POST", "/v1/complaints", session, lang, json=payload,
-                headers={"Idempotency-Key": key},
+        return payload
+
+    def entry_values(form: Any) -> dict[str, Any]:
+        values: dict[str, Any] = {k: str(form.get(k, "")).strip() for k in ENTRY_FIELDS}
+        for name in ("channel", "request_type", "area", "preferred_language"):
+            values[name] = str(form.get(name, ""))
+        values["anonymous"] = form.get("anonymous") in ("yes", True)
+        return values
+
+    @app.post("/staff/complaints/new", response_class=HTMLResponse)
+    async def entry_submit(request: Request) -> Response:
+        lang, _ = ui.language(request)
+        form = await request.form()
+        values = entry_values(form)
+        key = str(form.get("idempotency_key", "")) or str(uuid.uuid4())
+        session = current(request)
+        if session is None:  # expired while typing: keep the text through the sign-in
+            return to_login(request, stash={"values": values})
+        lists = await guarded(request, lang, entry_lists(request, lang),
+                              on_problem=unavailable_on_problem(request, lang))  # fmt: skip
+        if isinstance(lists, Response):
+            return lists
+
+        def again(errors: dict[str, str], summary: str, status: int) -> Response:
+            return page(
+                request, "staff_entry.html", session, values=values, errors=errors,
+                summary=summary, idempotency_key=key, status=status, **lists,
             )  # fmt: skip
-        except httpx.HTTPError:
-            return again({}, i18n.translate(lang, "unavailable.text"), 503)
-        except ApiProblem as problem:
-            if problem.status == 401:
-                return to_login(request, stash=values)
+
+        if not ui.csrf.valid(request, str(form.get(CSRF_FIELD, ""))):
+            return again({}, i18n.translate(lang, "error.csrf"), 400)
+
+        def refused(problem: ApiProblem) -> Response:
             if problem.status == 422 and problem.fields:
                 return again(problem.fields, i18n.translate(lang, "error.summary"), 422)
-            return again({}, problem_text(lang, problem), problem.status)
+            return again({}, console.problem_text(lang, problem), problem.status)
+
+        # The key was drawn when the form was shown: sending twice files once.
+        accepted = await guarded(
+            request, lang,
+            call(request, "intake", "POST", "/v1/complaints", session, lang,
+                 json=entry_payload(values), headers={"Idempotency-Key": key}),
+            on_problem=refused, stash={"values": values},
+        )  # fmt: skip
+        if isinstance(accepted, Response):
+            if accepted.status_code == 503:  # unreachable: keep what was typed on the form
+                return again({}, i18n.translate(lang, "unavailable.text"), 503)
+            return accepted
         return page(request, "staff_entry_done.html", session, accepted=accepted)
+
+    @app.post("/staff/complaints/queued")
+    async def entry_queued(request: Request) -> Response:
+        """A complaint recorded offline and sent by the device's queue (offline.js): JSON in,
+        JSON out, the Idempotency-Key drawn on the device when the form was filled, so a
+        queue that sends again after a lost answer files once."""
+        lang, _ = ui.language(request)
+        session = current(request)
+        if session is None:
+            return JSONResponse({"error": "signed_out"}, status_code=401)
+        if not ui.csrf.valid(request, request.headers.get("X-CSRF-Token", "")):
+            return JSONResponse({"error": "csrf"}, status_code=403)
+        key = request.headers.get("Idempotency-Key", "")
+        if not 8 <= len(key) <= 64:
+            return JSONResponse({"error": "idempotency_key"}, status_code=400)
+        try:
+            form = await request.json()
+        except ValueError:
+            return JSONResponse({"error": "json"}, status_code=400)
+        if not isinstance(form, dict):
+            return JSONResponse({"error": "json"}, status_code=400)
+        values = entry_values(form)
+        try:
+            accepted = await call(
+                request, "intake", "POST", "/v1/complaints", session, lang,
+                json=entry_payload(values), headers={"Idempotency-Key": key},
+            )  # fmt: skip
+        except httpx.HTTPError:
+            return JSONResponse({"error": "unavailable"}, status_code=503)
+        except ApiProblem as problem:
+            return JSONResponse(
+                {"error": "refused", "status": problem.status, "fields": problem.fields,
+                 "text": console.problem_text(lang, problem)},
+                status_code=problem.status,
+            )  # fmt: skip
+        return JSONResponse(
+            {"id": accepted["id"], "receipt_code": accepted["receipt_code"],
+             "possible_duplicates": len(accepted.get("possible_duplicates") or [])}
+        )  # fmt: skip
+
+    # ------------------------------------------------------------------ queues
+
+    async def area_labels(request: Request, lang: str) -> dict[str, str]:
+        return {
+            a["code"]: a["label"] for a in await request.app.state.intake.reference("areas", lang)
+        }
+
+    async def case_queue(
+        request: Request, kind: str, params: dict[str, Any], path: str = "/v1/cases"
+    ) -> Response:
+        session, lang = console.signed_in(request)
+        if session is None:
+            return to_login(request)
+
+        async def load() -> tuple[Any, dict[str, str]]:
+            found = await call(request, "cases", "GET", path, session, lang, params=params)
+            return found, await area_labels(request, lang)
+
+        def refused(problem: ApiProblem) -> Response:
+            return page(request, "staff_cases.html", session, cases=[], kind=kind, areas={},
+                        problem=console.problem_text(lang, problem), statuses=CASE_STATUSES,
+                        status_filter="")  # fmt: skip
+
+        loaded = await guarded(request, lang, load(), on_problem=refused)
+        if isinstance(loaded, Response):
+            return loaded
+        found, areas = loaded
+        items = found["items"] if isinstance(found, dict) else found
+        return page(
+            request, "staff_cases.html", session, cases=items, kind=kind, areas=areas,
+            problem=None, statuses=CASE_STATUSES, status_filter=params.get("status", ""),
+        )  # fmt: skip
 
     @app.get("/staff/cases", response_class=HTMLResponse)
     async def case_list(request: Request) -> Response:
-        session = current(request)
-        if session is None:
-            return to_login(request)
-        lang, _ = ui.language(request)
         status = request.query_params.get("status", "")
         params: dict[str, Any] = {"limit": 50}
         if status in CASE_STATUSES:
             params["status"] = status
-        try:
-            cases = await call(request, "cases", "GET", "/v1/cases", session, lang, params=params)
-            areas = {
-                a["code"]: a["label"]
-                for a in await request.app.state.intake.reference("areas", lang)
-            }
-        except httpx.HTTPError:
-            return ui.unavailable(request, lang)
-        except ApiProblem as problem:
-            if problem.status == 401:
-                return to_login(request)
-            return page(request, "staff_cases.html", session, cases=[], problem=problem_text(lang, problem),
-                        status_filter=status, statuses=CASE_STATUSES, areas={})  # fmt: skip
-        return page(
-            request, "staff_cases.html", session, cases=cases["items"], status_filter=status,
-            statuses=CASE_STATUSES, areas=areas, problem=None,
-        )  # fmt: skip
+        return await case_queue(request, "all", params)
 
-    async def readable(
-        request: Request, session: StaffSession, lang: str, path: str
-    ) -> list[dict[str, Any]] | None:
-        """A list of the case, or None when the caller's role may not read it (403)."""
-        try:
-            return await call(request, "cases", "GET", path, session, lang)
-        except ApiProblem as problem:
-            if problem.status == 403:
-                return None
-            raise
-
-    async def case_page(
-        request: Request, session: StaffSession, case_id: str, lang: str, *,
-        errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
-        summary: str | None = None, status: int = 200, notice: str | None = None,
-    ) -> Response:  # fmt: skip
-        try:
-            case = await call(request, "cases", "GET", f"/v1/cases/{quote(case_id)}", session, lang)
-            history = await call(
-                request, "cases", "GET", f"/v1/cases/{quote(case_id)}/history", session, lang
-            )
-            messages = await call(
-                request, "intake", "GET",
-                f"/v1/complaints/{quote(case['complaint_id'])}/messages", session, lang,
-            )  # fmt: skip
-            # The consent record and the actions need their own permissions (cases decides):
-            # a role that may not read them still gets the rest of the page.
-            consents = await readable(
-                request, session, lang, f"/v1/cases/{quote(case_id)}/consents"
-            )
-            actions = await readable(request, session, lang, f"/v1/cases/{quote(case_id)}/actions")
-            outcomes = await request.app.state.intake.reference("outcomes", lang)
-            channels = {
-                c["code"]: c["label"]
-                for c in await request.app.state.intake.reference("channels", lang)
-            }
-            areas = {
-                a["code"]: a["label"]
-                for a in await request.app.state.intake.reference("areas", lang)
-            }
-        except httpx.HTTPError:
-            return ui.unavailable(request, lang)
-        except ApiProblem as problem:
-            if problem.status == 401:
-                return to_login(request)
-            return ui.message(request, lang, "staff.error.case", status=problem.status,
-                              text=problem_text(lang, problem))  # fmt: skip
-        return page(
-            request, "staff_case.html", session, case=case, history=history, outcomes=outcomes,
-            areas=areas, channels=channels, messages=messages, errors=errors or {},
-            consents=consents, consent_scopes=CONSENT_SCOPES,
-            timeline=timeline_of(history, consents or [], actions or []),
-            values=values or {}, summary=summary,
-            notice=notice, status=status,
-        )  # fmt: skip
-
-    @app.get("/staff/cases/{case_id}", response_class=HTMLResponse)
-    async def case_view(request: Request, case_id: str) -> Response:
+    @app.get("/staff/my-cases", response_class=HTMLResponse)
+    async def my_cases(request: Request) -> Response:
+        """The cases assigned to the signed-in user (cases' `assignee` is the token's sub)."""
         session = current(request)
-        if session is None:
-            return to_login(request)
-        lang, _ = ui.language(request)
-        notice = (
-            i18n.translate(lang, "staff.case.moved") if request.query_params.get("moved") else None
-        )
-        return await case_page(request, session, case_id, lang, notice=notice)
-
-    @app.post("/staff/cases/{case_id}/transition", response_class=HTMLResponse)
-    async def case_transition(request: Request, case_id: str) -> Response:
-        session = current(request)
-        if session is None:
-            return to_login(request)
-        lang, _ = ui.language(request)
-        form = await request.form()
-        values = {
-            k: str(form.get(k, "")).strip() for k in ("to_status", "reason", "outcome", "version")
-        }
-        if not ui.csrf.valid(request, str(form.get(CSRF_FIELD, ""))):
-            return await case_page(request, session, case_id, lang, values=values, status=400,
-                                   summary=i18n.translate(lang, "error.csrf"))  # fmt: skip
-        body: dict[str, Any] = {"to_status": values["to_status"], "reason": values["reason"]}
-        if values["outcome"] and values["to_status"] == "closed":
-            body["outcome"] = values["outcome"]
-        if values["version"].isdigit():
-            body["version"] = int(values["version"])
-        try:
-            await call(request, "cases", "POST", f"/v1/cases/{quote(case_id)}/transitions",
-                       session, lang, json=body)  # fmt: skip
-        except httpx.HTTPError:
-            return ui.unavailable(request, lang)
-        except ApiProblem as problem:
-            if problem.status == 401:
-                return to_login(request)
-            fields = {
-                k: v for k, v in problem.fields.items() if k in ("to_status", "reason", "outcome")
-            }
-            summary = (
-                i18n.translate(lang, "error.summary") if fields else problem_text(lang, problem)
-            )
-            return await case_page(request, session, case_id, lang, errors=fields, values=values,
-                                   summary=summary, status=problem.status)  # fmt: skip
-        return RedirectResponse(f"/staff/cases/{quote(case_id)}?moved=1", status_code=303)
-
-    @app.post("/staff/cases/{case_id}/messages", response_class=HTMLResponse)
-    async def case_message(request: Request, case_id: str) -> Response:
-        """Write to the complainant: what they read on the follow-up page."""
-        session = current(request)
-        if session is None:
-            return to_login(request)
-        lang, _ = ui.language(request)
-        form = await request.form()
-        body = str(form.get("message", "")).strip()
-        values = {"message": body}
-        if not ui.csrf.valid(request, str(form.get(CSRF_FIELD, ""))):
-            return await case_page(request, session, case_id, lang, values=values, status=400,
-                                   summary=i18n.translate(lang, "error.csrf"))  # fmt: skip
-        if not body:
-            missing = {"message": i18n.translate(lang, "followup.message.missing")}
-            return await case_page(request, session, case_id, lang, values=values, status=422,
-                                   errors=missing, summary=i18n.translate(lang, "error.summary"))  # fmt: skip
-        try:
-            case = await call(request, "cases", "GET", f"/v1/cases/{quote(case_id)}", session, lang)
-            await call(
-                request, "intake", "POST",
-                f"/v1/complaints/{quote(case['complaint_id'])}/messages", session, lang,
-                json={"body": body},
-            )  # fmt: skip
-        except httpx.HTTPError:
-            return ui.unavailable(request, lang)
-        except ApiProblem as problem:
-            if problem.status == 401:
-                return to_login(request)
-            return await case_page(request, session, case_id, lang, values=values,
-                                   status=problem.status, summary=problem_text(lang, problem))  # fmt: skip
-        return RedirectResponse(f"/staff/cases/{quote(case_id)}?sent=1#messages", status_code=303)
+        params: dict[str, Any] = {"limit": 100, "assignee": session.subject if session else "-"}
+        status = request.query_params.get("status", "")
+        if status in CASE_STATUSES:
+            params["status"] = status
+        return await case_queue(request, "mine", params)
 
     @app.get("/staff/triage", response_class=HTMLResponse)
     async def triage(request: Request) -> Response:
         """The office's triage queue, oldest first: what waits longest comes first."""
-        session = current(request)
+        return await case_queue(request, "triage", {}, path="/v1/triage")
+
+    @app.get("/staff/overdue", response_class=HTMLResponse)
+    async def overdue(request: Request) -> Response:
+        """Deadlines past due and not met (cases' `/v1/overdue`): the office's, or only the
+        user's own cases with ?mine=1."""
+        session, lang = console.signed_in(request)
         if session is None:
             return to_login(request)
-        lang, _ = ui.language(request)
-        try:
-            queue = await call(request, "cases", "GET", "/v1/triage", session, lang)
-            areas = {
-                a["code"]: a["label"]
-                for a in await request.app.state.intake.reference("areas", lang)
-            }
-        except httpx.HTTPError:
-            return ui.unavailable(request, lang)
-        except ApiProblem as problem:
-            if problem.status == 401:
-                return to_login(request)
-            return page(request, "staff_cases.html", session, cases=[], queue=True, areas={},
-                        problem=problem_text(lang, problem))  # fmt: skip
-        return page(
-            request, "staff_cases.html", session, cases=queue, queue=True, areas=areas,
-            problem=None,
+        mine = request.query_params.get("mine") == "1"
+        params = {"assignee": session.subject} if mine else {}
+        if session.office and not mine:
+            params["office"] = session.office
+
+        def refused(problem: ApiProblem) -> Response:
+            return page(request, "staff_overdue.html", session, deadlines=[], mine=mine,
+                        problem=console.problem_text(lang, problem))  # fmt: skip
+
+        found = await guarded(
+            request, lang, call(request, "cases", "GET", "/v1/overdue", session, lang,
+                                params=params), on_problem=refused,
         )  # fmt: skip
+        if isinstance(found, Response):
+            return found
+        found.sort(key=lambda d: d["due_at"])  # the longest overdue first
+        return page(request, "staff_overdue.html", session, deadlines=found, mine=mine,
+                    problem=None)  # fmt: skip
 
+    @app.get("/staff/unanswered", response_class=HTMLResponse)
+    async def unanswered(request: Request) -> Response:
+        """Complainants waiting for an answer (intake's `/v1/messages/unanswered`)."""
+        session, lang = console.signed_in(request)
+        if session is None:
+            return to_login(request)
 
-# The consent scopes of cases (alac_cases.consent.service.SCOPES), in the order shown.
-CONSENT_SCOPES = ("formal_action", "documents_to_authorities", "media", "referral", "share_contact")
+        def refused(problem: ApiProblem) -> Response:
+            return page(request, "staff_unanswered.html", session, waiting=[], areas={},
+                        problem=console.problem_text(lang, problem))  # fmt: skip
 
+        async def load() -> tuple[Any, dict[str, str]]:
+            found = await call(request, "intake", "GET", "/v1/messages/unanswered", session, lang)
+            return found, await area_labels(request, lang)
 
-def timeline_of(
-    history: dict[str, Any], consents: list[dict[str, Any]], actions: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
-    """Status changes, consent versions and actions of a case in one list, oldest first
-    (each as the cases API gives it, with `kind` and `at` added)."""
-    entries = [
-        {**h, "kind": "status", "at": h["changed_at"]} for h in history.get("status_changes", [])
-    ]
-    entries += [{**c, "kind": "consent", "at": c["recorded_at"]} for c in consents]
-    entries += [{**a, "kind": "action", "at": a["occurred_at"]} for a in actions]
-    return sorted(entries, key=lambda e: e["at"])
+        loaded = await guarded(request, lang, load(), on_problem=refused)
+        if isinstance(loaded, Response):
+            return loaded
+        waiting, areas = loaded
+        return page(request, "staff_unanswered.html", session, waiting=waiting, areas=areas,
+                    problem=None)  # fmt: skip
+
+    @app.get("/staff/complaints/{complaint_id}/case")
+    async def case_of_complaint(request: Request, complaint_id: str) -> Response:
+        """The case page of a complaint (the queues of intake and search know complaints)."""
+        session, lang = console.signed_in(request)
+        if session is None:
+            return to_login(request)
+        found = await guarded(
+            request, lang, call(request, "cases", "GET", "/v1/cases", session, lang,
+                                params={"complaint_id": complaint_id, "limit": 1}),
+        )  # fmt: skip
+        if isinstance(found, Response):
+            return found
+        if not found["items"]:
+            return ui.message(request, lang, "staff.error.case", status=404,
+                              text=i18n.translate(lang, "staff.no_case_yet"))  # fmt: skip
+        return RedirectResponse(f"/staff/cases/{found['items'][0]['id']}", status_code=303)
+
+    return console

@@ -86,6 +86,8 @@ def list_cases(
     limit: int,
     before: datetime | None,
     before_id: str | None = None,
+    assignee: str | None = None,
+    complaint_id: str | None = None,
 ) -> list[Case]:
     """Newest first. The cursor is (opened_at, id) of the last item seen: opened_at alone is
     not unique, and a page boundary inside a run of equal timestamps would skip cases."""
@@ -94,6 +96,10 @@ def list_cases(
         query = query.where(Case.office == office)
     if status:
         query = query.where(Case.status == status)
+    if assignee:
+        query = query.where(Case.assignee == assignee)
+    if complaint_id:
+        query = query.where(Case.complaint_id == complaint_id)
     if before and before_id:
         query = query.where(
             or_(Case.opened_at < before, and_(Case.opened_at == before, Case.id < before_id))

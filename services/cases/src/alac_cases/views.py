@@ -51,6 +51,10 @@ def list_cases(
     principal: CaseReader,
     office: Annotated[str | None, Query(max_length=64)] = None,
     status: Annotated[str | None, Query(max_length=32)] = None,
+    assignee: Annotated[
+        str | None, Query(min_length=1, max_length=128, description="Token subject (sub)")
+    ] = None,
+    complaint_id: Annotated[str | None, Query(min_length=1, max_length=36)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     before: Annotated[
         AwareDatetime | None,
@@ -69,6 +73,8 @@ def list_cases(
             session=session,
             office=scope or office,
             status=status,
+            assignee=assignee,
+            complaint_id=complaint_id,
             limit=limit,
             before=before,
             before_id=before_id,

@@ -37,6 +37,25 @@
       button.hidden = false;
       button.addEventListener("click", function () { window.print(); });
     });
+    // Staff pages: say a few minutes ahead that the session ends (the token's lifetime), so
+    // nobody is surprised; a form sent after it ended is kept through the sign-in anyway.
+    var nav = document.querySelector("[data-session-ending]");
+    var warning = document.getElementById("session-warning");
+    if (nav && warning && window.fetch) {
+      var check = function () {
+        fetch("/staff/session", { credentials: "same-origin" }).then(function (r) {
+          return r.json();
+        }).then(function (state) {
+          if (state.signed_in && state.seconds_left < 180) {
+            warning.textContent = nav.getAttribute("data-session-ending")
+              .replace("{minutes}", String(Math.max(1, Math.round(state.seconds_left / 60))));
+            warning.hidden = false;
+          }
+        }).catch(function () {});
+      };
+      check();
+      setInterval(check, 60000);
+    }
     // After a failed submission, take keyboard and screen-reader users to the error summary.
     var summary = document.getElementById("summary");
     if (summary) summary.focus();

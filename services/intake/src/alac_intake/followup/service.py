@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from alac_intake import receipts, record
@@ -94,6 +96,42 @@ def messages(*, session: Session, complaint_id: str) -> list[ComplainantMessage]
             .order_by(ComplainantMessage.posted_at, ComplainantMessage.id)
         ).scalars()
     )
+
+
+def unanswered(
+    *, session: Session, office: str | None, limit: int
+) -> list[tuple[Complaint, datetime, int]]:
+    """Complaints whose last message is the complainant's: (complaint, since, waiting), where
+    `since` is the first message after the centre's last answer (the longest waiting first)
+    and `waiting` how many messages came since then."""
+    m = ComplainantMessage
+    last_answer = (
+        select(m.complaint_id, func.max(m.posted_at).label("answered_at"))
+        .where(m.direction == "to_complainant")
+        .group_by(m.complaint_id)
+        .subquery()
+    )
+    waiting = (
+        select(
+            m.complaint_id,
+            func.min(m.posted_at).label("since"),
+            func.count(m.id).label("waiting"),
+        )
+        .outerjoin(last_answer, last_answer.c.complaint_id == m.complaint_id)
+        .where(m.direction == "from_complainant")
+        .where(or_(last_answer.c.answered_at.is_(None), m.posted_at > last_answer.c.answered_at))
+        .group_by(m.complaint_id)
+        .subquery()
+    )
+    query = (
+        select(Complaint, waiting.c.since, waiting.c.waiting)
+        .join(waiting, waiting.c.complaint_id == Complaint.id)
+        .order_by(waiting.c.since, Complaint.id)
+        .limit(limit)
+    )
+    if office:
+        query = query.where(Complaint.office == office)
+    return [(c, since, int(n)) for c, since, n in session.execute(query).all()]
 
 
 def apply_case_event(session: Session, event: Event) -> None:

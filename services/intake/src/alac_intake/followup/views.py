@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from alac_intake import service
@@ -192,6 +192,49 @@ def staff_messages(complaint_id: str, request: Request, principal: Writer) -> li
         return [
             MessageOut.model_validate(m, from_attributes=True)
             for m in followup.messages(session=session, complaint_id=complaint.id)
+        ]
+
+
+class Unanswered(BaseModel):
+    complaint_id: str
+    office: str
+    channel: str
+    area: str | None
+    received_at: datetime
+    since: datetime = Field(description="The first message after the centre's last answer")
+    waiting: int = Field(description="Messages from the complainant since the last answer")
+
+
+@router.get(
+    "/messages/unanswered",
+    response_model=list[Unanswered],
+    summary="Complaints whose last message is the complainant's, the longest waiting first",
+    description="Volunteers see their own office's; lawyers and coordinators the tenant's.",
+)
+def unanswered_messages(
+    request: Request,
+    principal: Writer,
+    office: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[Unanswered]:
+    if principal.has_any(roles.VOLUNTEER) and not principal.has_any(
+        roles.LAWYER, roles.COORDINATOR
+    ):
+        office = principal.office or "-"  # the same rule as service.visible_to
+    with session_scope(runtime_of(request).session_factory, tenant=principal.tenant) as session:
+        return [
+            Unanswered(
+                complaint_id=c.id,
+                office=c.office,
+                channel=c.channel,
+                area=c.area,
+                received_at=c.received_at,
+                since=since,
+                waiting=waiting,
+            )  # fmt: skip
+            for c, since, waiting in followup.unanswered(
+                session=session, office=office, limit=limit
+            )
         ]
 
 

@@ -1,0 +1,115 @@
+"""The web front end's client in the deployed realm (`alac-web`: public, authorization code
+flow with PKCE S256) on the session's real Keycloak: the flow the staff console runs, with a
+loopback redirect on any port (what `alac up --port-base N` needs), and what it refuses."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import re
+import secrets
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+
+from alac_cli.engines.base import free_port
+
+
+def _pkce() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(64)
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def _sign_in(browser: httpx.Client, page: httpx.Response, username: str) -> httpx.Response:
+    """Keycloak's login with organizations enabled asks the username first, then the password
+    (identity-first); post each form as a browser would."""
+    # Keycloak marks its login cookies Secure (SameSite=None); a browser sends them to a
+    # loopback address over http, httpx's jar does not: carry them by hand.
+    jar: dict[str, str] = {}
+    for _ in range(3):
+        assert page.status_code == 200, _said(page.text)
+        for header in page.headers.get_list("set-cookie"):
+            name, _, value = header.split(";", 1)[0].partition("=")
+            jar[name.strip()] = value
+        action = html.unescape(re.search(r'<form[^>]+action="([^"]+)"', page.text).group(1))
+        form = {"username": username}
+        if 'name="password"' in page.text:
+            form["password"] = "demo" + username
+        cookie = "; ".join(f"{k}={v}" for k, v in jar.items())
+        page = browser.post(action, data=form, headers={"Cookie": cookie})
+        if page.status_code == 302:
+            return page
+    raise AssertionError(f"no redirect after the sign-in: {_said(page.text)}")
+
+
+def _said(page: str) -> str:
+    """What Keycloak's page says (its error message), for an assertion's message."""
+    found = re.search(r"(?s)<main[^>]*>(.*?)</main>", page)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", found.group(1) if found else page))[:500]
+
+
+def _authorize(keycloak_server, redirect_uri: str, challenge: str, **extra: str) -> httpx.Response:  # type: ignore[no-untyped-def]
+    params = {
+        "client_id": "alac-web", "redirect_uri": redirect_uri, "response_type": "code",
+        "scope": "openid", "state": "s1", "code_challenge": challenge,
+        "code_challenge_method": "S256", **extra,
+    }  # fmt: skip
+    return httpx.get(f"{keycloak_server.issuer}/protocol/openid-connect/auth", params=params,
+                     timeout=30)  # fmt: skip
+
+
+def test_the_web_client_signs_in_with_pkce_on_any_loopback_port(keycloak_server, kc_verifier):
+    redirect_uri = f"http://127.0.0.1:{free_port()}/staff/callback"
+    verifier, challenge = _pkce()
+    with httpx.Client(timeout=30) as browser:  # keeps Keycloak's session cookies
+        page = browser.get(
+            f"{keycloak_server.issuer}/protocol/openid-connect/auth",
+            params={"client_id": "alac-web", "redirect_uri": redirect_uri, "response_type": "code",
+                    "scope": "openid", "state": "s1", "code_challenge": challenge,
+                    "code_challenge_method": "S256", "ui_locales": "ru"},
+        )  # fmt: skip
+        assert page.status_code == 200, page.text[:500]
+        assert 'name="username"' in page.text, _said(page.text)
+        done = _sign_in(browser, page, "lena")
+        back = urlsplit(done.headers["location"])
+        assert f"{back.scheme}://{back.netloc}{back.path}" == redirect_uri
+        query = parse_qs(back.query)
+        assert query["state"] == ["s1"]
+        token_form = {"grant_type": "authorization_code", "code": query["code"][0],
+                      "client_id": "alac-web", "redirect_uri": redirect_uri}  # fmt: skip
+        # without the verifier the code is worthless (PKCE)
+        stolen = browser.post(keycloak_server.token_url, data=token_form)
+        assert stolen.status_code == 400
+    # a code is single use: a fresh flow for the redeem with the verifier
+    with httpx.Client(timeout=30) as browser:
+        verifier, challenge = _pkce()
+        page = browser.get(
+            f"{keycloak_server.issuer}/protocol/openid-connect/auth",
+            params={"client_id": "alac-web", "redirect_uri": redirect_uri, "response_type": "code",
+                    "scope": "openid", "state": "s2", "code_challenge": challenge,
+                    "code_challenge_method": "S256"},
+        )  # fmt: skip
+        done = _sign_in(browser, page, "lena")
+        code = parse_qs(urlsplit(done.headers["location"]).query)["code"][0]
+        tokens = browser.post(keycloak_server.token_url, data={
+            "grant_type": "authorization_code", "code": code, "client_id": "alac-web",
+            "redirect_uri": redirect_uri, "code_verifier": verifier,
+        })  # fmt: skip
+        assert tokens.status_code == 200, tokens.text
+    principal = kc_verifier().verify(tokens.json()["access_token"])
+    assert principal.username == "lena" and principal.tenant == "tk"
+    assert "lawyer" in principal.roles and principal.office == "almaty"
+
+
+def test_the_web_client_refuses_a_foreign_redirect_and_a_plain_challenge(keycloak_server):
+    _, challenge = _pkce()
+    foreign = _authorize(keycloak_server, "http://evil.example/staff/callback", challenge)
+    assert foreign.status_code == 400 or "redirect_uri" in foreign.text
+    assert 'name="username"' not in foreign.text
+    other_path = _authorize(keycloak_server, "http://127.0.0.1:8000/other", challenge)
+    assert 'name="username"' not in other_path.text
+    plain = _authorize(keycloak_server, "http://127.0.0.1:8000/staff/callback", "x" * 43,
+                       code_challenge_method="plain")  # fmt: skip
+    assert 'name="username"' not in plain.text  # the client requires S256
