@@ -37,18 +37,20 @@ def _call(url: str, token: str | None, method: str, path: str, **kwargs: Any) ->
     if not token:
         typer.echo("alac partners: give --token or set ALAC_TOKEN (see `alac token`)", err=True)
         raise typer.Exit(2)
+    client = client_factory(url)
     try:
-        with client_factory(url) as client:
-            response = client.request(
-                method, path, headers={"Authorization": f"Bearer {token}"}, **kwargs
-            )
+        response = client.request(
+            method, path, headers={"Authorization": f"Bearer {token}"}, **kwargs
+        )
     except httpx.HTTPError as exc:
-        typer.echo(f"alac partners: {url} unreachable ({type(exc).__name__})", err=True)
-        raise typer.Exit(1) from None
+        typer.echo(f"alac partners: cannot reach the intake API at {url}: {exc}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        client.close()
     if response.status_code >= 400:
         try:
             detail = response.json().get("detail", response.text)
-        except ValueError:
+        except (ValueError, AttributeError):
             detail = response.text
         typer.echo(f"alac partners: {response.status_code} {detail}", err=True)
         raise typer.Exit(1)

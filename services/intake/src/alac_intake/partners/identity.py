@@ -271,8 +271,25 @@ def _ok(response) -> None:  # type: ignore[no-untyped-def]
         raise IdentityUnavailable(f"Keycloak answered {response.status_code}: {response.text}")
 
 
+class UnconfiguredPartnerClients:
+    """The production profile without Keycloak admin settings: every change answers 503 with
+    what to set, rather than calling the development issuer's interface on Keycloak."""
+
+    def __init__(self, grace_s: int) -> None:
+        self.grace_s = grace_s
+
+    def _refuse(self, **_: str) -> str:
+        raise IdentityUnavailable(
+            "partner registration needs ALAC_KEYCLOAK_ADMIN_URL and the credentials of a "
+            "Keycloak admin account (docs/partners.md)"
+        )
+
+    create = rotate = delete = _refuse  # type: ignore[assignment]
+
+
 def partner_clients_from_settings(settings: Settings) -> PartnerClients:
-    """Keycloak when ALAC_KEYCLOAK_ADMIN_URL is set, else the development issuer."""
+    """Keycloak when ALAC_KEYCLOAK_ADMIN_URL is set, else the development issuer (embedded
+    profile only)."""
     env = os.environ
     grace = int(env.get("ALAC_PARTNER_SECRET_GRACE_S", "86400"))
     server = env.get("ALAC_KEYCLOAK_ADMIN_URL")
@@ -289,4 +306,6 @@ def partner_clients_from_settings(settings: Settings) -> PartnerClients:
             client_id=env.get("ALAC_KEYCLOAK_ADMIN_CLIENT_ID"),
             client_secret=env.get("ALAC_KEYCLOAK_ADMIN_CLIENT_SECRET"),
         )
+    if settings.profile == "production":
+        return UnconfiguredPartnerClients(grace)
     return DevIssuerPartnerClients(settings.auth_issuer, grace)
