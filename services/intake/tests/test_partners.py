@@ -10,6 +10,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import threading
 import time
 from datetime import UTC, datetime
@@ -39,6 +40,16 @@ def p(sqlite_platform):
         sqlite_platform.issuer.issuer, grace_s=3600, http=sqlite_platform.issuer.client
     )
     return sqlite_platform
+
+
+@pytest.fixture
+def both(platform):
+    """The same on SQLite and on PostgreSQL."""
+    runtime = platform.runtime("intake")
+    runtime.partner_clients = DevIssuerPartnerClients(
+        platform.issuer.issuer, grace_s=3600, http=platform.issuer.client
+    )
+    return platform
 
 
 def token_grant(p, client_id: str, secret: str) -> httpx.Response:
@@ -189,7 +200,8 @@ def test_revoked_partner_gets_no_token(p):
 # ------------------------------------------------------------------ its own complaints only
 
 
-def test_partner_reads_its_own_complaints_and_gets_404_for_any_other(p):
+def test_partner_reads_its_own_complaints_and_gets_404_for_any_other(both):
+    p = both
     a = register(p, "partner-a")
     b = register(p, "partner-b")
     ha = bearer(p, "partner-a", a["client_secret"])
@@ -234,7 +246,8 @@ def feed(p, headers, **params) -> dict:
     return r.json()
 
 
-def test_feed_is_ordered_replayable_and_resumable_from_any_cursor(p):
+def test_feed_is_ordered_replayable_and_resumable_from_any_cursor(both):
+    p = both
     a = register(p, "feed-partner")
     ha = bearer(p, "feed-partner", a["client_secret"])
     first, second = submit(p, ha), submit(p, ha)
@@ -340,6 +353,7 @@ def test_webhook_is_delivered_signed_to_a_real_https_receiver(p, loopback_allowe
     sub = subscribe(p, ha, receiver.url)
     assert sub["secret"].startswith("whsec_")
     complaint = submit(p, ha)
+    before = delivered_count(p)
     assert deliver(p, policy_for(receiver)) == 1
     [got] = receiver.received
     # Verified with the Standard Webhooks library, as a receiver would.
@@ -357,6 +371,8 @@ def test_webhook_is_delivered_signed_to_a_real_https_receiver(p, loopback_allowe
         Webhook(sub["secret"]).verify(got.body.replace(b"received", b"RECEIVED"), got.headers)
     log = p.intake.get(f"/v1/webhooks/{sub['id']}/deliveries", headers=ha).json()
     assert [(x["outcome"], x["status_code"], x["attempt"]) for x in log] == [("delivered", 200, 1)]
+    # Counted for Prometheus (intake's /metrics).
+    assert delivered_count(p) == before + 1
     # Nothing left to send.
     assert deliver(p, policy_for(receiver)) == 0
 
@@ -421,9 +437,10 @@ def test_timeout_is_logged_and_retried(p, loopback_allowed):
 
 
 def test_repeated_failure_disables_the_subscription_emits_an_event_and_replay_resends(
-    p, loopback_allowed
+    both, receiver
 ):
-    receiver = loopback_allowed
+    p = both
+    p.runtime("intake").webhook_policy = policy_for(receiver)
     receiver.answers = [500] * 3
     a = register(p, "flaky-partner")
     ha = bearer(p, "flaky-partner", a["client_secret"])
@@ -526,6 +543,12 @@ def test_webhook_secret_is_sealed_at_rest(p, loopback_allowed):
 
 
 # ------------------------------------------------------------------ helpers (database)
+
+
+def delivered_count(p) -> float:
+    metrics = p.intake.get("/metrics").text
+    found = re.search(r'^alac_webhook_attempts_total\{outcome="delivered"\} (\S+)$', metrics, re.M)
+    return float(found.group(1)) if found else 0.0
 
 
 def _deliveries(p) -> list:

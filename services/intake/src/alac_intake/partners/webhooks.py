@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import httpx
+from prometheus_client import Counter
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from standardwebhooks.webhooks import Webhook
@@ -37,6 +38,16 @@ from alac_kernel.db import session_scope, utcnow
 from alac_kernel.events import ContractRegistry
 
 log = logging.getLogger("alac.intake.webhooks")
+
+WEBHOOK_ATTEMPTS = Counter(
+    "alac_webhook_attempts_total",
+    "Webhook delivery attempts to partner systems, by outcome (delivered, retry, failed)",
+    ["outcome"],
+)
+WEBHOOKS_DISABLED = Counter(
+    "alac_webhook_subscriptions_disabled_total",
+    "Webhook subscriptions disabled after repeated failure",
+)
 
 
 @dataclass
@@ -274,6 +285,7 @@ def _attempt(session_factory, keys, contracts, policy, client, delivery_id: str)
                 outcome=result,
             )
         )
+        WEBHOOK_ATTEMPTS.labels(result).inc()
         if (
             not outcome.ok
             and sub.status == "active"
@@ -287,6 +299,7 @@ def _disable(
     session: Session, contracts: ContractRegistry, sub: WebhookSubscription, error: str | None
 ) -> None:
     sub.status = "disabled"
+    WEBHOOKS_DISABLED.inc()
     sub.disabled_reason = f"{sub.consecutive_failures} failed attempts in a row (last: {error})"
     log.warning("webhook subscription %s disabled: %s", sub.id, sub.disabled_reason)
     session.flush()
