@@ -24,9 +24,18 @@ from alac_kernel.auth import roles
 from alac_kernel.auth.fastapi import require_roles
 from alac_kernel.auth.principal import Principal
 from alac_kernel.db import new_id, session_scope, utcnow
-from alac_kernel.problems import Problem
+from alac_kernel.problems import PROBLEM_JSON, Problem
 
 router = APIRouter(prefix="/v1", tags=["partners"])
+
+# Beyond the problems every intake route documents (app.create_app adds those).
+IDP_PROBLEMS = {
+    code: {"description": text, "content": {PROBLEM_JSON: {}}}
+    for code, text in {
+        409: "Client id taken, or the partner cannot be changed here",
+        503: "Identity provider unreachable or refusing (see Retry-After); nothing changed",
+    }.items()
+}
 
 TenantAdmin = Annotated[Principal, Depends(require_roles(roles.TENANT_ADMIN))]
 PartnerSystem = Annotated[Principal, Depends(require_roles(roles.PARTNER))]
@@ -136,6 +145,7 @@ def _unavailable(exc: Exception) -> Problem:
     "/partners",
     status_code=201,
     response_model=PartnerCredentials,
+    responses=IDP_PROBLEMS,
     summary="Register a partner system (tenant admin)",
     description=(
         "Creates an OAuth client with the client-credentials grant at the identity provider, "
@@ -208,6 +218,7 @@ def read_partner(partner_id: str, request: Request, principal: TenantAdmin) -> d
 @router.post(
     "/partners/{partner_id}/secret",
     response_model=PartnerCredentials,
+    responses=IDP_PROBLEMS,
     summary="Rotate the partner system's secret (tenant admin)",
     description=(
         "Issues a new secret, shown once. The previous one keeps working for the grace period "
@@ -245,6 +256,7 @@ def rotate_secret(partner_id: str, request: Request, principal: TenantAdmin) -> 
 @router.delete(
     "/partners/{partner_id}",
     status_code=204,
+    responses=IDP_PROBLEMS,
     summary="Revoke a partner system (tenant admin): its client is deleted, its records kept",
 )
 def revoke_partner(partner_id: str, request: Request, principal: TenantAdmin) -> Response:
@@ -417,6 +429,7 @@ def delivery_log(
 
 @router.post(
     "/webhooks/{subscription_id}/replay",
+    status_code=202,
     summary="Deliver again every event after a feed cursor (null: from the beginning)",
 )
 def replay(
