@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import text
 from standardwebhooks.webhooks import Webhook
 
+from alac_intake.app import WEBHOOK_INTERVAL_S, deliver_webhooks
 from alac_intake.partners import webhooks
 from alac_intake.partners.identity import DevIssuerPartnerClients
 from alac_intake.partners.webhooks import WebhookPolicy, deliver_due
@@ -354,7 +355,8 @@ def test_webhook_is_delivered_signed_to_a_real_https_receiver(p, loopback_allowe
     assert sub["secret"].startswith("whsec_")
     complaint = submit(p, ha)
     before = delivered_count(p)
-    assert deliver(p, policy_for(receiver)) == 1
+    # The worker's own pass (the intake worker runs it every second), with its settings.
+    assert deliver_webhooks(p.runtime("intake")) == 1
     [got] = receiver.received
     # Verified with the Standard Webhooks library, as a receiver would.
     payload = Webhook(sub["secret"]).verify(got.body, got.headers)
@@ -375,6 +377,12 @@ def test_webhook_is_delivered_signed_to_a_real_https_receiver(p, loopback_allowe
     assert delivered_count(p) == before + 1
     # Nothing left to send.
     assert deliver(p, policy_for(receiver)) == 0
+
+
+def test_the_intake_worker_runs_the_delivery_pass(p):
+    tasks = {t.name: t for t in p.runtime("intake").periodic}
+    assert tasks["webhooks"].run is deliver_webhooks
+    assert tasks["webhooks"].interval_s == WEBHOOK_INTERVAL_S == 1.0
 
 
 def test_signature_matches_the_standard_webhooks_test_vector():
