@@ -15,6 +15,7 @@ from alac_cases.cli import app as cases_app
 from alac_cli.engines_cli import app as engines_app
 from alac_cli.services import SERVICES, service_module
 from alac_intake.cli import app as intake_app
+from alac_intake.partners.cli import app as partners_app
 from alac_search.cli import app as search_app
 
 app = typer.Typer(
@@ -26,6 +27,7 @@ app.add_typer(search_app, name="search")
 app.add_typer(intake_app, name="intake")
 app.add_typer(cases_app, name="cases")
 app.add_typer(engines_app, name="engines")
+app.add_typer(partners_app, name="partners")
 
 DataOpt = Annotated[Path, typer.Option("--data", envvar="ALAC_DATA_DIR", help="Data folder")]
 

@@ -24,6 +24,7 @@ header a client used.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import secrets
@@ -59,7 +60,10 @@ JAVA_MAJOR = 25
 
 # Build-time options, fixed by `kc.sh build` at fetch time. `dev-file`: the embedded H2
 # database under the instance's data folder (one node, nothing else to run).
-BUILD_OPTIONS = ("--db=dev-file", "--health-enabled=true")
+# `client-secret-rotation` (a preview feature): the partner systems' secret rotation keeps the
+# previous secret valid for a grace period (docs/partners.md).
+BUILD_OPTIONS = ("--db=dev-file", "--health-enabled=true", "--features=client-secret-rotation")
+_OPTIONS_TAG = hashlib.sha256(" ".join(BUILD_OPTIONS).encode()).hexdigest()[:8]
 # A small heap: the realm is small and the machine is shared with the other engines.
 HEAP = "-Xms64m -Xmx512m"
 # C1 only: the C2 compiler's work during start-up competes for the two cores; measured on the
@@ -100,7 +104,9 @@ def java25() -> Path:
 
 
 def home(cache: Path | None = None) -> Path:
-    return (cache or cache_root()) / f"keycloak-{VERSION}"
+    # One folder per set of build options: checkouts with other options (another branch, an
+    # older clone) share the cache without rebuilding each other's Keycloak back and forth.
+    return (cache or cache_root()) / f"keycloak-{VERSION}-{_OPTIONS_TAG}"
 
 
 def fetch(cache: Path) -> Path:
@@ -116,7 +122,7 @@ def fetch(cache: Path) -> Path:
     if not zip_path.exists():
         _maven_copy_one(ARTIFACT, downloads)
     verify_sha256(zip_path, ZIP_SHA256)
-    staging = cache / f".keycloak-{VERSION}.tmp"
+    staging = cache / f".keycloak-{VERSION}-{_OPTIONS_TAG}.tmp"
     shutil.rmtree(staging, ignore_errors=True)
     with zipfile.ZipFile(zip_path) as archive:
         archive.extractall(staging)

@@ -9,6 +9,9 @@ It serves, under the issuer URL's path (e.g. `/realms/alac-dev`):
                                         `grant_type=authorization_code` (with PKCE)
 - `/protocol/openid-connect/auth`      the authorization endpoint of the code flow: a sign-in
                                         form for the demo users, then a redirect with the code
+- `/admin/realms/<realm>/partner-clients` the admin interface for partner systems (create,
+                                        rotate the secret, delete; a tenant admin's token of
+                                        this issuer, for its own tenant): see dev_clients.py
 
 The code flow is the one a browser application uses (the web front end's staff sign-in):
 public clients only, PKCE with S256 required, redirect URIs on loopback only (there is no
@@ -49,6 +52,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from alac_kernel.auth import roles as R
+from alac_kernel.auth.dev_clients import ClientRegistry
 from alac_kernel.auth.verifier import DEV_KID_PREFIX
 
 KEY_FILE = "dev-issuer-key.pem"
@@ -254,7 +258,9 @@ class DevIssuer:
         clients: Sequence[DemoClient] = DEMO_CLIENTS,
         token_ttl_s: int = 900,
         public_clients: Sequence[str] = ("alac-cli", "alac-web"),
+        registry: ClientRegistry | None = None,
     ) -> None:
+        self.registry = registry
         self.issuer = issuer.rstrip("/")
         self.audience = audience
         self.client_id = client_id
@@ -397,10 +403,42 @@ class DevIssuer:
     ) -> dict[str, Any]:
         client_id, secret = basic or (form.get("client_id", ""), form.get("client_secret", ""))
         client = self.clients.get(client_id)
+        registered = self.registry.get(client_id) if self.registry and not client else None
+        if registered is not None:
+            # a partner system registered through the admin interface (current or, during
+            # a rotation's grace period, previous secret)
+            if not registered.accepts(secret, time.time()):
+                raise _OAuthError(
+                    401, "invalid_client", "Invalid client or Invalid client credentials"
+                )
+            return self.token_response(
+                self.client_claims(DemoClient(client_id, "", registered.tenant))
+            )
         expected = client.secret if client else "\x00" + secret
         if not hmac.compare_digest(expected.encode(), secret.encode()) or client is None:
             raise _OAuthError(401, "invalid_client", "Invalid client or Invalid client credentials")
         return self.token_response(self.client_claims(client))
+
+    def admin_tenant(self, authorization: str | None) -> str:
+        """The tenant of a tenant admin's bearer token signed by this issuer (admin interface)."""
+        token = (authorization or "").removeprefix("Bearer ").strip()
+        for key in list(self._keys):
+            try:
+                claims = jwt.decode(
+                    token,
+                    key.private_key.public_key(),
+                    algorithms=["RS256"],
+                    audience=self.audience,
+                    issuer=self.issuer,
+                )
+            except jwt.PyJWTError:
+                continue
+            roles = claims.get("resource_access", {}).get(self.client_id, {}).get("roles", [])
+            orgs = claims.get("organization") or []
+            if R.TENANT_ADMIN in roles and isinstance(orgs, list) and len(orgs) == 1:
+                return str(orgs[0])
+            raise _OAuthError(403, "forbidden", "a tenant admin of one tenant is required")
+        raise _OAuthError(401, "invalid_token", "a bearer token of this issuer is required")
 
     # ------------------------------------------------------------ authorization code + PKCE
 
@@ -583,6 +621,7 @@ def create_dev_issuer_app(
         clients=clients,
         token_ttl_s=token_ttl_s,
         public_clients=public_clients,
+        registry=ClientRegistry(Path(key_dir)),
     )
     prefix = urlsplit(dev.issuer).path.rstrip("/")
     app = FastAPI(
@@ -656,7 +695,70 @@ def create_dev_issuer_app(
             return exc.response()
         return JSONResponse(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 
+    _admin_routes(app, dev, f"/admin{prefix}/partner-clients")
     return app
+
+
+def _admin_routes(app: FastAPI, dev: DevIssuer, base: str) -> None:
+    """Partner clients through the admin interface (what Keycloak's admin API does for them)."""
+    registry = dev.registry
+    assert registry is not None
+
+    async def _json(request: Request) -> dict[str, Any]:
+        try:
+            body = json.loads(await request.body() or b"{}")
+        except ValueError:
+            raise _OAuthError(400, "invalid_request", "malformed JSON") from None
+        if not isinstance(body, dict):
+            raise _OAuthError(400, "invalid_request", "expected a JSON object")
+        return body
+
+    def _owned(client_id: str, tenant: str) -> None:
+        found = registry.get(client_id)
+        if found is None or found.tenant != tenant:
+            raise _OAuthError(404, "not_found", "no such partner client")
+
+    @app.post(base)
+    async def create_client(request: Request) -> JSONResponse:
+        try:
+            tenant = dev.admin_tenant(request.headers.get("authorization"))
+            body = await _json(request)
+            client_id = body.get("client_id")
+            if not isinstance(client_id, str) or not client_id:
+                raise _OAuthError(400, "invalid_request", "client_id missing")
+            if client_id in dev.clients or client_id in dev.public_clients:
+                raise _OAuthError(409, "conflict", "client_id taken")
+            if body.get("tenant", tenant) != tenant:
+                raise _OAuthError(403, "forbidden", "only for the admin's own tenant")
+            try:
+                secret = registry.create(client_id, tenant)
+            except KeyError:
+                raise _OAuthError(409, "conflict", "client_id taken") from None
+        except _OAuthError as exc:
+            return exc.response()
+        return JSONResponse({"client_id": client_id, "secret": secret}, status_code=201)
+
+    @app.post(base + "/{client_id}/rotate")
+    async def rotate_secret(client_id: str, request: Request) -> JSONResponse:
+        try:
+            tenant = dev.admin_tenant(request.headers.get("authorization"))
+            _owned(client_id, tenant)
+            grace = (await _json(request)).get("grace_seconds", 0)
+            if not isinstance(grace, int) or isinstance(grace, bool) or grace < 0:
+                raise _OAuthError(400, "invalid_request", "grace_seconds must be >= 0")
+            secret = registry.rotate(client_id, grace)
+        except _OAuthError as exc:
+            return exc.response()
+        return JSONResponse({"client_id": client_id, "secret": secret})
+
+    @app.delete(base + "/{client_id}")
+    def delete_client(client_id: str, request: Request) -> Response:
+        try:
+            _owned(client_id, dev.admin_tenant(request.headers.get("authorization")))
+        except _OAuthError as exc:
+            return exc.response()
+        registry.delete(client_id)
+        return Response(status_code=204)
 
 
 __all__ = [

@@ -22,6 +22,10 @@ from alac_intake.followup.views import router as followup_router
 from alac_intake.lifecycle import models as _lifecycle_models  # noqa: F401  (tables)
 from alac_intake.lifecycle.views import router as lifecycle_router
 from alac_intake.models import Base, kernel_tables, rate_limit_hits
+from alac_intake.partners import models as _partner_models  # noqa: F401  (tables)
+from alac_intake.partners.identity import partner_clients_from_settings
+from alac_intake.partners.views import router as partners_router
+from alac_intake.partners.webhooks import WebhookPolicy, deliver_due
 from alac_intake.reference import models as _reference_models  # noqa: F401  (tables)
 from alac_intake.reference.views import router as reference_router
 from alac_intake.vault import models as _vault_models  # noqa: F401  (tables)
@@ -30,8 +34,9 @@ from alac_intake.vault.views import router as vault_router
 from alac_intake.views import ALL_PROBLEMS, router
 from alac_kernel.app import create_service_app
 from alac_kernel.auth.verifier import TokenVerifier
+from alac_kernel.cursors import CursorCodec, load_cursor_key
 from alac_kernel.limits import SharedWindowLimiter
-from alac_kernel.runtime import ConsumerSpec, ServiceRuntime
+from alac_kernel.runtime import ConsumerSpec, PeriodicTask, ServiceRuntime
 from alac_kernel.settings import Settings
 
 NAME = "intake"
@@ -62,6 +67,7 @@ def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
                 },
             )
         ],
+        periodic=[PeriodicTask("webhooks", WEBHOOK_INTERVAL_S, deliver_webhooks)],
     )
     # The vault's master keys; refuses to start in production without one.
     runtime.master_keys = load_master_keys(settings)  # type: ignore[attr-defined]
@@ -89,12 +95,31 @@ def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
     runtime.attachment_max_bytes = int(  # type: ignore[attr-defined]
         os.environ.get("ALAC_INTAKE_ATTACHMENT_MAX_BYTES", settings.max_body_bytes)
     )
+    # Partner systems (docs/partners.md): the identity provider's admin interface for their
+    # clients, how webhooks are delivered, and the signed feed cursors.
+    runtime.partner_clients = partner_clients_from_settings(settings)  # type: ignore[attr-defined]
+    runtime.webhook_policy = WebhookPolicy.from_env(settings.profile == "production")  # type: ignore[attr-defined]
+    runtime.cursors = CursorCodec(load_cursor_key(settings))  # type: ignore[attr-defined]
     return runtime
+
+
+WEBHOOK_INTERVAL_S = 1.0
+
+
+def deliver_webhooks(runtime: ServiceRuntime) -> int:
+    """One webhook delivery pass (the worker runs it every second)."""
+    return deliver_due(
+        runtime.session_factory,
+        runtime.master_keys,  # type: ignore[attr-defined]
+        runtime.contracts,
+        runtime.webhook_policy,  # type: ignore[attr-defined]
+    )
 
 
 def create_app(settings: Settings | None = None, verifier: TokenVerifier | None = None) -> FastAPI:
     routers = [router, public_router, attachments_router, public_attachments_router, vault_router,
-               reference_router, followup_router, lifecycle_router, duplicates_router]  # fmt: skip
+               reference_router, followup_router, lifecycle_router, duplicates_router,
+               partners_router]  # fmt: skip
     for each in routers:
         for route in each.routes:
             if isinstance(route, APIRoute):

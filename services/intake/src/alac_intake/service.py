@@ -139,6 +139,12 @@ def register_complaint(
         )
     flagged = duplicates.flag_possible_duplicates(session=session, complaint=complaint)
     outbox.record(session, complaint_received(complaint, correlation_id))
+    if partner:
+        # The partner system learns of it by webhook and feed (partner.complaint_received),
+        # and may read it later: only the complaints it submitted.
+        from alac_intake.partners.hooks import partner_submitted
+
+        partner_submitted(session, outbox.contracts, principal, complaint)
     log.info(
         "complaint registered", extra={"complaint_id": complaint.id, "channel": complaint.channel}
     )

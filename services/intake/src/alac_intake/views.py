@@ -9,6 +9,8 @@ from fastapi.responses import JSONResponse
 
 from alac_intake import receipts, record, service
 from alac_intake.i18n import language
+from alac_intake.partners import service as partner_service
+from alac_intake.partners.views import PartnerComplaintRead, partner_complaint_view
 from alac_intake.schemas import ComplaintAccepted, ComplaintCreate, ComplaintPatch, ComplaintRead
 from alac_intake.vault import service as vault
 from alac_kernel.app import runtime_of
@@ -58,6 +60,16 @@ Staff = Annotated[
     Principal,
     Depends(require_roles(roles.VOLUNTEER, roles.LAWYER, roles.COORDINATOR, roles.TENANT_ADMIN)),
 ]
+# Staff, and partner systems for the complaints they submitted (a smaller view).
+Reader = Annotated[
+    Principal,
+    Depends(
+        require_roles(
+            roles.VOLUNTEER, roles.LAWYER, roles.COORDINATOR, roles.TENANT_ADMIN, roles.PARTNER
+        )
+    ),
+]
+STAFF_ROLES = (roles.VOLUNTEER, roles.LAWYER, roles.COORDINATOR, roles.TENANT_ADMIN)
 
 
 @router.post(
@@ -119,13 +131,20 @@ def _etag(version: int) -> str:
 
 @router.get(
     "/complaints/{complaint_id}",
-    response_model=ComplaintRead,
+    response_model=ComplaintRead | PartnerComplaintRead,
     responses=PROBLEMS,
     summary="A complaint",
-    description="The full record without personal data; the `ETag` is the version for PATCH.",
+    description=(
+        "The full record without personal data; the `ETag` is the version for PATCH. A partner "
+        "system reads only the complaints it submitted, as `PartnerComplaintRead` (id, office, "
+        "received_at, status); any other answers 404."
+    ),
 )
-def read_complaint(complaint_id: str, request: Request, principal: Staff) -> JSONResponse:
+def read_complaint(complaint_id: str, request: Request, principal: Reader) -> JSONResponse:
     with session_scope(runtime_of(request).session_factory, tenant=principal.tenant) as session:
+        if not principal.has_any(*STAFF_ROLES):
+            link = partner_service.own_complaint(session, principal, complaint_id)
+            return JSONResponse(partner_complaint_view(session, link))
         complaint = service.get_complaint(session=session, complaint_id=complaint_id)
         service.visible_to(principal, complaint)
         body = _read(session, complaint).model_dump(mode="json")

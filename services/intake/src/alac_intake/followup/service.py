@@ -150,6 +150,9 @@ def apply_case_event(session: Session, event: Event) -> None:
         status = "closed"
     complaint.case_status = status
     complaint.case_version = event.aggregateversion
+    from alac_intake.partners.hooks import public_status_changed
+
+    public_status_changed(session, complaint, public_status(complaint))
 
 
 def give_consent(

@@ -31,6 +31,9 @@ def withdraw(
     complaint.status = "withdrawn"
     complaint.version += 1
     session.flush()
+    from alac_intake.partners.hooks import public_status_changed
+
+    public_status_changed(session, complaint, "withdrawn", outbox.contracts)
     data = {
         "complaint_id": complaint.id,
         "office": complaint.office,
