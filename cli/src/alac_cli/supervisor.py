@@ -186,7 +186,7 @@ def start(layout: Layout) -> dict[str, subprocess.Popen[bytes]]:
         procs["web"] = _spawn(
             ["web", "--host", layout.host, "--port", str(layout.web_port),
              "--intake", layout.url("intake"), "--cases", layout.url("cases"),
-             "--issuer", layout.issuer],
+             "--issuer", layout.issuer, "--analytics", layout.url("analytics")],
             env,
             logs_dir / "web.log",
         )  # fmt: skip

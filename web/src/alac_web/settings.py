@@ -19,6 +19,7 @@ DEFAULT_ASSETS = PACKAGE.parents[1] / "node_modules"
 class WebSettings:
     intake_url: str = "http://127.0.0.1:8001"
     cases_url: str = "http://127.0.0.1:8002"
+    analytics_url: str = "http://127.0.0.1:8003"
     # The OIDC issuer staff sign in with (Keycloak's realm URL, or the development issuer),
     # and this front end's client there: public, authorization code flow with PKCE.
     issuer_url: str = "http://127.0.0.1:8090/realms/alac-dev"
@@ -41,6 +42,7 @@ class WebSettings:
         return cls(
             intake_url=env.get("ALAC_WEB_INTAKE_URL", cls.intake_url).rstrip("/"),
             cases_url=env.get("ALAC_WEB_CASES_URL", cls.cases_url).rstrip("/"),
+            analytics_url=env.get("ALAC_WEB_ANALYTICS_URL", cls.analytics_url).rstrip("/"),
             issuer_url=env.get(
                 "ALAC_WEB_ISSUER_URL", env.get("ALAC_AUTH_ISSUER", cls.issuer_url)
             ).rstrip("/"),

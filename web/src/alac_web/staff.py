@@ -15,6 +15,7 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -93,7 +94,7 @@ def safe_next(target: str | None) -> str:
     return "/staff"
 
 
-def install_staff(app: FastAPI, ui: Any) -> None:
+def install_staff(app: FastAPI, ui: Any) -> Any:
     settings = ui.settings
     sessions = TtlStore(ttl_s=12 * 3600)  # bounded by the token's own expiry, checked below
     logins = TtlStore(ttl_s=600)  # a sign-in must finish within 10 minutes
@@ -525,6 +526,9 @@ def install_staff(app: FastAPI, ui: Any) -> None:
             request, "staff_cases.html", session, cases=queue, queue=True, areas=areas,
             problem=None,
         )  # fmt: skip
+
+    # What other page modules (alac_web/dashboard*) need: the session and the way to sign in.
+    return SimpleNamespace(current=current, to_login=to_login, problem_text=problem_text)
 
 
 # The consent scopes of cases (alac_cases.consent.service.SCOPES), in the order shown.
