@@ -130,7 +130,7 @@ def test_a_breakdown_card_states_n_and_period_with_translated_labels(web) -> Non
     assert kk["labels"][0] != spec["labels"][0] and kk["labels"][0]
     # every code seeded has a label in every language
     for lang in ("kk", "ru", "en"):
-        for name in ("by-channel", "by-region", "by-anonymous", "by-status"):
+        for name in ("by-channel", "regions", "by-anonymous", "by-status"):
             labels = chart(card(web, name, lang=lang))["labels"]
             assert not any("_" in label for label in labels), (lang, name, labels)
 
@@ -150,7 +150,7 @@ def test_clicking_a_bar_filters_every_other_card(web) -> None:
     again = chart(card(web, "by-area", education))
     assert "filter" not in again["links"][again["labels"].index("Образование")]
     # two dimensions combined: the API answers from the facts
-    both = chart(card(web, "by-region", education + "&filter=channel:email"))
+    both = chart(card(web, "regions", education + "&filter=channel:email"))
     assert both["values"] == [4]
 
 

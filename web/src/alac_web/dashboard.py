@@ -32,6 +32,7 @@ from alac_web.dashboard_data import (
     Card,
     Row,
     View,
+    buckets,
     parse_view,
     percent,
     to_csv,
@@ -44,8 +45,10 @@ from alac_web.store import TtlStore
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 RESOLVED = ("resolved", "advice_given")  # analytics' resolution rate (reports.service)
-CARDS = ("headline", "trend", "offices", "regions", *(f"by-{d}" for d in DIMENSIONS))
-NETWORK_CARDS = ("headline", "trend", "tenants", "regions", *(f"by-{d}" for d in DIMENSIONS))
+# The region is its own card (the cartogram), not a second bar chart of the same figures.
+BREAKDOWNS = tuple(f"by-{d}" for d in DIMENSIONS if d != "region")
+CARDS = ("headline", "trend", "regions", "offices", *BREAKDOWNS)
+NETWORK_CARDS = ("headline", "trend", "tenants", "regions", *BREAKDOWNS)
 LABELS_TTL_S = 300.0
 
 
@@ -197,11 +200,15 @@ def install_dashboard(app: FastAPI, ui: Any, staff: Any) -> None:
             timeseries(request, session, lang, view),
             timeseries(request, session, lang, view, period=previous),
         )
-        earlier = [p["count"] for p in before["points"]]
+        counted = {p["period"]: p["count"] for p in now["points"]}
+        counted_before = {p["period"]: p["count"] for p in before["points"]}
+        current_keys = buckets(view.period_from, view.period_to, view.interval)
+        earlier_keys = buckets(*previous, view.interval)
+        earlier = [counted_before.get(k, 0) for k in earlier_keys]
         rows = []
-        for i, point in enumerate(now["points"]):
+        for i, key in enumerate(current_keys):
             rows.append(
-                Row(code=point["period"], label=point["period"], count=point["count"],
+                Row(code=key, label=key, count=counted.get(key, 0),
                     previous=earlier[i] if i < len(earlier) else None)
             )  # fmt: skip
         n = total_of([r.count for r in rows])
@@ -503,6 +510,10 @@ def install_dashboard(app: FastAPI, ui: Any, staff: Any) -> None:
                 to_xlsx(card, meta), media_type=XLSX,
                 headers={"Content-Disposition": f'attachment; filename="{stem}.xlsx"'},
             )  # fmt: skip
+        regions = (
+            await reference(request, "regions", lang, None)
+            if card is not None and card.kind == "tiles" else {}
+        )  # fmt: skip
         if fmt:
             return HTMLResponse(
                 problem or "not found", status_code=404 if card is None and problem is None else 503
@@ -511,7 +522,9 @@ def install_dashboard(app: FastAPI, ui: Any, staff: Any) -> None:
             card=card, name=name, problem=problem, view=view, base=base, network=network,
             period=period_text(lang, view.period_from, view.period_to),
             threshold_note=t(lang, "dash.hidden.note"),
-            chart=chart_spec(card, lang) if card else None,
+            chart=chart_spec(card, lang, regions, period_text(lang, view.period_from, view.period_to))
+            if card
+            else None,
         )  # fmt: skip
         if request.headers.get("HX-Request"):
             return ui.render(request, "dashboard/card.html", lang, explicit=explicit, **context)
@@ -533,12 +546,15 @@ def install_dashboard(app: FastAPI, ui: Any, staff: Any) -> None:
         SimpleNamespace(call=analytics, labeller=labeller, period_text=period_text),
     )  # fmt: skip
 
-    def chart_spec(card: Card, lang: str) -> dict[str, Any]:
+    def chart_spec(
+        card: Card, lang: str, region_labels: dict[str, str], period: str
+    ) -> dict[str, Any]:
         """What static/dashboard.js needs to draw the card with ECharts."""
         spec: dict[str, Any] = {
             "kind": card.kind,
             "title": card.title,
             "subtitle": ("n = " + ("—" if card.n is None else str(card.n))),
+            "period": period,
             "hidden": t(lang, "dash.hidden"),
             "labels": [r.label for r in card.rows],
             "values": [r.count for r in card.rows],
@@ -554,12 +570,14 @@ def install_dashboard(app: FastAPI, ui: Any, staff: Any) -> None:
         if card.kind == "tiles":
             shown = {r.code: r for r in card.rows}
             spec["tiles"] = [
-                {"x": x, "y": y, "label": shown[c].label if c in shown else c,
+                {"x": x, "y": y, "label": region_labels.get(c, c),
                  "value": shown[c].count if c in shown else 0,
                  "link": shown[c].href if c in shown else None}
                 for c, (x, y) in REGION_TILES.items()
-                if c in shown or c != "south_kazakhstan"
+                if c in shown or c != "south_kazakhstan"  # the pre-2018 region only with data
             ]  # fmt: skip
+            outside = [r for r in card.rows if r.code not in REGION_TILES]
+            spec["outside"] = [{"label": r.label, "value": r.count} for r in outside]
         return spec
 
 

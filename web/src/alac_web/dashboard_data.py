@@ -92,6 +92,24 @@ class View:
         return out
 
 
+def buckets(start: date, end: date, interval: str) -> list[str]:
+    """Every interval of the period as analytics names it (a day, the Monday of a week, or
+    YYYY-MM): a time series shows the intervals without complaints as 0, not as a gap."""
+    out: list[str] = []
+    day = start
+    while day <= end:
+        if interval == "day":
+            key = day.isoformat()
+        elif interval == "week":
+            key = (day - timedelta(days=day.weekday())).isoformat()
+        else:
+            key = f"{day:%Y-%m}"
+        if not out or out[-1] != key:
+            out.append(key)
+        day += timedelta(days=1)
+    return out
+
+
 def default_interval(days: int) -> str:
     return "day" if days <= 45 else "week" if days <= 200 else "month"
 

@@ -6,10 +6,11 @@
   var PALETTE = ["#0b5cad", "#8a4baf", "#b35900", "#1b7f3b", "#b00020", "#4a5360", "#00838f"];
 
   function option(spec) {
-    var title = { text: spec.title, subtext: spec.subtitle, left: 0, textStyle: { fontSize: 14 } };
+    // The title is the card's heading on screen; it is drawn into the chart only for PNG.
+    var title = { show: false, text: spec.title, subtext: spec.subtitle, left: 0, textStyle: { fontSize: 14 } };
     var hidden = spec.hidden;
     var base = { animation: false, color: PALETTE, title: title, tooltip: { trigger: "item" },
-      grid: { left: 8, right: 24, top: 56, bottom: 8, containLabel: true } };
+      grid: { left: 8, right: 32, top: 32, bottom: 8, containLabel: true } };
     function bar(values) {
       // A hidden (small) cell is drawn as an empty bar labelled "hidden", never as 0.
       return values.map(function (v, i) {
@@ -45,7 +46,7 @@
     if (spec.kind === "grouped") {
       base.tooltip = { trigger: "axis", axisPointer: { type: "shadow" } };
       base.legend = { top: 30, right: 0 };
-      base.yAxis = { type: "category", data: spec.labels.slice().reverse(), axisLabel: { width: 160, overflow: "truncate" } };
+      base.yAxis = { type: "category", data: spec.labels.slice().reverse(), axisLabel: { width: 150, overflow: "break" } };
       base.xAxis = { type: "value", minInterval: 1 };
       base.series = spec.series.map(function (s) {
         return { name: s.name, type: "bar", data: bar(s.values.slice().reverse()) };
@@ -55,24 +56,26 @@
     if (spec.kind === "tiles") {
       var max = Math.max.apply(null, spec.tiles.map(function (t) { return t.value || 0; }).concat([1]));
       base.tooltip = { trigger: "item", formatter: function (p) { return p.data.name + ": " + (p.data.count === null ? hidden : p.data.count); } };
-      base.grid = { left: 8, right: 8, top: 56, bottom: 8 };
+      base.grid = { left: 8, right: 8, top: 8, bottom: 8 };
+      var tile = function () { return Math.max(40, Math.min(spec.width / 6.6, spec.height / 6.6)); };
       base.xAxis = { type: "value", min: -0.5, max: 5.5, show: false };
       base.yAxis = { type: "value", min: -0.5, max: 5.5, inverse: true, show: false };
       base.series = [{
-        type: "scatter", symbol: "roundRect", symbolSize: function () { return 58; },
+        type: "scatter", symbol: "roundRect", symbolSize: tile,
         data: spec.tiles.map(function (t) {
           var share = (t.value || 0) / max;
           var light = Math.round(95 - share * 60);
           return { value: [t.x, t.y], name: t.label, count: t.value, href: t.link,
             itemStyle: { color: "hsl(211, 70%, " + light + "%)", borderColor: "#4a5360", borderWidth: 1 },
             label: { show: true, color: light < 60 ? "#fff" : "#1b1f24", fontSize: 10, lineHeight: 12,
-              formatter: (t.label.length > 14 ? t.label.slice(0, 13) + "…" : t.label) + "\n" + (t.value === null ? hidden : t.value) } };
+              width: tile() - 6, overflow: "break",
+              formatter: t.label + "\n" + (t.value === null ? hidden : t.value) } };
         })
       }];
       return base;
     }
     // bar: values ranked, the largest at the top
-    base.yAxis = { type: "category", data: spec.labels.slice().reverse(), axisLabel: { width: 170, overflow: "truncate" } };
+    base.yAxis = { type: "category", data: spec.labels.slice().reverse(), axisLabel: { width: 150, overflow: "break" } };
     base.xAxis = { type: "value", minInterval: 1 };
     base.series = [{ type: "bar", data: bar(spec.values).reverse(), label: { show: true, position: "right" } }];
     return base;
@@ -84,6 +87,8 @@
       if (el.getAttribute("data-drawn")) return;
       el.setAttribute("data-drawn", "1");
       var spec = JSON.parse(el.getAttribute("data-chart"));
+      spec.width = el.clientWidth;
+      spec.height = el.clientHeight;
       var chart = window.echarts.init(el, null, { renderer: "canvas" });
       chart.setOption(option(spec));
       chart.on("click", function (p) {
@@ -96,7 +101,10 @@
         png.hidden = false;
         png.addEventListener("click", function () {
           var a = document.createElement("a");
+          // The PNG stands alone: with the card's title, n and period drawn in.
+          chart.setOption({ title: { show: true, subtext: spec.subtitle + " · " + spec.period }, grid: { top: 64 } });
           a.href = chart.getDataURL({ type: "png", pixelRatio: 2, backgroundColor: "#fff" });
+          chart.setOption({ title: { show: false }, grid: { top: spec.kind === "tiles" ? 8 : 32 } });
           a.download = el.getAttribute("data-file") + ".png";
           document.body.appendChild(a);
           a.click();
