@@ -55,7 +55,7 @@ def sign_in(page, platform, username: str, next_path: str) -> None:  # type: ign
     page.wait_for_selector("#username")
     page.fill("#username", username)
     page.fill("#password", "demo" + username)
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
     page.wait_for_url(lambda url: url.split("?")[0] == platform.web + next_path.split("?")[0])
 
 
@@ -217,7 +217,7 @@ def test_the_advocacy_tracker_records_a_proposal_and_reports_it(
     try:
         sign_in(page, platform, "kazbek", f"/staff/advocacy/new?lang={lang}")
         assert axe_violations(page) == []
-        page.click("button[type=submit]")  # nothing filled: errors next to the fields
+        page.click("main button[type=submit]")  # nothing filled: errors next to the fields
         page.wait_for_selector("#summary")
         assert t(lang, "advocacy.error.text") in page.locator("#text-error").inner_text()
         assert axe_violations(page) == []
@@ -225,11 +225,11 @@ def test_the_advocacy_tracker_records_a_proposal_and_reports_it(
         page.fill("#text", text)
         page.fill("#document", "Протокол №7")
         page.check("input[name=areas][value=education]")
-        page.click("button[type=submit]")
+        page.click("main button[type=submit]")
         page.wait_for_selector(".notice")
         assert t(lang, "advocacy.done.created") in page.locator(".notice").inner_text()
         page.select_option("#result", "adopted")
-        page.click("button[type=submit]")
+        page.click("main button[type=submit]")
         page.wait_for_selector(".notice")
         assert t(lang, "advocacy.done.saved") in page.locator(".notice").inner_text()
         shot(page, f"proposal-{lang}")
