@@ -33,6 +33,7 @@ from alac_web.dashboard_data import (
     Row,
     View,
     buckets,
+    tile_labels,
     parse_view,
     percent,
     to_csv,
@@ -569,8 +570,9 @@ def install_dashboard(app: FastAPI, ui: Any, staff: Any) -> None:
             ]
         if card.kind == "tiles":
             shown = {r.code: r for r in card.rows}
+            names = tile_labels({c: region_labels.get(c, c) for c in REGION_TILES})
             spec["tiles"] = [
-                {"x": x, "y": y, "label": region_labels.get(c, c),
+                {"x": x, "y": y, "label": names[c], "name": region_labels.get(c, c),
                  "value": shown[c].count if c in shown else 0,
                  "link": shown[c].href if c in shown else None}
                 for c, (x, y) in REGION_TILES.items()

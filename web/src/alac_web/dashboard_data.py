@@ -220,6 +220,23 @@ REGION_TILES: dict[str, tuple[int, int]] = {
 }
 
 
+#: Words every region's name repeats, left off its tile (the table keeps the full name).
+GENERIC_WORDS = ("Region", "region", "область", "облысы", "қаласы", "город")
+
+
+def tile_labels(labels: dict[str, str]) -> dict[str, str]:
+    """Short names for the cartogram's tiles; a name that would then read like another one
+    (Almaty region and the city of Almaty, in Kazakh) keeps its full form."""
+    short = {}
+    for code, label in labels.items():
+        words = [w for w in label.split() if w not in GENERIC_WORDS]
+        short[code] = " ".join(words) or label
+    seen: dict[str, int] = {}
+    for name in short.values():
+        seen[name] = seen.get(name, 0) + 1
+    return {c: (labels[c] if seen[n] > 1 else n) for c, n in short.items()}
+
+
 def neutral(cell: Any) -> Any:
     """A text cell a spreadsheet would take for a formula gets a leading apostrophe (CSV and
     XLSX injection); the same rule as the services' exports (alac_kernel.exports), which this

@@ -57,7 +57,7 @@
       var max = Math.max.apply(null, spec.tiles.map(function (t) { return t.value || 0; }).concat([1]));
       base.tooltip = { trigger: "item", formatter: function (p) { return p.data.name + ": " + (p.data.count === null ? hidden : p.data.count); } };
       base.grid = { left: 8, right: 8, top: 8, bottom: 8 };
-      var tile = function () { return Math.max(40, Math.min(spec.width / 6.6, spec.height / 6.6)); };
+      var tile = [Math.max(44, spec.width / 6.4), Math.max(40, spec.height / 6.4)];
       base.xAxis = { type: "value", min: -0.5, max: 5.5, show: false };
       base.yAxis = { type: "value", min: -0.5, max: 5.5, inverse: true, show: false };
       base.series = [{
@@ -65,10 +65,10 @@
         data: spec.tiles.map(function (t) {
           var share = (t.value || 0) / max;
           var light = Math.round(95 - share * 60);
-          return { value: [t.x, t.y], name: t.label, count: t.value, href: t.link,
+          return { value: [t.x, t.y], name: t.name, count: t.value, href: t.link,
             itemStyle: { color: "hsl(211, 70%, " + light + "%)", borderColor: "#4a5360", borderWidth: 1 },
             label: { show: true, color: light < 60 ? "#fff" : "#1b1f24", fontSize: 10, lineHeight: 12,
-              width: tile() - 6, overflow: "break",
+              width: tile[0] - 6, overflow: "break",
               formatter: t.label + "\n" + (t.value === null ? hidden : t.value) } };
         })
       }];
