@@ -112,9 +112,11 @@ def test_the_dashboard_draws_every_card_and_a_click_filters_the_rest(
     # issuer has: that 404 is not the dashboard's; any other error is)
     page.on(
         "console",
-        lambda m: m.type == "error"
-        and not m.location.get("url", "").endswith("/favicon.ico")
-        and problems.append(f"{m.text} {m.location}"),
+        lambda m: (
+            m.type == "error"
+            and not m.location.get("url", "").endswith("/favicon.ico")
+            and problems.append(f"{m.text} {m.location}")
+        ),
     )
     try:
         sign_in(page, platform, "kazbek", f"/staff/dashboard?lang={lang}")
@@ -213,7 +215,10 @@ def test_the_advocacy_tracker_records_a_proposal_and_reports_it(
 ) -> None:
     context = browser.new_context(bypass_csp=True)
     page = context.new_page()
-    text = {"ru": "Ввести электронную очередь в школы", "kk": "Мектептерге электронды кезек енгізу"}[lang]
+    text = {
+        "ru": "Ввести электронную очередь в школы",
+        "kk": "Мектептерге электронды кезек енгізу",
+    }[lang]
     try:
         sign_in(page, platform, "kazbek", f"/staff/advocacy/new?lang={lang}")
         assert axe_violations(page) == []
