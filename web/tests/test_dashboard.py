@@ -328,3 +328,77 @@ def test_the_dashboard_catalogues_have_every_key_in_every_language() -> None:
     used |= {f"dash.dim.{d}" for d in DIMENSIONS}
     assert len(used) > 100 and used - keys["en"] == set()
     assert Counter(k.split(".")[0] for k in keys["en"])["dash"] > 50
+
+
+# The Almaty office of seeds/000 §1 (as services/analytics/tests/test_seed_report.py): each
+# published percentage is the rounded share of these exact counts.
+ALMATY = {
+    "sex": {"male": 284, "female": 346},
+    "age_band": {"age_40_50": 302, "age_25_39": 328},
+    "education": {"higher": 422, "secondary": 208},
+    "residence": {"urban": 284, "suburban": 200, "rural": 146},
+    "area": {"education": 150, "not_corruption_related": 88, "property_rights": 80,
+             "judicial_system": 70, "housing": 60, "healthcare": 55, "police": 50,
+             "labour": 40, "banking": 37},
+    "authority_level": {"local": 302, "regional": 200, "central": 44,
+                        "private_organisation": 40, "undefined": 44},
+    "channel": {"hotline": 523, "email": 33, "web_form": 20, "walk_in": 54},
+    "anonymous": {True: 252, False: 378},
+    "request_type": {"information_request": 394, "case": 236},
+}  # fmt: skip
+PROFILE = {"sex", "age_band", "education", "residence"}
+
+
+def test_the_dashboard_shows_the_published_figures_of_the_alac_report(web) -> None:
+    import random
+
+    p = web.platform
+    bands = [{"code": c, "label_en": label, "label_ru": label, "label_kk": label}
+             for c, label in (("age_25_39", "25–39"), ("age_40_50", "40–50"))]  # fmt: skip
+    put = p.intake.put(
+        "/v1/reference/age_bands", json={"items": bands}, headers=p.headers("tamara")
+    )
+    assert put.status_code == 200, put.text
+    rng = random.Random(630)
+    columns = {}
+    for field, counts in ALMATY.items():
+        values = [v for v, n in counts.items() for _ in range(n)]
+        rng.shuffle(values)
+        columns[field] = values
+    start = datetime(2008, 4, 1, 10, tzinfo=UTC)
+    for i in range(630):
+        received = (start + timedelta(days=31 * (i % 12))).replace(day=1 + (i // 12) % 28)
+        body = {"crux": "Жалоба по данным отчёта.", "received_at": received.isoformat(),
+                "complainant": {}}  # fmt: skip
+        for field, values in columns.items():
+            (body["complainant"] if field in PROFILE else body)[field] = values[i]
+        answer = p.intake.post("/v1/complaints", json=body, headers=p.headers("vera"))
+        assert answer.status_code == 201, answer.text
+    p.pump(max_rounds=400)
+    sign_in(web, "kazbek")
+    query = "from=2008-04-01&to=2009-03-31&office=almaty"
+
+    def shares(name: str) -> dict[str, float]:
+        html = card(web, name, query, lang="en")
+        assert "n = 630 · 01.04.2008 – 31.03.2009" in html
+        spec = chart(html)
+        return {label: round(100 * v / 630, 1) for label, v in zip(spec["labels"], spec["values"])}
+
+    assert shares("by-sex") == {"Female": 54.9, "Male": 45.1}
+    assert round(shares("by-age_band")["40–50"]) == 48
+    assert round(shares("by-education")["Higher"]) == 67
+    assert round(shares("by-residence")["Urban"]) == 45
+    areas = shares("by-area")
+    assert list(areas)[:3] == ["Education", "Not related to corruption / legal information",
+                               "Property rights"]  # fmt: skip
+    assert round(areas["Not related to corruption / legal information"]) == 14
+    levels = shares("by-authority_level")
+    assert list(levels)[:2] == ["Local", "Regional"] and round(levels["Local"]) == 48
+    assert round(levels["Central"]) == 7
+    assert round(shares("by-channel")["Hotline"]) == 83
+    assert shares("by-anonymous")["Yes"] == 40.0
+    assert shares("by-request_type")["Information request"] > 60
+    headline = card(web, "headline", query, lang="en")
+    assert ">630<" in headline and "40.0 %" in headline
+    trend = chart(card(web, "trend", query + "&interval=month"))
+    assert len(trend["values"]) == 12 and sum(trend["values"]) == 630
