@@ -46,7 +46,7 @@
     if (spec.kind === "grouped") {
       base.tooltip = { trigger: "axis", axisPointer: { type: "shadow" } };
       base.legend = { top: 30, right: 0 };
-      base.yAxis = { type: "category", data: spec.labels.slice().reverse(), axisLabel: { width: 150, overflow: "break" } };
+      base.yAxis = { type: "category", data: spec.labels.slice().reverse(), axisLabel: { width: 150, overflow: "break", lineHeight: 14 } };
       base.xAxis = { type: "value", minInterval: 1 };
       base.series = spec.series.map(function (s) {
         return { name: s.name, type: "bar", data: bar(s.values.slice().reverse()) };
@@ -75,7 +75,7 @@
       return base;
     }
     // bar: values ranked, the largest at the top
-    base.yAxis = { type: "category", data: spec.labels.slice().reverse(), axisLabel: { width: 150, overflow: "break" } };
+    base.yAxis = { type: "category", data: spec.labels.slice().reverse(), axisLabel: { width: 150, overflow: "break", lineHeight: 14 } };
     base.xAxis = { type: "value", minInterval: 1 };
     base.series = [{ type: "bar", data: bar(spec.values).reverse(), label: { show: true, position: "right" } }];
     return base;
