@@ -20,6 +20,7 @@ from alac_web import i18n
 from alac_web.csrf import FIELD as CSRF_FIELD
 from alac_web.dashboard_data import REFERENCE_LISTS
 from alac_web.intake import ApiProblem
+from alac_web.staff import claims_of
 
 ALERT_STATUSES = ("open", "acknowledged", "dismissed")
 SECTIONS = ("legal_literacy", "legislation", "public_oversight")
@@ -75,8 +76,15 @@ def install_watch(app: FastAPI, ui: Any, staff: Any, api: Any) -> None:
                 (names(v["value"]), v["count"])
                 for v in sorted(answer["values"], key=lambda v: -(v["count"] or 0))
             ]
+        # analytics records who handled an alert by their token's subject (an id, not a
+        # name): the page says "you" or "a colleague" rather than show the id.
+        me = claims_of(session.token).get("sub")
+        who = None
+        if alert.get("handled_by"):
+            who = t(lang, "alerts.by_you" if alert["handled_by"] == me else "alerts.by_colleague")
         return {
             **alert,
+            "who": who,
             "what": t(lang, "alerts.what", count=alert["count"],
                       dimension=t(lang, f"dash.dim.{alert['dimension']}"),
                       value=label(alert["value"])),
