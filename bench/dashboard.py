@@ -53,6 +53,7 @@ from alac_web.settings import WebSettings
 from bench.analytics import FIRST_DAY, TENANTS, VALUES, generate
 
 TARGET_MS = 100.0
+RESULTS = Path(__file__).parent / "results" / "dashboard-sqlite.json"
 PERIOD = "from=2025-01-01&to=2025-12-31"
 CROSS_FILTER = "filter=area:education"
 FACT_COLUMNS = ("channel", "area", "sub_area", "authority_level", "respondent_body_type",
@@ -183,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--complaints", type=int, default=10_000_000)
     parser.add_argument("--facts", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     result = run(args.complaints, args.facts, args.runs)
     result["when"] = datetime.now(UTC).isoformat(timespec="seconds")
@@ -209,9 +211,8 @@ def main(argv: list[str] | None = None) -> int:
             "not offered by this analytics (no card):",
             ", ".join(result["not_offered_by_analytics"]),
         )
-    out = Path(__file__).parent / "results" / "dashboard-sqlite.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(result, indent=2) + "\n")
     return 0
 
 
