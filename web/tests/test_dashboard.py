@@ -113,6 +113,10 @@ def test_the_dashboard_page_has_a_card_per_figure_loading_on_its_own(web) -> Non
     assert not re.search(r'(src|href)="(https?:)?//', page.text)
     vendor = web.get("/vendor/echarts.min.js")
     assert vendor.status_code == 200 and b"echarts" in vendor.content[:5000]
+    # without JavaScript a card is a page of its own, its table's values the filter links
+    alone = web.get("/staff/dashboard/cards/by-area?lang=ru")
+    assert alone.status_code == 200 and "<h1>" in alone.text and "</html>" in alone.text
+    assert 'href="/staff/dashboard?from=' in alone.text and "filter=area%3Aeducation" in alone.text
 
 
 def test_a_breakdown_card_states_n_and_period_with_translated_labels(web) -> None:
