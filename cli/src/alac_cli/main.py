@@ -141,6 +141,9 @@ def web(
     issuer: Annotated[
         str, typer.Option(envvar="ALAC_AUTH_ISSUER", help="the OIDC issuer staff sign in with")
     ] = "http://127.0.0.1:8090/realms/alac-dev",
+    analytics: Annotated[
+        str, typer.Option(envvar="ALAC_WEB_ANALYTICS_URL", help="analytics' base URL")
+    ] = "http://127.0.0.1:8003",
 ) -> None:
     """Run the web front end (public form, follow-up, staff console) over the services' APIs."""
     from dataclasses import replace
@@ -160,6 +163,7 @@ def web(
         cases_url=cases.rstrip("/"),
         search_url=search.rstrip("/"),
         issuer_url=issuer.rstrip("/"),
+        analytics_url=analytics.rstrip("/"),
     )
     # access_log off: an access log would store visitors' IP addresses, which the public
     # pages promise not to do.

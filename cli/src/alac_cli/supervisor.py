@@ -160,7 +160,8 @@ def _spawn_web(
     return _spawn(
         ["web", "--host", layout.host, "--port", str(layout.web_port),
          "--intake", layout.url("intake"), "--cases", layout.url("cases"),
-         "--search", layout.url("search"), "--issuer", issuer],
+         "--search", layout.url("search"), "--analytics", layout.url("analytics"),
+         "--issuer", issuer],
         env,
         logs_dir / "web.log",
     )  # fmt: skip

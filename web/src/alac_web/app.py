@@ -26,6 +26,7 @@ from starlette.responses import Response
 from alac_web import i18n
 from alac_web.csrf import FIELD as CSRF_FIELD
 from alac_web.csrf import Csrf
+from alac_web.dashboard import install_dashboard
 from alac_web.intake import ApiProblem, Intake
 from alac_web.offline import install_offline
 from alac_web.settings import PACKAGE, WebSettings
@@ -49,6 +50,8 @@ FILE_REASONS = {413: "file.reason.size", 415: "file.reason.type"}
 VENDOR = {
     # URL name -> file under the pinned node_modules (web/package.json, `npm ci`)
     "htmx.min.js": "htmx.org/dist/htmx.min.js",
+    # Apache ECharts' "common" build (bar, line, scatter, ...): the dashboard pages only.
+    "echarts.min.js": "echarts/dist/echarts.common.min.js",
 }
 
 
@@ -59,6 +62,7 @@ def create_app(
     cases_transport: Any = None,
     search_transport: Any = None,
     issuer_transport: Any = None,
+    analytics_transport: Any = None,
 ) -> FastAPI:
     settings = settings or WebSettings.from_env()
     csrf = Csrf(settings.secret())
@@ -90,12 +94,17 @@ def create_app(
             base_url=settings.search_url, timeout=settings.timeout_s, transport=search_transport
         )
         app.state.http = httpx.AsyncClient(timeout=settings.timeout_s, transport=issuer_transport)
+        app.state.analytics_client = httpx.AsyncClient(
+            base_url=settings.analytics_url, timeout=settings.timeout_s,
+            transport=analytics_transport,
+        )  # fmt: skip
         try:
             yield
         finally:
             await app.state.intake.close()
             await app.state.cases_client.aclose()
             await app.state.search_client.aclose()
+            await app.state.analytics_client.aclose()
             await app.state.http.aclose()
 
     app = FastAPI(
@@ -612,16 +621,16 @@ def create_app(
             link=(link[0], i18n.translate(lang, link[1])) if link else None,
         )  # fmt: skip
 
-    console = install_staff(
-        app,
-        SimpleNamespace(
-            settings=settings, render=render, language=language, csrf=csrf,
-            unavailable=unavailable, message=message,
-        ),
+    ui = SimpleNamespace(
+        settings=settings, render=render, language=language, csrf=csrf,
+        unavailable=unavailable, message=message,
     )  # fmt: skip
+    console = install_staff(app, ui)
     install_case_page(app, console)
     install_search(app, console)
     install_offline(app)
+    # The coordinator dashboard, alerts, advocacy and the network view (alac_web/dashboard*).
+    install_dashboard(app, ui, console)
     return app
 
 

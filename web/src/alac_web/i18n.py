@@ -18,7 +18,12 @@ LOCALES = Path(__file__).resolve().parent / "locales"
 
 @cache
 def catalogue(lang: str) -> dict[str, str]:
-    return json.loads((LOCALES / f"{lang}.json").read_text(encoding="utf-8"))
+    texts = json.loads((LOCALES / f"{lang}.json").read_text(encoding="utf-8"))
+    # Page modules may keep their own catalogue beside it (`<module>.<lang>.json`, keys
+    # prefixed by the module), merged in: the dashboard's hundreds of labels stay apart.
+    for extra in sorted(LOCALES.glob(f"*.{lang}.json")):
+        texts.update(json.loads(extra.read_text(encoding="utf-8")))
+    return texts
 
 
 def translate(lang: str, key: str, **values: object) -> str:

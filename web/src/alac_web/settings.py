@@ -20,6 +20,7 @@ class WebSettings:
     intake_url: str = "http://127.0.0.1:8001"
     cases_url: str = "http://127.0.0.1:8002"
     search_url: str = "http://127.0.0.1:8004"
+    analytics_url: str = "http://127.0.0.1:8003"
     # The OIDC issuer staff sign in with (Keycloak's realm URL, or the development issuer),
     # and this front end's client there: public, authorization code flow with PKCE.
     issuer_url: str = "http://127.0.0.1:8090/realms/alac-dev"
@@ -43,6 +44,7 @@ class WebSettings:
             intake_url=env.get("ALAC_WEB_INTAKE_URL", cls.intake_url).rstrip("/"),
             cases_url=env.get("ALAC_WEB_CASES_URL", cls.cases_url).rstrip("/"),
             search_url=env.get("ALAC_WEB_SEARCH_URL", cls.search_url).rstrip("/"),
+            analytics_url=env.get("ALAC_WEB_ANALYTICS_URL", cls.analytics_url).rstrip("/"),
             issuer_url=env.get(
                 "ALAC_WEB_ISSUER_URL", env.get("ALAC_AUTH_ISSUER", cls.issuer_url)
             ).rstrip("/"),

@@ -33,3 +33,14 @@ EVENTS_CONSUMED = Counter(
 CONSUMER_LAG = Gauge(
     "alac_consumer_lag", "Records not yet consumed", ["service", "group", "topic", "partition"]
 )
+VAULT_OPERATIONS = Counter(
+    "alac_vault_operations_total",
+    "Operations on complainants' encrypted personal data (store, read, erase, rekey): what "
+    "the operations dashboard watches for unusual reading; counted when done, before commit",
+    ["service", "operation"],
+)
+AUDIT_ENTRIES = Counter(
+    "alac_audit_entries_total",
+    "Entries written to the tamper-evident audit chain, by what was done",
+    ["service", "what"],
+)

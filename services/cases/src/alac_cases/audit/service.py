@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from alac_cases.audit.models import AuditEntry, AuditHead
 from alac_kernel.db import utcnow
+from alac_kernel.observability.metrics import AUDIT_ENTRIES
 
 GENESIS = "0" * 64
 
@@ -108,6 +109,7 @@ def record(
     else:
         head.seq, head.hash = seq, digest
     session.flush()
+    AUDIT_ENTRIES.labels("cases", what).inc()
     return entry
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from alac_intake.vault.crypto import MasterKeys, open_sealed, seal
 from alac_intake.vault.models import ContactRead, ContactRecord, TenantKey
 from alac_kernel.db import new_id, session_scope, utcnow
+from alac_kernel.observability.metrics import VAULT_OPERATIONS
 
 CONTACT_FIELDS = ("name", "phone", "email", "address", "identity_document")
 
@@ -120,6 +121,7 @@ def store_contact(
     else:
         existing.key_version, existing.ciphertext = version, sealed
     session.flush()
+    VAULT_OPERATIONS.labels("intake", "store").inc()
 
 
 def load_contact(*, session: Session, keys: MasterKeys, complaint_id: str) -> dict | None:
@@ -149,6 +151,7 @@ def read_contact_audited(
             read_at=utcnow(),
         )
     )
+    VAULT_OPERATIONS.labels("intake", "read").inc()
     return load_contact(session=session, keys=keys, complaint_id=complaint_id)
 
 
@@ -160,6 +163,7 @@ def erase_contact(*, session: Session, complaint_id: str) -> bool:
         return False
     session.delete(row)
     session.flush()
+    VAULT_OPERATIONS.labels("intake", "erase").inc()
     return True
 
 
@@ -236,6 +240,7 @@ def rotate_keys(
         batches += 1
         if after_batch is not None:
             after_batch(batches)
+    VAULT_OPERATIONS.labels("intake", "rekey").inc(report["reencrypted"])
     return report
 
 

@@ -1,0 +1,252 @@
+"""The coordinator dashboard, the alerts inbox and the advocacy tracker in a real browser
+(Debian's Chromium through Playwright) against the platform as `alac up` starts it, in Russian
+and Kazakh: every card loads and draws its chart, a click on a bar filters the other cards,
+PNG export downloads the chart, an alert is acknowledged, a proposal recorded; axe-core finds
+no WCAG 2.1 AA violation; nothing loads from another host. Screenshots go to
+web/tests/artifacts/ (git-ignored)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from alac_kernel.testing.processes import wait_for
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
+HERE = Path(__file__).resolve().parent
+LOCALES = HERE.parent / "src" / "alac_web" / "locales"
+AXE = HERE.parent / "node_modules" / "axe-core" / "axe.min.js"
+AREAS = {"education": 12, "housing": 7, "police": 3}
+REGIONS = ("almaty_city", "astana_city", "karaganda", "turkistan")
+
+
+def t(lang: str, key: str) -> str:
+    texts = json.loads((LOCALES / f"{lang}.json").read_text(encoding="utf-8"))
+    texts.update(json.loads((LOCALES / f"dashboard.{lang}.json").read_text(encoding="utf-8")))
+    return texts[key]
+
+
+def analytics_url(platform) -> str:  # type: ignore[no-untyped-def]
+    # `alac up` puts analytics on the port after cases (the layout of alac_cli.supervisor).
+    host, port = platform.intake.rsplit(":", 1)
+    return f"{host}:{int(port) + 2}"
+
+
+def axe_violations(page) -> list[dict]:  # type: ignore[no-untyped-def]
+    """WCAG 2.0/2.1 A and AA violations found by axe-core on the current page."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        """() => axe.run(document, {runOnly: {type: 'tag',
+             values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"""
+    )
+    return [
+        {"id": v["id"], "help": v["help"], "nodes": [n["html"] for n in v["nodes"]][:3]}
+        for v in result["violations"]
+    ]
+
+
+def sign_in(page, platform, username: str, next_path: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{platform.web}{next_path}")
+    page.wait_for_selector("#username")
+    page.fill("#username", username)
+    page.fill("#password", "demo" + username)
+    page.click("main button[type=submit]")
+    page.wait_for_url(lambda url: url.split("?")[0] == platform.web + next_path.split("?")[0])
+
+
+@pytest.fixture(scope="module")
+def seeded(platform):  # type: ignore[no-untyped-def]
+    """Complaints of the last days through intake's API, counted by analytics' consumer, and
+    the alerts they raise."""
+    token = platform.token("kazbek")
+    headers = {"Authorization": f"Bearer {token}"}
+    received = (datetime.now(UTC) - timedelta(days=2)).isoformat()
+    i = 0
+    for area, count in AREAS.items():
+        for _ in range(count):
+            body = {
+                "channel": ("hotline", "walk_in", "email")[i % 3], "crux": "Жалоба для дашборда.",
+                "area": area, "anonymous": i % 4 == 0, "received_at": received,
+                "complainant": {"region": REGIONS[i % len(REGIONS)],
+                                "sex": ("female", "male")[i % 2]},
+            }  # fmt: skip
+            i += 1
+            answer = httpx.post(f"{platform.intake}/v1/complaints", json=body, headers=headers)
+            assert answer.status_code == 201, answer.text
+    analytics = analytics_url(platform)
+    today = datetime.now(UTC).date()
+
+    def counted() -> bool:
+        answer = httpx.get(
+            f"{analytics}/v1/dashboard/breakdown",
+            params={"dimension": "area", "from": str(today - timedelta(days=30)), "to": str(today)},
+            headers=headers,
+        )  # fmt: skip
+        values = {v["value"]: v["count"] for v in answer.json().get("values", [])}
+        return all((values.get(a) or 0) >= n for a, n in AREAS.items())
+
+    wait_for(counted, 60, "analytics to count the complaints", interval_s=0.5)
+    found = httpx.post(
+        f"{analytics}/v1/alerts/detect",
+        json={"window_end": str(today + timedelta(days=1))}, headers=headers,
+    )  # fmt: skip
+    assert found.status_code == 200, found.text
+    return {"analytics": analytics, "headers": headers}
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk"])
+def test_the_dashboard_draws_every_card_and_a_click_filters_the_rest(
+    platform, browser, seeded, shot, lang: str, tmp_path: Path
+) -> None:
+    context = browser.new_context(bypass_csp=True, accept_downloads=True, viewport={"width": 1280, "height": 900})  # fmt: skip
+    page = context.new_page()
+    requested: list[str] = []
+    problems: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
+    # (Chromium asks every host for /favicon.ico, which neither the front end nor the
+    # issuer has: that 404 is not the dashboard's; any other error is)
+    page.on(
+        "console",
+        lambda m: (
+            m.type == "error"
+            and not m.location.get("url", "").endswith("/favicon.ico")
+            and problems.append(f"{m.text} {m.location}")
+        ),
+    )
+    try:
+        sign_in(page, platform, "kazbek", f"/staff/dashboard?lang={lang}")
+        page.wait_for_function("document.querySelectorAll('.card[aria-busy]').length === 0")
+        page.wait_for_function(
+            "document.querySelectorAll('.chart').length > 10 && "
+            "document.querySelectorAll('.chart canvas').length === document.querySelectorAll('.chart').length"
+        )
+        assert page.locator("h1").inner_text() == t(lang, "dash.title")
+        headline = page.locator("#card-headline")
+        assert t(lang, "dash.fig.received") in headline.inner_text()
+        area_card = page.locator("#card-by-area")
+        text = area_card.inner_text()
+        assert "n = " in text and t(lang, "dash.dim.area") in text
+        # every card states its n and the period
+        period = page.locator("#scope").inner_text()
+        for meta in page.locator(".card .meta").all_inner_texts():
+            assert meta.startswith("n = ") and meta.split(" · ")[1] in period
+        # labels, not codes, in the tables behind the charts
+        rows = area_card.locator("table th[scope=row]").all_inner_texts()
+        assert rows and not any("_" in r or r in AREAS for r in rows)
+        assert axe_violations(page) == []
+        shot(page, f"dashboard-{lang}")
+
+        # PNG of the area chart, drawn by ECharts in the browser
+        with page.expect_download() as download:
+            area_card.locator("[data-png]").click()
+        saved = tmp_path / download.value.suggested_filename
+        download.value.save_as(saved)
+        assert saved.name.startswith("alac-by-area-") and saved.read_bytes()[:4] == b"\x89PNG"
+
+        # click the largest bar (the top one): the page comes back filtered by it
+        point = page.evaluate(
+            """() => {
+              const el = document.querySelector('#card-by-area .chart');
+              const chart = echarts.getInstanceByDom(el);
+              const option = chart.getOption();
+              const data = option.series[0].data;
+              const top = data.length - 1;
+              const [x, y] = chart.convertToPixel({seriesIndex: 0}, [data[top].value / 2, top]);
+              const box = el.getBoundingClientRect();
+              return {x: box.left + x, y: box.top + y, label: option.yAxis[0].data[top]};
+            }"""
+        )
+        page.mouse.click(point["x"], point["y"])
+        page.wait_for_url(lambda url: "filter=area" in url)
+        page.wait_for_function("document.querySelectorAll('.card[aria-busy]').length === 0")
+        chips = page.locator(".chips").inner_text()
+        assert point["label"] in chips and t(lang, "dash.dim.area") in chips
+        assert page.locator("#card-by-area a[aria-current=true]").count() == 1
+        shot(page, f"dashboard-filtered-{lang}")
+        assert axe_violations(page) == []
+    finally:
+        context.close()
+    others = [u for u in requested if not u.startswith(platform.web + "/")]
+    assert [u for u in others if not u.startswith(platform.issuer)] == []
+    assert problems == [], problems
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk"])
+def test_the_alerts_inbox_shows_why_and_is_acknowledged(
+    platform, browser, seeded, shot, lang: str
+) -> None:
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    try:
+        sign_in(page, platform, "kazbek", f"/staff/alerts?status=all&lang={lang}")
+        assert page.locator("h1").inner_text() == t(lang, "alerts.title")
+        alerts = page.locator("article.alert")
+        assert alerts.count() >= 1
+        first = alerts.first.inner_text()
+        assert t(lang, "alerts.why_label") in first and t(lang, "alerts.behind") in first
+        assert axe_violations(page) == []
+        shot(page, f"alerts-{lang}")
+        page.goto(f"{platform.web}/staff/alerts?status=open&lang={lang}")
+        open_alerts = page.locator("article.alert.open")
+        if open_alerts.count():  # the ru run acknowledges one; kk dismisses the next
+            before = open_alerts.count()
+            action = "acknowledge" if lang == "ru" else "dismiss"
+            form = open_alerts.first.locator(f"form[action$='/{action}']")
+            form.locator("input[name=note]").fill("Проверено" if lang == "ru" else "Тексерілді")
+            form.locator("button").click()
+            page.wait_for_selector(".notice")
+            assert t(lang, f"alerts.done.{action}") in page.locator(".notice").inner_text()
+            assert page.locator("article.alert.open").count() == before - 1
+            assert axe_violations(page) == []
+        else:
+            pytest.fail("no open alert left for this language's run")
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk"])
+def test_the_advocacy_tracker_records_a_proposal_and_reports_it(
+    platform, browser, seeded, shot, lang: str
+) -> None:
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    text = {
+        "ru": "Ввести электронную очередь в школы",
+        "kk": "Мектептерге электронды кезек енгізу",
+    }[lang]
+    try:
+        sign_in(page, platform, "kazbek", f"/staff/advocacy/new?lang={lang}")
+        assert axe_violations(page) == []
+        page.click("main button[type=submit]")  # nothing filled: errors next to the fields
+        page.wait_for_selector("#summary")
+        assert t(lang, "advocacy.error.text") in page.locator("#text-error").inner_text()
+        assert axe_violations(page) == []
+        page.select_option("#section", "legal_literacy")
+        page.fill("#text", text)
+        page.fill("#document", "Протокол №7")
+        page.check("input[name=areas][value=education]")
+        page.click("main button[type=submit]")
+        page.wait_for_selector(".notice")
+        assert t(lang, "advocacy.done.created") in page.locator(".notice").inner_text()
+        page.select_option("#result", "adopted")
+        page.click("main button[type=submit]")
+        page.wait_for_selector(".notice")
+        assert t(lang, "advocacy.done.saved") in page.locator(".notice").inner_text()
+        shot(page, f"proposal-{lang}")
+        page.goto(f"{platform.web}/staff/advocacy?lang={lang}")
+        row = page.locator("tr", has_text=text)
+        assert t(lang, "advocacy.result.adopted") in row.inner_text()
+        assert axe_violations(page) == []
+        shot(page, f"advocacy-{lang}")
+        page.goto(f"{platform.web}/staff/advocacy/report?lang={lang}")
+        assert text in page.locator("main").inner_text()
+        assert t(lang, "advocacy.section.legal_literacy") in page.locator("main").inner_text()
+        assert axe_violations(page) == []
+        shot(page, f"advocacy-report-{lang}")
+    finally:
+        context.close()
