@@ -98,7 +98,7 @@ def write_script(
     path: Path, bodies: list[dict[str, Any]], headers: dict[str, str], threads: int
 ) -> Path:
     lua_headers = "\n".join(
-        f"wrk.headers[{_lua_string(k)}] = {_lua_string(v)}" for k, v in headers.items()
+        f"wrk.headers[ {_lua_string(k)} ] = {_lua_string(v)}" for k, v in headers.items()
     )
     path.write_text(
         _SCRIPT
@@ -182,7 +182,7 @@ def run(
                 rss_samples.append((round(now.at - before.at, 1), round(now.rss_mib, 1)))
     out, err = proc.communicate()
     after = sample(server_pid)
-    if proc.returncode != 0:
+    if proc.returncode != 0 or ".lua:" in err:
         raise RuntimeError(f"wrk failed ({proc.returncode}): {err.strip() or out.strip()}")
     line = next((x for x in out.splitlines() if x.startswith(MARKER)), None)
     if line is None:
