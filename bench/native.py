@@ -49,6 +49,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="S",
         help="then S seconds at c=32 with intake's RSS sampled every 10 s (180; quick 0)",
     )
+    p.add_argument(
+        "--profile",
+        type=Path,
+        metavar="FILE",
+        help="record intake with py-spy (non-blocking) during its levels into FILE "
+        "(collapsed stacks) and print where its time went",
+    )
     p.add_argument("--output", type=Path, default=RESULTS, help="JSON output")
     p.add_argument("--keep", action="store_true", help="keep the temporary data folder and logs")
     args = p.parse_args(argv)
@@ -146,8 +153,19 @@ def bench(args: argparse.Namespace, data: Path, procs: Processes) -> dict[str, A
     procs.wait_http("intake", f"http://{HOST}:{intake_port}/readyz")
     url = f"http://{HOST}:{intake_port}/v1/complaints"
     rss_start = wrk.sample(intake_proc.pid).rss_mib
+    spy = None
+    if args.profile:
+        spy = subprocess.Popen(
+            [str(BIN / "py-spy"), "record", "--pid", str(intake_proc.pid), "--nonblocking",
+             "--rate", "50", "--format", "raw", "--output", str(args.profile)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
     intake = measure("intake", url, bodies, headers, intake_proc.pid, args, scripts)
     full = measure("intake-full", url, full_bodies, headers, intake_proc.pid, args, scripts)
+    if spy is not None:
+        spy.send_signal(signal.SIGINT)
+        spy.wait(timeout=60)
+        print(profile_summary(args.profile), flush=True)
     sustained: dict[str, Any] | None = None
     if args.sustain > 0:
         samples: list[tuple[float, float]] = []
@@ -196,6 +214,29 @@ def bench(args: argparse.Namespace, data: Path, procs: Processes) -> dict[str, A
         "intake_relay": relay,
         "_results": ceiling + intake + full,
     }
+
+
+def profile_summary(path: Path, top: int = 25) -> str:
+    """The functions most often on the stack (inclusive share of samples) in py-spy's raw
+    output (one collapsed stack per line, then its sample count), idle threads left out."""
+    totals: dict[str, int] = {}
+    samples = 0
+    for line in path.read_text(errors="replace").splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        frames = stack.split(";")
+        n = int(count)
+        samples += n
+        for frame in set(frames):
+            name = frame.split(" (")[0]
+            where = frame.rsplit("/", 1)[-1].rstrip(")") if "(" in frame else ""
+            key = f"{name} ({where.split(':')[0]})"
+            totals[key] = totals.get(key, 0) + n
+    lines = [f"py-spy: {samples} samples of intake's threads (active ones only, non-blocking)"]
+    for key, n in sorted(totals.items(), key=lambda kv: -kv[1])[:top]:
+        lines.append(f"  {100 * n / max(samples, 1):5.1f} %  {key}")
+    return "\n".join(lines)
 
 
 def _ratio(a: float | None, b: float | None) -> str:

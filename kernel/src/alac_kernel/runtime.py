@@ -59,11 +59,27 @@ class ServiceRuntime:
         self.database_url = self.settings.database_url_for(self.name)
         self.engine = make_engine(self.database_url)
         self.session_factory: sessionmaker[Session] = make_session_factory(self.engine)
+        self._read_session_factory: sessionmaker[Session] | None = None
         self.outbox = Outbox(self.tables.outbox, self.contracts, self.settings.topic_prefix)
         self._bus: EventBus | None = None
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._event_consumers: list[EventConsumer] = []
+
+    @property
+    def read_session_factory(self) -> sessionmaker[Session]:
+        """Sessions for work that only reads. On SQLite their transactions begin deferred, so
+        they neither take nor wait for the write lock (session_factory's BEGIN IMMEDIATE does):
+        slow reads done there before a write transaction keep that transaction short. On
+        PostgreSQL (and an in-memory SQLite) the same factory as session_factory."""
+        if self._read_session_factory is None:
+            url = self.engine.url
+            if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+                self._read_engine = make_engine(self.database_url, read_only=True)
+                self._read_session_factory = make_session_factory(self._read_engine)
+            else:
+                self._read_session_factory = self.session_factory
+        return self._read_session_factory
 
     @property
     def bus(self) -> EventBus:
@@ -157,3 +173,5 @@ class ServiceRuntime:
             self._bus.close()
             self._bus = None
         self.engine.dispose()
+        if getattr(self, "_read_engine", None) is not None:
+            self._read_engine.dispose()
