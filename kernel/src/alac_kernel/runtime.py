@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from alac_kernel.bus import EventBus, open_bus
 from alac_kernel.consumer import EventConsumer, Handler
 from alac_kernel.db import make_engine, make_session_factory
+from alac_kernel.doorbell import SAFETY_NET_S
 from alac_kernel.events import ContractRegistry, default_registry
 from alac_kernel.migrations import upgrade
-from alac_kernel.outbox import Outbox, OutboxRelay
+from alac_kernel.outbox import Outbox, OutboxRelay, outbox_doorbell
 from alac_kernel.settings import Settings
 from alac_kernel.tables import KernelTables
 
@@ -112,8 +113,16 @@ class ServiceRuntime:
             handlers=spec.handlers,
             max_attempts=self.settings.consumer_max_attempts,
             batch_size=self.settings.consumer_batch_size,
-            poll_timeout_s=self.settings.consumer_poll_timeout_s,
+            poll_timeout_s=self._poll_timeout_s(),
         )
+
+    def _poll_timeout_s(self) -> float:
+        # A bus that wakes its consumers (the embedded log's doorbell) can be polled with a
+        # long timeout: records still arrive at once, and an idle consumer costs nothing.
+        configured = self.settings.consumer_poll_timeout_s
+        if getattr(self.bus, "doorbell", None) is not None:
+            return max(configured, SAFETY_NET_S)
+        return configured
 
     def check_ready(self) -> dict[str, str]:
         """What /readyz reports: each dependency 'ok' or the reason it is not."""
@@ -160,6 +169,10 @@ class ServiceRuntime:
 
     def stop_workers(self) -> None:
         self._stop.set()
+        # Wake the relay and the consumers sleeping on their doorbells, so they see the stop.
+        outbox_doorbell(self.engine).ring_local()
+        if self._bus is not None and hasattr(self._bus, "interrupt"):
+            self._bus.interrupt()
         for thread in self._threads:
             thread.join(timeout=10)
         for consumer in self._event_consumers:

@@ -45,6 +45,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from alac_kernel.bus.base import BusConsumer, BusError, EventBus, OutgoingRecord, Record
 from alac_kernel.db import UTCDateTime, make_engine, utcnow
+from alac_kernel.doorbell import for_engine
 
 metadata = MetaData()
 Offset = BigInteger().with_variant(Integer(), "sqlite")
@@ -124,6 +125,9 @@ class LogBus(EventBus):
             self.writer = make_engine(url)
             self.reader = make_engine(url, read_only=True)
             self._create_schema()
+            # Consumers sleep until a publisher rings (alac_kernel.doorbell).
+            self.doorbell = for_engine(self.writer, "alac_bus")
+            self.interrupts = 0
         except (SQLAlchemyError, OSError) as exc:
             raise BusError(f"log database unreachable: {exc}") from exc
 
@@ -210,8 +214,15 @@ class LogBus(EventBus):
                             }
                         )
                 conn.execute(insert(records_t), rows)
+                self.doorbell.ring_in(conn)
         except SQLAlchemyError as exc:
             raise BusError(f"could not append to the log: {exc}") from exc
+        self.doorbell.ring()
+
+    def interrupt(self) -> None:
+        """Make every poll of this bus in the process return now (a service stopping)."""
+        self.interrupts += 1
+        self.doorbell.ring_local()
 
     def consumer(
         self, group: str, topics: Sequence[str], *, client_id: str | None = None
@@ -434,13 +445,18 @@ class LogConsumer(BusConsumer):
         if self._closed:
             raise BusError("consumer is closed")
         deadline = time.monotonic() + timeout_s
+        interrupts = self.bus.interrupts
+        bell = self.bus.doorbell
         try:
             while True:
                 self._maybe_rebalance()
+                seen = bell.generation
                 records = self._fetch(max_records)
-                if records or time.monotonic() >= deadline:
+                left = deadline - time.monotonic()
+                if records or left <= 0 or self.bus.interrupts != interrupts:
                     return records
-                time.sleep(min(0.02, max(0.0, deadline - time.monotonic())))
+                # Sleep until a publisher rings, waking in time to renew the leases.
+                bell.wait(seen, min(left, self.bus.session_timeout_s / 4))
         except SQLAlchemyError as exc:
             raise BusError(f"log read failed: {exc}") from exc
 
