@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 log = logging.getLogger("alac.doorbell")
 
-SAFETY_NET_S = 2.0
+SAFETY_NET_S = 5.0
 _RING_KEY = "alac_doorbells"
 
 

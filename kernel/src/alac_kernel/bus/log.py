@@ -115,10 +115,15 @@ def partition_for(key: str | None, partitions: int) -> int:
 class LogBus(EventBus):
     backend = "log"
 
-    def __init__(self, url: str, partitions: int = 4, *, session_timeout_s: float = 6.0) -> None:
+    def __init__(self, url: str, partitions: int = 4, *, session_timeout_s: float = 10.0) -> None:
         self.url = url
         self.partitions = partitions
+        # Kafka's session timeout of the production profile (bus/kafka.py): a member that
+        # stops (SIGKILL) hands its partitions over within 10 s; a member renews its leases
+        # three times per timeout. Idle, the renewal is the log's only work (the doorbell
+        # wakes consumers for records), so it sets what an idle consumer costs.
         self.session_timeout_s = session_timeout_s
+        self.heartbeat_s = session_timeout_s / 3
         self._known_topics: dict[str, int] = {}
         self._lock = threading.Lock()
         try:
@@ -367,10 +372,7 @@ class LogConsumer(BusConsumer):
         self._last_heartbeat = time.monotonic()
 
     def _maybe_rebalance(self) -> None:
-        if (
-            time.monotonic() - self._last_heartbeat >= self.bus.session_timeout_s / 4
-            or not self._held
-        ):
+        if time.monotonic() - self._last_heartbeat >= self.bus.heartbeat_s or not self._held:
             try:
                 self._rebalance()
             except IntegrityError:
@@ -456,7 +458,7 @@ class LogConsumer(BusConsumer):
                 if records or left <= 0 or self.bus.interrupts != interrupts:
                     return records
                 # Sleep until a publisher rings, waking in time to renew the leases.
-                bell.wait(seen, min(left, self.bus.session_timeout_s / 4))
+                bell.wait(seen, min(left, self.bus.heartbeat_s))
         except SQLAlchemyError as exc:
             raise BusError(f"log read failed: {exc}") from exc
 
