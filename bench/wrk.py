@@ -14,6 +14,7 @@ wrk's own timeout is raised to 60 s so that a slow answer is measured, not dropp
 from __future__ import annotations
 
 import json
+import math
 import os
 import secrets
 import shutil
@@ -166,9 +167,9 @@ def run(
     server_pid: int,
     rss_samples: list[tuple[float, float]] | None = None,
 ) -> WrkResult:
-    """One wrk run; `rss_samples` (seconds since start, MiB) gets one sample every 10 s."""
+    """One wrk run (wrk takes whole seconds: `duration_s` is rounded up); `rss_samples` (seconds since start, MiB) gets one sample every 10 s."""
     command = [
-        wrk_binary(), f"-t{threads}", f"-c{concurrency}", f"-d{duration_s:g}s", "--timeout", "60s",
+        wrk_binary(), f"-t{threads}", f"-c{concurrency}", f"-d{max(1, math.ceil(duration_s))}s", "--timeout", "60s",
         "-s", str(script), url,
     ]  # fmt: skip
     before = sample(server_pid)

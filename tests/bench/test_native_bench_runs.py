@@ -25,7 +25,7 @@ def test_quick_native_bench_prints_figures_beside_the_ceiling(tmp_path):
     output = tmp_path / "native.json"
     done = subprocess.run(
         [sys.executable, "-m", "bench.native", "--quick", "--concurrency", "4",
-         "--duration", "2", "--warmup", "0.5", "--output", str(output)],
+         "--duration", "2", "--warmup", "1", "--output", str(output)],
         cwd=REPO, capture_output=True, text=True,
         timeout=900,  # a guard against a hang, not a speed limit (CI may be loaded)
     )  # fmt: skip
