@@ -27,8 +27,8 @@ $(ASSETS): web/package.json web/package-lock.json
 
 install: $(STAMP) $(ASSETS) ## create .venv and install every package (pinned by constraints.txt and web/package-lock.json)
 
-install-system: ## install the Debian packages the tests need when missing (PostgreSQL server, Prometheus, Chromium, poppler-utils)
-	deploy/engines/ensure-system-packages prometheus chromium
+install-system: ## install the Debian packages the tests need when missing (PostgreSQL server, Prometheus, Chromium, poppler-utils, wrk)
+	deploy/engines/ensure-system-packages prometheus chromium wrk
 
 run: $(STAMP) $(ASSETS) ## set up and start the web front end and the four services with demo data
 	$(BIN)/alac up --data $(DATA)
@@ -47,7 +47,8 @@ lint: $(STAMP) ## ruff check and format check
 	$(BIN)/ruff format --check .
 
 bench: $(STAMP) engines ## run the benchmarks and print the figures (the Kafka one on the fetched broker)
-	$(BIN)/python -m bench
+	deploy/engines/ensure-system-packages wrk
+	$(BIN)/python -m bench.native
 	$(BIN)/python -m bench.search
 	$(BIN)/python -m bench.pages
 	$(BIN)/python -m bench.kafka

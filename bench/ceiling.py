@@ -1,5 +1,6 @@
 """The ceiling: a bare FastAPI hello-world POST endpoint served by the same uvicorn, with the
-same options `alac serve` uses (log_config=None, access_log=False, single process).
+same options and server loop `alac serve` uses (alac_kernel.serving: log_config=None,
+access_log=False, single process).
 
 It reads the body (as any POST endpoint must) and answers 201 with a small JSON document; no
 validation, no auth, no database. Whatever intake does beyond this is its own cost.
@@ -12,9 +13,10 @@ from __future__ import annotations
 import argparse
 import itertools
 
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+
+from alac_kernel.serving import serve
 
 app = FastAPI(title="bench ceiling", docs_url=None, redoc_url=None, openapi_url=None)
 _ids = itertools.count(1)
@@ -36,7 +38,7 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
-    uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)
+    serve(app, host=args.host, port=args.port)
 
 
 if __name__ == "__main__":

@@ -95,15 +95,14 @@ def serve(
     port: int = 8001,
 ) -> None:
     """Run one service's HTTP API (with its relay and consumers unless ALAC_RUN_WORKERS=false)."""
-    import uvicorn
-
     from alac_kernel.observability.logs import configure_logging
+    from alac_kernel.serving import serve as run_server
     from alac_kernel.settings import Settings
 
     settings = Settings()
     configure_logging(service, settings.log_level, settings.log_json)
     application = service_module(service).create_app(settings)
-    uvicorn.run(application, host=host, port=port, log_config=None, access_log=False)
+    run_server(application, host=host, port=port)
 
 
 @app.command()
@@ -148,9 +147,8 @@ def web(
     """Run the web front end (public form, follow-up, staff console) over the services' APIs."""
     from dataclasses import replace
 
-    import uvicorn
-
     from alac_kernel.observability.logs import configure_logging
+    from alac_kernel.serving import serve as run_server
     from alac_kernel.settings import Settings
     from alac_web.app import create_app
     from alac_web.settings import WebSettings
@@ -167,7 +165,7 @@ def web(
     )
     # access_log off: an access log would store visitors' IP addresses, which the public
     # pages promise not to do.
-    uvicorn.run(create_app(web_settings), host=host, port=port, log_config=None, access_log=False)
+    run_server(create_app(web_settings), host=host, port=port)
 
 
 @app.command()
@@ -194,10 +192,9 @@ def dev_issuer(
     port: int = 8090,
 ) -> None:
     """Run the development token issuer (embedded mode only; production uses Keycloak)."""
-    import uvicorn
-
     from alac_kernel.auth.dev_issuer import create_dev_issuer_app
     from alac_kernel.observability.logs import configure_logging
+    from alac_kernel.serving import serve as run_server
     from alac_kernel.settings import DEV_REALM, Settings
 
     settings = Settings()
@@ -209,7 +206,7 @@ def dev_issuer(
         client_id=settings.auth_client_id,
         profile=settings.profile,
     )
-    uvicorn.run(application, host=host, port=port, log_config=None, access_log=False)
+    run_server(application, host=host, port=port)
 
 
 @app.command()

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alac_kernel.bus import EventBus, OutgoingRecord
 from alac_kernel.db import session_scope, utcnow
+from alac_kernel.doorbell import SAFETY_NET_S, Doorbell, for_engine, ring_after_commit
 from alac_kernel.events import ContractRegistry, Event
 from alac_kernel.events.binding import record_headers
 from alac_kernel.observability.metrics import (
@@ -56,6 +57,13 @@ class Outbox:
                 attempts=0,
             )
         )
+        # The relay sleeps until a row is committed (alac_kernel.doorbell).
+        ring_after_commit(session, outbox_doorbell(session.get_bind()))
+
+
+def outbox_doorbell(engine) -> Doorbell:  # type: ignore[no-untyped-def]
+    """The doorbell the relay of the database of `engine` waits on."""
+    return for_engine(engine, "alac_outbox")
 
 
 class OutboxRelay:
@@ -76,6 +84,8 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.max_backoff_s = max_backoff_s
         self._thread_lock = threading.Lock()
+        self.doorbell = outbox_doorbell(session_factory.kw["bind"])
+        self._retry_in_s: float | None = None  # until the earliest retry that is not yet due
 
     def backlog(self) -> int:
         with session_scope(self.session_factory, all_tenants=True) as session:
@@ -117,6 +127,8 @@ class OutboxRelay:
             due.append(row)
         if not due:
             OUTBOX_BACKLOG.labels(self.service).set(len(rows))
+            waits = [r["next_attempt_at"] for r in rows if r["next_attempt_at"] is not None]
+            self._retry_in_s = (min(waits) - now).total_seconds() if waits else None
             return 0
         records = [
             OutgoingRecord(
@@ -200,11 +212,21 @@ class OutboxRelay:
                 fcntl.flock(lock_file, fcntl.LOCK_UN)
 
     def run_forever(self, stop: threading.Event, interval_s: float = 0.05) -> None:
+        """Publish until `stop`. Between passes the relay sleeps until a transaction records an
+        event (the outbox doorbell), a retry falls due, or SAFETY_NET_S pass; `interval_s`
+        is the pause after a failed pass and the shortest wait for a retry."""
         while not stop.is_set():
+            seen = self.doorbell.generation
+            self._retry_in_s = None
             try:
                 published = self.run_once()
             except Exception:  # noqa: BLE001 - the relay must survive a database hiccup
                 log.exception("outbox relay pass failed")
-                published = 0
-            if published < self.batch_size:
                 stop.wait(interval_s)
+                continue
+            if published >= self.batch_size:
+                continue
+            timeout = SAFETY_NET_S
+            if self._retry_in_s is not None:
+                timeout = min(timeout, max(interval_s, self._retry_in_s))
+            self.doorbell.wait(seen, timeout)

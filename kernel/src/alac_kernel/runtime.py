@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from alac_kernel.bus import EventBus, open_bus
 from alac_kernel.consumer import EventConsumer, Handler
 from alac_kernel.db import make_engine, make_session_factory
+from alac_kernel.doorbell import SAFETY_NET_S
 from alac_kernel.events import ContractRegistry, default_registry
 from alac_kernel.migrations import upgrade
-from alac_kernel.outbox import Outbox, OutboxRelay
+from alac_kernel.outbox import Outbox, OutboxRelay, outbox_doorbell
 from alac_kernel.settings import Settings
 from alac_kernel.tables import KernelTables
 
@@ -59,11 +60,27 @@ class ServiceRuntime:
         self.database_url = self.settings.database_url_for(self.name)
         self.engine = make_engine(self.database_url)
         self.session_factory: sessionmaker[Session] = make_session_factory(self.engine)
+        self._read_session_factory: sessionmaker[Session] | None = None
         self.outbox = Outbox(self.tables.outbox, self.contracts, self.settings.topic_prefix)
         self._bus: EventBus | None = None
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._event_consumers: list[EventConsumer] = []
+
+    @property
+    def read_session_factory(self) -> sessionmaker[Session]:
+        """Sessions for work that only reads. On SQLite their transactions begin deferred, so
+        they neither take nor wait for the write lock (session_factory's BEGIN IMMEDIATE does):
+        slow reads done there before a write transaction keep that transaction short. On
+        PostgreSQL (and an in-memory SQLite) the same factory as session_factory."""
+        if self._read_session_factory is None:
+            url = self.engine.url
+            if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+                self._read_engine = make_engine(self.database_url, read_only=True)
+                self._read_session_factory = make_session_factory(self._read_engine)
+            else:
+                self._read_session_factory = self.session_factory
+        return self._read_session_factory
 
     @property
     def bus(self) -> EventBus:
@@ -96,8 +113,16 @@ class ServiceRuntime:
             handlers=spec.handlers,
             max_attempts=self.settings.consumer_max_attempts,
             batch_size=self.settings.consumer_batch_size,
-            poll_timeout_s=self.settings.consumer_poll_timeout_s,
+            poll_timeout_s=self._poll_timeout_s(),
         )
+
+    def _poll_timeout_s(self) -> float:
+        # A bus that wakes its consumers (the embedded log's doorbell) can be polled with a
+        # long timeout: records still arrive at once, and an idle consumer costs nothing.
+        configured = self.settings.consumer_poll_timeout_s
+        if getattr(self.bus, "doorbell", None) is not None:
+            return max(configured, SAFETY_NET_S)
+        return configured
 
     def check_ready(self) -> dict[str, str]:
         """What /readyz reports: each dependency 'ok' or the reason it is not."""
@@ -144,6 +169,10 @@ class ServiceRuntime:
 
     def stop_workers(self) -> None:
         self._stop.set()
+        # Wake the relay and the consumers sleeping on their doorbells, so they see the stop.
+        outbox_doorbell(self.engine).ring_local()
+        if self._bus is not None and hasattr(self._bus, "interrupt"):
+            self._bus.interrupt()
         for thread in self._threads:
             thread.join(timeout=10)
         for consumer in self._event_consumers:
@@ -157,3 +186,5 @@ class ServiceRuntime:
             self._bus.close()
             self._bus = None
         self.engine.dispose()
+        if getattr(self, "_read_engine", None) is not None:
+            self._read_engine.dispose()

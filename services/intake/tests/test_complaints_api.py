@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from alac_intake import receipts
 from alac_intake.models import Complaint, kernel_tables
+from alac_intake.vault import service as vault
 from alac_kernel.auth.dev_issuer import DevKey, mint_token
 from alac_kernel.db import session_scope
 from alac_kernel.events import Event, default_registry
@@ -422,7 +423,7 @@ def test_same_idempotency_key_in_another_tenant_is_independent(platform):
 # ------------------------------------------------------------ anonymous complaints, receipt codes
 
 
-def test_anonymous_complaint_stores_only_locator_and_scrypt_hash(platform):
+def test_anonymous_complaint_stores_only_locator_and_keyed_hash(platform):
     r = platform.intake.post(
         URL, json={**GOOD, "anonymous": True}, headers=platform.headers("vera")
     )
@@ -437,9 +438,13 @@ def test_anonymous_complaint_stores_only_locator_and_scrypt_hash(platform):
         row = session.execute(select(Complaint.__table__)).mappings().one()
         outbox = session.execute(select(kernel_tables.outbox)).mappings().all()
     assert row["receipt_locator"] == locator
-    assert row["receipt_hash"].startswith("scrypt$")
-    assert receipts.verify(secret, row["receipt_hash"])
-    assert not receipts.verify(secret[::-1], row["receipt_hash"])
+    # An HMAC under the tenant's receipt key (wrapped by the master key, outside the database).
+    assert row["receipt_hash"].startswith("hmac-sha256$1$")
+    with session_scope(rt.session_factory, all_tenants=True) as session:
+        _, key = vault.receipt_key(session=session, keys=rt.master_keys, tenant=row["tenant_id"])
+    assert receipts.verify_keyed(secret, row["receipt_hash"], key)
+    assert not receipts.verify_keyed(secret[::-1], row["receipt_hash"], key)
+    assert not receipts.verify_keyed(secret, row["receipt_hash"], bytes(32))
     everything = json.dumps([dict(row), *[dict(o) for o in outbox]], default=str)
     assert secret not in everything
     for group in code.split("-")[1:]:

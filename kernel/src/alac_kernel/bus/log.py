@@ -45,6 +45,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from alac_kernel.bus.base import BusConsumer, BusError, EventBus, OutgoingRecord, Record
 from alac_kernel.db import UTCDateTime, make_engine, utcnow
+from alac_kernel.doorbell import for_engine
 
 metadata = MetaData()
 Offset = BigInteger().with_variant(Integer(), "sqlite")
@@ -114,16 +115,24 @@ def partition_for(key: str | None, partitions: int) -> int:
 class LogBus(EventBus):
     backend = "log"
 
-    def __init__(self, url: str, partitions: int = 4, *, session_timeout_s: float = 6.0) -> None:
+    def __init__(self, url: str, partitions: int = 4, *, session_timeout_s: float = 10.0) -> None:
         self.url = url
         self.partitions = partitions
+        # Kafka's session timeout of the production profile (bus/kafka.py): a member that
+        # stops (SIGKILL) hands its partitions over within 10 s; a member renews its leases
+        # three times per timeout. Idle, the renewal is the log's only work (the doorbell
+        # wakes consumers for records), so it sets what an idle consumer costs.
         self.session_timeout_s = session_timeout_s
+        self.heartbeat_s = session_timeout_s / 3
         self._known_topics: dict[str, int] = {}
         self._lock = threading.Lock()
         try:
             self.writer = make_engine(url)
             self.reader = make_engine(url, read_only=True)
             self._create_schema()
+            # Consumers sleep until a publisher rings (alac_kernel.doorbell).
+            self.doorbell = for_engine(self.writer, "alac_bus")
+            self.interrupts = 0
         except (SQLAlchemyError, OSError) as exc:
             raise BusError(f"log database unreachable: {exc}") from exc
 
@@ -210,8 +219,15 @@ class LogBus(EventBus):
                             }
                         )
                 conn.execute(insert(records_t), rows)
+                self.doorbell.ring_in(conn)
         except SQLAlchemyError as exc:
             raise BusError(f"could not append to the log: {exc}") from exc
+        self.doorbell.ring()
+
+    def interrupt(self) -> None:
+        """Make every poll of this bus in the process return now (a service stopping)."""
+        self.interrupts += 1
+        self.doorbell.ring_local()
 
     def consumer(
         self, group: str, topics: Sequence[str], *, client_id: str | None = None
@@ -356,10 +372,7 @@ class LogConsumer(BusConsumer):
         self._last_heartbeat = time.monotonic()
 
     def _maybe_rebalance(self) -> None:
-        if (
-            time.monotonic() - self._last_heartbeat >= self.bus.session_timeout_s / 4
-            or not self._held
-        ):
+        if time.monotonic() - self._last_heartbeat >= self.bus.heartbeat_s or not self._held:
             try:
                 self._rebalance()
             except IntegrityError:
@@ -434,13 +447,18 @@ class LogConsumer(BusConsumer):
         if self._closed:
             raise BusError("consumer is closed")
         deadline = time.monotonic() + timeout_s
+        interrupts = self.bus.interrupts
+        bell = self.bus.doorbell
         try:
             while True:
                 self._maybe_rebalance()
+                seen = bell.generation
                 records = self._fetch(max_records)
-                if records or time.monotonic() >= deadline:
+                left = deadline - time.monotonic()
+                if records or left <= 0 or self.bus.interrupts != interrupts:
                     return records
-                time.sleep(min(0.02, max(0.0, deadline - time.monotonic())))
+                # Sleep until a publisher rings, waking in time to renew the leases.
+                bell.wait(seen, min(left, self.bus.heartbeat_s))
         except SQLAlchemyError as exc:
             raise BusError(f"log read failed: {exc}") from exc
 

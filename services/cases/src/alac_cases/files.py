@@ -42,6 +42,21 @@ def load_case(
     return case
 
 
+def load_case_of_complaint(*, session: Session, complaint_id: str, principal: Principal) -> Case:
+    """The case opened for a complaint (one per complaint and tenant), scoped like load_case:
+    404 for none yet, another tenant's and another office's alike."""
+    if "\x00" in complaint_id:  # no id holds NUL, and PostgreSQL would refuse the query
+        raise not_found("case")
+    query = select(Case).where(Case.complaint_id == complaint_id)
+    scope = office_scope(principal)
+    if scope:
+        query = query.where(Case.office == scope)
+    case = session.execute(query).scalar_one_or_none()
+    if case is None:
+        raise not_found("case")
+    return case
+
+
 def expected_version(*, if_match: str | None, body_version: int | None) -> int:
     """The case version the caller last saw, from If-Match or the body's `version`."""
     header_version = None

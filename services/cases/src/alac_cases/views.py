@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel
 
 from alac_cases import service
 from alac_cases.api import PROBLEMS
-from alac_cases.files import audit, load_case, office_scope
+from alac_cases.files import audit, load_case, load_case_of_complaint, office_scope
 from alac_cases.permissions import allowed
 from alac_kernel.app import runtime_of
 from alac_kernel.db import session_scope
@@ -92,6 +92,32 @@ def list_cases(
         next_before=last.opened_at if last else None,
         next_before_id=last.id if last else None,
     )
+
+
+@router.get(
+    "/cases/by-complaint/{complaint_id}",
+    response_model=CaseRead,
+    responses=PROBLEMS,
+    summary="The case of a complaint",
+    description=(
+        "The case opened for the complaint with this id (intake's `id`), with the same roles, "
+        "office scope and audit as `GET /v1/cases/{case_id}`. 404 until cases has consumed "
+        "the complaint's `complaint.received` (and for another tenant's or office's)."
+    ),
+)
+def read_case_of_complaint(
+    complaint_id: Annotated[str, Path(max_length=64)],
+    request: Request,
+    response: Response,
+    principal: CaseReader,
+) -> CaseRead:
+    with session_scope(runtime_of(request).session_factory, tenant=principal.tenant) as session:
+        case = load_case_of_complaint(
+            session=session, complaint_id=complaint_id, principal=principal
+        )
+        audit(session=session, principal=principal, what="case.read", case_id=case.id)
+        response.headers["ETag"] = f'"{case.version}"'
+        return CaseRead.model_validate(case, from_attributes=True)
 
 
 @router.get("/cases/{case_id}", response_model=CaseRead, responses=PROBLEMS, summary="One case")

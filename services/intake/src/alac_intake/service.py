@@ -46,13 +46,16 @@ def register_complaint(
     external_id: str | None = None,
     historical: bool = False,
     codes_on: date | None = None,
+    similarity_scores: dict[str, float] | None = None,
 ) -> ComplaintAccepted:
     """Register a complaint and its `complaint.received` event in the caller's transaction.
 
-    `receipt` (from `receipts.issue()`) may be drawn before the transaction opens: its slow
-    hash then does not hold the database write lock. `historical` marks a complaint handled
+    `receipt` (code, locator, stored hash) is drawn here, keyed-hashed (receipts.keyed_hash),
+    unless the caller gives one (`receipts.issue()`, the older scrypt form). `historical` marks a complaint handled
     before the platform (bulk import): the event says so, and cases opens no work for it.
     Reference codes are checked as of `codes_on`, by default the (UTC) day received.
+    `similarity_scores` (duplicates.score_texts, computed before the transaction) spare the
+    duplicate check's text comparisons inside it.
     """
     office = payload.office or principal.office
     # A partner system's service account has no office claim and no say over the channel.
@@ -101,7 +104,7 @@ def register_complaint(
     complaint_id = new_id()
     # Every complaint gets a receipt code once, whatever the channel: a volunteer reads it out
     # on the phone or hands it over at a walk-in, and a named complainant may follow up too.
-    code, locator, receipt_hash = _unused_receipt(session, receipt)
+    code, locator, receipt_hash = _unused_receipt(session, receipt, keys, principal.tenant)
     complaint = Complaint(
         id=complaint_id,
         tenant_id=principal.tenant,
@@ -137,7 +140,9 @@ def register_complaint(
             complaint_id=complaint_id,
             contact=contact_data,
         )
-    flagged = duplicates.flag_possible_duplicates(session=session, complaint=complaint)
+    flagged = duplicates.flag_possible_duplicates(
+        session=session, complaint=complaint, scores=similarity_scores
+    )
     outbox.record(session, complaint_received(complaint, correlation_id))
     if partner:
         # The partner system learns of it by webhook and feed (partner.complaint_received),
@@ -283,12 +288,23 @@ def visible_to(principal: Principal, complaint: Complaint) -> None:
             raise not_found("complaint")
 
 
-def _unused_receipt(session: Session, first: tuple[str, str, str] | None) -> tuple[str, str, str]:
+def _unused_receipt(
+    session: Session, first: tuple[str, str, str] | None, keys: MasterKeys, tenant: str
+) -> tuple[str, str, str]:
     # Locators are unique across tenants and short (25 bits) so they can be read out on the
-    # phone; draw again on the rare clash instead of failing the complaint.
+    # phone; draw again on the rare clash instead of failing the complaint. A receipt drawn by
+    # the caller is used as given; otherwise the secret is stored as a keyed hash (a few
+    # microseconds, inside the transaction that needs the tenant's receipt key anyway).
     table = Complaint.__table__
+    key: tuple[int, bytes] | None = None
     for attempt in range(8):
-        code, locator, stored = first if (attempt == 0 and first) else receipts.issue()
+        if attempt == 0 and first:
+            code, locator, stored = first
+        else:
+            if key is None:
+                key = vault.receipt_key(session=session, keys=keys, tenant=tenant)
+            code, locator, secret = receipts.draw()
+            stored = receipts.keyed_hash(secret, key[1], key[0])
         taken = session.execute(
             select(table.c.id).where(table.c.receipt_locator == locator)
         ).first()

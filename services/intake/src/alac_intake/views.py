@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 
-from alac_intake import receipts, record, service
+from alac_intake import record, service
+from alac_intake.duplicates import service as duplicates
 from alac_intake.i18n import language
 from alac_intake.partners import service as partner_service
 from alac_intake.partners.views import PartnerComplaintRead, partner_complaint_view
@@ -17,7 +18,7 @@ from alac_kernel.app import runtime_of
 from alac_kernel.auth import roles
 from alac_kernel.auth.fastapi import require_roles
 from alac_kernel.auth.principal import Principal
-from alac_kernel.db import session_scope
+from alac_kernel.db import session_scope, utcnow
 from alac_kernel.idempotency import request_hash, run_idempotent
 from alac_kernel.problems import PROBLEM_JSON, Problem
 
@@ -92,7 +93,12 @@ def submit_complaint(
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> JSONResponse:
     runtime = runtime_of(request)
-    receipt = receipts.issue()
+    # The duplicate check's text comparisons read only: done first, outside the write lock.
+    with session_scope(runtime.read_session_factory, tenant=principal.tenant) as session:
+        scores = duplicates.score_texts(
+            session=session, tenant=principal.tenant, crux=payload.crux,
+            received_at=payload.received_at or utcnow(),
+        )  # fmt: skip
 
     def register(session):  # type: ignore[no-untyped-def]
         accepted = service.register_complaint(
@@ -101,9 +107,9 @@ def submit_complaint(
             principal=principal,
             payload=payload,
             correlation_id=request.state.correlation_id,
-            receipt=receipt,
             keys=runtime.master_keys,
             lang=language(request),
+            similarity_scores=scores,
         )
         return 201, accepted.model_dump(mode="json")
 

@@ -38,7 +38,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from alac_intake import receipts, record, service
+from alac_intake import record, service
 from alac_intake.i18n import message
 from alac_intake.models import Complaint
 from alac_intake.schemas import ComplaintCreate
@@ -456,8 +456,6 @@ def _write_batch(
     ids = [_external_id(external) for _, external, _ in batch]
     with session_scope(reader, tenant=principal.tenant) as session:
         stored = _stored_in(session, ids)
-    # Receipt codes' slow hashes are drawn outside the transaction, for new rows only.
-    drawn = {eid: receipts.issue() for eid in ids if eid not in stored}
     created: list[str] = []
     already: list[str] = []
     line = batch[0][0]
@@ -473,7 +471,7 @@ def _write_batch(
                 accepted = service.register_complaint(
                     session=session, outbox=outbox, principal=principal, payload=payload,
                     correlation_id=None, keys=keys, lang=lang,
-                    receipt=drawn.get(eid) or receipts.issue(), registered_by=IMPORTER,
+                    registered_by=IMPORTER,
                     external_id=eid, historical=historical,
                     codes_on=record.codes_date(payload.received_at, offset),
                 )  # fmt: skip

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from alac_intake import receipts, service
+from alac_intake import service
 from alac_intake.attachments import service as attachments
 from alac_intake.attachments.store import AttachmentStore
 from alac_intake.models import Complaint
@@ -194,7 +194,6 @@ def import_mail(
                 )
             )
             continue
-        receipt = receipts.issue()
         try:
             with (
                 attachments.removed_on_failure(store) as written,
@@ -207,7 +206,7 @@ def import_mail(
                     continue
                 accepted = service.register_complaint(
                     session=session, outbox=outbox, principal=principal, payload=payload,
-                    correlation_id=None, keys=keys, receipt=receipt, registered_by=IMPORTER,
+                    correlation_id=None, keys=keys, registered_by=IMPORTER,
                     external_id=external_id,
                 )  # fmt: skip
                 for filename, kind, data in files:

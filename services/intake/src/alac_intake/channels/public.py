@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ConfigDict, Field, ValidationError, field_validator
 
-from alac_intake import receipts, service
+from alac_intake import service
 from alac_intake.channels.offices import office_errors
 from alac_intake.i18n import language
 from alac_intake.schemas import (
@@ -87,7 +87,6 @@ def submit_public(payload: PublicComplaint, request: Request) -> ComplaintAccept
         subject=WEB_FORM, username=None, tenant=payload.tenant, office=payload.office,
         roles=frozenset(), client_id=None, token_id=None,
     )  # fmt: skip
-    receipt = receipts.issue()
     with session_scope(runtime.session_factory, tenant=payload.tenant) as session:
         errors = office_errors(
             session=session, tenant=payload.tenant, office=payload.office, lang=lang,
@@ -101,7 +100,6 @@ def submit_public(payload: PublicComplaint, request: Request) -> ComplaintAccept
             principal=principal,
             payload=create,
             correlation_id=request.state.correlation_id,
-            receipt=receipt,
             keys=runtime.master_keys,  # type: ignore[attr-defined]
             lang=lang,
             registered_by=WEB_FORM,

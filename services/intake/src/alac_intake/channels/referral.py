@@ -15,7 +15,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alac_intake import receipts, record, service
+from alac_intake import record, service
 from alac_intake.models import Complaint
 from alac_intake.reference.service import is_current, rows
 from alac_intake.schemas import ComplaintCreate, ContactDetails
@@ -93,7 +93,7 @@ def make_handler(
             accepted = service.register_complaint(
                 session=session, outbox=get_outbox(), principal=principal, payload=payload,
                 correlation_id=event.correlationid, keys=get_keys(),
-                receipt=receipts.issue(), registered_by=REFERRAL, external_id=external_id,
+                registered_by=REFERRAL, external_id=external_id,
             )  # fmt: skip
             # Who sent it and why, for the receiving centre's staff; kept on the row only, not
             # repeated in complaint.received.

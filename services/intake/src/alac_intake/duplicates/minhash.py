@@ -33,6 +33,7 @@ them (or the normalisation) needs a new migration that recomputes the bands.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -97,8 +98,15 @@ def signature(text: str) -> np.ndarray:
 
 def bands(text: str) -> list[tuple[int, int]]:
     """(band, bucket) pairs; the bucket is a signed 64-bit hash of the band's ROWS minimums."""
+    return list(_bands(text))
+
+
+@functools.lru_cache(maxsize=256)
+def _bands(text: str) -> tuple[tuple[int, int], ...]:
+    # Registering a complaint asks for the same crux's bands three times (the comparisons
+    # before the transaction, the lookup and the index inside it): computed once.
     sig = signature(text)
-    return [
+    return tuple(
         (
             band,
             int.from_bytes(
@@ -110,4 +118,4 @@ def bands(text: str) -> list[tuple[int, int]]:
             ),
         )
         for band in range(BANDS)
-    ]
+    )

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from difflib import SequenceMatcher
 
 from sqlalchemy import bindparam, delete, insert, select, union_all
@@ -102,9 +102,15 @@ def index_text(*, session: Session, complaint: Complaint) -> None:
     )
 
 
-def find_possible_duplicates(*, session: Session, complaint: Complaint) -> Lookup:
+def find_possible_duplicates(
+    *, session: Session, complaint: Complaint, scores: dict[str, float] | None = None
+) -> Lookup:
     """Earlier or later complaints of the same tenant within the window from the same
-    pseudonym or with nearly the same crux. Reads only index ranges; stores nothing."""
+    pseudonym or with nearly the same crux. Reads only index ranges; stores nothing.
+
+    `scores` (from `score_texts`, outside the write transaction) maps the normalised texts
+    already compared with this crux to their similarity: only a text not among them (a
+    complaint written meanwhile) is compared here, inside the transaction."""
     tenant = complaint.tenant_id
     lo, hi = complaint.received_at - DUPLICATE_WINDOW, complaint.received_at + DUPLICATE_WINDOW
     lookup = Lookup()
@@ -148,7 +154,9 @@ def find_possible_duplicates(*, session: Session, complaint: Complaint) -> Looku
         lookup.texts_verified = len(texts)
         mine = minhash.normalise(complaint.crux)
         for other, crux in sorted(texts, key=lambda row: candidates.index(row[0])):
-            score = similarity(mine, minhash.normalise(crux))
+            theirs = minhash.normalise(crux)
+            known = scores.get(theirs) if scores is not None else None
+            score = known if known is not None else similarity(mine, theirs)
             if score >= SIMILARITY:
                 lookup.flags.append(
                     PossibleDuplicate(
@@ -163,6 +171,32 @@ def find_possible_duplicates(*, session: Session, complaint: Complaint) -> Looku
     return lookup
 
 
+def score_texts(
+    *, session: Session, tenant: str, crux: str, received_at: datetime
+) -> dict[str, float]:
+    """The similarity of `crux` with the texts that share one of its band buckets, by their
+    normalised text: the quadratic comparisons (difflib) done before the write transaction,
+    on a read-only session, so that they do not hold SQLite's write lock. The transaction
+    then reads the buckets again and compares only texts that are new (find_possible_duplicates)."""
+    lo, hi = received_at - DUPLICATE_WINDOW, received_at + DUPLICATE_WINDOW
+    connection = session.connection()
+    params = {"tenant": tenant, "lo": lo, "hi": hi, "complaint_id": ""}
+    buckets = {f"bucket{band}": bucket for band, bucket in minhash.bands(crux)}
+    shared = Counter(connection.execute(_SAME_BUCKET, {**params, **buckets}).scalars().all())
+    candidates = [other for other, _ in shared.most_common(MAX_VERIFIED)]
+    if not candidates:
+        return {}
+    mine = minhash.normalise(crux)
+    scores: dict[str, float] = {}
+    for owner, text in connection.execute(
+        select(_complaints.c.tenant_id, _complaints.c.crux).where(_complaints.c.id.in_(candidates))
+    ):
+        theirs = minhash.normalise(text)
+        if owner == tenant and theirs not in scores:
+            scores[theirs] = similarity(mine, theirs)
+    return scores
+
+
 def similarity(a: str, b: str) -> float:
     """difflib's ratio (2 * matches / total length); quick_ratio is an upper bound, so a
     candidate that cannot reach SIMILARITY skips the quadratic part."""
@@ -172,10 +206,12 @@ def similarity(a: str, b: str) -> float:
     return matcher.ratio()
 
 
-def flag_possible_duplicates(*, session: Session, complaint: Complaint) -> Lookup:
+def flag_possible_duplicates(
+    *, session: Session, complaint: Complaint, scores: dict[str, float] | None = None
+) -> Lookup:
     """Index the new complaint's text, find its possible duplicates and store the flags, in
-    the caller's transaction."""
-    lookup = find_possible_duplicates(session=session, complaint=complaint)
+    the caller's transaction (`scores`: see find_possible_duplicates)."""
+    lookup = find_possible_duplicates(session=session, complaint=complaint, scores=scores)
     index_text(session=session, complaint=complaint)
     session.add_all(lookup.flags)
     return lookup

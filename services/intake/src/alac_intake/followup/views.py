@@ -75,7 +75,11 @@ def verified_complaint_id(request: Request, code: str) -> str:
             headers={"Retry-After": str(wait)},
         )
     with session_scope(runtime.session_factory, all_tenants=True) as session:
-        complaint = followup.find_by_code(session=session, code=code)
+        complaint = followup.find_by_code(
+            session=session,
+            code=code,
+            keys=runtime.master_keys,  # type: ignore[attr-defined]
+        )
         found = complaint.id if complaint is not None else None
     if found is None:
         failures.record(client)

@@ -72,6 +72,16 @@ def data_key(
     return _key(session, keys, tenant, "data", version)
 
 
+def receipt_key(
+    *, session: Session, keys: MasterKeys, tenant: str, version: int | None = None
+) -> tuple[int, bytes]:
+    """(version, key) of the tenant's receipt key (HMAC of receipt secrets, alac_intake.receipts):
+    the newest, or the given version; created on the tenant's first receipt. Like the pseudonym
+    key it is never rotated away (no receipt could be verified any more); rotating the master key
+    re-wraps it."""
+    return _key(session, keys, tenant, "receipt", version)
+
+
 def normalise_contact(*, phone: str | None, email: str | None) -> str | None:
     """The identifying part of a contact in one canonical form: the phone's digits (a leading
     8 of a Kazakh number read as 7), else the lower-cased e-mail."""
