@@ -184,6 +184,35 @@ def test_counts_only_totals_cannot_be_subtracted_to_single_out_one_complaint(pla
     assert search(platform, "lena", "clerk qqazz")["total"] == 7
 
 
+def test_counts_only_search_uses_the_tenants_own_threshold(platform):
+    """Issue 11: search hid small cells by the platform's 5 whatever the tenant chose. The
+    tenant admin sets 10 in analytics; analytics announces it; search applies it."""
+    for i in range(7):
+        complaint(platform, f"The clerk asked for money, qqthreshold {i}.", area="police")
+    platform.pump()
+    before = search(platform, "anuar", "qqthreshold")
+    assert before["small_cell_threshold"] == 5 and 5 <= before["total"] <= 9
+    put = platform.analytics.put(
+        "/v1/privacy/settings",
+        json={"small_cell_threshold": 10},
+        headers=platform.headers("tamara"),
+    )
+    assert put.status_code == 200, put.text
+    platform.pump()
+    after = search(platform, "anuar", "qqthreshold")
+    assert after["small_cell_threshold"] == 10
+    assert after["total"] is None and after["facets"]["area"] == {}
+    # Another tenant keeps the platform's floor; staff still see exact figures.
+    ndi = search(platform, "dana", "qqthreshold")
+    assert ndi["total"] == 0
+    assert search(platform, "lena", "qqthreshold")["total"] == 7
+    # A late older announcement does not undo the newer one.
+    publish(platform, "tenant", "tenant.privacy_settings_changed", "tk", "tk", 1,
+            {"tenant_id": "tk", "small_cell_threshold": 5})  # fmt: skip
+    platform.pump()
+    assert search(platform, "anuar", "qqthreshold")["small_cell_threshold"] == 10
+
+
 def test_similar_complaints_through_the_api(sqlite_platform):
     p = sqlite_platform
     school = {"respondent_body_type": "school"}

@@ -12,6 +12,7 @@ from alac_kernel.auth.verifier import TokenVerifier
 from alac_kernel.events import Event
 from alac_kernel.runtime import ConsumerSpec, ServiceRuntime
 from alac_kernel.settings import Settings
+from alac_search import privacy
 from alac_search.engines.base import SearchEngine
 from alac_search.engines.factory import index_path, open_engine
 from alac_search.indexing.projector import AGGREGATES, HANDLERS
@@ -51,7 +52,13 @@ def build_runtime(
                 group="search",
                 aggregates=list(AGGREGATES),
                 handlers={t: handler(p) for t, p in HANDLERS.items()},
-            )
+            ),
+            # The tenants' small-cell thresholds, in search's own database with the inbox.
+            ConsumerSpec(
+                group="search-privacy",
+                aggregates=["tenant"],
+                handlers={"tenant.privacy_settings_changed": privacy.apply_settings_changed},
+            ),
         ],
     )
     runtime.search_engine = engine  # type: ignore[attr-defined]

@@ -18,11 +18,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
+from alac_kernel.app import runtime_of
 from alac_kernel.auth import roles
 from alac_kernel.auth.fastapi import require_roles
 from alac_kernel.auth.principal import Principal
+from alac_kernel.db import session_scope
 from alac_kernel.problems import PROBLEM_JSON, Problem, not_found
-from alac_kernel.small_cells import DEFAULT_THRESHOLD, perturb, suppress_summary
+from alac_kernel.small_cells import perturb, suppress_summary
+from alac_search import privacy
 from alac_search.engines.base import (
     CASE_FIELDS,
     FACET_FIELDS,
@@ -116,8 +119,10 @@ def _suppressed(page: Page, threshold: int) -> tuple[
 
 
 def _threshold(request: Request, tenant: str) -> int:
-    """The tenant's own small-cell threshold where it set one (never below the platform's)."""
-    return DEFAULT_THRESHOLD
+    """The tenant's own small-cell threshold where it set one (never below the platform's),
+    as analytics announced it (tenant.privacy_settings_changed)."""
+    with session_scope(runtime_of(request).session_factory, tenant=tenant) as session:
+        return privacy.threshold(session=session, tenant=tenant)
 
 
 def _engine(request: Request) -> SearchEngine:
