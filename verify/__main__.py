@@ -39,7 +39,6 @@ from typing import Any
 
 import httpx
 
-from alac_cli.supervisor import _die_with_parent
 from alac_kernel.testing.processes import ALAC, free_port_base
 
 SERVICES = ("intake", "cases", "analytics", "search")
@@ -80,7 +79,6 @@ class Platform:
             env=self.env(),
             stdout=log,
             stderr=subprocess.STDOUT,
-            preexec_fn=_die_with_parent,  # noqa: PLW1509 - nothing is running in a thread yet
         )
 
     def start_service(self, name: str) -> None:
@@ -401,6 +399,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kills", type=int, default=6, help="kill -9 during the load")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
+    # SIGTERM (a timeout, Ctrl-C's cousin) unwinds through `finally`, which stops the services.
+    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        return _run(args)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run(args: argparse.Namespace) -> int:
 
     with tempfile.TemporaryDirectory(prefix="alac-verify-") as tmp:
         platform = Platform(data=Path(tmp) / "data", base=free_port_base(), logs=Path(tmp))
