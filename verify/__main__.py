@@ -376,7 +376,11 @@ def access(platform: Platform, load: Load) -> dict[str, int]:
             found = httpx.get(
                 platform.url("search") + "/v1/search", params={"q": word}, headers=headers
             )
-            leaks += word in found.text or complaint_id in found.text
+            # The answer echoes the query itself; a leak is a hit or a count.
+            body = found.json() if found.status_code == 200 else {}
+            leaks += (
+                bool(body.get("items")) or bool(body.get("total")) or complaint_id in found.text
+            )
             cases = httpx.get(
                 platform.url("cases") + "/v1/cases", params={"limit": 200}, headers=headers
             )
@@ -398,6 +402,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=2.0, help="complaints per second")
     parser.add_argument("--kills", type=int, default=6, help="kill -9 during the load")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--rate-informative",
+        action="store_true",
+        help="report the rate reached without failing on it (the short run inside make test: "
+        "a test never asserts a wall-clock figure)",
+    )
     args = parser.parse_args(argv)
     # SIGTERM (a timeout, Ctrl-C's cousin) unwinds through `finally`, which stops the services.
     previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -432,7 +442,8 @@ def _run(args: argparse.Namespace) -> int:
     sent_per_s = len(load.accepted) / args.seconds
     rows.append(("load: complaints accepted", f"{counts['accepted']} in {args.seconds:.0f} s "
                  f"({sent_per_s:.2f}/s, target {args.rate}/s; {load.retries} retries, "
-                 f"worst lag {load.lagging_s:.1f} s)", sent_per_s >= 0.9 * args.rate))  # fmt: skip
+                 f"worst lag {load.lagging_s:.1f} s)",
+                 args.rate_informative or sent_per_s >= 0.9 * args.rate))  # fmt: skip
     for name, samples in sorted(load.rss.items()):
         first, last = rss_growth(samples)
         flat = last <= first * 1.25 + 20
