@@ -52,6 +52,7 @@ class Platform:
     base: int
     logs: Path
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    ready: set[int] = field(default_factory=set)  # pids that answered /readyz
 
     @property
     def issuer(self) -> str:
@@ -97,6 +98,7 @@ class Platform:
                 raise RuntimeError(f"{name} exited with {self.procs[name].returncode}")
             try:
                 if httpx.get(url, timeout=2).status_code == 200:
+                    self.ready.add(self.procs[name].pid)
                     return
             except httpx.HTTPError:
                 pass
@@ -214,7 +216,8 @@ def run_load(platform: Platform, seconds: float, rate: float, kills: int, load: 
         while not stop.is_set():
             for name in SERVICES:
                 pid = platform.procs[name].pid
-                value = rss_mb(pid)
+                # From readiness on: a process still importing is not yet what is measured.
+                value = rss_mb(pid) if pid in platform.ready else None
                 if value is not None:
                     # Per process: a restarted service starts small again, which is not
                     # memory given back.
@@ -453,7 +456,6 @@ def _run(args: argparse.Namespace) -> int:
         if len(samples) > len(longest.get(name, [])):
             longest[name] = samples
     for name, samples in sorted(longest.items()):
-        samples = samples[3:] or samples  # the first seconds are the process starting
         first, last = rss_growth(samples)
         flat = last <= first * 1.25 + 20
         rows.append((f"load: RSS {name} (MB, first third -> last third of its longest process)",
