@@ -55,7 +55,10 @@ bench: $(STAMP) engines ## run the benchmarks and print the figures (the Kafka o
 	$(BIN)/python -m bench.report_pdf
 	$(BIN)/python -m bench.dashboard
 
+verify: $(STAMP) ## reliability and security run: 10 min of load with kill -9 faults, bad input, access probes; prints a table (docs/reliability.md)
+	$(BIN)/python -m verify $(VERIFY_ARGS)
+
 clean: ## remove the virtual environment, the web assets and the local data folder
 	rm -rf $(VENV) $(DATA) web/node_modules
 
-.PHONY: help install install-system engines run run-production test lint bench clean
+.PHONY: help install install-system engines run run-production test lint bench verify clean

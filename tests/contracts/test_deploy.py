@@ -447,7 +447,9 @@ def test_the_stateless_api_processes_scale_and_are_reachable(built: list[dict]) 
     assert autoscalers["cases"]["spec"]["maxReplicas"] == 6
 
 
-def test_network_policy_admits_only_the_ingress_and_prometheus(built: list[dict]) -> None:
+def test_network_policy_admits_only_the_ingress_prometheus_and_the_key_service(
+    built: list[dict],
+) -> None:
     policies = of_kind(built, "NetworkPolicy")
     deny = policies["alac-default-deny"]["spec"]
     assert deny["podSelector"] == {} and deny["policyTypes"] == ["Ingress"]
@@ -457,8 +459,26 @@ def test_network_policy_admits_only_the_ingress_and_prometheus(built: list[dict]
         for policy in policies.values()
         for rule in policy["spec"].get("ingress", [])
         for peer in rule["from"]
+        if "namespaceSelector" in peer
     }
     assert sources == {"ingress-nginx", "monitoring"}
+    # Inside the namespace only search and cases reach intake's API pods (its key service
+    # for complaint text keys, docs/privacy.md); nothing else reaches any pod.
+    in_namespace = [
+        (policy["spec"]["podSelector"], peer["podSelector"])
+        for policy in policies.values()
+        for rule in policy["spec"].get("ingress", [])
+        for peer in rule["from"]
+        if "namespaceSelector" not in peer
+    ]
+    assert in_namespace == [
+        (
+            {"matchLabels": {"app.kubernetes.io/name": "intake", "app.kubernetes.io/component": "api"}},
+            {"matchExpressions": [
+                {"key": "app.kubernetes.io/name", "operator": "In", "values": ["search", "cases"]}
+            ]},
+        )
+    ]  # fmt: skip
     # Every pod carries the label the Prometheus policy selects.
     for deployment in of_kind(built, "Deployment").values():
         assert (

@@ -86,6 +86,8 @@ def child_env(layout: Layout) -> dict[str, str]:
     # that header only from the proxies named here (alac_kernel.limits).
     env.setdefault("ALAC_TRUSTED_PROXIES", layout.host)
     env.setdefault("ALAC_LOG_JSON", "true")
+    # Search and cases ask intake's key service for complaint text keys (sealed_text).
+    env["ALAC_INTAKE_URL"] = layout.url("intake")
     return env
 
 
@@ -306,6 +308,9 @@ SECRET_KEYS = {
     "ALAC_INTAKE_MASTER_KEY": MASTER_KEY_FILE,
     "ALAC_CASES_MASTER_KEY": "cases-master.key",
     "ALAC_CURSOR_KEY": "cursor.key",
+    # The consumers' grants for complaint text keys (alac_kernel.sealed_text).
+    "ALAC_TEXT_GRANT_SEARCH": "text-grant-search.key",
+    "ALAC_TEXT_GRANT_CASES": "text-grant-cases.key",
 }
 
 

@@ -4,7 +4,9 @@ For each record: the envelope is parsed and checked against its contract; the ha
 one database transaction together with the inbox row (consumer group, event id), so a record
 delivered again after a crash is recognised and skipped. Offsets are committed on the bus only
 after the database commit. A record that is malformed, breaks its contract, or fails
-`max_attempts` times goes to the dead-letter topic and the consumer goes on.
+`max_attempts` times goes to the dead-letter topic and the consumer goes on. A handler that
+raises `RetryLater` (a service it needs is down) parks nothing: the pass ends and the batch is
+taken again from the last committed offset.
 """
 
 from __future__ import annotations
@@ -36,6 +38,11 @@ from alac_kernel.observability.metrics import CONSUMER_LAG, EVENTS_CONSUMED
 log = logging.getLogger("alac.consumer")
 
 Handler = Callable[[Session, Event], None]
+
+
+class RetryLater(Exception):
+    """Not the event's fault (a service the handler needs did not answer): the event is taken
+    again later instead of being parked in the dead letters after `max_attempts`."""
 
 
 class EventConsumer:
@@ -142,6 +149,8 @@ class EventConsumer:
                     EVENTS_CONSUMED.labels(self.service, self.group, event.type, outcome).inc()
                     log.info("event %s", outcome, extra={"type": event.type, "group": self.group})
                     return outcome
+                except RetryLater:
+                    raise  # run_once leaves the group; the next pass takes the batch again
                 except Exception as exc:  # noqa: BLE001 - retried, then parked
                     last_error = exc
                     log.warning(

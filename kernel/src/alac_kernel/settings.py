@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     auth_leeway_s: int = Field(default=30, ge=0, le=300)
     auth_jwks_min_refresh_s: float = Field(default=10.0, ge=0)
 
+    # Intake's base URL, for the consumers that ask its key service for a complaint's text
+    # key (alac_kernel.sealed_text): search and cases.
+    intake_url: str = "http://127.0.0.1:8001"
+
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
     # Addresses of the operator's own reverse proxies, comma-separated: only from these is
     # X-Forwarded-For believed (alac_kernel.limits.client_address).

@@ -20,7 +20,10 @@ published figures recovers one. Only additions are made, so the loop ends.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 #: The platform's floor: no tenant may choose a lower threshold.
 DEFAULT_THRESHOLD = 5
@@ -109,3 +112,51 @@ def suppress_summary(
         for name, cells in breakdowns.items()
     }
     return (None if total_hidden else total), shown
+
+
+# --- cell-key perturbation (differencing) ---------------------------------------------------
+#
+# Suppression hides a small count, but two visible totals can still be subtracted: `q=clerk`
+# (37) minus `q=clerk -rareword` (36) says the rare-word complaint mentions a clerk. Search
+# answers any query, so no table of published cells can be protected in advance. The cell-key
+# method of statistical agencies (ABS TableBuilder) closes this: every complaint has a secret
+# record key; a published count gets noise drawn from the sum of its complaints' record keys.
+# The same set of complaints always gets the same noise (asking again averages nothing out),
+# while two sets that differ by one complaint get unrelated noise, so their difference no
+# longer tells whether that complaint is in the cell. Keys are computed by the engines from the
+# document id (see `record_key`), so only counts, never ids, leave the engine.
+
+CELL_KEY_MODULUS = 2**32
+# Noise by the cell key's position in [0, 1): cumulative bounds and the noise added.
+_NOISE_TABLE = ((0.10, -2), (0.30, -1), (0.70, 0), (0.90, 1), (1.00, 2))
+
+
+@dataclass(frozen=True)
+class CellKeyParams:
+    """The secret of record keys. Engines store each document's record key when they index
+    it (OpenSearch sums a stored field; the embedded engine computes it in SQL)."""
+
+    secret: bytes
+
+    @classmethod
+    def from_secret(cls, secret: bytes) -> CellKeyParams:
+        return cls(hmac.new(secret, b"alac-cell-key", hashlib.sha256).digest())
+
+
+def record_key(params: CellKeyParams, doc_id: str) -> int:
+    """A complaint's record key: 32 secret-keyed bits of its id, in [0, 2^32)."""
+    digest = hmac.new(params.secret, doc_id.encode(), hashlib.sha256).digest()
+    return int.from_bytes(digest[:4], "big")
+
+
+def perturb(count: int, key_sum: int, threshold: int) -> int:
+    """The published count for `count` complaints whose record keys sum to `key_sum`. Zero
+    stays zero (an empty cell has no complaints to key it); a count at or above the threshold
+    never drops below it (a published figure under the threshold would itself be a small
+    cell)."""
+    if count <= 0:
+        return 0
+    position = (key_sum % CELL_KEY_MODULUS) / CELL_KEY_MODULUS
+    noise = next(n for bound, n in _NOISE_TABLE if position < bound)
+    published = count + noise
+    return max(published, threshold) if count >= threshold else max(published, 1)

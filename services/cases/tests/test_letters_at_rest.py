@@ -80,3 +80,61 @@ def test_erasure_deletes_the_letters_pdfs_and_keys(platform):
     # The other complaint's letter is untouched.
     still = platform.cases.get(f"{kept_url}/{kept['id']}.pdf", headers=platform.headers("lena"))
     assert still.status_code == 200 and still.content.startswith(b"%PDF")
+
+
+def test_letters_stored_in_plaintext_before_encryption_are_encrypted_by_the_command(platform):
+    """Issue 11 item 3: PDFs written before encryption at rest stay plaintext on disk until
+    `alac cases encrypt-letters` (letters.service.encrypt_plaintext) encrypts them in place;
+    downloads answer the same PDF before and after, and a second run finds nothing to do."""
+    from alac_cases.letters.service import encrypt_plaintext
+    from alac_cases.letters.store import letter_store_for
+
+    runtime = platform.runtime("cases")
+    store = letter_store_for(runtime.settings)
+    made = []
+    for _ in range(3):
+        case = consent(
+            platform, open_case(platform, request_type="case", contact=CONTACT),
+            ["documents_to_authorities"],
+        )  # fmt: skip
+        made.append(_letter(platform, case))
+    originals = {}
+    for letter, url in made:
+        pdf = platform.cases.get(f"{url}/{letter['id']}.pdf", headers=platform.headers("lena"))
+        originals[letter["id"]] = pdf.content
+    # As a letter written before revision 8d3e5f7a9b10: a plaintext file, no key in its row.
+    with runtime.engine.begin() as conn:
+        conn.execute(text("update case_letters set wrapped_key = null, key_version = null"))
+    for letter, _ in made:
+        store.put(tenant="tk", letter_id=letter["id"], data=originals[letter["id"]])
+    interrupted = made[2][0]["id"]  # used for the interrupted run below
+    assert all(f.read_bytes().startswith(b"%PDF") for f in _letter_files(platform))
+    for letter, url in made:  # legacy files are still served
+        pdf = platform.cases.get(f"{url}/{letter['id']}.pdf", headers=platform.headers("lena"))
+        assert pdf.status_code == 200 and pdf.content == originals[letter["id"]]
+
+    report = encrypt_plaintext(
+        factory=runtime.session_factory, keys=runtime.master_keys, store=store, batch_size=2
+    )
+    assert report == {"encrypted": 3, "missing": 0}
+    for stored in _letter_files(platform):
+        raw = stored.read_bytes()
+        assert not raw.startswith(b"%PDF") and b"/Font" not in raw
+    for letter, url in made:
+        pdf = platform.cases.get(f"{url}/{letter['id']}.pdf", headers=platform.headers("lena"))
+        assert pdf.status_code == 200 and pdf.content == originals[letter["id"]]
+    assert encrypt_plaintext(
+        factory=runtime.session_factory, keys=runtime.master_keys, store=store
+    ) == {"encrypted": 0, "missing": 0}
+
+    # A run stopped between the commit and the rewrite: the next run finishes the file.
+    store.put(tenant="tk", letter_id=interrupted, data=originals[interrupted])
+    url = made[2][1]
+    pdf = platform.cases.get(f"{url}/{interrupted}.pdf", headers=platform.headers("lena"))
+    assert pdf.content == originals[interrupted]
+    assert encrypt_plaintext(
+        factory=runtime.session_factory, keys=runtime.master_keys, store=store
+    ) == {"encrypted": 1, "missing": 0}
+    assert not store.get(tenant="tk", letter_id=interrupted).startswith(b"%PDF")
+    pdf = platform.cases.get(f"{url}/{interrupted}.pdf", headers=platform.headers("lena"))
+    assert pdf.content == originals[interrupted]

@@ -586,3 +586,39 @@ def test_swap_is_atomic_for_a_concurrent_reader(tmp_path):
     # Only the live file and the one it replaced remain.
     assert len(list(tmp_path.glob("index-*.db"))) == 2
     engine.close()
+
+
+# ------------------------------------------------------------------ cell keys
+
+
+def test_counts_only_answers_sum_the_record_keys_of_what_they_count(engine):
+    """Both engines give the same record-key sums as Python computes from the ids (the
+    OpenSearch script copies Java's String.hashCode), per total and per facet cell."""
+    from alac_kernel.small_cells import record_key
+
+    params = engine.cell_keys
+    areas = {"c1": "police", "c2": "police", "c3": "courts", "c4": "courts", "c5": "police"}
+    for doc_id, area in areas.items():
+        engine.apply("tk", f"{doc_id}-{uuid.uuid4()}", 1, doc("взятка в суде", area=area))
+    engine.apply("ndi", "other", 1, doc("взятка в суде", area="police"))
+    page = engine.search(
+        SearchRequest(
+            tenant="tk", query=parse("взятка"), facets=["area"], with_hits=False,
+            cell_keys=True,
+        )
+    )  # fmt: skip
+    ids = {
+        h.id: h.fields["area"]
+        for h in engine.search(SearchRequest(tenant="tk", query=parse("взятка"), limit=50)).hits
+    }
+    assert page.total == 5 and len(ids) == 5
+    assert page.total_key == sum(record_key(params, i) for i in ids)
+    assert page.facet_keys["area"] == {
+        area: sum(record_key(params, i) for i, a in ids.items() if a == area)
+        for area in ("police", "courts")
+    }
+    # Without cell keys nothing extra is computed.
+    plain = engine.search(
+        SearchRequest(tenant="tk", query=parse("взятка"), facets=["area"], with_hits=False)
+    )
+    assert plain.total_key is None and plain.facet_keys == {}

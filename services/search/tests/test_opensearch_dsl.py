@@ -48,7 +48,10 @@ def test_the_template_has_language_subfields_routing_and_icu_analysis():
     assert props["received_at"] == {"type": "date"}
     assert props["withdrawn"] == {"type": "boolean"}
     # Exactly the document fields plus bookkeeping: no personal data can be mapped.
-    assert set(props) == set(DOCUMENT_FIELDS) | {"id", "tenant_id", "versions", "crux_latin"}
+    assert set(props) == set(DOCUMENT_FIELDS) | {
+        "id", "tenant_id", "versions", "crux_latin", "record_key"
+    }  # fmt: skip
+    assert props["record_key"] == {"type": "long"}  # summed for counts-only answers
 
 
 # ------------------------------------------------------------------ aliases and writes

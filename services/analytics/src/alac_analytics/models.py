@@ -111,6 +111,8 @@ class PrivacySetting(TenantScoped, Base):
 
     tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     small_cell_threshold: Mapped[int] = mapped_column(Integer, default=5)
+    # Counts the changes: the aggregate version of tenant.privacy_settings_changed.
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Alert(TenantScoped, Base):

@@ -22,6 +22,7 @@ from alac_cases.referrals.views import router as referrals_router
 from alac_cases.staff.views import router as staff_router
 from alac_cases.views import router
 from alac_cases.workflow.views import router as workflow_router
+from alac_kernel import sealed_text
 from alac_kernel.app import create_service_app
 from alac_kernel.auth.verifier import TokenVerifier
 from alac_kernel.runtime import ConsumerSpec, PeriodicTask, ServiceRuntime
@@ -40,7 +41,13 @@ def run_deadlines(runtime: ServiceRuntime) -> scheduler.PassResult:
 def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
     runtime: ServiceRuntime
 
+    def opened(event):  # type: ignore[no-untyped-def]
+        # The case keeps a copy of the crux for its queues and referrals: sealed in the
+        # event, opened with cases' grant (alac_kernel.sealed_text); erased on purge below.
+        return sealed_text.open_event(event, runtime.text_keys)  # type: ignore[attr-defined]
+
     def on_complaint_received(session, event):  # type: ignore[no-untyped-def]
+        event = opened(event)
         case = service.open_case_for_complaint(session=session, outbox=runtime.outbox, event=event)
         if case is not None:
             complaint_sync.take_consent_from_intake(
@@ -49,7 +56,9 @@ def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
             )  # fmt: skip
 
     def on_complaint_updated(session, event):  # type: ignore[no-untyped-def]
-        complaint_sync.apply_complaint_updated(session=session, outbox=runtime.outbox, event=event)
+        complaint_sync.apply_complaint_updated(
+            session=session, outbox=runtime.outbox, event=opened(event)
+        )
 
     def on_complaint_withdrawn(session, event):  # type: ignore[no-untyped-def]
         complaint_sync.apply_complaint_withdrawn(
@@ -62,6 +71,7 @@ def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
         letters.erase_for_complaint(
             session=session, store=letter_store_for(runtime.settings), complaint_id=event.subject
         )
+        complaint_sync.erase_crux(session=session, event=event)
 
     runtime = ServiceRuntime(
         name=NAME,
@@ -84,6 +94,7 @@ def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
         periodic=[PeriodicTask("deadlines", DEADLINE_PASS_INTERVAL_S, run_deadlines)],
     )
     runtime.master_keys = load_master_keys(runtime.settings)  # type: ignore[attr-defined]
+    runtime.text_keys = sealed_text.http_text_keys(runtime.settings, "cases")  # type: ignore[attr-defined]
     return runtime
 
 

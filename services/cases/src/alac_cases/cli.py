@@ -85,6 +85,32 @@ def run_deadlines() -> None:
     typer.echo(f"deadlines: {result.approaching} approaching, {result.missed} missed")
 
 
+@app.command("encrypt-letters")
+def encrypt_letters(
+    batch_size: int = typer.Option(100, min=1, help="Letters encrypted per transaction."),
+) -> None:
+    """Encrypt the letter PDFs stored in plaintext before encryption at rest (once, after
+    upgrading; the service keeps running)."""
+    from alac_cases.app import build_runtime
+    from alac_cases.letters.service import encrypt_plaintext
+    from alac_cases.letters.store import letter_store_for
+    from alac_kernel.operations import runtime_for_operation
+
+    runtime = runtime_for_operation("cases", build_runtime)
+    try:
+        report = encrypt_plaintext(
+            factory=runtime.session_factory,
+            keys=runtime.master_keys,  # type: ignore[attr-defined]
+            store=letter_store_for(runtime.settings),
+            batch_size=batch_size,
+        )
+    finally:
+        runtime.close()
+    typer.echo(
+        f"encrypted {report['encrypted']} letters; {report['missing']} without a file marked erased"
+    )
+
+
 # --- following a case through the HTTP API -------------------------------------------------
 
 

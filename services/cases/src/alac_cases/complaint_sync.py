@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alac_cases.consent import service as consent
-from alac_cases.models import Case
+from alac_cases.models import ERASED_CRUX, Case
 from alac_cases.workflow import service as workflow
 from alac_cases.workflow import transitions as wf
 from alac_kernel.auth.principal import Principal
@@ -70,6 +70,7 @@ def apply_complaint_updated(*, session: Session, outbox: Outbox, event: Event) -
         return
     changed = event.data["changed"]
     for name, attribute in COPIED_FIELDS.items():
+        # None: cleared, or a sealed text whose key is gone (erased): nothing to copy.
         if name in changed and changed[name] is not None:
             setattr(case, attribute, changed[name])
     case.complaint_version = event.aggregateversion
@@ -105,3 +106,11 @@ def apply_complaint_withdrawn(*, session: Session, outbox: Outbox, event: Event)
         session=session, outbox=outbox, case=case, principal=intake_principal(case.tenant_id),
         to_status=wf.CLOSED, outcome=WITHDRAWN, reason=f"complaint withdrawn by the {by}",
     )  # fmt: skip
+
+
+def erase_crux(*, session: Session, event: Event) -> None:
+    """On complaint.personal_data_purged: the case's copy of the crux goes with the rest (it
+    may name the complainant); its key is destroyed, so no replayed event brings it back."""
+    case = _case_of(session, event)
+    if case is not None:
+        case.crux = ERASED_CRUX

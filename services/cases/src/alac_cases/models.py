@@ -10,6 +10,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from alac_kernel.db import TenantScoped, UTCDateTime
 from alac_kernel.tables import add_kernel_tables
 
+# What a case shows once its complaint's personal data is erased (the crux is required).
+ERASED_CRUX = "(erased)"
+
 
 class Base(DeclarativeBase):
     pass

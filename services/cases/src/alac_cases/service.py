@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from alac_cases.models import Case
+from alac_cases.models import ERASED_CRUX, Case
 from alac_kernel.db import new_id, utcnow
 from alac_kernel.events import Event, new_event
 from alac_kernel.outbox import Outbox
@@ -43,7 +43,8 @@ def open_case_for_complaint(*, session: Session, outbox: Outbox, event: Event) -
         request_type=data.get("request_type"),
         area=data.get("area"),
         anonymous=data["anonymous"],
-        crux=data["crux"],
+        # None: the complaint was erased before the case opened (its text key is gone).
+        crux=data["crux"] if data.get("crux") is not None else ERASED_CRUX,
         received_at=datetime.fromisoformat(data["received_at"]),
         opened_at=utcnow(),
         version=1,

@@ -30,8 +30,10 @@ from alac_intake.reference import models as _reference_models  # noqa: F401  (ta
 from alac_intake.reference.views import router as reference_router
 from alac_intake.vault import models as _vault_models  # noqa: F401  (tables)
 from alac_intake.vault.crypto import load_master_keys
+from alac_intake.vault.views import keys_router as text_keys_router
 from alac_intake.vault.views import router as vault_router
 from alac_intake.views import ALL_PROBLEMS, router
+from alac_kernel import sealed_text
 from alac_kernel.app import create_service_app
 from alac_kernel.auth.verifier import TokenVerifier
 from alac_kernel.cursors import CursorCodec, load_cursor_key
@@ -71,6 +73,10 @@ def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
     )
     # The vault's master keys; refuses to start in production without one.
     runtime.master_keys = load_master_keys(settings)  # type: ignore[attr-defined]
+    # The consumers' grants for complaint text keys (alac_kernel.sealed_text).
+    runtime.text_grants = {  # type: ignore[attr-defined]
+        consumer: sealed_text.load_grant(settings, consumer) for consumer in sealed_text.CONSUMERS
+    }
 
     # Counted in intake's database, so every replica shares one budget (alac_kernel.limits).
     def limiter(bucket: str, limit: int, window_s: float) -> SharedWindowLimiter:
@@ -128,7 +134,7 @@ def create_app(settings: Settings | None = None, verifier: TokenVerifier | None 
         build_runtime(settings),
         title="ALAC intake",
         description="Complaints from every channel: hotline, walk-in, e-mail, web form, partners.",
-        routers=routers,
+        routers=[*routers, text_keys_router],
         verifier=verifier,
     )
     return app

@@ -15,7 +15,9 @@ from alac_intake.i18n import message
 from alac_intake.models import Complaint
 from alac_intake.schemas import ComplaintAccepted, ComplaintCreate, ComplaintPatch
 from alac_intake.vault import service as vault
+from alac_intake.vault import text_keys
 from alac_intake.vault.crypto import MasterKeys
+from alac_kernel import sealed_text
 from alac_kernel.auth.principal import Principal
 from alac_kernel.db import new_id, utcnow
 from alac_kernel.events import new_event
@@ -143,7 +145,9 @@ def register_complaint(
     flagged = duplicates.flag_possible_duplicates(
         session=session, complaint=complaint, scores=similarity_scores
     )
-    outbox.record(session, complaint_received(complaint, correlation_id))
+    outbox.record(
+        session, complaint_received(complaint, correlation_id, session=session, keys=keys)
+    )
     if partner:
         # The partner system learns of it by webhook and feed (partner.complaint_received),
         # and may read it later: only the complaints it submitted.
@@ -240,7 +244,7 @@ def update_complaint(
     if changed:
         record_updated(
             session=session, outbox=outbox, complaint=complaint, changed=changed,
-            correlation_id=correlation_id,
+            correlation_id=correlation_id, keys=keys,
         )  # fmt: skip
     else:  # only the vault changed: a new version, but nothing to announce
         complaint.completeness = record.completeness(complaint)
@@ -251,14 +255,29 @@ def update_complaint(
 
 def record_updated(
     *, session: Session, outbox: Outbox, complaint: Complaint, changed: dict[str, object],
-    correlation_id: str | None,
+    correlation_id: str | None, keys: MasterKeys | None = None,
 ) -> None:  # fmt: skip
     """A new version of the complaint and its `complaint.updated` event, in the caller's
     transaction: every edit path (staff PATCH, the complainant's consent answer) announces
-    the non-personal fields that changed the same way."""
+    the non-personal fields that changed the same way. Changed free text is sealed under the
+    complaint's key (`keys` is needed then)."""
     complaint.completeness = record.completeness(complaint)
     complaint.version += 1
     session.flush()
+    data = {
+        "complaint_id": complaint.id,
+        "office": complaint.office,
+        "changed": changed,
+        "completeness": complaint.completeness,
+        "updated_at": utcnow().isoformat(),
+    }
+    if sealed_text.split_texts(changed)[1]:
+        if keys is None:
+            raise ValueError("free text changed: the vault's keys are needed to seal it")
+        data = text_keys.seal_event_data(
+            session=session, keys=keys, tenant=complaint.tenant_id, complaint_id=complaint.id,
+            data=data, texts_in="changed",
+        )  # fmt: skip
     outbox.record(
         session,
         new_event(
@@ -267,13 +286,7 @@ def record_updated(
             subject=complaint.id,
             tenant=complaint.tenant_id,
             version=complaint.version,
-            data={
-                "complaint_id": complaint.id,
-                "office": complaint.office,
-                "changed": changed,
-                "completeness": complaint.completeness,
-                "updated_at": utcnow().isoformat(),
-            },
+            data=data,
             correlation_id=correlation_id,
         ),
     )
@@ -313,7 +326,11 @@ def _unused_receipt(
     raise RuntimeError("could not draw an unused receipt locator")
 
 
-def complaint_received(complaint: Complaint, correlation_id: str | None):  # type: ignore[no-untyped-def]
+def complaint_received(  # type: ignore[no-untyped-def]
+    complaint: Complaint, correlation_id: str | None, *, session: Session, keys: MasterKeys
+):
+    """The complaint.received event; its free text is sealed under the complaint's own key
+    (alac_kernel.sealed_text), never on the bus in clear."""
     profile = {
         k: v
         for k, v in {
@@ -362,7 +379,13 @@ def complaint_received(complaint: Complaint, correlation_id: str | None):  # typ
         subject=complaint.id,
         tenant=complaint.tenant_id,
         version=complaint.version,
-        data={k: v for k, v in data.items() if v is not None},
+        data=text_keys.seal_event_data(
+            session=session,
+            keys=keys,
+            tenant=complaint.tenant_id,
+            complaint_id=complaint.id,
+            data={k: v for k, v in data.items() if v is not None},
+        ),
         correlation_id=correlation_id,
     )
 

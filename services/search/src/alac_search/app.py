@@ -6,11 +6,13 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from alac_kernel import sealed_text
 from alac_kernel.app import create_service_app
 from alac_kernel.auth.verifier import TokenVerifier
 from alac_kernel.events import Event
 from alac_kernel.runtime import ConsumerSpec, ServiceRuntime
 from alac_kernel.settings import Settings
+from alac_search import privacy
 from alac_search.engines.base import SearchEngine
 from alac_search.engines.factory import index_path, open_engine
 from alac_search.indexing.projector import AGGREGATES, HANDLERS
@@ -28,12 +30,14 @@ def build_runtime(
 ) -> ServiceRuntime:
     settings = settings or Settings()
     engine = engine or open_engine(settings)
+    runtime: ServiceRuntime
 
     def handler(project):  # type: ignore[no-untyped-def]
         # The index is not in the inbox's transaction: per-field versions make a repeat
-        # after a crash harmless.
+        # after a crash harmless. Sealed free text is opened with search's grant (late-bound:
+        # tests point it at an in-process intake).
         def handle(session, event: Event) -> None:  # type: ignore[no-untyped-def]
-            project(engine, event)
+            project(engine, sealed_text.open_event(event, runtime.text_keys))  # type: ignore[attr-defined]
 
         return handle
 
@@ -48,10 +52,18 @@ def build_runtime(
                 group="search",
                 aggregates=list(AGGREGATES),
                 handlers={t: handler(p) for t, p in HANDLERS.items()},
-            )
+            ),
+            # The tenants' small-cell thresholds, in search's own database with the inbox.
+            ConsumerSpec(
+                group="search-privacy",
+                aggregates=["tenant"],
+                handlers={"tenant.privacy_settings_changed": privacy.apply_settings_changed},
+            ),
         ],
     )
     runtime.search_engine = engine  # type: ignore[attr-defined]
+    # Intake's key service for the complaint text sealed in events (alac_kernel.sealed_text).
+    runtime.text_keys = sealed_text.http_text_keys(settings, "search")  # type: ignore[attr-defined]
     runtime.check_ready = _with_engine_check(runtime.check_ready, engine)  # type: ignore[method-assign]
     return runtime
 

@@ -1,10 +1,12 @@
-"""Search's own database holds only the kernel tables (its inbox); the index lives in the
-search engine."""
+"""Search's own database holds the kernel tables (its inbox) and the tenants' small-cell
+thresholds (copied from analytics' events); the index lives in the search engine."""
 
 from __future__ import annotations
 
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import Integer, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from alac_kernel.db import TenantScoped
 from alac_kernel.tables import add_kernel_tables
 
 
@@ -13,3 +15,14 @@ class Base(DeclarativeBase):
 
 
 kernel_tables = add_kernel_tables(Base.metadata)
+
+
+class TenantPrivacy(TenantScoped, Base):
+    """A tenant's small-cell threshold as analytics announced it
+    (tenant.privacy_settings_changed); counts-only answers hide cells below it."""
+
+    __tablename__ = "tenant_privacy"
+
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    small_cell_threshold: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer)

@@ -18,16 +18,20 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
+from alac_kernel.app import runtime_of
 from alac_kernel.auth import roles
 from alac_kernel.auth.fastapi import require_roles
 from alac_kernel.auth.principal import Principal
+from alac_kernel.db import session_scope
 from alac_kernel.problems import PROBLEM_JSON, Problem, not_found
-from alac_kernel.small_cells import DEFAULT_THRESHOLD, suppress_summary
+from alac_kernel.small_cells import perturb, suppress_summary
+from alac_search import privacy
 from alac_search.engines.base import (
     CASE_FIELDS,
     FACET_FIELDS,
     CursorError,
     Hit,
+    Page,
     SearchEngine,
     SearchRequest,
 )
@@ -83,9 +87,12 @@ class SearchResults(BaseModel):
 _REST = "\x00rest"
 
 
-def _suppressed(total: int, facets: dict[str, dict[str, int]], threshold: int) -> tuple[
+def _suppressed(page: Page, threshold: int) -> tuple[
     int | None, dict[str, dict[str, int | None]]
 ]:  # fmt: skip
+    """Small cells hidden (with their complements), then every figure left perturbed by its
+    cell key, so two visible totals cannot be subtracted to reveal one complaint."""
+    total, facets = page.total, page.facets
     if total < threshold:
         # Zero is hidden too, and so is which facet values occur: a query narrowed to one
         # complaint would otherwise answer yes/no (0 or hidden) and name the hit's fields.
@@ -95,9 +102,27 @@ def _suppressed(total: int, facets: dict[str, dict[str, int]], threshold: int) -
         for name, cells in facets.items()
     }
     shown_total, shown = suppress_summary(total, with_rest, threshold)
+    if shown_total is not None:
+        shown_total = perturb(shown_total, page.total_key or 0, threshold)
     return shown_total, {
-        name: {v: n for v, n in cells.items() if v != _REST} for name, cells in shown.items()
+        name: {
+            v: (
+                None
+                if n is None
+                else perturb(n, page.facet_keys.get(name, {}).get(v, 0), threshold)
+            )
+            for v, n in cells.items()
+            if v != _REST
+        }
+        for name, cells in shown.items()
     }
+
+
+def _threshold(request: Request, tenant: str) -> int:
+    """The tenant's own small-cell threshold where it set one (never below the platform's),
+    as analytics announced it (tenant.privacy_settings_changed)."""
+    with session_scope(runtime_of(request).session_factory, tenant=tenant) as session:
+        return privacy.threshold(session=session, tenant=tenant)
 
 
 def _engine(request: Request) -> SearchEngine:
@@ -200,6 +225,7 @@ def search(
                 facets=facets,
                 with_hits=not analyst_only,
                 highlight=not analyst_only,
+                cell_keys=analyst_only,
             )
         )
     except QueryError as exc:
@@ -207,16 +233,15 @@ def search(
     except CursorError as exc:
         raise _bad("query.cursor", str(exc)) from exc
     if analyst_only:
-        # The per-tenant threshold lives in analytics and reaches no other service yet, so the
-        # platform floor applies here (docs/search.md, "Not yet done").
-        total, shown = _suppressed(page.total, page.facets, DEFAULT_THRESHOLD)
+        threshold = _threshold(request, principal.tenant)
+        total, shown = _suppressed(page, threshold)
         return SearchResults(
             query=q,
             total=total,
             items=[],
             facets=shown,
             next_cursor=None,
-            small_cell_threshold=DEFAULT_THRESHOLD,
+            small_cell_threshold=threshold,
         )
     return SearchResults(
         query=q,

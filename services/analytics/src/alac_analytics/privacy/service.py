@@ -8,6 +8,8 @@ from sqlalchemy.orm import Session
 from alac_analytics.models import PrivacySetting
 from alac_kernel.auth import roles
 from alac_kernel.auth.principal import Principal
+from alac_kernel.events import new_event
+from alac_kernel.outbox import Outbox
 from alac_kernel.small_cells import DEFAULT_THRESHOLD
 
 #: Office level and above see exact small counts of their own tenant (ARCHITECTURE.md).
@@ -31,10 +33,30 @@ def network_threshold(*, session: Session) -> int:
     return max(DEFAULT_THRESHOLD, value or 0)
 
 
-def set_threshold(*, session: Session, tenant: str, value: int) -> int:
-    row = session.execute(select(PrivacySetting)).scalar_one_or_none()
+def set_threshold(
+    *, session: Session, tenant: str, value: int, outbox: Outbox | None = None
+) -> int:
+    """Store the tenant's threshold and, with `outbox`, announce it in the same transaction
+    (tenant.privacy_settings_changed): search hides small cells by it too."""
+    row = session.execute(
+        select(PrivacySetting).where(PrivacySetting.tenant_id == tenant)
+    ).scalar_one_or_none()
     if row is None:
-        session.add(PrivacySetting(tenant_id=tenant, small_cell_threshold=value))
-    else:
-        row.small_cell_threshold = value
+        row = PrivacySetting(tenant_id=tenant, small_cell_threshold=value, version=0)
+        session.add(row)
+    row.small_cell_threshold = value
+    row.version = (row.version or 0) + 1
+    session.flush()
+    if outbox is not None:
+        outbox.record(
+            session,
+            new_event(
+                type="tenant.privacy_settings_changed",
+                source="/alac/analytics",
+                subject=tenant,
+                tenant=tenant,
+                version=row.version,
+                data={"tenant_id": tenant, "small_cell_threshold": value},
+            ),
+        )
     return value

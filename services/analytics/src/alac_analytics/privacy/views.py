@@ -45,8 +45,10 @@ def get_settings(request: Request, principal: Admin) -> PrivacySettings:
 
 @router.put("/settings", response_model=PrivacySettings, responses=ERRORS)
 def put_settings(request: Request, principal: Admin, body: PrivacySettings) -> PrivacySettings:
-    with session_scope(runtime_of(request).session_factory, tenant=principal.tenant) as session:
+    runtime = runtime_of(request)
+    with session_scope(runtime.session_factory, tenant=principal.tenant) as session:
         service.set_threshold(
-            session=session, tenant=principal.tenant, value=body.small_cell_threshold
-        )
+            session=session, tenant=principal.tenant, value=body.small_cell_threshold,
+            outbox=runtime.outbox,
+        )  # fmt: skip
     return body

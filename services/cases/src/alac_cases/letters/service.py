@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from alac_cases.actions import service as actions
 from alac_cases.deadlines.calendar import KZ
@@ -22,9 +22,11 @@ from alac_cases.staff import service as staff
 from alac_kernel import crypto
 from alac_kernel.auth.principal import Principal
 from alac_kernel.crypto import MasterKeys
-from alac_kernel.db import new_id, utcnow
+from alac_kernel.db import new_id, session_scope, utcnow
 from alac_kernel.outbox import Outbox
 from alac_kernel.problems import Problem, not_found
+
+PDF_HEADER = b"%PDF-"
 
 
 def _wrap_aad(tenant: str, version: int) -> str:
@@ -157,8 +159,11 @@ def read_pdf(*, session: Session, keys: MasterKeys, store: LetterStore, letter: 
     data = store.get(tenant=letter.tenant_id, letter_id=letter.id)
     if data is None:
         raise not_found("letter")
-    if letter.wrapped_key is None or letter.key_version is None:
-        return data  # stored in plaintext before encryption at rest (revision 8d3e5f7a9b10)
+    if letter.wrapped_key is None or letter.key_version is None or data.startswith(PDF_HEADER):
+        # Stored in plaintext before encryption at rest (revision 8d3e5f7a9b10), or its
+        # encryption by `encrypt_plaintext` was interrupted after the key's commit. (A
+        # ciphertext starts with a random nonce: "%PDF-" by chance once in 2^40.)
+        return data
     _, wrapping = tenant_key(
         session=session, keys=keys, tenant=letter.tenant_id, version=letter.key_version
     )
@@ -168,6 +173,96 @@ def read_pdf(*, session: Session, keys: MasterKeys, store: LetterStore, letter: 
         _letter_key_aad(letter.tenant_id, letter.id, letter.key_version),
     )
     return crypto.decrypt(letter_key, data, _pdf_aad(letter.tenant_id, letter.id))
+
+
+def encrypt_plaintext(
+    *,
+    factory: sessionmaker[Session],
+    keys: MasterKeys,
+    store: LetterStore,
+    batch_size: int = 100,
+) -> dict[str, int]:
+    """Encrypt the letter PDFs stored before encryption at rest (revision 8d3e5f7a9b10), while
+    the service runs. Each batch's keys are committed first, then its files are rewritten in
+    place (the store writes a temporary file and renames it): a crash in between leaves a
+    plaintext PDF under a committed key, which `read_pdf` still serves (a PDF is recognised by
+    its header) and the next run encrypts; never a ciphertext without its key. Repeatable."""
+    report = {"encrypted": 0, "missing": 0}
+    while True:
+        pending: list[tuple[Letter, bytes, bytes]] = []
+        with session_scope(factory, all_tenants=True) as session:
+            letters = (
+                session.execute(
+                    select(Letter)
+                    .where(Letter.wrapped_key.is_(None), Letter.erased_at.is_(None))
+                    .order_by(Letter.id)
+                    .limit(batch_size)
+                )
+                .scalars()
+                .all()
+            )
+            if not letters:
+                break
+            for letter in letters:
+                data = store.get(tenant=letter.tenant_id, letter_id=letter.id)
+                if data is None:
+                    # No file to protect: the row could only answer 404; mark it erased.
+                    letter.erased_at = utcnow()
+                    report["missing"] += 1
+                    continue
+                version, wrapping = tenant_key(session=session, keys=keys, tenant=letter.tenant_id)
+                letter_key = crypto.new_key()
+                letter.key_version = version
+                letter.wrapped_key = crypto.seal(
+                    wrapping, letter_key, _letter_key_aad(letter.tenant_id, letter.id, version)
+                )
+                pending.append((letter, letter_key, data))
+            session.flush()
+            session.expunge_all()
+        for letter, letter_key, data in pending:  # after the commit: the keys are safe
+            _rewrite(store, letter, letter_key, data)
+            report["encrypted"] += 1
+    report["encrypted"] += _finish_interrupted(factory=factory, keys=keys, store=store)
+    return report
+
+
+def _rewrite(store: LetterStore, letter: Letter, letter_key: bytes, data: bytes) -> None:
+    store.put(
+        tenant=letter.tenant_id,
+        letter_id=letter.id,
+        data=crypto.encrypt(letter_key, data, _pdf_aad(letter.tenant_id, letter.id)),
+    )
+
+
+def _finish_interrupted(
+    *, factory: sessionmaker[Session], keys: MasterKeys, store: LetterStore
+) -> int:
+    """Letters whose key was committed but whose file is still the plaintext PDF (a run
+    stopped between the commit and the rewrite)."""
+    done = 0
+    with session_scope(factory, all_tenants=True) as session:
+        letters = (
+            session.execute(
+                select(Letter).where(Letter.wrapped_key.is_not(None), Letter.erased_at.is_(None))
+            )
+            .scalars()
+            .all()
+        )
+        for letter in letters:
+            data = store.get(tenant=letter.tenant_id, letter_id=letter.id)
+            if data is None or not data.startswith(PDF_HEADER):
+                continue
+            _, wrapping = tenant_key(
+                session=session, keys=keys, tenant=letter.tenant_id, version=letter.key_version
+            )
+            letter_key = crypto.open_sealed(
+                wrapping,
+                letter.wrapped_key,  # type: ignore[arg-type]
+                _letter_key_aad(letter.tenant_id, letter.id, letter.key_version),  # type: ignore[arg-type]
+            )
+            _rewrite(store, letter, letter_key, data)
+            done += 1
+    return done
 
 
 def erase_for_complaint(*, session: Session, store: LetterStore, complaint_id: str) -> int:

@@ -12,6 +12,8 @@ from alac_intake.attachments.store import AttachmentStore
 from alac_intake.lifecycle.models import RetentionPolicy
 from alac_intake.models import Complaint
 from alac_intake.vault import service as vault
+from alac_intake.vault import text_keys
+from alac_intake.vault.crypto import MasterKeys
 from alac_kernel.db import session_scope, utcnow
 from alac_kernel.events import new_event
 from alac_kernel.outbox import Outbox
@@ -19,11 +21,13 @@ from alac_kernel.problems import Problem
 
 SOURCE = "/alac/intake"
 DEFAULT_RETENTION_DAYS = 3 * 365
+# What is left of the crux once the personal data is erased (the crux is required).
+ERASED_TEXT = "(erased)"
 
 
 def withdraw(
     *, session: Session, outbox: Outbox, complaint: Complaint, by: str, reason: str | None,
-    correlation_id: str | None,
+    correlation_id: str | None, keys: MasterKeys,
 ) -> Complaint:  # fmt: skip
     if complaint.withdrawn_at is not None:
         raise Problem(409, "The complaint is already withdrawn.")
@@ -41,7 +45,11 @@ def withdraw(
         "withdrawn_by": by,
     }
     if reason:
-        data["reason"] = reason
+        # The complainant's own words: sealed like the crux (alac_kernel.sealed_text).
+        data = text_keys.seal_event_data(
+            session=session, keys=keys, tenant=complaint.tenant_id, complaint_id=complaint.id,
+            data={**data, "reason": reason},
+        )  # fmt: skip
     outbox.record(session, _event(complaint, "complaint.withdrawn", data, correlation_id))
     return complaint
 
@@ -55,12 +63,18 @@ def erase_personal_data(
     reason: str,
     correlation_id: str | None,
 ) -> bool:
-    """Delete the vault record and the attachments (files, names and their keys); the
+    """Delete the vault record, the attachments (files, names and their keys) and the key of
+    the free text sealed in the complaint's events, so every copy of that text (on the bus, in
+    backups, in a rebuild) is unreadable at once; intake's own copy of the text goes too. The
     non-personal record and the pseudonym stay. False when there was nothing to erase."""
     contact = vault.erase_contact(session=session, complaint_id=complaint.id)
     files = attachments.erase(session=session, store=store, complaint_id=complaint.id)
-    if not contact and not files:
+    text_key = text_keys.destroy(session=session, complaint_id=complaint.id)
+    if not contact and not files and not text_key:
         return False
+    complaint.crux = ERASED_TEXT
+    complaint.help_requested = None
+    complaint.prior_legal_help_quality = None
     complaint.personal_data_purged_at = utcnow()
     complaint.version += 1
     session.flush()

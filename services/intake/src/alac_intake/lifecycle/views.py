@@ -45,6 +45,7 @@ def withdraw_by_complainant(request: Request, receipt_code: Code, payload: Withd
         lifecycle.withdraw(
             session=session, outbox=runtime.outbox, complaint=complaint, by="complainant",
             reason=payload.reason, correlation_id=request.state.correlation_id,
+            keys=runtime.master_keys,
         )  # fmt: skip
         return Withdrawn(id=complaint.id, status=complaint.status, withdrawn_by="complainant")
 
@@ -63,6 +64,7 @@ def withdraw_by_coordinator(
         lifecycle.withdraw(
             session=session, outbox=runtime.outbox, complaint=complaint, by="coordinator",
             reason=payload.reason, correlation_id=request.state.correlation_id,
+            keys=runtime.master_keys,
         )  # fmt: skip
         return Withdrawn(id=complaint.id, status=complaint.status, withdrawn_by="coordinator")
 
@@ -78,8 +80,10 @@ class Erased(BaseModel):
     summary="Erase the complainant's personal data on request (coordinator)",
     description=(
         "The complainant asked to be forgotten: the vault record (name, phone, e-mail, address, "
-        "identity document) and the attachments (files, names, keys) are deleted; the non-personal complaint and its pseudonym stay for "
-        "statistics. Emits `complaint.personal_data_purged` with reason `erasure_request`. "
+        "identity document), the attachments (files, names, keys) and the key of the "
+        "complaint's free text are deleted, so the text sealed in its events can no longer be "
+        "opened anywhere; intake's own copy of the text is replaced by `(erased)`. The "
+        "non-personal complaint and its pseudonym stay for statistics. Emits `complaint.personal_data_purged` with reason `erasure_request`. "
         "409 when there is no personal data left to erase."
     ),
     responses={

@@ -48,3 +48,16 @@ class ContactRead(TenantScoped, Base):
     subject: Mapped[str] = mapped_column(String(128))
     role: Mapped[str] = mapped_column(String(32))
     read_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ComplaintTextKey(TenantScoped, Base):
+    """The data key of one complaint's free text in events (alac_kernel.sealed_text), wrapped
+    by the tenant's data key. Deleting the row on erasure makes every sealed copy of the text
+    unreadable, on the bus and in its backups (crypto-shredding)."""
+
+    __tablename__ = "complaint_text_keys"
+
+    complaint_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    key_version: Mapped[int] = mapped_column(Integer)
+    wrapped: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -60,6 +60,9 @@ class SearchRequest:
     with_hits: bool = True
     exclude_id: str | None = None
     highlight: bool = True
+    # For counts-only answers: the engine also sums the record keys of each count's
+    # complaints (alac_kernel.small_cells, cell-key perturbation).
+    cell_keys: bool = False
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,9 @@ class Page:
     total: int
     facets: dict[str, dict[str, int]]
     next_cursor: str | None
+    # With `cell_keys`: the sums of record keys of the total and of each facet cell.
+    total_key: int | None = None
+    facet_keys: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 class SearchEngine(Protocol):

@@ -20,7 +20,9 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from alac_kernel.crypto import new_key
 from alac_kernel.cursors import CursorCodec
+from alac_kernel.small_cells import CellKeyParams, record_key
 from alac_search.analysis.highlight import snippet
 from alac_search.analysis.text import columns
 from alac_search.engines.base import (
@@ -62,12 +64,18 @@ _FTS_VERSION = 1
 
 class EmbeddedEngine:
     def __init__(
-        self, path: Path, *, follow_pointer: bool = True, cursors: CursorCodec | None = None
+        self,
+        path: Path,
+        *,
+        follow_pointer: bool = True,
+        cursors: CursorCodec | None = None,
+        cell_keys: CellKeyParams | None = None,
     ) -> None:
         """`path` names the index; with `follow_pointer` the live file is the one named in
         `<path>.current` (written by swap_in), else `path` itself. `cursors` signs the page
         cursors (the factory gives one keyed by ALAC_CURSOR_KEY)."""
         self.cursors = cursors or CursorCodec()
+        self.cell_keys = cell_keys or CellKeyParams.from_secret(new_key())
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.pointer = path.with_name(path.name + ".current") if follow_pointer else None
@@ -210,18 +218,32 @@ class EmbeddedEngine:
 
     def search(self, request: SearchRequest) -> Page:
         where, params = self._where(request)
-        facets = {}
+        keyed = self.cell_keys if request.cell_keys else None
+        key_sum = ", 0 AS k"
+        if keyed is not None:
+            # Record keys from the id, computed here so ids never leave the engine.
+            self._conn().create_function(
+                "alac_record_key", 1, lambda i: record_key(keyed, i), deterministic=True
+            )
+            key_sum = ", sum(alac_record_key(d.id)) AS k"
+        facets, facet_keys = {}, {}
         for name in request.facets:
             if name not in FACET_FIELDS:
                 raise ValueError(f"not a facet: {name}")
             rows = self._run(
-                f"SELECT d.{name} AS v, count(*) AS n{where} GROUP BY d.{name} ORDER BY n DESC",
+                f"SELECT d.{name} AS v, count(*) AS n{key_sum}{where}"
+                f" GROUP BY d.{name} ORDER BY n DESC",
                 params,
             )
             facets[name] = {r["v"]: r["n"] for r in rows if r["v"] is not None}
+            facet_keys[name] = {r["v"]: int(r["k"] or 0) for r in rows if r["v"] is not None}
         if not request.with_hits:
-            total = self._run("SELECT count(*) AS n" + where, params)[0]["n"]
-            return Page(hits=[], total=total, facets=facets, next_cursor=None)
+            row = self._run(f"SELECT count(*) AS n{key_sum}" + where, params)[0]
+            return Page(
+                hits=[], total=row["n"], facets=facets, next_cursor=None,
+                total_key=int(row["k"] or 0) if keyed else None,
+                facet_keys=facet_keys if keyed else {},
+            )  # fmt: skip
 
         # Sort only (rid, id, key) and fetch the page's rows afterwards: the sorter never
         # carries the text of every match. On a first page the total comes from the same pass
@@ -348,7 +370,12 @@ class EmbeddedEngine:
 
     def begin_rebuild(self) -> EmbeddedEngine:
         name = f"{self.path.stem}-{uuid.uuid4().hex[:12]}{self.path.suffix}"
-        return EmbeddedEngine(self.path.with_name(name), follow_pointer=False, cursors=self.cursors)
+        return EmbeddedEngine(
+            self.path.with_name(name),
+            follow_pointer=False,
+            cursors=self.cursors,
+            cell_keys=self.cell_keys,
+        )
 
     def swap_in(self, rebuilt: EmbeddedEngine) -> None:  # type: ignore[override]
         if self.pointer is None:

@@ -45,7 +45,9 @@ from opensearchpy.exceptions import (
 )
 from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
 
+from alac_kernel.crypto import new_key
 from alac_kernel.cursors import CursorCodec
+from alac_kernel.small_cells import CellKeyParams, record_key
 from alac_search.analysis.highlight import snippet
 from alac_search.analysis.text import words
 from alac_search.engines import opensearch_dsl as dsl
@@ -204,6 +206,7 @@ class OpenSearchEngine:
         owners: str = dsl.OWNERS_INDEX,
         outage_wait_s: float = OUTAGE_WAIT_S,
         cursors: CursorCodec | None = None,
+        cell_keys: CellKeyParams | None = None,
     ) -> None:
         """`aliases=False` for an index being rebuilt: tenant aliases move to it on swap_in,
         so searches never see two indices at once. `refresh` is what every write asks for
@@ -212,6 +215,8 @@ class OpenSearchEngine:
         unreachable cluster before it fails (see `_patiently`). `cursors` signs the page
         cursors (the factory gives one keyed by ALAC_CURSOR_KEY)."""
         self.cursors = cursors or CursorCodec()
+        # Each document stores its record key (counts-only answers sum them: small_cells).
+        self.cell_keys = cell_keys or CellKeyParams.from_secret(new_key())
         if client is None:
             connection = url if isinstance(url, Connection) else Connection(url)
             client = connection.client()
@@ -233,11 +238,16 @@ class OpenSearchEngine:
             name=dsl.INDEX_PREFIX, body=dsl.index_template(self.replicas)
         )
         try:
-            return next(iter(self.client.indices.get_alias(name=dsl.LIVE_ALIAS)))
+            live = next(iter(self.client.indices.get_alias(name=dsl.LIVE_ALIAS)))
         except NotFoundError:
-            index = f"{dsl.INDEX_PREFIX}-{uuid.uuid4().hex[:12]}"
-            self.client.indices.create(index=index, body={"aliases": {dsl.LIVE_ALIAS: {}}})
-            return index
+            live = None
+        if live is not None:
+            # Fields added to the template since the index was made (additive only).
+            self.client.indices.put_mapping(index=live, body=dsl.ADDED_FIELDS)
+            return live
+        index = f"{dsl.INDEX_PREFIX}-{uuid.uuid4().hex[:12]}"
+        self.client.indices.create(index=index, body={"aliases": {dsl.LIVE_ALIAS: {}}})
+        return index
 
     def _ensure_owners(self) -> None:
         if self.client.indices.exists(index=self.owners):
@@ -371,7 +381,14 @@ class OpenSearchEngine:
             if merged is None:
                 return False  # every field already holds newer (or the same) data
             try:
-                self._write(tenant, doc_id, dsl.source(tenant, doc_id, *merged), seq)
+                self._write(
+                    tenant,
+                    doc_id,
+                    dsl.source(
+                        tenant, doc_id, *merged, record_key=record_key(self.cell_keys, doc_id)
+                    ),
+                    seq,
+                )
                 return True
             except ConflictError:
                 # Another write to this document landed between our read and our write:
@@ -416,7 +433,12 @@ class OpenSearchEngine:
             for version, fields in events[(tenant, doc_id)]:
                 merged = merge(current, version, fields)
                 if merged is not None:
-                    current, changed = dsl.source(tenant, doc_id, *merged), True
+                    current, changed = (
+                        dsl.source(
+                            tenant, doc_id, *merged, record_key=record_key(self.cell_keys, doc_id)
+                        ),
+                        True,
+                    )
             if not changed:
                 continue
             action = dsl.bulk_action(self.index, tenant, doc_id, current)
@@ -449,12 +471,28 @@ class OpenSearchEngine:
         body = dsl.search_body(request, after)
         found = self.client.search(index=self.ensure_tenant(request.tenant), body=body)
         total = found["hits"]["total"]["value"]
+        aggregations = dict(found.get("aggregations", {}))
+        total_keys = aggregations.pop(dsl.TOTAL_KEY_AGG, None)
         facets = {
             name: {b["key"]: b["doc_count"] for b in agg["buckets"]}
-            for name, agg in found.get("aggregations", {}).items()
+            for name, agg in aggregations.items()
         }
         if not request.with_hits:
-            return Page(hits=[], total=total, facets=facets, next_cursor=None)
+            if not request.cell_keys:
+                return Page(hits=[], total=total, facets=facets, next_cursor=None)
+            # A sum aggregation answers a double: exact below 2^53, i.e. for cells of fewer
+            # than two million complaints.
+            return Page(
+                hits=[], total=total, facets=facets, next_cursor=None,
+                total_key=int((total_keys or {}).get("value") or 0),
+                facet_keys={
+                    name: {
+                        b["key"]: int(b[dsl.KEY_AGG]["value"] or 0)
+                        for b in agg["buckets"]
+                    }
+                    for name, agg in aggregations.items()
+                },
+            )  # fmt: skip
         raw = found["hits"]["hits"]
         more = len(raw) > request.limit
         raw = raw[: request.limit]
@@ -528,6 +566,7 @@ class OpenSearchEngine:
             replicas=self.replicas,
             owners=self.owners,
             cursors=self.cursors,
+            cell_keys=self.cell_keys,
             outage_wait_s=self.outage_wait_s,  # owners are for ever: a rebuild finds the same first writers
         )
 

@@ -100,8 +100,16 @@ def swap_actions(
     return {"actions": actions}
 
 
-def source(tenant: str, doc_id: str, fields: Mapping[str, Any], versions: Mapping[str, int]):  # type: ignore[no-untyped-def]
-    """The stored document: its fields, the tenant, the Latin form of the text, versions."""
+def source(  # type: ignore[no-untyped-def]
+    tenant: str,
+    doc_id: str,
+    fields: Mapping[str, Any],
+    versions: Mapping[str, int],
+    *,
+    record_key: int | None = None,
+):
+    """The stored document: its fields, the tenant, the Latin form of the text, versions,
+    and its record key (alac_kernel.small_cells)."""
     crux = fields.get("crux") or ""
     return {
         **fields,
@@ -110,6 +118,7 @@ def source(tenant: str, doc_id: str, fields: Mapping[str, Any], versions: Mappin
         "withdrawn": bool(fields.get("withdrawn", False)),
         "crux_latin": " ".join(latin_form(w) for w in words(crux)),
         "versions": dict(versions),
+        **({} if record_key is None else {"record_key": record_key}),
     }
 
 
@@ -213,14 +222,28 @@ def search_body(request: SearchRequest, after: list[Any] | None = None) -> dict[
         # marks per field and would miss "взятки" matched through crux.russian.
     else:
         body["size"] = 0
-    aggs = {}
+    aggs: dict[str, Any] = {}
     for name in request.facets:
         if name not in FACET_FIELDS:
             raise ValueError(f"not a facet: {name}")
         aggs[name] = {"terms": {"field": name, "size": FACET_SIZE}}
+        if request.cell_keys:
+            aggs[name]["aggs"] = {KEY_AGG: _RECORD_KEY_SUM}
+    if request.cell_keys:
+        aggs[TOTAL_KEY_AGG] = _RECORD_KEY_SUM
     if aggs:
         body["aggs"] = aggs
     return body
+
+
+# Sums of the stored record keys for counts-only answers (alac_kernel.small_cells). A sum
+# aggregation answers a double: exact below 2^53, i.e. for cells of fewer than two million
+# complaints (record keys are below 2^32).
+KEY_AGG = "record_keys"
+TOTAL_KEY_AGG = "_total_record_keys"
+_RECORD_KEY_SUM = {"sum": {"field": "record_key"}}
+# Added to live indices made before the field existed (put_mapping is additive).
+ADDED_FIELDS = {"properties": {"record_key": {"type": "long"}}}
 
 
 def similar_body(

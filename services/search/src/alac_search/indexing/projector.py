@@ -1,6 +1,8 @@
 """Which event sets which document fields. Only the fields named here are copied, so personal
 data could not reach the index even if an event carried it.
 
+Sealed free text (alac_kernel.sealed_text) is opened before these run (app.py, rebuild.py).
+
 Complaint events are versioned by the complaint, case events by the case (the envelope's
 aggregateversion); the engine keeps a version per field (engines/base.py).
 """
@@ -44,6 +46,12 @@ def complaint_withdrawn(engine: SearchEngine, event: Event) -> None:
     engine.soft_delete(event.tenantid, event.data["complaint_id"], event.aggregateversion)
 
 
+def complaint_personal_data_purged(engine: SearchEngine, event: Event) -> None:
+    # Erasure: the text leaves the index (its key is destroyed, so no event can bring it
+    # back; a replayed older event loses to this newer version anyway).
+    engine.apply(event.tenantid, event.data["complaint_id"], event.aggregateversion, {"crux": None})
+
+
 def _case(fields: Callable[[dict[str, Any]], dict[str, Any]]):  # type: ignore[no-untyped-def]
     def apply(engine: SearchEngine, event: Event) -> None:
         data = event.data
@@ -63,6 +71,7 @@ HANDLERS: dict[str, Callable[[SearchEngine, Event], None]] = {
     "complaint.received": complaint_received,
     "complaint.updated": complaint_updated,
     "complaint.withdrawn": complaint_withdrawn,
+    "complaint.personal_data_purged": complaint_personal_data_purged,
     "case.opened": _case(lambda d: {"status": d["status"]}),
     "case.assigned": _case(lambda d: {"assignee": d["assignee"]}),
     "case.status_changed": _case(lambda d: {"status": d["to_status"]}),

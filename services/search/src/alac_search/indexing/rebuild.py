@@ -20,6 +20,7 @@ from alac_kernel.bus import BusConsumer
 from alac_kernel.events import ContractRegistry, ContractViolation
 from alac_kernel.events.binding import event_from_record
 from alac_kernel.runtime import ServiceRuntime
+from alac_kernel.sealed_text import Erased, TextKeys, open_event
 from alac_search.engines.base import SearchEngine
 from alac_search.indexing.projector import AGGREGATES, HANDLERS
 
@@ -46,6 +47,7 @@ def drain(
     engine: SearchEngine,
     contracts: ContractRegistry,
     *,
+    keys: TextKeys = Erased(),
     quiet_polls: int = 3,
     poll_timeout_s: float = 0.2,
 ) -> int:
@@ -72,7 +74,7 @@ def drain(
                 # The live consumer parked these in the dead-letter topic already.
                 log.warning("skipping an unreadable record: %s", exc)
                 continue
-            handler(batch, event)  # type: ignore[arg-type]
+            handler(batch, open_event(event, keys))  # type: ignore[arg-type]
             applied += 1
         if batch.docs:
             engine.apply_many(batch.docs)
@@ -87,10 +89,15 @@ def rebuild(runtime: ServiceRuntime, engine: SearchEngine, *, poll_timeout_s: fl
     group = f"search-reindex-{uuid.uuid4().hex[:12]}"
     consumer = runtime.bus.consumer(group, topics, client_id="search-reindex")
     try:
-        count = drain(consumer, rebuilt, runtime.contracts, poll_timeout_s=poll_timeout_s)
+        keys = runtime.text_keys  # type: ignore[attr-defined]
+        count = drain(
+            consumer, rebuilt, runtime.contracts, keys=keys, poll_timeout_s=poll_timeout_s
+        )
         rebuilt.optimize()  # one merged index before it serves (docs/performance.md)
         engine.swap_in(rebuilt)
-        count += drain(consumer, engine, runtime.contracts, poll_timeout_s=poll_timeout_s)
+        count += drain(
+            consumer, engine, runtime.contracts, keys=keys, poll_timeout_s=poll_timeout_s
+        )
     finally:
         consumer.close()
     log.info("search index rebuilt from %d events", count)

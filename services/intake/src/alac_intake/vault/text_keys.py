@@ -1,0 +1,88 @@
+"""Per-complaint keys of the free text sealed in complaint.* events, and the key service
+consumers ask with their grant (alac_kernel.sealed_text; docs/privacy.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from alac_intake.vault import service as vault
+from alac_intake.vault.crypto import MasterKeys
+from alac_intake.vault.models import ComplaintTextKey
+from alac_kernel import crypto, sealed_text
+from alac_kernel.db import utcnow
+
+
+def _wrap_aad(tenant: str, complaint_id: str, version: int) -> str:
+    return f"complaint-text-key|{tenant}|{complaint_id}|{version}"
+
+
+def _row(session: Session, complaint_id: str) -> ComplaintTextKey | None:
+    return session.execute(
+        select(ComplaintTextKey).where(ComplaintTextKey.complaint_id == complaint_id)
+    ).scalar_one_or_none()
+
+
+def text_key(
+    *, session: Session, keys: MasterKeys, tenant: str, complaint_id: str, create: bool = True
+) -> bytes | None:
+    """The complaint's text key, made on first use; None once destroyed (or when `create` is
+    false and there is none)."""
+    row = _row(session, complaint_id)
+    if row is not None:
+        _, tenant_key = vault.data_key(
+            session=session, keys=keys, tenant=tenant, version=row.key_version
+        )
+        return crypto.open_sealed(
+            tenant_key, row.wrapped, _wrap_aad(tenant, complaint_id, row.key_version)
+        )
+    if not create:
+        return None
+    version, tenant_key = vault.data_key(session=session, keys=keys, tenant=tenant)
+    raw = crypto.new_key()
+    session.add(
+        ComplaintTextKey(
+            tenant_id=tenant, complaint_id=complaint_id, key_version=version,
+            wrapped=crypto.seal(tenant_key, raw, _wrap_aad(tenant, complaint_id, version)),
+            created_at=utcnow(),
+        )
+    )  # fmt: skip
+    session.flush()
+    return raw
+
+
+def seal_event_data(
+    *, session: Session, keys: MasterKeys, tenant: str, complaint_id: str, data: dict[str, Any],
+    texts_in: str | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """`data` of a complaint.* event with its free text sealed under the complaint's key.
+    `texts_in` names a nested object holding the texts (complaint.updated's `changed`)."""
+    target = data if texts_in is None else data[texts_in]
+    clear, texts = sealed_text.split_texts(target)
+    if not texts:
+        return data
+    if texts_in is not None:
+        # Every changed text stays named in `changed` (as the marker), so a consumer sees
+        # that it changed and `changed` is never left empty.
+        marked = {k: (sealed_text.SEALED if k in texts else v) for k, v in target.items()}
+        data = {**data, texts_in: marked}
+    else:
+        data = clear
+    key = text_key(session=session, keys=keys, tenant=tenant, complaint_id=complaint_id)
+    assert key is not None  # made on first use
+    data["sealed"] = sealed_text.seal_fields(
+        key, tenant=tenant, complaint_id=complaint_id, fields=texts
+    )
+    return data
+
+
+def destroy(*, session: Session, complaint_id: str) -> bool:
+    """Delete the complaint's text key (erasure); False when there was none."""
+    row = _row(session, complaint_id)
+    if row is None:
+        return False
+    session.delete(row)
+    session.flush()
+    return True
