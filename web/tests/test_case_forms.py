@@ -252,3 +252,40 @@ def test_sign_out_ends_the_issuers_session_too(web) -> None:
     elsewhere = dict(query, post_logout_redirect_uri="https://evil.example/")
     assert p.issuer.client.get(end.path, params=elsewhere).status_code == 400
     assert "signed out" in web.get("/staff/signed-out?lang=en").text.lower()
+
+
+def test_the_duplicate_warning_while_typing(web) -> None:
+    p = web.platform
+    first = p.intake.post("/v1/complaints", headers=p.headers("vera"), json={
+        "channel": "hotline", "crux": "Директор школы требует деньги за выдачу аттестата сыну.",
+        "contact": {"phone": "+7 701 000 00 42"}})  # fmt: skip
+    assert first.status_code == 201, first.text
+    earlier = first.json()["id"]
+    as_user(web, "vera")
+    form = web.get("/staff/complaints/new?lang=ru").text
+    assert 'hx-post="/staff/complaints/duplicates?lang=ru"' in form
+    assert 'id="duplicates"' in form and 'aria-live="polite"' in form
+    token = token_of(form)
+
+    def warn(lang: str = "ru", **typed: str) -> str:
+        answer = web.post(f"/staff/complaints/duplicates?lang={lang}",
+                          data={"csrf_token": token, **typed})  # fmt: skip
+        assert answer.status_code == 200
+        return answer.text
+
+    same_text = warn(crux="Директор школы требует деньги за выдачу аттестата сыну!")
+    assert f'data-duplicate="{earlier}"' in same_text and "почти тот же текст" in same_text
+    same_phone = warn("en", crux="Совсем другая история про земельный участок в ауле.",
+                      phone="+77010000042")  # fmt: skip
+    assert f'data-duplicate="{earlier}"' in same_phone and "the same phone or e-mail" in same_phone
+    half_typed = warn(crux="Директор школы требует деньги за выдачу аттестата сыну", phone="+7")
+    assert f'data-duplicate="{earlier}"' in half_typed  # a half-typed phone: the text still counts
+    assert warn(crux="Совсем другая история про земельный участок в ауле.").strip() == ""
+    assert warn(crux="Директор школы").strip() == ""  # too short to compare
+    forged = web.post("/staff/complaints/duplicates", data={"crux": "Директор школы требует "
+                      "деньги за выдачу аттестата сыну."})  # fmt: skip
+    assert forged.status_code == 200 and forged.text == ""  # no CSRF token: nothing
+    # The check stores nothing: the earlier complaint has no flag from it.
+    flags = p.intake.get(f"/v1/complaints/{earlier}/possible-duplicates", headers=p.headers("lena"))
+    assert flags.status_code == 200 and flags.json()["possible_duplicates"] == []
+    assert p.intake.post("/v1/complaints/duplicate-check", json={"crux": "x"}).status_code == 401

@@ -47,6 +47,8 @@ CASE_STATUSES = (
     "closed",
 )
 ENTRY_FIELDS = ("crux", "help_requested", "name", "phone", "email")
+# The duplicate warning waits for this much text: a few words match too much.
+DUPLICATE_MIN_TEXT = 20
 
 
 @dataclass(frozen=True)
@@ -450,6 +452,40 @@ def install_staff(app: FastAPI, ui: Any) -> Console:
                 return again({}, i18n.translate(lang, "unavailable.text"), 503)
             return accepted
         return page(request, "staff_entry_done.html", session, accepted=accepted)
+
+    @app.post("/staff/complaints/duplicates", response_class=HTMLResponse)
+    async def entry_duplicates(request: Request) -> Response:
+        """The duplicate warning while typing (htmx from complaint entry): intake's
+        duplicate check of the unsaved text and contact. A hint only: any failure, a short
+        text or a signed-out session answer an empty warning, never an error in the form."""
+        session, lang = console.signed_in(request)
+        form = await request.form()
+        if session is None or not ui.csrf.valid(request, str(form.get(CSRF_FIELD, ""))):
+            return HTMLResponse("")
+        crux = str(form.get("crux", "")).strip()
+        contact = {k: str(form.get(k, "")).strip() for k in ("phone", "email")}
+        contact = {k: v for k, v in contact.items() if v}
+        if len(crux) < DUPLICATE_MIN_TEXT:
+            return HTMLResponse("")
+        body: dict[str, Any] = {"crux": crux}
+        if contact:
+            body["contact"] = contact
+        try:
+            found = await call(request, "intake", "POST", "/v1/complaints/duplicate-check",
+                               session, lang, json=body)  # fmt: skip
+        except ApiProblem as problem:
+            if problem.status == 422 and contact:  # a phone or e-mail half typed: text only
+                found = await guarded(request, lang, call(
+                    request, "intake", "POST", "/v1/complaints/duplicate-check", session, lang,
+                    json={"crux": crux}))  # fmt: skip
+                if isinstance(found, Response):
+                    return HTMLResponse("")
+            else:
+                return HTMLResponse("")
+        except httpx.HTTPError:
+            return HTMLResponse("")
+        return page(request, "_entry_duplicates.html", session,
+                    found=found["possible_duplicates"])  # fmt: skip
 
     @app.post("/staff/complaints/queued")
     async def entry_queued(request: Request) -> Response:

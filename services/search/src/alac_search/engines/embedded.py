@@ -208,17 +208,33 @@ class EmbeddedEngine:
                 raise QueryError(f"the query could not be run: {exc}") from exc
             raise
 
-    def search(self, request: SearchRequest) -> Page:
-        where, params = self._where(request)
-        facets = {}
-        for name in request.facets:
+    def _facets(
+        self, request: SearchRequest, where: str, params: list[Any]
+    ) -> dict[str, dict[str, int]]:
+        """The counts of every asked facet from one pass over the matches: one GROUP BY over
+        the facets' combined values (a few hundred groups at most), summed per facet here.
+        One GROUP BY per facet ran the full-text match once per facet, the slow part of a
+        search page."""
+        names = list(dict.fromkeys(request.facets))
+        for name in names:
             if name not in FACET_FIELDS:
                 raise ValueError(f"not a facet: {name}")
-            rows = self._run(
-                f"SELECT d.{name} AS v, count(*) AS n{where} GROUP BY d.{name} ORDER BY n DESC",
-                params,
-            )
-            facets[name] = {r["v"]: r["n"] for r in rows if r["v"] is not None}
+        if not names:
+            return {}
+        columns = ", ".join(f"d.{name}" for name in names)  # names from FACET_FIELDS
+        rows = self._run(f"SELECT {columns}, count(*) AS n{where} GROUP BY {columns}", params)
+        facets: dict[str, dict[str, int]] = {}
+        for i, name in enumerate(names):
+            counts: dict[str, int] = {}
+            for row in rows:
+                if row[i] is not None:
+                    counts[row[i]] = counts.get(row[i], 0) + row["n"]
+            facets[name] = dict(sorted(counts.items(), key=lambda c: -c[1]))
+        return facets
+
+    def search(self, request: SearchRequest) -> Page:
+        where, params = self._where(request)
+        facets = self._facets(request, where, params)
         if not request.with_hits:
             total = self._run("SELECT count(*) AS n" + where, params)[0]["n"]
             return Page(hits=[], total=total, facets=facets, next_cursor=None)
