@@ -289,3 +289,9 @@ def test_the_duplicate_warning_while_typing(web) -> None:
     flags = p.intake.get(f"/v1/complaints/{earlier}/possible-duplicates", headers=p.headers("lena"))
     assert flags.status_code == 200 and flags.json()["possible_duplicates"] == []
     assert p.intake.post("/v1/complaints/duplicate-check", json={"crux": "x"}).status_code == 401
+
+
+def test_a_deadline_shows_the_day_it_ends_in_the_tenants_zone() -> None:
+    # cases stores the end of 15 January (Almaty) as 2030-01-15T19:00:00Z
+    assert local("2030-01-15T19:00:00Z", ZoneInfo("Asia/Almaty"), due=True) == "2030-01-15"
+    assert local("2030-01-15T19:00:00Z", ZoneInfo("Asia/Almaty"), date_only=True) == "2030-01-16"

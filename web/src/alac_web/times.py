@@ -7,7 +7,7 @@ library's zoneinfo (the IANA database: the system's, or the `tzdata` package).""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 
@@ -22,9 +22,14 @@ def zone_label(moment: datetime) -> str:
     return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
 
 
-def local(value: str | datetime | None, zone: ZoneInfo, *, date_only: bool = False) -> str:
+def local(
+    value: str | datetime | None, zone: ZoneInfo, *, date_only: bool = False,
+    due: bool = False,
+) -> str:  # fmt: skip
     """An API timestamp as `2026-12-07 14:05 UTC+5` in `zone` (naive ones are UTC, as the
-    services write them); a date alone stays as it is (a due date is a calendar day)."""
+    services write them); a date alone stays as it is (a due date is a calendar day).
+    `due=True`: a deadline's end (cases stores "the end of the 15th" as midnight starting the
+    16th), shown as the day it ends."""
     if not value:
         return "—"
     moment = value if isinstance(value, datetime) else None
@@ -39,6 +44,8 @@ def local(value: str | datetime | None, zone: ZoneInfo, *, date_only: bool = Fal
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     here = moment.astimezone(zone)
+    if due:
+        return (here - timedelta(seconds=1)).strftime("%Y-%m-%d")
     if date_only:
         return here.strftime("%Y-%m-%d")
     return f"{here:%Y-%m-%d %H:%M} {zone_label(here)}"
