@@ -114,6 +114,21 @@ class Console:
         self.sessions = TtlStore(ttl_s=12 * 3600)  # bounded by the token's own expiry
         self.logins = TtlStore(ttl_s=600)  # a sign-in must finish within 10 minutes
         self.drafts = TtlStore(ttl_s=600)  # a form typed while the session expired
+        # cases' staff registry per tenant and role set, for names (people.py): it changes
+        # rarely, and a minute-old name costs nothing while the read costs every page.
+        self.registries = TtlStore(ttl_s=60)
+
+    async def registry(
+        self, request: Request, session: StaffSession, lang: str
+    ) -> list[dict[str, Any]] | None:
+        """The staff registry as this user may read it (None: their role may not)."""
+        key = f"{session.tenant}|{','.join(sorted(session.roles))}"
+        cached = self.registries.get(key, touch=False)
+        if cached is not None:
+            return cached["staff"]
+        staff = await self.readable(request, session, lang, "cases", "/v1/staff")
+        self.registries.put_as(key, {"staff": staff})
+        return staff
 
     def current(self, request: Request) -> StaffSession | None:
         session = self.sessions.get(request.cookies.get(SESSION_COOKIE))
@@ -601,7 +616,7 @@ def install_staff(app: FastAPI, ui: Any) -> Console:
         async def load() -> tuple[Any, Any]:
             return await asyncio.gather(
                 call(request, "cases", "GET", "/v1/overdue", session, lang, params=params),
-                console.readable(request, session, lang, "cases", "/v1/staff"),
+                console.registry(request, session, lang),
             )
 
         loaded = await guarded(request, lang, load(), on_problem=refused)

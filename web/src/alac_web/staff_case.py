@@ -127,7 +127,7 @@ def install_case_page(app: FastAPI, console: Console) -> None:
             readable(f"{base}/referrals"), readable("/v1/deadline-rules"),
             intake.reference("outcomes", lang), intake.reference("channels", lang),
             intake.reference("areas", lang),
-            readable(f"{base}/notes"), readable("/v1/staff"),
+            readable(f"{base}/notes"), console.registry(request, session, lang),
         )  # fmt: skip
         return {
             "case": case, "history": history, "messages": messages, "consents": consents,
