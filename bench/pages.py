@@ -10,7 +10,9 @@
    deadline and a letter of support: the case page measured is a full one.
 3. Sign a lawyer in through the code flow, then time --requests GETs of each page after
    --warmup untimed ones: the triage queue (`/staff/triage`), the case page
-   (`/staff/cases/{id}`) and search (`/staff/search?q=` two words, with facets); p50 and p95
+   (`/staff/cases/{id}`) and search (`/staff/search?q=` two words: the hits; then its facet
+   counts, which the page loads in a second request, and both in one request as without
+   JavaScript, `?facets=1`); p50 and p95
    nearest-rank. Beside them the ceiling measured in the same run: the staff home page, which
    goes through the same session, template and middleware and calls no service, so it is the
    best any page can do here.
@@ -231,12 +233,21 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
             "triage": ["/staff/triage?lang=ru"] * count,
             "case": [f"/staff/cases/{case_id}?lang=ru"] * count,
             "search": [f"/staff/search?lang=ru&q={rng.choice(TWO_WORDS)}" for _ in range(count)],
-        }
+            # The facet counts, which the search page loads in a second request (htmx), and
+            # the page with them in one request (?facets=1: without JavaScript; what the
+            # search page cost before the split).
+            "search_facets": [f"/staff/search/facets?lang=ru&q={rng.choice(TWO_WORDS)}"
+                              for _ in range(count)],
+            "search_inline": [f"/staff/search?lang=ru&facets=1&q={rng.choice(TWO_WORDS)}"
+                              for _ in range(count)],
+        }  # fmt: skip
         labels = {
             "ceiling": "ceiling: /staff (no service call)",
             "triage": "triage queue /staff/triage",
             "case": "case page /staff/cases/{id}",
             "search": "search /staff/search?q=",
+            "search_facets": "  its facets /staff/search/facets",
+            "search_inline": "  both at once ?facets=1 (no JS)",
         }
         results = []
         for name, paths in plans.items():

@@ -24,13 +24,16 @@ def test_quick_page_bench_prints_the_table_and_writes_json(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
     assert "loaded 2,000 complaints" in out
-    for label in ("ceiling: /staff", "triage queue", "case page", "search /staff/search"):
+    for label in ("ceiling: /staff", "triage queue", "case page", "search /staff/search",
+                  "its facets /staff/search/facets", "both at once ?facets=1"):  # fmt: skip
         assert label in out
     assert "target: p95 under 100 ms for triage, case page and search" in out
     document = json.loads(output.read_text(encoding="utf-8"))
     assert document["complaints"] == 2000
     assert document["loading"]["complaints"] == 2000 and document["loading"]["cases"] > 0
-    assert [p["page"] for p in document["pages"]] == ["ceiling", "triage", "case", "search"]
+    assert [p["page"] for p in document["pages"]] == [
+        "ceiling", "triage", "case", "search", "search_facets", "search_inline"
+    ]  # fmt: skip
     for page in document["pages"]:
         assert page["requests"] == 20
         assert 0 < page["p50_ms"] <= page["p95_ms"] <= page["max_ms"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import json
 import re
 import secrets
 from urllib.parse import parse_qs, urlsplit
@@ -113,3 +114,50 @@ def test_the_web_client_refuses_a_foreign_redirect_and_a_plain_challenge(keycloa
     plain = _authorize(keycloak_server, "http://127.0.0.1:8000/staff/callback", "x" * 43,
                        code_challenge_method="plain")  # fmt: skip
     assert 'name="username"' not in plain.text  # the client requires S256
+
+
+def test_the_web_clients_sign_out_ends_keycloaks_session(keycloak_server):
+    """What /staff/logout does (OpenID Connect RP-initiated logout): the browser goes to the
+    realm's end_session_endpoint with the ID token as hint and a loopback return address on
+    any port; Keycloak ends the single sign-on session and sends it back without asking."""
+    redirect_uri = f"http://127.0.0.1:{free_port()}/staff/callback"
+    verifier, challenge = _pkce()
+    with httpx.Client(timeout=30) as browser:
+        page = browser.get(
+            f"{keycloak_server.issuer}/protocol/openid-connect/auth",
+            params={"client_id": "alac-web", "redirect_uri": redirect_uri, "response_type": "code",
+                    "scope": "openid", "state": "s3", "code_challenge": challenge,
+                    "code_challenge_method": "S256"},
+        )  # fmt: skip
+        done = _sign_in(browser, page, "kazbek")
+        code = parse_qs(urlsplit(done.headers["location"]).query)["code"][0]
+        tokens = browser.post(keycloak_server.token_url, data={
+            "grant_type": "authorization_code", "code": code, "client_id": "alac-web",
+            "redirect_uri": redirect_uri, "code_verifier": verifier,
+        })  # fmt: skip
+        assert tokens.status_code == 200, tokens.text
+    id_token = tokens.json()["id_token"]
+    end = httpx.get(f"{keycloak_server.issuer}/.well-known/openid-configuration").json()[
+        "end_session_endpoint"
+    ]
+    with keycloak_server.admin() as admin:
+        (user,) = admin.get("/users", params={"username": "kazbek", "exact": "true"}).json()
+        sid = json.loads(base64.urlsafe_b64decode(id_token.split(".")[1] + "=="))["sid"]
+
+        def sessions() -> set[str]:
+            return {x["id"] for x in admin.get(f"/users/{user['id']}/sessions").json()}
+
+        assert sid in sessions()
+        signed_out = f"http://127.0.0.1:{free_port()}/staff/signed-out"
+        refused = httpx.get(end, params={"id_token_hint": id_token, "client_id": "alac-web",
+                                         "post_logout_redirect_uri": "http://evil.example/x"},
+                            timeout=30)  # fmt: skip
+        assert refused.status_code == 400 or "evil.example" not in refused.headers.get(
+            "location", ""
+        )
+        answer = httpx.get(end, params={"id_token_hint": id_token, "client_id": "alac-web",
+                                        "post_logout_redirect_uri": signed_out},
+                           timeout=30)  # fmt: skip
+        assert answer.status_code == 302, _said(answer.text)
+        assert answer.headers["location"] == signed_out
+        assert sid not in sessions()  # the single sign-on session of this sign-in is over

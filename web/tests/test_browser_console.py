@@ -103,16 +103,39 @@ def test_a_lawyer_takes_a_case_through_a_letter_of_support_to_a_closed_outcome(
 
         move("assessment", "В мандате центра")
         move("awaiting_consent", "Нужно письмо в прокуратуру")
-        # The complainant signs the consent form at the office; the lawyer records it (cases).
-        version = httpx.get(f"{platform.cases}/v1/cases/{case_id}",
-                            headers=api(platform, "lena")).json()["version"]  # fmt: skip
-        recorded = httpx.post(
-            f"{platform.cases}/v1/cases/{case_id}/consents", headers=api(platform, "lena"),
-            json={"scopes": ["formal_action", "documents_to_authorities"], "version": version},
-        )  # fmt: skip
-        assert recorded.status_code == 201, recorded.text
-        page.reload()
+
+        def record_action(kind: str, summary: str) -> None:
+            page.click("details:has(form[action*='/actions']) > summary")
+            page.select_option("#act_type", kind)
+            page.fill("#act_summary", summary)
+            page.click("form[action*='/actions'] button[type=submit]")
+
+        # Before any consent the gate refuses a drafted complaint, next to the action form.
+        record_action("complaint_drafted", "Жалоба в прокуратуру")
+        page.wait_for_selector("#actions .summary[role=alert]")
+        refusal = page.inner_text("#actions .summary")
+        assert "Официальные действия" in refusal and "согласие" in refusal
+        assert page.input_value("#act_summary") == "Жалоба в прокуратуру"  # kept
+        shot(page, "consent-gate")
+        # The complainant signs the consent form at the office; the lawyer records it here.
+        page.click("details:has(form[action*='/consents']) > summary")
+        page.check("#scope-formal_action")
+        page.check("#scope-documents_to_authorities")
+        page.select_option("#how_given", "signed_form")
+        page.click("form[action*='/consents'] button[type=submit]")
+        page.wait_for_selector("[data-consent-version='1']")
+        given = page.eval_on_selector_all(
+            "tr[data-given=yes]", "els => els.map(e => e.dataset.scope)"
+        )
+        assert given == ["formal_action", "documents_to_authorities"]
         move("in_action", "Согласие подписано")
+        record_action("complaint_drafted", "Жалоба в прокуратуру")
+        page.wait_for_selector("[data-action-type=complaint_drafted]")
+        assert "согласию версии 1" in page.inner_text("#actions")
+        page.fill("#note_text", "Клиент просит звонить после 18:00")
+        page.click("form[action*='/notes'] button[type=submit]")
+        page.wait_for_selector("[data-note]")
+        assert "UTC+5" in page.inner_text("#notes")  # Almaty's time, the zone written
 
         page.click("#show-contact")
         page.wait_for_selector("[data-contact-shown=yes]")
@@ -159,6 +182,7 @@ def test_a_lawyer_takes_a_case_through_a_letter_of_support_to_a_closed_outcome(
         shot(page, "closed")
         kinds = page.eval_on_selector_all(".history li", "els => els.map(e => e.dataset.kind)")
         assert kinds.count("status") == 4 and "consent" in kinds and "letter" in kinds
+        assert "action" in kinds and "note" in kinds
     finally:
         context.close()
     assert found == {"contact": [], "letter-preview": [], "case": []}
@@ -191,6 +215,7 @@ def test_axe_finds_no_violation_on_the_new_staff_pages(platform, browser, shot, 
             page.wait_for_selector("main h1")
             if name == "search":
                 assert "<mark>" in page.inner_html(".hits")
+                page.wait_for_selector("[data-facet]")  # the counts, loaded by htmx after
             shot(page, name)
             found[name] = axe_violations(page)
     finally:
@@ -261,3 +286,38 @@ def test_offline_two_complaints_queue_on_the_device_and_arrive_exactly_once(
                        headers=api(platform, "lena")).json()["items"]  # fmt: skip
     ours = [c for c in listed if any(m in c["crux"] for m in markers)]
     assert len(ours) == 2 and {c["channel"] for c in ours} == {"mobile_clinic"}
+
+
+def test_the_duplicate_warning_while_typing_and_sign_out_through_the_issuer(
+    platform, browser, shot
+) -> None:
+    """Under the page's own CSP (not bypassed): the warning appears in its live region while
+    the volunteer types (htmx, debounced), and sign-out passes through the issuer's
+    end-session endpoint back to the signed-out page."""
+    marker = f"dup{uuid.uuid4().hex[:8]}"
+    crux = f"Главврач поликлиники требует деньги за направление на операцию {marker}."
+    file_complaint(platform, crux, contact={"phone": "+77015550101"})
+    context = browser.new_context()
+    page = context.new_page()
+    visited: list[str] = []
+    problems: list[str] = []
+    page.on("request", lambda r: visited.append(r.url))
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    try:
+        sign_in(page, platform, "vera", "/staff/complaints/new?lang=kk")
+        page.fill("#crux", crux[:-1] + "!")
+        page.wait_for_selector("#duplicates [data-duplicate]", timeout=15_000)
+        assert t("kk", "staff.entry.dup.similar_text") in page.inner_text("#duplicates")
+        assert page.get_attribute("#duplicates", "aria-live") == "polite"
+        shot(page, "duplicate-warning")
+        page.fill("#crux", "Басқа мәселе: жер учаскесі бойынша жауап жоқ, бір ай болды.")
+        page.wait_for_function("() => !document.querySelector('#duplicates [data-duplicate]')")
+        page.click("text=" + t("kk", "staff.sign_out"))
+        page.wait_for_url("**/staff/signed-out")
+        assert any("/protocol/openid-connect/logout?" in url and "id_token_hint=" in url
+                   for url in visited)  # fmt: skip
+        page.goto(f"{platform.web}/staff/complaints/new")
+        page.wait_for_selector("#username")  # signed out: the issuer's sign-in form
+    finally:
+        context.close()
+    assert [p for p in problems if "Content Security Policy" in p] == []

@@ -255,9 +255,18 @@ def test_search_with_the_query_language_facets_and_highlights(web) -> None:
     assert "Найдено: 2" in page.text
     assert "<mark>взятку</mark>" in page.text
     assert "<script>alert" not in page.text and "&lt;script&gt;" in page.text
-    facets = dict(re.findall(r'data-facet="area" data-value="([a-z_]+)">[^(]*\((\d+)\)', page.text))
-    assert facets == {"judicial_system": "1", "police": "1"}
-    assert 'data-facet="status"' in page.text  # lawyers see case fields
+    # The hits come alone; the counts in a second request (htmx), or inline with ?facets=1.
+    assert 'data-facet="area"' not in page.text
+    assert 'hx-get="/staff/search/facets?q=' in page.text and "facets=1" in page.text
+    counted = web.get("/staff/search/facets?q=взятка&lang=ru").text
+    assert "<html" not in counted and 'class="facets"' in counted  # the aside alone
+    for shown in (counted, web.get("/staff/search?q=взятка&facets=1&lang=ru").text):
+        facets = dict(re.findall(r'data-facet="area" data-value="([a-z_]+)">[^(]*\((\d+)\)', shown))
+        assert facets == {"judicial_system": "1", "police": "1"}
+        assert 'data-facet="status"' in shown  # lawyers see case fields
+    narrowed_counts = web.get("/staff/search/facets?q=взятка&area=police&lang=ru").text
+    assert re.findall(r'data-facet="area"', narrowed_counts) == []  # the chosen one is not a link
+    assert "(1)" in narrowed_counts
     narrowed = web.get("/staff/search?q=взятка&area=police&lang=ru").text
     assert "Найдено: 1" in narrowed and "техосмотр" in narrowed
     excluded = web.get("/staff/search?q=взятка+-техосмотр&lang=ru").text
@@ -267,7 +276,9 @@ def test_search_with_the_query_language_facets_and_highlights(web) -> None:
     assert "The search could not be read" in bad.text
     as_user(web, "vera")  # volunteers: no case fields, so no status facet
     theirs = web.get("/staff/search?q=взятка&lang=en").text
-    assert "Found: 2" in theirs and 'data-facet="status"' not in theirs
+    assert "Found: 2" in theirs
+    assert 'data-facet="status"' not in web.get("/staff/search/facets?q=взятка&lang=en").text
+    assert 'data-facet="area"' in web.get("/staff/search/facets?q=взятка&lang=en").text
 
 
 def test_the_snippet_keeps_only_mark_tags() -> None:

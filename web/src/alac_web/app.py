@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from functools import partial
 from types import SimpleNamespace
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 from fastapi import FastAPI, Request
@@ -23,7 +23,7 @@ from starlette.datastructures import UploadFile
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import Response
 
-from alac_web import i18n
+from alac_web import i18n, times
 from alac_web.csrf import FIELD as CSRF_FIELD
 from alac_web.csrf import Csrf
 from alac_web.dashboard import install_dashboard
@@ -66,6 +66,11 @@ def create_app(
 ) -> FastAPI:
     settings = settings or WebSettings.from_env()
     csrf = Csrf(settings.secret())
+    settings.zone_for(None)  # a zone that does not exist stops the start, not a page later
+    # Sign-out is a form whose answer redirects to the issuer's end-session endpoint, and
+    # Chromium holds form redirects to form-action too: the issuer's origin is allowed there.
+    issuer = urlsplit(settings.issuer_url)
+    csp = CSP.replace("form-action 'self'", f"form-action 'self' {issuer.scheme}://{issuer.netloc}")
     receipts = TtlStore(ttl_s=600)  # the code waits at most 10 minutes to be shown once
     followups = TtlStore(ttl_s=1800)  # a follow-up visit ends after 30 idle minutes
     templates = Environment(
@@ -115,7 +120,7 @@ def create_app(
     @app.middleware("http")
     async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
         response = await call_next(request)
-        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("Content-Security-Policy", csp)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         response.headers.setdefault("X-Frame-Options", "DENY")
@@ -143,7 +148,10 @@ def create_app(
         **context: Any,
     ) -> HTMLResponse:
         token, new_cookie = csrf.token_for(request)
+        staff = context.get("staff")
+        zone = settings.zone_for(getattr(staff, "tenant", None))
         page = templates.get_template(template).render(
+            when=partial(times.local, zone=zone),
             t=partial(i18n.translate, lang),
             lang=lang,
             languages=i18n.LANGUAGES,

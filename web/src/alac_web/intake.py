@@ -18,6 +18,9 @@ class ApiProblem(Exception):
     detail: str
     fields: dict[str, str] = field(default_factory=dict)  # form field -> reason
     retry_after_s: int | None = None
+    # The whole problem document: its extension members (e.g. cases' `missing_consent`)
+    # let a page say the reason in the user's language.
+    body: dict[str, Any] = field(default_factory=dict)
 
     def __str__(self) -> str:
         return f"{self.status}: {self.detail}"
@@ -52,6 +55,7 @@ def problem_of(response: httpx.Response) -> ApiProblem:
         detail=str(body.get("detail") or body.get("title") or response.reason_phrase),
         fields=fields,
         retry_after_s=int(retry) if retry and retry.isdigit() else None,
+        body=body,
     )
 
 

@@ -9,7 +9,9 @@ call the APIs with the user's token and turn their 403/404/409 problems into pla
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import dataclasses
 import hashlib
 import inspect
 import json
@@ -29,6 +31,7 @@ from starlette.responses import Response
 from alac_web import i18n
 from alac_web.csrf import FIELD as CSRF_FIELD
 from alac_web.intake import ApiProblem, problem_of
+from alac_web.people import namer
 from alac_web.store import TtlStore
 
 SESSION_COOKIE = "alac_session"
@@ -44,6 +47,8 @@ CASE_STATUSES = (
     "closed",
 )
 ENTRY_FIELDS = ("crux", "help_requested", "name", "phone", "email")
+# The duplicate warning waits for this much text: a few words match too much.
+DUPLICATE_MIN_TEXT = 20
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,8 @@ class StaffSession:
     roles: frozenset[str]
     tenant: str | None
     office: str | None
+    # The OpenID Connect ID token, sent back to the issuer as id_token_hint on sign-out.
+    id_token: str | None = None
 
     def has(self, *roles: str) -> bool:
         return bool(self.roles & set(roles))
@@ -107,6 +114,21 @@ class Console:
         self.sessions = TtlStore(ttl_s=12 * 3600)  # bounded by the token's own expiry
         self.logins = TtlStore(ttl_s=600)  # a sign-in must finish within 10 minutes
         self.drafts = TtlStore(ttl_s=600)  # a form typed while the session expired
+        # cases' staff registry per tenant and role set, for names (people.py): it changes
+        # rarely, and a minute-old name costs nothing while the read costs every page.
+        self.registries = TtlStore(ttl_s=60)
+
+    async def registry(
+        self, request: Request, session: StaffSession, lang: str
+    ) -> list[dict[str, Any]] | None:
+        """The staff registry as this user may read it (None: their role may not)."""
+        key = f"{session.tenant}|{','.join(sorted(session.roles))}"
+        cached = self.registries.get(key, touch=False)
+        if cached is not None:
+            return cached["staff"]
+        staff = await self.readable(request, session, lang, "cases", "/v1/staff")
+        self.registries.put_as(key, {"staff": staff})
+        return staff
 
     def current(self, request: Request) -> StaffSession | None:
         session = self.sessions.get(request.cookies.get(SESSION_COOKIE))
@@ -294,6 +316,7 @@ def install_staff(app: FastAPI, ui: Any) -> Console:
             return ui.message(request, lang, "staff.login.failed", status=400)
         body = answer.json()
         session = session_from(body["access_token"], settings.client_id, body["expires_in"])
+        session = dataclasses.replace(session, id_token=body.get("id_token"))
         sid = sessions.put(session)
         if pending.get("stash"):
             drafts.put_as(sid, pending["stash"])
@@ -307,14 +330,32 @@ def install_staff(app: FastAPI, ui: Any) -> Console:
 
     @app.post("/staff/logout")
     async def logout(request: Request) -> Response:
+        """End the front end's session, then the identity provider's single sign-on session
+        (OpenID Connect RP-initiated logout: the browser goes to the issuer's
+        end_session_endpoint with the ID token as hint and comes back to /staff/signed-out),
+        so the next person at a shared computer meets the password prompt, not the account."""
         form = await request.form()
+        session = None
         if ui.csrf.valid(request, str(form.get(CSRF_FIELD, ""))):
-            sessions.pop(request.cookies.get(SESSION_COOKIE))
-        response = RedirectResponse("/staff/signed-out", status_code=303)
+            session = sessions.pop(request.cookies.get(SESSION_COOKIE))
+        target = "/staff/signed-out"
+        if session is not None and session.id_token:
+            try:
+                end = (await oidc(request)).get("end_session_endpoint")
+            except httpx.HTTPError:
+                end = None  # the issuer unreachable: at least this session is gone
+            if end:
+                lang, _ = ui.language(request)
+                target = end + "?" + urlencode({
+                    "id_token_hint": session.id_token, "client_id": settings.client_id,
+                    "post_logout_redirect_uri": str(request.url_for("signed_out")),
+                    "ui_locales": lang,
+                })  # fmt: skip
+        response = RedirectResponse(target, status_code=303)
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
 
-    @app.get("/staff/signed-out", response_class=HTMLResponse)
+    @app.get("/staff/signed-out", response_class=HTMLResponse, name="signed_out")
     async def signed_out(request: Request) -> HTMLResponse:
         lang, _ = ui.language(request)
         return ui.message(request, lang, "staff.signed_out", link=("/staff", "staff.sign_in"))
@@ -427,6 +468,40 @@ def install_staff(app: FastAPI, ui: Any) -> Console:
             return accepted
         return page(request, "staff_entry_done.html", session, accepted=accepted)
 
+    @app.post("/staff/complaints/duplicates", response_class=HTMLResponse)
+    async def entry_duplicates(request: Request) -> Response:
+        """The duplicate warning while typing (htmx from complaint entry): intake's
+        duplicate check of the unsaved text and contact. A hint only: any failure, a short
+        text or a signed-out session answer an empty warning, never an error in the form."""
+        session, lang = console.signed_in(request)
+        form = await request.form()
+        if session is None or not ui.csrf.valid(request, str(form.get(CSRF_FIELD, ""))):
+            return HTMLResponse("")
+        crux = str(form.get("crux", "")).strip()
+        contact = {k: str(form.get(k, "")).strip() for k in ("phone", "email")}
+        contact = {k: v for k, v in contact.items() if v}
+        if len(crux) < DUPLICATE_MIN_TEXT:
+            return HTMLResponse("")
+        body: dict[str, Any] = {"crux": crux}
+        if contact:
+            body["contact"] = contact
+        try:
+            found = await call(request, "intake", "POST", "/v1/complaints/duplicate-check",
+                               session, lang, json=body)  # fmt: skip
+        except ApiProblem as problem:
+            if problem.status == 422 and contact:  # a phone or e-mail half typed: text only
+                found = await guarded(request, lang, call(
+                    request, "intake", "POST", "/v1/complaints/duplicate-check", session, lang,
+                    json={"crux": crux}))  # fmt: skip
+                if isinstance(found, Response):
+                    return HTMLResponse("")
+            else:
+                return HTMLResponse("")
+        except httpx.HTTPError:
+            return HTMLResponse("")
+        return page(request, "_entry_duplicates.html", session,
+                    found=found["possible_duplicates"])  # fmt: skip
+
     @app.post("/staff/complaints/queued")
     async def entry_queued(request: Request) -> Response:
         """A complaint recorded offline and sent by the device's queue (offline.js): JSON in,
@@ -538,15 +613,19 @@ def install_staff(app: FastAPI, ui: Any) -> Console:
             return page(request, "staff_overdue.html", session, deadlines=[], mine=mine,
                         problem=console.problem_text(lang, problem))  # fmt: skip
 
-        found = await guarded(
-            request, lang, call(request, "cases", "GET", "/v1/overdue", session, lang,
-                                params=params), on_problem=refused,
-        )  # fmt: skip
-        if isinstance(found, Response):
-            return found
+        async def load() -> tuple[Any, Any]:
+            return await asyncio.gather(
+                call(request, "cases", "GET", "/v1/overdue", session, lang, params=params),
+                console.registry(request, session, lang),
+            )
+
+        loaded = await guarded(request, lang, load(), on_problem=refused)
+        if isinstance(loaded, Response):
+            return loaded
+        found, registry = loaded
         found.sort(key=lambda d: d["due_at"])  # the longest overdue first
         return page(request, "staff_overdue.html", session, deadlines=found, mine=mine,
-                    problem=None)  # fmt: skip
+                    problem=None, who=namer(lang, session, registry))  # fmt: skip
 
     @app.get("/staff/unanswered", response_class=HTMLResponse)
     async def unanswered(request: Request) -> Response:

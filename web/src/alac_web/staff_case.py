@@ -6,7 +6,7 @@ what a role may do is the API's decision, the page only leaves out what it would
 from __future__ import annotations
 
 import asyncio
-from datetime import date
+from datetime import date, datetime, time
 from typing import Any
 from urllib.parse import quote
 
@@ -17,12 +17,48 @@ from starlette.responses import Response
 from alac_web import i18n
 from alac_web.csrf import FIELD as CSRF_FIELD
 from alac_web.intake import ApiProblem
+from alac_web.people import namer
 from alac_web.staff import Console
 
 # The consent scopes of cases (alac_cases.consent.service.SCOPES), in the order shown.
 CONSENT_SCOPES = ("formal_action", "documents_to_authorities", "media", "referral", "share_contact")
 LETTER_FIELDS = ("language", "authority", "facts", "legal_assessment", "request")
 REFERRAL_SHARES = ("crux", "area", "contact")
+# Actions a page can record (referrals and letters have their own forms), and the details each
+# type takes (cases' ActionIn: the form's field -> the API's field).
+ACTION_TYPES = (
+    "meeting",
+    "advice",
+    "complaint_drafted",
+    "authority_response",
+    "court_stage",
+    "other",
+)
+ACTION_DETAILS = {
+    "meeting": {"act_with": "with_whom", "act_place": "place"},
+    "authority_response": {"act_authority": "authority", "act_received_on": "received_on",
+                           "act_decision": "decision"},
+    "court_stage": {"act_court_instance": "court_instance", "act_court": "court",
+                    "act_hearing_date": "hearing_date", "act_court_decision": "decision"},
+}  # fmt: skip
+# Details a type cannot go without (cases refuses them missing; said here in the user's words).
+ACTION_REQUIRED = {
+    "meeting": ("act_with",),
+    "authority_response": ("act_authority", "act_received_on", "act_decision"),
+    "court_stage": ("act_court_instance", "act_court", "act_hearing_date"),
+}
+AUTHORITY_DECISIONS = ("granted", "partly_granted", "refused", "forwarded", "other")
+COURT_INSTANCES = ("first_instance", "appeal", "cassation", "supervisory")
+ACTION_FIELDS = (
+    "act_type",
+    "act_summary",
+    "act_on",
+    *sorted({f for details in ACTION_DETAILS.values() for f in details}),
+)
+# How a consent reaches the lawyer (cases' ConsentIn.how_given; "web" is the follow-up page's).
+CONSENT_HOW = ("signed_form", "in_person", "phone", "email")
+# Roles that may record actions (cases' action.write); the form is left out for the others.
+ACTION_ROLES = ("lawyer", "coordinator")
 # Roles that may read the contact (intake's vault: lawyers and coordinators). The button is
 # left out for the others; intake refuses them anyway (403).
 CONTACT_ROLES = ("lawyer", "coordinator")
@@ -31,9 +67,10 @@ CONTACT_ROLES = ("lawyer", "coordinator")
 def timeline_of(
     history: dict[str, Any], consents: list[dict[str, Any]], actions: list[dict[str, Any]],
     letters: list[dict[str, Any]] | None = None, referrals: list[dict[str, Any]] | None = None,
-    messages: list[dict[str, Any]] | None = None,
+    messages: list[dict[str, Any]] | None = None, notes: list[dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:  # fmt: skip
-    """Status changes, consent versions, actions, letters, referrals and messages of a case
+    """Status changes, assignments, consent versions, actions, letters, referrals, messages
+    and internal notes of a case
     in one list, oldest first (each as the API gives it, with `kind` and `at` added)."""
     entries = [
         {**h, "kind": "status", "at": h["changed_at"]} for h in history.get("status_changes", [])
@@ -43,7 +80,23 @@ def timeline_of(
     entries += [{**x, "kind": "letter", "at": x["created_at"]} for x in letters or []]
     entries += [{**r, "kind": "referral", "at": r["referred_at"]} for r in referrals or []]
     entries += [{**m, "kind": "message", "at": m["posted_at"]} for m in messages or []]
+    entries += [{**n, "kind": "note", "at": n["written_at"]} for n in notes or []]
+    entries += [
+        {**a, "kind": "assignment", "at": a["assigned_at"]} for a in history.get("assignments", [])
+    ]
     return sorted(entries, key=lambda e: e["at"])
+
+
+def consent_gate(lang: str, problem: ApiProblem) -> str | None:
+    """Cases' consent gate (409 with `missing_consent`) in the user's language: which consent
+    is missing, or that an anonymous complaint allows advice only. None for other problems."""
+    missing = problem.body.get("missing_consent")
+    if problem.status != 409 or missing is None:
+        return None
+    if "anonymous" in str(problem.body.get("title", "")).lower():
+        return i18n.translate(lang, "staff.gate.anonymous")
+    labels = ", ".join(i18n.translate(lang, f"staff.consent.scope.{s}") for s in missing)
+    return i18n.translate(lang, "staff.gate.missing", scopes=labels)
 
 
 def install_case_page(app: FastAPI, console: Console) -> None:
@@ -67,22 +120,24 @@ def install_case_page(app: FastAPI, console: Console) -> None:
             return console.readable(request, session, lang, service, path)
 
         (messages, consents, actions, deadlines, letters, referrals, rules,
-         outcomes, channels, areas) = await asyncio.gather(
+         outcomes, channels, areas, notes, registry) = await asyncio.gather(
             readable(f"/v1/complaints/{quote(case['complaint_id'])}/messages", "intake"),
             readable(f"{base}/consents"), readable(f"{base}/actions"),
             readable(f"{base}/deadlines"), readable(f"{base}/letters"),
             readable(f"{base}/referrals"), readable("/v1/deadline-rules"),
             intake.reference("outcomes", lang), intake.reference("channels", lang),
             intake.reference("areas", lang),
+            readable(f"{base}/notes"), console.registry(request, session, lang),
         )  # fmt: skip
         return {
             "case": case, "history": history, "messages": messages, "consents": consents,
             "actions": actions, "deadlines": deadlines, "letters": letters,
-            "referrals": referrals, "rules": rules, "outcomes": outcomes,
+            "referrals": referrals, "rules": rules, "outcomes": outcomes, "notes": notes,
+            "who": namer(lang, session, registry),
             "channels": {c["code"]: c["label"] for c in channels},
             "areas": {a["code"]: a["label"] for a in areas},
             "timeline": timeline_of(history, consents or [], actions or [], letters,
-                                    referrals, messages),
+                                    referrals, messages, notes),
         }  # fmt: skip
 
     async def case_page(
@@ -100,8 +155,11 @@ def install_case_page(app: FastAPI, console: Console) -> None:
         return page(
             request, "staff_case.html", session, errors=errors or {}, values=values or {},
             summary=summary, form=form, notice=notice, status=status,
-            consent_scopes=CONSENT_SCOPES, shares=REFERRAL_SHARES,
-            may_see_contact=session.has(*CONTACT_ROLES), today=date.today().isoformat(),
+            consent_scopes=CONSENT_SCOPES, shares=REFERRAL_SHARES, consent_how=CONSENT_HOW,
+            action_types=ACTION_TYPES, action_required=ACTION_REQUIRED,
+            authority_decisions=AUTHORITY_DECISIONS, court_instances=COURT_INSTANCES,
+            may_see_contact=session.has(*CONTACT_ROLES), may_act=session.has(*ACTION_ROLES),
+            today=datetime.now(ui.settings.zone_for(session.tenant)).date().isoformat(),
             **data, **extra,
         )  # fmt: skip
 
@@ -117,7 +175,7 @@ def install_case_page(app: FastAPI, console: Console) -> None:
         session, lang = console.signed_in(request)
         form = await request.form()
         values: dict[str, Any] = {k: str(form.get(k, "")).strip() for k in names}
-        values["lists"] = {k: form.getlist(k) for k in ("share",)}
+        values["lists"] = {k: form.getlist(k) for k in ("share", "act_involves", "scopes")}
         if session is None:
             stash = {"values": values, "form": form_name}
             return None, lang, values, console.to_login(request, stash, case_url(case_id))
@@ -137,7 +195,7 @@ def install_case_page(app: FastAPI, console: Console) -> None:
             errors = {k: v for k, v in problem.fields.items() if k in fields}
             summary = (
                 i18n.translate(lang, "error.summary") if errors
-                else console.problem_text(lang, problem)
+                else consent_gate(lang, problem) or console.problem_text(lang, problem)
             )  # fmt: skip
             return await case_page(request, session, case_id, lang, errors=errors, form=form_name,
                                    values=values, summary=summary, status=problem.status)  # fmt: skip
@@ -338,6 +396,124 @@ def install_case_page(app: FastAPI, console: Console) -> None:
         )  # fmt: skip
         return done if isinstance(done, Response) else posted(case_id, "referral", "referrals")
 
+    @app.post("/staff/cases/{case_id}/actions", response_class=HTMLResponse)
+    async def action(request: Request, case_id: str) -> Response:
+        """Record what was done (cases checks the consent an action needs and answers 409
+        naming the missing consent: said next to this form in the user's language)."""
+        session, lang, values, early = await form_post(
+            request, case_id, "action", (*ACTION_FIELDS, "version")
+        )
+        if early:
+            return early
+        kind = values["act_type"]
+        missing = {
+            k: i18n.translate(lang, "staff.action.missing")
+            for k in ("act_type", "act_summary", *ACTION_REQUIRED.get(kind, ()))
+            if not values[k] or (k == "act_type" and kind not in ACTION_TYPES)
+        }
+        if missing:
+            return await case_page(request, session, case_id, lang, values=values, status=422,
+                                   errors=missing, form="action",
+                                   summary=i18n.translate(lang, "error.summary"))  # fmt: skip
+        body: dict[str, Any] = {"action_type": kind, "summary": values["act_summary"],
+                                "involves": [s for s in values["lists"]["act_involves"]
+                                             if s in CONSENT_SCOPES]}  # fmt: skip
+        if values["act_on"]:
+            try:  # a day in the past: noon of that day in the tenant's zone
+                day = date.fromisoformat(values["act_on"])
+            except ValueError:
+                errors = {"act_on": i18n.translate(lang, "staff.action.bad_date")}
+                return await case_page(request, session, case_id, lang, values=values,
+                                       status=422, errors=errors, form="action",
+                                       summary=i18n.translate(lang, "error.summary"))  # fmt: skip
+            zone = ui.settings.zone_for(session.tenant)
+            if day < datetime.now(zone).date():
+                body["occurred_at"] = datetime.combine(day, time(12), zone).isoformat()
+        details = {api: values[f] for f, api in ACTION_DETAILS.get(kind, {}).items() if values[f]}
+        if details:
+            body[kind] = details
+        if values["version"].isdigit():
+            body["version"] = int(values["version"])
+        api_fields = {"action_type": "act_type", "summary": "act_summary", "occurred_at": "act_on"}
+
+        async def refused(problem: ApiProblem) -> Response:
+            problem.fields = {api_fields.get(k, k): v for k, v in problem.fields.items()}
+            return await refused_on(request, session, case_id, lang, "action", values,
+                                    ACTION_FIELDS)(problem)  # fmt: skip
+
+        done = await guarded(
+            request, lang,
+            call(request, "cases", "POST", f"/v1/cases/{quote(case_id)}/actions", session, lang,
+                 json=body),
+            on_problem=refused,
+        )  # fmt: skip
+        return done if isinstance(done, Response) else posted(case_id, "action", "actions")
+
+    @app.post("/staff/cases/{case_id}/consents", response_class=HTMLResponse)
+    async def consent(request: Request, case_id: str) -> Response:
+        """A new consent version as the complainant gave it to the lawyer (signed form, in
+        person, phone, e-mail), or its withdrawal."""
+        session, lang, values, early = await form_post(
+            request, case_id, "consent", ("how_given", "consent_note", "withdrawn", "version")
+        )
+        if early:
+            return early
+        if values["how_given"] not in CONSENT_HOW:
+            errors = {"how_given": i18n.translate(lang, "staff.consent.how_missing")}
+            return await case_page(request, session, case_id, lang, values=values, status=422,
+                                   errors=errors, form="consent",
+                                   summary=i18n.translate(lang, "error.summary"))  # fmt: skip
+        withdrawn = values["withdrawn"] == "yes"
+        body: dict[str, Any] = {
+            "scopes": [] if withdrawn else
+            [s for s in CONSENT_SCOPES if s in values["lists"]["scopes"]],
+            "withdrawn": withdrawn, "how_given": values["how_given"],
+        }  # fmt: skip
+        if values["consent_note"]:
+            body["note"] = values["consent_note"]
+        if values["version"].isdigit():
+            body["version"] = int(values["version"])
+
+        async def refused(problem: ApiProblem) -> Response:
+            problem.fields = {"consent_note" if k == "note" else k: v
+                              for k, v in problem.fields.items()}  # fmt: skip
+            return await refused_on(request, session, case_id, lang, "consent", values,
+                                    ("how_given", "consent_note", "scopes"))(problem)  # fmt: skip
+
+        done = await guarded(
+            request, lang,
+            call(request, "cases", "POST", f"/v1/cases/{quote(case_id)}/consents", session,
+                 lang, json=body),
+            on_problem=refused,
+        )  # fmt: skip
+        return done if isinstance(done, Response) else posted(case_id, "consent", "consent-record")
+
+    @app.post("/staff/cases/{case_id}/notes", response_class=HTMLResponse)
+    async def note(request: Request, case_id: str) -> Response:
+        """An internal note: staff only, never shown to the complainant, never in events."""
+        session, lang, values, early = await form_post(request, case_id, "note", ("note_text",))
+        if early:
+            return early
+        if not values["note_text"]:
+            missing = {"note_text": i18n.translate(lang, "staff.note.missing")}
+            return await case_page(request, session, case_id, lang, values=values, status=422,
+                                   errors=missing, form="note",
+                                   summary=i18n.translate(lang, "error.summary"))  # fmt: skip
+
+        async def refused(problem: ApiProblem) -> Response:
+            problem.fields = {"note_text" if k == "text" else k: v
+                              for k, v in problem.fields.items()}  # fmt: skip
+            return await refused_on(request, session, case_id, lang, "note", values,
+                                    ("note_text",))(problem)  # fmt: skip
+
+        done = await guarded(
+            request, lang,
+            call(request, "cases", "POST", f"/v1/cases/{quote(case_id)}/notes", session, lang,
+                 json={"text": values["note_text"]}),
+            on_problem=refused,
+        )  # fmt: skip
+        return done if isinstance(done, Response) else posted(case_id, "note", "notes")
+
 
 # Notices after a form was done (?done=...), from the catalogue's staff.case.done.*.
-DONE = ("moved", "sent", "letter", "deadline", "met", "referral")
+DONE = ("moved", "sent", "letter", "deadline", "met", "referral", "action", "consent", "note")

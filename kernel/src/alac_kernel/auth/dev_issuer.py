@@ -272,6 +272,10 @@ class DevIssuer:
         self._keys: list[DevKey] = [key]
         self._lock = threading.Lock()
         self._codes: dict[str, _AuthCode] = {}
+        # Who signed out through the end-session endpoint (subject, client), oldest first: this
+        # issuer keeps no single sign-on session (it asks for the password on every sign-in),
+        # so ending one is only recorded; the list lets tests see that a client asked.
+        self.ended_sessions: list[tuple[str, str]] = []
 
     @property
     def signing_key(self) -> DevKey:
@@ -302,6 +306,8 @@ class DevIssuer:
             "authorization_endpoint": f"{oidc}/auth",
             "token_endpoint": f"{oidc}/token",
             "jwks_uri": f"{oidc}/certs",
+            # RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0), as Keycloak's.
+            "end_session_endpoint": f"{oidc}/logout",
             "grant_types_supported": ["password", "client_credentials", "authorization_code"],
             "response_types_supported": ["code"],
             "code_challenge_methods_supported": ["S256"],
@@ -490,7 +496,46 @@ class DevIssuer:
         if not verifier or not hmac.compare_digest(computed, grant.challenge):
             raise _OAuthError(400, "invalid_grant", "PKCE verification failed")
         user = self.users[grant.username]
-        return self.token_response(self.user_claims(user, azp=grant.client_id))
+        body = self.token_response(self.user_claims(user, azp=grant.client_id))
+        body["id_token"] = self.id_token(user, grant.client_id)
+        return body
+
+    def id_token(self, user: DemoUser, client_id: str) -> str:
+        """The OpenID Connect ID token of a code flow sign-in (audience: the client); its
+        client sends it back as `id_token_hint` to sign out."""
+        claims = self._base_claims(self.subject_of(user.username), client_id, None)
+        claims.update(aud=client_id, typ="ID", preferred_username=user.username)
+        for name in ("scope", "realm_access", "jti"):
+            claims.pop(name, None)
+        return self.sign(claims)
+
+    def end_session(self, params: Mapping[str, str]) -> tuple[str | None, str]:
+        """Check an RP-initiated logout request; (where to send the browser or None, the
+        subject). The hint must be an ID token this issuer signed (expired is fine: signing
+        out late is normal); the return address, as a redirect_uri, only on loopback."""
+        hint = params.get("id_token_hint", "")
+        try:
+            kid = jwt.get_unverified_header(hint).get("kid")
+            key = next(k for k in self._keys if k.kid == kid)
+            claims = jwt.decode(
+                hint, key.private_key.public_key(), algorithms=["RS256"], issuer=self.issuer,
+                options={"verify_aud": False, "verify_exp": False},
+            )  # fmt: skip
+        except (jwt.PyJWTError, StopIteration):
+            raise _OAuthError(400, "invalid_request", "id_token_hint not valid") from None
+        client_id = params.get("client_id") or str(claims.get("aud", ""))
+        if claims.get("aud") != client_id or client_id not in self.public_clients:
+            raise _OAuthError(400, "invalid_request", "id_token_hint issued to another client")
+        target = params.get("post_logout_redirect_uri")
+        if target:
+            refused = self.check_authorization_request(
+                {"client_id": client_id, "redirect_uri": target}
+            )
+            if refused:
+                raise _OAuthError(400, "invalid_request", f"post_logout_{refused}")
+        with self._lock:
+            self.ended_sessions.append((str(claims["sub"]), client_id))
+        return target, str(claims["sub"])
 
     def _check_password(self, username: str, password: str, status: int = 401) -> DemoUser:
         """The user, or `status` (401 for the sign-in page, 400 at the token endpoint)."""
@@ -673,6 +718,21 @@ def create_dev_issuer_app(
         return RedirectResponse(
             params["redirect_uri"] + separator + urlencode(answer), status_code=303
         )
+
+    @app.get(f"{prefix}/protocol/openid-connect/logout")
+    def logout(request: Request) -> Response:
+        params = dict(request.query_params)
+        try:
+            target, _ = dev.end_session(params)
+        except _OAuthError as exc:
+            return HTMLResponse(
+                f"<!doctype html><title>Bad request</title><p>{escape(exc.description)}", 400
+            )
+        if target is None:
+            return HTMLResponse("<!doctype html><title>Signed out</title><p>You are signed out.")
+        if params.get("state"):
+            target += ("&" if "?" in target else "?") + urlencode({"state": params["state"]})
+        return RedirectResponse(target, status_code=302)
 
     @app.post(f"{prefix}/protocol/openid-connect/token")
     async def token(request: Request) -> JSONResponse:

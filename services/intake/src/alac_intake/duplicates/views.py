@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Annotated, Literal
+from uuid import uuid4
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from alac_intake import service
 from alac_intake.duplicates import service as duplicates
+from alac_intake.schemas import ContactDetails
+from alac_intake.vault import service as vault
 from alac_kernel.app import runtime_of
 from alac_kernel.auth import roles
 from alac_kernel.auth.fastapi import require_roles
 from alac_kernel.auth.principal import Principal
-from alac_kernel.db import session_scope
+from alac_kernel.db import session_scope, utcnow
 
 router = APIRouter(prefix="/v1", tags=["complaints"])
 Staff = Annotated[
@@ -57,3 +61,54 @@ def possible_duplicates(complaint_id: str, request: Request, principal: Staff) -
             complaint_id=complaint.id,
             possible_duplicates=[DuplicateFlag.model_validate(f) for f in flags],
         )
+
+
+class DuplicateCheckIn(BaseModel):
+    """A complaint being typed: its text and, if given, the contact."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    crux: str = Field(min_length=1, max_length=8000)
+    contact: ContactDetails | None = None
+
+
+class DuplicateCandidate(BaseModel):
+    other_complaint_id: str
+    reason: Literal["same_contact", "similar_text"]
+    score: float
+
+
+class DuplicateCheck(BaseModel):
+    possible_duplicates: list[DuplicateCandidate]
+
+
+@router.post(
+    "/complaints/duplicate-check",
+    response_model=DuplicateCheck,
+    summary="Possible duplicates of a complaint not recorded yet",
+    description=(
+        "The same lookup as on registration (same contact, or nearly the same text, within 90 "
+        "days, this tenant), for a complaint still being typed: the hotline form warns while "
+        "the call goes on. Stores nothing and raises no flag."
+    ),
+)
+def duplicate_check(body: DuplicateCheckIn, request: Request, principal: Staff) -> DuplicateCheck:
+    runtime = runtime_of(request)
+    with session_scope(runtime.session_factory, tenant=principal.tenant) as session:
+        contact = body.contact.model_dump() if body.contact else None
+        # Not a complaint: only the fields the lookup reads; without a contact the pseudonym
+        # is of a fresh id, so it matches nothing.
+        draft = SimpleNamespace(
+            id="", tenant_id=principal.tenant, received_at=utcnow(), crux=body.crux,
+            complainant_pseudonym=vault.pseudonym(
+                session=session, keys=runtime.master_keys, tenant=principal.tenant,
+                contact=contact, fallback=f"draft:{uuid4()}",
+            ),
+        )  # fmt: skip
+        lookup = duplicates.find_possible_duplicates(session=session, complaint=draft)  # type: ignore[arg-type]
+        seen: dict[str, DuplicateCandidate] = {}
+        for flag in lookup.flags:
+            seen.setdefault(flag.other_complaint_id, DuplicateCandidate(
+                other_complaint_id=flag.other_complaint_id, reason=flag.reason, score=flag.score
+            ))  # fmt: skip
+        return DuplicateCheck(possible_duplicates=list(seen.values()))

@@ -216,6 +216,36 @@ class EmbeddedEngine:
                 raise QueryError(f"the query could not be run: {exc}") from exc
             raise
 
+    def _facets(
+        self, request: SearchRequest, where: str, params: list[Any], key_sum: str
+    ) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, int]]]:
+        """The counts (and cell-key sums) of every asked facet from one pass over the matches:
+        one GROUP BY over the facets' combined values (a few hundred groups at most), summed
+        per facet here. One GROUP BY per facet ran the full-text match once per facet, the
+        slow part of a search page. Key sums add up like counts, so they are summed alike."""
+        names = list(dict.fromkeys(request.facets))
+        for name in names:
+            if name not in FACET_FIELDS:
+                raise ValueError(f"not a facet: {name}")
+        if not names:
+            return {}, {}
+        columns = ", ".join(f"d.{name}" for name in names)  # names from FACET_FIELDS
+        rows = self._run(
+            f"SELECT {columns}, count(*) AS n{key_sum}{where} GROUP BY {columns}", params
+        )
+        facets: dict[str, dict[str, int]] = {}
+        facet_keys: dict[str, dict[str, int]] = {}
+        for i, name in enumerate(names):
+            counts: dict[str, int] = {}
+            keys: dict[str, int] = {}
+            for row in rows:
+                if row[i] is not None:
+                    counts[row[i]] = counts.get(row[i], 0) + row["n"]
+                    keys[row[i]] = keys.get(row[i], 0) + int(row["k"] or 0)
+            facets[name] = dict(sorted(counts.items(), key=lambda c: -c[1]))
+            facet_keys[name] = keys
+        return facets, facet_keys
+
     def search(self, request: SearchRequest) -> Page:
         where, params = self._where(request)
         keyed = self.cell_keys if request.cell_keys else None
@@ -226,17 +256,7 @@ class EmbeddedEngine:
                 "alac_record_key", 1, lambda i: record_key(keyed, i), deterministic=True
             )
             key_sum = ", sum(alac_record_key(d.id)) AS k"
-        facets, facet_keys = {}, {}
-        for name in request.facets:
-            if name not in FACET_FIELDS:
-                raise ValueError(f"not a facet: {name}")
-            rows = self._run(
-                f"SELECT d.{name} AS v, count(*) AS n{key_sum}{where}"
-                f" GROUP BY d.{name} ORDER BY n DESC",
-                params,
-            )
-            facets[name] = {r["v"]: r["n"] for r in rows if r["v"] is not None}
-            facet_keys[name] = {r["v"]: int(r["k"] or 0) for r in rows if r["v"] is not None}
+        facets, facet_keys = self._facets(request, where, params, key_sum)
         if not request.with_hits:
             row = self._run(f"SELECT count(*) AS n{key_sum}" + where, params)[0]
             return Page(
