@@ -199,8 +199,8 @@ def test_the_alerts_inbox_shows_why_and_is_acknowledged(
             form = open_alerts.first.locator(f"form[action$='/{action}']")
             form.locator("input[name=note]").fill("Проверено" if lang == "ru" else "Тексерілді")
             form.locator("button").click()
-            page.wait_for_selector(".notice")
-            assert t(lang, f"alerts.done.{action}") in page.locator(".notice").inner_text()
+            page.wait_for_selector("main .notice")
+            assert t(lang, f"alerts.done.{action}") in page.locator("main .notice").inner_text()
             assert page.locator("article.alert.open").count() == before - 1
             assert axe_violations(page) == []
         else:
@@ -231,12 +231,12 @@ def test_the_advocacy_tracker_records_a_proposal_and_reports_it(
         page.fill("#document", "Протокол №7")
         page.check("input[name=areas][value=education]")
         page.click("main button[type=submit]")
-        page.wait_for_selector(".notice")
-        assert t(lang, "advocacy.done.created") in page.locator(".notice").inner_text()
+        page.wait_for_selector("main .notice")
+        assert t(lang, "advocacy.done.created") in page.locator("main .notice").inner_text()
         page.select_option("#result", "adopted")
         page.click("main button[type=submit]")
-        page.wait_for_selector(".notice")
-        assert t(lang, "advocacy.done.saved") in page.locator(".notice").inner_text()
+        page.wait_for_selector("main .notice")
+        assert t(lang, "advocacy.done.saved") in page.locator("main .notice").inner_text()
         shot(page, f"proposal-{lang}")
         page.goto(f"{platform.web}/staff/advocacy?lang={lang}")
         row = page.locator("tr", has_text=text)
