@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from alac_cli.services import SERVICES, service_module
+from alac_kernel.auth.verifier import TokenVerifier
 from alac_kernel.runtime import ServiceRuntime
 from alac_kernel.settings import Settings
 from alac_kernel.testing.harness import TEST_ISSUER, InProcessIssuer, Pump
@@ -97,8 +98,13 @@ def _settings(tmp: Path, database_url: str | None, bus_url: str | None, **bus: o
 
 @contextlib.contextmanager
 def build_platform(
-    flavour: str, tmp: Path, kafka_bootstrap: str | None = None
+    flavour: str,
+    tmp: Path,
+    kafka_bootstrap: str | None = None,
+    verifier_factory: Callable[[], TokenVerifier] | None = None,
 ) -> Iterator[Platform]:
+    """`verifier_factory`: the services trust another issuer than the in-process development
+    issuer (a real Keycloak in tests/tenancy)."""
     issuer = InProcessIssuer(tmp / "keys")
     bus: dict[str, object] = {}
     quiet_rounds, poll_timeout = 2, 0.0
@@ -122,7 +128,8 @@ def build_platform(
         clients: dict[str, TestClient] = {}
         for name in SERVICES:
             app = service_module(name).create_app(
-                _settings(tmp, urls[name], bus_url, **bus), issuer.verifier()
+                _settings(tmp, urls[name], bus_url, **bus),
+                verifier_factory() if verifier_factory else issuer.verifier(),
             )
             app.state.runtime.migrate()
             apps[name] = app

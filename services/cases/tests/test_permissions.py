@@ -64,6 +64,7 @@ ENDPOINTS = [
     ("GET", "/v1/cases/{id}/letters", None, "letter.read"),
     ("POST", "/v1/cases/{id}/referrals", {"to_tenant": "ndi"}, "referral.write"),
     ("GET", "/v1/cases/{id}/referrals", None, "referral.read"),
+    ("GET", "/v1/tenants", None, "tenant.admin"),
 ]
 
 # Independent expectation: V volunteer, L lawyer, C coordinator, T tenant admin, A analyst.
@@ -91,6 +92,7 @@ EXPECTED = {
     "letter.read": "LC",
     "referral.write": "LC",
     "referral.read": "LC",
+    "tenant.admin": "",  # the platform admin only
 }
 ROLE_LETTER = {
     "volunteer": "V",

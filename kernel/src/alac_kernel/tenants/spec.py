@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from alac_kernel.tenants.regions import REGION_CODES
 
@@ -116,10 +117,15 @@ class TenantSpec(_Strict):
             seen.add(office.code)
         return offices
 
-    def model_post_init(self, __context: Any) -> None:
+    @model_validator(mode="after")
+    def _admin_in_an_office(self) -> TenantSpec:
         codes = [o.code for o in self.offices]
         if self.admin.office is not None and self.admin.office not in codes:
-            raise ValueError(f"admin.office {self.admin.office!r} is not one of {codes}")
+            raise PydanticCustomError(
+                "unknown_office", "admin.office {office!r} is not one of the offices {codes}",
+                {"office": self.admin.office, "codes": codes},
+            )  # fmt: skip
+        return self
 
     def public(self) -> dict[str, Any]:
         """The spec without the first admin's personal data: what events carry."""

@@ -1,5 +1,8 @@
 """Imports every domain's models so Base.metadata (migrations, tests) sees all tables."""
 
+from sqlalchemy import select
+from sqlalchemy.orm import column_property
+
 from alac_cases.actions.models import Action, Note
 from alac_cases.audit.models import AuditEntry, AuditHead
 from alac_cases.consent.models import Consent
@@ -8,7 +11,18 @@ from alac_cases.letters.models import Letter
 from alac_cases.models import Base, Case
 from alac_cases.referrals.models import Referral
 from alac_cases.staff.models import Assignment, StaffMember
+from alac_cases.tenancy.models import TenantRecord
 from alac_cases.workflow.models import StatusChange
+
+# The assignee's name from the staff registry (staff.* of invited staff), read with the case so
+# every case answer shows a person, not an opaque id; null for members declared by id alone.
+Case.assignee_name = column_property(
+    select(StaffMember.display_name)
+    .where(StaffMember.subject == Case.assignee, StaffMember.tenant_id == Case.tenant_id)
+    .correlate_except(StaffMember)
+    .limit(1)
+    .scalar_subquery()
+)
 
 __all__ = [
     "Action",
@@ -26,4 +40,5 @@ __all__ = [
     "Referral",
     "StaffMember",
     "StatusChange",
+    "TenantRecord",
 ]
