@@ -37,6 +37,29 @@ class Platform:
     def headers(self, username: str, **extra: str) -> dict[str, str]:
         return self.issuer.headers(username, **extra)
 
+    def onboard_demo_tenants(self) -> None:
+        """Onboard the demo centres tk and ndi through the registry (POST /v1/tenants), as
+        `alac up` does; for tests that need their names or referrals between them. The
+        in-process issuer is served on a loopback port meanwhile: python-keycloak needs one."""
+        from alac_cli.demo import onboard_demo_tenants
+        from alac_kernel.auth.dev_issuer import DEV_ADMIN_CLIENT, DEV_ADMIN_SECRET
+        from alac_kernel.identity import IdentityAdmin, IdentitySettings
+        from alac_kernel.settings import DEV_REALM
+        from alac_kernel.testing.serve import serve_app
+
+        runtime = self.runtime("cases")
+        before = runtime.identity
+        with serve_app(self.issuer.app) as base:
+            runtime.identity = IdentityAdmin(
+                IdentitySettings(base, DEV_REALM, DEV_ADMIN_CLIENT, DEV_ADMIN_SECRET)
+            )
+            try:
+                token_url = f"{base}/realms/{DEV_REALM}/protocol/openid-connect/token"
+                onboard_demo_tenants(token_url, "", client=self.cases)
+            finally:
+                runtime.identity = before
+        self.pump()
+
     @property
     def intake(self) -> TestClient:
         return self.clients["intake"]

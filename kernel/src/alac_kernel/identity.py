@@ -159,8 +159,11 @@ class IdentityAdmin:
 
     def organization(self, tenant: str) -> dict[str, Any] | None:
         def find(admin: KeycloakAdmin) -> dict[str, Any] | None:
-            found = admin.get_organizations({"search": tenant, "exact": True})
-            return next((o for o in found if o.get("alias") == tenant), None)
+            # Keycloak searches names and domains, not aliases: list them all and match the
+            # alias (a few hundred organizations at most, fetched page by page).
+            found = admin.get_organizations({"briefRepresentation": False})
+            match = next((o for o in found if o.get("alias") == tenant), None)
+            return admin.get_organization(match["id"]) if match else None
 
         return self._call("find organization", find)
 

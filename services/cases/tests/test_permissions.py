@@ -136,6 +136,7 @@ def world(tmp_path_factory):
     spec.loader.exec_module(module)
     with module.build_platform("sqlite", tmp_path_factory.mktemp("perm")) as platform:
         add_staff(platform, "lena", "almaty")
+        platform.onboard_demo_tenants()  # referrals go to a tenant of the registry
         yield platform
 
 

@@ -97,7 +97,7 @@ def create(
             facts=facts,
             request=request,
             lawyer=principal.username or principal.subject,
-            centre=tenant_name(case.tenant_id),
+            centre=tenant_name(session, case.tenant_id, language),
             office=case.office,
             case_reference=case.id[:8],
             dated=now.astimezone(KZ).date(),
