@@ -30,6 +30,7 @@ from alac_kernel.settings import DEV_REALM
 from alac_kernel.testing.serve import serve_app
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).parent))  # tenancy_helpers (pytest runs in importlib mode)
 
 
 def _root_conftest():  # type: ignore[no-untyped-def]

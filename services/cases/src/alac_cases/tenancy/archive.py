@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from alac_cases.models import Base
 
 # The registry row itself stays (status offboarded): the id must not be reused by accident.
-KEEP = {"tenant_registry"}
+# The kernel's tables stay too: the outbox still has to deliver tenant.offboarded itself.
+KEEP = {"tenant_registry", "outbox", "inbox", "idempotency_keys"}
 
 
 def _tenant_tables() -> list[Table]:

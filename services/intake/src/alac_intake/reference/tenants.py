@@ -76,6 +76,10 @@ def _sync_public_offices(
     session.flush()
 
 
+# Kept: reference rows (handled above), and the kernel's tables (events still to deliver).
+KEEP = {"reference_values", "outbox", "inbox", "idempotency_keys"}
+
+
 def apply_offboarded(*, session: Session, event: Event) -> None:
     tenant_id = event.data["tenant_id"]
     yesterday = date.today() - timedelta(days=1)
@@ -89,5 +93,5 @@ def apply_offboarded(*, session: Session, event: Event) -> None:
     # Every tenant-scoped table, children first; the keys go with them (crypto-shredding of
     # anything kept elsewhere under them, e.g. attachment files).
     for table in reversed(Base.metadata.sorted_tables):
-        if "tenant_id" in table.c and table.name != "reference_values":
+        if "tenant_id" in table.c and table.name not in KEEP:
             session.execute(delete(table).where(table.c.tenant_id == tenant_id))
