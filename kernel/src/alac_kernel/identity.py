@@ -176,7 +176,7 @@ class IdentityAdmin:
             "name": name,
             "alias": tenant,
             "enabled": True,
-            "domains": [{"name": domain or f"{tenant}.invalid", "verified": False}],
+            "domains": [{"name": domain or f"{tenant}.alac.invalid", "verified": False}],
             "attributes": {"tenant": [tenant]},
         }
         return self._call("create organization", lambda a: a.create_organization(payload))

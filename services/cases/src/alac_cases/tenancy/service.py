@@ -172,8 +172,9 @@ def onboard(
     did_something = False
     try:
         if not _done(session_factory, spec.id, "organization"):
-            domain = spec.admin.email.rsplit("@", 1)[1]
-            org_id = identity.ensure_organization(spec.id, spec.names.en, domain)
+            # Keycloak wants a domain per organization, unique in the realm; the centre's
+            # own mail domain may be shared (a webmail provider), so the tenant id makes one.
+            org_id = identity.ensure_organization(spec.id, spec.names.en)
             _record_step(session_factory, spec.id, "organization", organization_id=org_id)
             did_something = True
         if not _done(session_factory, spec.id, "admin"):
