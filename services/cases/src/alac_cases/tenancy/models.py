@@ -25,6 +25,8 @@ class TenantRecord(Base):
     admin_user_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # What the first admin was invited as (username, e-mail, names): needed to resume.
     admin: Mapped[dict] = mapped_column(JSON)
+    # Accounts the suspension disabled (enabled again on reactivation; others stay disabled).
+    suspended_accounts: Mapped[list | None] = mapped_column(JSON, nullable=True)
     archive_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -267,15 +267,16 @@ def suspend(
     tenant_id: str,
     reason: str | None,
 ) -> TenantRecord:
-    """Logins refused (the organization is disabled: Keycloak and the development issuer
-    refuse its members), data kept. The identity change comes first: when it fails nothing
-    changes here."""
+    """Logins refused (the organization and its enabled accounts are disabled; the accounts
+    disabled are recorded so reactivation enables exactly those), data kept. The identity
+    change comes first: when it fails nothing changes here, and sending it again completes."""
     with session_scope(session_factory, all_tenants=True) as session:
         _load_for_change(session, tenant_id, (ACTIVE,))
-    _identity(lambda: identity.set_organization_enabled(tenant_id, False))
+    disabled = _identity(lambda: identity.suspend(tenant_id))
     with session_scope(session_factory, tenant=tenant_id) as session:
         record = _load_for_change(session, tenant_id, (ACTIVE, SUSPENDED))
         if record.status == ACTIVE:
+            record.suspended_accounts = disabled
             record.status = SUSPENDED
             record.updated_at = utcnow()
             emit_tenant_event(
@@ -295,11 +296,12 @@ def reactivate(
     tenant_id: str,
 ) -> TenantRecord:
     with session_scope(session_factory, all_tenants=True) as session:
-        _load_for_change(session, tenant_id, (SUSPENDED,))
-    _identity(lambda: identity.set_organization_enabled(tenant_id, True))
+        accounts = list(_load_for_change(session, tenant_id, (SUSPENDED,)).suspended_accounts or [])
+    _identity(lambda: identity.lift_suspension(tenant_id, accounts))
     with session_scope(session_factory, tenant=tenant_id) as session:
         record = _load_for_change(session, tenant_id, (SUSPENDED, ACTIVE))
         if record.status == SUSPENDED:
+            record.suspended_accounts = []
             record.status = ACTIVE
             record.updated_at = utcnow()
             emit_tenant_event(

@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column("organization_id", sa.String(length=64), nullable=True),
         sa.Column("admin_user_id", sa.String(length=64), nullable=True),
         sa.Column("admin", sa.JSON(), nullable=False),
+        sa.Column("suspended_accounts", sa.JSON(), nullable=True),
         sa.Column("archive_sha256", sa.String(length=64), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
