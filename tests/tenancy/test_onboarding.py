@@ -77,6 +77,16 @@ def test_a_centre_is_onboarded_staffed_and_works_apart_from_the_others(world):
         headers=lawyer,
     )
     assert again.status_code == 200, again.text
+    # names, not ids: the note's author and the audit trail's actor
+    note = platform.cases.post(
+        f"/v1/cases/{case['id']}/notes", json={"text": "Позвонить заявителю."}, headers=lawyer
+    )
+    assert note.status_code == 201, note.text
+    notes = platform.cases.get(f"/v1/cases/{case['id']}/notes", headers=lawyer).json()
+    assert [n["author_name"] for n in notes] == ["Aigerim Sadykova"]
+    trail = platform.cases.get(f"/v1/cases/{case['id']}/audit", headers=admin).json()
+    assigned_by = [e["actor_name"] for e in trail if e["what"] == "case.assign"]
+    assert assigned_by == ["Aigerim Sadykova", "Aigerim Sadykova"]
 
     # nothing of the new tenant is visible to an existing one, and vice versa
     tk = platform.intake.post(

@@ -14,15 +14,22 @@ from alac_cases.staff.models import Assignment, StaffMember
 from alac_cases.tenancy.models import TenantRecord
 from alac_cases.workflow.models import StatusChange
 
-# The assignee's name from the staff registry (staff.* of invited staff), read with the case so
-# every case answer shows a person, not an opaque id; null for members declared by id alone.
-Case.assignee_name = column_property(
-    select(StaffMember.display_name)
-    .where(StaffMember.subject == Case.assignee, StaffMember.tenant_id == Case.tenant_id)
-    .correlate_except(StaffMember)
-    .limit(1)
-    .scalar_subquery()
-)
+
+def _staff_name(subject, tenant_id):  # type: ignore[no-untyped-def]
+    """The staff member's name from the staff registry (invited staff), read with the row so
+    answers show a person, not an opaque id; null for members declared by id alone."""
+    return column_property(
+        select(StaffMember.display_name)
+        .where(StaffMember.subject == subject, StaffMember.tenant_id == tenant_id)
+        .correlate_except(StaffMember)
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+Case.assignee_name = _staff_name(Case.assignee, Case.tenant_id)
+Note.author_name = _staff_name(Note.author, Note.tenant_id)
+AuditEntry.actor_name = _staff_name(AuditEntry.actor, AuditEntry.tenant_id)
 
 __all__ = [
     "Action",
