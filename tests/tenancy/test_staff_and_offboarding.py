@@ -85,6 +85,14 @@ def test_offboarding_exports_an_archive_then_deletes_the_tenant_everywhere(world
     )
     assert filed.status_code == 201, filed.text
     platform.pump()
+    facts = "select count(*) from complaint_facts where tenant_id = :t"
+    with platform.runtime("analytics").engine.connect() as conn:
+        assert conn.execute(text(facts), {"t": tenant_id}).scalar_one() == 1
+        threshold = conn.execute(
+            text("select small_cell_threshold from privacy_settings where tenant_id = :t"),
+            {"t": tenant_id},
+        ).scalar_one()
+    assert threshold == 5  # the registry's suppression threshold, applied by analytics
     pavel = world.platform_admin()
     early = platform.cases.post(f"/v1/tenants/{tenant_id}/offboard", headers=pavel)
     assert early.status_code == 409  # suspend first: nobody works in an offboarded centre
@@ -113,6 +121,8 @@ def test_offboarding_exports_an_archive_then_deletes_the_tenant_everywhere(world
             text("select count(*) from office_staff where tenant_id = :t"), {"t": tenant_id}
         ).scalar_one()
     assert left == 0
+    with platform.runtime("analytics").engine.connect() as conn:
+        assert conn.execute(text(facts), {"t": tenant_id}).scalar_one() == 0
     assert world.provider.password_grant(f"aliya-{sx}", "Aliya-pass-1").status_code in (400, 401)
     assert [e.type for e in outbox_events(platform) if e.type.startswith("tenant.")][-1] == (
         "tenant.offboarded"
