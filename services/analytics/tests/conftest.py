@@ -32,7 +32,8 @@ class Analytics:
         self.client = client
         self.issuer = issuer
         self.runtime: ServiceRuntime = client.app.state.runtime  # type: ignore[attr-defined]
-        (spec,) = self.runtime.consumers
+        # The complaint and case projections (the tenant group is tested in tests/tenancy).
+        spec = next(c for c in self.runtime.consumers if c.group == "analytics")
         self.consumer = self.runtime.event_consumer(spec)
         self.consumer.poll_timeout_s = 0.0
         self.versions: dict[str, int] = {}
