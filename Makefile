@@ -52,6 +52,7 @@ bench: $(STAMP) engines ## run the benchmarks and print the figures (the Kafka o
 	$(BIN)/python -m bench.pages
 	$(BIN)/python -m bench.kafka
 	$(BIN)/python -m bench.report_pdf
+	$(BIN)/python -m bench.onboarding
 
 clean: ## remove the virtual environment, the web assets and the local data folder
 	rm -rf $(VENV) $(DATA) web/node_modules
