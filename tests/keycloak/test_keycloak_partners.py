@@ -21,9 +21,9 @@ from standardwebhooks.webhooks import Webhook
 from alac_cli.engines import keycloak
 from alac_intake.app import create_app
 from alac_intake.partners.identity import KeycloakPartnerClients
-from alac_kernel.identity import IdentityAdmin, IdentitySettings
 from alac_intake.partners.webhooks import WebhookPolicy, deliver_due
 from alac_kernel.auth.verifier import TokenVerifier
+from alac_kernel.identity import IdentityAdmin, IdentitySettings
 from alac_kernel.settings import Settings
 from alac_kernel.testing.https_receiver import HttpsReceiver
 

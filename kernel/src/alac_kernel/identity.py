@@ -374,9 +374,7 @@ class IdentityAdmin:
 
     # ------------------------------------------------------------ partner systems' clients
 
-    def create_partner_client(
-        self, tenant: str, *, client_id: str, name: str, grace_s: int
-    ) -> str:
+    def create_partner_client(self, tenant: str, *, client_id: str, name: str, grace_s: int) -> str:
         """A confidential client with client credentials for a partner system of `tenant`:
         its service account holds the `partner` role and is a member of the tenant's
         organization (so its tokens carry the tenant as every user's do). Returns the secret.
@@ -411,7 +409,9 @@ class IdentityAdmin:
             try:
                 account = admin.get_client_service_account_user(internal)
                 api = self._resource_client(admin)
-                admin.assign_client_role(account["id"], api, [admin.get_client_role(api, R.PARTNER)])
+                admin.assign_client_role(
+                    account["id"], api, [admin.get_client_role(api, R.PARTNER)]
+                )
                 admin.organization_user_add(account["id"], org["id"])
                 return admin.get_client_secrets(internal)["value"]
             except Exception:

@@ -27,7 +27,6 @@ from alac_kernel.settings import Settings
 from alac_kernel.testing.harness import TEST_ISSUER, InProcessIssuer
 from alac_kernel.testing.postgres import fresh_database
 
-
 EXAMPLES = Path(__file__).resolve().parents[3] / "contracts" / "events"
 
 
@@ -95,7 +94,9 @@ class Analytics:
     def onboard(self, tenant: str, names: dict[str, str]) -> None:
         """The registry's tenant.onboarded for `tenant` (the contract's example with this id
         and these names), applied by analytics' tenant consumer."""
-        example = json.loads((EXAMPLES / "tenant.onboarded" / "examples" / "aktobe.json").read_text())
+        example = json.loads(
+            (EXAMPLES / "tenant.onboarded" / "examples" / "aktobe.json").read_text()
+        )
         data = example["data"]
         data["tenant_id"] = tenant
         data["tenant"] = {**data["tenant"], "id": tenant, "names": names}

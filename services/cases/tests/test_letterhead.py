@@ -17,10 +17,10 @@ import sqlalchemy as sa
 from cases_test_helpers import open_case, post
 from sqlalchemy.orm import Session
 
-from alac_cli import demo
 from alac_cases.deadlines.calendar import KZ
 from alac_cases.letters import references
 from alac_cases.letters.models import LetterSequence
+from alac_cli import demo
 from alac_kernel.testing.postgres import fresh_database
 
 LETTER = {

@@ -52,8 +52,8 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from alac_kernel.auth import roles as R
-from alac_kernel.auth.dev_clients import ClientRegistry
 from alac_kernel.auth.dev_admin import ADMIN_ROLES, install_admin_api
+from alac_kernel.auth.dev_clients import ClientRegistry
 from alac_kernel.auth.dev_directory import DIRECTORY_FILE, Directory
 from alac_kernel.auth.verifier import DEV_KID_PREFIX
 
