@@ -103,8 +103,9 @@ def test_letterhead_reference_date_addressee_and_signature(sqlite_platform, monk
         assert pdf.status_code == 200
         return made, pdf_text(pdf.content), pdf.content
 
-    # Lena is not in the staff registry yet, and the dev token has no `name` claim: her
-    # username signs, under the default position; never the office code.
+    # The staff registry has no name or position for Lena yet: the `name` claim of her token
+    # (the identity provider's display name) signs, under the default position; never the
+    # office code.
     first, text, _ = letter("ru")
     assert first["reference"] == f"TK-{today.year}/0001"
     for part in (
@@ -120,7 +121,7 @@ def test_letterhead_reference_date_addressee_and_signature(sqlite_platform, monk
         "пл. Республики, 4, Алматы, 050001",
         "ПИСЬМО ПОДДЕРЖКИ",
         "Юрист",
-        "lena",
+        "Lena Demo",
         "(подпись)",
     ):
         assert part in text, (part, text)
@@ -176,6 +177,27 @@ def test_a_letter_is_signed_with_the_name_claim_when_the_registry_has_none(sqlit
     )
     text = pdf_text(pdf.content)
     assert "Елена Ким" in text and "Lawyer" in text and "(signature)" in text
+
+
+def test_without_a_name_anywhere_the_username_signs(sqlite_platform):
+    platform = sqlite_platform
+    case = consented_case(platform)
+    dev = platform.issuer.dev
+    claims = dev.user_claims(dev.users["lena"])
+    for claim in ("name", "given_name", "family_name"):
+        claims.pop(claim, None)
+    response = platform.cases.post(
+        f"/v1/cases/{case['id']}/letters",
+        json={**LETTER, "language": "en", "version": case["version"]},
+        headers={"Authorization": f"Bearer {dev.sign(claims)}"},
+    )
+    assert response.status_code == 201, response.text
+    pdf = platform.cases.get(
+        f"/v1/cases/{case['id']}/letters/{response.json()['id']}.pdf",
+        headers=platform.headers("lena"),
+    )
+    text = pdf_text(pdf.content)
+    assert "lena" in text.split() and "Lena Demo" not in text and "almaty" not in text.split()
 
 
 @pytest.mark.postgres
