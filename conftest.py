@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from alac_cli.services import SERVICES, service_module
 from alac_kernel import sealed_text
+from alac_kernel.auth.verifier import TokenVerifier
 from alac_kernel.runtime import ServiceRuntime
 from alac_kernel.settings import Settings
 from alac_kernel.testing.harness import TEST_ISSUER, InProcessIssuer, Pump
@@ -36,6 +37,29 @@ class Platform:
 
     def headers(self, username: str, **extra: str) -> dict[str, str]:
         return self.issuer.headers(username, **extra)
+
+    def onboard_demo_tenants(self) -> None:
+        """Onboard the demo centres tk and ndi through the registry (POST /v1/tenants), as
+        `alac up` does; for tests that need their names or referrals between them. The
+        in-process issuer is served on a loopback port meanwhile: python-keycloak needs one."""
+        from alac_cli.demo import onboard_demo_tenants
+        from alac_kernel.auth.dev_issuer import DEV_ADMIN_CLIENT, DEV_ADMIN_SECRET
+        from alac_kernel.identity import IdentityAdmin, IdentitySettings
+        from alac_kernel.settings import DEV_REALM
+        from alac_kernel.testing.serve import serve_app
+
+        runtime = self.runtime("cases")
+        before = runtime.identity
+        with serve_app(self.issuer.app) as base:
+            runtime.identity = IdentityAdmin(
+                IdentitySettings(base, DEV_REALM, DEV_ADMIN_CLIENT, DEV_ADMIN_SECRET)
+            )
+            try:
+                token_url = f"{base}/realms/{DEV_REALM}/protocol/openid-connect/token"
+                onboard_demo_tenants(token_url, "", client=self.cases)
+            finally:
+                runtime.identity = before
+        self.pump()
 
     @property
     def intake(self) -> TestClient:
@@ -98,8 +122,13 @@ def _settings(tmp: Path, database_url: str | None, bus_url: str | None, **bus: o
 
 @contextlib.contextmanager
 def build_platform(
-    flavour: str, tmp: Path, kafka_bootstrap: str | None = None
+    flavour: str,
+    tmp: Path,
+    kafka_bootstrap: str | None = None,
+    verifier_factory: Callable[[], TokenVerifier] | None = None,
 ) -> Iterator[Platform]:
+    """`verifier_factory`: the services trust another issuer than the in-process development
+    issuer (a real Keycloak in tests/tenancy)."""
     issuer = InProcessIssuer(tmp / "keys")
     bus: dict[str, object] = {}
     quiet_rounds, poll_timeout = 2, 0.0
@@ -123,7 +152,8 @@ def build_platform(
         clients: dict[str, TestClient] = {}
         for name in SERVICES:
             app = service_module(name).create_app(
-                _settings(tmp, urls[name], bus_url, **bus), issuer.verifier()
+                _settings(tmp, urls[name], bus_url, **bus),
+                verifier_factory() if verifier_factory else issuer.verifier(),
             )
             app.state.runtime.migrate()
             apps[name] = app

@@ -244,6 +244,28 @@ def test_production_profile_end_to_end(tmp_path: Path, data: Path) -> None:
             ready = httpx.get(f"{url}/readyz", timeout=10).json()
             assert ready["status"] == "ok", (name, ready)
 
+        # Partner registration works on this profile: intake creates the client in Keycloak
+        # as the realm's `alac-admin` (ALAC_IDENTITY_ADMIN_*), and the partner gets a token.
+        tenant_admin = {"Authorization": f"Bearer {_password_token(token_url, 'tamara')}"}
+        client_id = f"e2e-partner-{uuid.uuid4().hex[:8]}"
+        registered = httpx.post(
+            f"{intake}/v1/partners",
+            headers=tenant_admin,
+            json={"client_id": client_id, "name": "E2E partner"},
+            timeout=60,
+        )
+        assert registered.status_code == 201, registered.text
+        grant = httpx.post(
+            token_url,
+            data={
+                "grant_type": "client_credentials",
+                "client_id": client_id,
+                "client_secret": registered.json()["client_secret"],
+            },
+            timeout=30,
+        )
+        assert grant.status_code == 200, grant.text
+
         # Prometheus scrapes every service: each job's target is up, and the complaint's
         # request is in intake's counter as Prometheus sees it.
         def targets_up() -> dict[str, str] | None:

@@ -101,6 +101,7 @@ def test_a_complaint_withdrawn_with_its_receipt_code_closes_its_case(platform):
 
 
 def test_a_referral_keeps_its_note_and_the_name_of_the_sending_centre(platform):
+    platform.onboard_demo_tenants()  # names and partners from the registry
     p = platform
     complaint = _submit(p, consent={"formal_action": True})
     case = _case_of(p, complaint["id"])

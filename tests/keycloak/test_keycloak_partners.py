@@ -23,6 +23,7 @@ from alac_intake.app import create_app
 from alac_intake.partners.identity import KeycloakPartnerClients
 from alac_intake.partners.webhooks import WebhookPolicy, deliver_due
 from alac_kernel.auth.verifier import TokenVerifier
+from alac_kernel.identity import IdentityAdmin, IdentitySettings
 from alac_kernel.settings import Settings
 from alac_kernel.testing.https_receiver import HttpsReceiver
 
@@ -32,19 +33,13 @@ COMPLAINT = {"channel": "hotline", "crux": "Партнёр передаёт жа
 GRACE_S = 600
 
 
-def partner_clients(server, **overrides) -> KeycloakPartnerClients:
-    values = {
-        "server_url": server.base_url,
-        "realm": keycloak.REALM,
-        "api_client_id": "alac-api",
-        "grace_s": GRACE_S,
-        "admin_realm": "master",
-        "username": "admin",
-        "password": keycloak.admin_password(server.data),
-        "client_id": "admin-cli",
-        **overrides,
-    }
-    return KeycloakPartnerClients(**values)
+def partner_clients(server, issuer: str | None = None) -> KeycloakPartnerClients:
+    """Through the platform's identity administration, as the production profile builds it:
+    the realm's confidential client `alac-admin` (deploy/keycloak/alac-demo.json)."""
+    settings = IdentitySettings.from_issuer(
+        issuer or server.issuer, "alac-admin", "alac-admin-dev-secret"
+    )
+    return KeycloakPartnerClients(IdentityAdmin(settings), GRACE_S)
 
 
 @pytest.fixture
@@ -143,7 +138,7 @@ def test_revoked_partner_gets_no_token(keycloak_server, intake):
 
 def test_keycloak_unreachable_answers_503_and_nothing_is_made(keycloak_server, intake):
     intake.app.state.runtime.partner_clients = partner_clients(
-        keycloak_server, server_url="http://127.0.0.1:9"
+        keycloak_server, issuer=f"http://127.0.0.1:9/realms/{keycloak.REALM}"
     )
     tamara = bearer(keycloak_server.password_token("tamara"))
     client_id = f"kc-later-{uuid.uuid4().hex[:8]}"

@@ -131,7 +131,9 @@ def _new_user(admin: httpx.Client, username: str, role: str) -> str:
 
 
 def _join(admin: httpx.Client, alias: str, user_id: str) -> None:
-    orgs = admin.get("/organizations").json()  # `search` matches names, not aliases
+    # `search` matches names, not aliases; one page of all (the tenancy suite, sharing this
+    # Keycloak, onboards more centres than Keycloak's default page of 10)
+    orgs = admin.get("/organizations", params={"first": 0, "max": 1000}).json()
     org = next(o for o in orgs if o["alias"] == alias)
     joined = admin.post(f"/organizations/{org['id']}/members", json=user_id)
     assert joined.status_code == 201, joined.text

@@ -142,6 +142,7 @@ def test_the_queues_my_cases_overdue_and_waiting_for_an_answer(web) -> None:
 
 def test_letters_deadlines_referrals_on_the_case_page(web) -> None:
     p = web.platform
+    p.onboard_demo_tenants()  # ndi, the centre referred to, comes from the tenant registry
     case, _ = file_complaint(p, "Полиция отказывается принять заявление о вымогательстве.",
                              contact={"phone": "+77015550001"})  # fmt: skip
     cases_post(p, case, "transitions", {"to_status": "assessment", "reason": "in mandate"})

@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import httpx
 
 from alac_kernel.auth.dev_issuer import DEMO_USERS
@@ -171,3 +174,39 @@ def load(token_url: str, intake_url: str) -> int:
                 f"demo complaint {index} refused: {response.status_code} {response.text}"
             )
     return len(DEMO_COMPLAINTS)
+
+
+DEMO_TENANTS = Path(__file__).with_name("demo_tenants")
+
+
+def demo_centres() -> list[dict]:
+    """The demo centres as `POST /v1/tenants` bodies (tk, then its partner ndi)."""
+    from alac_kernel.tenants import load_spec_file
+
+    return [
+        json.loads(load_spec_file(DEMO_TENANTS / f"{name}.yaml").model_dump_json())
+        for name in ("tk", "ndi")
+    ]
+
+
+def onboard_demo_tenants(token_url: str, cases_url: str, client: httpx.Client | None = None) -> int:
+    """Onboard the demo centres through the registry as a platform admin (pavel) would; a
+    centre already onboarded (409 on body.id) counts as done. Returns how many were new."""
+    token = fetch_token(token_url, "pavel")
+    http = client or httpx.Client(base_url=cases_url, timeout=60)
+    made = 0
+    try:
+        for body in demo_centres():
+            response = http.post(
+                "/v1/tenants", json=body, headers={"Authorization": f"Bearer {token}"}
+            )
+            if response.status_code == 201:
+                made += 1
+            elif response.status_code != 409:
+                raise RuntimeError(
+                    f"demo centre {body['id']} refused: {response.status_code} {response.text}"
+                )
+    finally:
+        if client is None:
+            http.close()
+    return made

@@ -12,6 +12,7 @@ import typer
 
 from alac_analytics.cli import app as analytics_app
 from alac_cases.cli import app as cases_app
+from alac_cases.cli import staff_app, tenants_app
 from alac_cli.engines_cli import app as engines_app
 from alac_cli.services import SERVICES, service_module
 from alac_intake.cli import app as intake_app
@@ -26,6 +27,8 @@ app.add_typer(analytics_app, name="analytics")
 app.add_typer(search_app, name="search")
 app.add_typer(intake_app, name="intake")
 app.add_typer(cases_app, name="cases")
+app.add_typer(tenants_app, name="tenants")
+app.add_typer(staff_app, name="staff")
 app.add_typer(engines_app, name="engines")
 app.add_typer(partners_app, name="partners")
 

@@ -452,6 +452,8 @@ def load_demo_once(layout: Layout, token_url: str | None = None) -> int:
     marker = layout.data / DEMO_MARKER
     if marker.exists():
         return 0
+    # The demo centres are ordinary onboarded tenants: the registry announces them first.
+    demo.onboard_demo_tenants(token_url or layout.token_url, layout.url("cases"))
     count = demo.load(token_url or layout.token_url, layout.url("intake"))
     marker.write_text(f"{count} demo complaints loaded\n")
     return count

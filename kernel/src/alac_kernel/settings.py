@@ -58,6 +58,14 @@ class Settings(BaseSettings):
     # key (alac_kernel.sealed_text): search and cases.
     intake_url: str = "http://127.0.0.1:8001"
 
+    # Identity administration (alac_kernel.identity: onboarding, staff): Keycloak's admin API
+    # of the realm of `identity_admin_issuer` (default: auth_issuer), called as a confidential
+    # client with realm-management roles. The defaults are the development issuer's.
+    identity_admin_issuer: str | None = None
+    identity_admin_client_id: str = "alac-admin"
+    identity_admin_client_secret: str = "alac-admin-dev-secret"  # noqa: S105
+    identity_send_email: bool = False  # invitations by e-mail need SMTP configured in Keycloak
+
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
     # Addresses of the operator's own reverse proxies, comma-separated: only from these is
     # X-Forwarded-For believed (alac_kernel.limits.client_address).

@@ -250,6 +250,8 @@ def test_demo_users_are_as_documented():
         "nurlan",
         "dana",
         "nadia",
+        "pavel",
     }
+    assert by_name["pavel"].roles == ("platform-admin",)
     assert all(u.password == "demo" + u.username for u in DEMO_USERS)
     assert {u.tenant for u in DEMO_USERS} == {"tk", "ndi", "network"}

@@ -8,6 +8,7 @@ overtaking case events, reopenings) that the producers rarely make on demand.
 from __future__ import annotations
 
 import contextlib
+import json
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -26,13 +27,16 @@ from alac_kernel.settings import Settings
 from alac_kernel.testing.harness import TEST_ISSUER, InProcessIssuer
 from alac_kernel.testing.postgres import fresh_database
 
+EXAMPLES = Path(__file__).resolve().parents[3] / "contracts" / "events"
+
 
 class Analytics:
     def __init__(self, client: TestClient, issuer: InProcessIssuer) -> None:
         self.client = client
         self.issuer = issuer
         self.runtime: ServiceRuntime = client.app.state.runtime  # type: ignore[attr-defined]
-        (spec,) = self.runtime.consumers
+        # The complaint and case projections (the tenant group is tested in tests/tenancy).
+        spec = next(c for c in self.runtime.consumers if c.group == "analytics")
         self.consumer = self.runtime.event_consumer(spec)
         self.consumer.poll_timeout_s = 0.0
         self.versions: dict[str, int] = {}
@@ -86,6 +90,22 @@ class Analytics:
         return total
 
     # -------------------------------------------------------------- domain helpers
+
+    def onboard(self, tenant: str, names: dict[str, str]) -> None:
+        """The registry's tenant.onboarded for `tenant` (the contract's example with this id
+        and these names), applied by analytics' tenant consumer."""
+        example = json.loads(
+            (EXAMPLES / "tenant.onboarded" / "examples" / "aktobe.json").read_text()
+        )
+        data = example["data"]
+        data["tenant_id"] = tenant
+        data["tenant"] = {**data["tenant"], "id": tenant, "names": names}
+        self.emit("tenant.onboarded", tenant, data, tenant=tenant, version=1)
+        spec = next(c for c in self.runtime.consumers if c.group == "analytics-tenants")
+        consumer = self.runtime.event_consumer(spec)
+        consumer.poll_timeout_s = 0.0
+        while consumer.run_once():
+            pass
 
     def complaint(
         self,

@@ -154,6 +154,9 @@ def test_one_office_csv_has_no_repeated_rows_and_names_say_whose(sqlite_analytic
     assert one_pdf.count("How they heard about the centre") == 1  # its figures once, not twice
     assert "Almaty legal advice centre" in one_pdf and "n = 3" in one_pdf
     pdf = report(a, format="pdf", lang="kk")
+    a.onboard("tk", {"kk": "Транспаренси Қазақстан", "ru": "Трансперенси Казахстан",
+                     "en": "Transparency Kazakhstan"})  # fmt: skip
+    assert "Транспаренси Қазақстан" in pdf_text(report(a, format="pdf", lang="kk").content)
     assert (
         'filename="alac-statistics-tk-all-2025-01-01-2025-12-31-kk.pdf"'
         in (pdf.headers["content-disposition"])
@@ -162,6 +165,9 @@ def test_one_office_csv_has_no_repeated_rows_and_names_say_whose(sqlite_analytic
 
 def test_the_network_pdf_has_bars_for_its_figures(sqlite_analytics):
     a = sqlite_analytics
+    # The centres' names come from the registry's events, in the report's language.
+    a.onboard("tk", {"kk": "Транспаренси Қазақстан", "ru": "Трансперенси Казахстан",
+                     "en": "Transparency Kazakhstan"})  # fmt: skip
     for tenant, office, n in (("tk", "almaty", 12), ("ndi", "shymkent", 9)):
         for i in range(n):
             a.complaint(
@@ -176,7 +182,9 @@ def test_the_network_pdf_has_bars_for_its_figures(sqlite_analytics):
     )
     reader = pypdf.PdfReader(io.BytesIO(r.content))
     text = "\n".join(p.extract_text() for p in reader.pages)
-    assert "Transparency Kazakhstan" in text and "Образование" in text
+    assert "Трансперенси Казахстан" in text and "Образование" in text
+    assert "Transparency Kazakhstan" not in text
+    assert "ndi" in text  # a centre analytics has not heard of prints as its code
     assert "n = 21" in text
     # The bars: filled rectangles drawn on the figure pages (fpdf2 writes `re` + `f`).
     drawn = b"".join(page.get_contents().get_data() for page in reader.pages[1:])

@@ -44,7 +44,8 @@ def relay(platform, service: str) -> int:
 
 
 def consumer(platform, service: str):
-    (found,) = [c for c in platform.pump.consumers if c.service == service]
+    # the service's consumer of complaint and case events (not its tenant-registry group)
+    (found,) = [c for c in platform.pump.consumers if c.group == service]
     return found
 
 

@@ -1,4 +1,5 @@
-"""A letter of support as an outgoing letter: the tenant's letterhead (name, address, logo), a
+"""A letter of support as an outgoing letter: the tenant's letterhead (its name in the letter's
+language, address, phone and e-mail, as the tenant registry holds them from onboarding), a
 reference number per tenant and year, the date written in the letter's language, the addressee
 block, and a signature block with the lawyer's name and position (from the staff registry,
 else the `name` claim of their token; never the office code). Read back from the PDF with
@@ -7,7 +8,6 @@ pypdf. The reference numbers are then drawn concurrently on PostgreSQL: unique a
 from __future__ import annotations
 
 import io
-import json
 import threading
 from datetime import datetime
 
@@ -15,12 +15,12 @@ import pypdf
 import pytest
 import sqlalchemy as sa
 from cases_test_helpers import open_case, post
-from PIL import Image
 from sqlalchemy.orm import Session
 
 from alac_cases.deadlines.calendar import KZ
 from alac_cases.letters import references
 from alac_cases.letters.models import LetterSequence
+from alac_cli import demo
 from alac_kernel.testing.postgres import fresh_database
 
 LETTER = {
@@ -61,21 +61,33 @@ def consented_case(platform) -> dict:
     return platform.cases.get(f"/v1/cases/{case['id']}", headers=platform.headers("lena")).json()
 
 
-def test_letterhead_reference_date_addressee_and_signature(sqlite_platform, tmp_path, monkeypatch):
+def onboard_with_letterhead(platform, monkeypatch) -> None:
+    """Onboard the demo centres through the registry (POST /v1/tenants), tk with its
+    letterhead and names that differ by language."""
+    centres = demo.demo_centres()
+
+    def with_letterhead() -> list[dict]:
+        for body in centres:
+            if body["id"] == "tk":
+                body["names"] = {
+                    "kk": "Транспаренси Қазақстан",
+                    "ru": "Трансперенси Казахстан",
+                    "en": "Transparency Kazakhstan",
+                }
+                body["letterhead"] = {
+                    "address": "ул. Курмангазы, 61А\nАлматы, 050000",
+                    "phone": "+7 727 000 00 00",
+                    "email": "office@tk.example.org",
+                }
+        return centres
+
+    monkeypatch.setattr(demo, "demo_centres", with_letterhead)
+    platform.onboard_demo_tenants()
+
+
+def test_letterhead_reference_date_addressee_and_signature(sqlite_platform, monkeypatch):
     platform = sqlite_platform
-    Image.new("RGB", (120, 120), (40, 90, 160)).save(tmp_path / "tk-logo.png")
-    tenants = {
-        "tenants": {
-            "tk": {
-                "name": "Transparency Kazakhstan",
-                "address": "ул. Курмангазы, 61А, Алматы, 050000\n+7 727 000 00 00",
-                "logo": "tk-logo.png",
-            },
-            "ndi": {"name": "Partner NGO (ndi)"},
-        }
-    }
-    (tmp_path / "tenants.json").write_text(json.dumps(tenants), encoding="utf-8")
-    monkeypatch.setenv("ALAC_CASES_TENANTS_FILE", str(tmp_path / "tenants.json"))
+    onboard_with_letterhead(platform, monkeypatch)
 
     case = consented_case(platform)
     url = f"/v1/cases/{case['id']}/letters"
@@ -91,13 +103,17 @@ def test_letterhead_reference_date_addressee_and_signature(sqlite_platform, tmp_
         assert pdf.status_code == 200
         return made, pdf_text(pdf.content), pdf.content
 
-    # Lena is not in the staff registry yet, and the dev token has no `name` claim: her
-    # username signs, under the default position; never the office code.
-    first, text, data = letter("ru")
+    # The staff registry has no name or position for Lena yet: the `name` claim of her token
+    # (the identity provider's display name) signs, under the default position; never the
+    # office code.
+    first, text, _ = letter("ru")
     assert first["reference"] == f"TK-{today.year}/0001"
     for part in (
-        "Transparency Kazakhstan",
-        "ул. Курмангазы, 61А, Алматы, 050000",
+        "Трансперенси Казахстан",
+        "ул. Курмангазы, 61А",
+        "Алматы, 050000",
+        "+7 727 000 00 00",
+        "office@tk.example.org",
         f"Исх. № TK-{today.year}/0001",
         written(today, "ru"),
         "Аким города Алматы",
@@ -105,13 +121,12 @@ def test_letterhead_reference_date_addressee_and_signature(sqlite_platform, tmp_
         "пл. Республики, 4, Алматы, 050001",
         "ПИСЬМО ПОДДЕРЖКИ",
         "Юрист",
-        "lena",
+        "Lena Demo",
         "(подпись)",
     ):
         assert part in text, (part, text)
     assert "(almaty)" not in text and "almaty" not in text.split()
-    page = pypdf.PdfReader(io.BytesIO(data)).pages[0]
-    assert page.images, "the configured logo is on the letterhead"
+    assert "Transparency Kazakhstan" not in text  # the Russian name in a Russian letter
 
     # Registered with her name and position: they sign from now on, in every language.
     registered = post(
@@ -122,18 +137,21 @@ def test_letterhead_reference_date_addressee_and_signature(sqlite_platform, tmp_
             "subject": first["created_by"],
             "office": "almaty",
             "role": "lawyer",
-            "full_name": "Алия Сапарова",
+            "display_name": "Алия Сапарова",
             "position": "Юрист-консультант",
         },
     )
     assert registered.status_code == 200, registered.text
     assert registered.json()["position"] == "Юрист-консультант"
+    assert registered.json()["display_name"] == "Алия Сапарова"
     for number, language, label in ((2, "kk", "Шығыс №"), (3, "en", "Ref. No.")):
         made, text, _ = letter(language)
         assert made["reference"] == f"TK-{today.year}/{number:04d}"
         assert f"{label} TK-{today.year}/{number:04d}" in text
         assert written(today, language) in text, (language, text)
         assert "Алия Сапарова" in text and "Юрист-консультант" in text
+        centre = "Транспаренси Қазақстан" if language == "kk" else "Transparency Kazakhstan"
+        assert centre in text, (language, text)
 
     # Another tenant counts its own letters from 1.
     listed = platform.cases.get(url, headers=platform.headers("lena")).json()
@@ -159,6 +177,27 @@ def test_a_letter_is_signed_with_the_name_claim_when_the_registry_has_none(sqlit
     )
     text = pdf_text(pdf.content)
     assert "Елена Ким" in text and "Lawyer" in text and "(signature)" in text
+
+
+def test_without_a_name_anywhere_the_username_signs(sqlite_platform):
+    platform = sqlite_platform
+    case = consented_case(platform)
+    dev = platform.issuer.dev
+    claims = dev.user_claims(dev.users["lena"])
+    for claim in ("name", "given_name", "family_name"):
+        claims.pop(claim, None)
+    response = platform.cases.post(
+        f"/v1/cases/{case['id']}/letters",
+        json={**LETTER, "language": "en", "version": case["version"]},
+        headers={"Authorization": f"Bearer {dev.sign(claims)}"},
+    )
+    assert response.status_code == 201, response.text
+    pdf = platform.cases.get(
+        f"/v1/cases/{case['id']}/letters/{response.json()['id']}.pdf",
+        headers=platform.headers("lena"),
+    )
+    text = pdf_text(pdf.content)
+    assert "lena" in text.split() and "Lena Demo" not in text and "almaty" not in text.split()
 
 
 @pytest.mark.postgres

@@ -34,6 +34,7 @@ def pdf_text(data: bytes) -> str:
 
 
 def test_letters_in_kazakh_russian_and_english_are_pdfs_with_their_words(platform):
+    platform.onboard_demo_tenants()  # names and partners from the registry
     case = open_case(platform, request_type="case")
     url = f"/v1/cases/{case['id']}/letters"
 

@@ -64,6 +64,7 @@ ENDPOINTS = [
     ("GET", "/v1/cases/{id}/letters", None, "letter.read"),
     ("POST", "/v1/cases/{id}/referrals", {"to_tenant": "ndi"}, "referral.write"),
     ("GET", "/v1/cases/{id}/referrals", None, "referral.read"),
+    ("GET", "/v1/tenants", None, "tenant.admin"),
 ]
 
 # Independent expectation: V volunteer, L lawyer, C coordinator, T tenant admin, A analyst.
@@ -91,6 +92,7 @@ EXPECTED = {
     "letter.read": "LC",
     "referral.write": "LC",
     "referral.read": "LC",
+    "tenant.admin": "",  # the platform admin only
 }
 ROLE_LETTER = {
     "volunteer": "V",
@@ -134,6 +136,7 @@ def world(tmp_path_factory):
     spec.loader.exec_module(module)
     with module.build_platform("sqlite", tmp_path_factory.mktemp("perm")) as platform:
         add_staff(platform, "lena", "almaty")
+        platform.onboard_demo_tenants()  # referrals go to a tenant of the registry
         yield platform
 
 

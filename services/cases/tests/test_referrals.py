@@ -19,6 +19,7 @@ def consent(platform, case: dict, scopes: list[str]) -> dict:
 
 
 def test_a_referral_shares_only_what_the_consent_allows(platform):
+    platform.onboard_demo_tenants()  # names and partners from the registry
     case = open_case(platform, request_type="case", area=None)
     url = f"/v1/cases/{case['id']}/referrals"
 

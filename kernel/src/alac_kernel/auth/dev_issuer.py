@@ -52,7 +52,9 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from alac_kernel.auth import roles as R
+from alac_kernel.auth.dev_admin import ADMIN_ROLES, install_admin_api
 from alac_kernel.auth.dev_clients import ClientRegistry
+from alac_kernel.auth.dev_directory import DIRECTORY_FILE, Directory
 from alac_kernel.auth.verifier import DEV_KID_PREFIX
 
 KEY_FILE = "dev-issuer-key.pem"
@@ -66,11 +68,18 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 @dataclass(frozen=True, slots=True)
 class DemoUser:
+    """A user of the issuer: a demo user as declared here, or a directory user (invited
+    staff, a tenant's first admin) as the directory holds it (`sub` set, no password)."""
+
     username: str
     password: str
     tenant: str
     office: str | None
     roles: tuple[str, ...]
+    sub: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +112,14 @@ DEMO_USERS: tuple[DemoUser, ...] = (
     _demo("dana", "ndi", "shymkent", R.LAWYER),
     # the network: cross-tenant aggregates only
     _demo("nadia", "network", None, R.NETWORK_ANALYST),
+    # the network's platform admin: onboards, suspends and offboards centres
+    _demo("pavel", "network", None, R.PLATFORM_ADMIN),
 )
+
+# The identity administration client (Keycloak: a confidential client whose service account
+# holds realm-management roles). Development only: the issuer refuses the production profile.
+DEV_ADMIN_CLIENT = "alac-admin"
+DEV_ADMIN_SECRET = "alac-admin-dev-secret"  # noqa: S105
 
 DEMO_CLIENTS: tuple[DemoClient, ...] = (DemoClient("partner-ndi", "partner-ndi-secret", "ndi"),)
 
@@ -259,13 +275,14 @@ class DevIssuer:
         token_ttl_s: int = 900,
         public_clients: Sequence[str] = ("alac-cli", "alac-web"),
         registry: ClientRegistry | None = None,
+        directory: Directory | None = None,
     ) -> None:
         self.registry = registry
         self.issuer = issuer.rstrip("/")
         self.audience = audience
         self.client_id = client_id
         self.token_ttl_s = token_ttl_s
-        self.users = {u.username: u for u in users}
+        self.demo_users = {u.username: u for u in users}
         self.clients = {c.client_id: c for c in clients}
         self.public_clients = frozenset(public_clients) | {client_id}
         self.realm = self.issuer.rsplit("/", 1)[-1]
@@ -276,6 +293,65 @@ class DevIssuer:
         # issuer keeps no single sign-on session (it asks for the password on every sign-in),
         # so ending one is only recorded; the list lets tests see that a client asked.
         self.ended_sessions: list[tuple[str, str]] = []
+        self.directory = directory or Directory(None, client_id, R.ALL_ROLES)
+        if not self.directory.seeded:
+            self._seed_directory(users)
+
+    def _seed_directory(self, users: Sequence[DemoUser]) -> None:
+        """The demo organizations and users, with the ids tokens always had."""
+        for tenant in sorted({u.tenant for u in users}):
+            self.directory.create_organization(
+                {"name": tenant, "alias": tenant, "enabled": True,
+                 "domains": [{"name": f"{tenant}.example.org"}]},
+                org_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"alac-dev:{self.realm}/orgs/{tenant}")),
+            )  # fmt: skip
+        for user in users:
+            org = self.directory.organization_by_alias(user.tenant)
+            user_id = self.directory.create_user(
+                {
+                    "username": user.username,
+                    "email": f"{user.username}@{user.tenant}.example.org",
+                    "emailVerified": True,
+                    "firstName": user.username.capitalize(),
+                    "lastName": "Demo",
+                    "enabled": True,
+                    "attributes": {"office": [user.office]} if user.office else {},
+                    "credentials": [{"type": "password", "value": user.password}],
+                },
+                user_id=self.subject_of(user.username),
+            )
+            self.directory.grant_roles(user_id, user.roles, grant=True)
+            assert org is not None
+            self.directory.add_member(org["id"], user_id)
+
+    @property
+    def users(self) -> dict[str, DemoUser]:
+        """Every user of the directory that belongs to exactly one organization, by username
+        (demo users and invited ones alike)."""
+        found = {}
+        for record in list(self.directory.users.values()):
+            user = self._as_user(record)
+            if user is not None:
+                found[user.username] = user
+        return found
+
+    def _as_user(self, record: dict[str, Any]) -> DemoUser | None:
+        aliases = self.directory.aliases_of(record)
+        if len(aliases) != 1:
+            return None
+        demo = self.demo_users.get(record["username"])
+        office = (record.get("attributes") or {}).get("office") or [None]
+        return DemoUser(
+            username=record["username"],
+            password=demo.password if demo else "",
+            tenant=aliases[0],
+            office=office[0],
+            roles=tuple(record["client_roles"]),
+            sub=record["id"],
+            first_name=record.get("firstName"),
+            last_name=record.get("lastName"),
+            email=record.get("email"),
+        )
 
     @property
     def signing_key(self) -> DevKey:
@@ -353,9 +429,20 @@ class DevIssuer:
     def user_claims(
         self, user: DemoUser, *, azp: str | None = None, now: int | None = None
     ) -> dict[str, Any]:
-        claims = self._base_claims(self.subject_of(user.username), azp or self.client_id, now)
+        sub = user.sub or self.subject_of(user.username)
+        claims = self._base_claims(sub, azp or self.client_id, now)
         claims["resource_access"] = {self.client_id: {"roles": list(user.roles)}}
         claims["preferred_username"] = user.username
+        # Keycloak's `profile` and `email` scopes: names on audit entries and assignees.
+        if user.first_name or user.last_name:
+            claims["name"] = " ".join(p for p in (user.first_name, user.last_name) if p)
+            if user.first_name:
+                claims["given_name"] = user.first_name
+            if user.last_name:
+                claims["family_name"] = user.last_name
+        if user.email:
+            claims["email"] = user.email
+            claims["email_verified"] = True
         claims["organization"] = [user.tenant]
         if user.office:
             claims["office"] = user.office
@@ -373,15 +460,27 @@ class DevIssuer:
             claims["office"] = client.office
         return claims
 
+    def admin_claims(self, *, now: int | None = None) -> dict[str, Any]:
+        """The admin client's service account, as Keycloak gives one with realm-management
+        roles (no organization: it administers the realm, not a tenant)."""
+        claims = self._base_claims(
+            self.subject_of(f"service-account-{DEV_ADMIN_CLIENT}"), DEV_ADMIN_CLIENT, now
+        )
+        claims["resource_access"] = {"realm-management": {"roles": list(ADMIN_ROLES)}}
+        claims["preferred_username"] = f"service-account-{DEV_ADMIN_CLIENT}"
+        claims["client_id"] = DEV_ADMIN_CLIENT
+        return claims
+
     def subject_of(self, username: str) -> str:
-        """A stable uuid per user of this issuer (Keycloak's `sub`)."""
-        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.issuer}/users/{username}"))
+        """A stable uuid per demo user of this realm (Keycloak's `sub`): the same whatever host
+        and port the issuer is reached at, since the directory that keeps it outlives both."""
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"alac-dev:{self.realm}/users/{username}"))
 
     def sign(self, claims: Mapping[str, Any]) -> str:
         return mint_token(claims, self.signing_key)
 
     def token_for(self, username: str) -> str:
-        """A token for a demo user without going through HTTP (tests, CLI)."""
+        """A token for a user of the directory without going through HTTP (tests, CLI)."""
         return self.sign(self.user_claims(self.users[username]))
 
     def token_response(self, claims: Mapping[str, Any]) -> dict[str, Any]:
@@ -408,6 +507,10 @@ class DevIssuer:
         self, form: Mapping[str, str], basic: tuple[str, str] | None
     ) -> dict[str, Any]:
         client_id, secret = basic or (form.get("client_id", ""), form.get("client_secret", ""))
+        if client_id == DEV_ADMIN_CLIENT:
+            if not hmac.compare_digest(secret.encode(), DEV_ADMIN_SECRET.encode()):
+                raise _OAuthError(401, "unauthorized_client", "Invalid client secret")
+            return self.token_response(self.admin_claims())
         client = self.clients.get(client_id)
         registered = self.registry.get(client_id) if self.registry and not client else None
         if registered is not None:
@@ -495,7 +598,9 @@ class DevIssuer:
         computed = _b64url(hashlib.sha256(verifier.encode("ascii", "replace")).digest())
         if not verifier or not hmac.compare_digest(computed, grant.challenge):
             raise _OAuthError(400, "invalid_grant", "PKCE verification failed")
-        user = self.users[grant.username]
+        user = self.users.get(grant.username)
+        if user is None:  # deactivated between sign-in and code exchange
+            raise _OAuthError(400, "invalid_grant", "User not found")
         body = self.token_response(self.user_claims(user, azp=grant.client_id))
         body["id_token"] = self.id_token(user, grant.client_id)
         return body
@@ -538,13 +643,15 @@ class DevIssuer:
         return target, str(claims["sub"])
 
     def _check_password(self, username: str, password: str, status: int = 401) -> DemoUser:
-        """The user, or `status` (401 for the sign-in page, 400 at the token endpoint)."""
+        """The user, or `status` (401 for the sign-in page, 400 at the token endpoint).
+
+        As Keycloak: a disabled user, one with required actions left (set a password, verify
+        the e-mail) or a member of a disabled (suspended) organization gets no token."""
         if not username or not password:
             raise _OAuthError(status, "invalid_grant", "Invalid user credentials")
-        user = self.users.get(username)
-        # compare even for unknown users, so timing does not reveal which usernames exist
-        expected = user.password if user else "\x00" + password
-        if not hmac.compare_digest(expected.encode(), password.encode()) or user is None:
+        record = self.directory.authenticate(username, password)
+        user = self._as_user(record) if record else None
+        if user is None:
             raise _OAuthError(status, "invalid_grant", "Invalid user credentials")
         return user
 
@@ -657,8 +764,9 @@ def create_dev_issuer_app(
         raise RuntimeError(
             "the production profile refuses the development token issuer; use Keycloak"
         )
+    key = DevKey.load_or_create(Path(key_dir))
     dev = DevIssuer(
-        DevKey.load_or_create(Path(key_dir)),
+        key,
         issuer,
         audience=audience,
         client_id=client_id,
@@ -667,6 +775,7 @@ def create_dev_issuer_app(
         token_ttl_s=token_ttl_s,
         public_clients=public_clients,
         registry=ClientRegistry(Path(key_dir)),
+        directory=Directory(Path(key_dir) / DIRECTORY_FILE, client_id, R.ALL_ROLES),
     )
     prefix = urlsplit(dev.issuer).path.rstrip("/")
     app = FastAPI(
@@ -756,6 +865,7 @@ def create_dev_issuer_app(
         return JSONResponse(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 
     _admin_routes(app, dev, f"/admin{prefix}/partner-clients")
+    install_admin_api(app, dev, dev.directory)
     return app
 
 
@@ -822,6 +932,8 @@ def _admin_routes(app: FastAPI, dev: DevIssuer, base: str) -> None:
 
 
 __all__ = [
+    "DEV_ADMIN_CLIENT",
+    "DEV_ADMIN_SECRET",
     "DEMO_CLIENTS",
     "DEMO_USERS",
     "DemoClient",

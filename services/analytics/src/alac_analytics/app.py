@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from alac_analytics import tenants as tenant_events
 from alac_analytics.advocacy.views import router as advocacy_router
 from alac_analytics.alerts.service import ScheduledPass, detect_for_every_tenant
 from alac_analytics.alerts.views import router as alerts_router
@@ -56,7 +57,11 @@ def build_runtime(
         tables=kernel_tables,
         migrations=MIGRATIONS,
         consumers=[
-            ConsumerSpec(group="analytics", aggregates=["complaint", "case"], handlers=HANDLERS)
+            ConsumerSpec(group="analytics", aggregates=["complaint", "case"], handlers=HANDLERS),
+            # The tenant registry (cases): thresholds, and deletion on offboarding.
+            ConsumerSpec(
+                group="analytics-tenants", aggregates=["tenant"], handlers=tenant_events.HANDLERS
+            ),
         ],
         periodic=[PeriodicTask("pattern-alerts", analytics.alert_interval_s, detect_patterns)],
     )

@@ -104,6 +104,18 @@ class DailyCount(Base):
     n: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class TenantName(TenantScoped, Base):
+    """A centre's display names, as the tenant registry's events (tenant.onboarded,
+    tenant.updated) carry them: the report's cover and the network report's sections."""
+
+    __tablename__ = "tenant_names"
+
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kk: Mapped[str] = mapped_column(String(200))
+    ru: Mapped[str] = mapped_column(String(200))
+    en: Mapped[str] = mapped_column(String(200))
+
+
 class PrivacySetting(TenantScoped, Base):
     """A tenant's small-cell threshold (counts below it are hidden; default 5)."""
 

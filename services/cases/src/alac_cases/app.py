@@ -20,11 +20,13 @@ from alac_cases.letters.views import router as letters_router
 from alac_cases.models import kernel_tables
 from alac_cases.referrals.views import router as referrals_router
 from alac_cases.staff.views import router as staff_router
+from alac_cases.tenancy.views import router as tenancy_router
 from alac_cases.views import router
 from alac_cases.workflow.views import router as workflow_router
 from alac_kernel import sealed_text
 from alac_kernel.app import create_service_app
 from alac_kernel.auth.verifier import TokenVerifier
+from alac_kernel.identity import IdentityAdmin
 from alac_kernel.runtime import ConsumerSpec, PeriodicTask, ServiceRuntime
 from alac_kernel.settings import Settings
 
@@ -95,7 +97,14 @@ def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
     )
     runtime.master_keys = load_master_keys(runtime.settings)  # type: ignore[attr-defined]
     runtime.text_keys = sealed_text.http_text_keys(runtime.settings, "cases")  # type: ignore[attr-defined]
+    runtime.identity = identity_admin(runtime.settings)  # type: ignore[attr-defined]
     return runtime
+
+
+def identity_admin(settings: Settings) -> IdentityAdmin:
+    """The registry and staff administration call the identity provider's admin API: Keycloak
+    in production, the development issuer (same API) in the embedded mode."""
+    return IdentityAdmin.from_settings(settings)
 
 
 def create_app(settings: Settings | None = None, verifier: TokenVerifier | None = None) -> FastAPI:
@@ -113,6 +122,7 @@ def create_app(settings: Settings | None = None, verifier: TokenVerifier | None 
             deadlines_router,
             letters_router,
             referrals_router,
+            tenancy_router,
         ],
         verifier=verifier,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
@@ -219,7 +220,9 @@ def close(
 @app.command("assign")
 def assign(
     case_id: str,
-    assignee: Annotated[str | None, typer.Option(help="Subject of a staff member")] = None,
+    assignee: Annotated[
+        str | None, typer.Option(help="A staff member's username, e-mail or id, e.g. lena")
+    ] = None,
     least_loaded: Annotated[
         bool, typer.Option("--least-loaded", help="The office's least loaded lawyer")
     ] = False,
@@ -278,3 +281,112 @@ def action(
     if involves:
         body["involves"] = involves
     _print(_change(url, token, case_id, "actions", body, version))
+
+
+# --- the tenant registry and staff administration ------------------------------------------
+
+tenants_app = typer.Typer(
+    help="The tenant registry: onboard, list, suspend, reactivate and offboard centres "
+    "(platform admin).",
+    no_args_is_help=True,
+)
+staff_app = typer.Typer(
+    help="Staff of your centre: invite, move, deactivate (tenant admin).", no_args_is_help=True
+)
+
+
+@tenants_app.command("onboard")
+def tenants_onboard(
+    file: Annotated[
+        Path, typer.Option("--file", help="The centre as YAML (docs/tenancy.md shows one)")
+    ],
+    url: Url = DEFAULT_URL,
+    token: Token = None,
+) -> None:
+    """Onboard a centre in one step (re-run the same file to resume an interrupted one)."""
+    from alac_kernel.tenants import SpecError, load_spec_file
+
+    try:
+        spec = load_spec_file(file)
+    except SpecError as exc:
+        first = exc.errors[0]
+        more = f" (and {len(exc.errors) - 1} more)" if len(exc.errors) > 1 else ""
+        where = first["field"] or str(file)
+        typer.echo(f"alac tenants onboard: {file}: {where}: {first['reason']}{more}", err=True)
+        raise typer.Exit(2) from None
+    body = json.loads(spec.model_dump_json())
+    _print(_call(url, token, "POST", "/v1/tenants", json=body))
+
+
+@tenants_app.command("list")
+def tenants_list(url: Url = DEFAULT_URL, token: Token = None) -> None:
+    """Every tenant with its status."""
+    _print(_call(url, token, "GET", "/v1/tenants"))
+
+
+@tenants_app.command("suspend")
+def tenants_suspend(
+    tenant_id: str,
+    reason: Annotated[str | None, typer.Option(help="Why (kept with the event)")] = None,
+    url: Url = DEFAULT_URL,
+    token: Token = None,
+) -> None:
+    """Suspend a centre: its people cannot sign in; data is kept."""
+    _print(_call(url, token, "POST", f"/v1/tenants/{tenant_id}/suspend", json={"reason": reason}))
+
+
+@tenants_app.command("reactivate")
+def tenants_reactivate(tenant_id: str, url: Url = DEFAULT_URL, token: Token = None) -> None:
+    """Lift a suspension."""
+    _print(_call(url, token, "POST", f"/v1/tenants/{tenant_id}/reactivate"))
+
+
+@tenants_app.command("offboard")
+def tenants_offboard(tenant_id: str, url: Url = DEFAULT_URL, token: Token = None) -> None:
+    """Export a suspended centre's archive, then delete it everywhere."""
+    _print(_call(url, token, "POST", f"/v1/tenants/{tenant_id}/offboard"))
+
+
+@staff_app.command("invite")
+def staff_invite(
+    username: str,
+    email: Annotated[str, typer.Option(help="Where the invitation goes")],
+    first_name: Annotated[str, typer.Option()],
+    last_name: Annotated[str, typer.Option()],
+    office: Annotated[str, typer.Option()],
+    role: Annotated[str, typer.Option(help="volunteer, lawyer, coordinator or analyst")],
+    position: Annotated[str | None, typer.Option(help="Shown under the name on letters")] = None,
+    language: Annotated[str, typer.Option(help="kk, ru or en")] = "ru",
+    url: Url = DEFAULT_URL,
+    token: Token = None,
+) -> None:
+    """Invite a person into an office of your centre."""
+    body = {
+        "username": username, "email": email, "first_name": first_name,
+        "last_name": last_name, "office": office, "role": role, "position": position,
+        "language": language,
+    }  # fmt: skip
+    _print(_call(url, token, "POST", "/v1/staff/invitations", json=body))
+
+
+@staff_app.command("move")
+def staff_move(
+    who: Annotated[str, typer.Argument(help="Username, e-mail or id")],
+    office: Annotated[str | None, typer.Option()] = None,
+    role: Annotated[str | None, typer.Option()] = None,
+    url: Url = DEFAULT_URL,
+    token: Token = None,
+) -> None:
+    """Move a person to another office and/or role."""
+    body = {k: v for k, v in {"office": office, "role": role}.items() if v is not None}
+    _print(_call(url, token, "POST", f"/v1/staff/{who}/move", json=body))
+
+
+@staff_app.command("deactivate")
+def staff_deactivate(
+    who: Annotated[str, typer.Argument(help="Username, e-mail or id")],
+    url: Url = DEFAULT_URL,
+    token: Token = None,
+) -> None:
+    """Deactivate a person: no more sign-in or new assignments; their name stays."""
+    _print(_call(url, token, "POST", f"/v1/staff/{who}/deactivate"))

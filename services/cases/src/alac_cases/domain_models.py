@@ -1,5 +1,8 @@
 """Imports every domain's models so Base.metadata (migrations, tests) sees all tables."""
 
+from sqlalchemy import select
+from sqlalchemy.orm import column_property
+
 from alac_cases.actions.models import Action, Note
 from alac_cases.audit.models import AuditEntry, AuditHead
 from alac_cases.consent.models import Consent
@@ -8,7 +11,25 @@ from alac_cases.letters.models import Letter
 from alac_cases.models import Base, Case
 from alac_cases.referrals.models import Referral
 from alac_cases.staff.models import Assignment, StaffMember
+from alac_cases.tenancy.models import TenantRecord
 from alac_cases.workflow.models import StatusChange
+
+
+def _staff_name(subject, tenant_id):  # type: ignore[no-untyped-def]
+    """The staff member's name from the staff registry (invited staff), read with the row so
+    answers show a person, not an opaque id; null for members declared by id alone."""
+    return column_property(
+        select(StaffMember.display_name)
+        .where(StaffMember.subject == subject, StaffMember.tenant_id == tenant_id)
+        .correlate_except(StaffMember)
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+Case.assignee_name = _staff_name(Case.assignee, Case.tenant_id)
+Note.author_name = _staff_name(Note.author, Note.tenant_id)
+AuditEntry.actor_name = _staff_name(AuditEntry.actor, AuditEntry.tenant_id)
 
 __all__ = [
     "Action",
@@ -26,4 +47,5 @@ __all__ = [
     "Referral",
     "StaffMember",
     "StatusChange",
+    "TenantRecord",
 ]

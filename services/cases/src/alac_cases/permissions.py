@@ -45,6 +45,8 @@ MATRIX: dict[str, frozenset[str]] = {
     "letter.read": frozenset({L, C}),
     "referral.write": frozenset({L, C}),
     "referral.read": frozenset({L, C}),
+    # the tenant registry: onboarding, suspension, offboarding of centres
+    "tenant.admin": frozenset({roles.PLATFORM_ADMIN}),
 }
 
 

@@ -1,25 +1,24 @@
-"""The tenants the cases service knows (data in tenants.json, or ALAC_CASES_TENANTS_FILE):
-names for letters' signatures and the partners a case may be referred to. There is no tenant
-directory service; a small reviewed file is the source of truth until there is one."""
+"""The tenants the cases service knows, from its tenant registry (alac_cases.tenancy): the
+centre's name that signs letters of support, and the partners a case may be referred to (an
+active or suspended tenant, never one still onboarding or offboarded)."""
 
 from __future__ import annotations
 
-import json
-import os
-from functools import lru_cache
-from pathlib import Path
+from sqlalchemy.orm import Session
 
-DEFAULT_FILE = Path(__file__).with_name("tenants.json")
+from alac_cases.tenancy.models import TenantRecord
+from alac_kernel.tenants import ACTIVE, SUSPENDED
 
 
-@lru_cache(maxsize=4)
-def _load(path: str) -> dict[str, dict]:
-    return json.loads(Path(path).read_text(encoding="utf-8"))["tenants"]
+def is_known(session: Session, tenant: str) -> bool:
+    record = session.get(TenantRecord, tenant)
+    return record is not None and record.status in (ACTIVE, SUSPENDED)
 
 
-def known_tenants() -> dict[str, dict]:
-    return _load(os.environ.get("ALAC_CASES_TENANTS_FILE", str(DEFAULT_FILE)))
-
-
-def tenant_name(tenant: str) -> str:
-    return known_tenants().get(tenant, {}).get("name", tenant)
+def tenant_name(session: Session, tenant: str, language: str = "en") -> str:
+    """The centre's display name in `language` (else English), or the id when unregistered."""
+    record = session.get(TenantRecord, tenant)
+    if record is None:
+        return tenant
+    names = record.spec.get("names", {})
+    return names.get(language) or names.get("en") or tenant

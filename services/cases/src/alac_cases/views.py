@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from pydantic import AwareDatetime, BaseModel
+from pydantic import AwareDatetime, BaseModel, Field
 
 from alac_cases import service
 from alac_cases.api import PROBLEMS
@@ -35,6 +35,9 @@ class CaseRead(BaseModel):
     opened_at: datetime
     version: int
     assignee: str | None = None
+    assignee_name: str | None = Field(
+        default=None, description="The assignee's name from the staff registry"
+    )
     outcome: str | None = None
     closed_at: datetime | None = None
 

@@ -27,6 +27,7 @@ from alac_intake.partners.identity import partner_clients_from_settings
 from alac_intake.partners.views import router as partners_router
 from alac_intake.partners.webhooks import WebhookPolicy, deliver_due
 from alac_intake.reference import models as _reference_models  # noqa: F401  (tables)
+from alac_intake.reference import tenants as tenant_events
 from alac_intake.reference.views import router as reference_router
 from alac_intake.vault import models as _vault_models  # noqa: F401  (tables)
 from alac_intake.vault.crypto import load_master_keys
@@ -67,7 +68,25 @@ def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
                         lambda: runtime.outbox,
                     ),
                 },
-            )
+            ),
+            # The tenant registry (cases) announces centres: offices, reference lists, keys.
+            ConsumerSpec(
+                group="intake-tenants",
+                aggregates=["tenant"],
+                handlers={
+                    **dict.fromkeys(
+                        ["tenant.onboarded", "tenant.updated"],
+                        lambda session, event: tenant_events.apply_tenant(
+                            session=session,
+                            keys=runtime.master_keys,
+                            event=event,  # type: ignore[attr-defined]
+                        ),
+                    ),
+                    "tenant.offboarded": lambda session, event: tenant_events.apply_offboarded(
+                        session=session, event=event
+                    ),
+                },
+            ),
         ],
         periodic=[PeriodicTask("webhooks", WEBHOOK_INTERVAL_S, deliver_webhooks)],
     )

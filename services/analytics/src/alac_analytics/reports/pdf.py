@@ -10,6 +10,7 @@ so it can be searched and copied, and tests read it back with pypdf.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -18,7 +19,6 @@ from fpdf import FPDF
 
 from alac_analytics.labels import office_label, value_label
 from alac_analytics.reports.dates import long_date
-from alac_analytics.reports.tenants import tenant_name
 
 # PT Sans (OFL, ParaType; from PyPI as fontpkg-pt-sans, as cases' letters use it) has every
 # Kazakh letter and is small: loading and subsetting it is a fraction of DejaVu Sans' cost.
@@ -209,22 +209,37 @@ def _period(report: dict[str, Any], lang: str) -> str:
     return f"{long_date(start, lang)} – {long_date(end, lang)}"
 
 
-def _section_name(key: str, name: str, lang: str) -> str:
-    return office_label(name, lang) if key == "offices" else tenant_name(name)
+def _tenant_name(report: dict[str, Any], tenant: str) -> str:
+    """The centre's name in the report's language, as analytics learnt it from the tenant
+    registry's events (reports.views puts it in the scope); else its code."""
+    return report["scope"].get("tenant_names", {}).get(tenant) or tenant
+
+
+def _section_name(report: dict[str, Any], key: str, name: str, lang: str) -> str:
+    return office_label(name, lang) if key == "offices" else _tenant_name(report, name)
 
 
 def _scope_names(report: dict[str, Any], key: str, lang: str) -> str:
     chosen = report["scope"].get(key, "all")
     if chosen in ("all", None):
         return t(f"all_{key}", lang)
-    return ", ".join(_section_name(key, o, lang) for o in chosen)
+    return ", ".join(_section_name(report, key, o, lang) for o in chosen)
 
 
-def render(report: dict[str, Any], lang: str, *, generated: date | None = None) -> bytes:
+def render(
+    report: dict[str, Any],
+    lang: str,
+    *,
+    generated: date | None = None,
+    tenant_names: Mapping[str, str] | None = None,
+) -> bytes:
+    """`tenant_names`: tenant code -> the centre's name in `lang` (cover, network sections)."""
+    report = {**report, "scope": {**report["scope"], "tenant_names": dict(tenant_names or {})}}
     key = "tenants" if "tenants" in report else "offices"
     network = key == "tenants"
     period = _period(report, lang)
-    who = t("network", lang) if network else tenant_name(report["scope"].get("tenant") or "")
+    tenant = report["scope"].get("tenant") or ""
+    who = t("network", lang) if network else _tenant_name(report, tenant)
     footer = f"{who} · {_scope_names(report, key, lang)} · {t('period', lang)}: {period}"
     pdf = ReportPDF(report, lang, footer)
     pdf.set_title(t("network_title" if network else "title", lang))
@@ -234,14 +249,14 @@ def render(report: dict[str, Any], lang: str, *, generated: date | None = None) 
     _headline(pdf, report, key, period)
     sections = report.get(key) or {}
     if len(sections) == 1:  # one office: its section is the combined one, printed once
-        _heading(pdf, _section_name(key, next(iter(sections)), lang), size=14)
+        _heading(pdf, _section_name(report, key, next(iter(sections)), lang), size=14)
         _figures(pdf, report, period)
         return bytes(pdf.output())
     _heading(pdf, f"{t('combined', lang)}: {_scope_names(report, key, lang)}", size=14)
     _figures(pdf, report, period)
     for name, body in sections.items():
         pdf.add_page()
-        _heading(pdf, _section_name(key, name, lang), size=14)
+        _heading(pdf, _section_name(report, key, name, lang), size=14)
         _figures(pdf, body, period)
     return bytes(pdf.output())
 
@@ -330,7 +345,7 @@ def _headline(pdf: ReportPDF, report: dict[str, Any], key: str, period: str) -> 
         compared = {
             "n": report["total"],
             "values": [
-                {"value": _section_name(key, name, lang), "count": body["total"],
+                {"value": _section_name(report, key, name, lang), "count": body["total"],
                  "percent": _share(body["total"], report["total"])}
                 for name, body in sections.items()
             ],

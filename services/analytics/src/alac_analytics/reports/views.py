@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
+from alac_analytics import tenants as tenant_events
 from alac_analytics.periods import FIRST_DAY, LAST_DAY
 from alac_analytics.privacy import report as privacy
 from alac_analytics.privacy import service as privacy_service
@@ -89,8 +90,9 @@ def get_statistics(
         if not privacy_service.sees_small_cells(principal):
             limit = privacy_service.threshold(session=session, tenant=principal.tenant)
             privacy.apply(report, key="offices", threshold=limit)
+        names = tenant_events.names_in(session, lang)
     name = download_name("alac-statistics", principal.tenant, office, period_from, period_to)
-    return render(report, fmt, request, name, lang)
+    return render(report, fmt, request, name, lang, names)
 
 
 def download_name(
@@ -108,14 +110,19 @@ def download_name(
 
 
 def render(
-    report: dict, fmt: Format | None, request: Request, name: str, lang: Language = "en"
+    report: dict,
+    fmt: Format | None,
+    request: Request,
+    name: str,
+    lang: Language = "en",
+    tenant_names: dict[str, str] | None = None,
 ) -> Response:
     chosen = negotiate(fmt, request.headers.get("accept", ""))
     if chosen == "pdf":
         from alac_analytics.reports import pdf  # fpdf2 and the fonts load only for a PDF
 
         return Response(
-            pdf.render(report, lang),
+            pdf.render(report, lang, tenant_names=tenant_names),
             media_type="application/pdf",
             headers={"Content-Disposition": f'attachment; filename="{name}-{lang}.pdf"'},
         )
@@ -171,6 +178,7 @@ def get_network_statistics(
             session, tenant=None, offices=None, period_from=period_from, period_to=period_to
         )
         limit = privacy_service.network_threshold(session=session)
+        names = tenant_events.names_in(session, lang)
     privacy.apply(report, key="tenants", threshold=limit)
     name = download_name("alac-network-statistics", None, None, period_from, period_to)
-    return render(report, fmt, request, name, lang)
+    return render(report, fmt, request, name, lang, names)

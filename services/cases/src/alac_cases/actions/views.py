@@ -93,6 +93,7 @@ class NoteRead(BaseModel):
     id: str
     text: str
     author: str
+    author_name: str | None = None  # from the staff registry (invited staff)
     written_at: datetime
 
 

@@ -18,6 +18,7 @@ router = APIRouter(prefix="/v1", tags=["audit"])
 class AuditRead(BaseModel):
     seq: int
     actor: str
+    actor_name: str | None = None  # from the staff registry (invited staff)
     actor_role: str
     at: datetime
     what: str

@@ -1,31 +1,42 @@
-"""The letterhead of a tenant's letters, behind one function.
+"""The letterhead of a tenant's letters, from the tenant registry (alac_cases.tenancy).
 
-Today the data comes from the tenant configuration the cases service has (tenants.json, or the
-file ALAC_CASES_TENANTS_FILE names): `name`, and optionally `address` (lines separated by
-newlines) and `logo` (a PNG or JPEG path, relative to that file). When the tenant registry
-exists, only `letterhead()` changes."""
+The centre's name in the letter's language comes from the registry's `names`; the address
+(lines separated by newlines), phone and e-mail from the spec's `letterhead`, set at onboarding
+(`POST /v1/tenants`) or by a later update (`tenant.updated`). `signatory_title` is the position
+printed under a signature when the staff registry has none for the lawyer. No logo: the
+registry carries text only."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from pathlib import Path
 
-from alac_cases.tenants import DEFAULT_FILE, known_tenants
+from sqlalchemy.orm import Session
+
+from alac_cases.tenancy.models import TenantRecord
+from alac_cases.tenants import tenant_name
 
 
 @dataclass(frozen=True)
 class Letterhead:
     name: str
     address: str | None = None
-    logo: Path | None = None
+    phone: str | None = None
+    email: str | None = None
+    signatory_title: str | None = None
+
+    def contact_line(self) -> str | None:
+        """Phone and e-mail on one line, or None when the registry has neither."""
+        parts = [p for p in (self.phone, self.email) if p]
+        return " · ".join(parts) or None
 
 
-def letterhead(tenant: str) -> Letterhead:
-    entry = known_tenants().get(tenant, {})
-    logo = entry.get("logo")
-    if logo:
-        base = Path(os.environ.get("ALAC_CASES_TENANTS_FILE", str(DEFAULT_FILE))).parent
-        path = base / logo
-        logo = path if path.is_file() else None  # a missing logo must not stop a letter
-    return Letterhead(name=entry.get("name", tenant), address=entry.get("address"), logo=logo)
+def letterhead(session: Session, tenant: str, language: str) -> Letterhead:
+    record = session.get(TenantRecord, tenant)
+    spec = (record.spec if record is not None else {}).get("letterhead") or {}
+    return Letterhead(
+        name=tenant_name(session, tenant, language),
+        address=spec.get("address"),
+        phone=spec.get("phone"),
+        email=spec.get("email"),
+        signatory_title=spec.get("signatory_title"),
+    )

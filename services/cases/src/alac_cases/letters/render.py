@@ -112,21 +112,15 @@ def render_pdf(content: LetterContent) -> bytes:
 
 def _letterhead(pdf: FPDF, head: Letterhead) -> None:
     top = pdf.get_y()
-    text_x = pdf.l_margin
-    if head.logo is not None:
-        pdf.image(str(head.logo), x=pdf.l_margin, y=top, h=18)
-        text_x += 26
-    pdf.set_xy(text_x, top)
     pdf.set_font("PTSans", "B", 14)
-    pdf.multi_cell(pdf.epw - (text_x - pdf.l_margin), 7, head.name, new_x="LMARGIN", new_y="NEXT")
-    if head.address:
-        pdf.set_font("PTSans", "", 9)
-        for line in head.address.splitlines():
-            pdf.set_x(text_x)
-            pdf.multi_cell(
-                pdf.epw - (text_x - pdf.l_margin), 4.5, line, new_x="LMARGIN", new_y="NEXT"
-            )
-    bottom = max(pdf.get_y(), top + (20 if head.logo is not None else 0)) + 2
+    pdf.multi_cell(pdf.epw, 7, head.name, new_x="LMARGIN", new_y="NEXT")
+    lines = (head.address or "").splitlines()
+    if head.contact_line():
+        lines.append(head.contact_line())
+    pdf.set_font("PTSans", "", 9)
+    for line in lines:
+        pdf.multi_cell(pdf.epw, 4.5, line, new_x="LMARGIN", new_y="NEXT")
+    bottom = max(pdf.get_y(), top) + 2
     pdf.set_draw_color(80, 80, 80)
     pdf.line(pdf.l_margin, bottom, pdf.l_margin + pdf.epw, bottom)
     pdf.set_y(bottom + 4)
@@ -138,7 +132,9 @@ def _signature(pdf: FPDF, content: LetterContent) -> None:
         pdf.add_page()
     pdf.ln(10)
     pdf.set_font("PTSans", "", 11)
-    position = content.signatory.position or LABELS["lawyer"][lang]
+    position = (
+        content.signatory.position or content.letterhead.signatory_title or LABELS["lawyer"][lang]
+    )
     pdf.multi_cell(pdf.epw * 0.5, 6, f"{position}\n{content.letterhead.name}",
                    new_x="RIGHT", new_y="TOP")  # fmt: skip
     y = pdf.get_y()

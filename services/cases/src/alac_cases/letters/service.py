@@ -106,7 +106,7 @@ def create(
             facts=facts,
             request=request,
             signatory=signatory(session=session, principal=principal),
-            letterhead=letterhead(case.tenant_id),
+            letterhead=letterhead(session, case.tenant_id, language),
             reference=reference,
             case_reference=case.id[:8],
             dated=dated,
@@ -145,10 +145,11 @@ def create(
 
 
 def signatory(*, session: Session, principal: Principal) -> Signatory:
-    """Who signs: the name and position the staff registry has for the lawyer; else the name
-    claim of their token (never the office code); else their username."""
+    """Who signs: the display name and position the staff registry has for the lawyer (from
+    staff.* events or POST /v1/staff); else the name claim of their token; else their username.
+    Never the office code."""
     member = staff.member(session=session, subject=principal.subject)
-    name = (member.full_name if member else None) or principal.name or principal.username
+    name = (member.display_name if member else None) or principal.name or principal.username
     return Signatory(name=name or principal.subject, position=member.position if member else None)
 
 

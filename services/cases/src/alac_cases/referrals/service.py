@@ -11,7 +11,7 @@ from alac_cases.case_events import emit
 from alac_cases.consent import service as consent
 from alac_cases.models import Case
 from alac_cases.referrals.models import Referral
-from alac_cases.tenants import known_tenants, tenant_name
+from alac_cases.tenants import is_known, tenant_name
 from alac_kernel.auth.principal import Principal
 from alac_kernel.db import new_id, utcnow
 from alac_kernel.outbox import Outbox
@@ -34,8 +34,8 @@ def refer(
 ) -> Referral:
     if to_tenant == case.tenant_id:
         raise field_error("body.to_tenant", "is this tenant; refer to a partner organisation")
-    if to_tenant not in known_tenants():
-        raise field_error("body.to_tenant", "unknown tenant (not in the tenants list)")
+    if not is_known(session, to_tenant):
+        raise field_error("body.to_tenant", "unknown tenant (not in the tenant registry)")
     needed = ["referral"] + (["share_contact"] if "contact" in share else [])
     consent_version = consent.require(
         session=session, case=case, scopes=needed, doing="Referring the case"
@@ -80,7 +80,7 @@ def refer(
             "consent_version": referral.consent_version,
             "referred_at": now.isoformat(),
             "shared": shared,
-            "from_centre": {"tenant": case.tenant_id, "name": tenant_name(case.tenant_id)},
+            "from_centre": {"tenant": case.tenant_id, "name": tenant_name(session, case.tenant_id)},
             **({"note": note} if note else {}),
         },
     )

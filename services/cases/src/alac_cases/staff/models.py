@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from alac_cases.models import Base
@@ -12,6 +12,10 @@ from alac_kernel.db import TenantScoped, UTCDateTime
 
 
 class StaffMember(TenantScoped, Base):
+    """A staff member of an office. `subject` is the identity provider's user id (the token's
+    sub). Name, position, e-mail and language come from the invitation (staff administration
+    through the identity provider); members declared before that have them null."""
+
     __tablename__ = "office_staff"
     __table_args__ = (UniqueConstraint("tenant_id", "subject", name="uq_office_staff_subject"),)
 
@@ -21,10 +25,13 @@ class StaffMember(TenantScoped, Base):
     role: Mapped[str] = mapped_column(String(32))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     added_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    # How the staff member signs letters of support (a lawyer's public professional identity,
-    # not a complainant's personal data); unset: the name claim of their token is used.
-    full_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    username: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    display_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     position: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True, index=True)
+    language: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    # staff.* events' aggregateversion
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Assignment(TenantScoped, Base):

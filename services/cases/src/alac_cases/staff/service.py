@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from alac_cases.case_events import emit
@@ -10,6 +10,8 @@ from alac_cases.models import Case
 from alac_cases.staff.models import Assignment, StaffMember
 from alac_kernel.auth.principal import Principal
 from alac_kernel.db import new_id, utcnow
+from alac_kernel.events import new_event
+from alac_kernel.observability import logs
 from alac_kernel.outbox import Outbox
 from alac_kernel.problems import Problem, field_error
 
@@ -24,7 +26,7 @@ def upsert_staff(
     office: str,
     role: str,
     active: bool,
-    full_name: str | None = None,
+    display_name: str | None = None,
     position: str | None = None,
 ) -> StaffMember:
     member = session.execute(
@@ -39,13 +41,17 @@ def upsert_staff(
             office=office,
             role=role,
             active=active,
-            full_name=full_name,
+            display_name=display_name,
             position=position,
         )
         session.add(member)
     else:
         member.office, member.role, member.active = office, role, active
-        member.full_name, member.position = full_name, position
+        # Unset fields keep what the registry already knows (e.g. from staff.* events).
+        if display_name is not None:
+            member.display_name = display_name
+        if position is not None:
+            member.position = position
     session.flush()
     return member
 
@@ -106,9 +112,7 @@ def assign(
     else:
         if assignee is None:
             raise field_error("body.assignee", "required unless strategy is least_loaded")
-        member = session.execute(
-            select(StaffMember).where(StaffMember.subject == assignee)
-        ).scalar_one_or_none()
+        member = find_member(session=session, who=assignee)
         if member is None or not member.active:
             raise field_error("body.assignee", "not an active staff member of this tenant")
         if member.office != case.office:
@@ -148,3 +152,117 @@ def assignments(*, session: Session, case_id: str) -> list[Assignment]:
             select(Assignment).where(Assignment.case_id == case_id).order_by(Assignment.assigned_at)
         ).scalars()
     )
+
+
+# ---------------------------------------------------------------------- named staff
+# Staff administered through the identity provider (invited by the tenant admin): their
+# names and positions travel in staff.* events, so assignees, note authors and audit entries
+# show people, and a case can be assigned by username or e-mail.
+
+
+def find_member(*, session: Session, who: str) -> StaffMember | None:
+    """The staff member whose subject, username or e-mail is `who` (case-insensitive)."""
+    wanted = who.strip()
+    return session.execute(
+        select(StaffMember)
+        .where(
+            or_(
+                StaffMember.subject == wanted,
+                func.lower(StaffMember.username) == wanted.lower(),
+                func.lower(StaffMember.email) == wanted.lower(),
+            )
+        )
+        .order_by(StaffMember.active.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def names_by_subject(*, session: Session, subjects: set[str]) -> dict[str, StaffMember]:
+    if not subjects:
+        return {}
+    rows = session.execute(select(StaffMember).where(StaffMember.subject.in_(subjects))).scalars()
+    return {m.subject: m for m in rows}
+
+
+def _emit(*, session: Session, outbox: Outbox, member: StaffMember, type: str, data: dict) -> None:
+    member.version = (member.version or 0) + 1
+    session.flush()
+    outbox.record(
+        session,
+        new_event(
+            type=type,
+            source="/alac/cases",
+            subject=member.subject,
+            tenant=member.tenant_id,
+            version=member.version,
+            data={"staff_id": member.subject, **data},
+            correlation_id=logs.correlation_id.get(None),
+        ),
+    )
+
+
+def _public(member: StaffMember) -> dict:
+    return {
+        "username": member.username,
+        "display_name": member.display_name,
+        "position": member.position,
+        "office": member.office,
+        "role": member.role,
+        "language": member.language or "ru",
+    }
+
+
+def record_invited(
+    *,
+    session: Session,
+    outbox: Outbox,
+    tenant_id: str,
+    subject: str,
+    username: str,
+    display_name: str,
+    position: str | None,
+    email: str,
+    office: str,
+    role: str,
+    language: str,
+) -> StaffMember:
+    """The invited person in the staff registry, announced by staff.invited (once: inviting
+    the same person again updates the record without a second event)."""
+    member = session.execute(
+        select(StaffMember).where(StaffMember.subject == subject)
+    ).scalar_one_or_none()
+    fresh = member is None
+    if member is None:
+        member = StaffMember(id=new_id(), tenant_id=tenant_id, subject=subject, added_at=utcnow())
+        session.add(member)
+    member.office, member.role, member.active = office, role, True
+    member.username, member.display_name, member.position = username, display_name, position
+    member.email, member.language = email.lower(), language
+    session.flush()
+    if fresh:
+        _emit(
+            session=session, outbox=outbox, member=member, type="staff.invited",
+            data={**_public(member), "invited_at": member.added_at.isoformat()},
+        )  # fmt: skip
+    return member
+
+
+def record_moved(
+    *, session: Session, outbox: Outbox, member: StaffMember, office: str, role: str
+) -> StaffMember:
+    previous = member.office
+    member.office, member.role = office, role
+    _emit(
+        session=session, outbox=outbox, member=member, type="staff.moved",
+        data={**_public(member), "previous_office": previous, "moved_at": utcnow().isoformat()},
+    )  # fmt: skip
+    return member
+
+
+def record_deactivated(*, session: Session, outbox: Outbox, member: StaffMember) -> StaffMember:
+    member.active = False
+    _emit(
+        session=session, outbox=outbox, member=member, type="staff.deactivated",
+        data={"deactivated_at": utcnow().isoformat()},
+    )  # fmt: skip
+    return member

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from alac_cases.api import PROBLEMS, IfMatch, Strict, Versioned, unit_of_work
 from alac_cases.files import audit, check_version, expected_version, load_case
 from alac_cases.permissions import allowed
-from alac_cases.staff import service
+from alac_cases.staff import administration, service
 from alac_cases.views import CaseRead
 
 router = APIRouter(prefix="/v1", tags=["staff"])
@@ -22,7 +22,7 @@ class StaffIn(Strict):
     office: str = Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_-]*$")
     role: Literal["lawyer", "volunteer", "coordinator"]
     active: bool = True
-    full_name: str | None = Field(
+    display_name: str | None = Field(
         default=None, min_length=1, max_length=200, description="Name signing letters of support"
     )
     position: str | None = Field(
@@ -36,8 +36,34 @@ class StaffRead(BaseModel):
     role: str
     active: bool
     added_at: datetime
-    full_name: str | None = None
+    # Filled for staff invited through the platform (identity provider); null for members
+    # declared by subject alone.
+    username: str | None = None
+    display_name: str | None = None
     position: str | None = None
+    email: str | None = None
+    language: str | None = None
+
+
+class InvitationIn(Strict):
+    username: str = Field(min_length=3, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$")
+    email: str = Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    first_name: str = Field(min_length=1, max_length=100)
+    last_name: str = Field(min_length=1, max_length=100)
+    office: str = Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_-]*$")
+    role: Literal["volunteer", "lawyer", "coordinator", "analyst"]
+    position: str | None = Field(
+        default=None, max_length=200, description="Shown under the name on letters"
+    )
+    language: Literal["kk", "ru", "en"] = "ru"
+
+
+class MoveIn(Strict):
+    office: str | None = Field(
+        default=None, min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_-]*$"
+    )
+    role: Literal["volunteer", "lawyer", "coordinator", "analyst"] | None = None
+    position: str | None = Field(default=None, max_length=200)
 
 
 class AssignmentIn(Versioned):
@@ -60,7 +86,7 @@ def put_staff(body: StaffIn, request: Request, principal: allowed("staff.write")
             office=body.office,
             role=body.role,
             active=body.active,
-            full_name=body.full_name,
+            display_name=body.display_name,
             position=body.position,
         )
         audit(session=session, principal=principal, what="staff.write", detail=body.model_dump())
@@ -115,3 +141,41 @@ def assign(
         )
         response.headers["ETag"] = f'"{case.version}"'
         return CaseRead.model_validate(case, from_attributes=True)
+
+
+@router.post(
+    "/staff/invitations",
+    status_code=201,
+    response_model=StaffRead,
+    responses=administration.RESPONSES,
+    summary="Invite a volunteer, lawyer, coordinator or analyst into an office (tenant admin)",
+    description="Creates the person's account in the identity provider (a member of the "
+    "tenant's organization, with the role and the office), who sets a password and verifies "
+    "the e-mail on first sign-in; announces `staff.invited` with name and position. Inviting "
+    "the same username again completes an interrupted invitation.",
+)
+def invite(body: InvitationIn, request: Request, principal: allowed("staff.write")) -> StaffRead:
+    member = administration.invite(request=request, principal=principal, body=body)
+    return StaffRead.model_validate(member, from_attributes=True)
+
+
+@router.post(
+    "/staff/{who}/move",
+    response_model=StaffRead,
+    responses=administration.RESPONSES,
+    summary="Move a staff member to another office and/or role (by username, e-mail or id)",
+)
+def move(who: str, body: MoveIn, request: Request, principal: allowed("staff.write")) -> StaffRead:
+    member = administration.move(request=request, principal=principal, who=who, body=body)
+    return StaffRead.model_validate(member, from_attributes=True)
+
+
+@router.post(
+    "/staff/{who}/deactivate",
+    response_model=StaffRead,
+    responses=administration.RESPONSES,
+    summary="Deactivate a staff member: no more sign-in, no new assignments; name kept",
+)
+def deactivate(who: str, request: Request, principal: allowed("staff.write")) -> StaffRead:
+    member = administration.deactivate(request=request, principal=principal, who=who)
+    return StaffRead.model_validate(member, from_attributes=True)

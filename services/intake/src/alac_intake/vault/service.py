@@ -82,6 +82,12 @@ def receipt_key(
     return _key(session, keys, tenant, "receipt", version)
 
 
+def ensure_keys(*, session: Session, keys: MasterKeys, tenant: str) -> None:
+    """The tenant's data and pseudonym keys, made now if missing (on onboarding)."""
+    _key(session, keys, tenant, "data")
+    _key(session, keys, tenant, "pseudonym")
+
+
 def normalise_contact(*, phone: str | None, email: str | None) -> str | None:
     """The identifying part of a contact in one canonical form: the phone's digits (a leading
     8 of a Kazakh number read as 7), else the lower-cased e-mail."""

@@ -1,4 +1,6 @@
-"""Letters of support: reference numbers per tenant and year; staff names and positions
+"""Letters of support: reference numbers per tenant and year
+
+(Staff names and positions come with the tenant registry, e4b7c1d9a2f3.)
 
 Revision ID: e4a1c7b93f52
 Revises: 8d3e5f7a9b10
@@ -25,15 +27,9 @@ def upgrade() -> None:
     with op.batch_alter_table("case_letters") as batch:
         batch.add_column(sa.Column("reference", sa.String(length=40), nullable=True))
         batch.create_unique_constraint("uq_case_letters_reference", ["tenant_id", "reference"])
-    with op.batch_alter_table("office_staff") as batch:
-        batch.add_column(sa.Column("full_name", sa.String(length=200), nullable=True))
-        batch.add_column(sa.Column("position", sa.String(length=200), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("office_staff") as batch:
-        batch.drop_column("position")
-        batch.drop_column("full_name")
     with op.batch_alter_table("case_letters") as batch:
         batch.drop_constraint("uq_case_letters_reference", type_="unique")
         batch.drop_column("reference")

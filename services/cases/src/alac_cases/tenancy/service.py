@@ -1,0 +1,384 @@
+"""Onboarding, suspension and offboarding of a centre, step by step.
+
+Onboarding is a sequence of steps, each recorded in the registry row when done, so an
+interrupted onboarding (the identity provider down, the process killed) is completed by
+sending the same request again:
+
+1. `registered`    the registry row, status `onboarding` (no service knows the tenant yet)
+2. `organization`  the identity provider's organization (alias = tenant id)
+3. `admin`         the first tenant admin, invited with required actions
+4. `announced`     in one transaction: status `active`, the admin in the staff registry, and
+                   the `staff.invited` and `tenant.onboarded` events in the outbox; each
+                   service provisions itself from `tenant.onboarded` (intake: public offices,
+                   reference lists, data keys; analytics: threshold; search: routing)
+
+The identity provider is checked before step 1: when it cannot be reached the answer is 503
+with Retry-After and nothing at all is written. A failure after step 1 leaves a tenant in
+`onboarding`, which no service knows and no token of which is accepted by a service as a
+known tenant; re-running the request resumes at the first step not done.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from alac_cases.staff import service as staff
+from alac_cases.tenancy.archive import delete_tenant
+from alac_cases.tenancy.models import TenantRecord
+from alac_kernel.auth.principal import Principal
+from alac_kernel.db import session_scope, utcnow
+from alac_kernel.events import new_event
+from alac_kernel.identity import IdentityAdmin, IdentityRefused, IdentityUnavailable
+from alac_kernel.observability import logs
+from alac_kernel.outbox import Outbox
+from alac_kernel.problems import Problem, field_error
+from alac_kernel.tenants import ACTIVE, OFFBOARDED, ONBOARDING, SUSPENDED, TenantSpec
+
+SOURCE = "/alac/cases"
+STEPS = ("registered", "organization", "admin", "announced")
+
+
+def unavailable(exc: IdentityUnavailable) -> Problem:
+    return Problem(
+        503,
+        f"The identity provider cannot be reached ({exc}); nothing was left half-made. "
+        "Send the same request again later: it resumes where it stopped.",
+        title="Identity provider unavailable",
+        headers={"Retry-After": str(exc.retry_after_s)},
+        retry_after_s=exc.retry_after_s,
+    )
+
+
+def refused(exc: IdentityRefused, field: str | None = None) -> Problem:
+    if field:
+        return Problem(
+            409 if exc.status == 409 else 422,
+            str(exc),
+            errors=[{"field": field, "reason": str(exc)}],
+        )
+    return Problem(409 if exc.status == 409 else 502, f"The identity provider refused: {exc}")
+
+
+def emit_tenant_event(
+    *, session: Session, outbox: Outbox, record: TenantRecord, type: str, data: dict[str, Any]
+) -> None:
+    record.version += 1
+    session.flush()
+    outbox.record(
+        session,
+        new_event(
+            type=type,
+            source=SOURCE,
+            subject=record.id,
+            tenant=record.id,
+            version=record.version,
+            data={"tenant_id": record.id, **data},
+            correlation_id=logs.correlation_id.get(None),
+        ),
+    )
+
+
+# ---------------------------------------------------------------------- reading
+
+
+def get(*, session: Session, tenant_id: str) -> TenantRecord | None:
+    return session.get(TenantRecord, tenant_id)
+
+
+def list_all(*, session: Session) -> list[TenantRecord]:
+    return list(session.execute(select(TenantRecord).order_by(TenantRecord.id)).scalars())
+
+
+def spec_of(record: TenantRecord) -> dict[str, Any]:
+    return record.spec
+
+
+def display_name(*, session: Session, tenant_id: str, language: str = "en") -> str:
+    """The centre's name for letters and referrals, else the tenant id."""
+    record = session.get(TenantRecord, tenant_id)
+    if record is None:
+        return tenant_id
+    names = record.spec.get("names", {})
+    return names.get(language) or names.get("en") or tenant_id
+
+
+def is_active(*, session: Session, tenant_id: str) -> bool:
+    record = session.get(TenantRecord, tenant_id)
+    return record is not None and record.status == ACTIVE
+
+
+def offices_of(*, session: Session, tenant_id: str) -> list[str] | None:
+    """The tenant's office codes from the registry, or None when it is not in the registry
+    (tenants from before the registry keep working without office checks)."""
+    record = session.get(TenantRecord, tenant_id)
+    if record is None:
+        return None
+    return [o["code"] for o in record.spec.get("offices", [])]
+
+
+# ---------------------------------------------------------------------- onboarding
+
+
+def onboard(
+    *,
+    session_factory: sessionmaker[Session],
+    outbox: Outbox,
+    identity: IdentityAdmin,
+    spec: TenantSpec,
+) -> tuple[TenantRecord, bool]:
+    """Onboard or resume onboarding `spec`; (the record, whether anything was done now)."""
+    public = spec.public()
+    admin = spec.admin.model_dump(mode="json")
+    with session_scope(session_factory, all_tenants=True) as session:
+        record = session.get(TenantRecord, spec.id)
+        if record is not None and record.status != ONBOARDING:
+            raise field_error(
+                "body.id", f"tenant {spec.id!r} already exists (status {record.status})", status=409
+            )
+        if record is not None and (record.spec != public or record.admin != admin):
+            raise field_error(
+                "body.id",
+                f"an onboarding of {spec.id!r} with other settings was started; send the same "
+                "centre again to resume it",
+                status=409,
+            )
+        taken = _name_taken(session, spec)
+        if taken:
+            raise field_error("body.names.en", taken, status=409)
+    try:
+        identity.check()
+    except IdentityUnavailable as exc:
+        raise unavailable(exc) from None
+
+    if record is None:
+        with session_scope(session_factory, all_tenants=True) as session:
+            now = utcnow()
+            session.add(
+                TenantRecord(
+                    id=spec.id, spec=public, status=ONBOARDING, steps_done=["registered"],
+                    admin=admin, version=0, created_at=now, updated_at=now,
+                )
+            )  # fmt: skip
+    did_something = False
+    try:
+        if not _done(session_factory, spec.id, "organization"):
+            # Keycloak wants a domain per organization, unique in the realm; the centre's
+            # own mail domain may be shared (a webmail provider), so the tenant id makes one.
+            org_id = identity.ensure_organization(spec.id, spec.names.en)
+            _record_step(session_factory, spec.id, "organization", organization_id=org_id)
+            did_something = True
+        if not _done(session_factory, spec.id, "admin"):
+            office = spec.admin.office or spec.offices[0].code
+            account = identity.invite(
+                spec.id,
+                username=spec.admin.username,
+                email=spec.admin.email,
+                first_name=spec.admin.first_name,
+                last_name=spec.admin.last_name,
+                office=office,
+                role="tenant-admin",
+                language=spec.admin.language,
+            )
+            _record_step(session_factory, spec.id, "admin", admin_user_id=account.id)
+            did_something = True
+    except IdentityUnavailable as exc:
+        raise unavailable(exc) from None
+    except IdentityRefused as exc:
+        raise refused(exc, "body.admin.username" if exc.status == 409 else None) from None
+
+    with session_scope(session_factory, tenant=spec.id) as session:
+        record = session.get(TenantRecord, spec.id)
+        assert record is not None
+        if "announced" not in record.steps_done:
+            office = spec.admin.office or spec.offices[0].code
+            staff.record_invited(
+                session=session, outbox=outbox, tenant_id=spec.id, subject=record.admin_user_id,
+                username=spec.admin.username, display_name=f"{spec.admin.first_name} "
+                f"{spec.admin.last_name}", position=None, email=spec.admin.email,
+                office=office, role="tenant-admin", language=spec.admin.language,
+            )  # fmt: skip
+            record.status = ACTIVE
+            record.steps_done = [*record.steps_done, "announced"]
+            record.updated_at = utcnow()
+            emit_tenant_event(
+                session=session, outbox=outbox, record=record, type="tenant.onboarded",
+                data={"tenant": record.spec, "status": ACTIVE,
+                      "onboarded_at": record.updated_at.isoformat()},
+            )  # fmt: skip
+            did_something = True
+        session.flush()
+        session.expunge(record)
+    return record, did_something
+
+
+def _name_taken(session: Session, spec: TenantSpec) -> str | None:
+    for other in list_all(session=session):
+        if other.id != spec.id and other.status != OFFBOARDED:
+            if other.spec.get("names", {}).get("en", "").lower() == spec.names.en.lower():
+                return f"the name {spec.names.en!r} is already the name of tenant {other.id!r}"
+    return None
+
+
+def _done(factory: sessionmaker[Session], tenant_id: str, step: str) -> bool:
+    with session_scope(factory, all_tenants=True) as session:
+        record = session.get(TenantRecord, tenant_id)
+        return record is not None and step in record.steps_done
+
+
+def _record_step(factory: sessionmaker[Session], tenant_id: str, step: str, **fields: Any) -> None:
+    with session_scope(factory, all_tenants=True) as session:
+        record = session.get(TenantRecord, tenant_id)
+        assert record is not None
+        for name, value in fields.items():
+            setattr(record, name, value)
+        record.steps_done = [*record.steps_done, step]
+        record.updated_at = utcnow()
+
+
+# ---------------------------------------------------------------------- suspend, reactivate
+
+
+def _load_for_change(session: Session, tenant_id: str, allowed: tuple[str, ...]) -> TenantRecord:
+    record = session.get(TenantRecord, tenant_id)
+    if record is None:
+        raise Problem(404, f"No tenant {tenant_id!r}.")
+    if record.status not in allowed:
+        raise Problem(
+            409, f"Tenant {tenant_id!r} is {record.status}; allowed from: {', '.join(allowed)}."
+        )
+    return record
+
+
+def suspend(
+    *,
+    session_factory: sessionmaker[Session],
+    outbox: Outbox,
+    identity: IdentityAdmin,
+    tenant_id: str,
+    reason: str | None,
+) -> TenantRecord:
+    """Logins refused (the organization and its enabled accounts are disabled; the accounts
+    disabled are recorded so reactivation enables exactly those), data kept. The identity
+    change comes first: when it fails nothing changes here, and sending it again completes."""
+    with session_scope(session_factory, all_tenants=True) as session:
+        _load_for_change(session, tenant_id, (ACTIVE,))
+    disabled = _identity(lambda: identity.suspend(tenant_id))
+    with session_scope(session_factory, tenant=tenant_id) as session:
+        record = _load_for_change(session, tenant_id, (ACTIVE, SUSPENDED))
+        if record.status == ACTIVE:
+            record.suspended_accounts = disabled
+            record.status = SUSPENDED
+            record.updated_at = utcnow()
+            emit_tenant_event(
+                session=session, outbox=outbox, record=record, type="tenant.suspended",
+                data={"suspended_at": record.updated_at.isoformat(), "reason": reason},
+            )  # fmt: skip
+        session.flush()
+        session.expunge(record)
+        return record
+
+
+def reactivate(
+    *,
+    session_factory: sessionmaker[Session],
+    outbox: Outbox,
+    identity: IdentityAdmin,
+    tenant_id: str,
+) -> TenantRecord:
+    with session_scope(session_factory, all_tenants=True) as session:
+        accounts = list(_load_for_change(session, tenant_id, (SUSPENDED,)).suspended_accounts or [])
+    _identity(lambda: identity.lift_suspension(tenant_id, accounts))
+    with session_scope(session_factory, tenant=tenant_id) as session:
+        record = _load_for_change(session, tenant_id, (SUSPENDED, ACTIVE))
+        if record.status == SUSPENDED:
+            record.suspended_accounts = []
+            record.status = ACTIVE
+            record.updated_at = utcnow()
+            emit_tenant_event(
+                session=session, outbox=outbox, record=record, type="tenant.updated",
+                data={"tenant": record.spec, "status": ACTIVE,
+                      "updated_at": record.updated_at.isoformat()},
+            )  # fmt: skip
+        session.flush()
+        session.expunge(record)
+        return record
+
+
+def _identity(fn: Callable[[], Any]) -> Any:
+    try:
+        return fn()
+    except IdentityUnavailable as exc:
+        raise unavailable(exc) from None
+    except IdentityRefused as exc:
+        raise refused(exc) from None
+
+
+# ---------------------------------------------------------------------- offboarding
+
+
+def offboard(
+    *,
+    session_factory: sessionmaker[Session],
+    outbox: Outbox,
+    identity: IdentityAdmin,
+    tenant_id: str,
+    archive_dir: Path,
+    export: Callable[[Session, str], dict[str, list[dict[str, Any]]]],
+) -> tuple[TenantRecord, Path]:
+    """Export the tenant's case files as a zip archive, delete its accounts and organization,
+    then announce tenant.offboarded, on which every service deletes what it holds of the
+    tenant (intake deletes the tenant's data keys: its encrypted personal data is destroyed
+    with them). Only a suspended tenant can be offboarded: nobody is working in it."""
+    with session_scope(session_factory, tenant=tenant_id) as session:
+        record = _load_for_change(session, tenant_id, (SUSPENDED,))
+        tables = export(session, tenant_id)
+        tables["tenant_registry"] = [{"id": record.id, "spec": record.spec}]
+    archive_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, rows in sorted(tables.items()):
+            archive.writestr(f"{tenant_id}/{name}.json", json.dumps(rows, default=_jsonable))
+    digest = hashlib.sha256(buffer.getvalue()).hexdigest()
+    path = archive_dir / f"{tenant_id}-{digest[:12]}.zip"
+    path.write_bytes(buffer.getvalue())
+    path.chmod(0o600)
+    _identity(lambda: identity.delete_organization(tenant_id))
+    with session_scope(session_factory, tenant=tenant_id) as session:
+        record = _load_for_change(session, tenant_id, (SUSPENDED,))
+        record.status = OFFBOARDED
+        record.archive_sha256 = digest
+        record.updated_at = utcnow()
+        emit_tenant_event(
+            session=session, outbox=outbox, record=record, type="tenant.offboarded",
+            data={"offboarded_at": record.updated_at.isoformat(), "archive_sha256": digest},
+        )  # fmt: skip
+        session.flush()
+        delete_tenant(session, tenant_id)
+        session.expunge(record)
+        return record, path
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
+    return str(value)
+
+
+def platform_principal(tenant: str) -> Principal:
+    """The actor recorded when the registry, not a person of the tenant, changes its data."""
+    return Principal(
+        subject="registry", username="registry", tenant=tenant, office=None,
+        roles=frozenset({"platform-admin"}), client_id=None, token_id=None,
+    )  # fmt: skip

@@ -1,0 +1,145 @@
+"""HTTP API of the tenant registry (platform admin): onboard, list, read, suspend,
+reactivate and offboard centres."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, Field
+
+from alac_cases.api import PROBLEMS, Strict
+from alac_cases.permissions import allowed
+from alac_cases.tenancy import archive, service
+from alac_cases.tenancy.models import TenantRecord
+from alac_kernel.app import runtime_of
+from alac_kernel.db import session_scope
+from alac_kernel.problems import PROBLEM_JSON, Problem
+from alac_kernel.tenants import TenantSpec
+
+router = APIRouter(prefix="/v1/tenants", tags=["tenants"])
+
+RESPONSES = {
+    **PROBLEMS,
+    409: {"description": "Duplicate tenant id or name (named in `errors`), or wrong status"},
+    503: {
+        "description": "The identity provider cannot be reached: nothing was left half-made; "
+        "send the same request again after Retry-After seconds to resume",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+        "content": {PROBLEM_JSON: {}},
+    },
+}
+
+
+class TenantRead(BaseModel):
+    id: str
+    status: str = Field(description="onboarding, active, suspended or offboarded")
+    steps_done: list[str] = Field(description="Onboarding steps done, in order")
+    spec: dict[str, Any] = Field(description="The centre as registered (without its admin)")
+    organization_id: str | None
+    admin_user_id: str | None
+    archive_sha256: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class SuspendIn(Strict):
+    reason: str | None = Field(default=None, max_length=500)
+
+
+def _read(record: TenantRecord) -> TenantRead:
+    return TenantRead.model_validate(record, from_attributes=True)
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=TenantRead,
+    responses=RESPONSES,
+    summary="Onboard a centre in one step (or resume an interrupted onboarding)",
+    description="Creates the identity provider's organization, invites the first tenant admin "
+    "(who sets a password and verifies the e-mail on first sign-in), registers the offices and "
+    "settings and announces `tenant.onboarded`, from which every service provisions itself. "
+    "Idempotent: sending the same centre again completes an interrupted onboarding.",
+)
+def onboard(body: TenantSpec, request: Request, principal: allowed("tenant.admin")) -> TenantRead:
+    runtime = runtime_of(request)
+    record, _ = service.onboard(
+        session_factory=runtime.session_factory,
+        outbox=runtime.outbox,
+        identity=runtime.identity,  # type: ignore[attr-defined]
+        spec=body,
+    )
+    return _read(record)
+
+
+@router.get("", response_model=list[TenantRead], responses=PROBLEMS, summary="Every tenant")
+def list_tenants(request: Request, principal: allowed("tenant.admin")) -> list[TenantRead]:
+    with session_scope(runtime_of(request).session_factory, all_tenants=True) as session:
+        return [_read(r) for r in service.list_all(session=session)]
+
+
+@router.get("/{tenant_id}", response_model=TenantRead, responses=PROBLEMS, summary="One tenant")
+def get_tenant(tenant_id: str, request: Request, principal: allowed("tenant.admin")) -> TenantRead:
+    with session_scope(runtime_of(request).session_factory, all_tenants=True) as session:
+        record = service.get(session=session, tenant_id=tenant_id)
+        if record is None:
+            raise Problem(404, f"No tenant {tenant_id!r}.")
+        return _read(record)
+
+
+@router.post(
+    "/{tenant_id}/suspend",
+    response_model=TenantRead,
+    responses=RESPONSES,
+    summary="Suspend a centre: its people can no longer sign in; its data is kept",
+)
+def suspend(
+    tenant_id: str, body: SuspendIn, request: Request, principal: allowed("tenant.admin")
+) -> TenantRead:
+    runtime = runtime_of(request)
+    record = service.suspend(
+        session_factory=runtime.session_factory, outbox=runtime.outbox,
+        identity=runtime.identity, tenant_id=tenant_id, reason=body.reason,  # type: ignore[attr-defined]
+    )  # fmt: skip
+    return _read(record)
+
+
+@router.post(
+    "/{tenant_id}/reactivate",
+    response_model=TenantRead,
+    responses=RESPONSES,
+    summary="Lift a suspension",
+)
+def reactivate(tenant_id: str, request: Request, principal: allowed("tenant.admin")) -> TenantRead:
+    runtime = runtime_of(request)
+    record = service.reactivate(
+        session_factory=runtime.session_factory, outbox=runtime.outbox,
+        identity=runtime.identity, tenant_id=tenant_id,  # type: ignore[attr-defined]
+    )  # fmt: skip
+    return _read(record)
+
+
+@router.post(
+    "/{tenant_id}/offboard",
+    response_model=TenantRead,
+    responses=RESPONSES,
+    summary="Offboard a suspended centre: export its archive, then delete it everywhere",
+    description="The archive (zip of the tenant's case files) is written to the cases "
+    "service's archive folder and its SHA-256 recorded; then the organization and its accounts "
+    "are deleted and `tenant.offboarded` makes every service delete the tenant's data "
+    "(intake deletes its data keys, which destroys its encrypted personal data).",
+)
+def offboard(
+    tenant_id: str, request: Request, response: Response, principal: allowed("tenant.admin")
+) -> TenantRead:
+    runtime = runtime_of(request)
+    record, path = service.offboard(
+        session_factory=runtime.session_factory, outbox=runtime.outbox,
+        identity=runtime.identity, tenant_id=tenant_id,  # type: ignore[attr-defined]
+        archive_dir=runtime.settings.data_dir / "archives", export=archive.export_tenant,
+    )  # fmt: skip
+    response.headers["X-Archive-File"] = path.name
+    return _read(record)

@@ -1,0 +1,97 @@
+"""What intake learns from the tenant registry's events (it never reads the registry):
+
+- tenant.onboarded / tenant.updated: the centre's offices that take public complaints become
+  rows of the `public_offices` list (parent = tenant), its own age bands (if it has them)
+  become its version of `age_bands`, and its data keys are made in the vault at once;
+- tenant.suspended: nothing here (its people cannot sign in; the public form still names the
+  office, so a complaint sent meanwhile is kept, not lost);
+- tenant.offboarded: its public offices are retired and its data keys deleted, which destroys
+  every contact and attachment encrypted under them (the registry exported its archive
+  first); its complaint rows go with them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from alac_intake.models import Base
+from alac_intake.reference.models import ReferenceValue
+from alac_intake.reference.service import TENANT_LISTS, is_current, replace_tenant_list
+from alac_intake.vault import service as vault
+from alac_kernel.crypto import MasterKeys
+from alac_kernel.events import Event
+
+
+def apply_tenant(*, session: Session, keys: MasterKeys, event: Event) -> None:
+    tenant_id = event.data["tenant_id"]
+    spec: dict[str, Any] = event.data["tenant"]
+    today = date.today()
+    _sync_public_offices(session, tenant_id, spec.get("offices", []), today)
+    bands = (spec.get("reference") or {}).get("age_bands")
+    if bands and "age_bands" in TENANT_LISTS:
+        replace_tenant_list(
+            session=session, tenant=tenant_id, list_name="age_bands", items=bands, today=today
+        )
+    # The tenant's keys exist from the start (not on its first complaint): onboarding has
+    # made everything the centre needs.
+    vault.ensure_keys(session=session, keys=keys, tenant=tenant_id)
+
+
+def _public_rows(session: Session, tenant_id: str) -> list[ReferenceValue]:
+    return list(
+        session.execute(
+            select(ReferenceValue).where(
+                ReferenceValue.list_name == "public_offices", ReferenceValue.parent == tenant_id
+            )
+        ).scalars()
+    )
+
+
+def _sync_public_offices(
+    session: Session, tenant_id: str, offices: list[dict[str, Any]], today: date
+) -> None:
+    wanted = {o["code"]: o for o in offices if o.get("accepts_public", True)}
+    current = {r.code: r for r in _public_rows(session, tenant_id) if is_current(r, today)}
+    for code, row in current.items():
+        if code not in wanted:
+            row.valid_to = today  # retired: old complaints keep a readable office
+    for code, office in wanted.items():
+        names = office["names"]
+        row = current.get(code)
+        if row is None:
+            session.add(
+                ReferenceValue(
+                    list_name="public_offices", code=code, parent=tenant_id, tenant_id=None,
+                    label_en=names["en"], label_ru=names["ru"], label_kk=names["kk"],
+                    valid_from=None, valid_to=None, version=1,
+                )
+            )  # fmt: skip
+        elif (row.label_en, row.label_ru, row.label_kk) != (names["en"], names["ru"], names["kk"]):
+            row.label_en, row.label_ru, row.label_kk = names["en"], names["ru"], names["kk"]
+            row.version += 1
+    session.flush()
+
+
+# Kept: reference rows (handled above), and the kernel's tables (events still to deliver).
+KEEP = {"reference_values", "outbox", "inbox", "idempotency_keys"}
+
+
+def apply_offboarded(*, session: Session, event: Event) -> None:
+    tenant_id = event.data["tenant_id"]
+    yesterday = date.today() - timedelta(days=1)
+    for row in _public_rows(session, tenant_id):
+        if row.valid_to is None or row.valid_to > yesterday:
+            row.valid_to = max(yesterday, row.valid_from) if row.valid_from else yesterday
+    for row in session.execute(
+        select(ReferenceValue).where(ReferenceValue.tenant_id == tenant_id)
+    ).scalars():
+        session.delete(row)
+    # Every tenant-scoped table, children first; the keys go with them (crypto-shredding of
+    # anything kept elsewhere under them, e.g. attachment files).
+    for table in reversed(Base.metadata.sorted_tables):
+        if "tenant_id" in table.c and table.name not in KEEP:
+            session.execute(delete(table).where(table.c.tenant_id == tenant_id))
