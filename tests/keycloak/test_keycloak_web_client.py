@@ -167,7 +167,8 @@ def test_the_openapi_pages_client_signs_in_and_redeems_from_the_page(keycloak_se
     """`alac-docs` (Authorize on a service's /docs, alac_kernel.apidocs): the code flow with
     PKCE to `/docs/oauth2-redirect` on a loopback port, and the code redeemed as the page does
     it, from the service's origin: Keycloak answers the CORS preflight and the POST for that
-    origin (the client's web origins `+`), and for no other."""
+    origin (the client's web origins `*`: Keycloak's `+`
+    takes the redirect URIs' origins, without the loopback port, and refuses the POST), and for no other."""
     port = free_port()
     origin, redirect_uri = (
         f"http://127.0.0.1:{port}",
