@@ -85,6 +85,14 @@ class Platform:
             app.state.runtime.migrate()
             self.apps[name] = app
             self.clients[name] = TestClient(app, raise_server_exceptions=True).__enter__()
+        from alac_kernel import sealed_text
+
+        for name in sealed_text.CONSUMERS:  # complaint text keys from the in-process intake
+            runtime = self.apps[name].state.runtime
+            runtime.text_keys = sealed_text.HttpTextKeys(
+                self.clients["intake"], consumer=name,
+                grant=sealed_text.load_grant(runtime.settings, name),
+            )  # fmt: skip
         self.pump = Pump([a.state.runtime for a in self.apps.values()], quiet_rounds=2,
                          poll_timeout_s=0.0)  # fmt: skip
         web = create_app(

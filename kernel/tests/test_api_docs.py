@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from alac_kernel.apidocs import ASSETS_URL
+from alac_kernel.apidocs import ASSETS_URL, DOCS_CLIENT_ID, OAUTH2_REDIRECT_URL, OIDC_SCHEME
 
 BEARER = "bearer"
 
@@ -56,7 +56,7 @@ def test_the_openapi_document_declares_the_bearer_scheme(sqlite_platform, servic
         (method, path)
         for path, operations in document["paths"].items()
         for method, operation in operations.items()
-        if operation.get("security") == [{BEARER: []}]
+        if operation.get("security") == [{BEARER: []}, {OIDC_SCHEME: ["openid"]}]
     }
     assert secured, "operations that need a token say so"
     # Public operations declare nothing: they take no token.
@@ -71,3 +71,27 @@ def test_the_openapi_document_declares_the_bearer_scheme(sqlite_platform, servic
         assert ("get", "/v1/cases") in secured
     documented = {(m, p) for p, ops in document["paths"].items() for m in ops}
     assert public <= documented - secured, public - (documented - secured)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_authorize_signs_in_on_the_issuer_with_the_code_flow_and_pkce(
+    sqlite_platform, service
+) -> None:
+    """The `oidc` scheme points at the service's own issuer; the page sets up the public
+    client with PKCE and the redirect page is served by the service (no other host)."""
+    client = sqlite_platform.clients[service]
+    issuer = client.app.state.runtime.settings.auth_issuer
+    document = client.get("/openapi.json").json()
+    scheme = document["components"]["securitySchemes"][OIDC_SCHEME]
+    assert scheme["type"] == "oauth2"
+    flow = scheme["flows"]["authorizationCode"]
+    assert flow["authorizationUrl"] == f"{issuer}/protocol/openid-connect/auth"
+    assert flow["tokenUrl"] == f"{issuer}/protocol/openid-connect/token"
+    assert "openid" in flow["scopes"]
+    page = client.get("/docs").text
+    assert f'"clientId": "{DOCS_CLIENT_ID}"' in page
+    assert '"usePkceWithAuthorizationCodeGrant": true' in page
+    assert OAUTH2_REDIRECT_URL in page
+    redirect = client.get(OAUTH2_REDIRECT_URL)
+    assert redirect.status_code == 200 and "swaggerUIRedirectOauth2" in redirect.text
+    assert not re.search(r"""(?:src|href)=["'](?:https?:)?//""", redirect.text)

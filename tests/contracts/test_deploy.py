@@ -14,6 +14,7 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import jsonschema
 import kubernetes_validate
@@ -55,10 +56,22 @@ def test_front_end_tokens_carry_audience_office_and_organization():
     office = scopes["alac-office"]["protocolMappers"][0]["config"]
     assert (office["claim.name"], office["access.token.claim"]) == ("office", "true")
     for client in data["clients"]:
-        if client["clientId"] in {"alac-web", "alac-cli"}:
+        if client["clientId"] in {"alac-web", "alac-cli", "alac-docs"}:
             assert {"roles", "organization", "alac-api-audience", "alac-office"} <= set(
                 client["defaultClientScopes"]
             )
+
+
+def test_the_openapi_pages_have_a_public_pkce_client():
+    """`alac-docs`: what Authorize on each service's /docs signs in as (alac_kernel.apidocs)."""
+    from alac_kernel.apidocs import DOCS_CLIENT_ID, OAUTH2_REDIRECT_URL
+
+    (docs,) = [c for c in realm()["clients"] if c["clientId"] == DOCS_CLIENT_ID]
+    assert docs["publicClient"] is True and docs["standardFlowEnabled"] is True
+    assert docs["directAccessGrantsEnabled"] is False
+    assert docs["attributes"]["pkce.code.challenge.method"] == "S256"
+    assert {urlsplit(u).path for u in docs["redirectUris"]} == {OAUTH2_REDIRECT_URL}
+    assert {urlsplit(u).hostname for u in docs["redirectUris"]} <= {"127.0.0.1", "localhost"}
 
 
 def test_every_client_scope_the_realm_names_is_defined_in_it():

@@ -161,3 +161,47 @@ def test_the_web_clients_sign_out_ends_keycloaks_session(keycloak_server):
         assert answer.status_code == 302, _said(answer.text)
         assert answer.headers["location"] == signed_out
         assert sid not in sessions()  # the single sign-on session of this sign-in is over
+
+
+def test_the_openapi_pages_client_signs_in_and_redeems_from_the_page(keycloak_server, kc_verifier):
+    """`alac-docs` (Authorize on a service's /docs, alac_kernel.apidocs): the code flow with
+    PKCE to `/docs/oauth2-redirect` on a loopback port, and the code redeemed as the page does
+    it, from the service's origin: Keycloak answers the CORS preflight and the POST for that
+    origin (the client's web origins `*`: Keycloak's `+`
+    takes the redirect URIs' origins, without the loopback port, and refuses the POST), and for no other."""
+    port = free_port()
+    origin, redirect_uri = (
+        f"http://127.0.0.1:{port}",
+        f"http://127.0.0.1:{port}/docs/oauth2-redirect",
+    )
+    verifier, challenge = _pkce()
+    with httpx.Client(timeout=30) as browser:
+        page = browser.get(
+            f"{keycloak_server.issuer}/protocol/openid-connect/auth",
+            params={"client_id": "alac-docs", "redirect_uri": redirect_uri, "response_type": "code",
+                    "scope": "openid", "state": "d1", "code_challenge": challenge,
+                    "code_challenge_method": "S256"},
+        )  # fmt: skip
+        assert 'name="username"' in page.text, _said(page.text)
+        done = _sign_in(browser, page, "lena")
+        back = urlsplit(done.headers["location"])
+        assert f"{back.scheme}://{back.netloc}{back.path}" == redirect_uri
+        code = parse_qs(back.query)["code"][0]
+        preflight = browser.options(keycloak_server.token_url, headers={
+            "Origin": origin, "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type,x-requested-with",
+        })  # fmt: skip
+        assert preflight.headers.get("access-control-allow-origin") == origin, preflight.headers
+        tokens = browser.post(keycloak_server.token_url, headers={"Origin": origin}, data={
+            "grant_type": "authorization_code", "code": code, "client_id": "alac-docs",
+            "redirect_uri": redirect_uri, "code_verifier": verifier,
+        })  # fmt: skip
+        assert tokens.status_code == 200, tokens.text
+        assert tokens.headers.get("access-control-allow-origin") == origin
+    principal = kc_verifier().verify(tokens.json()["access_token"])
+    assert principal.username == "lena" and principal.client_id == "alac-docs"
+    assert "lawyer" in principal.roles
+    _, challenge = _pkce()
+    foreign = _authorize(keycloak_server, "http://evil.example/docs/oauth2-redirect", challenge,
+                         client_id="alac-docs")  # fmt: skip
+    assert 'name="username"' not in foreign.text

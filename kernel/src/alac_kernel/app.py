@@ -171,7 +171,7 @@ def create_service_app(
     )  # fmt: skip
     app.state.runtime = runtime
     install_problem_handlers(app)
-    install_api_docs(app)
+    install_api_docs(app, issuer=settings.auth_issuer)
     install_auth(app, verifier or TokenVerifier.from_settings(settings))
     app.add_middleware(RefuseNulMiddleware)  # inside the size limit below
     app.add_middleware(

@@ -134,3 +134,44 @@ def test_pkce_is_required(issuer) -> None:
         assert parse_qs(urlsplit(response.headers["location"]).query)["error"] == [
             "invalid_request"
         ]
+
+
+DOCS_REDIRECT = "http://127.0.0.1:8102/docs/oauth2-redirect"
+
+
+def test_the_openapi_pages_client_signs_in_and_may_redeem_from_the_page(issuer) -> None:
+    """`alac-docs` (Authorize on a service's /docs): the code flow with PKCE; the page redeems
+    the code from the service's origin, so the issuer answers the CORS preflight and the POST
+    for a loopback origin, and for no other."""
+    verifier, challenge = pkce()
+    signed_in = authorize(issuer, challenge, client_id="alac-docs", redirect_uri=DOCS_REDIRECT)
+    assert signed_in.status_code == 303, signed_in.text
+    code = parse_qs(urlsplit(signed_in.headers["location"]).query)["code"][0]
+    origin = "http://127.0.0.1:8102"
+    preflight = httpx.options(
+        issuer.token_url,
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type,x-requested-with",
+        },
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == origin
+    answer = httpx.post(
+        issuer.token_url,
+        data={"grant_type": "authorization_code", "code": code, "client_id": "alac-docs",
+              "redirect_uri": DOCS_REDIRECT, "code_verifier": verifier},
+        headers={"Origin": origin},
+    )  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["access-control-allow-origin"] == origin
+    principal = TokenVerifier(
+        issuer=issuer.issuer, audience="alac-api", client_id="alac-api", jwks_url=issuer.jwks_url
+    ).verify(answer.json()["access_token"])
+    assert principal.client_id == "alac-docs" and "lawyer" in principal.roles
+    elsewhere = httpx.options(
+        issuer.token_url,
+        headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+    )
+    assert "access-control-allow-origin" not in elsewhere.headers

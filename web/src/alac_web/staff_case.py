@@ -99,6 +99,19 @@ def consent_gate(lang: str, problem: ApiProblem) -> str | None:
     return i18n.translate(lang, "staff.gate.missing", scopes=labels)
 
 
+async def all_of(*calls: Any) -> list[Any]:
+    """asyncio.gather, but the first failure (e.g. the case is not found: 404) cancels the
+    calls still running instead of leaving them to finish unseen."""
+    tasks = [asyncio.ensure_future(c) for c in calls]
+    try:
+        return await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
 def install_case_page(app: FastAPI, console: Console) -> None:
     ui = console.ui
     call, guarded, page = console.call, console.guarded, console.page
@@ -107,21 +120,26 @@ def install_case_page(app: FastAPI, console: Console) -> None:
         return f"/staff/cases/{quote(case_id)}" + (f"#{anchor}" if anchor else "")
 
     async def load(request: Request, session: Any, case_id: str, lang: str) -> dict[str, Any]:
-        """Everything the page shows, the calls made side by side (the page's time is the
-        slowest call, not the sum)."""
+        """Everything the page shows, the calls made side by side in one round (the page's
+        time is the slowest chain, not the sum): only the complainant's messages wait, for
+        the case's complaint id."""
         base = f"/v1/cases/{quote(case_id)}"
-        case, history = await asyncio.gather(
-            call(request, "cases", "GET", base, session, lang),
-            call(request, "cases", "GET", f"{base}/history", session, lang),
-        )
         intake = request.app.state.intake
 
         def readable(path: str, service: str = "cases") -> Any:
             return console.readable(request, session, lang, service, path)
 
-        (messages, consents, actions, deadlines, letters, referrals, rules,
-         outcomes, channels, areas, notes, registry) = await asyncio.gather(
-            readable(f"/v1/complaints/{quote(case['complaint_id'])}/messages", "intake"),
+        case_call = asyncio.ensure_future(call(request, "cases", "GET", base, session, lang))
+
+        async def messages_of_case() -> Any:
+            case = await case_call
+            return await readable(f"/v1/complaints/{quote(case['complaint_id'])}/messages",
+                                  "intake")  # fmt: skip
+
+        (case, history, messages, consents, actions, deadlines, letters, referrals, rules,
+         outcomes, channels, areas, notes, registry) = await all_of(
+            case_call, call(request, "cases", "GET", f"{base}/history", session, lang),
+            messages_of_case(),
             readable(f"{base}/consents"), readable(f"{base}/actions"),
             readable(f"{base}/deadlines"), readable(f"{base}/letters"),
             readable(f"{base}/referrals"), readable("/v1/deadline-rules"),

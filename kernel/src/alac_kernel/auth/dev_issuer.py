@@ -49,6 +49,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from alac_kernel.auth import roles as R
@@ -273,7 +274,7 @@ class DevIssuer:
         users: Sequence[DemoUser] = DEMO_USERS,
         clients: Sequence[DemoClient] = DEMO_CLIENTS,
         token_ttl_s: int = 900,
-        public_clients: Sequence[str] = ("alac-cli", "alac-web"),
+        public_clients: Sequence[str] = ("alac-cli", "alac-web", "alac-docs"),
         registry: ClientRegistry | None = None,
         directory: Directory | None = None,
     ) -> None:
@@ -747,6 +748,9 @@ async def _form(request: Request) -> dict[str, str]:
     return {name: values[0] for name, values in parsed.items()}
 
 
+LOOPBACK_ORIGIN = r"https?://(127\.0\.0\.1|localhost|\[::1\])(:[0-9]{1,5})?"
+
+
 def create_dev_issuer_app(
     key_dir: Path,
     issuer: str,
@@ -757,7 +761,7 @@ def create_dev_issuer_app(
     token_ttl_s: int = 900,
     *,
     profile: str = "embedded",
-    public_clients: Sequence[str] = ("alac-cli", "alac-web"),
+    public_clients: Sequence[str] = ("alac-cli", "alac-web", "alac-docs"),
 ) -> FastAPI:
     """The development issuer as an ASGI app; `app.state.dev_issuer` is its `DevIssuer`."""
     if profile == "production":
@@ -782,6 +786,15 @@ def create_dev_issuer_app(
         title="ALAC development token issuer", docs_url=None, redoc_url=None, openapi_url=None
     )
     app.state.dev_issuer = dev
+    # The OpenAPI pages (`alac-docs`, another origin: each service's own port) exchange the
+    # code at the token endpoint from the browser, so the issuer answers CORS, as Keycloak does
+    # for a client's web origins; only loopback origins, the only redirect targets it accepts.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origin_regex=LOOPBACK_ORIGIN,
+        allow_methods=["GET", "POST"],
+        allow_headers=["Accept", "Content-Type", "Authorization", "X-Requested-With"],
+    )
 
     @app.get(f"{prefix}/.well-known/openid-configuration")
     def discovery() -> JSONResponse:

@@ -61,7 +61,9 @@ class DevIssuerPartnerClients:
         self.grace_s = grace_s
         self.http = http or httpx.Client(timeout=10.0)
 
-    def _call(self, method: str, url: str, token: str, body: dict | None = None) -> dict:
+    def _call(
+        self, method: str, url: str, token: str, body: dict | None = None, gone_ok: bool = False
+    ) -> dict:
         try:
             r = self.http.request(
                 method, url, json=body, headers={"Authorization": f"Bearer {token}"}
@@ -70,6 +72,8 @@ class DevIssuerPartnerClients:
             raise IdentityUnavailable(f"development issuer unreachable: {exc}") from exc
         if r.status_code == 409:
             raise ClientIdTaken("client_id taken")
+        if gone_ok and r.status_code == 404:
+            return {}
         if r.status_code >= 300:
             raise IdentityUnavailable(f"development issuer answered {r.status_code}: {r.text}")
         return r.json() if r.content else {}
@@ -83,7 +87,9 @@ class DevIssuerPartnerClients:
         return self._call("POST", f"{self.url}/{client_id}/rotate", caller_token, body)["secret"]
 
     def delete(self, *, client_id: str, caller_token: str) -> None:
-        self._call("DELETE", f"{self.url}/{client_id}", caller_token)
+        # A client already gone (a second revocation) is done, as with Keycloak below; not
+        # "the identity provider refused" (503).
+        self._call("DELETE", f"{self.url}/{client_id}", caller_token, gone_ok=True)
 
 
 class KeycloakPartnerClients:
