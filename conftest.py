@@ -204,3 +204,32 @@ def sqlite_platform(tmp_path: Path) -> Iterator[Platform]:
 def platform_factory():  # type: ignore[no-untyped-def]
     """`build_platform` for tests that need a platform on a broker of their own."""
     return build_platform
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Debian's Chromium driven by Playwright, one per session for every browser test (web/tests
+    and tests/e2e): Playwright's sync API allows one running instance per thread, so a second
+    `sync_playwright()` while this one lives fails ("Sync API inside the asyncio loop")."""
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: run `make install-system`"
+    with sync_playwright() as playwright:
+        # launch() gives every run a fresh temporary profile (user-data dir).
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()

@@ -63,52 +63,44 @@ def _serves(pid: int) -> bool:
     return b"alac_cli.main" in argv and argv[argv.index(b"alac_cli.main") + 1 :][:1] == [b"serve"]
 
 
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]  # fmt: skip
-
-
-def _lawyer_works_the_case_in_the_browser(web: str, issuer: str, case_id: str, shots: Path) -> None:
-    """Debian's Chromium (as web/tests): the staff console sends the browser to Keycloak's
-    login page (the realm's `alac-web` client, PKCE), back with the session, then the case
-    moved from triage on the case page, search, and sign-out."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
-                                             args=CHROMIUM_ARGS)  # fmt: skip
-        try:
-            page = browser.new_context().new_page()
-            page.goto(f"{web}/staff/cases/{case_id}?lang=ru")
-            page.wait_for_selector("#kc-login")  # Keycloak's own form, not the dev issuer's
-            assert page.url.startswith(f"{issuer}/protocol/openid-connect/auth")
-            page.fill("#username", "lena")
-            if not page.is_visible("#password"):  # organizations on: the username first
-                page.click("#kc-login")
-                page.wait_for_selector("#password")
-            page.fill("#password", "demolena")
+def _lawyer_works_the_case_in_the_browser(
+    browser, web: str, issuer: str, case_id: str, shots: Path
+) -> None:
+    """Debian's Chromium (the session's, as web/tests): the staff console sends the browser to
+    Keycloak's login page (the realm's `alac-web` client, PKCE), back with the session, then
+    the case moved from triage on the case page, search, and sign-out."""
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(f"{web}/staff/cases/{case_id}?lang=ru")
+        page.wait_for_selector("#kc-login")  # Keycloak's own form, not the dev issuer's
+        assert page.url.startswith(f"{issuer}/protocol/openid-connect/auth")
+        page.fill("#username", "lena")
+        if not page.is_visible("#password"):  # organizations on: the username first
             page.click("#kc-login")
-            page.wait_for_selector("[data-case-status=triage]")
-            assert page.url.startswith(f"{web}/staff/cases/{case_id}")
-            page.check("#to-assessment")
-            page.fill("#reason", "Проверено юристом")
-            page.click("form[aria-labelledby=move-title] button[type=submit]")
-            page.wait_for_selector("[data-case-status=assessment]")
-            assert "Проверено юристом" in page.inner_text(".history")
-            shots.mkdir(exist_ok=True)
-            page.screenshot(path=str(shots / "production-case.png"), full_page=True)
-            page.goto(f"{web}/staff/search?q=исполнитель&lang=ru")
-            page.wait_for_selector("ol.hits")
-            assert "<mark>" in page.inner_html("ol.hits")
-            page.click("text=Выйти")
-            page.wait_for_url("**/staff/signed-out")  # through Keycloak's end-session endpoint
-            assert not [c for c in page.context.cookies() if c["name"] == "alac_session"]
-            # Keycloak's single sign-on session ended too: the console asks for the password.
-            page.goto(f"{web}/staff")
-            page.wait_for_selector("#kc-login")
-        finally:
-            browser.close()
+            page.wait_for_selector("#password")
+        page.fill("#password", "demolena")
+        page.click("#kc-login")
+        page.wait_for_selector("[data-case-status=triage]")
+        assert page.url.startswith(f"{web}/staff/cases/{case_id}")
+        page.check("#to-assessment")
+        page.fill("#reason", "Проверено юристом")
+        page.click("form[aria-labelledby=move-title] button[type=submit]")
+        page.wait_for_selector("[data-case-status=assessment]")
+        assert "Проверено юристом" in page.inner_text(".history")
+        shots.mkdir(exist_ok=True)
+        page.screenshot(path=str(shots / "production-case.png"), full_page=True)
+        page.goto(f"{web}/staff/search?q=исполнитель&lang=ru")
+        page.wait_for_selector("ol.hits")
+        assert "<mark>" in page.inner_html("ol.hits")
+        page.click("text=Выйти")
+        page.wait_for_url("**/staff/signed-out")  # through Keycloak's end-session endpoint
+        assert not [c for c in page.context.cookies() if c["name"] == "alac_session"]
+        # Keycloak's single sign-on session ended too: the console asks for the password.
+        page.goto(f"{web}/staff")
+        page.wait_for_selector("#kc-login")
+    finally:
+        context.close()
 
 
 def _password_token(token_url: str, user: str) -> str:
@@ -136,7 +128,7 @@ def data() -> Path:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def test_production_profile_end_to_end(tmp_path: Path, data: Path) -> None:
+def test_production_profile_end_to_end(tmp_path: Path, data: Path, browser) -> None:
     _require_every_engine_module()
     base = free_port_base()
     log = tmp_path / "up.log"
@@ -295,7 +287,7 @@ def test_production_profile_end_to_end(tmp_path: Path, data: Path) -> None:
         web = re.search(r"^\s+web\s+(http://\S+)", text, re.M).group(1)
         assert text.index(web) < text.index(intake)
         _lawyer_works_the_case_in_the_browser(
-            web, issuer, case["id"], ROOT / "web" / "tests" / "artifacts"
+            browser, web, issuer, case["id"], ROOT / "web" / "tests" / "artifacts"
         )
 
         supervisor.send_signal(signal.SIGINT)
