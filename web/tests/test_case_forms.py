@@ -95,7 +95,7 @@ def test_actions_consent_and_notes_are_recorded_from_the_case_page(web) -> None:
     lena = p.issuer.dev.subject_of("lena")
     named = p.cases.post("/v1/staff", headers=p.headers("tamara"), json={
         "subject": lena, "office": "almaty", "role": "lawyer",
-        "full_name": "Елена Ахметова", "position": "юрист"})  # fmt: skip
+        "display_name": "Елена Ахметова", "position": "юрист"})  # fmt: skip
     assert named.status_code in (200, 201), named.text
     version = p.cases.get(f"/v1/cases/{case['id']}", headers=p.headers("kazbek")).json()["version"]
     assigned = p.cases.post(f"/v1/cases/{case['id']}/assignment", headers=p.headers("kazbek"),

@@ -1,6 +1,6 @@
 """Staff shown by name, never by their token subject (a uuid means nothing to a volunteer).
 
-Names come from cases' staff registry (`GET /v1/staff`: optional full_name and position,
+Names come from cases' staff registry (`GET /v1/staff`: optional display_name and position,
 the same the letters of support are signed with). The signed-in user is "you" with their
 registry name or, without one, their token's username claim. Someone the registry does not
 name is "a lawyer (office almaty)" when the registry knows their role, else "another staff
@@ -22,7 +22,7 @@ def namer(lang: str, me: Any, registry: list[dict[str, Any]] | None) -> Callable
         if not subject:
             return "—"
         member = known.get(subject) or {}
-        full = member.get("full_name")
+        full = member.get("display_name")
         if full and member.get("position"):
             full = f"{full}, {member['position']}"
         if me is not None and subject == me.subject:
