@@ -13,11 +13,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from alac_cli.services import SERVICES, service_module
-from alac_kernel import sealed_text
 from alac_kernel.auth.verifier import TokenVerifier
 from alac_kernel.runtime import ServiceRuntime
 from alac_kernel.settings import Settings
-from alac_kernel.testing.harness import TEST_ISSUER, InProcessIssuer, Pump
+from alac_kernel.testing.harness import TEST_ISSUER, InProcessIssuer, Pump, text_keys_through
 from alac_kernel.testing.kafka import KAFKA_TEST_OPTIONS
 from alac_kernel.testing.postgres import fresh_database
 
@@ -158,7 +157,7 @@ def build_platform(
             app.state.runtime.migrate()
             apps[name] = app
             clients[name] = stack.enter_context(TestClient(app, raise_server_exceptions=False))
-        _text_keys_through(apps, clients)
+        text_keys_through(apps, clients["intake"])
         pump = Pump(
             [app.state.runtime for app in apps.values()],
             quiet_rounds=quiet_rounds,
@@ -166,18 +165,6 @@ def build_platform(
         )
         stack.callback(pump.close)
         yield Platform(flavour, issuer, apps, clients, pump)
-
-
-def _text_keys_through(apps: dict[str, FastAPI], clients: dict[str, TestClient]) -> None:
-    """Search and cases ask the in-process intake for complaint text keys (over its ASGI
-    client, with their grants), as they ask intake's URL when they run as processes."""
-    for name in sealed_text.CONSUMERS:
-        runtime = apps[name].state.runtime
-        runtime.text_keys = sealed_text.HttpTextKeys(
-            clients["intake"],
-            consumer=name,
-            grant=sealed_text.load_grant(runtime.settings, name),
-        )
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -86,7 +86,7 @@ def platform(tmp: Path) -> Iterator[dict[str, Any]]:
     from alac_kernel.auth.dev_issuer import DEV_ADMIN_CLIENT, DEV_ADMIN_SECRET
     from alac_kernel.identity import IdentityAdmin, IdentitySettings
     from alac_kernel.settings import DEV_REALM, Settings
-    from alac_kernel.testing.harness import TEST_ISSUER, InProcessIssuer, Pump
+    from alac_kernel.testing.harness import TEST_ISSUER, InProcessIssuer, Pump, text_keys_through
     from alac_kernel.testing.serve import serve_app
 
     issuer = InProcessIssuer(tmp / "keys")
@@ -101,6 +101,7 @@ def platform(tmp: Path) -> Iterator[dict[str, Any]]:
             app.state.runtime.migrate()
             apps[name] = app
             clients[name] = stack.enter_context(TestClient(app, raise_server_exceptions=False))
+        text_keys_through(apps, clients["intake"])  # complaint text keys from intake
         pump = Pump([a.state.runtime for a in apps.values()])
         stack.callback(pump.close)
         base = stack.enter_context(serve_app(issuer.app))

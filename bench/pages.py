@@ -85,14 +85,9 @@ class Platform:
             app.state.runtime.migrate()
             self.apps[name] = app
             self.clients[name] = TestClient(app, raise_server_exceptions=True).__enter__()
-        from alac_kernel import sealed_text
+        from alac_kernel.testing.harness import text_keys_through
 
-        for name in sealed_text.CONSUMERS:  # complaint text keys from the in-process intake
-            runtime = self.apps[name].state.runtime
-            runtime.text_keys = sealed_text.HttpTextKeys(
-                self.clients["intake"], consumer=name,
-                grant=sealed_text.load_grant(runtime.settings, name),
-            )  # fmt: skip
+        text_keys_through(self.apps, self.clients["intake"])  # complaint text keys from intake
         self.pump = Pump([a.state.runtime for a in self.apps.values()], quiet_rounds=2,
                          poll_timeout_s=0.0)  # fmt: skip
         web = create_app(

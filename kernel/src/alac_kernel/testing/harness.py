@@ -8,8 +8,9 @@ passes so a test knows when every event has been applied.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -79,3 +80,15 @@ class Pump:
     def close(self) -> None:
         for consumer in self.consumers:
             consumer.close()
+
+
+def text_keys_through(apps: Mapping[str, Any], intake_client: Any) -> None:
+    """Search and cases ask the in-process intake for complaint text keys (over its ASGI
+    client, with their grants), as they ask intake's URL when they run as processes."""
+    from alac_kernel import sealed_text
+
+    for name in sealed_text.CONSUMERS:
+        runtime = apps[name].state.runtime
+        runtime.text_keys = sealed_text.HttpTextKeys(
+            intake_client, consumer=name, grant=sealed_text.load_grant(runtime.settings, name)
+        )
