@@ -7,6 +7,7 @@ tenant admins write; alerts are for coordinators, tenant admins and analysts).""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -97,6 +98,29 @@ def install_watch(app: FastAPI, ui: Any, staff: Any, api: Any) -> None:
             "detail": detail,
         }  # fmt: skip
 
+    async def listed(request: Request, lang: str, work: Awaitable[Any]) -> Any:
+        """(result, None), or (None, the problem in plain words) for a page that says it in
+        place; a Response (to the sign-in) when the session is gone at the service."""
+        try:
+            return await work, None
+        except ApiProblem as exc:
+            if exc.status == 401:
+                return staff.to_login(request)
+            return None, staff.problem_text(lang, exc)
+        except httpx.HTTPError:
+            return None, t(lang, "unavailable.text")
+
+    async def or_message(
+        request: Request, lang: str, work: Awaitable[Any], title: str, back: tuple[str, str]
+    ) -> Any:
+        """The result, or the page to answer with instead (Console.guarded) titled `title`
+        with a link `back`."""
+        return await staff.guarded(
+            request, lang, work,
+            on_problem=lambda exc: ui.message(request, lang, title, status=exc.status,
+                                              text=staff.problem_text(lang, exc), link=back),
+        )  # fmt: skip
+
     @app.get("/staff/alerts", response_class=HTMLResponse)
     async def alerts(request: Request) -> Response:
         session = staff.current(request)
@@ -105,16 +129,15 @@ def install_watch(app: FastAPI, ui: Any, staff: Any, api: Any) -> None:
         lang, _ = ui.language(request)
         status = request.query_params.get("status", "open")
         params = {"status": status} if status in ALERT_STATUSES else {}
-        problem, shown = None, []
-        try:
+
+        async def load() -> list[dict]:
             found = await api.call(request, session, lang, "/v1/alerts", params)
-            shown = [await alert_view(request, session, lang, a) for a in found]
-        except ApiProblem as exc:
-            if exc.status == 401:
-                return staff.to_login(request)
-            problem = staff.problem_text(lang, exc)
-        except httpx.HTTPError:
-            problem = t(lang, "unavailable.text")
+            return [await alert_view(request, session, lang, a) for a in found]
+
+        loaded = await listed(request, lang, load())
+        if isinstance(loaded, Response):
+            return loaded
+        shown, problem = loaded[0] or [], loaded[1]
         return page(
             request, "alerts.html", session, alerts=shown, problem=problem,
             shown_status=status if status in ALERT_STATUSES else "all", statuses=ALERT_STATUSES,
@@ -134,19 +157,14 @@ def install_watch(app: FastAPI, ui: Any, staff: Any, api: Any) -> None:
             return ui.message(request, lang, "alerts.failed", status=400,
                               link=("/staff/alerts", "alerts.back"))  # fmt: skip
         note = str(form.get("note", "")).strip()[:2000] or None
-        try:
-            await api.call(
-                request, session, lang, f"/v1/alerts/{alert_id}/{action}", None, method="POST",
-                json={"note": note},
-            )  # fmt: skip
-        except ApiProblem as exc:
-            if exc.status == 401:
-                return staff.to_login(request)
-            return ui.message(request, lang, "alerts.failed", status=exc.status,
-                              text=staff.problem_text(lang, exc),
-                              link=("/staff/alerts", "alerts.back"))  # fmt: skip
-        except httpx.HTTPError:
-            return ui.unavailable(request, lang)
+        done = await or_message(
+            request, lang,
+            api.call(request, session, lang, f"/v1/alerts/{alert_id}/{action}", None,
+                     method="POST", json={"note": note}),
+            "alerts.failed", ("/staff/alerts", "alerts.back"),
+        )  # fmt: skip
+        if isinstance(done, Response):
+            return done
         back = str(form.get("back", "open"))
         back = back if back in (*ALERT_STATUSES, "all") else "open"
         return RedirectResponse(f"/staff/alerts?status={back}&done={action}", status_code=303)
@@ -176,16 +194,15 @@ def install_watch(app: FastAPI, ui: Any, staff: Any, api: Any) -> None:
             k: v for k in ("section", "result", "area")
             if (v := request.query_params.get(k))
         }  # fmt: skip
-        problem, proposals = None, []
-        try:
+
+        async def load() -> list[dict]:
             found = await api.call(request, session, lang, "/v1/proposals", params)
-            proposals = [await proposal_view(request, session, lang, p) for p in found]
-        except ApiProblem as exc:
-            if exc.status == 401:
-                return staff.to_login(request)
-            problem = staff.problem_text(lang, exc)
-        except httpx.HTTPError:
-            problem = t(lang, "unavailable.text")
+            return [await proposal_view(request, session, lang, p) for p in found]
+
+        loaded = await listed(request, lang, load())
+        if isinstance(loaded, Response):
+            return loaded
+        proposals, problem = loaded[0] or [], loaded[1]
         return page(
             request, "advocacy.html", session, proposals=proposals, problem=problem,
             sections=SECTIONS, results=RESULTS, chosen=params,
@@ -287,7 +304,8 @@ def install_watch(app: FastAPI, ui: Any, staff: Any, api: Any) -> None:
         )  # fmt: skip
 
     async def load_proposal(request: Request, session: Any, lang: str, pid: str) -> dict:
-        return await api.call(request, session, lang, f"/v1/proposals/{pid}", None)
+        found = await api.call(request, session, lang, f"/v1/proposals/{pid}", None)
+        return await proposal_view(request, session, lang, found)
 
     @app.get("/staff/advocacy/report", response_class=HTMLResponse)
     async def advocacy_report(request: Request) -> Response:
@@ -340,18 +358,12 @@ def install_watch(app: FastAPI, ui: Any, staff: Any, api: Any) -> None:
         if session is None:
             return staff.to_login(request)
         lang, _ = ui.language(request)
-        try:
-            proposal = await proposal_view(
-                request, session, lang, await load_proposal(request, session, lang, pid)
-            )
-        except ApiProblem as exc:
-            if exc.status == 401:
-                return staff.to_login(request)
-            return ui.message(request, lang, "advocacy.missing", status=exc.status,
-                              text=staff.problem_text(lang, exc),
-                              link=("/staff/advocacy", "advocacy.back"))  # fmt: skip
-        except httpx.HTTPError:
-            return ui.unavailable(request, lang)
+        proposal = await or_message(
+            request, lang, load_proposal(request, session, lang, pid),
+            "advocacy.missing", ("/staff/advocacy", "advocacy.back"),
+        )  # fmt: skip
+        if isinstance(proposal, Response):
+            return proposal
         values = {**proposal, "complaint_ids": "\n".join(proposal["complaint_ids"]),
                   "alert_ids": "\n".join(proposal["alert_ids"]),
                   "result_on": proposal.get("result_on") or "",
@@ -372,18 +384,12 @@ def install_watch(app: FastAPI, ui: Any, staff: Any, api: Any) -> None:
         values, errors, body = proposal_form(form, creating=False)
         errors = {k: t(lang, v) for k, v in errors.items()}
         summary = None
-        try:
-            proposal = await proposal_view(
-                request, session, lang, await load_proposal(request, session, lang, pid)
-            )
-        except ApiProblem as exc:
-            if exc.status == 401:
-                return staff.to_login(request)
-            return ui.message(request, lang, "advocacy.missing", status=exc.status,
-                              text=staff.problem_text(lang, exc),
-                              link=("/staff/advocacy", "advocacy.back"))  # fmt: skip
-        except httpx.HTTPError:
-            return ui.unavailable(request, lang)
+        proposal = await or_message(
+            request, lang, load_proposal(request, session, lang, pid),
+            "advocacy.missing", ("/staff/advocacy", "advocacy.back"),
+        )  # fmt: skip
+        if isinstance(proposal, Response):
+            return proposal
         status = 422
         if not ui.csrf.valid(request, str(form.get(CSRF_FIELD, ""))):
             summary = t(lang, "error.csrf")
