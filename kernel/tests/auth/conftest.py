@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import socket
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -17,6 +15,7 @@ import uvicorn
 
 from alac_kernel.auth.dev_issuer import DevIssuer, create_dev_issuer_app
 from alac_kernel.auth.verifier import TokenVerifier
+from alac_kernel.testing.serve import bound_socket, serve_on
 
 REALM_PATH = "/realms/alac-dev"
 
@@ -64,28 +63,13 @@ class RunningIssuer:
         assert not self.thread.is_alive(), "the issuer server did not stop"
 
 
-def _bound_socket() -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
 def start_issuer(key_dir: Path, **kwargs: Any) -> RunningIssuer:
-    sock = _bound_socket()
+    sock = bound_socket()
     port = sock.getsockname()[1]
     issuer = f"http://127.0.0.1:{port}{REALM_PATH}"
     app = create_dev_issuer_app(key_dir, issuer, **kwargs)
     counting = CountingApp(app)
-    config = uvicorn.Config(counting, log_level="warning", lifespan="off", access_log=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the development issuer did not start")
-        time.sleep(0.01)
+    server, thread = serve_on(sock, counting)
     return RunningIssuer(issuer, app.state.dev_issuer, counting, server, thread, key_dir)
 
 
