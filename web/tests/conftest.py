@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import signal
 import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,8 @@ import httpx
 import pytest
 
 from alac_kernel.testing.processes import env_for, free_port_base, start, wait_for
+
+sys.path.insert(0, str(Path(__file__).parent))  # browser_helpers (pytest runs in importlib mode)
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 

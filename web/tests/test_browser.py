@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import jwt
 import pytest
+from browser_helpers import axe_violations
 
 from alac_kernel.testing.processes import wait_for
 
@@ -26,7 +27,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 HERE = Path(__file__).resolve().parent
 LOCALES = HERE.parent / "src" / "alac_web" / "locales"
 ARTIFACTS = HERE / "artifacts"
-AXE = HERE.parent / "node_modules" / "axe-core" / "axe.min.js"
 Platform = object  # the conftest fixture's type, for the annotations
 CODE = re.compile(r"^[0-9A-Z]{5}(-[0-9A-Z]{5}){4}$")
 FORM = "/t/tk/almaty/complaint"
@@ -44,19 +44,6 @@ def t(lang: str, key: str) -> str:
 def new_page(browser, *, javascript: bool = True, bypass_csp: bool = False):  # type: ignore[no-untyped-def]
     context = browser.new_context(java_script_enabled=javascript, bypass_csp=bypass_csp)
     return context, context.new_page()
-
-
-def axe_violations(page) -> list[dict]:  # type: ignore[no-untyped-def]
-    """WCAG 2.0/2.1 A and AA violations found by axe-core on the current page."""
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        """() => axe.run(document, {runOnly: {type: 'tag',
-             values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"""
-    )
-    return [
-        {"id": v["id"], "help": v["help"], "nodes": [n["html"] for n in v["nodes"]][:3]}
-        for v in result["violations"]
-    ]
 
 
 def submit_complaint(page, platform: Platform, lang: str, **fields: str) -> str:  # type: ignore[no-untyped-def]

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from browser_helpers import axe_violations, sign_in
 
 from alac_kernel.testing.processes import wait_for
 
@@ -21,37 +22,11 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 HERE = Path(__file__).resolve().parent
 LOCALES = HERE.parent / "src" / "alac_web" / "locales"
-AXE = HERE.parent / "node_modules" / "axe-core" / "axe.min.js"
 CODE = re.compile(r"^[0-9A-Z]{5}(-[0-9A-Z]{5}){4}$")
 
 
 def t(lang: str, key: str) -> str:
     return json.loads((LOCALES / f"{lang}.json").read_text(encoding="utf-8"))[key]
-
-
-def axe_violations(page) -> list[dict]:  # type: ignore[no-untyped-def]
-    """WCAG 2.0/2.1 A and AA violations found by axe-core, with every <details> opened so
-    the forms folded inside are checked too."""
-    page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        """() => axe.run(document, {runOnly: {type: 'tag',
-             values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"""
-    )
-    return [
-        {"id": v["id"], "help": v["help"], "nodes": [n["html"] for n in v["nodes"]][:3]}
-        for v in result["violations"]
-    ]
-
-
-def sign_in(page, platform, username: str, next_path: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{platform.web}{next_path}")
-    page.wait_for_selector("#username")
-    page.fill("#username", username)
-    page.fill("#password", "demo" + username)
-    page.click("button[type=submit]")
-    target = platform.web + next_path.split("?")[0]
-    page.wait_for_url(lambda url: url.split("?")[0] == target)
 
 
 def api(platform, user: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -141,7 +116,7 @@ def test_a_lawyer_takes_a_case_through_a_letter_of_support_to_a_closed_outcome(
         page.wait_for_selector("[data-contact-shown=yes]")
         assert "+77017770011" in page.inner_text("#contact")
         shot(page, "contact-shown")
-        found["contact"] = axe_violations(page)
+        found["contact"] = axe_violations(page, open_details=True)
 
         page.goto(f"{platform.web}/staff/cases/{case_id}?lang=ru")
         page.click("#deadlines summary")
@@ -160,7 +135,7 @@ def test_a_lawyer_takes_a_case_through_a_letter_of_support_to_a_closed_outcome(
         page.wait_for_selector(".letter-preview")
         assert "Прокуратура города Алматы" in page.inner_text(".letter-preview")
         shot(page, "letter-preview")
-        found["letter-preview"] = axe_violations(page)
+        found["letter-preview"] = axe_violations(page, open_details=True)
         page.click("#issue-letter")
         page.wait_for_selector("[data-letter]")
         assert t("ru", "staff.case.done.letter") in page.inner_text("main")
@@ -171,7 +146,7 @@ def test_a_lawyer_takes_a_case_through_a_letter_of_support_to_a_closed_outcome(
         assert len(pdf) > 1000
         assert 'data-kind="letter"' in page.content()
         shot(page, "letter-issued")
-        found["case"] = axe_violations(page)
+        found["case"] = axe_violations(page, open_details=True)
 
         page.goto(f"{platform.web}/staff/cases/{case_id}?lang=ru")
         page.check("#to-closed")
@@ -217,7 +192,7 @@ def test_axe_finds_no_violation_on_the_new_staff_pages(platform, browser, shot, 
                 assert "<mark>" in page.inner_html(".hits")
                 page.wait_for_selector("[data-facet]")  # the counts, loaded by htmx after
             shot(page, name)
-            found[name] = axe_violations(page)
+            found[name] = axe_violations(page, open_details=True)
     finally:
         context.close()
     assert found == {name: [] for name in found}

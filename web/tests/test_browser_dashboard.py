@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from browser_helpers import axe_violations, sign_in
 
 from alac_kernel.testing.processes import wait_for
 
@@ -20,7 +21,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 HERE = Path(__file__).resolve().parent
 LOCALES = HERE.parent / "src" / "alac_web" / "locales"
-AXE = HERE.parent / "node_modules" / "axe-core" / "axe.min.js"
 AREAS = {"education": 12, "housing": 7, "police": 3}
 REGIONS = ("almaty_city", "astana_city", "karaganda", "turkistan")
 
@@ -35,28 +35,6 @@ def analytics_url(platform) -> str:  # type: ignore[no-untyped-def]
     # `alac up` puts analytics on the port after cases (the layout of alac_cli.supervisor).
     host, port = platform.intake.rsplit(":", 1)
     return f"{host}:{int(port) + 2}"
-
-
-def axe_violations(page) -> list[dict]:  # type: ignore[no-untyped-def]
-    """WCAG 2.0/2.1 A and AA violations found by axe-core on the current page."""
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        """() => axe.run(document, {runOnly: {type: 'tag',
-             values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"""
-    )
-    return [
-        {"id": v["id"], "help": v["help"], "nodes": [n["html"] for n in v["nodes"]][:3]}
-        for v in result["violations"]
-    ]
-
-
-def sign_in(page, platform, username: str, next_path: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{platform.web}{next_path}")
-    page.wait_for_selector("#username")
-    page.fill("#username", username)
-    page.fill("#password", "demo" + username)
-    page.click("main button[type=submit]")
-    page.wait_for_url(lambda url: url.split("?")[0] == platform.web + next_path.split("?")[0])
 
 
 @pytest.fixture(scope="module")
