@@ -16,7 +16,6 @@ measured in the same run so that a busy machine lowers both.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import signal
 import subprocess
@@ -28,7 +27,7 @@ from typing import Any
 
 from bench import report, wrk
 from bench.payloads import ANONYMOUS_SHARE, complaint_bodies, full_complaint_bodies
-from bench.procs import BIN, REPO, Processes, free_port
+from bench.procs import BIN, REPO, Processes, distinct_ports, service_env
 from bench.run import HOST, REALM, fetch_token, outbox_drain
 
 RESULTS = Path(__file__).resolve().parent / "results" / "native-latest.json"
@@ -106,19 +105,9 @@ def measure(
 
 
 def bench(args: argparse.Namespace, data: Path, procs: Processes) -> dict[str, Any]:
-    ports: set[int] = set()
-    while len(ports) < 3:
-        ports.add(free_port())
-    issuer_port, ceiling_port, intake_port = sorted(ports)
+    issuer_port, ceiling_port, intake_port = distinct_ports(3)
     issuer = f"http://{HOST}:{issuer_port}/realms/{REALM}"
-    env = dict(os.environ)
-    env.update(
-        ALAC_DATA_DIR=str(data),
-        ALAC_AUTH_ISSUER=issuer,
-        ALAC_RUN_WORKERS="true",
-        ALAC_LOG_LEVEL="WARNING",
-        PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")])),
-    )
+    env = service_env(data, issuer)
     alac = str(BIN / "alac")
     scripts = data / "wrk"
     scripts.mkdir()

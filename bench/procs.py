@@ -27,6 +27,28 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
+def distinct_ports(n: int) -> list[int]:
+    """`n` different free loopback ports, ascending."""
+    ports: set[int] = set()
+    while len(ports) < n:
+        ports.add(free_port())
+    return sorted(ports)
+
+
+def service_env(data: Path, issuer: str) -> dict[str, str]:
+    """The environment of a service process the benches start: its data folder, the issuer,
+    its workers on, quiet logs, and this checkout importable (the bench's own modules)."""
+    env = dict(os.environ)
+    env.update(
+        ALAC_DATA_DIR=str(data),
+        ALAC_AUTH_ISSUER=issuer,
+        ALAC_RUN_WORKERS="true",
+        ALAC_LOG_LEVEL="WARNING",
+        PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")])),
+    )
+    return env
+
+
 def _die_with_parent() -> None:
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL("libc.so.6", use_errno=True)

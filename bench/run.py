@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import shutil
 import signal
 import sqlite3
@@ -34,7 +33,7 @@ import httpx
 from bench import micro, report
 from bench.load import LevelResult, Load
 from bench.payloads import ANONYMOUS_SHARE, complaint_bodies, full_complaint_bodies
-from bench.procs import BIN, REPO, Processes, free_port
+from bench.procs import BIN, REPO, Processes, distinct_ports, service_env
 
 HOST = "127.0.0.1"
 REALM = "alac-dev"
@@ -153,18 +152,9 @@ def outbox_drain(db: Path, timeout_s: float) -> dict[str, Any]:
 
 
 def bench(args: argparse.Namespace, data: Path, procs: Processes) -> dict[str, Any]:
-    issuer_port, ceiling_port, intake_port = free_port(), free_port(), free_port()
-    while len({issuer_port, ceiling_port, intake_port}) < 3:
-        ceiling_port, intake_port = free_port(), free_port()
+    issuer_port, ceiling_port, intake_port = distinct_ports(3)
     issuer = f"http://{HOST}:{issuer_port}/realms/{REALM}"
-    env = dict(os.environ)
-    env.update(
-        ALAC_DATA_DIR=str(data),
-        ALAC_AUTH_ISSUER=issuer,
-        ALAC_RUN_WORKERS="true",
-        ALAC_LOG_LEVEL="WARNING",
-        PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")])),
-    )
+    env = service_env(data, issuer)
     alac = str(BIN / "alac")
 
     print(f"issuer on port {issuer_port}", flush=True)
