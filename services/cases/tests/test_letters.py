@@ -70,6 +70,12 @@ def test_letters_in_kazakh_russian_and_english_are_pdfs_with_their_words(platfor
         f"/v1/cases/{case['id']}/actions", headers=platform.headers("lena")
     ).json()
     assert [a["action_type"] for a in actions].count("letter_of_support") == 3
+    # the action's summary is in the letter's language, as the lawyer reads it in the case
+    summaries = sorted(a["summary"] for a in actions if a["action_type"] == "letter_of_support")
+    assert summaries == sorted(
+        f"{lead}Алматы қаласының әкімдігі"
+        for lead in ("Letter of support to ", "Письмо поддержки: ", "Қолдау хаты: ")
+    )
     recorded = [e for e in case_events(platform, case["id"]) if e.type == "case.action_recorded"]
     assert {e.data["action_id"] for e in recorded} == {x["action_id"] for x in made}
     assert all("Талап" not in str(e.data) for e in recorded)  # letter text never in events

@@ -29,6 +29,15 @@ from alac_kernel.problems import Problem, not_found
 PDF_HEADER = b"%PDF-"
 
 
+# The action's summary, in the letter's language: the lawyer reads it in the case's actions
+# and timeline beside the letter itself.
+ACTION_SUMMARY = {
+    "en": "Letter of support to {authority}",
+    "ru": "Письмо поддержки: {authority}",
+    "kk": "Қолдау хаты: {authority}",
+}
+
+
 def _wrap_aad(tenant: str, version: int) -> str:
     return f"cases-tenant-key|{tenant}|{version}"
 
@@ -90,7 +99,7 @@ def create(
         case=case,
         principal=principal,
         action_type="letter_of_support",
-        summary=f"Letter of support ({language}) to {authority}",
+        summary=ACTION_SUMMARY[language].format(authority=" ".join(authority.split())),
         occurred_at=utcnow(),
     )
     now = utcnow()
