@@ -17,6 +17,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from alac_kernel.errors import DomainError
+
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://alac.example.org/problems/"
 
@@ -227,10 +229,26 @@ def validation_problem(exc: RequestValidationError, lang: str = "en") -> Problem
     return Problem(422, detail, title="Invalid request", errors=errors)
 
 
+def domain_problem(error: DomainError, lang: str = "en") -> Problem:
+    """The HTTP answer for a refusal a use case raised (the one place statuses are chosen)."""
+    return Problem(
+        error.status,
+        error.detail_in(lang),
+        title=error.title,
+        errors=error.errors,
+        headers=error.headers,
+        **error.extensions,
+    )
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
         return problem_response(exc, request)
+
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        return problem_response(domain_problem(exc, request_language(request)), request)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
