@@ -9,7 +9,7 @@ import re
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -204,3 +204,18 @@ def create_service_app(
 
 def runtime_of(request: Request) -> ServiceRuntime:
     return request.app.state.runtime
+
+
+RuntimeT = TypeVar("RuntimeT", bound=ServiceRuntime)
+
+
+def typed_runtime(request: Request, kind: type[RuntimeT]) -> RuntimeT:
+    """The service's own runtime class (its keys, stores and limiters as typed fields).
+
+    Each service declares ``@dataclass(kw_only=True) class XRuntime(ServiceRuntime)`` and a
+    one-line dependency ``def runtime(request) -> XRuntime: return typed_runtime(request,
+    XRuntime)``; nothing is attached to a runtime with setattr."""
+    runtime = request.app.state.runtime
+    if not isinstance(runtime, kind):
+        raise TypeError(f"the app's runtime is a {type(runtime).__name__}, not a {kind.__name__}")
+    return runtime
