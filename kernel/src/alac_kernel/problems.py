@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from alac_kernel.errors import DomainError
+from alac_kernel.languages import negotiate
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://alac.example.org/problems/"
@@ -80,6 +81,63 @@ class Problem(Exception):
         return body
 
 
+# The RFC 9457 body every error has (extensions such as `allowed`, `missing_consent` or
+# `current_version` may be added), for an OpenAPI document that lets clients and the
+# schemathesis tests check it.
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "reason"],
+                "properties": {"field": {"type": "string"}, "reason": {"type": "string"}},
+            },
+        },
+    },
+}
+
+# What a status means when a route says nothing more specific (its OpenAPI description).
+RESPONSE_DESCRIPTIONS = {
+    400: "Malformed request",
+    401: "Missing or invalid access token",
+    403: "Role not allowed",
+    404: "Not found (or another tenant's)",
+    409: "Conflict",
+    412: "If-Match does not match the version",
+    413: "Request body too large",
+    415: "Unsupported media type",
+    422: "Invalid parameter",
+    428: "Precondition required (If-Match)",
+    429: "Too many requests (see Retry-After)",
+    503: "Service unavailable",
+}
+
+Responses = dict[int | str, dict[str, Any]]
+
+
+def problem_responses(*statuses: int | tuple[int, str], with_schema: bool = False) -> Responses:
+    """The `responses=` of a route (or router) for the problems it may answer with.
+
+    Each status is a code (described by RESPONSE_DESCRIPTIONS) or `(code, description)`;
+    `with_schema` documents the problem body's JSON Schema too. Merge other responses with
+    `|`: ``problem_responses(401, 403, (404, "No such alert")) | {200: {...}}``."""
+    content: dict[str, Any] = {"schema": PROBLEM_SCHEMA} if with_schema else {}
+    responses: Responses = {}
+    for status in statuses:
+        code, text = status if isinstance(status, tuple) else (status, None)
+        description = text or RESPONSE_DESCRIPTIONS.get(code) or _TITLES.get(code, "Error")
+        responses[code] = {"description": description, "content": {PROBLEM_JSON: dict(content)}}
+    return responses
+
+
 def not_found(what: str) -> Problem:
     """The one answer for a missing resource and for another tenant's resource alike."""
     return Problem(404, f"{what} not found")
@@ -110,7 +168,6 @@ def _field_path(loc: Sequence[Any]) -> str:
 # `type`; placeholders come from the error's `ctx`. English keeps pydantic's own message (so
 # existing clients matching on it see no change) except where a shorter text was already used.
 # Services add their own types (e.g. from PydanticCustomError) with `register_reasons`.
-LANGUAGES = ("kk", "ru", "en")
 VALIDATION_REASONS: dict[str, dict[str, str]] = {
     "missing": {"en": "field required", "ru": "обязательное поле", "kk": "міндетті өріс"},
     "extra_forbidden": {"en": "unknown field", "ru": "неизвестное поле", "kk": "белгісіз өріс"},
@@ -188,13 +245,8 @@ def register_reasons(reasons: Mapping[str, Mapping[str, str]]) -> None:
 
 
 def request_language(request: Request | None) -> str:
-    """The first of kk, ru, en named in Accept-Language (order as sent), else English."""
-    header = request.headers.get("accept-language", "") if request is not None else ""
-    for part in header.split(","):
-        tag = part.split(";")[0].strip().lower()[:2]
-        if tag in LANGUAGES:
-            return tag
-    return "en"
+    """The language of a problem's detail and reasons (alac_kernel.languages.negotiate)."""
+    return negotiate(request)
 
 
 def _reason(err: Mapping[str, Any], lang: str) -> str:
