@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 
 from alac_kernel import versions
 from alac_kernel.errors import (
+    BadInput,
     Conflict,
     DomainError,
     Forbidden,
@@ -116,3 +117,41 @@ def test_check_version_refuses_a_stale_one():
     with pytest.raises(StaleVersion):
         versions.check_version("case", expected=2, current=3)
     assert versions.etag(7) == '"7"'
+
+
+def test_bad_input_is_a_400_whose_detail_is_the_reason():
+    answer = _client(BadInput.one("query.cursor", "the cursor was not issued here")).get("/refuse")
+    assert answer.status_code == 400
+    body = answer.json()
+    assert body["title"] == "Bad request"
+    assert body["detail"] == "the cursor was not issued here"
+    assert body["errors"] == [{"field": "query.cursor", "reason": "the cursor was not issued here"}]
+
+
+def test_problem_responses_document_each_status_once():
+    from alac_kernel.problems import PROBLEM_SCHEMA, problem_responses
+
+    plain = problem_responses(401, 403, (404, "No such alert in your tenant"))
+    assert plain == {
+        401: {"description": "Missing or invalid access token", "content": {PROBLEM_JSON: {}}},
+        403: {"description": "Role not allowed", "content": {PROBLEM_JSON: {}}},
+        404: {"description": "No such alert in your tenant", "content": {PROBLEM_JSON: {}}},
+    }
+    typed = problem_responses(409, with_schema=True)
+    assert typed[409]["content"][PROBLEM_JSON] == {"schema": PROBLEM_SCHEMA}
+    # Each route gets its own dicts: FastAPI may change one without touching the others.
+    assert problem_responses(401)[401] is not problem_responses(401)[401]
+
+
+def test_documented_problems_appear_in_the_openapi_document():
+    from alac_kernel.problems import problem_responses
+
+    app = FastAPI()
+
+    @app.get("/thing", responses=problem_responses(401, (404, "No such thing")))
+    def thing() -> dict[str, str]:
+        return {}
+
+    documented = app.openapi()["paths"]["/thing"]["get"]["responses"]
+    assert documented["404"]["description"] == "No such thing"
+    assert PROBLEM_JSON in documented["401"]["content"]

@@ -47,6 +47,20 @@ class DomainError(Exception):
         return self.detail
 
 
+class BadInput(DomainError):
+    """Input that cannot be used as sent, before any rule of the domain is asked: a query the
+    parser cannot read, a cursor that was forged or has expired, a filter on a field the
+    caller does not see. 400; ``errors`` names the field."""
+
+    status = 400
+    default_title = "Bad request"
+
+    @classmethod
+    def one(cls, field: str, reason: str, **kwargs: Any) -> BadInput:
+        # The reason alone is the detail: it is usually a sentence about the value itself.
+        return cls(reason, errors=[{"field": field, "reason": reason}], **kwargs)
+
+
 class InvalidFields(DomainError):
     """One or more fields of the input break a rule; ``errors`` names each field and reason."""
 
