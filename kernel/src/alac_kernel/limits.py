@@ -7,16 +7,26 @@ Two rules every service applies the same way:
   `X-Forwarded-For` that is not a trusted proxy. A header sent by anyone else is ignored: a
   client that could name its own address would reset any limit with a new header value
   (found by probing: both intake limiters trusted the header from any client).
-- **Counting.** Hits are rows in the service's own database (`rate_limit_hits`), so every
-  replica of a service counts against the same budget; an in-memory counter per process
-  multiplied the limit by the number of replicas.
+- **Counting.** By default hits are rows in the service's own database (`rate_limit_hits`),
+  so every replica of a service counts against the same budget; an in-memory counter per
+  process multiplied the limit by the number of replicas. A deployment of one process per
+  service may count in memory instead (`ALAC_RATE_LIMITS=process`: no write transaction per
+  limited request, but a restart forgets the counts); the production profile refuses it.
+
+`window_limiter(settings, ...)` picks the store; a use case calls `limiter.take(key, detail)`
+(or `refuse_if_blocked` and `record` for a budget of failures), which raises the domain error
+`TooManyRequests` with the seconds to wait, answered as 429 with Retry-After.
 """
 
 from __future__ import annotations
 
 import math
+import threading
+from abc import ABC, abstractmethod
+from collections import deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -35,6 +45,8 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 
 from alac_kernel.db import UTCDateTime, utcnow
+from alac_kernel.errors import TooManyRequests
+from alac_kernel.settings import Settings
 
 BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -62,13 +74,55 @@ def add_rate_limit_table(metadata: MetaData) -> Table:
     )
 
 
-class SharedWindowLimiter:
-    """At most `limit` hits per key in any `window_s` seconds, counted in the database.
+class WindowLimiter(ABC):
+    """At most `limit` hits per key in any `window_s` seconds.
 
-    `bucket` names what is limited (web form, wrong receipt codes, ...), so one table serves
-    every limit of a service. Each call runs in a session of its own and commits at once: a
-    hit counts even when the request it belongs to fails afterwards.
-    """
+    `bucket` names what is limited (web form, wrong receipt codes, ...); the key says whose
+    budget it is (a client address, a complaint). `limit` may be changed on a live limiter."""
+
+    def __init__(
+        self, *, bucket: str, limit: int, window_s: float, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        self.bucket, self.limit, self.window_s, self.clock = bucket, limit, window_s, clock
+
+    @abstractmethod
+    def hit(self, key: str) -> int | None:
+        """Count one hit; None if within the limit, else the seconds to wait (Retry-After)."""
+
+    @abstractmethod
+    def blocked(self, key: str) -> int | None:
+        """Seconds to wait if `key` has used its budget, without counting a hit."""
+
+    @abstractmethod
+    def record(self, key: str) -> None:
+        """Count a hit whatever the budget (a failure already happened)."""
+
+    def take(self, key: str, detail: str, **kwargs: Any) -> None:
+        """Count one hit, or refuse with TooManyRequests (429, Retry-After) over the budget."""
+        _refuse(self.hit(key), detail, kwargs)
+
+    def refuse_if_blocked(self, key: str, detail: str, **kwargs: Any) -> None:
+        """Refuse with TooManyRequests if `key` has used its budget; counts nothing."""
+        _refuse(self.blocked(key), detail, kwargs)
+
+    def _wait(self, oldest: datetime | None, now: datetime) -> int:
+        if oldest is None:
+            return 1
+        return max(1, math.ceil((oldest - now).total_seconds() + self.window_s))
+
+
+def _refuse(wait: int | None, detail: str, kwargs: dict[str, Any]) -> None:
+    if wait is not None:
+        raise TooManyRequests(detail, retry_after=wait, **kwargs)
+
+
+class SharedWindowLimiter(WindowLimiter):
+    """Counted in the service's database (`add_rate_limit_table`), so replicas share it.
+
+    One table serves every limit of a service (`bucket` tells them apart). Each call runs in
+    a session of its own and commits at once: a hit counts even when the request it belongs
+    to fails afterwards (and on SQLite a write inside the caller's transaction would wait for
+    that transaction's own lock)."""
 
     def __init__(
         self,
@@ -80,8 +134,8 @@ class SharedWindowLimiter:
         window_s: float,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self.session_factory, self.table, self.bucket = session_factory, table, bucket
-        self.limit, self.window_s, self.clock = limit, window_s, clock
+        super().__init__(bucket=bucket, limit=limit, window_s=window_s, clock=clock)
+        self.session_factory, self.table = session_factory, table
 
     def _window(self, session: Session, key: str, now: datetime) -> tuple[int, datetime | None]:
         t = self.table
@@ -92,15 +146,9 @@ class SharedWindowLimiter:
                 t.c.bucket == self.bucket, t.c.key == key, t.c.at > since
             )
         ).one()
-        return n, oldest
-
-    def _wait(self, oldest: datetime | None, now: datetime) -> int:
-        if oldest is None:
-            return 1
-        return max(1, math.ceil((oldest - now).total_seconds() + self.window_s))
+        return int(n), oldest
 
     def hit(self, key: str) -> int | None:
-        """Count one hit; None if within the limit, else the seconds to wait (Retry-After)."""
         now = self.clock()
         with self.session_factory() as session, session.begin():
             n, oldest = self._window(session, key, now)
@@ -110,13 +158,85 @@ class SharedWindowLimiter:
         return None
 
     def blocked(self, key: str) -> int | None:
-        """Seconds to wait if `key` has used its budget, without counting a hit."""
         now = self.clock()
         with self.session_factory() as session, session.begin():
             n, oldest = self._window(session, key, now)
         return self._wait(oldest, now) if n >= self.limit else None
 
     def record(self, key: str) -> None:
-        """Count a hit whatever the budget (a failure already happened)."""
         with self.session_factory() as session, session.begin():
             session.execute(insert(self.table).values(bucket=self.bucket, key=key, at=self.clock()))
+
+
+class ProcessWindowLimiter(WindowLimiter):
+    """Counted in this process's memory: for a deployment of one process per service only
+    (every replica would have a budget of its own). Thread-safe; keys whose hits all left
+    the window are forgotten, so many one-off clients do not grow it without bound."""
+
+    #: Every this many calls, keys with nothing left in the window are dropped.
+    SWEEP_EVERY = 1024
+
+    def __init__(
+        self,
+        *,
+        bucket: str,
+        limit: int,
+        window_s: float,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        super().__init__(bucket=bucket, limit=limit, window_s=window_s, clock=clock)
+        self._hits: dict[str, deque[datetime]] = {}
+        self._lock = threading.Lock()
+        self._calls = 0
+
+    def _window(self, key: str, now: datetime) -> deque[datetime]:
+        """The key's hits still in the window (oldest first); call with the lock held."""
+        since = now - timedelta(seconds=self.window_s)
+        self._calls += 1
+        if self._calls % self.SWEEP_EVERY == 0:
+            for other in [k for k, hits in self._hits.items() if not hits or hits[-1] <= since]:
+                del self._hits[other]
+        hits = self._hits.setdefault(key, deque())
+        while hits and hits[0] <= since:
+            hits.popleft()
+        return hits
+
+    def hit(self, key: str) -> int | None:
+        now = self.clock()
+        with self._lock:
+            hits = self._window(key, now)
+            if len(hits) >= self.limit:
+                return self._wait(hits[0] if hits else None, now)
+            hits.append(now)
+        return None
+
+    def blocked(self, key: str) -> int | None:
+        now = self.clock()
+        with self._lock:
+            hits = self._window(key, now)
+            return self._wait(hits[0] if hits else None, now) if len(hits) >= self.limit else None
+
+    def record(self, key: str) -> None:
+        now = self.clock()
+        with self._lock:
+            self._window(key, now).append(now)
+
+
+def window_limiter(
+    settings: Settings,
+    *,
+    session_factory: Callable[[], Session],
+    table: Table,
+    bucket: str,
+    limit: int,
+    window_s: float,
+    clock: Callable[[], datetime] = utcnow,
+) -> WindowLimiter:
+    """The service's limiter for `bucket`, counted where `ALAC_RATE_LIMITS` says: the
+    service's database (`database`, the default; every replica shares it) or this process
+    (`process`)."""
+    if settings.rate_limits == "process":
+        return ProcessWindowLimiter(bucket=bucket, limit=limit, window_s=window_s, clock=clock)
+    return SharedWindowLimiter(
+        session_factory, table, bucket=bucket, limit=limit, window_s=window_s, clock=clock
+    )

@@ -71,6 +71,10 @@ class Settings(BaseSettings):
     # X-Forwarded-For believed (alac_kernel.limits.client_address).
     trusted_proxies: str = ""
 
+    # Where rate limits count hits (alac_kernel.limits): `database`, shared by every replica of
+    # a service, or `process`, in memory (one process per service only; production refuses).
+    rate_limits: Literal["database", "process"] = "database"
+
     @property
     def trusted_proxy_set(self) -> frozenset[str]:
         return frozenset(a.strip() for a in self.trusted_proxies.split(",") if a.strip())
@@ -90,6 +94,11 @@ class Settings(BaseSettings):
                 raise ValueError("the production profile needs ALAC_DATABASE_URL (PostgreSQL)")
             if self.bus_backend != "kafka":
                 raise ValueError("the production profile needs ALAC_BUS_BACKEND=kafka")
+            if self.rate_limits != "database":
+                raise ValueError(
+                    "the production profile counts rate limits in the database, shared by "
+                    "every replica (ALAC_RATE_LIMITS=database)"
+                )
         return self
 
     def database_url_for(self, service: str) -> str:
