@@ -16,7 +16,7 @@ def reindex() -> None:
 
     runtime = runtime_for_operation("search", build_runtime)
     try:
-        count = rebuild(runtime, runtime.search_engine)  # type: ignore[attr-defined]
+        count = rebuild(runtime, runtime.search_engine)
     finally:
         runtime.close()
     typer.echo(f"search index rebuilt from {count} events")

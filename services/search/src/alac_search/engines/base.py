@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, Self, get_args
 
 from alac_kernel.cursors import CursorError as KernelCursorError
 from alac_search.query.parser import Node
@@ -34,7 +34,8 @@ INTAKE_FIELDS = (
 )
 CASE_FIELDS = ("case_id", "status", "assignee", "outcome")
 DOCUMENT_FIELDS = INTAKE_FIELDS + CASE_FIELDS
-FILTER_FIELDS = ("status", "area", "office", "channel", "authority_level", "assignee")
+FacetField = Literal["status", "area", "office", "channel", "authority_level", "assignee"]
+FILTER_FIELDS: tuple[FacetField, ...] = get_args(FacetField)
 FACET_FIELDS = FILTER_FIELDS
 # Status of a complaint without a case (case statuses are the cases service's codes).
 RECEIVED = "received"
@@ -84,8 +85,8 @@ class Page:
     facet_keys: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
-class SearchEngine(Protocol):
-    """What the service needs from an engine; both engines pass the same behaviour suite."""
+class IndexWriter(Protocol):
+    """What the projector writes through: an engine, or a rebuild's batch of writes."""
 
     def apply(self, tenant: str, doc_id: str, version: int, fields: Mapping[str, Any]) -> bool:
         """Set the fields whose stored version is older than `version`; True if any changed.
@@ -93,6 +94,10 @@ class SearchEngine(Protocol):
 
     def soft_delete(self, tenant: str, doc_id: str, version: int) -> bool:
         """Hide the document from search (kept, so a late older event cannot revive it)."""
+
+
+class SearchEngine(IndexWriter, Protocol):
+    """What the service needs from an engine; both engines pass the same behaviour suite."""
 
     def apply_many(self, docs: list[tuple[str, str, int, dict[str, Any]]]) -> None:
         """`apply` for many (tenant, id, version, fields) at once, same outcome (rebuilds)."""
@@ -109,10 +114,10 @@ class SearchEngine(Protocol):
     def export(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
         """Every document as (tenant, id, fields with versions), ordered by id (for checks)."""
 
-    def begin_rebuild(self) -> SearchEngine:
+    def begin_rebuild(self) -> Self:
         """A new, empty index beside the live one, to be filled and then swapped in."""
 
-    def swap_in(self, rebuilt: SearchEngine) -> None:
+    def swap_in(self, rebuilt: Self) -> None:
         """Make `rebuilt` the live index in one atomic step; readers never see it empty."""
 
     def optimize(self) -> None:

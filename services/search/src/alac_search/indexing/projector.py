@@ -1,7 +1,8 @@
 """Which event sets which document fields. Only the fields named here are copied, so personal
 data could not reach the index even if an event carried it.
 
-Sealed free text (alac_kernel.sealed_text) is opened before these run (app.py, rebuild.py).
+Sealed free text (alac_kernel.sealed_text) is opened before these run (handlers.py,
+rebuild.py).
 
 Complaint events are versioned by the complaint, case events by the case (the envelope's
 aggregateversion); the engine keeps a version per field (engines/base.py).
@@ -14,7 +15,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from alac_kernel.events import Event
-from alac_search.engines.base import INTAKE_FIELDS, SearchEngine
+from alac_search.engines.base import INTAKE_FIELDS, IndexWriter
+
+#: One event's effect on the index (the live engine, or a rebuild's batch of writes).
+Projection = Callable[[IndexWriter, Event], None]
 
 COPIED_FROM_COMPLAINT = tuple(f for f in INTAKE_FIELDS if f != "withdrawn")
 
@@ -31,29 +35,29 @@ def _complaint_fields(data: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
-def complaint_received(engine: SearchEngine, event: Event) -> None:
+def complaint_received(engine: IndexWriter, event: Event) -> None:
     engine.apply(event.tenantid, event.data["complaint_id"], event.aggregateversion,
                  _complaint_fields(event.data))  # fmt: skip
 
 
-def complaint_updated(engine: SearchEngine, event: Event) -> None:
+def complaint_updated(engine: IndexWriter, event: Event) -> None:
     fields = _complaint_fields(event.data["changed"])
     fields["office"] = event.data["office"]
     engine.apply(event.tenantid, event.data["complaint_id"], event.aggregateversion, fields)
 
 
-def complaint_withdrawn(engine: SearchEngine, event: Event) -> None:
+def complaint_withdrawn(engine: IndexWriter, event: Event) -> None:
     engine.soft_delete(event.tenantid, event.data["complaint_id"], event.aggregateversion)
 
 
-def complaint_personal_data_purged(engine: SearchEngine, event: Event) -> None:
+def complaint_personal_data_purged(engine: IndexWriter, event: Event) -> None:
     # Erasure: the text leaves the index (its key is destroyed, so no event can bring it
     # back; a replayed older event loses to this newer version anyway).
     engine.apply(event.tenantid, event.data["complaint_id"], event.aggregateversion, {"crux": None})
 
 
-def _case(fields: Callable[[dict[str, Any]], dict[str, Any]]):  # type: ignore[no-untyped-def]
-    def apply(engine: SearchEngine, event: Event) -> None:
+def _case(fields: Callable[[dict[str, Any]], dict[str, Any]]) -> Projection:
+    def apply(engine: IndexWriter, event: Event) -> None:
         data = event.data
         engine.apply(
             event.tenantid,
@@ -67,7 +71,7 @@ def _case(fields: Callable[[dict[str, Any]], dict[str, Any]]):  # type: ignore[n
 
 # A reopened case loses its outcome; its new status comes with case.status_changed (case
 # status codes belong to the cases service, search does not guess them).
-HANDLERS: dict[str, Callable[[SearchEngine, Event], None]] = {
+PROJECTIONS: dict[str, Projection] = {
     "complaint.received": complaint_received,
     "complaint.updated": complaint_updated,
     "complaint.withdrawn": complaint_withdrawn,

@@ -19,10 +19,10 @@ from pydantic import ValidationError
 from alac_kernel.bus import BusConsumer
 from alac_kernel.events import ContractRegistry, ContractViolation
 from alac_kernel.events.binding import event_from_record
-from alac_kernel.runtime import ServiceRuntime
 from alac_kernel.sealed_text import Erased, TextKeys, open_event
 from alac_search.engines.base import SearchEngine
-from alac_search.indexing.projector import AGGREGATES, HANDLERS
+from alac_search.indexing.projector import AGGREGATES, PROJECTIONS
+from alac_search.runtime import SearchRuntime
 
 log = logging.getLogger("alac.search.rebuild")
 
@@ -66,15 +66,15 @@ def drain(
         for record in records:
             try:
                 event = event_from_record(record.value, record.headers, record.key)
-                handler = HANDLERS.get(event.type)
-                if handler is None:
+                project = PROJECTIONS.get(event.type)
+                if project is None:
                     continue
                 contracts.validate(event)
             except (ValidationError, ValueError, ContractViolation) as exc:
                 # The live consumer parked these in the dead-letter topic already.
                 log.warning("skipping an unreadable record: %s", exc)
                 continue
-            handler(batch, open_event(event, keys))  # type: ignore[arg-type]
+            project(batch, open_event(event, keys))
             applied += 1
         if batch.docs:
             engine.apply_many(batch.docs)
@@ -82,14 +82,14 @@ def drain(
     return applied
 
 
-def rebuild(runtime: ServiceRuntime, engine: SearchEngine, *, poll_timeout_s: float = 0.2) -> int:
+def rebuild(runtime: SearchRuntime, engine: SearchEngine, *, poll_timeout_s: float = 0.2) -> int:
     """Rebuild `engine`'s index from the log and swap it in; the number of events applied."""
     rebuilt = engine.begin_rebuild()
     topics = [runtime.settings.topic(a) for a in AGGREGATES]
     group = f"search-reindex-{uuid.uuid4().hex[:12]}"
     consumer = runtime.bus.consumer(group, topics, client_id="search-reindex")
     try:
-        keys = runtime.text_keys  # type: ignore[attr-defined]
+        keys = runtime.text_keys
         count = drain(
             consumer, rebuilt, runtime.contracts, keys=keys, poll_timeout_s=poll_timeout_s
         )
