@@ -114,6 +114,15 @@ class StaleVersion(Conflict):
         )
 
 
+class PreconditionFailed(DomainError):
+    """A condition the caller set (an If-Match on an API that answers 412 rather than the
+    platform's 409 StaleVersion: the advocacy tracker, whose clients already act on 412)
+    no longer holds."""
+
+    status = 412
+    default_title = "Precondition failed"
+
+
 class VersionRequired(DomainError):
     """A change to a versioned record came without the version the caller last read."""
 

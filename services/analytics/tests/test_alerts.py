@@ -174,10 +174,10 @@ def test_another_tenant_sees_a_404(schools):
     schools.consume()
     # The demo users of ndi hold no alert role, so the tenant filter is checked directly.
     from alac_analytics.alerts import service
-    from alac_kernel.problems import Problem
+    from alac_kernel.errors import NotFound
 
     with session_scope(schools.runtime.session_factory, tenant="ndi") as session:
-        with pytest.raises(Problem) as raised:
+        with pytest.raises(NotFound) as raised:
             service.get(session=session, alert_id=alert["id"])
     assert raised.value.status == 404
 

@@ -39,21 +39,25 @@ def detect_patterns(
     """Run the pattern test for one tenant (e.g. daily from cron); prints the alerts raised."""
     from datetime import date
 
-    from alac_analytics.alerts.service import detect
+    from alac_analytics.alerts.service import Rule, detect_now
     from alac_analytics.app import build_runtime
-    from alac_kernel.db import session_scope, utcnow
-
-    end = date.fromisoformat(window_end) if window_end else utcnow().date()
+    from alac_kernel.db import utcnow
     from alac_kernel.operations import runtime_for_operation
 
+    end = date.fromisoformat(window_end) if window_end else utcnow().date()
     runtime = runtime_for_operation("analytics", build_runtime)
     try:
-        with session_scope(runtime.session_factory, tenant=tenant) as session:
-            found = detect(session=session, outbox=runtime.outbox, tenant=tenant, window_end=end)
-            lines = [
-                f"{a.dimension}={a.value}: {a.count} vs baseline {a.baseline} (p={a.p_value:.2g})"
-                for a in found
-            ]
+        found = detect_now(
+            session_factory=runtime.session_factory,
+            outbox=runtime.outbox,
+            tenant=tenant,
+            window_end=end,
+            rule=Rule(),
+        )
     finally:
         runtime.close()
+    lines = [
+        f"{a.dimension}={a.value}: {a.count} vs baseline {a.baseline} (p={a.p_value:.2g})"
+        for a in found
+    ]
     typer.echo("\n".join(lines) or "no unusual concentration")

@@ -42,10 +42,3 @@ def names_in(session: Session, language: str) -> dict[str, str]:
     """Tenant code -> the centre's name in `language`, for the tenants the session may see."""
     rows = session.execute(select(TenantName)).scalars()
     return {row.tenant_id: getattr(row, language, None) or row.en for row in rows}
-
-
-HANDLERS = {
-    "tenant.onboarded": lambda session, event: apply_tenant(session=session, event=event),
-    "tenant.updated": lambda session, event: apply_tenant(session=session, event=event),
-    "tenant.offboarded": lambda session, event: apply_offboarded(session=session, event=event),
-}

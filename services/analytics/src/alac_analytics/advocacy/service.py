@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from alac_analytics.advocacy.schemas import (
     RESULT_LABELS,
     SECTION_TITLES,
     ProposalCreate,
+    ProposalRead,
     ProposalUpdate,
+    Result,
+    Section,
 )
 from alac_analytics.models import Alert, ComplaintFact, Proposal
-from alac_kernel.db import new_id, utcnow
-from alac_kernel.problems import Problem, field_error, not_found
+from alac_kernel.db import new_id, session_scope, utcnow
+from alac_kernel.errors import InvalidFields, NotFound, PreconditionFailed
 
 
 def _check_links(session: Session, *, alert_ids: list[str], complaint_ids: list[str]) -> None:
@@ -26,7 +30,7 @@ def _check_links(session: Session, *, alert_ids: list[str], complaint_ids: list[
         known = set(session.execute(select(Alert.id).where(Alert.id.in_(alert_ids))).scalars())
         unknown = sorted(set(alert_ids) - known)
         if unknown:
-            raise field_error("body.alert_ids", f"unknown alert: {unknown[0]}")
+            raise InvalidFields.one("body.alert_ids", f"unknown alert: {unknown[0]}")
     if complaint_ids:
         known = set(
             session.execute(
@@ -38,7 +42,7 @@ def _check_links(session: Session, *, alert_ids: list[str], complaint_ids: list[
         )
         unknown = sorted(set(complaint_ids) - known)
         if unknown:
-            raise field_error("body.complaint_ids", f"unknown complaint: {unknown[0]}")
+            raise InvalidFields.one("body.complaint_ids", f"unknown complaint: {unknown[0]}")
 
 
 def create(*, session: Session, tenant: str, by: str, body: ProposalCreate) -> Proposal:
@@ -69,7 +73,7 @@ def create(*, session: Session, tenant: str, by: str, body: ProposalCreate) -> P
 def get(*, session: Session, proposal_id: str) -> Proposal:
     found = session.execute(select(Proposal).where(Proposal.id == proposal_id)).scalar_one_or_none()
     if found is None:
-        raise not_found("proposal")
+        raise NotFound("proposal")
     return found
 
 
@@ -78,11 +82,11 @@ def update(
 ) -> Proposal:
     proposal = get(session=session, proposal_id=proposal_id)
     if if_match is not None and if_match != proposal.version:
-        raise Problem(412, f"the proposal is at version {proposal.version}")
+        raise PreconditionFailed(f"the proposal is at version {proposal.version}")
     changes = body.model_dump(exclude_unset=True)
     for key in ("section", "text", "result"):
         if key in changes and changes[key] is None:
-            raise field_error(f"body.{key}", "may be changed but not cleared")
+            raise InvalidFields.one(f"body.{key}", "may be changed but not cleared")
     _check_links(
         session,
         alert_ids=changes.get("alert_ids") or [],
@@ -93,7 +97,7 @@ def update(
             value = sorted(set(value))
         setattr(proposal, key, value)
     if proposal.result_on and proposal.result_on < proposal.proposed_on:
-        raise field_error("body.result_on", "must not be before proposed_on")
+        raise InvalidFields.one("body.result_on", "must not be before proposed_on")
     proposal.updated_at = utcnow()
     proposal.version += 1
     return proposal
@@ -149,3 +153,77 @@ def report(*, proposals: list[Proposal]) -> dict[str, Any]:
         "adoption_rate": round(100.0 * adopted / len(proposals), 1) if proposals else None,
         "sections": sections,
     }
+
+
+# ------------------------------------------------------------------ the use cases, one each
+
+
+def create_proposal(
+    *, session_factory: sessionmaker[Session], tenant: str, by: str, body: ProposalCreate
+) -> ProposalRead:
+    with session_scope(session_factory, tenant=tenant) as session:
+        proposal = create(session=session, tenant=tenant, by=by, body=body)
+        session.flush()
+        return ProposalRead.model_validate(proposal)
+
+
+def proposals_of(
+    *,
+    session_factory: sessionmaker[Session],
+    tenant: str,
+    section: Section | None,
+    result: Result | None,
+    area: str | None,
+) -> list[ProposalRead]:
+    with session_scope(session_factory, tenant=tenant) as session:
+        found = list_proposals(session=session, section=section, result=result, area=area)
+        return [ProposalRead.model_validate(p) for p in found]
+
+
+def proposal(
+    *, session_factory: sessionmaker[Session], tenant: str, proposal_id: str
+) -> ProposalRead:
+    with session_scope(session_factory, tenant=tenant) as session:
+        return ProposalRead.model_validate(get(session=session, proposal_id=proposal_id))
+
+
+def change_proposal(
+    *,
+    session_factory: sessionmaker[Session],
+    tenant: str,
+    proposal_id: str,
+    body: ProposalUpdate,
+    if_match: int | None,
+) -> ProposalRead:
+    """Change a proposal; with `if_match`, only if it is still at that version (412)."""
+    with session_scope(session_factory, tenant=tenant) as session:
+        changed = update(session=session, proposal_id=proposal_id, body=body, if_match=if_match)
+        session.flush()
+        return ProposalRead.model_validate(changed)
+
+
+def proposals_report(
+    *,
+    session_factory: sessionmaker[Session],
+    tenant: str,
+    period_from: date | None,
+    period_to: date | None,
+) -> dict[str, Any]:
+    """The report "proposals and adopted changes" over the proposals made in the period."""
+    if period_from and period_to and period_to < period_from:
+        raise InvalidFields.one("query.to", "must not be before `from`")
+    with session_scope(session_factory, tenant=tenant) as session:
+        proposals = [
+            p
+            for p in list_proposals(session=session, section=None, result=None, area=None)
+            if (period_from is None or p.proposed_on >= period_from)
+            and (period_to is None or p.proposed_on <= period_to)
+        ]
+        body = report(proposals=proposals)
+    body["scope"] = {
+        "tenant": tenant,
+        "from": period_from.isoformat() if period_from else None,
+        "to": period_to.isoformat() if period_to else None,
+        "basis": "proposals by the date proposed",
+    }
+    return body

@@ -16,13 +16,13 @@ from alac_analytics.advocacy.schemas import (
     Result,
     Section,
 )
-from alac_kernel.app import runtime_of
+from alac_analytics.runtime import AnalyticsRuntime, runtime
 from alac_kernel.auth import roles
 from alac_kernel.auth.fastapi import require_roles
 from alac_kernel.auth.principal import Principal
-from alac_kernel.db import session_scope
 from alac_kernel.exports import csv_text
-from alac_kernel.problems import PROBLEM_JSON, field_error
+from alac_kernel.problems import problem_responses
+from alac_kernel.versions import parse_if_match
 
 router = APIRouter(tags=["advocacy"])
 Reader = Annotated[
@@ -30,74 +30,73 @@ Reader = Annotated[
     Depends(require_roles(roles.LAWYER, roles.COORDINATOR, roles.TENANT_ADMIN, roles.ANALYST)),
 ]
 Writer = Annotated[Principal, Depends(require_roles(roles.COORDINATOR, roles.TENANT_ADMIN))]
-ERRORS = {
-    401: {"description": "Missing or invalid access token", "content": {PROBLEM_JSON: {}}},
-    403: {"description": "Role not allowed", "content": {PROBLEM_JSON: {}}},
-    404: {"description": "No such proposal in your tenant", "content": {PROBLEM_JSON: {}}},
-    412: {"description": "If-Match does not match the version", "content": {PROBLEM_JSON: {}}},
-    422: {"description": "Invalid body or parameter", "content": {PROBLEM_JSON: {}}},
-}
+Runtime = Annotated[AnalyticsRuntime, Depends(runtime)]
+ERRORS = problem_responses(
+    401, 403, (404, "No such proposal in your tenant"), 412, (422, "Invalid body or parameter")
+)
 AreaFilter = Annotated[str | None, Query(max_length=64, pattern=r"^[a-z][a-z0-9_]*$")]
 
 
 @router.post("/v1/proposals", response_model=ProposalRead, status_code=201, responses=ERRORS)
-def create_proposal(request: Request, principal: Writer, body: ProposalCreate) -> ProposalRead:
-    with session_scope(runtime_of(request).session_factory, tenant=principal.tenant) as session:
-        proposal = service.create(
-            session=session, tenant=principal.tenant, by=principal.subject, body=body
-        )
-        session.flush()
-        return ProposalRead.model_validate(proposal)
+def create_proposal(runtime: Runtime, principal: Writer, body: ProposalCreate) -> ProposalRead:
+    return service.create_proposal(
+        session_factory=runtime.session_factory,
+        tenant=principal.tenant,
+        by=principal.subject,
+        body=body,
+    )
 
 
 @router.get("/v1/proposals", response_model=list[ProposalRead], responses=ERRORS)
 def list_proposals(
-    request: Request,
+    runtime: Runtime,
     principal: Reader,
     section: Section | None = None,
     result: Result | None = None,
     area: AreaFilter = None,
 ) -> list[ProposalRead]:
-    with session_scope(runtime_of(request).session_factory, tenant=principal.tenant) as session:
-        found = service.list_proposals(session=session, section=section, result=result, area=area)
-        return [ProposalRead.model_validate(p) for p in found]
+    return service.proposals_of(
+        session_factory=runtime.session_factory,
+        tenant=principal.tenant,
+        section=section,
+        result=result,
+        area=area,
+    )
 
 
 @router.get("/v1/proposals/{proposal_id}", response_model=ProposalRead, responses=ERRORS)
-def get_proposal(request: Request, principal: Reader, proposal_id: str) -> ProposalRead:
-    with session_scope(runtime_of(request).session_factory, tenant=principal.tenant) as session:
-        return ProposalRead.model_validate(service.get(session=session, proposal_id=proposal_id))
+def get_proposal(runtime: Runtime, principal: Reader, proposal_id: str) -> ProposalRead:
+    return service.proposal(
+        session_factory=runtime.session_factory, tenant=principal.tenant, proposal_id=proposal_id
+    )
 
 
 @router.patch("/v1/proposals/{proposal_id}", response_model=ProposalRead, responses=ERRORS)
 def update_proposal(
-    request: Request,
+    runtime: Runtime,
     principal: Writer,
     proposal_id: str,
     body: ProposalUpdate,
     if_match: Annotated[str | None, Header(alias="If-Match")] = None,
 ) -> ProposalRead:
-    version = None
-    if if_match is not None:
-        try:
-            version = int(if_match.strip('"W/'))
-        except ValueError:
-            raise field_error("header.If-Match", 'the proposal\'s version, e.g. "3"') from None
-    with session_scope(runtime_of(request).session_factory, tenant=principal.tenant) as session:
-        proposal = service.update(
-            session=session, proposal_id=proposal_id, body=body, if_match=version
-        )
-        session.flush()
-        return ProposalRead.model_validate(proposal)
+    return service.change_proposal(
+        session_factory=runtime.session_factory,
+        tenant=principal.tenant,
+        proposal_id=proposal_id,
+        body=body,
+        # Optional here: without it the change applies to whatever version is current.
+        if_match=parse_if_match(if_match, what="proposal") if if_match is not None else None,
+    )
 
 
 @router.get(
     "/v1/reports/proposals",
     summary='The report "proposals and adopted changes" (seeds/000 §4.2)',
-    responses={**ERRORS, 200: {"content": {"text/csv": {}}}},
+    responses=ERRORS | {200: {"content": {"text/csv": {}}}},
 )
 def proposals_report(
     request: Request,
+    runtime: Runtime,
     principal: Reader,
     period_from: Annotated[
         date | None, Query(alias="from", description="Proposed on or after")
@@ -107,22 +106,12 @@ def proposals_report(
     ] = None,
     fmt: Annotated[Literal["json", "csv"] | None, Query(alias="format")] = None,
 ) -> Response:
-    if period_from and period_to and period_to < period_from:
-        raise field_error("query.to", "must not be before `from`")
-    with session_scope(runtime_of(request).session_factory, tenant=principal.tenant) as session:
-        proposals = [
-            p
-            for p in service.list_proposals(session=session, section=None, result=None, area=None)
-            if (period_from is None or p.proposed_on >= period_from)
-            and (period_to is None or p.proposed_on <= period_to)
-        ]
-        body = service.report(proposals=proposals)
-    body["scope"] = {
-        "tenant": principal.tenant,
-        "from": period_from.isoformat() if period_from else None,
-        "to": period_to.isoformat() if period_to else None,
-        "basis": "proposals by the date proposed",
-    }
+    body = service.proposals_report(
+        session_factory=runtime.session_factory,
+        tenant=principal.tenant,
+        period_from=period_from,
+        period_to=period_to,
+    )
     wants_csv = fmt == "csv" or (fmt is None and "text/csv" in request.headers.get("accept", ""))
     if not wants_csv:
         return JSONResponse(body)

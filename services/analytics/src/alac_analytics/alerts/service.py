@@ -9,13 +9,14 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from alac_analytics.alerts.events import pattern_detected
 from alac_analytics.alerts.poisson import METHOD, poisson_upper_tail
+from alac_analytics.alerts.schemas import AlertRead
 from alac_analytics.models import Alert, DailyCount
 from alac_analytics.projections.dimensions import UNSPECIFIED
 from alac_kernel.db import new_id, session_scope, utcnow
-from alac_kernel.events import new_event
+from alac_kernel.errors import Conflict, NotFound
 from alac_kernel.outbox import Outbox
-from alac_kernel.problems import Problem, not_found
 
 DIMENSIONS = ("respondent_body_type", "area", "region")
 #: The mean used for a value never seen before: without a floor any first complaint about a
@@ -102,28 +103,6 @@ def detect(
     return found
 
 
-def pattern_detected(alert: Alert):  # type: ignore[no-untyped-def]
-    return new_event(
-        type="alert.pattern_detected",
-        source="/alac/analytics",
-        subject=alert.id,
-        tenant=alert.tenant_id,
-        version=1,
-        data={
-            "alert_id": alert.id,
-            "office": None,
-            "dimension": alert.dimension,
-            "value": alert.value,
-            "window_start": alert.window_start.isoformat(),
-            "window_end": alert.window_end.isoformat(),
-            "count": alert.count,
-            "baseline": alert.baseline,
-            "p_value": alert.p_value,
-            "method": alert.method,
-        },
-    )
-
-
 def list_alerts(*, session: Session, status: str | None) -> list[Alert]:
     query = select(Alert).order_by(Alert.detected_at.desc(), Alert.id)
     if status:
@@ -134,19 +113,62 @@ def list_alerts(*, session: Session, status: str | None) -> list[Alert]:
 def get(*, session: Session, alert_id: str) -> Alert:
     alert = session.execute(select(Alert).where(Alert.id == alert_id)).scalar_one_or_none()
     if alert is None:
-        raise not_found("alert")
+        raise NotFound("alert")
     return alert
 
 
 def handle(*, session: Session, alert_id: str, to: str, by: str, note: str | None) -> Alert:
     alert = get(session=session, alert_id=alert_id)
     if alert.status != "open":
-        raise Problem(409, f"the alert is already {alert.status}")
+        raise Conflict(f"the alert is already {alert.status}")
     alert.status = to
     alert.handled_by = by
     alert.handled_at = utcnow()
     alert.note = note
     return alert
+
+
+def detect_now(
+    *,
+    session_factory: sessionmaker[Session],
+    outbox: Outbox,
+    tenant: str,
+    window_end: date | None,
+    rule: Rule,
+) -> list[AlertRead]:
+    """POST /v1/alerts/detect: the test for one tenant now (the window ending today unless
+    given); the alerts it raised."""
+    with session_scope(session_factory, tenant=tenant) as session:
+        found = detect(
+            session=session,
+            outbox=outbox,
+            tenant=tenant,
+            window_end=window_end or utcnow().date(),
+            rule=rule,
+        )
+        return [AlertRead.model_validate(a) for a in found]
+
+
+def alerts_of(
+    *, session_factory: sessionmaker[Session], tenant: str, status: str | None
+) -> list[AlertRead]:
+    with session_scope(session_factory, tenant=tenant) as session:
+        return [AlertRead.model_validate(a) for a in list_alerts(session=session, status=status)]
+
+
+def handle_alert(
+    *,
+    session_factory: sessionmaker[Session],
+    tenant: str,
+    alert_id: str,
+    to: str,
+    by: str,
+    note: str | None,
+) -> AlertRead:
+    """Acknowledge or dismiss an open alert of the tenant (409 once handled)."""
+    with session_scope(session_factory, tenant=tenant) as session:
+        alert = handle(session=session, alert_id=alert_id, to=to, by=by, note=note)
+        return AlertRead.model_validate(alert)
 
 
 @dataclass(frozen=True)

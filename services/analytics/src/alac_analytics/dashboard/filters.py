@@ -18,7 +18,7 @@ from alac_analytics.labels import REFERENCE_LIST
 from alac_analytics.models import DailyCount
 from alac_analytics.projections.dimensions import DIMENSIONS, DURATIONS, FLAGS, UNSPECIFIED
 from alac_kernel import reference
-from alac_kernel.problems import field_error
+from alac_kernel.errors import InvalidFields
 
 KNOWN = frozenset({*DIMENSIONS, *DURATIONS})
 CODE = re.compile(r"[a-z0-9_]{1,64}")
@@ -33,27 +33,31 @@ def parse(
 ) -> Filters:
     """Validated filters; the legacy `dimension`/`value` pair counts as one more filter."""
     if (dimension is None) != (value is None):
-        raise field_error("query.value" if dimension else "query.dimension", "give both or neither")
+        raise InvalidFields.one(
+            "query.value" if dimension else "query.dimension", "give both or neither"
+        )
     if dimension is not None and dimension not in KNOWN:
-        raise field_error("query.dimension", f"one of {', '.join(sorted(KNOWN))}")
+        raise InvalidFields.one("query.dimension", f"one of {', '.join(sorted(KNOWN))}")
     if value is not None and not CODE.fullmatch(value):
-        raise field_error("query.value", "a code: a-z, 0-9, _; at most 64")
+        raise InvalidFields.one("query.value", "a code: a-z, 0-9, _; at most 64")
     if len(raw or []) > MAX_FILTERS:
-        raise field_error("query.filter", f"at most {MAX_FILTERS} filters")
+        raise InvalidFields.one("query.filter", f"at most {MAX_FILTERS} filters")
     pairs = [(dimension, value)] if dimension is not None and value is not None else []
     for item in raw or []:
         name, sep, code = item.partition(":")
         if not sep:
-            raise field_error(
+            raise InvalidFields.one(
                 "query.filter", f"`{item[:80]}`: dimension:value, e.g. channel:hotline"
             )
         if name not in KNOWN:
-            raise field_error(
+            raise InvalidFields.one(
                 "query.filter",
                 f"unknown dimension `{name[:64]}`; one of {', '.join(sorted(KNOWN))}",
             )
         if not CODE.fullmatch(code):
-            raise field_error("query.filter", f"`{name}` value: a code: a-z, 0-9, _; at most 64")
+            raise InvalidFields.one(
+                "query.filter", f"`{name}` value: a code: a-z, 0-9, _; at most 64"
+            )
         pairs.append((name, code))
     filters: dict[str, set[str]] = {}
     for name, code in pairs:
@@ -82,7 +86,7 @@ def check_values(session: Session, tenant: str, filters: Filters, *, field: str)
         if missing:
             examples = sorted(reference.codes(REFERENCE_LIST.get(dimension, "")))[:8]
             hint = f"; e.g. {', '.join(examples)}" if examples else ""
-            raise field_error(field, f"unknown value `{missing[0]}` for `{dimension}`{hint}")
+            raise InvalidFields.one(field, f"unknown value `{missing[0]}` for `{dimension}`{hint}")
 
 
 def _standard(dimension: str, value: str) -> bool:
@@ -99,12 +103,14 @@ def refuse_durations(filters: Filters, *, breakdown_by: str | None = None) -> No
     """Durations are whole-hour histograms in daily_counts only; the facts hold timestamps, so
     a duration cannot be combined with another dimension (refused, never silently wrong)."""
     if breakdown_by in DURATIONS:
-        raise field_error(
+        raise InvalidFields.one(
             "query.dimension", f"`{breakdown_by}` cannot be broken down under a filter"
         )
     for name in filters:
         if name in DURATIONS:
-            raise field_error("query.filter", f"`{name}` cannot be combined with another dimension")
+            raise InvalidFields.one(
+                "query.filter", f"`{name}` cannot be combined with another dimension"
+            )
 
 
 def scope(filters: Filters) -> dict[str, str | list[str]] | None:

@@ -14,12 +14,20 @@ from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Date, case, cast, false, func, or_, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Date, case, cast, false, func, or_, select, text
+from sqlalchemy.orm import Session, sessionmaker
 
-from alac_analytics.dashboard.filters import Filters
+from alac_analytics.dashboard import filters as dashboard_filters
+from alac_analytics.dashboard.filters import CODE, KNOWN, Filters
 from alac_analytics.models import ComplaintFact, DailyCount
+from alac_analytics.privacy import service as privacy
 from alac_analytics.projections.dimensions import CATEGORICAL, FLAGS, TOTAL, UNSPECIFIED
+from alac_kernel.auth.principal import Principal
+from alac_kernel.db import session_scope
+from alac_kernel.errors import InvalidFields
+from alac_kernel.small_cells import TOTAL as ROW_TOTAL
+from alac_kernel.small_cells import suppress
+from alac_kernel.visibility import sees_small_cells
 
 Interval = Literal["day", "week", "month"]
 
@@ -32,12 +40,144 @@ def bucket(day: date, interval: Interval) -> str:
     return f"{day:%Y-%m}"
 
 
-def _where(tenant: str, offices: list[str] | None, period_from: date, period_to: date):  # type: ignore[no-untyped-def]
+def _where(
+    tenant: str, offices: list[str] | None, period_from: date, period_to: date
+) -> list[ColumnElement[bool]]:
     t = DailyCount.__table__
     where = [t.c.tenant_id == tenant, t.c.day >= period_from, t.c.day <= period_to]
     if offices:
         where.append(t.c.office.in_(offices))
     return where
+
+
+# ------------------------------------------------------------------ the use cases
+
+
+def timeseries_for(
+    *,
+    session_factory: sessionmaker[Session],
+    principal: Principal,
+    period_from: date,
+    period_to: date,
+    office: list[str] | None,
+    interval: Interval,
+    raw_filters: list[str] | None,
+    dimension: str | None = None,
+    value: str | None = None,
+) -> dict[str, Any]:
+    """GET /v1/dashboard/timeseries: complaints received per interval, as this caller may
+    see them. `raw_filters` are `dimension:value` as sent; `dimension` and `value` the older
+    single filter."""
+    offices = checked_offices(period_from, period_to, office)
+    filters = dashboard_filters.parse(raw_filters, dimension=dimension, value=value)
+    filter_field = "query.filter" if raw_filters else "query.value"
+    combined = uses_facts(filters)
+    if combined:
+        dashboard_filters.refuse_durations(filters)
+    with session_scope(session_factory, tenant=principal.tenant) as session:
+        dashboard_filters.check_values(session, principal.tenant, filters, field=filter_field)
+        series = timeseries(
+            session=session,
+            tenant=principal.tenant,
+            offices=offices,
+            period_from=period_from,
+            period_to=period_to,
+            interval=interval,
+            filters=filters,
+        )
+        published = _published(principal, session, series)
+    return {
+        "scope": _scope(
+            principal, offices, period_from, period_to, filters, combined, interval=interval
+        ),
+        "points": [{"period": k, "count": n} for k, n in published["values"].items()],
+        "suppressed": published["suppressed"],
+    }
+
+
+def breakdown_for(
+    *,
+    session_factory: sessionmaker[Session],
+    principal: Principal,
+    dimension: str,
+    period_from: date,
+    period_to: date,
+    office: list[str] | None,
+    raw_filters: list[str] | None,
+) -> dict[str, Any]:
+    """GET /v1/dashboard/breakdown: complaints received by the values of one dimension."""
+    offices = checked_offices(period_from, period_to, office)
+    if dimension not in KNOWN:
+        raise InvalidFields.one("query.dimension", f"one of {', '.join(sorted(KNOWN))}")
+    filters = dashboard_filters.parse(raw_filters)
+    combined = uses_facts(filters, breakdown_by=dimension)
+    if combined:
+        dashboard_filters.refuse_durations(filters, breakdown_by=dimension)
+    with session_scope(session_factory, tenant=principal.tenant) as session:
+        dashboard_filters.check_values(session, principal.tenant, filters, field="query.filter")
+        counts = breakdown(
+            session=session,
+            tenant=principal.tenant,
+            offices=offices,
+            period_from=period_from,
+            period_to=period_to,
+            dimension=dimension,
+            filters=filters,
+        )
+        published = _published(principal, session, counts)
+    return {
+        "scope": _scope(
+            principal, offices, period_from, period_to, filters, combined, dimension=dimension
+        ),
+        "values": [{"value": k, "count": n} for k, n in published["values"].items()],
+        "suppressed": published["suppressed"],
+    }
+
+
+def checked_offices(
+    period_from: date, period_to: date, office: list[str] | None
+) -> list[str] | None:
+    """The period and office codes checked; the offices asked for, once each, sorted."""
+    if period_to < period_from:
+        raise InvalidFields.one("query.to", "must not be before `from`")
+    for code in office or []:
+        if not CODE.fullmatch(code):
+            raise InvalidFields.one("query.office", "an office code: a-z, 0-9, _; at most 64")
+    return sorted(set(office)) if office else None
+
+
+def _scope(
+    principal: Principal,
+    offices: list[str] | None,
+    period_from: date,
+    period_to: date,
+    filters: Filters,
+    combined: bool,
+    **question: str,
+) -> dict[str, Any]:
+    """What the figures cover, echoed in every answer so a chart can label itself."""
+    return {
+        "tenant": principal.tenant,
+        "offices": offices or "all",
+        "from": period_from.isoformat(),
+        "to": period_to.isoformat(),
+        **question,
+        "filter": dashboard_filters.scope(filters),
+        "source": "complaint_facts" if combined else "daily_counts",
+    }
+
+
+def _published(principal: Principal, session: Session, counts: dict[str, int]) -> dict[str, Any]:
+    """The counts as published to this caller: small cells hidden below coordinator."""
+    if sees_small_cells(principal):
+        return {"values": counts, "suppressed": []}
+    limit = privacy.threshold(session=session, tenant=principal.tenant)
+    hidden = suppress({"row": {**counts, ROW_TOTAL: sum(counts.values())}}, limit)
+    shown = {k: (None if ("row", k) in hidden else n) for k, n in counts.items()}
+    return {"values": shown, "suppressed": sorted(k for r, k in hidden if k != ROW_TOTAL)}
+
+
+# ------------------------------------------------------------------ the figures
 
 
 def timeseries(

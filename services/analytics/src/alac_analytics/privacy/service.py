@@ -1,23 +1,15 @@
-"""Who sees small cells, and each tenant's threshold."""
+"""Each tenant's small-cell threshold (who sees small cells: alac_kernel.visibility)."""
 
 from __future__ import annotations
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from alac_analytics.models import PrivacySetting
-from alac_kernel.auth import roles
-from alac_kernel.auth.principal import Principal
-from alac_kernel.events import new_event
+from alac_analytics.privacy.events import privacy_settings_changed
+from alac_kernel.db import session_scope
 from alac_kernel.outbox import Outbox
 from alac_kernel.small_cells import DEFAULT_THRESHOLD
-
-#: Office level and above see exact small counts of their own tenant (ARCHITECTURE.md).
-UNSUPPRESSED_ROLES = (roles.COORDINATOR, roles.TENANT_ADMIN)
-
-
-def sees_small_cells(principal: Principal) -> bool:
-    return principal.has_any(*UNSUPPRESSED_ROLES)
 
 
 def threshold(*, session: Session, tenant: str) -> int:
@@ -48,15 +40,19 @@ def set_threshold(
     row.version = (row.version or 0) + 1
     session.flush()
     if outbox is not None:
-        outbox.record(
-            session,
-            new_event(
-                type="tenant.privacy_settings_changed",
-                source="/alac/analytics",
-                subject=tenant,
-                tenant=tenant,
-                version=row.version,
-                data={"tenant_id": tenant, "small_cell_threshold": value},
-            ),
-        )
+        outbox.record(session, privacy_settings_changed(row))
     return value
+
+
+def read_threshold(*, session_factory: sessionmaker[Session], tenant: str) -> int:
+    """The tenant's threshold, in a unit of work of its own (GET /v1/privacy/settings)."""
+    with session_scope(session_factory, tenant=tenant) as session:
+        return threshold(session=session, tenant=tenant)
+
+
+def change_threshold(
+    *, session_factory: sessionmaker[Session], outbox: Outbox, tenant: str, value: int
+) -> int:
+    """Set and announce the tenant's threshold in one transaction (PUT /v1/privacy/settings)."""
+    with session_scope(session_factory, tenant=tenant) as session:
+        return set_threshold(session=session, tenant=tenant, value=value, outbox=outbox)

@@ -6,15 +6,19 @@ the tenant, offices and period (dates received, UTC, both ends inclusive) behind
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from datetime import date, timedelta
 from math import ceil
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from alac_analytics import tenants
 from alac_analytics.models import DailyCount, MonthlyCount
+from alac_analytics.privacy import report as privacy
+from alac_analytics.privacy import service as privacy_settings
 from alac_analytics.projections.dimensions import (
     DIMENSIONS,
     DURATIONS,
@@ -22,8 +26,12 @@ from alac_analytics.projections.dimensions import (
     TOTAL,
     UNSPECIFIED,
 )
+from alac_kernel.auth.principal import Principal
+from alac_kernel.db import session_scope
+from alac_kernel.errors import InvalidFields
+from alac_kernel.visibility import sees_small_cells
 
-SOURCE = "complaints received in the period, per the analytics read model (daily_counts)"
+DATA_BASIS = "complaints received in the period, per the analytics read model (daily_counts)"
 RESOLVED_OUTCOMES = ("resolved", "advice_given")
 #: Dimensions counted over part of the complaints only: their n is their own sum.
 PARTIAL = ("outcome", "non_corruption_reason")
@@ -216,8 +224,66 @@ def statistics(
             "from": period_from.isoformat(),
             "to": period_to.isoformat(),
             "period_basis": "date received (UTC), both ends inclusive",
-            "data": SOURCE,
+            "data": DATA_BASIS,
         },
         **section(merge(cells), months),
         key: {o: section(cells.get(o, {}), monthly.get(o, {})) for o in shown},
     }
+
+
+# ------------------------------------------------------------------ the use cases
+
+OFFICE_CODE = re.compile(r"[a-z][a-z0-9_]{0,63}")
+#: Most offices one report may name.
+MAX_OFFICES = 50
+
+
+def tenant_report(
+    *,
+    session_factory: sessionmaker[Session],
+    principal: Principal,
+    offices: list[str] | None,
+    period_from: date,
+    period_to: date,
+    lang: str,
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The caller's tenant's report (small cells hidden below the office level) and the
+    centres' names in `lang`."""
+    if period_to < period_from:
+        raise InvalidFields.one("query.to", "must not be before `from`")
+    if offices and len(offices) > MAX_OFFICES:
+        raise InvalidFields.one("query.office", f"at most {MAX_OFFICES} offices")
+    for code in offices or []:
+        if not OFFICE_CODE.fullmatch(code):
+            raise InvalidFields.one("query.office", "an office code: a-z, 0-9, _; at most 64")
+    with session_scope(session_factory, tenant=principal.tenant) as session:
+        report = statistics(
+            session,
+            tenant=principal.tenant,
+            offices=sorted(set(offices)) if offices else None,
+            period_from=period_from,
+            period_to=period_to,
+        )
+        if not sees_small_cells(principal):
+            limit = privacy_settings.threshold(session=session, tenant=principal.tenant)
+            privacy.apply(report, key="offices", threshold=limit)
+        names = tenants.names_in(session, lang)
+    return report, names
+
+
+def network_report(
+    *, session_factory: sessionmaker[Session], period_from: date, period_to: date, lang: str
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The report across every tenant (sections per tenant), small cells hidden for everyone
+    by the strictest threshold any tenant chose; the centres' names in `lang`."""
+    if period_to < period_from:
+        raise InvalidFields.one("query.to", "must not be before `from`")
+    # Deliberately across tenants: only daily_counts is read, and only as sums per tenant.
+    with session_scope(session_factory, all_tenants=True) as session:
+        report = statistics(
+            session, tenant=None, offices=None, period_from=period_from, period_to=period_to
+        )
+        limit = privacy_settings.network_threshold(session=session)
+        names = tenants.names_in(session, lang)
+    privacy.apply(report, key="tenants", threshold=limit)
+    return report, names

@@ -4,23 +4,19 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from alac_analytics import tenants as tenant_events
 from alac_analytics.periods import FIRST_DAY, LAST_DAY
-from alac_analytics.privacy import report as privacy
-from alac_analytics.privacy import service as privacy_service
-from alac_analytics.reports import export
-from alac_analytics.reports.service import statistics
-from alac_kernel.app import runtime_of
+from alac_analytics.reports import export, service
+from alac_analytics.runtime import AnalyticsRuntime, runtime
 from alac_kernel.auth import roles
 from alac_kernel.auth.fastapi import require_roles
 from alac_kernel.auth.principal import Principal
-from alac_kernel.db import session_scope
-from alac_kernel.problems import PROBLEM_JSON, field_error
+from alac_kernel.languages import Language
+from alac_kernel.problems import problem_responses
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 
@@ -31,8 +27,11 @@ ReportReader = Annotated[
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MEDIA = {"json": "application/json", "csv": "text/csv", "xlsx": XLSX, "pdf": "application/pdf"}
 Format = Literal["json", "csv", "xlsx", "pdf"]
-Language = Literal["kk", "ru", "en"]
-OFFICE_CODE = re.compile(r"[a-z][a-z0-9_]{0,63}")
+Runtime = Annotated[AnalyticsRuntime, Depends(runtime)]
+# The report in JSON, CSV, XLSX or PDF; the problems any statistics route may answer.
+RESPONSES = {200: {"content": {"text/csv": {}, XLSX: {}, "application/pdf": {}}}} | (
+    problem_responses(401, 403, 422)
+)
 
 
 def negotiate(requested: Format | None, accept: str) -> Format:
@@ -47,15 +46,11 @@ def negotiate(requested: Format | None, accept: str) -> Format:
 @router.get(
     "/statistics",
     summary="The statistical report: totals, breakdowns by every dimension, outcomes, months",
-    responses={
-        200: {"content": {"text/csv": {}, XLSX: {}, "application/pdf": {}}},
-        401: {"description": "Missing or invalid access token", "content": {PROBLEM_JSON: {}}},
-        403: {"description": "Role not allowed", "content": {PROBLEM_JSON: {}}},
-        422: {"description": "Invalid parameter", "content": {PROBLEM_JSON: {}}},
-    },
+    responses=RESPONSES,
 )
 def get_statistics(
     request: Request,
+    runtime: Runtime,
     principal: ReportReader,
     period_from: Annotated[
         date, Query(alias="from", description="First day received", ge=FIRST_DAY, le=LAST_DAY)
@@ -72,25 +67,14 @@ def get_statistics(
         Language, Query(description="Language of the PDF's text and the CSV/XLSX labels")
     ] = "en",
 ) -> Response:
-    if period_to < period_from:
-        raise field_error("query.to", "must not be before `from`")
-    if office and len(office) > 50:
-        raise field_error("query.office", "at most 50 offices")
-    for code in office or []:
-        if not OFFICE_CODE.fullmatch(code):
-            raise field_error("query.office", "an office code: a-z, 0-9, _; at most 64")
-    with session_scope(runtime_of(request).session_factory, tenant=principal.tenant) as session:
-        report = statistics(
-            session,
-            tenant=principal.tenant,
-            offices=sorted(set(office)) if office else None,
-            period_from=period_from,
-            period_to=period_to,
-        )
-        if not privacy_service.sees_small_cells(principal):
-            limit = privacy_service.threshold(session=session, tenant=principal.tenant)
-            privacy.apply(report, key="offices", threshold=limit)
-        names = tenant_events.names_in(session, lang)
+    report, names = service.tenant_report(
+        session_factory=runtime.session_factory,
+        principal=principal,
+        offices=office,
+        period_from=period_from,
+        period_to=period_to,
+        lang=lang,
+    )
     name = download_name("alac-statistics", principal.tenant, office, period_from, period_to)
     return render(report, fmt, request, name, lang, names)
 
@@ -110,7 +94,7 @@ def download_name(
 
 
 def render(
-    report: dict,
+    report: dict[str, Any],
     fmt: Format | None,
     request: Request,
     name: str,
@@ -148,15 +132,11 @@ NetworkAnalyst = Annotated[Principal, Depends(require_roles(roles.NETWORK_ANALYS
 @network.get(
     "/statistics",
     summary="The statistical report across every tenant: aggregates only, small cells hidden",
-    responses={
-        200: {"content": {"text/csv": {}, XLSX: {}, "application/pdf": {}}},
-        401: {"description": "Missing or invalid access token", "content": {PROBLEM_JSON: {}}},
-        403: {"description": "Role not allowed", "content": {PROBLEM_JSON: {}}},
-        422: {"description": "Invalid parameter", "content": {PROBLEM_JSON: {}}},
-    },
+    responses=RESPONSES,
 )
 def get_network_statistics(
     request: Request,
+    runtime: Runtime,
     principal: NetworkAnalyst,
     period_from: Annotated[
         date, Query(alias="from", description="First day received", ge=FIRST_DAY, le=LAST_DAY)
@@ -170,15 +150,11 @@ def get_network_statistics(
         Language, Query(description="Language of the PDF's text and the CSV/XLSX labels")
     ] = "en",
 ) -> Response:
-    if period_to < period_from:
-        raise field_error("query.to", "must not be before `from`")
-    # Deliberately across tenants: only daily_counts is read, and only as sums per tenant.
-    with session_scope(runtime_of(request).session_factory, all_tenants=True) as session:
-        report = statistics(
-            session, tenant=None, offices=None, period_from=period_from, period_to=period_to
-        )
-        limit = privacy_service.network_threshold(session=session)
-        names = tenant_events.names_in(session, lang)
-    privacy.apply(report, key="tenants", threshold=limit)
+    report, names = service.network_report(
+        session_factory=runtime.session_factory,
+        period_from=period_from,
+        period_to=period_to,
+        lang=lang,
+    )
     name = download_name("alac-network-statistics", None, None, period_from, period_to)
     return render(report, fmt, request, name, lang, names)

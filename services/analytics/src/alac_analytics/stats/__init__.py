@@ -1,0 +1,1 @@
+"""Complaint counts by status, channel and area (GET /v1/stats/summary)."""
