@@ -14,6 +14,7 @@ from alac_kernel.errors import (
     Forbidden,
     InvalidFields,
     NotFound,
+    PreconditionFailed,
     StaleVersion,
     TooManyRequests,
     VersionRequired,
@@ -40,6 +41,7 @@ def _client(error: DomainError) -> TestClient:
         (Conflict("the case is closed"), 409, "Conflict"),
         (InvalidFields.one("body.crux", "too short"), 422, "Invalid request"),
         (VersionRequired("send the version"), 428, "Precondition required"),
+        (PreconditionFailed("the proposal is at version 4"), 412, "Precondition failed"),
     ],
 )
 def test_each_domain_error_has_one_status_and_title(error, status, title):
