@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
 
-from alac_web import i18n
+from alac_web import i18n, roles
 from alac_web.csrf import FIELD as CSRF_FIELD
 from alac_web.intake import ApiProblem
 from alac_web.people import namer
@@ -57,11 +57,8 @@ ACTION_FIELDS = (
 )
 # How a consent reaches the lawyer (cases' ConsentIn.how_given; "web" is the follow-up page's).
 CONSENT_HOW = ("signed_form", "in_person", "phone", "email")
-# Roles that may record actions (cases' action.write); the form is left out for the others.
-ACTION_ROLES = ("lawyer", "coordinator")
-# Roles that may read the contact (intake's vault: lawyers and coordinators). The button is
-# left out for the others; intake refuses them anyway (403).
-CONTACT_ROLES = ("lawyer", "coordinator")
+# The action form, the contact button and the letter form are left out for the roles the
+# APIs would refuse (403) anyway (alac_web.roles).
 
 
 def timeline_of(
@@ -176,7 +173,9 @@ def install_case_page(app: FastAPI, console: Console) -> None:
             consent_scopes=CONSENT_SCOPES, shares=REFERRAL_SHARES, consent_how=CONSENT_HOW,
             action_types=ACTION_TYPES, action_required=ACTION_REQUIRED,
             authority_decisions=AUTHORITY_DECISIONS, court_instances=COURT_INSTANCES,
-            may_see_contact=session.has(*CONTACT_ROLES), may_act=session.has(*ACTION_ROLES),
+            may_see_contact=session.has(*roles.CONTACT_ROLES),
+            may_act=session.has(*roles.ACTION_ROLES),
+            may_write_letter=session.has(*roles.LETTER_ROLES),
             today=datetime.now(ui.settings.zone_for(session.tenant)).date().isoformat(),
             **data, **extra,
         )  # fmt: skip

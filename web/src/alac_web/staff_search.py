@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 from starlette.responses import Response
 
-from alac_web import i18n
+from alac_web import i18n, roles
 from alac_web.intake import ApiProblem
 from alac_web.staff import Console
 
@@ -45,7 +45,7 @@ def install_search(app: FastAPI, console: Console) -> None:
         if session is None:
             return console.to_login(request)
         q = request.query_params.get("q", "").strip()[:500]
-        sees_cases = session.has("lawyer", "coordinator", "tenant-admin")
+        sees_cases = session.has(*roles.SEES_CASES)
         facets = [f for f in FILTERS if sees_cases or f not in CASE_ONLY]
         chosen = {f: request.query_params[f] for f in facets if request.query_params.get(f)}
         context: dict[str, Any] = {
@@ -111,7 +111,7 @@ def install_search(app: FastAPI, console: Console) -> None:
         if session is None:
             return Response(status_code=401)
         q = request.query_params.get("q", "").strip()[:500]
-        sees_cases = session.has("lawyer", "coordinator", "tenant-admin")
+        sees_cases = session.has(*roles.SEES_CASES)
         facets = [f for f in FILTERS if sees_cases or f not in CASE_ONLY]
         chosen = {f: request.query_params[f] for f in facets if request.query_params.get(f)}
         if not q:
