@@ -21,6 +21,7 @@ allow; the endpoint paths are the same on Keycloak and the development issuer.
 
 from __future__ import annotations
 
+import os
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,7 @@ def swagger_ui_dir() -> Path:
 class _OnlyAssets(StaticFiles):
     """StaticFiles limited to ASSETS: the rest of the package's folder stays private."""
 
-    def lookup_path(self, path: str):  # type: ignore[no-untyped-def]
+    def lookup_path(self, path: str) -> tuple[str, os.stat_result | None]:
         if path not in ASSETS:
             return "", None
         return super().lookup_path(path)

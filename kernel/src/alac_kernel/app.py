@@ -203,7 +203,7 @@ def create_service_app(
 
 
 def runtime_of(request: Request) -> ServiceRuntime:
-    return request.app.state.runtime
+    return typed_runtime(request, ServiceRuntime)
 
 
 RuntimeT = TypeVar("RuntimeT", bound=ServiceRuntime)

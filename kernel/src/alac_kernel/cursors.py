@@ -64,7 +64,7 @@ class CursorCodec:
             raise CursorError("the cursor could not be read") from exc
         if not (isinstance(decoded, list) and len(decoded) == 2 and isinstance(decoded[1], list)):
             raise CursorError("the cursor could not be read")
-        cursor_kind, values = decoded
+        cursor_kind, values = decoded[0], list(decoded[1])
         if cursor_kind != kind:
             raise CursorError("the cursor belongs to another listing or sort order")
         if len(values) != len(shape):

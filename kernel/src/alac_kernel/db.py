@@ -16,8 +16,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, cast
 
-from sqlalchemy import DateTime, Engine, String, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, String, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import (
     Mapped,
@@ -27,6 +28,7 @@ from sqlalchemy.orm import (
     sessionmaker,
     with_loader_criteria,
 )
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import visitors
 from sqlalchemy.types import TypeDecorator
 
@@ -86,7 +88,7 @@ def make_engine(url: str, *, pool_size: int = 5, read_only: bool = False) -> Eng
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        def _sqlite_pragmas(dbapi_conn: Any, _record: object) -> None:
             # WAL lets readers go on while one writer writes; the busy timeout makes writers
             # from other processes wait their turn instead of failing with "database is locked".
             # Transactions are begun by SQLAlchemy (below) so BEGIN IMMEDIATE can be used.
@@ -99,7 +101,7 @@ def make_engine(url: str, *, pool_size: int = 5, read_only: bool = False) -> Eng
             cur.close()
 
         @event.listens_for(engine, "begin")
-        def _sqlite_begin(conn):  # type: ignore[no-untyped-def]
+        def _sqlite_begin(conn: Connection) -> None:
             # Take the write lock at BEGIN: a deferred transaction that reads and then writes
             # can fail with SQLITE_BUSY without waiting when another process wrote meanwhile.
             if not read_only:
@@ -136,28 +138,29 @@ class _WriterQueue:
         dialect = engine.dialect
         commit, rollback = dialect.do_commit, dialect.do_rollback
 
-        def do_commit(dbapi_conn) -> None:  # type: ignore[no-untyped-def]
+        def do_commit(dbapi_conn: PoolProxiedConnection) -> None:
             try:
                 commit(dbapi_conn)
             finally:
                 self.leave(dbapi_conn)
 
-        def do_rollback(dbapi_conn) -> None:  # type: ignore[no-untyped-def]
+        def do_rollback(dbapi_conn: PoolProxiedConnection) -> None:
             try:
                 rollback(dbapi_conn)
             finally:
                 self.leave(dbapi_conn)
 
-        dialect.do_commit = do_commit  # type: ignore[method-assign]
-        dialect.do_rollback = do_rollback  # type: ignore[method-assign]
+        # Patched on this engine's dialect instance only (no event fires after the DBAPI call).
+        dialect.do_commit = do_commit  # type: ignore[method-assign,assignment]
+        dialect.do_rollback = do_rollback  # type: ignore[method-assign,assignment]
         event.listen(engine.pool, "checkin", lambda dbapi_conn, _record: self.leave(dbapi_conn))
 
-    def enter(self, conn) -> None:  # type: ignore[no-untyped-def]
+    def enter(self, conn: Connection) -> None:
         key = id(conn.connection.dbapi_connection)
         if key not in self._holders and self._lock.acquire(timeout=self._timeout_s):
             self._holders.add(key)
 
-    def leave(self, dbapi_conn) -> None:  # type: ignore[no-untyped-def]
+    def leave(self, dbapi_conn: object) -> None:
         key = id(dbapi_conn)
         if key in self._holders:
             self._holders.discard(key)
@@ -215,7 +218,7 @@ def _touches_scoped(state: ORMExecuteState) -> bool:
     # rows). ORM entities anywhere in the statement carry a `parententity` annotation.
     return any(
         _is_scoped(getattr(element, "_annotations", {}).get("parententity"))
-        for element in visitors.iterate(state.statement)
+        for element in visitors.iterate(cast(visitors.ExternallyTraversible, state.statement))
     )
 
 

@@ -27,7 +27,7 @@ import threading
 import time
 from pathlib import Path
 
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.orm import Session
 
 log = logging.getLogger("alac.doorbell")
@@ -56,7 +56,7 @@ class Doorbell:
         """After a commit: wake the waiters of this process and of the others."""
         self.ring_local()
 
-    def ring_in(self, conn) -> None:  # type: ignore[no-untyped-def]
+    def ring_in(self, conn: Connection) -> None:
         """Inside the writing transaction (PostgreSQL's NOTIFY); nothing elsewhere."""
 
     def listen(self) -> None:
@@ -150,7 +150,7 @@ class PostgresDoorbell(Doorbell):
         self._started = False
         self._lock = threading.Lock()
 
-    def ring_in(self, conn) -> None:  # type: ignore[no-untyped-def]
+    def ring_in(self, conn: Connection) -> None:
         conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": self.channel})
 
     def listen(self) -> None:

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -142,7 +144,7 @@ class IdentityAdmin:
                     realm_name=s.realm,
                     client_id=s.client_id,
                     client_secret_key=s.client_secret,
-                    timeout=s.timeout_s,
+                    timeout=math.ceil(s.timeout_s),  # whole seconds, as python-keycloak types it
                     verify=True,
                 )
                 self._admin = KeycloakAdmin(connection=connection)
@@ -192,7 +194,7 @@ class IdentityAdmin:
         """The organization of `tenant` (alias = tenant id), created if missing; its id."""
         existing = self.organization(tenant)
         if existing is not None:
-            return existing["id"]
+            return str(existing["id"])
         payload = {
             "name": name,
             "alias": tenant,
@@ -200,7 +202,14 @@ class IdentityAdmin:
             "domains": [{"name": domain or f"{tenant}.alac.invalid", "verified": False}],
             "attributes": {"tenant": [tenant]},
         }
-        return self._call("create organization", lambda a: a.create_organization(payload))
+
+        def create(admin: KeycloakAdmin) -> str:
+            created = admin.create_organization(payload)
+            if created is None:  # no Location header: not an answer Keycloak gives
+                raise IdentityUnavailable("create organization: the answer named no id")
+            return str(created)
+
+        return self._call("create organization", create)
 
     def set_organization_enabled(self, tenant: str, enabled: bool) -> None:
         org = self.organization(tenant)
@@ -236,7 +245,7 @@ class IdentityAdmin:
         if org is None:
             return
         for account in self.members(tenant):
-            self._call("delete user", lambda a, i=account.id: a.delete_user(i))
+            self._call("delete user", partial(KeycloakAdmin.delete_user, user_id=account.id))
         self._call("delete organization", lambda a: a.delete_organization(org["id"]))
 
     # ------------------------------------------------------------ accounts
@@ -413,7 +422,7 @@ class IdentityAdmin:
                     account["id"], api, [admin.get_client_role(api, R.PARTNER)]
                 )
                 admin.organization_user_add(account["id"], org["id"])
-                return admin.get_client_secrets(internal)["value"]
+                return str(admin.get_client_secrets(internal)["value"])
             except Exception:
                 admin.delete_client(internal)
                 raise
@@ -429,7 +438,7 @@ class IdentityAdmin:
             if internal is None:
                 raise IdentityRefused(404, f"no client {client_id!r}")
             self._ensure_rotation_policy(admin, grace_s)
-            return admin.generate_client_secrets(internal)["value"]
+            return str(admin.generate_client_secrets(internal)["value"])
 
         return self._call("rotate client secret", do)
 
@@ -506,7 +515,8 @@ def _editable(rep: dict[str, Any]) -> dict[str, Any]:
 
 
 def _message(exc: KeycloakError) -> str:
-    body = exc.response_body
-    if isinstance(body, bytes):
-        body = body.decode("utf-8", "replace")
-    return f"{exc.response_code} {body or exc.error_message}"
+    # python-keycloak hands the body, and sometimes the message, over as bytes.
+    text = exc.response_body or exc.error_message
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return f"{exc.response_code} {text}"

@@ -27,6 +27,8 @@ def upgrade(script_location: Path, url: str, revision: str = "head") -> None:
 def run_env(target_metadata: MetaData) -> None:
     """Body of every service's migrations/env.py."""
     url = context.config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("the Alembic configuration names no sqlalchemy.url")
     if context.is_offline_mode():
         context.configure(url=url, target_metadata=target_metadata, literal_binds=True)
         with context.begin_transaction():

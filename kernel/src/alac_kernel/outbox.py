@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterator
 from datetime import timedelta
 
-from sqlalchemy import Table, func, insert, select, text, update
+from sqlalchemy import Engine, Table, func, insert, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from alac_kernel.bus import EventBus, OutgoingRecord
@@ -58,10 +58,12 @@ class Outbox:
             )
         )
         # The relay sleeps until a row is committed (alac_kernel.doorbell).
-        ring_after_commit(session, outbox_doorbell(session.get_bind()))
+        bind = session.get_bind()
+        engine = bind if isinstance(bind, Engine) else bind.engine
+        ring_after_commit(session, outbox_doorbell(engine))
 
 
-def outbox_doorbell(engine) -> Doorbell:  # type: ignore[no-untyped-def]
+def outbox_doorbell(engine: Engine) -> Doorbell:
     """The doorbell the relay of the database of `engine` waits on."""
     return for_engine(engine, "alac_outbox")
 

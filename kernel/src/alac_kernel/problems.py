@@ -252,7 +252,7 @@ def request_language(request: Request | None) -> str:
 
 def _reason(err: Mapping[str, Any], lang: str) -> str:
     kind = err.get("type", "")
-    english = err.get("msg", "invalid").removeprefix("Value error, ")
+    english = str(err.get("msg", "invalid")).removeprefix("Value error, ")
     texts = VALIDATION_REASONS.get(kind, {})
     text = texts.get(lang) or texts.get("en")
     if text is None:

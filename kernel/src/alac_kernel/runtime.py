@@ -8,6 +8,7 @@ import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import MetaData, text
@@ -151,9 +152,9 @@ class ServiceRuntime:
         for spec in self.consumers:
             consumer = self.event_consumer(spec)
             self._event_consumers.append(consumer)
-            self._spawn(f"{self.name}-{spec.group}", lambda c=consumer: c.run_forever(self._stop))
+            self._spawn(f"{self.name}-{spec.group}", partial(consumer.run_forever, self._stop))
         for task in self.periodic:
-            self._spawn(f"{self.name}-{task.name}", lambda t=task: self._run_periodic(t))
+            self._spawn(f"{self.name}-{task.name}", partial(self._run_periodic, task))
 
     def _run_periodic(self, task: PeriodicTask) -> None:
         while not self._stop.wait(task.interval_s):
@@ -162,7 +163,7 @@ class ServiceRuntime:
             except Exception:  # noqa: BLE001 - a failed pass is retried on the next tick
                 log.exception("periodic task %s failed", task.name)
 
-    def _spawn(self, name: str, target) -> None:  # type: ignore[no-untyped-def]
+    def _spawn(self, name: str, target: Callable[[], object]) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)
         thread.start()
         self._threads.append(thread)

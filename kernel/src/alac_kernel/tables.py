@@ -7,6 +7,7 @@ so a change-data-capture relay could replace ours without touching the services.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -24,6 +25,15 @@ from alac_kernel.db import UTCDateTime
 
 # SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL wants BIGINT for a long-lived log.
 BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def table_of(model: type[Any]) -> Table:
+    """The Table of a mapped class, for Core queries and projections (SQLAlchemy types
+    `__table__` as any FROM clause)."""
+    table = model.__table__
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not mapped to a single table")
+    return table
 
 
 @dataclass(frozen=True)

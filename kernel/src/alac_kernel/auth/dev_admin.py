@@ -12,6 +12,7 @@ accounts do; anything else is 401/403 as in Keycloak.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import jwt
@@ -19,6 +20,9 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from alac_kernel.auth.dev_directory import Directory, DirectoryConflict, DirectoryNotFound
+
+#: A route of the admin API: the request and the path parameters by name.
+Handler = Callable[..., Awaitable[Response]]
 
 ADMIN_ROLES = ("manage-users", "view-users", "manage-realm", "view-realm", "manage-clients")
 
@@ -58,7 +62,7 @@ def install_admin_api(app: FastAPI, dev: Any, directory: Directory) -> None:
         base = str(request.url.replace(query="")).rstrip("/")
         return Response(status_code=201, headers={"Location": f"{base}/{new_id}"})
 
-    def guarded(handler):  # type: ignore[no-untyped-def]
+    def guarded(handler: Handler) -> Handler:
         async def run(request: Request, **kwargs: Any) -> Response:
             refused = authorized(request)
             if refused is not None:
@@ -81,7 +85,7 @@ def install_admin_api(app: FastAPI, dev: Any, directory: Directory) -> None:
     def exact(request: Request) -> bool:
         return (q(request, "exact") or "").lower() == "true"
 
-    def page(request: Request, items: list[dict]) -> list[dict]:
+    def page(request: Request, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         first = int(q(request, "first") or 0)
         size = int(q(request, "max") or 100)
         return items[first : first + size]
@@ -262,7 +266,7 @@ def install_admin_api(app: FastAPI, dev: Any, directory: Directory) -> None:
     app.include_router(router)
 
 
-def _endpoint(handler):  # type: ignore[no-untyped-def]
+def _endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     """FastAPI passes path parameters by name; the handlers take them as keyword arguments."""
 
     async def endpoint(request: Request) -> Response:

@@ -26,7 +26,9 @@ import uuid
 from collections.abc import Callable, Iterable
 from copy import deepcopy
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 DIRECTORY_FILE = "dev-directory.json"
 PBKDF2_ROUNDS = 20_000  # development only: fast enough to onboard 100 centres in a benchmark
@@ -92,7 +94,7 @@ class Directory:
             json.dump(data, fh)
         os.replace(tmp, self.path)
 
-    def change(self, fn: Callable[[], Any]) -> Any:
+    def change(self, fn: Callable[[], T]) -> T:
         """Run a change under the lock and save; nothing is saved when it raises."""
         with self._lock:
             before = deepcopy((self.organizations, self.users))
@@ -106,7 +108,9 @@ class Directory:
 
     # ------------------------------------------------------------ organizations
 
-    def find_organizations(self, search: str | None = None, exact: bool = False) -> list[dict]:
+    def find_organizations(
+        self, search: str | None = None, exact: bool = False
+    ) -> list[dict[str, Any]]:
         with self._lock:
             found = []
             for org in self.organizations.values():
@@ -117,13 +121,13 @@ class Directory:
                     found.append(deepcopy(org))
             return sorted(found, key=lambda o: o["name"])
 
-    def organization(self, org_id: str) -> dict:
+    def organization(self, org_id: str) -> dict[str, Any]:
         with self._lock:
             if org_id not in self.organizations:
                 raise DirectoryNotFound("Organization not found")
             return deepcopy(self.organizations[org_id])
 
-    def organization_by_alias(self, alias: str) -> dict | None:
+    def organization_by_alias(self, alias: str) -> dict[str, Any] | None:
         with self._lock:
             return next(
                 (deepcopy(o) for o in self.organizations.values() if o["alias"] == alias), None
@@ -185,7 +189,7 @@ class Directory:
 
         self.change(do)
 
-    def members(self, org_id: str) -> list[dict]:
+    def members(self, org_id: str) -> list[dict[str, Any]]:
         with self._lock:
             self.organization(org_id)
             return [
@@ -213,7 +217,7 @@ class Directory:
         email: str | None = None,
         search: str | None = None,
         exact: bool = False,
-    ) -> list[dict]:
+    ) -> list[dict[str, Any]]:
         def matches(value: str | None, wanted: str | None) -> bool:
             if wanted is None:
                 return True

@@ -255,7 +255,11 @@ def mint_token(
         return f"{signing_input}.{_b64url(signature)}"
     extra = {k: v for k, v in header.items() if k != "alg"}
     return jwt.encode(
-        dict(claims), key if algorithm != "none" else None, algorithm=algorithm, headers=extra
+        # An unsigned token ("none") takes no key; PyJWT reads "" as none.
+        dict(claims),
+        key if algorithm != "none" and key is not None else "",
+        algorithm=algorithm,
+        headers=extra,
     )
 
 

@@ -17,7 +17,7 @@ naming the reason, 403 naming the roles required, 503 when the issuer's keys are
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any, cast
 
 from fastapi import Depends, FastAPI, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -51,7 +51,7 @@ def _verifier(request: Request) -> TokenVerifier:
     verifier = getattr(request.app.state, STATE_VERIFIER, None)
     if verifier is None:
         raise RuntimeError("install_auth(app, verifier) was not called for this app")
-    return verifier
+    return cast(TokenVerifier, verifier)
 
 
 def _quoted(text: str) -> str:
@@ -60,7 +60,7 @@ def _quoted(text: str) -> str:
 
 
 def _unauthorized(
-    detail: str, error: str | None = None, description: str | None = None, **extensions: object
+    detail: str, error: str | None = None, description: str | None = None, **extensions: Any
 ) -> Problem:
     challenge = "Bearer"
     if error:

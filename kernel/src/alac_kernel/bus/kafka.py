@@ -120,7 +120,7 @@ class KafkaBus(EventBus):
         self,
         bootstrap_servers: str,
         partitions: int = 4,
-        client_options: dict | None = None,
+        client_options: dict[str, Any] | None = None,
     ) -> None:
         if partitions < 1:
             raise ValueError("partitions must be at least 1")
@@ -325,9 +325,11 @@ class KafkaBus(EventBus):
         did reach the broker, consumers deduplicate them by event id.
         """
         with self._lock:
-            if self._producer is not producer:
-                return  # another thread already replaced it
-            self._producer = None
+            replaced = self._producer is not producer
+            if not replaced:
+                self._producer = None
+        if replaced:
+            return  # another thread already replaced it
         try:
             # Nothing buffered in it will be acknowledged to anyone: do not wait for it.
             producer.close(timeout=0)
@@ -471,7 +473,7 @@ class KafkaBusConsumer(BusConsumer):
         """
         coordinator = getattr(self._consumer, "_coordinator", None)
         task = getattr(coordinator, "_join_task", None)
-        if task is None or getattr(task, "is_done", True):
+        if coordinator is None or task is None or getattr(task, "is_done", True):
             return
         coordinator.ensure_active_group(timeout_ms=self._join_wait_ms)
 

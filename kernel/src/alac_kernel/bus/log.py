@@ -25,6 +25,7 @@ from datetime import timedelta
 from sqlalchemy import (
     BigInteger,
     Column,
+    Connection,
     Integer,
     LargeBinary,
     MetaData,
@@ -144,7 +145,7 @@ class LogBus(EventBus):
         except (OperationalError, IntegrityError):
             metadata.create_all(self.writer)  # another process won the race; tables exist now
 
-    def _ensure_topics(self, conn, topics: Iterable[str]) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    def _ensure_topics(self, conn: Connection, topics: Iterable[str]) -> dict[str, int]:
         found: dict[str, int] = {}
         for topic in set(topics):
             if topic in self._known_topics:

@@ -12,7 +12,7 @@ missed break costs a stuck consumer.
 """
 
 import re
-from typing import Any
+from typing import Any, cast
 
 # Keywords that never change which documents validate; changing them is always fine.
 _ANNOTATIONS = frozenset(
@@ -54,7 +54,7 @@ _MAJOR = re.compile(r":v(\d+)$")
 _ABSENT = object()
 
 
-def breaking_changes(old: dict, new: dict, path: str = "") -> list[str]:
+def breaking_changes(old: dict[str, Any], new: dict[str, Any], path: str = "") -> list[str]:
     """List the breaking changes from schema `old` to schema `new`.
 
     Each message starts with the JSON pointer (as a ``#`` fragment) of the schema location,
@@ -104,7 +104,7 @@ def breaking_changes(old: dict, new: dict, path: str = "") -> list[str]:
     return found
 
 
-def _id_change(old: dict, new: dict, where: str) -> list[str]:
+def _id_change(old: dict[str, Any], new: dict[str, Any], where: str) -> list[str]:
     # A new major version is by definition a new, incompatible event type.
     old_id, new_id = old.get("$id"), new.get("$id")
     if old_id == new_id:
@@ -116,12 +116,12 @@ def _id_change(old: dict, new: dict, where: str) -> list[str]:
     return [f"{where}: $id changed from {old_id!r} to {new_id!r}"]
 
 
-def _type_change(old: dict, new: dict, where: str) -> list[str]:
+def _type_change(old: dict[str, Any], new: dict[str, Any], where: str) -> list[str]:
     old_types, new_types = _types(old), _types(new)
     if old_types == new_types:
         return []
     if old_types is None:
-        return [f"{where}: type narrowed from any to {sorted(new_types)}"]
+        return [f"{where}: type narrowed from any to {sorted(new_types or ())}"]
     if new_types is None:
         # Readers of the old schema were never written for other types (e.g. null).
         return [f"{where}: type widened from {sorted(old_types)} to any"]
@@ -138,7 +138,7 @@ def _type_change(old: dict, new: dict, where: str) -> list[str]:
     return found
 
 
-def _value_set_change(old: dict, new: dict, where: str) -> list[str]:
+def _value_set_change(old: dict[str, Any], new: dict[str, Any], where: str) -> list[str]:
     found = []
     # Zalando: adding an enum value is breaking, since consumers cannot handle unknown values;
     # removing one breaks readers of old events that carry it.
@@ -147,7 +147,7 @@ def _value_set_change(old: dict, new: dict, where: str) -> list[str]:
         found.append(f"{where}: enum added {new_enum}")
     elif old_enum is not None and new_enum is None:
         found.append(f"{where}: enum removed (any value now allowed)")
-    elif old_enum is not None:
+    elif old_enum is not None and new_enum is not None:
         added = [v for v in new_enum if v not in old_enum]
         removed = [v for v in old_enum if v not in new_enum]
         if added:
@@ -160,7 +160,7 @@ def _value_set_change(old: dict, new: dict, where: str) -> list[str]:
     return found
 
 
-def _string_rule_change(old: dict, new: dict, where: str) -> list[str]:
+def _string_rule_change(old: dict[str, Any], new: dict[str, Any], where: str) -> list[str]:
     # Dropping a format or pattern loosens the schema and is fine; adding or changing one may
     # reject old values (we cannot decide regex inclusion, so any change to a pattern counts).
     found = []
@@ -172,7 +172,7 @@ def _string_rule_change(old: dict, new: dict, where: str) -> list[str]:
     return found
 
 
-def _bound_change(old: dict, new: dict, where: str) -> list[str]:
+def _bound_change(old: dict[str, Any], new: dict[str, Any], where: str) -> list[str]:
     # Loosened bounds are fine; tightened or new ones reject values that were valid.
     found = []
     for key in _LOWER_BOUNDS + _UPPER_BOUNDS:
@@ -186,7 +186,7 @@ def _bound_change(old: dict, new: dict, where: str) -> list[str]:
     return found
 
 
-def _required_change(old: dict, new: dict, where: str) -> list[str]:
+def _required_change(old: dict[str, Any], new: dict[str, Any], where: str) -> list[str]:
     old_req, new_req = set(old.get("required", [])), set(new.get("required", []))
     old_props, new_props = old.get("properties", {}), new.get("properties", {})
     found = []
@@ -205,7 +205,7 @@ def _required_change(old: dict, new: dict, where: str) -> list[str]:
     return found
 
 
-def _additional_properties_change(old: dict, new: dict, path: str) -> list[str]:
+def _additional_properties_change(old: dict[str, Any], new: dict[str, Any], path: str) -> list[str]:
     # Unknown fields must stay acceptable: consumers ignore them, and producers may add them.
     old_extra = _as_schema(old.get("additionalProperties", True))
     new_extra = _as_schema(new.get("additionalProperties", True))
@@ -217,16 +217,16 @@ def _additional_properties_change(old: dict, new: dict, path: str) -> list[str]:
     return breaking_changes(old_extra, new_extra, f"{path}/additionalProperties")
 
 
-def _as_schema(schema: Any) -> dict:
+def _as_schema(schema: Any) -> dict[str, Any]:
     # Boolean schemas: true accepts anything, false nothing.
     if schema is True:
         return {}
     if schema is False:
         return {"not": {}}
-    return schema
+    return cast(dict[str, Any], schema)
 
 
-def _types(schema: dict) -> frozenset[str] | None:
+def _types(schema: dict[str, Any]) -> frozenset[str] | None:
     kind = schema.get("type")
     if kind is None:
         return None

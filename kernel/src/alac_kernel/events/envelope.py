@@ -56,7 +56,8 @@ class Event(BaseModel):
         return self.model_dump_json(exclude_none=True).encode()
 
     def to_dict(self) -> dict[str, Any]:
-        return json.loads(self.to_json())
+        data: dict[str, Any] = json.loads(self.to_json())
+        return data
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> Event:

@@ -9,9 +9,10 @@ Each row: (code, en, ru, kk) or (code, en, ru, kk, parent) or with valid_from/va
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 A = "area"
-LISTS: dict[str, list[tuple]] = {
+LISTS: dict[str, list[tuple[Any, ...]]] = {
     "channels": [
         ("hotline", "Hotline", "Горячая линия", "Сенім телефоны"),
         ("walk_in", "Walk-in", "Личный приём", "Жеке қабылдау"),
@@ -345,7 +346,7 @@ LISTS: dict[str, list[tuple]] = {
 # Turkistan region with Shymkent a city of republican status; 2022: Abai, Jetisu and Ulytau
 # split off East Kazakhstan, Almaty and Karaganda regions).
 R2018, R2022 = "2018-06-19", "2022-06-08"
-REGIONS: list[tuple] = [
+REGIONS: list[tuple[Any, ...]] = [
     ("astana_city", "Astana", "Астана", "Астана", None, None),
     ("almaty_city", "Almaty", "Алматы", "Алматы", None, None),
     ("shymkent_city", "Shymkent", "Шымкент", "Шымкент", R2018, None),
@@ -397,7 +398,7 @@ REGIONS: list[tuple] = [
     ),
 ]
 # Cities with their region (parent); the three of republican status are their own region.
-CITIES: list[tuple] = [
+CITIES: list[tuple[Any, ...]] = [
     ("almaty", "Almaty", "Алматы", "Алматы", "almaty_city"),
     ("astana", "Astana", "Астана", "Астана", "astana_city"),
     ("shymkent", "Shymkent", "Шымкент", "Шымкент", "shymkent_city"),
@@ -420,7 +421,7 @@ CITIES: list[tuple] = [
     ("konaev", "Konaev", "Конаев", "Қонаев", "almaty_region"),
 ]
 # Offices that accept public web submissions: (tenant, office, en, ru, kk).
-PUBLIC_OFFICES: list[tuple] = [
+PUBLIC_OFFICES: list[tuple[Any, ...]] = [
     (
         "tk",
         "almaty",
@@ -445,11 +446,21 @@ PUBLIC_OFFICES: list[tuple] = [
 ]
 
 
-def rows() -> list[dict]:
+def rows() -> list[dict[str, Any]]:
     """Every seed row as a dict for the reference_values table."""
-    out: list[dict] = []
+    out: list[dict[str, Any]] = []
 
-    def add(list_name, code, en, ru, kk, parent=None, valid_from=None, valid_to=None, tenant=None):  # type: ignore[no-untyped-def]
+    def add(
+        list_name: str,
+        code: str,
+        en: str,
+        ru: str,
+        kk: str,
+        parent: str | None = None,
+        valid_from: str | None = None,
+        valid_to: str | None = None,
+        tenant: str | None = None,
+    ) -> None:
         out.append(
             {
                 "list_name": list_name,

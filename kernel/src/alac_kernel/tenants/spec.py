@@ -6,12 +6,13 @@ command and every consuming service agree on the shape and on what is valid."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from alac_kernel.languages import LANGUAGES, Language
 from alac_kernel.tenants.regions import REGION_CODES
 
 CODE = r"^[a-z][a-z0-9_-]*$"
@@ -20,7 +21,6 @@ EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 TENANT_ID = r"^[a-z][a-z0-9-]{1,30}$"
 # Tenant ids the platform itself uses in tokens: never a centre's.
 RESERVED_IDS = frozenset({"network", "platform", "master", "admin"})
-Language = Literal["kk", "ru", "en"]
 
 
 class _Strict(BaseModel):
@@ -92,7 +92,7 @@ class TenantSpec(_Strict):
     id: str = Field(pattern=TENANT_ID, description="Short code, e.g. aktobe-legal-aid.")
     names: Names
     offices: list[Office] = Field(min_length=1, max_length=100)
-    languages: list[Language] = Field(default_factory=lambda: ["kk", "ru", "en"], min_length=1)
+    languages: list[Language] = Field(default_factory=lambda: list(LANGUAGES), min_length=1)
     letterhead: Letterhead = Field(default_factory=Letterhead)
     reference: ReferenceChoices = Field(default_factory=ReferenceChoices)
     retention_years: int = Field(default=5, ge=1, le=75)

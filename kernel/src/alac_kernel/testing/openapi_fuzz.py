@@ -21,8 +21,10 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
-from schemathesis import GenerationMode
+from schemathesis import Case, GenerationMode
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.result import Ok
+from schemathesis.schemas import APIOperation
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
@@ -46,7 +48,9 @@ class FuzzReport:
 
 def _to_httpx(kwargs: dict[str, Any]) -> dict[str, Any]:
     """requests-style keyword arguments (schemathesis' serialisation) to httpx ones."""
-    out = {k: kwargs[k] for k in ("method", "url", "headers", "params", "cookies") if k in kwargs}
+    out: dict[str, Any] = {
+        k: kwargs[k] for k in ("method", "url", "headers", "params", "cookies") if k in kwargs
+    }
     if "json" in kwargs:
         out["json"] = kwargs["json"]
     data = kwargs.get("data")
@@ -81,6 +85,10 @@ def fuzz_openapi(
     known = {k: list(v) for k, v in (path_values or {}).items()}
     report = FuzzReport()
     for result in schema.get_all_operations():
+        if not isinstance(result, Ok):
+            raise ValueError(
+                f"the OpenAPI document has an operation schemathesis cannot read: {result.err()}"
+            )
         operation = result.ok()
         if skip(operation.method.upper(), operation.path):
             continue
@@ -89,7 +97,15 @@ def fuzz_openapi(
     return report
 
 
-def _fuzz_operation(operation, mode, send, headers, known, max_examples, report) -> None:  # type: ignore[no-untyped-def]
+def _fuzz_operation(
+    operation: APIOperation[Any, Any, Any, Any],
+    mode: GenerationMode,
+    send: Callable[..., httpx.Response],
+    headers: list[Mapping[str, str]],
+    known: dict[str, list[str]],
+    max_examples: int,
+    report: FuzzReport,
+) -> None:
     names = [p.name for p in operation.path_parameters]
 
     @settings(
@@ -104,7 +120,7 @@ def _fuzz_operation(operation, mode, send, headers, known, max_examples, report)
         who=st.sampled_from(headers),
         data=st.data(),
     )
-    def run(case, who, data) -> None:  # type: ignore[no-untyped-def]
+    def run(case: Case[Any], who: Mapping[str, str], data: st.DataObject) -> None:
         for name in names:
             if known.get(name) and data.draw(st.booleans()):
                 case.path_parameters[name] = data.draw(st.sampled_from(known[name]))

@@ -35,7 +35,12 @@ def admin_url() -> str:
         url = cluster.enter_context(throwaway_cluster())
         owner = os.getpid()
         # A forked child inherits atexit handlers; only the process that started it stops it.
-        atexit.register(lambda: os.getpid() == owner and cluster.close())
+
+        def stop() -> None:
+            if os.getpid() == owner:
+                cluster.close()
+
+        atexit.register(stop)
         os.environ[ENV_VAR] = url
         return url
 

@@ -101,7 +101,7 @@ def search(
         query=asked.q,
         total=page.total,
         items=[_hit(h, seen) for h in page.hits],
-        facets=dict(page.facets),
+        facets={name: {v: n for v, n in cells.items()} for name, cells in page.facets.items()},
         next_cursor=page.next_cursor,
     )
 

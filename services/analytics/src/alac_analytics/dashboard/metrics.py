@@ -119,4 +119,4 @@ class BusinessMetrics:
 
 
 BUSINESS_METRICS = BusinessMetrics()
-REGISTRY.register(BUSINESS_METRICS)  # type: ignore[arg-type]
+REGISTRY.register(BUSINESS_METRICS)

@@ -11,6 +11,7 @@ breakdown under a filter on another dimension) need the dimensions together, whi
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
@@ -221,6 +222,7 @@ def breakdown(
     filters: Filters,
 ) -> dict[str, int]:
     """Complaints received by the values of `dimension` (those matching every filter)."""
+    rows: Sequence[Any]
     if uses_facts(filters, breakdown_by=dimension):
         rows = _facts_breakdown(
             session, tenant, offices, period_from, period_to, dimension, filters
@@ -299,6 +301,7 @@ def _facts_timeseries(
     filters: Filters,
 ) -> dict[str, int]:
     received = ComplaintFact.__table__.c.received_at
+    day: ColumnElement[Any]
     if session.get_bind().dialect.name == "postgresql":
         day = cast(func.timezone("UTC", received), Date)  # the UTC day, whatever the session zone
     else:

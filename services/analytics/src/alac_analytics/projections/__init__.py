@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from alac_analytics.models import ComplaintFact, DailyCount, MonthlyCount
 from alac_analytics.projections.facts import Projection
+from alac_kernel.tables import table_of
 
-LIVE = Projection(
-    ComplaintFact.__table__,  # type: ignore[arg-type]
-    DailyCount.__table__,  # type: ignore[arg-type]
-    MonthlyCount.__table__,  # type: ignore[arg-type]
-)
+LIVE = Projection(table_of(ComplaintFact), table_of(DailyCount), table_of(MonthlyCount))
 HANDLERS = LIVE.handlers()
 
 __all__ = ["HANDLERS", "LIVE", "Projection"]

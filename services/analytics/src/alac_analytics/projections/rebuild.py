@@ -17,8 +17,9 @@ import contextlib
 import gc
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any, cast
 
 from sqlalchemy import Column, MetaData, Table, delete, insert, select, text
 from sqlalchemy.orm import Session
@@ -30,11 +31,12 @@ from alac_kernel.bus import BusConsumer
 from alac_kernel.db import session_scope
 from alac_kernel.events.binding import event_from_record
 from alac_kernel.runtime import ServiceRuntime
+from alac_kernel.tables import table_of
 
 LIVE_TABLES: tuple[Table, ...] = (
-    ComplaintFact.__table__,  # type: ignore[assignment]
-    DailyCount.__table__,  # type: ignore[assignment]
-    MonthlyCount.__table__,  # type: ignore[assignment]
+    table_of(ComplaintFact),
+    table_of(DailyCount),
+    table_of(MonthlyCount),
 )
 AGGREGATES = ("complaint", "case")
 
@@ -176,7 +178,7 @@ def recount(session: Session, tenant: str | None = None) -> dict[tuple, int]:
         query = query.where(facts.c.tenant_id == tenant)
     cells: dict[tuple, int] = {}
     for row in session.execute(query).mappings():
-        for (office, day, dim, value), n in contributions(row).items():
+        for (office, day, dim, value), n in contributions(cast(Mapping[str, Any], row)).items():
             key = (row["tenant_id"], office, day, dim, value)
             cells[key] = cells.get(key, 0) + n
     return cells

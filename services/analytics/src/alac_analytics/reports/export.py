@@ -91,7 +91,7 @@ def to_csv(report: dict[str, Any], lang: str = "en") -> str:
 
 def to_xlsx(report: dict[str, Any], lang: str = "en") -> bytes:
     book = Workbook()
-    sheet = book.active
+    sheet = book.worksheets[0]  # the one a new workbook has
     sheet.title = "statistics"
     sheet.append(HEADER)
     for row in rows(report, lang):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 import fontpkg_pt_sans
 from fpdf import FPDF
@@ -194,9 +194,7 @@ class ReportPDF(FPDF):
         self.set_font("Sans", "", 7)
         self.set_text_color(*GREY)
         if self._footer_lines is None:  # wrapped once: the line is the same on every page
-            self._footer_lines = self.multi_cell(
-                0, 3.5, self.footer_line, dry_run=True, output="LINES", align="C"
-            )
+            self._footer_lines = wrapped(self, 0, 3.5, self.footer_line, align="C")
         for line in self._footer_lines:
             self.cell(0, 3.5, line, align="C", new_x="LMARGIN", new_y="NEXT")
         self.cell(0, 4, t("page", self.lang).format(p=self.page_no(), n="{nb}"), align="C")
@@ -359,7 +357,7 @@ def _share(part: int | None, whole: int | None) -> float | None:
 
 def _row3(pdf: ReportPDF, label: str, figure: str, n: str) -> None:
     width = pdf.epw
-    lines = pdf.multi_cell(width * 0.55, 5.5, label, dry_run=True, output="LINES", align="L")
+    lines = wrapped(pdf, width * 0.55, 5.5, label)
     height = 5.5 * len(lines)
     if pdf.will_page_break(height):
         pdf.add_page()
@@ -454,7 +452,13 @@ def _lines(pdf: ReportPDF, width: float, text: str) -> list[str]:
     for the many labels that fit on one line."""
     if pdf.get_string_width(text) <= width - 2 * pdf.c_margin:
         return [text]
-    return pdf.multi_cell(width, LINE_H, text, dry_run=True, output="LINES", align="L")
+    return wrapped(pdf, width, LINE_H, text)
+
+
+def wrapped(pdf: FPDF, width: float, height: float, text: str, *, align: str = "L") -> list[str]:
+    """`text` broken into the lines multi_cell would print (nothing printed)."""
+    lines = pdf.multi_cell(width, height, text, dry_run=True, output="LINES", align=align)
+    return cast(list[str], lines)  # output="LINES" answers the lines alone
 
 
 def _draw_lines(pdf: ReportPDF, width: float, height: float, lines: list[str]) -> None:

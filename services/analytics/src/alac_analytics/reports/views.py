@@ -16,7 +16,7 @@ from alac_kernel.auth import roles
 from alac_kernel.auth.fastapi import require_roles
 from alac_kernel.auth.principal import Principal
 from alac_kernel.languages import Language
-from alac_kernel.problems import problem_responses
+from alac_kernel.problems import Responses, problem_responses
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 
@@ -29,9 +29,8 @@ MEDIA = {"json": "application/json", "csv": "text/csv", "xlsx": XLSX, "pdf": "ap
 Format = Literal["json", "csv", "xlsx", "pdf"]
 Runtime = Annotated[AnalyticsRuntime, Depends(runtime)]
 # The report in JSON, CSV, XLSX or PDF; the problems any statistics route may answer.
-RESPONSES = {200: {"content": {"text/csv": {}, XLSX: {}, "application/pdf": {}}}} | (
-    problem_responses(401, 403, 422)
-)
+FORMATS: Responses = {200: {"content": {"text/csv": {}, XLSX: {}, "application/pdf": {}}}}
+RESPONSES = FORMATS | problem_responses(401, 403, 422)
 
 
 def negotiate(requested: Format | None, accept: str) -> Format:

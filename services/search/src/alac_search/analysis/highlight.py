@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 
 from alac_search.analysis.text import fold, latin_form, stem
 from alac_search.query.parser import Node, Phrase, Term, positive_terms
@@ -12,7 +13,7 @@ from alac_search.query.parser import Node, Phrase, Term, positive_terms
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
-def _matcher(node: Node):  # type: ignore[no-untyped-def]
+def _matcher(node: Node) -> Callable[[str], bool]:
     exact: set[str] = set()
     stems: set[str] = set()
     latins: set[str] = set()

@@ -16,9 +16,9 @@ import os
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alac_kernel.crypto import new_key
 from alac_kernel.cursors import CursorCodec
@@ -37,6 +37,8 @@ from alac_search.engines.base import (
 from alac_search.query import cursor as cursors
 from alac_search.query.fts import match_expression, tag_token, tenant_token
 from alac_search.query.parser import Or, QueryError, Term
+
+T = TypeVar("T")
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS documents (
@@ -114,7 +116,7 @@ class EmbeddedEngine:
             self._local.conn, self._local.path = conn, live
         return conn
 
-    def _write(self, fn, *args: Any) -> Any:  # type: ignore[no-untyped-def]
+    def _write(self, fn: Callable[..., T], *args: Any) -> T:
         conn = self._conn()
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -157,9 +159,12 @@ class EmbeddedEngine:
         if not newer:
             return False
         if row is None:
-            rid = conn.execute(
+            inserted = conn.execute(
                 "INSERT INTO documents (id, tenant_id) VALUES (?, ?)", (doc_id, tenant)
             ).lastrowid
+            if inserted is None:  # sqlite3 reports it after every INSERT
+                raise RuntimeError("SQLite did not report the new document's row id")
+            rid = inserted
         else:
             rid = row["rid"]
         for key in newer:
@@ -397,7 +402,7 @@ class EmbeddedEngine:
             cell_keys=self.cell_keys,
         )
 
-    def swap_in(self, rebuilt: EmbeddedEngine) -> None:  # type: ignore[override]
+    def swap_in(self, rebuilt: EmbeddedEngine) -> None:
         if self.pointer is None:
             raise RuntimeError("only the live index (following its pointer) can swap")
         previous = self.live_path()

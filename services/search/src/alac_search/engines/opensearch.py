@@ -30,9 +30,9 @@ import os
 import random
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from opensearchpy import OpenSearch, helpers
@@ -57,6 +57,8 @@ from alac_search.query.parser import Or, Term
 
 # Each 409 means another write to the same document succeeded, so the loop always makes
 # progress overall; the bound only stops a pathological hot spot from spinning for ever.
+T = TypeVar("T")
+
 _RETRIES = 50
 _CLAIMS_KEPT = 100_000
 # Answers that mean "not now" rather than "no": the cluster is restarting, overloaded or
@@ -347,7 +349,7 @@ class OpenSearchEngine:
             **params,
         )
 
-    def _patiently(self, write):  # type: ignore[no-untyped-def]
+    def _patiently(self, write: Callable[[], T]) -> T:
         """Run `write`, waiting out an outage (a restart, a full queue) for up to
         `outage_wait_s`: the consumer that called us retries a failed event only a few times,
         quickly, and then parks it in the dead letters, so a cluster restart would otherwise
@@ -439,7 +441,7 @@ class OpenSearchEngine:
                         ),
                         True,
                     )
-            if not changed:
+            if not changed or current is None:
                 continue
             action = dsl.bulk_action(self.index, tenant, doc_id, current)
             if stored is None:
@@ -448,7 +450,7 @@ class OpenSearchEngine:
                 action["if_seq_no"] = answer["_seq_no"]
                 action["if_primary_term"] = answer["_primary_term"]
             actions.append(action)
-        params = {"refresh": self.refresh} if self.refresh else {}
+        params: dict[str, Any] = {"refresh": self.refresh} if self.refresh else {}
         # max_retries: helpers.bulk resends the items a full queue refused (429) itself.
         _ok, errors = helpers.bulk(
             self.client, actions, raise_on_error=False, max_retries=5, **params
@@ -570,7 +572,7 @@ class OpenSearchEngine:
             outage_wait_s=self.outage_wait_s,  # owners are for ever: a rebuild finds the same first writers
         )
 
-    def swap_in(self, rebuilt: OpenSearchEngine) -> None:  # type: ignore[override]
+    def swap_in(self, rebuilt: OpenSearchEngine) -> None:
         on_old = self.client.indices.get_alias(index=self.index)[self.index]["aliases"]
         tenants = dsl.tenants_of(on_old) | rebuilt._tenants
         body = dsl.swap_actions(self.index, rebuilt.index, dsl.tenants_of(on_old), tenants)

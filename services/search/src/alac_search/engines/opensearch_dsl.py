@@ -100,14 +100,14 @@ def swap_actions(
     return {"actions": actions}
 
 
-def source(  # type: ignore[no-untyped-def]
+def source(
     tenant: str,
     doc_id: str,
     fields: Mapping[str, Any],
     versions: Mapping[str, int],
     *,
     record_key: int | None = None,
-):
+) -> dict[str, Any]:
     """The stored document: its fields, the tenant, the Latin form of the text, versions,
     and its record key (alac_kernel.small_cells)."""
     crux = fields.get("crux") or ""

@@ -144,7 +144,8 @@ class _Parser:
             raise QueryError("the query ends where a term was expected")
         if token[0] == "neg" or token == ("op", "NOT"):
             self.take()
-            if self.peek() is None or self.peek()[0] == ")" or self.peek()[0] == "op":
+            following = self.peek()
+            if following is None or following[0] in (")", "op"):
                 raise QueryError("NOT (or -) needs a term after it")
             return Not(self.parse_unary(depth))
         return self.parse_primary(depth)
@@ -154,10 +155,12 @@ class _Parser:
         if kind == "(":
             if depth >= MAX_DEPTH:
                 raise QueryError(f"parentheses are nested more than {MAX_DEPTH} deep")
-            if self.peek() is not None and self.peek()[0] == ")":
+            first = self.peek()
+            if first is not None and first[0] == ")":
                 raise QueryError("empty parentheses")
             node = self.parse_or(depth + 1)
-            if self.peek() is None or self.peek()[0] != ")":
+            closing = self.peek()
+            if closing is None or closing[0] != ")":
                 raise QueryError("a parenthesis is not closed: a ) is missing")
             self.take()
             return node
@@ -165,7 +168,9 @@ class _Parser:
             raise QueryError("a ) has no matching (")
         if kind == "op":
             raise QueryError(f"{value} needs a term on both sides")
-        return value  # type: ignore[return-value]
+        if not isinstance(value, Term | Phrase | And):  # "words" and "phrase" tokens
+            raise QueryError("a term was expected")
+        return value
 
 
 def _count(node: Node) -> int:
