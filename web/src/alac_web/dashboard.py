@@ -104,7 +104,7 @@ def install_dashboard(app: FastAPI, ui: Any, staff: Any) -> None:
         labels_cache[key] = (time.monotonic(), found)
         return found
 
-    async def labeller(request: Request, dimension: str, lang: str, tenant: str | None):  # type: ignore[no-untyped-def]
+    async def labeller(request: Request, dimension: str, lang: str, tenant: str | None):
         listed = (
             await reference(request, REFERENCE_LISTS[dimension], lang, tenant)
             if dimension in REFERENCE_LISTS
@@ -159,19 +159,19 @@ def install_dashboard(app: FastAPI, ui: Any, staff: Any) -> None:
 
     # ------------------------------------------------------------------ cards (tenant)
 
-    async def breakdown(request, session, lang, view, dimension, period=None) -> dict:  # type: ignore[no-untyped-def]
+    async def breakdown(request, session, lang, view, dimension, period=None) -> dict:
         return await analytics(
             request, session, lang, "/v1/dashboard/breakdown",
             [("dimension", dimension), *view.api_params(period=period)],
         )  # fmt: skip
 
-    async def timeseries(request, session, lang, view, period=None, offices=None) -> dict:  # type: ignore[no-untyped-def]
+    async def timeseries(request, session, lang, view, period=None, offices=None) -> dict:
         params = [("interval", view.interval), *view.api_params(period=period)]
         if offices is not None:
             params = [p for p in params if p[0] != "office"] + [("office", o) for o in offices]
         return await analytics(request, session, lang, "/v1/dashboard/timeseries", params)
 
-    async def dimension_card(request, session, lang, view, dimension) -> Card:  # type: ignore[no-untyped-def]
+    async def dimension_card(request, session, lang, view, dimension) -> Card:
         answer = await breakdown(request, session, lang, view, dimension)
         label = await labeller(request, dimension, lang, session.tenant)
         values = answer["values"]
@@ -195,7 +195,7 @@ def install_dashboard(app: FastAPI, ui: Any, staff: Any) -> None:
                      t(lang, "dash.col.count"), t(lang, "dash.col.percent")),
         )  # fmt: skip
 
-    async def trend_card(request, session, lang, view) -> Card:  # type: ignore[no-untyped-def]
+    async def trend_card(request, session, lang, view) -> Card:
         previous = view.previous()
         now, before = await asyncio.gather(
             timeseries(request, session, lang, view),
@@ -204,7 +204,7 @@ def install_dashboard(app: FastAPI, ui: Any, staff: Any) -> None:
         counted = {p["period"]: p["count"] for p in now["points"]}
         counted_before = {p["period"]: p["count"] for p in before["points"]}
         current_keys = buckets(view.period_from, view.period_to, view.interval)
-        earlier_keys = buckets(*previous, view.interval)
+        earlier_keys = buckets(previous[0], previous[1], view.interval)
         earlier = [counted_before.get(k, 0) for k in earlier_keys]
         rows = []
         for i, key in enumerate(current_keys):
@@ -229,10 +229,10 @@ def install_dashboard(app: FastAPI, ui: Any, staff: Any) -> None:
                      t(lang, "dash.col.previous")),
         )  # fmt: skip
 
-    async def headline_card(request, session, lang, view) -> Card:  # type: ignore[no-untyped-def]
+    async def headline_card(request, session, lang, view) -> Card:
         previous = view.previous()
 
-        async def quietly(coro):  # type: ignore[no-untyped-def]
+        async def quietly(coro):
             try:
                 return await coro
             except ApiProblem as problem:
@@ -312,7 +312,7 @@ def install_dashboard(app: FastAPI, ui: Any, staff: Any) -> None:
             columns=(t(lang, "dash.col.figure"), t(lang, "dash.col.value"), "n"),
         )  # fmt: skip
 
-    async def offices_card(request, session, lang, view) -> Card:  # type: ignore[no-untyped-def]
+    async def offices_card(request, session, lang, view) -> Card:
         names = await office_labels(request, lang)
         # The tenant's offices: those on the public list of this tenant, the user's own, and
         # any chosen; the public list names offices of every tenant, so keep this tenant's.
@@ -340,7 +340,7 @@ def install_dashboard(app: FastAPI, ui: Any, staff: Any) -> None:
                      t(lang, "dash.col.count"), t(lang, "dash.col.percent")),
         )  # fmt: skip
 
-    async def build_card(request, session, lang, view, name) -> Card | None:  # type: ignore[no-untyped-def]
+    async def build_card(request, session, lang, view, name) -> Card | None:
         if name == "headline":
             return await headline_card(request, session, lang, view)
         if name == "trend":
@@ -355,7 +355,7 @@ def install_dashboard(app: FastAPI, ui: Any, staff: Any) -> None:
 
     # ------------------------------------------------------------------ cards (network)
 
-    async def network_report(request, session, lang, view) -> dict:  # type: ignore[no-untyped-def]
+    async def network_report(request, session, lang, view) -> dict:
         key = hashlib.sha256(
             f"{session.token}|{view.period_from}|{view.period_to}".encode()
         ).hexdigest()
@@ -369,7 +369,7 @@ def install_dashboard(app: FastAPI, ui: Any, staff: Any) -> None:
         network_cache.put_as(key, body)
         return body
 
-    async def build_network_card(request, session, lang, view, name) -> Card | None:  # type: ignore[no-untyped-def]
+    async def build_network_card(request, session, lang, view, name) -> Card | None:
         report = await network_report(request, session, lang, view)
         tenants = report.get("tenants", {})
         columns_for = (t(lang, "dash.col.value"), t(lang, "dash.col.code"),
@@ -427,7 +427,7 @@ def install_dashboard(app: FastAPI, ui: Any, staff: Any) -> None:
 
     # ------------------------------------------------------------------ routes
 
-    def signed_in(request: Request):  # type: ignore[no-untyped-def]
+    def signed_in(request: Request):
         return staff.current(request)
 
     async def dashboard_page(request: Request, network: bool) -> Response:

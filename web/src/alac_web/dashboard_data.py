@@ -279,7 +279,7 @@ def to_xlsx(card: Card, meta: list[tuple[str, str]]) -> bytes:
     from openpyxl import Workbook  # loaded only when a spreadsheet is asked for
 
     book = Workbook()
-    sheet = book.active
+    sheet = book.worksheets[0]  # the one a new workbook has
     sheet.title = card.key[:31]
     _, rows = table(card, meta)
     for row in rows:

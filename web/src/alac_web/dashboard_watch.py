@@ -211,7 +211,7 @@ def install_watch(app: FastAPI, ui: Any, staff: Any, api: Any) -> None:
 
     def proposal_form(form: Any, *, creating: bool) -> tuple[dict, dict[str, str], dict]:
         """(values as typed, errors by field, the API body)."""
-        values = {k: str(form.get(k, "")).strip() for k in (
+        values: dict[str, Any] = {k: str(form.get(k, "")).strip() for k in (
             "section", "text", "result", "detail", "document", "proposed_on", "result_on",
             "complaint_ids", "alert_ids")}  # fmt: skip
         values["areas"] = [str(a) for a in form.getlist("areas")]

@@ -156,7 +156,7 @@ class Console:
             return draft
         return None
 
-    def page(self, request: Request, template: str, session: StaffSession, **context: Any):  # type: ignore[no-untyped-def]
+    def page(self, request: Request, template: str, session: StaffSession, **context: Any):
         lang, explicit = self.ui.language(request)
         return self.ui.render(request, template, lang, explicit=explicit, staff=session, **context)
 

@@ -39,7 +39,7 @@ class Engine(Protocol):
 def engine(name: str) -> Engine:
     if name not in ENGINE_NAMES:
         raise KeyError(f"no engine {name!r}; the engines are {', '.join(ENGINE_NAMES)}")
-    return importlib.import_module(f"alac_cli.engines.{name}")  # type: ignore[return-value]
+    return importlib.import_module(f"alac_cli.engines.{name}")
 
 
 def available() -> Iterator[str]:

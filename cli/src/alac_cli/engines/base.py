@@ -153,7 +153,7 @@ def wait_until(
     what: str,
     proc: subprocess.Popen | None = None,
     log: Path | None = None,
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """Poll `check()` until true; fail with the log's tail if the process dies or time runs out."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
