@@ -39,12 +39,15 @@ run-production: $(STAMP) install-system engines ## the same on PostgreSQL, Kafka
 engines: $(STAMP) install-system ## fetch the production engines (Kafka, Keycloak, OpenSearch) into ~/.cache/alac-engines
 	$(BIN)/alac engines fetch
 
-test: $(STAMP) $(ASSETS) install-system engines ## set up and run the whole test suite
+test: $(STAMP) $(ASSETS) install-system engines typecheck ## set up, type-check and run the whole test suite
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-lint: $(STAMP) ## ruff check and format check
+lint: $(STAMP) typecheck ## ruff check and format check, and the type checker
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP) ## mypy: strict on the kernel, the rest as configured in pyproject.toml
+	$(BIN)/mypy
 
 bench: $(STAMP) engines ## run the benchmarks and print the figures (the Kafka one on the fetched broker)
 	deploy/engines/ensure-system-packages wrk
@@ -62,4 +65,4 @@ verify: $(STAMP) ## reliability and security run: 10 min of load with kill -9 fa
 clean: ## remove the virtual environment, the web assets and the local data folder
 	rm -rf $(VENV) $(DATA) web/node_modules
 
-.PHONY: help install install-system engines run run-production test lint bench verify clean
+.PHONY: help install install-system engines run run-production test lint typecheck bench verify clean
