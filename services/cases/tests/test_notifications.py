@@ -66,7 +66,8 @@ def test_deadline_approaching_reaches_the_lawyer_once_in_their_language_over_sta
         assert page["unread"] == 1
         [item] = page["items"]
         assert item["kind"] == "deadline_approaching" and item["case_reference"] == reference
-        assert item["title"].startswith("Deadline approaching: case " + reference)
+        due_on = (date.today() + timedelta(days=10)).isoformat()
+        assert item["title"] == f"Deadline approaching: case {reference} (custom), due {due_on}"
         assert item["link"] == f"/staff/cases/{case.id}#deadlines"
         russian = world.client.get(
             "/v1/notifications", headers=world.headers("lena", **{"Accept-Language": "ru"})
