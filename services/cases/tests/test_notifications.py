@@ -15,9 +15,10 @@ from alac_kernel.db import utcnow
 from alac_kernel.testing.https_receiver import make_certificates
 
 
-@pytest.fixture
-def world(tmp_path: Path):  # type: ignore[no-untyped-def]
-    with build(tmp_path) as built:
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def world(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Cases on SQLite and on PostgreSQL, with the real SMTP server on loopback."""
+    with build(tmp_path, flavour=request.param) as built:
         yield built
 
 
