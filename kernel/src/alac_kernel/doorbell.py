@@ -180,6 +180,11 @@ _bells: dict[tuple[str, str], Doorbell] = {}
 _bells_lock = threading.Lock()
 
 
+def engine_of(bind: Engine | Connection) -> Engine:
+    """The engine behind a session's bind (a session may be bound to a connection)."""
+    return bind if isinstance(bind, Engine) else bind.engine
+
+
 def for_engine(engine: Engine, channel: str) -> Doorbell:
     """The process's doorbell for `channel` on the database of `engine`."""
     url = engine.url

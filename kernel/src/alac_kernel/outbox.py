@@ -19,7 +19,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alac_kernel.bus import EventBus, OutgoingRecord
 from alac_kernel.db import session_scope, utcnow
-from alac_kernel.doorbell import SAFETY_NET_S, Doorbell, for_engine, ring_after_commit
+from alac_kernel.doorbell import (
+    SAFETY_NET_S,
+    Doorbell,
+    engine_of,
+    for_engine,
+    ring_after_commit,
+)
 from alac_kernel.events import ContractRegistry, Event
 from alac_kernel.events.binding import record_headers
 from alac_kernel.observability.metrics import (
@@ -58,9 +64,7 @@ class Outbox:
             )
         )
         # The relay sleeps until a row is committed (alac_kernel.doorbell).
-        bind = session.get_bind()
-        engine = bind if isinstance(bind, Engine) else bind.engine
-        ring_after_commit(session, outbox_doorbell(engine))
+        ring_after_commit(session, outbox_doorbell(engine_of(session.get_bind())))
 
 
 def outbox_doorbell(engine: Engine) -> Doorbell:
