@@ -25,8 +25,9 @@ import threading
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     BigInteger,
@@ -74,16 +75,17 @@ def add_rate_limit_table(metadata: MetaData) -> Table:
     )
 
 
+@dataclass(kw_only=True, eq=False)
 class WindowLimiter(ABC):
     """At most `limit` hits per key in any `window_s` seconds.
 
     `bucket` names what is limited (web form, wrong receipt codes, ...); the key says whose
     budget it is (a client address, a complaint). `limit` may be changed on a live limiter."""
 
-    def __init__(
-        self, *, bucket: str, limit: int, window_s: float, clock: Callable[[], datetime] = utcnow
-    ) -> None:
-        self.bucket, self.limit, self.window_s, self.clock = bucket, limit, window_s, clock
+    bucket: str
+    limit: int
+    window_s: float
+    clock: Callable[[], datetime] = utcnow
 
     @abstractmethod
     def hit(self, key: str) -> int | None:
@@ -116,6 +118,7 @@ def _refuse(wait: int | None, detail: str, kwargs: dict[str, Any]) -> None:
         raise TooManyRequests(detail, retry_after=wait, **kwargs)
 
 
+@dataclass(eq=False)
 class SharedWindowLimiter(WindowLimiter):
     """Counted in the service's database (`add_rate_limit_table`), so replicas share it.
 
@@ -124,18 +127,8 @@ class SharedWindowLimiter(WindowLimiter):
     to fails afterwards (and on SQLite a write inside the caller's transaction would wait for
     that transaction's own lock)."""
 
-    def __init__(
-        self,
-        session_factory: Callable[[], Session],
-        table: Table,
-        *,
-        bucket: str,
-        limit: int,
-        window_s: float,
-        clock: Callable[[], datetime] = utcnow,
-    ) -> None:
-        super().__init__(bucket=bucket, limit=limit, window_s=window_s, clock=clock)
-        self.session_factory, self.table = session_factory, table
+    session_factory: Callable[[], Session]
+    table: Table
 
     def _window(self, session: Session, key: str, now: datetime) -> tuple[int, datetime | None]:
         t = self.table
@@ -168,26 +161,18 @@ class SharedWindowLimiter(WindowLimiter):
             session.execute(insert(self.table).values(bucket=self.bucket, key=key, at=self.clock()))
 
 
+@dataclass(kw_only=True, eq=False)
 class ProcessWindowLimiter(WindowLimiter):
     """Counted in this process's memory: for a deployment of one process per service only
     (every replica would have a budget of its own). Thread-safe; keys whose hits all left
     the window are forgotten, so many one-off clients do not grow it without bound."""
 
     #: Every this many calls, keys with nothing left in the window are dropped.
-    SWEEP_EVERY = 1024
+    SWEEP_EVERY: ClassVar[int] = 1024
 
-    def __init__(
-        self,
-        *,
-        bucket: str,
-        limit: int,
-        window_s: float,
-        clock: Callable[[], datetime] = utcnow,
-    ) -> None:
-        super().__init__(bucket=bucket, limit=limit, window_s=window_s, clock=clock)
-        self._hits: dict[str, deque[datetime]] = {}
-        self._lock = threading.Lock()
-        self._calls = 0
+    _hits: dict[str, deque[datetime]] = field(default_factory=dict, init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+    _calls: int = field(default=0, init=False)
 
     def _window(self, key: str, now: datetime) -> deque[datetime]:
         """The key's hits still in the window (oldest first); call with the lock held."""

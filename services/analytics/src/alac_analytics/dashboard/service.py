@@ -11,7 +11,7 @@ breakdown under a filter on another dimension) need the dimensions together, whi
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
@@ -75,9 +75,12 @@ def timeseries_for(
     combined = uses_facts(filters)
     if combined:
         dashboard_filters.refuse_durations(filters)
-    with session_scope(session_factory, tenant=principal.tenant) as session:
-        dashboard_filters.check_values(session, principal.tenant, filters, field=filter_field)
-        series = timeseries(
+    published = _published_counts(
+        session_factory,
+        principal,
+        filters,
+        filter_field,
+        lambda session: timeseries(
             session=session,
             tenant=principal.tenant,
             offices=offices,
@@ -85,8 +88,8 @@ def timeseries_for(
             period_to=period_to,
             interval=interval,
             filters=filters,
-        )
-        published = _published(principal, session, series)
+        ),
+    )
     return {
         "scope": _scope(
             principal, offices, period_from, period_to, filters, combined, interval=interval
@@ -114,9 +117,12 @@ def breakdown_for(
     combined = uses_facts(filters, breakdown_by=dimension)
     if combined:
         dashboard_filters.refuse_durations(filters, breakdown_by=dimension)
-    with session_scope(session_factory, tenant=principal.tenant) as session:
-        dashboard_filters.check_values(session, principal.tenant, filters, field="query.filter")
-        counts = breakdown(
+    published = _published_counts(
+        session_factory,
+        principal,
+        filters,
+        "query.filter",
+        lambda session: breakdown(
             session=session,
             tenant=principal.tenant,
             offices=offices,
@@ -124,8 +130,8 @@ def breakdown_for(
             period_to=period_to,
             dimension=dimension,
             filters=filters,
-        )
-        published = _published(principal, session, counts)
+        ),
+    )
     return {
         "scope": _scope(
             principal, offices, period_from, period_to, filters, combined, dimension=dimension
@@ -166,6 +172,20 @@ def _scope(
         "filter": dashboard_filters.scope(filters),
         "source": "complaint_facts" if combined else "daily_counts",
     }
+
+
+def _published_counts(
+    session_factory: sessionmaker[Session],
+    principal: Principal,
+    filters: Filters,
+    filter_field: str,
+    count: Callable[[Session], dict[str, int]],
+) -> dict[str, Any]:
+    """In one unit of work: the filter values checked (`filter_field` names the parameter
+    they came in), the counts taken and published to this caller."""
+    with session_scope(session_factory, tenant=principal.tenant) as session:
+        dashboard_filters.check_values(session, principal.tenant, filters, field=filter_field)
+        return _published(principal, session, count(session))
 
 
 def _published(principal: Principal, session: Session, counts: dict[str, int]) -> dict[str, Any]:
