@@ -149,6 +149,11 @@ class DeliveryOutbox:
         ring_after_commit(session, delivery_doorbell(session.get_bind(), t))
         return delivery_id
 
+    def find(self, session: Session, dedupe_key: str) -> Mapping[str, Any] | None:
+        """The delivery enqueued under `dedupe_key`, if any (e.g. to add to a pending digest)."""
+        t = self.table
+        return session.execute(select(t).where(t.c.dedupe_key == dedupe_key)).mappings().first()
+
     def listing(
         self,
         session: Session,

@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     identity_admin_client_secret: str = "alac-admin-dev-secret"  # noqa: S105
     identity_send_email: bool = False  # invitations by e-mail need SMTP configured in Keycloak
 
+    # The web front end's public address: links in e-mails point there.
+    web_url: str = "http://127.0.0.1:8000"
+
     # Outgoing e-mail (alac_kernel.mail). The embedded default is the local mail catcher that
     # `alac up` starts on loopback (it keeps each message as a file under <data_dir>/mail/);
     # production points these at the operator's relay, with STARTTLS and credentials.
