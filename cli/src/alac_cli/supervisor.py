@@ -88,8 +88,8 @@ def child_env(layout: Layout) -> dict[str, str]:
     env.setdefault("ALAC_LOG_JSON", "true")
     # Search and cases ask intake's key service for complaint text keys (sealed_text).
     env["ALAC_INTAKE_URL"] = layout.url("intake")
-    # Complainants' progress e-mails link to this front end's follow-up page.
-    env.setdefault("ALAC_INTAKE_FOLLOWUP_URL", f"{layout.web_url}/follow-up")
+    # Links in e-mails (staff notifications, complainants' progress) lead to this front end.
+    env.setdefault("ALAC_WEB_URL", layout.web_url)
     return env
 
 

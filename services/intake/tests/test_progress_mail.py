@@ -33,7 +33,8 @@ from alac_kernel.testing.harness import TEST_ISSUER, InProcessIssuer
 from alac_kernel.testing.postgres import fresh_database
 from alac_kernel.testing.processes import wait_for
 
-FOLLOWUP = "https://alac.example.org/follow-up"
+WEB = "https://alac.example.org"
+FOLLOWUP = f"{WEB}/follow-up"
 TEXTS = json.loads(
     (
         Path(__file__).resolve().parents[1]
@@ -120,7 +121,7 @@ def build(flavour: str, tmp: Path) -> Iterator[Intake]:
             urls = {k: stack.enter_context(fresh_database(f"alac_{k}")) for k in urls}
         settings = Settings(
             data_dir=tmp, database_url=urls["db"], bus_url=urls["bus"], run_workers=False,
-            auth_issuer=TEST_ISSUER, consumer_poll_timeout_s=0.01,
+            auth_issuer=TEST_ISSUER, consumer_poll_timeout_s=0.01, web_url=WEB,
             smtp_host=catcher.host, smtp_port=catcher.port, smtp_timeout_s=5,
             smtp_from="Legal Advice Centre <no-reply@alac.example.org>",
             # Retries come quickly here; the tests wait for the delivery, never for a time.
@@ -135,10 +136,7 @@ def build(flavour: str, tmp: Path) -> Iterator[Intake]:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def intake(
-    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Intake]:
-    monkeypatch.setenv("ALAC_INTAKE_FOLLOWUP_URL", FOLLOWUP)
+def intake(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Intake]:
     with build(request.param, tmp_path) as built:
         yield built
 

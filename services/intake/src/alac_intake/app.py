@@ -51,7 +51,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
     settings = settings or Settings()
     # E-mails to complainants when their case makes progress (alac_intake.progress).
-    progress = ProgressMail.from_settings(settings, keys=lambda: runtime.master_keys)  # type: ignore[attr-defined]
+    progress = ProgressMail(settings, keys=lambda: runtime.master_keys)  # type: ignore[attr-defined]
     runtime = ServiceRuntime(
         name=NAME,
         settings=settings,

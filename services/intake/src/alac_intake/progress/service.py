@@ -11,12 +11,10 @@ says "there is news": a second event meanwhile adds none.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -38,21 +36,7 @@ from alac_kernel.settings import Settings
 log = logging.getLogger("alac.intake.progress")
 
 KIND = "complaint_progress"
-# The web front end of `alac up` on its default port (alac up sets the real one).
-DEFAULT_FOLLOWUP_URL = "http://127.0.0.1:8000/follow-up"
 SEND_INTERVAL_S = 1.0
-
-
-def followup_url_from_env(settings: Settings) -> str | None:
-    """`ALAC_INTAKE_FOLLOWUP_URL`: the public follow-up page the e-mails point to. Without it
-    the production profile sends no progress e-mails (a loopback link would be useless)."""
-    url = os.environ.get("ALAC_INTAKE_FOLLOWUP_URL", "").strip()
-    if not url:
-        return None if settings.profile == "production" else DEFAULT_FOLLOWUP_URL
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"ALAC_INTAKE_FOLLOWUP_URL must be an http(s) address, got {url!r}")
-    return url
 
 
 @dataclass
@@ -62,16 +46,13 @@ class ProgressMail:
 
     settings: Settings
     keys: Callable[[], MasterKeys]  # late-bound: the runtime's vault keys exist after it
-    followup_url: str | None
     outbox: DeliveryOutbox = field(default_factory=lambda: DeliveryOutbox(complainant_mail))
     _relay: DeliveryRelay | None = None
 
-    @classmethod
-    def from_settings(cls, settings: Settings, keys: Callable[[], MasterKeys]) -> ProgressMail:
-        url = followup_url_from_env(settings)
-        if url is None:
-            log.warning("progress e-mails to complainants are off: set ALAC_INTAKE_FOLLOWUP_URL")
-        return cls(settings=settings, keys=keys, followup_url=url)
+    @property
+    def followup_url(self) -> str:
+        """The web front end's public follow-up page (`ALAC_WEB_URL`)."""
+        return f"{self.settings.web_url.rstrip('/')}/follow-up"
 
     # ------------------------------------------------------------------ deciding
 
@@ -93,7 +74,7 @@ class ProgressMail:
     def decide(self, session: Session, complaint: Complaint, event: Event) -> str | None:
         """Enqueue one e-mail for `event` if the complainant asked to be written to; the new
         delivery's id, or None."""
-        if self.followup_url is None or not may_write_to(complaint):
+        if not may_write_to(complaint):
             return None
         contact = vault.load_contact(session=session, keys=self.keys(), complaint_id=complaint.id)
         if address_of(contact) is None:
@@ -130,7 +111,7 @@ class ProgressMail:
         complaint = session.execute(
             select(Complaint).where(Complaint.id == row["recipient"])
         ).scalar_one_or_none()
-        if complaint is None or not may_write_to(complaint) or self.followup_url is None:
+        if complaint is None or not may_write_to(complaint):
             return None
         contact = vault.load_contact(session=session, keys=self.keys(), complaint_id=complaint.id)
         address = address_of(contact)
