@@ -259,3 +259,18 @@ def test_interrupted_send_is_never_retried(tmp_path: Path, catcher: MailCatcher)
     row = world.row(delivery)
     assert row["state"] == "failed" and "interrupted" in row["last_error"]
     assert catcher.messages() == []
+
+
+def test_production_refuses_smtp_credentials_in_clear() -> None:
+    production = {
+        "profile": "production",
+        "auth_issuer": "https://keycloak.example.org/realms/alac",
+        "database_url": "postgresql+psycopg://alac@db/alac",
+        "bus_backend": "kafka",
+        "smtp_host": "smtp.example.org",
+        "smtp_username": "alac",
+        "smtp_password": "secret",
+    }
+    with pytest.raises(ValueError, match="ALAC_SMTP_STARTTLS=true"):
+        Settings(**production)
+    assert Settings(**production, smtp_starttls=True).smtp_starttls is True

@@ -202,8 +202,12 @@ class DeliveryRelay:
         max_backoff_s: float = 900.0,
         batch_size: int = 50,
         sending_lease_s: float = 600.0,
+        read_session_factory: sessionmaker[Session] | None = None,
     ) -> None:
         self.session_factory = session_factory
+        # Looking for due rows only reads: on SQLite a reader's transaction takes no write
+        # lock, so an idle relay polling every second costs the service's writers nothing.
+        self.reader = read_session_factory or session_factory
         self.table = table
         self.mailer = mailer
         self.render = render
@@ -220,7 +224,7 @@ class DeliveryRelay:
         now = now or utcnow()
         self._give_up_interrupted(now)
         t = self.table
-        with session_scope(self.session_factory, all_tenants=True) as session:
+        with session_scope(self.reader, all_tenants=True) as session:
             due = session.execute(
                 select(t.c.id, t.c.tenant_id)
                 .where(
@@ -237,7 +241,7 @@ class DeliveryRelay:
         """Seconds until the earliest pending row falls due (0 if one is due), or None."""
         now = now or utcnow()
         t = self.table
-        with session_scope(self.session_factory, all_tenants=True) as session:
+        with session_scope(self.reader, all_tenants=True) as session:
             rows = session.execute(
                 select(t.c.not_before, t.c.next_attempt_at).where(t.c.state == PENDING)
             ).all()
@@ -334,6 +338,12 @@ class DeliveryRelay:
     def _give_up_interrupted(self, now: datetime) -> None:
         t = self.table
         stale = now - timedelta(seconds=self.sending_lease_s)
+        with session_scope(self.reader, all_tenants=True) as session:
+            interrupted = session.execute(
+                select(t.c.id).where(t.c.state == SENDING, t.c.claimed_at < stale).limit(1)
+            ).first()
+        if interrupted is None:
+            return
         with session_scope(self.session_factory, all_tenants=True) as session:
             session.execute(
                 update(t)

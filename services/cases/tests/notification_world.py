@@ -30,6 +30,7 @@ from alac_kernel.mailcatcher import MailCatcher
 from alac_kernel.runtime import ServiceRuntime
 from alac_kernel.settings import Settings
 from alac_kernel.testing.harness import TEST_ISSUER, InProcessIssuer
+from alac_kernel.testing.postgres import fresh_database
 
 CONTRACTS = Path(__file__).resolve().parents[3] / "contracts" / "events"
 CRUX = "Директор школы требует взятку за зачисление ребёнка."
@@ -187,8 +188,11 @@ def body_html(message: EmailMessage) -> str:
 
 
 @contextlib.contextmanager
-def build(tmp: Path, *, tls: tuple[Path, Path, Path] | None = None) -> Iterator[World]:
-    """`tls`: (CA, certificate, key) to run the SMTP server with STARTTLS and AUTH."""
+def build(
+    tmp: Path, *, tls: tuple[Path, Path, Path] | None = None, flavour: str = "sqlite"
+) -> Iterator[World]:
+    """`tls`: (CA, certificate, key) to run the SMTP server with STARTTLS and AUTH;
+    `flavour` postgres: the service's database and the log bus on a throwaway PostgreSQL."""
     credentials = ("alac-mail", "mail-secret") if tls else None
     catcher = MailCatcher(
         tmp / "mail", tls=(tls[1], tls[2]) if tls else None, credentials=credentials
@@ -196,8 +200,13 @@ def build(tmp: Path, *, tls: tuple[Path, Path, Path] | None = None) -> Iterator[
     issuer = InProcessIssuer(tmp / "keys")
     with contextlib.ExitStack() as stack:
         stack.callback(catcher.stop)
+        urls: dict[str, str | None] = {"db": None, "bus": None}
+        if flavour == "postgres":
+            urls = {k: stack.enter_context(fresh_database(f"alac_{k}")) for k in urls}
         settings = Settings(
             data_dir=tmp,
+            database_url=urls["db"],
+            bus_url=urls["bus"],
             run_workers=False,
             auth_issuer=TEST_ISSUER,
             consumer_poll_timeout_s=0.01,

@@ -15,9 +15,10 @@ from alac_kernel.db import utcnow
 from alac_kernel.testing.https_receiver import make_certificates
 
 
-@pytest.fixture
-def world(tmp_path: Path):  # type: ignore[no-untyped-def]
-    with build(tmp_path) as built:
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def world(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Cases on SQLite and on PostgreSQL, with the real SMTP server on loopback."""
+    with build(tmp_path, flavour=request.param) as built:
         yield built
 
 
@@ -66,7 +67,8 @@ def test_deadline_approaching_reaches_the_lawyer_once_in_their_language_over_sta
         assert page["unread"] == 1
         [item] = page["items"]
         assert item["kind"] == "deadline_approaching" and item["case_reference"] == reference
-        assert item["title"].startswith("Deadline approaching: case " + reference)
+        due_on = (date.today() + timedelta(days=10)).isoformat()
+        assert item["title"] == f"Deadline approaching: case {reference} (custom), due {due_on}"
         assert item["link"] == f"/staff/cases/{case.id}#deadlines"
         russian = world.client.get(
             "/v1/notifications", headers=world.headers("lena", **{"Accept-Language": "ru"})

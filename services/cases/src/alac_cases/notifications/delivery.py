@@ -115,6 +115,7 @@ def mail_relay(runtime: ServiceRuntime) -> DeliveryRelay:
             max_attempts=settings.mail_max_attempts,
             retry_first_s=settings.mail_retry_first_s,
             max_backoff_s=settings.mail_max_backoff_s,
+            read_session_factory=runtime.read_session_factory,
         )
         runtime.notification_mail = relay  # type: ignore[attr-defined]
     return relay

@@ -4,7 +4,7 @@ once: its inbox row commits with the notifications and e-mails it decided."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,8 +24,9 @@ def _case(session: Session, event: Event) -> Case | None:
     return session.get(Case, event.data.get("case_id") or event.subject)
 
 
-def _local_day(session: Session, tenant: str, instant: str) -> str:
-    moment = datetime.fromisoformat(instant)
+def _last_day(session: Session, tenant: str, due_at: str) -> str:
+    """The deadline's last day: it falls due at the end of it (midnight after, local time)."""
+    moment = datetime.fromisoformat(due_at) - timedelta(microseconds=1)
     return moment.astimezone(digest.tenant_zone(session, tenant)).date().isoformat()
 
 
@@ -59,7 +60,7 @@ def _tell_about_case(
 
 def on_deadline(kind: str):  # type: ignore[no-untyped-def]
     def handle(session: Session, event: Event) -> None:
-        due = _local_day(session, event.tenantid, event.data["due_at"])
+        due = _last_day(session, event.tenantid, event.data["due_at"])
         _tell_about_case(session, event, kind, anchor="deadlines", rule=event.data["rule"], due=due)
 
     return handle

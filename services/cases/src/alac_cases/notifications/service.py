@@ -308,6 +308,8 @@ def unread_count(*, session: Session, tenant: str, subject: str) -> int:
 def mark_read(*, session: Session, tenant: str, subject: str, notification_id: str) -> Notification:
     """Mark one of the caller's own notifications read (again: no change). Anyone else's is
     not found, as a missing one."""
+    if "\x00" in notification_id:  # no id holds NUL, and PostgreSQL would refuse the query
+        raise NotFound("notification")
     found = session.execute(
         select(Notification).where(
             Notification.id == notification_id,
