@@ -210,3 +210,15 @@ def test_a_tenant_admin_sees_the_e_mails_that_could_not_be_delivered(web, tmp_pa
     as_user(web, "lena")
     page = web.get("/staff/notifications?lang=ru").text
     assert "failed-deliveries" not in page and t("ru", "notify.undelivered.title") not in page
+
+
+def test_a_role_without_notifications_gets_a_bell_without_a_count(web) -> None:
+    """An analyst has no notifications in cases (403): the bell is still a link, with no
+    count, and the list says the role does not allow it, in plain words."""
+    as_user(web, "anuar")
+    home = web.get("/staff?lang=en")
+    assert home.status_code == 200 and bell(home.text) == ""
+    assert 'class="count"' not in home.text
+    listing = web.get("/staff/notifications?lang=en")
+    assert listing.status_code == 200 and "Your role does not allow this." in listing.text
+    assert web.get("/staff/notifications/bell").status_code == 204

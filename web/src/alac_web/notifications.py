@@ -95,7 +95,9 @@ def install_notifications(app: FastAPI, ui: Any, console: Console) -> None:
         return i18n.translate(lang, key, **values)
 
     async def unread(request: Request, session: StaffSession, lang: str) -> int | None:
-        """The unread count, or None when it cannot be read now (the bell then shows none)."""
+        """The unread count, or None when it cannot be read (the bell then shows none): cases
+        unreachable, or a role without notifications (an analyst). Either is kept like a
+        count, so such a user's pages do not ask again on every view."""
         sid = request.cookies.get(SESSION_COOKIE)
         known = counts.get(sid, touch=False)
         if known is not None:
@@ -103,9 +105,9 @@ def install_notifications(app: FastAPI, ui: Any, console: Console) -> None:
         try:
             found = await console.call(request, "cases", "GET", API, session, lang,
                                        params={"unread": "true", "limit": 1})  # fmt: skip
-        except (ApiProblem, httpx.HTTPError, ValueError, KeyError):
-            return None
-        count = int(found["unread"])
+            count: int | None = int(found["unread"])
+        except (ApiProblem, httpx.HTTPError, ValueError, KeyError, TypeError):
+            count = None
         counts.put_as(sid, {"unread": count})
         return count
 
