@@ -35,6 +35,11 @@ HOUR_MINUTE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 API_FIELDS = {"email": "email", "digest": "digest", "start": "quiet_start", "end": "quiet_end",
               "quiet_hours": "quiet_start"}  # fmt: skip
 TENANT_ADMIN = "tenant-admin"
+# Staff GETs that draw no header: the session check app.js makes every minute, the sign-in's
+# steps, the service worker, the bell itself, and downloads.
+NOT_PAGES = frozenset({"/staff/session", "/staff/login", "/staff/callback", "/staff/sw.js",
+                       f"{PAGE}/bell"})  # fmt: skip
+DOWNLOADS = (".pdf", ".csv", ".xlsx", ".js", ".json")
 
 
 def case_link(item: dict[str, Any]) -> str | None:
@@ -119,11 +124,13 @@ def install_notifications(app: FastAPI, ui: Any, console: Console) -> None:
         """The unread count for the staff page about to be rendered (`request.state.bell`,
         which `render` passes to the templates). Only for pages: not for htmx fragments,
         form posts or downloads."""
+        path = request.url.path
         if (
             request.method == "GET"
-            and request.url.path.startswith("/staff")
+            and path.startswith("/staff")
+            and path not in NOT_PAGES
+            and not path.endswith(DOWNLOADS)
             and request.headers.get("hx-request") != "true"
-            and not request.url.path.startswith(f"{PAGE}/bell")
         ):
             session = console.current(request)
             if session is not None:
