@@ -20,6 +20,11 @@ DEMO_COMPLAINTS: list[tuple[str, dict]] = [
             "request_type": "case",
             "area": "education",
             "crux": "Школа требует с родителей деньги на ремонт класса, без квитанций. Директор угрожает не выдать аттестат.",
+            # She left an e-mail and agreed to be contacted: intake tells her of progress
+            # (docs/notifications.md), which the local mail catcher keeps.
+            "contact": {"name": "Айгерим", "email": "aigerim@example.kz"},
+            "preferred_language": "ru",
+            "safe_to_contact": True,
             "complainant": {
                 "sex": "female",
                 "age_band": "age_46_60",

@@ -97,7 +97,8 @@ def child_env(layout: Layout) -> dict[str, str]:
     env.setdefault("ALAC_LOG_JSON", "true")
     # Search and cases ask intake's key service for complaint text keys (sealed_text).
     env["ALAC_INTAKE_URL"] = layout.url("intake")
-    env.setdefault("ALAC_WEB_URL", layout.web_url)  # links in e-mails
+    # Links in e-mails (staff notifications, complainants' progress) lead to this front end.
+    env.setdefault("ALAC_WEB_URL", layout.web_url)
     if catches_mail():
         env["ALAC_SMTP_HOST"] = layout.host
         env["ALAC_SMTP_PORT"] = str(layout.mail_port)

@@ -26,6 +26,8 @@ from alac_intake.partners import models as _partner_models  # noqa: F401  (table
 from alac_intake.partners.identity import partner_clients_from_settings
 from alac_intake.partners.views import router as partners_router
 from alac_intake.partners.webhooks import WebhookPolicy, deliver_due
+from alac_intake.progress import models as _progress_models  # noqa: F401  (tables)
+from alac_intake.progress.service import SEND_INTERVAL_S, ProgressMail
 from alac_intake.reference import models as _reference_models  # noqa: F401  (tables)
 from alac_intake.reference import tenants as tenant_events
 from alac_intake.reference.views import router as reference_router
@@ -48,6 +50,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
     settings = settings or Settings()
+    # E-mails to complainants when their case makes progress (alac_intake.progress).
+    progress = ProgressMail(settings, keys=lambda: runtime.master_keys)  # type: ignore[attr-defined]
     runtime = ServiceRuntime(
         name=NAME,
         settings=settings,
@@ -60,7 +64,8 @@ def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
                 aggregates=["case"],
                 handlers={
                     **dict.fromkeys(
-                        ["case.opened", "case.status_changed", "case.closed"], apply_case_event
+                        ["case.opened", "case.status_changed", "case.closed"],
+                        progress.after(apply_case_event),
                     ),
                     # Late-bound: the runtime (its outbox and keys) exists only after this call.
                     "case.referred": make_referral_handler(
@@ -88,7 +93,10 @@ def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
                 },
             ),
         ],
-        periodic=[PeriodicTask("webhooks", WEBHOOK_INTERVAL_S, deliver_webhooks)],
+        periodic=[
+            PeriodicTask("webhooks", WEBHOOK_INTERVAL_S, deliver_webhooks),
+            PeriodicTask("complainant-mail", SEND_INTERVAL_S, progress.send_due),
+        ],
     )
     # The vault's master keys; refuses to start in production without one.
     runtime.master_keys = load_master_keys(settings)  # type: ignore[attr-defined]
