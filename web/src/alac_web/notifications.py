@@ -20,7 +20,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
 
-from alac_web import i18n
+from alac_web import i18n, roles
 from alac_web.csrf import FIELD as CSRF_FIELD
 from alac_web.intake import ApiProblem
 from alac_web.staff import SESSION_COOKIE, Console, StaffSession
@@ -34,7 +34,6 @@ HOUR_MINUTE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 # The form's fields <- the API's (`body.quiet_hours.start` -> `quiet_start`).
 API_FIELDS = {"email": "email", "digest": "digest", "start": "quiet_start", "end": "quiet_end",
               "quiet_hours": "quiet_start"}  # fmt: skip
-TENANT_ADMIN = "tenant-admin"
 # Staff GETs that draw no header: the session check app.js makes every minute, the sign-in's
 # steps, the service worker, the bell itself, and downloads.
 NOT_PAGES = frozenset({"/staff/session", "/staff/login", "/staff/callback", "/staff/sw.js",
@@ -113,14 +112,15 @@ def install_notifications(app: FastAPI, ui: Any, console: Console) -> None:
             count: int | None = int(found["unread"])
         except (ApiProblem, httpx.HTTPError, ValueError, KeyError, TypeError):
             count = None
-        counts.put_as(sid, {"unread": count})
+        if sid is not None:  # signed in: the session cookie is there
+            counts.put_as(sid, {"unread": count})
         return count
 
     def forget(request: Request) -> None:
         counts.pop(request.cookies.get(SESSION_COOKIE))
 
     @app.middleware("http")
-    async def bell_prefetch(request: Request, call_next):  # type: ignore[no-untyped-def]
+    async def bell_prefetch(request: Request, call_next):
         """The unread count for the staff page about to be rendered (`request.state.bell`,
         which `render` passes to the templates). Only for pages: not for htmx fragments,
         form posts or downloads."""
@@ -138,7 +138,7 @@ def install_notifications(app: FastAPI, ui: Any, console: Console) -> None:
                 request.state.bell = {"unread": await unread(request, session, lang)}
         return await call_next(request)
 
-    def page(request: Request, template: str, session: StaffSession, **context: Any):  # type: ignore[no-untyped-def]
+    def page(request: Request, template: str, session: StaffSession, **context: Any):
         return console.page(request, f"notifications/{template}", session, **context)
 
     # ------------------------------------------------------------------ the bell
@@ -177,11 +177,13 @@ def install_notifications(app: FastAPI, ui: Any, console: Console) -> None:
             return loaded
         found, problem = loaded
         items = [{**i, "href": case_link(i)} for i in (found or {}).get("items", [])]
+        sid = request.cookies.get(SESSION_COOKIE)
         if found is not None:
-            counts.put_as(request.cookies.get(SESSION_COOKIE), {"unread": int(found["unread"])})
+            if sid is not None:  # signed in: the session cookie is there
+                counts.put_as(sid, {"unread": int(found["unread"])})
             request.state.bell = {"unread": int(found["unread"])}
         failed, failed_problem = None, None
-        if session.has(TENANT_ADMIN):
+        if session.has(roles.TENANT_ADMIN):
             loaded = await console.listed(request, lang, console.call(
                 request, "cases", "GET", f"{API}/deliveries", session, lang,
                 params={"status": "failed"}))  # fmt: skip
