@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from pydantic import AwareDatetime, BaseModel, Field
 
 from alac_cases.actions import service
-from alac_cases.api import PROBLEMS, IfMatch, Strict, Versioned, list_of_case, unit_of_work
-from alac_cases.files import audit, check_version, expected_version, load_case
-from alac_cases.permissions import allowed
-from alac_kernel.db import utcnow
-from alac_kernel.problems import field_error
+from alac_cases.case.http import (
+    PROBLEMS,
+    IfMatch,
+    Runtime,
+    Strict,
+    Versioned,
+    allowed,
+    case_version,
+    read_all,
+    recorded_answer,
+)
 
 router = APIRouter(prefix="/v1", tags=["actions"])
 
@@ -46,15 +52,6 @@ class CourtStageDetails(Strict):
     court: str = Field(min_length=1, max_length=400, description="Name of the court")
     hearing_date: date
     decision: str | None = Field(default=None, max_length=4000, description="Once decided")
-
-
-# The details field of each action type (name in ActionIn); a meeting's are optional (a quick
-# call with the client is a meeting too), an authority response and a court stage need theirs.
-DETAILS_OF = {
-    "meeting": "meeting",
-    "authority_response": "authority_response",
-    "court_stage": "court_stage",
-}
 
 
 class ActionIn(Versioned):
@@ -107,52 +104,18 @@ class NoteRead(BaseModel):
 def record_action(
     case_id: str,
     body: ActionIn,
-    request: Request,
+    runtime: Runtime,
     response: Response,
     principal: allowed("action.write"),
     if_match: IfMatch = None,
 ) -> ActionRead:
-    version = expected_version(if_match=if_match, body_version=body.version)
-    occurred_at = body.occurred_at or utcnow()
-    # Actions are records of what happened; a date far in the future is a typo.
-    if occurred_at > utcnow() + timedelta(days=1):
-        raise field_error("body.occurred_at", "in the future")
-    if body.action_type == "referral":
-        raise field_error("body.action_type", "use POST /v1/cases/{case_id}/referrals")
-    if body.action_type == "letter_of_support":
-        raise field_error("body.action_type", "use POST /v1/cases/{case_id}/letters")
-    details = None
-    for action_type, field in DETAILS_OF.items():
-        given = getattr(body, field)
-        if body.action_type == action_type and given is None and action_type != "meeting":
-            raise field_error(f"body.{field}", f"required for a {action_type}")
-        if body.action_type != action_type and given is not None:
-            raise field_error(f"body.{field}", f"only for a {action_type}")
-        if given is not None:
-            details = given.model_dump(mode="json")
-    with unit_of_work(request, principal) as (session, outbox):
-        case = load_case(session=session, case_id=case_id, principal=principal, for_update=True)
-        check_version(case, version)
-        action = service.record(
-            session=session,
-            outbox=outbox,
-            case=case,
-            principal=principal,
-            action_type=body.action_type,
-            summary=body.summary,
-            occurred_at=occurred_at,
-            involves=list(body.involves),
-            details=details,
-        )
-        audit(
-            session=session,
-            principal=principal,
-            what="action.record",
-            case_id=case.id,
-            detail={"action_id": action.id, "action_type": action.action_type},
-        )
-        response.headers["ETag"] = f'"{case.version}"'
-        return ActionRead.model_validate(action, from_attributes=True)
+    details = {kind: getattr(body, kind) for kind in service.DETAILS_OF}
+    recorded = service.record_action(
+        runtime, principal, case_id=case_id, expected=case_version(if_match, body), action_type=body.action_type,
+        summary=body.summary, occurred_at=body.occurred_at, involves=list(body.involves),
+        details={k: v.model_dump(mode="json") for k, v in details.items() if v is not None},
+    )  # fmt: skip
+    return recorded_answer(ActionRead, recorded, response)
 
 
 @router.get(
@@ -162,16 +125,9 @@ def record_action(
     summary="Actions of a case, oldest first",
 )
 def list_actions(
-    case_id: str, request: Request, principal: allowed("action.read")
+    case_id: str, runtime: Runtime, principal: allowed("action.read")
 ) -> list[ActionRead]:
-    return list_of_case(
-        request,
-        principal,
-        case_id=case_id,
-        what="action.read",
-        rows=service.list_actions,
-        read=ActionRead,
-    )
+    return read_all(ActionRead, service.actions_of_case(runtime, principal, case_id=case_id))
 
 
 @router.post(
@@ -182,19 +138,10 @@ def list_actions(
     summary="Write an internal note (never shown to the complainant, never in events)",
 )
 def add_note(
-    case_id: str, body: NoteIn, request: Request, principal: allowed("note.write")
+    case_id: str, body: NoteIn, runtime: Runtime, principal: allowed("note.write")
 ) -> NoteRead:
-    with unit_of_work(request, principal) as (session, _):
-        case = load_case(session=session, case_id=case_id, principal=principal)
-        note = service.add_note(session=session, case=case, principal=principal, text=body.text)
-        audit(
-            session=session,
-            principal=principal,
-            what="note.write",
-            case_id=case.id,
-            detail={"note_id": note.id},
-        )
-        return NoteRead.model_validate(note, from_attributes=True)
+    note = service.write_note(runtime, principal, case_id=case_id, text=body.text)
+    return NoteRead.model_validate(note, from_attributes=True)
 
 
 @router.get(
@@ -203,12 +150,5 @@ def add_note(
     responses=PROBLEMS,
     summary="Internal notes of a case, oldest first",
 )
-def list_notes(case_id: str, request: Request, principal: allowed("note.read")) -> list[NoteRead]:
-    return list_of_case(
-        request,
-        principal,
-        case_id=case_id,
-        what="note.read",
-        rows=service.list_notes,
-        read=NoteRead,
-    )
+def list_notes(case_id: str, runtime: Runtime, principal: allowed("note.read")) -> list[NoteRead]:
+    return read_all(NoteRead, service.notes_of_case(runtime, principal, case_id=case_id))

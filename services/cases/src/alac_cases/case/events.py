@@ -1,5 +1,6 @@
-"""Emitting case events: each event bumps the case version, which is the envelope's
-aggregateversion, so consumers can order a case's events and drop duplicates."""
+"""The one way to build each case event. Every event bumps the case version, which is the
+envelope's aggregateversion, so consumers can order a case's events and drop duplicates; the
+event goes into the outbox in the transaction that changed the case."""
 
 from __future__ import annotations
 
@@ -7,12 +8,31 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from alac_cases.models import Case
+from alac_cases.case.models import Case
 from alac_kernel.events import new_event
 from alac_kernel.observability import logs
 from alac_kernel.outbox import Outbox
 
+# The source of every event cases publishes (case.*, staff.*, tenant.*).
 SOURCE = "/alac/cases"
+
+
+def opened(*, session: Session, outbox: Outbox, case: Case, correlation_id: str | None) -> None:
+    """case.opened: the case as it opened, at version 1 (no bump: opening is the first)."""
+    data = {
+        "case_id": case.id,
+        "complaint_id": case.complaint_id,
+        "office": case.office,
+        "opened_at": case.opened_at.isoformat(),
+        "status": case.status,
+        "channel": case.channel,
+        "anonymous": case.anonymous,
+        "area": case.area,
+        "request_type": case.request_type,
+    }
+    session.flush()
+    _record(session, outbox, case, "case.opened", {k: v for k, v in data.items() if v is not None},
+            correlation_id)  # fmt: skip
 
 
 def emit(
@@ -24,10 +44,23 @@ def emit(
     data: dict[str, Any],
     correlation_id: str | None = None,
 ) -> None:
+    """A change of `case`: the version moves on, and the event names the case, its complaint
+    and its office besides `data`."""
     case.version += 1
     payload = {"case_id": case.id, "complaint_id": case.complaint_id, "office": case.office}
     payload.update(data)
     session.flush()
+    _record(session, outbox, case, type, payload, correlation_id)
+
+
+def _record(
+    session: Session,
+    outbox: Outbox,
+    case: Case,
+    type: str,
+    data: dict[str, Any],
+    correlation_id: str | None,
+) -> None:
     outbox.record(
         session,
         new_event(
@@ -36,7 +69,7 @@ def emit(
             subject=case.id,
             tenant=case.tenant_id,
             version=case.version,
-            data=payload,
+            data=data,
             correlation_id=correlation_id or logs.correlation_id.get(None),
         ),
     )

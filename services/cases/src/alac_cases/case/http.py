@@ -1,21 +1,24 @@
-"""Pieces every cases router shares: problem responses, the If-Match header, the session."""
+"""What every cases router shares: problem responses, the declared permission, the If-Match
+header and the case version, the runtime, the answer with the case's ETag."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Header, Request
+from fastapi import Depends, Header, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.orm import Session
 
-from alac_cases.files import audit, load_case
-from alac_kernel.app import runtime_of
+from alac_cases.case.commands import Recorded
+from alac_cases.case.models import Case
+from alac_cases.case.schemas import CaseRead
+from alac_cases.permissions import MATRIX
+from alac_cases.runtime import CasesRuntime
+from alac_kernel.app import typed_runtime
+from alac_kernel.auth.fastapi import require_roles
 from alac_kernel.auth.principal import Principal
-from alac_kernel.db import session_scope
-from alac_kernel.outbox import Outbox
 from alac_kernel.problems import PROBLEM_JSON
+from alac_kernel.versions import etag, expected_version
 
 # The RFC 9457 body every error has (extensions such as `allowed`, `missing_consent` or
 # `current_version` may be added), so clients and the schemathesis test can check it.
@@ -39,7 +42,7 @@ PROBLEM_SCHEMA = {
     },
 }
 
-PROBLEMS = {
+PROBLEMS: dict[int | str, dict[str, Any]] = {
     code: {"description": text, "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}}}
     for code, text in {
         400: "Malformed request body (not JSON)",
@@ -59,6 +62,18 @@ IfMatch = Annotated[
 ]
 
 
+def allowed(permission: str):  # type: ignore[no-untyped-def]
+    """A FastAPI dependency type letting in the roles of `permission` in MATRIX."""
+    return Annotated[Principal, Depends(require_roles(*sorted(MATRIX[permission])))]
+
+
+def cases_runtime(request: Request) -> CasesRuntime:
+    return typed_runtime(request, CasesRuntime)
+
+
+Runtime = Annotated[CasesRuntime, Depends(cases_runtime)]
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -69,31 +84,25 @@ class Versioned(Strict):
     )
 
 
-@contextmanager
-def unit_of_work(request: Request, principal: Principal) -> Iterator[tuple[Session, Outbox]]:
-    runtime = runtime_of(request)
-    with session_scope(runtime.session_factory, tenant=principal.tenant) as session:
-        yield session, runtime.outbox
+def case_version(if_match: str | None, body: Versioned) -> int:
+    """The case version the caller last read, from If-Match or the body's `version`."""
+    return expected_version(what="case", if_match=if_match, body_version=body.version)
+
+
+def case_answer(case: Case, response: Response) -> CaseRead:
+    """A case as the API answers it, with its version as the ETag."""
+    response.headers["ETag"] = etag(case.version)
+    return CaseRead.model_validate(case, from_attributes=True)
 
 
 Read = TypeVar("Read", bound=BaseModel)
 
 
-def list_of_case(
-    request: Request,
-    principal: Principal,
-    *,
-    case_id: str,
-    what: str,
-    rows: Callable[..., Iterable[Any]],
-    read: type[Read],
-) -> list[Read]:
-    """The shape of every "records of one case" endpoint: load the case within the caller's
-    scope (404 otherwise), audit the read, return `rows(session=, case_id=)` as `read`."""
-    with unit_of_work(request, principal) as (session, _):
-        case = load_case(session=session, case_id=case_id, principal=principal)
-        audit(session=session, principal=principal, what=what, case_id=case.id)
-        return [
-            read.model_validate(row, from_attributes=True)
-            for row in rows(session=session, case_id=case.id)
-        ]
+def read_all(read: type[Read], records: Iterable[object]) -> list[Read]:
+    return [read.model_validate(r, from_attributes=True) for r in records]
+
+
+def recorded_answer(read: type[Read], recorded: Recorded[Any], response: Response) -> Read:
+    """What a change made, as the API answers it, with the case's new version as the ETag."""
+    response.headers["ETag"] = etag(recorded.case_version)
+    return read.model_validate(recorded.record, from_attributes=True)

@@ -1,56 +1,24 @@
-"""Cases' HTTP API."""
+"""HTTP API of cases: the list, one case, the case of a complaint."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
-from pydantic import AwareDatetime, BaseModel, Field
+from fastapi import APIRouter, Path, Query, Response
+from pydantic import AwareDatetime
 
-from alac_cases import service
-from alac_cases.api import PROBLEMS
-from alac_cases.files import audit, load_case, load_case_of_complaint, office_scope
-from alac_cases.permissions import allowed
-from alac_kernel.app import runtime_of
-from alac_kernel.db import session_scope
-from alac_kernel.problems import field_error
+from alac_cases.case import service
+from alac_cases.case.http import PROBLEMS, Runtime, allowed, case_answer
+from alac_cases.case.schemas import CasePage, CaseRead, case_page
 
 router = APIRouter(prefix="/v1", tags=["cases"])
 
 CaseReader = allowed("case.read")
 
 
-class CaseRead(BaseModel):
-    id: str
-    complaint_id: str
-    office: str
-    status: str
-    channel: str
-    request_type: str | None
-    area: str | None
-    anonymous: bool
-    crux: str
-    received_at: datetime
-    opened_at: datetime
-    version: int
-    assignee: str | None = None
-    assignee_name: str | None = Field(
-        default=None, description="The assignee's name from the staff registry"
-    )
-    outcome: str | None = None
-    closed_at: datetime | None = None
-
-
-class CasePage(BaseModel):
-    items: list[CaseRead]
-    next_before: datetime | None
-    next_before_id: str | None = None
-
-
 @router.get("/cases", response_model=CasePage, responses=PROBLEMS, summary="Cases, newest first")
 def list_cases(
-    request: Request,
+    runtime: Runtime,
     principal: CaseReader,
     office: Annotated[str | None, Query(max_length=64)] = None,
     status: Annotated[str | None, Query(max_length=32)] = None,
@@ -68,33 +36,11 @@ def list_cases(
         Query(max_length=36, description="Cursor tie-breaker: `next_before_id` of that page"),
     ] = None,
 ) -> CasePage:
-    if before_id is not None and before is None:
-        raise field_error("query.before_id", "only allowed together with query.before")
-    scope = office_scope(principal)
-    with session_scope(runtime_of(request).session_factory, tenant=principal.tenant) as session:
-        cases = service.list_cases(
-            session=session,
-            office=scope or office,
-            status=status,
-            assignee=assignee,
-            complaint_id=complaint_id,
-            limit=limit,
-            before=before,
-            before_id=before_id,
-        )
-        items = [CaseRead.model_validate(c, from_attributes=True) for c in cases]
-        audit(
-            session=session,
-            principal=principal,
-            what="case.list",
-            detail={"case_ids": [c.id for c in cases]},
-        )
-    last = items[-1] if len(items) == limit else None
-    return CasePage(
-        items=items,
-        next_before=last.opened_at if last else None,
-        next_before_id=last.id if last else None,
-    )
+    cases = service.list_cases(
+        runtime, principal, office=office, status=status, assignee=assignee,
+        complaint_id=complaint_id, limit=limit, before=before, before_id=before_id,
+    )  # fmt: skip
+    return case_page(cases, limit)
 
 
 @router.get(
@@ -110,25 +56,16 @@ def list_cases(
 )
 def read_case_of_complaint(
     complaint_id: Annotated[str, Path(max_length=64)],
-    request: Request,
+    runtime: Runtime,
     response: Response,
     principal: CaseReader,
 ) -> CaseRead:
-    with session_scope(runtime_of(request).session_factory, tenant=principal.tenant) as session:
-        case = load_case_of_complaint(
-            session=session, complaint_id=complaint_id, principal=principal
-        )
-        audit(session=session, principal=principal, what="case.read", case_id=case.id)
-        response.headers["ETag"] = f'"{case.version}"'
-        return CaseRead.model_validate(case, from_attributes=True)
+    case = service.get_case_of_complaint(runtime, principal, complaint_id=complaint_id)
+    return case_answer(case, response)
 
 
 @router.get("/cases/{case_id}", response_model=CaseRead, responses=PROBLEMS, summary="One case")
 def read_case(
-    case_id: str, request: Request, response: Response, principal: CaseReader
+    case_id: str, runtime: Runtime, response: Response, principal: CaseReader
 ) -> CaseRead:
-    with session_scope(runtime_of(request).session_factory, tenant=principal.tenant) as session:
-        case = load_case(session=session, case_id=case_id, principal=principal)
-        audit(session=session, principal=principal, what="case.read", case_id=case.id)
-        response.headers["ETag"] = f'"{case.version}"'
-        return CaseRead.model_validate(case, from_attributes=True)
+    return case_answer(service.get_case(runtime, principal, case_id=case_id), response)

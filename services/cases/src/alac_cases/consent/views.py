@@ -5,13 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
-from alac_cases.api import PROBLEMS, IfMatch, Versioned, list_of_case, unit_of_work
+from alac_cases.case.http import (
+    PROBLEMS,
+    IfMatch,
+    Runtime,
+    Versioned,
+    allowed,
+    case_version,
+    read_all,
+    recorded_answer,
+)
 from alac_cases.consent import service
-from alac_cases.files import audit, check_version, expected_version, load_case
-from alac_cases.permissions import allowed
 
 router = APIRouter(prefix="/v1", tags=["consent"])
 
@@ -45,38 +52,17 @@ class ConsentRead(BaseModel):
 def record_consent(
     case_id: str,
     body: ConsentIn,
-    request: Request,
+    runtime: Runtime,
     response: Response,
     principal: allowed("consent.write"),
     if_match: IfMatch = None,
 ) -> ConsentRead:
-    version = expected_version(if_match=if_match, body_version=body.version)
-    with unit_of_work(request, principal) as (session, outbox):
-        case = load_case(session=session, case_id=case_id, principal=principal, for_update=True)
-        check_version(case, version)
-        consent = service.record(
-            session=session,
-            outbox=outbox,
-            case=case,
-            principal=principal,
-            scopes=list(body.scopes),
-            withdrawn=body.withdrawn,
-            how_given=body.how_given,
-            note=body.note,
-        )
-        audit(
-            session=session,
-            principal=principal,
-            what="consent.record",
-            case_id=case.id,
-            detail={
-                "version": consent.version,
-                "scopes": consent.scopes,
-                "withdrawn": consent.withdrawn,
-            },
-        )
-        response.headers["ETag"] = f'"{case.version}"'
-        return ConsentRead.model_validate(consent, from_attributes=True)
+    recorded = service.record_consent(
+        runtime, principal, case_id=case_id, expected=case_version(if_match, body),
+        scopes=list(body.scopes), withdrawn=body.withdrawn, how_given=body.how_given,
+        note=body.note,
+    )  # fmt: skip
+    return recorded_answer(ConsentRead, recorded, response)
 
 
 @router.get(
@@ -86,13 +72,6 @@ def record_consent(
     summary="Every consent version of a case, oldest first (the last one is in force)",
 )
 def list_consents(
-    case_id: str, request: Request, principal: allowed("consent.read")
+    case_id: str, runtime: Runtime, principal: allowed("consent.read")
 ) -> list[ConsentRead]:
-    return list_of_case(
-        request,
-        principal,
-        case_id=case_id,
-        what="consent.read",
-        rows=service.history,
-        read=ConsentRead,
-    )
+    return read_all(ConsentRead, service.consents_of_case(runtime, principal, case_id=case_id))

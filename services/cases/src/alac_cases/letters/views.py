@@ -5,15 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
-from alac_cases.api import PROBLEMS, IfMatch, Versioned, list_of_case, unit_of_work
-from alac_cases.files import audit, check_version, expected_version, load_case
+from alac_cases.case.http import (
+    PROBLEMS,
+    IfMatch,
+    Runtime,
+    Versioned,
+    allowed,
+    case_version,
+    read_all,
+    recorded_answer,
+)
 from alac_cases.letters import service
-from alac_cases.letters.store import LetterStore, letter_store_for
-from alac_cases.permissions import allowed
-from alac_kernel.app import runtime_of
 
 router = APIRouter(prefix="/v1", tags=["letters"])
 
@@ -53,10 +58,6 @@ class LetterRead(BaseModel):
     )
 
 
-def letter_store(request: Request) -> LetterStore:
-    return letter_store_for(runtime_of(request).settings)
-
-
 @router.post(
     "/cases/{case_id}/letters",
     response_model=LetterRead,
@@ -67,43 +68,16 @@ def letter_store(request: Request) -> LetterStore:
 def create_letter(
     case_id: str,
     body: LetterIn,
-    request: Request,
+    runtime: Runtime,
     response: Response,
     principal: allowed("letter.write"),
     if_match: IfMatch = None,
 ) -> LetterRead:
-    version = expected_version(if_match=if_match, body_version=body.version)
-    store = letter_store(request)
-    stored: str | None = None
-    try:
-        with unit_of_work(request, principal) as (session, outbox):
-            case = load_case(session=session, case_id=case_id, principal=principal, for_update=True)
-            check_version(case, version)
-            letter = service.create(
-                session=session,
-                outbox=outbox,
-                store=store,
-                keys=runtime_of(request).master_keys,  # type: ignore[attr-defined]
-                case=case,
-                principal=principal,
-                **body.model_dump(exclude={"version"}),
-            )
-            stored = letter.id
-            audit(
-                session=session,
-                principal=principal,
-                what="letter.create",
-                case_id=case.id,
-                detail={"letter_id": letter.id, "language": letter.language},
-            )
-            response.headers["ETag"] = f'"{case.version}"'
-            return LetterRead.model_validate(letter, from_attributes=True)
-    except BaseException:
-        # The PDF is written before the commit; a rolled-back letter must not leave its text
-        # (facts of the case) on disk with no row pointing at it.
-        if stored is not None:
-            store.delete(tenant=principal.tenant, letter_id=stored)
-        raise
+    recorded = service.write_letter(
+        runtime, principal, case_id=case_id, expected=case_version(if_match, body),
+        **body.model_dump(exclude={"version"}),
+    )  # fmt: skip
+    return recorded_answer(LetterRead, recorded, response)
 
 
 @router.get(
@@ -113,16 +87,9 @@ def create_letter(
     summary="Letters of support of a case",
 )
 def list_letters(
-    case_id: str, request: Request, principal: allowed("letter.read")
+    case_id: str, runtime: Runtime, principal: allowed("letter.read")
 ) -> list[LetterRead]:
-    return list_of_case(
-        request,
-        principal,
-        case_id=case_id,
-        what="letter.list",
-        rows=service.list_letters,
-        read=LetterRead,
-    )
+    return read_all(LetterRead, service.letters_of_case(runtime, principal, case_id=case_id))
 
 
 @router.get(
@@ -139,24 +106,9 @@ def list_letters(
     summary="The PDF of a letter of support",
 )
 def letter_pdf(
-    case_id: str, letter_id: str, request: Request, principal: allowed("letter.read")
+    case_id: str, letter_id: str, runtime: Runtime, principal: allowed("letter.read")
 ) -> Response:
-    with unit_of_work(request, principal) as (session, _):
-        case = load_case(session=session, case_id=case_id, principal=principal)
-        letter = service.get(session=session, case_id=case.id, letter_id=letter_id)
-        audit(
-            session=session,
-            principal=principal,
-            what="letter.read",
-            case_id=case.id,
-            detail={"letter_id": letter.id},
-        )
-        data = service.read_pdf(
-            session=session,
-            keys=runtime_of(request).master_keys,  # type: ignore[attr-defined]
-            store=letter_store(request),
-            letter=letter,
-        )
+    letter, data = service.letter_pdf(runtime, principal, case_id=case_id, letter_id=letter_id)
     return Response(
         content=data,
         media_type="application/pdf",

@@ -5,12 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
-from alac_cases.api import PROBLEMS, IfMatch, Versioned, list_of_case, unit_of_work
-from alac_cases.files import audit, check_version, expected_version, load_case
-from alac_cases.permissions import allowed
+from alac_cases.case.http import (
+    PROBLEMS,
+    IfMatch,
+    Runtime,
+    Versioned,
+    allowed,
+    case_version,
+    read_all,
+    recorded_answer,
+)
 from alac_cases.referrals import service
 
 router = APIRouter(prefix="/v1", tags=["referrals"])
@@ -47,33 +54,16 @@ class ReferralRead(BaseModel):
 def refer(
     case_id: str,
     body: ReferralIn,
-    request: Request,
+    runtime: Runtime,
     response: Response,
     principal: allowed("referral.write"),
     if_match: IfMatch = None,
 ) -> ReferralRead:
-    version = expected_version(if_match=if_match, body_version=body.version)
-    with unit_of_work(request, principal) as (session, outbox):
-        case = load_case(session=session, case_id=case_id, principal=principal, for_update=True)
-        check_version(case, version)
-        referral = service.refer(
-            session=session,
-            outbox=outbox,
-            case=case,
-            principal=principal,
-            to_tenant=body.to_tenant,
-            share=list(body.share),
-            note=body.note,
-        )
-        audit(
-            session=session,
-            principal=principal,
-            what="referral.create",
-            case_id=case.id,
-            detail={"referral_id": referral.id, "to_tenant": referral.to_tenant},
-        )
-        response.headers["ETag"] = f'"{case.version}"'
-        return ReferralRead.model_validate(referral, from_attributes=True)
+    recorded = service.refer(
+        runtime, principal, case_id=case_id, expected=case_version(if_match, body),
+        to_tenant=body.to_tenant, share=list(body.share), note=body.note,
+    )  # fmt: skip
+    return recorded_answer(ReferralRead, recorded, response)
 
 
 @router.get(
@@ -83,13 +73,6 @@ def refer(
     summary="Referrals of a case",
 )
 def list_referrals(
-    case_id: str, request: Request, principal: allowed("referral.read")
+    case_id: str, runtime: Runtime, principal: allowed("referral.read")
 ) -> list[ReferralRead]:
-    return list_of_case(
-        request,
-        principal,
-        case_id=case_id,
-        what="referral.read",
-        rows=service.list_referrals,
-        read=ReferralRead,
-    )
+    return read_all(ReferralRead, service.referrals_of_case(runtime, principal, case_id=case_id))
