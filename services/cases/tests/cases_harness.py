@@ -26,9 +26,8 @@ from alac_kernel.bus import OutgoingRecord
 from alac_kernel.db import utcnow
 from alac_kernel.events import Event, new_event
 from alac_kernel.outbox import record_headers
-from alac_kernel.settings import Settings
-from alac_kernel.testing.harness import TEST_ISSUER, InProcessIssuer, Pump
-from alac_kernel.testing.postgres import fresh_database
+from alac_kernel.testing.alone import service_alone
+from alac_kernel.testing.harness import InProcessIssuer, Pump
 
 INTAKE = "/alac/intake"
 
@@ -178,22 +177,9 @@ class CasesAlone:
 
 @contextlib.contextmanager
 def build(flavour: str, tmp: Path) -> Iterator[CasesAlone]:
-    issuer = InProcessIssuer(tmp / "keys")
-    with contextlib.ExitStack() as stack:
-        urls: dict[str, str | None] = {"db": None, "bus": None}
-        if flavour == "postgres":
-            urls = {k: stack.enter_context(fresh_database(f"alac_{k}")) for k in urls}
-        settings = Settings(
-            data_dir=tmp,
-            database_url=urls["db"],
-            bus_url=urls["bus"],
-            run_workers=False,
-            auth_issuer=TEST_ISSUER,
-            consumer_poll_timeout_s=0.01,
-        )
-        app = create_app(settings, issuer.verifier())
-        app.state.runtime.migrate()
-        client = stack.enter_context(TestClient(app, raise_server_exceptions=False))
+    with service_alone(create_app, flavour, tmp) as (client, issuer):
         alone = CasesAlone(flavour, client, issuer)
-        stack.callback(alone.pump.close)
-        yield alone
+        try:
+            yield alone
+        finally:
+            alone.pump.close()

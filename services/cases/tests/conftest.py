@@ -13,10 +13,13 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from cases_harness import CasesAlone, build  # noqa: E402
 
+from alac_kernel.testing.alone import FLAVOURS  # noqa: E402
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+
+@pytest.fixture(params=FLAVOURS)
 def platform(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CasesAlone]:
-    """The cases service alone, once on SQLite and once on PostgreSQL."""
+    """The cases service alone, once on SQLite and once on PostgreSQL (named like the
+    four-service fixture, so the tests read the same on both)."""
     with build(request.param, tmp_path) as built:
         yield built
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alac_cases.actions.models import Action, Note
-from alac_cases.case.commands import Recorded, change_case, loaded, records_of_case
+from alac_cases.case.commands import Recorded, change_case, loaded, records_reader
 from alac_cases.case.events import emit
 from alac_cases.case.models import Case
 from alac_cases.consent import service as consent
@@ -178,10 +178,7 @@ def record_action(
     return Recorded(action, c.case.version)
 
 
-def actions_of_case(runtime: ServiceRuntime, principal: Principal, *, case_id: str) -> list[Action]:
-    return records_of_case(
-        runtime, principal, case_id=case_id, what="action.read", rows=list_actions
-    )
+actions_of_case = records_reader("action.read", list_actions)
 
 
 def write_note(runtime: ServiceRuntime, principal: Principal, *, case_id: str, text: str) -> Note:
@@ -194,5 +191,4 @@ def write_note(runtime: ServiceRuntime, principal: Principal, *, case_id: str, t
     return note
 
 
-def notes_of_case(runtime: ServiceRuntime, principal: Principal, *, case_id: str) -> list[Note]:
-    return records_of_case(runtime, principal, case_id=case_id, what="note.read", rows=list_notes)
+notes_of_case = records_reader("note.read", list_notes)

@@ -9,17 +9,7 @@ from fastapi import APIRouter, Response
 from pydantic import AwareDatetime, BaseModel, Field
 
 from alac_cases.actions import service
-from alac_cases.case.http import (
-    PROBLEMS,
-    IfMatch,
-    Runtime,
-    Strict,
-    Versioned,
-    allowed,
-    case_version,
-    read_all,
-    recorded_answer,
-)
+from alac_cases.case import http
 
 router = APIRouter(prefix="/v1", tags=["actions"])
 
@@ -36,25 +26,25 @@ ActionType = Literal[
 Scope = Literal["formal_action", "documents_to_authorities", "media", "referral", "share_contact"]
 
 
-class MeetingDetails(Strict):
+class MeetingDetails(http.Strict):
     with_whom: str = Field(min_length=1, max_length=400)
     place: str | None = Field(default=None, max_length=400)
 
 
-class AuthorityResponseDetails(Strict):
+class AuthorityResponseDetails(http.Strict):
     authority: str = Field(min_length=1, max_length=400)
     received_on: date
     decision: Literal["granted", "partly_granted", "refused", "forwarded", "other"]
 
 
-class CourtStageDetails(Strict):
+class CourtStageDetails(http.Strict):
     court_instance: Literal["first_instance", "appeal", "cassation", "supervisory"]
     court: str = Field(min_length=1, max_length=400, description="Name of the court")
     hearing_date: date
     decision: str | None = Field(default=None, max_length=4000, description="Once decided")
 
 
-class ActionIn(Versioned):
+class ActionIn(http.Versioned):
     action_type: ActionType
     summary: str = Field(min_length=1, max_length=8000)
     occurred_at: AwareDatetime | None = Field(default=None, description="Default: now")
@@ -82,7 +72,7 @@ class ActionRead(BaseModel):
     details: dict | None = None
 
 
-class NoteIn(Strict):
+class NoteIn(http.Strict):
     text: str = Field(min_length=1, max_length=8000)
 
 
@@ -98,47 +88,47 @@ class NoteRead(BaseModel):
     "/cases/{case_id}/actions",
     response_model=ActionRead,
     status_code=201,
-    responses=PROBLEMS,
+    responses=http.PROBLEMS,
     summary="Record an action (consent-gated when done on the client's behalf)",
 )
 def record_action(
     case_id: str,
     body: ActionIn,
-    runtime: Runtime,
+    runtime: http.Runtime,
     response: Response,
-    principal: allowed("action.write"),
-    if_match: IfMatch = None,
+    principal: http.allowed("action.write"),
+    if_match: http.IfMatch = None,
 ) -> ActionRead:
     details = {kind: getattr(body, kind) for kind in service.DETAILS_OF}
     recorded = service.record_action(
-        runtime, principal, case_id=case_id, expected=case_version(if_match, body), action_type=body.action_type,
+        runtime, principal, case_id=case_id, expected=http.case_version(if_match, body), action_type=body.action_type,
         summary=body.summary, occurred_at=body.occurred_at, involves=list(body.involves),
         details={k: v.model_dump(mode="json") for k, v in details.items() if v is not None},
     )  # fmt: skip
-    return recorded_answer(ActionRead, recorded, response)
+    return http.recorded_answer(ActionRead, recorded, response)
 
 
 @router.get(
     "/cases/{case_id}/actions",
     response_model=list[ActionRead],
-    responses=PROBLEMS,
+    responses=http.PROBLEMS,
     summary="Actions of a case, oldest first",
 )
 def list_actions(
-    case_id: str, runtime: Runtime, principal: allowed("action.read")
+    case_id: str, runtime: http.Runtime, principal: http.allowed("action.read")
 ) -> list[ActionRead]:
-    return read_all(ActionRead, service.actions_of_case(runtime, principal, case_id=case_id))
+    return http.read_all(ActionRead, service.actions_of_case(runtime, principal, case_id=case_id))
 
 
 @router.post(
     "/cases/{case_id}/notes",
     response_model=NoteRead,
     status_code=201,
-    responses=PROBLEMS,
+    responses=http.PROBLEMS,
     summary="Write an internal note (never shown to the complainant, never in events)",
 )
 def add_note(
-    case_id: str, body: NoteIn, runtime: Runtime, principal: allowed("note.write")
+    case_id: str, body: NoteIn, runtime: http.Runtime, principal: http.allowed("note.write")
 ) -> NoteRead:
     note = service.write_note(runtime, principal, case_id=case_id, text=body.text)
     return NoteRead.model_validate(note, from_attributes=True)
@@ -147,8 +137,10 @@ def add_note(
 @router.get(
     "/cases/{case_id}/notes",
     response_model=list[NoteRead],
-    responses=PROBLEMS,
+    responses=http.PROBLEMS,
     summary="Internal notes of a case, oldest first",
 )
-def list_notes(case_id: str, runtime: Runtime, principal: allowed("note.read")) -> list[NoteRead]:
-    return read_all(NoteRead, service.notes_of_case(runtime, principal, case_id=case_id))
+def list_notes(
+    case_id: str, runtime: http.Runtime, principal: http.allowed("note.read")
+) -> list[NoteRead]:
+    return http.read_all(NoteRead, service.notes_of_case(runtime, principal, case_id=case_id))

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from alac_cases.audit import service
-from alac_cases.case.http import PROBLEMS, Runtime, allowed, read_all
+from alac_cases.case import http
 
 router = APIRouter(prefix="/v1", tags=["audit"])
 
@@ -27,8 +27,10 @@ class AuditRead(BaseModel):
 @router.get(
     "/cases/{case_id}/audit",
     response_model=list[AuditRead],
-    responses=PROBLEMS,
+    responses=http.PROBLEMS,
     summary="Who read or changed this case file, and when (oldest first)",
 )
-def case_audit(case_id: str, runtime: Runtime, principal: allowed("audit.read")) -> list[AuditRead]:
-    return read_all(AuditRead, service.trail_of_case(runtime, principal, case_id=case_id))
+def case_audit(
+    case_id: str, runtime: http.Runtime, principal: http.allowed("audit.read")
+) -> list[AuditRead]:
+    return http.read_all(AuditRead, service.trail_of_case(runtime, principal, case_id=case_id))

@@ -77,10 +77,7 @@ def read_case(
     with _case_file(runtime, principal, case_id=case_id, for_update=False) as case_file:
         case_file.audit_detail = detail
         yield case_file
-        audit(
-            session=case_file.session, principal=principal, what=what,
-            case_id=case_file.case.id, detail=case_file.audit_detail,
-        )  # fmt: skip
+        _audit(case_file, what)
 
 
 @contextmanager
@@ -101,10 +98,7 @@ def change_case(
             check_version("case", expected=expected, current=case_file.case.version)
         case_file.audit_detail = detail
         yield case_file
-        audit(
-            session=case_file.session, principal=principal, what=what,
-            case_id=case_file.case.id, detail=case_file.audit_detail,
-        )  # fmt: skip
+        _audit(case_file, what)
         # The answer is read after the commit: load what the change left expired (the
         # assignee's name, read with the row) while the transaction is still open.
         loaded(case_file.session, case_file.case)
@@ -119,6 +113,13 @@ def _case_file(
             session=session, case_id=case_id, principal=principal, for_update=for_update
         )
         yield CaseFile(session=session, outbox=runtime.outbox, case=case, principal=principal)
+
+
+def _audit(case_file: CaseFile, what: str) -> None:
+    audit(
+        session=case_file.session, principal=case_file.principal, what=what,
+        case_id=case_file.case.id, detail=case_file.audit_detail,
+    )  # fmt: skip
 
 
 def audit(
@@ -152,15 +153,14 @@ def loaded(session: Session, *records: object) -> None:
             session.refresh(record, attribute_names=sorted(missing))
 
 
-def records_of_case(
-    runtime: ServiceRuntime,
-    principal: Principal,
-    *,
-    case_id: str,
-    what: str,
-    rows: Callable[..., Iterable[Record]],
-) -> list[Record]:
-    """The shape of every "records of one case" use case: the case within the caller's scope
-    (NotFound otherwise), `rows(session=, case_id=)`, the read audited as `what`."""
-    with read_case(runtime, principal, case_id=case_id, what=what) as case_file:
-        return list(rows(session=case_file.session, case_id=case_file.case.id))
+def records_reader(what: str, rows: Callable[..., Iterable[Record]]) -> Callable[..., list[Record]]:
+    """The use case "records of one case": the case within the caller's scope (NotFound
+    otherwise), `rows(session=, case_id=)`, the read audited as `what`."""
+
+    def records_of_case(
+        runtime: ServiceRuntime, principal: Principal, *, case_id: str
+    ) -> list[Record]:
+        with read_case(runtime, principal, case_id=case_id, what=what) as case_file:
+            return list(rows(session=case_file.session, case_id=case_file.case.id))
+
+    return records_of_case

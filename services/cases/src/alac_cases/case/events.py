@@ -1,4 +1,4 @@
-"""The one way to build each case event. Every event bumps the case version, which is the
+"""The one way to build each case event (and to record any event cases publishes). Every event bumps the case version, which is the
 envelope's aggregateversion, so consumers can order a case's events and drop duplicates; the
 event goes into the outbox in the transaction that changed the case."""
 
@@ -31,8 +31,11 @@ def opened(*, session: Session, outbox: Outbox, case: Case, correlation_id: str 
         "request_type": case.request_type,
     }
     session.flush()
-    _record(session, outbox, case, "case.opened", {k: v for k, v in data.items() if v is not None},
-            correlation_id)  # fmt: skip
+    record(
+        session=session, outbox=outbox, type="case.opened", subject=case.id,
+        tenant=case.tenant_id, version=case.version,
+        data={k: v for k, v in data.items() if v is not None}, correlation_id=correlation_id,
+    )  # fmt: skip
 
 
 def emit(
@@ -50,26 +53,29 @@ def emit(
     payload = {"case_id": case.id, "complaint_id": case.complaint_id, "office": case.office}
     payload.update(data)
     session.flush()
-    _record(session, outbox, case, type, payload, correlation_id)
+    record(
+        session=session, outbox=outbox, type=type, subject=case.id, tenant=case.tenant_id,
+        version=case.version, data=payload, correlation_id=correlation_id,
+    )  # fmt: skip
 
 
-def _record(
+def record(
+    *,
     session: Session,
     outbox: Outbox,
-    case: Case,
     type: str,
+    subject: str,
+    tenant: str,
+    version: int,
     data: dict[str, Any],
-    correlation_id: str | None,
+    correlation_id: str | None = None,
 ) -> None:
+    """Any event cases publishes (case.*, and staff.* and tenant.* of its registries) into the
+    outbox of the caller's transaction, with the request's or event's correlation id."""
     outbox.record(
         session,
         new_event(
-            type=type,
-            source=SOURCE,
-            subject=case.id,
-            tenant=case.tenant_id,
-            version=case.version,
-            data=data,
-            correlation_id=correlation_id or logs.correlation_id.get(None),
+            type=type, source=SOURCE, subject=subject, tenant=tenant, version=version,
+            data=data, correlation_id=correlation_id or logs.correlation_id.get(None),
         ),
-    )
+    )  # fmt: skip

@@ -7,18 +7,19 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import AwareDatetime
 
-from alac_cases.case import service
-from alac_cases.case.http import PROBLEMS, Runtime, allowed, case_answer
+from alac_cases.case import http, service
 from alac_cases.case.schemas import CasePage, CaseRead, case_page
 
 router = APIRouter(prefix="/v1", tags=["cases"])
 
-CaseReader = allowed("case.read")
+CaseReader = http.allowed("case.read")
 
 
-@router.get("/cases", response_model=CasePage, responses=PROBLEMS, summary="Cases, newest first")
+@router.get(
+    "/cases", response_model=CasePage, responses=http.PROBLEMS, summary="Cases, newest first"
+)
 def list_cases(
-    runtime: Runtime,
+    runtime: http.Runtime,
     principal: CaseReader,
     office: Annotated[str | None, Query(max_length=64)] = None,
     status: Annotated[str | None, Query(max_length=32)] = None,
@@ -46,7 +47,7 @@ def list_cases(
 @router.get(
     "/cases/by-complaint/{complaint_id}",
     response_model=CaseRead,
-    responses=PROBLEMS,
+    responses=http.PROBLEMS,
     summary="The case of a complaint",
     description=(
         "The case opened for the complaint with this id (intake's `id`), with the same roles, "
@@ -56,16 +57,18 @@ def list_cases(
 )
 def read_case_of_complaint(
     complaint_id: Annotated[str, Path(max_length=64)],
-    runtime: Runtime,
+    runtime: http.Runtime,
     response: Response,
     principal: CaseReader,
 ) -> CaseRead:
     case = service.get_case_of_complaint(runtime, principal, complaint_id=complaint_id)
-    return case_answer(case, response)
+    return http.case_answer(case, response)
 
 
-@router.get("/cases/{case_id}", response_model=CaseRead, responses=PROBLEMS, summary="One case")
+@router.get(
+    "/cases/{case_id}", response_model=CaseRead, responses=http.PROBLEMS, summary="One case"
+)
 def read_case(
-    case_id: str, runtime: Runtime, response: Response, principal: CaseReader
+    case_id: str, runtime: http.Runtime, response: Response, principal: CaseReader
 ) -> CaseRead:
-    return case_answer(service.get_case(runtime, principal, case_id=case_id), response)
+    return http.case_answer(service.get_case(runtime, principal, case_id=case_id), response)

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from alac_cases.case.commands import Recorded, change_case, records_of_case
+from alac_cases.case.commands import Recorded, change_case, records_reader
 from alac_cases.case.events import emit
 from alac_cases.case.models import Case
 from alac_cases.consent.models import Consent
@@ -134,7 +134,4 @@ def record_consent(
     return Recorded(consent, c.case.version)
 
 
-def consents_of_case(
-    runtime: ServiceRuntime, principal: Principal, *, case_id: str
-) -> list[Consent]:
-    return records_of_case(runtime, principal, case_id=case_id, what="consent.read", rows=history)
+consents_of_case = records_reader("consent.read", history)

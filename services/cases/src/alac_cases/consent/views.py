@@ -8,16 +8,7 @@ from typing import Literal
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
-from alac_cases.case.http import (
-    PROBLEMS,
-    IfMatch,
-    Runtime,
-    Versioned,
-    allowed,
-    case_version,
-    read_all,
-    recorded_answer,
-)
+from alac_cases.case import http
 from alac_cases.consent import service
 
 router = APIRouter(prefix="/v1", tags=["consent"])
@@ -25,7 +16,7 @@ router = APIRouter(prefix="/v1", tags=["consent"])
 Scope = Literal["formal_action", "documents_to_authorities", "media", "referral", "share_contact"]
 
 
-class ConsentIn(Versioned):
+class ConsentIn(http.Versioned):
     scopes: list[Scope] = Field(default_factory=list, max_length=5)
     withdrawn: bool = False
     how_given: Literal["signed_form", "in_person", "phone", "email", "web"] = "signed_form"
@@ -46,32 +37,32 @@ class ConsentRead(BaseModel):
     "/cases/{case_id}/consents",
     response_model=ConsentRead,
     status_code=201,
-    responses=PROBLEMS,
+    responses=http.PROBLEMS,
     summary="Record a new version of the client's consent (or withdraw it)",
 )
 def record_consent(
     case_id: str,
     body: ConsentIn,
-    runtime: Runtime,
+    runtime: http.Runtime,
     response: Response,
-    principal: allowed("consent.write"),
-    if_match: IfMatch = None,
+    principal: http.allowed("consent.write"),
+    if_match: http.IfMatch = None,
 ) -> ConsentRead:
     recorded = service.record_consent(
-        runtime, principal, case_id=case_id, expected=case_version(if_match, body),
+        runtime, principal, case_id=case_id, expected=http.case_version(if_match, body),
         scopes=list(body.scopes), withdrawn=body.withdrawn, how_given=body.how_given,
         note=body.note,
     )  # fmt: skip
-    return recorded_answer(ConsentRead, recorded, response)
+    return http.recorded_answer(ConsentRead, recorded, response)
 
 
 @router.get(
     "/cases/{case_id}/consents",
     response_model=list[ConsentRead],
-    responses=PROBLEMS,
+    responses=http.PROBLEMS,
     summary="Every consent version of a case, oldest first (the last one is in force)",
 )
 def list_consents(
-    case_id: str, runtime: Runtime, principal: allowed("consent.read")
+    case_id: str, runtime: http.Runtime, principal: http.allowed("consent.read")
 ) -> list[ConsentRead]:
-    return read_all(ConsentRead, service.consents_of_case(runtime, principal, case_id=case_id))
+    return http.read_all(ConsentRead, service.consents_of_case(runtime, principal, case_id=case_id))

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alac_cases.case.commands import audit, change_case, records_of_case, unit_of_work
+from alac_cases.case.commands import audit, change_case, records_reader, unit_of_work
 from alac_cases.case.models import Case
 from alac_cases.deadlines import calendar
 from alac_cases.deadlines.models import Deadline, DeadlineRule
@@ -252,12 +252,7 @@ def set_deadline(
     return deadline
 
 
-def deadlines_of_case(
-    runtime: ServiceRuntime, principal: Principal, *, case_id: str
-) -> list[Deadline]:
-    return records_of_case(
-        runtime, principal, case_id=case_id, what="deadline.read", rows=list_deadlines
-    )
+deadlines_of_case = records_reader("deadline.read", list_deadlines)
 
 
 def meet(

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
-from alac_cases.case.http import PROBLEMS, Runtime, Strict, allowed, read_all
+from alac_cases.case import http
 from alac_cases.deadlines import service
 
 router = APIRouter(prefix="/v1", tags=["deadlines"])
@@ -16,7 +16,7 @@ router = APIRouter(prefix="/v1", tags=["deadlines"])
 Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 
 
-class RuleIn(Strict):
+class RuleIn(http.Strict):
     days: int = Field(ge=1, le=3650)
     day_kind: Literal["calendar", "working"]
     warn_days: int = Field(ge=0, le=60)
@@ -31,7 +31,7 @@ class RuleRead(BaseModel):
     description: str
 
 
-class DeadlineIn(Strict):
+class DeadlineIn(http.Strict):
     rule: Code | None = Field(default=None, description="Code of a deadline rule of the tenant")
     starts_on: date | None = Field(default=None, description="Day the term starts counting from")
     due_on: date | None = Field(default=None, description="Explicit last day (instead of a rule)")
@@ -57,24 +57,26 @@ class OverdueRead(DeadlineRead):
 @router.get(
     "/deadline-rules",
     response_model=list[RuleRead],
-    responses=PROBLEMS,
+    responses=http.PROBLEMS,
     summary="The tenant's deadline rules",
 )
-def list_rules(runtime: Runtime, principal: allowed("deadline_rule.read")) -> list[RuleRead]:
-    return read_all(RuleRead, service.list_rules(runtime, principal))
+def list_rules(
+    runtime: http.Runtime, principal: http.allowed("deadline_rule.read")
+) -> list[RuleRead]:
+    return http.read_all(RuleRead, service.list_rules(runtime, principal))
 
 
 @router.put(
     "/deadline-rules/{code}",
     response_model=RuleRead,
-    responses=PROBLEMS,
+    responses=http.PROBLEMS,
     summary="Create or change a deadline rule of the tenant",
 )
 def put_rule(
     code: Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)],
     body: RuleIn,
-    runtime: Runtime,
-    principal: allowed("deadline_rule.write"),
+    runtime: http.Runtime,
+    principal: http.allowed("deadline_rule.write"),
 ) -> RuleRead:
     rule = service.put_rule(runtime, principal, code=code, **body.model_dump())
     return RuleRead.model_validate(rule, from_attributes=True)
@@ -84,11 +86,11 @@ def put_rule(
     "/cases/{case_id}/deadlines",
     response_model=DeadlineRead,
     status_code=201,
-    responses=PROBLEMS,
+    responses=http.PROBLEMS,
     summary="Set a deadline from a rule and a start date, or with an explicit due date",
 )
 def set_deadline(
-    case_id: str, body: DeadlineIn, runtime: Runtime, principal: allowed("deadline.write")
+    case_id: str, body: DeadlineIn, runtime: http.Runtime, principal: http.allowed("deadline.write")
 ) -> DeadlineRead:
     deadline = service.set_deadline(
         runtime, principal, case_id=case_id, rule_code=body.rule, starts_on=body.starts_on,
@@ -100,23 +102,25 @@ def set_deadline(
 @router.get(
     "/cases/{case_id}/deadlines",
     response_model=list[DeadlineRead],
-    responses=PROBLEMS,
+    responses=http.PROBLEMS,
     summary="Deadlines of a case, soonest first",
 )
 def list_deadlines(
-    case_id: str, runtime: Runtime, principal: allowed("deadline.read")
+    case_id: str, runtime: http.Runtime, principal: http.allowed("deadline.read")
 ) -> list[DeadlineRead]:
-    return read_all(DeadlineRead, service.deadlines_of_case(runtime, principal, case_id=case_id))
+    return http.read_all(
+        DeadlineRead, service.deadlines_of_case(runtime, principal, case_id=case_id)
+    )
 
 
 @router.post(
     "/cases/{case_id}/deadlines/{deadline_id}/met",
     response_model=DeadlineRead,
-    responses=PROBLEMS,
+    responses=http.PROBLEMS,
     summary="Mark a deadline met (the scheduler stops following it)",
 )
 def meet_deadline(
-    case_id: str, deadline_id: str, runtime: Runtime, principal: allowed("deadline.write")
+    case_id: str, deadline_id: str, runtime: http.Runtime, principal: http.allowed("deadline.write")
 ) -> DeadlineRead:
     deadline = service.meet(runtime, principal, case_id=case_id, deadline_id=deadline_id)
     return DeadlineRead.model_validate(deadline, from_attributes=True)
@@ -125,12 +129,12 @@ def meet_deadline(
 @router.get(
     "/overdue",
     response_model=list[OverdueRead],
-    responses=PROBLEMS,
+    responses=http.PROBLEMS,
     summary="Deadlines past due and not met, per office and/or per lawyer",
 )
 def list_overdue(
-    runtime: Runtime,
-    principal: allowed("deadline.read"),
+    runtime: http.Runtime,
+    principal: http.allowed("deadline.read"),
     office: Annotated[str | None, Query(max_length=64)] = None,
     assignee: Annotated[str | None, Query(max_length=128)] = None,
 ) -> list[OverdueRead]:

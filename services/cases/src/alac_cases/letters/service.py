@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from alac_cases.actions import service as actions
-from alac_cases.case.commands import Recorded, change_case, read_case, records_of_case
+from alac_cases.case.commands import Recorded, change_case, read_case, records_reader
 from alac_cases.case.models import Case
 from alac_cases.deadlines.calendar import KZ
 from alac_cases.letters import references
@@ -354,10 +354,7 @@ def write_letter(
     return Recorded(letter, c.case.version)
 
 
-def letters_of_case(runtime: CasesRuntime, principal: Principal, *, case_id: str) -> list[Letter]:
-    return records_of_case(
-        runtime, principal, case_id=case_id, what="letter.list", rows=list_letters
-    )
+letters_of_case = records_reader("letter.list", list_letters)
 
 
 def letter_pdf(

@@ -8,22 +8,13 @@ from typing import Literal
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
-from alac_cases.case.http import (
-    PROBLEMS,
-    IfMatch,
-    Runtime,
-    Versioned,
-    allowed,
-    case_version,
-    read_all,
-    recorded_answer,
-)
+from alac_cases.case import http
 from alac_cases.letters import service
 
 router = APIRouter(prefix="/v1", tags=["letters"])
 
 
-class LetterIn(Versioned):
+class LetterIn(http.Versioned):
     language: Literal["kk", "ru", "en"]
     authority: str = Field(
         min_length=1,
@@ -62,51 +53,51 @@ class LetterRead(BaseModel):
     "/cases/{case_id}/letters",
     response_model=LetterRead,
     status_code=201,
-    responses=PROBLEMS,
+    responses=http.PROBLEMS,
     summary="Generate a letter of support (needs consent to documents_to_authorities)",
 )
 def create_letter(
     case_id: str,
     body: LetterIn,
-    runtime: Runtime,
+    runtime: http.Runtime,
     response: Response,
-    principal: allowed("letter.write"),
-    if_match: IfMatch = None,
+    principal: http.allowed("letter.write"),
+    if_match: http.IfMatch = None,
 ) -> LetterRead:
     recorded = service.write_letter(
-        runtime, principal, case_id=case_id, expected=case_version(if_match, body),
+        runtime, principal, case_id=case_id, expected=http.case_version(if_match, body),
         **body.model_dump(exclude={"version"}),
     )  # fmt: skip
-    return recorded_answer(LetterRead, recorded, response)
+    return http.recorded_answer(LetterRead, recorded, response)
 
 
 @router.get(
     "/cases/{case_id}/letters",
     response_model=list[LetterRead],
-    responses=PROBLEMS,
+    responses=http.PROBLEMS,
     summary="Letters of support of a case",
 )
 def list_letters(
-    case_id: str, runtime: Runtime, principal: allowed("letter.read")
+    case_id: str, runtime: http.Runtime, principal: http.allowed("letter.read")
 ) -> list[LetterRead]:
-    return read_all(LetterRead, service.letters_of_case(runtime, principal, case_id=case_id))
+    return http.read_all(LetterRead, service.letters_of_case(runtime, principal, case_id=case_id))
 
 
 @router.get(
     "/cases/{case_id}/letters/{letter_id}.pdf",
     response_class=Response,
     responses={
-        **PROBLEMS,
+        **http.PROBLEMS,
         200: {"content": {"application/pdf": {}}},
         410: {
             "description": "Erased with the complainant's personal data",
-            "content": PROBLEMS[404]["content"],
+            "content": http.PROBLEMS[404]["content"],
         },
     },
     summary="The PDF of a letter of support",
 )
 def letter_pdf(
-    case_id: str, letter_id: str, runtime: Runtime, principal: allowed("letter.read")
+    case_id: str, letter_id: str, runtime: http.Runtime, principal: http.allowed("letter.read")
 ) -> Response:
     letter, data = service.letter_pdf(runtime, principal, case_id=case_id, letter_id=letter_id)
     return Response(

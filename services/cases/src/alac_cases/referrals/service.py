@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alac_cases.actions import service as actions
-from alac_cases.case.commands import Recorded, change_case, records_of_case
+from alac_cases.case.commands import Recorded, change_case, records_reader
 from alac_cases.case.events import emit
 from alac_cases.case.models import Case
 from alac_cases.consent import service as consent
@@ -124,9 +124,4 @@ def refer(
     return Recorded(referral, c.case.version)
 
 
-def referrals_of_case(
-    runtime: ServiceRuntime, principal: Principal, *, case_id: str
-) -> list[Referral]:
-    return records_of_case(
-        runtime, principal, case_id=case_id, what="referral.read", rows=list_referrals
-    )
+referrals_of_case = records_reader("referral.read", list_referrals)

@@ -8,22 +8,13 @@ from typing import Literal
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
-from alac_cases.case.http import (
-    PROBLEMS,
-    IfMatch,
-    Runtime,
-    Versioned,
-    allowed,
-    case_version,
-    read_all,
-    recorded_answer,
-)
+from alac_cases.case import http
 from alac_cases.referrals import service
 
 router = APIRouter(prefix="/v1", tags=["referrals"])
 
 
-class ReferralIn(Versioned):
+class ReferralIn(http.Versioned):
     to_tenant: str = Field(min_length=1, max_length=64, description="Partner tenant id")
     share: list[Literal["crux", "area", "contact"]] = Field(
         default_factory=list,
@@ -48,31 +39,33 @@ class ReferralRead(BaseModel):
     "/cases/{case_id}/referrals",
     response_model=ReferralRead,
     status_code=201,
-    responses=PROBLEMS,
+    responses=http.PROBLEMS,
     summary="Refer the case to a partner tenant (needs consent to referral)",
 )
 def refer(
     case_id: str,
     body: ReferralIn,
-    runtime: Runtime,
+    runtime: http.Runtime,
     response: Response,
-    principal: allowed("referral.write"),
-    if_match: IfMatch = None,
+    principal: http.allowed("referral.write"),
+    if_match: http.IfMatch = None,
 ) -> ReferralRead:
     recorded = service.refer(
-        runtime, principal, case_id=case_id, expected=case_version(if_match, body),
+        runtime, principal, case_id=case_id, expected=http.case_version(if_match, body),
         to_tenant=body.to_tenant, share=list(body.share), note=body.note,
     )  # fmt: skip
-    return recorded_answer(ReferralRead, recorded, response)
+    return http.recorded_answer(ReferralRead, recorded, response)
 
 
 @router.get(
     "/cases/{case_id}/referrals",
     response_model=list[ReferralRead],
-    responses=PROBLEMS,
+    responses=http.PROBLEMS,
     summary="Referrals of a case",
 )
 def list_referrals(
-    case_id: str, runtime: Runtime, principal: allowed("referral.read")
+    case_id: str, runtime: http.Runtime, principal: http.allowed("referral.read")
 ) -> list[ReferralRead]:
-    return read_all(ReferralRead, service.referrals_of_case(runtime, principal, case_id=case_id))
+    return http.read_all(
+        ReferralRead, service.referrals_of_case(runtime, principal, case_id=case_id)
+    )

@@ -5,15 +5,14 @@ from __future__ import annotations
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from alac_cases.case import events
 from alac_cases.case.commands import audit, change_case, unit_of_work
-from alac_cases.case.events import SOURCE, emit
+from alac_cases.case.events import emit
 from alac_cases.case.models import Case
 from alac_cases.staff.models import Assignment, StaffMember
 from alac_kernel.auth.principal import Principal
 from alac_kernel.db import new_id, utcnow
 from alac_kernel.errors import Conflict, InvalidFields
-from alac_kernel.events import new_event
-from alac_kernel.observability import logs
 from alac_kernel.outbox import Outbox
 from alac_kernel.runtime import ServiceRuntime
 
@@ -188,18 +187,10 @@ def names_by_subject(*, session: Session, subjects: set[str]) -> dict[str, Staff
 def _emit(*, session: Session, outbox: Outbox, member: StaffMember, type: str, data: dict) -> None:
     member.version = (member.version or 0) + 1
     session.flush()
-    outbox.record(
-        session,
-        new_event(
-            type=type,
-            source=SOURCE,
-            subject=member.subject,
-            tenant=member.tenant_id,
-            version=member.version,
-            data={"staff_id": member.subject, **data},
-            correlation_id=logs.correlation_id.get(None),
-        ),
-    )
+    events.record(
+        session=session, outbox=outbox, type=type, subject=member.subject,
+        tenant=member.tenant_id, version=member.version, data={"staff_id": member.subject, **data},
+    )  # fmt: skip
 
 
 def _public(member: StaffMember) -> dict:

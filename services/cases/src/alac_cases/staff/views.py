@@ -8,17 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
-from alac_cases.case.http import (
-    PROBLEMS,
-    IfMatch,
-    Runtime,
-    Strict,
-    Versioned,
-    allowed,
-    case_answer,
-    case_version,
-    read_all,
-)
+from alac_cases.case import http
 from alac_cases.case.schemas import CaseRead
 from alac_cases.staff import administration, service
 from alac_kernel.problems import PROBLEM_JSON
@@ -27,7 +17,7 @@ router = APIRouter(prefix="/v1", tags=["staff"])
 
 # Staff administration goes through the identity provider first.
 ADMINISTRATION = {
-    **PROBLEMS,
+    **http.PROBLEMS,
     409: {"description": "Username or e-mail taken by someone else (named in `errors`)"},
     503: {
         "description": "The identity provider cannot be reached; nothing changed; retry",
@@ -37,7 +27,7 @@ ADMINISTRATION = {
 }
 
 
-class StaffIn(Strict):
+class StaffIn(http.Strict):
     subject: str = Field(min_length=1, max_length=128, description="Token subject (sub)")
     office: str = Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_-]*$")
     role: Literal["lawyer", "volunteer", "coordinator"]
@@ -65,7 +55,7 @@ class StaffRead(BaseModel):
     language: str | None = None
 
 
-class InvitationIn(Strict):
+class InvitationIn(http.Strict):
     username: str = Field(min_length=3, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$")
     email: str = Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     first_name: str = Field(min_length=1, max_length=100)
@@ -78,7 +68,7 @@ class InvitationIn(Strict):
     language: Literal["kk", "ru", "en"] = "ru"
 
 
-class MoveIn(Strict):
+class MoveIn(http.Strict):
     office: str | None = Field(
         default=None, min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_-]*$"
     )
@@ -86,50 +76,58 @@ class MoveIn(Strict):
     position: str | None = Field(default=None, max_length=200)
 
 
-class AssignmentIn(Versioned):
+class AssignmentIn(http.Versioned):
     assignee: str | None = Field(default=None, min_length=1, max_length=128)
     strategy: Literal["by_hand", "least_loaded"] = "by_hand"
+
+
+def _answer(member: object) -> StaffRead:
+    return StaffRead.model_validate(member, from_attributes=True)
 
 
 @router.post(
     "/staff",
     response_model=StaffRead,
-    responses=PROBLEMS,
+    responses=http.PROBLEMS,
     summary="Add or update a staff member of an office (tenant admin)",
 )
-def put_staff(body: StaffIn, runtime: Runtime, principal: allowed("staff.write")) -> StaffRead:
+def put_staff(
+    body: StaffIn, runtime: http.Runtime, principal: http.allowed("staff.write")
+) -> StaffRead:
     member = service.declare_member(runtime, principal, **body.model_dump())
-    return StaffRead.model_validate(member, from_attributes=True)
+    return _answer(member)
 
 
-@router.get("/staff", response_model=list[StaffRead], responses=PROBLEMS, summary="Office staff")
+@router.get(
+    "/staff", response_model=list[StaffRead], responses=http.PROBLEMS, summary="Office staff"
+)
 def get_staff(
-    runtime: Runtime,
-    principal: allowed("staff.read"),
+    runtime: http.Runtime,
+    principal: http.allowed("staff.read"),
     office: Annotated[str | None, Query(max_length=64)] = None,
 ) -> list[StaffRead]:
-    return read_all(StaffRead, service.list_staff(runtime, principal, office=office))
+    return http.read_all(StaffRead, service.list_staff(runtime, principal, office=office))
 
 
 @router.post(
     "/cases/{case_id}/assignment",
     response_model=CaseRead,
-    responses=PROBLEMS,
+    responses=http.PROBLEMS,
     summary="Assign a case by hand or to the least-loaded lawyer of its office",
 )
 def assign(
     case_id: str,
     body: AssignmentIn,
-    runtime: Runtime,
+    runtime: http.Runtime,
     response: Response,
-    principal: allowed("case.assign"),
-    if_match: IfMatch = None,
+    principal: http.allowed("case.assign"),
+    if_match: http.IfMatch = None,
 ) -> CaseRead:
     case = service.assign(
-        runtime, principal, case_id=case_id, expected=case_version(if_match, body),
+        runtime, principal, case_id=case_id, expected=http.case_version(if_match, body),
         assignee=body.assignee, strategy=body.strategy,
     )  # fmt: skip
-    return case_answer(case, response)
+    return http.case_answer(case, response)
 
 
 @router.post(
@@ -143,9 +141,11 @@ def assign(
     "the e-mail on first sign-in; announces `staff.invited` with name and position. Inviting "
     "the same username again completes an interrupted invitation.",
 )
-def invite(body: InvitationIn, runtime: Runtime, principal: allowed("staff.write")) -> StaffRead:
+def invite(
+    body: InvitationIn, runtime: http.Runtime, principal: http.allowed("staff.write")
+) -> StaffRead:
     member = administration.invite(runtime, principal, **body.model_dump())
-    return StaffRead.model_validate(member, from_attributes=True)
+    return _answer(member)
 
 
 @router.post(
@@ -154,9 +154,11 @@ def invite(body: InvitationIn, runtime: Runtime, principal: allowed("staff.write
     responses=ADMINISTRATION,
     summary="Move a staff member to another office and/or role (by username, e-mail or id)",
 )
-def move(who: str, body: MoveIn, runtime: Runtime, principal: allowed("staff.write")) -> StaffRead:
+def move(
+    who: str, body: MoveIn, runtime: http.Runtime, principal: http.allowed("staff.write")
+) -> StaffRead:
     member = administration.move(runtime, principal, who=who, **body.model_dump())
-    return StaffRead.model_validate(member, from_attributes=True)
+    return _answer(member)
 
 
 @router.post(
@@ -165,6 +167,8 @@ def move(who: str, body: MoveIn, runtime: Runtime, principal: allowed("staff.wri
     responses=ADMINISTRATION,
     summary="Deactivate a staff member: no more sign-in, no new assignments; name kept",
 )
-def deactivate(who: str, runtime: Runtime, principal: allowed("staff.write")) -> StaffRead:
+def deactivate(
+    who: str, runtime: http.Runtime, principal: http.allowed("staff.write")
+) -> StaffRead:
     member = administration.deactivate(runtime, principal, who=who)
-    return StaffRead.model_validate(member, from_attributes=True)
+    return _answer(member)

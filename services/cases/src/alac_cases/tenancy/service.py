@@ -32,7 +32,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from alac_cases.case.events import SOURCE
+from alac_cases.case import events
 from alac_cases.staff import service as staff
 from alac_cases.tenancy.archive import delete_tenant
 from alac_cases.tenancy.models import TenantRecord
@@ -46,9 +46,7 @@ from alac_kernel.errors import (
     NotFound,
     Unavailable,
 )
-from alac_kernel.events import new_event
 from alac_kernel.identity import IdentityAdmin, IdentityRefused, IdentityUnavailable
-from alac_kernel.observability import logs
 from alac_kernel.outbox import Outbox
 from alac_kernel.tenants import ACTIVE, OFFBOARDED, ONBOARDING, SUSPENDED, TenantSpec
 
@@ -81,18 +79,10 @@ def emit_tenant_event(
 ) -> None:
     record.version += 1
     session.flush()
-    outbox.record(
-        session,
-        new_event(
-            type=type,
-            source=SOURCE,
-            subject=record.id,
-            tenant=record.id,
-            version=record.version,
-            data={"tenant_id": record.id, **data},
-            correlation_id=logs.correlation_id.get(None),
-        ),
-    )
+    events.record(
+        session=session, outbox=outbox, type=type, subject=record.id, tenant=record.id,
+        version=record.version, data={"tenant_id": record.id, **data},
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------------- reading

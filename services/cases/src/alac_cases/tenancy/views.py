@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
-from alac_cases.case.http import PROBLEMS, Runtime, Strict, allowed
+from alac_cases.case import http
 from alac_cases.tenancy import archive, service
 from alac_cases.tenancy.models import TenantRecord
 from alac_kernel.problems import PROBLEM_JSON
@@ -18,7 +18,7 @@ from alac_kernel.tenants import TenantSpec
 router = APIRouter(prefix="/v1/tenants", tags=["tenants"])
 
 RESPONSES = {
-    **PROBLEMS,
+    **http.PROBLEMS,
     409: {"description": "Duplicate tenant id or name (named in `errors`), or wrong status"},
     503: {
         "description": "The identity provider cannot be reached: nothing was left half-made; "
@@ -42,7 +42,7 @@ class TenantRead(BaseModel):
     updated_at: datetime
 
 
-class SuspendIn(Strict):
+class SuspendIn(http.Strict):
     reason: str | None = Field(default=None, max_length=500)
 
 
@@ -61,7 +61,9 @@ def _read(record: TenantRecord) -> TenantRead:
     "settings and announces `tenant.onboarded`, from which every service provisions itself. "
     "Idempotent: sending the same centre again completes an interrupted onboarding.",
 )
-def onboard(body: TenantSpec, runtime: Runtime, principal: allowed("tenant.admin")) -> TenantRead:
+def onboard(
+    body: TenantSpec, runtime: http.Runtime, principal: http.allowed("tenant.admin")
+) -> TenantRead:
     record, _ = service.onboard(
         session_factory=runtime.session_factory, outbox=runtime.outbox,
         identity=runtime.identity, spec=body,
@@ -69,13 +71,19 @@ def onboard(body: TenantSpec, runtime: Runtime, principal: allowed("tenant.admin
     return _read(record)
 
 
-@router.get("", response_model=list[TenantRead], responses=PROBLEMS, summary="Every tenant")
-def list_tenants(runtime: Runtime, principal: allowed("tenant.admin")) -> list[TenantRead]:
+@router.get("", response_model=list[TenantRead], responses=http.PROBLEMS, summary="Every tenant")
+def list_tenants(
+    runtime: http.Runtime, principal: http.allowed("tenant.admin")
+) -> list[TenantRead]:
     return [_read(r) for r in service.every_tenant(runtime.session_factory)]
 
 
-@router.get("/{tenant_id}", response_model=TenantRead, responses=PROBLEMS, summary="One tenant")
-def get_tenant(tenant_id: str, runtime: Runtime, principal: allowed("tenant.admin")) -> TenantRead:
+@router.get(
+    "/{tenant_id}", response_model=TenantRead, responses=http.PROBLEMS, summary="One tenant"
+)
+def get_tenant(
+    tenant_id: str, runtime: http.Runtime, principal: http.allowed("tenant.admin")
+) -> TenantRead:
     return _read(service.one_tenant(runtime.session_factory, tenant_id))
 
 
@@ -86,7 +94,7 @@ def get_tenant(tenant_id: str, runtime: Runtime, principal: allowed("tenant.admi
     summary="Suspend a centre: its people can no longer sign in; its data is kept",
 )
 def suspend(
-    tenant_id: str, body: SuspendIn, runtime: Runtime, principal: allowed("tenant.admin")
+    tenant_id: str, body: SuspendIn, runtime: http.Runtime, principal: http.allowed("tenant.admin")
 ) -> TenantRead:
     record = service.suspend(
         session_factory=runtime.session_factory, outbox=runtime.outbox,
@@ -101,7 +109,9 @@ def suspend(
     responses=RESPONSES,
     summary="Lift a suspension",
 )
-def reactivate(tenant_id: str, runtime: Runtime, principal: allowed("tenant.admin")) -> TenantRead:
+def reactivate(
+    tenant_id: str, runtime: http.Runtime, principal: http.allowed("tenant.admin")
+) -> TenantRead:
     record = service.reactivate(
         session_factory=runtime.session_factory, outbox=runtime.outbox,
         identity=runtime.identity, tenant_id=tenant_id,
@@ -120,7 +130,10 @@ def reactivate(tenant_id: str, runtime: Runtime, principal: allowed("tenant.admi
     "(intake deletes its data keys, which destroys its encrypted personal data).",
 )
 def offboard(
-    tenant_id: str, runtime: Runtime, response: Response, principal: allowed("tenant.admin")
+    tenant_id: str,
+    runtime: http.Runtime,
+    response: Response,
+    principal: http.allowed("tenant.admin"),
 ) -> TenantRead:
     record, path = service.offboard(
         session_factory=runtime.session_factory, outbox=runtime.outbox,

@@ -8,15 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
-from alac_cases.case.http import (
-    PROBLEMS,
-    IfMatch,
-    Runtime,
-    Versioned,
-    allowed,
-    case_answer,
-    case_version,
-)
+from alac_cases.case import http
 from alac_cases.case.schemas import CaseRead
 from alac_cases.workflow import service
 from alac_cases.workflow import transitions as wf
@@ -24,7 +16,7 @@ from alac_cases.workflow import transitions as wf
 router = APIRouter(prefix="/v1", tags=["workflow"])
 
 
-class TransitionIn(Versioned):
+class TransitionIn(http.Versioned):
     to_status: str = Field(max_length=32, description=f"One of {', '.join(wf.STATUSES)}")
     reason: str = Field(min_length=1, max_length=2000)
     outcome: str | None = Field(
@@ -32,7 +24,7 @@ class TransitionIn(Versioned):
     )
 
 
-class QuickAnswerIn(Versioned):
+class QuickAnswerIn(http.Versioned):
     answer: str = Field(min_length=1, max_length=8000, description="The advice given")
 
 
@@ -65,52 +57,54 @@ class HistoryRead(BaseModel):
 @router.post(
     "/cases/{case_id}/transitions",
     response_model=CaseRead,
-    responses=PROBLEMS,
+    responses=http.PROBLEMS,
     summary="Move a case to another status (409 lists the statuses allowed from here)",
 )
 def transition(
     case_id: str,
     body: TransitionIn,
-    runtime: Runtime,
+    runtime: http.Runtime,
     response: Response,
-    principal: allowed("case.transition"),
-    if_match: IfMatch = None,
+    principal: http.allowed("case.transition"),
+    if_match: http.IfMatch = None,
 ) -> CaseRead:
     case = service.move(
-        runtime, principal, case_id=case_id, expected=case_version(if_match, body),
+        runtime, principal, case_id=case_id, expected=http.case_version(if_match, body),
         to_status=body.to_status, reason=body.reason, outcome=body.outcome,
     )  # fmt: skip
-    return case_answer(case, response)
+    return http.case_answer(case, response)
 
 
 @router.post(
     "/cases/{case_id}/quick-answer",
     response_model=CaseRead,
-    responses=PROBLEMS,
+    responses=http.PROBLEMS,
     summary="Answer an information request on the spot and close it as advice given",
 )
 def quick_answer(
     case_id: str,
     body: QuickAnswerIn,
-    runtime: Runtime,
+    runtime: http.Runtime,
     response: Response,
-    principal: allowed("case.quick_answer"),
-    if_match: IfMatch = None,
+    principal: http.allowed("case.quick_answer"),
+    if_match: http.IfMatch = None,
 ) -> CaseRead:
     case = service.answer_quickly(
-        runtime, principal, case_id=case_id, expected=case_version(if_match, body),
+        runtime, principal, case_id=case_id, expected=http.case_version(if_match, body),
         answer=body.answer,
     )  # fmt: skip
-    return case_answer(case, response)
+    return http.case_answer(case, response)
 
 
 @router.get(
     "/cases/{case_id}/history",
     response_model=HistoryRead,
-    responses=PROBLEMS,
+    responses=http.PROBLEMS,
     summary="Status changes and assignments of a case, oldest first",
 )
-def history(case_id: str, runtime: Runtime, principal: allowed("history.read")) -> HistoryRead:
+def history(
+    case_id: str, runtime: http.Runtime, principal: http.allowed("history.read")
+) -> HistoryRead:
     return HistoryRead.model_validate(
         service.history(runtime, principal, case_id=case_id), from_attributes=True
     )
@@ -119,12 +113,12 @@ def history(case_id: str, runtime: Runtime, principal: allowed("history.read")) 
 @router.get(
     "/triage",
     response_model=list[CaseRead],
-    responses=PROBLEMS,
+    responses=http.PROBLEMS,
     summary="The triage queue of an office: cases in triage, oldest first",
 )
 def triage_queue(
-    runtime: Runtime,
-    principal: allowed("triage.read"),
+    runtime: http.Runtime,
+    principal: http.allowed("triage.read"),
     office: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[CaseRead]:
