@@ -19,6 +19,10 @@ from alac_cases.deadlines.views import router as deadlines_router
 from alac_cases.letters.keys import load_master_keys
 from alac_cases.letters.store import letter_store_for
 from alac_cases.letters.views import router as letters_router
+from alac_cases.notifications import delivery as notification_mail
+from alac_cases.notifications import handlers as notification_handlers
+from alac_cases.notifications import waiting as notification_waits
+from alac_cases.notifications.views import router as notifications_router
 from alac_cases.referrals.views import router as referrals_router
 from alac_cases.runtime import CasesRuntime
 from alac_cases.staff.views import router as staff_router
@@ -35,10 +39,18 @@ NAME = "cases"
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Deadlines are days long; a pass a minute is precise enough and cheap.
 DEADLINE_PASS_INTERVAL_S = 60.0
+# Complainants' messages wait working days; a pass every five minutes is plenty.
+WAITING_PASS_INTERVAL_S = 300.0
+# Notification e-mails: how often the relay looks for due ones (it sends in the pass).
+MAIL_PASS_INTERVAL_S = 1.0
 
 
 def run_deadlines(runtime: ServiceRuntime) -> scheduler.PassResult:
     return scheduler.run_pass(session_factory=runtime.session_factory, outbox=runtime.outbox)
+
+
+def run_waiting_messages(runtime: ServiceRuntime) -> object:
+    return notification_waits.run_pass(session_factory=runtime.session_factory)
 
 
 def build_runtime(settings: Settings | None = None) -> CasesRuntime:
@@ -49,7 +61,11 @@ def build_runtime(settings: Settings | None = None) -> CasesRuntime:
         metadata=Base.metadata,
         tables=kernel_tables,
         migrations=MIGRATIONS,
-        periodic=[PeriodicTask("deadlines", DEADLINE_PASS_INTERVAL_S, run_deadlines)],
+        periodic=[
+            PeriodicTask("deadlines", DEADLINE_PASS_INTERVAL_S, run_deadlines),
+            PeriodicTask("notification-waits", WAITING_PASS_INTERVAL_S, run_waiting_messages),
+            PeriodicTask("notification-mail", MAIL_PASS_INTERVAL_S, notification_mail.send_due),
+        ],
         master_keys=load_master_keys(settings),
         text_keys=sealed_text.http_text_keys(settings, NAME),
         # The registry and staff administration call the identity provider's admin API:
@@ -60,7 +76,12 @@ def build_runtime(settings: Settings | None = None) -> CasesRuntime:
     runtime.consumers = [
         ConsumerSpec(
             group="cases", aggregates=handlers.AGGREGATES, handlers=handlers.handlers(runtime)
-        )
+        ),
+        ConsumerSpec(
+            group=notification_handlers.GROUP,
+            aggregates=notification_handlers.AGGREGATES,
+            handlers=notification_handlers.HANDLERS,
+        ),
     ]
     return runtime
 
@@ -81,6 +102,7 @@ def create_app(settings: Settings | None = None, verifier: TokenVerifier | None 
             letters_router,
             referrals_router,
             tenancy_router,
+            notifications_router,
         ],
         verifier=verifier,
     )
