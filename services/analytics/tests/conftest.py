@@ -23,9 +23,8 @@ from alac_kernel.bus import OutgoingRecord
 from alac_kernel.events import Event, new_event
 from alac_kernel.outbox import record_headers
 from alac_kernel.runtime import ServiceRuntime
-from alac_kernel.settings import Settings
-from alac_kernel.testing.harness import TEST_ISSUER, InProcessIssuer
-from alac_kernel.testing.postgres import fresh_database
+from alac_kernel.testing.alone import FLAVOURS, service_alone
+from alac_kernel.testing.harness import InProcessIssuer
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "contracts" / "events"
 
@@ -207,28 +206,15 @@ class Analytics:
 
 @contextlib.contextmanager
 def build(flavour: str, tmp: Path) -> Iterator[Analytics]:
-    issuer = InProcessIssuer(tmp / "keys")
-    with contextlib.ExitStack() as stack:
-        urls: dict[str, str | None] = {"db": None, "bus": None}
-        if flavour == "postgres":
-            urls = {k: stack.enter_context(fresh_database(f"alac_{k}")) for k in urls}
-        settings = Settings(
-            data_dir=tmp,
-            database_url=urls["db"],
-            bus_url=urls["bus"],
-            run_workers=False,
-            auth_issuer=TEST_ISSUER,
-            consumer_poll_timeout_s=0.01,
-        )
-        app = create_app(settings, issuer.verifier())
-        app.state.runtime.migrate()
-        client = stack.enter_context(TestClient(app, raise_server_exceptions=False))
+    with service_alone(create_app, flavour, tmp) as (client, issuer):
         analytics = Analytics(client, issuer)
-        stack.callback(analytics.consumer.close)
-        yield analytics
+        try:
+            yield analytics
+        finally:
+            analytics.consumer.close()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(params=FLAVOURS)
 def analytics(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Analytics]:
     """The analytics service on SQLite and on PostgreSQL, fed through the real log bus."""
     with build(request.param, tmp_path) as built:

@@ -13,8 +13,6 @@ from functools import cache
 
 from alac_kernel.reference.seed_v1 import CITIES, LISTS, PUBLIC_OFFICES, REGIONS
 
-LANGUAGES = ("kk", "ru", "en")
-
 #: Rows intake's migrations added after the seed: (list, code, en, ru, kk).
 ADDED: tuple[tuple[str, str, str, str, str], ...] = (
     # b3e8f1c2d4a7

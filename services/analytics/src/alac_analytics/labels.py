@@ -14,8 +14,6 @@ import re
 
 from alac_kernel import reference
 
-LANGUAGES = ("kk", "ru", "en")
-
 #: The reference list (alac_kernel.reference) each dimension takes its codes from.
 REFERENCE_LIST = {
     "channel": "channels",

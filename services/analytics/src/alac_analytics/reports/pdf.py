@@ -23,7 +23,6 @@ from alac_analytics.reports.dates import long_date
 # PT Sans (OFL, ParaType; from PyPI as fontpkg-pt-sans, as cases' letters use it) has every
 # Kazakh letter and is small: loading and subsetting it is a fraction of DejaVu Sans' cost.
 FONT_DIR = fontpkg_pt_sans.ROOT / "files"
-LANGUAGES = ("kk", "ru", "en")
 
 TEXT: dict[str, dict[str, str]] = {
     "title": {
