@@ -13,8 +13,8 @@ from sqlalchemy import text
 
 from alac_intake.attachments.models import Attachment
 from alac_intake.attachments.service import encrypt_plaintext
+from alac_intake.complaints.models import Complaint
 from alac_intake.lifecycle.service import purge_expired, set_retention
-from alac_intake.models import Complaint
 from alac_kernel.db import new_id, session_scope, utcnow
 
 URL = "/v1/complaints"

@@ -18,7 +18,8 @@ import pytest
 from sqlalchemy import func, select
 
 from alac_intake import receipts
-from alac_intake.models import Complaint, kernel_tables
+from alac_intake.complaints.models import Complaint
+from alac_intake.database import kernel_tables
 from alac_intake.vault import service as vault
 from alac_kernel.auth.dev_issuer import DevKey, mint_token
 from alac_kernel.db import session_scope

@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import func, select
 
 from alac_intake.app import MIGRATIONS
+from alac_intake.complaints.models import Complaint
 from alac_intake.duplicates import minhash
 from alac_intake.duplicates import service as duplicates
 from alac_intake.duplicates.models import ComplaintTextBand, PossibleDuplicate
-from alac_intake.models import Complaint
 from alac_kernel.db import make_engine, make_session_factory, new_id, session_scope
 from alac_kernel.migrations import upgrade
 from alac_kernel.testing.postgres import fresh_database

@@ -143,8 +143,8 @@ def test_code_in_header_is_required_and_never_taken_from_the_url(sqlite_platform
 
 
 def test_late_case_event_does_not_roll_the_status_back(sqlite_platform):
+    from alac_intake.complaints.models import Complaint
     from alac_intake.followup.service import apply_case_event
-    from alac_intake.models import Complaint
     from alac_kernel.events import new_event
 
     p = sqlite_platform

@@ -8,8 +8,8 @@ from datetime import timedelta
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from alac_intake.complaints.models import Complaint
 from alac_intake.lifecycle.service import purge_expired, set_retention
-from alac_intake.models import Complaint
 from alac_intake.vault.models import ContactRecord
 from alac_kernel.db import session_scope, utcnow
 from alac_kernel.events import Event, default_registry

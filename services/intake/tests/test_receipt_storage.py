@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from alac_intake import receipts
-from alac_intake.models import Complaint
+from alac_intake.complaints.models import Complaint
 from alac_intake.vault.models import TenantKey
 from alac_kernel.db import session_scope
 

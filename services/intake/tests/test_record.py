@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from alac_intake.models import Complaint, kernel_tables
+from alac_intake.complaints.models import Complaint
+from alac_intake.database import kernel_tables
 from alac_kernel.db import session_scope
 from alac_kernel.events import Event, default_registry
 

@@ -14,6 +14,8 @@ from alac_intake.attachments.views import public_router as public_attachments_ro
 from alac_intake.attachments.views import router as attachments_router
 from alac_intake.channels.public import router as public_router
 from alac_intake.channels.referral import make_handler as make_referral_handler
+from alac_intake.complaints.views import ALL_PROBLEMS, router
+from alac_intake.database import Base, kernel_tables, rate_limit_hits
 from alac_intake.duplicates import models as _duplicate_models  # noqa: F401  (tables)
 from alac_intake.duplicates.views import router as duplicates_router
 from alac_intake.followup import models as _followup_models  # noqa: F401  (tables)
@@ -21,7 +23,6 @@ from alac_intake.followup.service import apply_case_event
 from alac_intake.followup.views import router as followup_router
 from alac_intake.lifecycle import models as _lifecycle_models  # noqa: F401  (tables)
 from alac_intake.lifecycle.views import router as lifecycle_router
-from alac_intake.models import Base, kernel_tables, rate_limit_hits
 from alac_intake.partners import models as _partner_models  # noqa: F401  (tables)
 from alac_intake.partners.identity import partner_clients_from_settings
 from alac_intake.partners.views import router as partners_router
@@ -33,7 +34,6 @@ from alac_intake.vault import models as _vault_models  # noqa: F401  (tables)
 from alac_intake.vault.crypto import load_master_keys
 from alac_intake.vault.views import keys_router as text_keys_router
 from alac_intake.vault.views import router as vault_router
-from alac_intake.views import ALL_PROBLEMS, router
 from alac_kernel import sealed_text
 from alac_kernel.app import create_service_app
 from alac_kernel.auth.verifier import TokenVerifier

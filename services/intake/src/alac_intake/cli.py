@@ -86,7 +86,7 @@ def purge_expired() -> None:
 
 
 def _check_office(runtime, tenant: str, office: str) -> None:  # type: ignore[no-untyped-def]
-    from alac_intake.channels.offices import office_errors
+    from alac_intake.reference.offices import office_errors
     from alac_kernel.db import session_scope
 
     with session_scope(runtime.session_factory, tenant=tenant) as session:

@@ -10,12 +10,12 @@ from fastapi import APIRouter, Header, Request, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from alac_intake import service as complaints
 from alac_intake.attachments import service
 from alac_intake.attachments.detect import ALLOWED
+from alac_intake.complaints import service as complaints
+from alac_intake.complaints.views import PROBLEMS, Editor, Staff
 from alac_intake.followup.views import Code, complaint_by_id, verified_complaint_id
 from alac_intake.i18n import language, message
-from alac_intake.views import PROBLEMS, Editor, Staff
 from alac_kernel.app import runtime_of
 from alac_kernel.db import session_scope
 from alac_kernel.limits import client_address

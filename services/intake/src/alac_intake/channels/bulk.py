@@ -38,10 +38,10 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from alac_intake import record, service
+from alac_intake.complaints import record, service
+from alac_intake.complaints.models import Complaint
+from alac_intake.complaints.schemas import ComplaintCreate
 from alac_intake.i18n import message
-from alac_intake.models import Complaint
-from alac_intake.schemas import ComplaintCreate
 from alac_intake.vault.crypto import MasterKeys
 from alac_kernel.auth.principal import Principal
 from alac_kernel.db import is_sqlite, make_engine, make_session_factory, session_scope

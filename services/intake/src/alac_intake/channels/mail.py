@@ -21,11 +21,11 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from alac_intake import service
 from alac_intake.attachments import service as attachments
 from alac_intake.attachments.store import AttachmentStore
-from alac_intake.models import Complaint
-from alac_intake.schemas import ComplaintCreate, ContactDetails
+from alac_intake.complaints import service
+from alac_intake.complaints.models import Complaint
+from alac_intake.complaints.schemas import ComplaintCreate, ContactDetails
 from alac_intake.vault.crypto import MasterKeys
 from alac_kernel.auth.principal import Principal
 from alac_kernel.db import session_scope

@@ -10,10 +10,8 @@ from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ConfigDict, Field, ValidationError, field_validator
 
-from alac_intake import service
-from alac_intake.channels.offices import office_errors
-from alac_intake.i18n import language
-from alac_intake.schemas import (
+from alac_intake.complaints import service
+from alac_intake.complaints.schemas import (
     Code,
     ComplainantProfile,
     ComplaintAccepted,
@@ -23,7 +21,9 @@ from alac_intake.schemas import (
     Text,
     visible_text,
 )
-from alac_intake.views import PROBLEMS
+from alac_intake.complaints.views import PROBLEMS
+from alac_intake.i18n import language
+from alac_intake.reference.offices import office_errors
 from alac_kernel.app import runtime_of
 from alac_kernel.auth.principal import Principal
 from alac_kernel.db import session_scope

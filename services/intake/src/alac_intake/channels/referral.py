@@ -15,10 +15,10 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alac_intake import record, service
-from alac_intake.models import Complaint
+from alac_intake.complaints import record, service
+from alac_intake.complaints.models import Complaint
+from alac_intake.complaints.schemas import ComplaintCreate, ContactDetails
 from alac_intake.reference.service import is_current, rows
-from alac_intake.schemas import ComplaintCreate, ContactDetails
 from alac_intake.vault import service as vault
 from alac_intake.vault.crypto import MasterKeys
 from alac_kernel.auth.principal import Principal

@@ -24,9 +24,9 @@ from difflib import SequenceMatcher
 from sqlalchemy import bindparam, delete, insert, select, union_all
 from sqlalchemy.orm import Session
 
+from alac_intake.complaints.models import Complaint
 from alac_intake.duplicates import minhash
 from alac_intake.duplicates.models import ComplaintTextBand, PossibleDuplicate
-from alac_intake.models import Complaint
 from alac_kernel.db import utcnow
 
 DUPLICATE_WINDOW = timedelta(days=90)

@@ -10,9 +10,9 @@ from uuid import uuid4
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from alac_intake import service
+from alac_intake.complaints import service
+from alac_intake.complaints.schemas import ContactDetails
 from alac_intake.duplicates import service as duplicates
-from alac_intake.schemas import ContactDetails
 from alac_intake.vault import service as vault
 from alac_kernel.app import runtime_of
 from alac_kernel.auth import roles

@@ -7,9 +7,10 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from alac_intake import receipts, record
+from alac_intake import receipts
+from alac_intake.complaints import record
+from alac_intake.complaints.models import Complaint
 from alac_intake.followup.models import ComplainantMessage
-from alac_intake.models import Complaint
 from alac_intake.vault import service as vault
 from alac_intake.vault.crypto import MasterKeys
 from alac_kernel.db import new_id, utcnow
@@ -199,7 +200,7 @@ def give_consent(
     if not changed:
         return []
     # Imported here: the complaints module imports this one for the follow-up status.
-    from alac_intake.service import record_updated
+    from alac_intake.complaints.service import record_updated
 
     record_updated(
         session=session, outbox=outbox, complaint=complaint, changed=changed,

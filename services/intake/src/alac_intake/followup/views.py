@@ -9,11 +9,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from alac_intake import service
+from alac_intake.complaints import service
+from alac_intake.complaints.models import Complaint
+from alac_intake.complaints.schemas import NoNul
 from alac_intake.followup import service as followup
 from alac_intake.i18n import language, message
-from alac_intake.models import Complaint
-from alac_intake.schemas import NoNul
 from alac_kernel.app import runtime_of
 from alac_kernel.auth import roles
 from alac_kernel.auth.fastapi import require_roles

@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alac_intake.attachments import service as attachments
 from alac_intake.attachments.store import AttachmentStore
+from alac_intake.complaints.models import Complaint
 from alac_intake.lifecycle.models import RetentionPolicy
-from alac_intake.models import Complaint
 from alac_intake.vault import service as vault
 from alac_intake.vault import text_keys
 from alac_intake.vault.crypto import MasterKeys

@@ -8,10 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from alac_intake import service
+from alac_intake.complaints import service
+from alac_intake.complaints.schemas import NoNul
 from alac_intake.followup.views import Code, complaint_by_id, verified_complaint_id
 from alac_intake.lifecycle import service as lifecycle
-from alac_intake.schemas import NoNul
 from alac_kernel.app import runtime_of
 from alac_kernel.auth import roles
 from alac_kernel.auth.fastapi import require_roles

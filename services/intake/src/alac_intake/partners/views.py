@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from alac_intake.models import Complaint
+from alac_intake.complaints.models import Complaint
 from alac_intake.partners import identity
 from alac_intake.partners import service as partners
 from alac_intake.partners.models import Partner, PartnerComplaint, WebhookSubscription

@@ -10,9 +10,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from alac_intake.complaints.schemas import Code, NoNul
 from alac_intake.i18n import language
 from alac_intake.reference import service
-from alac_intake.schemas import Code, NoNul
 from alac_kernel.app import runtime_of
 from alac_kernel.auth import roles
 from alac_kernel.auth.fastapi import require_roles

@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
-from alac_intake import service
-from alac_intake.schemas import ContactDetails
+from alac_intake.complaints import service
+from alac_intake.complaints.schemas import ContactDetails
 from alac_intake.vault import service as vault
 from alac_intake.vault import text_keys
 from alac_kernel import crypto, sealed_text

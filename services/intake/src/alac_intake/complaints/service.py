@@ -8,12 +8,13 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alac_intake import receipts, record
-from alac_intake.channels.offices import office_errors
+from alac_intake import receipts
+from alac_intake.complaints import record
+from alac_intake.complaints.models import Complaint
+from alac_intake.complaints.schemas import ComplaintAccepted, ComplaintCreate, ComplaintPatch
 from alac_intake.duplicates import service as duplicates
 from alac_intake.i18n import message
-from alac_intake.models import Complaint
-from alac_intake.schemas import ComplaintAccepted, ComplaintCreate, ComplaintPatch
+from alac_intake.reference.offices import office_errors
 from alac_intake.vault import service as vault
 from alac_intake.vault import text_keys
 from alac_intake.vault.crypto import MasterKeys

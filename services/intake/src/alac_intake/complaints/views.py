@@ -7,12 +7,17 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 
-from alac_intake import record, service
+from alac_intake.complaints import record, service
+from alac_intake.complaints.schemas import (
+    ComplaintAccepted,
+    ComplaintCreate,
+    ComplaintPatch,
+    ComplaintRead,
+)
 from alac_intake.duplicates import service as duplicates
 from alac_intake.i18n import language
 from alac_intake.partners import service as partner_service
 from alac_intake.partners.views import PartnerComplaintRead, partner_complaint_view
-from alac_intake.schemas import ComplaintAccepted, ComplaintCreate, ComplaintPatch, ComplaintRead
 from alac_intake.vault import service as vault
 from alac_kernel.app import runtime_of
 from alac_kernel.auth import roles
