@@ -190,12 +190,12 @@ def test_the_complainants_upload_gets_the_same_checks_and_a_rate_limit(sqlite_pl
     assert wrong.status_code == 404
     assert _count(p) == 0 and _blobs(p) == []  # nothing stored on any refusal
     # over the per-address budget: 429 with Retry-After, even with the right code
-    rt.public_attachments.limit = 5  # the five refused tries above counted
+    rt.limits.public_attachments.limit = 5  # the five refused tries above counted
     over = p.intake.post("/v1/follow-up/attachments", content=PDF, headers={"Receipt-Code": code})
     assert over.status_code == 429 and int(over.headers["Retry-After"]) > 0
     assert _count(p) == 0
     # a withdrawn complaint takes no more files
-    rt.public_attachments.limit = 100
+    rt.limits.public_attachments.limit = 100
     assert p.intake.post(
         "/v1/follow-up/withdraw", json={}, headers={"Receipt-Code": code}
     ).status_code == 200  # fmt: skip

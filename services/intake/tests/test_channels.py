@@ -81,7 +81,7 @@ def test_web_form_bad_input_is_422_naming_the_field_and_stores_nothing(
 
 def test_web_form_is_rate_limited_per_client_address(sqlite_platform):
     p = sqlite_platform
-    p.runtime("intake").public_limiter.limit = 2
+    p.runtime("intake").limits.web_form.limit = 2
     for _ in range(2):
         assert p.intake.post(PUBLIC, json=FORM).status_code == 201
     r = p.intake.post(PUBLIC, json=FORM)
@@ -94,7 +94,7 @@ def test_web_form_is_rate_limited_per_client_address(sqlite_platform):
 def test_a_forged_x_forwarded_for_does_not_reset_the_web_form_limit(sqlite_platform):
     """Issue 11: the limiter trusted X-Forwarded-For from any client."""
     p = sqlite_platform
-    p.runtime("intake").public_limiter.limit = 2
+    p.runtime("intake").limits.web_form.limit = 2
     for _ in range(2):
         assert p.intake.post(PUBLIC, json=FORM).status_code == 201
     forged = p.intake.post(PUBLIC, json=FORM, headers={"X-Forwarded-For": "198.51.100.7"})
@@ -105,7 +105,7 @@ def test_a_forged_x_forwarded_for_does_not_reset_the_web_form_limit(sqlite_platf
 def test_behind_a_trusted_proxy_the_forwarded_client_counts(sqlite_platform):
     p = sqlite_platform
     runtime = p.runtime("intake")
-    runtime.public_limiter.limit = 1
+    runtime.limits.web_form.limit = 1
     runtime.settings.trusted_proxies = "testclient"  # the TestClient's peer is our "proxy"
     first = p.intake.post(PUBLIC, json=FORM, headers={"X-Forwarded-For": "198.51.100.7"})
     second = p.intake.post(PUBLIC, json=FORM, headers={"X-Forwarded-For": "198.51.100.8"})
@@ -127,7 +127,7 @@ def test_replicas_share_one_web_form_budget(tmp_path):
     apps = [service_module("intake").create_app(settings, issuer.verifier()) for _ in range(2)]
     apps[0].state.runtime.migrate()
     for app in apps:
-        app.state.runtime.public_limiter.limit = 2
+        app.state.runtime.limits.web_form.limit = 2
     with TestClient(apps[0]) as one, TestClient(apps[1]) as two:
         assert one.post(PUBLIC, json=FORM).status_code == 201
         assert two.post(PUBLIC, json=FORM).status_code == 201

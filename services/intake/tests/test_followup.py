@@ -18,7 +18,7 @@ def small_failure_budget(request):
     """Five wrong codes per address instead of ten, to keep the tests short."""
     for name in ("platform", "sqlite_platform"):
         if name in request.fixturenames:
-            request.getfixturevalue(name).runtime("intake").receipt_failures.limit = 5
+            request.getfixturevalue(name).runtime("intake").limits.receipt_failures.limit = 5
 
 
 def submit(p):
@@ -120,7 +120,7 @@ def test_wrong_codes_from_strangers_never_lock_the_complainant_out(sqlite_platfo
 def test_the_complainants_message_thread_is_limited(sqlite_platform):
     p = sqlite_platform
     _, code = submit(p)
-    p.runtime("intake").complainant_messages.limit = 3
+    p.runtime("intake").limits.complainant_messages.limit = 3
     sent = [
         p.intake.post(
             "/v1/follow-up/messages",
@@ -157,10 +157,14 @@ def test_late_case_event_does_not_roll_the_status_back(sqlite_platform):
 
     with session_scope(rt.session_factory, tenant="tk") as s:
         apply_case_event(
-            s, case_event("case.closed", 3, outcome="resolved", closed_at="2026-01-01T00:00:00Z")
+            s,
+            case_event("case.closed", 3, outcome="resolved", closed_at="2026-01-01T00:00:00Z"),
+            contracts=rt.contracts,
         )
         apply_case_event(
-            s, case_event("case.status_changed", 2, from_status="triage", to_status="in_action")
+            s,
+            case_event("case.status_changed", 2, from_status="triage", to_status="in_action"),
+            contracts=rt.contracts,
         )
     with session_scope(rt.session_factory, tenant="tk") as s:
         assert s.get(Complaint, cid).case_status == "closed"

@@ -14,7 +14,7 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 def test_intake_api_answers_within_its_schema(sqlite_platform):
     p = sqlite_platform
     # Generous rate limit: the fuzzer submits many web forms from one address.
-    p.runtime("intake").public_limiter.limit = 10_000
+    p.runtime("intake").limits.web_form.limit = 10_000
     created = p.intake.post(
         "/v1/complaints", json={"channel": "hotline", "crux": "Исходная жалоба"},
         headers=p.headers("vera"),

@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import text
 from standardwebhooks.webhooks import Webhook
 
-from alac_intake.app import WEBHOOK_INTERVAL_S, deliver_webhooks
+from alac_intake.handlers import WEBHOOK_INTERVAL_S, deliver_webhooks
 from alac_intake.partners import webhooks
 from alac_intake.partners.identity import DevIssuerPartnerClients
 from alac_intake.partners.webhooks import WebhookPolicy, deliver_due

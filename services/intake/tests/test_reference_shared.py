@@ -5,7 +5,7 @@ without repeating them in alac_kernel.reference.ADDED fails here."""
 
 from __future__ import annotations
 
-from alac_intake.reference.views import LISTS
+from alac_intake.reference.service import LISTS
 from alac_kernel import reference
 
 

@@ -26,7 +26,7 @@ from alac_kernel.crypto import MasterKeys
 from alac_kernel.events import Event
 
 
-def apply_tenant(*, session: Session, keys: MasterKeys, event: Event) -> None:
+def apply_tenant(session: Session, event: Event, *, keys: MasterKeys) -> None:
     tenant_id = event.data["tenant_id"]
     spec: dict[str, Any] = event.data["tenant"]
     today = date.today()
@@ -80,7 +80,7 @@ def _sync_public_offices(
 KEEP = {"reference_values", "outbox", "inbox", "idempotency_keys"}
 
 
-def apply_offboarded(*, session: Session, event: Event) -> None:
+def apply_offboarded(session: Session, event: Event) -> None:
     tenant_id = event.data["tenant_id"]
     yesterday = date.today() - timedelta(days=1)
     for row in _public_rows(session, tenant_id):
