@@ -3,6 +3,7 @@ them, completeness, and PATCH with optimistic versions emitting complaint.update
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from alac_intake.complaints.models import Complaint
@@ -188,6 +189,22 @@ def test_patch_completes_the_record_and_emits_non_personal_changes(platform):
     )
     assert bad.status_code == 422
     assert p.intake.get(f"{URL}/{cid}", headers=p.headers("lena")).json()["area"] == "education"
+
+
+@pytest.mark.parametrize("if_match", ['"two"', "*", '"1234567890"', '"-1"'])
+def test_a_malformed_if_match_is_422_on_the_header_and_changes_nothing(sqlite_platform, if_match):
+    """The platform's one rule (alac_kernel.versions): a malformed If-Match is an input error
+    on `header.If-Match` (intake answered 400 before)."""
+    p = sqlite_platform
+    cid = p.intake.post(URL, json=GOOD, headers=p.headers("vera")).json()["id"]
+    r = p.intake.patch(
+        f"{URL}/{cid}", json={"area": "police"}, headers=p.headers("lena", **{"If-Match": if_match})
+    )
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert [e["field"] for e in r.json()["errors"]] == ["header.If-Match"]
+    read = p.intake.get(f"{URL}/{cid}", headers=p.headers("lena"))
+    assert read.json()["area"] is None and read.headers["etag"] == '"1"'
 
 
 def test_patch_of_another_tenants_complaint_is_404(sqlite_platform):
