@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 
 from alac_intake.i18n import DEFAULT, LANGUAGES
 from alac_intake.runtime import IntakeRuntime
@@ -84,6 +84,10 @@ def correlation_id(request: Request) -> str | None:
 
 
 CorrelationId = Annotated[str | None, Depends(correlation_id)]
+
+# The complainant's receipt code: in a header, never in a URL, so it does not land in access
+# logs or browser history.
+ReceiptCode = Annotated[str, Header(alias="Receipt-Code", min_length=1, max_length=64)]
 
 # Who may call: the roles of each kind of route.
 Registrar = Annotated[

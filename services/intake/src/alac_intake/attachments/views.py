@@ -10,11 +10,10 @@ from urllib.parse import quote, unquote
 from fastapi import APIRouter, Header, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from alac_intake.api import PROBLEMS, Client, Editor, Language, Runtime, Staff
+from alac_intake.api import PROBLEMS, Client, Editor, Language, ReceiptCode, Runtime, Staff
 from alac_intake.attachments import service
 from alac_intake.attachments.detect import ALLOWED
 from alac_intake.attachments.schemas import AttachmentOut
-from alac_intake.followup.views import Code
 from alac_kernel.problems import PROBLEM_JSON
 
 router = APIRouter(prefix="/v1/complaints", tags=["attachments"])
@@ -115,7 +114,7 @@ def download(complaint_id: str, attachment_id: str, principal: Staff, rt: Runtim
 )
 async def upload_by_complainant(
     request: Request,
-    receipt_code: Code,
+    receipt_code: ReceiptCode,
     rt: Runtime,
     client: Client,
     lang: Language,

@@ -67,20 +67,18 @@ def find_by_code(
         found = session.execute(
             select(Complaint).where(Complaint.receipt_locator == locator)
         ).scalar_one_or_none()
-    stored = found.receipt_hash if found is not None and found.receipt_hash else None
-    version = receipts.keyed_version(stored) if stored else None
-    if stored is None:
+    if found is None or not found.receipt_hash:
         receipts.verify_keyed(secret, _DUMMY_HASH, _DUMMY_KEY)  # the work a wrong code costs
-        ok = False
-    elif version is not None:
+        return None
+    stored = found.receipt_hash
+    version = receipts.keyed_version(stored)
+    if version is not None:
         ok = keys is not None and receipts.verify_keyed(
-            secret,
-            stored,
-            _receipt_key(session, keys, found.tenant_id, version),  # type: ignore[union-attr]
+            secret, stored, _receipt_key(session, keys, found.tenant_id, version)
         )
     else:  # scrypt: issued before keyed hashes
         ok = receipts.verify(secret, stored)
-    return found if (found is not None and ok) else None
+    return found if ok else None
 
 
 def _receipt_key(session: Session, keys: MasterKeys, tenant: str, version: int) -> bytes:

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Query
 
-from alac_intake.api import Client, CorrelationId, Language, Runtime, Writer
+from alac_intake.api import Client, CorrelationId, Language, ReceiptCode, Runtime, Writer
 from alac_intake.followup import service as followup
 from alac_intake.followup.schemas import (
     ConsentIn,
@@ -21,18 +21,16 @@ from alac_intake.followup.schemas import (
 
 router = APIRouter(prefix="/v1", tags=["follow-up"])
 
-Code = Annotated[str, Header(alias="Receipt-Code", min_length=1, max_length=64)]
-
 
 @router.get("/follow-up/status", response_model=FollowUpStatus, summary="Status by receipt code")
-def follow_up_status(receipt_code: Code, rt: Runtime, client: Client) -> FollowUpStatus:
+def follow_up_status(receipt_code: ReceiptCode, rt: Runtime, client: Client) -> FollowUpStatus:
     return followup.status(rt, receipt_code, client)
 
 
 @router.get(
     "/follow-up/messages", response_model=list[MessageOut], summary="Messages by receipt code"
 )
-def follow_up_messages(receipt_code: Code, rt: Runtime, client: Client) -> list[MessageOut]:
+def follow_up_messages(receipt_code: ReceiptCode, rt: Runtime, client: Client) -> list[MessageOut]:
     return followup.thread_by_receipt(rt, receipt_code, client)
 
 
@@ -40,7 +38,7 @@ def follow_up_messages(receipt_code: Code, rt: Runtime, client: Client) -> list[
     "/follow-up/messages", status_code=201, response_model=MessageOut, summary="Write to the centre"
 )
 def follow_up_post(
-    receipt_code: Code, payload: MessageIn, rt: Runtime, client: Client,
+    receipt_code: ReceiptCode, payload: MessageIn, rt: Runtime, client: Client,
     correlation_id: CorrelationId,
 ) -> MessageOut:  # fmt: skip
     return followup.write_to_centre(rt, receipt_code, client, payload.body, correlation_id)
@@ -95,7 +93,7 @@ def unanswered_messages(
     ),
 )
 def follow_up_consent(
-    receipt_code: Code, payload: ConsentIn, rt: Runtime, client: Client, lang: Language,
+    receipt_code: ReceiptCode, payload: ConsentIn, rt: Runtime, client: Client, lang: Language,
     correlation_id: CorrelationId,
 ) -> ConsentOut:  # fmt: skip
     answers = {k: v for k, v in payload.model_dump().items() if v is not None}

@@ -3,37 +3,21 @@ tenant's retention period. Each route hands its input to a use case of lifecycle
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
-
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
 
-from alac_intake.api import Client, Coordinator, CorrelationId, Runtime, TenantAdmin
-from alac_intake.complaints.schemas import NoNul
-from alac_intake.followup.views import Code
+from alac_intake.api import Client, Coordinator, CorrelationId, ReceiptCode, Runtime, TenantAdmin
 from alac_intake.lifecycle import service as lifecycle
+from alac_intake.lifecycle.schemas import Erased, RetentionPolicy, Withdrawal, Withdrawn
 from alac_kernel.problems import PROBLEM_JSON
 
 router = APIRouter(prefix="/v1", tags=["withdrawal"])
-
-
-class Withdrawal(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    reason: Annotated[str, Field(max_length=2000), NoNul] | None = None
-
-
-class Withdrawn(BaseModel):
-    id: str
-    status: str
-    withdrawn_by: str
 
 
 @router.post(
     "/follow-up/withdraw", response_model=Withdrawn, summary="Withdraw with the receipt code"
 )
 def withdraw_by_complainant(
-    receipt_code: Code, payload: Withdrawal, rt: Runtime, client: Client,
+    receipt_code: ReceiptCode, payload: Withdrawal, rt: Runtime, client: Client,
     correlation_id: CorrelationId,
 ) -> Withdrawn:  # fmt: skip
     complaint = lifecycle.withdraw_by_complainant(
@@ -55,11 +39,6 @@ def withdraw_by_coordinator(
         rt, principal, complaint_id, payload.reason, correlation_id
     )
     return Withdrawn(id=complaint.id, status=complaint.status, withdrawn_by="coordinator")
-
-
-class Erased(BaseModel):
-    id: str
-    personal_data_purged_at: datetime
 
 
 @router.post(
@@ -89,13 +68,6 @@ def erase_on_request(
 ) -> Erased:
     complaint = lifecycle.erase_on_request(rt, principal, complaint_id, correlation_id)
     return Erased.model_validate(complaint, from_attributes=True)
-
-
-class RetentionPolicy(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    personal_data_days: int = Field(
-        ge=30, le=3650, description="Days after registration before personal data is erased."
-    )
 
 
 @router.get(

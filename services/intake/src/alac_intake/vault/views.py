@@ -4,12 +4,12 @@ and the key service of complaint text keys for the consumers of complaint events
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
 
 from alac_intake.api import ContactReader, Runtime
 from alac_intake.complaints.schemas import ContactDetails
 from alac_intake.vault import service as vault
 from alac_intake.vault import text_keys
+from alac_intake.vault.schemas import TextKey
 from alac_kernel import sealed_text
 
 router = APIRouter(prefix="/v1", tags=["personal data"])
@@ -29,11 +29,6 @@ def read_contact(complaint_id: str, principal: ContactReader, rt: Runtime) -> Co
 # for people: a consumer (search, cases) presents its grant, never a user's token, so it is
 # left out of the public OpenAPI document; docs/privacy.md describes it.
 keys_router = APIRouter(prefix=sealed_text.KEYS_PATH, include_in_schema=False)
-
-
-class TextKey(BaseModel):
-    complaint_id: str
-    key: str
 
 
 @keys_router.get("/{tenant}/{complaint_id}")
