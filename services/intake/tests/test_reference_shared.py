@@ -9,8 +9,8 @@ from alac_intake.reference.service import LISTS
 from alac_kernel import reference
 
 
-def test_the_kernels_lists_are_intakes_lists(sqlite_platform):
-    p = sqlite_platform
+def test_the_kernels_lists_are_intakes_lists(sqlite_intake):
+    p = sqlite_intake
     shared = reference.lists()
     for list_name in LISTS:
         served: dict[str, dict[str, str]] = {}

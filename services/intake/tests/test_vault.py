@@ -42,7 +42,7 @@ def submit(p, user="vera", contact=CONTACT, **extra):
 
 
 def rows(p, model):
-    rt = p.runtime("intake")
+    rt = p.runtime
     with session_scope(rt.session_factory, all_tenants=True) as s:
         return [
             {c.name: getattr(r, c.name) for c in model.__table__.columns}
@@ -50,14 +50,14 @@ def rows(p, model):
         ]
 
 
-def test_contact_is_encrypted_at_rest_and_never_in_events(platform):
-    p = platform
+def test_contact_is_encrypted_at_rest_and_never_in_events(intake):
+    p = intake
     cid = submit(p)
     (stored,) = rows(p, ContactRecord)
     for secret in ("Айгуль", "555", "aigul", "Абая", "045678912"):
         assert secret not in stored["ciphertext"]
     assert all(k["wrapped"] and k["master_key_id"] for k in rows(p, TenantKey))
-    rt = p.runtime("intake")
+    rt = p.runtime
     with session_scope(rt.session_factory, all_tenants=True) as s:
         payloads = s.execute(select(rt.tables.outbox.c.payload)).scalars().all()
     assert payloads and not any("555" in str(x) or "aigul" in str(x) for x in payloads)
@@ -66,8 +66,8 @@ def test_contact_is_encrypted_at_rest_and_never_in_events(platform):
     assert r.json() == CONTACT
 
 
-def test_contact_reads_are_for_lawyer_and_coordinator_of_the_tenant_and_audited(sqlite_platform):
-    p = sqlite_platform
+def test_contact_reads_are_for_lawyer_and_coordinator_of_the_tenant_and_audited(sqlite_intake):
+    p = sqlite_intake
     cid = submit(p)
     assert p.intake.get(f"{URL}/{cid}/contact", headers=p.headers("vera")).status_code == 403
     assert p.intake.get(f"{URL}/{cid}/contact", headers=p.headers("anuar")).status_code == 403
@@ -86,8 +86,8 @@ def test_contact_reads_are_for_lawyer_and_coordinator_of_the_tenant_and_audited(
     assert all(a["subject"] and a["read_at"] for a in audit)
 
 
-def test_repeat_complainant_gets_the_same_pseudonym_within_a_tenant_only(sqlite_platform):
-    p = sqlite_platform
+def test_repeat_complainant_gets_the_same_pseudonym_within_a_tenant_only(sqlite_intake):
+    p = sqlite_intake
     first = submit(p, contact={"phone": "+7 (701) 555-12-34"})
     second = submit(p, contact={"phone": "87015551234", "name": "А. С."})
     third = submit(p, contact={"phone": "+7 701 999 00 00"})
@@ -102,8 +102,8 @@ def test_repeat_complainant_gets_the_same_pseudonym_within_a_tenant_only(sqlite_
     assert "7015551234" not in pseud[first]
 
 
-def test_anonymous_complaint_with_contact_is_refused(sqlite_platform):
-    p = sqlite_platform
+def test_anonymous_complaint_with_contact_is_refused(sqlite_intake):
+    p = sqlite_intake
     r = p.intake.post(
         URL, json={"channel": "hotline", "crux": "x", "anonymous": True, "contact": {"phone": "+77010000000"}},
         headers=p.headers("vera"),
@@ -113,8 +113,8 @@ def test_anonymous_complaint_with_contact_is_refused(sqlite_platform):
     assert rows(p, ContactRecord) == []
 
 
-def test_rotation_keeps_contacts_readable_before_during_and_after(platform, monkeypatch):
-    p = platform
+def test_rotation_keeps_contacts_readable_before_during_and_after(intake, monkeypatch):
+    p = intake
     ids = [submit(p, contact={**CONTACT, "phone": f"+7 701 000 00 {i:02d}"}) for i in range(5)]
     ndi = submit(p, user="nurlan")
 
@@ -125,7 +125,7 @@ def test_rotation_keeps_contacts_readable_before_during_and_after(platform, monk
         assert p.intake.get(f"{URL}/{ndi}/contact", headers=p.headers("dana")).status_code == 200
 
     all_readable()
-    rt = p.runtime("intake")
+    rt = p.runtime
     old_master: MasterKeys = rt.master_keys
     # New master key; the old one stays configured as "previous" until rotation is done.
     rt.master_keys = MasterKeys(secrets.token_bytes(32), [old_master.current])
@@ -181,8 +181,8 @@ def test_cli_rotate_keys(tmp_path, monkeypatch):
     assert "rotated: 0 tenant data keys" in result.output
 
 
-def test_possible_duplicates_are_flagged_never_merged(sqlite_platform):
-    p = sqlite_platform
+def test_possible_duplicates_are_flagged_never_merged(sqlite_intake):
+    p = sqlite_intake
     first = submit(p, contact={"phone": "+7 701 222 33 44"})
     same_person = p.intake.post(
         URL, json={"channel": "hotline", "crux": "Совсем другая история.", "contact": {"phone": "87012223344"}},
