@@ -70,7 +70,7 @@ def test_referral_creates_complaint_in_receiving_tenant_with_only_shared_fields(
             assert sealed.tenant_id == "ndi" and "555" not in sealed.ciphertext
     else:
         # No contact was shared, so the receiving centre has none: 404, as for any complaint
-        # without contact details (vault/views.py).
+        # without contact details (vault/service.py contact_of).
         assert contact.status_code == 404 and "555 44 33" not in contact.text
     # The sender's staff cannot see the new complaint: another tenant's id is a 404.
     assert (

@@ -54,7 +54,7 @@ def periodic() -> list[PeriodicTask]:
 def deliver_webhooks(runtime: ServiceRuntime) -> int:
     """One webhook delivery pass (the worker runs it every second with intake's runtime)."""
     if not isinstance(runtime, IntakeRuntime):
-        raise TypeError(f"webhooks are delivered by intake's runtime, not a {type(runtime)}")
+        raise TypeError(f"webhooks need intake's runtime, not a {type(runtime).__name__}")
     return deliver_due(
         runtime.session_factory, runtime.master_keys, runtime.contracts, runtime.webhook_policy
     )
