@@ -14,8 +14,9 @@
    counts, which the page loads in a second request, and both in one request as without
    JavaScript, `?facets=1`); p50 and p95
    nearest-rank. Beside them the ceiling measured in the same run: the staff home page, which
-   goes through the same session, template and middleware and calls no service, so it is the
-   best any page can do here.
+   goes through the same session, template and middleware and calls no service (but the
+   header bell's unread count, kept 20 seconds per session), so it is the best any page can do
+   here.
 4. Print the table; write bench/results/pages.json.
 """
 

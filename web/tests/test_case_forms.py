@@ -11,32 +11,13 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
-from fastapi.testclient import TestClient
+from console_helpers import WEB, as_user, make_web, open_case, token_of
 
 from alac_kernel.testing.harness import TEST_ISSUER
-from alac_web.app import create_app
-from alac_web.settings import WebSettings
 from alac_web.times import local
 
-WEB = "http://127.0.0.1"
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-
-
-def make_web(p, tmp_path: Path, **settings) -> TestClient:  # type: ignore[no-untyped-def]
-    app = create_app(
-        WebSettings(
-            intake_url="http://intake.test", cases_url="http://cases.test",
-            search_url="http://search.test", issuer_url=TEST_ISSUER, data_dir=tmp_path / "web",
-            **settings,
-        ),
-        intake_transport=httpx.ASGITransport(app=p.apps["intake"]),
-        cases_transport=httpx.ASGITransport(app=p.apps["cases"]),
-        search_transport=httpx.ASGITransport(app=p.apps["search"]),
-        issuer_transport=httpx.ASGITransport(app=p.issuer.app),
-    )  # fmt: skip
-    return TestClient(app, base_url=WEB)
 
 
 @pytest.fixture
@@ -44,36 +25,6 @@ def web(sqlite_platform, tmp_path: Path):  # type: ignore[no-untyped-def]
     with make_web(sqlite_platform, tmp_path) as client:
         client.platform = sqlite_platform  # type: ignore[attr-defined]
         yield client
-
-
-def as_user(web, username: str) -> None:  # type: ignore[no-untyped-def]
-    web.cookies.clear()
-    start = web.get("/staff/login?next=/staff", follow_redirects=False)
-    authorize = urlsplit(start.headers["location"])
-    params = {k: v[0] for k, v in parse_qs(authorize.query).items()}
-    answer = web.platform.issuer.client.post(
-        authorize.path, data={**params, "username": username, "password": "demo" + username},
-        follow_redirects=False,
-    )  # fmt: skip
-    back = urlsplit(answer.headers["location"])
-    assert web.get(f"/staff/callback?{back.query}", follow_redirects=False).status_code == 303
-
-
-def token_of(page: str) -> str:
-    return re.search(r'name="csrf_token" value="([0-9a-f]+)"', page).group(1)
-
-
-def open_case(p, crux: str, **extra) -> dict:  # type: ignore[no-untyped-def]
-    created = p.intake.post(
-        "/v1/complaints", headers=p.headers("vera"),
-        json={"channel": "hotline", "crux": crux, "request_type": "case", **extra},
-    )  # fmt: skip
-    assert created.status_code == 201, created.text
-    p.pump()
-    (case,) = p.cases.get(
-        "/v1/cases", params={"complaint_id": created.json()["id"]}, headers=p.headers("lena")
-    ).json()["items"]
-    return case
 
 
 def section(page: str, start: str, end: str) -> str:

@@ -11,18 +11,13 @@ import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
-import httpx
 import pytest
-from fastapi.testclient import TestClient
+from console_helpers import as_user, make_web
 from openpyxl import load_workbook
 
-from alac_kernel.testing.harness import TEST_ISSUER
-from alac_web.app import create_app
-from alac_web.settings import PACKAGE, WebSettings
+from alac_web.settings import PACKAGE
 
-WEB = "http://127.0.0.1"  # the development issuer redirects only to loopback addresses
 TODAY = datetime.now(UTC).date()
 # What the seeded complaints are: (area, channel, region, anonymous) and how many of each.
 SEED = [
@@ -37,36 +32,9 @@ SEED = [
 def web(sqlite_platform, tmp_path: Path, monkeypatch):  # type: ignore[no-untyped-def]
     p = sqlite_platform
     monkeypatch.setattr("alac_intake.receipts._N", 2)  # scrypt's smallest work factor: speed
-    app = create_app(
-        WebSettings(
-            intake_url="http://intake.test",
-            cases_url="http://cases.test",
-            analytics_url="http://analytics.test",
-            issuer_url=TEST_ISSUER,
-            data_dir=tmp_path / "web",
-        ),
-        intake_transport=httpx.ASGITransport(app=p.apps["intake"]),
-        cases_transport=httpx.ASGITransport(app=p.apps["cases"]),
-        analytics_transport=httpx.ASGITransport(app=p.apps["analytics"]),
-        issuer_transport=httpx.ASGITransport(app=p.issuer.app),
-    )
-    with TestClient(app, base_url=WEB) as client:
+    with make_web(p, tmp_path) as client:
         client.platform = p  # type: ignore[attr-defined]
         yield client
-
-
-def sign_in(web, username: str) -> None:  # type: ignore[no-untyped-def]
-    """The browser's part of the code flow (as in test_staff.py): to the issuer's form and back."""
-    start = web.get("/staff/login?next=/staff", follow_redirects=False)
-    authorize = urlsplit(start.headers["location"])
-    params = {k: v[0] for k, v in parse_qs(authorize.query).items()}
-    answer = web.platform.issuer.client.post(
-        authorize.path, data={**params, "username": username, "password": "demo" + username},
-        follow_redirects=False,
-    )  # fmt: skip
-    back = urlsplit(answer.headers["location"])
-    done = web.get(f"/staff/callback?{back.query}", follow_redirects=False)
-    assert done.status_code == 303
 
 
 def seed(p, days_ago: int = 3) -> list[str]:  # type: ignore[no-untyped-def]
@@ -102,7 +70,7 @@ def chart(html: str) -> dict:
 
 def test_the_dashboard_page_has_a_card_per_figure_loading_on_its_own(web) -> None:
     seed(web.platform)
-    sign_in(web, "kazbek")
+    as_user(web, "kazbek")
     page = web.get("/staff/dashboard?lang=kk")
     assert page.status_code == 200
     cards = re.findall(r'hx-get="/staff/dashboard/cards/([a-z_-]+)\?', page.text)
@@ -121,7 +89,7 @@ def test_the_dashboard_page_has_a_card_per_figure_loading_on_its_own(web) -> Non
 
 def test_a_breakdown_card_states_n_and_period_with_translated_labels(web) -> None:
     seed(web.platform)
-    sign_in(web, "kazbek")
+    as_user(web, "kazbek")
     html = card(web, "by-area")
     assert "n = 30" in html
     period_start = (TODAY.replace(day=1) - timedelta(days=335)).replace(day=1)
@@ -141,7 +109,7 @@ def test_a_breakdown_card_states_n_and_period_with_translated_labels(web) -> Non
 
 def test_clicking_a_bar_filters_every_other_card(web) -> None:
     seed(web.platform)
-    sign_in(web, "kazbek")
+    as_user(web, "kazbek")
     spec = chart(card(web, "by-area"))
     education = spec["links"][spec["labels"].index("Образование")]
     assert "filter=area%3Aeducation" in education
@@ -172,7 +140,7 @@ def test_headline_and_time_series_compare_with_the_previous_period(web) -> None:
                 headers=p.headers("kazbek"),
             )  # fmt: skip
     p.pump()
-    sign_in(web, "kazbek")
+    as_user(web, "kazbek")
     query = f"from={TODAY - timedelta(days=29)}&to={TODAY}"
     html = card(web, "headline", query, lang="en")
     assert "Complaints received" in html and ">30<" in html
@@ -185,7 +153,7 @@ def test_headline_and_time_series_compare_with_the_previous_period(web) -> None:
 
 def test_each_card_downloads_as_csv_and_xlsx_with_its_scope(web) -> None:
     seed(web.platform)
-    sign_in(web, "kazbek")
+    as_user(web, "kazbek")
     query = "lang=ru&office=almaty&filter=anonymous:no"
     answer = web.get(f"/staff/dashboard/cards/by-area.csv?{query}")
     assert answer.status_code == 200
@@ -204,7 +172,7 @@ def test_each_card_downloads_as_csv_and_xlsx_with_its_scope(web) -> None:
 
 def test_an_analyst_sees_small_cells_as_hidden_not_zero(web) -> None:
     seed(web.platform)
-    sign_in(web, "anuar")  # analyst: below the office level, small cells are hidden
+    as_user(web, "anuar")  # analyst: below the office level, small cells are hidden
     html = card(web, "by-area")
     spec = chart(html)
     assert None in spec["values"]  # judicial_system: 3 complaints, below the threshold
@@ -214,7 +182,7 @@ def test_an_analyst_sees_small_cells_as_hidden_not_zero(web) -> None:
 
 def test_the_network_view_never_shows_a_cell_below_the_threshold(web) -> None:
     seed(web.platform)
-    sign_in(web, "nadia")
+    as_user(web, "nadia")
     page = web.get("/staff/network?lang=ru")
     assert page.status_code == 200 and "/staff/network/cards/by-area?" in page.text
     answer = web.get("/staff/network/cards/by-area?lang=ru", headers={"HX-Request": "true"})
@@ -226,7 +194,7 @@ def test_the_network_view_never_shows_a_cell_below_the_threshold(web) -> None:
     export = web.get("/staff/network/cards/by-area.csv?lang=ru").text
     assert ",3," not in export and ",3\r" not in export
     # a coordinator is not a network analyst: analytics refuses, the card says so
-    sign_in(web, "kazbek")
+    as_user(web, "kazbek")
     refused = web.get("/staff/network/cards/by-area?lang=en", headers={"HX-Request": "true"})
     assert "Your role does not allow this." in refused.text
 
@@ -239,7 +207,7 @@ def test_the_alerts_inbox_explains_and_acknowledges(web) -> None:
         headers=p.headers("kazbek"),
     )  # fmt: skip
     assert found.status_code == 200 and found.json(), found.text
-    sign_in(web, "kazbek")
+    as_user(web, "kazbek")
     page = web.get("/staff/alerts?lang=ru")
     assert page.status_code == 200
     assert "18 жалоб — Сфера: Образование" in page.text
@@ -268,7 +236,7 @@ def test_the_alerts_inbox_explains_and_acknowledges(web) -> None:
 
 def test_the_advocacy_tracker_records_edits_and_reports(web) -> None:
     c1, c2, c3 = seed(web.platform)[:3]
-    sign_in(web, "kazbek")
+    as_user(web, "kazbek")
     form = web.get("/staff/advocacy/new?lang=ru")
     token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', form.text).group(1)
     missing = web.post("/staff/advocacy/new?lang=ru", data={"csrf_token": token, "text": ""})
@@ -303,7 +271,7 @@ def test_the_advocacy_tracker_records_edits_and_reports(web) -> None:
     assert "text/csv" in csv_answer.headers["content-type"]
     assert "Сократить сроки ответа" in csv_answer.text
     # a lawyer reads the tracker but may not write: analytics' 403, in plain words
-    sign_in(web, "lena")
+    as_user(web, "lena")
     form = web.get("/staff/advocacy/new?lang=en")
     token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', form.text).group(1)
     refused = web.post(
@@ -379,7 +347,7 @@ def test_the_dashboard_shows_the_published_figures_of_the_alac_report(web) -> No
         answer = p.intake.post("/v1/complaints", json=body, headers=p.headers("vera"))
         assert answer.status_code == 201, answer.text
     p.pump(max_rounds=400)
-    sign_in(web, "kazbek")
+    as_user(web, "kazbek")
     query = "from=2008-04-01&to=2009-03-31&office=almaty"
 
     def shares(name: str) -> dict[str, float]:

@@ -11,73 +11,19 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
 import pytest
-from fastapi.testclient import TestClient
+from console_helpers import as_user, file_complaint, make_web, sign_in, token_of
 from sqlalchemy import func, select, update
 
 from alac_kernel.db import session_scope
-from alac_kernel.testing.harness import TEST_ISSUER
-from alac_web.app import create_app
-from alac_web.settings import WebSettings
 from alac_web.staff_search import safe_snippet
-
-WEB = "http://127.0.0.1"
 
 
 @pytest.fixture
 def web(sqlite_platform, tmp_path: Path):  # type: ignore[no-untyped-def]
-    p = sqlite_platform
-    app = create_app(
-        WebSettings(
-            intake_url="http://intake.test", cases_url="http://cases.test",
-            search_url="http://search.test", issuer_url=TEST_ISSUER, data_dir=tmp_path / "web",
-        ),
-        intake_transport=httpx.ASGITransport(app=p.apps["intake"]),
-        cases_transport=httpx.ASGITransport(app=p.apps["cases"]),
-        search_transport=httpx.ASGITransport(app=p.apps["search"]),
-        issuer_transport=httpx.ASGITransport(app=p.issuer.app),
-    )  # fmt: skip
-    with TestClient(app, base_url=WEB) as client:
-        client.platform = p  # type: ignore[attr-defined]
+    with make_web(sqlite_platform, tmp_path) as client:
+        client.platform = sqlite_platform  # type: ignore[attr-defined]
         yield client
-
-
-def sign_in(web, username: str, next_path: str = "/staff", draft: str | None = None):  # type: ignore[no-untyped-def]
-    start = web.get(f"/staff/login?draft={draft}" if draft else f"/staff/login?next={next_path}",
-                    follow_redirects=False)  # fmt: skip
-    authorize = urlsplit(start.headers["location"])
-    params = {k: v[0] for k, v in parse_qs(authorize.query).items()}
-    answer = web.platform.issuer.client.post(
-        authorize.path, data={**params, "username": username, "password": "demo" + username},
-        follow_redirects=False,
-    )  # fmt: skip
-    back = urlsplit(answer.headers["location"])
-    return web.get(f"/staff/callback?{back.query}", follow_redirects=False)
-
-
-def as_user(web, username: str) -> None:  # type: ignore[no-untyped-def]
-    web.cookies.clear()
-    done = sign_in(web, username)
-    assert done.status_code == 303
-
-
-def token_of(page: str) -> str:
-    return re.search(r'name="csrf_token" value="([0-9a-f]+)"', page).group(1)
-
-
-def file_complaint(p, crux: str, **extra) -> tuple[dict, str]:  # type: ignore[no-untyped-def]
-    """A complaint recorded by vera and its case (opened by the pump)."""
-    created = p.intake.post(
-        "/v1/complaints", headers=p.headers("vera"),
-        json={"channel": "hotline", "crux": crux, "request_type": "case", **extra},
-    )  # fmt: skip
-    assert created.status_code == 201, created.text
-    p.pump()
-    (case,) = p.cases.get(
-        "/v1/cases", params={"complaint_id": created.json()["id"]}, headers=p.headers("lena")
-    ).json()["items"]
-    return case, created.json()["receipt_code"]
 
 
 def cases_post(p, case: dict, suffix: str, body: dict, user: str = "lena") -> dict:  # type: ignore[no-untyped-def]

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import json
+import time
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -18,6 +20,11 @@ DEMO_COMPLAINTS: list[tuple[str, dict]] = [
             "request_type": "case",
             "area": "education",
             "crux": "Школа требует с родителей деньги на ремонт класса, без квитанций. Директор угрожает не выдать аттестат.",
+            # She left an e-mail and agreed to be contacted: intake tells her of progress
+            # (docs/notifications.md), which the local mail catcher keeps.
+            "contact": {"name": "Айгерим", "email": "aigerim@example.kz"},
+            "preferred_language": "ru",
+            "safe_to_contact": True,
             "complainant": {
                 "sex": "female",
                 "age_band": "age_46_60",
@@ -210,3 +217,62 @@ def onboard_demo_tenants(token_url: str, cases_url: str, client: httpx.Client | 
         if client is None:
             http.close()
     return made
+
+
+# Demo staff with e-mail addresses and languages in the staff registry (invited by the tenant
+# admin tamara), so the demo's notifications reach the local mail catcher in their language.
+DEMO_STAFF = (
+    {"username": "lena", "email": "lena@tk.example.org", "first_name": "Lena",
+     "last_name": "Demo", "office": "almaty", "role": "lawyer", "language": "kk"},
+    {"username": "kazbek", "email": "kazbek@tk.example.org", "first_name": "Kazbek",
+     "last_name": "Demo", "office": "almaty", "role": "coordinator", "language": "ru"},
+)  # fmt: skip
+
+
+def make_demo_notifications(token_url: str, cases_url: str, timeout_s: float = 60) -> str:
+    """Register the demo lawyer and coordinator with e-mail addresses, assign a demo case to
+    the lawyer (she is told: "case assigned") and give it a deadline due tomorrow (the
+    deadline pass tells her it approaches within a minute). Returns the case id."""
+    with httpx.Client(base_url=cases_url, timeout=30) as http:
+        admin = {"Authorization": f"Bearer {fetch_token(token_url, 'tamara')}"}
+        for person in DEMO_STAFF:
+            response = http.post("/v1/staff/invitations", json=person, headers=admin)
+            if response.status_code not in (200, 201):
+                raise RuntimeError(
+                    f"demo staff {person['username']} refused: {response.status_code} {response.text}"
+                )
+        coordinator = {"Authorization": f"Bearer {fetch_token(token_url, 'kazbek')}"}
+        lawyer = {"Authorization": f"Bearer {fetch_token(token_url, 'lena')}"}
+        case = _first_case(http, coordinator, timeout_s)
+        assigned = http.post(
+            f"/v1/cases/{case['id']}/assignment",
+            json={"assignee": "lena", "version": case["version"]},
+            headers=coordinator,
+        )
+        if assigned.status_code != 200:
+            raise RuntimeError(f"demo assignment refused: {assigned.status_code} {assigned.text}")
+        due = http.post(
+            f"/v1/cases/{case['id']}/deadlines",
+            json={"due_on": (date.today() + timedelta(days=1)).isoformat()},
+            headers=lawyer,
+        )
+        if due.status_code != 201:
+            raise RuntimeError(f"demo deadline refused: {due.status_code} {due.text}")
+        return str(case["id"])
+
+
+def _first_case(http: httpx.Client, headers: dict[str, str], timeout_s: float) -> dict:
+    """The oldest demo case of the Almaty office (cases opens them from intake's events)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        items = (
+            http.get("/v1/cases", params={"office": "almaty", "limit": 200}, headers=headers)
+            .json()
+            .get("items", [])
+        )
+        cases = [c for c in items if c.get("request_type") == "case"]
+        if cases:
+            return cases[-1]
+        if time.monotonic() > deadline:
+            raise RuntimeError("no demo case was opened in time for the demo notifications")
+        time.sleep(0.5)

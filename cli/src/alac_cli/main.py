@@ -188,6 +188,28 @@ def migrate(
             runtime.close()
 
 
+@app.command("mail-catcher")
+def mail_catcher(
+    data: DataOpt = Path("data"),
+    host: str = "127.0.0.1",
+    port: int = 8025,
+) -> None:
+    """Run the local mail catcher: an SMTP server that keeps every message it receives as an
+    .eml file under DATA/mail/ instead of sending it on (`alac up` starts it)."""
+    from alac_kernel.mailcatcher import MailCatcher
+
+    folder = data / "mail"
+    catcher = MailCatcher(folder, host=host, port=port).start()
+    typer.echo(f"mail catcher on {host}:{port}, messages in {folder.resolve()}")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    try:
+        stop.wait()
+    finally:
+        catcher.stop()
+
+
 @app.command("dev-issuer")
 def dev_issuer(
     data: DataOpt = Path("data"),

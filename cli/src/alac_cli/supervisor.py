@@ -54,6 +54,15 @@ class Layout:
         return f"{self.issuer}/protocol/openid-connect/token"
 
     @property
+    def mail_port(self) -> int:
+        """The local mail catcher's SMTP port."""
+        return self.port_base + 25
+
+    @property
+    def mail_folder(self) -> Path:
+        return self.data / "mail"
+
+    @property
     def web_port(self) -> int:
         return self.port_base
 
@@ -88,7 +97,31 @@ def child_env(layout: Layout) -> dict[str, str]:
     env.setdefault("ALAC_LOG_JSON", "true")
     # Search and cases ask intake's key service for complaint text keys (sealed_text).
     env["ALAC_INTAKE_URL"] = layout.url("intake")
+    # Links in e-mails (staff notifications, complainants' progress) lead to this front end.
+    env.setdefault("ALAC_WEB_URL", layout.web_url)
+    if catches_mail():
+        env["ALAC_SMTP_HOST"] = layout.host
+        env["ALAC_SMTP_PORT"] = str(layout.mail_port)
     return env
+
+
+def catches_mail() -> bool:
+    """Whether `alac up` runs the local mail catcher: unless a mail server is configured
+    (ALAC_SMTP_HOST), the platform's e-mails go there, to be read under DATA/mail/."""
+    return not os.environ.get("ALAC_SMTP_HOST")
+
+
+def _spawn_mail_catcher(
+    layout: Layout, env: dict[str, str], logs_dir: Path, procs: dict[str, subprocess.Popen[bytes]]
+) -> None:
+    if not catches_mail():
+        return
+    procs["mail"] = _spawn(
+        ["mail-catcher", "--host", layout.host, "--port", str(layout.mail_port),
+         "--data", str(layout.data)],
+        env,
+        logs_dir / "mail.log",
+    )  # fmt: skip
 
 
 def migrate_all(layout: Layout) -> None:
@@ -142,6 +175,8 @@ def stop_all(procs: dict[str, subprocess.Popen[bytes]], grace_s: float = 15) -> 
 
 def _check_ports_free(layout: Layout, with_issuer: bool = True) -> None:
     ports = [layout.web_port, *(layout.port(name) for name in SERVICES)]
+    if catches_mail():
+        ports.append(layout.mail_port)
     for port in [layout.issuer_port, *ports] if with_issuer else ports:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
             if probe.connect_ex((layout.host, port)) == 0:
@@ -193,6 +228,7 @@ def start(layout: Layout) -> dict[str, subprocess.Popen[bytes]]:
             logs_dir / "issuer.log",
         )
         _wait_http(f"{layout.issuer}/.well-known/openid-configuration", procs)
+        _spawn_mail_catcher(layout, env, logs_dir, procs)
         for name in SERVICES:
             procs[name] = _spawn(
                 ["serve", name, "--host", layout.host, "--port", str(layout.port(name))],
@@ -399,6 +435,7 @@ def start_production(layout: Layout) -> tuple[Production, dict[str, subprocess.P
         _migrate_in_child(name, production.env[name], logs_dir / f"{name}.log")
     procs: dict[str, subprocess.Popen[bytes]] = {}
     try:
+        _spawn_mail_catcher(layout, child_env(layout), logs_dir, procs)
         for name in SERVICES:
             procs[name] = _spawn(
                 ["serve", name, "--host", layout.host, "--port", str(layout.port(name))],
@@ -428,6 +465,7 @@ def production_banner(layout: Layout, production: Production, loaded: int) -> st
     lines.append("")
     for name, endpoint in production.engines.items():
         lines.append(f"  {name:<10} {endpoint.url}")
+    lines.extend(_mail_lines(layout))
     lines.append(
         f"  data       {layout.data.resolve()}   (logs in {layout.data.resolve() / 'logs'}, "
         f"engines in {layout.data.resolve() / 'engines'})"
@@ -455,8 +493,18 @@ def load_demo_once(layout: Layout, token_url: str | None = None) -> int:
     # The demo centres are ordinary onboarded tenants: the registry announces them first.
     demo.onboard_demo_tenants(token_url or layout.token_url, layout.url("cases"))
     count = demo.load(token_url or layout.token_url, layout.url("intake"))
+    demo.make_demo_notifications(token_url or layout.token_url, layout.url("cases"))
     marker.write_text(f"{count} demo complaints loaded\n")
     return count
+
+
+def _mail_lines(layout: Layout) -> list[str]:
+    if not catches_mail():
+        return []
+    return [
+        f"  {'mail':<10} smtp://{layout.host}:{layout.mail_port}   (the platform's e-mails, "
+        f"kept as .eml files in {layout.mail_folder.resolve()})"
+    ]
 
 
 def banner(layout: Layout, loaded: int) -> str:
@@ -467,6 +515,7 @@ def banner(layout: Layout, loaded: int) -> str:
     for name in SERVICES:
         lines.append(f"  {name:<10} {layout.url(name)}   (API docs: {layout.url(name)}/docs)")
     lines.append(f"  {'issuer':<10} {layout.issuer}")
+    lines.extend(_mail_lines(layout))
     lines.append(
         f"  data       {layout.data.resolve()}   (logs in {layout.data.resolve() / 'logs'})"
     )

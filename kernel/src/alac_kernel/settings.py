@@ -11,7 +11,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_REALM = "alac-dev"
@@ -66,6 +66,28 @@ class Settings(BaseSettings):
     identity_admin_client_secret: str = "alac-admin-dev-secret"  # noqa: S105
     identity_send_email: bool = False  # invitations by e-mail need SMTP configured in Keycloak
 
+    # The web front end's public address: links in e-mails point there.
+    web_url: str = "http://127.0.0.1:8000"
+
+    # Outgoing e-mail (alac_kernel.mail). The embedded default is the local mail catcher that
+    # `alac up` starts on loopback (it keeps each message as a file under <data_dir>/mail/);
+    # production points these at the operator's relay, with STARTTLS and credentials.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=8025, ge=1, le=65535)
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "ALAC Platform <notifications@alac.localhost>"
+    smtp_timeout_s: float = Field(default=10.0, gt=0)
+    # A CA bundle to verify the server's certificate with instead of the system's (a private
+    # CA; the tests' throwaway certificate).
+    smtp_ca_file: Path | None = None
+    # Delivery outbox (alac_kernel.delivery): attempts before a message is given up (visible
+    # to the tenant admin), and the longest wait between two attempts.
+    mail_max_attempts: int = Field(default=8, ge=1)
+    mail_retry_first_s: float = Field(default=30.0, gt=0)  # doubled after each failed attempt
+    mail_max_backoff_s: float = Field(default=900.0, gt=0)
+
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
     # Addresses of the operator's own reverse proxies, comma-separated: only from these is
     # X-Forwarded-For believed (alac_kernel.limits.client_address).
@@ -90,6 +112,11 @@ class Settings(BaseSettings):
                 raise ValueError("the production profile needs ALAC_DATABASE_URL (PostgreSQL)")
             if self.bus_backend != "kafka":
                 raise ValueError("the production profile needs ALAC_BUS_BACKEND=kafka")
+            if self.smtp_username and not self.smtp_starttls:
+                raise ValueError(
+                    "the production profile refuses to send SMTP credentials in clear; "
+                    "set ALAC_SMTP_STARTTLS=true"
+                )
         return self
 
     def database_url_for(self, service: str) -> str:

@@ -65,6 +65,15 @@ ENDPOINTS = [
     ("POST", "/v1/cases/{id}/referrals", {"to_tenant": "ndi"}, "referral.write"),
     ("GET", "/v1/cases/{id}/referrals", None, "referral.read"),
     ("GET", "/v1/tenants", None, "tenant.admin"),
+    ("GET", "/v1/notifications", None, "notification.read"),
+    ("GET", "/v1/notifications/deliveries", None, "notification_delivery.read"),
+    ("GET", "/v1/notifications/rules", None, "notification_rule.read"),
+    (
+        "PUT",
+        "/v1/notifications/rules",
+        {"rules": [{"kind": "consent_recorded", "audience": "assignee", "enabled": True}]},
+        "notification_rule.write",
+    ),
 ]
 
 # Independent expectation: V volunteer, L lawyer, C coordinator, T tenant admin, A analyst.
@@ -93,6 +102,10 @@ EXPECTED = {
     "referral.write": "LC",
     "referral.read": "LC",
     "tenant.admin": "",  # the platform admin only
+    "notification.read": "VLCT",  # each their own
+    "notification_delivery.read": "T",
+    "notification_rule.read": "CT",
+    "notification_rule.write": "T",
 }
 ROLE_LETTER = {
     "volunteer": "V",

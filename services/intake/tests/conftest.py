@@ -113,21 +113,26 @@ class Intake:
 
 
 @contextlib.contextmanager
-def build(flavour: str, tmp: Path) -> Iterator[Intake]:
+def build(flavour: str, tmp: Path, **settings: Any) -> Iterator[Intake]:
+    """Intake on `flavour` ("sqlite" or "postgres") in `tmp`; `settings` add to the test
+    settings (a mail relay's, say)."""
     issuer = InProcessIssuer(tmp / "keys")
     with contextlib.ExitStack() as stack:
         urls: dict[str, str | None] = {"db": None, "bus": None}
         if flavour == "postgres":
             urls = {k: stack.enter_context(fresh_database(f"alac_{k}")) for k in urls}
-        settings = Settings(
-            data_dir=tmp,
-            database_url=urls["db"],
-            bus_url=urls["bus"],
-            run_workers=False,
-            auth_issuer=TEST_ISSUER,
-            consumer_poll_timeout_s=0.01,
+        app = create_app(
+            Settings(
+                data_dir=tmp,
+                database_url=urls["db"],
+                bus_url=urls["bus"],
+                run_workers=False,
+                auth_issuer=TEST_ISSUER,
+                consumer_poll_timeout_s=0.01,
+                **settings,
+            ),
+            issuer.verifier(),
         )
-        app = create_app(settings, issuer.verifier())
         app.state.runtime.migrate()
         client = stack.enter_context(TestClient(app, raise_server_exceptions=False))
         intake = Intake(flavour, issuer, client)
@@ -135,7 +140,16 @@ def build(flavour: str, tmp: Path) -> Iterator[Intake]:
         yield intake
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+FLAVOURS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture
+def build_intake():  # type: ignore[no-untyped-def]
+    """`build` for tests that need intake with settings of their own."""
+    return build
+
+
+@pytest.fixture(params=FLAVOURS)
 def intake(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Intake]:
     """Intake on SQLite and on PostgreSQL."""
     with build(request.param, tmp_path) as built:

@@ -28,6 +28,7 @@ from alac_web.csrf import FIELD as CSRF_FIELD
 from alac_web.csrf import Csrf
 from alac_web.dashboard import install_dashboard
 from alac_web.intake import ApiProblem, Intake
+from alac_web.notifications import install_notifications
 from alac_web.offline import install_offline
 from alac_web.settings import PACKAGE, WebSettings
 from alac_web.staff import install_staff
@@ -149,6 +150,8 @@ def create_app(
     ) -> HTMLResponse:
         token, new_cookie = csrf.token_for(request)
         staff = context.get("staff")
+        # The header's bell: the unread count read for this page (notifications.py).
+        context.setdefault("bell", getattr(request.state, "bell", None))
         zone = settings.zone_for(getattr(staff, "tenant", None))
         page = templates.get_template(template).render(
             when=partial(times.local, zone=zone),
@@ -636,6 +639,7 @@ def create_app(
     console = install_staff(app, ui)
     install_case_page(app, console)
     install_search(app, console)
+    install_notifications(app, ui, console)
     install_offline(app)
     # The coordinator dashboard, alerts, advocacy and the network view (alac_web/dashboard*).
     install_dashboard(app, ui, console)

@@ -98,18 +98,6 @@ def install_watch(app: FastAPI, ui: Any, staff: Any, api: Any) -> None:
             "detail": detail,
         }  # fmt: skip
 
-    async def listed(request: Request, lang: str, work: Awaitable[Any]) -> Any:
-        """(result, None), or (None, the problem in plain words) for a page that says it in
-        place; a Response (to the sign-in) when the session is gone at the service."""
-        try:
-            return await work, None
-        except ApiProblem as exc:
-            if exc.status == 401:
-                return staff.to_login(request)
-            return None, staff.problem_text(lang, exc)
-        except httpx.HTTPError:
-            return None, t(lang, "unavailable.text")
-
     async def or_message(
         request: Request, lang: str, work: Awaitable[Any], title: str, back: tuple[str, str]
     ) -> Any:
@@ -134,7 +122,7 @@ def install_watch(app: FastAPI, ui: Any, staff: Any, api: Any) -> None:
             found = await api.call(request, session, lang, "/v1/alerts", params)
             return [await alert_view(request, session, lang, a) for a in found]
 
-        loaded = await listed(request, lang, load())
+        loaded = await staff.listed(request, lang, load())
         if isinstance(loaded, Response):
             return loaded
         shown, problem = loaded[0] or [], loaded[1]
@@ -199,7 +187,7 @@ def install_watch(app: FastAPI, ui: Any, staff: Any, api: Any) -> None:
             found = await api.call(request, session, lang, "/v1/proposals", params)
             return [await proposal_view(request, session, lang, p) for p in found]
 
-        loaded = await listed(request, lang, load())
+        loaded = await staff.listed(request, lang, load())
         if isinstance(loaded, Response):
             return loaded
         proposals, problem = loaded[0] or [], loaded[1]

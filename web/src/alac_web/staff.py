@@ -224,6 +224,18 @@ class Console:
             return self.ui.message(request, lang, "staff.error.case", status=problem.status,
                                    text=self.problem_text(lang, problem))  # fmt: skip
 
+    async def listed(self, request: Request, lang: str, work: Awaitable[Any]) -> Any:
+        """(result, None), or (None, the problem in plain words) for a page that says it in
+        place; a Response (to the sign-in) when the session is gone at the service."""
+        try:
+            return await work, None
+        except ApiProblem as exc:
+            if exc.status == 401:
+                return self.to_login(request)
+            return None, self.problem_text(lang, exc)
+        except httpx.HTTPError:
+            return None, i18n.translate(lang, "unavailable.text")
+
     def signed_in(self, request: Request) -> tuple[StaffSession | None, str]:
         lang, _ = self.ui.language(request)
         return self.current(request), lang

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -98,6 +99,10 @@ class TenantSpec(_Strict):
     retention_years: int = Field(default=5, ge=1, le=75)
     suppression_threshold: int = Field(default=5, ge=2, le=100)
     deadlines: DeadlineRules = Field(default_factory=DeadlineRules)
+    # Quiet hours, digests and dates shown to staff follow the centre's clock.
+    time_zone: str = Field(
+        default="Asia/Almaty", max_length=64, description="IANA time zone, e.g. Asia/Almaty."
+    )
     admin: FirstAdmin
 
     @field_validator("id")
@@ -105,6 +110,15 @@ class TenantSpec(_Strict):
     def _not_reserved(cls, value: str) -> str:
         if value in RESERVED_IDS:
             raise ValueError(f"{value!r} is reserved by the platform")
+        return value
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone, e.g. Asia/Almaty") from None
         return value
 
     @field_validator("offices")

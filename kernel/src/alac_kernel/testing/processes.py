@@ -18,13 +18,14 @@ T = TypeVar("T")
 
 
 def free_port_base(span: int = 100) -> int:
-    """A base port whose web (base), service (base+1..4) and issuer (base+90) ports are free."""
+    """A base port whose web (base), service (base+1..4), mail catcher (base+25) and issuer
+    (base+90) ports are free."""
     for _ in range(50):
         # Below Linux's ephemeral range (32768-60999): a port there that is free when probed
         # can be taken a moment later by any outgoing connection's local port, and a service
         # then fails to bind (seen: "cases exited with code 3", address already in use).
         base = random.randrange(20000, 32600, 100)
-        if all(_free(base + offset) for offset in (0, 1, 2, 3, 4, 90)):
+        if all(_free(base + offset) for offset in (0, 1, 2, 3, 4, 25, 90)):
             return base
     raise RuntimeError("no free port range found")
 

@@ -18,6 +18,10 @@ from alac_cases.letters.keys import load_master_keys
 from alac_cases.letters.store import letter_store_for
 from alac_cases.letters.views import router as letters_router
 from alac_cases.models import kernel_tables
+from alac_cases.notifications import delivery as notification_mail
+from alac_cases.notifications import handlers as notification_handlers
+from alac_cases.notifications import waiting as notification_waits
+from alac_cases.notifications.views import router as notifications_router
 from alac_cases.referrals.views import router as referrals_router
 from alac_cases.staff.views import router as staff_router
 from alac_cases.tenancy.views import router as tenancy_router
@@ -34,6 +38,10 @@ NAME = "cases"
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Deadlines are days long; a pass a minute is precise enough and cheap.
 DEADLINE_PASS_INTERVAL_S = 60.0
+# Complainants' messages wait working days; a pass every five minutes is plenty.
+WAITING_PASS_INTERVAL_S = 300.0
+# Notification e-mails: how often the relay looks for due ones (it sends in the pass).
+MAIL_PASS_INTERVAL_S = 1.0
 
 
 def run_deadlines(runtime: ServiceRuntime) -> scheduler.PassResult:
@@ -91,9 +99,22 @@ def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
                     "complaint.withdrawn": on_complaint_withdrawn,
                     "complaint.personal_data_purged": on_personal_data_purged,
                 },
-            )
+            ),
+            ConsumerSpec(
+                group=notification_handlers.GROUP,
+                aggregates=notification_handlers.AGGREGATES,
+                handlers=notification_handlers.HANDLERS,
+            ),
         ],
-        periodic=[PeriodicTask("deadlines", DEADLINE_PASS_INTERVAL_S, run_deadlines)],
+        periodic=[
+            PeriodicTask("deadlines", DEADLINE_PASS_INTERVAL_S, run_deadlines),
+            PeriodicTask(
+                "notification-waits",
+                WAITING_PASS_INTERVAL_S,
+                lambda rt: notification_waits.run_pass(session_factory=rt.session_factory),
+            ),
+            PeriodicTask("notification-mail", MAIL_PASS_INTERVAL_S, notification_mail.send_due),
+        ],
     )
     runtime.master_keys = load_master_keys(runtime.settings)  # type: ignore[attr-defined]
     runtime.text_keys = sealed_text.http_text_keys(runtime.settings, "cases")  # type: ignore[attr-defined]
@@ -123,6 +144,7 @@ def create_app(settings: Settings | None = None, verifier: TokenVerifier | None 
             letters_router,
             referrals_router,
             tenancy_router,
+            notifications_router,
         ],
         verifier=verifier,
     )

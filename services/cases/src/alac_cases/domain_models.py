@@ -9,6 +9,12 @@ from alac_cases.consent.models import Consent
 from alac_cases.deadlines.models import Deadline, DeadlineRule, Holiday
 from alac_cases.letters.models import Letter
 from alac_cases.models import Base, Case
+from alac_cases.notifications.models import (
+    Notification,
+    NotificationPreference,
+    NotificationRule,
+    WaitingMessage,
+)
 from alac_cases.referrals.models import Referral
 from alac_cases.staff.models import Assignment, StaffMember
 from alac_cases.tenancy.models import TenantRecord
@@ -44,8 +50,12 @@ __all__ = [
     "Holiday",
     "Letter",
     "Note",
+    "Notification",
+    "NotificationPreference",
+    "NotificationRule",
     "Referral",
     "StaffMember",
     "StatusChange",
     "TenantRecord",
+    "WaitingMessage",
 ]

@@ -45,6 +45,12 @@ MATRIX: dict[str, frozenset[str]] = {
     "letter.read": frozenset({L, C}),
     "referral.write": frozenset({L, C}),
     "referral.read": frozenset({L, C}),
+    # notifications: each staff member reads and sets their own; the tenant admin sees the
+    # tenant's e-mail deliveries and sets who is told what
+    "notification.read": frozenset({V, L, C, TA}),
+    "notification_delivery.read": frozenset({TA}),
+    "notification_rule.read": frozenset({C, TA}),
+    "notification_rule.write": frozenset({TA}),
     # the tenant registry: onboarding, suspension, offboarding of centres
     "tenant.admin": frozenset({roles.PLATFORM_ADMIN}),
 }

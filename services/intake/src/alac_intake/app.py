@@ -36,7 +36,7 @@ ROUTERS = [complaints_router, public_router, attachments_router, public_attachme
 def build_runtime(settings: Settings | None = None) -> IntakeRuntime:
     runtime = IntakeRuntime.from_settings(settings or Settings())
     runtime.consumers = handlers.consumers(runtime)
-    runtime.periodic = handlers.periodic()
+    runtime.periodic = handlers.periodic(runtime)
     return runtime
 
 

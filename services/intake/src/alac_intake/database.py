@@ -29,6 +29,7 @@ def all_tables() -> MetaData:
     from alac_intake.followup import models as _followup  # noqa: F401
     from alac_intake.lifecycle import models as _lifecycle  # noqa: F401
     from alac_intake.partners import models as _partners  # noqa: F401
+    from alac_intake.progress import models as _progress  # noqa: F401
     from alac_intake.reference import models as _reference  # noqa: F401
     from alac_intake.vault import models as _vault  # noqa: F401
 

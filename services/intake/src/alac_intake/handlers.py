@@ -9,6 +9,7 @@ from functools import partial
 from alac_intake.channels import referral
 from alac_intake.followup.service import apply_case_event
 from alac_intake.partners.webhooks import deliver_due
+from alac_intake.progress.service import SEND_INTERVAL_S
 from alac_intake.reference import tenants
 from alac_intake.runtime import IntakeRuntime
 from alac_kernel.runtime import ConsumerSpec, PeriodicTask, ServiceRuntime
@@ -21,7 +22,8 @@ WEBHOOK_INTERVAL_S = 1.0
 
 
 def consumers(runtime: IntakeRuntime) -> list[ConsumerSpec]:
-    follow_case = partial(apply_case_event, contracts=runtime.contracts)
+    # The status the complainant sees, then a progress e-mail if what they see has changed.
+    follow_case = runtime.progress.after(partial(apply_case_event, contracts=runtime.contracts))
     return [
         ConsumerSpec(
             group="intake",
@@ -47,8 +49,12 @@ def consumers(runtime: IntakeRuntime) -> list[ConsumerSpec]:
     ]
 
 
-def periodic() -> list[PeriodicTask]:
-    return [PeriodicTask("webhooks", WEBHOOK_INTERVAL_S, deliver_webhooks)]
+def periodic(runtime: IntakeRuntime) -> list[PeriodicTask]:
+    return [
+        PeriodicTask("webhooks", WEBHOOK_INTERVAL_S, deliver_webhooks),
+        # The complainants' progress e-mails that are due (progress/service.py).
+        PeriodicTask("complainant-mail", SEND_INTERVAL_S, runtime.progress.send_due),
+    ]
 
 
 def deliver_webhooks(runtime: ServiceRuntime) -> int:

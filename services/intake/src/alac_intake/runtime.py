@@ -14,6 +14,7 @@ from alac_intake.database import all_tables, kernel_tables, rate_limit_hits
 from alac_intake.limits import IntakeLimits
 from alac_intake.partners.identity import PartnerClients, partner_clients_from_settings
 from alac_intake.partners.webhooks import WebhookPolicy
+from alac_intake.progress.service import ProgressMail
 from alac_intake.vault.crypto import load_master_keys
 from alac_kernel import sealed_text
 from alac_kernel.crypto import MasterKeys
@@ -42,6 +43,8 @@ class IntakeRuntime(ServiceRuntime):
     partner_clients: PartnerClients
     webhook_policy: WebhookPolicy
     cursors: CursorCodec
+    #: E-mails to complainants when their case makes progress (progress/).
+    progress: ProgressMail
     #: The request budgets (limits.py), counted in this runtime's database.
     limits: IntakeLimits = field(init=False)
 
@@ -53,13 +56,14 @@ class IntakeRuntime(ServiceRuntime):
     def from_settings(cls, settings: Settings) -> IntakeRuntime:
         """Intake's runtime without consumers or periodic work (app.build_runtime adds them
         from handlers.py)."""
+        master_keys = load_master_keys(settings)
         return cls(
             name=NAME,
             settings=settings,
             metadata=all_tables(),
             tables=kernel_tables,
             migrations=MIGRATIONS,
-            master_keys=load_master_keys(settings),
+            master_keys=master_keys,
             text_grants={
                 consumer: sealed_text.load_grant(settings, consumer)
                 for consumer in sealed_text.CONSUMERS
@@ -71,4 +75,5 @@ class IntakeRuntime(ServiceRuntime):
             partner_clients=partner_clients_from_settings(settings),
             webhook_policy=WebhookPolicy.from_env(settings.profile == "production"),
             cursors=CursorCodec(load_cursor_key(settings)),
+            progress=ProgressMail(settings, keys=master_keys),
         )

@@ -1,0 +1,1 @@
+"""Notifications for staff: who is told what (rules), in the console and by e-mail."""

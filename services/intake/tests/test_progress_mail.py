@@ -1,0 +1,275 @@
+"""Progress e-mails to complainants against a real SMTP server on loopback (aiosmtpd, the
+kernel's mail catcher), reading the delivered messages.
+
+Intake runs alone (this folder's harness, conftest.py) and is driven by contract-valid case
+events published on its real log bus, as cases would publish them: the complaints are filed
+through intake's own API, with the contact kept in its vault."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Iterator
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from alac_intake.progress.models import complainant_mail
+from alac_kernel.db import session_scope, utcnow
+from alac_kernel.delivery import CANCELLED, PENDING, SENT
+from alac_kernel.events import Event, new_event
+from alac_kernel.mailcatcher import MailCatcher
+from alac_kernel.testing.processes import wait_for
+
+WEB = "https://alac.example.org"
+FOLLOWUP = f"{WEB}/follow-up"
+TEXTS = json.loads(
+    (
+        Path(__file__).resolve().parents[1]
+        / "src" / "alac_intake" / "progress" / "templates" / "texts.json"
+    ).read_text("utf-8")
+)  # fmt: skip
+
+
+class Mailing:
+    """Intake alone (this folder's harness, conftest.py) with its case consumer driven one
+    record at a time, its complainant-mail task and the SMTP server."""
+
+    def __init__(self, intake: Any, catcher: MailCatcher) -> None:
+        self.client, self.issuer, self.runtime = intake.intake, intake.issuer, intake.runtime
+        self.publish = intake.publish  # what cases would publish, checked against its contract
+        self.catcher = catcher
+        spec = next(c for c in self.runtime.consumers if c.group == "intake")
+        self.consumer = self.runtime.event_consumer(spec)
+        self.consumer.poll_timeout_s = 0.0
+        self.mail_task = next(t for t in self.runtime.periodic if t.name == "complainant-mail")
+        self.versions: dict[str, int] = {}
+
+    def file(self, crux: str, **fields: Any) -> tuple[str, str]:
+        """(complaint id, receipt code) of a hotline complaint recorded by vera."""
+        body = {"channel": "hotline", "crux": crux, "request_type": "case", **fields}
+        created = self.client.post("/v1/complaints", json=body, headers=self.issuer.headers("vera"))
+        assert created.status_code == 201, created.text
+        return created.json()["id"], created.json()["receipt_code"]
+
+    def case_event(self, type_: str, case_id: str, complaint_id: str, **data: Any) -> Event:
+        """The case's next event (its aggregate version counted here, as cases counts it)."""
+        self.versions[case_id] = self.versions.get(case_id, 0) + 1
+        now = utcnow().isoformat()
+        body: dict[str, Any] = {"case_id": case_id, "complaint_id": complaint_id,
+                                "office": "almaty"}  # fmt: skip
+        if type_ == "case.opened":
+            body |= {"opened_at": now, "status": "triage", "channel": "hotline",
+                     "anonymous": data.pop("anonymous", False)}  # fmt: skip
+        elif type_ == "case.status_changed":
+            body |= {"changed_at": now, "reason": "documents received"}
+        else:
+            body |= {"closed_at": now, "outcome": "resolved"}
+        event = new_event(
+            type=type_, source="/alac/cases", subject=case_id, tenant="tk",
+            version=self.versions[case_id], data={**body, **data},
+        )  # fmt: skip
+        return self.publish(event)
+
+    def consume(self) -> int:
+        total = 0
+        while moved := self.consumer.run_once():
+            total += moved
+        return total
+
+    def send(self) -> int:
+        """One pass of the worker's complainant-mail task."""
+        return self.mail_task.run(self.runtime)
+
+    def deliveries(self) -> list[dict[str, Any]]:
+        with session_scope(self.runtime.session_factory, all_tenants=True) as session:
+            rows = session.execute(select(complainant_mail).order_by(complainant_mail.c.seq))
+            return [dict(r) for r in rows.mappings()]
+
+    def status(self, code: str) -> str:
+        found = self.client.get("/v1/follow-up/status", headers={"Receipt-Code": code})
+        return found.json()["status"]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def intake(request: pytest.FixtureRequest, tmp_path: Path, build_intake: Any) -> Iterator[Mailing]:
+    catcher = MailCatcher(tmp_path / "mail").start()
+    try:
+        with build_intake(
+            request.param, tmp_path, web_url=WEB, smtp_host=catcher.host,
+            smtp_port=catcher.port, smtp_timeout_s=5,
+            smtp_from="Legal Advice Centre <no-reply@alac.example.org>",
+            # Retries come quickly here; the tests wait for the delivery, never for a time.
+            mail_retry_first_s=0.05, mail_max_backoff_s=0.2,
+        ) as built:  # fmt: skip
+            mailing = Mailing(built, catcher)
+            try:
+                yield mailing
+            finally:
+                mailing.consumer.close()
+    finally:
+        catcher.stop()
+
+
+def bodies(message: EmailMessage) -> tuple[str, str]:
+    return (
+        message.get_body(("plain",)).get_content(),  # type: ignore[union-attr]
+        message.get_body(("html",)).get_content(),  # type: ignore[union-attr]
+    )
+
+
+def test_progress_arrives_once_in_the_complainants_language_without_the_complaint(
+    intake: Mailing, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    filed = {}
+    for lang in ("kk", "ru", "en"):
+        crux = f"Судья требует деньги за ускорение дела. {uuid.uuid4().hex[:8]}"
+        complaint_id, code = intake.file(
+            crux, preferred_language=lang, safe_to_contact=True,
+            contact={"name": "Айгерим", "email": f"complainant-{lang}@example.kz"},
+        )  # fmt: skip
+        filed[lang] = (complaint_id, code, crux, str(uuid.uuid4()))
+    for complaint_id, _, _, case_id in filed.values():
+        intake.case_event("case.opened", case_id, complaint_id)
+    assert intake.consume() == 3
+    assert intake.send() == 3
+    got = {m["X-Catcher-To"]: m for m in intake.catcher.messages()}
+    assert len(intake.catcher.messages()) == 3
+    for lang, (complaint_id, code, crux, case_id) in filed.items():
+        message = got[f"complainant-{lang}@example.kz"]
+        assert message.get_content_type() == "multipart/alternative"
+        assert message["Content-Language"] == lang
+        assert message["Subject"] == TEXTS[lang]["subject"]
+        assert message["From"] == "Legal Advice Centre <no-reply@alac.example.org>"
+        text, html = bodies(message)
+        link = f"{FOLLOWUP}?lang={lang}"
+        assert TEXTS[lang]["news"] in text and TEXTS[lang]["news"] in html
+        assert link in text and f'href="{link}"' in html
+        whole = message.as_string() + text + html
+        # Nothing beyond "there is news": no text, code, name, status or identifiers.
+        for secret in (crux[:30], code, code.replace("-", ""), "Айгерим", complaint_id,
+                       case_id, "under_review", "triage"):  # fmt: skip
+            assert secret not in whole
+        assert intake.status(code) == "under_review"  # the follow-up page has the news
+
+    # The same event again (redelivered): nothing new is sent.
+    kk_id, kk_code, _, kk_case = filed["kk"]
+    opened = intake.case_event("case.opened", kk_case, kk_id)
+    intake.consume()
+    intake.publish(opened)
+    intake.consume()
+    intake.send()
+    assert len(intake.catcher.messages()) == 3
+    # A step the complainant's page does not show (triage -> assessment: still "under
+    # review") sends nothing; one it shows (in action: "in progress") sends one more.
+    intake.case_event("case.status_changed", kk_case, kk_id, from_status="triage",
+                      to_status="assessment")  # fmt: skip
+    intake.consume()
+    assert intake.send() == 0
+    intake.case_event("case.status_changed", kk_case, kk_id, from_status="assessment",
+                      to_status="in_action")  # fmt: skip
+    intake.consume()
+    assert intake.send() == 1
+    assert intake.status(kk_code) == "in_progress"
+    assert len([m for m in intake.catcher.messages()
+                if m["X-Catcher-To"] == "complainant-kk@example.kz"]) == 2  # fmt: skip
+
+    # The record of every e-mail: to which complaint, for which event, when; no address.
+    rows = intake.deliveries()
+    assert len(rows) == 4 and all(r["state"] == SENT and r["sent_at"] for r in rows)
+    assert {r["recipient"] for r in rows} == {c for c, _, _, _ in filed.values()}
+    assert [r["event_type"] for r in rows] == ["case.opened"] * 3 + ["case.status_changed"]
+    assert all(r["event_id"] for r in rows)
+    assert not any("@example.kz" in str(v) for r in rows for v in r.values())
+    sent = [r for r in caplog.records if r.getMessage() == "mail sent"]
+    assert len(sent) == 4
+    assert {r.recipient for r in sent} == {c for c, _, _, _ in filed.values()}  # type: ignore[attr-defined]
+    assert {r.event_type for r in sent} == {"case.opened", "case.status_changed"}  # type: ignore[attr-defined]
+    # Our own log lines (the test's SMTP server logs what it receives; it is not ours).
+    ours = [r for r in caplog.records if r.name.startswith("alac")]
+    logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in ours)
+    assert "@example.kz" not in logged and TEXTS["kk"]["news"] not in logged
+    assert not any(crux[:30] in logged for _, _, crux, _ in filed.values())
+
+
+def test_anonymous_and_non_consenting_complainants_are_never_emailed(intake: Mailing) -> None:
+    crux = "Акимат требует плату за справку."
+    never = [
+        intake.file(crux, anonymous=True, preferred_language="ru", safe_to_contact=True)[0],
+        intake.file(crux, safe_to_contact=False, contact={"email": "no@example.kz"})[0],
+        intake.file(crux, contact={"email": "unstated@example.kz"})[0],  # not asked: no
+        intake.file(crux, safe_to_contact=True, contact={"phone": "+77011234567"})[0],
+    ]
+    for complaint_id in never:
+        case_id = str(uuid.uuid4())
+        anonymous = complaint_id == never[0]
+        intake.case_event("case.opened", case_id, complaint_id, anonymous=anonymous)
+        intake.case_event("case.status_changed", case_id, complaint_id, from_status="triage",
+                          to_status="in_action")  # fmt: skip
+        intake.case_event("case.closed", case_id, complaint_id)
+    # One who agreed, then said no before the e-mail went: it is not sent either.
+    changed_mind, _ = intake.file(crux, safe_to_contact=True,
+                                  contact={"email": "changed@example.kz"})  # fmt: skip
+    intake.case_event("case.opened", str(uuid.uuid4()), changed_mind)
+    assert intake.consume() == 13
+    assert [r["state"] for r in intake.deliveries()] == [PENDING]
+    path = f"/v1/complaints/{changed_mind}"
+    etag = intake.client.get(path, headers=intake.issuer.headers("vera")).headers["ETag"]
+    patched = intake.client.patch(path, json={"safe_to_contact": False},
+                                  headers={**intake.issuer.headers("vera"), "If-Match": etag})  # fmt: skip
+    assert patched.status_code == 200, patched.text
+    assert intake.send() == 0
+    assert intake.catcher.messages() == []
+    assert [(r["recipient"], r["state"]) for r in intake.deliveries()] == [
+        (changed_mind, CANCELLED)
+    ]
+
+
+def test_an_smtp_outage_delays_then_delivers_without_duplicates(intake: Mailing) -> None:
+    complaint_id, _ = intake.file(
+        "Полиция не регистрирует заявление.", preferred_language="ru", safe_to_contact=True,
+        contact={"email": "waiting@example.kz"},
+    )  # fmt: skip
+    folder, port = intake.catcher.folder, intake.catcher.port
+    intake.catcher.stop()  # the mail server is down
+    intake.case_event("case.opened", str(uuid.uuid4()), complaint_id)
+    intake.consume()
+    assert intake.send() == 0
+    (row,) = intake.deliveries()
+    assert row["state"] == PENDING and row["attempts"] == 1
+    assert "cannot be reached" in row["last_error"]
+    # Back, but refusing for a while (a temporary 4xx): still waiting, not given up.
+    intake.catcher = MailCatcher(folder, port=port).start()
+    intake.catcher.refuse_with = "451 4.3.0 Try again later"
+
+    def refused_again() -> bool:
+        intake.send()
+        return intake.deliveries()[0]["attempts"] >= 2
+
+    wait_for(refused_again, 30, "a second attempt", interval_s=0.05)
+    assert intake.deliveries()[0]["state"] == PENDING
+    assert "451" in intake.deliveries()[0]["last_error"]
+    assert intake.catcher.messages() == []
+    intake.catcher.refuse_with = None
+
+    def delivered() -> bool:
+        intake.send()
+        return bool(intake.catcher.messages())
+
+    try:
+        wait_for(delivered, 30, "the e-mail after the outage", interval_s=0.05)
+        for _ in range(3):  # more passes send nothing more
+            assert intake.send() == 0
+        (message,) = intake.catcher.messages()
+    finally:
+        intake.catcher.stop()
+    assert message["X-Catcher-To"] == "waiting@example.kz"
+    assert message["Content-Language"] == "ru"
+    (row,) = intake.deliveries()
+    assert row["state"] == SENT and row["attempts"] >= 3
+    assert message["Message-ID"] == f"<{row['id']}@alac.example.org>"
