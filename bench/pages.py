@@ -126,7 +126,7 @@ class Platform:
 
 def load(platform: Platform, n: int, batch: int = 10_000) -> dict[str, Any]:
     """The corpus into cases (one row per complaint that has a case) and into search's index."""
-    from alac_cases.models import Case
+    from alac_cases.case.models import Case
     from alac_kernel.db import session_scope
 
     engine = platform.apps["search"].state.search_engine

@@ -66,7 +66,7 @@ def test_a_late_older_complaint_update_does_not_undo_a_newer_one(platform):
     p.pump()
     assert _case_of(p, complaint["id"])["area"] == "education"
     # Deliver the first update again (as a redelivery after the newer one): nothing changes.
-    from alac_cases import complaint_sync
+    from alac_cases import handlers
     from alac_kernel.db import session_scope
     from alac_kernel.events import Event
 
@@ -80,7 +80,7 @@ def test_a_late_older_complaint_update_does_not_undo_a_newer_one(platform):
     ]
     cases = p.runtime("cases")
     with session_scope(cases.session_factory, tenant="tk") as s:
-        complaint_sync.apply_complaint_updated(session=s, outbox=cases.outbox, event=first)
+        handlers.apply_complaint_updated(session=s, outbox=cases.outbox, event=first)
     assert _case_of(p, complaint["id"])["area"] == "education"
 
 

@@ -130,7 +130,9 @@ def test_offboarding_exports_an_archive_then_deletes_the_tenant_everywhere(world
 
 
 def test_the_command_onboards_a_centre_file_and_names_the_bad_field(world, tmp_path, monkeypatch):
-    monkeypatch.setattr(cases_cli, "client_factory", lambda url: world.platform.cases)
+    monkeypatch.setattr(
+        cases_cli, "service_factory", cases_cli.in_process(world.platform.cases.app)
+    )
     token = world.provider.token(*world.provider.platform_admin)
     example = (ROOT / "deploy" / "tenants" / "aktobe-legal-aid.yaml").read_text()
     sx = world.suffix

@@ -121,3 +121,18 @@ class Unavailable(DomainError):
 
     status = 503
     default_title = "Service unavailable"
+
+
+class Gone(DomainError):
+    """The record existed but its content was destroyed on purpose (erased personal data)."""
+
+    status = 410
+    default_title = "Gone"
+
+
+class BadGateway(DomainError):
+    """A dependency answered, but refused in a way the caller cannot fix (an identity provider's
+    unexpected refusal)."""
+
+    status = 502
+    default_title = "Bad gateway"

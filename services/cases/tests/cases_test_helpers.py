@@ -11,11 +11,9 @@ PROBLEM_JSON = "application/problem+json"
 
 
 def open_case(platform, user: str = "vera", **fields) -> dict:
-    """Submit a complaint through intake, deliver the events, return the case (as lena)."""
-    body = {"channel": "hotline", "crux": "Требуют взятку за справку.", **fields}
-    response = platform.intake.post("/v1/complaints", json=body, headers=platform.headers(user))
-    assert response.status_code == 201, response.text
-    complaint_id = response.json()["id"]
+    """A complaint received by `user`'s office (its complaint.received on the bus), consumed
+    by cases: the case opened for it (as the coordinator reads it)."""
+    complaint_id = platform.receive_complaint(user, **fields).subject
     platform.pump()
     items = platform.cases.get(
         "/v1/cases", params={"limit": 200}, headers=platform.headers("kazbek")

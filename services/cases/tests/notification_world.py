@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from alac_cases.app import create_app
-from alac_cases.models import Case
+from alac_cases.case.models import Case
 from alac_cases.notifications.delivery import mail_relay
 from alac_cases.notifications.models import deliveries
 from alac_cases.staff.models import StaffMember

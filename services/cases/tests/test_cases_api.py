@@ -11,11 +11,9 @@ from pathlib import Path
 from jsonschema import Draft202012Validator, FormatChecker
 from sqlalchemy import select, update
 
-from alac_cases.models import Case
-from alac_kernel.bus import OutgoingRecord
+from alac_cases.case.models import Case
 from alac_kernel.db import session_scope
 from alac_kernel.events import Event
-from alac_kernel.outbox import record_headers
 
 REPO = Path(__file__).resolve().parents[3]
 CASE_OPENED_SCHEMA = REPO / "contracts" / "events" / "case.opened" / "v1.schema.json"
@@ -26,14 +24,8 @@ PROBLEM_JSON = "application/problem+json"
 
 
 def submit(platform, user: str, crux: str = "Требуют взятку за справку.", **fields) -> str:
-    body = {"channel": "hotline", "crux": crux, **fields}
-    headers = platform.headers(user)
-    correlation = body.pop("correlation_id", None)
-    if correlation:
-        headers["X-Correlation-Id"] = correlation
-    response = platform.intake.post("/v1/complaints", json=body, headers=headers)
-    assert response.status_code == 201, response.text
-    return response.json()["id"]
+    """A complaint received by `user`'s office: its complaint.received on the bus."""
+    return platform.receive_complaint(user, crux=crux, **fields).subject
 
 
 def outbox_rows(platform, service: str, event_type: str) -> list[dict]:
@@ -109,10 +101,6 @@ def test_case_opened_is_emitted_through_the_outbox_with_the_correlation_id(platf
     )
     platform.pump()
 
-    received = outbox_rows(platform, "intake", "complaint.received")
-    assert len(received) == 1
-    assert Event.from_json(received[0]["payload"]).correlationid == "corr-case-opened-1"
-
     opened = outbox_rows(platform, "cases", "case.opened")
     assert len(opened) == 1
     row = opened[0]
@@ -138,31 +126,17 @@ def test_case_opened_is_emitted_through_the_outbox_with_the_correlation_id(platf
 
 
 def test_the_same_complaint_received_twice_still_gives_one_case(platform):
-    complaint_id = submit(platform, "vera", request_type="case")
+    received = platform.receive_complaint("vera", request_type="case")
+    complaint_id = received.subject
     platform.pump()
     first_case = case_for(platform, complaint_id)
 
-    # 1. The very same envelope again: the relay publishes the row a second time.
-    intake = platform.runtime("intake")
-    table = intake.tables.outbox
-    with session_scope(intake.session_factory, all_tenants=True) as session:
-        reset = session.execute(update(table).values(state="pending", published_at=None))
-        assert reset.rowcount == 1
+    # 1. The very same envelope again (a redelivery).
+    platform.publish(received)
     assert platform.pump() > 0
 
-    # 2. A new envelope (new event id) about the same complaint, published straight to the bus.
-    row = outbox_rows(platform, "intake", "complaint.received")[0]
-    again = Event.from_json(row["payload"]).model_copy(update={"id": str(uuid.uuid4())})
-    intake.bus.publish(
-        [
-            OutgoingRecord(
-                topic=row["topic"],
-                key=row["aggregateid"],
-                value=again.to_json(),
-                headers=record_headers(again),
-            )
-        ]
-    )
+    # 2. A new envelope (new event id) about the same complaint.
+    platform.publish(received.model_copy(update={"id": str(uuid.uuid4())}))
     assert platform.pump() > 0
 
     assert [c.complaint_id for c in cases_in_db(platform)] == [complaint_id]
@@ -175,18 +149,7 @@ def test_a_historical_complaint_opens_no_case(platform):
     before the platform, so no case and no case.opened; the event is consumed all the same."""
     live = submit(platform, "vera", request_type="case")
     platform.pump()
-    intake = platform.runtime("intake")
-    row = outbox_rows(platform, "intake", "complaint.received")[0]
-    old_id = str(uuid.uuid4())
-    sent = Event.from_json(row["payload"])
-    old = sent.model_copy(
-        update={"id": str(uuid.uuid4()), "subject": old_id,
-                "data": {**sent.data, "complaint_id": old_id, "historical": True}}
-    )  # fmt: skip
-    intake.bus.publish(
-        [OutgoingRecord(topic=row["topic"], key=old_id, value=old.to_json(),
-                        headers=record_headers(old))]
-    )  # fmt: skip
+    platform.receive_complaint("vera", request_type="case", historical=True)
     assert platform.pump() > 0
     assert [c.complaint_id for c in cases_in_db(platform)] == [live]
     assert len(outbox_rows(platform, "cases", "case.opened")) == 1

@@ -1,12 +1,11 @@
 """A case followed from complaint to outcome, once through the HTTP API (SQLite and PostgreSQL)
-and once through `alac cases ...` (the CLI as a thin client of that API, in-process)."""
+and once through `alac cases ...` (the CLI calling the same use cases, in-process)."""
 
 from __future__ import annotations
 
 import json
 
 from cases_test_helpers import add_staff, case_events, open_case, post
-from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from alac_cases import cli
@@ -92,17 +91,10 @@ def test_a_case_is_followed_from_complaint_to_outcome_through_the_cli(sqlite_pla
     platform = sqlite_platform
     add_staff(platform, "lena", "almaty")
     case = open_case(platform, request_type="case")
-    app = platform.cases.app
-    # the CLI's HTTP client goes to the in-process cases app (no lifespan: `with` not entered)
-    seen_urls = []
-
-    def factory(url: str) -> TestClient:
-        seen_urls.append(url)
-        return TestClient(app, raise_server_exceptions=False)
-
-    monkeypatch.setattr(cli, "client_factory", factory)
-    for name in ("ALAC_CASES_URL", "ALAC_TOKEN"):  # the defaults and --token below count
-        monkeypatch.delenv(name, raising=False)
+    # the CLI works on the in-process service (its runtime and token verifier), as it does on
+    # the server's database; the token is the caller's, as for the API
+    monkeypatch.setattr(cli, "service_factory", cli.in_process(platform.cases.app))
+    monkeypatch.delenv("ALAC_TOKEN", raising=False)  # --token below counts
     runner = CliRunner()
     lena = platform.issuer.token("lena")
     kazbek = platform.issuer.token("kazbek")
@@ -120,6 +112,11 @@ def test_a_case_is_followed_from_complaint_to_outcome_through_the_cli(sqlite_pla
     # the CLI reports a refused transition with the problem's detail and the allowed statuses
     refused = alac_cases("transition", cid, "awaiting_response", "--reason", "x", code=1)
     assert "409" in refused and '"awaiting_consent"' in refused
+    assert len(refused.strip().splitlines()) == 1  # one line, no trace
+    # a role without the permission is refused as by the API (403), nothing written
+    volunteer = platform.issuer.token("vera")
+    forbidden = alac_cases("transition", cid, "closed", "--reason", "x", token=volunteer, code=1)
+    assert forbidden.startswith("403") and "lawyer" in forbidden
     alac_cases("transition", cid, "awaiting_consent", "--reason", "needs a letter")
     # an action needing consent before it is given: 409 naming the missing consent
     missing = alac_cases("action", cid, "complaint_drafted", "--summary", "x", code=1)
@@ -146,5 +143,4 @@ def test_a_case_is_followed_from_complaint_to_outcome_through_the_cli(sqlite_pla
     followed = alac_cases("show", cid, "--history")
     assert followed["case"]["status"] == "closed"
     assert [c["to_status"] for c in followed["history"]["status_changes"]][-1] == "closed"
-    assert set(seen_urls) == {"http://127.0.0.1:8002"}
     _check_followed_to_outcome(platform, cid, case["complaint_id"])

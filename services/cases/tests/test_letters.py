@@ -109,7 +109,7 @@ def test_a_letter_whose_transaction_fails_leaves_no_pdf_behind(sqlite_platform, 
     def failing_audit(**_):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr("alac_cases.letters.views.audit", failing_audit)
+    monkeypatch.setattr("alac_cases.case.commands.audit", failing_audit)
     answer = post(platform, url, "lena", {**LETTER, "language": "en", "version": case["version"]})
     assert answer.status_code == 500
     assert list(folder.rglob("*.pdf")) == []

@@ -136,18 +136,11 @@ CASES = [
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    # One platform for the whole module (built by the root conftest's builder): the matrix has
-    # ~100 cells and a platform per cell would take minutes.
-    import importlib.util
-    import sys
-    from pathlib import Path
+    # One service for the whole module: the matrix has ~100 cells and a service per cell would
+    # take minutes.
+    from cases_harness import build
 
-    root = Path(__file__).resolve().parents[3] / "conftest.py"
-    spec = importlib.util.spec_from_file_location("alac_root_conftest_for_cases", root)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    with module.build_platform("sqlite", tmp_path_factory.mktemp("perm")) as platform:
+    with build("sqlite", tmp_path_factory.mktemp("perm")) as platform:
         add_staff(platform, "lena", "almaty")
         platform.onboard_demo_tenants()  # referrals go to a tenant of the registry
         yield platform

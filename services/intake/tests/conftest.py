@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +22,14 @@ from sqlalchemy import select
 
 from alac_intake.app import create_app
 from alac_intake.runtime import IntakeRuntime
+from alac_kernel.auth.verifier import TokenVerifier
 from alac_kernel.bus import OutgoingRecord
 from alac_kernel.db import session_scope, utcnow
 from alac_kernel.events import Event, default_registry, new_event
 from alac_kernel.outbox import record_headers
 from alac_kernel.settings import Settings
-from alac_kernel.testing.harness import TEST_ISSUER, InProcessIssuer, Pump
-from alac_kernel.testing.postgres import fresh_database
+from alac_kernel.testing.alone import FLAVOURS, service_alone
+from alac_kernel.testing.harness import InProcessIssuer, Pump
 
 CASES = "/alac/cases"
 
@@ -114,33 +116,18 @@ class Intake:
 
 @contextlib.contextmanager
 def build(flavour: str, tmp: Path, **settings: Any) -> Iterator[Intake]:
-    """Intake on `flavour` ("sqlite" or "postgres") in `tmp`; `settings` add to the test
-    settings (a mail relay's, say)."""
-    issuer = InProcessIssuer(tmp / "keys")
-    with contextlib.ExitStack() as stack:
-        urls: dict[str, str | None] = {"db": None, "bus": None}
-        if flavour == "postgres":
-            urls = {k: stack.enter_context(fresh_database(f"alac_{k}")) for k in urls}
-        app = create_app(
-            Settings(
-                data_dir=tmp,
-                database_url=urls["db"],
-                bus_url=urls["bus"],
-                run_workers=False,
-                auth_issuer=TEST_ISSUER,
-                consumer_poll_timeout_s=0.01,
-                **settings,
-            ),
-            issuer.verifier(),
-        )
-        app.state.runtime.migrate()
-        client = stack.enter_context(TestClient(app, raise_server_exceptions=False))
+    """Intake on `flavour` ("sqlite" or "postgres") in `tmp` (alac_kernel.testing.alone);
+    `settings` add to the test settings (a mail relay's, say)."""
+    with service_alone(partial(_create_app, settings), flavour, tmp) as (client, issuer):
         intake = Intake(flavour, issuer, client)
-        stack.callback(intake.pump.close)
-        yield intake
+        try:
+            yield intake
+        finally:
+            intake.pump.close()
 
 
-FLAVOURS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+def _create_app(extra: dict[str, Any], settings: Settings, verifier: TokenVerifier) -> FastAPI:
+    return create_app(Settings(**{**settings.model_dump(), **extra}), verifier)
 
 
 @pytest.fixture

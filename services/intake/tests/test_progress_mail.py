@@ -23,6 +23,7 @@ from alac_kernel.db import session_scope, utcnow
 from alac_kernel.delivery import CANCELLED, PENDING, SENT
 from alac_kernel.events import Event, new_event
 from alac_kernel.mailcatcher import MailCatcher
+from alac_kernel.testing.alone import FLAVOURS
 from alac_kernel.testing.processes import wait_for
 
 WEB = "https://alac.example.org"
@@ -95,7 +96,7 @@ class Mailing:
         return found.json()["status"]
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(params=FLAVOURS)
 def intake(request: pytest.FixtureRequest, tmp_path: Path, build_intake: Any) -> Iterator[Mailing]:
     catcher = MailCatcher(tmp_path / "mail").start()
     try:

@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
-import httpx
 import typer
+from pydantic import BaseModel, ValidationError
+
+if TYPE_CHECKING:
+    from alac_cases.runtime import CasesRuntime
+    from alac_kernel.auth.principal import Principal
+    from alac_kernel.auth.verifier import TokenVerifier
 
 app = typer.Typer(help="Cases: audit trail, deadlines, and following cases.", no_args_is_help=True)
 
-# The HTTP client of the API commands below. A module-level factory so that tests can hand in
-# a client bound to the in-process app (Starlette's TestClient is an httpx.Client).
-client_factory: Callable[[str], httpx.Client] = lambda url: httpx.Client(  # noqa: E731
-    base_url=url, timeout=30.0
-)
-
-Url = Annotated[
-    str, typer.Option("--url", envvar="ALAC_CASES_URL", help="Base URL of the cases API")
-]
 Token = Annotated[
     str | None,
     typer.Option("--token", envvar="ALAC_TOKEN", help="Access token (see `alac token`)"),
@@ -32,7 +30,6 @@ Version = Annotated[
         help="Case version last read (optimistic lock); default: read the current one first",
     ),
 ]
-DEFAULT_URL = "http://127.0.0.1:8002"
 
 DatabaseUrl = Annotated[
     str | None,
@@ -57,7 +54,7 @@ def _session_factory(database_url: str | None):  # type: ignore[no-untyped-def]
 @app.command("verify-audit")
 def verify_audit(database_url: DatabaseUrl = None) -> None:
     """Check every tenant's hash chain; exit 1 naming each edited or deleted entry."""
-    import alac_cases.domain_models  # noqa: F401 - every table mapped
+    import alac_cases.case.metadata  # noqa: F401 - every table mapped
     from alac_cases.audit.service import verify
     from alac_kernel.db import session_scope
 
@@ -94,15 +91,14 @@ def encrypt_letters(
     upgrading; the service keeps running)."""
     from alac_cases.app import build_runtime
     from alac_cases.letters.service import encrypt_plaintext
-    from alac_cases.letters.store import letter_store_for
     from alac_kernel.operations import runtime_for_operation
 
     runtime = runtime_for_operation("cases", build_runtime)
     try:
         report = encrypt_plaintext(
             factory=runtime.session_factory,
-            keys=runtime.master_keys,  # type: ignore[attr-defined]
-            store=letter_store_for(runtime.settings),
+            keys=runtime.master_keys,
+            store=runtime.letters,
             batch_size=batch_size,
         )
     finally:
@@ -112,50 +108,109 @@ def encrypt_letters(
     )
 
 
-# --- following a case through the HTTP API -------------------------------------------------
+# --- following a case: the service's use cases, as the signed-in caller ---------------------
+#
+# These commands run where the cases database is (like the operator commands above) and call
+# the same use cases as the HTTP API, as the person whose access token they are given: the
+# token is verified against the issuer, the permission matrix applies, the audit trail names
+# that person. A refusal is one line on stderr (exit 1), as the API would answer it.
 
 
-def _call(url: str, token: str | None, method: str, path: str, **kwargs: Any) -> Any:
-    """One request; a problem answer exits 1 with its detail (and field errors) on stderr."""
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    client = client_factory(url)
+@dataclass
+class Service:
+    runtime: CasesRuntime
+    verifier: TokenVerifier
+
+
+@contextmanager
+def operating_service() -> Iterator[Service]:
+    """The cases service on its existing database (or one line and exit 2)."""
+    from alac_cases.app import build_runtime
+    from alac_kernel.auth.verifier import TokenVerifier
+    from alac_kernel.operations import runtime_for_operation
+
+    runtime = runtime_for_operation("cases", build_runtime)
+    verifier = TokenVerifier.from_settings(runtime.settings)
     try:
-        response = client.request(method, path, headers=headers, **kwargs)
-    except httpx.HTTPError as exc:
-        typer.echo(f"cannot reach the cases API at {url}: {exc}", err=True)
-        raise typer.Exit(2) from exc
+        yield Service(runtime, verifier)
     finally:
-        client.close()
-    if response.status_code >= 400:
+        verifier.close()
+        runtime.close()
+
+
+# Where the commands below find the service. A module-level factory so that tests can hand in
+# the in-process one.
+service_factory: Callable[[], AbstractContextManager[Service]] = operating_service
+
+
+def in_process(app: Any) -> Callable[[], AbstractContextManager[Service]]:
+    """A service factory for a cases app running in this process (tests, tools): its runtime
+    and token verifier, left open for their owner."""
+    from contextlib import nullcontext
+
+    from alac_kernel.auth.fastapi import STATE_VERIFIER
+
+    service = Service(app.state.runtime, getattr(app.state, STATE_VERIFIER))
+    return lambda: nullcontext(service)
+
+
+@contextmanager
+def _caller(token: str | None, permission: str) -> Iterator[tuple[CasesRuntime, Principal]]:
+    """The service and the verified caller holding `permission`; a refusal exits 1."""
+    from alac_cases.permissions import require
+    from alac_kernel.auth.verifier import AuthError
+    from alac_kernel.command_line import one_line
+    from alac_kernel.errors import DomainError
+
+    if not token:
+        typer.echo("alac cases: an access token is required (--token or ALAC_TOKEN)", err=True)
+        raise typer.Exit(2)
+    with service_factory() as service:
         try:
-            problem = response.json()
-        except ValueError:
-            problem = {"detail": response.text}
-        typer.echo(
-            f"{response.status_code}: {problem.get('detail', response.reason_phrase)}", err=True
-        )
-        for error in problem.get("errors", []):
-            typer.echo(f"  {error.get('field')}: {error.get('reason')}", err=True)
-        for extra in ("allowed", "missing_consent", "current_status", "current_version"):
-            if extra in problem:
-                typer.echo(f"  {extra}: {json.dumps(problem[extra])}", err=True)
-        raise typer.Exit(1)
-    return response.json()
+            principal = service.verifier.verify(token)
+        except AuthError as exc:
+            typer.echo(f"401 Unauthorized: the access token was refused ({exc.reason})", err=True)
+            raise typer.Exit(1) from None
+        try:
+            yield service.runtime, require(principal, permission)
+        except DomainError as error:
+            typer.echo(one_line(error), err=True)
+            raise typer.Exit(1) from None
 
 
-def _print(body: Any) -> None:
+Body = TypeVar("Body", bound=BaseModel)
+
+
+def _valid(model: type[Body], **fields: Any) -> Body:
+    """The command's input checked by the API's own body model; a bad value exits 2 naming it."""
+    try:
+        return model.model_validate({k: v for k, v in fields.items() if v is not None})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or model.__name__
+        typer.echo(f"alac cases: {where}: {first['msg']}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _print(model: BaseModel | list[BaseModel]) -> None:
+    body = [m.model_dump(mode="json") for m in model] if isinstance(model, list) else (
+        model.model_dump(mode="json")
+    )  # fmt: skip
     typer.echo(json.dumps(body, ensure_ascii=False, indent=2))
 
 
-def _version(url: str, token: str | None, case_id: str, version: int | None) -> int:
+def _version(runtime: CasesRuntime, principal: Principal, case_id: str, version: int | None) -> int:
+    from alac_cases.case import service
+
     if version is not None:
         return version
-    return _call(url, token, "GET", f"/v1/cases/{case_id}")["version"]
+    return service.get_case(runtime, principal, case_id=case_id).version
 
 
-def _change(url: str, token: str | None, case_id: str, path: str, body: dict, version: int | None):
-    body = {**body, "version": _version(url, token, case_id, version)}
-    return _call(url, token, "POST", f"/v1/cases/{case_id}/{path}", json=body)
+def _case(case: object) -> BaseModel:
+    from alac_cases.case.schemas import CaseRead
+
+    return CaseRead.model_validate(case, from_attributes=True)
 
 
 @app.command("list")
@@ -163,13 +218,15 @@ def list_cases(
     office: Annotated[str | None, typer.Option(help="Only this office")] = None,
     status: Annotated[str | None, typer.Option(help="Only this status")] = None,
     limit: Annotated[int, typer.Option(min=1, max=200)] = 50,
-    url: Url = DEFAULT_URL,
     token: Token = None,
 ) -> None:
     """Cases, newest first (JSON page)."""
-    params = {"limit": limit, **({"office": office} if office else {})}
-    params.update({"status": status} if status else {})
-    _print(_call(url, token, "GET", "/v1/cases", params=params))
+    from alac_cases.case import service
+    from alac_cases.case.schemas import case_page
+
+    with _caller(token, "case.read") as (runtime, principal):
+        cases = service.list_cases(runtime, principal, office=office, status=status, limit=limit)
+    _print(case_page(cases, limit))
 
 
 @app.command("show")
@@ -178,14 +235,46 @@ def show(
     history: Annotated[
         bool, typer.Option("--history", help="Add status changes and assignments")
     ] = False,
-    url: Url = DEFAULT_URL,
     token: Token = None,
 ) -> None:
     """One case (with --history: its status changes and assignments too)."""
-    case = _call(url, token, "GET", f"/v1/cases/{case_id}")
-    if history:
-        case = {"case": case, "history": _call(url, token, "GET", f"/v1/cases/{case_id}/history")}
-    _print(case)
+    from alac_cases.case import service
+    from alac_cases.workflow import service as workflow
+    from alac_cases.workflow.views import HistoryRead
+
+    with _caller(token, "case.read") as (runtime, principal):
+        case = _case(service.get_case(runtime, principal, case_id=case_id))
+        if not history:
+            _print(case)
+            return
+    with _caller(token, "history.read") as (runtime, principal):
+        steps = workflow.history(runtime, principal, case_id=case_id)
+    typer.echo(
+        json.dumps(
+            {
+                "case": case.model_dump(mode="json"),
+                "history": HistoryRead.model_validate(steps, from_attributes=True).model_dump(
+                    mode="json"
+                ),
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
+    )
+
+
+def _move(case_id: str, token: str | None, version: int | None, **fields: Any) -> None:
+    from alac_cases.workflow import service as workflow
+    from alac_cases.workflow.views import TransitionIn
+
+    body = _valid(TransitionIn, **fields)
+    with _caller(token, "case.transition") as (runtime, principal):
+        case = workflow.move(
+            runtime, principal, case_id=case_id,
+            expected=_version(runtime, principal, case_id, version),
+            to_status=body.to_status, reason=body.reason, outcome=body.outcome,
+        )  # fmt: skip
+    _print(_case(case))
 
 
 @app.command("transition")
@@ -195,12 +284,10 @@ def transition(
     reason: Annotated[str, typer.Option(help="Why (recorded in the history)")],
     outcome: Annotated[str | None, typer.Option(help="When closing")] = None,
     version: Version = None,
-    url: Url = DEFAULT_URL,
     token: Token = None,
 ) -> None:
     """Move a case to another status (a refusal lists the statuses allowed from here)."""
-    body = {"to_status": to_status, "reason": reason, "outcome": outcome}
-    _print(_change(url, token, case_id, "transitions", body, version))
+    _move(case_id, token, version, to_status=to_status, reason=reason, outcome=outcome)
 
 
 @app.command("close")
@@ -209,12 +296,10 @@ def close(
     outcome: Annotated[str, typer.Option(help="resolved, advice_given, rejected, ...")],
     reason: Annotated[str, typer.Option(help="Why (recorded in the history)")],
     version: Version = None,
-    url: Url = DEFAULT_URL,
     token: Token = None,
 ) -> None:
     """Close a case with an outcome."""
-    body = {"to_status": "closed", "reason": reason, "outcome": outcome}
-    _print(_change(url, token, case_id, "transitions", body, version))
+    _move(case_id, token, version, to_status="closed", reason=reason, outcome=outcome)
 
 
 @app.command("assign")
@@ -227,15 +312,24 @@ def assign(
         bool, typer.Option("--least-loaded", help="The office's least loaded lawyer")
     ] = False,
     version: Version = None,
-    url: Url = DEFAULT_URL,
     token: Token = None,
 ) -> None:
     """Assign a case by hand (--assignee) or to the least loaded lawyer (--least-loaded)."""
+    from alac_cases.staff import service as staff
+    from alac_cases.staff.views import AssignmentIn
+
     if (assignee is None) == (not least_loaded):
         typer.echo("give exactly one of --assignee and --least-loaded", err=True)
         raise typer.Exit(2)
-    body = {"strategy": "least_loaded"} if least_loaded else {"assignee": assignee}
-    _print(_change(url, token, case_id, "assignment", body, version))
+    strategy = "least_loaded" if least_loaded else "by_hand"
+    body = _valid(AssignmentIn, assignee=assignee, strategy=strategy)
+    with _caller(token, "case.assign") as (runtime, principal):
+        case = staff.assign(
+            runtime, principal, case_id=case_id,
+            expected=_version(runtime, principal, case_id, version),
+            assignee=body.assignee, strategy=body.strategy,
+        )  # fmt: skip
+    _print(_case(case))
 
 
 @app.command("consent")
@@ -251,12 +345,22 @@ def consent(
     ] = "signed_form",
     note: Annotated[str | None, typer.Option()] = None,
     version: Version = None,
-    url: Url = DEFAULT_URL,
     token: Token = None,
 ) -> None:
     """Record a new consent version (the scopes the client agreed to)."""
-    body = {"scopes": scope or [], "withdrawn": withdrawn, "how_given": how_given, "note": note}
-    _print(_change(url, token, case_id, "consents", body, version))
+    from alac_cases.consent import service
+    from alac_cases.consent.views import ConsentIn, ConsentRead
+
+    body = _valid(
+        ConsentIn, scopes=scope or [], withdrawn=withdrawn, how_given=how_given, note=note
+    )
+    with _caller(token, "consent.write") as (runtime, principal):
+        recorded = service.record_consent(
+            runtime, principal, case_id=case_id,
+            expected=_version(runtime, principal, case_id, version), scopes=list(body.scopes),
+            withdrawn=body.withdrawn, how_given=body.how_given, note=body.note,
+        )  # fmt: skip
+    _print(ConsentRead.model_validate(recorded.record, from_attributes=True))
 
 
 @app.command("action")
@@ -271,16 +375,24 @@ def action(
         list[str] | None, typer.Option("--involves", help="Further consent scopes it needs")
     ] = None,
     version: Version = None,
-    url: Url = DEFAULT_URL,
     token: Token = None,
 ) -> None:
     """Record an action (meeting, advice, authority response, ...); consent-gated."""
-    body: dict[str, Any] = {"action_type": action_type, "summary": summary}
-    if occurred_at:
-        body["occurred_at"] = occurred_at
-    if involves:
-        body["involves"] = involves
-    _print(_change(url, token, case_id, "actions", body, version))
+    from alac_cases.actions import service
+    from alac_cases.actions.views import ActionIn, ActionRead
+
+    body = _valid(
+        ActionIn, action_type=action_type, summary=summary, occurred_at=occurred_at,
+        involves=involves or [],
+    )  # fmt: skip
+    with _caller(token, "action.write") as (runtime, principal):
+        recorded = service.record_action(
+            runtime, principal, case_id=case_id,
+            expected=_version(runtime, principal, case_id, version),
+            action_type=body.action_type, summary=body.summary,
+            occurred_at=body.occurred_at, involves=list(body.involves),
+        )  # fmt: skip
+    _print(ActionRead.model_validate(recorded.record, from_attributes=True))
 
 
 # --- the tenant registry and staff administration ------------------------------------------
@@ -295,15 +407,21 @@ staff_app = typer.Typer(
 )
 
 
+def _tenant(record: object) -> BaseModel:
+    from alac_cases.tenancy.views import TenantRead
+
+    return TenantRead.model_validate(record, from_attributes=True)
+
+
 @tenants_app.command("onboard")
 def tenants_onboard(
     file: Annotated[
         Path, typer.Option("--file", help="The centre as YAML (docs/tenancy.md shows one)")
     ],
-    url: Url = DEFAULT_URL,
     token: Token = None,
 ) -> None:
     """Onboard a centre in one step (re-run the same file to resume an interrupted one)."""
+    from alac_cases.tenancy import service
     from alac_kernel.tenants import SpecError, load_spec_file
 
     try:
@@ -314,37 +432,72 @@ def tenants_onboard(
         where = first["field"] or str(file)
         typer.echo(f"alac tenants onboard: {file}: {where}: {first['reason']}{more}", err=True)
         raise typer.Exit(2) from None
-    body = json.loads(spec.model_dump_json())
-    _print(_call(url, token, "POST", "/v1/tenants", json=body))
+    with _caller(token, "tenant.admin") as (runtime, _):
+        record, _done = service.onboard(
+            session_factory=runtime.session_factory, outbox=runtime.outbox,
+            identity=runtime.identity, spec=spec,
+        )  # fmt: skip
+    _print(_tenant(record))
 
 
 @tenants_app.command("list")
-def tenants_list(url: Url = DEFAULT_URL, token: Token = None) -> None:
+def tenants_list(token: Token = None) -> None:
     """Every tenant with its status."""
-    _print(_call(url, token, "GET", "/v1/tenants"))
+    from alac_cases.tenancy import service
+
+    with _caller(token, "tenant.admin") as (runtime, _):
+        _print([_tenant(r) for r in service.every_tenant(runtime.session_factory)])
 
 
 @tenants_app.command("suspend")
 def tenants_suspend(
     tenant_id: str,
     reason: Annotated[str | None, typer.Option(help="Why (kept with the event)")] = None,
-    url: Url = DEFAULT_URL,
     token: Token = None,
 ) -> None:
     """Suspend a centre: its people cannot sign in; data is kept."""
-    _print(_call(url, token, "POST", f"/v1/tenants/{tenant_id}/suspend", json={"reason": reason}))
+    from alac_cases.tenancy import service
+
+    with _caller(token, "tenant.admin") as (runtime, _):
+        record = service.suspend(
+            session_factory=runtime.session_factory, outbox=runtime.outbox,
+            identity=runtime.identity, tenant_id=tenant_id, reason=reason,
+        )  # fmt: skip
+    _print(_tenant(record))
 
 
 @tenants_app.command("reactivate")
-def tenants_reactivate(tenant_id: str, url: Url = DEFAULT_URL, token: Token = None) -> None:
+def tenants_reactivate(tenant_id: str, token: Token = None) -> None:
     """Lift a suspension."""
-    _print(_call(url, token, "POST", f"/v1/tenants/{tenant_id}/reactivate"))
+    from alac_cases.tenancy import service
+
+    with _caller(token, "tenant.admin") as (runtime, _):
+        record = service.reactivate(
+            session_factory=runtime.session_factory, outbox=runtime.outbox,
+            identity=runtime.identity, tenant_id=tenant_id,
+        )  # fmt: skip
+    _print(_tenant(record))
 
 
 @tenants_app.command("offboard")
-def tenants_offboard(tenant_id: str, url: Url = DEFAULT_URL, token: Token = None) -> None:
+def tenants_offboard(tenant_id: str, token: Token = None) -> None:
     """Export a suspended centre's archive, then delete it everywhere."""
-    _print(_call(url, token, "POST", f"/v1/tenants/{tenant_id}/offboard"))
+    from alac_cases.tenancy import archive, service
+
+    with _caller(token, "tenant.admin") as (runtime, _):
+        record, path = service.offboard(
+            session_factory=runtime.session_factory, outbox=runtime.outbox,
+            identity=runtime.identity, tenant_id=tenant_id,
+            archive_dir=runtime.settings.data_dir / "archives", export=archive.export_tenant,
+        )  # fmt: skip
+    typer.echo(f"archive: {path}", err=True)
+    _print(_tenant(record))
+
+
+def _member(member: object) -> BaseModel:
+    from alac_cases.staff.views import StaffRead
+
+    return StaffRead.model_validate(member, from_attributes=True)
 
 
 @staff_app.command("invite")
@@ -357,16 +510,19 @@ def staff_invite(
     role: Annotated[str, typer.Option(help="volunteer, lawyer, coordinator or analyst")],
     position: Annotated[str | None, typer.Option(help="Shown under the name on letters")] = None,
     language: Annotated[str, typer.Option(help="kk, ru or en")] = "ru",
-    url: Url = DEFAULT_URL,
     token: Token = None,
 ) -> None:
     """Invite a person into an office of your centre."""
-    body = {
-        "username": username, "email": email, "first_name": first_name,
-        "last_name": last_name, "office": office, "role": role, "position": position,
-        "language": language,
-    }  # fmt: skip
-    _print(_call(url, token, "POST", "/v1/staff/invitations", json=body))
+    from alac_cases.staff import administration
+    from alac_cases.staff.views import InvitationIn
+
+    body = _valid(
+        InvitationIn, username=username, email=email, first_name=first_name,
+        last_name=last_name, office=office, role=role, position=position, language=language,
+    )  # fmt: skip
+    with _caller(token, "staff.write") as (runtime, principal):
+        member = administration.invite(runtime, principal, **body.model_dump())
+    _print(_member(member))
 
 
 @staff_app.command("move")
@@ -374,19 +530,26 @@ def staff_move(
     who: Annotated[str, typer.Argument(help="Username, e-mail or id")],
     office: Annotated[str | None, typer.Option()] = None,
     role: Annotated[str | None, typer.Option()] = None,
-    url: Url = DEFAULT_URL,
     token: Token = None,
 ) -> None:
     """Move a person to another office and/or role."""
-    body = {k: v for k, v in {"office": office, "role": role}.items() if v is not None}
-    _print(_call(url, token, "POST", f"/v1/staff/{who}/move", json=body))
+    from alac_cases.staff import administration
+    from alac_cases.staff.views import MoveIn
+
+    body = _valid(MoveIn, office=office, role=role)
+    with _caller(token, "staff.write") as (runtime, principal):
+        member = administration.move(runtime, principal, who=who, **body.model_dump())
+    _print(_member(member))
 
 
 @staff_app.command("deactivate")
 def staff_deactivate(
     who: Annotated[str, typer.Argument(help="Username, e-mail or id")],
-    url: Url = DEFAULT_URL,
     token: Token = None,
 ) -> None:
     """Deactivate a person: no more sign-in or new assignments; their name stays."""
-    _print(_call(url, token, "POST", f"/v1/staff/{who}/deactivate"))
+    from alac_cases.staff import administration
+
+    with _caller(token, "staff.write") as (runtime, principal):
+        member = administration.deactivate(runtime, principal, who=who)
+    _print(_member(member))

@@ -1,6 +1,7 @@
 """The permission matrix: which role may do what in the cases service, in one table.
 
-Every endpoint names its permission with `allowed("...")`; tests generate a request for every
+Every endpoint names its permission with `case.http.allowed("...")` (the command line with
+`require`); tests generate a request for every
 permission x role x tenant from this table and compare with an independent expectation table.
 Analysts and network analysts get nothing here: they work with analytics' aggregates, never with
 case files (DOMAIN.md "Who uses the platform").
@@ -8,13 +9,9 @@ case files (DOMAIN.md "Who uses the platform").
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import Depends
-
 from alac_kernel.auth import roles
-from alac_kernel.auth.fastapi import require_roles
 from alac_kernel.auth.principal import Principal
+from alac_kernel.errors import Forbidden
 
 V, L, C, TA = roles.VOLUNTEER, roles.LAWYER, roles.COORDINATOR, roles.TENANT_ADMIN
 
@@ -56,9 +53,16 @@ MATRIX: dict[str, frozenset[str]] = {
 }
 
 
-def allowed(permission: str):  # type: ignore[no-untyped-def]
-    """A FastAPI dependency type letting in the roles of `permission` in MATRIX."""
-    return Annotated[Principal, Depends(require_roles(*sorted(MATRIX[permission])))]
+def require(principal: Principal, permission: str) -> Principal:
+    """`principal`, if a role of theirs holds `permission`; else Forbidden naming the roles
+    (the same refusal as the HTTP routes' dependency)."""
+    required = sorted(MATRIX[permission])
+    if not principal.has_any(*required):
+        raise Forbidden(
+            f"This action requires one of the roles: {', '.join(required)}.",
+            required_roles=required,
+        )
+    return principal
 
 
 def main_role(principal: Principal) -> str:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from alac_kernel.command_line import one_line
 from alac_kernel.errors import DomainError, InvalidFields
 
 if TYPE_CHECKING:
@@ -25,20 +26,17 @@ app = typer.Typer(
 @contextmanager
 def intake_runtime() -> Iterator[IntakeRuntime]:
     """Intake's runtime on its existing database (or one line and exit 2, never a new one),
-    closed afterwards. A domain error is one line on stderr: a bad option (InvalidFields, its
-    detail names the option) exits 2, any other refusal 1."""
+    closed afterwards. A domain error is one line on stderr (alac_kernel.command_line): a bad
+    option (InvalidFields, naming the option) exits 2, any other refusal 1."""
     from alac_intake.app import build_runtime
     from alac_kernel.operations import runtime_for_operation
 
     runtime = runtime_for_operation("intake", build_runtime)
     try:
         yield runtime
-    except InvalidFields as error:
-        typer.echo(str(error), err=True)
-        raise typer.Exit(2) from None
     except DomainError as error:
-        typer.echo(f"alac intake: {error}", err=True)
-        raise typer.Exit(1) from None
+        typer.echo(f"alac intake: {one_line(error)}", err=True)
+        raise typer.Exit(2 if isinstance(error, InvalidFields) else 1) from None
     finally:
         runtime.close()
 

@@ -1,17 +1,10 @@
 """Intake's refusals beyond the kernel's (alac_kernel.errors): what only files and the text key
-service say. Raised like the kernel's domain errors; the app factory answers them as
-problem+json with their status."""
+service say (an erased attachment or text key is the kernel's Gone). Raised like the kernel's
+domain errors; the app factory answers them as problem+json with their status."""
 
 from __future__ import annotations
 
 from alac_kernel.errors import DomainError
-
-
-class Gone(DomainError):
-    """The thing existed and was erased (an attachment, a complaint's text key)."""
-
-    status = 410
-    default_title = "Gone"
 
 
 class TooLarge(DomainError):

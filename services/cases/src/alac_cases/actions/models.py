@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from alac_cases.models import Base
+from alac_cases.case.models import Base
 from alac_kernel.db import TenantScoped, UTCDateTime
 
 

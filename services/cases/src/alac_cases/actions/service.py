@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alac_cases.actions.models import Action, Note
-from alac_cases.case_events import emit
+from alac_cases.case.commands import Recorded, change_case, loaded, records_reader
+from alac_cases.case.events import emit
+from alac_cases.case.models import Case
 from alac_cases.consent import service as consent
-from alac_cases.models import Case
 from alac_kernel.auth.principal import Principal
 from alac_kernel.db import new_id, utcnow
+from alac_kernel.errors import Conflict, InvalidFields
 from alac_kernel.outbox import Outbox
-from alac_kernel.problems import Problem
+from alac_kernel.runtime import ServiceRuntime
 
 ACTION_TYPES = (
     "letter_of_support",
@@ -39,6 +41,15 @@ REQUIRED_SCOPES: dict[str, tuple[str, ...]] = {
 # given), nothing on their behalf.
 ANONYMOUS_ALLOWED = frozenset({"advice", "meeting"})
 
+# Types recorded through their own use case, never as a plain action: the path to use.
+OWN_ENDPOINT = {
+    "referral": "use POST /v1/cases/{case_id}/referrals",
+    "letter_of_support": "use POST /v1/cases/{case_id}/letters",
+}
+# The details field of each action type; a meeting's are optional (a quick call with the
+# client is a meeting too), an authority response and a court stage need theirs.
+DETAILS_OF = ("meeting", "authority_response", "court_stage")
+
 
 def record(
     *,
@@ -54,11 +65,10 @@ def record(
     details: dict | None = None,
 ) -> Action:
     if case.status == "closed":
-        raise Problem(409, "The case is closed; reopen it to record actions.", allowed=[])
+        raise Conflict("The case is closed; reopen it to record actions.", allowed=[])
     scopes = set(REQUIRED_SCOPES.get(action_type, ())) | set(involves or ())
     if case.anonymous and (action_type not in ANONYMOUS_ALLOWED or scopes):
-        raise Problem(
-            409,
+        raise Conflict(
             f"An anonymous complaint allows a legal assessment and advice only, not {action_type}.",
             title="Not possible for an anonymous complaint",
             allowed_action_types=sorted(ANONYMOUS_ALLOWED),
@@ -123,3 +133,62 @@ def list_notes(*, session: Session, case_id: str) -> list[Note]:
             select(Note).where(Note.case_id == case_id).order_by(Note.written_at)
         ).scalars()
     )
+
+
+# ---------------------------------------------------------------------- use cases
+
+
+def record_action(
+    runtime: ServiceRuntime,
+    principal: Principal,
+    *,
+    case_id: str,
+    expected: int,
+    action_type: str,
+    summary: str,
+    occurred_at: datetime | None = None,
+    involves: list[str] | None = None,
+    details: dict[str, dict | None] | None = None,
+) -> Recorded[Action]:
+    """Record what was done on a case. `details` holds the details field of each type given
+    (`{"court_stage": {...}}`); only the action's own type may have one."""
+    occurred_at = occurred_at or utcnow()
+    # Actions are records of what happened; a date far in the future is a typo.
+    if occurred_at > utcnow() + timedelta(days=1):
+        raise InvalidFields.one("body.occurred_at", "in the future")
+    if action_type in OWN_ENDPOINT:
+        raise InvalidFields.one("body.action_type", OWN_ENDPOINT[action_type])
+    own_details = None
+    for kind in DETAILS_OF:
+        given = (details or {}).get(kind)
+        if action_type == kind and given is None and kind != "meeting":
+            raise InvalidFields.one(f"body.{kind}", f"required for a {kind}")
+        if action_type != kind and given is not None:
+            raise InvalidFields.one(f"body.{kind}", f"only for a {kind}")
+        own_details = given if given is not None else own_details
+    with change_case(
+        runtime, principal, case_id=case_id, expected=expected, what="action.record"
+    ) as c:
+        action = record(
+            session=c.session, outbox=c.outbox, case=c.case, principal=principal,
+            action_type=action_type, summary=summary, occurred_at=occurred_at,
+            involves=involves, details=own_details,
+        )  # fmt: skip
+        c.audit_detail = {"action_id": action.id, "action_type": action.action_type}
+    return Recorded(action, c.case.version)
+
+
+actions_of_case = records_reader("action.read", list_actions)
+
+
+def write_note(runtime: ServiceRuntime, principal: Principal, *, case_id: str, text: str) -> Note:
+    """An internal note: never in events, never shown to the complainant; it does not move
+    the case's version."""
+    with change_case(runtime, principal, case_id=case_id, expected=None, what="note.write") as c:
+        note = add_note(session=c.session, case=c.case, principal=principal, text=text)
+        c.audit_detail = {"note_id": note.id}
+        loaded(c.session, note)
+    return note
+
+
+notes_of_case = records_reader("note.read", list_notes)

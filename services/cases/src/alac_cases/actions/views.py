@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from pydantic import AwareDatetime, BaseModel, Field
 
 from alac_cases.actions import service
-from alac_cases.api import PROBLEMS, IfMatch, Strict, Versioned, list_of_case, unit_of_work
-from alac_cases.files import audit, check_version, expected_version, load_case
-from alac_cases.permissions import allowed
-from alac_kernel.db import utcnow
-from alac_kernel.problems import field_error
+from alac_cases.case import http
 
 router = APIRouter(prefix="/v1", tags=["actions"])
 
@@ -30,34 +26,25 @@ ActionType = Literal[
 Scope = Literal["formal_action", "documents_to_authorities", "media", "referral", "share_contact"]
 
 
-class MeetingDetails(Strict):
+class MeetingDetails(http.Strict):
     with_whom: str = Field(min_length=1, max_length=400)
     place: str | None = Field(default=None, max_length=400)
 
 
-class AuthorityResponseDetails(Strict):
+class AuthorityResponseDetails(http.Strict):
     authority: str = Field(min_length=1, max_length=400)
     received_on: date
     decision: Literal["granted", "partly_granted", "refused", "forwarded", "other"]
 
 
-class CourtStageDetails(Strict):
+class CourtStageDetails(http.Strict):
     court_instance: Literal["first_instance", "appeal", "cassation", "supervisory"]
     court: str = Field(min_length=1, max_length=400, description="Name of the court")
     hearing_date: date
     decision: str | None = Field(default=None, max_length=4000, description="Once decided")
 
 
-# The details field of each action type (name in ActionIn); a meeting's are optional (a quick
-# call with the client is a meeting too), an authority response and a court stage need theirs.
-DETAILS_OF = {
-    "meeting": "meeting",
-    "authority_response": "authority_response",
-    "court_stage": "court_stage",
-}
-
-
-class ActionIn(Versioned):
+class ActionIn(http.Versioned):
     action_type: ActionType
     summary: str = Field(min_length=1, max_length=8000)
     occurred_at: AwareDatetime | None = Field(default=None, description="Default: now")
@@ -85,7 +72,7 @@ class ActionRead(BaseModel):
     details: dict | None = None
 
 
-class NoteIn(Strict):
+class NoteIn(http.Strict):
     text: str = Field(min_length=1, max_length=8000)
 
 
@@ -101,114 +88,59 @@ class NoteRead(BaseModel):
     "/cases/{case_id}/actions",
     response_model=ActionRead,
     status_code=201,
-    responses=PROBLEMS,
+    responses=http.PROBLEMS,
     summary="Record an action (consent-gated when done on the client's behalf)",
 )
 def record_action(
     case_id: str,
     body: ActionIn,
-    request: Request,
+    runtime: http.Runtime,
     response: Response,
-    principal: allowed("action.write"),
-    if_match: IfMatch = None,
+    principal: http.allowed("action.write"),
+    if_match: http.IfMatch = None,
 ) -> ActionRead:
-    version = expected_version(if_match=if_match, body_version=body.version)
-    occurred_at = body.occurred_at or utcnow()
-    # Actions are records of what happened; a date far in the future is a typo.
-    if occurred_at > utcnow() + timedelta(days=1):
-        raise field_error("body.occurred_at", "in the future")
-    if body.action_type == "referral":
-        raise field_error("body.action_type", "use POST /v1/cases/{case_id}/referrals")
-    if body.action_type == "letter_of_support":
-        raise field_error("body.action_type", "use POST /v1/cases/{case_id}/letters")
-    details = None
-    for action_type, field in DETAILS_OF.items():
-        given = getattr(body, field)
-        if body.action_type == action_type and given is None and action_type != "meeting":
-            raise field_error(f"body.{field}", f"required for a {action_type}")
-        if body.action_type != action_type and given is not None:
-            raise field_error(f"body.{field}", f"only for a {action_type}")
-        if given is not None:
-            details = given.model_dump(mode="json")
-    with unit_of_work(request, principal) as (session, outbox):
-        case = load_case(session=session, case_id=case_id, principal=principal, for_update=True)
-        check_version(case, version)
-        action = service.record(
-            session=session,
-            outbox=outbox,
-            case=case,
-            principal=principal,
-            action_type=body.action_type,
-            summary=body.summary,
-            occurred_at=occurred_at,
-            involves=list(body.involves),
-            details=details,
-        )
-        audit(
-            session=session,
-            principal=principal,
-            what="action.record",
-            case_id=case.id,
-            detail={"action_id": action.id, "action_type": action.action_type},
-        )
-        response.headers["ETag"] = f'"{case.version}"'
-        return ActionRead.model_validate(action, from_attributes=True)
+    details = {kind: getattr(body, kind) for kind in service.DETAILS_OF}
+    recorded = service.record_action(
+        runtime, principal, case_id=case_id, expected=http.case_version(if_match, body), action_type=body.action_type,
+        summary=body.summary, occurred_at=body.occurred_at, involves=list(body.involves),
+        details={k: v.model_dump(mode="json") for k, v in details.items() if v is not None},
+    )  # fmt: skip
+    return http.recorded_answer(ActionRead, recorded, response)
 
 
 @router.get(
     "/cases/{case_id}/actions",
     response_model=list[ActionRead],
-    responses=PROBLEMS,
+    responses=http.PROBLEMS,
     summary="Actions of a case, oldest first",
 )
 def list_actions(
-    case_id: str, request: Request, principal: allowed("action.read")
+    case_id: str, runtime: http.Runtime, principal: http.allowed("action.read")
 ) -> list[ActionRead]:
-    return list_of_case(
-        request,
-        principal,
-        case_id=case_id,
-        what="action.read",
-        rows=service.list_actions,
-        read=ActionRead,
-    )
+    return http.read_all(ActionRead, service.actions_of_case(runtime, principal, case_id=case_id))
 
 
 @router.post(
     "/cases/{case_id}/notes",
     response_model=NoteRead,
     status_code=201,
-    responses=PROBLEMS,
+    responses=http.PROBLEMS,
     summary="Write an internal note (never shown to the complainant, never in events)",
 )
 def add_note(
-    case_id: str, body: NoteIn, request: Request, principal: allowed("note.write")
+    case_id: str, body: NoteIn, runtime: http.Runtime, principal: http.allowed("note.write")
 ) -> NoteRead:
-    with unit_of_work(request, principal) as (session, _):
-        case = load_case(session=session, case_id=case_id, principal=principal)
-        note = service.add_note(session=session, case=case, principal=principal, text=body.text)
-        audit(
-            session=session,
-            principal=principal,
-            what="note.write",
-            case_id=case.id,
-            detail={"note_id": note.id},
-        )
-        return NoteRead.model_validate(note, from_attributes=True)
+    note = service.write_note(runtime, principal, case_id=case_id, text=body.text)
+    return NoteRead.model_validate(note, from_attributes=True)
 
 
 @router.get(
     "/cases/{case_id}/notes",
     response_model=list[NoteRead],
-    responses=PROBLEMS,
+    responses=http.PROBLEMS,
     summary="Internal notes of a case, oldest first",
 )
-def list_notes(case_id: str, request: Request, principal: allowed("note.read")) -> list[NoteRead]:
-    return list_of_case(
-        request,
-        principal,
-        case_id=case_id,
-        what="note.read",
-        rows=service.list_notes,
-        read=NoteRead,
-    )
+def list_notes(
+    case_id: str, runtime: http.Runtime, principal: http.allowed("note.read")
+) -> list[NoteRead]:
+    return http.read_all(NoteRead, service.notes_of_case(runtime, principal, case_id=case_id))

@@ -18,8 +18,10 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from alac_cases.audit.models import AuditEntry, AuditHead
+from alac_kernel.auth.principal import Principal
 from alac_kernel.db import utcnow
 from alac_kernel.observability.metrics import AUDIT_ENTRIES
+from alac_kernel.runtime import ServiceRuntime
 
 GENESIS = "0" * 64
 
@@ -166,3 +168,14 @@ def entries_for_case(*, session: Session, tenant_id: str, case_id: str) -> list[
             .order_by(AuditEntry.seq)
         ).scalars()
     )
+
+
+def trail_of_case(
+    runtime: ServiceRuntime, principal: Principal, *, case_id: str
+) -> list[AuditEntry]:
+    """Who read or changed a case file, and when. Reading the trail is itself a read of the
+    case file (recorded after the entries were read, so not among them)."""
+    from alac_cases.case.commands import read_case  # it records through this module
+
+    with read_case(runtime, principal, case_id=case_id, what="audit.read") as c:
+        return entries_for_case(session=c.session, tenant_id=principal.tenant, case_id=c.case.id)

@@ -7,13 +7,15 @@ from collections.abc import Iterable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from alac_cases.case_events import emit
+from alac_cases.case.commands import Recorded, change_case, records_reader
+from alac_cases.case.events import emit
+from alac_cases.case.models import Case
 from alac_cases.consent.models import Consent
-from alac_cases.models import Case
 from alac_kernel.auth.principal import Principal
 from alac_kernel.db import new_id, utcnow
+from alac_kernel.errors import Conflict
 from alac_kernel.outbox import Outbox
-from alac_kernel.problems import Problem
+from alac_kernel.runtime import ServiceRuntime
 
 SCOPES = ("formal_action", "documents_to_authorities", "media", "referral", "share_contact")
 
@@ -78,13 +80,12 @@ def current(*, session: Session, case_id: str) -> Consent | None:
 
 
 def require(*, session: Session, case: Case, scopes: Iterable[str], doing: str) -> int | None:
-    """The version of the consent covering `scopes`, or 409 naming what is missing."""
+    """The version of the consent covering `scopes`, or Conflict naming what is missing."""
     needed = sorted(set(scopes))
     if not needed:
         return None
     if case.anonymous:
-        raise Problem(
-            409,
+        raise Conflict(
             f"An anonymous complaint allows a legal assessment and advice only, not {doing}.",
             title="Not possible for an anonymous complaint",
             missing_consent=needed,
@@ -93,8 +94,7 @@ def require(*, session: Session, case: Case, scopes: Iterable[str], doing: str) 
     granted = set(consent.scopes) if consent else set()
     missing = [s for s in needed if s not in granted]
     if missing:
-        raise Problem(
-            409,
+        raise Conflict(
             f"{doing} needs the client's consent to {', '.join(missing)}"
             + (" (consent withdrawn)" if consent and consent.withdrawn else "")
             + ".",
@@ -103,3 +103,35 @@ def require(*, session: Session, case: Case, scopes: Iterable[str], doing: str) 
             errors=[{"field": "consent", "reason": f"missing scope {s}"} for s in missing],
         )
     return consent.version if consent else None
+
+
+# ---------------------------------------------------------------------- use cases
+
+
+def record_consent(
+    runtime: ServiceRuntime,
+    principal: Principal,
+    *,
+    case_id: str,
+    expected: int,
+    scopes: list[str],
+    withdrawn: bool = False,
+    how_given: str = "signed_form",
+    note: str | None = None,
+) -> Recorded[Consent]:
+    with change_case(
+        runtime, principal, case_id=case_id, expected=expected, what="consent.record"
+    ) as c:
+        consent = record(
+            session=c.session, outbox=c.outbox, case=c.case, principal=principal,
+            scopes=scopes, withdrawn=withdrawn, how_given=how_given, note=note,
+        )  # fmt: skip
+        c.audit_detail = {
+            "version": consent.version,
+            "scopes": consent.scopes,
+            "withdrawn": consent.withdrawn,
+        }
+    return Recorded(consent, c.case.version)
+
+
+consents_of_case = records_reader("consent.read", history)

@@ -5,20 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
-from alac_cases.api import PROBLEMS, IfMatch, Versioned, list_of_case, unit_of_work
+from alac_cases.case import http
 from alac_cases.consent import service
-from alac_cases.files import audit, check_version, expected_version, load_case
-from alac_cases.permissions import allowed
 
 router = APIRouter(prefix="/v1", tags=["consent"])
 
 Scope = Literal["formal_action", "documents_to_authorities", "media", "referral", "share_contact"]
 
 
-class ConsentIn(Versioned):
+class ConsentIn(http.Versioned):
     scopes: list[Scope] = Field(default_factory=list, max_length=5)
     withdrawn: bool = False
     how_given: Literal["signed_form", "in_person", "phone", "email", "web"] = "signed_form"
@@ -39,60 +37,32 @@ class ConsentRead(BaseModel):
     "/cases/{case_id}/consents",
     response_model=ConsentRead,
     status_code=201,
-    responses=PROBLEMS,
+    responses=http.PROBLEMS,
     summary="Record a new version of the client's consent (or withdraw it)",
 )
 def record_consent(
     case_id: str,
     body: ConsentIn,
-    request: Request,
+    runtime: http.Runtime,
     response: Response,
-    principal: allowed("consent.write"),
-    if_match: IfMatch = None,
+    principal: http.allowed("consent.write"),
+    if_match: http.IfMatch = None,
 ) -> ConsentRead:
-    version = expected_version(if_match=if_match, body_version=body.version)
-    with unit_of_work(request, principal) as (session, outbox):
-        case = load_case(session=session, case_id=case_id, principal=principal, for_update=True)
-        check_version(case, version)
-        consent = service.record(
-            session=session,
-            outbox=outbox,
-            case=case,
-            principal=principal,
-            scopes=list(body.scopes),
-            withdrawn=body.withdrawn,
-            how_given=body.how_given,
-            note=body.note,
-        )
-        audit(
-            session=session,
-            principal=principal,
-            what="consent.record",
-            case_id=case.id,
-            detail={
-                "version": consent.version,
-                "scopes": consent.scopes,
-                "withdrawn": consent.withdrawn,
-            },
-        )
-        response.headers["ETag"] = f'"{case.version}"'
-        return ConsentRead.model_validate(consent, from_attributes=True)
+    recorded = service.record_consent(
+        runtime, principal, case_id=case_id, expected=http.case_version(if_match, body),
+        scopes=list(body.scopes), withdrawn=body.withdrawn, how_given=body.how_given,
+        note=body.note,
+    )  # fmt: skip
+    return http.recorded_answer(ConsentRead, recorded, response)
 
 
 @router.get(
     "/cases/{case_id}/consents",
     response_model=list[ConsentRead],
-    responses=PROBLEMS,
+    responses=http.PROBLEMS,
     summary="Every consent version of a case, oldest first (the last one is in force)",
 )
 def list_consents(
-    case_id: str, request: Request, principal: allowed("consent.read")
+    case_id: str, runtime: http.Runtime, principal: http.allowed("consent.read")
 ) -> list[ConsentRead]:
-    return list_of_case(
-        request,
-        principal,
-        case_id=case_id,
-        what="consent.read",
-        rows=service.history,
-        read=ConsentRead,
-    )
+    return http.read_all(ConsentRead, service.consents_of_case(runtime, principal, case_id=case_id))

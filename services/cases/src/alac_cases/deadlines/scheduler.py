@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from alac_cases.case_events import emit
+from alac_cases.case.events import emit
+from alac_cases.case.models import Case
 from alac_cases.deadlines.models import Deadline, DeadlineRule
 from alac_cases.deadlines.service import CUSTOM_WARN_DAYS
-from alac_cases.models import Case
 from alac_kernel.db import session_scope, utcnow
 from alac_kernel.outbox import Outbox
 

@@ -7,12 +7,14 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from alac_cases.case.commands import audit, change_case, records_reader, unit_of_work
+from alac_cases.case.models import Case
 from alac_cases.deadlines import calendar
 from alac_cases.deadlines.models import Deadline, DeadlineRule
-from alac_cases.models import Case
 from alac_kernel.auth.principal import Principal
 from alac_kernel.db import new_id, utcnow
-from alac_kernel.problems import Problem, field_error, not_found
+from alac_kernel.errors import Conflict, InvalidFields, NotFound
+from alac_kernel.runtime import ServiceRuntime
 
 # The rules every tenant starts with (seeds/001 and the procedural codes); a tenant admin
 # changes them with PUT /v1/deadline-rules/{code}. (code, days, day_kind, warn_days, what)
@@ -70,7 +72,7 @@ def ensure_rules(*, session: Session, tenant_id: str) -> None:
     session.flush()
 
 
-def list_rules(*, session: Session, tenant_id: str) -> list[DeadlineRule]:
+def rules_of(*, session: Session, tenant_id: str) -> list[DeadlineRule]:
     ensure_rules(session=session, tenant_id=tenant_id)
     return list(session.execute(select(DeadlineRule).order_by(DeadlineRule.code)).scalars())
 
@@ -82,7 +84,7 @@ def get_rule(*, session: Session, tenant_id: str, code: str) -> DeadlineRule | N
     ).scalar_one_or_none()
 
 
-def put_rule(
+def upsert_rule(
     *,
     session: Session,
     tenant_id: str,
@@ -113,7 +115,7 @@ def due_date(*, session: Session, rule: DeadlineRule, starts_on: date) -> date:
     return calendar.add_days(starts_on, rule.days, kind=rule.day_kind, holidays=holidays)
 
 
-def set_deadline(
+def add_deadline(
     *,
     session: Session,
     case: Case,
@@ -125,13 +127,13 @@ def set_deadline(
 ) -> Deadline:
     now = now or utcnow()
     if case.status == "closed":
-        raise Problem(409, "The case is closed; reopen it to set deadlines.", allowed=[])
+        raise Conflict("The case is closed; reopen it to set deadlines.", allowed=[])
     if due_on is None:
         if rule_code is None or starts_on is None:
-            raise field_error("body.starts_on", "give a rule and a start date, or a due date")
+            raise InvalidFields.one("body.starts_on", "give a rule and a start date, or a due date")
         rule = get_rule(session=session, tenant_id=case.tenant_id, code=rule_code)
         if rule is None:
-            raise field_error("body.rule", f"no deadline rule {rule_code} in this tenant")
+            raise InvalidFields.one("body.rule", f"no deadline rule {rule_code} in this tenant")
         due_on = due_date(session=session, rule=rule, starts_on=starts_on)
         field = "body.starts_on"
     else:
@@ -139,11 +141,11 @@ def set_deadline(
         if rule_code != CUSTOM_RULE and (
             get_rule(session=session, tenant_id=case.tenant_id, code=rule_code) is None
         ):
-            raise field_error("body.rule", f"no deadline rule {rule_code} in this tenant")
+            raise InvalidFields.one("body.rule", f"no deadline rule {rule_code} in this tenant")
         field = "body.due_on"
     due_at = calendar.end_of_day(due_on)
     if due_at <= now:
-        raise field_error(field, f"the deadline ({due_on.isoformat()}) is already past")
+        raise InvalidFields.one(field, f"the deadline ({due_on.isoformat()}) is already past")
     deadline = Deadline(
         id=new_id(),
         tenant_id=case.tenant_id,
@@ -169,19 +171,19 @@ def list_deadlines(*, session: Session, case_id: str) -> list[Deadline]:
     )
 
 
-def meet(*, session: Session, case: Case, deadline_id: str) -> Deadline:
+def mark_met(*, session: Session, case: Case, deadline_id: str) -> Deadline:
     deadline = session.execute(
         select(Deadline).where(Deadline.id == deadline_id, Deadline.case_id == case.id)
     ).scalar_one_or_none()
     if deadline is None:
-        raise not_found("deadline")
+        raise NotFound("deadline")
     if deadline.met_at is None:
         deadline.met_at = utcnow()
         session.flush()
     return deadline
 
 
-def overdue(
+def overdue_of(
     *,
     session: Session,
     office: str | None,
@@ -203,3 +205,72 @@ def overdue(
     if assignee:
         query = query.where(Case.assignee == assignee)
     return [(d, c) for d, c in session.execute(query).all()]
+
+
+# ---------------------------------------------------------------------- use cases
+
+
+def list_rules(runtime: ServiceRuntime, principal: Principal) -> list[DeadlineRule]:
+    with unit_of_work(runtime, principal) as session:
+        return rules_of(session=session, tenant_id=principal.tenant)
+
+
+def put_rule(
+    runtime: ServiceRuntime,
+    principal: Principal,
+    *,
+    code: str,
+    days: int,
+    day_kind: str,
+    warn_days: int,
+    description: str,
+) -> DeadlineRule:
+    with unit_of_work(runtime, principal) as session:
+        return upsert_rule(
+            session=session, tenant_id=principal.tenant, code=code, days=days,
+            day_kind=day_kind, warn_days=warn_days, description=description,
+        )  # fmt: skip
+
+
+def set_deadline(
+    runtime: ServiceRuntime,
+    principal: Principal,
+    *,
+    case_id: str,
+    rule_code: str | None,
+    starts_on: date | None,
+    due_on: date | None,
+) -> Deadline:
+    """A deadline from a rule and a start date, or an explicit due date. Setting one emits no
+    event and does not move the case's version."""
+    with change_case(runtime, principal, case_id=case_id, expected=None, what="deadline.set") as c:
+        deadline = add_deadline(
+            session=c.session, case=c.case, principal=principal, rule_code=rule_code,
+            starts_on=starts_on, due_on=due_on,
+        )  # fmt: skip
+        c.audit_detail = {"deadline_id": deadline.id, "rule": deadline.rule}
+    return deadline
+
+
+deadlines_of_case = records_reader("deadline.read", list_deadlines)
+
+
+def meet(
+    runtime: ServiceRuntime, principal: Principal, *, case_id: str, deadline_id: str
+) -> Deadline:
+    with change_case(runtime, principal, case_id=case_id, expected=None, what="deadline.met") as c:
+        deadline = mark_met(session=c.session, case=c.case, deadline_id=deadline_id)
+        c.audit_detail = {"deadline_id": deadline.id}
+    return deadline
+
+
+def overdue(
+    runtime: ServiceRuntime, principal: Principal, *, office: str | None, assignee: str | None
+) -> list[tuple[Deadline, Case]]:
+    with unit_of_work(runtime, principal) as session:
+        rows = overdue_of(session=session, office=office, assignee=assignee)
+        audit(
+            session=session, principal=principal, what="deadline.overdue",
+            detail={"office": office, "assignee": assignee},
+        )  # fmt: skip
+        return rows

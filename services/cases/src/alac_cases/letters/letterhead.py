@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from alac_cases.tenancy.models import TenantRecord
-from alac_cases.tenants import tenant_name
+from alac_cases.tenancy.service import display_name
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ def letterhead(session: Session, tenant: str, language: str) -> Letterhead:
     record = session.get(TenantRecord, tenant)
     spec = (record.spec if record is not None else {}).get("letterhead") or {}
     return Letterhead(
-        name=tenant_name(session, tenant, language),
+        name=display_name(session=session, tenant_id=tenant, language=language),
         address=spec.get("address"),
         phone=spec.get("phone"),
         email=spec.get("email"),

@@ -11,20 +11,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from alac_cases.actions import service as actions
+from alac_cases.case.commands import Recorded, change_case, read_case, records_reader
+from alac_cases.case.models import Case
 from alac_cases.deadlines.calendar import KZ
 from alac_cases.letters import references
 from alac_cases.letters.letterhead import letterhead
 from alac_cases.letters.models import CasesTenantKey, Letter
 from alac_cases.letters.render import LetterContent, Signatory, render_pdf
 from alac_cases.letters.store import LetterStore
-from alac_cases.models import Case
+from alac_cases.runtime import CasesRuntime
 from alac_cases.staff import service as staff
 from alac_kernel import crypto
 from alac_kernel.auth.principal import Principal
 from alac_kernel.crypto import MasterKeys
 from alac_kernel.db import new_id, session_scope, utcnow
+from alac_kernel.errors import Gone, NotFound
 from alac_kernel.outbox import Outbox
-from alac_kernel.problems import Problem, not_found
 
 PDF_HEADER = b"%PDF-"
 
@@ -144,7 +146,7 @@ def create(
     session.add(letter)
     session.flush()
     # Stored before the commit, so a letter row never lacks its PDF; if the transaction then
-    # fails, the caller (views.create_letter) deletes the file again.
+    # fails, `write_letter` deletes the file again.
     store.put(
         tenant=case.tenant_id,
         letter_id=letter.id,
@@ -163,12 +165,12 @@ def signatory(*, session: Session, principal: Principal) -> Signatory:
 
 
 def read_pdf(*, session: Session, keys: MasterKeys, store: LetterStore, letter: Letter) -> bytes:
-    """The PDF; 410 once erased, 404 when its file is missing."""
+    """The PDF; Gone once erased, NotFound when its file is missing."""
     if letter.erased_at is not None:
-        raise Problem(410, "This letter was erased with the complainant's personal data.")
+        raise Gone("This letter was erased with the complainant's personal data.")
     data = store.get(tenant=letter.tenant_id, letter_id=letter.id)
     if data is None:
-        raise not_found("letter")
+        raise NotFound("letter")
     if letter.wrapped_key is None or letter.key_version is None or data.startswith(PDF_HEADER):
         # Stored in plaintext before encryption at rest (revision 8d3e5f7a9b10), or its
         # encryption by `encrypt_plaintext` was interrupted after the key's commit. (A
@@ -309,5 +311,60 @@ def get(*, session: Session, case_id: str, letter_id: str) -> Letter:
         select(Letter).where(Letter.id == letter_id, Letter.case_id == case_id)
     ).scalar_one_or_none()
     if letter is None:
-        raise not_found("letter")
+        raise NotFound("letter")
     return letter
+
+
+# ---------------------------------------------------------------------- use cases
+
+
+def write_letter(
+    runtime: CasesRuntime,
+    principal: Principal,
+    *,
+    case_id: str,
+    expected: int,
+    language: str,
+    authority: str,
+    legal_assessment: str,
+    facts: str,
+    request: str,
+    addressee_address: str | None = None,
+) -> Recorded[Letter]:
+    """A letter of support: the PDF rendered, stored encrypted, recorded as an action."""
+    stored: str | None = None
+    try:
+        with change_case(
+            runtime, principal, case_id=case_id, expected=expected, what="letter.create"
+        ) as c:
+            letter = create(
+                session=c.session, outbox=c.outbox, store=runtime.letters,
+                keys=runtime.master_keys, case=c.case, principal=principal,
+                language=language, authority=authority, legal_assessment=legal_assessment,
+                facts=facts, request=request, addressee_address=addressee_address,
+            )  # fmt: skip
+            stored = letter.id
+            c.audit_detail = {"letter_id": letter.id, "language": letter.language}
+    except BaseException:
+        # The PDF is written before the commit; a rolled-back letter must not leave its text
+        # (facts of the case) on disk with no row pointing at it.
+        if stored is not None:
+            runtime.letters.delete(tenant=principal.tenant, letter_id=stored)
+        raise
+    return Recorded(letter, c.case.version)
+
+
+letters_of_case = records_reader("letter.list", list_letters)
+
+
+def letter_pdf(
+    runtime: CasesRuntime, principal: Principal, *, case_id: str, letter_id: str
+) -> tuple[Letter, bytes]:
+    """A letter and its PDF, read as a read of the case file."""
+    with read_case(runtime, principal, case_id=case_id, what="letter.read") as c:
+        letter = get(session=c.session, case_id=c.case.id, letter_id=letter_id)
+        c.audit_detail = {"letter_id": letter.id}
+        pdf = read_pdf(
+            session=c.session, keys=runtime.master_keys, store=runtime.letters, letter=letter
+        )
+        return letter, pdf

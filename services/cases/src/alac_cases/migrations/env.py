@@ -1,4 +1,4 @@
-from alac_cases.models import Base
+from alac_cases.case.models import Base
 from alac_kernel.migrations import run_env
 
 run_env(Base.metadata)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from alac_cases.notifications import messages, service
 from alac_cases.notifications.models import Notification, deliveries
-from alac_cases.tenants import tenant_name
+from alac_cases.tenancy.service import display_name
 from alac_kernel.delivery import DeliveryRelay
 from alac_kernel.mail import SmtpMailer, compose
 from alac_kernel.runtime import ServiceRuntime
@@ -54,7 +54,11 @@ class StaffMail:
         common = {
             "language": language,
             "open": messages.text("open", language),
-            "why": messages.text("why", language, tenant=tenant_name(session, tenant, language)),
+            "why": messages.text(
+                "why",
+                language,
+                tenant=display_name(session=session, tenant_id=tenant, language=language),
+            ),
         }
         if row["kind"] == "digest":
             told = list(

@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alac_cases.models import Case
+from alac_cases.case.models import Case
 from alac_cases.notifications import digest, service, waiting
 from alac_cases.notifications.service import Telling
 from alac_cases.staff.models import Assignment
-from alac_cases.tenants import tenant_name
+from alac_cases.tenancy.service import display_name
 from alac_kernel.events import Event
 
 GROUP = "cases-notifications"
@@ -112,7 +112,7 @@ def on_referred(session: Session, event: Event) -> None:
             kind="case_referred_in",
             dedupe_key=f"{event.id}:case_referred_in",
             link="/staff/triage",
-            params={"partner": tenant_name(session, event.tenantid)},
+            params={"partner": display_name(session=session, tenant_id=event.tenantid)},
             event_id=event.id,
             event_type=event.type,
         ),

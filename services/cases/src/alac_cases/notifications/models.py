@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from alac_cases.models import Base
+from alac_cases.case.models import Base
 from alac_kernel.db import TenantScoped, UTCDateTime
 from alac_kernel.delivery import add_delivery_table
 

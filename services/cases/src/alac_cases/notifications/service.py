@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from alac_cases.models import Case
+from alac_cases.case.models import Case
 from alac_cases.notifications import digest, rules
 from alac_cases.notifications.models import (
     Notification,

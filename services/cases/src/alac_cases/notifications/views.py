@@ -4,20 +4,34 @@ rules. The views translate; the service decides and raises domain errors."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
-from alac_cases.api import PROBLEMS, Strict, unit_of_work
+from alac_cases.case.commands import unit_of_work as transaction
+from alac_cases.case.http import PROBLEMS, Strict, allowed
 from alac_cases.notifications import messages, rules, service
 from alac_cases.notifications.models import Notification
-from alac_cases.permissions import allowed
 from alac_kernel.app import runtime_of
+from alac_kernel.auth.principal import Principal
 from alac_kernel.cursors import CursorCodec, CursorError, load_cursor_key
 from alac_kernel.errors import InvalidFields
+from alac_kernel.outbox import Outbox
 from alac_kernel.problems import request_language
+
+
+@contextmanager
+def unit_of_work(request: Request, principal: Principal) -> Iterator[tuple[Session, Outbox]]:
+    """The caller's transaction (the notifications views still open their own)."""
+    runtime = runtime_of(request)
+    with transaction(runtime, principal) as session:
+        yield session, runtime.outbox
+
 
 router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
 

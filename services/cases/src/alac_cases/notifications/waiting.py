@@ -11,8 +11,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from alac_cases.case.models import Case
 from alac_cases.deadlines.calendar import holidays_between, is_working_day
-from alac_cases.models import Case
 from alac_cases.notifications import digest, rules, service
 from alac_cases.notifications.models import WaitingMessage
 from alac_kernel.db import session_scope, utcnow

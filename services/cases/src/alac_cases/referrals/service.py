@@ -7,22 +7,24 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alac_cases.actions import service as actions
-from alac_cases.case_events import emit
+from alac_cases.case.commands import Recorded, change_case, records_reader
+from alac_cases.case.events import emit
+from alac_cases.case.models import Case
 from alac_cases.consent import service as consent
-from alac_cases.models import Case
 from alac_cases.referrals.models import Referral
-from alac_cases.tenants import is_known, tenant_name
+from alac_cases.tenancy import service as registry
 from alac_kernel.auth.principal import Principal
 from alac_kernel.db import new_id, utcnow
+from alac_kernel.errors import InvalidFields
 from alac_kernel.outbox import Outbox
-from alac_kernel.problems import field_error
+from alac_kernel.runtime import ServiceRuntime
 
 # What the caller may choose to pass on (non-personal case fields); channel and anonymous
 # always travel, contact details never do (share_contact only tells the receiver to ask intake).
 SHAREABLE = ("crux", "area", "contact")
 
 
-def refer(
+def refer_case(
     *,
     session: Session,
     outbox: Outbox,
@@ -33,9 +35,9 @@ def refer(
     note: str | None,
 ) -> Referral:
     if to_tenant == case.tenant_id:
-        raise field_error("body.to_tenant", "is this tenant; refer to a partner organisation")
-    if not is_known(session, to_tenant):
-        raise field_error("body.to_tenant", "unknown tenant (not in the tenant registry)")
+        raise InvalidFields.one("body.to_tenant", "is this tenant; refer to a partner organisation")
+    if not registry.is_known(session=session, tenant_id=to_tenant):
+        raise InvalidFields.one("body.to_tenant", "unknown tenant (not in the tenant registry)")
     needed = ["referral"] + (["share_contact"] if "contact" in share else [])
     consent_version = consent.require(
         session=session, case=case, scopes=needed, doing="Referring the case"
@@ -80,7 +82,10 @@ def refer(
             "consent_version": referral.consent_version,
             "referred_at": now.isoformat(),
             "shared": shared,
-            "from_centre": {"tenant": case.tenant_id, "name": tenant_name(session, case.tenant_id)},
+            "from_centre": {
+                "tenant": case.tenant_id,
+                "name": registry.display_name(session=session, tenant_id=case.tenant_id),
+            },
             **({"note": note} if note else {}),
         },
     )
@@ -93,3 +98,30 @@ def list_referrals(*, session: Session, case_id: str) -> list[Referral]:
             select(Referral).where(Referral.case_id == case_id).order_by(Referral.referred_at)
         ).scalars()
     )
+
+
+# ---------------------------------------------------------------------- use cases
+
+
+def refer(
+    runtime: ServiceRuntime,
+    principal: Principal,
+    *,
+    case_id: str,
+    expected: int,
+    to_tenant: str,
+    share: list[str],
+    note: str | None = None,
+) -> Recorded[Referral]:
+    with change_case(
+        runtime, principal, case_id=case_id, expected=expected, what="referral.create"
+    ) as c:
+        referral = refer_case(
+            session=c.session, outbox=c.outbox, case=c.case, principal=principal,
+            to_tenant=to_tenant, share=share, note=note,
+        )  # fmt: skip
+        c.audit_detail = {"referral_id": referral.id, "to_tenant": referral.to_tenant}
+    return Recorded(referral, c.case.version)
+
+
+referrals_of_case = records_reader("referral.read", list_referrals)

@@ -5,15 +5,16 @@ from __future__ import annotations
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from alac_cases.case_events import emit
-from alac_cases.models import Case
+from alac_cases.case import events
+from alac_cases.case.commands import audit, change_case, unit_of_work
+from alac_cases.case.events import emit
+from alac_cases.case.models import Case
 from alac_cases.staff.models import Assignment, StaffMember
 from alac_kernel.auth.principal import Principal
 from alac_kernel.db import new_id, utcnow
-from alac_kernel.events import new_event
-from alac_kernel.observability import logs
+from alac_kernel.errors import Conflict, InvalidFields
 from alac_kernel.outbox import Outbox
-from alac_kernel.problems import Problem, field_error
+from alac_kernel.runtime import ServiceRuntime
 
 ASSIGNABLE_ROLES = ("lawyer", "volunteer", "coordinator")
 
@@ -62,7 +63,7 @@ def member(*, session: Session, subject: str) -> StaffMember | None:
     ).scalar_one_or_none()
 
 
-def list_staff(*, session: Session, office: str | None) -> list[StaffMember]:
+def staff_of(*, session: Session, office: str | None) -> list[StaffMember]:
     query = select(StaffMember).order_by(StaffMember.office, StaffMember.subject)
     if office:
         query = query.where(StaffMember.office == office)
@@ -90,15 +91,14 @@ def least_loaded_lawyer(*, session: Session, tenant_id: str, office: str) -> Sta
         .limit(1)
     ).first()
     if row is None:
-        raise Problem(
-            409,
+        raise Conflict(
             f"The office {office} has no active lawyer to assign; add staff first.",
             title="No lawyer available",
         )
     return row[0]
 
 
-def assign(
+def assign_case(
     *,
     session: Session,
     outbox: Outbox,
@@ -111,12 +111,12 @@ def assign(
         member = least_loaded_lawyer(session=session, tenant_id=case.tenant_id, office=case.office)
     else:
         if assignee is None:
-            raise field_error("body.assignee", "required unless strategy is least_loaded")
+            raise InvalidFields.one("body.assignee", "required unless strategy is least_loaded")
         member = find_member(session=session, who=assignee)
         if member is None or not member.active:
-            raise field_error("body.assignee", "not an active staff member of this tenant")
+            raise InvalidFields.one("body.assignee", "not an active staff member of this tenant")
         if member.office != case.office:
-            raise field_error("body.assignee", f"works in {member.office}, not {case.office}")
+            raise InvalidFields.one("body.assignee", f"works in {member.office}, not {case.office}")
     now = utcnow()
     assignment = Assignment(
         id=new_id(),
@@ -187,18 +187,10 @@ def names_by_subject(*, session: Session, subjects: set[str]) -> dict[str, Staff
 def _emit(*, session: Session, outbox: Outbox, member: StaffMember, type: str, data: dict) -> None:
     member.version = (member.version or 0) + 1
     session.flush()
-    outbox.record(
-        session,
-        new_event(
-            type=type,
-            source="/alac/cases",
-            subject=member.subject,
-            tenant=member.tenant_id,
-            version=member.version,
-            data={"staff_id": member.subject, **data},
-            correlation_id=logs.correlation_id.get(None),
-        ),
-    )
+    events.record(
+        session=session, outbox=outbox, type=type, subject=member.subject,
+        tenant=member.tenant_id, version=member.version, data={"staff_id": member.subject, **data},
+    )  # fmt: skip
 
 
 def _public(member: StaffMember) -> dict:
@@ -266,3 +258,60 @@ def record_deactivated(*, session: Session, outbox: Outbox, member: StaffMember)
         data={"deactivated_at": utcnow().isoformat()},
     )  # fmt: skip
     return member
+
+
+# ---------------------------------------------------------------------- use cases
+
+
+def declare_member(
+    runtime: ServiceRuntime,
+    principal: Principal,
+    *,
+    subject: str,
+    office: str,
+    role: str,
+    active: bool = True,
+    display_name: str | None = None,
+    position: str | None = None,
+) -> StaffMember:
+    """Add or update a staff member of the caller's tenant, declared by token subject."""
+    with unit_of_work(runtime, principal) as session:
+        member = upsert_staff(
+            session=session, tenant_id=principal.tenant, subject=subject, office=office,
+            role=role, active=active, display_name=display_name, position=position,
+        )  # fmt: skip
+        detail = {
+            "subject": subject, "office": office, "role": role, "active": active,
+            "display_name": display_name, "position": position,
+        }  # fmt: skip
+        audit(session=session, principal=principal, what="staff.write", detail=detail)
+        return member
+
+
+def list_staff(
+    runtime: ServiceRuntime, principal: Principal, *, office: str | None
+) -> list[StaffMember]:
+    with unit_of_work(runtime, principal) as session:
+        return staff_of(session=session, office=office)
+
+
+def assign(
+    runtime: ServiceRuntime,
+    principal: Principal,
+    *,
+    case_id: str,
+    expected: int,
+    assignee: str | None = None,
+    strategy: str = "by_hand",
+) -> Case:
+    """Assign a case by hand (subject, username or e-mail) or to the least loaded lawyer of
+    its office."""
+    with change_case(
+        runtime, principal, case_id=case_id, expected=expected, what="case.assign"
+    ) as c:
+        assignment = assign_case(
+            session=c.session, outbox=c.outbox, case=c.case, principal=principal,
+            assignee=assignee, strategy=strategy,
+        )  # fmt: skip
+        c.audit_detail = {"assignee": assignment.assignee, "strategy": strategy}
+    return c.case

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Table, delete, select
 from sqlalchemy.orm import Session
 
-from alac_cases.models import Base
+from alac_cases.case.models import Base
 
 # The registry row itself stays (status offboarded): the id must not be reused by accident.
 # The kernel's tables stay too: the outbox still has to deliver tenant.offboarded itself.

@@ -32,25 +32,29 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from alac_cases.case import events
 from alac_cases.staff import service as staff
 from alac_cases.tenancy.archive import delete_tenant
 from alac_cases.tenancy.models import TenantRecord
 from alac_kernel.auth.principal import Principal
 from alac_kernel.db import session_scope, utcnow
-from alac_kernel.events import new_event
+from alac_kernel.errors import (
+    BadGateway,
+    Conflict,
+    DomainError,
+    InvalidFields,
+    NotFound,
+    Unavailable,
+)
 from alac_kernel.identity import IdentityAdmin, IdentityRefused, IdentityUnavailable
-from alac_kernel.observability import logs
 from alac_kernel.outbox import Outbox
-from alac_kernel.problems import Problem, field_error
 from alac_kernel.tenants import ACTIVE, OFFBOARDED, ONBOARDING, SUSPENDED, TenantSpec
 
-SOURCE = "/alac/cases"
 STEPS = ("registered", "organization", "admin", "announced")
 
 
-def unavailable(exc: IdentityUnavailable) -> Problem:
-    return Problem(
-        503,
+def unavailable(exc: IdentityUnavailable) -> Unavailable:
+    return Unavailable(
         f"The identity provider cannot be reached ({exc}); nothing was left half-made. "
         "Send the same request again later: it resumes where it stopped.",
         title="Identity provider unavailable",
@@ -59,14 +63,15 @@ def unavailable(exc: IdentityUnavailable) -> Problem:
     )
 
 
-def refused(exc: IdentityRefused, field: str | None = None) -> Problem:
+def refused(exc: IdentityRefused, field: str | None = None) -> DomainError:
+    """The identity provider's refusal: a conflict (a taken username or e-mail), else a bad
+    field when the refusal is about one, else a refusal the caller cannot fix."""
     if field:
-        return Problem(
-            409 if exc.status == 409 else 422,
-            str(exc),
-            errors=[{"field": field, "reason": str(exc)}],
-        )
-    return Problem(409 if exc.status == 409 else 502, f"The identity provider refused: {exc}")
+        kind = Conflict if exc.status == 409 else InvalidFields
+        return kind(str(exc), errors=[{"field": field, "reason": str(exc)}])
+    if exc.status == 409:
+        return Conflict(f"The identity provider refused: {exc}")
+    return BadGateway(f"The identity provider refused: {exc}")
 
 
 def emit_tenant_event(
@@ -74,18 +79,10 @@ def emit_tenant_event(
 ) -> None:
     record.version += 1
     session.flush()
-    outbox.record(
-        session,
-        new_event(
-            type=type,
-            source=SOURCE,
-            subject=record.id,
-            tenant=record.id,
-            version=record.version,
-            data={"tenant_id": record.id, **data},
-            correlation_id=logs.correlation_id.get(None),
-        ),
-    )
+    events.record(
+        session=session, outbox=outbox, type=type, subject=record.id, tenant=record.id,
+        version=record.version, data={"tenant_id": record.id, **data},
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------------- reading
@@ -99,6 +96,19 @@ def list_all(*, session: Session) -> list[TenantRecord]:
     return list(session.execute(select(TenantRecord).order_by(TenantRecord.id)).scalars())
 
 
+def every_tenant(session_factory: sessionmaker[Session]) -> list[TenantRecord]:
+    with session_scope(session_factory, all_tenants=True) as session:
+        return list_all(session=session)
+
+
+def one_tenant(session_factory: sessionmaker[Session], tenant_id: str) -> TenantRecord:
+    with session_scope(session_factory, all_tenants=True) as session:
+        record = get(session=session, tenant_id=tenant_id)
+        if record is None:
+            raise NotFound(f"tenant {tenant_id!r}")
+        return record
+
+
 def spec_of(record: TenantRecord) -> dict[str, Any]:
     return record.spec
 
@@ -110,6 +120,13 @@ def display_name(*, session: Session, tenant_id: str, language: str = "en") -> s
         return tenant_id
     names = record.spec.get("names", {})
     return names.get(language) or names.get("en") or tenant_id
+
+
+def is_known(*, session: Session, tenant_id: str) -> bool:
+    """A tenant a case may be referred to: active or suspended, never one still onboarding or
+    offboarded."""
+    record = session.get(TenantRecord, tenant_id)
+    return record is not None and record.status in (ACTIVE, SUSPENDED)
 
 
 def is_active(*, session: Session, tenant_id: str) -> bool:
@@ -142,19 +159,16 @@ def onboard(
     with session_scope(session_factory, all_tenants=True) as session:
         record = session.get(TenantRecord, spec.id)
         if record is not None and record.status != ONBOARDING:
-            raise field_error(
-                "body.id", f"tenant {spec.id!r} already exists (status {record.status})", status=409
-            )
+            raise _taken("body.id", f"tenant {spec.id!r} already exists (status {record.status})")
         if record is not None and (record.spec != public or record.admin != admin):
-            raise field_error(
+            raise _taken(
                 "body.id",
                 f"an onboarding of {spec.id!r} with other settings was started; send the same "
                 "centre again to resume it",
-                status=409,
             )
         taken = _name_taken(session, spec)
         if taken:
-            raise field_error("body.names.en", taken, status=409)
+            raise _taken("body.names.en", taken)
     try:
         identity.check()
     except IdentityUnavailable as exc:
@@ -221,6 +235,10 @@ def onboard(
     return record, did_something
 
 
+def _taken(field: str, reason: str) -> Conflict:
+    return Conflict(f"{field}: {reason}", errors=[{"field": field, "reason": reason}])
+
+
 def _name_taken(session: Session, spec: TenantSpec) -> str | None:
     for other in list_all(session=session):
         if other.id != spec.id and other.status != OFFBOARDED:
@@ -251,10 +269,10 @@ def _record_step(factory: sessionmaker[Session], tenant_id: str, step: str, **fi
 def _load_for_change(session: Session, tenant_id: str, allowed: tuple[str, ...]) -> TenantRecord:
     record = session.get(TenantRecord, tenant_id)
     if record is None:
-        raise Problem(404, f"No tenant {tenant_id!r}.")
+        raise NotFound(f"tenant {tenant_id!r}")
     if record.status not in allowed:
-        raise Problem(
-            409, f"Tenant {tenant_id!r} is {record.status}; allowed from: {', '.join(allowed)}."
+        raise Conflict(
+            f"Tenant {tenant_id!r} is {record.status}; allowed from: {', '.join(allowed)}."
         )
     return record
 

@@ -6,22 +6,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
-from alac_cases.api import PROBLEMS, Strict
-from alac_cases.permissions import allowed
+from alac_cases.case import http
 from alac_cases.tenancy import archive, service
 from alac_cases.tenancy.models import TenantRecord
-from alac_kernel.app import runtime_of
-from alac_kernel.db import session_scope
-from alac_kernel.problems import PROBLEM_JSON, Problem
+from alac_kernel.problems import PROBLEM_JSON
 from alac_kernel.tenants import TenantSpec
 
 router = APIRouter(prefix="/v1/tenants", tags=["tenants"])
 
 RESPONSES = {
-    **PROBLEMS,
+    **http.PROBLEMS,
     409: {"description": "Duplicate tenant id or name (named in `errors`), or wrong status"},
     503: {
         "description": "The identity provider cannot be reached: nothing was left half-made; "
@@ -45,7 +42,7 @@ class TenantRead(BaseModel):
     updated_at: datetime
 
 
-class SuspendIn(Strict):
+class SuspendIn(http.Strict):
     reason: str | None = Field(default=None, max_length=500)
 
 
@@ -64,30 +61,30 @@ def _read(record: TenantRecord) -> TenantRead:
     "settings and announces `tenant.onboarded`, from which every service provisions itself. "
     "Idempotent: sending the same centre again completes an interrupted onboarding.",
 )
-def onboard(body: TenantSpec, request: Request, principal: allowed("tenant.admin")) -> TenantRead:
-    runtime = runtime_of(request)
+def onboard(
+    body: TenantSpec, runtime: http.Runtime, principal: http.allowed("tenant.admin")
+) -> TenantRead:
     record, _ = service.onboard(
-        session_factory=runtime.session_factory,
-        outbox=runtime.outbox,
-        identity=runtime.identity,  # type: ignore[attr-defined]
-        spec=body,
-    )
+        session_factory=runtime.session_factory, outbox=runtime.outbox,
+        identity=runtime.identity, spec=body,
+    )  # fmt: skip
     return _read(record)
 
 
-@router.get("", response_model=list[TenantRead], responses=PROBLEMS, summary="Every tenant")
-def list_tenants(request: Request, principal: allowed("tenant.admin")) -> list[TenantRead]:
-    with session_scope(runtime_of(request).session_factory, all_tenants=True) as session:
-        return [_read(r) for r in service.list_all(session=session)]
+@router.get("", response_model=list[TenantRead], responses=http.PROBLEMS, summary="Every tenant")
+def list_tenants(
+    runtime: http.Runtime, principal: http.allowed("tenant.admin")
+) -> list[TenantRead]:
+    return [_read(r) for r in service.every_tenant(runtime.session_factory)]
 
 
-@router.get("/{tenant_id}", response_model=TenantRead, responses=PROBLEMS, summary="One tenant")
-def get_tenant(tenant_id: str, request: Request, principal: allowed("tenant.admin")) -> TenantRead:
-    with session_scope(runtime_of(request).session_factory, all_tenants=True) as session:
-        record = service.get(session=session, tenant_id=tenant_id)
-        if record is None:
-            raise Problem(404, f"No tenant {tenant_id!r}.")
-        return _read(record)
+@router.get(
+    "/{tenant_id}", response_model=TenantRead, responses=http.PROBLEMS, summary="One tenant"
+)
+def get_tenant(
+    tenant_id: str, runtime: http.Runtime, principal: http.allowed("tenant.admin")
+) -> TenantRead:
+    return _read(service.one_tenant(runtime.session_factory, tenant_id))
 
 
 @router.post(
@@ -97,12 +94,11 @@ def get_tenant(tenant_id: str, request: Request, principal: allowed("tenant.admi
     summary="Suspend a centre: its people can no longer sign in; its data is kept",
 )
 def suspend(
-    tenant_id: str, body: SuspendIn, request: Request, principal: allowed("tenant.admin")
+    tenant_id: str, body: SuspendIn, runtime: http.Runtime, principal: http.allowed("tenant.admin")
 ) -> TenantRead:
-    runtime = runtime_of(request)
     record = service.suspend(
         session_factory=runtime.session_factory, outbox=runtime.outbox,
-        identity=runtime.identity, tenant_id=tenant_id, reason=body.reason,  # type: ignore[attr-defined]
+        identity=runtime.identity, tenant_id=tenant_id, reason=body.reason,
     )  # fmt: skip
     return _read(record)
 
@@ -113,11 +109,12 @@ def suspend(
     responses=RESPONSES,
     summary="Lift a suspension",
 )
-def reactivate(tenant_id: str, request: Request, principal: allowed("tenant.admin")) -> TenantRead:
-    runtime = runtime_of(request)
+def reactivate(
+    tenant_id: str, runtime: http.Runtime, principal: http.allowed("tenant.admin")
+) -> TenantRead:
     record = service.reactivate(
         session_factory=runtime.session_factory, outbox=runtime.outbox,
-        identity=runtime.identity, tenant_id=tenant_id,  # type: ignore[attr-defined]
+        identity=runtime.identity, tenant_id=tenant_id,
     )  # fmt: skip
     return _read(record)
 
@@ -133,12 +130,14 @@ def reactivate(tenant_id: str, request: Request, principal: allowed("tenant.admi
     "(intake deletes its data keys, which destroys its encrypted personal data).",
 )
 def offboard(
-    tenant_id: str, request: Request, response: Response, principal: allowed("tenant.admin")
+    tenant_id: str,
+    runtime: http.Runtime,
+    response: Response,
+    principal: http.allowed("tenant.admin"),
 ) -> TenantRead:
-    runtime = runtime_of(request)
     record, path = service.offboard(
         session_factory=runtime.session_factory, outbox=runtime.outbox,
-        identity=runtime.identity, tenant_id=tenant_id,  # type: ignore[attr-defined]
+        identity=runtime.identity, tenant_id=tenant_id,
         archive_dir=runtime.settings.data_dir / "archives", export=archive.export_tenant,
     )  # fmt: skip
     response.headers["X-Archive-File"] = path.name

@@ -1,20 +1,29 @@
-"""Moving a case through its workflow."""
+"""Moving a case through its workflow: transitions, the quick-answer path, the history and
+the triage queue."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alac_cases.case_events import emit
+from alac_cases.actions import service as actions
+from alac_cases.case.commands import audit, change_case, read_case, unit_of_work
+from alac_cases.case.events import emit
+from alac_cases.case.models import Case
 from alac_cases.consent import service as consent
-from alac_cases.models import Case
 from alac_cases.permissions import main_role
+from alac_cases.staff import service as staff
+from alac_cases.staff.models import Assignment
 from alac_cases.workflow import transitions as wf
 from alac_cases.workflow.models import StatusChange
+from alac_kernel.auth import roles
 from alac_kernel.auth.principal import Principal
 from alac_kernel.db import new_id, utcnow
+from alac_kernel.errors import Conflict, InvalidFields
 from alac_kernel.outbox import Outbox
-from alac_kernel.problems import Problem, field_error
+from alac_kernel.runtime import ServiceRuntime
 
 
 def transition(
@@ -30,12 +39,13 @@ def transition(
     """Move `case` to `to_status`; emits case.status_changed, and case.closed or
     case.reopened when the case closes or reopens."""
     if to_status not in wf.STATUSES:
-        raise field_error("body.to_status", f"unknown status; one of {', '.join(wf.STATUSES)}")
+        raise InvalidFields.one(
+            "body.to_status", f"unknown status; one of {', '.join(wf.STATUSES)}"
+        )
     allowed = wf.allowed_from(case.status, anonymous=case.anonymous)
     if to_status not in allowed:
         anonymous_block = case.anonymous and to_status in wf.TRANSITIONS.get(case.status, ())
-        raise Problem(
-            409,
+        raise Conflict(
             (
                 f"An anonymous complaint allows a legal assessment and advice only; "
                 f"'{to_status}' would act on the complainant's behalf."
@@ -48,11 +58,13 @@ def transition(
         )
     if to_status == wf.CLOSED:
         if outcome is None:
-            raise field_error("body.outcome", "required when closing a case")
+            raise InvalidFields.one("body.outcome", "required when closing a case")
         if outcome not in wf.OUTCOMES:
-            raise field_error("body.outcome", f"unknown outcome; one of {', '.join(wf.OUTCOMES)}")
+            raise InvalidFields.one(
+                "body.outcome", f"unknown outcome; one of {', '.join(wf.OUTCOMES)}"
+            )
     elif outcome is not None:
-        raise field_error("body.outcome", "only allowed when closing a case")
+        raise InvalidFields.one("body.outcome", "only allowed when closing a case")
     if to_status in wf.NEEDS_CONSENT:
         # Acting on the client's behalf needs their consent, whichever way the case gets
         # there (API, CLI, reopening); the action endpoints check it again per action.
@@ -112,7 +124,7 @@ def transition(
     return change
 
 
-def history(*, session: Session, case_id: str) -> list[StatusChange]:
+def status_changes(*, session: Session, case_id: str) -> list[StatusChange]:
     return list(
         session.execute(
             select(StatusChange)
@@ -120,3 +132,93 @@ def history(*, session: Session, case_id: str) -> list[StatusChange]:
             .order_by(StatusChange.changed_at, StatusChange.case_version)
         ).scalars()
     )
+
+
+# ---------------------------------------------------------------------- use cases
+
+
+def move(
+    runtime: ServiceRuntime,
+    principal: Principal,
+    *,
+    case_id: str,
+    expected: int,
+    to_status: str,
+    reason: str,
+    outcome: str | None = None,
+) -> Case:
+    """Move a case to another status (Conflict listing the statuses allowed from here)."""
+    detail = {"to_status": to_status, "outcome": outcome}
+    with change_case(
+        runtime, principal, case_id=case_id, expected=expected, what="case.transition",
+        detail=detail,
+    ) as c:  # fmt: skip
+        transition(
+            session=c.session, outbox=c.outbox, case=c.case, principal=principal,
+            to_status=to_status, reason=reason, outcome=outcome,
+        )  # fmt: skip
+    return c.case
+
+
+def answer_quickly(
+    runtime: ServiceRuntime, principal: Principal, *, case_id: str, expected: int, answer: str
+) -> Case:
+    """Answer an information request on the spot: the answer is an `advice` action and the
+    case closes as advice given."""
+    with change_case(
+        runtime, principal, case_id=case_id, expected=expected, what="case.quick_answer"
+    ) as c:
+        if c.case.status != wf.QUICK_ANSWER:
+            raise Conflict(
+                f"Only a case on the quick-answer path can be answered this way; this one is "
+                f"in '{c.case.status}'.",
+                title="Transition not allowed",
+                current_status=c.case.status,
+                allowed=wf.allowed_from(c.case.status, anonymous=c.case.anonymous),
+            )
+        actions.record(
+            session=c.session, outbox=c.outbox, case=c.case, principal=principal,
+            action_type="advice", summary=answer, occurred_at=utcnow(),
+        )  # fmt: skip
+        transition(
+            session=c.session, outbox=c.outbox, case=c.case, principal=principal,
+            to_status=wf.CLOSED, reason="information request answered", outcome="advice_given",
+        )  # fmt: skip
+    return c.case
+
+
+@dataclass
+class History:
+    status_changes: list[StatusChange]
+    assignments: list[Assignment]
+    allowed_next: list[str]
+
+
+def history(runtime: ServiceRuntime, principal: Principal, *, case_id: str) -> History:
+    with read_case(runtime, principal, case_id=case_id, what="case.history") as c:
+        return History(
+            status_changes=status_changes(session=c.session, case_id=c.case.id),
+            assignments=staff.assignments(session=c.session, case_id=c.case.id),
+            allowed_next=wf.allowed_from(c.case.status, anonymous=c.case.anonymous),
+        )
+
+
+def triage_queue(
+    runtime: ServiceRuntime, principal: Principal, *, office: str | None, limit: int
+) -> list[Case]:
+    """Cases in triage, oldest first. Volunteers get their own office's queue whatever they
+    ask for; lawyers and coordinators the office asked for, else their own."""
+    if principal.has_any(roles.LAWYER, roles.COORDINATOR):
+        office = office or principal.office
+    else:
+        office = principal.office or "-"
+    query = select(Case).where(Case.status == wf.TRIAGE).order_by(Case.opened_at, Case.id)
+    if office:
+        query = query.where(Case.office == office)
+    with unit_of_work(runtime, principal) as session:
+        cases = list(session.execute(query.limit(limit)).scalars())
+        audit(
+            session=session, principal=principal, what="triage.list",
+            detail={"office": office, "case_ids": [c.id for c in cases]},
+        )  # fmt: skip
+    return cases

@@ -5,26 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
-from alac_cases.actions import service as actions
-from alac_cases.api import PROBLEMS, IfMatch, Versioned, unit_of_work
-from alac_cases.files import audit, check_version, expected_version, load_case
-from alac_cases.models import Case
-from alac_cases.permissions import allowed
-from alac_cases.staff import service as staff
-from alac_cases.views import CaseRead
+from alac_cases.case import http
+from alac_cases.case.schemas import CaseRead
 from alac_cases.workflow import service
 from alac_cases.workflow import transitions as wf
-from alac_kernel.db import utcnow
-from alac_kernel.problems import Problem
 
 router = APIRouter(prefix="/v1", tags=["workflow"])
 
 
-class TransitionIn(Versioned):
+class TransitionIn(http.Versioned):
     to_status: str = Field(max_length=32, description=f"One of {', '.join(wf.STATUSES)}")
     reason: str = Field(min_length=1, max_length=2000)
     outcome: str | None = Field(
@@ -32,7 +24,7 @@ class TransitionIn(Versioned):
     )
 
 
-class QuickAnswerIn(Versioned):
+class QuickAnswerIn(http.Versioned):
     answer: str = Field(min_length=1, max_length=8000, description="The advice given")
 
 
@@ -62,151 +54,73 @@ class HistoryRead(BaseModel):
     allowed_next: list[str]
 
 
-def _read(case: Case, response: Response) -> CaseRead:
-    response.headers["ETag"] = f'"{case.version}"'
-    return CaseRead.model_validate(case, from_attributes=True)
-
-
 @router.post(
     "/cases/{case_id}/transitions",
     response_model=CaseRead,
-    responses=PROBLEMS,
+    responses=http.PROBLEMS,
     summary="Move a case to another status (409 lists the statuses allowed from here)",
 )
 def transition(
     case_id: str,
     body: TransitionIn,
-    request: Request,
+    runtime: http.Runtime,
     response: Response,
-    principal: allowed("case.transition"),
-    if_match: IfMatch = None,
+    principal: http.allowed("case.transition"),
+    if_match: http.IfMatch = None,
 ) -> CaseRead:
-    version = expected_version(if_match=if_match, body_version=body.version)
-    with unit_of_work(request, principal) as (session, outbox):
-        case = load_case(session=session, case_id=case_id, principal=principal, for_update=True)
-        check_version(case, version)
-        service.transition(
-            session=session,
-            outbox=outbox,
-            case=case,
-            principal=principal,
-            to_status=body.to_status,
-            reason=body.reason,
-            outcome=body.outcome,
-        )
-        audit(
-            session=session,
-            principal=principal,
-            what="case.transition",
-            case_id=case.id,
-            detail={"to_status": body.to_status, "outcome": body.outcome},
-        )
-        return _read(case, response)
+    case = service.move(
+        runtime, principal, case_id=case_id, expected=http.case_version(if_match, body),
+        to_status=body.to_status, reason=body.reason, outcome=body.outcome,
+    )  # fmt: skip
+    return http.case_answer(case, response)
 
 
 @router.post(
     "/cases/{case_id}/quick-answer",
     response_model=CaseRead,
-    responses=PROBLEMS,
+    responses=http.PROBLEMS,
     summary="Answer an information request on the spot and close it as advice given",
 )
 def quick_answer(
     case_id: str,
     body: QuickAnswerIn,
-    request: Request,
+    runtime: http.Runtime,
     response: Response,
-    principal: allowed("case.quick_answer"),
-    if_match: IfMatch = None,
+    principal: http.allowed("case.quick_answer"),
+    if_match: http.IfMatch = None,
 ) -> CaseRead:
-    version = expected_version(if_match=if_match, body_version=body.version)
-    with unit_of_work(request, principal) as (session, outbox):
-        case = load_case(session=session, case_id=case_id, principal=principal, for_update=True)
-        check_version(case, version)
-        if case.status != wf.QUICK_ANSWER:
-            raise Problem(
-                409,
-                f"Only a case on the quick-answer path can be answered this way; this one is "
-                f"in '{case.status}'.",
-                title="Transition not allowed",
-                current_status=case.status,
-                allowed=wf.allowed_from(case.status, anonymous=case.anonymous),
-            )
-        actions.record(
-            session=session,
-            outbox=outbox,
-            case=case,
-            principal=principal,
-            action_type="advice",
-            summary=body.answer,
-            occurred_at=utcnow(),
-        )
-        service.transition(
-            session=session,
-            outbox=outbox,
-            case=case,
-            principal=principal,
-            to_status=wf.CLOSED,
-            reason="information request answered",
-            outcome="advice_given",
-        )
-        audit(session=session, principal=principal, what="case.quick_answer", case_id=case.id)
-        return _read(case, response)
+    case = service.answer_quickly(
+        runtime, principal, case_id=case_id, expected=http.case_version(if_match, body),
+        answer=body.answer,
+    )  # fmt: skip
+    return http.case_answer(case, response)
 
 
 @router.get(
     "/cases/{case_id}/history",
     response_model=HistoryRead,
-    responses=PROBLEMS,
+    responses=http.PROBLEMS,
     summary="Status changes and assignments of a case, oldest first",
 )
-def history(case_id: str, request: Request, principal: allowed("history.read")) -> HistoryRead:
-    with unit_of_work(request, principal) as (session, _):
-        case = load_case(session=session, case_id=case_id, principal=principal)
-        audit(session=session, principal=principal, what="case.history", case_id=case.id)
-        return HistoryRead(
-            status_changes=[
-                StatusChangeRead.model_validate(c, from_attributes=True)
-                for c in service.history(session=session, case_id=case.id)
-            ],
-            assignments=[
-                AssignmentRead.model_validate(a, from_attributes=True)
-                for a in staff.assignments(session=session, case_id=case.id)
-            ],
-            allowed_next=wf.allowed_from(case.status, anonymous=case.anonymous),
-        )
+def history(
+    case_id: str, runtime: http.Runtime, principal: http.allowed("history.read")
+) -> HistoryRead:
+    return HistoryRead.model_validate(
+        service.history(runtime, principal, case_id=case_id), from_attributes=True
+    )
 
 
 @router.get(
     "/triage",
     response_model=list[CaseRead],
-    responses=PROBLEMS,
+    responses=http.PROBLEMS,
     summary="The triage queue of an office: cases in triage, oldest first",
 )
 def triage_queue(
-    request: Request,
-    principal: allowed("triage.read"),
+    runtime: http.Runtime,
+    principal: http.allowed("triage.read"),
     office: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[CaseRead]:
-    # Volunteers see their own office's queue whatever they ask for.
-    if principal.has_any("lawyer", "coordinator"):
-        office = office or principal.office
-    else:
-        office = principal.office or "-"
-    with unit_of_work(request, principal) as (session, _):
-        query = (
-            select(Case)
-            .where(Case.status == wf.TRIAGE)
-            .order_by(Case.opened_at, Case.id)
-            .limit(limit)
-        )
-        if office:
-            query = query.where(Case.office == office)
-        cases = list(session.execute(query).scalars())
-        audit(
-            session=session,
-            principal=principal,
-            what="triage.list",
-            detail={"office": office, "case_ids": [c.id for c in cases]},
-        )
-        return [CaseRead.model_validate(c, from_attributes=True) for c in cases]
+    cases = service.triage_queue(runtime, principal, office=office, limit=limit)
+    return [CaseRead.model_validate(c, from_attributes=True) for c in cases]

@@ -21,7 +21,7 @@ from alac_intake.attachments.models import Attachment
 from alac_intake.attachments.schemas import AttachmentOut
 from alac_intake.attachments.store import AttachmentStore
 from alac_intake.complaints import access
-from alac_intake.errors import Gone, TooLarge, UnsupportedType
+from alac_intake.errors import TooLarge, UnsupportedType
 from alac_intake.followup.service import complaint_by_id, complaint_of_receipt
 from alac_intake.i18n import message
 from alac_intake.limits import take
@@ -30,7 +30,7 @@ from alac_intake.vault.crypto import MasterKeys
 from alac_kernel import crypto
 from alac_kernel.auth.principal import Principal
 from alac_kernel.db import new_id, session_scope, utcnow
-from alac_kernel.errors import Conflict, InvalidFields, NotFound
+from alac_kernel.errors import Conflict, Gone, InvalidFields, NotFound
 
 if TYPE_CHECKING:
     from alac_intake.runtime import IntakeRuntime

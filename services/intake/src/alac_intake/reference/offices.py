@@ -57,4 +57,6 @@ def check_receiving_office(
             tenant_field=tenant_field, office_field=office_field,
         )  # fmt: skip
     if errors:
-        raise InvalidFields(f"{errors[0]['field']}: {errors[0]['reason']}", errors=errors)
+        raise InvalidFields(
+            f"{office!r} is not a current public office of {tenant!r}", errors=errors
+        )

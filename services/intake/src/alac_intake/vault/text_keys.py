@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alac_intake.errors import Gone, GrantRequired
+from alac_intake.errors import GrantRequired
 from alac_intake.vault import service as vault
 from alac_intake.vault.crypto import MasterKeys
 from alac_intake.vault.models import ComplaintTextKey
 from alac_kernel import crypto, sealed_text
 from alac_kernel.db import session_scope, utcnow
-from alac_kernel.errors import NotFound
+from alac_kernel.errors import Gone, NotFound
 
 if TYPE_CHECKING:
     from alac_intake.runtime import IntakeRuntime

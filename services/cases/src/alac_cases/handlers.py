@@ -1,5 +1,10 @@
-"""What a case takes over from its complaint after it opened: corrections made in intake, the
-consent the complainant gave at intake, and withdrawal.
+"""Cases' event handlers, registered by event type in HANDLERS: the complaint events from
+intake open a case and keep it in step with its complaint (corrections made in intake, the
+consent the complainant gave at intake, withdrawal, erasure).
+
+Each handler is a plain function that receives what it needs as arguments: the runtime (its
+outbox, its text keys, its letter store), the session of the consumer's transaction (the inbox
+row commits with it) and the event. `handlers(runtime)` binds the runtime for the consumer.
 
 Intake owns the complaint; the case keeps copies (area, request type, the crux) for its
 queues, so without these handlers the two services disagree after an edit. The complaint's
@@ -9,14 +14,22 @@ version the case already reflects is old news and changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from alac_cases.case import service as cases
+from alac_cases.case.models import ERASED_CRUX, Case
 from alac_cases.consent import service as consent
-from alac_cases.models import ERASED_CRUX, Case
+from alac_cases.letters import service as letters
+from alac_cases.runtime import CasesRuntime
 from alac_cases.workflow import service as workflow
 from alac_cases.workflow import transitions as wf
+from alac_kernel import sealed_text
 from alac_kernel.auth.principal import Principal
+from alac_kernel.consumer import Handler
 from alac_kernel.events import Event
 from alac_kernel.outbox import Outbox
 
@@ -65,6 +78,7 @@ def _is_news(case: Case, event: Event) -> bool:
 
 
 def apply_complaint_updated(*, session: Session, outbox: Outbox, event: Event) -> None:
+    """Copy the complaint's corrected fields and consent into its case (once per version)."""
     case = _case_of(session, event)
     if case is None or not _is_news(case, event):
         return
@@ -114,3 +128,49 @@ def erase_crux(*, session: Session, event: Event) -> None:
     case = _case_of(session, event)
     if case is not None:
         case.crux = ERASED_CRUX
+
+
+# ---------------------------------------------------------------------- the handlers
+
+
+def complaint_received(runtime: CasesRuntime, session: Session, event: Event) -> None:
+    # The case keeps a copy of the crux for its queues and referrals: sealed in the event,
+    # opened with cases' grant (alac_kernel.sealed_text); erased on purge below.
+    event = sealed_text.open_event(event, runtime.text_keys)
+    case = cases.open_case_for_complaint(session=session, outbox=runtime.outbox, event=event)
+    if case is not None:
+        take_consent_from_intake(
+            session=session, outbox=runtime.outbox, case=case,
+            scopes=event.data.get("consent") or [],
+        )  # fmt: skip
+
+
+def complaint_updated(runtime: CasesRuntime, session: Session, event: Event) -> None:
+    event = sealed_text.open_event(event, runtime.text_keys)
+    apply_complaint_updated(session=session, outbox=runtime.outbox, event=event)
+
+
+def complaint_withdrawn(runtime: CasesRuntime, session: Session, event: Event) -> None:
+    apply_complaint_withdrawn(session=session, outbox=runtime.outbox, event=event)
+
+
+def personal_data_purged(runtime: CasesRuntime, session: Session, event: Event) -> None:
+    # The letters tell the complainant's story to an authority: they go with the rest of the
+    # personal data.
+    letters.erase_for_complaint(session=session, store=runtime.letters, complaint_id=event.subject)
+    erase_crux(session=session, event=event)
+
+
+HANDLERS: dict[str, Callable[[CasesRuntime, Session, Event], None]] = {
+    "complaint.received": complaint_received,
+    "complaint.updated": complaint_updated,
+    "complaint.withdrawn": complaint_withdrawn,
+    "complaint.personal_data_purged": personal_data_purged,
+}
+# The aggregates whose topics the consumer group reads.
+AGGREGATES = ["complaint"]
+
+
+def handlers(runtime: CasesRuntime) -> dict[str, Handler]:
+    """HANDLERS with `runtime` bound, as the kernel's consumer calls them (session, event)."""
+    return {kind: partial(handle, runtime) for kind, handle in HANDLERS.items()}

@@ -1,4 +1,6 @@
-"""Cases' use cases as plain functions."""
+"""The case's own use cases: opening one per received complaint, listing and reading cases.
+Each takes the runtime and the caller and is the whole use case (scope, audit, transaction);
+the HTTP views and the command line only translate to and from it."""
 
 from __future__ import annotations
 
@@ -7,12 +9,16 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from alac_cases.models import ERASED_CRUX, Case
+from alac_cases.case import events
+from alac_cases.case.access import load_case_of_complaint, office_scope
+from alac_cases.case.commands import audit, read_case, unit_of_work
+from alac_cases.case.models import ERASED_CRUX, Case
+from alac_kernel.auth.principal import Principal
 from alac_kernel.db import new_id, utcnow
-from alac_kernel.events import Event, new_event
+from alac_kernel.errors import InvalidFields
+from alac_kernel.events import Event
 from alac_kernel.outbox import Outbox
-
-SOURCE = "/alac/cases"
+from alac_kernel.runtime import ServiceRuntime
 
 
 def initial_status(request_type: str | None) -> str:
@@ -51,47 +57,28 @@ def open_case_for_complaint(*, session: Session, outbox: Outbox, event: Event) -
         complaint_version=event.aggregateversion,
     )
     session.add(case)
-    session.flush()
-    outbox.record(session, case_opened(case, event.correlationid))
+    events.opened(session=session, outbox=outbox, case=case, correlation_id=event.correlationid)
     return case
 
 
-def case_opened(case: Case, correlation_id: str) -> Event:
-    data = {
-        "case_id": case.id,
-        "complaint_id": case.complaint_id,
-        "office": case.office,
-        "opened_at": case.opened_at.isoformat(),
-        "status": case.status,
-        "channel": case.channel,
-        "anonymous": case.anonymous,
-        "area": case.area,
-        "request_type": case.request_type,
-    }
-    return new_event(
-        type="case.opened",
-        source=SOURCE,
-        subject=case.id,
-        tenant=case.tenant_id,
-        version=case.version,
-        data={k: v for k, v in data.items() if v is not None},
-        correlation_id=correlation_id,
-    )
-
-
 def list_cases(
+    runtime: ServiceRuntime,
+    principal: Principal,
     *,
-    session: Session,
-    office: str | None,
-    status: str | None,
-    limit: int,
-    before: datetime | None,
+    office: str | None = None,
+    status: str | None = None,
+    limit: int = 50,
+    before: datetime | None = None,
     before_id: str | None = None,
     assignee: str | None = None,
     complaint_id: str | None = None,
 ) -> list[Case]:
     """Newest first. The cursor is (opened_at, id) of the last item seen: opened_at alone is
-    not unique, and a page boundary inside a run of equal timestamps would skip cases."""
+    not unique, and a page boundary inside a run of equal timestamps would skip cases. A
+    volunteer gets their own office's cases whatever `office` says."""
+    if before_id is not None and before is None:
+        raise InvalidFields.one("query.before_id", "only allowed together with query.before")
+    office = office_scope(principal) or office
     query = select(Case).order_by(Case.opened_at.desc(), Case.id.desc()).limit(limit)
     if office:
         query = query.where(Case.office == office)
@@ -107,4 +94,27 @@ def list_cases(
         )
     elif before:
         query = query.where(Case.opened_at < before)
-    return list(session.execute(query).scalars())
+    with unit_of_work(runtime, principal) as session:
+        cases = list(session.execute(query).scalars())
+        audit(
+            session=session, principal=principal, what="case.list",
+            detail={"case_ids": [c.id for c in cases]},
+        )  # fmt: skip
+    return cases
+
+
+def get_case(runtime: ServiceRuntime, principal: Principal, *, case_id: str) -> Case:
+    with read_case(runtime, principal, case_id=case_id, what="case.read") as case_file:
+        return case_file.case
+
+
+def get_case_of_complaint(
+    runtime: ServiceRuntime, principal: Principal, *, complaint_id: str
+) -> Case:
+    """The case opened for a complaint, read (and audited) like `get_case`."""
+    with unit_of_work(runtime, principal) as session:
+        case = load_case_of_complaint(
+            session=session, complaint_id=complaint_id, principal=principal
+        )
+        audit(session=session, principal=principal, what="case.read", case_id=case.id)
+        return case

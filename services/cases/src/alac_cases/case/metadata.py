@@ -1,14 +1,15 @@
-"""Imports every domain's models so Base.metadata (migrations, tests) sees all tables."""
+"""Every domain's tables on Base.metadata (migrations, the tenancy archive, tests), and the
+staff names read with the rows that name a person."""
 
 from sqlalchemy import select
 from sqlalchemy.orm import column_property
 
 from alac_cases.actions.models import Action, Note
 from alac_cases.audit.models import AuditEntry, AuditHead
+from alac_cases.case.models import Base, Case
 from alac_cases.consent.models import Consent
 from alac_cases.deadlines.models import Deadline, DeadlineRule, Holiday
 from alac_cases.letters.models import Letter
-from alac_cases.models import Base, Case
 from alac_cases.notifications.models import (
     Notification,
     NotificationPreference,

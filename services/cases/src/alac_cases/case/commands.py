@@ -1,0 +1,166 @@
+"""The one way a use case reads or changes a case file.
+
+Every change of a case is the same unit of work: load the case within the caller's tenant and
+office (missing to anyone else) and lock its row, compare the version the caller last read,
+let the use case change it (its events go to the outbox in this transaction), record the change
+in the audit trail, commit. Every read of a case file is audited the same way. Use cases say
+what they do and this module does the rest once:
+
+    with change_case(runtime, principal, case_id=..., expected=3, what="case.transition") as c:
+        workflow.transition(session=c.session, outbox=c.outbox, case=c.case, ...)
+        c.audit_detail = {"to_status": ...}
+    return c.case
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import inspect
+from sqlalchemy.orm import Session
+
+from alac_cases.audit import service as audit_trail
+from alac_cases.case.access import load_case
+from alac_cases.case.models import Case
+from alac_cases.permissions import main_role
+from alac_kernel.auth.principal import Principal
+from alac_kernel.db import session_scope
+from alac_kernel.outbox import Outbox
+from alac_kernel.runtime import ServiceRuntime
+from alac_kernel.versions import check_version
+
+Record = TypeVar("Record")
+
+
+@dataclass
+class CaseFile:
+    """What a use case works with inside `read_case`/`change_case`."""
+
+    session: Session
+    outbox: Outbox
+    case: Case
+    principal: Principal
+    # Recorded with the audit entry when the block ends (e.g. the id of what was made).
+    audit_detail: dict[str, Any] | None = field(default=None)
+
+
+@dataclass(frozen=True)
+class Recorded(Generic[Record]):
+    """What a change made (an action, a consent, a letter...) and the case version after it
+    (the ETag of the answer)."""
+
+    record: Record
+    case_version: int
+
+
+@contextmanager
+def unit_of_work(runtime: ServiceRuntime, principal: Principal) -> Iterator[Session]:
+    """A transaction in the caller's tenant: commit on success, roll back on any error."""
+    with session_scope(runtime.session_factory, tenant=principal.tenant) as session:
+        yield session
+
+
+@contextmanager
+def read_case(
+    runtime: ServiceRuntime,
+    principal: Principal,
+    *,
+    case_id: str,
+    what: str,
+    detail: dict[str, Any] | None = None,
+) -> Iterator[CaseFile]:
+    """A read of a case file the caller may see (NotFound otherwise), audited as `what` once
+    the block has read what it needed (the audit entry of this read is not part of it)."""
+    with _case_file(runtime, principal, case_id=case_id, for_update=False) as case_file:
+        case_file.audit_detail = detail
+        yield case_file
+        _audit(case_file, what)
+
+
+@contextmanager
+def change_case(
+    runtime: ServiceRuntime,
+    principal: Principal,
+    *,
+    case_id: str,
+    what: str,
+    expected: int | None,
+    detail: dict[str, Any] | None = None,
+) -> Iterator[CaseFile]:
+    """A change of a case file: the row locked, the version the caller last read compared
+    (StaleVersion; `expected=None` for changes that do not move the version, such as notes),
+    the change audited as `what`."""
+    with _case_file(runtime, principal, case_id=case_id, for_update=True) as case_file:
+        if expected is not None:
+            check_version("case", expected=expected, current=case_file.case.version)
+        case_file.audit_detail = detail
+        yield case_file
+        _audit(case_file, what)
+        # The answer is read after the commit: load what the change left expired (the
+        # assignee's name, read with the row) while the transaction is still open.
+        loaded(case_file.session, case_file.case)
+
+
+@contextmanager
+def _case_file(
+    runtime: ServiceRuntime, principal: Principal, *, case_id: str, for_update: bool
+) -> Iterator[CaseFile]:
+    with unit_of_work(runtime, principal) as session:
+        case = load_case(
+            session=session, case_id=case_id, principal=principal, for_update=for_update
+        )
+        yield CaseFile(session=session, outbox=runtime.outbox, case=case, principal=principal)
+
+
+def _audit(case_file: CaseFile, what: str) -> None:
+    audit(
+        session=case_file.session, principal=case_file.principal, what=what,
+        case_id=case_file.case.id, detail=case_file.audit_detail,
+    )  # fmt: skip
+
+
+def audit(
+    *,
+    session: Session,
+    principal: Principal,
+    what: str,
+    case_id: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Record a read or change of case files in the hash-chained audit trail."""
+    audit_trail.record(
+        session=session,
+        tenant_id=principal.tenant,
+        actor=principal.subject,
+        actor_role=main_role(principal),
+        what=what,
+        case_id=case_id,
+        detail=detail,
+    )
+
+
+def loaded(session: Session, *records: object) -> None:
+    """Load every attribute of `records` not loaded yet (names read with the row, values a
+    flush expired), so they can still be read once the session is closed."""
+    session.flush()
+    for record in records:
+        state = inspect(record)
+        missing = set(state.unloaded) | set(state.expired_attributes)
+        if missing:
+            session.refresh(record, attribute_names=sorted(missing))
+
+
+def records_reader(what: str, rows: Callable[..., Iterable[Record]]) -> Callable[..., list[Record]]:
+    """The use case "records of one case": the case within the caller's scope (NotFound
+    otherwise), `rows(session=, case_id=)`, the read audited as `what`."""
+
+    def records_of_case(
+        runtime: ServiceRuntime, principal: Principal, *, case_id: str
+    ) -> list[Record]:
+        with read_case(runtime, principal, case_id=case_id, what=what) as case_file:
+            return list(rows(session=case_file.session, case_id=case_file.case.id))
+
+    return records_of_case

@@ -1,0 +1,108 @@
+"""What every cases router shares: problem responses, the declared permission, the If-Match
+header and the case version, the runtime, the answer with the case's ETag."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Header, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from alac_cases.case.commands import Recorded
+from alac_cases.case.models import Case
+from alac_cases.case.schemas import CaseRead
+from alac_cases.permissions import MATRIX
+from alac_cases.runtime import CasesRuntime
+from alac_kernel.app import typed_runtime
+from alac_kernel.auth.fastapi import require_roles
+from alac_kernel.auth.principal import Principal
+from alac_kernel.problems import PROBLEM_JSON
+from alac_kernel.versions import etag, expected_version
+
+# The RFC 9457 body every error has (extensions such as `allowed`, `missing_consent` or
+# `current_version` may be added), so clients and the schemathesis test can check it.
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "reason"],
+                "properties": {"field": {"type": "string"}, "reason": {"type": "string"}},
+            },
+        },
+    },
+}
+
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    code: {"description": text, "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}}}
+    for code, text in {
+        400: "Malformed request body (not JSON)",
+        401: "Missing or invalid access token",
+        403: "Role not allowed",
+        404: "Not found (or another tenant's)",
+        409: "Conflict: stale version, transition not allowed, or consent missing",
+        422: "Invalid parameter (named in `errors`)",
+        413: "Request body too large",
+        428: "Case version missing (If-Match or `version`)",
+    }.items()
+}
+
+IfMatch = Annotated[
+    str | None,
+    Header(alias="If-Match", max_length=40, description='Case version last read, e.g. "3"'),
+]
+
+
+def allowed(permission: str):  # type: ignore[no-untyped-def]
+    """A FastAPI dependency type letting in the roles of `permission` in MATRIX."""
+    return Annotated[Principal, Depends(require_roles(*sorted(MATRIX[permission])))]
+
+
+def cases_runtime(request: Request) -> CasesRuntime:
+    return typed_runtime(request, CasesRuntime)
+
+
+Runtime = Annotated[CasesRuntime, Depends(cases_runtime)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Versioned(Strict):
+    version: int | None = Field(
+        default=None, ge=1, le=10**9, description="Case version last read (or If-Match)"
+    )
+
+
+def case_version(if_match: str | None, body: Versioned) -> int:
+    """The case version the caller last read, from If-Match or the body's `version`."""
+    return expected_version(what="case", if_match=if_match, body_version=body.version)
+
+
+def case_answer(case: Case, response: Response) -> CaseRead:
+    """A case as the API answers it, with its version as the ETag."""
+    response.headers["ETag"] = etag(case.version)
+    return CaseRead.model_validate(case, from_attributes=True)
+
+
+Read = TypeVar("Read", bound=BaseModel)
+
+
+def read_all(read: type[Read], records: Iterable[object]) -> list[Read]:
+    return [read.model_validate(r, from_attributes=True) for r in records]
+
+
+def recorded_answer(read: type[Read], recorded: Recorded[Any], response: Response) -> Read:
+    """What a change made, as the API answers it, with the case's new version as the ETag."""
+    response.headers["ETag"] = etag(recorded.case_version)
+    return read.model_validate(recorded.record, from_attributes=True)

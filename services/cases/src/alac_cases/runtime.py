@@ -1,0 +1,24 @@
+"""Cases' runtime: the kernel's ServiceRuntime with what cases' use cases need besides the
+database and the outbox, as typed fields (set once by app.build_runtime; tests may swap one)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from alac_cases.letters.store import LetterStore
+from alac_kernel.crypto import MasterKeys
+from alac_kernel.identity import IdentityAdmin
+from alac_kernel.runtime import ServiceRuntime
+from alac_kernel.sealed_text import TextKeys
+
+
+@dataclass(kw_only=True)
+class CasesRuntime(ServiceRuntime):
+    # Wraps each tenant's letter key (letters/keys.py).
+    master_keys: MasterKeys
+    # Intake's key service, asked for a complaint's text key to open the crux of its events.
+    text_keys: TextKeys
+    # The identity provider's admin API: the tenant registry and staff administration.
+    identity: IdentityAdmin
+    # Where letter PDFs are kept (encrypted).
+    letters: LetterStore
