@@ -10,6 +10,13 @@ ASSETS := web/node_modules/.package-lock.json
 PACKAGES := -e kernel -e "services/intake[test]" -e "services/cases[test]" -e "services/analytics[test]" -e services/search -e "web[test]" -e cli
 DATA ?= data
 PYTEST_ARGS ?=
+# The suite runs on every core; tests that need the same heavy engine share one worker
+# (conftest.py: ENGINE_GROUPS). PYTEST_WORKERS=0 runs it in one process.
+PYTEST_WORKERS ?= auto
+PYTEST_PARALLEL := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadgroup)
+# The fast tier: no engine, no browser, no process of the platform, not the four services in
+# one process, nothing slow by design (markers in pyproject.toml; conftest.py sets most).
+FAST_TIER := not (postgres or kafka or e2e or keycloak or opensearch or prometheus or browser or platform or slow)
 
 .DEFAULT_GOAL := help
 
@@ -40,7 +47,10 @@ engines: $(STAMP) install-system ## fetch the production engines (Kafka, Keycloa
 	$(BIN)/alac engines fetch
 
 test: $(STAMP) $(ASSETS) install-system engines ## set up and run the whole test suite
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)
+
+test-fast: $(STAMP) $(ASSETS) ## the fast tier while developing: no engines, browser or processes
+	$(BIN)/pytest $(PYTEST_PARALLEL) -m "$(FAST_TIER)" $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff check and format check
 	$(BIN)/ruff check .
@@ -62,4 +72,4 @@ verify: $(STAMP) ## reliability and security run: 10 min of load with kill -9 fa
 clean: ## remove the virtual environment, the web assets and the local data folder
 	rm -rf $(VENV) $(DATA) web/node_modules
 
-.PHONY: help install install-system engines run run-production test lint bench verify clean
+.PHONY: help install install-system engines run run-production test test-fast lint bench verify clean

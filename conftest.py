@@ -220,3 +220,38 @@ def browser() -> Iterator[object]:
             yield chromium
         finally:
             chromium.close()
+
+
+# With pytest-xdist (`make test` runs `-n auto --dist loadgroup`), the tests that need one of
+# the heavy engines run on one worker per engine, so each engine (a JVM taking a core for half
+# a minute to start) starts once per run rather than once per worker; tests that start the
+# platform as processes share one worker too (the README's quick tour uses the default ports).
+# A test's first matching marker in this order decides; the rest spread over the workers.
+ENGINE_GROUPS = ("e2e", "keycloak", "opensearch", "kafka", "prometheus")
+
+
+# A test that uses an engine's fixture needs that engine, whether or not its module says so
+# (the fast tier, `make test-fast`, deselects by these markers).
+ENGINE_FIXTURES = {
+    "keycloak_server": "keycloak",
+    "kafka_bootstrap": "kafka",
+    "kafka_node": "kafka",
+    "kafka_platform": "kafka",
+    "opensearch_url": "opensearch",
+    "browser": "browser",
+    # The four services in one process (Platform below): a second or more of set-up each.
+    "platform": "platform",
+    "sqlite_platform": "platform",
+    "platform_factory": "platform",
+}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        for fixture in set(getattr(item, "fixturenames", ())) & ENGINE_FIXTURES.keys():
+            if item.get_closest_marker(ENGINE_FIXTURES[fixture]) is None:
+                item.add_marker(getattr(pytest.mark, ENGINE_FIXTURES[fixture]))
+        group = next((m for m in ENGINE_GROUPS if item.get_closest_marker(m)), None)
+        if group is not None and item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(group))

@@ -10,6 +10,7 @@ import csv
 from datetime import date, datetime
 from pathlib import Path
 
+import pytest
 from openpyxl import Workbook
 from sqlalchemy import text
 from typer.testing import CliRunner
@@ -297,6 +298,7 @@ def _big_xlsx(path: Path, rows: int) -> Path:
     return path
 
 
+@pytest.mark.slow  # writes and reads files past the import limits
 def test_import_stops_early_past_the_row_limit_and_the_size_limit(tmp_path, monkeypatch):
     """A million-row XLSX is read streaming and refused at the first row past the limit (the
     default 50,000); an XLSX unpacking past ALAC_INTAKE_IMPORT_MAX_BYTES is refused before
