@@ -28,7 +28,7 @@ from sqlalchemy import select
 
 def _old_lookup(session, complaint) -> list[str]:  # type: ignore[no-untyped-def]
     """The implementation before the index (alac_intake/service.py until 2026-11-23)."""
-    from alac_intake.models import Complaint
+    from alac_intake.complaints.models import Complaint
 
     since = complaint.received_at - timedelta(days=90)
     earlier = session.execute(
@@ -60,8 +60,8 @@ def _texts(kind: str, n: int, rng: random.Random) -> list[str]:
 
 def measure(size: int, lookups: int, kind: str) -> dict[str, Any]:
     from alac_intake.app import MIGRATIONS
+    from alac_intake.complaints.models import Complaint
     from alac_intake.duplicates import service as duplicates
-    from alac_intake.models import Complaint
     from alac_kernel.db import make_engine, make_session_factory, new_id, session_scope
     from alac_kernel.migrations import upgrade
 

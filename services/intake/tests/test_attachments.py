@@ -33,17 +33,17 @@ def _complaint(p) -> str:
 
 
 def _count(p) -> int:
-    with p.runtime("intake").engine.connect() as conn:
+    with p.runtime.engine.connect() as conn:
         return conn.execute(text("select count(*) from complaint_attachments")).scalar_one()
 
 
 def _blobs(p) -> list[Path]:
-    root = p.runtime("intake").attachments.root
+    root = p.runtime.attachments.root
     return [f for f in root.rglob("*") if f.is_file()] if root.exists() else []
 
 
-def test_upload_detects_type_stores_sha256_outside_db_and_downloads(sqlite_platform):
-    p = sqlite_platform
+def test_upload_detects_type_stores_sha256_outside_db_and_downloads(sqlite_intake):
+    p = sqlite_intake
     cid = _complaint(p)
     r = p.intake.post(
         f"/v1/complaints/{cid}/attachments", content=PDF,
@@ -53,7 +53,7 @@ def test_upload_detects_type_stores_sha256_outside_db_and_downloads(sqlite_platf
     body = r.json()
     assert body["content_type"] == "application/pdf" and body["filename"] == "жалоба.pdf"
     assert body["sha256"] == hashlib.sha256(PDF).hexdigest() and body["size"] == len(PDF)
-    root = p.runtime("intake").attachments.root
+    root = p.runtime.attachments.root
     blob = root / body["id"][:2] / body["id"][2:4] / body["id"]
     assert _blobs(p) == [blob] and PDF not in blob.read_bytes()  # encrypted at rest
     listed = p.intake.get(f"/v1/complaints/{cid}/attachments", headers=p.headers("lena"))
@@ -82,8 +82,8 @@ def test_upload_detects_type_stores_sha256_outside_db_and_downloads(sqlite_platf
     ],
     ids=["png", "jpeg-octet", "docx", "text"],
 )
-def test_allowed_types_are_accepted(sqlite_platform, data, declared, kind):
-    p = sqlite_platform
+def test_allowed_types_are_accepted(sqlite_intake, data, declared, kind):
+    p = sqlite_intake
     r = p.intake.post(
         f"/v1/complaints/{_complaint(p)}/attachments", content=data,
         headers=p.headers("vera", **{"Content-Type": declared}),
@@ -104,10 +104,10 @@ def test_allowed_types_are_accepted(sqlite_platform, data, declared, kind):
     ids=["exe", "unknown", "mismatch", "too-large", "empty"],
 )
 def test_bad_attachments_are_refused_and_nothing_is_stored(
-    sqlite_platform, data, declared, status, field
+    sqlite_intake, data, declared, status, field
 ):
-    p = sqlite_platform
-    p.runtime("intake").attachment_max_bytes = 4000
+    p = sqlite_intake
+    p.runtime.attachment_max_bytes = 4000
     cid = _complaint(p)
     r = p.intake.post(
         f"/v1/complaints/{cid}/attachments", content=data,
@@ -119,8 +119,8 @@ def test_bad_attachments_are_refused_and_nothing_is_stored(
     assert _count(p) == 0 and _blobs(p) == []
 
 
-def test_upload_to_another_tenants_complaint_is_404_and_stores_nothing(sqlite_platform):
-    p = sqlite_platform
+def test_upload_to_another_tenants_complaint_is_404_and_stores_nothing(sqlite_intake):
+    p = sqlite_intake
     cid = _complaint(p)
     r = p.intake.post(
         f"/v1/complaints/{cid}/attachments", content=PDF,
@@ -139,8 +139,8 @@ def _public_complaint(p) -> tuple[str, str]:
     return r.json()["id"], r.json()["receipt_code"]
 
 
-def test_the_complainant_attaches_a_file_with_the_receipt_code(sqlite_platform):
-    p = sqlite_platform
+def test_the_complainant_attaches_a_file_with_the_receipt_code(sqlite_intake):
+    p = sqlite_intake
     cid, code = _public_complaint(p)
     sent = p.intake.post(
         "/v1/follow-up/attachments", content=PDF,
@@ -156,15 +156,15 @@ def test_the_complainant_attaches_a_file_with_the_receipt_code(sqlite_platform):
         f"/v1/complaints/{cid}/attachments/{listed['id']}", headers=p.headers("lena")
     )
     assert got.content == PDF
-    with p.runtime("intake").engine.connect() as conn:
+    with p.runtime.engine.connect() as conn:
         assert conn.execute(
             text("select source, uploaded_by from complaint_attachments")
         ).one() == ("complainant", "complainant")
 
 
-def test_the_complainants_upload_gets_the_same_checks_and_a_rate_limit(sqlite_platform):
-    p = sqlite_platform
-    rt = p.runtime("intake")
+def test_the_complainants_upload_gets_the_same_checks_and_a_rate_limit(sqlite_intake):
+    p = sqlite_intake
+    rt = p.runtime
     _, code = _public_complaint(p)
     # a type not allowed (sniffed from the bytes), a lying Content-Type, too large, empty
     exe = p.intake.post(
@@ -190,12 +190,12 @@ def test_the_complainants_upload_gets_the_same_checks_and_a_rate_limit(sqlite_pl
     assert wrong.status_code == 404
     assert _count(p) == 0 and _blobs(p) == []  # nothing stored on any refusal
     # over the per-address budget: 429 with Retry-After, even with the right code
-    rt.public_attachments.limit = 5  # the five refused tries above counted
+    rt.limits.public_attachments.limit = 5  # the five refused tries above counted
     over = p.intake.post("/v1/follow-up/attachments", content=PDF, headers={"Receipt-Code": code})
     assert over.status_code == 429 and int(over.headers["Retry-After"]) > 0
     assert _count(p) == 0
     # a withdrawn complaint takes no more files
-    rt.public_attachments.limit = 100
+    rt.limits.public_attachments.limit = 100
     assert p.intake.post(
         "/v1/follow-up/withdraw", json={}, headers={"Receipt-Code": code}
     ).status_code == 200  # fmt: skip

@@ -13,8 +13,8 @@ from sqlalchemy import text
 
 from alac_intake.attachments.models import Attachment
 from alac_intake.attachments.service import encrypt_plaintext
+from alac_intake.complaints.models import Complaint
 from alac_intake.lifecycle.service import purge_expired, set_retention
-from alac_intake.models import Complaint
 from alac_kernel.db import new_id, session_scope, utcnow
 
 URL = "/v1/complaints"
@@ -24,7 +24,7 @@ NAME = "%D0%95%D1%80%D0%BB%D0%B0%D0%BD.pdf"  # Ерлан.pdf
 
 
 def _files(p) -> list[Path]:
-    root = p.runtime("intake").attachments.root
+    root = p.runtime.attachments.root
     return [f for f in root.rglob("*") if f.is_file()] if root.exists() else []
 
 
@@ -47,7 +47,7 @@ def _attach(p, cid: str, data: bytes, kind: str) -> str:
 
 
 def _rows(p, cid: str) -> list[dict]:
-    with p.runtime("intake").engine.connect() as conn:
+    with p.runtime.engine.connect() as conn:
         return [
             dict(r._mapping)
             for r in conn.execute(
@@ -56,8 +56,8 @@ def _rows(p, cid: str) -> list[dict]:
         ]
 
 
-def test_attachment_bytes_on_disk_are_not_the_plaintext(platform):
-    p = platform
+def test_attachment_bytes_on_disk_are_not_the_plaintext(intake):
+    p = intake
     cid = _complaint(p)
     ids = [_attach(p, cid, PDF, "application/pdf"), _attach(p, cid, TEXT, "text/plain")]
     files = _files(p)
@@ -73,8 +73,8 @@ def test_attachment_bytes_on_disk_are_not_the_plaintext(platform):
         assert got.status_code == 200 and got.content == plain
 
 
-def test_erasure_deletes_attachment_files_names_and_downloads(platform):
-    p = platform
+def test_erasure_deletes_attachment_files_names_and_downloads(intake):
+    p = intake
     cid = _complaint(p)
     keep = _complaint(p)
     aid = _attach(p, cid, PDF, "application/pdf")
@@ -91,9 +91,9 @@ def test_erasure_deletes_attachment_files_names_and_downloads(platform):
     assert other.status_code == 200 and other.content == PDF
 
 
-def test_an_anonymous_complaints_attachments_are_erased_on_request_too(sqlite_platform):
+def test_an_anonymous_complaints_attachments_are_erased_on_request_too(sqlite_intake):
     """No contact in the vault, but the files are personal data all the same."""
-    p = sqlite_platform
+    p = sqlite_intake
     r = p.intake.post(URL, json={"channel": "walk_in", "crux": "x"}, headers=p.headers("vera"))
     cid = r.json()["id"]
     _attach(p, cid, TEXT, "text/plain")
@@ -104,9 +104,9 @@ def test_an_anonymous_complaints_attachments_are_erased_on_request_too(sqlite_pl
     assert again.status_code == 409
 
 
-def test_retention_purge_deletes_attachment_files_and_names(platform):
-    p = platform
-    rt = p.runtime("intake")
+def test_retention_purge_deletes_attachment_files_and_names(intake):
+    p = intake
+    rt = p.runtime
     old, new = _complaint(p), _complaint(p)
     gone = _attach(p, old, PDF, "application/pdf")
     stays = _attach(p, new, TEXT, "text/plain")
@@ -123,7 +123,7 @@ def test_retention_purge_deletes_attachment_files_and_names(platform):
 
 def _legacy(p, cid: str, data: bytes) -> str:
     """An attachment as stored before encryption at rest: a plaintext blob named by sha256."""
-    rt = p.runtime("intake")
+    rt = p.runtime
     digest = hashlib.sha256(data).hexdigest()
     rt.attachments.put(digest, data)
     with session_scope(rt.session_factory, tenant="tk") as s:
@@ -136,9 +136,9 @@ def _legacy(p, cid: str, data: bytes) -> str:
         return row.id
 
 
-def test_attachments_stored_before_encryption_are_encrypted_by_the_command(platform):
-    p = platform
-    rt = p.runtime("intake")
+def test_attachments_stored_before_encryption_are_encrypted_by_the_command(intake):
+    p = intake
+    rt = p.runtime
     cid = _complaint(p)
     old = _legacy(p, cid, PDF)
     before = p.intake.get(f"{URL}/{cid}/attachments/{old}", headers=p.headers("lena"))
@@ -155,8 +155,8 @@ def test_attachments_stored_before_encryption_are_encrypted_by_the_command(platf
     assert again == {"encrypted": 0, "missing": 0}
 
 
-def test_a_plaintext_attachment_is_erased_with_the_personal_data(sqlite_platform):
-    p = sqlite_platform
+def test_a_plaintext_attachment_is_erased_with_the_personal_data(sqlite_intake):
+    p = sqlite_intake
     cid = _complaint(p)
     old = _legacy(p, cid, TEXT)
     erased = p.intake.post(f"{URL}/{cid}/erase-personal-data", headers=p.headers("kazbek"))

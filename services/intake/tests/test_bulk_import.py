@@ -12,12 +12,11 @@ from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
-from sqlalchemy import select, text
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 from alac_intake.channels.bulk import import_file
 from alac_kernel.db import session_scope
-from alac_kernel.events import Event
 from alac_kernel.settings import Settings
 
 REPO = Path(__file__).resolve().parents[3]
@@ -49,7 +48,7 @@ def _xlsx(path: Path, rows) -> Path:
 
 
 def _run(p, path: Path, dry_run=False):
-    rt = p.runtime("intake")
+    rt = p.runtime
     return import_file(
         factory=rt.session_factory, outbox=rt.outbox, keys=rt.master_keys, path=path,
         tenant="tk", office="almaty", dry_run=dry_run,
@@ -57,23 +56,16 @@ def _run(p, path: Path, dry_run=False):
 
 
 def _count(p, table="complaints") -> int:
-    with p.runtime("intake").engine.connect() as conn:
+    with p.runtime.engine.connect() as conn:
         return conn.execute(text(f"select count(*) from {table}")).scalar_one()
 
 
-def _received(p) -> list[Event]:
-    rt = p.runtime("intake")
-    with session_scope(rt.session_factory, all_tenants=True) as s:
-        rows = s.execute(select(rt.tables.outbox.c.payload)).scalars()
-        return [e for e in (Event.from_json(r) for r in rows) if e.type == "complaint.received"]
-
-
-def test_csv_import_all_rows_with_events_and_idempotent(platform, tmp_path):
-    p = platform
+def test_csv_import_all_rows_with_events_and_idempotent(intake, tmp_path):
+    p = intake
     path = _csv(tmp_path / "old.csv", GOOD)
     report = _run(p, path)
     assert report.bad == [] and len(report.created) == 2
-    with p.runtime("intake").engine.connect() as conn:
+    with p.runtime.engine.connect() as conn:
         rows = conn.execute(text("select * from complaints order by external_id")).mappings().all()
     assert [r["external_id"] for r in rows] == ["file:H-1", "file:H-2"]
     assert str(rows[0]["received_at"]).startswith("2019-03-04 04:00")  # +06:00 -> UTC
@@ -85,17 +77,17 @@ def test_csv_import_all_rows_with_events_and_idempotent(platform, tmp_path):
     )
     assert rows[1]["anonymous"] in (True, 1)
     assert _count(p, "complaint_contacts") == 1  # the phone went to the vault
-    events = _received(p)
+    events = p.events("complaint.received")
     assert sorted(e.data["complaint_id"] for e in events) == sorted(report.created)
     assert all("111 22 33" not in str(e.data) and "+7 701" not in str(e.data) for e in events)
 
     again = _run(p, path)
     assert again.created == [] and sorted(again.already) == ["H-1", "H-2"]
-    assert _count(p) == 2 and len(_received(p)) == 2
+    assert _count(p) == 2 and len(p.events("complaint.received")) == 2
 
 
-def test_dry_run_reports_every_bad_row_and_writes_nothing(sqlite_platform, tmp_path):
-    p = sqlite_platform
+def test_dry_run_reports_every_bad_row_and_writes_nothing(sqlite_intake, tmp_path):
+    p = sqlite_intake
     bad = [
         GOOD[0],
         ["H-3", "", "hotline", "x", "", "", "", "", "", ""],  # line 3: no received_at
@@ -114,7 +106,7 @@ def test_dry_run_reports_every_bad_row_and_writes_nothing(sqlite_platform, tmp_p
     assert all(reason for _, _, reason in report.bad)
     assert _count(p) == 0
     # A real run of the same file: all or nothing.
-    assert _run(p, path).created == [] and _count(p) == 0 and _received(p) == []
+    assert _run(p, path).created == [] and _count(p) == 0 and p.events("complaint.received") == []
 
 
 def test_xlsx_import_and_cli_exit_codes(tmp_path, monkeypatch):
@@ -150,7 +142,7 @@ def _count_without_lock(p) -> int:
     """Complaints written so far, read without asking for SQLite's write lock."""
     from alac_kernel.db import is_sqlite, make_engine
 
-    engine = p.runtime("intake").engine
+    engine = p.runtime.engine
     if not is_sqlite(engine):
         with engine.connect() as conn:
             return conn.execute(text("select count(*) from complaints")).scalar_one()
@@ -162,7 +154,7 @@ def _count_without_lock(p) -> int:
         reader.dispose()
 
 
-def test_web_form_is_answered_while_a_large_import_runs(platform, tmp_path, monkeypatch):
+def test_web_form_is_answered_while_a_large_import_runs(intake, tmp_path, monkeypatch):
     """The import checks without the write lock and writes in short batches: a web-form POST
     in the middle of it is answered (201), not queued behind the whole file."""
     import threading
@@ -170,12 +162,12 @@ def test_web_form_is_answered_while_a_large_import_runs(platform, tmp_path, monk
 
     from alac_intake.channels import bulk
 
-    p = platform
+    p = intake
     total = 240
     rows = [[f"L-{i}", "2019-03-04", "hotline", f"Жалоба {i}", "", "", "", "yes", "", ""]
             for i in range(total)]  # fmt: skip
     path = _csv(tmp_path / "large.csv", rows)
-    rt = p.runtime("intake")
+    rt = p.runtime
     done: dict = {}
 
     def run():
@@ -209,16 +201,16 @@ def test_web_form_is_answered_while_a_large_import_runs(platform, tmp_path, monk
     assert _count(p) == total + 1
 
 
-def test_crash_half_way_is_completed_by_running_the_file_again(sqlite_platform, tmp_path):
+def test_crash_half_way_is_completed_by_running_the_file_again(sqlite_intake, tmp_path):
     """Batches are their own transactions: a run that stops after some batches keeps them,
     and the same file run again writes only the rest (no duplicates, one event each)."""
     from alac_intake.channels import bulk
 
-    p = sqlite_platform
+    p = sqlite_intake
     rows = [[f"C-{i}", "2019-03-04", "hotline", f"Жалоба {i}", "", "", "", "yes", "", ""]
             for i in range(50)]  # fmt: skip
     path = _csv(tmp_path / "crash.csv", rows)
-    rt = p.runtime("intake")
+    rt = p.runtime
     real = bulk._write_batch
     calls = {"n": 0}
 
@@ -247,7 +239,7 @@ def test_crash_half_way_is_completed_by_running_the_file_again(sqlite_platform, 
         tenant="tk", office="almaty", dry_run=False, batch_rows=10,
     )  # fmt: skip
     assert len(again.created) == 30 and len(again.already) == 20 and again.bad == []
-    assert _count(p) == 50 and len(_received(p)) == 50
+    assert _count(p) == 50 and len(p.events("complaint.received")) == 50
 
 
 def _cli(tmp_path, monkeypatch, *extra):
@@ -404,8 +396,8 @@ def _count_complaints(data_dir: Path) -> int:
         runtime.close()
 
 
-def test_phone_typed_as_a_number_in_excel_is_accepted_as_its_digits(sqlite_platform, tmp_path):
-    p = sqlite_platform
+def test_phone_typed_as_a_number_in_excel_is_accepted_as_its_digits(sqlite_intake, tmp_path):
+    p = sqlite_intake
     rows = [
         ["P-1", "2019-03-04", "hotline", "Взятка", "", "", 77015554433, "no", "", ""],
         ["P-2", "2019-03-04", "hotline", "Взятка", "", "", 77015554434.0, "no", "", ""],
@@ -431,10 +423,10 @@ def test_phone_typed_as_a_number_in_excel_is_accepted_as_its_digits(sqlite_platf
     assert "scientific notation" in dry.bad[0][2]
 
 
-def test_reference_codes_are_checked_as_of_the_received_date(sqlite_platform, tmp_path):
+def test_reference_codes_are_checked_as_of_the_received_date(sqlite_intake, tmp_path):
     """South Kazakhstan Region existed in 2008 (renamed in 2018); Shymkent city region did
     not exist before 2018."""
-    p = sqlite_platform
+    p = sqlite_intake
     header = ["external_id", "received_at", "channel", "crux", "complainant.region"]
     rows = [
         ["G-1", "2008-03-11", "hotline", "x", "south_kazakhstan"],  # existed then: accepted
@@ -462,59 +454,42 @@ def test_reference_codes_are_checked_as_of_the_received_date(sqlite_platform, tm
 
 
 def _import(p, path: Path, **kw):
-    rt = p.runtime("intake")
+    rt = p.runtime
     return import_file(
         factory=rt.session_factory, outbox=rt.outbox, keys=rt.master_keys, path=path,
         tenant="tk", office="almaty", dry_run=False, **kw,
     )  # fmt: skip
 
 
-def test_historical_import_counts_in_its_period_and_opens_no_live_work(platform, tmp_path):
-    """--historical: the received date is kept, complaint.received says `historical: true`
-    (valid against the contract), cases opens no case, analytics counts it on its day."""
+def test_historical_import_keeps_the_received_date_and_says_so_in_its_event(intake, tmp_path):
+    """--historical: the received date is kept and complaint.received says `historical: true`
+    (valid against the contract), so cases opens no live work for it and analytics counts it
+    on its day (tests/integration/test_intake_with_cases_and_analytics.py)."""
     import json
 
     from jsonschema import Draft202012Validator, FormatChecker
 
-    p = platform
+    p = intake
     old = _import(p, _csv(tmp_path / "old.csv", [GOOD[0]]), historical=True)
     new = _import(p, _csv(tmp_path / "new.csv", [["N-1", *GOOD[1][1:]]]))
     assert len(old.created) == 1 and len(new.created) == 1
-    p.pump()
-    events = {e.data["complaint_id"]: e for e in _received(p)}
+    events = {e.data["complaint_id"]: e for e in p.events("complaint.received")}
     assert events[old.created[0]].data["historical"] is True
+    assert events[old.created[0]].data["received_at"].startswith("2019-03-04T04:00:00")
     assert "historical" not in events[new.created[0]].data
     schema = REPO / "contracts" / "events" / "complaint.received" / "v1.schema.json"
     validator = Draft202012Validator(json.loads(schema.read_text()), format_checker=FormatChecker())
     assert list(validator.iter_errors(events[old.created[0]].data)) == []
 
-    cases = p.runtime("cases")
-    with cases.engine.connect() as conn:
-        opened = conn.execute(text("select complaint_id from cases")).scalars().all()
-    assert opened == new.created  # live work for the live complaint only
 
-    analytics = p.runtime("analytics")
-    with analytics.engine.connect() as conn:
-        fact = conn.execute(
-            text("select historical, received_at from complaint_facts where complaint_id = :c"),
-            {"c": old.created[0]},
-        ).one()
-        day_total = conn.execute(
-            text("select sum(n) from daily_counts where dimension = 'total' and day = :d"),
-            {"d": date(2019, 3, 4)},
-        ).scalar_one()
-    assert fact[0] in (True, 1) and str(fact[1]).startswith("2019-03-04 04:00")
-    assert day_total == 2  # both count in March 2019, where they belong
-
-
-def test_historical_retention_counts_from_the_received_date(sqlite_platform, tmp_path):
+def test_historical_retention_counts_from_the_received_date(sqlite_intake, tmp_path):
     """purge-expired: a historical complaint received in 2019 is past a one-year retention
     today; the same complaint imported as live is a year old only a year after registration."""
+    from alac_intake.complaints.models import Complaint
     from alac_intake.lifecycle.service import purge_expired, set_retention
-    from alac_intake.models import Complaint
 
-    p = sqlite_platform
-    rt = p.runtime("intake")
+    p = sqlite_intake
+    rt = p.runtime
     with session_scope(rt.session_factory, tenant="tk") as s:
         set_retention(session=s, tenant="tk", days=365)
     row = ["R-1", "2019-03-04", "hotline", "Взятка", "", "", "+7 701 111 22 33", "no", "", ""]
@@ -527,7 +502,7 @@ def test_historical_retention_counts_from_the_received_date(sqlite_platform, tmp
 
 
 def test_a_row_refused_when_written_stops_the_run_and_a_rerun_completes_it(
-    sqlite_platform, tmp_path, monkeypatch
+    sqlite_intake, tmp_path, monkeypatch
 ):
     """Reference data changed between the check and the write (an area retired meanwhile):
     the batch with that row is not written, earlier batches stay, the report says where it
@@ -535,8 +510,8 @@ def test_a_row_refused_when_written_stops_the_run_and_a_rerun_completes_it(
     from alac_intake.channels import bulk
     from alac_intake.reference.models import ReferenceValue
 
-    p = sqlite_platform
-    rt = p.runtime("intake")
+    p = sqlite_intake
+    rt = p.runtime
     rows = [[f"S-{i}", "2019-03-04", "hotline", f"Жалоба {i}", "", "", "", "yes", "", ""]
             for i in range(12)]  # fmt: skip
     rows[7][4] = "education"  # line 9, in the second batch of five
@@ -562,4 +537,4 @@ def test_a_row_refused_when_written_stops_the_run_and_a_rerun_completes_it(
     rows[7][4] = ""
     again = _import(p, _csv(tmp_path / "stop.csv", rows))
     assert again.stopped_at is None and len(again.created) == 7 and len(again.already) == 5
-    assert _count(p) == 12 and len(_received(p)) == 12
+    assert _count(p) == 12 and len(p.events("complaint.received")) == 12

@@ -15,14 +15,14 @@ RECEIPT = re.compile(r"^[0-9A-HJKMNP-TV-Z]{5}(-[0-9A-HJKMNP-TV-Z]{5}){4}$")
 FORM = {"tenant": "tk", "office": "astana", "crux": "Акимат требует деньги за справку."}
 
 
-def _rows(platform, sql: str) -> list:
-    engine = platform.runtime("intake").engine
+def _rows(intake, sql: str) -> list:
+    engine = intake.runtime.engine
     with engine.connect() as conn:
         return conn.execute(text(sql)).mappings().all()
 
 
-def test_web_form_without_login_registers_a_web_complaint_with_a_receipt(sqlite_platform):
-    p = sqlite_platform
+def test_web_form_without_login_registers_a_web_complaint_with_a_receipt(sqlite_intake):
+    p = sqlite_intake
     r = p.intake.post(PUBLIC, json={**FORM, "anonymous": True})
     assert r.status_code == 201, r.text
     body = r.json()
@@ -42,8 +42,8 @@ def test_web_form_without_login_registers_a_web_complaint_with_a_receipt(sqlite_
     )
 
 
-def test_web_form_contact_goes_to_the_vault(sqlite_platform):
-    p = sqlite_platform
+def test_web_form_contact_goes_to_the_vault(sqlite_intake):
+    p = sqlite_intake
     r = p.intake.post(PUBLIC, json={**FORM, "contact": {"email": "a@example.kz"}})
     assert r.status_code == 201, r.text
     contact = p.intake.get(f"/v1/complaints/{r.json()['id']}/contact", headers=p.headers("kazbek"))
@@ -69,19 +69,17 @@ def test_web_form_contact_goes_to_the_vault(sqlite_platform):
         "anon-contact",
     ],
 )
-def test_web_form_bad_input_is_422_naming_the_field_and_stores_nothing(
-    sqlite_platform, body, field
-):
-    p = sqlite_platform
+def test_web_form_bad_input_is_422_naming_the_field_and_stores_nothing(sqlite_intake, body, field):
+    p = sqlite_intake
     r = p.intake.post(PUBLIC, json=body, headers={"Accept-Language": "ru"})
     assert r.status_code == 422, r.text
     assert field in [e["field"] for e in r.json()["errors"]]
     assert _rows(p, "select count(*) as n from complaints")[0]["n"] == 0
 
 
-def test_web_form_is_rate_limited_per_client_address(sqlite_platform):
-    p = sqlite_platform
-    p.runtime("intake").public_limiter.limit = 2
+def test_web_form_is_rate_limited_per_client_address(sqlite_intake):
+    p = sqlite_intake
+    p.runtime.limits.web_form.limit = 2
     for _ in range(2):
         assert p.intake.post(PUBLIC, json=FORM).status_code == 201
     r = p.intake.post(PUBLIC, json=FORM)
@@ -91,10 +89,10 @@ def test_web_form_is_rate_limited_per_client_address(sqlite_platform):
     assert _rows(p, "select count(*) as n from complaints")[0]["n"] == 2
 
 
-def test_a_forged_x_forwarded_for_does_not_reset_the_web_form_limit(sqlite_platform):
+def test_a_forged_x_forwarded_for_does_not_reset_the_web_form_limit(sqlite_intake):
     """Issue 11: the limiter trusted X-Forwarded-For from any client."""
-    p = sqlite_platform
-    p.runtime("intake").public_limiter.limit = 2
+    p = sqlite_intake
+    p.runtime.limits.web_form.limit = 2
     for _ in range(2):
         assert p.intake.post(PUBLIC, json=FORM).status_code == 201
     forged = p.intake.post(PUBLIC, json=FORM, headers={"X-Forwarded-For": "198.51.100.7"})
@@ -102,10 +100,10 @@ def test_a_forged_x_forwarded_for_does_not_reset_the_web_form_limit(sqlite_platf
     assert _rows(p, "select count(*) as n from complaints")[0]["n"] == 2
 
 
-def test_behind_a_trusted_proxy_the_forwarded_client_counts(sqlite_platform):
-    p = sqlite_platform
-    runtime = p.runtime("intake")
-    runtime.public_limiter.limit = 1
+def test_behind_a_trusted_proxy_the_forwarded_client_counts(sqlite_intake):
+    p = sqlite_intake
+    runtime = p.runtime
+    runtime.limits.web_form.limit = 1
     runtime.settings.trusted_proxies = "testclient"  # the TestClient's peer is our "proxy"
     first = p.intake.post(PUBLIC, json=FORM, headers={"X-Forwarded-For": "198.51.100.7"})
     second = p.intake.post(PUBLIC, json=FORM, headers={"X-Forwarded-For": "198.51.100.8"})
@@ -127,7 +125,7 @@ def test_replicas_share_one_web_form_budget(tmp_path):
     apps = [service_module("intake").create_app(settings, issuer.verifier()) for _ in range(2)]
     apps[0].state.runtime.migrate()
     for app in apps:
-        app.state.runtime.public_limiter.limit = 2
+        app.state.runtime.limits.web_form.limit = 2
     with TestClient(apps[0]) as one, TestClient(apps[1]) as two:
         assert one.post(PUBLIC, json=FORM).status_code == 201
         assert two.post(PUBLIC, json=FORM).status_code == 201
@@ -147,8 +145,8 @@ def _partner_headers(p) -> dict[str, str]:
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
-def test_partner_system_registers_in_its_tenant_with_channel_partner_api(sqlite_platform):
-    p = sqlite_platform
+def test_partner_system_registers_in_its_tenant_with_channel_partner_api(sqlite_intake):
+    p = sqlite_intake
     body = {"channel": "hotline", "crux": "Партнёр передаёт жалобу.", "office": "shymkent"}
     r = p.intake.post("/v1/complaints", json=body, headers=_partner_headers(p))
     assert r.status_code == 201, r.text
@@ -163,8 +161,8 @@ def test_partner_system_registers_in_its_tenant_with_channel_partner_api(sqlite_
     [(None, "body.office"), ("almaty", "body.office")],
     ids=["none", "tk-office"],
 )
-def test_partner_must_name_an_office_of_its_own_tenant(sqlite_platform, office, field):
-    p = sqlite_platform
+def test_partner_must_name_an_office_of_its_own_tenant(sqlite_intake, office, field):
+    p = sqlite_intake
     body = {"channel": "hotline", "crux": "x", **({"office": office} if office else {})}
     r = p.intake.post("/v1/complaints", json=body, headers=_partner_headers(p))
     assert r.status_code == 422, r.text
@@ -172,9 +170,9 @@ def test_partner_must_name_an_office_of_its_own_tenant(sqlite_platform, office, 
     assert _rows(p, "select count(*) as n from complaints")[0]["n"] == 0
 
 
-def test_web_form_crux_without_visible_text_is_422_not_500(sqlite_platform):
+def test_web_form_crux_without_visible_text_is_422_not_500(sqlite_intake):
     # Found by the schemathesis run: an unassigned code point passed the form's own model.
-    p = sqlite_platform
+    p = sqlite_intake
     r = p.intake.post(
         PUBLIC, json={**FORM, "crux": "\U00048d32"}, headers={"Accept-Language": "ru"}
     )

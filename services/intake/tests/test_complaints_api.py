@@ -2,8 +2,8 @@
 names the field, and a refused request writes nothing (no complaint, no outbox row, no
 idempotency row). Idempotency, receipt codes and the complaint.received event too.
 
-Tests that touch the database's behaviour run on SQLite and PostgreSQL (`platform`); pure
-validation tests run on SQLite only (`sqlite_platform`) to keep the suite fast.
+Tests that touch the database's behaviour run on SQLite and PostgreSQL (`intake`); pure
+validation tests run on SQLite only (`sqlite_intake`) to keep the suite fast.
 """
 
 from __future__ import annotations
@@ -18,11 +18,12 @@ import pytest
 from sqlalchemy import func, select
 
 from alac_intake import receipts
-from alac_intake.models import Complaint, kernel_tables
+from alac_intake.complaints.models import Complaint
+from alac_intake.database import kernel_tables
 from alac_intake.vault import service as vault
 from alac_kernel.auth.dev_issuer import DevKey, mint_token
 from alac_kernel.db import session_scope
-from alac_kernel.events import Event, default_registry
+from alac_kernel.events import default_registry
 from alac_kernel.problems import PROBLEM_JSON
 from alac_kernel.settings import Settings
 
@@ -34,9 +35,9 @@ RECEIPT = re.compile(r"^[0-9A-HJKMNP-TV-Z]{5}(-[0-9A-HJKMNP-TV-Z]{5}){4}$")
 # ------------------------------------------------------------------ helpers
 
 
-def counts(platform) -> dict[str, int]:
+def counts(intake) -> dict[str, int]:
     """Rows in the three tables a complaint request may write, over every tenant."""
-    rt = platform.runtime("intake")
+    rt = intake.runtime
     with session_scope(rt.session_factory, all_tenants=True) as session:
         return {
             "complaints": session.execute(
@@ -68,20 +69,11 @@ def fields(body: dict) -> dict[str, str]:
     return {e["field"]: e["reason"] for e in body.get("errors", [])}
 
 
-def outbox_events(platform) -> list[Event]:
-    rt = platform.runtime("intake")
-    with session_scope(rt.session_factory, all_tenants=True) as session:
-        rows = session.execute(
-            select(kernel_tables.outbox.c.payload).order_by(kernel_tables.outbox.c.seq)
-        )
-        return [Event.from_json(r.payload) for r in rows]
-
-
 # ------------------------------------------------------------------ malformed and invalid bodies
 
 
-def test_malformed_json_is_400_naming_the_body(sqlite_platform):
-    p = sqlite_platform
+def test_malformed_json_is_400_naming_the_body(sqlite_intake):
+    p = sqlite_intake
     r = p.intake.post(
         URL,
         content=b'{"channel": "hotline", "crux": ',
@@ -143,9 +135,9 @@ def test_malformed_json_is_400_naming_the_body(sqlite_platform):
     ],
 )
 def test_invalid_field_is_422_naming_the_field_and_writes_nothing(
-    sqlite_platform, payload, field, reason
+    sqlite_intake, payload, field, reason
 ):
-    p = sqlite_platform
+    p = sqlite_intake
     r = p.intake.post(
         URL, json=payload, headers=p.headers("vera", **{"Idempotency-Key": "k-invalid"})
     )
@@ -176,23 +168,23 @@ def test_invalid_field_is_422_naming_the_field_and_writes_nothing(
     ],
     ids=["nul-in-crux", "nul-in-help-requested", "received-at-year-1", "received-at-before-utc"],
 )
-def test_input_the_database_cannot_hold_is_422_not_500(platform, payload, field, reason):
+def test_input_the_database_cannot_hold_is_422_not_500(intake, payload, field, reason):
     # On PostgreSQL these used to fail at COMMIT (NUL in text) or while converting to UTC
     # (OverflowError): a 500. Now each is a 422 naming the field, and nothing is written.
-    p = platform
+    p = intake
     r = p.intake.post(URL, json=payload, headers=p.headers("vera", **{"Idempotency-Key": "k-db"}))
     named = fields(assert_problem(r, 422))
     assert named.get(field, "").startswith(reason), named
     assert counts(p) == NOTHING
 
 
-def test_complaint_id_with_nul_is_404_like_any_unknown_id(platform):
-    r = platform.intake.get(f"{URL}/a%00b", headers=platform.headers("vera"))
+def test_complaint_id_with_nul_is_404_like_any_unknown_id(intake):
+    r = intake.intake.get(f"{URL}/a%00b", headers=intake.headers("vera"))
     assert_problem(r, 404)
 
 
-def test_received_at_just_now_with_offset_is_accepted(sqlite_platform):
-    p = sqlite_platform
+def test_received_at_just_now_with_offset_is_accepted(sqlite_intake):
+    p = sqlite_intake
     when = (datetime.now(UTC) - timedelta(hours=2)).astimezone(UTC).isoformat()
     r = p.intake.post(URL, json={**GOOD, "received_at": when}, headers=p.headers("vera"))
     assert r.status_code == 201, r.text
@@ -206,8 +198,8 @@ def _big_body(size: int) -> bytes:
     return json.dumps({"channel": "hotline", "crux": "a" * size}).encode()
 
 
-def test_body_over_the_limit_is_413_by_content_length(sqlite_platform):
-    p = sqlite_platform
+def test_body_over_the_limit_is_413_by_content_length(sqlite_intake):
+    p = sqlite_intake
     big = _big_body(Settings().max_body_bytes + 10)
     r = p.intake.post(
         URL, content=big, headers=p.headers("vera", **{"Content-Type": "application/json"})
@@ -217,9 +209,9 @@ def test_body_over_the_limit_is_413_by_content_length(sqlite_platform):
     assert counts(p) == NOTHING
 
 
-def test_chunked_body_over_the_limit_is_413(sqlite_platform):
+def test_chunked_body_over_the_limit_is_413(sqlite_intake):
     """No Content-Length at all (chunked transfer): the limit is enforced while streaming."""
-    p = sqlite_platform
+    p = sqlite_intake
     big = _big_body(Settings().max_body_bytes + 10)
 
     def chunks():
@@ -237,8 +229,8 @@ def test_chunked_body_over_the_limit_is_413(sqlite_platform):
     assert counts(p) == NOTHING
 
 
-def test_lying_small_content_length_with_big_body_is_413(sqlite_platform):
-    p = sqlite_platform
+def test_lying_small_content_length_with_big_body_is_413(sqlite_intake):
+    p = sqlite_intake
     big = _big_body(Settings().max_body_bytes + 10)
     r = p.intake.post(
         URL,
@@ -250,8 +242,8 @@ def test_lying_small_content_length_with_big_body_is_413(sqlite_platform):
     assert counts(p) == NOTHING
 
 
-def test_non_numeric_content_length_is_refused(sqlite_platform):
-    p = sqlite_platform
+def test_non_numeric_content_length_is_refused(sqlite_intake):
+    p = sqlite_intake
     r = p.intake.post(
         URL,
         content=json.dumps(GOOD).encode(),
@@ -265,24 +257,24 @@ def test_non_numeric_content_length_is_refused(sqlite_platform):
 # ------------------------------------------------------------------ authentication and roles
 
 
-def test_missing_token_is_401_with_a_challenge(sqlite_platform):
-    p = sqlite_platform
+def test_missing_token_is_401_with_a_challenge(sqlite_intake):
+    p = sqlite_intake
     r = p.intake.post(URL, json=GOOD)
     assert_problem(r, 401)
     assert r.headers["www-authenticate"].startswith("Bearer")
     assert counts(p) == NOTHING
 
 
-def _claims(platform, username: str, **overrides) -> dict:
-    dev = platform.issuer.dev
+def _claims(intake, username: str, **overrides) -> dict:
+    dev = intake.issuer.dev
     claims = dev.user_claims(dev.users[username])
     claims.update(overrides)
     return claims
 
 
 @pytest.mark.parametrize("case", ["expired", "forged", "wrong_audience", "unknown_key", "garbage"])
-def test_bad_token_is_401_naming_the_reason(sqlite_platform, case):
-    p = sqlite_platform
+def test_bad_token_is_401_naming_the_reason(sqlite_intake, case):
+    p = sqlite_intake
     dev = p.issuer.dev
     now = int(time.time())
     if case == "expired":
@@ -309,8 +301,8 @@ def test_bad_token_is_401_naming_the_reason(sqlite_platform, case):
     assert counts(p) == NOTHING
 
 
-def test_analyst_may_not_register_a_complaint(sqlite_platform):
-    p = sqlite_platform
+def test_analyst_may_not_register_a_complaint(sqlite_intake):
+    p = sqlite_intake
     r = p.intake.post(URL, json=GOOD, headers=p.headers("anuar"))
     body = assert_problem(r, 403)
     assert "volunteer" in body["required_roles"]
@@ -318,19 +310,19 @@ def test_analyst_may_not_register_a_complaint(sqlite_platform):
     assert counts(p) == NOTHING
 
 
-def test_volunteer_may_not_register_for_another_office(sqlite_platform):
-    platform = sqlite_platform
-    r = platform.intake.post(
+def test_volunteer_may_not_register_for_another_office(sqlite_intake):
+    intake = sqlite_intake
+    r = intake.intake.post(
         URL,
         json={**GOOD, "office": "astana"},
-        headers=platform.headers("vera", **{"Idempotency-Key": "k-office"}),
+        headers=intake.headers("vera", **{"Idempotency-Key": "k-office"}),
     )
     body = assert_problem(r, 403)
     assert fields(body) == {"body.office": "not your office"}
-    assert counts(platform) == NOTHING
+    assert counts(intake) == NOTHING
     # A coordinator may register for another office of the same tenant.
-    ok = platform.intake.post(
-        URL, json={**GOOD, "office": "astana"}, headers=platform.headers("kazbek")
+    ok = intake.intake.post(
+        URL, json={**GOOD, "office": "astana"}, headers=intake.headers("kazbek")
     )
     assert ok.status_code == 201, ok.text
     assert ok.json()["office"] == "astana"
@@ -339,18 +331,18 @@ def test_volunteer_may_not_register_for_another_office(sqlite_platform):
 # ------------------------------------------------------------------ tenancy on reads
 
 
-def test_another_tenants_complaint_is_indistinguishable_from_an_unknown_id(platform):
-    created = platform.intake.post(URL, json=GOOD, headers=platform.headers("vera"))
+def test_another_tenants_complaint_is_indistinguishable_from_an_unknown_id(intake):
+    created = intake.intake.post(URL, json=GOOD, headers=intake.headers("vera"))
     assert created.status_code == 201, created.text
     cid = created.json()["id"]
 
-    own = platform.intake.get(f"{URL}/{cid}", headers=platform.headers("lena"))
+    own = intake.intake.get(f"{URL}/{cid}", headers=intake.headers("lena"))
     assert own.status_code == 200, own.text
     assert own.json()["crux"] == GOOD["crux"]
 
-    foreign = platform.intake.get(f"{URL}/{cid}", headers=platform.headers("dana"))
+    foreign = intake.intake.get(f"{URL}/{cid}", headers=intake.headers("dana"))
     unknown_id = str(uuid.uuid4())
-    unknown = platform.intake.get(f"{URL}/{unknown_id}", headers=platform.headers("dana"))
+    unknown = intake.intake.get(f"{URL}/{unknown_id}", headers=intake.headers("dana"))
     a, b = assert_problem(foreign, 404), assert_problem(unknown, 404)
     assert a.pop("instance") == f"{URL}/{cid}"
     assert b.pop("instance") == f"{URL}/{unknown_id}"
@@ -365,29 +357,29 @@ def test_another_tenants_complaint_is_indistinguishable_from_an_unknown_id(platf
 # ------------------------------------------------------------------ idempotency
 
 
-def test_idempotent_replay_returns_the_first_answer_and_writes_nothing_new(platform):
-    headers = platform.headers("vera", **{"Idempotency-Key": "retry-1"})
+def test_idempotent_replay_returns_the_first_answer_and_writes_nothing_new(intake):
+    headers = intake.headers("vera", **{"Idempotency-Key": "retry-1"})
     body = {**GOOD, "anonymous": True}
-    first = platform.intake.post(URL, json=body, headers=headers)
+    first = intake.intake.post(URL, json=body, headers=headers)
     assert first.status_code == 201, first.text
     assert RECEIPT.match(first.json()["receipt_code"])
-    assert counts(platform) == {"complaints": 1, "outbox": 1, "idempotency": 1}
+    assert counts(intake) == {"complaints": 1, "outbox": 1, "idempotency": 1}
 
-    again = platform.intake.post(URL, json=body, headers=headers)
+    again = intake.intake.post(URL, json=body, headers=headers)
     assert again.status_code == 201
     assert again.json() == first.json()
     assert again.headers["location"] == first.headers["location"] == f"{URL}/{first.json()['id']}"
-    assert counts(platform) == {"complaints": 1, "outbox": 1, "idempotency": 1}
+    assert counts(intake) == {"complaints": 1, "outbox": 1, "idempotency": 1}
 
     # The same key with a different body is a client error, not a silent replay.
-    other = platform.intake.post(URL, json={**body, "crux": "something else"}, headers=headers)
+    other = intake.intake.post(URL, json={**body, "crux": "something else"}, headers=headers)
     problem = assert_problem(other, 422)
     assert "header.Idempotency-Key" in fields(problem)
-    assert counts(platform) == {"complaints": 1, "outbox": 1, "idempotency": 1}
+    assert counts(intake) == {"complaints": 1, "outbox": 1, "idempotency": 1}
 
     # The stored row holds neither the key nor the receipt code in clear.
     code = first.json()["receipt_code"]
-    rt = platform.runtime("intake")
+    rt = intake.runtime
     with session_scope(rt.session_factory, all_tenants=True) as session:
         rows = session.execute(select(kernel_tables.idempotency)).mappings().all()
     stored = json.dumps([dict(r) for r in rows], default=str)
@@ -398,42 +390,40 @@ def test_idempotent_replay_returns_the_first_answer_and_writes_nothing_new(platf
 
 
 @pytest.mark.parametrize("key", ["", "has space", "x" * 256, "a/b", "semi;colon"])
-def test_invalid_idempotency_key_is_400(sqlite_platform, key):
-    p = sqlite_platform
+def test_invalid_idempotency_key_is_400(sqlite_intake, key):
+    p = sqlite_intake
     r = p.intake.post(URL, json=GOOD, headers=p.headers("vera", **{"Idempotency-Key": key}))
     body = assert_problem(r, 400)
     assert fields(body) == {"header.Idempotency-Key": "invalid format"}
     assert counts(p) == NOTHING
 
 
-def test_same_idempotency_key_in_another_tenant_is_independent(platform):
+def test_same_idempotency_key_in_another_tenant_is_independent(intake):
     key = {"Idempotency-Key": "shared-key-42"}
-    tk = platform.intake.post(URL, json=GOOD, headers=platform.headers("vera", **key))
-    ndi = platform.intake.post(URL, json=GOOD, headers=platform.headers("nurlan", **key))
+    tk = intake.intake.post(URL, json=GOOD, headers=intake.headers("vera", **key))
+    ndi = intake.intake.post(URL, json=GOOD, headers=intake.headers("nurlan", **key))
     assert tk.status_code == ndi.status_code == 201, (tk.text, ndi.text)
     assert tk.json()["id"] != ndi.json()["id"]
     assert ndi.json()["office"] == "shymkent"
-    assert counts(platform) == {"complaints": 2, "outbox": 2, "idempotency": 2}
+    assert counts(intake) == {"complaints": 2, "outbox": 2, "idempotency": 2}
     # And each tenant still replays its own answer.
-    replay = platform.intake.post(URL, json=GOOD, headers=platform.headers("nurlan", **key))
+    replay = intake.intake.post(URL, json=GOOD, headers=intake.headers("nurlan", **key))
     assert replay.json() == ndi.json()
-    assert counts(platform) == {"complaints": 2, "outbox": 2, "idempotency": 2}
+    assert counts(intake) == {"complaints": 2, "outbox": 2, "idempotency": 2}
 
 
 # ------------------------------------------------------------ anonymous complaints, receipt codes
 
 
-def test_anonymous_complaint_stores_only_locator_and_keyed_hash(platform):
-    r = platform.intake.post(
-        URL, json={**GOOD, "anonymous": True}, headers=platform.headers("vera")
-    )
+def test_anonymous_complaint_stores_only_locator_and_keyed_hash(intake):
+    r = intake.intake.post(URL, json={**GOOD, "anonymous": True}, headers=intake.headers("vera"))
     assert r.status_code == 201, r.text
     code = r.json()["receipt_code"]
     assert RECEIPT.match(code), code
     locator, secret = receipts.split(code)
     assert len(secret) == 20
 
-    rt = platform.runtime("intake")
+    rt = intake.runtime
     with session_scope(rt.session_factory, all_tenants=True) as session:
         row = session.execute(select(Complaint.__table__)).mappings().one()
         outbox = session.execute(select(kernel_tables.outbox)).mappings().all()
@@ -452,9 +442,9 @@ def test_anonymous_complaint_stores_only_locator_and_keyed_hash(platform):
     assert row["anonymous"] is True
 
 
-def test_named_complaint_on_the_phone_gets_a_receipt_code_that_follows_it_up(sqlite_platform):
+def test_named_complaint_on_the_phone_gets_a_receipt_code_that_follows_it_up(sqlite_intake):
     # Whatever the channel: the volunteer reads the code out on the hotline.
-    p = sqlite_platform
+    p = sqlite_intake
     r = p.intake.post(
         URL, json={**GOOD, "channel": "hotline", "contact": {"phone": "+7 701 000 11 22"}},
         headers=p.headers("vera"),
@@ -473,7 +463,7 @@ def test_named_complaint_on_the_phone_gets_a_receipt_code_that_follows_it_up(sql
 # ------------------------------------------------------------------ the complaint.received event
 
 
-def test_complaint_received_event_matches_its_contract_and_carries_the_correlation_id(platform):
+def test_complaint_received_event_matches_its_contract_and_carries_the_correlation_id(intake):
     correlation = "req-abc.123_XYZ"
     payload = {
         **GOOD,
@@ -487,13 +477,13 @@ def test_complaint_received_event_matches_its_contract_and_carries_the_correlati
             "region": "almaty_city",
         },
     }
-    r = platform.intake.post(
-        URL, json=payload, headers=platform.headers("vera", **{"X-Correlation-ID": correlation})
+    r = intake.intake.post(
+        URL, json=payload, headers=intake.headers("vera", **{"X-Correlation-ID": correlation})
     )
     assert r.status_code == 201, r.text
     assert r.headers["x-correlation-id"] == correlation
 
-    [event] = outbox_events(platform)
+    [event] = intake.events()
     default_registry().validate(event)  # raises ContractViolation if it breaks the contract
     assert event.type == "complaint.received"
     assert event.correlationid == correlation

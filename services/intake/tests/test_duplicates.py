@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import func, select
 
 from alac_intake.app import MIGRATIONS
+from alac_intake.complaints.models import Complaint
 from alac_intake.duplicates import minhash
 from alac_intake.duplicates import service as duplicates
 from alac_intake.duplicates.models import ComplaintTextBand, PossibleDuplicate
-from alac_intake.models import Complaint
 from alac_kernel.db import make_engine, make_session_factory, new_id, session_scope
 from alac_kernel.migrations import upgrade
 from alac_kernel.testing.postgres import fresh_database
@@ -46,8 +46,8 @@ def flags(p, user, complaint_id):
     return r
 
 
-def test_near_duplicate_text_is_flagged_stored_and_listed_never_merged(platform):
-    p = platform
+def test_near_duplicate_text_is_flagged_stored_and_listed_never_merged(intake):
+    p = intake
     first = post(p, "vera", TEXT)
     unrelated = post(p, "vera", "Полиция отказала в регистрации заявления о краже скота в селе.")
     again = post(p, "lena", EDITED)
@@ -69,8 +69,8 @@ def test_near_duplicate_text_is_flagged_stored_and_listed_never_merged(platform)
     assert p.intake.get(f"{URL}/{again['id']}", headers=p.headers("lena")).json()["crux"] == EDITED
 
 
-def test_same_contact_is_flagged(platform):
-    p = platform
+def test_same_contact_is_flagged(intake):
+    p = intake
     first = post(
         p, "vera", "Акимат не отвечает на заявление о земле.", contact={"phone": "+7 701 222 33 44"}
     )
@@ -84,8 +84,8 @@ def test_same_contact_is_flagged(platform):
     ]
 
 
-def test_other_tenant_is_never_flagged_nor_shown(platform):
-    p = platform
+def test_other_tenant_is_never_flagged_nor_shown(intake):
+    p = intake
     mine = post(p, "vera", TEXT, contact={"email": "same@example.kz"})
     theirs = post(p, "nurlan", TEXT, contact={"email": "same@example.kz"})
     assert theirs["possible_duplicates"] == []
@@ -95,8 +95,8 @@ def test_other_tenant_is_never_flagged_nor_shown(platform):
     assert flags(p, "lena", mine["id"]).json()["possible_duplicates"] == []
 
 
-def test_outside_the_period_is_not_flagged(platform):
-    p = platform
+def test_outside_the_period_is_not_flagged(intake):
+    p = intake
     old = datetime.now(UTC) - timedelta(days=120)
     post(p, "vera", TEXT, received_at=old.isoformat(), contact={"phone": "+77015550000"})
     now = post(p, "vera", EDITED, contact={"phone": "+77015550000"})
@@ -189,11 +189,11 @@ def _crux(rng: random.Random) -> str:
     return " ".join(words + rng.choices(FILLER, weights=weights, k=rng.randint(12, 40)))
 
 
-def test_lookup_reads_a_bounded_number_of_rows_at_3000_complaints(platform):
+def test_lookup_reads_a_bounded_number_of_rows_at_3000_complaints(intake):
     """No timing: the lookup's own count of index rows read stays small while the tenant
     holds 3,000 complaints in the period (a scan would read thousands)."""
-    p = platform
-    factory = p.runtime("intake").session_factory
+    p = intake
+    factory = p.runtime.session_factory
     rng = random.Random(3)
     now = datetime.now(UTC)
     texts = [_crux(rng) for _ in range(3000)]

@@ -8,27 +8,18 @@ from datetime import timedelta
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from alac_intake.complaints.models import Complaint
 from alac_intake.lifecycle.service import purge_expired, set_retention
-from alac_intake.models import Complaint
 from alac_intake.vault.models import ContactRecord
 from alac_kernel.db import session_scope, utcnow
-from alac_kernel.events import Event, default_registry
+from alac_kernel.events import default_registry
 from alac_kernel.settings import Settings
 
 URL = "/v1/complaints"
 
 
-def events(p, type_):
-    rt = p.runtime("intake")
-    with session_scope(rt.session_factory, all_tenants=True) as s:
-        rows = s.execute(
-            select(rt.tables.outbox.c.payload).order_by(rt.tables.outbox.c.seq)
-        ).scalars()
-        return [e for e in (Event.from_json(r) for r in rows) if e.type == type_]
-
-
-def test_complainant_withdraws_with_the_receipt_code(platform):
-    p = platform
+def test_complainant_withdraws_with_the_receipt_code(intake):
+    p = intake
     r = p.intake.post(
         URL, json={"channel": "web_form", "crux": "x", "anonymous": True}, headers=p.headers("vera")
     )
@@ -41,18 +32,18 @@ def test_complainant_withdraws_with_the_receipt_code(platform):
         p.intake.get("/v1/follow-up/status", headers={"Receipt-Code": code}).json()["status"]
         == "withdrawn"
     )
-    (event,) = events(p, "complaint.withdrawn")
+    (event,) = p.events("complaint.withdrawn")
     default_registry().validate(event)
     # The complainant's own words travel sealed under the complaint's key (docs/privacy.md).
     assert "reason" not in event.data and "Решилось" not in event.to_json().decode()
     assert set(event.data["sealed"]["fields"]) == {"reason"}
     again = p.intake.post("/v1/follow-up/withdraw", json={}, headers={"Receipt-Code": code})
     assert again.status_code == 409
-    assert len(events(p, "complaint.withdrawn")) == 1
+    assert len(p.events("complaint.withdrawn")) == 1
 
 
-def test_only_a_coordinator_of_the_tenant_withdraws_for_the_complainant(sqlite_platform):
-    p = sqlite_platform
+def test_only_a_coordinator_of_the_tenant_withdraws_for_the_complainant(sqlite_intake):
+    p = sqlite_intake
     cid = p.intake.post(
         URL, json={"channel": "hotline", "crux": "x"}, headers=p.headers("vera")
     ).json()["id"]
@@ -66,12 +57,12 @@ def test_only_a_coordinator_of_the_tenant_withdraws_for_the_complainant(sqlite_p
     )
     r = p.intake.post(f"{URL}/{cid}/withdraw", json={}, headers=p.headers("kazbek"))
     assert r.status_code == 200 and r.json()["status"] == "withdrawn"
-    assert events(p, "complaint.withdrawn")[0].data["withdrawn_by"] == "coordinator"
+    assert p.events("complaint.withdrawn")[0].data["withdrawn_by"] == "coordinator"
 
 
-def test_retention_purges_personal_data_after_the_tenants_period(platform):
-    p = platform
-    rt = p.runtime("intake")
+def test_retention_purges_personal_data_after_the_tenants_period(intake):
+    p = intake
+    rt = p.runtime
     contact = {"name": "Ерлан", "phone": "+7 701 111 22 33"}
     old = p.intake.post(
         URL, json={"channel": "hotline", "crux": "a", "contact": contact}, headers=p.headers("vera")
@@ -99,7 +90,7 @@ def test_retention_purges_personal_data_after_the_tenants_period(platform):
     body = p.intake.get(f"{URL}/{old}", headers=p.headers("lena")).json()
     # The crux may name the complainant: it goes with the personal data (docs/privacy.md).
     assert body["crux"] == "(erased)" and body["has_contact"] is False
-    (event,) = events(p, "complaint.personal_data_purged")
+    (event,) = p.events("complaint.personal_data_purged")
     default_registry().validate(event)
     assert event.data == {**event.data, "complaint_id": old, "reason": "retention"}
 
@@ -117,8 +108,8 @@ def test_cli_purge_expired(tmp_path, monkeypatch):
     assert "purged personal data of 0 complaints" in result.output
 
 
-def test_a_coordinator_erases_personal_data_on_request(platform):
-    p = platform
+def test_a_coordinator_erases_personal_data_on_request(intake):
+    p = intake
     contact = {"name": "Ерлан", "phone": "+7 701 111 22 33"}
     cid = p.intake.post(
         URL, json={"channel": "hotline", "crux": "a", "contact": contact}, headers=p.headers("vera")
@@ -136,26 +127,26 @@ def test_a_coordinator_erases_personal_data_on_request(platform):
         ).status_code
         == 404
     )
-    assert events(p, "complaint.personal_data_purged") == []
+    assert p.events("complaint.personal_data_purged") == []
 
     erased = p.intake.post(f"{URL}/{cid}/erase-personal-data", headers=p.headers("kazbek"))
     assert erased.status_code == 200, erased.text
     assert p.intake.get(f"{URL}/{cid}/contact", headers=p.headers("lena")).status_code == 404
     body = p.intake.get(f"{URL}/{cid}", headers=p.headers("lena")).json()
     assert body["crux"] == "(erased)" and body["has_contact"] is False
-    (event,) = events(p, "complaint.personal_data_purged")
+    (event,) = p.events("complaint.personal_data_purged")
     default_registry().validate(event)
     assert event.data["reason"] == "erasure_request"
     assert "Ерлан" not in event.to_json().decode()
 
     again = p.intake.post(f"{URL}/{cid}/erase-personal-data", headers=p.headers("kazbek"))
     assert again.status_code == 409
-    assert len(events(p, "complaint.personal_data_purged")) == 1
+    assert len(p.events("complaint.personal_data_purged")) == 1
 
 
-def test_tenant_admin_sets_the_retention_period(sqlite_platform):
-    p = sqlite_platform
-    rt = p.runtime("intake")
+def test_tenant_admin_sets_the_retention_period(sqlite_intake):
+    p = sqlite_intake
+    rt = p.runtime
     assert p.intake.get("/v1/retention-policy", headers=p.headers("tamara")).json() == {
         "personal_data_days": 3 * 365
     }

@@ -31,8 +31,8 @@ CASES = [
 @pytest.mark.parametrize(("body", "field", "en", "ru", "kk"), CASES,
                          ids=["missing", "unknown", "type", "too-long", "too-big", "future",
                               "date", "reference-code"])  # fmt: skip
-def test_reason_in_the_callers_language(sqlite_platform, body, field, en, ru, kk):
-    p = sqlite_platform
+def test_reason_in_the_callers_language(sqlite_intake, body, field, en, ru, kk):
+    p = sqlite_intake
     for lang, header, expected in [("en", "", en), ("ru", "ru-RU,ru;q=0.9", ru),
                                    ("kk", "kk, en;q=0.5", kk)]:  # fmt: skip
         r = p.intake.post(URL, json=body, headers=p.headers("vera", **{"Accept-Language": header}))
@@ -45,16 +45,16 @@ def test_reason_in_the_callers_language(sqlite_platform, body, field, en, ru, kk
             assert reasons[field]  # English: pydantic's own wording
 
 
-def test_unsupported_language_falls_back_to_english(sqlite_platform):
-    p = sqlite_platform
+def test_unsupported_language_falls_back_to_english(sqlite_intake):
+    p = sqlite_intake
     r = p.intake.post(
         URL, json={"channel": "hotline"}, headers=p.headers("vera", **{"Accept-Language": "de"})
     )
     assert r.json()["errors"] == [{"field": "body.crux", "reason": "field required"}]
 
 
-def test_public_form_errors_are_localised_too(sqlite_platform):
-    p = sqlite_platform
+def test_public_form_errors_are_localised_too(sqlite_intake):
+    p = sqlite_intake
     r = p.intake.post("/v1/public/complaints", json={"tenant": "tk", "office": "almaty"},
                       headers={"Accept-Language": "kk"})  # fmt: skip
     assert r.status_code == 422

@@ -45,7 +45,7 @@ def _eml(tmp_path: Path, msg: EmailMessage, name: str = "m.eml") -> Path:
 
 
 def _run(p, paths: list[Path], *, store=None, max_bytes: int | None = None):
-    rt = p.runtime("intake")
+    rt = p.runtime
     return import_mail(
         factory=rt.session_factory, outbox=rt.outbox, keys=rt.master_keys,
         store=store or rt.attachments, max_bytes=max_bytes or rt.attachment_max_bytes,
@@ -54,7 +54,7 @@ def _run(p, paths: list[Path], *, store=None, max_bytes: int | None = None):
 
 
 def _q(p, sql: str, **params):
-    with p.runtime("intake").engine.connect() as conn:
+    with p.runtime.engine.connect() as conn:
         return conn.execute(text(sql), params).mappings().all()
 
 
@@ -64,7 +64,7 @@ def _complaint_id(p, mid: str) -> str:
 
 def _blobs(p) -> set[str]:
     """Names of the blob files in the store folder (temporary files included, if any)."""
-    root = p.runtime("intake").attachments.root
+    root = p.runtime.attachments.root
     return {f.name for f in root.rglob("*") if f.is_file()} if root.exists() else set()
 
 
@@ -74,9 +74,9 @@ def _ids(p) -> set[str]:
 
 
 def test_pdf_and_png_by_mail_are_stored_by_detected_type_and_sha256_and_downloadable(
-    platform, tmp_path
+    intake, tmp_path
 ):
-    p = platform
+    p = intake
     box = mailbox.mbox(tmp_path / "box.mbox")
     # The PNG is declared application/octet-stream (what many mail clients send): the bytes
     # decide, as for an upload.
@@ -134,9 +134,9 @@ def test_pdf_and_png_by_mail_are_stored_by_detected_type_and_sha256_and_download
 
 
 def test_oversized_and_executable_attachments_are_skipped_with_reason_complaint_kept(
-    sqlite_platform, tmp_path
+    sqlite_intake, tmp_path
 ):
-    p = sqlite_platform
+    p = sqlite_intake
     big = PDF + b"%" * 2048  # a valid PDF, over the 1024-byte limit of this run
     eml = _eml(
         tmp_path,
@@ -168,8 +168,8 @@ def test_oversized_and_executable_attachments_are_skipped_with_reason_complaint_
     assert _blobs(p) == _ids(p) and len(_ids(p)) == 1
 
 
-def test_declared_type_contradicting_the_bytes_is_refused_like_an_upload(sqlite_platform, tmp_path):
-    p = sqlite_platform
+def test_declared_type_contradicting_the_bytes_is_refused_like_an_upload(sqlite_intake, tmp_path):
+    p = sqlite_intake
     msg = _message(
         "<declared@mail.kz>",
         ("scan.jpg", PNG, "image/jpeg"),  # PNG bytes declared as JPEG: refused
@@ -218,9 +218,9 @@ class DiskFullStore(FilesystemStore):
         super().put(name, data)
 
 
-def test_failed_import_transaction_leaves_no_orphan_blob(platform, tmp_path):
-    p = platform
-    rt = p.runtime("intake")
+def test_failed_import_transaction_leaves_no_orphan_blob(intake, tmp_path):
+    p = intake
+    rt = p.runtime
     # The same PDF is already stored for another complaint (uploaded by staff): the failed
     # import must not delete it.
     other = p.intake.post(

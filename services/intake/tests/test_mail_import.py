@@ -8,12 +8,10 @@ import mailbox
 from email.message import EmailMessage
 from pathlib import Path
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 from alac_intake.channels.mail import html_to_text, import_mail
-from alac_kernel.db import session_scope
-from alac_kernel.events import Event
 from alac_kernel.settings import Settings
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -41,27 +39,20 @@ def _message(mid: str | None, *, subject="Взятка в акимате", body=
 
 
 def _run(p, paths: list[Path]):
-    rt = p.runtime("intake")
+    rt = p.runtime
     return import_mail(
         factory=rt.session_factory, outbox=rt.outbox, keys=rt.master_keys, store=rt.attachments,
         max_bytes=rt.attachment_max_bytes, paths=paths, tenant="tk", office="almaty",
     )  # fmt: skip
 
 
-def events(p, type_):
-    rt = p.runtime("intake")
-    with session_scope(rt.session_factory, all_tenants=True) as s:
-        rows = s.execute(select(rt.tables.outbox.c.payload).order_by(rt.tables.outbox.c.seq))
-        return [e for e in (Event.from_json(r) for r in rows.scalars()) if e.type == type_]
-
-
 def _q(p, sql: str):
-    with p.runtime("intake").engine.connect() as conn:
+    with p.runtime.engine.connect() as conn:
         return conn.execute(text(sql)).mappings().all()
 
 
-def test_eml_and_mbox_become_email_complaints_with_attachments_once(platform, tmp_path):
-    p = platform
+def test_eml_and_mbox_become_email_complaints_with_attachments_once(intake, tmp_path):
+    p = intake
     eml = tmp_path / "one.eml"
     eml.write_bytes(
         _message(
@@ -115,7 +106,7 @@ def test_eml_and_mbox_become_email_complaints_with_attachments_once(platform, tm
         f"/v1/complaints/{one['id']}/contact", headers=p.headers("kazbek")
     ).json()
     assert (contact["email"], contact["name"]) == ("aigul@example.kz", "Айгуль")
-    received = events(p, "complaint.received")
+    received = p.events("complaint.received")
     assert sorted(e.data["complaint_id"] for e in received) == sorted([one["id"], two["id"]])
     assert all(e.data["channel"] == "email" and "aigul" not in str(e.data) for e in received)
 

@@ -11,10 +11,10 @@ from alac_kernel.testing.openapi_fuzz import fuzz_openapi
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
-def test_intake_api_answers_within_its_schema(sqlite_platform):
-    p = sqlite_platform
+def test_intake_api_answers_within_its_schema(sqlite_intake):
+    p = sqlite_intake
     # Generous rate limit: the fuzzer submits many web forms from one address.
-    p.runtime("intake").public_limiter.limit = 10_000
+    p.runtime.limits.web_form.limit = 10_000
     created = p.intake.post(
         "/v1/complaints", json={"channel": "hotline", "crux": "Исходная жалоба"},
         headers=p.headers("vera"),

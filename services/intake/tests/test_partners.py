@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import text
 from standardwebhooks.webhooks import Webhook
 
-from alac_intake.app import WEBHOOK_INTERVAL_S, deliver_webhooks
+from alac_intake.handlers import WEBHOOK_INTERVAL_S, deliver_webhooks
 from alac_intake.partners import webhooks
 from alac_intake.partners.identity import DevIssuerPartnerClients
 from alac_intake.partners.webhooks import WebhookPolicy, deliver_due
@@ -33,24 +33,23 @@ COMPLAINT = {"channel": "hotline", "crux": "Партнёр передаёт жа
 # ------------------------------------------------------------------ helpers
 
 
-@pytest.fixture
-def p(sqlite_platform):
-    runtime = sqlite_platform.runtime("intake")
-    # The intake service reaches the in-process issuer's admin interface.
-    runtime.partner_clients = DevIssuerPartnerClients(
-        sqlite_platform.issuer.issuer, grace_s=3600, http=sqlite_platform.issuer.client
+def _reaching_the_issuer(intake):
+    """The intake service reaches the in-process issuer's admin interface."""
+    intake.runtime.partner_clients = DevIssuerPartnerClients(
+        intake.issuer.issuer, grace_s=3600, http=intake.issuer.client
     )
-    return sqlite_platform
+    return intake
 
 
 @pytest.fixture
-def both(platform):
+def p(sqlite_intake):
+    return _reaching_the_issuer(sqlite_intake)
+
+
+@pytest.fixture
+def both(intake):
     """The same on SQLite and on PostgreSQL."""
-    runtime = platform.runtime("intake")
-    runtime.partner_clients = DevIssuerPartnerClients(
-        platform.issuer.issuer, grace_s=3600, http=platform.issuer.client
-    )
-    return platform
+    return _reaching_the_issuer(intake)
 
 
 def token_grant(p, client_id: str, secret: str) -> httpx.Response:
@@ -95,7 +94,7 @@ def policy_for(receiver: HttpsReceiver, **overrides) -> WebhookPolicy:
 
 
 def deliver(p, policy: WebhookPolicy) -> int:
-    rt = p.runtime("intake")
+    rt = p.runtime
     return deliver_due(rt.session_factory, rt.master_keys, rt.contracts, policy)
 
 
@@ -153,7 +152,7 @@ def test_only_a_tenant_admin_registers_and_bad_input_names_the_field(p):
 
 
 def test_provider_unreachable_answers_503_with_retry_after_and_records_nothing(p):
-    runtime = p.runtime("intake")
+    runtime = p.runtime
     runtime.partner_clients = DevIssuerPartnerClients(
         "http://127.0.0.1:9/realms/alac-dev", grace_s=60
     )  # nothing listens on the discard port
@@ -234,7 +233,7 @@ def test_partner_sees_the_status_the_complainant_sees(p):
     a = register(p, "status-partner")
     ha = bearer(p, "status-partner", a["client_secret"])
     mine = submit(p, ha)
-    p.pump()  # cases opens the case in triage; intake learns it
+    p.open_case(mine)  # cases opens the case in triage; intake learns it
     assert p.intake.get(f"/v1/complaints/{mine}", headers=ha).json()["status"] == "under_review"
 
 
@@ -252,7 +251,8 @@ def test_feed_is_ordered_replayable_and_resumable_from_any_cursor(both):
     a = register(p, "feed-partner")
     ha = bearer(p, "feed-partner", a["client_secret"])
     first, second = submit(p, ha), submit(p, ha)
-    p.pump()
+    p.open_case(first)
+    p.open_case(second)
     page = feed(p, ha)
     types = [(e["type"], e["data"]["complaint_id"]) for e in page["events"]]
     assert types[:2] == [
@@ -343,7 +343,7 @@ def subscribe(p, headers, url: str, types=("partner.complaint_received",)) -> di
 
 @pytest.fixture
 def loopback_allowed(p, receiver):
-    p.runtime("intake").webhook_policy = policy_for(receiver)
+    p.runtime.webhook_policy = policy_for(receiver)
     return receiver
 
 
@@ -356,7 +356,7 @@ def test_webhook_is_delivered_signed_to_a_real_https_receiver(p, loopback_allowe
     complaint = submit(p, ha)
     before = delivered_count(p)
     # The worker's own pass (the intake worker runs it every second), with its settings.
-    assert deliver_webhooks(p.runtime("intake")) == 1
+    assert deliver_webhooks(p.runtime) == 1
     [got] = receiver.received
     # Verified with the Standard Webhooks library, as a receiver would.
     payload = Webhook(sub["secret"]).verify(got.body, got.headers)
@@ -380,7 +380,7 @@ def test_webhook_is_delivered_signed_to_a_real_https_receiver(p, loopback_allowe
 
 
 def test_the_intake_worker_runs_the_delivery_pass(p):
-    tasks = {t.name: t for t in p.runtime("intake").periodic}
+    tasks = {t.name: t for t in p.runtime.periodic}
     assert tasks["webhooks"].run is deliver_webhooks
     assert tasks["webhooks"].interval_s == WEBHOOK_INTERVAL_S == 1.0
 
@@ -448,7 +448,7 @@ def test_repeated_failure_disables_the_subscription_emits_an_event_and_replay_re
     both, receiver
 ):
     p = both
-    p.runtime("intake").webhook_policy = policy_for(receiver)
+    p.runtime.webhook_policy = policy_for(receiver)
     receiver.answers = [500] * 3
     a = register(p, "flaky-partner")
     ha = bearer(p, "flaky-partner", a["client_secret"])
@@ -511,7 +511,7 @@ def test_repeated_failure_disables_the_subscription_emits_an_event_and_replay_re
     ],
 )
 def test_webhook_url_rules_refuse_with_the_field_named(p, url, reason):
-    p.runtime("intake").webhook_policy = WebhookPolicy()  # production rules
+    p.runtime.webhook_policy = WebhookPolicy()  # production rules
     headers = demo_partner(p)
     r = p.intake.post(
         "/v1/webhooks", json={"url": url, "event_types": ["partner.complaint_received"]},
@@ -528,7 +528,7 @@ def test_url_rule_accepts_a_public_address_and_unknown_event_types_are_refused(p
         resolve=lambda host, port, type: [(2, 1, 6, "", ("93.184.215.14", port))]
     )
     webhooks.check_url("https://partner.example.org/hook", policy)
-    p.runtime("intake").webhook_policy = policy
+    p.runtime.webhook_policy = policy
     r = p.intake.post(
         "/v1/webhooks", json={"url": "https://partner.example.org/h", "event_types": ["case.opened"]},
         headers=demo_partner(p),
@@ -545,7 +545,7 @@ def test_loopback_setting_is_refused_in_production(monkeypatch):
 
 def test_webhook_secret_is_sealed_at_rest(p, loopback_allowed):
     sub = subscribe(p, demo_partner(p), loopback_allowed.url)
-    with p.runtime("intake").engine.connect() as conn:
+    with p.runtime.engine.connect() as conn:
         stored = conn.execute(text("select secret_sealed from webhook_subscriptions")).scalar()
     assert sub["secret"] not in stored and sub["secret"].removeprefix("whsec_") not in stored
 
@@ -560,7 +560,7 @@ def delivered_count(p) -> float:
 
 
 def _deliveries(p) -> list:
-    with p.runtime("intake").engine.connect() as conn:
+    with p.runtime.engine.connect() as conn:
         return (
             conn.execute(text("select * from webhook_deliveries order by created_at"))
             .mappings()
@@ -569,5 +569,5 @@ def _deliveries(p) -> list:
 
 
 def _make_due(p) -> None:
-    with p.runtime("intake").engine.begin() as conn:
+    with p.runtime.engine.begin() as conn:
         conn.execute(text("update webhook_deliveries set next_attempt_at = '2000-01-01 00:00:00'"))

@@ -12,9 +12,9 @@ from alac_intake.partners import cli
 from alac_intake.partners.identity import DevIssuerPartnerClients
 
 
-def test_partner_commands_register_rotate_subscribe_and_read_the_feed(sqlite_platform, monkeypatch):
-    p = sqlite_platform
-    runtime = p.runtime("intake")
+def test_partner_commands_register_rotate_subscribe_and_read_the_feed(sqlite_intake, monkeypatch):
+    p = sqlite_intake
+    runtime = p.runtime
     runtime.partner_clients = DevIssuerPartnerClients(p.issuer.issuer, 60, http=p.issuer.client)
     monkeypatch.setattr(
         cli, "client_factory", lambda url: TestClient(p.intake.app, raise_server_exceptions=False)

@@ -22,9 +22,9 @@ def _token(p, client_id: str, secret: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
-def test_partner_api_answers_within_its_schema(sqlite_platform):
-    p = sqlite_platform
-    runtime = p.runtime("intake")
+def test_partner_api_answers_within_its_schema(sqlite_intake):
+    p = sqlite_intake
+    runtime = p.runtime
     runtime.partner_clients = DevIssuerPartnerClients(p.issuer.issuer, 60, http=p.issuer.client)
     # No DNS here: every host "resolves" to a public address, so valid URLs are accepted.
     runtime.webhook_policy = WebhookPolicy(

@@ -1,13 +1,12 @@
 """Progress e-mails to complainants against a real SMTP server on loopback (aiosmtpd, the
 kernel's mail catcher), reading the delivered messages.
 
-Intake runs alone and is driven by contract-valid case events published on its real log bus,
-as cases would publish them (the pattern of services/analytics/tests/conftest.py): the
-complaints are filed through intake's own API, with the contact kept in its vault."""
+Intake runs alone (this folder's harness, conftest.py) and is driven by contract-valid case
+events published on its real log bus, as cases would publish them: the complaints are filed
+through intake's own API, with the contact kept in its vault."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import uuid
@@ -17,20 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from alac_intake.app import create_app
 from alac_intake.progress.models import complainant_mail
-from alac_kernel.bus import OutgoingRecord
 from alac_kernel.db import session_scope, utcnow
 from alac_kernel.delivery import CANCELLED, PENDING, SENT
 from alac_kernel.events import Event, new_event
 from alac_kernel.mailcatcher import MailCatcher
-from alac_kernel.outbox import record_headers
-from alac_kernel.settings import Settings
-from alac_kernel.testing.harness import TEST_ISSUER, InProcessIssuer
-from alac_kernel.testing.postgres import fresh_database
+from alac_kernel.testing.alone import FLAVOURS
 from alac_kernel.testing.processes import wait_for
 
 WEB = "https://alac.example.org"
@@ -43,12 +36,14 @@ TEXTS = json.loads(
 )  # fmt: skip
 
 
-class Intake:
-    """Intake with its case consumer, its complainant-mail task and the SMTP server."""
+class Mailing:
+    """Intake alone (this folder's harness, conftest.py) with its case consumer driven one
+    record at a time, its complainant-mail task and the SMTP server."""
 
-    def __init__(self, client: TestClient, issuer: InProcessIssuer, catcher: MailCatcher) -> None:
-        self.client, self.issuer, self.catcher = client, issuer, catcher
-        self.runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    def __init__(self, intake: Any, catcher: MailCatcher) -> None:
+        self.client, self.issuer, self.runtime = intake.intake, intake.issuer, intake.runtime
+        self.publish = intake.publish  # what cases would publish, checked against its contract
+        self.catcher = catcher
         spec = next(c for c in self.runtime.consumers if c.group == "intake")
         self.consumer = self.runtime.event_consumer(spec)
         self.consumer.poll_timeout_s = 0.0
@@ -61,15 +56,6 @@ class Intake:
         created = self.client.post("/v1/complaints", json=body, headers=self.issuer.headers("vera"))
         assert created.status_code == 201, created.text
         return created.json()["id"], created.json()["receipt_code"]
-
-    def publish(self, event: Event) -> Event:
-        self.runtime.contracts.validate(event)  # what cases would publish: contract-valid
-        record = OutgoingRecord(
-            topic=self.runtime.settings.topic("case"), key=event.subject,
-            value=event.to_json(), headers=record_headers(event),
-        )  # fmt: skip
-        self.runtime.bus.publish([record])
-        return event
 
     def case_event(self, type_: str, case_id: str, complaint_id: str, **data: Any) -> Event:
         """The case's next event (its aggregate version counted here, as cases counts it)."""
@@ -110,35 +96,24 @@ class Intake:
         return found.json()["status"]
 
 
-@contextlib.contextmanager
-def build(flavour: str, tmp: Path) -> Iterator[Intake]:
-    issuer = InProcessIssuer(tmp / "keys")
-    catcher = MailCatcher(tmp / "mail").start()
-    with contextlib.ExitStack() as stack:
-        stack.callback(catcher.stop)
-        urls: dict[str, str | None] = {"db": None, "bus": None}
-        if flavour == "postgres":
-            urls = {k: stack.enter_context(fresh_database(f"alac_{k}")) for k in urls}
-        settings = Settings(
-            data_dir=tmp, database_url=urls["db"], bus_url=urls["bus"], run_workers=False,
-            auth_issuer=TEST_ISSUER, consumer_poll_timeout_s=0.01, web_url=WEB,
-            smtp_host=catcher.host, smtp_port=catcher.port, smtp_timeout_s=5,
+@pytest.fixture(params=FLAVOURS)
+def intake(request: pytest.FixtureRequest, tmp_path: Path, build_intake: Any) -> Iterator[Mailing]:
+    catcher = MailCatcher(tmp_path / "mail").start()
+    try:
+        with build_intake(
+            request.param, tmp_path, web_url=WEB, smtp_host=catcher.host,
+            smtp_port=catcher.port, smtp_timeout_s=5,
             smtp_from="Legal Advice Centre <no-reply@alac.example.org>",
             # Retries come quickly here; the tests wait for the delivery, never for a time.
             mail_retry_first_s=0.05, mail_max_backoff_s=0.2,
-        )  # fmt: skip
-        app = create_app(settings, issuer.verifier())
-        app.state.runtime.migrate()
-        client = stack.enter_context(TestClient(app, raise_server_exceptions=False))
-        intake = Intake(client, issuer, catcher)
-        stack.callback(intake.consumer.close)
-        yield intake
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def intake(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Intake]:
-    with build(request.param, tmp_path) as built:
-        yield built
+        ) as built:  # fmt: skip
+            mailing = Mailing(built, catcher)
+            try:
+                yield mailing
+            finally:
+                mailing.consumer.close()
+    finally:
+        catcher.stop()
 
 
 def bodies(message: EmailMessage) -> tuple[str, str]:
@@ -149,7 +124,7 @@ def bodies(message: EmailMessage) -> tuple[str, str]:
 
 
 def test_progress_arrives_once_in_the_complainants_language_without_the_complaint(
-    intake: Intake, caplog: pytest.LogCaptureFixture
+    intake: Mailing, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
     filed = {}
@@ -223,7 +198,7 @@ def test_progress_arrives_once_in_the_complainants_language_without_the_complain
     assert not any(crux[:30] in logged for _, _, crux, _ in filed.values())
 
 
-def test_anonymous_and_non_consenting_complainants_are_never_emailed(intake: Intake) -> None:
+def test_anonymous_and_non_consenting_complainants_are_never_emailed(intake: Mailing) -> None:
     crux = "Акимат требует плату за справку."
     never = [
         intake.file(crux, anonymous=True, preferred_language="ru", safe_to_contact=True)[0],
@@ -256,7 +231,7 @@ def test_anonymous_and_non_consenting_complainants_are_never_emailed(intake: Int
     ]
 
 
-def test_an_smtp_outage_delays_then_delivers_without_duplicates(intake: Intake) -> None:
+def test_an_smtp_outage_delays_then_delivers_without_duplicates(intake: Mailing) -> None:
     complaint_id, _ = intake.file(
         "Полиция не регистрирует заявление.", preferred_language="ru", safe_to_contact=True,
         contact={"email": "waiting@example.kz"},

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from alac_intake import receipts
 from alac_intake.attachments.service import clean_filename
 from alac_intake.channels.mail import html_to_text
-from alac_intake.schemas import ComplaintCreate, ContactDetails
+from alac_intake.complaints.schemas import ComplaintCreate, ContactDetails
 
 CODE = re.compile(r"[a-z][a-z0-9_]*")
 # What pydantic's str_strip_whitespace removes: Unicode White_Space (Python's isspace() also

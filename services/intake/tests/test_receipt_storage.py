@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from alac_intake import receipts
-from alac_intake.models import Complaint
+from alac_intake.complaints.models import Complaint
 from alac_intake.vault.models import TenantKey
 from alac_kernel.db import session_scope
 
@@ -21,10 +21,10 @@ def submit(p) -> tuple[str, str]:
     return r.json()["id"], r.json()["receipt_code"]
 
 
-def test_new_receipts_are_keyed_hashes_under_a_wrapped_tenant_key(sqlite_platform):
-    p = sqlite_platform
+def test_new_receipts_are_keyed_hashes_under_a_wrapped_tenant_key(sqlite_intake):
+    p = sqlite_intake
     cid, code = submit(p)
-    rt = p.runtime("intake")
+    rt = p.runtime
     with session_scope(rt.session_factory, all_tenants=True) as session:
         stored = session.execute(
             select(Complaint.receipt_hash).where(Complaint.id == cid)
@@ -40,12 +40,12 @@ def test_new_receipts_are_keyed_hashes_under_a_wrapped_tenant_key(sqlite_platfor
     assert secret not in stored
 
 
-def test_a_receipt_stored_as_scrypt_before_the_change_still_follows_up(sqlite_platform):
-    p = sqlite_platform
+def test_a_receipt_stored_as_scrypt_before_the_change_still_follows_up(sqlite_intake):
+    p = sqlite_intake
     cid, _ = submit(p)
     # A receipt as intake issued them before keyed hashes: its own locator and scrypt hash.
     old_code, old_locator, old_hash = receipts.issue()
-    rt = p.runtime("intake")
+    rt = p.runtime
     with session_scope(rt.session_factory, all_tenants=True) as session:
         session.execute(
             update(Complaint)
@@ -59,11 +59,11 @@ def test_a_receipt_stored_as_scrypt_before_the_change_still_follows_up(sqlite_pl
     assert p.intake.get(STATUS, headers={"Receipt-Code": wrong}).status_code == 404
 
 
-def test_a_keyed_receipt_does_not_verify_with_another_tenants_key(sqlite_platform):
-    p = sqlite_platform
+def test_a_keyed_receipt_does_not_verify_with_another_tenants_key(sqlite_intake):
+    p = sqlite_intake
     _, code = submit(p)
     _, secret = receipts.split(code)
-    rt = p.runtime("intake")
+    rt = p.runtime
     with session_scope(rt.session_factory, all_tenants=True) as session:
         stored = session.execute(select(Complaint.receipt_hash)).scalar_one()
     assert not receipts.verify_keyed(secret, stored, bytes(32))

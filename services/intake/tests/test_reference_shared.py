@@ -5,12 +5,12 @@ without repeating them in alac_kernel.reference.ADDED fails here."""
 
 from __future__ import annotations
 
-from alac_intake.reference.views import LISTS
+from alac_intake.reference.service import LISTS
 from alac_kernel import reference
 
 
-def test_the_kernels_lists_are_intakes_lists(sqlite_platform):
-    p = sqlite_platform
+def test_the_kernels_lists_are_intakes_lists(sqlite_intake):
+    p = sqlite_intake
     shared = reference.lists()
     for list_name in LISTS:
         served: dict[str, dict[str, str]] = {}

@@ -1,4 +1,4 @@
-"""Consuming case.referred through the real bus: the receiving tenant gets a `referral`
+"""Consuming case.referred from the real bus: the receiving tenant gets a `referral`
 complaint with only what `shared` allows, and the contact (re-encrypted under its own key)
 only when share_contact is true."""
 
@@ -9,32 +9,24 @@ from sqlalchemy import select, text
 
 from alac_intake.vault.models import ContactRecord
 from alac_kernel.db import new_id, session_scope
-from alac_kernel.events import new_event
 
 CRUX = "Директор школы требует деньги за аттестат."
 HELP = "Совет, куда жаловаться."
 
 
 def _refer(p, complaint_id: str, shared: dict) -> str:
-    """A case.referred published by the cases service's outbox (as cases would), then pumped."""
-    referral_id, case_id = new_id(), new_id()
-    cases = p.runtime("cases")
-    event = new_event(
-        type="case.referred", source="/alac/cases", subject=case_id, tenant="tk", version=7,
-        data={
-            "case_id": case_id, "complaint_id": complaint_id, "office": "almaty",
-            "to_tenant": "ndi", "referral_id": referral_id, "consent_version": 2,
-            "referred_at": "2026-11-20T10:00:00+05:00", "shared": shared,
-        },
+    """A case.referred on the bus, as cases sends it, applied by intake's consumer."""
+    referral_id = new_id()
+    p.case_event(
+        "case.referred", new_id(), complaint_id, version=7, to_tenant="ndi",
+        referral_id=referral_id, consent_version=2, referred_at="2026-11-20T10:00:00+05:00",
+        shared=shared,
     )  # fmt: skip
-    with session_scope(cases.session_factory, tenant="tk") as session:
-        cases.outbox.record(session, event)
-    p.pump()
     return referral_id
 
 
 def _ndi_complaints(p):
-    with p.runtime("intake").engine.connect() as conn:
+    with p.runtime.engine.connect() as conn:
         return (
             conn.execute(text("select * from complaints where tenant_id = 'ndi'")).mappings().all()
         )
@@ -42,9 +34,9 @@ def _ndi_complaints(p):
 
 @pytest.mark.parametrize("share_contact", [True, False], ids=["with-contact", "without-contact"])
 def test_referral_creates_complaint_in_receiving_tenant_with_only_shared_fields(
-    platform, share_contact
+    intake, share_contact
 ):
-    p = platform
+    p = intake
     source = p.intake.post(
         "/v1/complaints",
         json={"channel": "hotline", "crux": CRUX, "help_requested": HELP, "area": "education",
@@ -71,14 +63,14 @@ def test_referral_creates_complaint_in_receiving_tenant_with_only_shared_fields(
     contact = p.intake.get(f"/v1/complaints/{row['id']}/contact", headers=p.headers("dana"))
     if share_contact:
         assert contact.json()["phone"] == "+7 701 555 44 33"
-        with session_scope(p.runtime("intake").session_factory, tenant="ndi") as s:
+        with session_scope(p.runtime.session_factory, tenant="ndi") as s:
             sealed = s.execute(
                 select(ContactRecord).where(ContactRecord.complaint_id == row["id"])
             ).scalar_one()
             assert sealed.tenant_id == "ndi" and "555" not in sealed.ciphertext
     else:
         # No contact was shared, so the receiving centre has none: 404, as for any complaint
-        # without contact details (vault/views.py).
+        # without contact details (vault/service.py contact_of).
         assert contact.status_code == 404 and "555 44 33" not in contact.text
     # The sender's staff cannot see the new complaint: another tenant's id is a 404.
     assert (
@@ -86,8 +78,8 @@ def test_referral_creates_complaint_in_receiving_tenant_with_only_shared_fields(
     )
 
 
-def test_shared_crux_and_help_arrive_and_a_redelivery_creates_nothing(sqlite_platform):
-    p = sqlite_platform
+def test_shared_crux_and_help_arrive_and_a_redelivery_creates_nothing(sqlite_intake):
+    p = sqlite_intake
     src = p.intake.post(
         "/v1/complaints", json={"channel": "hotline", "crux": CRUX}, headers=p.headers("vera")
     )

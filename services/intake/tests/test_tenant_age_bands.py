@@ -15,8 +15,8 @@ def _complaint(age_band: str) -> dict:
     return {"channel": "hotline", "crux": "Взятка в школе", "complainant": {"age_band": age_band}}
 
 
-def test_tenant_admin_replaces_age_bands_and_complaints_follow(sqlite_platform):
-    p = sqlite_platform
+def test_tenant_admin_replaces_age_bands_and_complaints_follow(sqlite_intake):
+    p = sqlite_intake
     # The default bands apply until the tenant has its own.
     assert (
         p.intake.post(
@@ -74,8 +74,8 @@ def test_tenant_admin_replaces_age_bands_and_complaints_follow(sqlite_platform):
     }
 
 
-def test_only_tenant_admins_change_lists_and_bad_input_is_refused(sqlite_platform):
-    p = sqlite_platform
+def test_only_tenant_admins_change_lists_and_bad_input_is_refused(sqlite_intake):
+    p = sqlite_intake
     assert (
         p.intake.put("/v1/reference/age_bands", json=BANDS, headers=p.headers("kazbek")).status_code
         == 403

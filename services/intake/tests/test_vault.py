@@ -43,7 +43,7 @@ def submit(p, user="vera", contact=CONTACT, **extra):
 
 
 def rows(p, model):
-    rt = p.runtime("intake")
+    rt = p.runtime
     with session_scope(rt.session_factory, all_tenants=True) as s:
         return [
             {c.name: getattr(r, c.name) for c in model.__table__.columns}
@@ -51,8 +51,8 @@ def rows(p, model):
         ]
 
 
-def test_contact_is_encrypted_at_rest_and_never_in_events(platform):
-    p = platform
+def test_contact_is_encrypted_at_rest_and_never_in_events(intake):
+    p = intake
     cid = submit(p)
     (stored,) = rows(p, ContactRecord)
     # The stored text is URL-safe base64: look for the secrets in the bytes it encodes (a short
@@ -61,7 +61,7 @@ def test_contact_is_encrypted_at_rest_and_never_in_events(platform):
     for secret in ("Айгуль", "8 701 555 12 34", "aigul", "Абая", "045678912"):
         assert secret.encode() not in sealed
     assert all(k["wrapped"] and k["master_key_id"] for k in rows(p, TenantKey))
-    rt = p.runtime("intake")
+    rt = p.runtime
     with session_scope(rt.session_factory, all_tenants=True) as s:
         payloads = s.execute(select(rt.tables.outbox.c.payload)).scalars().all()
     # Whole values: the payloads carry ids and sealed text, where a run like "555" can occur.
@@ -72,8 +72,8 @@ def test_contact_is_encrypted_at_rest_and_never_in_events(platform):
     assert r.json() == CONTACT
 
 
-def test_contact_reads_are_for_lawyer_and_coordinator_of_the_tenant_and_audited(sqlite_platform):
-    p = sqlite_platform
+def test_contact_reads_are_for_lawyer_and_coordinator_of_the_tenant_and_audited(sqlite_intake):
+    p = sqlite_intake
     cid = submit(p)
     assert p.intake.get(f"{URL}/{cid}/contact", headers=p.headers("vera")).status_code == 403
     assert p.intake.get(f"{URL}/{cid}/contact", headers=p.headers("anuar")).status_code == 403
@@ -92,8 +92,8 @@ def test_contact_reads_are_for_lawyer_and_coordinator_of_the_tenant_and_audited(
     assert all(a["subject"] and a["read_at"] for a in audit)
 
 
-def test_repeat_complainant_gets_the_same_pseudonym_within_a_tenant_only(sqlite_platform):
-    p = sqlite_platform
+def test_repeat_complainant_gets_the_same_pseudonym_within_a_tenant_only(sqlite_intake):
+    p = sqlite_intake
     first = submit(p, contact={"phone": "+7 (701) 555-12-34"})
     second = submit(p, contact={"phone": "87015551234", "name": "А. С."})
     third = submit(p, contact={"phone": "+7 701 999 00 00"})
@@ -108,8 +108,8 @@ def test_repeat_complainant_gets_the_same_pseudonym_within_a_tenant_only(sqlite_
     assert "7015551234" not in pseud[first]
 
 
-def test_anonymous_complaint_with_contact_is_refused(sqlite_platform):
-    p = sqlite_platform
+def test_anonymous_complaint_with_contact_is_refused(sqlite_intake):
+    p = sqlite_intake
     r = p.intake.post(
         URL, json={"channel": "hotline", "crux": "x", "anonymous": True, "contact": {"phone": "+77010000000"}},
         headers=p.headers("vera"),
@@ -119,8 +119,8 @@ def test_anonymous_complaint_with_contact_is_refused(sqlite_platform):
     assert rows(p, ContactRecord) == []
 
 
-def test_rotation_keeps_contacts_readable_before_during_and_after(platform, monkeypatch):
-    p = platform
+def test_rotation_keeps_contacts_readable_before_during_and_after(intake, monkeypatch):
+    p = intake
     ids = [submit(p, contact={**CONTACT, "phone": f"+7 701 000 00 {i:02d}"}) for i in range(5)]
     ndi = submit(p, user="nurlan")
 
@@ -131,7 +131,7 @@ def test_rotation_keeps_contacts_readable_before_during_and_after(platform, monk
         assert p.intake.get(f"{URL}/{ndi}/contact", headers=p.headers("dana")).status_code == 200
 
     all_readable()
-    rt = p.runtime("intake")
+    rt = p.runtime
     old_master: MasterKeys = rt.master_keys
     # New master key; the old one stays configured as "previous" until rotation is done.
     rt.master_keys = MasterKeys(secrets.token_bytes(32), [old_master.current])
@@ -187,8 +187,8 @@ def test_cli_rotate_keys(tmp_path, monkeypatch):
     assert "rotated: 0 tenant data keys" in result.output
 
 
-def test_possible_duplicates_are_flagged_never_merged(sqlite_platform):
-    p = sqlite_platform
+def test_possible_duplicates_are_flagged_never_merged(sqlite_intake):
+    p = sqlite_intake
     first = submit(p, contact={"phone": "+7 701 222 33 44"})
     same_person = p.intake.post(
         URL, json={"channel": "hotline", "crux": "Совсем другая история.", "contact": {"phone": "87012223344"}},

@@ -1,22 +1,44 @@
-"""`alac intake ...`: operate the vault (keys, retention) and import complaints (mail, files)."""
+"""`alac intake ...`: operate the vault (keys, retention) and import complaints (mail, files).
+Each command calls a use case on intake's runtime; a refusal (a domain error) is one line on
+stderr."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+
+from alac_kernel.command_line import one_line
+from alac_kernel.errors import DomainError, InvalidFields
+
+if TYPE_CHECKING:
+    from alac_intake.runtime import IntakeRuntime
 
 app = typer.Typer(
     help="Operate intake: vault keys, retention, mail and file imports.", no_args_is_help=True
 )
 
 
-def _runtime():  # type: ignore[no-untyped-def]
-    """Intake's runtime on its existing database, or one line and exit 2 (never a new one)."""
+@contextmanager
+def intake_runtime() -> Iterator[IntakeRuntime]:
+    """Intake's runtime on its existing database (or one line and exit 2, never a new one),
+    closed afterwards. A domain error is one line on stderr (alac_kernel.command_line): a bad
+    option (InvalidFields, naming the option) exits 2, any other refusal 1."""
     from alac_intake.app import build_runtime
     from alac_kernel.operations import runtime_for_operation
 
-    return runtime_for_operation("intake", build_runtime)
+    runtime = runtime_for_operation("intake", build_runtime)
+    try:
+        yield runtime
+    except DomainError as error:
+        typer.echo(f"alac intake: {one_line(error)}", err=True)
+        raise typer.Exit(2 if isinstance(error, InvalidFields) else 1) from None
+    finally:
+        runtime.close()
 
 
 @app.command("rotate-keys")
@@ -28,15 +50,10 @@ def rotate_keys(
     in small batches. The service keeps running: rows name their key version."""
     from alac_intake.vault.service import rotate_keys as rotate
 
-    runtime = _runtime()
-    try:
+    with intake_runtime() as runtime:
         report = rotate(
-            factory=runtime.session_factory,
-            keys=runtime.master_keys,  # type: ignore[attr-defined]
-            batch_size=batch_size,
+            factory=runtime.session_factory, keys=runtime.master_keys, batch_size=batch_size
         )
-    finally:
-        runtime.close()
     typer.echo(
         f"rotated: {report['tenants']} tenant data keys, {report['rewrapped']} keys re-wrapped, "
         f"{report['reencrypted']} contacts re-encrypted"
@@ -51,16 +68,11 @@ def encrypt_attachments(
     upgrading); the service keeps running. Running it again finds nothing to do."""
     from alac_intake.attachments.service import encrypt_plaintext
 
-    runtime = _runtime()
-    try:
+    with intake_runtime() as runtime:
         report = encrypt_plaintext(
-            factory=runtime.session_factory,
-            keys=runtime.master_keys,  # type: ignore[attr-defined]
-            store=runtime.attachments,  # type: ignore[attr-defined]
-            batch_size=batch_size,
-        )
-    finally:
-        runtime.close()
+            factory=runtime.session_factory, keys=runtime.master_keys,
+            store=runtime.attachments, batch_size=batch_size,
+        )  # fmt: skip
     typer.echo(
         f"encrypted {report['encrypted']} attachments; "
         f"{report['missing']} rows without their file removed"
@@ -73,31 +85,20 @@ def purge_expired() -> None:
     complaint.personal_data_purged per complaint."""
     from alac_intake.lifecycle.service import purge_expired as purge
 
-    runtime = _runtime()
-    try:
+    with intake_runtime() as runtime:
         count = purge(
-            factory=runtime.session_factory,
-            outbox=runtime.outbox,
-            store=runtime.attachments,  # type: ignore[attr-defined]
+            factory=runtime.session_factory, outbox=runtime.outbox, store=runtime.attachments
         )
-    finally:
-        runtime.close()
     typer.echo(f"purged personal data of {count} complaints")
 
 
-def _check_office(runtime, tenant: str, office: str) -> None:  # type: ignore[no-untyped-def]
-    from alac_intake.channels.offices import office_errors
-    from alac_kernel.db import session_scope
+def _check_office(runtime: IntakeRuntime, tenant: str, office: str) -> None:
+    from alac_intake.reference.offices import check_receiving_office
 
-    with session_scope(runtime.session_factory, tenant=tenant) as session:
-        errors = office_errors(
-            session=session, tenant=tenant, office=office, lang="en", tenant_field="--tenant"
-        )
-    if errors:
-        runtime.close()
-        field = "--office" if errors[0]["field"] == "body.office" else errors[0]["field"]
-        typer.echo(f"{field}: {errors[0]['reason']}", err=True)
-        raise typer.Exit(2)
+    check_receiving_office(
+        runtime.session_factory, tenant=tenant, office=office, tenant_field="--tenant",
+        office_field="--office",
+    )  # fmt: skip
 
 
 @app.command("import-mail")
@@ -111,18 +112,13 @@ def import_mail(
     receipt code, to send back to the complainant."""
     from alac_intake.channels.mail import import_mail as run
 
-    runtime = _runtime()
-    _check_office(runtime, tenant, office)
-    try:
+    with intake_runtime() as runtime:
+        _check_office(runtime, tenant, office)
         report = run(
-            factory=runtime.session_factory, outbox=runtime.outbox,
-            keys=runtime.master_keys,  # type: ignore[attr-defined]
-            store=runtime.attachments,  # type: ignore[attr-defined]
-            max_bytes=runtime.attachment_max_bytes,  # type: ignore[attr-defined]
+            factory=runtime.session_factory, outbox=runtime.outbox, keys=runtime.master_keys,
+            store=runtime.attachments, max_bytes=runtime.attachment_max_bytes,
             paths=list(paths), tenant=tenant, office=office,
         )  # fmt: skip
-    finally:
-        runtime.close()
     for message_id, complaint_id, code in report.created:
         typer.echo(f"created {complaint_id} from {message_id}; receipt code {code}")
     for where, reason in report.warnings:
@@ -155,25 +151,20 @@ def import_file(
     is bad; then rows are written in short batches (idempotent by the `external_id` column, so
     a re-run completes an interrupted import); each created complaint emits complaint.received.
     """
-    from datetime import timedelta
-
     from alac_intake.channels.bulk import ImportRefused
     from alac_intake.channels.bulk import import_file as run
 
-    runtime = _runtime()
-    _check_office(runtime, tenant, office)
-    try:
-        report = run(
-            factory=runtime.session_factory, outbox=runtime.outbox,
-            keys=runtime.master_keys,  # type: ignore[attr-defined]
-            path=path, tenant=tenant, office=office, dry_run=dry_run,
-            utc_offset=timedelta(hours=utc_offset_hours), historical=historical,
-        )  # fmt: skip
-    except ImportRefused as refused:
-        typer.echo(f"{path.name}: {refused}; nothing written", err=True)
-        raise typer.Exit(1) from None
-    finally:
-        runtime.close()
+    with intake_runtime() as runtime:
+        _check_office(runtime, tenant, office)
+        try:
+            report = run(
+                factory=runtime.session_factory, outbox=runtime.outbox, keys=runtime.master_keys,
+                path=path, tenant=tenant, office=office, dry_run=dry_run,
+                utc_offset=timedelta(hours=utc_offset_hours), historical=historical,
+            )  # fmt: skip
+        except ImportRefused as refused:
+            typer.echo(f"{path.name}: {refused}; nothing written", err=True)
+            raise typer.Exit(1) from None
     for line, name, reason in report.bad:
         typer.echo(f"line {line}: {name}: {reason}", err=True)
     if report.stopped_at is not None:

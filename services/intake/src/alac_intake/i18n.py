@@ -1,10 +1,9 @@
-"""The caller's language (kk, ru, en) and intake's own validation messages in it.
+"""Intake's own validation messages in the platform's languages (kk, ru, en); the caller's
+language comes from the request (api.language).
 
 Reasons start with a stable English-like key in `en`, so clients may also match on them."""
 
 from __future__ import annotations
-
-from fastapi import Request
 
 LANGUAGES = ("kk", "ru", "en")
 DEFAULT = "en"
@@ -74,18 +73,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "kk": "сіздің кеңсеңіз емес",
     },
 }
-
-
-def language(request: Request | None, lang: str | None = None) -> str:
-    """`?lang=` wins, then the first supported tag of Accept-Language, then English."""
-    if lang in LANGUAGES:
-        return lang  # type: ignore[return-value]
-    header = request.headers.get("accept-language", "") if request is not None else ""
-    for part in header.split(","):
-        tag = part.split(";")[0].strip().lower()[:2]
-        if tag in LANGUAGES:
-            return tag
-    return DEFAULT
 
 
 def message(key: str, lang: str, **values: object) -> str:

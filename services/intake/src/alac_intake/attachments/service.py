@@ -10,43 +10,53 @@ import os
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from alac_intake.attachments.detect import ALLOWED, UNSPECIFIC, bare, detect
 from alac_intake.attachments.models import Attachment
+from alac_intake.attachments.schemas import AttachmentOut
 from alac_intake.attachments.store import AttachmentStore
+from alac_intake.complaints import access
+from alac_intake.errors import TooLarge, UnsupportedType
+from alac_intake.followup.service import complaint_by_id, complaint_of_receipt
+from alac_intake.i18n import message
+from alac_intake.limits import take
 from alac_intake.vault import service as vault
 from alac_intake.vault.crypto import MasterKeys
 from alac_kernel import crypto
+from alac_kernel.auth.principal import Principal
 from alac_kernel.db import new_id, session_scope, utcnow
-from alac_kernel.problems import Problem, not_found
+from alac_kernel.errors import Conflict, Gone, InvalidFields, NotFound
+
+if TYPE_CHECKING:
+    from alac_intake.runtime import IntakeRuntime
 
 
 def check(*, data: bytes, declared: str | None, max_bytes: int) -> str:
-    """The detected content type, or a 413 / 415 problem naming the body."""
+    """The detected content type; TooLarge, InvalidFields (empty) or UnsupportedType naming
+    the body (or the declared type it contradicts) otherwise."""
     if len(data) > max_bytes:
-        raise Problem(
-            413,
+        raise TooLarge(
             f"The attachment is larger than {max_bytes} bytes.",
             errors=[{"field": "body", "reason": f"larger than {max_bytes} bytes"}],
         )
     if not data:
-        raise Problem(
-            422, "The attachment is empty.", errors=[{"field": "body", "reason": "empty"}]
+        raise InvalidFields(
+            "The attachment is empty.", errors=[{"field": "body", "reason": "empty"}]
         )
     kind = detect(data)
-    if kind not in ALLOWED:
-        raise Problem(
-            415,
+    if kind is None or kind not in ALLOWED:
+        raise UnsupportedType(
             "Allowed attachments: PDF, PNG, JPEG, DOCX, XLSX and plain text.",
             errors=[{"field": "body", "reason": f"content type {kind or 'unknown'} not allowed"}],
         )
     claimed = bare(declared)
     if claimed not in UNSPECIFIC and claimed != kind:
-        raise Problem(
-            415,
+        raise UnsupportedType(
             f"The bytes are {kind}, not the declared {claimed}.",
             errors=[{"field": "header.Content-Type", "reason": f"declared {claimed}, is {kind}"}],
         )
@@ -233,5 +243,97 @@ def get(*, session: Session, complaint_id: str, attachment_id: str) -> Attachmen
         )
     ).scalar_one_or_none()
     if row is None:
-        raise not_found("attachment")
+        raise NotFound("attachment")
     return row
+
+
+# ------------------------------------------------------------------ use cases
+
+
+def upload(
+    rt: IntakeRuntime, principal: Principal, complaint_id: str, *, data: bytes,
+    declared: str | None, filename: str,
+) -> AttachmentOut:  # fmt: skip
+    """A staff member attaches a file to a complaint they may see."""
+    with session_scope(rt.session_factory, tenant=principal.tenant) as session:
+        # The complaint first: another tenant's id is NotFound before any check of the bytes.
+        access.load_visible(session, principal, complaint_id)
+    kind = check(data=data, declared=declared, max_bytes=rt.attachment_max_bytes)
+    return keep_file(
+        rt, tenant=principal.tenant, complaint_id=complaint_id,
+        filename=clean_filename(filename, kind), kind=kind, data=data, source="api",
+        uploaded_by=principal.subject,
+    )  # fmt: skip
+
+
+def upload_by_complainant(
+    rt: IntakeRuntime, code: str, client: str, *, data: bytes, declared: str | None,
+    filename: str, lang: str,
+) -> AttachmentOut:  # fmt: skip
+    """The complainant adds a file with the receipt code (the web form's files come this
+    way). A withdrawn complaint takes no more files (Conflict, in plain words)."""
+    # Counted before the code is checked, like the form: each try costs the address.
+    take(rt.limits.public_attachments, client, "Too many files from your address; try again later.")
+    complaint_id = complaint_of_receipt(rt, code, client)
+    with session_scope(rt.session_factory, all_tenants=True) as session:
+        complaint = complaint_by_id(session, complaint_id)
+        tenant, withdrawn = complaint.tenant_id, complaint.withdrawn_at is not None
+    if withdrawn:
+        reason = message("withdrawn_attachment", lang)
+        raise Conflict(reason, errors=[{"field": "header.Receipt-Code", "reason": reason}])
+    kind = check(data=data, declared=declared, max_bytes=rt.attachment_max_bytes)
+    return keep_file(
+        rt, tenant=tenant, complaint_id=complaint_id, filename=clean_filename(filename, kind),
+        kind=kind, data=data, source="complainant", uploaded_by="complainant",
+    )  # fmt: skip
+
+
+def keep_file(
+    rt: IntakeRuntime, *, tenant: str, complaint_id: str, filename: str, kind: str,
+    data: bytes, source: str, uploaded_by: str,
+) -> AttachmentOut:  # fmt: skip
+    """The checked file, encrypted in the store and recorded in one transaction: if its commit
+    fails, the new blob is removed again."""
+    with (
+        removed_on_failure(rt.attachments) as written,
+        session_scope(rt.session_factory, tenant=tenant) as session,
+    ):
+        row = add(
+            session=session, keys=rt.master_keys, store=rt.attachments, written=written,
+            tenant=tenant, complaint_id=complaint_id, filename=filename, kind=kind, data=data,
+            source=source, uploaded_by=uploaded_by,
+        )  # fmt: skip
+        return AttachmentOut.model_validate(row, from_attributes=True)
+
+
+def attachments_of(
+    rt: IntakeRuntime, principal: Principal, complaint_id: str
+) -> list[AttachmentOut]:
+    with session_scope(rt.session_factory, tenant=principal.tenant) as session:
+        complaint = access.load_visible(session, principal, complaint_id)
+        return [
+            AttachmentOut.model_validate(r, from_attributes=True)
+            for r in listed(session=session, complaint_id=complaint.id)
+        ]
+
+
+@dataclass(frozen=True)
+class File:
+    data: bytes
+    content_type: str
+    filename: str
+
+
+def download(
+    rt: IntakeRuntime, principal: Principal, complaint_id: str, attachment_id: str
+) -> File:
+    """The decrypted file; Gone when only its row is left (an erasure interrupted between
+    deleting the blob and its row)."""
+    with session_scope(rt.session_factory, tenant=principal.tenant) as session:
+        complaint = access.load_visible(session, principal, complaint_id)
+        row = get(session=session, complaint_id=complaint.id, attachment_id=attachment_id)
+        try:
+            data = read(session=session, keys=rt.master_keys, store=rt.attachments, row=row)
+        except FileNotFoundError as exc:
+            raise Gone("The attachment was erased.") from exc
+        return File(data, row.content_type, row.filename)

@@ -38,15 +38,16 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from alac_intake import record, service
+from alac_intake.complaints import record
+from alac_intake.complaints.models import Complaint
+from alac_intake.complaints.schemas import ComplaintCreate
+from alac_intake.complaints.service import register_complaint
 from alac_intake.i18n import message
-from alac_intake.models import Complaint
-from alac_intake.schemas import ComplaintCreate
 from alac_intake.vault.crypto import MasterKeys
 from alac_kernel.auth.principal import Principal
 from alac_kernel.db import is_sqlite, make_engine, make_session_factory, session_scope
+from alac_kernel.errors import DomainError
 from alac_kernel.outbox import Outbox
-from alac_kernel.problems import Problem
 
 IMPORTER = "file-import"
 BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
@@ -468,7 +469,7 @@ def _write_batch(
                 if eid in stored:
                     already.append(external)
                     continue
-                accepted = service.register_complaint(
+                accepted = register_complaint(
                     session=session, outbox=outbox, principal=principal, payload=payload,
                     correlation_id=None, keys=keys, lang=lang,
                     registered_by=IMPORTER,
@@ -476,7 +477,7 @@ def _write_batch(
                     codes_on=record.codes_date(payload.received_at, offset),
                 )  # fmt: skip
                 created.append(accepted.id)
-    except Problem as problem:  # a check that passed above failed when written
+    except DomainError as problem:  # a check that passed above failed when written
         reason = problem.detail
         if problem.errors:
             reason = "; ".join(f"{e['field'].removeprefix('body.')}: {e['reason']}"

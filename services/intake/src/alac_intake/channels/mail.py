@@ -21,16 +21,16 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from alac_intake import service
 from alac_intake.attachments import service as attachments
 from alac_intake.attachments.store import AttachmentStore
-from alac_intake.models import Complaint
-from alac_intake.schemas import ComplaintCreate, ContactDetails
+from alac_intake.complaints.models import Complaint
+from alac_intake.complaints.schemas import ComplaintCreate, ContactDetails
+from alac_intake.complaints.service import register_complaint
 from alac_intake.vault.crypto import MasterKeys
 from alac_kernel.auth.principal import Principal
 from alac_kernel.db import session_scope
+from alac_kernel.errors import DomainError
 from alac_kernel.outbox import Outbox
-from alac_kernel.problems import Problem
 
 IMPORTER = "mail-import"
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -46,19 +46,19 @@ class _Text(HTMLParser):
         self.parts: list[str] = []
         self._skip = 0
 
-    def handle_starttag(self, tag, attrs):  # type: ignore[no-untyped-def]
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in ("script", "style"):
             self._skip += 1
         elif tag == "br":
             self.parts.append("\n")
 
-    def handle_endtag(self, tag):  # type: ignore[no-untyped-def]
+    def handle_endtag(self, tag: str) -> None:
         if tag in ("script", "style"):
             self._skip = max(0, self._skip - 1)
         elif tag in self.BLOCKS:
             self.parts.append("\n")
 
-    def handle_data(self, data):  # type: ignore[no-untyped-def]
+    def handle_data(self, data: str) -> None:
         if not self._skip:
             self.parts.append(data)
 
@@ -172,7 +172,7 @@ def import_mail(
             declared = part.get_content_type() if "Content-Type" in part else None
             try:
                 kind = attachments.check(data=data, declared=declared, max_bytes=max_bytes)
-            except Problem as problem:
+            except DomainError as problem:
                 # The detail alone ("Allowed attachments: ...") does not say what was found.
                 reasons = "; ".join(str(e["reason"]) for e in problem.errors)
                 report.warnings.append(
@@ -204,7 +204,7 @@ def import_mail(
                 ).first():
                     report.already.append(message_id)
                     continue
-                accepted = service.register_complaint(
+                accepted = register_complaint(
                     session=session, outbox=outbox, principal=principal, payload=payload,
                     correlation_id=None, keys=keys, registered_by=IMPORTER,
                     external_id=external_id,
@@ -215,7 +215,7 @@ def import_mail(
                         tenant=tenant, complaint_id=accepted.id, filename=filename, kind=kind,
                         data=data, source="email", uploaded_by=IMPORTER,
                     )  # fmt: skip
-        except Problem as problem:
+        except DomainError as problem:
             report.bad.append((where, problem.detail))
             continue
         report.created.append((message_id, accepted.id, accepted.receipt_code))

@@ -1,19 +1,16 @@
-"""POST /v1/public/complaints: the centre's website form, without login.
+"""The public web form: the centre's website files a complaint without a login.
 
-Anyone may submit, so each client address is rate-limited (per process, see
-`alac_intake.ratelimit`); the tenant and office come from the body and must be one of the
-`public_offices` reference rows; the channel is always `web_form`."""
+Anyone may submit, so each client address has a budget (limits.py, counted in intake's
+database); the tenant and office come from the body and must be one of the `public_offices`
+reference rows; the channel is always `web_form`."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.exceptions import RequestValidationError
-from pydantic import ConfigDict, Field, ValidationError, field_validator
+from typing import TYPE_CHECKING
 
-from alac_intake import service
-from alac_intake.channels.offices import office_errors
-from alac_intake.i18n import language
-from alac_intake.schemas import (
+from pydantic import ConfigDict, Field, field_validator
+
+from alac_intake.complaints.schemas import (
     Code,
     ComplainantProfile,
     ComplaintAccepted,
@@ -23,14 +20,16 @@ from alac_intake.schemas import (
     Text,
     visible_text,
 )
-from alac_intake.views import PROBLEMS
-from alac_kernel.app import runtime_of
+from alac_intake.complaints.service import register_complaint
+from alac_intake.limits import take
+from alac_intake.reference.offices import office_errors
 from alac_kernel.auth.principal import Principal
 from alac_kernel.db import session_scope
-from alac_kernel.limits import client_address
-from alac_kernel.problems import PROBLEM_JSON, Problem
+from alac_kernel.errors import InvalidFields
 
-router = APIRouter(prefix="/v1/public", tags=["public"])
+if TYPE_CHECKING:
+    from alac_intake.runtime import IntakeRuntime
+
 WEB_FORM = "web-form"  # registered_by of web submissions: no staff member entered them
 
 
@@ -46,61 +45,34 @@ class PublicComplaint(RecordFields):
 
     _crux_has_text = field_validator("crux")(lambda cls, v: visible_text(v))
 
+    def as_complaint(self) -> ComplaintCreate:
+        """The complaint it files, channel `web_form` (pydantic's ValidationError if the
+        form's fields do not make one)."""
+        return ComplaintCreate.model_validate(
+            {**self.model_dump(exclude={"tenant"}, exclude_none=True), "channel": "web_form"}
+        )
 
-@router.post(
-    "/complaints",
-    status_code=201,
-    response_model=ComplaintAccepted,
-    responses={
-        **PROBLEMS,
-        429: {
-            "description": "Too many submissions from this address",
-            "content": {PROBLEM_JSON: {}},
-        },
-    },
-    summary="Submit a complaint through the website (no login)",
-    description=(
-        "Channel `web_form`. Rate-limited per client address (429 with `Retry-After`). "
-        "The answer carries the receipt code, shown only once."
-    ),
-)
-def submit_public(payload: PublicComplaint, request: Request) -> ComplaintAccepted:
-    runtime = runtime_of(request)
-    address = client_address(request, runtime.settings.trusted_proxy_set)
-    wait = runtime.public_limiter.hit(address)  # type: ignore[attr-defined]
-    if wait is not None:
-        raise Problem(
-            429,
-            "Too many submissions from your address; try again later.",
-            headers={"Retry-After": str(wait)},
-        )
-    lang = language(request)
-    try:
-        create = ComplaintCreate.model_validate(
-            {**payload.model_dump(exclude={"tenant"}, exclude_none=True), "channel": "web_form"}
-        )
-    except ValidationError as exc:  # found by schemathesis: must be a 422, never a 500
-        raise RequestValidationError(
-            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
-        ) from exc
+
+def submit(
+    rt: IntakeRuntime, form: PublicComplaint, complaint: ComplaintCreate, *, client: str,
+    lang: str, correlation_id: str | None,
+) -> ComplaintAccepted:  # fmt: skip
+    """POST /v1/public/complaints: `complaint` (form.as_complaint()) filed in the form's
+    office, if the client address has budget left."""
+    take(rt.limits.web_form, client, "Too many submissions from your address; try again later.")
     principal = Principal(
-        subject=WEB_FORM, username=None, tenant=payload.tenant, office=payload.office,
+        subject=WEB_FORM, username=None, tenant=form.tenant, office=form.office,
         roles=frozenset(), client_id=None, token_id=None,
     )  # fmt: skip
-    with session_scope(runtime.session_factory, tenant=payload.tenant) as session:
+    with session_scope(rt.session_factory, tenant=form.tenant) as session:
         errors = office_errors(
-            session=session, tenant=payload.tenant, office=payload.office, lang=lang,
+            session=session, tenant=form.tenant, office=form.office, lang=lang,
             tenant_field="body.tenant",
         )  # fmt: skip
         if errors:
-            raise Problem(422, f"{errors[0]['field']}: {errors[0]['reason']}", errors=errors)
-        return service.register_complaint(
-            session=session,
-            outbox=runtime.outbox,
-            principal=principal,
-            payload=create,
-            correlation_id=request.state.correlation_id,
-            keys=runtime.master_keys,  # type: ignore[attr-defined]
-            lang=lang,
+            raise InvalidFields(f"{errors[0]['field']}: {errors[0]['reason']}", errors=errors)
+        return register_complaint(
+            session=session, outbox=rt.outbox, principal=principal, payload=complaint,
+            correlation_id=correlation_id, keys=rt.master_keys, lang=lang,
             registered_by=WEB_FORM,
-        )
+        )  # fmt: skip

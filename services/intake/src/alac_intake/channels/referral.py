@@ -1,5 +1,5 @@
-"""Consuming `case.referred`: the receiving centre (`to_tenant`) gets a new complaint, channel
-`referral`, carrying only what `shared` allows. The contact is copied from the vault,
+"""The referral channel, a handler of `case.referred` (handlers.py): the receiving centre
+(`to_tenant`) gets a new complaint, channel `referral`, carrying only what `shared` allows. The contact is copied from the vault,
 re-encrypted under the receiving tenant's key, only when `share_contact` is true.
 
 The consumer's session is scoped to the sending tenant (the event's tenant): the contact is
@@ -9,19 +9,18 @@ no query of the new complaint can see or touch the sender's rows."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alac_intake import record, service
-from alac_intake.models import Complaint
-from alac_intake.reference.service import is_current, rows
-from alac_intake.schemas import ComplaintCreate, ContactDetails
+from alac_intake.complaints import record
+from alac_intake.complaints.models import Complaint
+from alac_intake.complaints.schemas import ComplaintCreate, ContactDetails
+from alac_intake.complaints.service import register_complaint
+from alac_intake.reference.offices import receiving_office
 from alac_intake.vault import service as vault
-from alac_intake.vault.crypto import MasterKeys
 from alac_kernel.auth.principal import Principal
+from alac_kernel.crypto import MasterKeys
 from alac_kernel.db import TENANT_KEY
 from alac_kernel.events import Event
 from alac_kernel.outbox import Outbox
@@ -32,77 +31,61 @@ REFERRAL = "referral"
 NOT_SHARED = "Referred by another centre; the complaint text was not shared."
 
 
-def _receiving_office(session: Session, tenant: str) -> str:
-    """The receiving tenant's first current public office: the referral has no office of its
-    own there, and a coordinator re-assigns it."""
-    today = date.today()
-    for row in rows(session=session, list_names=["public_offices"], tenant=None)["public_offices"]:
-        if row.parent == tenant and is_current(row, today):
-            return row.code
-    raise LookupError(f"tenant {tenant!r} has no public office to receive referrals")
-
-
-def make_handler(
-    get_keys: Callable[[], MasterKeys], get_outbox: Callable[[], Outbox]
-) -> Callable[[Session, Event], None]:
-    def apply_referral(session: Session, event: Event) -> None:
-        data, shared = event.data, event.data["shared"]
-        to_tenant = data["to_tenant"]
-        if to_tenant == event.tenantid:
-            log.warning("referral to the same tenant ignored", extra={"event": event.id})
+def receive(session: Session, event: Event, *, keys: MasterKeys, outbox: Outbox) -> None:
+    """The referred complaint, registered in the receiving tenant (once per referral)."""
+    data, shared = event.data, event.data["shared"]
+    to_tenant = data["to_tenant"]
+    if to_tenant == event.tenantid:
+        log.warning("referral to the same tenant ignored", extra={"event": event.id})
+        return
+    contact = None
+    if shared.get("share_contact") and not shared.get("anonymous"):
+        contact = vault.load_contact(session=session, keys=keys, complaint_id=data["complaint_id"])
+    sender = session.info.get(TENANT_KEY)
+    session.info[TENANT_KEY] = to_tenant
+    try:
+        external_id = f"referral:{data['referral_id']}"
+        if session.execute(
+            select(Complaint.id).where(Complaint.external_id == external_id)
+        ).first():
             return
-        contact = None
-        if shared.get("share_contact") and not shared.get("anonymous"):
-            contact = vault.load_contact(
-                session=session, keys=get_keys(), complaint_id=data["complaint_id"]
+        office = receiving_office(session, to_tenant)
+        fields = {k: shared[k] for k in ("area", "sub_area") if shared.get(k)}
+        # Codes the receiving tenant does not know are dropped, not fatal: the referral
+        # must arrive, and its staff complete the record.
+        bad = {
+            e["field"].removeprefix("body.")
+            for e in record.check_codes(
+                session=session, tenant=to_tenant, fields=fields, lang="en",
+                area=fields.get("area"), region=None,
             )
-        sender = session.info.get(TENANT_KEY)
-        session.info[TENANT_KEY] = to_tenant
-        try:
-            external_id = f"referral:{data['referral_id']}"
-            if session.execute(
-                select(Complaint.id).where(Complaint.external_id == external_id)
-            ).first():
-                return
-            office = _receiving_office(session, to_tenant)
-            fields = {k: shared[k] for k in ("area", "sub_area") if shared.get(k)}
-            # Codes the receiving tenant does not know are dropped, not fatal: the referral
-            # must arrive, and its staff complete the record.
-            bad = {
-                e["field"].removeprefix("body.")
-                for e in record.check_codes(
-                    session=session, tenant=to_tenant, fields=fields, lang="en",
-                    area=fields.get("area"), region=None,
-                )
-            }  # fmt: skip
-            if "area" in bad:
-                bad.add("sub_area")
-            fields = {k: v for k, v in fields.items() if k not in bad}
-            payload = ComplaintCreate(
-                channel=REFERRAL,
-                crux=shared.get("crux") or NOT_SHARED,
-                help_requested=shared.get("help_requested"),
-                anonymous=bool(shared.get("anonymous")),
-                contact=ContactDetails(**contact) if contact else None,
-                **fields,
-            )
-            principal = Principal(
-                subject=REFERRAL, username=None, tenant=to_tenant, office=office,
-                roles=frozenset(), client_id=None, token_id=None,
-            )  # fmt: skip
-            accepted = service.register_complaint(
-                session=session, outbox=get_outbox(), principal=principal, payload=payload,
-                correlation_id=event.correlationid, keys=get_keys(),
-                registered_by=REFERRAL, external_id=external_id,
-            )  # fmt: skip
-            # Who sent it and why, for the receiving centre's staff; kept on the row only, not
-            # repeated in complaint.received.
-            complaint = session.get(Complaint, accepted.id)
-            if complaint is not None:
-                sender_name = (data.get("from_centre") or {}).get("name") or event.tenantid
-                complaint.referred_from = sender_name[:200]
-                complaint.referral_note = data.get("note")
-        finally:
-            session.info[TENANT_KEY] = sender
-
-    return apply_referral
+        }  # fmt: skip
+        if "area" in bad:
+            bad.add("sub_area")
+        fields = {k: v for k, v in fields.items() if k not in bad}
+        payload = ComplaintCreate(
+            channel=REFERRAL,
+            crux=shared.get("crux") or NOT_SHARED,
+            help_requested=shared.get("help_requested"),
+            anonymous=bool(shared.get("anonymous")),
+            contact=ContactDetails(**contact) if contact else None,
+            **fields,
+        )
+        principal = Principal(
+            subject=REFERRAL, username=None, tenant=to_tenant, office=office,
+            roles=frozenset(), client_id=None, token_id=None,
+        )  # fmt: skip
+        accepted = register_complaint(
+            session=session, outbox=outbox, principal=principal, payload=payload,
+            correlation_id=event.correlationid, keys=keys,
+            registered_by=REFERRAL, external_id=external_id,
+        )  # fmt: skip
+        # Who sent it and why, for the receiving centre's staff; kept on the row only, not
+        # repeated in complaint.received.
+        complaint = session.get(Complaint, accepted.id)
+        if complaint is not None:
+            sender_name = (data.get("from_centre") or {}).get("name") or event.tenantid
+            complaint.referred_from = sender_name[:200]
+            complaint.referral_note = data.get("note")
+    finally:
+        session.info[TENANT_KEY] = sender

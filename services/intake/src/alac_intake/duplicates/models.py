@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Float, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from alac_intake.models import Base
+from alac_intake.database import Base
 from alac_kernel.db import TenantScoped, UTCDateTime
 
 

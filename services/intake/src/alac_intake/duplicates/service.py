@@ -20,14 +20,29 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from difflib import SequenceMatcher
+from typing import TYPE_CHECKING
+from uuid import uuid4
 
 from sqlalchemy import bindparam, delete, insert, select, union_all
 from sqlalchemy.orm import Session
 
+from alac_intake.complaints import access
+from alac_intake.complaints.models import Complaint
+from alac_intake.complaints.schemas import ContactDetails
 from alac_intake.duplicates import minhash
 from alac_intake.duplicates.models import ComplaintTextBand, PossibleDuplicate
-from alac_intake.models import Complaint
-from alac_kernel.db import utcnow
+from alac_intake.duplicates.schemas import (
+    DuplicateCandidate,
+    DuplicateCheck,
+    DuplicateFlag,
+    DuplicateFlags,
+)
+from alac_intake.vault import service as vault
+from alac_kernel.auth.principal import Principal
+from alac_kernel.db import session_scope, utcnow
+
+if TYPE_CHECKING:
+    from alac_intake.runtime import IntakeRuntime
 
 DUPLICATE_WINDOW = timedelta(days=90)
 SIMILARITY = 0.9
@@ -102,8 +117,20 @@ def index_text(*, session: Session, complaint: Complaint) -> None:
     )
 
 
+@dataclass(frozen=True)
+class Draft:
+    """A complaint still being typed: only what the lookup reads of a complaint (id "", so
+    it excludes nothing)."""
+
+    tenant_id: str
+    received_at: datetime
+    crux: str
+    complainant_pseudonym: str
+    id: str = ""
+
+
 def find_possible_duplicates(
-    *, session: Session, complaint: Complaint, scores: dict[str, float] | None = None
+    *, session: Session, complaint: Complaint | Draft, scores: dict[str, float] | None = None
 ) -> Lookup:
     """Earlier or later complaints of the same tenant within the window from the same
     pseudonym or with nearly the same crux. Reads only index ranges; stores nothing.
@@ -240,3 +267,39 @@ def flags_of(*, session: Session, complaint_id: str, tenant: str) -> list[dict[s
         }
         for row, later in rows
     ]
+
+
+# ------------------------------------------------------------------ use cases
+
+
+def flags_for(rt: IntakeRuntime, principal: Principal, complaint_id: str) -> DuplicateFlags:
+    """The flags naming a complaint the caller may see, either way round."""
+    with session_scope(rt.session_factory, tenant=principal.tenant) as session:
+        complaint = access.load_visible(session, principal, complaint_id)
+        flags = flags_of(session=session, complaint_id=complaint.id, tenant=principal.tenant)
+        return DuplicateFlags(
+            complaint_id=complaint.id,
+            possible_duplicates=[DuplicateFlag.model_validate(f) for f in flags],
+        )
+
+
+def check_draft(
+    rt: IntakeRuntime, principal: Principal, crux: str, contact: ContactDetails | None
+) -> DuplicateCheck:
+    """The registration's lookup for a complaint still being typed: stores nothing, raises no
+    flag. Without a contact the pseudonym is of a fresh id, so it matches nothing."""
+    with session_scope(rt.session_factory, tenant=principal.tenant) as session:
+        draft = Draft(
+            tenant_id=principal.tenant, received_at=utcnow(), crux=crux,
+            complainant_pseudonym=vault.pseudonym(
+                session=session, keys=rt.master_keys, tenant=principal.tenant,
+                contact=contact.model_dump() if contact else None, fallback=f"draft:{uuid4()}",
+            ),
+        )  # fmt: skip
+        lookup = find_possible_duplicates(session=session, complaint=draft)
+        seen: dict[str, DuplicateCandidate] = {}
+        for flag in lookup.flags:
+            seen.setdefault(flag.other_complaint_id, DuplicateCandidate(
+                other_complaint_id=flag.other_complaint_id, reason=flag.reason, score=flag.score
+            ))  # fmt: skip
+        return DuplicateCheck(possible_duplicates=list(seen.values()))

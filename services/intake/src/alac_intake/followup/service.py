@@ -1,22 +1,41 @@
-"""Anonymous follow-up with the receipt code alone, and messages with the complainant."""
+"""Anonymous follow-up with the receipt code alone, messages with the complainant, and the
+complainant-facing status the case events set. The use cases (taking the runtime) own their
+transactions; a receipt code is checked in one of its own first (`complaint_of_receipt`)."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from alac_intake import receipts, record
+from alac_intake import receipts
+from alac_intake.complaints import access, events, record
+from alac_intake.complaints.models import Complaint
+from alac_intake.complaints.service import record_updated
 from alac_intake.followup.models import ComplainantMessage
-from alac_intake.models import Complaint
+from alac_intake.followup.schemas import (
+    ConsentOut,
+    FollowUpStatus,
+    MessageOut,
+    Unanswered,
+)
+from alac_intake.i18n import message
+from alac_intake.limits import refuse_if_blocked, take
+from alac_intake.partners.hooks import public_status_changed
 from alac_intake.vault import service as vault
-from alac_intake.vault.crypto import MasterKeys
-from alac_kernel.db import new_id, utcnow
-from alac_kernel.events import Event, new_event
+from alac_kernel.auth.principal import Principal
+from alac_kernel.crypto import MasterKeys
+from alac_kernel.db import new_id, session_scope, utcnow
+from alac_kernel.errors import Conflict, DomainError, InvalidFields, NotFound
+from alac_kernel.events import ContractRegistry, Event
 from alac_kernel.outbox import Outbox
 
-SOURCE = "/alac/intake"
+if TYPE_CHECKING:
+    from alac_intake.runtime import IntakeRuntime
+
+UNKNOWN_RECEIPT = "No complaint with this receipt code."
 # Case statuses (opaque codes from cases) as the complainant sees them.
 PUBLIC_STATUS = {
     None: "received",
@@ -48,20 +67,18 @@ def find_by_code(
         found = session.execute(
             select(Complaint).where(Complaint.receipt_locator == locator)
         ).scalar_one_or_none()
-    stored = found.receipt_hash if found is not None and found.receipt_hash else None
-    version = receipts.keyed_version(stored) if stored else None
-    if stored is None:
+    if found is None or not found.receipt_hash:
         receipts.verify_keyed(secret, _DUMMY_HASH, _DUMMY_KEY)  # the work a wrong code costs
-        ok = False
-    elif version is not None:
+        return None
+    stored = found.receipt_hash
+    version = receipts.keyed_version(stored)
+    if version is not None:
         ok = keys is not None and receipts.verify_keyed(
-            secret,
-            stored,
-            _receipt_key(session, keys, found.tenant_id, version),  # type: ignore[union-attr]
+            secret, stored, _receipt_key(session, keys, found.tenant_id, version)
         )
     else:  # scrypt: issued before keyed hashes
         ok = receipts.verify(secret, stored)
-    return found if (found is not None and ok) else None
+    return found if ok else None
 
 
 def _receipt_key(session: Session, keys: MasterKeys, tenant: str, version: int) -> bytes:
@@ -81,7 +98,7 @@ def post_message(
     *, session: Session, outbox: Outbox, complaint: Complaint, direction: str, body: str,
     author: str | None, correlation_id: str | None,
 ) -> ComplainantMessage:  # fmt: skip
-    message = ComplainantMessage(
+    posted = ComplainantMessage(
         id=new_id(),
         tenant_id=complaint.tenant_id,
         complaint_id=complaint.id,
@@ -90,28 +107,20 @@ def post_message(
         author=author,
         posted_at=utcnow(),
     )
-    session.add(message)
+    session.add(posted)
     complaint.version += 1
     session.flush()
     outbox.record(
         session,
-        new_event(
-            type="complaint.message_posted",
-            source=SOURCE,
-            subject=complaint.id,
-            tenant=complaint.tenant_id,
-            version=complaint.version,
-            data={
-                "complaint_id": complaint.id,
-                "office": complaint.office,
-                "message_id": message.id,
-                "direction": direction,
-                "posted_at": message.posted_at.isoformat(),
-            },
+        events.message_posted(
+            complaint,
+            message_id=posted.id,
+            direction=direction,
+            posted_at=posted.posted_at,
             correlation_id=correlation_id,
-        ),
+        ),  # fmt: skip
     )
-    return message
+    return posted
 
 
 def messages(*, session: Session, complaint_id: str) -> list[ComplainantMessage]:
@@ -160,9 +169,11 @@ def unanswered(
     return [(c, since, int(n)) for c, since, n in session.execute(query).all()]
 
 
-def apply_case_event(session: Session, event: Event) -> None:
-    """case.opened / status_changed / closed -> the complainant-facing status. Applied only when
-    newer than what is stored (aggregate version), so a late or replayed event changes nothing."""
+def apply_case_event(session: Session, event: Event, *, contracts: ContractRegistry) -> None:
+    """case.opened / status_changed / closed -> the complainant-facing status (and its
+    partner.case_status_changed for a partner's complaint, checked against `contracts`).
+    Applied only when newer than what is stored (aggregate version), so a late or replayed
+    event changes nothing."""
     complaint = session.execute(
         select(Complaint).where(Complaint.id == event.data.get("complaint_id"))
     ).scalar_one_or_none()
@@ -176,9 +187,7 @@ def apply_case_event(session: Session, event: Event) -> None:
         status = "closed"
     complaint.case_status = status
     complaint.case_version = event.aggregateversion
-    from alac_intake.partners.hooks import public_status_changed
-
-    public_status_changed(session, complaint, public_status(complaint))
+    public_status_changed(session, contracts, complaint, public_status(complaint))
 
 
 def give_consent(
@@ -198,11 +207,167 @@ def give_consent(
             changed[attr] = given
     if not changed:
         return []
-    # Imported here: the complaints module imports this one for the follow-up status.
-    from alac_intake.service import record_updated
-
     record_updated(
         session=session, outbox=outbox, complaint=complaint, changed=changed,
         correlation_id=correlation_id,
     )  # fmt: skip
     return [scope for scope in answers if record.CONSENT_FIELDS[scope] in changed]
+
+
+# ------------------------------------------------------------------ the receipt code
+
+
+class UnknownReceipt(NotFound):
+    """A malformed, unknown or wrong receipt code: one answer for all, so none can be told
+    apart (and an erased complaint's code answers the same)."""
+
+    def __init__(self) -> None:
+        DomainError.__init__(
+            self, UNKNOWN_RECEIPT, errors=[{"field": "header.Receipt-Code", "reason": "unknown"}]
+        )
+
+
+def complaint_of_receipt(rt: IntakeRuntime, code: str, client: str) -> str:
+    """The id of the receipt code's complaint, checked in a transaction of its own; each wrong
+    code spends the client address's budget (limits.py), and over it even the right code is
+    refused. The budget is counted in transactions of its own, before and after the look-up
+    (on SQLite a write inside the look-up's transaction would wait for that transaction's own
+    lock)."""
+    failures = rt.limits.receipt_failures
+    refuse_if_blocked(failures, client, "Too many wrong receipt codes; try again later.")
+    with session_scope(rt.session_factory, all_tenants=True) as session:
+        complaint = find_by_code(session=session, code=code, keys=rt.master_keys)
+        found = complaint.id if complaint is not None else None
+    if found is None:
+        failures.record(client)
+        raise UnknownReceipt()
+    return found
+
+
+def complaint_by_id(session: Session, complaint_id: str) -> Complaint:
+    """The complaint a receipt code named a moment ago (erased meanwhile: UnknownReceipt)."""
+    complaint = session.get(Complaint, complaint_id)
+    if complaint is None:
+        raise UnknownReceipt()
+    return complaint
+
+
+def status(rt: IntakeRuntime, code: str, client: str) -> FollowUpStatus:
+    """What the complainant sees of their complaint, and what the page needs to ask for
+    consent (an anonymous complaint cannot give any)."""
+    complaint_id = complaint_of_receipt(rt, code, client)
+    with session_scope(rt.session_factory, all_tenants=True) as session:
+        complaint = complaint_by_id(session, complaint_id)
+        count = len(messages(session=session, complaint_id=complaint.id))
+        return FollowUpStatus.model_validate(
+            {
+                "status": public_status(complaint), "received_at": complaint.received_at,
+                "office": complaint.office, "messages": count, "anonymous": complaint.anonymous,
+                "consent": consent_answers(complaint),
+            }
+        )  # fmt: skip
+
+
+def consent_answers(complaint: Complaint) -> dict[str, bool | None]:
+    return {scope: getattr(complaint, attr) for scope, attr in record.CONSENT_FIELDS.items()}
+
+
+def thread(session: Session, complaint: Complaint) -> list[MessageOut]:
+    return [
+        MessageOut.model_validate(m, from_attributes=True)
+        for m in messages(session=session, complaint_id=complaint.id)
+    ]
+
+
+def thread_by_receipt(rt: IntakeRuntime, code: str, client: str) -> list[MessageOut]:
+    complaint_id = complaint_of_receipt(rt, code, client)
+    with session_scope(rt.session_factory, all_tenants=True) as session:
+        return thread(session, complaint_by_id(session, complaint_id))
+
+
+def write_to_centre(
+    rt: IntakeRuntime, code: str, client: str, body: str, correlation_id: str | None
+) -> MessageOut:
+    """The complainant's message, within the complaint's daily budget."""
+    complaint_id = complaint_of_receipt(rt, code, client)
+    take(
+        rt.limits.complainant_messages, complaint_id,
+        "Too many messages today; the centre will answer what you have sent.",
+    )  # fmt: skip
+    with session_scope(rt.session_factory, all_tenants=True) as session:
+        posted = post_message(
+            session=session, outbox=rt.outbox, complaint=complaint_by_id(session, complaint_id),
+            direction="from_complainant", body=body, author=None, correlation_id=correlation_id,
+        )  # fmt: skip
+        return MessageOut.model_validate(posted, from_attributes=True)
+
+
+def write_to_complainant(
+    rt: IntakeRuntime, principal: Principal, complaint_id: str, body: str,
+    correlation_id: str | None,
+) -> MessageOut:  # fmt: skip
+    with session_scope(rt.session_factory, tenant=principal.tenant) as session:
+        posted = post_message(
+            session=session, outbox=rt.outbox,
+            complaint=access.load_visible(session, principal, complaint_id),
+            direction="to_complainant", body=body, author=principal.subject,
+            correlation_id=correlation_id,
+        )  # fmt: skip
+        return MessageOut.model_validate(posted, from_attributes=True)
+
+
+def thread_for_staff(
+    rt: IntakeRuntime, principal: Principal, complaint_id: str
+) -> list[MessageOut]:
+    with session_scope(rt.session_factory, tenant=principal.tenant) as session:
+        return thread(session, access.load_visible(session, principal, complaint_id))
+
+
+def waiting_for_answer(
+    rt: IntakeRuntime, principal: Principal, office: str | None, limit: int
+) -> list[Unanswered]:
+    """Complaints whose last message is the complainant's, the longest waiting first: of the
+    office asked for, or of the caller's own office if they see only that one."""
+    office = access.office_of_caller(principal) or office
+    with session_scope(rt.session_factory, tenant=principal.tenant) as session:
+        return [
+            Unanswered(
+                complaint_id=c.id,
+                office=c.office,
+                channel=c.channel,
+                area=c.area,
+                received_at=c.received_at,
+                since=since,
+                waiting=waiting,
+            )  # fmt: skip
+            for c, since, waiting in unanswered(session=session, office=office, limit=limit)
+        ]
+
+
+def answer_consent(
+    rt: IntakeRuntime, code: str, client: str, answers: dict[str, bool], *, lang: str,
+    correlation_id: str | None,
+) -> ConsentOut:  # fmt: skip
+    """The complainant's yes or no per scope (give_consent). An anonymous or withdrawn
+    complaint cannot give consent: Conflict, in plain words in the caller's language."""
+    if not answers:
+        raise InvalidFields(
+            "No consent answer was sent.",
+            errors=[{"field": "body", "reason": message("consent_answer_missing", lang)}],
+        )
+    complaint_id = complaint_of_receipt(rt, code, client)
+    with session_scope(rt.session_factory, all_tenants=True) as session:
+        complaint = complaint_by_id(session, complaint_id)
+        refusal = (
+            "anonymous_consent" if complaint.anonymous
+            else "withdrawn_consent" if complaint.withdrawn_at is not None
+            else None
+        )  # fmt: skip
+        if refusal is not None:
+            reason = message(refusal, lang)
+            raise Conflict(reason, errors=[{"field": "body", "reason": reason}])
+        changed = give_consent(
+            session=session, outbox=rt.outbox, complaint=complaint, answers=answers,
+            correlation_id=correlation_id,
+        )  # fmt: skip
+        return ConsentOut.model_validate({**consent_answers(complaint), "changed": changed})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from alac_intake.models import Base
+from alac_intake.database import Base
 
 
 class RetentionPolicy(Base):

@@ -1,25 +1,32 @@
-"""Withdrawal of complaints and erasure of personal data (retention or request)."""
+"""Withdrawal of complaints and erasure of personal data (retention or request). The use
+cases (taking the runtime, and purge_expired) own their transactions."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from alac_intake.attachments import service as attachments
 from alac_intake.attachments.store import AttachmentStore
+from alac_intake.complaints import access, events
+from alac_intake.complaints.models import Complaint
+from alac_intake.followup.service import complaint_by_id, complaint_of_receipt
 from alac_intake.lifecycle.models import RetentionPolicy
-from alac_intake.models import Complaint
+from alac_intake.partners.hooks import public_status_changed
 from alac_intake.vault import service as vault
 from alac_intake.vault import text_keys
-from alac_intake.vault.crypto import MasterKeys
+from alac_kernel.auth.principal import Principal
+from alac_kernel.crypto import MasterKeys
 from alac_kernel.db import session_scope, utcnow
-from alac_kernel.events import new_event
+from alac_kernel.errors import Conflict
 from alac_kernel.outbox import Outbox
-from alac_kernel.problems import Problem
 
-SOURCE = "/alac/intake"
+if TYPE_CHECKING:
+    from alac_intake.runtime import IntakeRuntime
+
 DEFAULT_RETENTION_DAYS = 3 * 365
 # What is left of the crux once the personal data is erased (the crux is required).
 ERASED_TEXT = "(erased)"
@@ -30,27 +37,16 @@ def withdraw(
     correlation_id: str | None, keys: MasterKeys,
 ) -> Complaint:  # fmt: skip
     if complaint.withdrawn_at is not None:
-        raise Problem(409, "The complaint is already withdrawn.")
+        raise Conflict("The complaint is already withdrawn.")
     complaint.withdrawn_at, complaint.withdrawn_by = utcnow(), by
     complaint.status = "withdrawn"
     complaint.version += 1
     session.flush()
-    from alac_intake.partners.hooks import public_status_changed
-
-    public_status_changed(session, complaint, "withdrawn", outbox.contracts)
-    data = {
-        "complaint_id": complaint.id,
-        "office": complaint.office,
-        "withdrawn_at": complaint.withdrawn_at.isoformat(),
-        "withdrawn_by": by,
-    }
-    if reason:
-        # The complainant's own words: sealed like the crux (alac_kernel.sealed_text).
-        data = text_keys.seal_event_data(
-            session=session, keys=keys, tenant=complaint.tenant_id, complaint_id=complaint.id,
-            data={**data, "reason": reason},
-        )  # fmt: skip
-    outbox.record(session, _event(complaint, "complaint.withdrawn", data, correlation_id))
+    public_status_changed(session, outbox.contracts, complaint, "withdrawn")
+    outbox.record(
+        session,
+        events.withdrawn(complaint, reason, correlation_id, session=session, keys=keys),
+    )
     return complaint
 
 
@@ -78,15 +74,7 @@ def erase_personal_data(
     complaint.personal_data_purged_at = utcnow()
     complaint.version += 1
     session.flush()
-    data = {
-        "complaint_id": complaint.id,
-        "office": complaint.office,
-        "purged_at": complaint.personal_data_purged_at.isoformat(),
-        "reason": reason,
-    }
-    outbox.record(
-        session, _event(complaint, "complaint.personal_data_purged", data, correlation_id)
-    )
+    outbox.record(session, events.personal_data_purged(complaint, reason, correlation_id))
     return True
 
 
@@ -150,8 +138,53 @@ def purge_expired(
     return purged
 
 
-def _event(complaint: Complaint, type_: str, data: dict, correlation_id: str | None):  # type: ignore[no-untyped-def]
-    return new_event(
-        type=type_, source=SOURCE, subject=complaint.id, tenant=complaint.tenant_id,
-        version=complaint.version, data=data, correlation_id=correlation_id,
-    )  # fmt: skip
+# ------------------------------------------------------------------ use cases
+
+
+def withdraw_by_complainant(
+    rt: IntakeRuntime, code: str, client: str, reason: str | None, correlation_id: str | None
+) -> Complaint:
+    complaint_id = complaint_of_receipt(rt, code, client)
+    with session_scope(rt.session_factory, all_tenants=True) as session:
+        return withdraw(
+            session=session, outbox=rt.outbox, complaint=complaint_by_id(session, complaint_id),
+            by="complainant", reason=reason, correlation_id=correlation_id, keys=rt.master_keys,
+        )  # fmt: skip
+
+
+def withdraw_by_coordinator(
+    rt: IntakeRuntime, principal: Principal, complaint_id: str, reason: str | None,
+    correlation_id: str | None,
+) -> Complaint:  # fmt: skip
+    with session_scope(rt.session_factory, tenant=principal.tenant) as session:
+        complaint = access.get_complaint(session=session, complaint_id=complaint_id)
+        return withdraw(
+            session=session, outbox=rt.outbox, complaint=complaint, by="coordinator",
+            reason=reason, correlation_id=correlation_id, keys=rt.master_keys,
+        )  # fmt: skip
+
+
+def erase_on_request(
+    rt: IntakeRuntime, principal: Principal, complaint_id: str, correlation_id: str | None
+) -> Complaint:
+    """The complainant asked to be forgotten (erase_personal_data); Conflict when nothing is
+    left to erase."""
+    with session_scope(rt.session_factory, tenant=principal.tenant) as session:
+        complaint = access.get_complaint(session=session, complaint_id=complaint_id)
+        erased = erase_personal_data(
+            session=session, outbox=rt.outbox, store=rt.attachments, complaint=complaint,
+            reason="erasure_request", correlation_id=correlation_id,
+        )  # fmt: skip
+        if not erased:
+            raise Conflict("This complaint holds no personal data to erase.")
+        return complaint
+
+
+def read_retention(rt: IntakeRuntime, principal: Principal) -> int:
+    with session_scope(rt.session_factory, tenant=principal.tenant) as session:
+        return retention_days(session=session, tenant=principal.tenant)
+
+
+def change_retention(rt: IntakeRuntime, principal: Principal, days: int) -> None:
+    with session_scope(rt.session_factory, tenant=principal.tenant) as session:
+        set_retention(session=session, tenant=principal.tenant, days=days)

@@ -1,53 +1,29 @@
-"""Withdrawal by the complainant (receipt code) or a coordinator."""
+"""Withdrawal by the complainant (receipt code) or a coordinator, erasure on request, and the
+tenant's retention period. Each route hands its input to a use case of lifecycle.service."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
+from fastapi import APIRouter
 
-from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, ConfigDict, Field
-
-from alac_intake import service
-from alac_intake.followup.views import Code, complaint_by_id, verified_complaint_id
+from alac_intake.api import Client, Coordinator, CorrelationId, ReceiptCode, Runtime, TenantAdmin
 from alac_intake.lifecycle import service as lifecycle
-from alac_intake.schemas import NoNul
-from alac_kernel.app import runtime_of
-from alac_kernel.auth import roles
-from alac_kernel.auth.fastapi import require_roles
-from alac_kernel.auth.principal import Principal
-from alac_kernel.db import session_scope
-from alac_kernel.problems import PROBLEM_JSON, Problem
+from alac_intake.lifecycle.schemas import Erased, RetentionPolicy, Withdrawal, Withdrawn
+from alac_kernel.problems import PROBLEM_JSON
 
 router = APIRouter(prefix="/v1", tags=["withdrawal"])
-Coordinator = Annotated[Principal, Depends(require_roles(roles.COORDINATOR))]
-
-
-class Withdrawal(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    reason: Annotated[str, Field(max_length=2000), NoNul] | None = None
-
-
-class Withdrawn(BaseModel):
-    id: str
-    status: str
-    withdrawn_by: str
 
 
 @router.post(
     "/follow-up/withdraw", response_model=Withdrawn, summary="Withdraw with the receipt code"
 )
-def withdraw_by_complainant(request: Request, receipt_code: Code, payload: Withdrawal) -> Withdrawn:
-    runtime = runtime_of(request)
-    complaint_id = verified_complaint_id(request, receipt_code)
-    with session_scope(runtime.session_factory, all_tenants=True) as session:
-        complaint = complaint_by_id(session, complaint_id)
-        lifecycle.withdraw(
-            session=session, outbox=runtime.outbox, complaint=complaint, by="complainant",
-            reason=payload.reason, correlation_id=request.state.correlation_id,
-            keys=runtime.master_keys,
-        )  # fmt: skip
-        return Withdrawn(id=complaint.id, status=complaint.status, withdrawn_by="complainant")
+def withdraw_by_complainant(
+    receipt_code: ReceiptCode, payload: Withdrawal, rt: Runtime, client: Client,
+    correlation_id: CorrelationId,
+) -> Withdrawn:  # fmt: skip
+    complaint = lifecycle.withdraw_by_complainant(
+        rt, receipt_code, client, payload.reason, correlation_id
+    )
+    return Withdrawn(id=complaint.id, status=complaint.status, withdrawn_by="complainant")
 
 
 @router.post(
@@ -56,22 +32,13 @@ def withdraw_by_complainant(request: Request, receipt_code: Code, payload: Withd
     summary="Withdraw (coordinator)",
 )
 def withdraw_by_coordinator(
-    complaint_id: str, request: Request, principal: Coordinator, payload: Withdrawal
-) -> Withdrawn:
-    runtime = runtime_of(request)
-    with session_scope(runtime.session_factory, tenant=principal.tenant) as session:
-        complaint = service.get_complaint(session=session, complaint_id=complaint_id)
-        lifecycle.withdraw(
-            session=session, outbox=runtime.outbox, complaint=complaint, by="coordinator",
-            reason=payload.reason, correlation_id=request.state.correlation_id,
-            keys=runtime.master_keys,
-        )  # fmt: skip
-        return Withdrawn(id=complaint.id, status=complaint.status, withdrawn_by="coordinator")
-
-
-class Erased(BaseModel):
-    id: str
-    personal_data_purged_at: datetime
+    complaint_id: str, principal: Coordinator, payload: Withdrawal, rt: Runtime,
+    correlation_id: CorrelationId,
+) -> Withdrawn:  # fmt: skip
+    complaint = lifecycle.withdraw_by_coordinator(
+        rt, principal, complaint_id, payload.reason, correlation_id
+    )
+    return Withdrawn(id=complaint.id, status=complaint.status, withdrawn_by="coordinator")
 
 
 @router.post(
@@ -96,40 +63,18 @@ class Erased(BaseModel):
         }.items()
     },
 )
-def erase_on_request(complaint_id: str, request: Request, principal: Coordinator) -> Erased:
-    runtime = runtime_of(request)
-    with session_scope(runtime.session_factory, tenant=principal.tenant) as session:
-        complaint = service.get_complaint(session=session, complaint_id=complaint_id)
-        erased = lifecycle.erase_personal_data(
-            session=session,
-            outbox=runtime.outbox,
-            store=runtime.attachments,  # type: ignore[attr-defined]
-            complaint=complaint,
-            reason="erasure_request",
-            correlation_id=request.state.correlation_id,
-        )
-        if not erased:
-            raise Problem(409, "This complaint holds no personal data to erase.")
-        return Erased(id=complaint.id, personal_data_purged_at=complaint.personal_data_purged_at)
-
-
-class RetentionPolicy(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    personal_data_days: int = Field(
-        ge=30, le=3650, description="Days after registration before personal data is erased."
-    )
-
-
-TenantAdmin = Annotated[Principal, Depends(require_roles(roles.TENANT_ADMIN))]
+def erase_on_request(
+    complaint_id: str, principal: Coordinator, rt: Runtime, correlation_id: CorrelationId
+) -> Erased:
+    complaint = lifecycle.erase_on_request(rt, principal, complaint_id, correlation_id)
+    return Erased.model_validate(complaint, from_attributes=True)
 
 
 @router.get(
     "/retention-policy", response_model=RetentionPolicy, summary="The tenant's retention period"
 )
-def read_retention(request: Request, principal: TenantAdmin) -> RetentionPolicy:
-    with session_scope(runtime_of(request).session_factory, tenant=principal.tenant) as session:
-        days = lifecycle.retention_days(session=session, tenant=principal.tenant)
-    return RetentionPolicy(personal_data_days=days)
+def read_retention(principal: TenantAdmin, rt: Runtime) -> RetentionPolicy:
+    return RetentionPolicy(personal_data_days=lifecycle.read_retention(rt, principal))
 
 
 @router.put(
@@ -138,11 +83,6 @@ def read_retention(request: Request, principal: TenantAdmin) -> RetentionPolicy:
     summary="Set the tenant's retention period (`alac intake purge-expired` applies it)",
     responses={422: {"description": "Out of bounds (30–3650 days)", "content": {PROBLEM_JSON: {}}}},
 )
-def set_retention(
-    body: RetentionPolicy, request: Request, principal: TenantAdmin
-) -> RetentionPolicy:
-    with session_scope(runtime_of(request).session_factory, tenant=principal.tenant) as session:
-        lifecycle.set_retention(
-            session=session, tenant=principal.tenant, days=body.personal_data_days
-        )
+def set_retention(body: RetentionPolicy, principal: TenantAdmin, rt: Runtime) -> RetentionPolicy:
+    lifecycle.change_retention(rt, principal, body.personal_data_days)
     return body

@@ -1,4 +1,4 @@
-from alac_intake.models import Base
+from alac_intake.database import all_tables
 from alac_kernel.migrations import run_env
 
-run_env(Base.metadata)
+run_env(all_tables())

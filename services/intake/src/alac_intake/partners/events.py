@@ -11,6 +11,8 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from alac_intake.complaints.events import SOURCE
+from alac_intake.complaints.models import Complaint
 from alac_intake.partners.models import (
     Partner,
     PartnerComplaint,
@@ -21,7 +23,6 @@ from alac_intake.partners.models import (
 from alac_kernel.db import new_id, utcnow
 from alac_kernel.events import ContractRegistry, new_event
 
-SOURCE = "/alac/intake"
 EVENT_TYPES = (
     "partner.complaint_received",
     "partner.case_status_changed",
@@ -79,12 +80,14 @@ def append(
     for sub in subscriptions:
         # Deliveries wait while a subscription is disabled and go out once it is enabled.
         if type in sub.event_types:
-            session.add(_delivery(sub, row, now))
+            session.add(new_delivery(sub, row, now))
     session.flush()
     return row
 
 
-def _delivery(sub: WebhookSubscription, event: PartnerEvent, now: datetime, replay: bool = False):  # type: ignore[no-untyped-def]
+def new_delivery(
+    sub: WebhookSubscription, event: PartnerEvent, now: datetime, replay: bool = False
+) -> WebhookDelivery:
     return WebhookDelivery(
         id=new_id(),
         tenant_id=sub.tenant_id,
@@ -100,8 +103,8 @@ def _delivery(sub: WebhookSubscription, event: PartnerEvent, now: datetime, repl
 
 
 def complaint_received(
-    session: Session, contracts: ContractRegistry, complaint, partner: Partner
-) -> None:  # type: ignore[no-untyped-def]
+    session: Session, contracts: ContractRegistry, complaint: Complaint, partner: Partner
+) -> None:
     session.add(
         PartnerComplaint(
             tenant_id=complaint.tenant_id,
@@ -129,8 +132,8 @@ def complaint_received(
 
 
 def status_changed(
-    session: Session, contracts: ContractRegistry, complaint, public_status: str
-) -> None:  # type: ignore[no-untyped-def]
+    session: Session, contracts: ContractRegistry, complaint: Complaint, public_status: str
+) -> None:
     """After the complainant-facing status of a complaint changed: tell its partner, if a
     partner submitted it and the public status really moved (internal steps such as triage ->
     assessment look the same from outside and are not announced)."""

@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from alac_intake.models import Base
+from alac_intake.database import Base
 from alac_kernel.db import TenantScoped, UTCDateTime
 
 # SQLite autoincrements only an INTEGER primary key.

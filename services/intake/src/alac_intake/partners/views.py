@@ -1,30 +1,33 @@
 """HTTP API of partner systems: registration by the tenant admin (/v1/partners), and for the
 partner system itself its complaints (/v1/partner/complaints), webhooks (/v1/webhooks) and
-the feed (/v1/feed). docs/partners.md describes them."""
+the feed (/v1/feed). docs/partners.md describes them. Each route hands its input to a use case
+of partners.service and its answer back as HTTP."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
-from sqlalchemy import select
 
-from alac_intake.models import Complaint
-from alac_intake.partners import identity
+from alac_intake.api import PartnerSystem, Runtime, TenantAdmin
 from alac_intake.partners import service as partners
-from alac_intake.partners.models import Partner, PartnerComplaint, WebhookSubscription
-from alac_kernel.app import runtime_of
-from alac_kernel.auth import roles
-from alac_kernel.auth.fastapi import require_roles
-from alac_kernel.auth.principal import Principal
-from alac_kernel.db import new_id, session_scope, utcnow
-from alac_kernel.problems import PROBLEM_JSON, Problem
+from alac_intake.partners.schemas import (
+    FeedPage,
+    PartnerComplaintRead,
+    PartnerCreate,
+    PartnerCredentials,
+    PartnerRead,
+    ReplayRequest,
+    SubscriptionCreate,
+    SubscriptionCreated,
+    SubscriptionPatch,
+    SubscriptionRead,
+)
+from alac_kernel.problems import PROBLEM_JSON
 
 router = APIRouter(prefix="/v1", tags=["partners"])
 
@@ -37,108 +40,18 @@ IDP_PROBLEMS = {
     }.items()
 }
 
-TenantAdmin = Annotated[Principal, Depends(require_roles(roles.TENANT_ADMIN))]
-PartnerSystem = Annotated[Principal, Depends(require_roles(roles.PARTNER))]
 MAX_WAIT_S = 30
 POLL_S = 0.25
-
-
-# ------------------------------------------------------------------ schemas
-
-
-class PartnerCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=200, description="Name of the partner organisation")
-    client_id: str = Field(
-        min_length=3,
-        max_length=63,
-        description="OAuth client id of the partner system (lower-case letters, digits, '-')",
-    )
-
-
-class PartnerRead(BaseModel):
-    id: str
-    client_id: str
-    name: str
-    active: bool
-    origin: str = Field(description="registered (through this API) or seen (known from its token)")
-    created_at: datetime
-    secret_rotated_at: datetime | None = None
-
-
-class PartnerCredentials(PartnerRead):
-    client_secret: str = Field(description="Shown only in this answer; store it now")
-    token_url: str = Field(description="Where the partner gets tokens (client_credentials)")
-    previous_secret_valid_for_s: int | None = Field(
-        default=None, description="After a rotation: how long the previous secret still works"
-    )
-
-
-class PartnerComplaintRead(BaseModel):
-    """What a partner system may know of a complaint it submitted."""
-
-    id: str
-    office: str
-    received_at: datetime
-    status: str = Field(
-        description="As the complainant sees it: received, under_review, awaiting_your_consent, "
-        "in_progress, closed, withdrawn"
-    )
-
-
-class SubscriptionCreate(BaseModel):
-    url: str = Field(max_length=2048, description="https:// URL of the receiver")
-    event_types: list[str] = Field(min_length=1, max_length=10, description="partner.* types")
-
-
-class SubscriptionPatch(BaseModel):
-    status: Literal["active", "disabled"]
-
-
-class SubscriptionRead(BaseModel):
-    id: str
-    url: str
-    event_types: list[str]
-    status: str
-    disabled_reason: str | None
-    consecutive_failures: int
-    created_at: datetime
-    deliveries: dict[str, int]
-
-
-class SubscriptionCreated(SubscriptionRead):
-    secret: str = Field(description="whsec_ signing secret, shown only in this answer")
-
-
-class ReplayRequest(BaseModel):
-    after: str | None = Field(
-        default=None,
-        description="A feed cursor: events after it are delivered again; null = from the start",
-    )
-
-
-class FeedPage(BaseModel):
-    events: list[dict] = Field(description="partner.* events (CloudEvents JSON), in order")
-    next: str = Field(description="Cursor to pass as `after` for the events that follow")
-
-
-# ------------------------------------------------------------------ tenant admin
-
-
-def _token_url(request: Request) -> str:
-    return runtime_of(request).settings.auth_issuer.rstrip("/") + "/protocol/openid-connect/token"
+# Secrets are in these answers only: no cache may keep them.
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 def _caller_token(request: Request) -> str:
+    """The tenant admin's own token: the development issuer authorises client changes by it."""
     return request.headers.get("authorization", "").partition(" ")[2].strip()
 
 
-def _unavailable(exc: Exception) -> Problem:
-    return Problem(
-        503,
-        f"The identity provider cannot be reached or refused the change; nothing was changed. "
-        f"Try again later. ({exc})",
-        headers={"Retry-After": "30"},
-    )
+# ------------------------------------------------------------------ tenant admin
 
 
 @router.post(
@@ -155,64 +68,25 @@ def _unavailable(exc: Exception) -> Problem:
     ),
 )
 def register_partner(
-    payload: PartnerCreate, request: Request, principal: TenantAdmin
+    payload: PartnerCreate, request: Request, principal: TenantAdmin, rt: Runtime
 ) -> JSONResponse:
-    runtime = runtime_of(request)
-    with session_scope(runtime.session_factory, tenant=principal.tenant) as session:
-        partners.check_client_id(session, payload.client_id)
-    clients: identity.PartnerClients = runtime.partner_clients
-    try:
-        secret = clients.create(
-            client_id=payload.client_id,
-            tenant=principal.tenant,
-            name=payload.name,
-            caller_token=_caller_token(request),
-        )
-    except identity.ClientIdTaken:
-        raise partners.field_problem(
-            409, "body.client_id", "taken at the identity provider"
-        ) from None
-    except identity.IdentityUnavailable as exc:
-        raise _unavailable(exc) from exc
-    try:
-        with session_scope(runtime.session_factory, tenant=principal.tenant) as session:
-            partner = Partner(
-                id=new_id(),
-                tenant_id=principal.tenant,
-                client_id=payload.client_id,
-                name=payload.name,
-                origin="registered",
-                active=True,
-                created_at=utcnow(),
-                created_by=principal.subject,
-                last_position=0,
-            )
-            session.add(partner)
-            session.flush()
-            body = partners.partner_view(partner)
-    except Exception:
-        # The record could not be written: take the client away again so a retry starts clean.
-        clients.delete(client_id=payload.client_id, caller_token=_caller_token(request))
-        raise
-    body.update(client_secret=secret, token_url=_token_url(request))
+    body = partners.register(
+        rt, principal, client_id=payload.client_id, name=payload.name,
+        caller_token=_caller_token(request),
+    )  # fmt: skip
     return JSONResponse(
-        body,
-        status_code=201,
-        headers={"Location": f"/v1/partners/{body['id']}", "Cache-Control": "no-store"},
+        body, status_code=201, headers={"Location": f"/v1/partners/{body['id']}", **NO_STORE}
     )
 
 
 @router.get("/partners", response_model=list[PartnerRead], summary="The tenant's partner systems")
-def list_partners(request: Request, principal: TenantAdmin) -> list[dict]:
-    with session_scope(runtime_of(request).session_factory, tenant=principal.tenant) as session:
-        rows = session.execute(select(Partner).order_by(Partner.created_at)).scalars()
-        return [partners.partner_view(p) for p in rows]
+def list_partners(principal: TenantAdmin, rt: Runtime) -> list[dict]:
+    return partners.list_partners(rt, principal)
 
 
 @router.get("/partners/{partner_id}", response_model=PartnerRead, summary="A partner system")
-def read_partner(partner_id: str, request: Request, principal: TenantAdmin) -> dict:
-    with session_scope(runtime_of(request).session_factory, tenant=principal.tenant) as session:
-        return partners.partner_view(partners.get_partner(session, principal.tenant, partner_id))
+def read_partner(partner_id: str, principal: TenantAdmin, rt: Runtime) -> dict:
+    return partners.read_partner(rt, principal, partner_id)
 
 
 @router.post(
@@ -226,31 +100,11 @@ def read_partner(partner_id: str, request: Request, principal: TenantAdmin) -> d
         "switches without downtime."
     ),
 )
-def rotate_secret(partner_id: str, request: Request, principal: TenantAdmin) -> JSONResponse:
-    runtime = runtime_of(request)
-    with session_scope(runtime.session_factory, tenant=principal.tenant) as session:
-        partner = partners.get_partner(session, principal.tenant, partner_id)
-        if partner.origin != "registered" or not partner.active:
-            raise Problem(
-                409,
-                "Only an active partner registered through this API can rotate its secret here.",
-            )
-        client_id = partner.client_id
-    clients: identity.PartnerClients = runtime.partner_clients
-    try:
-        secret = clients.rotate(client_id=client_id, caller_token=_caller_token(request))
-    except identity.IdentityUnavailable as exc:
-        raise _unavailable(exc) from exc
-    with session_scope(runtime.session_factory, tenant=principal.tenant) as session:
-        partner = partners.get_partner(session, principal.tenant, partner_id)
-        partner.secret_rotated_at = utcnow()
-        body = partners.partner_view(partner)
-    body.update(
-        client_secret=secret,
-        token_url=_token_url(request),
-        previous_secret_valid_for_s=clients.grace_s,
-    )
-    return JSONResponse(body, headers={"Cache-Control": "no-store"})
+def rotate_secret(
+    partner_id: str, request: Request, principal: TenantAdmin, rt: Runtime
+) -> JSONResponse:
+    body = partners.rotate_secret(rt, principal, partner_id, caller_token=_caller_token(request))
+    return JSONResponse(body, headers=NO_STORE)
 
 
 @router.delete(
@@ -259,46 +113,14 @@ def rotate_secret(partner_id: str, request: Request, principal: TenantAdmin) -> 
     responses=IDP_PROBLEMS,
     summary="Revoke a partner system (tenant admin): its client is deleted, its records kept",
 )
-def revoke_partner(partner_id: str, request: Request, principal: TenantAdmin) -> Response:
-    runtime = runtime_of(request)
-    with session_scope(runtime.session_factory, tenant=principal.tenant) as session:
-        partner = partners.get_partner(session, principal.tenant, partner_id)
-        client_id, registered = partner.client_id, partner.origin == "registered"
-    if registered:
-        try:
-            runtime.partner_clients.delete(client_id=client_id, caller_token=_caller_token(request))
-        except identity.IdentityUnavailable as exc:
-            raise _unavailable(exc) from exc
-    with session_scope(runtime.session_factory, tenant=principal.tenant) as session:
-        partner = partners.get_partner(session, principal.tenant, partner_id)
-        partner.active = False
-        for sub in session.execute(
-            select(WebhookSubscription).where(WebhookSubscription.partner_id == partner.id)
-        ).scalars():
-            sub.status, sub.disabled_reason = "disabled", "partner revoked"
+def revoke_partner(
+    partner_id: str, request: Request, principal: TenantAdmin, rt: Runtime
+) -> Response:
+    partners.revoke(rt, principal, partner_id, caller_token=_caller_token(request))
     return Response(status_code=204)
 
 
 # ------------------------------------------------------------------ the partner system
-
-
-def _partner(session, principal: Principal) -> Partner:  # type: ignore[no-untyped-def]
-    partner = partners.partner_of(session, principal, create=True)
-    if partner is None or not partner.active:
-        raise Problem(403, "This partner system is not active.")
-    return partner
-
-
-def partner_complaint_view(session, link: PartnerComplaint) -> dict:  # type: ignore[no-untyped-def]
-    complaint = session.execute(
-        select(Complaint).where(Complaint.id == link.complaint_id)
-    ).scalar_one()
-    return {
-        "id": complaint.id,
-        "office": complaint.office,
-        "received_at": complaint.received_at.isoformat(),
-        "status": link.public_status,
-    }
 
 
 @router.get(
@@ -307,20 +129,11 @@ def partner_complaint_view(session, link: PartnerComplaint) -> dict:  # type: ig
     summary="The complaints this partner system submitted, newest first",
 )
 def list_own_complaints(
-    request: Request,
     principal: PartnerSystem,
+    rt: Runtime,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[dict]:
-    with session_scope(runtime_of(request).session_factory, tenant=principal.tenant) as session:
-        partner = _partner(session, principal)
-        links = session.execute(
-            select(PartnerComplaint)
-            .join(Complaint, Complaint.id == PartnerComplaint.complaint_id)
-            .where(PartnerComplaint.partner_id == partner.id)
-            .order_by(Complaint.received_at.desc(), Complaint.id)
-            .limit(limit)
-        ).scalars()
-        return [partner_complaint_view(session, link) for link in links]
+    return partners.own_complaints(rt, principal, limit)
 
 
 # ------------------------------------------------------------------ webhooks
@@ -337,49 +150,28 @@ def list_own_complaints(
     ),
 )
 def create_subscription(
-    payload: SubscriptionCreate, request: Request, principal: PartnerSystem
+    payload: SubscriptionCreate, principal: PartnerSystem, rt: Runtime
 ) -> JSONResponse:
-    runtime = runtime_of(request)
-    with session_scope(runtime.session_factory, tenant=principal.tenant) as session:
-        partner = _partner(session, principal)
-        sub, secret = partners.subscribe(
-            session,
-            partner=partner,
-            url=payload.url,
-            event_types=payload.event_types,
-            keys=runtime.master_keys,
-            policy=runtime.webhook_policy,
-        )
-        body = partners.subscription_view(session, sub)
-    body["secret"] = secret
+    body = partners.create_subscription(
+        rt, principal, url=payload.url, event_types=payload.event_types
+    )
     return JSONResponse(
-        body,
-        status_code=201,
-        headers={"Location": f"/v1/webhooks/{sub.id}", "Cache-Control": "no-store"},
+        body, status_code=201, headers={"Location": f"/v1/webhooks/{body['id']}", **NO_STORE}
     )
 
 
 @router.get(
     "/webhooks", response_model=list[SubscriptionRead], summary="This partner's subscriptions"
 )
-def list_subscriptions(request: Request, principal: PartnerSystem) -> list[dict]:
-    with session_scope(runtime_of(request).session_factory, tenant=principal.tenant) as session:
-        partner = _partner(session, principal)
-        subs = session.execute(
-            select(WebhookSubscription)
-            .where(WebhookSubscription.partner_id == partner.id)
-            .order_by(WebhookSubscription.created_at)
-        ).scalars()
-        return [partners.subscription_view(session, s) for s in subs]
+def list_subscriptions(principal: PartnerSystem, rt: Runtime) -> list[dict]:
+    return partners.list_subscriptions(rt, principal)
 
 
 @router.get(
     "/webhooks/{subscription_id}", response_model=SubscriptionRead, summary="A subscription"
 )
-def read_subscription(subscription_id: str, request: Request, principal: PartnerSystem) -> dict:
-    with session_scope(runtime_of(request).session_factory, tenant=principal.tenant) as session:
-        sub = partners.get_subscription(session, _partner(session, principal), subscription_id)
-        return partners.subscription_view(session, sub)
+def read_subscription(subscription_id: str, principal: PartnerSystem, rt: Runtime) -> dict:
+    return partners.read_subscription(rt, principal, subscription_id)
 
 
 @router.patch(
@@ -389,26 +181,14 @@ def read_subscription(subscription_id: str, request: Request, principal: Partner
     description="Enabling resets the failure count; deliveries that waited go out in order.",
 )
 def patch_subscription(
-    subscription_id: str, payload: SubscriptionPatch, request: Request, principal: PartnerSystem
+    subscription_id: str, payload: SubscriptionPatch, principal: PartnerSystem, rt: Runtime
 ) -> dict:
-    with session_scope(runtime_of(request).session_factory, tenant=principal.tenant) as session:
-        sub = partners.get_subscription(session, _partner(session, principal), subscription_id)
-        sub.status = payload.status
-        if payload.status == "active":
-            sub.consecutive_failures, sub.disabled_reason = 0, None
-        else:
-            sub.disabled_reason = "disabled by the partner"
-        return partners.subscription_view(session, sub)
+    return partners.set_subscription_status(rt, principal, subscription_id, payload.status)
 
 
 @router.delete("/webhooks/{subscription_id}", status_code=204, summary="Delete a subscription")
-def delete_subscription(
-    subscription_id: str, request: Request, principal: PartnerSystem
-) -> Response:
-    with session_scope(runtime_of(request).session_factory, tenant=principal.tenant) as session:
-        sub = partners.get_subscription(session, _partner(session, principal), subscription_id)
-        # Kept with its log (an audit of what was sent), never delivered to again.
-        sub.status, sub.disabled_reason, sub.event_types = "disabled", "deleted", []
+def delete_subscription(subscription_id: str, principal: PartnerSystem, rt: Runtime) -> Response:
+    partners.delete_subscription(rt, principal, subscription_id)
     return Response(status_code=204)
 
 
@@ -418,13 +198,11 @@ def delete_subscription(
 )
 def delivery_log(
     subscription_id: str,
-    request: Request,
     principal: PartnerSystem,
+    rt: Runtime,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[dict]:
-    with session_scope(runtime_of(request).session_factory, tenant=principal.tenant) as session:
-        sub = partners.get_subscription(session, _partner(session, principal), subscription_id)
-        return partners.attempts(session, sub, limit)
+    return partners.delivery_log(rt, principal, subscription_id, limit)
 
 
 @router.post(
@@ -433,14 +211,9 @@ def delivery_log(
     summary="Deliver again every event after a feed cursor (null: from the beginning)",
 )
 def replay(
-    subscription_id: str, payload: ReplayRequest, request: Request, principal: PartnerSystem
+    subscription_id: str, payload: ReplayRequest, principal: PartnerSystem, rt: Runtime
 ) -> JSONResponse:
-    runtime = runtime_of(request)
-    with session_scope(runtime.session_factory, tenant=principal.tenant) as session:
-        partner = _partner(session, principal)
-        sub = partners.get_subscription(session, partner, subscription_id)
-        after = partners.decode_position(runtime.cursors, partner, payload.after, "body.after")
-        queued = partners.replay(session, sub, after)
+    queued = partners.replay_after(rt, principal, subscription_id, payload.after)
     return JSONResponse({"queued": queued}, status_code=202)
 
 
@@ -459,24 +232,19 @@ def replay(
 async def feed(
     request: Request,
     principal: PartnerSystem,
+    rt: Runtime,
     after: Annotated[str | None, Query(max_length=512, description="Cursor from `next`")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     wait: Annotated[float, Query(ge=0, le=MAX_WAIT_S, description="Long polling, seconds")] = 0,
 ) -> JSONResponse:
-    runtime = runtime_of(request)
-
-    def page() -> dict | None:
-        with session_scope(runtime.session_factory, tenant=principal.tenant) as session:
-            partner = _partner(session, principal)
-            position = partners.decode_position(runtime.cursors, partner, after, "query.after")
-            rows = partners.feed_page(session, partner, position, limit)
-            if rows or time.monotonic() >= deadline:
-                return partners.feed_body(runtime.cursors, partner, rows, position)
-            return None
-
+    # Long polling is HTTP's part: ask the feed again until a page comes, the wait is over or
+    # the client has gone.
     deadline = time.monotonic() + wait
     while True:
-        body = await run_in_threadpool(page)
+        last_try = time.monotonic() >= deadline
+        body = await run_in_threadpool(
+            partners.feed, rt, principal, after, limit, last_try=last_try
+        )
         if body is not None:
             return JSONResponse(body)
         if await request.is_disconnected():

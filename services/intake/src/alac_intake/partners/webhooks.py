@@ -16,8 +16,10 @@ import os
 import secrets
 import socket
 import ssl
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -62,7 +64,8 @@ class WebhookPolicy:
     allow_loopback: bool = False  # tests only: a receiver on 127.0.0.1 / ::1
     ca_file: str | None = None  # an extra CA to trust (tests: the receiver's own CA)
     batch: int = 50
-    resolve: object = field(default=socket.getaddrinfo)
+    # How a host name is resolved (tests put a fake resolver here).
+    resolve: Callable[..., Sequence[Any]] = field(default=socket.getaddrinfo)
 
     @classmethod
     def from_env(cls, production: bool) -> WebhookPolicy:
@@ -133,7 +136,7 @@ def check_url(url: str, policy: WebhookPolicy) -> None:
     except ValueError:
         raise UrlRefused("has an invalid port") from None
     try:
-        infos = policy.resolve(parts.hostname, port, type=socket.SOCK_STREAM)  # type: ignore[operator]
+        infos = policy.resolve(parts.hostname, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
         raise UrlRefused(f"host {parts.hostname} does not resolve") from None
     for info in infos:
@@ -227,7 +230,14 @@ def deliver_due(
     return made
 
 
-def _attempt(session_factory, keys, contracts, policy, client, delivery_id: str) -> int:  # type: ignore[no-untyped-def]
+def _attempt(
+    session_factory: sessionmaker[Session],
+    keys: MasterKeys,
+    contracts: ContractRegistry,
+    policy: WebhookPolicy,
+    client: httpx.Client,
+    delivery_id: str,
+) -> int:
     now = utcnow()
     lease = now + timedelta(seconds=policy.timeout_s * 3 + 5)
     with session_scope(session_factory, all_tenants=True) as session:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from alac_intake.models import Complaint
+from alac_intake.complaints.models import Complaint
 
 LANGUAGES = ("kk", "ru", "en")
 # A complaint recorded without a language (a hotline call typed in without one) is written to

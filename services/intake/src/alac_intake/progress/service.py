@@ -11,7 +11,6 @@ says "there is news": a second event meanwhile adds none.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
@@ -19,8 +18,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from alac_intake.complaints.models import Complaint
 from alac_intake.followup.service import public_status
-from alac_intake.models import Complaint
 from alac_intake.progress.message import progress_email
 from alac_intake.progress.models import complainant_mail
 from alac_intake.progress.rules import address_of, language_of, may_write_to
@@ -45,7 +44,7 @@ class ProgressMail:
     the periodic task that sends what is due."""
 
     settings: Settings
-    keys: Callable[[], MasterKeys]  # late-bound: the runtime's vault keys exist after it
+    keys: MasterKeys  # the vault's: the contact is read when deciding and when sending
     outbox: DeliveryOutbox = field(default_factory=lambda: DeliveryOutbox(complainant_mail))
     _relay: DeliveryRelay | None = None
 
@@ -76,7 +75,7 @@ class ProgressMail:
         delivery's id, or None."""
         if not may_write_to(complaint):
             return None
-        contact = vault.load_contact(session=session, keys=self.keys(), complaint_id=complaint.id)
+        contact = vault.load_contact(session=session, keys=self.keys, complaint_id=complaint.id)
         if address_of(contact) is None:
             return None
         t = complainant_mail
@@ -113,7 +112,7 @@ class ProgressMail:
         ).scalar_one_or_none()
         if complaint is None or not may_write_to(complaint):
             return None
-        contact = vault.load_contact(session=session, keys=self.keys(), complaint_id=complaint.id)
+        contact = vault.load_contact(session=session, keys=self.keys, complaint_id=complaint.id)
         address = address_of(contact)
         if address is None:
             return None

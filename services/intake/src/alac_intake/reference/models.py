@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import Date, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from alac_intake.models import Base
+from alac_intake.database import Base
 
 
 class ReferenceValue(Base):

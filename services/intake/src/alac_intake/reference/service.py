@@ -1,17 +1,33 @@
-"""Looking up and checking reference codes."""
+"""Looking up and checking reference codes; reading a list and replacing a tenant's own
+version of one (the API's use cases, which own their transactions)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from alac_intake.i18n import message
 from alac_intake.reference.models import ReferenceValue
+from alac_intake.reference.schemas import ReferenceItem, ReferenceList, TenantListItem
+from alac_kernel.auth.principal import Principal
+from alac_kernel.db import session_scope
+from alac_kernel.errors import NotFound
 
+if TYPE_CHECKING:
+    from alac_intake.runtime import IntakeRuntime
+
+LISTS = (
+    "channels", "request_types", "areas", "sub_areas", "authority_levels",
+    "respondent_body_types", "corruption_related", "non_corruption_reasons", "heard_from",
+    "prior_legal_help", "procedural_stages", "documents", "education_levels", "residence_types",
+    "complainant_types", "sexes", "languages", "outcomes", "age_bands", "regions", "cities",
+    "public_offices",
+)  # fmt: skip
 # Lists a tenant may replace with its own rows.
 TENANT_LISTS = frozenset({"age_bands"})
 
@@ -166,3 +182,42 @@ def replace_tenant_list(
     session.add_all(added)
     session.flush()
     return added
+
+
+# ------------------------------------------------------------------ use cases
+
+
+def item(row: ReferenceValue, lang: str, on: date) -> ReferenceItem:
+    return ReferenceItem(
+        code=row.code, label=label(row, lang), parent=row.parent, valid_from=row.valid_from,
+        valid_to=row.valid_to, current=is_current(row, on),
+    )  # fmt: skip
+
+
+def reference_list(
+    rt: IntakeRuntime, list_name: str, *, lang: str, tenant: str | None,
+    include_retired: bool, on: date,
+) -> ReferenceList:  # fmt: skip
+    """A list as of `on`, labels in `lang` (a tenant's own version where it has one)."""
+    if list_name not in LISTS:
+        raise NotFound("reference list")
+    with session_scope(rt.session_factory) as session:
+        found = rows(session=session, list_names=[list_name], tenant=tenant)[list_name]
+        items = [item(r, lang, on) for r in found if include_retired or is_current(r, on)]
+    return ReferenceList(list=list_name, lang=lang, items=items)
+
+
+def replace_own_list(
+    rt: IntakeRuntime, principal: Principal, list_name: str, items: list[TenantListItem], *,
+    lang: str,
+) -> ReferenceList:  # fmt: skip
+    """The tenant admin's new version of a per-tenant list (replace_tenant_list)."""
+    if list_name not in TENANT_LISTS:
+        raise NotFound("per-tenant reference list")
+    today = date.today()
+    with session_scope(rt.session_factory, tenant=principal.tenant) as session:
+        added = replace_tenant_list(
+            session=session, tenant=principal.tenant, list_name=list_name,
+            items=[i.model_dump() for i in items], today=today,
+        )  # fmt: skip
+        return ReferenceList(list=list_name, lang=lang, items=[item(r, lang, today) for r in added])

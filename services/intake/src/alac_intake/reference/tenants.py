@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from alac_intake.models import Base
+from alac_intake.database import all_tables
 from alac_intake.reference.models import ReferenceValue
 from alac_intake.reference.service import TENANT_LISTS, is_current, replace_tenant_list
 from alac_intake.vault import service as vault
@@ -26,7 +26,7 @@ from alac_kernel.crypto import MasterKeys
 from alac_kernel.events import Event
 
 
-def apply_tenant(*, session: Session, keys: MasterKeys, event: Event) -> None:
+def apply_tenant(session: Session, event: Event, *, keys: MasterKeys) -> None:
     tenant_id = event.data["tenant_id"]
     spec: dict[str, Any] = event.data["tenant"]
     today = date.today()
@@ -80,7 +80,7 @@ def _sync_public_offices(
 KEEP = {"reference_values", "outbox", "inbox", "idempotency_keys"}
 
 
-def apply_offboarded(*, session: Session, event: Event) -> None:
+def apply_offboarded(session: Session, event: Event) -> None:
     tenant_id = event.data["tenant_id"]
     yesterday = date.today() - timedelta(days=1)
     for row in _public_rows(session, tenant_id):
@@ -92,6 +92,6 @@ def apply_offboarded(*, session: Session, event: Event) -> None:
         session.delete(row)
     # Every tenant-scoped table, children first; the keys go with them (crypto-shredding of
     # anything kept elsewhere under them, e.g. attachment files).
-    for table in reversed(Base.metadata.sorted_tables):
+    for table in reversed(all_tables().sorted_tables):
         if "tenant_id" in table.c and table.name not in KEEP:
             session.execute(delete(table).where(table.c.tenant_id == tenant_id))

@@ -1,4 +1,5 @@
-"""Storing, reading and re-keying complainants' personal data."""
+"""Storing, reading and re-keying complainants' personal data; `contact_of` is the use case
+of the API's audited read."""
 
 from __future__ import annotations
 
@@ -8,14 +9,22 @@ import json
 import re
 import secrets
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from alac_intake.complaints import access
 from alac_intake.vault.crypto import MasterKeys, open_sealed, seal
 from alac_intake.vault.models import ContactRead, ContactRecord, TenantKey
+from alac_kernel.auth import roles
+from alac_kernel.auth.principal import Principal
 from alac_kernel.db import new_id, session_scope, utcnow
+from alac_kernel.errors import NotFound
 from alac_kernel.observability.metrics import VAULT_OPERATIONS
+
+if TYPE_CHECKING:
+    from alac_intake.runtime import IntakeRuntime
 
 CONTACT_FIELDS = ("name", "phone", "email", "address", "identity_document")
 
@@ -267,3 +276,19 @@ def has_contact(*, session: Session, complaint_id: str) -> bool:
         ).first()
         is not None
     )
+
+
+def contact_of(rt: IntakeRuntime, principal: Principal, complaint_id: str) -> dict:
+    """The complainant's contact for a lawyer or coordinator of the complaint's tenant, the
+    read audited in the same transaction; NotFound (and no audit row) when the complaint has
+    none."""
+    with session_scope(rt.session_factory, tenant=principal.tenant) as session:
+        access.load_visible(session, principal, complaint_id)
+        role = roles.LAWYER if principal.has_any(roles.LAWYER) else roles.COORDINATOR
+        contact = read_contact_audited(
+            session=session, keys=rt.master_keys, complaint_id=complaint_id,
+            tenant=principal.tenant, subject=principal.subject, role=role,
+        )  # fmt: skip
+        if contact is None:
+            raise NotFound("contact")
+        return contact

@@ -3,16 +3,24 @@ consumers ask with their grant (alac_kernel.sealed_text; docs/privacy.md)."""
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from alac_intake.errors import GrantRequired
 from alac_intake.vault import service as vault
 from alac_intake.vault.crypto import MasterKeys
 from alac_intake.vault.models import ComplaintTextKey
 from alac_kernel import crypto, sealed_text
-from alac_kernel.db import utcnow
+from alac_kernel.db import session_scope, utcnow
+from alac_kernel.errors import Gone, NotFound
+
+if TYPE_CHECKING:
+    from alac_intake.runtime import IntakeRuntime
+
+log = logging.getLogger("alac.intake.text_keys")
 
 
 def _wrap_aad(tenant: str, complaint_id: str, version: int) -> str:
@@ -86,3 +94,25 @@ def destroy(*, session: Session, complaint_id: str) -> bool:
     session.delete(row)
     session.flush()
     return True
+
+
+def key_for_consumer(
+    rt: IntakeRuntime, *, consumer: str, grant: str | None, tenant: str, complaint_id: str
+) -> str:
+    """The key service: a consumer (search, cases) presenting its grant gets a complaint's
+    text key (base64url). GrantRequired without a valid grant; Gone once erased (or never
+    sealed: the same answer either way, so nothing is learnt)."""
+    expected = rt.text_grants.get(consumer)
+    if expected is None or not sealed_text.grant_matches(grant, expected):
+        raise GrantRequired("A consumer's grant is needed for complaint text keys.")
+    if "\x00" in tenant + complaint_id:
+        raise NotFound("text key")
+    with session_scope(rt.session_factory, tenant=tenant) as session:
+        key = text_key(
+            session=session, keys=rt.master_keys, tenant=tenant, complaint_id=complaint_id,
+            create=False,
+        )  # fmt: skip
+    if key is None:
+        raise Gone("The complaint's text key does not exist (erased).")
+    log.info("complaint text key given", extra={"consumer": consumer, "tenant_id": tenant})
+    return crypto.b64(key)

@@ -1,29 +1,18 @@
-"""GET /v1/complaints/{id}/contact: personal data, for lawyers and coordinators only, audited."""
+"""GET /v1/complaints/{id}/contact: personal data, for lawyers and coordinators only, audited;
+and the key service of complaint text keys for the consumers of complaint events."""
 
 from __future__ import annotations
 
-import logging
-from typing import Annotated
+from fastapi import APIRouter, Request
 
-from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel
-
-from alac_intake import service
-from alac_intake.schemas import ContactDetails
+from alac_intake.api import ContactReader, Runtime
+from alac_intake.complaints.schemas import ContactDetails
 from alac_intake.vault import service as vault
 from alac_intake.vault import text_keys
-from alac_kernel import crypto, sealed_text
-from alac_kernel.app import runtime_of
-from alac_kernel.auth import roles
-from alac_kernel.auth.fastapi import require_roles
-from alac_kernel.auth.principal import Principal
-from alac_kernel.db import session_scope
-from alac_kernel.problems import Problem, not_found
+from alac_intake.vault.schemas import TextKey
+from alac_kernel import sealed_text
 
 router = APIRouter(prefix="/v1", tags=["personal data"])
-log = logging.getLogger("alac.intake.text_keys")
-
-ContactReader = Annotated[Principal, Depends(require_roles(roles.LAWYER, roles.COORDINATOR))]
 
 
 @router.get(
@@ -32,22 +21,8 @@ ContactReader = Annotated[Principal, Depends(require_roles(roles.LAWYER, roles.C
     summary="The complainant's contact details (audited)",
     description="Lawyers and coordinators of the complaint's tenant only; every read is logged.",
 )
-def read_contact(complaint_id: str, request: Request, principal: ContactReader) -> ContactDetails:
-    runtime = runtime_of(request)
-    with session_scope(runtime.session_factory, tenant=principal.tenant) as session:
-        service.get_complaint(session=session, complaint_id=complaint_id)
-        role = roles.LAWYER if principal.has_any(roles.LAWYER) else roles.COORDINATOR
-        contact = vault.read_contact_audited(
-            session=session,
-            keys=runtime.master_keys,
-            complaint_id=complaint_id,
-            tenant=principal.tenant,
-            subject=principal.subject,
-            role=role,
-        )
-        if contact is None:
-            raise not_found("contact")
-    return ContactDetails.model_validate(contact)
+def read_contact(complaint_id: str, principal: ContactReader, rt: Runtime) -> ContactDetails:
+    return ContactDetails.model_validate(vault.contact_of(rt, principal, complaint_id))
 
 
 # The key service of the free text sealed in complaint.* events (alac_kernel.sealed_text). Not
@@ -56,29 +31,11 @@ def read_contact(complaint_id: str, request: Request, principal: ContactReader) 
 keys_router = APIRouter(prefix=sealed_text.KEYS_PATH, include_in_schema=False)
 
 
-class TextKey(BaseModel):
-    complaint_id: str
-    key: str
-
-
 @keys_router.get("/{tenant}/{complaint_id}")
-def text_key(tenant: str, complaint_id: str, request: Request) -> TextKey:
-    runtime = runtime_of(request)
-    consumer = request.headers.get(sealed_text.CONSUMER_HEADER, "")
-    grant = runtime.text_grants.get(consumer)
-    if grant is None or not sealed_text.grant_matches(
-        request.headers.get(sealed_text.GRANT_HEADER), grant
-    ):
-        raise Problem(401, "A consumer's grant is needed for complaint text keys.")
-    if "\x00" in tenant + complaint_id:
-        raise not_found("text key")
-    with session_scope(runtime.session_factory, tenant=tenant) as session:
-        key = text_keys.text_key(
-            session=session, keys=runtime.master_keys, tenant=tenant,
-            complaint_id=complaint_id, create=False,
-        )  # fmt: skip
-    if key is None:
-        # Erased (or never sealed): the same answer either way, so nothing is learnt.
-        raise Problem(410, "The complaint's text key does not exist (erased).")
-    log.info("complaint text key given", extra={"consumer": consumer, "tenant_id": tenant})
-    return TextKey(complaint_id=complaint_id, key=crypto.b64(key))
+def text_key(tenant: str, complaint_id: str, request: Request, rt: Runtime) -> TextKey:
+    key = text_keys.key_for_consumer(
+        rt, consumer=request.headers.get(sealed_text.CONSUMER_HEADER, ""),
+        grant=request.headers.get(sealed_text.GRANT_HEADER), tenant=tenant,
+        complaint_id=complaint_id,
+    )  # fmt: skip
+    return TextKey(complaint_id=complaint_id, key=key)

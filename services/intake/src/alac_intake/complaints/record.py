@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from alac_intake.models import Complaint
+from alac_intake.complaints.models import Complaint
 from alac_intake.reference.service import CodeCheck, check
 
 # API field -> (row attribute, reference list). Profile fields live under `complainant`.

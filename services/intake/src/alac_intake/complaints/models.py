@@ -1,4 +1,4 @@
-"""Intake's tables. Complaints belong to a tenant; every query is scoped to it."""
+"""The complaint's table. Complaints belong to a tenant; every query is scoped to it."""
 
 from __future__ import annotations
 
@@ -16,19 +16,10 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
+from alac_intake.database import Base
 from alac_kernel.db import TenantScoped, UTCDateTime
-from alac_kernel.limits import add_rate_limit_table
-from alac_kernel.tables import add_kernel_tables
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-kernel_tables = add_kernel_tables(Base.metadata)
-rate_limit_hits = add_rate_limit_table(Base.metadata)
 
 
 class Complaint(TenantScoped, Base):

@@ -1,0 +1,119 @@
+"""What every intake route shares: the problems it documents, who may call it, and, as
+dependencies, the request's runtime, client address, language and correlation id (a view takes
+them as arguments and hands them to its use case)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+
+from alac_intake.i18n import DEFAULT, LANGUAGES
+from alac_intake.runtime import IntakeRuntime
+from alac_kernel.app import typed_runtime
+from alac_kernel.auth import roles
+from alac_kernel.auth.fastapi import require_roles
+from alac_kernel.auth.principal import Principal
+from alac_kernel.limits import client_address
+from alac_kernel.problems import PROBLEM_JSON
+
+PROBLEMS = {
+    code: {"description": text, "content": {PROBLEM_JSON: {}}}
+    for code, text in {
+        400: "Malformed JSON or header",
+        401: "Missing or invalid access token",
+        403: "Role or office not allowed",
+        404: "Not found (or another tenant's)",
+        409: "Stale version (If-Match)",
+        413: "Body too large",
+        422: "Invalid field (each named in `errors`)",
+    }.items()
+}
+# Every problem any intake operation may answer with; added to each route's documented
+# responses (app.create_app) so the OpenAPI document covers what clients really get.
+ALL_PROBLEMS = {
+    **PROBLEMS,
+    **{
+        code: {"description": text, "content": {PROBLEM_JSON: {}}}
+        for code, text in {
+            415: "Unsupported attachment type",
+            428: "Precondition required (If-Match)",
+            429: "Too many requests (see Retry-After)",
+        }.items()
+    },
+}
+
+
+def runtime(request: Request) -> IntakeRuntime:
+    return typed_runtime(request, IntakeRuntime)
+
+
+Runtime = Annotated[IntakeRuntime, Depends(runtime)]
+
+
+def client(request: Request, rt: Runtime) -> str:
+    """The caller's address as the request budgets count it (alac_kernel.limits)."""
+    return client_address(request, rt.settings.trusted_proxy_set)
+
+
+Client = Annotated[str, Depends(client)]
+
+
+def language(request: Request | None, lang: str | None = None) -> str:
+    """`?lang=` wins, then the first supported tag of Accept-Language, then English."""
+    if lang is not None and lang in LANGUAGES:
+        return lang
+    header = request.headers.get("accept-language", "") if request is not None else ""
+    for part in header.split(","):
+        tag = part.split(";")[0].strip().lower()[:2]
+        if tag in LANGUAGES:
+            return tag
+    return DEFAULT
+
+
+def caller_language(request: Request) -> str:
+    return language(request)
+
+
+Language = Annotated[str, Depends(caller_language)]
+
+
+def correlation_id(request: Request) -> str | None:
+    """The request's correlation id (alac_kernel.app), carried by the events it causes."""
+    return request.state.correlation_id
+
+
+CorrelationId = Annotated[str | None, Depends(correlation_id)]
+
+# The complainant's receipt code: in a header, never in a URL, so it does not land in access
+# logs or browser history.
+ReceiptCode = Annotated[str, Header(alias="Receipt-Code", min_length=1, max_length=64)]
+
+# Who may call: the roles of each kind of route.
+Registrar = Annotated[
+    Principal,
+    Depends(require_roles(roles.VOLUNTEER, roles.LAWYER, roles.COORDINATOR, roles.PARTNER)),
+]
+Editor = Annotated[
+    Principal, Depends(require_roles(roles.VOLUNTEER, roles.LAWYER, roles.COORDINATOR))
+]
+Staff = Annotated[
+    Principal,
+    Depends(require_roles(roles.VOLUNTEER, roles.LAWYER, roles.COORDINATOR, roles.TENANT_ADMIN)),
+]
+# Staff, and partner systems for the complaints they submitted (a smaller view).
+Reader = Annotated[
+    Principal,
+    Depends(
+        require_roles(
+            roles.VOLUNTEER, roles.LAWYER, roles.COORDINATOR, roles.TENANT_ADMIN, roles.PARTNER
+        )
+    ),
+]
+Coordinator = Annotated[Principal, Depends(require_roles(roles.COORDINATOR))]
+TenantAdmin = Annotated[Principal, Depends(require_roles(roles.TENANT_ADMIN))]
+ContactReader = Annotated[Principal, Depends(require_roles(roles.LAWYER, roles.COORDINATOR))]
+PartnerSystem = Annotated[Principal, Depends(require_roles(roles.PARTNER))]
+Writer = Annotated[
+    Principal, Depends(require_roles(roles.LAWYER, roles.COORDINATOR, roles.VOLUNTEER))
+]
