@@ -17,30 +17,8 @@ from alac_cases.runtime import CasesRuntime
 from alac_kernel.app import typed_runtime
 from alac_kernel.auth.fastapi import require_roles
 from alac_kernel.auth.principal import Principal
-from alac_kernel.problems import PROBLEM_JSON
+from alac_kernel.problems import PROBLEM_JSON, PROBLEM_SCHEMA
 from alac_kernel.versions import etag, expected_version
-
-# The RFC 9457 body every error has (extensions such as `allowed`, `missing_consent` or
-# `current_version` may be added), so clients and the schemathesis test can check it.
-PROBLEM_SCHEMA = {
-    "type": "object",
-    "required": ["type", "title", "status", "detail"],
-    "properties": {
-        "type": {"type": "string"},
-        "title": {"type": "string"},
-        "status": {"type": "integer"},
-        "detail": {"type": "string"},
-        "instance": {"type": "string"},
-        "errors": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["field", "reason"],
-                "properties": {"field": {"type": "string"}, "reason": {"type": "string"}},
-            },
-        },
-    },
-}
 
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     code: {"description": text, "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}}}
