@@ -6,9 +6,12 @@ from alac_kernel.tenants.regions import REGION_CODES
 from alac_kernel.tenants.spec import (
     Office,
     SpecError,
+    TenantChange,
     TenantSpec,
+    apply_change,
     load_spec_file,
     parse_spec,
+    read_centre_file,
 )
 
 ACTIVE = "active"
@@ -24,7 +27,10 @@ __all__ = [
     "SUSPENDED",
     "Office",
     "SpecError",
+    "TenantChange",
     "TenantSpec",
+    "apply_change",
     "load_spec_file",
     "parse_spec",
+    "read_centre_file",
 ]

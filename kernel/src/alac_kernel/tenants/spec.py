@@ -146,6 +146,37 @@ class TenantSpec(_Strict):
         return self.model_dump(mode="json", exclude={"admin"})
 
 
+class TenantChange(_Strict):
+    """A change to a registered centre (`PATCH /v1/tenants/{id}`, `alac tenants update`): each
+    field given replaces the registry's value whole (an object or list is given whole); fields
+    left out keep theirs. The id never changes and the first admin is not part of it (staff
+    administration changes people). The result is checked as a whole TenantSpec
+    (`apply_change`), so every rule of onboarding holds after an update too."""
+
+    id: str | None = Field(default=None, description="When given, must be the centre's id.")
+    names: Names | None = None
+    offices: list[Office] | None = Field(default=None, min_length=1, max_length=100)
+    languages: list[Language] | None = Field(default=None, min_length=1)
+    letterhead: Letterhead | None = None
+    reference: ReferenceChoices | None = None
+    retention_years: int | None = Field(default=None, ge=1, le=75)
+    suppression_threshold: int | None = Field(default=None, ge=2, le=100)
+    deadlines: DeadlineRules | None = None
+    time_zone: str | None = Field(default=None, max_length=64)
+
+
+def apply_change(
+    current: dict[str, Any], admin: dict[str, Any], change: TenantChange, prefix: str = "body"
+) -> TenantSpec:
+    """`current` (a registry entry, TenantSpec.public()) with `change` applied, validated as a
+    whole centre; SpecError names the field of the change that breaks a rule. The admin's
+    office is left out of the check: an office may close after its first admin moved on."""
+    given = change.model_dump(mode="json", exclude_unset=True)
+    given.pop("id", None)
+    merged = {**current, **given, "admin": {**admin, "office": None}}
+    return parse_spec(merged, prefix=prefix)
+
+
 class SpecError(ValueError):
     """A centre file or body that is not a valid centre: `errors` name the fields."""
 
@@ -173,6 +204,12 @@ def parse_spec(data: Any, prefix: str = "body") -> TenantSpec:
 def load_spec_file(path: Path) -> TenantSpec:
     """A centre file (YAML or JSON); SpecError names the field, or the file itself when it is
     not a YAML mapping at all."""
+    return parse_spec(read_centre_file(path), prefix="")
+
+
+def read_centre_file(path: Path) -> dict[str, Any]:
+    """A centre file's mapping, unchecked; SpecError names the file when it is not a readable
+    YAML mapping."""
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
@@ -183,4 +220,4 @@ def load_spec_file(path: Path) -> TenantSpec:
         raise SpecError(
             [{"field": str(path), "reason": "must be a mapping of the centre's fields"}]
         )
-    return parse_spec(data, prefix="")
+    return data

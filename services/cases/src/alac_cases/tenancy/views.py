@@ -4,16 +4,17 @@ reactivate and offboard centres."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Header, Response
 from pydantic import BaseModel, Field
 
 from alac_cases.case import http
-from alac_cases.tenancy import archive, service
+from alac_cases.tenancy import archive, service, update
 from alac_cases.tenancy.models import TenantRecord
 from alac_kernel.problems import PROBLEM_JSON
-from alac_kernel.tenants import TenantSpec
+from alac_kernel.tenants import TenantChange, TenantSpec
+from alac_kernel.versions import etag, expected_version
 
 router = APIRouter(prefix="/v1/tenants", tags=["tenants"])
 
@@ -26,6 +27,17 @@ RESPONSES = {
         "headers": {"Retry-After": {"schema": {"type": "integer"}}},
         "content": {PROBLEM_JSON: {}},
     },
+}
+
+
+UPDATE_RESPONSES = {
+    **http.PROBLEMS,
+    409: {
+        **http.PROBLEMS[409],
+        "description": "Stale If-Match, a name already in use, an office that still has staff "
+        "(named in `errors`), or a tenant that is not active or suspended",
+    },
+    428: {**http.PROBLEMS[428], "description": "If-Match missing"},
 }
 
 
@@ -79,12 +91,51 @@ def list_tenants(
 
 
 @router.get(
-    "/{tenant_id}", response_model=TenantRead, responses=http.PROBLEMS, summary="One tenant"
+    "/{tenant_id}",
+    response_model=TenantRead,
+    responses=http.PROBLEMS,
+    summary="One tenant (its version as the ETag, for PATCH's If-Match)",
 )
 def get_tenant(
-    tenant_id: str, runtime: http.Runtime, principal: http.allowed("tenant.admin")
+    tenant_id: str,
+    runtime: http.Runtime,
+    response: Response,
+    principal: http.allowed("tenant.admin"),
 ) -> TenantRead:
-    return _read(service.one_tenant(runtime.session_factory, tenant_id))
+    record = service.one_tenant(runtime.session_factory, tenant_id)
+    response.headers["ETag"] = etag(record.version)
+    return _read(record)
+
+
+@router.patch(
+    "/{tenant_id}",
+    response_model=TenantRead,
+    responses=UPDATE_RESPONSES,
+    summary="Change a centre's names, offices or settings",
+    description="Each field given replaces the registry's value whole (an object or a list is "
+    "given whole); fields left out keep theirs; the id and the first admin do not change. "
+    "The result must be a valid centre, as on onboarding (errors name the field). Requires "
+    "If-Match with the ETag of `GET /v1/tenants/{id}`. Announces `tenant.updated`, which "
+    "every service applies; a change that changes nothing announces nothing.",
+)
+def update_tenant(
+    tenant_id: str,
+    body: TenantChange,
+    runtime: http.Runtime,
+    response: Response,
+    principal: http.allowed("tenant.admin"),
+    if_match: Annotated[
+        str | None,
+        Header(alias="If-Match", max_length=40, description='Tenant version read, e.g. "3"'),
+    ] = None,
+) -> TenantRead:
+    expected = expected_version(what="tenant", if_match=if_match, body_field=None)
+    record, _ = update.update(
+        session_factory=runtime.session_factory, outbox=runtime.outbox, tenant_id=tenant_id,
+        change=body, expected=expected,
+    )  # fmt: skip
+    response.headers["ETag"] = etag(record.version)
+    return _read(record)
 
 
 @router.post(
