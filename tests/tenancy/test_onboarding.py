@@ -186,18 +186,47 @@ def test_an_onboarding_interrupted_half_way_is_completed_by_sending_it_again(wor
     assert len([e for e in outbox_events(world.platform) if e.type == "tenant.onboarded"]) == 1
 
 
-def test_suspension_refuses_sign_in_and_keeps_data_reactivation_restores_it(world):
+# What the tenant admin may call in each service: the answer while the centre is active.
+EVERY_SERVICE = (
+    ("cases", "/v1/staff", 200),
+    ("intake", "/v1/complaints/00000000-0000-4000-8000-000000000000", 404),
+    ("search", "/v1/search?q=x", 200),
+    ("analytics", "/v1/privacy/settings", 200),
+)
+
+
+def _answers(world, headers: dict[str, str]) -> list[int]:
+    return [
+        world.platform.clients[service].get(path, headers=headers).status_code
+        for service, path, _ in EVERY_SERVICE
+    ]
+
+
+def test_suspension_refuses_sign_in_and_live_tokens_keeps_data_reactivation_restores_it(world):
     body = centre(world.suffix)
     onboard(world, body)
     admin_name = f"aliya-{world.suffix}"
     world.provider.accept_invitation(admin_name, "Aliya-pass-1")
-    assert world.provider.password_grant(admin_name, "Aliya-pass-1").status_code == 200
+    # a token issued before the suspension, still valid (not expired) after it
+    live = world.bearer(world.provider.token(admin_name, "Aliya-pass-1"))
+    active = [expected for _, _, expected in EVERY_SERVICE]
+    assert _answers(world, live) == active
     pavel = world.platform_admin()
     cases = world.platform.cases
     suspended = cases.post(f"/v1/tenants/{body['id']}/suspend", json={}, headers=pavel)
     assert suspended.status_code == 200, suspended.text
     assert suspended.json()["status"] == "suspended"
     assert world.provider.password_grant(admin_name, "Aliya-pass-1").status_code in (400, 401)
+    world.platform.pump()  # every service applies tenant.suspended
+    for service, path, _ in EVERY_SERVICE:
+        refused = world.platform.clients[service].get(path, headers=live)
+        assert refused.status_code == 403, (service, refused.text)
+        assert refused.headers["content-type"].startswith(PROBLEM_JSON)
+        assert refused.json()["reason"] == "tenant_suspended", (service, refused.text)
+    assert cases.get("/v1/tenants", headers=pavel).status_code == 200  # the platform works on
+
     back = cases.post(f"/v1/tenants/{body['id']}/reactivate", headers=pavel)
     assert back.status_code == 200, back.text
     assert world.provider.password_grant(admin_name, "Aliya-pass-1").status_code == 200
+    world.platform.pump()
+    assert _answers(world, live) == active

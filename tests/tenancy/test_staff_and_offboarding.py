@@ -124,6 +124,8 @@ def test_offboarding_exports_an_archive_then_deletes_the_tenant_everywhere(world
     with platform.runtime("analytics").engine.connect() as conn:
         assert conn.execute(text(facts), {"t": tenant_id}).scalar_one() == 0
     assert world.provider.password_grant(f"aliya-{sx}", "Aliya-pass-1").status_code in (400, 401)
+    gone = platform.intake.get(f"/v1/complaints/{filed.json()['id']}", headers=volunteer)
+    assert gone.status_code == 403 and gone.json()["reason"] == "tenant_offboarded", gone.text
     assert [e.type for e in outbox_events(platform) if e.type.startswith("tenant.")][-1] == (
         "tenant.offboarded"
     )

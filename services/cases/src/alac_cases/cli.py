@@ -171,6 +171,10 @@ def _caller(token: str | None, permission: str) -> Iterator[tuple[CasesRuntime, 
         except AuthError as exc:
             typer.echo(f"401 Unauthorized: the access token was refused ({exc.reason})", err=True)
             raise typer.Exit(1) from None
+        refusal = service.runtime.standing.refusal(principal.tenant)
+        if refusal:  # as the API answers a suspended centre's still-valid token
+            typer.echo(f"403 Forbidden: the centre {principal.tenant!r} is {refusal}", err=True)
+            raise typer.Exit(1)
         try:
             yield service.runtime, require(principal, permission)
         except DomainError as error:
