@@ -12,6 +12,8 @@ from tenancy_helpers import centre, onboard, outbox_events, staff
 from typer.testing import CliRunner
 
 from alac_cases import cli as cases_cli
+from alac_kernel.db import session_scope
+from alac_search.indexing.rebuild import rebuild
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTACT = {"name": "Асель Ахметова", "phone": "+77011234567"}
@@ -93,6 +95,8 @@ def test_offboarding_exports_an_archive_then_deletes_the_tenant_everywhere(world
             {"t": tenant_id},
         ).scalar_one()
     assert threshold == 5  # the registry's suppression threshold, applied by analytics
+    search = platform.runtime("search")
+    assert [t for t, _, _ in search.search_engine.export()].count(tenant_id) == 1
     pavel = world.platform_admin()
     early = platform.cases.post(f"/v1/tenants/{tenant_id}/offboard", headers=pavel)
     assert early.status_code == 409  # suspend first: nobody works in an offboarded centre
@@ -123,6 +127,18 @@ def test_offboarding_exports_an_archive_then_deletes_the_tenant_everywhere(world
     assert left == 0
     with platform.runtime("analytics").engine.connect() as conn:
         assert conn.execute(text(facts), {"t": tenant_id}).scalar_one() == 0
+    # search deleted its documents, and neither a late event nor a rebuild brings them back
+    assert tenant_id not in {t for t, _, _ in search.search_engine.export()}
+    (received,) = [
+        e for e in outbox_events(platform, "intake")
+        if e.type == "complaint.received" and e.tenantid == tenant_id
+    ]  # fmt: skip
+    (indexing,) = [c for c in search.consumers if c.group == "search"]
+    with session_scope(search.session_factory, all_tenants=True) as session:
+        indexing.handlers["complaint.received"](session, received)
+    assert tenant_id not in {t for t, _, _ in search.search_engine.export()}
+    rebuild(search, search.search_engine, poll_timeout_s=0.01)
+    assert tenant_id not in {t for t, _, _ in search.search_engine.export()}
     assert world.provider.password_grant(f"aliya-{sx}", "Aliya-pass-1").status_code in (400, 401)
     gone = platform.intake.get(f"/v1/complaints/{filed.json()['id']}", headers=volunteer)
     assert gone.status_code == 403 and gone.json()["reason"] == "tenant_offboarded", gone.text

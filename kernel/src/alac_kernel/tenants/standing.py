@@ -45,6 +45,7 @@ class TenantStanding:
         self._refresh_s = refresh_s
         self._lock = threading.Lock()
         self._refused: dict[str, str] = {}
+        self._held: dict[str, str] = {}
         self._read_at: float | None = None
 
     def refusal(self, tenant: str) -> str | None:
@@ -54,7 +55,13 @@ class TenantStanding:
             if self._read_at is None or now - self._read_at >= self._refresh_s:
                 self._refused = self._read()
                 self._read_at = now
-            return self._refused.get(tenant)
+            return self._held.get(tenant) or self._refused.get(tenant)
+
+    def hold(self, tenant: str, status: str) -> None:
+        """Refuse `tenant` in this process at once, before the transaction that records it
+        commits (offboarding is final: work on the tenant's data must stop now)."""
+        with self._lock:
+            self._held[tenant] = status
 
     def forget(self) -> None:
         """Read the table again on the next check (an event was just applied here)."""
