@@ -11,7 +11,10 @@ from sqlalchemy import text
 from tenancy_helpers import centre, onboard, outbox_events, staff
 from typer.testing import CliRunner
 
+from alac_analytics import tenants as analytics_tenants
 from alac_cases import cli as cases_cli
+from alac_cases.tenancy.archive import delete_tenant
+from alac_intake.reference import tenants as intake_tenants
 from alac_kernel.db import session_scope
 from alac_search.indexing.rebuild import rebuild
 
@@ -140,6 +143,22 @@ def test_offboarding_exports_an_archive_then_deletes_the_tenant_everywhere(world
     rebuild(search, search.search_engine, poll_timeout_s=0.01)
     assert tenant_id not in {t for t, _, _ in search.search_engine.export()}
     assert world.provider.password_grant(f"aliya-{sx}", "Aliya-pass-1").status_code in (400, 401)
+    # whichever consumer group ran first, deleting the tenant's rows keeps its standing
+    (offboarded,) = [e for e in outbox_events(platform) if e.type == "tenant.offboarded"]
+    for service, delete_rows in (
+        ("intake", intake_tenants.apply_offboarded),
+        ("analytics", lambda session, event: analytics_tenants.apply_offboarded(
+            session=session, event=event)),
+        ("cases", lambda session, event: delete_tenant(session, tenant_id)),
+    ):  # fmt: skip
+        with session_scope(platform.runtime(service).session_factory, all_tenants=True) as s:
+            delete_rows(s, offboarded)
+    for service in ("cases", "intake", "search", "analytics"):
+        with platform.runtime(service).engine.connect() as conn:
+            standing = conn.execute(
+                text("select status from tenant_standing where tenant_id = :t"), {"t": tenant_id}
+            ).scalar_one()
+        assert standing == "offboarded", service
     gone = platform.intake.get(f"/v1/complaints/{filed.json()['id']}", headers=volunteer)
     assert gone.status_code == 403 and gone.json()["reason"] == "tenant_offboarded", gone.text
     assert [e.type for e in outbox_events(platform) if e.type.startswith("tenant.")][-1] == (

@@ -24,6 +24,7 @@ from alac_intake.reference.service import TENANT_LISTS, is_current, replace_tena
 from alac_intake.vault import service as vault
 from alac_kernel.crypto import MasterKeys
 from alac_kernel.events import Event
+from alac_kernel.tenants.archive import tenant_tables
 
 
 def apply_tenant(session: Session, event: Event, *, keys: MasterKeys) -> None:
@@ -76,22 +77,28 @@ def _sync_public_offices(
     session.flush()
 
 
-# Kept: reference rows (handled above), and the kernel's tables (events still to deliver).
-KEEP = {"reference_values", "outbox", "inbox", "idempotency_keys"}
+# Kept: reference rows (handled apart: the public offices are retired, not deleted), and the
+# kernel's tables (alac_kernel.tenants.archive: events still to deliver, the standing).
+KEEP = {"reference_values"}
 
 
-def apply_offboarded(session: Session, event: Event) -> None:
-    tenant_id = event.data["tenant_id"]
+def retire_public_offices(session: Session, tenant_id: str) -> None:
+    """The public form no longer offers the tenant's offices (old complaints keep a readable
+    office): nothing new arrives for it."""
     yesterday = date.today() - timedelta(days=1)
     for row in _public_rows(session, tenant_id):
         if row.valid_to is None or row.valid_to > yesterday:
             row.valid_to = max(yesterday, row.valid_from) if row.valid_from else yesterday
+
+
+def apply_offboarded(session: Session, event: Event) -> None:
+    tenant_id = event.data["tenant_id"]
+    retire_public_offices(session, tenant_id)
     for row in session.execute(
         select(ReferenceValue).where(ReferenceValue.tenant_id == tenant_id)
     ).scalars():
         session.delete(row)
     # Every tenant-scoped table, children first; the keys go with them (crypto-shredding of
     # anything kept elsewhere under them, e.g. attachment files).
-    for table in reversed(all_tables().sorted_tables):
-        if "tenant_id" in table.c and table.name not in KEEP:
-            session.execute(delete(table).where(table.c.tenant_id == tenant_id))
+    for table in reversed(tenant_tables(all_tables().sorted_tables, keep=KEEP)):
+        session.execute(delete(table).where(table.c.tenant_id == tenant_id))
