@@ -3,9 +3,13 @@ a centre, on both identity providers; and the `alac tenants onboard --file` comm
 
 from __future__ import annotations
 
+import hashlib
+import json
+import socket
 import zipfile
 from pathlib import Path
 
+import httpx
 import jwt
 from sqlalchemy import text
 from tenancy_helpers import centre, onboard, outbox_events, staff
@@ -14,12 +18,21 @@ from typer.testing import CliRunner
 from alac_analytics import tenants as analytics_tenants
 from alac_cases import cli as cases_cli
 from alac_cases.tenancy.archive import delete_tenant
+from alac_cases.tenancy.intake_archive import HttpIntakeArchive
 from alac_intake.reference import tenants as intake_tenants
 from alac_kernel.db import session_scope
 from alac_search.indexing.rebuild import rebuild
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTACT = {"name": "Асель Ахметова", "phone": "+77011234567"}
+# Tables of keys: deleted on offboarding, never archived (the archived ciphertext needs them).
+KEY_FILES = ("/tenant_keys.json", "/complaint_text_keys.json", "/case_tenant_keys.json")
+
+
+def unused_url() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
 def signed_in_admin(world) -> dict[str, str]:
@@ -107,16 +120,45 @@ def test_offboarding_exports_an_archive_then_deletes_the_tenant_everywhere(world
         platform.cases.post(f"/v1/tenants/{tenant_id}/suspend", json={}, headers=pavel).status_code
         == 200
     )
-    done = platform.cases.post(f"/v1/tenants/{tenant_id}/offboard", headers=pavel)
+    offboard = f"/v1/tenants/{tenant_id}/offboard"
+    # before the suspension reached intake, intake refuses to archive: nothing is deleted
+    not_yet = platform.cases.post(offboard, headers=pavel)
+    assert not_yet.status_code == 409 and "Intake" in not_yet.json()["detail"], not_yet.text
+    platform.pump()
+    # intake unreachable: 503 with Retry-After, nothing deleted, the same request completes
+    cases_runtime = platform.runtime("cases")
+    reachable = cases_runtime.intake_archive
+    cases_runtime.intake_archive = HttpIntakeArchive(httpx.Client(base_url=unused_url()))
+    down = platform.cases.post(offboard, headers=pavel)
+    assert down.status_code == 503 and down.headers["Retry-After"], down.text
+    assert platform.cases.get(f"/v1/tenants/{tenant_id}", headers=pavel).json()["status"] == (
+        "suspended"
+    )
+    cases_runtime.intake_archive = reachable
+    done = platform.cases.post(offboard, headers=pavel)
     assert done.status_code == 200, done.text
     assert done.json()["status"] == "offboarded"
-    archive = (
-        platform.runtime("cases").settings.data_dir / "archives" / done.headers["X-Archive-File"]
-    )
+    archive = cases_runtime.settings.data_dir / "archives" / done.headers["X-Archive-File"]
+    assert hashlib.sha256(archive.read_bytes()).hexdigest() == done.json()["archive_sha256"]
     with zipfile.ZipFile(archive) as z:
-        names = z.namelist()
-    assert f"{tenant_id}/office_staff.json" in names
-    assert f"{tenant_id}/tenant_registry.json" in names
+        files = {name: z.read(name) for name in z.namelist()}
+    manifest = json.loads(files.pop(f"{tenant_id}/manifest.json"))
+    assert {name: hashlib.sha256(raw).hexdigest() for name, raw in files.items()} == {
+        name: entry["sha256"] for name, entry in manifest["files"].items()
+    }
+    assert {
+        f"{tenant_id}/cases/office_staff.json",
+        f"{tenant_id}/cases/tenant_registry.json",
+    } < set(files)
+    # intake's rows are in it, written before intake deleted them: the complaint, and its
+    # contact as the vault stores it (ciphertext); never a key, never the contact in clear
+    (complaint,) = json.loads(files[f"{tenant_id}/intake/complaints.json"])
+    assert complaint["id"] == filed.json()["id"]
+    (contact,) = json.loads(files[f"{tenant_id}/intake/complaint_contacts.json"])
+    assert contact["complaint_id"] == complaint["id"] and contact["ciphertext"]
+    assert not any(name.endswith(KEY_FILES) for name in files)
+    everything = b"".join(files.values()).decode()
+    assert CONTACT["phone"] not in everything and CONTACT["name"] not in everything
     platform.pump()
     with platform.runtime("intake").engine.connect() as conn:
         keys = conn.execute(

@@ -544,6 +544,7 @@ def tenants_offboard(tenant_id: str, token: Token = None) -> None:
             session_factory=runtime.session_factory, outbox=runtime.outbox,
             identity=runtime.identity, tenant_id=tenant_id,
             archive_dir=runtime.settings.data_dir / "archives", export=archive.export_tenant,
+            intake_rows=lambda: runtime.intake_archive.fetch(tenant_id, token or ""),
         )  # fmt: skip
     typer.echo(f"archive: {path}", err=True)
     _print(_tenant(record))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from alac_cases.letters.store import LetterStore
+from alac_cases.tenancy.intake_archive import IntakeArchive
 from alac_kernel.crypto import MasterKeys
 from alac_kernel.identity import IdentityAdmin
 from alac_kernel.runtime import ServiceRuntime
@@ -22,3 +23,5 @@ class CasesRuntime(ServiceRuntime):
     identity: IdentityAdmin
     # Where letter PDFs are kept (encrypted).
     letters: LetterStore
+    # Intake's rows of a centre being offboarded, for its archive (tenancy/intake_archive.py).
+    intake_archive: IntakeArchive

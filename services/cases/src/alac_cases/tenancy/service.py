@@ -20,12 +20,7 @@ known tenant; re-running the request resumes at the first step not done.
 
 from __future__ import annotations
 
-import hashlib
-import io
-import json
-import zipfile
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +44,7 @@ from alac_kernel.errors import (
 from alac_kernel.identity import IdentityAdmin, IdentityRefused, IdentityUnavailable
 from alac_kernel.outbox import Outbox
 from alac_kernel.tenants import ACTIVE, OFFBOARDED, ONBOARDING, SUSPENDED, TenantSpec
+from alac_kernel.tenants.archive import Rows, build_archive
 
 STEPS = ("registered", "organization", "admin", "announced")
 
@@ -351,24 +347,27 @@ def offboard(
     identity: IdentityAdmin,
     tenant_id: str,
     archive_dir: Path,
-    export: Callable[[Session, str], dict[str, list[dict[str, Any]]]],
+    export: Callable[[Session, str], Rows],
+    intake_rows: Callable[[], Rows],
 ) -> tuple[TenantRecord, Path]:
-    """Export the tenant's case files as a zip archive, delete its accounts and organization,
+    """Export the tenant's case files and intake's rows (asked of intake, which closes the
+    tenant's public offices first) as one zip archive, delete its accounts and organization,
     then announce tenant.offboarded, on which every service deletes what it holds of the
     tenant (intake deletes the tenant's data keys: its encrypted personal data is destroyed
-    with them). Only a suspended tenant can be offboarded: nobody is working in it."""
+    with them, in the archive too). Only a suspended tenant can be offboarded: nobody is
+    working in it. Nothing is deleted before the archive is written."""
+    with session_scope(session_factory, all_tenants=True) as session:
+        _load_for_change(session, tenant_id, (SUSPENDED,))
+    # Intake first: once it answered, nothing new arrives for the tenant there.
+    intake = intake_rows()
     with session_scope(session_factory, tenant=tenant_id) as session:
         record = _load_for_change(session, tenant_id, (SUSPENDED,))
         tables = export(session, tenant_id)
         tables["tenant_registry"] = [{"id": record.id, "spec": record.spec}]
+    data, digest = build_archive(tenant_id, {"cases": tables, "intake": intake})
     archive_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, rows in sorted(tables.items()):
-            archive.writestr(f"{tenant_id}/{name}.json", json.dumps(rows, default=_jsonable))
-    digest = hashlib.sha256(buffer.getvalue()).hexdigest()
     path = archive_dir / f"{tenant_id}-{digest[:12]}.zip"
-    path.write_bytes(buffer.getvalue())
+    path.write_bytes(data)
     path.chmod(0o600)
     _identity(lambda: identity.delete_organization(tenant_id))
     with session_scope(session_factory, tenant=tenant_id) as session:
@@ -384,14 +383,6 @@ def offboard(
         delete_tenant(session, tenant_id)
         session.expunge(record)
         return record, path
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, bytes):
-        return value.hex()
-    return str(value)
 
 
 def platform_principal(tenant: str) -> Principal:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Header, Request, Response
 from pydantic import BaseModel, Field
 
 from alac_cases.case import http
@@ -175,21 +175,28 @@ def reactivate(
     response_model=TenantRead,
     responses=RESPONSES,
     summary="Offboard a suspended centre: export its archive, then delete it everywhere",
-    description="The archive (zip of the tenant's case files) is written to the cases "
-    "service's archive folder and its SHA-256 recorded; then the organization and its accounts "
-    "are deleted and `tenant.offboarded` makes every service delete the tenant's data "
-    "(intake deletes its data keys, which destroys its encrypted personal data).",
+    description="The archive (zip of the tenant's case files and of intake's rows, asked of "
+    "intake, which closes the centre's public offices first; `manifest.json` lists each "
+    "file's SHA-256) is written to the cases service's archive folder and its SHA-256 "
+    "recorded; then the organization and its accounts are deleted and `tenant.offboarded` "
+    "makes every service delete the tenant's data (intake deletes its data keys, which "
+    "destroys its encrypted personal data, in the archive too: keys are never archived). "
+    "503 with Retry-After when intake cannot be reached: nothing is deleted.",
 )
 def offboard(
     tenant_id: str,
     runtime: http.Runtime,
+    request: Request,
     response: Response,
     principal: http.allowed("tenant.admin"),
 ) -> TenantRead:
+    # Intake is asked for its rows with the platform admin's own token (it checks the role).
+    token = request.headers["authorization"].partition(" ")[2].strip()
     record, path = service.offboard(
         session_factory=runtime.session_factory, outbox=runtime.outbox,
         identity=runtime.identity, tenant_id=tenant_id,
         archive_dir=runtime.settings.data_dir / "archives", export=archive.export_tenant,
+        intake_rows=lambda: runtime.intake_archive.fetch(tenant_id, token),
     )  # fmt: skip
     response.headers["X-Archive-File"] = path.name
     return _read(record)
