@@ -27,6 +27,7 @@ from alac_cases.referrals.views import router as referrals_router
 from alac_cases.runtime import CasesRuntime
 from alac_cases.staff.views import router as staff_router
 from alac_cases.tenancy.intake_archive import HttpIntakeArchive
+from alac_cases.tenancy.views import own_router as own_tenant_router
 from alac_cases.tenancy.views import router as tenancy_router
 from alac_cases.workflow.views import router as workflow_router
 from alac_kernel import sealed_text
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None, verifier: TokenVerifier | None 
             letters_router,
             referrals_router,
             tenancy_router,
+            own_tenant_router,
             notifications_router,
         ],
         verifier=verifier,

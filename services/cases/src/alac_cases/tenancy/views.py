@@ -17,6 +17,7 @@ from alac_kernel.tenants import TenantChange, TenantSpec
 from alac_kernel.versions import etag, expected_version
 
 router = APIRouter(prefix="/v1/tenants", tags=["tenants"])
+own_router = APIRouter(prefix="/v1/tenant", tags=["tenants"])
 
 RESPONSES = {
     **http.PROBLEMS,
@@ -200,3 +201,25 @@ def offboard(
     )  # fmt: skip
     response.headers["X-Archive-File"] = path.name
     return _read(record)
+
+
+class OwnTenantRead(BaseModel):
+    id: str
+    status: str = Field(description="active or suspended")
+    spec: dict[str, Any] = Field(
+        description="The centre as registered, without its first admin: names, offices, "
+        "languages, letterhead, time_zone, deadlines..."
+    )
+
+
+@own_router.get(
+    "",
+    response_model=OwnTenantRead,
+    responses=http.PROBLEMS,
+    summary="The caller's own centre as the registry holds it",
+    description="What the staff pages need of their centre (its time zone, names, offices). "
+    "404 for a centre from before the registry.",
+)
+def own_tenant(runtime: http.Runtime, principal: http.allowed("tenant.read")) -> OwnTenantRead:
+    record = service.one_tenant(runtime.session_factory, principal.tenant)
+    return OwnTenantRead.model_validate(record, from_attributes=True)
