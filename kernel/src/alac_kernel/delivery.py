@@ -195,15 +195,13 @@ class DeliveryOutbox:
         rows = session.execute(query.order_by(t.c.seq.desc()).limit(limit)).mappings()
         return [cast(Mapping[str, Any], row) for row in rows]
 
-
     def retry(self, session: Session, *, tenant_id: str, delivery_id: str) -> Mapping[str, Any]:
         """Send a delivery of `tenant_id` at the relay's next pass: a failed one again, or one
         waiting for its next try sooner. The row as it is now; NotFound for a missing or
         another tenant's delivery, Conflict for one that may not be sent (again)."""
         t = self.table
-        found = session.execute(
-            select(t).where(t.c.id == delivery_id, t.c.tenant_id == tenant_id)
-        ).mappings().first()  # fmt: skip
+        query = select(t).where(t.c.id == delivery_id, t.c.tenant_id == tenant_id)
+        found = cast(Mapping[str, Any] | None, session.execute(query).mappings().first())
         if found is None:
             raise NotFound("Delivery")
         why_not = not_retryable(found)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import uuid
 
-from progress_world import Mailing, intake  # noqa: F401 - `intake`: the fixture
+import progress_world
+from progress_world import Mailing
 from sqlalchemy import update
 
 from alac_intake.progress.models import complainant_mail
@@ -21,6 +22,9 @@ from alac_kernel.delivery import FAILED, PENDING, SENT
 FAILED_URL = "/v1/complainant-mail/failed"
 ADDRESS = "aigerim@example.kz"
 REFUSED = f"550 5.7.1 <{ADDRESS}>: message refused by policy"
+
+
+intake = progress_world.intake  # the fixture: intake alone with its own mail server
 
 
 def admin(intake: Mailing, lang: str = "en") -> dict[str, str]:

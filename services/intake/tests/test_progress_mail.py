@@ -11,12 +11,16 @@ import logging
 import uuid
 from email.message import EmailMessage
 
+import progress_world
 import pytest
-from progress_world import FOLLOWUP, TEXTS, Mailing, intake  # noqa: F401 - `intake`: the fixture
+from progress_world import FOLLOWUP, TEXTS, Mailing
 
 from alac_kernel.delivery import CANCELLED, PENDING, SENT
 from alac_kernel.mailcatcher import MailCatcher
 from alac_kernel.testing.processes import wait_for
+
+intake = progress_world.intake  # the fixture: intake alone with its own mail server
+
 
 def bodies(message: EmailMessage) -> tuple[str, str]:
     return (

@@ -22,8 +22,7 @@ class FailedMail(BaseModel):
     )
     attempts: int
     last_error: str | None = Field(
-        description="The mail server's answer, with any e-mail address in it replaced by "
-        "[address]"
+        description="The mail server's answer, with any e-mail address in it replaced by [address]"
     )
     created_at: datetime = Field(description="When the e-mail was decided")
     next_attempt_at: datetime | None = Field(description="pending: when it is tried again")

@@ -52,8 +52,11 @@ def list_failed(
         "written to."
     ),
     responses=problem_responses(
-        401, (403, "Tenant admins only"), (404, "No such e-mail (or another tenant's)"),
-        (409, "It may not be sent again now (see `detail`)"), with_schema=True,
+        401,
+        (403, "Tenant admins only"),
+        (404, "No such e-mail (or another tenant's)"),
+        (409, "It may not be sent again now (see `detail`)"),
+        with_schema=True,
     ),  # fmt: skip
 )
 def retry(
