@@ -18,6 +18,7 @@ from alac_kernel.auth import roles
 from alac_kernel.auth.dev_issuer import DemoUser
 from alac_kernel.db import session_scope, utcnow
 from alac_kernel.delivery import FAILED, PENDING, SENT
+from alac_kernel.testing.openapi_fuzz import fuzz_openapi
 
 FAILED_URL = "/v1/complainant-mail/failed"
 ADDRESS = "aigerim@example.kz"
@@ -224,3 +225,21 @@ def test_the_openapi_document_has_the_routes_with_their_problems(intake: Mailing
                              (retry, {"401", "403", "404", "409"})):  # fmt: skip
         for code in codes:
             assert "application/problem+json" in operation["responses"][code]["content"], code
+
+
+def test_the_routes_answer_within_their_schema_under_fuzzing(intake: Mailing) -> None:
+    """Schemathesis over these two operations (the kernel's `fuzz_openapi`), as the tenant
+    admin, another tenant's admin, a volunteer and nobody, with a real failed e-mail's id."""
+    refused_progress(intake)
+    (item,) = intake.client.get(FAILED_URL, headers=admin(intake)).json()["items"]
+    openapi = intake.client.get("/openapi.json").json()
+    report = fuzz_openapi(
+        openapi,
+        send=lambda **kw: intake.client.request(**kw),
+        headers=[admin(intake), other_tenants_admin(intake), intake.issuer.headers("vera"), {}],
+        path_values={"delivery_id": [item["id"]]},
+        max_examples=8,
+        skip=lambda method, path: not path.startswith("/v1/complainant-mail"),
+    )
+    assert report.failures == [], "\n\n".join(report.failures)
+    assert report.calls > 20 and report.statuses.get(200, 0) > 0
