@@ -195,6 +195,7 @@ def test_not_retried_when_it_may_have_arrived_or_a_later_one_says_it(intake: Mai
         **intake.issuer.headers("vera"), "If-Match": etag}).status_code == 200  # fmt: skip
     (mine,) = [i for i in intake.client.get(FAILED_URL, headers=admin(intake)).json()["items"]
                if i["complaint_id"] == third]  # fmt: skip
+    assert mine["retryable"] is False
     no = intake.client.post(f"/v1/complainant-mail/{mine['id']}/retry", headers=admin(intake))
     assert no.status_code == 409 and "no longer be written to" in no.json()["detail"]
     assert intake.send() == 0

@@ -67,7 +67,18 @@ def _superseded(session: Session, row: Mapping[str, Any]) -> bool:
     return session.execute(later.limit(1)).first() is not None
 
 
-def _item(session: Session, row: Mapping[str, Any]) -> dict[str, Any]:
+def _writable(session: Session, complaint_ids: set[str]) -> set[str]:
+    """Those of `complaint_ids` whose complainant may still be written to (rules.may_write_to)."""
+    found = session.execute(select(Complaint).where(Complaint.id.in_(complaint_ids))).scalars()
+    return {complaint.id for complaint in found if may_write_to(complaint)}
+
+
+def _item(session: Session, row: Mapping[str, Any], writable: set[str]) -> dict[str, Any]:
+    retryable = (
+        not_retryable(row) is None
+        and row["recipient"] in writable
+        and not _superseded(session, row)
+    )
     return {
         "id": row["id"],
         "complaint_id": row["recipient"],
@@ -78,7 +89,7 @@ def _item(session: Session, row: Mapping[str, Any]) -> dict[str, Any]:
         "last_error": masked(row["last_error"]),
         "created_at": row["created_at"],
         "next_attempt_at": row["next_attempt_at"],
-        "retryable": not_retryable(row) is None and not _superseded(session, row),
+        "retryable": retryable,
     }
 
 
@@ -100,7 +111,8 @@ def failed_mail(
             before_seq=before,
         )  # fmt: skip
         page = rows[:limit]
-        items = [_item(session, row) for row in page]
+        writable = _writable(session, {row["recipient"] for row in page})
+        items = [_item(session, row, writable) for row in page]
     following = rt.cursors.encode(CURSOR_KIND, [page[-1]["seq"]]) if len(rows) > limit else None
     return items, following
 
@@ -118,8 +130,8 @@ def retry(rt: IntakeRuntime, principal: Principal, delivery_id: str) -> dict[str
             raise NotFound("E-mail")
         if _superseded(session, row):
             raise Conflict(SUPERSEDED["en"], translations=SUPERSEDED)
-        complaint = session.get(Complaint, row["recipient"])
-        if complaint is None or not may_write_to(complaint):
+        writable = _writable(session, {row["recipient"]})
+        if not writable:
             raise Conflict(NOT_TO_BE_WRITTEN_TO["en"], translations=NOT_TO_BE_WRITTEN_TO)
         retried = outbox.retry(session, tenant_id=principal.tenant, delivery_id=delivery_id)
-        return _item(session, retried)
+        return _item(session, retried, writable)
