@@ -13,6 +13,7 @@ from sqlalchemy import MetaData, select, update
 
 from alac_kernel.db import make_engine, make_session_factory, session_scope, utcnow
 from alac_kernel.delivery import DeliveryOutbox, DeliveryRelay, add_delivery_table
+from alac_kernel.errors import Conflict, NotFound
 from alac_kernel.mail import MailUndelivered, SmtpMailer, compose, message_id
 from alac_kernel.mailcatcher import MailCatcher
 from alac_kernel.settings import Settings
@@ -274,3 +275,53 @@ def test_production_refuses_smtp_credentials_in_clear() -> None:
     with pytest.raises(ValueError, match="ALAC_SMTP_STARTTLS=true"):
         Settings(**production)
     assert Settings(**production, smtp_starttls=True).smtp_starttls is True
+
+
+def test_retry_by_hand_only_what_the_server_surely_did_not_take(
+    tmp_path: Path, catcher: MailCatcher
+) -> None:
+    world = World(tmp_path, catcher)
+    catcher.refuse_with = "554 5.7.1 rejected"
+    refused = world.enqueue("k1")
+    world.relay.run_once()
+    assert world.row(refused)["state"] == "failed" and world.row(refused)["claimed_at"] is None
+    with session_scope(world.factory, all_tenants=True) as session:
+        with pytest.raises(NotFound):  # another tenant's is not found
+            world.outbox.retry(session, tenant_id="t2", delivery_id=refused)
+        row = world.outbox.retry(session, tenant_id="t1", delivery_id=refused)
+        assert row["state"] == "pending" and row["attempts"] == 1
+    catcher.refuse_with = None
+    assert world.relay.run_once() == 1
+    assert world.row(refused)["state"] == "sent" and world.row(refused)["attempts"] == 2
+    with session_scope(world.factory, all_tenants=True) as session, pytest.raises(Conflict):
+        world.outbox.retry(session, tenant_id="t1", delivery_id=refused)  # sent: not again
+
+    # Interrupted while sending: the server may have taken it, so never by hand either.
+    interrupted = world.enqueue("k2")
+    with session_scope(world.factory, all_tenants=True) as session:
+        session.execute(
+            update(world.table)
+            .where(world.table.c.id == interrupted)
+            .values(state="sending", claimed_at=utcnow() - timedelta(hours=1))
+        )
+    world.relay.run_once()
+    assert world.row(interrupted)["state"] == "failed"
+    with session_scope(world.factory, all_tenants=True) as session:
+        with pytest.raises(Conflict) as refused_again:
+            world.outbox.retry(session, tenant_id="t1", delivery_id=interrupted)
+    assert "twice" in str(refused_again.value)
+    assert "дважды" in refused_again.value.detail_in("ru")
+    assert world.relay.run_once() == 0 and len(catcher.messages()) == 1
+
+
+def test_the_catcher_refuses_chosen_domains_for_good(tmp_path: Path) -> None:
+    server = MailCatcher(tmp_path / "mail", refused_domains={"refused.example"}).start()
+    try:
+        mailer = SmtpMailer(host=server.host, port=server.port, timeout_s=5)
+        with pytest.raises(MailUndelivered) as refused:
+            mailer.send(_message("d-1", to="someone@Refused.example"))
+        assert refused.value.permanent and "550" in str(refused.value)
+        mailer.send(_message("d-2", to="someone@taken.example"))
+        assert [m["X-Catcher-To"] for m in server.messages()] == ["someone@taken.example"]
+    finally:
+        server.stop()
