@@ -15,7 +15,7 @@ from alac_kernel.db import make_engine, make_session_factory, session_scope, utc
 from alac_kernel.delivery import DeliveryOutbox, DeliveryRelay, add_delivery_table
 from alac_kernel.errors import Conflict, NotFound
 from alac_kernel.mail import MailUndelivered, SmtpMailer, compose, message_id
-from alac_kernel.mailcatcher import MailCatcher
+from alac_kernel.mailcatcher import MailCatcher, _free_port
 from alac_kernel.settings import Settings
 from alac_kernel.testing.https_receiver import make_certificates
 
@@ -325,3 +325,39 @@ def test_the_catcher_refuses_chosen_domains_for_good(tmp_path: Path) -> None:
         assert [m["X-Catcher-To"] for m in server.messages()] == ["someone@taken.example"]
     finally:
         server.stop()
+
+
+def test_an_error_on_quit_after_the_message_was_taken_is_not_a_failure() -> None:
+    """The server answered 250 to DATA, then failed QUIT: the message is delivered.
+
+    Calling it undelivered would make the relay send it again and the recipient get it twice.
+    """
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import SMTP as SMTPServer
+
+    taken: list[bytes] = []
+
+    class Handler:
+        async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+            taken.append(envelope.content)  # type: ignore[attr-defined]
+            return "250 OK"
+
+    class FailingQuit(SMTPServer):
+        async def smtp_QUIT(self, arg: str) -> None:
+            await self.push("421 closing without a goodbye")
+            self._handler_coroutine.cancel()  # drop the line as a crashing server would
+
+    class QuitFailingController(Controller):
+        def factory(self) -> SMTPServer:
+            return FailingQuit(self.handler)
+
+    port = _free_port("127.0.0.1")
+    controller = QuitFailingController(
+        Handler(), hostname="127.0.0.1", port=port, server_hostname="quit-fails"
+    )
+    controller.start()
+    try:
+        SmtpMailer(host="127.0.0.1", port=port).send(_message())
+    finally:
+        controller.stop()
+    assert len(taken) == 1
