@@ -25,6 +25,14 @@ def _updates(platform, tenant_id: str) -> list:
     ]
 
 
+def _retention_days(platform, tenant_id: str) -> int:
+    with platform.runtime("intake").engine.connect() as conn:
+        return conn.execute(
+            text("select personal_data_days from retention_policies where tenant_id = :t"),
+            {"t": tenant_id},
+        ).scalar_one()
+
+
 def _field(response) -> str:
     assert response.headers["content-type"].startswith(PROBLEM_JSON), response.text
     return response.json()["errors"][0]["field"]
@@ -45,6 +53,7 @@ def test_a_platform_admin_updates_a_centre_and_every_service_applies_it(world):
         "time_zone": "Asia/Aqtobe",
         "suppression_threshold": 7,
         "deadlines": {"response_days": 20, "warn_days_before": 5},
+        "retention_years": 8,
     }
 
     # no If-Match, a malformed one, bad fields: refused naming the field, nothing changed
@@ -75,6 +84,7 @@ def test_a_platform_admin_updates_a_centre_and_every_service_applies_it(world):
     assert spec["languages"] == body["languages"]  # left out: kept
     (updated,) = _updates(platform, tenant_id)
     assert updated.data["tenant"] == spec and updated.data["status"] == "active"
+    assert updated.data["changed"] == sorted(change)
     assert "admin" not in updated.data["tenant"]
 
     # the same If-Match again is stale: the change of another admin is never overwritten
@@ -97,6 +107,14 @@ def test_a_platform_admin_updates_a_centre_and_every_service_applies_it(world):
     assert (threshold, name) == (7, change["names"]["en"])
     with session_scope(platform.runtime("cases").session_factory, tenant=tenant_id) as session:
         assert str(tenant_zone(session, tenant_id)) == "Asia/Aqtobe"
+    assert _retention_days(platform, tenant_id) == 8 * 365  # was the onboarded 5 years
+    # the tenant admin sets its own; a registry change of another field leaves it alone
+    world.provider.accept_invitation(f"aliya-{sx}", "Aliya-pass-1")
+    admin = world.bearer(world.provider.token(f"aliya-{sx}", "Aliya-pass-1"))
+    own = platform.intake.put(
+        "/v1/retention-policy", json={"personal_data_days": 400}, headers=admin
+    )
+    assert own.status_code == 200, own.text
 
     # an office is closed only when nobody active works in it (the first admin is in aktobe)
     at = pavel | {"If-Match": changed.headers["ETag"]}
@@ -106,10 +124,13 @@ def test_a_platform_admin_updates_a_centre_and_every_service_applies_it(world):
     same = platform.cases.patch(url, json={"time_zone": "Asia/Aqtobe"}, headers=at)
     assert same.status_code == 200 and same.headers["ETag"] == changed.headers["ETag"]
     assert len(_updates(platform, tenant_id)) == 1
+    renamed = platform.cases.patch(url, json={"languages": ["kk", "ru", "en"]}, headers=at)
+    assert renamed.status_code == 200, renamed.text
+    platform.pump()
+    assert _retention_days(platform, tenant_id) == 400
+    at = pavel | {"If-Match": renamed.headers["ETag"]}
 
     # only a platform admin changes the registry
-    world.provider.accept_invitation(f"aliya-{sx}", "Aliya-pass-1")
-    admin = world.bearer(world.provider.token(f"aliya-{sx}", "Aliya-pass-1"))
     forbidden = platform.cases.patch(
         url, json={"retention_years": 9}, headers=admin | {"If-Match": at["If-Match"]}
     )

@@ -51,11 +51,12 @@ def update(
         changed = new != record.spec
         if changed:
             _offices_still_staffed(session, tenant_id, record.spec, new)
+            fields = sorted(k for k in new if new[k] != record.spec.get(k))
             record.spec = new
             record.updated_at = utcnow()
             emit_tenant_event(
                 session=session, outbox=outbox, record=record, type="tenant.updated",
-                data={"tenant": new, "status": record.status,
+                data={"tenant": new, "status": record.status, "changed": fields,
                       "updated_at": record.updated_at.isoformat()},
             )  # fmt: skip
         session.flush()
