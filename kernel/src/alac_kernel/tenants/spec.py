@@ -5,6 +5,9 @@ command and every consuming service agree on the shape and on what is valid."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import struct
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -17,6 +20,9 @@ from alac_kernel.languages import LANGUAGES, Language
 from alac_kernel.tenants.regions import REGION_CODES
 
 CODE = r"^[a-z][a-z0-9_-]*$"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+LOGO_MAX_BYTES = 32 * 1024
+LOGO_MAX_SIDE = 2000
 # Deliberately loose (one @, a dot in the domain): Keycloak checks addresses again.
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 TENANT_ID = r"^[a-z][a-z0-9-]{1,30}$"
@@ -55,6 +61,37 @@ class Letterhead(_Strict):
     phone: str | None = Field(default=None, max_length=40)
     email: str | None = Field(default=None, max_length=254, pattern=EMAIL)
     signatory_title: str | None = Field(default=None, max_length=200)
+    logo_png: str | None = Field(
+        default=None,
+        max_length=4 * (LOGO_MAX_BYTES // 3 + 1),
+        description="The centre's logo at the top of its letters: a PNG (at most 32 KB, "
+        "2000 x 2000 pixels), base64. Kept in the registry, left out of events.",
+    )
+
+    @field_validator("logo_png")
+    @classmethod
+    def _a_png(cls, value: str | None) -> str | None:
+        if value is not None:
+            logo_dimensions(value)
+        return value
+
+
+def logo_dimensions(encoded: str) -> tuple[int, int]:
+    """Width and height of a base64 PNG logo; ValueError says what is wrong with it. The PNG
+    signature and header chunk are read here (no image library in the kernel); the PDF
+    renderer decodes the image itself."""
+    try:
+        raw = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("not base64 (the PNG file's bytes, base64-encoded)") from None
+    if len(raw) > LOGO_MAX_BYTES:
+        raise ValueError(f"larger than {LOGO_MAX_BYTES // 1024} KB")
+    if raw[:8] != PNG_SIGNATURE or raw[12:16] != b"IHDR" or len(raw) < 33:
+        raise ValueError("not a PNG image")
+    width, height = struct.unpack(">II", raw[16:24])
+    if not (0 < width <= LOGO_MAX_SIDE and 0 < height <= LOGO_MAX_SIDE):
+        raise ValueError(f"{width} x {height} pixels: at most {LOGO_MAX_SIDE} a side")
+    return width, height
 
 
 class AgeBand(_Strict):
@@ -142,8 +179,15 @@ class TenantSpec(_Strict):
         return self
 
     def public(self) -> dict[str, Any]:
-        """The spec without the first admin's personal data: what events carry."""
+        """The spec without the first admin's personal data: what the registry keeps."""
         return self.model_dump(mode="json", exclude={"admin"})
+
+
+def announced(spec: dict[str, Any]) -> dict[str, Any]:
+    """A registry entry as events carry it: without the logo (up to 32 KB that only the
+    letters of the cases service, which holds the registry, print)."""
+    letterhead = {k: v for k, v in (spec.get("letterhead") or {}).items() if k != "logo_png"}
+    return {**spec, "letterhead": letterhead} if "letterhead" in spec else spec
 
 
 class TenantChange(_Strict):

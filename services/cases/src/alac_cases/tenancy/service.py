@@ -43,7 +43,14 @@ from alac_kernel.errors import (
 )
 from alac_kernel.identity import IdentityAdmin, IdentityRefused, IdentityUnavailable
 from alac_kernel.outbox import Outbox
-from alac_kernel.tenants import ACTIVE, OFFBOARDED, ONBOARDING, SUSPENDED, TenantSpec
+from alac_kernel.tenants import (
+    ACTIVE,
+    OFFBOARDED,
+    ONBOARDING,
+    SUSPENDED,
+    TenantSpec,
+    announced,
+)
 from alac_kernel.tenants.archive import Rows, build_archive
 
 STEPS = ("registered", "organization", "admin", "announced")
@@ -75,6 +82,8 @@ def emit_tenant_event(
 ) -> None:
     record.version += 1
     session.flush()
+    if "tenant" in data:  # the entry as events carry it (no logo)
+        data = {**data, "tenant": announced(data["tenant"])}
     events.record(
         session=session, outbox=outbox, type=type, subject=record.id, tenant=record.id,
         version=record.version, data={"tenant_id": record.id, **data},
