@@ -33,6 +33,12 @@ def _retention_days(platform, tenant_id: str) -> int:
         ).scalar_one()
 
 
+def _rules(platform, headers: dict[str, str]) -> dict[str, tuple]:
+    answer = platform.cases.get("/v1/deadline-rules", headers=headers)
+    assert answer.status_code == 200, answer.text
+    return {r["code"]: (r["days"], r["day_kind"], r["warn_days"]) for r in answer.json()}
+
+
 def _field(response) -> str:
     assert response.headers["content-type"].startswith(PROBLEM_JSON), response.text
     return response.json()["errors"][0]["field"]
@@ -117,6 +123,14 @@ def test_a_platform_admin_updates_a_centre_and_every_service_applies_it(world):
         "/v1/retention-policy", json={"personal_data_days": 400}, headers=admin
     )
     assert own.status_code == 200, own.text
+    # cases' `response` deadline rule is the registry's, beside the default rules
+    assert _rules(platform, admin)["response"] == (20, "calendar", 5)
+    assert "first_contact" in _rules(platform, admin)
+    mine = {"days": 25, "day_kind": "calendar", "warn_days": 4, "description": "Our own"}
+    assert (
+        platform.cases.put("/v1/deadline-rules/response", json=mine, headers=admin).status_code
+        == 200
+    )
 
     # an office is closed only when nobody active works in it (the first admin is in aktobe)
     at = pavel | {"If-Match": changed.headers["ETag"]}
@@ -130,6 +144,7 @@ def test_a_platform_admin_updates_a_centre_and_every_service_applies_it(world):
     assert renamed.status_code == 200, renamed.text
     platform.pump()
     assert _retention_days(platform, tenant_id) == 400
+    assert _rules(platform, admin)["response"] == (25, "calendar", 4)
     at = pavel | {"If-Match": renamed.headers["ETag"]}
 
     # only a platform admin changes the registry

@@ -28,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from alac_cases.case import events
+from alac_cases.deadlines import service as deadline_rules
 from alac_cases.staff import service as staff
 from alac_cases.tenancy.archive import delete_tenant
 from alac_cases.tenancy.models import TenantRecord
@@ -226,6 +227,9 @@ def onboard(
                 f"{spec.admin.last_name}", position=None, email=spec.admin.email,
                 office=office, role="tenant-admin", language=spec.admin.language,
             )  # fmt: skip
+            deadline_rules.apply_registry_deadlines(
+                session=session, tenant_id=spec.id, deadlines=record.spec.get("deadlines") or {}
+            )
             record.status = ACTIVE
             record.steps_done = [*record.steps_done, "announced"]
             record.updated_at = utcnow()

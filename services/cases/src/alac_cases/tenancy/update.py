@@ -13,6 +13,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from alac_cases.deadlines import service as deadline_rules
 from alac_cases.staff.models import StaffMember
 from alac_cases.tenancy.models import TenantRecord
 from alac_cases.tenancy.service import _load_for_change, _name_taken, _taken, emit_tenant_event
@@ -52,6 +53,10 @@ def update(
         if changed:
             _offices_still_staffed(session, tenant_id, record.spec, new)
             fields = sorted(k for k in new if new[k] != record.spec.get(k))
+            if "deadlines" in fields:
+                deadline_rules.apply_registry_deadlines(
+                    session=session, tenant_id=tenant_id, deadlines=new["deadlines"]
+                )
             record.spec = new
             record.updated_at = utcnow()
             emit_tenant_event(
