@@ -11,6 +11,15 @@ import jwt
 from tenancy_helpers import PROBLEM_JSON, centre, onboard, outbox_events, staff
 
 
+def staff_subject(platform, tenant_id: str, name: str) -> str:
+    (member,) = [
+        e.subject for e in outbox_events(platform)
+        if e.type == "staff.invited" and e.data["display_name"] == name
+        and e.tenantid == tenant_id
+    ]  # fmt: skip
+    return member
+
+
 def test_a_centre_is_onboarded_staffed_and_works_apart_from_the_others(world):
     platform, provider, sx = world.platform, world.provider, world.suffix
     tenant = onboard(world, centre(sx))
@@ -87,6 +96,17 @@ def test_a_centre_is_onboarded_staffed_and_works_apart_from_the_others(world):
     trail = platform.cases.get(f"/v1/cases/{case['id']}/audit", headers=admin).json()
     assigned_by = [e["actor_name"] for e in trail if e["what"] == "case.assign"]
     assert assigned_by == ["Aigerim Sadykova", "Aigerim Sadykova"]
+    # outside cases too: search names the assignee (from staff.* events)
+    platform.pump()
+    found = platform.search.get(
+        "/v1/search", params={"q": "справку", "facet": "assignee"}, headers=lawyer
+    ).json()
+    (hit,) = found["items"]
+    assert (hit["assignee"], hit["assignee_name"]) == (
+        staff_subject(platform, tenant_id, "Aigerim Sadykova"),
+        "Aigerim Sadykova",
+    )
+    assert found["assignee_names"] == {hit["assignee"]: "Aigerim Sadykova"}
 
     # nothing of the new tenant is visible to an existing one, and vice versa
     tk = platform.intake.post(
