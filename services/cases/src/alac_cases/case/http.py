@@ -17,22 +17,28 @@ from alac_cases.runtime import CasesRuntime
 from alac_kernel.app import typed_runtime
 from alac_kernel.auth.fastapi import require_roles
 from alac_kernel.auth.principal import Principal
-from alac_kernel.problems import PROBLEM_JSON, PROBLEM_SCHEMA
+from alac_kernel.problems import Responses, problem_responses
 from alac_kernel.versions import etag, expected_version
 
-PROBLEMS: dict[int | str, dict[str, Any]] = {
-    code: {"description": text, "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}}}
-    for code, text in {
-        400: "Malformed request body (not JSON)",
-        401: "Missing or invalid access token",
-        403: "Role not allowed",
-        404: "Not found (or another tenant's)",
-        409: "Conflict: stale version, transition not allowed, or consent missing",
-        422: "Invalid parameter (named in `errors`)",
-        413: "Request body too large",
-        428: "Case version missing (If-Match or `version`)",
-    }.items()
-}
+PROBLEMS: Responses = problem_responses(
+    (400, "Malformed request body (not JSON)"),
+    401,
+    403,
+    404,
+    (409, "Conflict: stale version, transition not allowed, or consent missing"),
+    (422, "Invalid parameter (named in `errors`)"),
+    413,
+    (428, "Case version missing (If-Match or `version`)"),
+    with_schema=True,
+)
+
+
+def unavailable(description: str) -> Responses:
+    """The 503 of a route that calls the identity provider: a problem with Retry-After."""
+    [(code, problem)] = problem_responses((503, description)).items()
+    retry_after = {"Retry-After": {"schema": {"type": "integer"}}}
+    return {code: {"description": description, "headers": retry_after, **problem}}
+
 
 IfMatch = Annotated[
     str | None,

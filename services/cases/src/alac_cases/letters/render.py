@@ -15,7 +15,6 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from alac_cases.letters.letterhead import Letterhead
 
-LANGUAGES = ("kk", "ru", "en")
 FONT_DIR = fontpkg_pt_sans.ROOT / "files"
 
 # Plain text, not HTML: nothing to escape; a missing variable is an error, not a blank.

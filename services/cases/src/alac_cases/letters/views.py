@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
 from alac_cases.case import http
 from alac_cases.letters import service
+from alac_kernel.languages import Language
+from alac_kernel.problems import problem_responses
 
 router = APIRouter(prefix="/v1", tags=["letters"])
 
 
 class LetterIn(http.Versioned):
-    language: Literal["kk", "ru", "en"]
+    language: Language
     authority: str = Field(
         min_length=1,
         max_length=400,
@@ -89,10 +90,7 @@ def list_letters(
     responses={
         **http.PROBLEMS,
         200: {"content": {"application/pdf": {}}},
-        410: {
-            "description": "Erased with the complainant's personal data",
-            "content": http.PROBLEMS[404]["content"],
-        },
+        **problem_responses((410, "Erased with the complainant's personal data"), with_schema=True),
     },
     summary="The PDF of a letter of support",
 )

@@ -11,26 +11,28 @@ from pydantic import BaseModel, Field
 from alac_cases.case import http
 from alac_cases.case.schemas import CaseRead
 from alac_cases.staff import administration, service
-from alac_kernel.problems import PROBLEM_JSON
+from alac_kernel.languages import Language
 
 router = APIRouter(prefix="/v1", tags=["staff"])
+
+# The roles as the OpenAPI document's enums, which need the names written out: they are
+# service.ASSIGNABLE_ROLES and service.INVITABLE_ROLES (the kernel's constants), checked by
+# tests/test_staff_roles.py.
+DeclaredRole = Literal["lawyer", "volunteer", "coordinator"]
+InvitedRole = Literal["volunteer", "lawyer", "coordinator", "analyst"]
 
 # Staff administration goes through the identity provider first.
 ADMINISTRATION = {
     **http.PROBLEMS,
     409: {"description": "Username or e-mail taken by someone else (named in `errors`)"},
-    503: {
-        "description": "The identity provider cannot be reached; nothing changed; retry",
-        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
-        "content": {PROBLEM_JSON: {}},
-    },
+    **http.unavailable("The identity provider cannot be reached; nothing changed; retry"),
 }
 
 
 class StaffIn(http.Strict):
     subject: str = Field(min_length=1, max_length=128, description="Token subject (sub)")
     office: str = Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_-]*$")
-    role: Literal["lawyer", "volunteer", "coordinator"]
+    role: DeclaredRole
     active: bool = True
     display_name: str | None = Field(
         default=None, min_length=1, max_length=200, description="Name signing letters of support"
@@ -61,18 +63,18 @@ class InvitationIn(http.Strict):
     first_name: str = Field(min_length=1, max_length=100)
     last_name: str = Field(min_length=1, max_length=100)
     office: str = Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_-]*$")
-    role: Literal["volunteer", "lawyer", "coordinator", "analyst"]
+    role: InvitedRole
     position: str | None = Field(
         default=None, max_length=200, description="Shown under the name on letters"
     )
-    language: Literal["kk", "ru", "en"] = "ru"
+    language: Language = "ru"
 
 
 class MoveIn(http.Strict):
     office: str | None = Field(
         default=None, min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_-]*$"
     )
-    role: Literal["volunteer", "lawyer", "coordinator", "analyst"] | None = None
+    role: InvitedRole | None = None
     position: str | None = Field(default=None, max_length=200)
 
 

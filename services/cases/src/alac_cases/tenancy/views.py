@@ -12,7 +12,6 @@ from pydantic import BaseModel, Field
 from alac_cases.case import http
 from alac_cases.tenancy import archive, service
 from alac_cases.tenancy.models import TenantRecord
-from alac_kernel.problems import PROBLEM_JSON
 from alac_kernel.tenants import TenantSpec
 
 router = APIRouter(prefix="/v1/tenants", tags=["tenants"])
@@ -20,12 +19,10 @@ router = APIRouter(prefix="/v1/tenants", tags=["tenants"])
 RESPONSES = {
     **http.PROBLEMS,
     409: {"description": "Duplicate tenant id or name (named in `errors`), or wrong status"},
-    503: {
-        "description": "The identity provider cannot be reached: nothing was left half-made; "
-        "send the same request again after Retry-After seconds to resume",
-        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
-        "content": {PROBLEM_JSON: {}},
-    },
+    **http.unavailable(
+        "The identity provider cannot be reached: nothing was left half-made; "
+        "send the same request again after Retry-After seconds to resume"
+    ),
 }
 
 
