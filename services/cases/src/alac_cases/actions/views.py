@@ -8,8 +8,8 @@ from typing import Literal
 from fastapi import APIRouter, Response
 from pydantic import AwareDatetime, BaseModel, Field
 
+from alac_cases import views as http
 from alac_cases.actions import service
-from alac_cases.case import http
 
 router = APIRouter(prefix="/v1", tags=["actions"])
 

@@ -7,8 +7,8 @@ from datetime import datetime
 from fastapi import APIRouter
 from pydantic import BaseModel
 
+from alac_cases import views as http
 from alac_cases.audit import service
-from alac_cases.case import http
 
 router = APIRouter(prefix="/v1", tags=["audit"])
 

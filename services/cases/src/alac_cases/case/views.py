@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import AwareDatetime
 
-from alac_cases.case import http, service
+from alac_cases import views as http
+from alac_cases.case import service
 from alac_cases.case.schemas import CasePage, CaseRead, case_page
 
 router = APIRouter(prefix="/v1", tags=["cases"])

@@ -10,9 +10,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 
-from alac_cases.case.http import PROBLEMS, Runtime, Strict, allowed
 from alac_cases.notifications import messages, rules, service
 from alac_cases.notifications.models import Notification
+from alac_cases.views import PROBLEMS, Runtime, Strict, allowed
 from alac_kernel.languages import negotiate
 
 router = APIRouter(prefix="/v1/notifications", tags=["notifications"])

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
-from alac_cases.case import http
+from alac_cases import views as http
 from alac_cases.tenancy import archive, service
 from alac_cases.tenancy.models import TenantRecord
 from alac_kernel.tenants import TenantSpec

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
-from alac_cases.case import http
+from alac_cases import views as http
 from alac_cases.case.schemas import CaseRead
 from alac_cases.workflow import service
 from alac_cases.workflow import transitions as wf

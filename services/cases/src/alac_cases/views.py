@@ -1,20 +1,20 @@
-"""What every cases router shares: problem responses, the declared permission, the If-Match
-header and the case version, the runtime, the answer with the case's ETag."""
+"""What every cases view shares (the domains' views.py import it as `http`): problem responses,
+the declared permission, the If-Match header and the case version, the runtime, the answer with
+the case's ETag. Part of the HTTP edge: the use cases know nothing of it."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Header, Request, Response
+from fastapi import Depends, Header, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from alac_cases.case.commands import Recorded
 from alac_cases.case.models import Case
 from alac_cases.case.schemas import CaseRead
 from alac_cases.permissions import MATRIX
-from alac_cases.runtime import CasesRuntime
-from alac_kernel.app import typed_runtime
+from alac_cases.runtime import CasesRuntime, runtime
 from alac_kernel.auth.fastapi import require_roles
 from alac_kernel.auth.principal import Principal
 from alac_kernel.problems import Responses, problem_responses
@@ -51,11 +51,7 @@ def allowed(permission: str):  # type: ignore[no-untyped-def]
     return Annotated[Principal, Depends(require_roles(*sorted(MATRIX[permission])))]
 
 
-def cases_runtime(request: Request) -> CasesRuntime:
-    return typed_runtime(request, CasesRuntime)
-
-
-Runtime = Annotated[CasesRuntime, Depends(cases_runtime)]
+Runtime = Annotated[CasesRuntime, Depends(runtime)]
 
 
 class Strict(BaseModel):
