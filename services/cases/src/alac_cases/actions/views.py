@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Response
 from pydantic import AwareDatetime, BaseModel, Field
 
 from alac_cases import views as http
 from alac_cases.actions import service
+from alac_kernel.auth.principal import Principal
 
 router = APIRouter(prefix="/v1", tags=["actions"])
+
+# The callers each route lets in (permissions.MATRIX).
+ActionWriter = Annotated[Principal, http.allowed("action.write")]
+ActionReader = Annotated[Principal, http.allowed("action.read")]
+NoteWriter = Annotated[Principal, http.allowed("note.write")]
+NoteReader = Annotated[Principal, http.allowed("note.read")]
 
 ActionType = Literal[
     "meeting",
@@ -96,7 +103,7 @@ def record_action(
     body: ActionIn,
     runtime: http.Runtime,
     response: Response,
-    principal: http.allowed("action.write"),
+    principal: ActionWriter,
     if_match: http.IfMatch = None,
 ) -> ActionRead:
     details = {kind: getattr(body, kind) for kind in service.DETAILS_OF}
@@ -114,9 +121,7 @@ def record_action(
     responses=http.PROBLEMS,
     summary="Actions of a case, oldest first",
 )
-def list_actions(
-    case_id: str, runtime: http.Runtime, principal: http.allowed("action.read")
-) -> list[ActionRead]:
+def list_actions(case_id: str, runtime: http.Runtime, principal: ActionReader) -> list[ActionRead]:
     return http.read_all(ActionRead, service.actions_of_case(runtime, principal, case_id=case_id))
 
 
@@ -127,9 +132,7 @@ def list_actions(
     responses=http.PROBLEMS,
     summary="Write an internal note (never shown to the complainant, never in events)",
 )
-def add_note(
-    case_id: str, body: NoteIn, runtime: http.Runtime, principal: http.allowed("note.write")
-) -> NoteRead:
+def add_note(case_id: str, body: NoteIn, runtime: http.Runtime, principal: NoteWriter) -> NoteRead:
     note = service.write_note(runtime, principal, case_id=case_id, text=body.text)
     return NoteRead.model_validate(note, from_attributes=True)
 
@@ -140,7 +143,5 @@ def add_note(
     responses=http.PROBLEMS,
     summary="Internal notes of a case, oldest first",
 )
-def list_notes(
-    case_id: str, runtime: http.Runtime, principal: http.allowed("note.read")
-) -> list[NoteRead]:
+def list_notes(case_id: str, runtime: http.Runtime, principal: NoteReader) -> list[NoteRead]:
     return http.read_all(NoteRead, service.notes_of_case(runtime, principal, case_id=case_id))

@@ -114,8 +114,9 @@ def _letterhead(pdf: FPDF, head: Letterhead) -> None:
     pdf.set_font("PTSans", "B", 14)
     pdf.multi_cell(pdf.epw, 7, head.name, new_x="LMARGIN", new_y="NEXT")
     lines = (head.address or "").splitlines()
-    if head.contact_line():
-        lines.append(head.contact_line())
+    contact = head.contact_line()
+    if contact:
+        lines.append(contact)
     pdf.set_font("PTSans", "", 9)
     for line in lines:
         pdf.multi_cell(pdf.epw, 4.5, line, new_x="LMARGIN", new_y="NEXT")

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
 from alac_cases import views as http
 from alac_cases.letters import service
+from alac_kernel.auth.principal import Principal
 from alac_kernel.languages import Language
 from alac_kernel.problems import problem_responses
 
 router = APIRouter(prefix="/v1", tags=["letters"])
+
+# The callers each route lets in (permissions.MATRIX).
+LetterWriter = Annotated[Principal, http.allowed("letter.write")]
+LetterReader = Annotated[Principal, http.allowed("letter.read")]
 
 
 class LetterIn(http.Versioned):
@@ -62,7 +68,7 @@ def create_letter(
     body: LetterIn,
     runtime: http.Runtime,
     response: Response,
-    principal: http.allowed("letter.write"),
+    principal: LetterWriter,
     if_match: http.IfMatch = None,
 ) -> LetterRead:
     recorded = service.write_letter(
@@ -78,9 +84,7 @@ def create_letter(
     responses=http.PROBLEMS,
     summary="Letters of support of a case",
 )
-def list_letters(
-    case_id: str, runtime: http.Runtime, principal: http.allowed("letter.read")
-) -> list[LetterRead]:
+def list_letters(case_id: str, runtime: http.Runtime, principal: LetterReader) -> list[LetterRead]:
     return http.read_all(LetterRead, service.letters_of_case(runtime, principal, case_id=case_id))
 
 
@@ -95,7 +99,7 @@ def list_letters(
     summary="The PDF of a letter of support",
 )
 def letter_pdf(
-    case_id: str, letter_id: str, runtime: http.Runtime, principal: http.allowed("letter.read")
+    case_id: str, letter_id: str, runtime: http.Runtime, principal: LetterReader
 ) -> Response:
     letter, data = service.letter_pdf(runtime, principal, case_id=case_id, letter_id=letter_id)
     return Response(

@@ -4,6 +4,7 @@ once: its inbox row commits with the notifications and e-mails it decided."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -58,7 +59,7 @@ def _tell_about_case(
     )
 
 
-def on_deadline(kind: str):  # type: ignore[no-untyped-def]
+def on_deadline(kind: str) -> Callable[[Session, Event], None]:
     def handle(session: Session, event: Event) -> None:
         due = _last_day(session, event.tenantid, event.data["due_at"])
         _tell_about_case(session, event, kind, anchor="deadlines", rule=event.data["rule"], due=due)

@@ -13,11 +13,17 @@ from pydantic import BaseModel, Field
 from alac_cases.notifications import messages, rules, service
 from alac_cases.notifications.models import Notification
 from alac_cases.views import PROBLEMS, Runtime, Strict, allowed
+from alac_kernel.auth.principal import Principal
 from alac_kernel.languages import negotiate
 
 router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
 
-Reader = allowed("notification.read")
+# The callers each route lets in (permissions.MATRIX).
+Reader = Annotated[Principal, allowed("notification.read")]
+DeliveryReader = Annotated[Principal, allowed("notification_delivery.read")]
+RuleReader = Annotated[Principal, allowed("notification_rule.read")]
+RuleWriter = Annotated[Principal, allowed("notification_rule.write")]
+
 HHMM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
 
 
@@ -178,7 +184,7 @@ def _preferences_read(found: service.Preferences) -> Preferences:
 )
 def list_deliveries(
     runtime: Runtime,
-    principal: allowed("notification_delivery.read"),
+    principal: DeliveryReader,
     status: Annotated[
         Literal["failed", "pending", "sending", "sent", "cancelled"],
         Query(
@@ -197,7 +203,7 @@ def list_deliveries(
     responses=PROBLEMS,
     summary="Who is told what in this tenant (the defaults with the tenant's changes)",
 )
-def get_rules(runtime: Runtime, principal: allowed("notification_rule.read")) -> list[RuleRead]:
+def get_rules(runtime: Runtime, principal: RuleReader) -> list[RuleRead]:
     return [RuleRead(**vars(r)) for r in service.tenant_rules(runtime, principal)]
 
 
@@ -207,9 +213,7 @@ def get_rules(runtime: Runtime, principal: allowed("notification_rule.read")) ->
     responses=PROBLEMS,
     summary="Switch rules on or off (tenant admin); rules not named keep what they were",
 )
-def put_rules(
-    runtime: Runtime, principal: allowed("notification_rule.write"), body: RuleSet
-) -> list[RuleRead]:
+def put_rules(runtime: Runtime, principal: RuleWriter, body: RuleSet) -> list[RuleRead]:
     wanted = [rules.Rule(r.kind, r.audience, r.enabled, r.working_days) for r in body.rules]
     found = service.set_tenant_rules(runtime, principal, wanted=wanted)
     return [RuleRead(**vars(r)) for r in found]

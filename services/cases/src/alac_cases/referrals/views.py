@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
 from alac_cases import views as http
 from alac_cases.referrals import service
+from alac_kernel.auth.principal import Principal
 
 router = APIRouter(prefix="/v1", tags=["referrals"])
+
+# The callers each route lets in (permissions.MATRIX).
+ReferralWriter = Annotated[Principal, http.allowed("referral.write")]
+ReferralReader = Annotated[Principal, http.allowed("referral.read")]
 
 
 class ReferralIn(http.Versioned):
@@ -47,7 +52,7 @@ def refer(
     body: ReferralIn,
     runtime: http.Runtime,
     response: Response,
-    principal: http.allowed("referral.write"),
+    principal: ReferralWriter,
     if_match: http.IfMatch = None,
 ) -> ReferralRead:
     recorded = service.refer(
@@ -64,7 +69,7 @@ def refer(
     summary="Referrals of a case",
 )
 def list_referrals(
-    case_id: str, runtime: http.Runtime, principal: http.allowed("referral.read")
+    case_id: str, runtime: http.Runtime, principal: ReferralReader
 ) -> list[ReferralRead]:
     return http.read_all(
         ReferralRead, service.referrals_of_case(runtime, principal, case_id=case_id)

@@ -116,9 +116,10 @@ def assign_case(
     else:
         if assignee is None:
             raise InvalidFields.one("body.assignee", "required unless strategy is least_loaded")
-        member = find_member(session=session, who=assignee)
-        if member is None or not member.active:
+        found = find_member(session=session, who=assignee)
+        if found is None or not found.active:
             raise InvalidFields.one("body.assignee", "not an active staff member of this tenant")
+        member = found
         if member.office != case.office:
             raise InvalidFields.one("body.assignee", f"works in {member.office}, not {case.office}")
     now = utcnow()

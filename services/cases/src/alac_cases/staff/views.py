@@ -11,9 +11,15 @@ from pydantic import BaseModel, Field
 from alac_cases import views as http
 from alac_cases.case.schemas import CaseRead
 from alac_cases.staff import administration, service
+from alac_kernel.auth.principal import Principal
 from alac_kernel.languages import Language
 
 router = APIRouter(prefix="/v1", tags=["staff"])
+
+# The callers each route lets in (permissions.MATRIX).
+StaffWriter = Annotated[Principal, http.allowed("staff.write")]
+StaffReader = Annotated[Principal, http.allowed("staff.read")]
+Assigner = Annotated[Principal, http.allowed("case.assign")]
 
 # The roles as the OpenAPI document's enums, which need the names written out: they are
 # service.ASSIGNABLE_ROLES and service.INVITABLE_ROLES (the kernel's constants), checked by
@@ -93,9 +99,7 @@ def _answer(member: object) -> StaffRead:
     responses=http.PROBLEMS,
     summary="Add or update a staff member of an office (tenant admin)",
 )
-def put_staff(
-    body: StaffIn, runtime: http.Runtime, principal: http.allowed("staff.write")
-) -> StaffRead:
+def put_staff(body: StaffIn, runtime: http.Runtime, principal: StaffWriter) -> StaffRead:
     member = service.declare_member(runtime, principal, **body.model_dump())
     return _answer(member)
 
@@ -105,7 +109,7 @@ def put_staff(
 )
 def get_staff(
     runtime: http.Runtime,
-    principal: http.allowed("staff.read"),
+    principal: StaffReader,
     office: Annotated[str | None, Query(max_length=64)] = None,
 ) -> list[StaffRead]:
     return http.read_all(StaffRead, service.list_staff(runtime, principal, office=office))
@@ -122,7 +126,7 @@ def assign(
     body: AssignmentIn,
     runtime: http.Runtime,
     response: Response,
-    principal: http.allowed("case.assign"),
+    principal: Assigner,
     if_match: http.IfMatch = None,
 ) -> CaseRead:
     case = service.assign(
@@ -143,9 +147,7 @@ def assign(
     "the e-mail on first sign-in; announces `staff.invited` with name and position. Inviting "
     "the same username again completes an interrupted invitation.",
 )
-def invite(
-    body: InvitationIn, runtime: http.Runtime, principal: http.allowed("staff.write")
-) -> StaffRead:
+def invite(body: InvitationIn, runtime: http.Runtime, principal: StaffWriter) -> StaffRead:
     member = administration.invite(runtime, principal, **body.model_dump())
     return _answer(member)
 
@@ -156,9 +158,7 @@ def invite(
     responses=ADMINISTRATION,
     summary="Move a staff member to another office and/or role (by username, e-mail or id)",
 )
-def move(
-    who: str, body: MoveIn, runtime: http.Runtime, principal: http.allowed("staff.write")
-) -> StaffRead:
+def move(who: str, body: MoveIn, runtime: http.Runtime, principal: StaffWriter) -> StaffRead:
     member = administration.move(runtime, principal, who=who, **body.model_dump())
     return _answer(member)
 
@@ -169,8 +169,6 @@ def move(
     responses=ADMINISTRATION,
     summary="Deactivate a staff member: no more sign-in, no new assignments; name kept",
 )
-def deactivate(
-    who: str, runtime: http.Runtime, principal: http.allowed("staff.write")
-) -> StaffRead:
+def deactivate(who: str, runtime: http.Runtime, principal: StaffWriter) -> StaffRead:
     member = administration.deactivate(runtime, principal, who=who)
     return _answer(member)

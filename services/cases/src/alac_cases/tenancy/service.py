@@ -216,6 +216,7 @@ def onboard(
         record = session.get(TenantRecord, spec.id)
         assert record is not None
         if "announced" not in record.steps_done:
+            assert record.admin_user_id is not None  # the "admin" step above recorded it
             office = spec.admin.office or spec.offices[0].code
             staff.record_invited(
                 session=session, outbox=outbox, tenant_id=spec.id, subject=record.admin_user_id,

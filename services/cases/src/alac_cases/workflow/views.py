@@ -12,8 +12,15 @@ from alac_cases import views as http
 from alac_cases.case.schemas import CaseRead
 from alac_cases.workflow import service
 from alac_cases.workflow import transitions as wf
+from alac_kernel.auth.principal import Principal
 
 router = APIRouter(prefix="/v1", tags=["workflow"])
+
+# The callers each route lets in (permissions.MATRIX).
+CaseMover = Annotated[Principal, http.allowed("case.transition")]
+QuickAnswerer = Annotated[Principal, http.allowed("case.quick_answer")]
+HistoryReader = Annotated[Principal, http.allowed("history.read")]
+TriageReader = Annotated[Principal, http.allowed("triage.read")]
 
 
 class TransitionIn(http.Versioned):
@@ -65,7 +72,7 @@ def transition(
     body: TransitionIn,
     runtime: http.Runtime,
     response: Response,
-    principal: http.allowed("case.transition"),
+    principal: CaseMover,
     if_match: http.IfMatch = None,
 ) -> CaseRead:
     case = service.move(
@@ -86,7 +93,7 @@ def quick_answer(
     body: QuickAnswerIn,
     runtime: http.Runtime,
     response: Response,
-    principal: http.allowed("case.quick_answer"),
+    principal: QuickAnswerer,
     if_match: http.IfMatch = None,
 ) -> CaseRead:
     case = service.answer_quickly(
@@ -102,9 +109,7 @@ def quick_answer(
     responses=http.PROBLEMS,
     summary="Status changes and assignments of a case, oldest first",
 )
-def history(
-    case_id: str, runtime: http.Runtime, principal: http.allowed("history.read")
-) -> HistoryRead:
+def history(case_id: str, runtime: http.Runtime, principal: HistoryReader) -> HistoryRead:
     return HistoryRead.model_validate(
         service.history(runtime, principal, case_id=case_id), from_attributes=True
     )
@@ -118,7 +123,7 @@ def history(
 )
 def triage_queue(
     runtime: http.Runtime,
-    principal: http.allowed("triage.read"),
+    principal: TriageReader,
     office: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[CaseRead]:
