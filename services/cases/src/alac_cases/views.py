@@ -5,6 +5,7 @@ the case's ETag. Part of the HTTP edge: the use cases know nothing of it."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Response
@@ -65,11 +66,6 @@ class Versioned(Strict):
     )
 
 
-def case_version(if_match: str | None, body: Versioned) -> int:
-    """The case version the caller last read, from If-Match or the body's `version`."""
-    return expected_version(what="case", if_match=if_match, body_version=body.version)
-
-
 def case_answer(case: Case, response: Response) -> CaseRead:
     """A case as the API answers it, with its version as the ETag."""
     response.headers["ETag"] = etag(case.version)
@@ -83,7 +79,32 @@ def read_all(read: type[Read], records: Iterable[object]) -> list[Read]:
     return [read.model_validate(r, from_attributes=True) for r in records]
 
 
-def recorded_answer(read: type[Read], recorded: Recorded[Any], response: Response) -> Read:
-    """What a change made, as the API answers it, with the case's new version as the ETag."""
-    response.headers["ETag"] = etag(recorded.case_version)
-    return read.model_validate(recorded.record, from_attributes=True)
+@dataclass(frozen=True)
+class CaseChange:
+    """What every view changing a case takes besides the case id, its body and its caller: the
+    runtime, the version the caller last read (If-Match, or the body's `version`) and the
+    answer, whose ETag is the case's version after the change."""
+
+    runtime: CasesRuntime
+    if_match: str | None
+    response: Response
+
+    def expected(self, body: Versioned) -> int:
+        """The case version the caller last read (422 for a malformed If-Match, 428 for none)."""
+        return expected_version(what="case", if_match=self.if_match, body_version=body.version)
+
+    def case(self, case: Case) -> CaseRead:
+        """The changed case, with its new version as the ETag."""
+        return case_answer(case, self.response)
+
+    def recorded(self, read: type[Read], recorded: Recorded[Any]) -> Read:
+        """What the change made (an action, a consent...), the case's new version as the ETag."""
+        self.response.headers["ETag"] = etag(recorded.case_version)
+        return read.model_validate(recorded.record, from_attributes=True)
+
+
+def case_change(runtime: Runtime, response: Response, if_match: IfMatch = None) -> CaseChange:
+    return CaseChange(runtime=runtime, if_match=if_match, response=response)
+
+
+Change = Annotated[CaseChange, Depends(case_change)]

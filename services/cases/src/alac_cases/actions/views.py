@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter
 from pydantic import AwareDatetime, BaseModel, Field
 
 from alac_cases import views as http
@@ -101,18 +101,16 @@ class NoteRead(BaseModel):
 def record_action(
     case_id: str,
     body: ActionIn,
-    runtime: http.Runtime,
-    response: Response,
     principal: ActionWriter,
-    if_match: http.IfMatch = None,
+    change: http.Change,
 ) -> ActionRead:
     details = {kind: getattr(body, kind) for kind in service.DETAILS_OF}
     recorded = service.record_action(
-        runtime, principal, case_id=case_id, expected=http.case_version(if_match, body), action_type=body.action_type,
+        change.runtime, principal, case_id=case_id, expected=change.expected(body), action_type=body.action_type,
         summary=body.summary, occurred_at=body.occurred_at, involves=list(body.involves),
         details={k: v.model_dump(mode="json") for k, v in details.items() if v is not None},
     )  # fmt: skip
-    return http.recorded_answer(ActionRead, recorded, response)
+    return change.recorded(ActionRead, recorded)
 
 
 @router.get(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from alac_cases import views as http
@@ -48,17 +48,15 @@ class ConsentRead(BaseModel):
 def record_consent(
     case_id: str,
     body: ConsentIn,
-    runtime: http.Runtime,
-    response: Response,
     principal: ConsentWriter,
-    if_match: http.IfMatch = None,
+    change: http.Change,
 ) -> ConsentRead:
     recorded = service.record_consent(
-        runtime, principal, case_id=case_id, expected=http.case_version(if_match, body),
+        change.runtime, principal, case_id=case_id, expected=change.expected(body),
         scopes=list(body.scopes), withdrawn=body.withdrawn, how_given=body.how_given,
         note=body.note,
     )  # fmt: skip
-    return http.recorded_answer(ConsentRead, recorded, response)
+    return change.recorded(ConsentRead, recorded)
 
 
 @router.get(

@@ -66,16 +66,14 @@ class LetterRead(BaseModel):
 def create_letter(
     case_id: str,
     body: LetterIn,
-    runtime: http.Runtime,
-    response: Response,
     principal: LetterWriter,
-    if_match: http.IfMatch = None,
+    change: http.Change,
 ) -> LetterRead:
     recorded = service.write_letter(
-        runtime, principal, case_id=case_id, expected=http.case_version(if_match, body),
+        change.runtime, principal, case_id=case_id, expected=change.expected(body),
         **body.model_dump(exclude={"version"}),
     )  # fmt: skip
-    return http.recorded_answer(LetterRead, recorded, response)
+    return change.recorded(LetterRead, recorded)
 
 
 @router.get(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from alac_cases import views as http
@@ -50,16 +50,14 @@ class ReferralRead(BaseModel):
 def refer(
     case_id: str,
     body: ReferralIn,
-    runtime: http.Runtime,
-    response: Response,
     principal: ReferralWriter,
-    if_match: http.IfMatch = None,
+    change: http.Change,
 ) -> ReferralRead:
     recorded = service.refer(
-        runtime, principal, case_id=case_id, expected=http.case_version(if_match, body),
+        change.runtime, principal, case_id=case_id, expected=change.expected(body),
         to_tenant=body.to_tenant, share=list(body.share), note=body.note,
     )  # fmt: skip
-    return http.recorded_answer(ReferralRead, recorded, response)
+    return change.recorded(ReferralRead, recorded)
 
 
 @router.get(

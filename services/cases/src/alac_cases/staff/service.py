@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from alac_cases.case.commands import audit, change_case, unit_of_work
+from alac_cases.case.commands import audit, change_case, rows_of_case, unit_of_work
 from alac_cases.case.events import emit
 from alac_cases.case.models import Case
 from alac_cases.staff import events as staff_events
@@ -152,10 +152,8 @@ def assign_case(
 
 
 def assignments(*, session: Session, case_id: str) -> list[Assignment]:
-    return list(
-        session.execute(
-            select(Assignment).where(Assignment.case_id == case_id).order_by(Assignment.assigned_at)
-        ).scalars()
+    return rows_of_case(
+        session=session, model=Assignment, case_id=case_id, order_by=[Assignment.assigned_at]
     )
 
 

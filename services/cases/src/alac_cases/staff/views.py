@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from alac_cases import views as http
@@ -124,16 +124,14 @@ def get_staff(
 def assign(
     case_id: str,
     body: AssignmentIn,
-    runtime: http.Runtime,
-    response: Response,
     principal: Assigner,
-    if_match: http.IfMatch = None,
+    change: http.Change,
 ) -> CaseRead:
     case = service.assign(
-        runtime, principal, case_id=case_id, expected=http.case_version(if_match, body),
+        change.runtime, principal, case_id=case_id, expected=change.expected(body),
         assignee=body.assignee, strategy=body.strategy,
     )  # fmt: skip
-    return http.case_answer(case, response)
+    return change.case(case)
 
 
 @router.post(

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alac_cases.actions import service as actions
-from alac_cases.case.commands import audit, change_case, read_case, unit_of_work
+from alac_cases.case.commands import audit, change_case, read_case, rows_of_case, unit_of_work
 from alac_cases.case.events import emit
 from alac_cases.case.models import Case
 from alac_cases.consent import service as consent
@@ -125,12 +125,11 @@ def transition(
 
 
 def status_changes(*, session: Session, case_id: str) -> list[StatusChange]:
-    return list(
-        session.execute(
-            select(StatusChange)
-            .where(StatusChange.case_id == case_id)
-            .order_by(StatusChange.changed_at, StatusChange.case_version)
-        ).scalars()
+    return rows_of_case(
+        session=session,
+        model=StatusChange,
+        case_id=case_id,
+        order_by=[StatusChange.changed_at, StatusChange.case_version],
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from alac_cases import views as http
@@ -70,16 +70,14 @@ class HistoryRead(BaseModel):
 def transition(
     case_id: str,
     body: TransitionIn,
-    runtime: http.Runtime,
-    response: Response,
     principal: CaseMover,
-    if_match: http.IfMatch = None,
+    change: http.Change,
 ) -> CaseRead:
     case = service.move(
-        runtime, principal, case_id=case_id, expected=http.case_version(if_match, body),
+        change.runtime, principal, case_id=case_id, expected=change.expected(body),
         to_status=body.to_status, reason=body.reason, outcome=body.outcome,
     )  # fmt: skip
-    return http.case_answer(case, response)
+    return change.case(case)
 
 
 @router.post(
@@ -91,16 +89,14 @@ def transition(
 def quick_answer(
     case_id: str,
     body: QuickAnswerIn,
-    runtime: http.Runtime,
-    response: Response,
     principal: QuickAnswerer,
-    if_match: http.IfMatch = None,
+    change: http.Change,
 ) -> CaseRead:
     case = service.answer_quickly(
-        runtime, principal, case_id=case_id, expected=http.case_version(if_match, body),
+        change.runtime, principal, case_id=case_id, expected=change.expected(body),
         answer=body.answer,
     )  # fmt: skip
-    return http.case_answer(case, response)
+    return change.case(case)
 
 
 @router.get(
