@@ -9,25 +9,27 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Request, Response
 from pydantic import BaseModel, Field
 
-from alac_cases.case import http
+from alac_cases import views as http
 from alac_cases.tenancy import archive, service, update
 from alac_cases.tenancy.models import TenantRecord
-from alac_kernel.problems import PROBLEM_JSON
+from alac_kernel.auth.principal import Principal
 from alac_kernel.tenants import TenantChange, TenantSpec
 from alac_kernel.versions import etag, expected_version
 
 router = APIRouter(prefix="/v1/tenants", tags=["tenants"])
 own_router = APIRouter(prefix="/v1/tenant", tags=["tenants"])
 
+# The callers each route lets in (permissions.MATRIX).
+PlatformAdmin = Annotated[Principal, http.allowed("tenant.admin")]
+TenantMember = Annotated[Principal, http.allowed("tenant.read")]
+
 RESPONSES = {
     **http.PROBLEMS,
     409: {"description": "Duplicate tenant id or name (named in `errors`), or wrong status"},
-    503: {
-        "description": "The identity provider cannot be reached: nothing was left half-made; "
-        "send the same request again after Retry-After seconds to resume",
-        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
-        "content": {PROBLEM_JSON: {}},
-    },
+    **http.unavailable(
+        "The identity provider cannot be reached: nothing was left half-made; "
+        "send the same request again after Retry-After seconds to resume"
+    ),
 }
 
 
@@ -74,9 +76,7 @@ def _read(record: TenantRecord) -> TenantRead:
     "settings and announces `tenant.onboarded`, from which every service provisions itself. "
     "Idempotent: sending the same centre again completes an interrupted onboarding.",
 )
-def onboard(
-    body: TenantSpec, runtime: http.Runtime, principal: http.allowed("tenant.admin")
-) -> TenantRead:
+def onboard(body: TenantSpec, runtime: http.Runtime, principal: PlatformAdmin) -> TenantRead:
     record, _ = service.onboard(
         session_factory=runtime.session_factory, outbox=runtime.outbox,
         identity=runtime.identity, spec=body,
@@ -85,9 +85,7 @@ def onboard(
 
 
 @router.get("", response_model=list[TenantRead], responses=http.PROBLEMS, summary="Every tenant")
-def list_tenants(
-    runtime: http.Runtime, principal: http.allowed("tenant.admin")
-) -> list[TenantRead]:
+def list_tenants(runtime: http.Runtime, principal: PlatformAdmin) -> list[TenantRead]:
     return [_read(r) for r in service.every_tenant(runtime.session_factory)]
 
 
@@ -98,10 +96,7 @@ def list_tenants(
     summary="One tenant (its version as the ETag, for PATCH's If-Match)",
 )
 def get_tenant(
-    tenant_id: str,
-    runtime: http.Runtime,
-    response: Response,
-    principal: http.allowed("tenant.admin"),
+    tenant_id: str, runtime: http.Runtime, response: Response, principal: PlatformAdmin
 ) -> TenantRead:
     record = service.one_tenant(runtime.session_factory, tenant_id)
     response.headers["ETag"] = etag(record.version)
@@ -124,7 +119,7 @@ def update_tenant(
     body: TenantChange,
     runtime: http.Runtime,
     response: Response,
-    principal: http.allowed("tenant.admin"),
+    principal: PlatformAdmin,
     if_match: Annotated[
         str | None,
         Header(alias="If-Match", max_length=40, description='Tenant version read, e.g. "3"'),
@@ -146,7 +141,7 @@ def update_tenant(
     summary="Suspend a centre: its people can no longer sign in; its data is kept",
 )
 def suspend(
-    tenant_id: str, body: SuspendIn, runtime: http.Runtime, principal: http.allowed("tenant.admin")
+    tenant_id: str, body: SuspendIn, runtime: http.Runtime, principal: PlatformAdmin
 ) -> TenantRead:
     record = service.suspend(
         session_factory=runtime.session_factory, outbox=runtime.outbox,
@@ -161,9 +156,7 @@ def suspend(
     responses=RESPONSES,
     summary="Lift a suspension",
 )
-def reactivate(
-    tenant_id: str, runtime: http.Runtime, principal: http.allowed("tenant.admin")
-) -> TenantRead:
+def reactivate(tenant_id: str, runtime: http.Runtime, principal: PlatformAdmin) -> TenantRead:
     record = service.reactivate(
         session_factory=runtime.session_factory, outbox=runtime.outbox,
         identity=runtime.identity, tenant_id=tenant_id,
@@ -189,7 +182,7 @@ def offboard(
     runtime: http.Runtime,
     request: Request,
     response: Response,
-    principal: http.allowed("tenant.admin"),
+    principal: PlatformAdmin,
 ) -> TenantRead:
     # Intake is asked for its rows with the platform admin's own token (it checks the role).
     token = request.headers["authorization"].partition(" ")[2].strip()
@@ -220,6 +213,6 @@ class OwnTenantRead(BaseModel):
     description="What the staff pages need of their centre (its time zone, names, offices). "
     "404 for a centre from before the registry.",
 )
-def own_tenant(runtime: http.Runtime, principal: http.allowed("tenant.read")) -> OwnTenantRead:
+def own_tenant(runtime: http.Runtime, principal: TenantMember) -> OwnTenantRead:
     record = service.one_tenant(runtime.session_factory, principal.tenant)
     return OwnTenantRead.model_validate(record, from_attributes=True)
