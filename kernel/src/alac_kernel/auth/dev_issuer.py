@@ -8,16 +8,16 @@ It serves, under the issuer URL's path (e.g. `/realms/alac-dev`):
                                         `grant_type=client_credentials` (demo partner clients) and
                                         `grant_type=authorization_code` (with PKCE)
 - `/protocol/openid-connect/auth`      the authorization endpoint of the code flow: a sign-in
-                                        form for the demo users, then a redirect with the code
+                                        form (kk/ru/en by `ui_locales`: dev_login.py), then a
+                                        redirect with the code
+- `/protocol/openid-connect/logout`    end session (OpenID Connect RP-Initiated Logout)
 - `/admin/realms/<realm>/partner-clients` the admin interface for partner systems (create,
                                         rotate the secret, delete; a tenant admin's token of
                                         this issuer, for its own tenant): see dev_clients.py
 
-- `/protocol/openid-connect/logout`    end session (OpenID Connect RP-Initiated Logout)
-
 The protocol itself (requests checked, errors shaped as RFC 6749 says, PKCE, logout) is
 Authlib's authorization server: see dev_oauth.py. This module holds what is Keycloak's own:
-users and clients of the realm, the claims of its tokens, keys and the sign-in page.
+the users and clients of the realm, the claims of its tokens, and the keys.
 
 The code flow is the one a browser application uses (the web front end's staff sign-in):
 public clients only, PKCE with S256 required, redirect URIs on loopback only (there is no
@@ -64,6 +64,7 @@ from alac_kernel.auth import roles as R
 from alac_kernel.auth.dev_admin import ADMIN_ROLES, install_admin_api
 from alac_kernel.auth.dev_clients import ClientRegistry
 from alac_kernel.auth.dev_directory import DIRECTORY_FILE, Directory
+from alac_kernel.auth.dev_login import login_page
 from alac_kernel.auth.dev_oauth import IssuerClient, IssuerServer, oauth_request
 from alac_kernel.auth.verifier import DEV_KID_PREFIX
 
@@ -571,44 +572,6 @@ def _secret_is(expected: str) -> Callable[[str], bool]:
     return lambda given: hmac.compare_digest(given.encode(), expected.encode())
 
 
-_LOGIN_FIELDS = (
-    "client_id",
-    "redirect_uri",
-    "response_type",
-    "state",
-    "scope",
-    "nonce",
-    "code_challenge",
-    "code_challenge_method",
-)
-
-
-def _login_page(params: Mapping[str, str], error: str | None = None) -> str:
-    hidden = "".join(
-        f'<input type="hidden" name="{name}" value="{escape(params.get(name, ""))}">'
-        for name in _LOGIN_FIELDS
-        if params.get(name)
-    )
-    alert = (
-        f'<p role="alert" id="login-error"><strong>{escape(error)}</strong></p>' if error else ""
-    )
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>Sign in · ALAC development issuer</title></head>
-<body><main>
-<h1>Sign in to ALAC</h1>
-<p>Development issuer (embedded mode): demo users sign in with the password demo + username,
-e.g. lena / demolena.</p>
-{alert}
-<form method="post">{hidden}
-<p><label for="username">Username</label><br>
-<input id="username" name="username" autocomplete="username" required autofocus></p>
-<p><label for="password">Password</label><br>
-<input id="password" name="password" type="password" autocomplete="current-password" required></p>
-<p><button type="submit">Sign in</button></p>
-</form></main></body></html>"""
-
-
 class _OAuthError(Exception):
     def __init__(self, status: int, error: str, description: str) -> None:
         super().__init__(description)
@@ -706,7 +669,7 @@ def create_dev_issuer_app(
             server.consent(params)
         except OAuth2Error as error:
             return _refused(error, see_other=False)
-        page = _login_page(params.payload.data)
+        page = login_page(params.payload.data)
         return HTMLResponse(page, headers={"Cache-Control": "no-store"})
 
     @app.post(f"{prefix}/protocol/openid-connect/auth")
@@ -720,7 +683,7 @@ def create_dev_issuer_app(
         try:
             user = dev.check_password(form.get("username") or "", form.get("password") or "")
         except InvalidGrantError:  # wrong password: ask again, no redirect
-            page = _login_page(form, "Invalid username or password.")
+            page = login_page(form, refused=True)
             return HTMLResponse(page, 401, headers={"Cache-Control": "no-store"})
         return _see_other(server.authorize(params, user, grant))
 

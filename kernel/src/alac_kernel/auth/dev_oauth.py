@@ -324,8 +324,9 @@ class IssuerServer(AuthorizationServer):
         return Response(body or b"", status, dict(headers))
 
     def handle_error_response(self, request: OAuth2Request | None, error: OAuth2Error) -> object:
-        if error.error == "invalid_client":
-            error.status_code = 401  # Keycloak's answer for every client it does not accept
+        if error.error == "invalid_client":  # Keycloak's answer to every client it refuses
+            error.status_code = 401
+            error.description = "Invalid client or Invalid client credentials"
         return self.handle_response(*error())
 
 
