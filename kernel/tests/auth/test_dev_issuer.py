@@ -268,3 +268,14 @@ def test_a_refused_client_is_told_as_keycloak_tells_it(issuer):
         "error": "invalid_client",
         "error_description": "Invalid client or Invalid client credentials",
     }
+
+
+@pytest.mark.parametrize("raw", [b"\xff\xfe:secret", b"partner-ndi:\xff"], ids=["id", "secret"])
+def test_basic_credentials_that_are_not_utf8_are_invalid_client_not_a_crash(issuer, raw):
+    response = httpx.post(
+        issuer.token_url,
+        data={"grant_type": "client_credentials"},
+        headers={"Authorization": "Basic " + base64.b64encode(raw).decode()},
+    )
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"

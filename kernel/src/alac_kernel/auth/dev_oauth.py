@@ -20,6 +20,7 @@ stored but the codes, single-use and valid for 60 seconds.
 
 from __future__ import annotations
 
+import base64
 import threading
 import time
 from collections.abc import Callable, Collection, Mapping
@@ -30,6 +31,7 @@ from urllib.parse import parse_qsl, urlsplit
 from authlib.oauth2.rfc6749 import (
     AuthorizationServer,
     ClientMixin,
+    InvalidClientError,
     InvalidRequestError,
     OAuth2Error,
     OAuth2Request,
@@ -392,4 +394,16 @@ async def oauth_request(request: Request) -> _Request:
             raise InvalidRequestError("Malformed form body") from None
     for name, value in items:
         datalist.setdefault(name, []).append(value)
+    _check_basic(request.headers.get("authorization", ""))
     return _Request(request, datalist)
+
+
+def _check_basic(header: str) -> None:
+    """Authlib reads HTTP Basic credentials that are not UTF-8 with an uncaught
+    UnicodeDecodeError (a 500): refuse them here as the bad client credentials they are."""
+    scheme, _, credentials = header.partition(" ")
+    if scheme.lower() == "basic":
+        try:
+            base64.b64decode(credentials).decode("utf-8")
+        except ValueError:  # binascii.Error and UnicodeDecodeError alike
+            raise InvalidClientError(status_code=401) from None
