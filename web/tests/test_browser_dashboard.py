@@ -167,8 +167,19 @@ def test_the_alerts_inbox_shows_why_and_is_acknowledged(
         assert alerts.count() >= 1
         first = alerts.first.inner_text()
         assert t(lang, "alerts.why_label") in first and t(lang, "alerts.behind") in first
+        # The complaints behind it (a coordinator sees them), each a link to its case.
+        listed = alerts.first.locator("table.alert-complaints tbody tr")
+        assert listed.count() >= 5  # an alert needs at least min_count complaints
+        caption = alerts.first.locator("table.alert-complaints caption").inner_text()
+        total = str(listed.count())  # fewer than the 50 a card lists: all of them
+        assert caption == t(lang, "alerts.complaints.caption").replace("{total}", total)
         assert axe_violations(page) == []
         shot(page, f"alerts-{lang}")
+        href = listed.first.locator("a").get_attribute("href")
+        assert href and href.startswith("/staff/cases/")
+        listed.first.locator("a").click()
+        page.wait_for_url(f"**{href}*")
+        assert page.locator("h1").count() == 1
         page.goto(f"{platform.web}/staff/alerts?status=open&lang={lang}")
         open_alerts = page.locator("article.alert.open")
         if open_alerts.count():  # the ru run acknowledges one; kk dismisses the next
@@ -182,6 +193,7 @@ def test_the_alerts_inbox_shows_why_and_is_acknowledged(
             assert page.locator("article.alert.open").count() == before - 1
             assert axe_violations(page) == []
         else:
+            shot(page, f"noopen-{lang}")
             pytest.fail("no open alert left for this language's run")
     finally:
         context.close()

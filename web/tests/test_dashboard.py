@@ -200,7 +200,7 @@ def test_the_network_view_never_shows_a_cell_below_the_threshold(web) -> None:
 
 
 def test_the_alerts_inbox_explains_and_acknowledges(web) -> None:
-    seed(web.platform, days_ago=2)
+    ids = seed(web.platform, days_ago=2)
     p = web.platform
     found = p.analytics.post(
         "/v1/alerts/detect", json={"window_end": (TODAY + timedelta(days=1)).isoformat()},
@@ -215,6 +215,24 @@ def test_the_alerts_inbox_explains_and_acknowledges(web) -> None:
     assert "filter=area:education" in page.text.replace("%3A", ":")
     assert "Канал: Горячая линия — 14" in page.text or "Горячая линия — 14" in page.text
     alert_id = next(a["id"] for a in found.json() if a["value"] == "education")
+    # The complaints behind it: the 18 education complaints, each a link to its case.
+    article = page.text.split(f'id="alert-{alert_id}"')[1].split("</article>")[0]
+    assert "18 обращений этого периода" in article
+    links = re.findall(r'<td><a href="(/staff/cases/[^"]+)">([0-9a-f]{8})</a></td>', article)
+    assert sorted(ref for _, ref in links) == sorted(i[:8] for i in ids[:18])
+    href, ref = links[0]
+    complaint = next(i for i in ids if i.startswith(ref))
+    (case,) = p.cases.get(
+        "/v1/cases", params={"complaint_id": complaint}, headers=p.headers("kazbek")
+    ).json()["items"]
+    assert href == f"/staff/cases/{case['id']}" and web.get(href).status_code == 200
+    # An analyst reads the alert and its counts, not the complaints themselves.
+    as_user(web, "anuar")
+    analyst = web.get("/staff/alerts?lang=ru")
+    assert "18 жалоб — Сфера: Образование" in analyst.text
+    assert "alert-complaints" not in analyst.text and "/staff/cases/" not in analyst.text
+    as_user(web, "kazbek")
+    page = web.get("/staff/alerts?lang=ru")
     token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page.text).group(1)
     done = web.post(
         f"/staff/alerts/{alert_id}/acknowledge?lang=ru",

@@ -544,7 +544,8 @@ def install_dashboard(app: FastAPI, ui: Any, staff: Any) -> None:
     # The alerts inbox and the advocacy tracker use the same calls and labels.
     install_watch(
         app, ui, staff,
-        SimpleNamespace(call=analytics, labeller=labeller, period_text=period_text),
+        SimpleNamespace(call=analytics, labeller=labeller, period_text=period_text,
+                        office_labels=office_labels),
     )  # fmt: skip
 
     def chart_spec(

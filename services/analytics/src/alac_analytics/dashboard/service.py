@@ -288,13 +288,15 @@ def _counted_in(dimension: str) -> list[Any]:
     return []
 
 
-def _facts_where(
+def facts_where(
     tenant: str,
     offices: list[str] | None,
     period_from: date,
     period_to: date,
     filters: Filters,
 ) -> list[Any]:
+    """The facts counted in the period (both days inclusive) that match every filter, as the
+    projection counts them (also the complaints behind an alert, alerts.service)."""
     f = ComplaintFact.__table__.c
     where = [
         f.tenant_id == tenant,
@@ -326,7 +328,7 @@ def _facts_timeseries(
         day = cast(func.timezone("UTC", received), Date)  # the UTC day, whatever the session zone
     else:
         day = func.date(received)  # SQLite keeps UTC text: its date part
-    where = _facts_where(tenant, offices, period_from, period_to, filters)
+    where = facts_where(tenant, offices, period_from, period_to, filters)
     # By position: the expression's bound parameters would otherwise be rendered twice, and
     # PostgreSQL cannot tell the SELECT and GROUP BY copies are the same expression.
     rows = session.execute(select(day, func.count()).where(*where).group_by(text("1"))).all()
@@ -348,7 +350,7 @@ def _facts_breakdown(
     filters: Filters,
 ) -> list[Any]:
     value = _value_of(dimension)
-    where = _facts_where(tenant, offices, period_from, period_to, filters)
+    where = facts_where(tenant, offices, period_from, period_to, filters)
     where += _counted_in(dimension)
     query = select(value, func.count()).where(*where).group_by(text("1"))  # as in the series
     return list(session.execute(query).all())
