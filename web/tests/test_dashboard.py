@@ -180,6 +180,50 @@ def test_an_analyst_sees_small_cells_as_hidden_not_zero(web) -> None:
     assert "не ноль" in html
 
 
+def test_the_map_of_regions_draws_every_region_and_hides_small_cells(web) -> None:
+    """The regions card is a map: the 16 shapes of the served GeoJSON carry the region codes,
+    the regions the shapes predate are points; below the office level a small count is
+    None (drawn "hidden"), never 0, while a coordinator sees it exactly."""
+    from alac_kernel.reference import REGIONS
+
+    seed(web.platform)
+    p = web.platform
+    for region, count in (("karaganda", 3), ("abai", 2)):
+        for _ in range(count):
+            body = {"channel": "hotline", "crux": "Жалоба для карты.", "area": "education",
+                    "received_at": (datetime.now(UTC) - timedelta(days=3)).isoformat(),
+                    "complainant": {"region": region}}  # fmt: skip
+            answer = p.intake.post("/v1/complaints", json=body, headers=p.headers("kazbek"))
+            assert answer.status_code == 201, answer.text
+    p.pump()
+    geo = web.get("/static/kz-regions.json")
+    assert geo.status_code == 200
+    shapes = {f["properties"]["name"] for f in geo.json()["features"]}
+    assert len(shapes) == 16 and all(f["geometry"]["coordinates"] for f in geo.json()["features"])
+
+    as_user(web, "kazbek")
+    spec = chart(card(web, "regions", lang="kk"))
+    assert spec["kind"] == "map" and spec["map"] == "/static/kz-regions.json"
+    drawn = {r["code"]: r for r in spec["regions"]} | {q["code"]: q for q in spec["points"]}
+    assert {r["code"] for r in spec["regions"]} == shapes
+    current = {code for code, *_, retired in REGIONS if retired is None}
+    assert current <= set(drawn)  # every region of today's division is on the map
+    counts = {c: drawn[c]["value"] for c in ("almaty_city", "astana_city", "karaganda", "abai")}
+    assert counts == {"almaty_city": 21, "astana_city": 9, "karaganda": 3, "abai": 2}
+    assert drawn["pavlodar"]["value"] == 0 and drawn["pavlodar"]["link"] is None
+    assert "filter=region%3Akaraganda" in drawn["karaganda"]["link"]
+    assert drawn["abai"]["label"] == "Абай" and drawn["abai"]["at"] == [80.23, 50.41]
+
+    as_user(web, "anuar")  # analyst: below the office level
+    html = card(web, "regions", lang="ru")
+    hidden = chart(html)
+    seen = {r["code"]: r["value"] for r in hidden["regions"] + hidden["points"]}
+    assert seen["karaganda"] is None and seen["abai"] is None
+    assert seen["almaty_city"] == 21 and seen["pavlodar"] == 0
+    assert all(v is None or v == 0 or v >= 5 for v in seen.values())
+    assert "скрыто" in html
+
+
 def test_the_network_view_never_shows_a_cell_below_the_threshold(web) -> None:
     seed(web.platform)
     as_user(web, "nadia")
