@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import delete, select
 
 from alac_analytics.dashboard.service import bucket
-from alac_analytics.models import ComplaintFact
+from alac_analytics.models import ComplaintFact, DailyCount
 from alac_analytics.projections.dimensions import contributions
 from alac_kernel.db import session_scope
 from alac_kernel.small_cells import TOTAL, suppress
@@ -223,6 +223,42 @@ def test_one_dimension_still_answers_from_daily_counts(data):
     assert sum(p["count"] for p in before[1]["points"]) > phone  # OR-ed: phone plus e-mail
     assert {v["value"] for v in before[2]["values"]} == {"phone", "email"}
     assert get(data, "timeseries", **combined).json()["points"] == []
+
+
+def test_one_dimension_reads_whole_months_from_monthly_counts(data):
+    """A period with partial months at both ends: the breakdown and the monthly series equal a
+    direct count of the facts, and stay the same once the days of the whole months are gone
+    from daily_counts (they come from monthly_counts; only the edge days from the days)."""
+    start, end = date(2025, 1, 14), date(2025, 10, 20)
+    period = {"from": start.isoformat(), "to": end.isoformat()}
+    facts = [f for f in direct(data) if start <= f["_day"] <= end]
+    questions = [
+        ("breakdown", {**period, "dimension": "channel"}),
+        ("breakdown", {**period, "dimension": "region", "office": "almaty"}),
+        ("timeseries", {**period, "interval": "month"}),
+        ("timeseries", {**period, "interval": "month", "filter": ["channel:phone"]}),
+    ]
+    answers = [get(data, path, **params).json() for path, params in questions]
+    assert {v["value"]: v["count"] for v in answers[0]["values"]} == Counter(
+        f["channel"] for f in facts
+    )
+    almaty = [f for f in direct(data, offices=["almaty"]) if start <= f["_day"] <= end]
+    assert {v["value"]: v["count"] for v in answers[1]["values"]} == Counter(
+        f["region"] for f in almaty
+    )
+    assert {p["period"]: p["count"] for p in answers[2]["points"]} == Counter(
+        bucket(f["_day"], "month") for f in facts
+    )
+    assert {p["period"]: p["count"] for p in answers[3]["points"]} == Counter(
+        bucket(f["_day"], "month") for f in facts if f["channel"] == "phone"
+    )
+    days = DailyCount.__table__
+    with session_scope(data.runtime.session_factory, all_tenants=True) as session:
+        gone = session.execute(
+            delete(days).where(days.c.day >= date(2025, 2, 1), days.c.day <= date(2025, 9, 30))
+        ).rowcount
+    assert gone
+    assert [get(data, path, **params).json() for path, params in questions] == answers
 
 
 @pytest.mark.parametrize(

@@ -94,7 +94,12 @@ class DailyCount(Base):
     __tablename__ = "daily_counts"
     # Time series pick one (dimension, value) over many days: without this index they would
     # read every dimension of every day in the period.
-    __table_args__ = (Index("ix_daily_counts_series", "tenant_id", "dimension", "value", "day"),)
+    # Breakdowns pick one dimension over a range of days, every value: this index seeks the
+    # range and carries what they sum (covering: no table read per row).
+    __table_args__ = (
+        Index("ix_daily_counts_series", "tenant_id", "dimension", "value", "day"),
+        Index("ix_daily_counts_breakdown", "tenant_id", "dimension", "day", "office", "value", "n"),
+    )
 
     tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     office: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -181,6 +186,13 @@ class MonthlyCount(Base):
     projection, so a report over whole months reads ~30 times fewer rows."""
 
     __tablename__ = "monthly_counts"
+    # The dashboard's breakdowns and monthly series: one dimension over a range of months
+    # (covering, as ix_daily_counts_breakdown).
+    __table_args__ = (
+        Index(
+            "ix_monthly_counts_breakdown", "tenant_id", "dimension", "month", "office", "value", "n"
+        ),
+    )
 
     tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     office: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -18,9 +18,10 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, Date, case, cast, false, func, or_, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from alac_analytics.counts import count_sources
 from alac_analytics.dashboard import filters as dashboard_filters
 from alac_analytics.dashboard.filters import CODE, KNOWN, Filters
-from alac_analytics.models import ComplaintFact, DailyCount
+from alac_analytics.models import ComplaintFact
 from alac_analytics.privacy import service as privacy
 from alac_analytics.projections.dimensions import CATEGORICAL, FLAGS, TOTAL, UNSPECIFIED
 from alac_kernel.auth.principal import Principal
@@ -42,10 +43,10 @@ def bucket(day: date, interval: Interval) -> str:
 
 
 def _where(
-    tenant: str, offices: list[str] | None, period_from: date, period_to: date
+    t: Any, period: Any, tenant: str, offices: list[str] | None, start: date, end: date
 ) -> list[ColumnElement[bool]]:
-    t = DailyCount.__table__
-    where = [t.c.tenant_id == tenant, t.c.day >= period_from, t.c.day <= period_to]
+    """One count table's rows of the tenant (and offices) whose period lies in [start, end]."""
+    where = [t.c.tenant_id == tenant, period >= start, period <= end]
     if offices:
         where.append(t.c.office.in_(offices))
     return where
@@ -216,18 +217,21 @@ def timeseries(
         return _facts_timeseries(
             session, tenant, offices, period_from, period_to, interval, filters
         )
-    t = DailyCount.__table__
-    where = _where(tenant, offices, period_from, period_to)
+    values: tuple[str, ...]
     if not filters:
-        where += [t.c.dimension == TOTAL[0], t.c.value == TOTAL[1]]
+        dimension, values = TOTAL[0], (TOTAL[1],)
     else:
         ((dimension, values),) = filters.items()
-        where += [t.c.dimension == dimension, t.c.value.in_(values)]
+    # Per month: whole months from monthly_counts (counts.py); per day or week: the days.
     series: dict[str, int] = defaultdict(int)
-    rows = session.execute(select(t.c.day, func.sum(t.c.n)).where(*where).group_by(t.c.day)).all()
-    for day, n in rows:
-        if n:
-            series[bucket(day, interval)] += int(n)
+    sources = count_sources(period_from, period_to, whole_months=interval == "month")
+    for t, period, start, end in sources:
+        where = _where(t, period, tenant, offices, start, end)
+        where += [t.c.dimension == dimension, t.c.value.in_(values)]
+        rows = session.execute(select(period, func.sum(t.c.n)).where(*where).group_by(period))
+        for day, n in rows.all():
+            if n:
+                series[bucket(day, interval)] += int(n)
     return dict(sorted(series.items()))
 
 
@@ -248,13 +252,16 @@ def breakdown(
             session, tenant, offices, period_from, period_to, dimension, filters
         )
     else:
-        t = DailyCount.__table__
-        where = _where(tenant, offices, period_from, period_to) + [t.c.dimension == dimension]
-        if filters:  # only on `dimension` itself: a subset of its values
-            where.append(t.c.value.in_(filters[dimension]))
-        rows = session.execute(
-            select(t.c.value, func.sum(t.c.n)).where(*where).group_by(t.c.value)
-        ).all()
+        # Whole months from monthly_counts, the edge days from daily_counts (counts.py).
+        summed: dict[str, int] = defaultdict(int)
+        for t, period, start, end in count_sources(period_from, period_to):
+            where = _where(t, period, tenant, offices, start, end) + [t.c.dimension == dimension]
+            if filters:  # only on `dimension` itself: a subset of its values
+                where.append(t.c.value.in_(filters[dimension]))
+            query = select(t.c.value, func.sum(t.c.n)).where(*where).group_by(t.c.value)
+            for value, n in session.execute(query).all():
+                summed[value] += int(n or 0)
+        rows = list(summed.items())
     return {v: int(n) for v, n in sorted(rows, key=lambda r: (-r[1], r[0])) if n}
 
 
