@@ -200,3 +200,21 @@ class MonthlyCount(Base):
     dimension: Mapped[str] = mapped_column(String(32), primary_key=True)
     value: Mapped[str] = mapped_column(String(64), primary_key=True)
     n: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PairCount(Base):
+    """How many complaints received at `office` in `month` have both `value` in `dimension`
+    and `by_value` in `by_dimension` (the two dimensions in name order). Kept by the same
+    projection from each fact's before/after image: a dashboard breakdown under a filter on
+    another dimension (a clicked bar) reads whole months here instead of the facts."""
+
+    __tablename__ = "pair_counts"
+
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(32), primary_key=True)
+    by_dimension: Mapped[str] = mapped_column(String(32), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    office: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(64), primary_key=True)
+    by_value: Mapped[str] = mapped_column(String(64), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)

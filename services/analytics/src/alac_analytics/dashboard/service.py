@@ -18,12 +18,12 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, Date, case, cast, false, func, or_, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from alac_analytics.counts import count_sources
+from alac_analytics.counts import count_sources, split_period
 from alac_analytics.dashboard import filters as dashboard_filters
 from alac_analytics.dashboard.filters import CODE, KNOWN, Filters
-from alac_analytics.models import ComplaintFact
+from alac_analytics.models import ComplaintFact, PairCount
 from alac_analytics.privacy import service as privacy
-from alac_analytics.projections.dimensions import CATEGORICAL, FLAGS, TOTAL, UNSPECIFIED
+from alac_analytics.projections.dimensions import CATEGORICAL, FLAGS, PAIRED, TOTAL, UNSPECIFIED
 from alac_kernel.auth.principal import Principal
 from alac_kernel.db import session_scope
 from alac_kernel.errors import InvalidFields
@@ -93,7 +93,13 @@ def timeseries_for(
     )
     return {
         "scope": _scope(
-            principal, offices, period_from, period_to, filters, combined, interval=interval
+            principal,
+            offices,
+            period_from,
+            period_to,
+            filters,
+            "complaint_facts" if combined else "daily_counts",
+            interval=interval,
         ),
         "points": [{"period": k, "count": n} for k, n in published["values"].items()],
         "suppressed": published["suppressed"],
@@ -135,7 +141,17 @@ def breakdown_for(
     )
     return {
         "scope": _scope(
-            principal, offices, period_from, period_to, filters, combined, dimension=dimension
+            principal,
+            offices,
+            period_from,
+            period_to,
+            filters,
+            "pair_counts"
+            if uses_pairs(filters, breakdown_by=dimension)
+            else "complaint_facts"
+            if combined
+            else "daily_counts",
+            dimension=dimension,
         ),
         "values": [{"value": k, "count": n} for k, n in published["values"].items()],
         "suppressed": published["suppressed"],
@@ -160,7 +176,7 @@ def _scope(
     period_from: date,
     period_to: date,
     filters: Filters,
-    combined: bool,
+    source: str,
     **question: str,
 ) -> dict[str, Any]:
     """What the figures cover, echoed in every answer so a chart can label itself."""
@@ -171,7 +187,7 @@ def _scope(
         "to": period_to.isoformat(),
         **question,
         "filter": dashboard_filters.scope(filters),
-        "source": "complaint_facts" if combined else "daily_counts",
+        "source": source,
     }
 
 
@@ -247,7 +263,11 @@ def breakdown(
 ) -> dict[str, int]:
     """Complaints received by the values of `dimension` (those matching every filter)."""
     rows: Sequence[Any]
-    if uses_facts(filters, breakdown_by=dimension):
+    if uses_pairs(filters, breakdown_by=dimension):
+        rows = _pairs_breakdown(
+            session, tenant, offices, period_from, period_to, dimension, filters
+        )
+    elif uses_facts(filters, breakdown_by=dimension):
         rows = _facts_breakdown(
             session, tenant, offices, period_from, period_to, dimension, filters
         )
@@ -268,6 +288,47 @@ def breakdown(
 def uses_facts(filters: Filters, *, breakdown_by: str | None = None) -> bool:
     """Whether the question spans two or more dimensions (then only the facts can answer)."""
     return len({*filters, *([breakdown_by] if breakdown_by else [])}) > 1
+
+
+def uses_pairs(filters: Filters, *, breakdown_by: str) -> bool:
+    """A breakdown under filters on one other dimension (a clicked bar): pair_counts holds
+    every two dimensions' values, so whole months answer from there."""
+    return len(filters) == 1 and breakdown_by not in filters and {breakdown_by, *filters} <= PAIRED
+
+
+# ------------------------------------------------------------------ from pair_counts
+
+
+def _pairs_breakdown(
+    session: Session,
+    tenant: str,
+    offices: list[str] | None,
+    period_from: date,
+    period_to: date,
+    dimension: str,
+    filters: Filters,
+) -> list[Any]:
+    """Whole months from pair_counts, the edge days from the facts (pair_counts keeps
+    months only). The pair's two dimensions are stored in name order."""
+    ((other, values),) = filters.items()
+    days, months = split_period(period_from, period_to)
+    summed: dict[str, int] = defaultdict(int)
+    for start, end in days:
+        for value, n in _facts_breakdown(session, tenant, offices, start, end, dimension, filters):
+            summed[value] += int(n)
+    if months:
+        t = PairCount.__table__
+        if other < dimension:
+            mine, where = t.c.by_value, [t.c.dimension == other, t.c.by_dimension == dimension]
+            where.append(t.c.value.in_(values))
+        else:
+            mine, where = t.c.value, [t.c.dimension == dimension, t.c.by_dimension == other]
+            where.append(t.c.by_value.in_(values))
+        where += _where(t, t.c.month, tenant, offices, *months)
+        query = select(mine, func.sum(t.c.n)).where(*where).group_by(mine)
+        for value, n in session.execute(query).all():
+            summed[value] += int(n or 0)
+    return list(summed.items())
 
 
 # ------------------------------------------------------------------ from complaint_facts
