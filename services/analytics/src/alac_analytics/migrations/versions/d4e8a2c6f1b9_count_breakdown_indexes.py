@@ -1,14 +1,14 @@
 """count breakdown indexes: one dimension over a range of days or months, covering
 
 Revision ID: d4e8a2c6f1b9
-Revises: f2c4e6a8b0d1
+Revises: 1a2b3c4d5e63
 Create Date: 2026-12-07 16:10:00
 """
 
 from alembic import op
 
 revision = "d4e8a2c6f1b9"
-down_revision = "f2c4e6a8b0d1"
+down_revision = "1a2b3c4d5e63"
 branch_labels = None
 depends_on = None
 
