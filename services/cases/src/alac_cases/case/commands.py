@@ -153,14 +153,22 @@ def loaded(session: Session, *records: object) -> None:
             session.refresh(record, attribute_names=sorted(missing))
 
 
-def records_reader(what: str, rows: Callable[..., Iterable[Record]]) -> Callable[..., list[Record]]:
+@dataclass(frozen=True)
+class RecordsReader(Generic[Record]):
     """The use case "records of one case": the case within the caller's scope (NotFound
-    otherwise), `rows(session=, case_id=)`, the read audited as `what`."""
+    otherwise), `rows(session=, case_id=)`, the read audited as `what`. The case file
+    (alac_cases.casefile) reads several of them in one transaction by the same `what` and
+    `rows`."""
 
-    def records_of_case(
-        runtime: ServiceRuntime, principal: Principal, *, case_id: str
+    what: str
+    rows: Callable[..., Iterable[Record]]
+
+    def __call__(
+        self, runtime: ServiceRuntime, principal: Principal, *, case_id: str
     ) -> list[Record]:
-        with read_case(runtime, principal, case_id=case_id, what=what) as case_file:
-            return list(rows(session=case_file.session, case_id=case_file.case.id))
+        with read_case(runtime, principal, case_id=case_id, what=self.what) as case_file:
+            return list(self.rows(session=case_file.session, case_id=case_file.case.id))
 
-    return records_of_case
+
+def records_reader(what: str, rows: Callable[..., Iterable[Record]]) -> RecordsReader[Record]:
+    return RecordsReader(what, rows)
