@@ -7,6 +7,9 @@ from __future__ import annotations
 from collections import Counter
 
 from cases_test_helpers import add_staff, open_case, post
+from typer.testing import CliRunner
+
+from alac_cli.main import app as alac
 
 PARTS = {  # part -> its own endpoint ({id}: the case)
     "case": "/v1/cases/{id}",
@@ -75,6 +78,10 @@ def test_the_file_is_the_nine_answers_and_is_audited_as_they_are(platform):
     read_at_once = Counter(after[len(between) :]) - Counter(["audit.read"])
     assert read_one_by_one == read_at_once
     assert set(read_at_once) >= {"case.read", "case.history", "letter.list", "note.read"}
+    # the parts' entries were appended in one go, each linked to the one before: intact chain
+    url = platform.runtime("cases").database_url
+    checked = CliRunner().invoke(alac, ["cases", "verify-audit", "--database-url", url])
+    assert checked.exit_code == 0 and "intact" in checked.output, checked.output
 
 
 def test_a_part_the_role_may_not_read_is_null_and_not_audited(platform):

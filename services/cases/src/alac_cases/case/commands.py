@@ -45,6 +45,9 @@ class CaseFile:
     principal: Principal
     # Recorded with the audit entry when the block ends (e.g. the id of what was made).
     audit_detail: dict[str, Any] | None = field(default=None)
+    # Further reads of the case file made in the block (their `what`s), recorded after its
+    # own entry in one append to the trail (the case file: a read per part it holds).
+    also_read: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -116,9 +119,12 @@ def _case_file(
 
 
 def _audit(case_file: CaseFile, what: str) -> None:
-    audit(
-        session=case_file.session, principal=case_file.principal, what=what,
-        case_id=case_file.case.id, detail=case_file.audit_detail,
+    principal, case_id = case_file.principal, case_file.case.id
+    audit_trail.record_many(
+        session=case_file.session, tenant_id=principal.tenant, actor=principal.subject,
+        actor_role=main_role(principal),
+        entries=[(what, case_id, case_file.audit_detail),
+                 *((also, case_id, None) for also in case_file.also_read)],
     )  # fmt: skip
 
 

@@ -6,10 +6,10 @@ referrals, notes and the tenant's deadline rules with nine requests: nine token 
 transactions each taking SQLite's write lock for its audit entry, nine commits. Here it is one
 of each. The audit trail is unchanged: every part is recorded under the same `what` as its
 own endpoint records it (case.read, case.history, consent.read, ...), in the same transaction
-as the read, so the trail says exactly what it said when the page made nine requests. A part
-the caller's roles may not read is None (its endpoint answers 403), and is neither read nor
-recorded. The deadline rules are the tenant's reference data, not the case's: not audited, as
-`GET /v1/deadline-rules` is not.
+as the read and in one append to the hash chain, so the trail says what it said when the page
+made nine requests. A part the caller's roles may not read is None (its endpoint answers 403),
+and is neither read nor recorded. The deadline rules are the tenant's reference data, not the
+case's: not audited, as `GET /v1/deadline-rules` is not.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from alac_cases.actions.service import actions_of_case, notes_of_case
-from alac_cases.case.commands import RecordsReader, audit, read_case
+from alac_cases.case.commands import RecordsReader, read_case
 from alac_cases.case.models import Case
 from alac_cases.consent.service import consents_of_case
 from alac_cases.deadlines.service import deadlines_of_case, rules_of
@@ -79,5 +79,5 @@ def case_file(
                 continue
             parts[name] = part.read(c.session, c.case)
             if part.what is not None:
-                audit(session=c.session, principal=principal, what=part.what, case_id=c.case.id)
+                c.also_read.append(part.what)  # recorded with case.read, in one append
     return c.case, parts
