@@ -119,12 +119,9 @@ def _case_file(
 
 
 def _audit(case_file: CaseFile, what: str) -> None:
-    principal, case_id = case_file.principal, case_file.case.id
-    audit_trail.record_many(
-        session=case_file.session, tenant_id=principal.tenant, actor=principal.subject,
-        actor_role=main_role(principal),
-        entries=[(what, case_id, case_file.audit_detail),
-                 *((also, case_id, None) for also in case_file.also_read)],
+    audit(
+        session=case_file.session, principal=case_file.principal, what=what,
+        case_id=case_file.case.id, detail=case_file.audit_detail, also_read=case_file.also_read,
     )  # fmt: skip
 
 
@@ -135,17 +132,15 @@ def audit(
     what: str,
     case_id: str | None = None,
     detail: dict[str, Any] | None = None,
+    also_read: Iterable[str] = (),
 ) -> None:
-    """Record a read or change of case files in the hash-chained audit trail."""
-    audit_trail.record(
-        session=session,
-        tenant_id=principal.tenant,
-        actor=principal.subject,
+    """Record a read or change of case files in the hash-chained audit trail, and after it
+    each of `also_read` (further reads of the same case), in one append."""
+    audit_trail.record_many(
+        session=session, tenant_id=principal.tenant, actor=principal.subject,
         actor_role=main_role(principal),
-        what=what,
-        case_id=case_id,
-        detail=detail,
-    )
+        entries=[(what, case_id, detail), *((also, case_id, None) for also in also_read)],
+    )  # fmt: skip
 
 
 def loaded(session: Session, *records: object) -> None:
