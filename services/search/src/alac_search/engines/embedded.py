@@ -296,12 +296,12 @@ class EmbeddedEngine:
             args += [last_key, last_key, last_id]
         sql += f" ORDER BY {order} LIMIT ?"
         args.append(request.limit + 1)
-        keys = self._run(sql, args)
+        found = self._run(sql, args)
         if request.cursor:
             total = self._run("SELECT count(*) AS n" + where, params)[0]["n"]
         else:
-            total = keys[0]["n"] if keys else 0
-        return self._page(request, [(k["rid"], k["k"]) for k in keys], total, facets)
+            total = found[0]["n"] if found else 0
+        return self._page(request, [(k["rid"], k["k"]) for k in found], total, facets)
 
     def _ranked(self, request: SearchRequest) -> tuple[list[tuple[int, Any]], int]:
         """The page's (rid, bm25) by relevance and the total, from FTS5 alone: the MATCH holds
