@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
+from alac_cases import views as http
 from alac_cases.actions.views import ActionRead, NoteRead
-from alac_cases.case import http
 from alac_cases.case.schemas import CaseRead
 from alac_cases.casefile import service
 from alac_cases.consent.views import ConsentRead
@@ -16,8 +16,11 @@ from alac_cases.deadlines.views import DeadlineRead, RuleRead
 from alac_cases.letters.views import LetterRead
 from alac_cases.referrals.views import ReferralRead
 from alac_cases.workflow.views import HistoryRead
+from alac_kernel.auth.principal import Principal
 
 router = APIRouter(prefix="/v1", tags=["cases"])
+
+CaseReader = Annotated[Principal, http.allowed("case.read")]
 
 _UNREADABLE = "None when the caller's roles may not read this part (its own endpoint: 403)"
 
@@ -47,7 +50,7 @@ class CaseFileRead(BaseModel):
     ),
 )
 def read_case_file(
-    case_id: str, runtime: http.Runtime, principal: http.allowed("case.read"), response: Response
+    case_id: str, runtime: http.Runtime, principal: CaseReader, response: Response
 ) -> CaseFileRead:
     case, parts = service.case_file(runtime, principal, case_id=case_id)
     answer: dict[str, Any] = {"case": http.case_answer(case, response), **parts}
