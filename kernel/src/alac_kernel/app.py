@@ -172,7 +172,7 @@ def create_service_app(
     app.state.runtime = runtime
     install_problem_handlers(app)
     install_api_docs(app, issuer=settings.auth_issuer)
-    install_auth(app, verifier or TokenVerifier.from_settings(settings))
+    install_auth(app, verifier or TokenVerifier.from_settings(settings), runtime.standing.refusal)
     app.add_middleware(RefuseNulMiddleware)  # inside the size limit below
     app.add_middleware(
         RequestContextMiddleware, service=runtime.name, max_body_bytes=settings.max_body_bytes
