@@ -1,7 +1,7 @@
 """case queue indexes: the triage queue and the case lists by range scan
 
 Revision ID: 9f3a1c5e7b20
-Revises: d89e6113637f
+Revises: 1a2b3c4d5e62
 Create Date: 2026-12-07
 
 Every listing of cases (triage, my cases, the lists by office or status) is one tenant's,
@@ -13,7 +13,7 @@ the 15,000 cases in triage of all tenants by `status`, then sorted the office's 
 from alembic import op
 
 revision = "9f3a1c5e7b20"
-down_revision = "d89e6113637f"
+down_revision = "1a2b3c4d5e62"
 branch_labels = None
 depends_on = None
 
