@@ -52,8 +52,9 @@ FILE_REASONS = {413: "file.reason.size", 415: "file.reason.type"}
 VENDOR = {
     # URL name -> file under the pinned node_modules (web/package.json, `npm ci`)
     "htmx.min.js": "htmx.org/dist/htmx.min.js",
-    # Apache ECharts' "common" build (bar, line, scatter, ...): the dashboard pages only.
-    "echarts.min.js": "echarts/dist/echarts.common.min.js",
+    # Apache ECharts' full build (the "common" one has no geo component, which the map of
+    # regions needs): the dashboard pages only.
+    "echarts.min.js": "echarts/dist/echarts.min.js",
 }
 
 
