@@ -144,6 +144,7 @@ def ceiling(world: dict[str, Any], n: int, run: str) -> list[float]:
     for i in range(n):
         started = time.perf_counter()
         identity.ensure_organization(f"k{run}-{i}", f"Ceiling {run} {i}")
+        identity.ensure_role_groups(f"k{run}-{i}")  # onboarding's identity steps, in order
         identity.invite(
             f"k{run}-{i}", username=f"ceiling-{run}-{i}", email=f"c{i}@k{run}.example.org",
             first_name="C", last_name="Eiling", office="main", role="tenant-admin",

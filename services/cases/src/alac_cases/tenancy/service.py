@@ -153,6 +153,15 @@ def offices_of(*, session: Session, tenant_id: str) -> list[str] | None:
     return [o["code"] for o in record.spec.get("offices", [])]
 
 
+def languages_of(*, session: Session, tenant_id: str) -> list[str] | None:
+    """The languages the centre works in (the registry's `languages`), or None when it is not
+    in the registry (every language, as before the registry)."""
+    record = session.get(TenantRecord, tenant_id)
+    if record is None:
+        return None
+    return list(record.spec.get("languages") or []) or None
+
+
 # ---------------------------------------------------------------------- onboarding
 
 
