@@ -195,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     c = document["ceiling_identity_only"]
     print(
-        f"  ceiling (identity provider alone: organization + admin): p50 {c['p50_ms']} ms, "
+        f"  ceiling (identity provider alone: organization + role groups + admin): p50 {c['p50_ms']} ms, "
         f"p95 {c['p95_ms']} ms"
     )
     b, a = document["complaint_before"], document["complaint_after"]

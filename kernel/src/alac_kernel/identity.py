@@ -263,37 +263,45 @@ class IdentityAdmin:
 
     # ------------------------------------------------------------ role groups
 
-    def _tenant_group(self, admin: KeycloakAdmin, tenant: str) -> dict[str, Any] | None:
+    def _group_at(self, admin: KeycloakAdmin, path: str) -> dict[str, Any] | None:
         try:
-            group = admin.get_group_by_path(f"/{tenant}")
+            return admin.get_group_by_path(path)
         except KeycloakError as exc:
             if exc.response_code == 404:
                 return None
             raise
-        if tenant not in (group.get("attributes") or {}).get(TENANT_ATTRIBUTE, []):
+
+    def _tenant_group(self, admin: KeycloakAdmin, tenant: str) -> dict[str, Any] | None:
+        group = self._group_at(admin, f"/{tenant}")
+        if group is not None and tenant not in (group.get("attributes") or {}).get(
+            TENANT_ATTRIBUTE, []
+        ):
             raise IdentityRefused(409, f"the realm has a group /{tenant} of no tenant")
         return group
 
     def _ensure_role_groups(self, admin: KeycloakAdmin, tenant: str) -> dict[str, str]:
+        attributes = {TENANT_ATTRIBUTE: [tenant]}
         group = self._tenant_group(admin, tenant)
-        if group is None:
-            attributes = {TENANT_ATTRIBUTE: [tenant]}
-            admin.create_group({"name": tenant, "attributes": attributes})
-            group = self._tenant_group(admin, tenant)
-            assert group is not None
+        parent = (
+            group["id"]
+            if group is not None
+            else str(admin.create_group({"name": tenant, "attributes": attributes}))
+        )
         client = self._resource_client(admin)
-        children = {g["name"]: g["id"] for g in admin.get_group_children(group["id"])}
+        roles = {r["name"]: r for r in admin.get_client_roles(client)}
+        children = {g["name"]: g["id"] for g in admin.get_group_children(parent)}
         ids = {}
         for role, name in ROLE_GROUPS.items():
-            if name not in children:
-                payload = {"name": name, "attributes": {TENANT_ATTRIBUTE: [tenant]}}
-                children[name] = str(admin.create_group(payload, parent=group["id"]))
-            ids[role] = children[name]
-            mapped = {r["name"] for r in admin.get_group_client_roles(ids[role], client)}
-            if role not in mapped:
-                admin.assign_group_client_roles(
-                    ids[role], client, [admin.get_client_role(client, role)]
-                )
+            if name in children:
+                ids[role] = children[name]
+                # made before an interruption: its role may not be mapped yet
+                mapped = {r["name"] for r in admin.get_group_client_roles(ids[role], client)}
+                if role in mapped:
+                    continue
+            else:
+                payload = {"name": name, "attributes": attributes}
+                ids[role] = str(admin.create_group(payload, parent=parent))
+            admin.assign_group_client_roles(ids[role], client, [roles[role]])
         return ids
 
     def ensure_role_groups(self, tenant: str) -> dict[str, str]:
@@ -315,13 +323,17 @@ class IdentityAdmin:
         """Make `role` the user's one tenant role: a member of its group and of no other of
         the tenant's role groups; a direct mapping of a tenant role (accounts from before the
         role groups) is taken away, so that the group alone gives the role."""
-        groups = self._ensure_role_groups(admin, tenant)
-        wanted = groups[role]
+        prefix = f"/{tenant}/"
+        client = self._resource_client(admin)
+        found = self._group_at(admin, prefix + ROLE_GROUPS[role])
+        if found and role in {r["name"] for r in admin.get_group_client_roles(found["id"], client)}:
+            wanted = found["id"]
+        else:  # a tenant onboarded before the role groups (or their making cut short)
+            wanted = self._ensure_role_groups(admin, tenant)[role]
         for held in admin.get_user_groups(user_id):
-            if held["id"] in groups.values() and held["id"] != wanted:
+            if held["path"].startswith(prefix) and held["id"] != wanted:
                 admin.group_user_remove(user_id, held["id"])
         admin.group_user_add(user_id, wanted)
-        client = self._resource_client(admin)
         direct = admin.get_client_roles_of_user(user_id, client)
         stale = [r for r in direct if r["name"] in TENANT_ROLES]
         if stale:
