@@ -50,7 +50,7 @@ class IntakeRuntime(ServiceRuntime):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        self.limits = IntakeLimits.counted_in(self.session_factory, rate_limit_hits)
+        self.limits = IntakeLimits.counted_in(self.settings, self.session_factory, rate_limit_hits)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> IntakeRuntime:

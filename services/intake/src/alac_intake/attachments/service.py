@@ -24,7 +24,6 @@ from alac_intake.complaints import access
 from alac_intake.errors import TooLarge, UnsupportedType
 from alac_intake.followup.service import complaint_by_id, complaint_of_receipt
 from alac_intake.i18n import message
-from alac_intake.limits import take
 from alac_intake.vault import service as vault
 from alac_intake.vault.crypto import MasterKeys
 from alac_kernel import crypto
@@ -273,7 +272,7 @@ def upload_by_complainant(
     """The complainant adds a file with the receipt code (the web form's files come this
     way). A withdrawn complaint takes no more files (Conflict, in plain words)."""
     # Counted before the code is checked, like the form: each try costs the address.
-    take(rt.limits.public_attachments, client, "Too many files from your address; try again later.")
+    rt.limits.public_attachments.take(client, "Too many files from your address; try again later.")
     complaint_id = complaint_of_receipt(rt, code, client)
     with session_scope(rt.session_factory, all_tenants=True) as session:
         complaint = complaint_by_id(session, complaint_id)
