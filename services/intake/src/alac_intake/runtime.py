@@ -9,6 +9,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from alac_intake import SERVICE
 from alac_intake.attachments.store import AttachmentStore, FilesystemStore
 from alac_intake.database import all_tables, kernel_tables, rate_limit_hits
 from alac_intake.limits import IntakeLimits
@@ -22,7 +23,7 @@ from alac_kernel.cursors import CursorCodec, load_cursor_key
 from alac_kernel.runtime import ServiceRuntime
 from alac_kernel.settings import Settings
 
-NAME = "intake"
+NAME = SERVICE
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
