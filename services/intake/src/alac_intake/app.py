@@ -8,13 +8,13 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from alac_intake import handlers
-from alac_intake.api import ALL_PROBLEMS
 from alac_intake.attachments.views import public_router as public_attachments_router
 from alac_intake.attachments.views import router as attachments_router
 from alac_intake.channels.views import router as public_router
 from alac_intake.complaints.views import router as complaints_router
 from alac_intake.duplicates.views import router as duplicates_router
 from alac_intake.followup.views import router as followup_router
+from alac_intake.http import ALL_PROBLEMS
 from alac_intake.lifecycle.views import router as lifecycle_router
 from alac_intake.partners.views import router as partners_router
 from alac_intake.reference.views import router as reference_router

@@ -10,10 +10,10 @@ from urllib.parse import quote, unquote
 from fastapi import APIRouter, Header, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from alac_intake.api import PROBLEMS, Client, Editor, Language, ReceiptCode, Runtime, Staff
 from alac_intake.attachments import service
 from alac_intake.attachments.detect import ALLOWED
 from alac_intake.attachments.schemas import AttachmentOut
+from alac_intake.http import PROBLEMS, Client, Editor, Language, ReceiptCode, Runtime, Staff
 from alac_kernel.problems import problem_responses
 
 router = APIRouter(prefix="/v1/complaints", tags=["attachments"])

@@ -7,10 +7,10 @@ from fastapi import APIRouter
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from alac_intake.api import PROBLEMS, Client, CorrelationId, Language, Runtime
 from alac_intake.channels import public
 from alac_intake.channels.public import PublicComplaint
 from alac_intake.complaints.schemas import ComplaintAccepted
+from alac_intake.http import PROBLEMS, Client, CorrelationId, Language, Runtime
 from alac_kernel.problems import problem_responses
 
 router = APIRouter(prefix="/v1/public", tags=["public"])

@@ -8,7 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Header
 from fastapi.responses import JSONResponse
 
-from alac_intake.api import (
+from alac_intake.complaints import service
+from alac_intake.complaints.schemas import (
+    ComplaintAccepted,
+    ComplaintCreate,
+    ComplaintPatch,
+    ComplaintRead,
+)
+from alac_intake.http import (
     PROBLEMS,
     CorrelationId,
     Editor,
@@ -16,13 +23,6 @@ from alac_intake.api import (
     Reader,
     Registrar,
     Runtime,
-)
-from alac_intake.complaints import service
-from alac_intake.complaints.schemas import (
-    ComplaintAccepted,
-    ComplaintCreate,
-    ComplaintPatch,
-    ComplaintRead,
 )
 from alac_intake.partners.schemas import PartnerComplaintRead
 from alac_kernel import versions

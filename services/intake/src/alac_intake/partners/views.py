@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
-from alac_intake.api import PartnerSystem, Runtime, TenantAdmin
+from alac_intake.http import PartnerSystem, Runtime, TenantAdmin
 from alac_intake.partners import service as partners
 from alac_intake.partners.schemas import (
     FeedPage,

@@ -12,7 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from alac_intake.api import Language, Runtime, TenantAdmin
+from alac_intake.http import Language, Runtime, TenantAdmin
 from alac_intake.reference import service
 from alac_intake.reference.schemas import ReferenceList, TenantList
 from alac_kernel import languages

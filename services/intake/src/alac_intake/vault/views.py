@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from alac_intake.api import ContactReader, Runtime
 from alac_intake.complaints.schemas import ContactDetails
+from alac_intake.http import ContactReader, Runtime
 from alac_intake.vault import service as vault
 from alac_intake.vault import text_keys
 from alac_intake.vault.schemas import TextKey
