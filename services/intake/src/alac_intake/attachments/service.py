@@ -130,8 +130,9 @@ def add(
 
 def read(*, session: Session, keys: MasterKeys, store: AttachmentStore, row: Attachment) -> bytes:
     """The plaintext; raises FileNotFoundError when the blob is gone."""
-    if row.wrapped_key is None:
-        # Stored before encryption at rest (revision 9c1d2e3f4a5b): plaintext, by sha256.
+    if row.wrapped_key is None or row.key_version is None:
+        # Stored before encryption at rest (revision 9c1d2e3f4a5b): plaintext, by sha256
+        # (the wrapped key and its version are written together).
         return store.get(row.sha256)
     _, tenant_key = vault.data_key(
         session=session, keys=keys, tenant=row.tenant_id, version=row.key_version
