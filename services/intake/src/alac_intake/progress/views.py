@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from alac_intake.api import Runtime, TenantAdmin
+from alac_intake.http import Runtime, TenantAdmin
 from alac_intake.progress import admin
 from alac_intake.progress.schemas import FailedMail, FailedMailPage
 from alac_kernel.problems import problem_responses
