@@ -7,7 +7,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from alac_cases import handlers
+from alac_cases import SERVICE, handlers
 from alac_cases.actions.views import router as actions_router
 from alac_cases.audit.views import router as audit_router
 from alac_cases.case.metadata import Base
@@ -35,7 +35,7 @@ from alac_kernel.identity import IdentityAdmin
 from alac_kernel.runtime import ConsumerSpec, PeriodicTask, ServiceRuntime
 from alac_kernel.settings import Settings
 
-NAME = "cases"
+NAME = SERVICE
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Deadlines are days long; a pass a minute is precise enough and cheap.
 DEADLINE_PASS_INTERVAL_S = 60.0

@@ -13,6 +13,8 @@ import typer
 from pydantic import BaseModel, ValidationError
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
     from alac_cases.runtime import CasesRuntime
     from alac_kernel.auth.principal import Principal
     from alac_kernel.auth.verifier import TokenVerifier
@@ -37,7 +39,7 @@ DatabaseUrl = Annotated[
 ]
 
 
-def _session_factory(database_url: str | None):  # type: ignore[no-untyped-def]
+def _session_factory(database_url: str | None) -> sessionmaker[Session]:
     from alac_kernel.db import make_engine, make_session_factory
     from alac_kernel.operations import NotSetUp, require_database
     from alac_kernel.settings import Settings

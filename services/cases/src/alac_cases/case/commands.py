@@ -14,17 +14,17 @@ what they do and this module does the rest once:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from alac_cases.audit import service as audit_trail
 from alac_cases.case.access import load_case
-from alac_cases.case.models import Case
+from alac_cases.case.models import Base, Case
 from alac_cases.permissions import main_role
 from alac_kernel.auth.principal import Principal
 from alac_kernel.db import session_scope
@@ -33,6 +33,9 @@ from alac_kernel.runtime import ServiceRuntime
 from alac_kernel.versions import check_version
 
 Record = TypeVar("Record")
+
+# A table of records that belong to one case (a `case_id` column): actions, notes, letters...
+Row = TypeVar("Row", bound=Base)
 
 
 @dataclass
@@ -151,6 +154,14 @@ def loaded(session: Session, *records: object) -> None:
         missing = set(state.unloaded) | set(state.expired_attributes)
         if missing:
             session.refresh(record, attribute_names=sorted(missing))
+
+
+def rows_of_case(
+    *, session: Session, model: type[Row], case_id: str, order_by: Sequence[Any]
+) -> list[Row]:
+    """The `model` records of one case, in `order_by` order (oldest first, as a rule)."""
+    query = select(model).where(model.__table__.c.case_id == case_id).order_by(*order_by)
+    return list(session.execute(query).scalars())
 
 
 def records_reader(what: str, rows: Callable[..., Iterable[Record]]) -> Callable[..., list[Record]]:

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alac_cases.case.commands import audit, change_case, records_reader, unit_of_work
+from alac_cases.case.commands import audit, change_case, records_reader, rows_of_case, unit_of_work
 from alac_cases.case.models import Case
 from alac_cases.deadlines import calendar
 from alac_cases.deadlines.models import Deadline, DeadlineRule
@@ -164,10 +164,8 @@ def add_deadline(
 
 
 def list_deadlines(*, session: Session, case_id: str) -> list[Deadline]:
-    return list(
-        session.execute(
-            select(Deadline).where(Deadline.case_id == case_id).order_by(Deadline.due_at)
-        ).scalars()
+    return rows_of_case(
+        session=session, model=Deadline, case_id=case_id, order_by=[Deadline.due_at]
     )
 
 

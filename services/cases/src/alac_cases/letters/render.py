@@ -15,7 +15,6 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from alac_cases.letters.letterhead import Letterhead
 
-LANGUAGES = ("kk", "ru", "en")
 FONT_DIR = fontpkg_pt_sans.ROOT / "files"
 
 # Plain text, not HTML: nothing to escape; a missing variable is an error, not a blank.
@@ -115,8 +114,9 @@ def _letterhead(pdf: FPDF, head: Letterhead) -> None:
     pdf.set_font("PTSans", "B", 14)
     pdf.multi_cell(pdf.epw, 7, head.name, new_x="LMARGIN", new_y="NEXT")
     lines = (head.address or "").splitlines()
-    if head.contact_line():
-        lines.append(head.contact_line())
+    contact = head.contact_line()
+    if contact:
+        lines.append(contact)
     pdf.set_font("PTSans", "", 9)
     for line in lines:
         pdf.multi_cell(pdf.epw, 4.5, line, new_x="LMARGIN", new_y="NEXT")

@@ -4,9 +4,9 @@ later is exported and deleted without anyone remembering to list it here."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Table, delete, select
+from sqlalchemy import CursorResult, Table, delete, select
 from sqlalchemy.orm import Session
 
 from alac_cases.case.models import Base
@@ -33,5 +33,9 @@ def delete_tenant(session: Session, tenant_id: str) -> int:
     (encrypted at rest under them) can never be read again."""
     deleted = 0
     for table in reversed(_tenant_tables()):
-        deleted += session.execute(delete(table).where(table.c.tenant_id == tenant_id)).rowcount
+        # A DELETE answers a CursorResult (its row count); Session.execute is typed wider.
+        done = cast(
+            CursorResult[Any], session.execute(delete(table).where(table.c.tenant_id == tenant_id))
+        )
+        deleted += done.rowcount
     return deleted

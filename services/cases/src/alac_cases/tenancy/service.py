@@ -32,10 +32,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from alac_cases.case import events
 from alac_cases.staff import service as staff
 from alac_cases.tenancy.archive import delete_tenant
+from alac_cases.tenancy.events import TENANT_EVENTS
 from alac_cases.tenancy.models import TenantRecord
+from alac_kernel.auth import roles
 from alac_kernel.auth.principal import Principal
 from alac_kernel.db import session_scope, utcnow
 from alac_kernel.errors import (
@@ -79,10 +80,11 @@ def emit_tenant_event(
 ) -> None:
     record.version += 1
     session.flush()
-    events.record(
-        session=session, outbox=outbox, type=type, subject=record.id, tenant=record.id,
-        version=record.version, data={"tenant_id": record.id, **data},
+    event = TENANT_EVENTS.new(
+        type, subject=record.id, tenant=record.id, version=record.version,
+        data={"tenant_id": record.id, **data},
     )  # fmt: skip
+    outbox.record(session, event)
 
 
 # ---------------------------------------------------------------------- reading
@@ -200,7 +202,7 @@ def onboard(
                 first_name=spec.admin.first_name,
                 last_name=spec.admin.last_name,
                 office=office,
-                role="tenant-admin",
+                role=roles.TENANT_ADMIN,
                 language=spec.admin.language,
             )
             _record_step(session_factory, spec.id, "admin", admin_user_id=account.id)
@@ -214,12 +216,13 @@ def onboard(
         record = session.get(TenantRecord, spec.id)
         assert record is not None
         if "announced" not in record.steps_done:
+            assert record.admin_user_id is not None  # the "admin" step above recorded it
             office = spec.admin.office or spec.offices[0].code
             staff.record_invited(
                 session=session, outbox=outbox, tenant_id=spec.id, subject=record.admin_user_id,
                 username=spec.admin.username, display_name=f"{spec.admin.first_name} "
                 f"{spec.admin.last_name}", position=None, email=spec.admin.email,
-                office=office, role="tenant-admin", language=spec.admin.language,
+                office=office, role=roles.TENANT_ADMIN, language=spec.admin.language,
             )  # fmt: skip
             record.status = ACTIVE
             record.steps_done = [*record.steps_done, "announced"]
@@ -398,5 +401,5 @@ def platform_principal(tenant: str) -> Principal:
     """The actor recorded when the registry, not a person of the tenant, changes its data."""
     return Principal(
         subject="registry", username="registry", tenant=tenant, office=None,
-        roles=frozenset({"platform-admin"}), client_id=None, token_id=None,
+        roles=frozenset({roles.PLATFORM_ADMIN}), client_id=None, token_id=None,
     )  # fmt: skip

@@ -4,28 +4,29 @@ reactivate and offboard centres."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
-from alac_cases.case import http
+from alac_cases import views as http
 from alac_cases.tenancy import archive, service
 from alac_cases.tenancy.models import TenantRecord
-from alac_kernel.problems import PROBLEM_JSON
+from alac_kernel.auth.principal import Principal
 from alac_kernel.tenants import TenantSpec
 
 router = APIRouter(prefix="/v1/tenants", tags=["tenants"])
 
+# The callers each route lets in (permissions.MATRIX).
+PlatformAdmin = Annotated[Principal, http.allowed("tenant.admin")]
+
 RESPONSES = {
     **http.PROBLEMS,
     409: {"description": "Duplicate tenant id or name (named in `errors`), or wrong status"},
-    503: {
-        "description": "The identity provider cannot be reached: nothing was left half-made; "
-        "send the same request again after Retry-After seconds to resume",
-        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
-        "content": {PROBLEM_JSON: {}},
-    },
+    **http.unavailable(
+        "The identity provider cannot be reached: nothing was left half-made; "
+        "send the same request again after Retry-After seconds to resume"
+    ),
 }
 
 
@@ -61,9 +62,7 @@ def _read(record: TenantRecord) -> TenantRead:
     "settings and announces `tenant.onboarded`, from which every service provisions itself. "
     "Idempotent: sending the same centre again completes an interrupted onboarding.",
 )
-def onboard(
-    body: TenantSpec, runtime: http.Runtime, principal: http.allowed("tenant.admin")
-) -> TenantRead:
+def onboard(body: TenantSpec, runtime: http.Runtime, principal: PlatformAdmin) -> TenantRead:
     record, _ = service.onboard(
         session_factory=runtime.session_factory, outbox=runtime.outbox,
         identity=runtime.identity, spec=body,
@@ -72,18 +71,14 @@ def onboard(
 
 
 @router.get("", response_model=list[TenantRead], responses=http.PROBLEMS, summary="Every tenant")
-def list_tenants(
-    runtime: http.Runtime, principal: http.allowed("tenant.admin")
-) -> list[TenantRead]:
+def list_tenants(runtime: http.Runtime, principal: PlatformAdmin) -> list[TenantRead]:
     return [_read(r) for r in service.every_tenant(runtime.session_factory)]
 
 
 @router.get(
     "/{tenant_id}", response_model=TenantRead, responses=http.PROBLEMS, summary="One tenant"
 )
-def get_tenant(
-    tenant_id: str, runtime: http.Runtime, principal: http.allowed("tenant.admin")
-) -> TenantRead:
+def get_tenant(tenant_id: str, runtime: http.Runtime, principal: PlatformAdmin) -> TenantRead:
     return _read(service.one_tenant(runtime.session_factory, tenant_id))
 
 
@@ -94,7 +89,7 @@ def get_tenant(
     summary="Suspend a centre: its people can no longer sign in; its data is kept",
 )
 def suspend(
-    tenant_id: str, body: SuspendIn, runtime: http.Runtime, principal: http.allowed("tenant.admin")
+    tenant_id: str, body: SuspendIn, runtime: http.Runtime, principal: PlatformAdmin
 ) -> TenantRead:
     record = service.suspend(
         session_factory=runtime.session_factory, outbox=runtime.outbox,
@@ -109,9 +104,7 @@ def suspend(
     responses=RESPONSES,
     summary="Lift a suspension",
 )
-def reactivate(
-    tenant_id: str, runtime: http.Runtime, principal: http.allowed("tenant.admin")
-) -> TenantRead:
+def reactivate(tenant_id: str, runtime: http.Runtime, principal: PlatformAdmin) -> TenantRead:
     record = service.reactivate(
         session_factory=runtime.session_factory, outbox=runtime.outbox,
         identity=runtime.identity, tenant_id=tenant_id,
@@ -133,7 +126,7 @@ def offboard(
     tenant_id: str,
     runtime: http.Runtime,
     response: Response,
-    principal: http.allowed("tenant.admin"),
+    principal: PlatformAdmin,
 ) -> TenantRead:
     record, path = service.offboard(
         session_factory=runtime.session_factory, outbox=runtime.outbox,
