@@ -15,7 +15,6 @@ def test_the_shape_check_names_each_breach(tmp_path):
         "from fastapi import APIRouter\nfrom alac_kernel.db import session_scope\n"
     )
     (package / "runtime.py").write_text("from fastapi import Request\n")
-    (package / "http.py").write_text("from fastapi import Depends\n")  # shared by the views
     (package / "cases" / "access.py").write_text("from alac_kernel.errors import NotFound\n")
     assert shape_problems(package) == [
         "cases/service.py: imports fastapi",

@@ -8,10 +8,9 @@ import ast
 from collections.abc import Iterable
 from pathlib import Path
 
-#: Modules that translate between HTTP and the use cases: views, what the views of several
-#: folders share (request and role dependencies, documented problems), the request dependency
-#: of the typed runtime, the composition root.
-HTTP_EDGE = frozenset({"views.py", "http.py", "runtime.py", "app.py"})
+#: Modules that translate between HTTP and the use cases: views, the request dependency of
+#: the typed runtime, the composition root.
+HTTP_EDGE = frozenset({"views.py", "runtime.py", "app.py"})
 _WEB_FRAMEWORKS = ("fastapi", "starlette")
 
 

@@ -14,7 +14,6 @@ from alac_intake.channels.views import router as public_router
 from alac_intake.complaints.views import router as complaints_router
 from alac_intake.duplicates.views import router as duplicates_router
 from alac_intake.followup.views import router as followup_router
-from alac_intake.http import ALL_PROBLEMS
 from alac_intake.lifecycle.views import router as lifecycle_router
 from alac_intake.partners.views import router as partners_router
 from alac_intake.progress.views import router as progress_router
@@ -22,6 +21,7 @@ from alac_intake.reference.views import router as reference_router
 from alac_intake.runtime import MIGRATIONS, NAME, IntakeRuntime
 from alac_intake.vault.views import keys_router as text_keys_router
 from alac_intake.vault.views import router as vault_router
+from alac_intake.views import ALL_PROBLEMS
 from alac_kernel.app import create_service_app
 from alac_kernel.auth.verifier import TokenVerifier
 from alac_kernel.settings import Settings

@@ -1,5 +1,5 @@
 """Intake's own validation messages in the platform's languages (alac_kernel.languages); the
-caller's language comes from the request (http.Language, the kernel's `negotiate`).
+caller's language comes from the request (views.Language, the kernel's `negotiate`).
 
 Reasons start with a stable English-like key in `en`, so clients may also match on them."""
 

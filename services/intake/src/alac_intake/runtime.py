@@ -1,6 +1,6 @@
 """Intake's runtime: the kernel's ServiceRuntime (database, bus, outbox, consumers) and, as
 typed fields, what intake's use cases need beside it. Built from settings once per process
-(app.build_runtime); views reach it through `http.Runtime`, the CLI through
+(app.build_runtime); views reach it through `alac_intake.views.Runtime`, the CLI through
 `alac_kernel.operations.runtime_for_operation`."""
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from alac_intake.attachments import service
 from alac_intake.attachments.detect import ALLOWED
 from alac_intake.attachments.schemas import AttachmentOut
-from alac_intake.http import PROBLEMS, Client, Editor, Language, ReceiptCode, Runtime, Staff
+from alac_intake.views import PROBLEMS, Client, Editor, Language, ReceiptCode, Runtime, Staff
 from alac_kernel.problems import problem_responses
 
 router = APIRouter(prefix="/v1/complaints", tags=["attachments"])

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from alac_intake.channels import public
 from alac_intake.channels.public import PublicComplaint
 from alac_intake.complaints.schemas import ComplaintAccepted
-from alac_intake.http import PROBLEMS, Client, CorrelationId, Language, Runtime
+from alac_intake.views import PROBLEMS, Client, CorrelationId, Language, Runtime
 from alac_kernel.problems import problem_responses
 
 router = APIRouter(prefix="/v1/public", tags=["public"])

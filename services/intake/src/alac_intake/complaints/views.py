@@ -15,7 +15,8 @@ from alac_intake.complaints.schemas import (
     ComplaintPatch,
     ComplaintRead,
 )
-from alac_intake.http import (
+from alac_intake.partners.schemas import PartnerComplaintRead
+from alac_intake.views import (
     PROBLEMS,
     CorrelationId,
     Editor,
@@ -24,7 +25,6 @@ from alac_intake.http import (
     Registrar,
     Runtime,
 )
-from alac_intake.partners.schemas import PartnerComplaintRead
 from alac_kernel import versions
 from alac_kernel.problems import problem_responses
 

@@ -17,7 +17,7 @@ from alac_intake.followup.schemas import (
     MessageOut,
     Unanswered,
 )
-from alac_intake.http import Client, CorrelationId, Language, ReceiptCode, Runtime, Writer
+from alac_intake.views import Client, CorrelationId, Language, ReceiptCode, Runtime, Writer
 
 router = APIRouter(prefix="/v1", tags=["follow-up"])
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from alac_intake.http import Client, Coordinator, CorrelationId, ReceiptCode, Runtime, TenantAdmin
 from alac_intake.lifecycle import service as lifecycle
 from alac_intake.lifecycle.schemas import Erased, RetentionPolicy, Withdrawal, Withdrawn
+from alac_intake.views import Client, Coordinator, CorrelationId, ReceiptCode, Runtime, TenantAdmin
 from alac_kernel.problems import problem_responses
 
 router = APIRouter(prefix="/v1", tags=["withdrawal"])

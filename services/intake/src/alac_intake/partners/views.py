@@ -13,7 +13,6 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
-from alac_intake.http import PartnerSystem, Runtime, TenantAdmin
 from alac_intake.partners import service as partners
 from alac_intake.partners.schemas import (
     FeedPage,
@@ -27,6 +26,7 @@ from alac_intake.partners.schemas import (
     SubscriptionPatch,
     SubscriptionRead,
 )
+from alac_intake.views import PartnerSystem, Runtime, TenantAdmin
 from alac_kernel.problems import problem_responses
 
 router = APIRouter(prefix="/v1", tags=["partners"])

@@ -12,9 +12,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from alac_intake.http import Language, Runtime, TenantAdmin
 from alac_intake.reference import service
 from alac_intake.reference.schemas import ReferenceList, TenantList
+from alac_intake.views import Language, Runtime, TenantAdmin
 from alac_kernel import languages
 from alac_kernel.problems import problem_responses
 

@@ -1,6 +1,7 @@
-"""What every intake route shares: the problems it documents, who may call it, and, as
-dependencies, the request's runtime, client address, language and correlation id (a view takes
-them as arguments and hands them to its use case)."""
+"""What every intake view shares (the domains' views.py import from it, as cases' do from
+alac_cases.views): the problems a route documents, who may call it, and, as dependencies, the
+request's runtime, client address, language and correlation id (a view takes them as arguments
+and hands them to its use case). Part of the HTTP edge: the use cases know nothing of it."""
 
 from __future__ import annotations
 
