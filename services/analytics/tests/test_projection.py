@@ -11,6 +11,7 @@ from sqlalchemy import delete, select, update
 from alac_analytics.models import ComplaintFact, DailyCount, MonthlyCount
 from alac_analytics.projections.rebuild import (
     monthly_mismatches,
+    pair_mismatches,
     rebuild,
     recount,
     stored_counts,
@@ -39,6 +40,7 @@ def counts(analytics) -> dict[tuple, int]:
         stored = stored_counts(session)
         assert stored == recount(session)  # the aggregate never drifts from the facts
         assert monthly_mismatches(session) == []  # nor the monthly roll-up from the days
+        assert pair_mismatches(session) == []  # nor the pairs of dimensions from the facts
         return stored
 
 
@@ -309,3 +311,42 @@ def test_historical_complaint_counts_in_its_period_but_not_in_service_times(anal
     assert cell(analytics, "time_to_close_hours", "50") == 1
     triage = sum(n for (*_, d, _v), n in counts(analytics).items() if d == "time_to_triage_hours")
     assert triage == 1
+
+
+def test_pair_changes_equal_the_difference_of_the_pairs():
+    """The projection's shortcut (only the pairs a changed value is in) gives exactly
+    pairs(after) - pairs(before), over random before/after images: one value changed, the
+    office or month changed, a fact appearing."""
+    import random
+    from collections import Counter
+
+    from alac_analytics.projections.dimensions import pair_changes, pairs
+
+    rng = random.Random(3)
+
+    def cells(office: str, day: date) -> Counter:
+        image: Counter = Counter({(office, day, "total", "all"): 1})
+        for dim in ("area", "channel", "status", "outcome", "sex", "region"):
+            if rng.random() < 0.8:
+                image[(office, day, dim, rng.choice(["a", "b", "c"]))] += 1
+        return image
+
+    for _ in range(2000):
+        place = (
+            rng.choice(["almaty", "astana"]),
+            date(2025, rng.choice([1, 2]), rng.choice([1, 5])),
+        )
+        before = cells(*place)
+        after = Counter(before) if rng.random() < 0.5 else cells(*place)
+        if rng.random() < 0.3:
+            after = cells(rng.choice(["almaty", "astana"]), date(2025, 3, 1))
+        if rng.random() < 0.5:
+            office, day, dim, _ = next(k for k in after if k[2] != "total")
+            after = Counter({k: n for k, n in after.items() if k[2] != dim})
+            after[(office, day, dim, "new")] = 1
+        if rng.random() < 0.1:
+            before = Counter()
+        expected = pairs(after)
+        expected.subtract(pairs(before))
+        got = pair_changes(before, after)
+        assert {k: n for k, n in got.items() if n} == {k: n for k, n in expected.items() if n}

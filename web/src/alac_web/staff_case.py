@@ -176,7 +176,7 @@ def install_case_page(app: FastAPI, console: Console) -> None:
             may_see_contact=session.has(*roles.CONTACT_ROLES),
             may_act=session.has(*roles.ACTION_ROLES),
             may_write_letter=session.has(*roles.LETTER_ROLES),
-            today=datetime.now(ui.settings.zone_for(session.tenant)).date().isoformat(),
+            today=datetime.now(ui.zones.zone_for(session.tenant)).date().isoformat(),
             **data, **extra,
         )  # fmt: skip
 
@@ -443,7 +443,7 @@ def install_case_page(app: FastAPI, console: Console) -> None:
                 return await case_page(request, session, case_id, lang, values=values,
                                        status=422, errors=errors, form="action",
                                        summary=i18n.translate(lang, "error.summary"))  # fmt: skip
-            zone = ui.settings.zone_for(session.tenant)
+            zone = ui.zones.zone_for(session.tenant)
             if day < datetime.now(zone).date():
                 body["occurred_at"] = datetime.combine(day, time(12), zone).isoformat()
         details = {api: values[f] for f, api in ACTION_DETAILS.get(kind, {}).items() if values[f]}

@@ -26,6 +26,8 @@ from alac_cases.notifications.views import router as notifications_router
 from alac_cases.referrals.views import router as referrals_router
 from alac_cases.runtime import CasesRuntime
 from alac_cases.staff.views import router as staff_router
+from alac_cases.tenancy.intake_archive import HttpIntakeArchive
+from alac_cases.tenancy.views import own_router as own_tenant_router
 from alac_cases.tenancy.views import router as tenancy_router
 from alac_cases.workflow.views import router as workflow_router
 from alac_kernel import sealed_text
@@ -71,6 +73,7 @@ def build_runtime(settings: Settings | None = None) -> CasesRuntime:
         # The registry and staff administration call the identity provider's admin API:
         # Keycloak in production, the development issuer (same API) in the embedded mode.
         identity=IdentityAdmin.from_settings(settings),
+        intake_archive=HttpIntakeArchive.from_settings(settings),
         letters=letter_store_for(settings),
     )
     runtime.consumers = [
@@ -102,6 +105,7 @@ def create_app(settings: Settings | None = None, verifier: TokenVerifier | None 
             letters_router,
             referrals_router,
             tenancy_router,
+            own_tenant_router,
             notifications_router,
         ],
         verifier=verifier,

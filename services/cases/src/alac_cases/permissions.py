@@ -50,6 +50,9 @@ MATRIX: dict[str, frozenset[str]] = {
     "notification_rule.write": frozenset({TA}),
     # the tenant registry: onboarding, suspension, offboarding of centres
     "tenant.admin": frozenset({roles.PLATFORM_ADMIN}),
+    # the caller's own centre as registered (names, offices, time zone: no case data, so
+    # analysts too, for the dates on their pages)
+    "tenant.read": frozenset({V, L, C, TA, roles.ANALYST}),
 }
 
 

@@ -10,6 +10,7 @@ from functools import cached_property
 from fastapi import Request
 
 from alac_cases.letters.store import LetterStore
+from alac_cases.tenancy.intake_archive import IntakeArchive
 from alac_kernel.app import typed_runtime
 from alac_kernel.crypto import MasterKeys
 from alac_kernel.cursors import CursorCodec, load_cursor_key
@@ -28,6 +29,8 @@ class CasesRuntime(ServiceRuntime):
     identity: IdentityAdmin
     # Where letter PDFs are kept (encrypted).
     letters: LetterStore
+    # Intake's rows of a centre being offboarded, for its archive (tenancy/intake_archive.py).
+    intake_archive: IntakeArchive
 
     @cached_property
     def notification_cursors(self) -> CursorCodec:

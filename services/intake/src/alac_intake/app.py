@@ -15,6 +15,7 @@ from alac_intake.complaints.views import router as complaints_router
 from alac_intake.duplicates.views import router as duplicates_router
 from alac_intake.followup.views import router as followup_router
 from alac_intake.lifecycle.views import router as lifecycle_router
+from alac_intake.offboarding.views import router as offboarding_router
 from alac_intake.partners.views import router as partners_router
 from alac_intake.progress.views import router as progress_router
 from alac_intake.reference.views import router as reference_router
@@ -31,7 +32,7 @@ __all__ = ["MIGRATIONS", "NAME", "build_runtime", "create_app"]
 # The documented API, in the order of its OpenAPI document.
 ROUTERS = [complaints_router, public_router, attachments_router, public_attachments_router,
            vault_router, reference_router, followup_router, lifecycle_router, duplicates_router,
-           partners_router, progress_router]  # fmt: skip
+           partners_router, progress_router, offboarding_router]  # fmt: skip
 
 
 def build_runtime(settings: Settings | None = None) -> IntakeRuntime:

@@ -184,6 +184,22 @@ class EmbeddedEngine:
             _index_text(conn, rid, tenant, current)
         return True
 
+    def ensure_tenant(self, tenant: str) -> str:
+        return tenant_token(tenant)  # one file for every tenant: nothing to make
+
+    def delete_tenant(self, tenant: str) -> int:
+        """Every document of `tenant` gone, with its words (an offboarded centre)."""
+
+        def run(conn: sqlite3.Connection) -> int:
+            conn.execute(
+                "DELETE FROM documents_fts WHERE rowid IN "
+                "(SELECT rid FROM documents WHERE tenant_id = ?)",
+                (tenant,),
+            )
+            return conn.execute("DELETE FROM documents WHERE tenant_id = ?", (tenant,)).rowcount
+
+        return self._write(run)
+
     # ------------------------------------------------------------------ reading
 
     def _where(self, request: SearchRequest, text: str | None = None) -> tuple[str, list[Any]]:
