@@ -30,6 +30,7 @@ LETTER = {
 ENDPOINTS = [
     ("GET", "/v1/cases", None, "case.read"),
     ("GET", "/v1/cases/{id}", None, "case.read"),
+    ("GET", "/v1/cases/{id}/file", None, "case.read"),
     ("GET", "/v1/cases/{id}/history", None, "history.read"),
     ("GET", "/v1/triage", None, "triage.read"),
     (

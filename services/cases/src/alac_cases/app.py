@@ -13,6 +13,7 @@ from alac_cases.audit.views import router as audit_router
 from alac_cases.case.metadata import Base
 from alac_cases.case.models import kernel_tables
 from alac_cases.case.views import router as cases_router
+from alac_cases.casefile.views import router as casefile_router
 from alac_cases.consent.views import router as consent_router
 from alac_cases.deadlines import scheduler
 from alac_cases.deadlines.views import router as deadlines_router
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None, verifier: TokenVerifier | None 
         description="Triage, assignment, the consent-gated workflow and outcomes of cases.",
         routers=[
             cases_router,
+            casefile_router,
             workflow_router,
             staff_router,
             consent_router,

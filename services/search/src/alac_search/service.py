@@ -77,7 +77,8 @@ def search(
                 cursor=asked.cursor,
                 limit=asked.limit,
                 facets=facets,
-                with_hits=seen.records,
+                # limit=0 (a facets-only request): the matches are counted, never ranked.
+                with_hits=seen.records and asked.limit > 0,
                 highlight=seen.records,
                 cell_keys=not seen.records,
             )

@@ -193,13 +193,17 @@ class History:
     allowed_next: list[str]
 
 
+def history_of(*, session: Session, case: Case) -> History:
+    return History(
+        status_changes=status_changes(session=session, case_id=case.id),
+        assignments=staff.assignments(session=session, case_id=case.id),
+        allowed_next=wf.allowed_from(case.status, anonymous=case.anonymous),
+    )
+
+
 def history(runtime: ServiceRuntime, principal: Principal, *, case_id: str) -> History:
     with read_case(runtime, principal, case_id=case_id, what="case.history") as c:
-        return History(
-            status_changes=status_changes(session=c.session, case_id=c.case.id),
-            assignments=staff.assignments(session=c.session, case_id=c.case.id),
-            allowed_next=wf.allowed_from(c.case.status, anonymous=c.case.anonymous),
-        )
+        return history_of(session=c.session, case=c.case)
 
 
 def triage_queue(
