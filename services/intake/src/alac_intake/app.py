@@ -8,7 +8,6 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from alac_intake import handlers
-from alac_intake.api import ALL_PROBLEMS
 from alac_intake.attachments.views import public_router as public_attachments_router
 from alac_intake.attachments.views import router as attachments_router
 from alac_intake.channels.views import router as public_router
@@ -23,6 +22,7 @@ from alac_intake.reference.views import router as reference_router
 from alac_intake.runtime import MIGRATIONS, NAME, IntakeRuntime
 from alac_intake.vault.views import keys_router as text_keys_router
 from alac_intake.vault.views import router as vault_router
+from alac_intake.views import ALL_PROBLEMS
 from alac_kernel.app import create_service_app
 from alac_kernel.auth.verifier import TokenVerifier
 from alac_kernel.settings import Settings

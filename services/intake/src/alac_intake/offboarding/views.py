@@ -7,8 +7,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
-from alac_intake.api import Runtime
 from alac_intake.offboarding import service
+from alac_intake.views import Runtime
 from alac_kernel.auth import roles
 from alac_kernel.auth.fastapi import require_roles
 from alac_kernel.auth.principal import Principal

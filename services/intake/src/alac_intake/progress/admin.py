@@ -55,7 +55,7 @@ def masked(error: str | None) -> str | None:
     return ADDRESS.sub("[address]", error) if error else error
 
 
-def _superseded(session: Session, row: Mapping[str, Any]) -> bool:
+def _superseded(session: Session, row: Mapping[Any, Any]) -> bool:
     """A later e-mail to the same complainant was sent, or one is waiting or being sent:
     sending this one now would say "there is news" twice."""
     t = complainant_mail

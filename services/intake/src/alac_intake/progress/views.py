@@ -8,9 +8,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from alac_intake.api import Runtime, TenantAdmin
 from alac_intake.progress import admin
 from alac_intake.progress.schemas import FailedMail, FailedMailPage
+from alac_intake.views import Runtime, TenantAdmin
 from alac_kernel.problems import problem_responses
 
 router = APIRouter(prefix="/v1/complainant-mail", tags=["complainant e-mail"])

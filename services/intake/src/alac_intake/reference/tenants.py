@@ -79,8 +79,8 @@ def _sync_public_offices(
             row.valid_to = today  # retired: old complaints keep a readable office
     for code, office in wanted.items():
         names = office["names"]
-        row = current.get(code)
-        if row is None:
+        existing = current.get(code)
+        if existing is None:
             session.add(
                 ReferenceValue(
                     list_name="public_offices", code=code, parent=tenant_id, tenant_id=None,
@@ -88,9 +88,13 @@ def _sync_public_offices(
                     valid_from=None, valid_to=None, version=1,
                 )
             )  # fmt: skip
-        elif (row.label_en, row.label_ru, row.label_kk) != (names["en"], names["ru"], names["kk"]):
-            row.label_en, row.label_ru, row.label_kk = names["en"], names["ru"], names["kk"]
-            row.version += 1
+        elif (existing.label_en, existing.label_ru, existing.label_kk) != (
+            names["en"], names["ru"], names["kk"]
+        ):  # fmt: skip
+            existing.label_en, existing.label_ru, existing.label_kk = (
+                names["en"], names["ru"], names["kk"]
+            )  # fmt: skip
+            existing.version += 1
     session.flush()
 
 
