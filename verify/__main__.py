@@ -39,6 +39,8 @@ from typing import Any
 
 import httpx
 
+from alac_kernel.auth.dev_issuer import DEMO_CLIENTS
+from alac_kernel.testing.access import demo_callers, probe_access, seed_records
 from alac_kernel.testing.processes import ALAC, free_port_base
 
 SERVICES = ("intake", "cases", "analytics", "search")
@@ -138,15 +140,17 @@ def rss_mb(pid: int) -> float | None:
 
 
 def token(platform: Platform, user: str) -> dict[str, str]:
+    """A bearer token of a demo user (password grant), or of the demo partner system
+    `partner-ndi` (client credentials)."""
+    client = next((c for c in DEMO_CLIENTS if c.client_id == user), None)
+    if client is not None:
+        grant = {"grant_type": "client_credentials", "client_id": user,
+                 "client_secret": client.secret}  # fmt: skip
+    else:
+        grant = {"grant_type": "password", "client_id": "alac-cli", "username": user,
+                 "password": f"demo{user}"}  # fmt: skip
     response = httpx.post(
-        f"{platform.issuer}/protocol/openid-connect/token",
-        data={
-            "grant_type": "password",
-            "client_id": "alac-cli",
-            "username": user,
-            "password": f"demo{user}",
-        },
-        timeout=10,
+        f"{platform.issuer}/protocol/openid-connect/token", data=grant, timeout=10
     )
     response.raise_for_status()
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
@@ -394,6 +398,41 @@ def access(platform: Platform, load: Load) -> dict[str, int]:
     return {"tried": tried, "leaks": int(leaks)}
 
 
+def every_endpoint(platform: Platform) -> dict[str, Any]:
+    """Every operation of every service's OpenAPI x every role (alac_kernel.testing.access):
+    answers as the permission matrix says, no 5xx, no record the caller may not see."""
+    clients = {name: httpx.Client(base_url=platform.url(name), timeout=30) for name in SERVICES}
+    tokens: dict[str, dict[str, str]] = {}
+
+    def headers_of(user: str) -> dict[str, str]:
+        if user not in tokens:
+            tokens[user] = token(platform, user)
+        return tokens[user]
+
+    def send(service: str, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        return clients[service].request(method, url, **kwargs)
+
+    try:
+        word = "vrfmatrix" + secrets.token_hex(3)
+        records = seed_records(send, headers_of, settle=lambda: time.sleep(0.5), word=word)
+        openapis = {name: clients[name].get("/openapi.json").json() for name in SERVICES}
+        report = probe_access(openapis, send, demo_callers(headers_of), records, word)
+    finally:
+        for client in clients.values():
+            client.close()
+    for line in [*report.unlisted, *report.failures][:20]:
+        print("  access:", line, file=sys.stderr)
+    return {
+        "operations": report.operations,
+        "tried": report.tried,
+        "5xx": report.server_errors,
+        "leaks": report.leaks,
+        "mismatches": report.mismatches,
+        "unlisted": len(report.unlisted),
+        "ok": report.ok,
+    }
+
+
 # --- the table ------------------------------------------------------------------------------
 
 
@@ -441,6 +480,8 @@ def _run(args: argparse.Namespace) -> int:
             progress(f"bad input: {probes}")
             leaks = access(platform, load)
             progress(f"access: {leaks}")
+            matrix = every_endpoint(platform)
+            progress(f"every endpoint x role: {matrix}")
         finally:
             platform.stop()
 
@@ -474,6 +515,9 @@ def _run(args: argparse.Namespace) -> int:
          counts["counted"] == counts["accepted"]),
         ("bad input: probes tried, 5xx", f"{probes['tried']}, {probes['5xx']}", probes["5xx"] == 0),
         ("access: probes tried, leaks", f"{leaks['tried']}, {leaks['leaks']}", leaks["leaks"] == 0),
+        ("access: every endpoint x role (ops, tried, 5xx, leaks, off-matrix)",
+         f"{matrix['operations']}, {matrix['tried']}, {matrix['5xx']}, {matrix['leaks']}, "
+         f"{matrix['mismatches'] + matrix['unlisted']}", matrix["ok"]),
     ]  # fmt: skip
     width = max(len(r[0]) for r in rows)
     print(f"\n{'check'.ljust(width)}  {'result':<60} ok")
@@ -489,6 +533,7 @@ def _run(args: argparse.Namespace) -> int:
                     "counts": counts,
                     "probes": probes,
                     "access": leaks,
+                    "every_endpoint": matrix,
                     "kills": load.kills,
                 },
                 indent=2,

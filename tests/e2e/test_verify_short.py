@@ -36,3 +36,6 @@ def test_short_verify_run_holds_load_survives_a_kill_and_refuses_bad_input(tmp_p
     assert counts["hits_ok"] == counts["accepted"] == counts["counted"]
     assert result["probes"]["tried"] > 100 and result["probes"]["5xx"] == 0
     assert result["access"]["leaks"] == 0 and len(result["kills"]) == 1
+    matrix = result["every_endpoint"]
+    assert matrix["operations"] >= 110 and matrix["tried"] >= 12 * matrix["operations"]
+    assert matrix["ok"] and matrix["5xx"] == matrix["leaks"] == matrix["mismatches"] == 0
