@@ -40,7 +40,14 @@ from typing import Any
 import httpx
 
 from alac_kernel.auth.dev_issuer import DEMO_CLIENTS
-from alac_kernel.testing.access import demo_callers, probe_access, seed_records
+from alac_kernel.testing.access import (
+    DEMO_CALLERS,
+    Record,
+    demo_callers,
+    probe_access,
+    seed_records,
+)
+from alac_kernel.testing.openapi_fuzz import FUZZ_BASE, fuzz_openapi
 from alac_kernel.testing.processes import ALAC, free_port_base
 
 SERVICES = ("intake", "cases", "analytics", "search")
@@ -398,28 +405,34 @@ def access(platform: Platform, load: Load) -> dict[str, int]:
     return {"tried": tried, "leaks": int(leaks)}
 
 
-def every_endpoint(platform: Platform) -> dict[str, Any]:
+@dataclass
+class Callers:
+    """One HTTP client per service and a token per demo user, for the probes below."""
+
+    platform: Platform
+    clients: dict[str, httpx.Client] = field(default_factory=dict)
+    tokens: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def headers_of(self, user: str) -> dict[str, str]:
+        if user not in self.tokens:
+            self.tokens[user] = token(self.platform, user)
+        return self.tokens[user]
+
+    def send(self, service: str, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        if service not in self.clients:
+            self.clients[service] = httpx.Client(base_url=self.platform.url(service), timeout=30)
+        return self.clients[service].request(method, url, **kwargs)
+
+    def close(self) -> None:
+        for client in self.clients.values():
+            client.close()
+
+
+def every_endpoint(callers: Callers, records: list[Record], word: str) -> dict[str, Any]:
     """Every operation of every service's OpenAPI x every role (alac_kernel.testing.access):
     answers as the permission matrix says, no 5xx, no record the caller may not see."""
-    clients = {name: httpx.Client(base_url=platform.url(name), timeout=30) for name in SERVICES}
-    tokens: dict[str, dict[str, str]] = {}
-
-    def headers_of(user: str) -> dict[str, str]:
-        if user not in tokens:
-            tokens[user] = token(platform, user)
-        return tokens[user]
-
-    def send(service: str, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        return clients[service].request(method, url, **kwargs)
-
-    try:
-        word = "vrfmatrix" + secrets.token_hex(3)
-        records = seed_records(send, headers_of, settle=lambda: time.sleep(0.5), word=word)
-        openapis = {name: clients[name].get("/openapi.json").json() for name in SERVICES}
-        report = probe_access(openapis, send, demo_callers(headers_of), records, word)
-    finally:
-        for client in clients.values():
-            client.close()
+    openapis = {name: callers.send(name, "GET", "/openapi.json").json() for name in SERVICES}
+    report = probe_access(openapis, callers.send, demo_callers(callers.headers_of), records, word)
     for line in [*report.unlisted, *report.failures][:20]:
         print("  access:", line, file=sys.stderr)
     return {
@@ -431,6 +444,36 @@ def every_endpoint(platform: Platform) -> dict[str, Any]:
         "unlisted": len(report.unlisted),
         "ok": report.ok,
     }
+
+
+def schemathesis_run(callers: Callers, records: list[Record], examples: int) -> dict[str, Any]:
+    """Schemathesis (alac_kernel.testing.openapi_fuzz) over every service's OpenAPI, valid and
+    invalid requests, with a token of every role and none: no 5xx, every answer documented and
+    matching its schema, every error a problem+json. Runs last: valid writes change data."""
+    headers = [callers.headers_of(user) for _, user, *_ in DEMO_CALLERS] + [{}]
+    path_values = {
+        name: [r.path_values[name] for r in records] for name in ("complaint_id", "case_id")
+    }
+    calls, server_errors, failures = 0, 0, []
+    for name in SERVICES:
+        base = callers.platform.url(name)
+
+        def send(*, url: str, base: str = base, **kwargs: Any) -> httpx.Response:
+            return httpx.request(url=url.replace(FUZZ_BASE, base, 1), timeout=30, **kwargs)
+
+        report = fuzz_openapi(
+            callers.send(name, "GET", "/openapi.json").json(),
+            send=send,
+            headers=headers,
+            path_values=path_values,
+            max_examples=examples,
+        )
+        calls += report.calls
+        server_errors += sum(n for status, n in report.statuses.items() if status >= 500)
+        failures += [f"{name}: {line}" for line in report.failures]
+    for line in failures[:20]:
+        print("  schemathesis:", line[:400], file=sys.stderr)
+    return {"calls": calls, "5xx": server_errors, "failures": len(failures)}
 
 
 # --- the table ------------------------------------------------------------------------------
@@ -446,6 +489,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=600)
     parser.add_argument("--rate", type=float, default=2.0, help="complaints per second")
     parser.add_argument("--kills", type=int, default=6, help="kill -9 during the load")
+    parser.add_argument(
+        "--fuzz-examples", type=int, default=10, help="schemathesis examples per operation"
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument(
         "--rate-informative",
@@ -480,8 +526,18 @@ def _run(args: argparse.Namespace) -> int:
             progress(f"bad input: {probes}")
             leaks = access(platform, load)
             progress(f"access: {leaks}")
-            matrix = every_endpoint(platform)
-            progress(f"every endpoint x role: {matrix}")
+            callers = Callers(platform)
+            try:
+                word = "vrfmatrix" + secrets.token_hex(3)
+                records = seed_records(
+                    callers.send, callers.headers_of, settle=lambda: time.sleep(0.5), word=word
+                )
+                matrix = every_endpoint(callers, records, word)
+                progress(f"every endpoint x role: {matrix}")
+                fuzzed = schemathesis_run(callers, records, args.fuzz_examples)
+                progress(f"schemathesis: {fuzzed}")
+            finally:
+                callers.close()
         finally:
             platform.stop()
 
@@ -518,6 +574,9 @@ def _run(args: argparse.Namespace) -> int:
         ("access: every endpoint x role (ops, tried, 5xx, leaks, off-matrix)",
          f"{matrix['operations']}, {matrix['tried']}, {matrix['5xx']}, {matrix['leaks']}, "
          f"{matrix['mismatches'] + matrix['unlisted']}", matrix["ok"]),
+        ("schemathesis: calls, 5xx, off-schema or not problem+json",
+         f"{fuzzed['calls']}, {fuzzed['5xx']}, {fuzzed['failures']}",
+         fuzzed["5xx"] == 0 and fuzzed["failures"] == 0),
     ]  # fmt: skip
     width = max(len(r[0]) for r in rows)
     print(f"\n{'check'.ljust(width)}  {'result':<60} ok")
@@ -534,6 +593,7 @@ def _run(args: argparse.Namespace) -> int:
                     "probes": probes,
                     "access": leaks,
                     "every_endpoint": matrix,
+                    "schemathesis": fuzzed,
                     "kills": load.kills,
                 },
                 indent=2,

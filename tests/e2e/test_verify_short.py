@@ -22,7 +22,7 @@ def test_short_verify_run_holds_load_survives_a_kill_and_refuses_bad_input(tmp_p
     figures = tmp_path / "verify.json"
     done = subprocess.run(
         [sys.executable, "-m", "verify", "--seconds", "20", "--rate", "1", "--kills", "1",
-         "--json", str(figures), "--rate-informative"],
+         "--fuzz-examples", "2", "--json", str(figures), "--rate-informative"],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -39,3 +39,5 @@ def test_short_verify_run_holds_load_survives_a_kill_and_refuses_bad_input(tmp_p
     matrix = result["every_endpoint"]
     assert matrix["operations"] >= 110 and matrix["tried"] >= 12 * matrix["operations"]
     assert matrix["ok"] and matrix["5xx"] == matrix["leaks"] == matrix["mismatches"] == 0
+    fuzzed = result["schemathesis"]
+    assert fuzzed["calls"] > 300 and fuzzed["5xx"] == fuzzed["failures"] == 0

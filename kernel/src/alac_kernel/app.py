@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -23,7 +24,12 @@ from alac_kernel.db import new_id
 from alac_kernel.http_input import RefuseNulMiddleware
 from alac_kernel.observability import logs
 from alac_kernel.observability.metrics import HTTP_LATENCY, HTTP_REQUESTS
-from alac_kernel.problems import PROBLEM_JSON, Problem, install_problem_handlers
+from alac_kernel.problems import (
+    PROBLEM_JSON,
+    Problem,
+    install_problem_handlers,
+    problem_responses,
+)
 from alac_kernel.runtime import ServiceRuntime
 
 log = logging.getLogger("alac.app")
@@ -198,8 +204,24 @@ def create_service_app(
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     for router in routers:
+        document_body_problems(router)
         app.include_router(router)
     return app
+
+
+def document_body_problems(router: APIRouter) -> None:
+    """Document, on every operation that reads a body, the problems the kernel answers for any
+    body before the route runs: unreadable JSON (400), over the size limit (413), invalid
+    fields (422). Without them a client (and schemathesis) meets statuses the OpenAPI document
+    does not name; a route's own description of a status wins."""
+    for route in router.routes:
+        if isinstance(route, APIRoute) and route.body_field is not None:
+            route.responses = {**BODY_PROBLEMS, **route.responses}
+
+
+BODY_PROBLEMS = problem_responses(
+    (400, "The body is not valid JSON"), 413, (422, "Invalid field (each named in `errors`)")
+)
 
 
 def runtime_of(request: Request) -> ServiceRuntime:
