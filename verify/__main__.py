@@ -62,6 +62,7 @@ class Platform:
     logs: Path
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     ready: set[int] = field(default_factory=set)  # pids that answered /readyz
+    mounted: bool = False  # the data folder is a tmpfs of its own (the full-disk fault)
 
     @property
     def issuer(self) -> str:
@@ -127,6 +128,19 @@ class Platform:
                 proc.wait(10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+        if self.mounted:
+            subprocess.run(["umount", str(self.data)], check=False)  # noqa: S603, S607
+
+    def mount_small_disk(self, megabytes: int) -> str | None:
+        """Put the data folder on a tmpfs of `megabytes` (a real filesystem that fills), or
+        say why not (mounting needs root)."""
+        done = subprocess.run(  # noqa: S603
+            ["mount", "-t", "tmpfs", "-o", f"size={megabytes}m,mode=0700", "tmpfs",  # noqa: S607
+             str(self.data)],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        self.mounted = done.returncode == 0
+        return None if self.mounted else (done.stderr.strip() or "mount failed")
 
 
 _STARTED = time.monotonic()
@@ -195,13 +209,17 @@ class Load:
     kills: list[tuple[float, str]] = field(default_factory=list)
 
 
-def submit(client: httpx.Client, headers: dict[str, str], word: str, load: Load) -> None:
-    body = {
+def complaint_body(word: str) -> dict[str, str]:
+    return {
         "channel": "hotline",
         "request_type": "case",
         "area": "education",
         "crux": f"The clerk asked for a bribe at the akimat, reference {word}.",
     }
+
+
+def submit(client: httpx.Client, headers: dict[str, str], word: str, load: Load) -> None:
+    body = complaint_body(word)
     key = f"verify-{word}"
     while True:
         load.attempts += 1
@@ -268,6 +286,71 @@ def run_load(platform: Platform, seconds: float, rate: float, kills: int, load: 
         for thread in threads:
             thread.join()
         client.close()
+
+
+# --- a full disk ----------------------------------------------------------------------------
+
+
+def fill(folder: Path) -> Path:
+    """Write a file into `folder` until the filesystem has no byte left (ENOSPC)."""
+    filler = folder / "filler"
+    with filler.open("wb", buffering=0) as out:
+        for chunk in (1 << 20, 1 << 12, 1):
+            block = b"\0" * chunk
+            try:
+                while True:
+                    out.write(block)
+            except OSError:
+                pass
+    return filler
+
+
+def disk_full(platform: Platform, load: Load, complaints: int = 8) -> dict[str, Any]:
+    """Fill the data folder's filesystem, post `complaints` complaints once each: every answer
+    is a 201 (the database had room left in pages it already held) or a 503 problem, never
+    another status; then free the space and post the same ones again with the same
+    Idempotency-Key until accepted, so the accounting counts them (one case, one hit, once)."""
+    headers = token(platform, "vera")
+    words = ["vrfull" + secrets.token_hex(5) for _ in range(complaints)]
+    statuses: dict[int, int] = {}
+    not_problem = 0
+    filler = fill(platform.data)
+    try:
+        with httpx.Client(base_url=platform.url("intake"), timeout=30) as client:
+            for word in words:
+                response = client.post(
+                    "/v1/complaints",
+                    json=complaint_body(word),
+                    headers={**headers, "Idempotency-Key": f"verify-{word}"},
+                )
+                statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+                media = response.headers.get("content-type", "")
+                if response.status_code != 201 and not media.startswith("application/problem"):
+                    not_problem += 1
+            ready_while_full = client.get("/readyz").status_code
+    finally:
+        filler.unlink()
+    with httpx.Client(base_url=platform.url("intake"), timeout=30) as client:
+        for word in words:
+            submit(client, headers, word, load)  # space is back: the same keys, accepted once
+    return {
+        "statuses": statuses,
+        "refused_503": statuses.get(503, 0),
+        "other": sum(n for code, n in statuses.items() if code not in (201, 503)),
+        "not_problem": not_problem,
+        "readyz_while_full": ready_while_full,
+        "recovered": all(word in load.accepted for word in words),
+    }
+
+
+def integrity(platform: Platform) -> dict[str, str]:
+    """SQLite's own check of every database file: a write cut by the full disk left none
+    half-written."""
+    found = {}
+    for path in sorted(platform.data.glob("*.db")):
+        with sqlite3.connect(path) as db:
+            found[path.name] = db.execute("pragma integrity_check").fetchone()[0]
+    return found
 
 
 # --- accounting -----------------------------------------------------------------------------
@@ -492,7 +575,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--fuzz-examples", type=int, default=10, help="schemathesis examples per operation"
     )
+    parser.add_argument(
+        "--disk-mb", type=int, default=256,
+        help="the data folder on a tmpfs of this size, filled once after the load (needs root; "
+        "0: not run)",
+    )  # fmt: skip
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--logs", type=Path, help="keep the services' logs in this folder")
     parser.add_argument(
         "--rate-informative",
         action="store_true",
@@ -511,16 +600,23 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
 
     with tempfile.TemporaryDirectory(prefix="alac-verify-") as tmp:
-        platform = Platform(data=Path(tmp) / "data", base=free_port_base(), logs=Path(tmp))
+        logs = args.logs or Path(tmp)
+        logs.mkdir(parents=True, exist_ok=True)
+        platform = Platform(data=Path(tmp) / "data", base=free_port_base(), logs=logs)
         platform.data.mkdir()
         load = Load()
         try:
+            mount_refused = platform.mount_small_disk(args.disk_mb) if args.disk_mb else "off"
             start_platform(platform)
             progress("platform up")
             run_load(platform, args.seconds, args.rate, args.kills, load)
             progress(f"load done: {len(load.accepted)} accepted, kills {load.kills}")
+            full = disk_full(platform, load) if mount_refused is None else None
+            progress(f"disk full: {full or mount_refused}")
             counts = account(platform, load, timeout_s=120 + args.seconds / 5)
             progress(f"accounted: {counts}")
+            checked = integrity(platform)
+            progress(f"integrity: {checked}")
             some_id = next(iter(load.accepted.values()))
             probes = bad_input(platform, some_id)
             progress(f"bad input: {probes}")
@@ -569,6 +665,14 @@ def _run(args: argparse.Namespace) -> int:
          counts["hits_missing"] == 0 and counts["hits_wrong_or_duplicated"] == 0),
         ("analytics: counted once", f"{counts['counted']} of {counts['accepted']}",
          counts["counted"] == counts["accepted"]),
+        ("faults: disk full (answers while full; readyz; recovered)",
+         "not run: " + mount_refused if full is None else
+         f"{full['statuses']}; {full['readyz_while_full']}; {full['recovered']}",
+         full is not None and full["other"] == full["not_problem"] == 0
+         and full["refused_503"] > 0 and full["recovered"]),
+        ("no half-written data: sqlite integrity_check",
+         ", ".join(f"{k} {v}" for k, v in checked.items()),
+         bool(checked) and all(v == "ok" for v in checked.values())),
         ("bad input: probes tried, 5xx", f"{probes['tried']}, {probes['5xx']}", probes["5xx"] == 0),
         ("access: probes tried, leaks", f"{leaks['tried']}, {leaks['leaks']}", leaks["leaks"] == 0),
         ("access: every endpoint x role (ops, tried, 5xx, leaks, off-matrix)",
@@ -594,6 +698,8 @@ def _run(args: argparse.Namespace) -> int:
                     "access": leaks,
                     "every_endpoint": matrix,
                     "schemathesis": fuzzed,
+                    "disk_full": full,
+                    "integrity": checked,
                     "kills": load.kills,
                 },
                 indent=2,

@@ -39,5 +39,8 @@ def test_short_verify_run_holds_load_survives_a_kill_and_refuses_bad_input(tmp_p
     matrix = result["every_endpoint"]
     assert matrix["operations"] >= 110 and matrix["tried"] >= 12 * matrix["operations"]
     assert matrix["ok"] and matrix["5xx"] == matrix["leaks"] == matrix["mismatches"] == 0
+    full = result["disk_full"]  # the suite runs as root here, so the tmpfs is mounted
+    assert full["refused_503"] > 0 and full["other"] == 0 and full["recovered"]
+    assert set(result["integrity"].values()) == {"ok"}
     fuzzed = result["schemathesis"]
     assert fuzzed["calls"] > 300 and fuzzed["5xx"] == fuzzed["failures"] == 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -20,13 +21,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from alac_kernel.apidocs import install_api_docs
 from alac_kernel.auth.fastapi import install_auth
 from alac_kernel.auth.verifier import TokenVerifier
-from alac_kernel.db import new_id
+from alac_kernel.db import new_id, storage_refusal
 from alac_kernel.http_input import RefuseNulMiddleware
 from alac_kernel.observability import logs
 from alac_kernel.observability.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from alac_kernel.problems import (
     PROBLEM_JSON,
     Problem,
+    domain_problem,
     install_problem_handlers,
     problem_responses,
 )
@@ -109,9 +111,7 @@ class RequestContextMiddleware:
                 if status_holder["started"]:
                     raise
                 if not refused:
-                    log.exception("unhandled error", extra={"path": scope.get("path")})
-                    unexpected = Problem(500, "An unexpected error occurred; it has been logged.")
-                    await self._send_problem(deliver, unexpected)
+                    await self._send_problem(deliver, self._unexpected(scope))
             if refused:
                 await self._too_large(deliver)
         finally:
@@ -121,6 +121,17 @@ class RequestContextMiddleware:
             HTTP_REQUESTS.labels(self.service, method, path, str(status_holder["status"])).inc()
             HTTP_LATENCY.labels(self.service, method, path).observe(time.perf_counter() - started)
             logs.correlation_id.reset(token)
+
+    @staticmethod
+    def _unexpected(scope: Scope) -> Problem:
+        """The answer to an error no handler took: a full disk or a database away (raised
+        as late as the commit of a request's unit of work) is a 503 to retry, the rest a 500."""
+        refusal = storage_refusal(sys.exc_info()[1] or Exception())
+        if refusal is not None:
+            log.warning("storage refused a request", exc_info=True, extra={"path": scope["path"]})
+            return domain_problem(refusal)
+        log.exception("unhandled error", extra={"path": scope.get("path")})
+        return Problem(500, "An unexpected error occurred; it has been logged.")
 
     async def _too_large(self, send: Callable[[Message], Any]) -> None:
         await self._send_problem(
@@ -142,6 +153,7 @@ class RequestContextMiddleware:
                 "headers": [
                     (b"content-type", PROBLEM_JSON.encode()),
                     (b"content-length", str(len(raw)).encode()),
+                    *((k.lower().encode(), v.encode()) for k, v in (problem.headers or {}).items()),
                 ],
             }
         )
