@@ -49,6 +49,7 @@ from alac_kernel.testing.access import (
 )
 from alac_kernel.testing.openapi_fuzz import FUZZ_BASE, fuzz_openapi
 from alac_kernel.testing.processes import ALAC, free_port_base
+from verify.read_models import differences
 
 SERVICES = ("intake", "cases", "analytics", "search")
 HOST = "127.0.0.1"
@@ -71,7 +72,7 @@ class Platform:
     def url(self, service: str) -> str:
         return f"http://{HOST}:{self.base + 1 + SERVICES.index(service)}"
 
-    def env(self) -> dict[str, str]:
+    def env(self, service: str | None = None) -> dict[str, str]:
         env = dict(os.environ)
         env.update(
             ALAC_DATA_DIR=str(self.data),
@@ -87,7 +88,7 @@ class Platform:
         log = (self.logs / f"{name}.log").open("ab")
         self.procs[name] = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             [*ALAC, *args],
-            env=self.env(),
+            env=self.env(name if name in SERVICES else None),
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -186,7 +187,7 @@ def start_platform(platform: Platform) -> None:
     platform.wait_ready("issuer")
     for name in SERVICES:
         done = subprocess.run(  # noqa: S603
-            [*ALAC, "migrate", name], env=platform.env(), capture_output=True, check=False
+            [*ALAC, "migrate", name], env=platform.env(name), capture_output=True, check=False
         )
         if done.returncode != 0:
             raise RuntimeError(f"migrate {name}: {done.stderr.decode()[-500:]}")
@@ -207,6 +208,7 @@ class Load:
     lagging_s: float = 0.0
     rss: dict[str, list[float]] = field(default_factory=dict)  # "<service>#<pid>" -> MB
     kills: list[tuple[float, str]] = field(default_factory=list)
+    seconds: float = 0.0  # how long the load ran
 
 
 def complaint_body(word: str) -> dict[str, str]:
@@ -267,6 +269,7 @@ def run_load(platform: Platform, seconds: float, rate: float, kills: int, load: 
             platform.wait_ready(victim)
 
     threads = [threading.Thread(target=sample), threading.Thread(target=killer)]
+
     for thread in threads:
         thread.start()
     started = time.monotonic()
@@ -282,6 +285,7 @@ def run_load(platform: Platform, seconds: float, rate: float, kills: int, load: 
             submit(client, headers, "vrf" + secrets.token_hex(5), load)
             sent += 1
     finally:
+        load.seconds = time.monotonic() - started
         stop.set()
         for thread in threads:
             thread.join()
@@ -353,7 +357,52 @@ def integrity(platform: Platform) -> dict[str, str]:
     return found
 
 
+# --- read models against a rebuild from the events ------------------------------------------
+
+REBUILDS = {"search": ["search", "reindex"], "analytics": ["analytics", "rebuild"]}
+
+
+def read_model(platform: Platform, model: str) -> dict[str, Any]:
+    done = subprocess.run(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "verify.read_models", model],
+        env=platform.env(model), capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise RuntimeError(f"reading the {model} read model: {done.stderr[-500:]}")
+    return dict(json.loads(done.stdout))
+
+
+def rebuild_and_compare(platform: Platform) -> dict[str, dict[str, Any]]:
+    """Each read model (the search index, analytics' facts and counts) as it is live, then
+    rebuilt from the first event by its own operation (which swaps the rebuild in), then
+    compared record by record: the same records, each identical."""
+    found = {}
+    for model, command in REBUILDS.items():
+        live = read_model(platform, model)
+        done = subprocess.run(  # noqa: S603
+            [*ALAC, *command], env=platform.env(model), capture_output=True, text=True, check=False
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"alac {' '.join(command)}: {done.stderr[-500:]}")
+        rebuilt = read_model(platform, model)
+        differing = differences(live, rebuilt)
+        for key in differing[:5]:
+            print(f"  {model} differs at {key}", file=sys.stderr)
+        found[model] = {
+            "live": live["records"],
+            "rebuilt": rebuilt["records"],
+            "differing": len(differing),
+        }
+    return found
+
+
 # --- accounting -----------------------------------------------------------------------------
+
+
+def cases_per_complaint(platform: Platform) -> dict[str, int]:
+    """Straight from cases' database."""
+    with sqlite3.connect(platform.data / "cases.db") as db:
+        return dict(db.execute("select complaint_id, count(*) from cases group by complaint_id"))
 
 
 def account(platform: Platform, load: Load, timeout_s: float) -> dict[str, int]:
@@ -363,10 +412,7 @@ def account(platform: Platform, load: Load, timeout_s: float) -> dict[str, int]:
     search_headers = token(platform, "lena")
     deadline = time.monotonic() + timeout_s
     while True:
-        with sqlite3.connect(platform.data / "cases.db") as db:
-            per_complaint = dict(
-                db.execute("select complaint_id, count(*) from cases group by complaint_id")
-            )
+        per_complaint = cases_per_complaint(platform)
         summary = httpx.get(
             platform.url("analytics") + "/v1/stats/summary",
             headers=analytics_headers,
@@ -617,6 +663,8 @@ def _run(args: argparse.Namespace) -> int:
             progress(f"accounted: {counts}")
             checked = integrity(platform)
             progress(f"integrity: {checked}")
+            rebuilt = rebuild_and_compare(platform)
+            progress(f"read models against a rebuild: {rebuilt}")
             some_id = next(iter(load.accepted.values()))
             probes = bad_input(platform, some_id)
             progress(f"bad input: {probes}")
@@ -638,8 +686,8 @@ def _run(args: argparse.Namespace) -> int:
             platform.stop()
 
     rows: list[tuple[str, str, bool]] = []
-    sent_per_s = len(load.accepted) / args.seconds
-    rows.append(("load: complaints accepted", f"{counts['accepted']} in {args.seconds:.0f} s "
+    sent_per_s = len(load.accepted) / max(load.seconds, 1e-9)
+    rows.append(("load: complaints accepted", f"{counts['accepted']} in {load.seconds:.0f} s "
                  f"({sent_per_s:.2f}/s, target {args.rate}/s; {load.retries} retries, "
                  f"worst lag {load.lagging_s:.1f} s)",
                  args.rate_informative or sent_per_s >= 0.9 * args.rate))  # fmt: skip
@@ -673,6 +721,10 @@ def _run(args: argparse.Namespace) -> int:
         ("no half-written data: sqlite integrity_check",
          ", ".join(f"{k} {v}" for k, v in checked.items()),
          bool(checked) and all(v == "ok" for v in checked.values())),
+        *((f"read model {model} = rebuild from the events (live, rebuilt, differing)",
+           f"{r['live']}, {r['rebuilt']}, {r['differing']}",
+           r["live"] == r["rebuilt"] > 0 and r["differing"] == 0)
+          for model, r in rebuilt.items()),
         ("bad input: probes tried, 5xx", f"{probes['tried']}, {probes['5xx']}", probes["5xx"] == 0),
         ("access: probes tried, leaks", f"{leaks['tried']}, {leaks['leaks']}", leaks["leaks"] == 0),
         ("access: every endpoint x role (ops, tried, 5xx, leaks, off-matrix)",
@@ -700,6 +752,7 @@ def _run(args: argparse.Namespace) -> int:
                     "schemathesis": fuzzed,
                     "disk_full": full,
                     "integrity": checked,
+                    "read_models": rebuilt,
                     "kills": load.kills,
                 },
                 indent=2,

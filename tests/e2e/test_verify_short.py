@@ -42,5 +42,8 @@ def test_short_verify_run_holds_load_survives_a_kill_and_refuses_bad_input(tmp_p
     full = result["disk_full"]  # the suite runs as root here, so the tmpfs is mounted
     assert full["refused_503"] > 0 and full["other"] == 0 and full["recovered"]
     assert set(result["integrity"].values()) == {"ok"}
+    for model in ("search", "analytics"):
+        compared = result["read_models"][model]
+        assert compared["live"] == compared["rebuilt"] > 0 and compared["differing"] == 0
     fuzzed = result["schemathesis"]
     assert fuzzed["calls"] > 300 and fuzzed["5xx"] == fuzzed["failures"] == 0

@@ -259,13 +259,34 @@ class Projection:
         if not daily:
             return
         self._upsert(session, self.counts, "day", daily)
-        rows = [
+        rows: list[dict[str, Any]] = [
             {"tenant_id": t, "office": o, "month": m, "dimension": d, "value": v, "n": n}
             for (t, o, m, d, v), n in monthly.items()
             if n
         ]
         if rows:
             self._upsert(session, self.monthly, "month", rows)
+        # A count brought down to zero (a complaint's status moved on) goes, as if it had
+        # never been: a rebuild, applying the net change of a whole batch, never writes it,
+        # and live and rebuilt models must answer alike (`make verify` compares them).
+        self._drop_zeros(session, self.counts, "day", [r for r in daily if r["n"] < 0])
+        self._drop_zeros(session, self.monthly, "month", [r for r in rows if r["n"] < 0])
+
+    @staticmethod
+    def _drop_zeros(
+        session: Session, table: Table, period: str, lowered: list[dict[str, Any]]
+    ) -> None:
+        for row in lowered:
+            session.execute(
+                delete(table).where(
+                    table.c.tenant_id == row["tenant_id"],
+                    table.c.office == row["office"],
+                    table.c[period] == row[period],
+                    table.c.dimension == row["dimension"],
+                    table.c.value == row["value"],
+                    table.c.n == 0,
+                )
+            )
 
     @staticmethod
     def _upsert(session: Session, table: Table, period: str, rows: list[dict[str, Any]]) -> None:
