@@ -21,6 +21,7 @@ What this run does not do yet is listed in docs/reliability.md ("Not covered").
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -38,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import sqlalchemy
 
 from alac_kernel.auth.dev_issuer import DEMO_CLIENTS
 from alac_kernel.testing.access import (
@@ -49,6 +51,7 @@ from alac_kernel.testing.access import (
 )
 from alac_kernel.testing.openapi_fuzz import FUZZ_BASE, fuzz_openapi
 from alac_kernel.testing.processes import ALAC, free_port_base
+from verify.engines import Engines, production_engines
 from verify.read_models import differences
 
 SERVICES = ("intake", "cases", "analytics", "search")
@@ -64,6 +67,7 @@ class Platform:
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     ready: set[int] = field(default_factory=set)  # pids that answered /readyz
     mounted: bool = False  # the data folder is a tmpfs of its own (the full-disk fault)
+    engines: Engines | None = None  # the production profile's PostgreSQL and Kafka
 
     @property
     def issuer(self) -> str:
@@ -73,6 +77,8 @@ class Platform:
         return f"http://{HOST}:{self.base + 1 + SERVICES.index(service)}"
 
     def env(self, service: str | None = None) -> dict[str, str]:
+        """The environment of a process of `service` (its database and the bus in the
+        production profile)."""
         env = dict(os.environ)
         env.update(
             ALAC_DATA_DIR=str(self.data),
@@ -82,6 +88,8 @@ class Platform:
             ALAC_LOG_LEVEL="WARNING",
             ALAC_PROFILE="embedded",
         )
+        if self.engines is not None and service is not None:
+            env.update(self.engines.settings(service))
         return env
 
     def spawn(self, name: str, args: list[str]) -> None:
@@ -208,7 +216,9 @@ class Load:
     lagging_s: float = 0.0
     rss: dict[str, list[float]] = field(default_factory=dict)  # "<service>#<pid>" -> MB
     kills: list[tuple[float, str]] = field(default_factory=list)
-    seconds: float = 0.0  # how long the load ran
+    outages: list[tuple[float, str, float]] = field(default_factory=list)  # at, what, seconds
+    refusals: dict[int, int] = field(default_factory=dict)  # statuses of refused attempts
+    seconds: float = 0.0  # how long the load ran (longer than asked while an outage lasts)
 
 
 def complaint_body(word: str) -> dict[str, str]:
@@ -232,13 +242,17 @@ def submit(client: httpx.Client, headers: dict[str, str], word: str, load: Load)
             if response.status_code == 201:
                 load.accepted[word] = response.json()["id"]
                 return
+            code = response.status_code
+            load.refusals[code] = load.refusals.get(code, 0) + 1
         except httpx.HTTPError:
             pass
         load.retries += 1
         time.sleep(0.2)
 
 
-def run_load(platform: Platform, seconds: float, rate: float, kills: int, load: Load) -> None:
+def run_load(
+    platform: Platform, seconds: float, rate: float, kills: int, load: Load, outage_s: float = 10
+) -> None:
     headers = token(platform, "vera")
     client = httpx.Client(base_url=platform.url("intake"), timeout=10)
     stop = threading.Event()
@@ -268,14 +282,34 @@ def run_load(platform: Platform, seconds: float, rate: float, kills: int, load: 
             platform.start_service(victim)
             platform.wait_ready(victim)
 
-    threads = [threading.Thread(target=sample), threading.Thread(target=killer)]
+    def outages() -> None:
+        """Production profile: the bus, then the database, stopped for `outage_s` each."""
+        engines = platform.engines
+        assert engines is not None
+        started = time.monotonic()
+        for share, what, stop_it, start_it in (
+            (0.3, "bus (Kafka, kill -9)", engines.stop_bus, engines.start_bus),
+            (0.6, "database (PostgreSQL, immediate stop)", engines.stop_database,
+             engines.start_database),
+        ):  # fmt: skip
+            # Not cut short by the end of the load: the load goes on until both are over.
+            time.sleep(max(0.0, share * seconds - (time.monotonic() - started)))
+            at = round(time.monotonic() - started, 1)
+            stop_it()
+            time.sleep(outage_s)
+            start_it()
+            load.outages.append((at, what, round(time.monotonic() - started - at, 1)))
 
+    threads = [threading.Thread(target=sample), threading.Thread(target=killer)]
+    faults = threading.Thread(target=outages)
+    if platform.engines is not None:
+        threads.append(faults)
     for thread in threads:
         thread.start()
     started = time.monotonic()
     sent = 0
     try:
-        while time.monotonic() - started < seconds:
+        while time.monotonic() - started < seconds or faults.is_alive():
             due = started + sent / rate
             now = time.monotonic()
             if due > now:
@@ -400,9 +434,21 @@ def rebuild_and_compare(platform: Platform) -> dict[str, dict[str, Any]]:
 
 
 def cases_per_complaint(platform: Platform) -> dict[str, int]:
-    """Straight from cases' database."""
-    with sqlite3.connect(platform.data / "cases.db") as db:
-        return dict(db.execute("select complaint_id, count(*) from cases group by complaint_id"))
+    """Straight from cases' database (SQLite, or PostgreSQL in the production profile)."""
+    url = (
+        platform.engines.database_urls["cases"]
+        if platform.engines
+        else f"sqlite:///{platform.data / 'cases.db'}"
+    )
+    engine = sqlalchemy.create_engine(url)
+    try:
+        with engine.connect() as db:
+            rows = db.execute(
+                sqlalchemy.text("select complaint_id, count(*) from cases group by complaint_id")
+            )
+            return {str(complaint): int(n) for complaint, n in rows}
+    finally:
+        engine.dispose()
 
 
 def account(platform: Platform, load: Load, timeout_s: float) -> dict[str, int]:
@@ -583,7 +629,7 @@ def schemathesis_run(callers: Callers, records: list[Record], examples: int) -> 
     path_values = {
         name: [r.path_values[name] for r in records] for name in ("complaint_id", "case_id")
     }
-    calls, server_errors, failures = 0, 0, []
+    calls, server_errors, unsendable, failures = 0, 0, 0, []
     for name in SERVICES:
         base = callers.platform.url(name)
 
@@ -598,11 +644,17 @@ def schemathesis_run(callers: Callers, records: list[Record], examples: int) -> 
             max_examples=examples,
         )
         calls += report.calls
+        unsendable += report.unsendable
         server_errors += sum(n for status, n in report.statuses.items() if status >= 500)
         failures += [f"{name}: {line}" for line in report.failures]
     for line in failures[:20]:
         print("  schemathesis:", line[:400], file=sys.stderr)
-    return {"calls": calls, "5xx": server_errors, "failures": len(failures)}
+    return {
+        "calls": calls,
+        "5xx": server_errors,
+        "failures": len(failures),
+        "unsendable": unsendable,  # requests httpx refuses to put on the wire
+    }
 
 
 # --- the table ------------------------------------------------------------------------------
@@ -626,6 +678,14 @@ def main(argv: list[str] | None = None) -> int:
         help="the data folder on a tmpfs of this size, filled once after the load (needs root; "
         "0: not run)",
     )  # fmt: skip
+    parser.add_argument(
+        "--profile", choices=("embedded", "production"), default="embedded",
+        help="production: the services on PostgreSQL and Kafka, and the bus and the database "
+        "each stopped in the middle of the load",
+    )  # fmt: skip
+    parser.add_argument(
+        "--outage", type=float, default=10, help="seconds the bus and the database stay down"
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--logs", type=Path, help="keep the services' logs in this folder")
     parser.add_argument(
@@ -645,23 +705,36 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
 
-    with tempfile.TemporaryDirectory(prefix="alac-verify-") as tmp:
+    production = args.profile == "production"
+    with tempfile.TemporaryDirectory(prefix="alac-verify-") as tmp, contextlib.ExitStack() as stack:
         logs = args.logs or Path(tmp)
         logs.mkdir(parents=True, exist_ok=True)
         platform = Platform(data=Path(tmp) / "data", base=free_port_base(), logs=logs)
         platform.data.mkdir()
         load = Load()
+        if production:
+            platform.engines = stack.enter_context(production_engines(Path(tmp) / "engines"))
+            progress("PostgreSQL and Kafka up")
         try:
-            mount_refused = platform.mount_small_disk(args.disk_mb) if args.disk_mb else "off"
+            # In the production profile complaints live in PostgreSQL, not in the data folder:
+            # the full disk is the embedded profile's fault.
+            mount_refused = (
+                "the production profile keeps its data in PostgreSQL; run the embedded one"
+                if production
+                else platform.mount_small_disk(args.disk_mb)
+                if args.disk_mb
+                else "--disk-mb 0"
+            )
             start_platform(platform)
             progress("platform up")
-            run_load(platform, args.seconds, args.rate, args.kills, load)
-            progress(f"load done: {len(load.accepted)} accepted, kills {load.kills}")
+            run_load(platform, args.seconds, args.rate, args.kills, load, args.outage)
+            progress(f"load done: {len(load.accepted)} accepted, kills {load.kills}, "
+                     f"outages {load.outages}, refusals {load.refusals}")  # fmt: skip
             full = disk_full(platform, load) if mount_refused is None else None
             progress(f"disk full: {full or mount_refused}")
             counts = account(platform, load, timeout_s=120 + args.seconds / 5)
             progress(f"accounted: {counts}")
-            checked = integrity(platform)
+            checked = {} if production else integrity(platform)
             progress(f"integrity: {checked}")
             rebuilt = rebuild_and_compare(platform)
             progress(f"read models against a rebuild: {rebuilt}")
@@ -713,14 +786,21 @@ def _run(args: argparse.Namespace) -> int:
          counts["hits_missing"] == 0 and counts["hits_wrong_or_duplicated"] == 0),
         ("analytics: counted once", f"{counts['counted']} of {counts['accepted']}",
          counts["counted"] == counts["accepted"]),
+        *(("faults: stopped and restarted during the load",
+           ", ".join(f"{what}@{at}s for {down}s" for at, what, down in load.outages),
+           len(load.outages) == 2) for _ in [1] if production),
+        ("load: refused attempts by status (503 expected while a fault lasts)",
+         ", ".join(f"{code}: {n}" for code, n in sorted(load.refusals.items())) or "none",
+         all(code == 503 or code < 500 for code in load.refusals)),
         ("faults: disk full (answers while full; readyz; recovered)",
          "not run: " + mount_refused if full is None else
          f"{full['statuses']}; {full['readyz_while_full']}; {full['recovered']}",
-         full is not None and full["other"] == full["not_problem"] == 0
-         and full["refused_503"] > 0 and full["recovered"]),
-        ("no half-written data: sqlite integrity_check",
-         ", ".join(f"{k} {v}" for k, v in checked.items()),
-         bool(checked) and all(v == "ok" for v in checked.values())),
+         production or (full is not None and full["other"] == full["not_problem"] == 0
+                        and full["refused_503"] > 0 and full["recovered"])),
+        *(("no half-written data: sqlite integrity_check",
+           ", ".join(f"{k} {v}" for k, v in checked.items()),
+           bool(checked) and all(v == "ok" for v in checked.values())) for _ in [1]
+          if not production),
         *((f"read model {model} = rebuild from the events (live, rebuilt, differing)",
            f"{r['live']}, {r['rebuilt']}, {r['differing']}",
            r["live"] == r["rebuilt"] > 0 and r["differing"] == 0)
@@ -754,6 +834,9 @@ def _run(args: argparse.Namespace) -> int:
                     "integrity": checked,
                     "read_models": rebuilt,
                     "kills": load.kills,
+                    "outages": load.outages,
+                    "refusals": load.refusals,
+                    "profile": args.profile,
                 },
                 indent=2,
             )  # fmt: skip
