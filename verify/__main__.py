@@ -343,19 +343,24 @@ def fill(folder: Path) -> Path:
     return filler
 
 
-def disk_full(platform: Platform, load: Load, complaints: int = 8) -> dict[str, Any]:
-    """Fill the data folder's filesystem, post `complaints` complaints once each: every answer
-    is a 201 (the database had room left in pages it already held) or a 503 problem, never
-    another status; then free the space and post the same ones again with the same
-    Idempotency-Key until accepted, so the accounting counts them (one case, one hit, once)."""
+def disk_full(
+    platform: Platform, load: Load, refusals: int = 3, at_most: int = 60
+) -> dict[str, Any]:
+    """Fill the data folder's filesystem, post complaints once each until `refusals` have been
+    refused (or `at_most` tried): every answer is a 201 (the database still had room in pages
+    it already held: a 10-minute run's WAL took 8) or a 503 problem, never another status;
+    then free the space and post the same ones again with the same Idempotency-Key until
+    accepted, so the accounting counts them (one case, one hit, once)."""
     headers = token(platform, "vera")
-    words = ["vrfull" + secrets.token_hex(5) for _ in range(complaints)]
+    words: list[str] = []
     statuses: dict[int, int] = {}
     not_problem = 0
     filler = fill(platform.data)
     try:
         with httpx.Client(base_url=platform.url("intake"), timeout=30) as client:
-            for word in words:
+            while statuses.get(503, 0) < refusals and len(words) < at_most:
+                word = "vrfull" + secrets.token_hex(5)
+                words.append(word)
                 response = client.post(
                     "/v1/complaints",
                     json=complaint_body(word),
