@@ -12,6 +12,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from alac_cases.tenancy.intake_archive import HttpIntakeArchive
 from alac_cli.services import SERVICES, service_module
 from alac_kernel.auth.verifier import TokenVerifier
 from alac_kernel.runtime import ServiceRuntime
@@ -158,6 +159,8 @@ def build_platform(
             apps[name] = app
             clients[name] = stack.enter_context(TestClient(app, raise_server_exceptions=False))
         text_keys_through(apps, clients["intake"])
+        # Cases asks the in-process intake for a tenant's rows when offboarding it.
+        apps["cases"].state.runtime.intake_archive = HttpIntakeArchive(clients["intake"])
         pump = Pump(
             [app.state.runtime for app in apps.values()],
             quiet_rounds=quiet_rounds,

@@ -232,6 +232,26 @@ def test_a_malformed_envelope_is_dead_lettered_and_the_consumer_goes_on(world, v
     assert world.remaining_for_group() == 0
 
 
+def test_dead_letters_are_counted_from_zero_for_every_type_handled(world):
+    """The dead-letter series exist at 0 from the consumer's start, one per type it handles,
+    so "none in 24 h" is read from them; a parked event counts in its type's."""
+    from prometheus_client import REGISTRY
+
+    consumer = world.consumer()
+
+    def parked(event_type: str) -> float | None:
+        labels = {"service": consumer.service, "group": consumer.group, "type": event_type,
+                  "outcome": "dead_lettered"}  # fmt: skip
+        return REGISTRY.get_sample_value("alac_events_consumed_total", labels)
+
+    assert consumer.handlers and all(parked(t) is not None for t in consumer.handlers)
+    before = parked("complaint.received")
+    bad = received()
+    world.publish(bad.model_copy(update={"data": {"complaint_id": "c-1"}}))  # breaks its contract
+    assert consumer.run_once() == 1 and len(world.dead_letters()) == 1
+    assert parked("complaint.received") == before + 1
+
+
 def test_an_event_breaking_its_contract_is_dead_lettered_without_running_the_handler(world):
     bad = received()
     bad = bad.model_copy(update={"data": {k: v for k, v in bad.data.items() if k != "crux"}})

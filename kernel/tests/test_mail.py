@@ -13,8 +13,9 @@ from sqlalchemy import MetaData, select, update
 
 from alac_kernel.db import make_engine, make_session_factory, session_scope, utcnow
 from alac_kernel.delivery import DeliveryOutbox, DeliveryRelay, add_delivery_table
+from alac_kernel.errors import Conflict, NotFound
 from alac_kernel.mail import MailUndelivered, SmtpMailer, compose, message_id
-from alac_kernel.mailcatcher import MailCatcher
+from alac_kernel.mailcatcher import MailCatcher, _free_port
 from alac_kernel.settings import Settings
 from alac_kernel.testing.https_receiver import make_certificates
 
@@ -274,3 +275,89 @@ def test_production_refuses_smtp_credentials_in_clear() -> None:
     with pytest.raises(ValueError, match="ALAC_SMTP_STARTTLS=true"):
         Settings(**production)
     assert Settings(**production, smtp_starttls=True).smtp_starttls is True
+
+
+def test_retry_by_hand_only_what_the_server_surely_did_not_take(
+    tmp_path: Path, catcher: MailCatcher
+) -> None:
+    world = World(tmp_path, catcher)
+    catcher.refuse_with = "554 5.7.1 rejected"
+    refused = world.enqueue("k1")
+    world.relay.run_once()
+    assert world.row(refused)["state"] == "failed" and world.row(refused)["claimed_at"] is None
+    with session_scope(world.factory, all_tenants=True) as session:
+        with pytest.raises(NotFound):  # another tenant's is not found
+            world.outbox.retry(session, tenant_id="t2", delivery_id=refused)
+        row = world.outbox.retry(session, tenant_id="t1", delivery_id=refused)
+        assert row["state"] == "pending" and row["attempts"] == 1
+    catcher.refuse_with = None
+    assert world.relay.run_once() == 1
+    assert world.row(refused)["state"] == "sent" and world.row(refused)["attempts"] == 2
+    with session_scope(world.factory, all_tenants=True) as session, pytest.raises(Conflict):
+        world.outbox.retry(session, tenant_id="t1", delivery_id=refused)  # sent: not again
+
+    # Interrupted while sending: the server may have taken it, so never by hand either.
+    interrupted = world.enqueue("k2")
+    with session_scope(world.factory, all_tenants=True) as session:
+        session.execute(
+            update(world.table)
+            .where(world.table.c.id == interrupted)
+            .values(state="sending", claimed_at=utcnow() - timedelta(hours=1))
+        )
+    world.relay.run_once()
+    assert world.row(interrupted)["state"] == "failed"
+    with session_scope(world.factory, all_tenants=True) as session:
+        with pytest.raises(Conflict) as refused_again:
+            world.outbox.retry(session, tenant_id="t1", delivery_id=interrupted)
+    assert "twice" in str(refused_again.value)
+    assert "дважды" in refused_again.value.detail_in("ru")
+    assert world.relay.run_once() == 0 and len(catcher.messages()) == 1
+
+
+def test_the_catcher_refuses_chosen_domains_for_good(tmp_path: Path) -> None:
+    server = MailCatcher(tmp_path / "mail", refused_domains={"refused.example"}).start()
+    try:
+        mailer = SmtpMailer(host=server.host, port=server.port, timeout_s=5)
+        with pytest.raises(MailUndelivered) as refused:
+            mailer.send(_message("d-1", to="someone@Refused.example"))
+        assert refused.value.permanent and "550" in str(refused.value)
+        mailer.send(_message("d-2", to="someone@taken.example"))
+        assert [m["X-Catcher-To"] for m in server.messages()] == ["someone@taken.example"]
+    finally:
+        server.stop()
+
+
+def test_an_error_on_quit_after_the_message_was_taken_is_not_a_failure() -> None:
+    """The server answered 250 to DATA, then failed QUIT: the message is delivered.
+
+    Calling it undelivered would make the relay send it again and the recipient get it twice.
+    """
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import SMTP as SMTPServer
+
+    taken: list[bytes] = []
+
+    class Handler:
+        async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+            taken.append(envelope.content)  # type: ignore[attr-defined]
+            return "250 OK"
+
+    class FailingQuit(SMTPServer):
+        async def smtp_QUIT(self, arg: str) -> None:
+            await self.push("421 closing without a goodbye")
+            self._handler_coroutine.cancel()  # drop the line as a crashing server would
+
+    class QuitFailingController(Controller):
+        def factory(self) -> SMTPServer:
+            return FailingQuit(self.handler)
+
+    port = _free_port("127.0.0.1")
+    controller = QuitFailingController(
+        Handler(), hostname="127.0.0.1", port=port, server_hostname="quit-fails"
+    )
+    controller.start()
+    try:
+        SmtpMailer(host="127.0.0.1", port=port).send(_message())
+    finally:
+        controller.stop()
+    assert len(taken) == 1

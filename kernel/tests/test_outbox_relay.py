@@ -158,6 +158,22 @@ def test_published_rows_are_marked_and_the_backlog_shrinks(world):
     assert len(world.published()) == 2
 
 
+def test_publish_failures_are_counted_from_zero(world):
+    """The failures series exists at 0 from the relay's start ("none in the last hour" is
+    read from it); a failed publish counts in it."""
+    from prometheus_client import REGISTRY
+
+    def failures() -> float | None:
+        return REGISTRY.get_sample_value("alac_events_publish_failures_total", {"service": "test"})
+
+    before = failures()
+    assert before is not None
+    world.write(received(str(uuid.uuid4())))
+    world.bus.fail_next = 1
+    assert world.relay.run_once() == 0
+    assert failures() == before + 1
+
+
 def test_publish_failures_back_off_exponentially_up_to_the_cap_then_recover(world):
     event = received(str(uuid.uuid4()))
     world.write(event)

@@ -132,6 +132,25 @@ def test_unexpected_exception_is_a_500_problem_without_a_stack_trace(client, cap
     assert any(SECRET_DETAIL in (rec.exc_text or "") or rec.exc_info for rec in caplog.records)
 
 
+def test_server_errors_are_counted_from_zero(client):
+    """The 5xx series exists at 0 before any error (the operations dashboard's error share
+    reads 0, not "no data"), and a 500 counts in it."""
+    from prometheus_client import REGISTRY
+
+    service = {"service": client.app.state.runtime.name}
+    client.get("/healthz")  # the app (and its middleware) is built on the first request
+    before = REGISTRY.get_sample_value("alac_http_server_errors_total", service)
+    assert before is not None
+    assert client.get("/conflict").status_code == 409
+    assert REGISTRY.get_sample_value("alac_http_server_errors_total", service) == before
+    assert client.get("/boom").status_code == 500
+    assert REGISTRY.get_sample_value("alac_http_server_errors_total", service) == before + 1
+    assert (
+        f'alac_http_server_errors_total{{service="{service["service"]}"}}'
+        in client.get("/metrics").text
+    )
+
+
 def test_problem_raised_in_a_route_keeps_its_extensions(client):
     r = client.get("/conflict")
     assert r.status_code == 409

@@ -42,3 +42,4 @@ def test_quick_page_bench_prints_the_table_and_writes_json(tmp_path):
     for page in document["pages"]:
         assert page["requests"] == 20
         assert 0 < page["p50_ms"] <= page["p95_ms"] <= page["max_ms"]
+        assert page["cpu_ms"] > 0  # the servers' CPU time per request, measured

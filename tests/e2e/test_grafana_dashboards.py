@@ -66,6 +66,16 @@ def test_the_provisioning_names_the_data_source_every_panel_uses() -> None:
         assert topic in titles, topic
 
 
+def test_no_panel_borrows_another_metric_to_have_data() -> None:
+    """A panel's query answers from its own metric: no `or <another metric> * 0` fallback,
+    which would return "data" (zeros) even if the panel's own metric were never emitted.
+    Counters that are usually 0 (5xx, dead letters, publish failures) are emitted at 0 from
+    the start instead (alac_kernel.observability.metrics)."""
+    borrowed = [(board, title) for board, title, expr in panels()
+                if " or " in expr or "* 0" in expr]  # fmt: skip
+    assert borrowed == []
+
+
 def _token(issuer: str, user: str) -> str:
     answer = httpx.post(
         f"{issuer}/protocol/openid-connect/token",
@@ -148,6 +158,18 @@ def test_every_panel_query_returns_data_from_a_running_platform(tmp_path: Path) 
                 pytest.fail(
                     f"panels without data: {json.dumps(list(empty.items()), ensure_ascii=False, indent=1)}"
                 )
+            # The usually-zero panels answer for every service and consumer group that runs,
+            # with the true figure of this run: nothing failed, nothing was parked.
+            for metric, by, expected in (
+                ("alac_http_server_errors_total", "service", {"intake", "cases", "analytics", "search"}),
+                ("alac_events_publish_failures_total", "service", {"intake", "cases", "analytics"}),
+                ('alac_events_consumed_total{outcome="dead_lettered"}', "group", {"analytics", "cases"}),
+            ):  # fmt: skip
+                query = f"sum by ({by}) (increase({metric}[1h]))"
+                got = httpx.get(f"{prom.url}/api/v1/query", params={"query": query}).json()
+                values = {r["metric"][by]: float(r["value"][1]) for r in got["data"]["result"]}
+                assert expected <= set(values), (metric, values)
+                assert all(v == 0 for v in values.values()), (metric, values)
     finally:
         supervisor.send_signal(signal.SIGINT)
         try:

@@ -11,6 +11,15 @@ import jwt
 from tenancy_helpers import PROBLEM_JSON, centre, onboard, outbox_events, staff
 
 
+def staff_subject(platform, tenant_id: str, name: str) -> str:
+    (member,) = [
+        e.subject for e in outbox_events(platform)
+        if e.type == "staff.invited" and e.data["display_name"] == name
+        and e.tenantid == tenant_id
+    ]  # fmt: skip
+    return member
+
+
 def test_a_centre_is_onboarded_staffed_and_works_apart_from_the_others(world):
     platform, provider, sx = world.platform, world.provider, world.suffix
     tenant = onboard(world, centre(sx))
@@ -87,6 +96,17 @@ def test_a_centre_is_onboarded_staffed_and_works_apart_from_the_others(world):
     trail = platform.cases.get(f"/v1/cases/{case['id']}/audit", headers=admin).json()
     assigned_by = [e["actor_name"] for e in trail if e["what"] == "case.assign"]
     assert assigned_by == ["Aigerim Sadykova", "Aigerim Sadykova"]
+    # outside cases too: search names the assignee (from staff.* events)
+    platform.pump()
+    found = platform.search.get(
+        "/v1/search", params={"q": "справку", "facet": "assignee"}, headers=lawyer
+    ).json()
+    (hit,) = found["items"]
+    assert (hit["assignee"], hit["assignee_name"]) == (
+        staff_subject(platform, tenant_id, "Aigerim Sadykova"),
+        "Aigerim Sadykova",
+    )
+    assert found["assignee_names"] == {hit["assignee"]: "Aigerim Sadykova"}
 
     # nothing of the new tenant is visible to an existing one, and vice versa
     tk = platform.intake.post(
@@ -186,18 +206,47 @@ def test_an_onboarding_interrupted_half_way_is_completed_by_sending_it_again(wor
     assert len([e for e in outbox_events(world.platform) if e.type == "tenant.onboarded"]) == 1
 
 
-def test_suspension_refuses_sign_in_and_keeps_data_reactivation_restores_it(world):
+# What the tenant admin may call in each service: the answer while the centre is active.
+EVERY_SERVICE = (
+    ("cases", "/v1/staff", 200),
+    ("intake", "/v1/complaints/00000000-0000-4000-8000-000000000000", 404),
+    ("search", "/v1/search?q=x", 200),
+    ("analytics", "/v1/privacy/settings", 200),
+)
+
+
+def _answers(world, headers: dict[str, str]) -> list[int]:
+    return [
+        world.platform.clients[service].get(path, headers=headers).status_code
+        for service, path, _ in EVERY_SERVICE
+    ]
+
+
+def test_suspension_refuses_sign_in_and_live_tokens_keeps_data_reactivation_restores_it(world):
     body = centre(world.suffix)
     onboard(world, body)
     admin_name = f"aliya-{world.suffix}"
     world.provider.accept_invitation(admin_name, "Aliya-pass-1")
-    assert world.provider.password_grant(admin_name, "Aliya-pass-1").status_code == 200
+    # a token issued before the suspension, still valid (not expired) after it
+    live = world.bearer(world.provider.token(admin_name, "Aliya-pass-1"))
+    active = [expected for _, _, expected in EVERY_SERVICE]
+    assert _answers(world, live) == active
     pavel = world.platform_admin()
     cases = world.platform.cases
     suspended = cases.post(f"/v1/tenants/{body['id']}/suspend", json={}, headers=pavel)
     assert suspended.status_code == 200, suspended.text
     assert suspended.json()["status"] == "suspended"
     assert world.provider.password_grant(admin_name, "Aliya-pass-1").status_code in (400, 401)
+    world.platform.pump()  # every service applies tenant.suspended
+    for service, path, _ in EVERY_SERVICE:
+        refused = world.platform.clients[service].get(path, headers=live)
+        assert refused.status_code == 403, (service, refused.text)
+        assert refused.headers["content-type"].startswith(PROBLEM_JSON)
+        assert refused.json()["reason"] == "tenant_suspended", (service, refused.text)
+    assert cases.get("/v1/tenants", headers=pavel).status_code == 200  # the platform works on
+
     back = cases.post(f"/v1/tenants/{body['id']}/reactivate", headers=pavel)
     assert back.status_code == 200, back.text
     assert world.provider.password_grant(admin_name, "Aliya-pass-1").status_code == 200
+    world.platform.pump()
+    assert _answers(world, live) == active

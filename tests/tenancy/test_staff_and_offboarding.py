@@ -3,18 +3,36 @@ a centre, on both identity providers; and the `alac tenants onboard --file` comm
 
 from __future__ import annotations
 
+import hashlib
+import json
+import socket
 import zipfile
 from pathlib import Path
 
+import httpx
 import jwt
 from sqlalchemy import text
 from tenancy_helpers import centre, onboard, outbox_events, staff
 from typer.testing import CliRunner
 
+from alac_analytics import tenants as analytics_tenants
 from alac_cases import cli as cases_cli
+from alac_cases.tenancy.archive import delete_tenant
+from alac_cases.tenancy.intake_archive import HttpIntakeArchive
+from alac_intake.reference import tenants as intake_tenants
+from alac_kernel.db import session_scope
+from alac_search.indexing.rebuild import rebuild
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTACT = {"name": "Асель Ахметова", "phone": "+77011234567"}
+# Tables of keys: deleted on offboarding, never archived (the archived ciphertext needs them).
+KEY_FILES = ("/tenant_keys.json", "/complaint_text_keys.json", "/case_tenant_keys.json")
+
+
+def unused_url() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
 def signed_in_admin(world) -> dict[str, str]:
@@ -93,6 +111,8 @@ def test_offboarding_exports_an_archive_then_deletes_the_tenant_everywhere(world
             {"t": tenant_id},
         ).scalar_one()
     assert threshold == 5  # the registry's suppression threshold, applied by analytics
+    search = platform.runtime("search")
+    assert [t for t, _, _ in search.search_engine.export()].count(tenant_id) == 1
     pavel = world.platform_admin()
     early = platform.cases.post(f"/v1/tenants/{tenant_id}/offboard", headers=pavel)
     assert early.status_code == 409  # suspend first: nobody works in an offboarded centre
@@ -100,16 +120,45 @@ def test_offboarding_exports_an_archive_then_deletes_the_tenant_everywhere(world
         platform.cases.post(f"/v1/tenants/{tenant_id}/suspend", json={}, headers=pavel).status_code
         == 200
     )
-    done = platform.cases.post(f"/v1/tenants/{tenant_id}/offboard", headers=pavel)
+    offboard = f"/v1/tenants/{tenant_id}/offboard"
+    # before the suspension reached intake, intake refuses to archive: nothing is deleted
+    not_yet = platform.cases.post(offboard, headers=pavel)
+    assert not_yet.status_code == 409 and "Intake" in not_yet.json()["detail"], not_yet.text
+    platform.pump()
+    # intake unreachable: 503 with Retry-After, nothing deleted, the same request completes
+    cases_runtime = platform.runtime("cases")
+    reachable = cases_runtime.intake_archive
+    cases_runtime.intake_archive = HttpIntakeArchive(httpx.Client(base_url=unused_url()))
+    down = platform.cases.post(offboard, headers=pavel)
+    assert down.status_code == 503 and down.headers["Retry-After"], down.text
+    assert platform.cases.get(f"/v1/tenants/{tenant_id}", headers=pavel).json()["status"] == (
+        "suspended"
+    )
+    cases_runtime.intake_archive = reachable
+    done = platform.cases.post(offboard, headers=pavel)
     assert done.status_code == 200, done.text
     assert done.json()["status"] == "offboarded"
-    archive = (
-        platform.runtime("cases").settings.data_dir / "archives" / done.headers["X-Archive-File"]
-    )
+    archive = cases_runtime.settings.data_dir / "archives" / done.headers["X-Archive-File"]
+    assert hashlib.sha256(archive.read_bytes()).hexdigest() == done.json()["archive_sha256"]
     with zipfile.ZipFile(archive) as z:
-        names = z.namelist()
-    assert f"{tenant_id}/office_staff.json" in names
-    assert f"{tenant_id}/tenant_registry.json" in names
+        files = {name: z.read(name) for name in z.namelist()}
+    manifest = json.loads(files.pop(f"{tenant_id}/manifest.json"))
+    assert {name: hashlib.sha256(raw).hexdigest() for name, raw in files.items()} == {
+        name: entry["sha256"] for name, entry in manifest["files"].items()
+    }
+    assert {
+        f"{tenant_id}/cases/office_staff.json",
+        f"{tenant_id}/cases/tenant_registry.json",
+    } < set(files)
+    # intake's rows are in it, written before intake deleted them: the complaint, and its
+    # contact as the vault stores it (ciphertext); never a key, never the contact in clear
+    (complaint,) = json.loads(files[f"{tenant_id}/intake/complaints.json"])
+    assert complaint["id"] == filed.json()["id"]
+    (contact,) = json.loads(files[f"{tenant_id}/intake/complaint_contacts.json"])
+    assert contact["complaint_id"] == complaint["id"] and contact["ciphertext"]
+    assert not any(name.endswith(KEY_FILES) for name in files)
+    everything = b"".join(files.values()).decode()
+    assert CONTACT["phone"] not in everything and CONTACT["name"] not in everything
     platform.pump()
     with platform.runtime("intake").engine.connect() as conn:
         keys = conn.execute(
@@ -123,7 +172,37 @@ def test_offboarding_exports_an_archive_then_deletes_the_tenant_everywhere(world
     assert left == 0
     with platform.runtime("analytics").engine.connect() as conn:
         assert conn.execute(text(facts), {"t": tenant_id}).scalar_one() == 0
+    # search deleted its documents, and neither a late event nor a rebuild brings them back
+    assert tenant_id not in {t for t, _, _ in search.search_engine.export()}
+    (received,) = [
+        e for e in outbox_events(platform, "intake")
+        if e.type == "complaint.received" and e.tenantid == tenant_id
+    ]  # fmt: skip
+    (indexing,) = [c for c in search.consumers if c.group == "search"]
+    with session_scope(search.session_factory, all_tenants=True) as session:
+        indexing.handlers["complaint.received"](session, received)
+    assert tenant_id not in {t for t, _, _ in search.search_engine.export()}
+    rebuild(search, search.search_engine, poll_timeout_s=0.01)
+    assert tenant_id not in {t for t, _, _ in search.search_engine.export()}
     assert world.provider.password_grant(f"aliya-{sx}", "Aliya-pass-1").status_code in (400, 401)
+    # whichever consumer group ran first, deleting the tenant's rows keeps its standing
+    (offboarded,) = [e for e in outbox_events(platform) if e.type == "tenant.offboarded"]
+    for service, delete_rows in (
+        ("intake", intake_tenants.apply_offboarded),
+        ("analytics", lambda session, event: analytics_tenants.apply_offboarded(
+            session=session, event=event)),
+        ("cases", lambda session, event: delete_tenant(session, tenant_id)),
+    ):  # fmt: skip
+        with session_scope(platform.runtime(service).session_factory, all_tenants=True) as s:
+            delete_rows(s, offboarded)
+    for service in ("cases", "intake", "search", "analytics"):
+        with platform.runtime(service).engine.connect() as conn:
+            standing = conn.execute(
+                text("select status from tenant_standing where tenant_id = :t"), {"t": tenant_id}
+            ).scalar_one()
+        assert standing == "offboarded", service
+    gone = platform.intake.get(f"/v1/complaints/{filed.json()['id']}", headers=volunteer)
+    assert gone.status_code == 403 and gone.json()["reason"] == "tenant_offboarded", gone.text
     assert [e.type for e in outbox_events(platform) if e.type.startswith("tenant.")][-1] == (
         "tenant.offboarded"
     )

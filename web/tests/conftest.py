@@ -1,6 +1,9 @@
 """The platform as `alac up` starts it (issuer, four services and the web front end, real
 processes on free ports) and Debian's Chromium driven by Playwright, shared by the web tests.
 
+The platform's mail goes to a mail catcher run here (a real SMTP server on loopback), which
+refuses every address at `refused_domain` for good (550), so a test can make an e-mail fail.
+
 Playwright never downloads a browser here: it drives /usr/bin/chromium (the `chromium`
 Debian package, installed by `make install-system`)."""
 
@@ -16,11 +19,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from alac_kernel.mailcatcher import MailCatcher
 from alac_kernel.testing.processes import env_for, free_port_base, start, wait_for
 
 sys.path.insert(0, str(Path(__file__).parent))  # browser_helpers (pytest runs in importlib mode)
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+REFUSED_DOMAIN = "refused.example"
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,8 @@ class Platform:
     cases: str
     search: str
     issuer: str
+    mail: MailCatcher
+    refused_domain: str = REFUSED_DOMAIN  # the mail catcher refuses every address there
 
     def token(self, user: str) -> str:
         response = httpx.post(
@@ -50,9 +57,9 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     root = tmp_path_factory.mktemp("web-platform")
     data, log = root / "data", root / "up.log"
     base = free_port_base()
-    supervisor = start(
-        ["up", "--data", str(data), "--port-base", str(base), "--no-demo"], env_for(data), log
-    )
+    mail = MailCatcher(root / "mail", refused_domains={REFUSED_DOMAIN}).start()
+    env = env_for(data, ALAC_SMTP_HOST=mail.host, ALAC_SMTP_PORT=str(mail.port))
+    supervisor = start(["up", "--data", str(data), "--port-base", str(base), "--no-demo"], env, log)
     try:
 
         def started() -> bool:
@@ -66,6 +73,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
             cases=f"http://127.0.0.1:{base + 2}",
             search=f"http://127.0.0.1:{base + 4}",
             issuer=f"http://127.0.0.1:{base + 90}/realms/alac-dev",
+            mail=mail,
         )
     finally:
         supervisor.send_signal(signal.SIGINT)
@@ -74,6 +82,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         except subprocess.TimeoutExpired:
             supervisor.kill()
             supervisor.wait()
+        mail.stop()
 
 
 @pytest.fixture

@@ -155,6 +155,58 @@ def test_the_dashboard_draws_every_card_and_a_click_filters_the_rest(
 
 
 @pytest.mark.parametrize("lang", ["ru", "kk"])
+def test_the_map_of_regions_is_drawn_from_the_apps_own_boundaries_and_filters(
+    platform, browser, seeded, shot, lang: str, tmp_path: Path
+) -> None:
+    context = browser.new_context(bypass_csp=True, accept_downloads=True, viewport={"width": 1280, "height": 900})  # fmt: skip
+    page = context.new_page()
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
+    try:
+        sign_in(page, platform, "kazbek", f"/staff/dashboard?lang={lang}")
+        page.wait_for_selector("#card-regions .chart[data-map=drawn]")
+        drawn = page.evaluate(
+            """() => {
+              const chart = echarts.getInstanceByDom(document.querySelector('#card-regions .chart'));
+              const option = chart.getOption();
+              return {regions: option.geo[0].regions.length, map: option.geo[0].map,
+                      points: option.series[0].data.map(d => d.name)};
+            }"""
+        )
+        assert drawn["map"] == "kz" and drawn["regions"] == 16
+        assert {"abai", "jetisu", "ulytau", "shymkent_city"} <= set(drawn["points"])
+        card = page.locator("#card-regions")
+        card.scroll_into_view_if_needed()
+        assert t(lang, "dash.card.regions") in card.inner_text()
+        card.screenshot(path=str(shot(page, f"map-{lang}").with_name(f"map-card-{lang}.png")))
+        assert axe_violations(page) == []
+        with page.expect_download() as download:
+            card.locator("[data-png]").click()
+        saved = tmp_path / download.value.suggested_filename
+        download.value.save_as(saved)
+        assert saved.name.startswith("alac-regions-") and saved.read_bytes()[:4] == b"\x89PNG"
+        # a click on Karaganda (seeded) filters the page by it
+        at = page.evaluate(
+            """() => {
+              const el = document.querySelector('#card-regions .chart');
+              const [x, y] = echarts.getInstanceByDom(el).convertToPixel({geoIndex: 0}, [74.5, 49.5]);
+              const box = el.getBoundingClientRect();
+              return {x: box.left + x, y: box.top + y};
+            }"""
+        )
+        page.mouse.click(at["x"], at["y"])
+        page.wait_for_url(lambda url: "filter=region" in url and "karaganda" in url)
+        page.wait_for_function("document.querySelectorAll('.card[aria-busy]').length === 0")
+        assert page.locator(".chips").count() == 1
+    finally:
+        context.close()
+    # the boundaries came from the front end itself, like everything else
+    assert f"{platform.web}/static/kz-regions.json" in requested
+    others = [u for u in requested if not u.startswith(platform.web + "/")]
+    assert [u for u in others if not u.startswith(platform.issuer)] == []
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk"])
 def test_the_alerts_inbox_shows_why_and_is_acknowledged(
     platform, browser, seeded, shot, lang: str
 ) -> None:
@@ -167,8 +219,19 @@ def test_the_alerts_inbox_shows_why_and_is_acknowledged(
         assert alerts.count() >= 1
         first = alerts.first.inner_text()
         assert t(lang, "alerts.why_label") in first and t(lang, "alerts.behind") in first
+        # The complaints behind it (a coordinator sees them), each a link to its case.
+        listed = alerts.first.locator("table.alert-complaints tbody tr")
+        assert listed.count() >= 5  # an alert needs at least min_count complaints
+        caption = alerts.first.locator("table.alert-complaints caption").inner_text()
+        total = str(listed.count())  # fewer than the 50 a card lists: all of them
+        assert caption == t(lang, "alerts.complaints.caption").replace("{total}", total)
         assert axe_violations(page) == []
         shot(page, f"alerts-{lang}")
+        href = listed.first.locator("a").get_attribute("href")
+        assert href and href.startswith("/staff/cases/")
+        listed.first.locator("a").click()
+        page.wait_for_url(f"**{href}*")
+        assert page.locator("h1").count() == 1
         page.goto(f"{platform.web}/staff/alerts?status=open&lang={lang}")
         open_alerts = page.locator("article.alert.open")
         if open_alerts.count():  # the ru run acknowledges one; kk dismisses the next
@@ -182,6 +245,7 @@ def test_the_alerts_inbox_shows_why_and_is_acknowledged(
             assert page.locator("article.alert.open").count() == before - 1
             assert axe_violations(page) == []
         else:
+            shot(page, f"noopen-{lang}")
             pytest.fail("no open alert left for this language's run")
     finally:
         context.close()

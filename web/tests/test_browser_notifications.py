@@ -2,7 +2,9 @@
 starts it: a lawyer with N unread notifications sees N on the bell, reads one, then all, and
 the bell goes to 0; a new one appears on the bell without a reload (htmx) where JavaScript
 runs, and the bell is a plain link where it does not. The list and the preferences form are
-axe-clean (WCAG 2.1 AA) in kk, ru and en; every request goes to the front end's own host."""
+axe-clean (WCAG 2.1 AA) in kk, ru and en; every request goes to the front end's own host.
+A tenant admin sees a complainant's progress e-mail that the mail server refused, by complaint
+and never by address, axe-clean in kk, ru and en, and retries it without JavaScript."""
 
 from __future__ import annotations
 
@@ -152,3 +154,70 @@ def test_axe_finds_no_violation_on_the_notification_pages(platform, browser, sho
     finally:
         context.close()
     assert found == {"list": [], "preferences": []}
+
+
+def failed_complainant_mail(platform) -> dict:  # type: ignore[no-untyped-def]
+    """A complainant who asked for progress e-mails, at an address the platform's mail server
+    refuses for good: once her case opens, the e-mail has failed. Back with its list item."""
+    created = httpx.post(
+        f"{platform.intake}/v1/complaints", headers=api(platform, "vera"),
+        json={"channel": "hotline", "crux": f"Полиция не регистрирует заявление. {uuid.uuid4()}",
+              "request_type": "case", "preferred_language": "ru", "safe_to_contact": True,
+              "contact": {"name": "Айгерим", "email": f"aigerim@{platform.refused_domain}"}},
+    )  # fmt: skip
+    assert created.status_code == 201, created.text
+    complaint_id = created.json()["id"]
+
+    def failed() -> dict | None:
+        found = httpx.get(f"{platform.intake}/v1/complainant-mail/failed",
+                          headers=api(platform, "tamara")).json()  # fmt: skip
+        return next((i for i in found["items"] if i["complaint_id"] == complaint_id), None)
+
+    return wait_for(failed, 60, "the complainant's e-mail to fail", interval_s=0.5)
+
+
+def test_a_tenant_admin_sees_and_retries_a_complainants_failed_e_mail(
+    platform, browser, shot
+) -> None:
+    item = failed_complainant_mail(platform)
+    assert item["state"] == "failed" and item["retryable"] and "550" in item["last_error"]
+    row = f'tr[data-complainant-mail="{item["id"]}"]'
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    found: dict[str, list] = {}
+    try:
+        sign_in(page, platform, "tamara", "/staff/notifications?lang=ru")
+        for lang in ("kk", "ru", "en"):
+            page.goto(f"{platform.web}/staff/notifications?lang={lang}")
+            assert t(lang, "notify.complainant.title") in page.inner_text("#complainant-mail h2")
+            cells = page.inner_text(row)
+            assert t(lang, "notify.complainant.reference",
+                     reference=item["complaint_reference"]) in cells  # fmt: skip
+            assert "case.opened" in cells and "550" in cells
+            assert platform.refused_domain not in page.content()  # never the address
+            shot(page, f"complainant-mail-{lang}")
+            found[lang] = axe_violations(page)
+    finally:
+        context.close()
+    assert found == {"kk": [], "ru": [], "en": []}
+
+    # Without JavaScript: "Retry now" is a plain form; the server refuses it again.
+    plain = browser.new_context(java_script_enabled=False)
+    page = plain.new_page()
+    try:
+        sign_in(page, platform, "tamara", "/staff/notifications?lang=en")
+        page.click(f"{row} button[type=submit]")
+        page.wait_for_url(lambda url: "done=retried" in url)
+        assert t("en", "notify.done.retried") in page.inner_text("main .notice[role=status]")
+    finally:
+        plain.close()
+
+    def failed_again() -> bool:
+        found = httpx.get(f"{platform.intake}/v1/complainant-mail/failed",
+                          headers=api(platform, "tamara")).json()  # fmt: skip
+        # Not listed while the worker is sending it.
+        again = next((i for i in found["items"] if i["id"] == item["id"]), None)
+        return again is not None and again["state"] == "failed" and again["attempts"] == 2
+
+    wait_for(failed_again, 60, "the retried e-mail to be tried once more", interval_s=0.5)
+    assert not any(platform.refused_domain in m["X-Catcher-To"] for m in platform.mail.messages())

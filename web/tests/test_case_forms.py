@@ -166,12 +166,23 @@ def test_times_in_the_tenants_zone_with_the_zone_written(sqlite_platform, tmp_pa
     assert local(None, almaty) == "—"
     p = sqlite_platform
     case = open_case(p, "Суд не назначает заседание полгода.")
-    with make_web(p, tmp_path, tenant_time_zones="tk=Europe/London") as web:
+    # The zone is the registry's: tk, onboarded, moves to London (PATCH, as a platform admin).
+    p.onboard_demo_tenants()
+    pavel = p.headers("pavel")
+    read = p.cases.get("/v1/tenants/tk", headers=pavel)
+    moved = p.cases.patch(
+        "/v1/tenants/tk", json={"time_zone": "Europe/London"},
+        headers=pavel | {"If-Match": read.headers["ETag"]},
+    )  # fmt: skip
+    assert moved.status_code == 200, moved.text
+    with make_web(p, tmp_path) as web:
         web.platform = p  # type: ignore[attr-defined]
         as_user(web, "lena")
         page = web.get(f"/staff/cases/{case['id']}?lang=en").text
         shown = local(case["opened_at"], ZoneInfo("Europe/London"))
         assert f">{shown}</time>" in page and shown.endswith(" UTC")
+        # not the default zone (Almaty) any more
+        assert local(case["opened_at"], almaty) not in page
     with pytest.raises(Exception, match="Mars"):
         make_web(p, tmp_path, time_zone="Mars/Olympus")
 

@@ -180,6 +180,50 @@ def test_an_analyst_sees_small_cells_as_hidden_not_zero(web) -> None:
     assert "не ноль" in html
 
 
+def test_the_map_of_regions_draws_every_region_and_hides_small_cells(web) -> None:
+    """The regions card is a map: the 16 shapes of the served GeoJSON carry the region codes,
+    the regions the shapes predate are points; below the office level a small count is
+    None (drawn "hidden"), never 0, while a coordinator sees it exactly."""
+    from alac_kernel.reference import REGIONS
+
+    seed(web.platform)
+    p = web.platform
+    for region, count in (("karaganda", 3), ("abai", 2)):
+        for _ in range(count):
+            body = {"channel": "hotline", "crux": "Жалоба для карты.", "area": "education",
+                    "received_at": (datetime.now(UTC) - timedelta(days=3)).isoformat(),
+                    "complainant": {"region": region}}  # fmt: skip
+            answer = p.intake.post("/v1/complaints", json=body, headers=p.headers("kazbek"))
+            assert answer.status_code == 201, answer.text
+    p.pump()
+    geo = web.get("/static/kz-regions.json")
+    assert geo.status_code == 200
+    shapes = {f["properties"]["name"] for f in geo.json()["features"]}
+    assert len(shapes) == 16 and all(f["geometry"]["coordinates"] for f in geo.json()["features"])
+
+    as_user(web, "kazbek")
+    spec = chart(card(web, "regions", lang="kk"))
+    assert spec["kind"] == "map" and spec["map"] == "/static/kz-regions.json"
+    drawn = {r["code"]: r for r in spec["regions"]} | {q["code"]: q for q in spec["points"]}
+    assert {r["code"] for r in spec["regions"]} == shapes
+    current = {code for code, *_, retired in REGIONS if retired is None}
+    assert current <= set(drawn)  # every region of today's division is on the map
+    counts = {c: drawn[c]["value"] for c in ("almaty_city", "astana_city", "karaganda", "abai")}
+    assert counts == {"almaty_city": 21, "astana_city": 9, "karaganda": 3, "abai": 2}
+    assert drawn["pavlodar"]["value"] == 0 and drawn["pavlodar"]["link"] is None
+    assert "filter=region%3Akaraganda" in drawn["karaganda"]["link"]
+    assert drawn["abai"]["label"] == "Абай" and drawn["abai"]["at"] == [80.23, 50.41]
+
+    as_user(web, "anuar")  # analyst: below the office level
+    html = card(web, "regions", lang="ru")
+    hidden = chart(html)
+    seen = {r["code"]: r["value"] for r in hidden["regions"] + hidden["points"]}
+    assert seen["karaganda"] is None and seen["abai"] is None
+    assert seen["almaty_city"] == 21 and seen["pavlodar"] == 0
+    assert all(v is None or v == 0 or v >= 5 for v in seen.values())
+    assert "скрыто" in html
+
+
 def test_the_network_view_never_shows_a_cell_below_the_threshold(web) -> None:
     seed(web.platform)
     as_user(web, "nadia")
@@ -200,7 +244,7 @@ def test_the_network_view_never_shows_a_cell_below_the_threshold(web) -> None:
 
 
 def test_the_alerts_inbox_explains_and_acknowledges(web) -> None:
-    seed(web.platform, days_ago=2)
+    ids = seed(web.platform, days_ago=2)
     p = web.platform
     found = p.analytics.post(
         "/v1/alerts/detect", json={"window_end": (TODAY + timedelta(days=1)).isoformat()},
@@ -215,6 +259,24 @@ def test_the_alerts_inbox_explains_and_acknowledges(web) -> None:
     assert "filter=area:education" in page.text.replace("%3A", ":")
     assert "Канал: Горячая линия — 14" in page.text or "Горячая линия — 14" in page.text
     alert_id = next(a["id"] for a in found.json() if a["value"] == "education")
+    # The complaints behind it: the 18 education complaints, each a link to its case.
+    article = page.text.split(f'id="alert-{alert_id}"')[1].split("</article>")[0]
+    assert "18 обращений этого периода" in article
+    links = re.findall(r'<td><a href="(/staff/cases/[^"]+)">([0-9a-f]{8})</a></td>', article)
+    assert sorted(ref for _, ref in links) == sorted(i[:8] for i in ids[:18])
+    href, ref = links[0]
+    complaint = next(i for i in ids if i.startswith(ref))
+    (case,) = p.cases.get(
+        "/v1/cases", params={"complaint_id": complaint}, headers=p.headers("kazbek")
+    ).json()["items"]
+    assert href == f"/staff/cases/{case['id']}" and web.get(href).status_code == 200
+    # An analyst reads the alert and its counts, not the complaints themselves.
+    as_user(web, "anuar")
+    analyst = web.get("/staff/alerts?lang=ru")
+    assert "18 жалоб — Сфера: Образование" in analyst.text
+    assert "alert-complaints" not in analyst.text and "/staff/cases/" not in analyst.text
+    as_user(web, "kazbek")
+    page = web.get("/staff/alerts?lang=ru")
     token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page.text).group(1)
     done = web.post(
         f"/staff/alerts/{alert_id}/acknowledge?lang=ru",

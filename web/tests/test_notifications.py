@@ -3,7 +3,8 @@
 JavaScript) and as htmx's fragment, the list with links to the cases, "mark read" and "mark
 all read" (CSRF-protected posts), the preferences form with its errors next to the fields in
 kk, ru and en, and the tenant admin's e-mails that could not be delivered (refused by a real
-SMTP server on loopback)."""
+SMTP server on loopback): staff notifications, and complainants' progress e-mails with "retry
+now"."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
-from console_helpers import as_user, make_web, open_case, token_of
+from console_helpers import as_user, file_complaint, make_web, open_case, token_of
 from sqlalchemy import update
 
 from alac_cases.notifications.delivery import mail_relay, send_due
@@ -51,6 +52,7 @@ def test_the_notification_catalogues_have_every_key_in_every_language() -> None:
     used |= {f"notify.show.{s}" for s in ("all", "unread")} | {
         "notify.done.read",
         "notify.done.all",
+        "notify.done.retried",
         "notify.action_failed.title",
         "notify.action_failed.text",
     }
@@ -210,6 +212,62 @@ def test_a_tenant_admin_sees_the_e_mails_that_could_not_be_delivered(web, tmp_pa
     as_user(web, "lena")
     page = web.get("/staff/notifications?lang=ru").text
     assert "failed-deliveries" not in page and t("ru", "notify.undelivered.title") not in page
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru", "en"])
+def test_a_tenant_admin_sees_and_retries_a_complainants_e_mail_that_failed(
+    web, tmp_path, lang: str
+) -> None:
+    """A complainant who asked for progress e-mails: the real SMTP server refuses the one sent
+    when the case opens (550, quoting the address). Her tenant admin sees it on the
+    notifications page by complaint, never by address, retries it (a plain form post, no
+    JavaScript) and it arrives; a lawyer gets no such section."""
+    p = web.platform
+    case, _ = file_complaint(
+        p, "Полиция не регистрирует заявление.", preferred_language=lang, safe_to_contact=True,
+        contact={"name": "Айгерим", "email": "aigerim@example.kz"},
+    )  # fmt: skip
+    runtime = p.runtime("intake")
+    catcher = MailCatcher(tmp_path / "mail").start()
+    try:
+        # The platform's own settings point at no server: this relay uses the test's one.
+        runtime.progress.relay(runtime).mailer = SmtpMailer(host=catcher.host, port=catcher.port)
+        catcher.refuse_with = "550 5.7.1 <aigerim@example.kz>: refused by policy"
+        assert runtime.progress.send_due(runtime) == 0
+        assert catcher.messages() == []
+
+        as_user(web, "tamara")
+        page = web.get(f"/staff/notifications?lang={lang}").text
+        assert 'id="complainant-mail"' in page and t(lang, "notify.complainant.title") in page
+        (row,) = re.findall(r'<tr data-complainant-mail="([^"]+)" data-state="(\w+)">(.*?)</tr>',
+                            page, re.S)  # fmt: skip
+        delivery, state, cells = row
+        reference = case["complaint_id"][:8]
+        assert state == "failed" and "case.opened" in cells
+        assert t(lang, "notify.complainant.reference", reference=reference) in cells
+        assert t(lang, "notify.undelivered.given_up", attempts=1) in cells and "550" in cells
+        assert "aigerim@example.kz" not in page and "Айгерим" not in page
+        assert t(lang, "notify.complainant.retry") in cells
+
+        catcher.refuse_with = None
+        action = f"/staff/notifications/complainant-mail/{delivery}/retry?lang={lang}"
+        forged = web.post(action, data={}, follow_redirects=False)
+        assert forged.status_code == 400  # without the form's token nothing is retried
+        retried = web.post(action, data={"csrf_token": token_of(page)}, follow_redirects=False)
+        assert retried.status_code == 303 and retried.headers["location"].endswith("done=retried")
+        after = web.get(retried.headers["location"]).text
+        assert t(lang, "notify.done.retried") in after
+        assert runtime.progress.send_due(runtime) == 1
+        (message,) = catcher.messages()
+        assert message["X-Catcher-To"] == "aigerim@example.kz"
+    finally:
+        catcher.stop()
+    page = web.get(f"/staff/notifications?lang={lang}").text
+    assert "data-complainant-mail=" not in page and t(lang, "notify.complainant.none") in page
+
+    as_user(web, "lena")
+    page = web.get(f"/staff/notifications?lang={lang}").text
+    assert 'id="complainant-mail"' not in page
 
 
 def test_a_role_without_notifications_gets_a_bell_without_a_count(web) -> None:

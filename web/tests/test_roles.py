@@ -4,7 +4,7 @@ code at run time) agree with the kernel's, so a renamed role cannot silently hid
 from __future__ import annotations
 
 from alac_kernel.auth import roles as kernel_roles
-from alac_kernel.visibility import TENANT_WIDE_ROLES
+from alac_kernel.visibility import SMALL_CELL_ROLES, TENANT_WIDE_ROLES
 from alac_web import roles
 
 
@@ -24,3 +24,4 @@ def test_the_role_groups_name_known_roles_and_search_sees_cases_as_the_kernel_do
     for group in (roles.SEES_CASES, roles.ACTION_ROLES, roles.CONTACT_ROLES, roles.LETTER_ROLES):
         assert set(group) <= kernel_roles.ALL_ROLES
     assert set(roles.SEES_CASES) == TENANT_WIDE_ROLES
+    assert set(roles.ALERT_COMPLAINT_ROLES) == SMALL_CELL_ROLES

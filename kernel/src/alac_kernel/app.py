@@ -24,7 +24,7 @@ from alac_kernel.auth.verifier import TokenVerifier
 from alac_kernel.db import new_id, storage_refusal
 from alac_kernel.http_input import RefuseNulMiddleware
 from alac_kernel.observability import logs
-from alac_kernel.observability.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from alac_kernel.observability.metrics import HTTP_LATENCY, HTTP_REQUESTS, HTTP_SERVER_ERRORS
 from alac_kernel.problems import (
     PROBLEM_JSON,
     Problem,
@@ -48,6 +48,7 @@ class RequestContextMiddleware:
         self.app = app
         self.service = service
         self.max_body_bytes = max_body_bytes
+        HTTP_SERVER_ERRORS.labels(service)  # the series exists, at 0, before any error
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -119,6 +120,8 @@ class RequestContextMiddleware:
             path = getattr(route, "path", None) or "unmatched"
             method = scope.get("method", "GET")
             HTTP_REQUESTS.labels(self.service, method, path, str(status_holder["status"])).inc()
+            if int(status_holder["status"]) >= 500:
+                HTTP_SERVER_ERRORS.labels(self.service).inc()
             HTTP_LATENCY.labels(self.service, method, path).observe(time.perf_counter() - started)
             logs.correlation_id.reset(token)
 
@@ -190,7 +193,7 @@ def create_service_app(
     app.state.runtime = runtime
     install_problem_handlers(app)
     install_api_docs(app, issuer=settings.auth_issuer)
-    install_auth(app, verifier or TokenVerifier.from_settings(settings))
+    install_auth(app, verifier or TokenVerifier.from_settings(settings), runtime.standing.refusal)
     app.add_middleware(RefuseNulMiddleware)  # inside the size limit below
     app.add_middleware(
         RequestContextMiddleware, service=runtime.name, max_body_bytes=settings.max_body_bytes

@@ -77,6 +77,11 @@ class EventConsumer:
         self.retry_delay_s = retry_delay_s
         self._consumer: BusConsumer | None = None
         self._polls = 0
+        # Dead letters exist, at 0, for every type this group handles: a dashboard reads
+        # "none in 24 h" from the series itself (an envelope too malformed to have a type is
+        # parked as type "?", which appears with its first).
+        for event_type in self.handlers:
+            EVENTS_CONSUMED.labels(service, group, event_type, "dead_lettered")
 
     @property
     def consumer(self) -> BusConsumer:

@@ -20,6 +20,12 @@ row back to `pending` with a growing delay (`attempts`, `next_attempt_at`, `last
 `sending_lease_s` it is marked `failed` ("interrupted"), not retried, because the server may
 have taken it. Failed rows are what the tenant admin sees.
 
+`DeliveryOutbox.retry` sends a failed row again at once ("retry now" in the console), but only
+one the server surely did not take: `claimed_at` stays set on a failure whose outcome is
+unknown (interrupted, or an unexpected error while sending) and is cleared on every failure the
+server answered, so a row with `claimed_at` set is never tried again. A retry is one more
+attempt: if it fails, the row is `failed` again.
+
 The row keeps to whom (the service's recipient reference, never an address), which event, and
 when it was sent; the log line for each sent message says the same. Bodies are never stored
 or logged: they are rendered at send time and forgotten.
@@ -61,6 +67,7 @@ from alac_kernel.doorbell import (
     for_engine,
     ring_after_commit,
 )
+from alac_kernel.errors import Conflict, NotFound
 from alac_kernel.mail import MailUndelivered
 from alac_kernel.observability import logs
 from alac_kernel.tables import BigIntPK
@@ -101,6 +108,8 @@ def add_delivery_table(metadata: MetaData, name: str = "mail_deliveries") -> Tab
         Column("created_at", UTCDateTime, nullable=False),
         Column("not_before", UTCDateTime, nullable=True),
         Column("next_attempt_at", UTCDateTime, nullable=True),
+        # Set while sending; kept on a failure whose outcome is unknown (the server may have
+        # taken the message), cleared on a failure the server answered: see `retryable`.
         Column("claimed_at", UTCDateTime, nullable=True),
         Column("sent_at", UTCDateTime, nullable=True),
         Column("last_error", Text, nullable=True),
@@ -185,6 +194,65 @@ class DeliveryOutbox:
             query = query.where(t.c.seq < before_seq)
         rows = session.execute(query.order_by(t.c.seq.desc()).limit(limit)).mappings()
         return [cast(Mapping[str, Any], row) for row in rows]
+
+    def retry(self, session: Session, *, tenant_id: str, delivery_id: str) -> Mapping[str, Any]:
+        """Send a delivery of `tenant_id` at the relay's next pass: a failed one again, or one
+        waiting for its next try sooner. The row as it is now; NotFound for a missing or
+        another tenant's delivery, Conflict for one that may not be sent (again)."""
+        t = self.table
+        query = select(t).where(t.c.id == delivery_id, t.c.tenant_id == tenant_id)
+        found = cast(Mapping[str, Any] | None, session.execute(query).mappings().first())
+        if found is None:
+            raise NotFound("Delivery")
+        why_not = not_retryable(found)
+        if why_not is not None:
+            raise Conflict(RETRY_REFUSALS[why_not]["en"], translations=RETRY_REFUSALS[why_not])
+        changed = session.execute(
+            update(t)
+            .where(t.c.id == delivery_id, t.c.state == found["state"], t.c.claimed_at.is_(None))
+            .values(state=PENDING, next_attempt_at=None)
+        )
+        if cast(CursorResult[Any], changed).rowcount != 1:
+            raise Conflict(RETRY_REFUSALS["changed"]["en"], translations=RETRY_REFUSALS["changed"])
+        ring_after_commit(session, delivery_doorbell(engine_of(session.get_bind()), t))
+        row = session.execute(select(t).where(t.c.id == delivery_id)).mappings().one()
+        return cast(Mapping[str, Any], row)
+
+
+# Why a delivery may not be retried by hand, in the console's languages.
+RETRY_REFUSALS: dict[str, dict[str, str]] = {
+    "not_failed": {
+        "en": "Only an e-mail that failed can be sent again; this one did not fail.",
+        "ru": "Повторно можно отправить только письмо, которое не удалось доставить; это письмо не из таких.",
+        "kk": "Қайта тек жеткізілмеген хатты жіберуге болады; бұл хат олай емес.",
+    },
+    "unknown_outcome": {
+        "en": "Sending was interrupted and the e-mail may have arrived: it is not sent again, "
+        "so that no one gets it twice.",
+        "ru": "Отправка прервалась, и письмо могло дойти: оно не отправляется повторно, "
+        "чтобы никто не получил его дважды.",
+        "kk": "Жіберу үзіліп қалды, хат жетуі мүмкін: ешкім оны екі рет алмауы үшін ол қайта "
+        "жіберілмейді.",
+    },
+    "changed": {
+        "en": "The e-mail changed meanwhile: reload the page and try again.",
+        "ru": "Письмо тем временем изменилось: обновите страницу и попробуйте снова.",
+        "kk": "Хат осы уақытта өзгерді: бетті жаңартып, қайталап көріңіз.",
+    },
+}
+
+
+def not_retryable(row: Mapping[str, Any]) -> str | None:
+    """Why `row` may not be retried by hand (a key of RETRY_REFUSALS), or None when it may:
+    it failed (or waits for its next try after a failure) and the server surely did not take
+    it."""
+    if row["state"] == PENDING and row["last_error"] is not None:
+        return None  # waiting for its next try: only brought forward
+    if row["state"] != FAILED:
+        return "not_failed"
+    if row["claimed_at"] is not None:
+        return "unknown_outcome"  # interrupted, or an unexpected error: it may have arrived
+    return None
 
 
 class Mailer(Protocol):
@@ -324,7 +392,11 @@ class DeliveryRelay:
         attempts = int(row.get("attempts") or 0) + 1
         reason = str(exc)[:2000]
         if permanent or attempts >= self.max_attempts:
-            self._mark(row["id"], state=FAILED, attempts=attempts, last_error=reason)
+            # The server answered (or was never reached): it surely did not take the message,
+            # so the claim is cleared and the row may be retried by hand (`retryable`).
+            self._mark(
+                row["id"], state=FAILED, attempts=attempts, last_error=reason, claimed_at=None
+            )
             MAIL_FAILURES.labels(self.service, FAILED).inc()
             log.warning("mail given up after %d attempt(s): %s", attempts, reason)
             return
@@ -391,6 +463,7 @@ def backlog(session: Session, table: Table) -> int:
 __all__ = [
     "CANCELLED",
     "FAILED",
+    "RETRY_REFUSALS",
     "PENDING",
     "SENDING",
     "SENT",
@@ -400,4 +473,5 @@ __all__ = [
     "Mailer",
     "add_delivery_table",
     "backlog",
+    "not_retryable",
 ]

@@ -110,7 +110,8 @@ class SmtpMailer:
     def send(self, message: EmailMessage) -> None:
         """Hand `message` to the server; raise `MailUndelivered` unless it took it."""
         try:
-            with smtplib.SMTP(self.host, self.port, timeout=self.timeout_s) as smtp:
+            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout_s)
+            try:
                 smtp.ehlo()
                 if self.starttls:
                     smtp.starttls(context=self.tls_context())
@@ -122,6 +123,8 @@ class SmtpMailer:
                         )
                     smtp.login(self.username, self.password or "")
                 smtp.send_message(message)
+            finally:
+                _hang_up(smtp)
         except MailUndelivered:
             raise
         except smtplib.SMTPRecipientsRefused as exc:
@@ -158,3 +161,15 @@ class SmtpMailer:
 
 
 __all__ = ["MailUndelivered", "SmtpMailer", "compose", "message_id"]
+
+
+def _hang_up(smtp: smtplib.SMTP) -> None:
+    """Say QUIT, ignoring what the server answers.
+
+    Once DATA was answered 250 the message is the server's: an error on QUIT (or a dropped
+    connection) must not make the caller retry it, or the recipient would get it twice.
+    """
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        smtp.close()

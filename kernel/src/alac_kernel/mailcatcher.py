@@ -31,9 +31,21 @@ class _KeepAsFiles:
     """aiosmtpd handler: each message accepted is written to `folder` (atomically: a reader
     never sees half a file), with the envelope recipients in an X-Catcher-To header."""
 
-    def __init__(self, folder: Path, refuse: Callable[[], str | None]) -> None:
+    def __init__(
+        self, folder: Path, refuse: Callable[[], str | None], refused_domains: set[str]
+    ) -> None:
         self.folder = folder
         self.refuse = refuse
+        self.refused_domains = refused_domains
+
+    async def handle_RCPT(  # noqa: N802
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
+        if address.rpartition("@")[2].lower() in self.refused_domains:
+            # As a real server words it: the address is in the answer.
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         answer = self.refuse()
@@ -58,7 +70,9 @@ class MailCatcher:
 
     With `tls` (cert file, key file) it offers STARTTLS and requires it; with `credentials`
     (user, password) it requires AUTH (over TLS). `refuse_with` set to an SMTP answer such as
-    "451 4.3.0 try later" makes it refuse every message until set back to None.
+    "451 4.3.0 try later" makes it refuse every message until set back to None;
+    `refused_domains` (lower case) are refused at RCPT for good (550), every other recipient
+    accepted.
     """
 
     def __init__(
@@ -69,7 +83,9 @@ class MailCatcher:
         port: int = 0,
         tls: tuple[Path, Path] | None = None,
         credentials: tuple[str, str] | None = None,
+        refused_domains: set[str] | None = None,
     ) -> None:
+        self.refused_domains = set(refused_domains or ())
         self.folder = Path(folder)
         self.host = host
         self.port = port
@@ -102,7 +118,7 @@ class MailCatcher:
         if self.port == 0:
             self.port = _free_port(self.host)
         controller = Controller(
-            _KeepAsFiles(self.folder, lambda: self.refuse_with),
+            _KeepAsFiles(self.folder, lambda: self.refuse_with, self.refused_domains),
             hostname=self.host,
             port=self.port,
             # The catcher is reached by address; the name in its greeting need not resolve.

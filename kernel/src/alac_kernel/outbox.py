@@ -91,6 +91,8 @@ class OutboxRelay:
         self.max_backoff_s = max_backoff_s
         self._thread_lock = threading.Lock()
         self.doorbell = outbox_doorbell(session_factory.kw["bind"])
+        # The failures series exists, at 0, from the relay's start: "no failure" reads 0.
+        EVENTS_PUBLISH_FAILURES.labels(service)
         self._retry_in_s: float | None = None  # until the earliest retry that is not yet due
 
     def backlog(self) -> int:

@@ -23,6 +23,7 @@ from alac_kernel.migrations import upgrade
 from alac_kernel.outbox import Outbox, OutboxRelay, outbox_doorbell
 from alac_kernel.settings import Settings
 from alac_kernel.tables import KernelTables
+from alac_kernel.tenants.standing import STANDING_EVENTS, TenantStanding
 
 log = logging.getLogger("alac.runtime")
 
@@ -67,6 +68,18 @@ class ServiceRuntime:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._event_consumers: list[EventConsumer] = []
+        # Every service refuses a suspended tenant's live tokens: it keeps the tenants'
+        # standing from the registry's events with a consumer group of its own.
+        self.standing = TenantStanding(lambda: self.read_session_factory(), self.tables.standing)
+        self._standing_consumer = ConsumerSpec(
+            group=f"{self.name}-tenant-standing",
+            aggregates=["tenant"],
+            handlers=dict.fromkeys(STANDING_EVENTS, self.standing.handler()),
+        )
+
+    def every_consumer(self) -> list[ConsumerSpec]:
+        """The service's own consumer groups and the kernel's (the tenants' standing)."""
+        return [*self.consumers, self._standing_consumer]
 
     @property
     def read_session_factory(self) -> sessionmaker[Session]:
@@ -149,7 +162,7 @@ class ServiceRuntime:
             f"{self.name}-relay",
             lambda: relay.run_forever(self._stop, self.settings.relay_interval_s),
         )
-        for spec in self.consumers:
+        for spec in self.every_consumer():
             consumer = self.event_consumer(spec)
             self._event_consumers.append(consumer)
             self._spawn(f"{self.name}-{spec.group}", partial(consumer.run_forever, self._stop))

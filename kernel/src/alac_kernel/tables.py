@@ -41,6 +41,9 @@ class KernelTables:
     outbox: Table
     inbox: Table
     idempotency: Table
+    # Each tenant's standing (active, suspended, offboarded) from the registry's events: the
+    # tokens of a suspended or offboarded tenant are refused (alac_kernel.tenants.standing).
+    standing: Table
 
 
 def add_kernel_tables(metadata: MetaData) -> KernelTables:
@@ -84,4 +87,13 @@ def add_kernel_tables(metadata: MetaData) -> KernelTables:
         Column("created_at", UTCDateTime, nullable=False),
         PrimaryKeyConstraint("tenant_id", "key", name="pk_idempotency_keys"),
     )
-    return KernelTables(outbox=outbox, inbox=inbox, idempotency=idempotency)
+    standing = Table(
+        "tenant_standing",
+        metadata,
+        Column("tenant_id", String(64), primary_key=True),
+        Column("status", String(16), nullable=False),
+        # The registry event's aggregateversion: an older event arriving late changes nothing.
+        Column("version", Integer, nullable=False),
+        Column("changed_at", UTCDateTime, nullable=False),
+    )
+    return KernelTables(outbox=outbox, inbox=inbox, idempotency=idempotency, standing=standing)

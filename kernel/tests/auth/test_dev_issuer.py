@@ -255,3 +255,27 @@ def test_demo_users_are_as_documented():
     assert by_name["pavel"].roles == ("platform-admin",)
     assert all(u.password == "demo" + u.username for u in DEMO_USERS)
     assert {u.tenant for u in DEMO_USERS} == {"tk", "ndi", "network"}
+
+
+def test_a_refused_client_is_told_as_keycloak_tells_it(issuer):
+    response = httpx.post(
+        issuer.token_url,
+        data={"grant_type": "client_credentials"},
+        auth=("partner-ndi", "not-the-secret"),
+    )
+    assert response.status_code == 401
+    assert response.json() == {
+        "error": "invalid_client",
+        "error_description": "Invalid client or Invalid client credentials",
+    }
+
+
+@pytest.mark.parametrize("raw", [b"\xff\xfe:secret", b"partner-ndi:\xff"], ids=["id", "secret"])
+def test_basic_credentials_that_are_not_utf8_are_invalid_client_not_a_crash(issuer, raw):
+    response = httpx.post(
+        issuer.token_url,
+        data={"grant_type": "client_credentials"},
+        headers={"Authorization": "Basic " + base64.b64encode(raw).decode()},
+    )
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"

@@ -175,3 +175,33 @@ def test_the_openapi_pages_client_signs_in_and_may_redeem_from_the_page(issuer) 
         headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
     )
     assert "access-control-allow-origin" not in elsewhere.headers
+
+
+@pytest.mark.parametrize(
+    ("ui_locales", "lang", "label"),
+    [("kk", "kk", "Пайдаланушы аты"), ("ru-RU en", "ru", "Имя пользователя"),
+     ("de en", "en", "Username"), (None, "en", "Username")],
+)  # fmt: skip
+def test_the_sign_in_page_speaks_the_asked_language(issuer, ui_locales, lang, label) -> None:
+    query = {"client_id": "alac-web", "redirect_uri": REDIRECT, "response_type": "code",
+             "state": "st-123", "code_challenge": pkce()[1], "code_challenge_method": "S256"}  # fmt: skip
+    if ui_locales:
+        query["ui_locales"] = ui_locales
+    page = httpx.get(f"{issuer.issuer}/protocol/openid-connect/auth", params=query)
+    assert page.status_code == 200
+    assert f'<html lang="{lang}">' in page.text and f'<label for="username">{label}' in page.text
+    # a wrong password is announced in the same language (the language goes with the form)
+    again = authorize(issuer, query["code_challenge"], password="nope", **(
+        {"ui_locales": ui_locales} if ui_locales else {}))  # fmt: skip
+    assert again.status_code == 401 and f'<html lang="{lang}">' in again.text
+    assert 'role="alert"' in again.text
+
+
+def test_a_repeated_parameter_is_refused(issuer) -> None:
+    """RFC 6749 3.1: request parameters must not be included more than once."""
+    query = [("client_id", "alac-web"), ("redirect_uri", REDIRECT), ("response_type", "code"),
+             ("code_challenge", pkce()[1]), ("code_challenge_method", "S256"),
+             ("state", "a"), ("state", "b")]  # fmt: skip
+    page = httpx.get(f"{issuer.issuer}/protocol/openid-connect/auth", params=query)
+    assert page.status_code == 400 and "location" not in page.headers
+    assert "Multiple" in page.text

@@ -77,6 +77,91 @@ def test_detection_on_both_databases(analytics):
     assert detect(analytics).json() == []
 
 
+def test_the_complaints_behind_an_alert_for_the_office_level_only(analytics):
+    """The list is the alert's window and value, counted as the alert counted them; a
+    coordinator and a tenant admin get it, an analyst (counts only) and a lawyer do not, and
+    another tenant's alert is a 404."""
+    start = datetime(2025, 2, 5, 10, tzinfo=UTC)
+    for month in range(6):
+        for i in range(2):
+            analytics.complaint(
+                received_at=start + timedelta(days=30 * month + i), respondent_body_type="school"
+            )
+    behind = [
+        analytics.complaint(
+            received_at=datetime(2025, 8, 2, 0, tzinfo=UTC) + timedelta(days=i, hours=i),
+            respondent_body_type="school",
+            channel="email" if i % 2 else "hotline",
+        )
+        for i in range(12)
+    ]
+    analytics.open_case(behind[0], at=datetime(2025, 8, 3, tzinfo=UTC))
+    # Just outside the window (its end is exclusive), another value, another tenant.
+    analytics.complaint(
+        received_at=datetime(2025, 9, 1, 0, tzinfo=UTC), respondent_body_type="school"
+    )
+    analytics.complaint(received_at=datetime(2025, 8, 5, tzinfo=UTC), respondent_body_type="police")
+    analytics.complaint(
+        received_at=datetime(2025, 8, 5, tzinfo=UTC),
+        respondent_body_type="school",
+        tenant="ndi",
+        office="shymkent",
+    )
+    analytics.consume()
+    (alert,) = detect(analytics).json()
+    url = f"/v1/alerts/{alert['id']}/complaints"
+
+    r = analytics.client.get(url, headers=analytics.headers("kazbek"))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert (body["count"], body["total"], body["truncated"]) == (12, 12, False)
+    assert [c["complaint_id"] for c in body["complaints"]] == behind  # oldest first
+    first = body["complaints"][0]
+    assert first["received_on"] == "2025-08-02" and first["office"] == "almaty"
+    assert first["case_id"] and first["status"] == "triage"
+    assert {c["channel"] for c in body["complaints"]} == {"hotline", "email"}
+    assert "crux" not in r.text and "pseudonym" not in r.text
+
+    assert analytics.client.get(url, headers=analytics.headers("tamara")).status_code == 200
+    page = analytics.client.get(url, params={"limit": 5}, headers=analytics.headers("kazbek"))
+    assert [c["complaint_id"] for c in page.json()["complaints"]] == behind[:5]
+    assert page.json()["truncated"] is True
+
+    refused = analytics.client.get(url, headers=analytics.headers("anuar"))
+    assert refused.status_code == 403
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert "analysts see counts" in refused.json()["detail"]
+    assert analytics.client.get(url, headers=analytics.headers("lena")).status_code == 403
+    assert analytics.client.get(url, headers=analytics.headers("dana")).status_code == 403
+    missing = analytics.client.get(
+        "/v1/alerts/nope/complaints", headers=analytics.headers("kazbek")
+    )
+    assert missing.status_code == 404
+    bad = analytics.client.get(url, params={"limit": 0}, headers=analytics.headers("kazbek"))
+    assert bad.status_code == 422
+    assert "query.limit" in [e["field"] for e in bad.json()["errors"]]
+
+
+def test_another_tenants_alert_lists_no_complaints(schools):
+    """The tenant comes from the token: the same id read in another tenant is missing."""
+    (alert,) = detect(schools).json()
+    from alac_analytics.alerts import service
+    from alac_kernel.auth.principal import Principal
+    from alac_kernel.errors import NotFound
+
+    other = Principal(
+        subject="x", username=None, tenant="ndi", office=None,
+        roles=frozenset({"coordinator"}), client_id=None, token_id=None,
+    )  # fmt: skip
+    with pytest.raises(NotFound):
+        service.complaints_of_alert(
+            session_factory=schools.runtime.session_factory,
+            principal=other,
+            alert_id=alert["id"],
+            limit=10,
+        )
+
+
 def detect(a, user="kazbek", **body):
     return a.client.post(
         "/v1/alerts/detect", json={"window_end": str(WINDOW_END), **body}, headers=a.headers(user)

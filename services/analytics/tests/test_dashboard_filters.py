@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import delete, select
 
 from alac_analytics.dashboard.service import bucket
-from alac_analytics.models import ComplaintFact
+from alac_analytics.models import ComplaintFact, DailyCount
 from alac_analytics.projections.dimensions import contributions
 from alac_kernel.db import session_scope
 from alac_kernel.small_cells import TOTAL, suppress
@@ -129,11 +129,48 @@ def test_combined_breakdown_equals_a_direct_count(data):
         )
         assert r.status_code == 200, r.text
         body = r.json()
-        assert body["scope"]["source"] == "complaint_facts"
+        source = "pair_counts" if len(filters) == 1 else "complaint_facts"
+        assert body["scope"]["source"] == source
         expected = Counter(f[dimension] for f in matching(direct(data), filters) if dimension in f)
         assert expected, dimension
         assert {v["value"]: v["count"] for v in body["values"]} == dict(expected), dimension
         assert body["suppressed"] == []  # a coordinator sees small cells
+
+
+PAIRS = [
+    ("channel", {"area": {"education"}}, {}),
+    ("area", {"channel": {"phone", "email"}}, {"office": "almaty"}),
+    ("outcome", {"anonymous": {"yes"}}, {}),
+    ("anonymous", {"outcome": {"resolved"}}, {}),
+    ("region", {"area": {"police"}}, {"office": "astana"}),
+    ("status", {"region": {"unspecified"}}, {}),
+]
+
+
+@pytest.mark.parametrize(
+    "period",
+    [
+        PERIOD,
+        {"from": "2025-01-14", "to": "2025-10-20"},
+        {"from": "2025-03-02", "to": "2025-03-30"},
+    ],
+)
+def test_a_breakdown_under_one_other_dimension_reads_pairs_and_equals_a_direct_count(data, period):
+    """A clicked bar: whole months from pair_counts, edge days from the facts; the answer is
+    a direct count of the facts either way (both dimension orders, alternatives, offices,
+    `unspecified`, outcome counted over closed cases only)."""
+    start, end = (date.fromisoformat(period[k]) for k in ("from", "to"))
+    for dimension, filters, extra in PAIRS:
+        r = get(
+            data, "breakdown", **period, **extra, dimension=dimension,
+            filter=[f"{d}:{v}" for d, vs in filters.items() for v in sorted(vs)],
+        )  # fmt: skip
+        assert r.status_code == 200, r.text
+        assert r.json()["scope"]["source"] == "pair_counts"
+        offices = [extra["office"]] if extra else None
+        facts = [f for f in direct(data, offices=offices) if start <= f["_day"] <= end]
+        expected = Counter(f[dimension] for f in matching(facts, filters) if dimension in f)
+        assert {v["value"]: v["count"] for v in r.json()["values"]} == dict(expected), dimension
 
 
 def test_week_and_day_buckets_of_combined_filters(data):
@@ -223,6 +260,42 @@ def test_one_dimension_still_answers_from_daily_counts(data):
     assert sum(p["count"] for p in before[1]["points"]) > phone  # OR-ed: phone plus e-mail
     assert {v["value"] for v in before[2]["values"]} == {"phone", "email"}
     assert get(data, "timeseries", **combined).json()["points"] == []
+
+
+def test_one_dimension_reads_whole_months_from_monthly_counts(data):
+    """A period with partial months at both ends: the breakdown and the monthly series equal a
+    direct count of the facts, and stay the same once the days of the whole months are gone
+    from daily_counts (they come from monthly_counts; only the edge days from the days)."""
+    start, end = date(2025, 1, 14), date(2025, 10, 20)
+    period = {"from": start.isoformat(), "to": end.isoformat()}
+    facts = [f for f in direct(data) if start <= f["_day"] <= end]
+    questions = [
+        ("breakdown", {**period, "dimension": "channel"}),
+        ("breakdown", {**period, "dimension": "region", "office": "almaty"}),
+        ("timeseries", {**period, "interval": "month"}),
+        ("timeseries", {**period, "interval": "month", "filter": ["channel:phone"]}),
+    ]
+    answers = [get(data, path, **params).json() for path, params in questions]
+    assert {v["value"]: v["count"] for v in answers[0]["values"]} == Counter(
+        f["channel"] for f in facts
+    )
+    almaty = [f for f in direct(data, offices=["almaty"]) if start <= f["_day"] <= end]
+    assert {v["value"]: v["count"] for v in answers[1]["values"]} == Counter(
+        f["region"] for f in almaty
+    )
+    assert {p["period"]: p["count"] for p in answers[2]["points"]} == Counter(
+        bucket(f["_day"], "month") for f in facts
+    )
+    assert {p["period"]: p["count"] for p in answers[3]["points"]} == Counter(
+        bucket(f["_day"], "month") for f in facts if f["channel"] == "phone"
+    )
+    days = DailyCount.__table__
+    with session_scope(data.runtime.session_factory, all_tenants=True) as session:
+        gone = session.execute(
+            delete(days).where(days.c.day >= date(2025, 2, 1), days.c.day <= date(2025, 9, 30))
+        ).rowcount
+    assert gone
+    assert [get(data, path, **params).json() for path, params in questions] == answers
 
 
 @pytest.mark.parametrize(

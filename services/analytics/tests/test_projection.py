@@ -8,9 +8,10 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import delete, select, update
 
-from alac_analytics.models import ComplaintFact, DailyCount, MonthlyCount
+from alac_analytics.models import ComplaintFact, DailyCount, MonthlyCount, PairCount
 from alac_analytics.projections.rebuild import (
     monthly_mismatches,
+    pair_mismatches,
     rebuild,
     recount,
     stored_counts,
@@ -39,6 +40,7 @@ def counts(analytics) -> dict[tuple, int]:
         stored = stored_counts(session)
         assert stored == recount(session)  # the aggregate never drifts from the facts
         assert monthly_mismatches(session) == []  # nor the monthly roll-up from the days
+        assert pair_mismatches(session) == []  # nor the pairs of dimensions from the facts
         return stored
 
 
@@ -317,7 +319,7 @@ def _count_rows(analytics) -> dict[str, list[dict]]:
             table.name: sorted(
                 (dict(r) for r in session.execute(select(table)).mappings()), key=str
             )
-            for table in (DailyCount.__table__, MonthlyCount.__table__)
+            for table in (DailyCount.__table__, MonthlyCount.__table__, PairCount.__table__)
         }
 
 
@@ -334,9 +336,48 @@ def test_a_count_brought_to_zero_leaves_no_row_so_live_and_rebuilt_counts_are_th
     analytics.close_case(case, complaint, at=T0 + timedelta(hours=5), outcome="resolved")
     analytics.consume()
     live = _count_rows(analytics)
-    assert live["daily_counts"] and live["monthly_counts"]
+    assert live["daily_counts"] and live["monthly_counts"] and live["pair_counts"]
     assert [r for rows in live.values() for r in rows if r["n"] == 0] == []
     assert any(r["dimension"] == "status" and r["value"] == "closed" for r in live["daily_counts"])
 
     rebuild(analytics.runtime, batch_size=1000)
     assert _count_rows(analytics) == live
+
+
+def test_pair_changes_equal_the_difference_of_the_pairs():
+    """The projection's shortcut (only the pairs a changed value is in) gives exactly
+    pairs(after) - pairs(before), over random before/after images: one value changed, the
+    office or month changed, a fact appearing."""
+    import random
+    from collections import Counter
+
+    from alac_analytics.projections.dimensions import pair_changes, pairs
+
+    rng = random.Random(3)
+
+    def cells(office: str, day: date) -> Counter:
+        image: Counter = Counter({(office, day, "total", "all"): 1})
+        for dim in ("area", "channel", "status", "outcome", "sex", "region"):
+            if rng.random() < 0.8:
+                image[(office, day, dim, rng.choice(["a", "b", "c"]))] += 1
+        return image
+
+    for _ in range(2000):
+        place = (
+            rng.choice(["almaty", "astana"]),
+            date(2025, rng.choice([1, 2]), rng.choice([1, 5])),
+        )
+        before = cells(*place)
+        after = Counter(before) if rng.random() < 0.5 else cells(*place)
+        if rng.random() < 0.3:
+            after = cells(rng.choice(["almaty", "astana"]), date(2025, 3, 1))
+        if rng.random() < 0.5:
+            office, day, dim, _ = next(k for k in after if k[2] != "total")
+            after = Counter({k: n for k, n in after.items() if k[2] != dim})
+            after[(office, day, dim, "new")] = 1
+        if rng.random() < 0.1:
+            before = Counter()
+        expected = pairs(after)
+        expected.subtract(pairs(before))
+        got = pair_changes(before, after)
+        assert {k: n for k, n in got.items() if n} == {k: n for k, n in expected.items() if n}

@@ -283,7 +283,7 @@ def test_the_pdf_by_accept_and_a_bad_language(sqlite_analytics):
 def test_a_period_is_read_as_whole_months_plus_edge_days(start, end, days, months):
     from datetime import date
 
-    from alac_analytics.reports.service import split_period
+    from alac_analytics.counts import split_period
 
     d = date.fromisoformat
     got_days, got_months = split_period(d(start), d(end))

@@ -7,6 +7,7 @@ pypdf. The reference numbers are then drawn concurrently on PostgreSQL: unique a
 
 from __future__ import annotations
 
+import base64
 import io
 import threading
 from datetime import datetime
@@ -21,6 +22,7 @@ from alac_cases.deadlines.calendar import KZ
 from alac_cases.letters import references
 from alac_cases.letters.models import LetterSequence
 from alac_cli import demo
+from alac_kernel.events import Event
 from alac_kernel.testing.postgres import fresh_database
 
 LETTER = {
@@ -233,3 +235,63 @@ def test_reference_numbers_are_unique_and_gap_free_under_concurrency():
     assert len(taken) == 60
     assert sorted(taken) == list(range(1, 61))  # no number twice, none skipped
     assert other == 1
+
+
+def png(width: int, height: int) -> str:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 30, 30)).save(out, format="PNG")
+    return base64.b64encode(out.getvalue()).decode()
+
+
+def test_the_registrys_logo_tops_the_letter_and_stays_out_of_events(sqlite_platform, monkeypatch):
+    platform = sqlite_platform
+    centres = demo.demo_centres()
+    for body in centres:
+        if body["id"] == "tk":
+            body["letterhead"] = {"address": "Алматы", "logo_png": png(120, 60)}
+    monkeypatch.setattr(demo, "demo_centres", lambda: centres)
+    platform.onboard_demo_tenants()
+    outbox = platform.runtime("cases").tables.outbox
+    with platform.runtime("cases").engine.connect() as conn:
+        payloads = conn.execute(sa.select(outbox.c.payload)).scalars().all()
+    (onboarded,) = [
+        e for e in map(Event.from_json, payloads)
+        if e.type == "tenant.onboarded" and e.subject == "tk"
+    ]  # fmt: skip
+    assert onboarded.data["tenant"]["letterhead"] == {
+        "address": "Алматы", "phone": None, "email": None, "signatory_title": None,
+    }  # fmt: skip
+
+    case = consented_case(platform)
+    url = f"/v1/cases/{case['id']}/letters"
+
+    def images_of_a_letter() -> list:
+        body = {**LETTER, "language": "kk", "version": case["version"]}
+        made = post(platform, url, "lena", body)
+        assert made.status_code == 201, made.text
+        case["version"] = int(made.headers["ETag"].strip('"'))
+        pdf = platform.cases.get(
+            f"{url}/{made.json()['id']}.pdf", headers=platform.headers("kazbek")
+        )
+        return list(pypdf.PdfReader(io.BytesIO(pdf.content)).pages[0].images)
+
+    (logo,) = images_of_a_letter()
+    assert logo.image.size == (120, 60)
+
+    pavel = platform.headers("pavel")
+    etag = platform.cases.get("/v1/tenants/tk", headers=pavel).headers["ETag"]
+    bad = platform.cases.patch(
+        "/v1/tenants/tk", json={"letterhead": {"logo_png": base64.b64encode(b"GIF89a").decode()}},
+        headers=pavel | {"If-Match": etag},
+    )  # fmt: skip
+    assert bad.status_code == 422, bad.text
+    assert bad.json()["errors"][0]["field"] == "body.letterhead.logo_png"
+    assert "not a PNG" in bad.json()["errors"][0]["reason"]
+    plain = platform.cases.patch(
+        "/v1/tenants/tk", json={"letterhead": {"address": "Алматы"}},
+        headers=pavel | {"If-Match": etag},
+    )  # fmt: skip
+    assert plain.status_code == 200, plain.text
+    assert images_of_a_letter() == []

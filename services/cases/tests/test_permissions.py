@@ -30,6 +30,7 @@ LETTER = {
 ENDPOINTS = [
     ("GET", "/v1/cases", None, "case.read"),
     ("GET", "/v1/cases/{id}", None, "case.read"),
+    ("GET", "/v1/cases/{id}/file", None, "case.read"),
     ("GET", "/v1/cases/{id}/history", None, "history.read"),
     ("GET", "/v1/triage", None, "triage.read"),
     (
@@ -65,6 +66,8 @@ ENDPOINTS = [
     ("POST", "/v1/cases/{id}/referrals", {"to_tenant": "ndi"}, "referral.write"),
     ("GET", "/v1/cases/{id}/referrals", None, "referral.read"),
     ("GET", "/v1/tenants", None, "tenant.admin"),
+    ("PATCH", "/v1/tenants/tk", {"retention_years": 6}, "tenant.admin"),
+    ("GET", "/v1/tenant", None, "tenant.read"),
     ("GET", "/v1/notifications", None, "notification.read"),
     ("GET", "/v1/notifications/deliveries", None, "notification_delivery.read"),
     ("GET", "/v1/notifications/rules", None, "notification_rule.read"),
@@ -102,6 +105,7 @@ EXPECTED = {
     "referral.write": "LC",
     "referral.read": "LC",
     "tenant.admin": "",  # the platform admin only
+    "tenant.read": "VLCTA",  # one's own centre
     "notification.read": "VLCT",  # each their own
     "notification_delivery.read": "T",
     "notification_rule.read": "CT",

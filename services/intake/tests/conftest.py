@@ -9,6 +9,7 @@ recorded, a fact counted) is tested where those services meet: tests/integration
 from __future__ import annotations
 
 import contextlib
+import sys
 import uuid
 from collections.abc import Iterator
 from functools import partial
@@ -30,6 +31,9 @@ from alac_kernel.outbox import record_headers
 from alac_kernel.settings import Settings
 from alac_kernel.testing.alone import FLAVOURS, service_alone
 from alac_kernel.testing.harness import InProcessIssuer, Pump
+
+# progress_world and other shared helpers of this folder (pytest runs in importlib mode).
+sys.path.insert(0, str(Path(__file__).parent))
 
 CASES = "/alac/cases"
 

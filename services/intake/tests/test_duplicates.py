@@ -246,7 +246,8 @@ def _plan(session, statement, complaint) -> str:
     return "\n".join(row[0] for row in connection.exec_driver_sql(sql, params))
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+# PostgreSQL marked, so the fast tier (no engines) leaves it to the whole suite.
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'intake.db'}"

@@ -65,3 +65,33 @@ def test_a_filter_change_moves_the_document_between_filtered_results(tmp_path):
         assert found(office="almaty") == [] and found(office="astana") == ["c1"]
     finally:
         engine.close()
+
+
+def test_an_index_that_kept_withdrawn_complaints_is_rebuilt_without_them(tmp_path):
+    """Version 1 of the FTS5 rows kept a withdrawn complaint's row (the join to the documents
+    table left it out); version 2 has none, so a match alone is what the tenant may find."""
+    path = tmp_path / "v1.db"
+    engine = EmbeddedEngine(path, follow_pointer=False)
+    for doc_id in ("c1", "c2"):
+        engine.apply("tk", doc_id, 1, {"crux": "Директор требовал взятку", "office": "almaty"})
+    engine.soft_delete("tk", "c1", 2)
+    engine.close()
+    conn = sqlite3.connect(path)
+    conn.execute(  # as version 1 left it: the withdrawn complaint still in the FTS5 table
+        "INSERT INTO documents_fts (rowid, tenant, plain) SELECT rid, 'x', 'директор'"
+        " FROM documents WHERE id = 'c1'"
+    )
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+
+    engine = EmbeddedEngine(path, follow_pointer=False)
+    try:
+        conn = engine._conn()
+        indexed = [r[0] for r in conn.execute("SELECT rowid FROM documents_fts")]
+        (kept,) = [r[0] for r in conn.execute("SELECT rid FROM documents WHERE id = 'c2'")]
+        assert indexed == [kept]
+        page = engine.search(SearchRequest(tenant="tk", query=parse("директор")))
+        assert [h.id for h in page.hits] == ["c2"] and page.total == 1
+    finally:
+        engine.close()

@@ -136,6 +136,19 @@ def test_another_tenant_cannot_overwrite_a_document_with_the_same_id(engine):
     assert engine.get("ndi", "c1") is None
 
 
+def test_deleting_a_tenant_removes_its_documents_and_words_and_nothing_else(engine):
+    engine.ensure_tenant("aktobe")
+    engine.apply("aktobe", "a1", 1, doc("взятка в акимате", office="aktobe"))
+    engine.apply("aktobe", "a2", 1, doc("взятка в суде", office="aktobe"))
+    engine.apply("tk", "t1", 1, doc("взятка в полиции"))
+    assert sorted(found(engine, "aktobe", "взятка")) == ["a1", "a2"]
+    assert engine.delete_tenant("aktobe") == 2
+    assert found(engine, "aktobe", "взятка") == [] and engine.get("aktobe", "a1") is None
+    assert [t for t, _, _ in engine.export()] == ["tk"]  # gone for good, not hidden
+    assert found(engine, "tk", "взятка") == ["t1"]
+    assert engine.delete_tenant("aktobe") == 0  # again after a crash: harmless
+
+
 # Every event of one complaint and its case: (version, fields); complaint and case versions
 # are separate sequences.
 HISTORY = [

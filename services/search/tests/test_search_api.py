@@ -118,6 +118,18 @@ def test_tenants_never_see_each_other_and_roles_see_only_their_part(platform):
     # Facets on request, and similar complaints scoped the same way.
     lena = search(platform, "lena", "взятка", facet=["area"])
     assert lena["facets"] == {"area": {"education": 1, "police": 1}}
+    # limit=0: the same total and counts, no hits (the console's facets request); a volunteer
+    # still counts only their office
+    counted = search(platform, "lena", "взятка", facet=["area"], limit=0)
+    assert counted["items"] == [] and counted["next_cursor"] is None
+    assert (
+        (counted["total"], counted["facets"])
+        == (lena["total"], lena["facets"])
+        == (2, lena["facets"])
+    )
+    vera_counted = search(platform, "vera", "взятка", facet=["area"], limit=0)
+    assert vera_counted["total"] == 1 and vera_counted["items"] == []
+    assert search(platform, "dana", "взятка", limit=0)["total"] == 1
     assert get(platform, "dana", f"/v1/search/similar/{w['almaty']}").status_code == 404
     assert get(platform, "askar", f"/v1/search/similar/{w['almaty']}").status_code == 404
     missing = get(platform, "lena", f"/v1/search/similar/{uuid.uuid4()}")
@@ -314,7 +326,8 @@ def test_missing_empty_or_too_long_queries_are_422(sqlite_platform):
     assert_problem(p.search.get("/v1/search", headers=p.headers("lena")), 422, "query.q")
     assert_problem(get(p, "lena", q=""), 422, "query.q")
     assert_problem(get(p, "lena", q="взятка " * 80), 422, "query.q")
-    assert_problem(get(p, "lena", q="взятка", limit=0), 422, "query.limit")
+    assert_problem(get(p, "lena", q="взятка", limit=-1), 422, "query.limit")
+    assert_problem(get(p, "lena", q="взятка", limit=101), 422, "query.limit")
 
 
 @settings(

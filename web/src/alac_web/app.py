@@ -35,6 +35,7 @@ from alac_web.staff import install_staff
 from alac_web.staff_case import install_case_page
 from alac_web.staff_search import install_search
 from alac_web.store import TtlStore
+from alac_web.zones import TenantZones, install_zones
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -51,8 +52,9 @@ FILE_REASONS = {413: "file.reason.size", 415: "file.reason.type"}
 VENDOR = {
     # URL name -> file under the pinned node_modules (web/package.json, `npm ci`)
     "htmx.min.js": "htmx.org/dist/htmx.min.js",
-    # Apache ECharts' "common" build (bar, line, scatter, ...): the dashboard pages only.
-    "echarts.min.js": "echarts/dist/echarts.common.min.js",
+    # Apache ECharts' full build (the "common" one has no geo component, which the map of
+    # regions needs): the dashboard pages only.
+    "echarts.min.js": "echarts/dist/echarts.min.js",
 }
 
 
@@ -67,7 +69,9 @@ def create_app(
 ) -> FastAPI:
     settings = settings or WebSettings.from_env()
     csrf = Csrf(settings.secret())
-    settings.zone_for(None)  # a zone that does not exist stops the start, not a page later
+    # Each tenant's zone from the registry (zones.py); a default zone that does not exist
+    # stops the start, not a page later.
+    zones = TenantZones(settings.time_zone)
     # Sign-out is a form whose answer redirects to the issuer's end-session endpoint, and
     # Chromium holds form redirects to form-action too: the issuer's origin is allowed there.
     issuer = urlsplit(settings.issuer_url)
@@ -152,7 +156,7 @@ def create_app(
         staff = context.get("staff")
         # The header's bell: the unread count read for this page (notifications.py).
         context.setdefault("bell", getattr(request.state, "bell", None))
-        zone = settings.zone_for(getattr(staff, "tenant", None))
+        zone = zones.zone_for(getattr(staff, "tenant", None))
         page = templates.get_template(template).render(
             when=partial(times.local, zone=zone),
             t=partial(i18n.translate, lang),
@@ -634,9 +638,10 @@ def create_app(
 
     ui = SimpleNamespace(
         settings=settings, render=render, language=language, csrf=csrf,
-        unavailable=unavailable, message=message,
+        unavailable=unavailable, message=message, zones=zones,
     )  # fmt: skip
     console = install_staff(app, ui)
+    install_zones(app, console, zones)
     install_case_page(app, console)
     install_search(app, console)
     install_notifications(app, ui, console)

@@ -27,15 +27,17 @@ from starlette.responses import Response
 from alac_web import i18n
 from alac_web.dashboard_data import (
     DIMENSIONS,
+    MAP_SHAPES,
+    MAP_URL,
     REFERENCE_LISTS,
-    REGION_TILES,
+    REGION_POINTS,
     Card,
     Row,
     View,
     buckets,
     parse_view,
     percent,
-    tile_labels,
+    short_labels,
     to_csv,
     to_xlsx,
     total_of,
@@ -187,7 +189,7 @@ def install_dashboard(app: FastAPI, ui: Any, staff: Any) -> None:
             for v in values
         ]  # fmt: skip
         rows.sort(key=lambda r: (r.count is None, -(r.count or 0), r.label))
-        kind = "tiles" if dimension == "region" else "bar"
+        kind = "map" if dimension == "region" else "bar"
         return Card(
             key=f"by-{dimension}", title=t(lang, f"dash.dim.{dimension}"), kind=kind, n=n,
             rows=rows, note=note, hidden=bool(answer.get("suppressed")),
@@ -513,7 +515,7 @@ def install_dashboard(app: FastAPI, ui: Any, staff: Any) -> None:
             )  # fmt: skip
         regions = (
             await reference(request, "regions", lang, None)
-            if card is not None and card.kind == "tiles" else {}
+            if card is not None and card.kind == "map" else {}
         )  # fmt: skip
         if fmt:
             return HTMLResponse(
@@ -544,7 +546,8 @@ def install_dashboard(app: FastAPI, ui: Any, staff: Any) -> None:
     # The alerts inbox and the advocacy tracker use the same calls and labels.
     install_watch(
         app, ui, staff,
-        SimpleNamespace(call=analytics, labeller=labeller, period_text=period_text),
+        SimpleNamespace(call=analytics, labeller=labeller, period_text=period_text,
+                        office_labels=office_labels),
     )  # fmt: skip
 
     def chart_spec(
@@ -568,17 +571,27 @@ def install_dashboard(app: FastAPI, ui: Any, staff: Any) -> None:
                 {"name": s["name"], "values": [s["values"].get(r.code) for r in card.rows]}
                 for s in card.series
             ]
-        if card.kind == "tiles":
+        if card.kind == "map":
             shown = {r.code: r for r in card.rows}
-            names = tile_labels({c: region_labels.get(c, c) for c in REGION_TILES})
-            spec["tiles"] = [
-                {"x": x, "y": y, "label": names[c], "name": region_labels.get(c, c),
-                 "value": shown[c].count if c in shown else 0,
-                 "link": shown[c].href if c in shown else None}
-                for c, (x, y) in REGION_TILES.items()
-                if c in shown or c != "south_kazakhstan"  # the pre-2018 region only with data
-            ]  # fmt: skip
-            outside = [r for r in card.rows if r.code not in REGION_TILES]
+            names = short_labels(
+                {c: region_labels.get(c, c) for c in MAP_SHAPES | set(REGION_POINTS)}
+            )
+
+            def place(code: str) -> dict[str, Any]:
+                # A region without complaints is 0; a hidden (small) one stays None: "hidden".
+                row = shown.get(code)
+                return {
+                    "code": code,
+                    "label": names[code],
+                    "name": region_labels.get(code, code),
+                    "value": row.count if row else 0,
+                    "link": row.href if row else None,
+                }
+
+            spec["map"] = MAP_URL
+            spec["regions"] = [place(c) for c in sorted(MAP_SHAPES)]
+            spec["points"] = [{**place(c), "at": list(at)} for c, at in REGION_POINTS.items()]
+            outside = [r for r in card.rows if r.code not in MAP_SHAPES | set(REGION_POINTS)]
             spec["outside"] = [{"label": r.label, "value": r.count} for r in outside]
         return spec
 

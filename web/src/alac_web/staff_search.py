@@ -116,7 +116,8 @@ def install_search(app: FastAPI, console: Console) -> None:
         chosen = {f: request.query_params[f] for f in facets if request.query_params.get(f)}
         if not q:
             return Response(status_code=204)
-        params = [("q", q), ("limit", "1"), *chosen.items(), *(("facet", f) for f in facets)]
+        # limit=0: the total and the counts only (search counts the matches without ranking)
+        params = [("q", q), ("limit", "0"), *chosen.items(), *(("facet", f) for f in facets)]
         try:
             results = await console.call(request, "search", "GET", "/v1/search", session, lang,
                                          params=params)  # fmt: skip

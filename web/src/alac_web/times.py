@@ -1,8 +1,8 @@
 """Times on the staff pages in the tenant's time zone, with the zone written beside them.
 
 The services answer in UTC (ISO 8601); a volunteer in Almaty reads 14:05, not 09:05 UTC.
-The zone is a setting (`ALAC_WEB_TIME_ZONE`, default Asia/Almaty, and per tenant
-`ALAC_WEB_TENANT_TIME_ZONES=tk=Asia/Almaty,ndi=Asia/Qostanay`), read with the standard
+The zone is the tenant's `time_zone` in the tenant registry (zones.py; `ALAC_WEB_TIME_ZONE`,
+default Asia/Almaty, for a tenant the registry does not know), read with the standard
 library's zoneinfo (the IANA database: the system's, or the `tzdata` package)."""
 
 from __future__ import annotations
@@ -49,16 +49,3 @@ def local(
     if date_only:
         return here.strftime("%Y-%m-%d")
     return f"{here:%Y-%m-%d %H:%M} {zone_label(here)}"
-
-
-def parse_zones(spec: str) -> dict[str, str]:
-    """`tk=Asia/Almaty,ndi=Asia/Qostanay` -> {"tk": "Asia/Almaty", ...}; every zone checked
-    now, so a typo stops the start with a clear line instead of a page failing later."""
-    zones: dict[str, str] = {}
-    for part in filter(None, (p.strip() for p in spec.split(","))):
-        tenant, _, zone = part.partition("=")
-        if not tenant.strip() or not zone.strip():
-            raise ValueError(f"ALAC_WEB_TENANT_TIME_ZONES: expected tenant=Zone, got {part!r}")
-        ZoneInfo(zone.strip())
-        zones[tenant.strip()] = zone.strip()
-    return zones

@@ -8,10 +8,16 @@ It serves, under the issuer URL's path (e.g. `/realms/alac-dev`):
                                         `grant_type=client_credentials` (demo partner clients) and
                                         `grant_type=authorization_code` (with PKCE)
 - `/protocol/openid-connect/auth`      the authorization endpoint of the code flow: a sign-in
-                                        form for the demo users, then a redirect with the code
+                                        form (kk/ru/en by `ui_locales`: dev_login.py), then a
+                                        redirect with the code
+- `/protocol/openid-connect/logout`    end session (OpenID Connect RP-Initiated Logout)
 - `/admin/realms/<realm>/partner-clients` the admin interface for partner systems (create,
                                         rotate the secret, delete; a tenant admin's token of
                                         this issuer, for its own tenant): see dev_clients.py
+
+The protocol itself (requests checked, errors shaped as RFC 6749 says, PKCE, logout) is
+Authlib's authorization server: see dev_oauth.py. This module holds what is Keycloak's own:
+the users and clients of the realm, the claims of its tokens, and the keys.
 
 The code flow is the one a browser application uses (the web front end's staff sign-in):
 public clients only, PKCE with S256 required, redirect URIs on loopback only (there is no
@@ -38,30 +44,32 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlsplit
 
 import jwt
+from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, OAuth2Error
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse
+from jwt.algorithms import RSAAlgorithm
 
 from alac_kernel.auth import roles as R
 from alac_kernel.auth.dev_admin import ADMIN_ROLES, install_admin_api
 from alac_kernel.auth.dev_clients import ClientRegistry
 from alac_kernel.auth.dev_directory import DIRECTORY_FILE, Directory
+from alac_kernel.auth.dev_login import login_page
+from alac_kernel.auth.dev_oauth import IssuerClient, IssuerServer, oauth_request
 from alac_kernel.auth.verifier import DEV_KID_PREFIX
 
 KEY_FILE = "dev-issuer-key.pem"
 KEY_BITS = 2048
-CODE_TTL_S = 60
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 # ------------------------------------------------------------------ demo identities
@@ -132,10 +140,6 @@ def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def _b64url_uint(value: int) -> str:
-    return _b64url(value.to_bytes((value.bit_length() + 7) // 8 or 1, "big"))
-
-
 @dataclass(frozen=True, slots=True)
 class DevKey:
     """An RSA signing key with its key id."""
@@ -197,25 +201,15 @@ class DevKey:
         )
 
     def jwk(self) -> dict[str, str]:
-        numbers = self.private_key.public_key().public_numbers()
-        return {
-            "kid": self.kid,
-            "kty": "RSA",
-            "alg": "RS256",
-            "use": "sig",
-            "n": _b64url_uint(numbers.n),
-            "e": _b64url_uint(numbers.e),
-        }
+        public = RSAAlgorithm.to_jwk(self.private_key.public_key(), as_dict=True)
+        return {"kid": self.kid, "kty": "RSA", "alg": "RS256", "use": "sig",
+                "n": public["n"], "e": public["e"]}  # fmt: skip
 
 
 def _thumbprint(public_key: rsa.RSAPublicKey) -> str:
     """RFC 7638 JWK thumbprint (SHA-256, base64url)."""
-    numbers = public_key.public_numbers()
-    canonical = json.dumps(
-        {"e": _b64url_uint(numbers.e), "kty": "RSA", "n": _b64url_uint(numbers.n)},
-        separators=(",", ":"),
-        sort_keys=True,
-    )
+    public = RSAAlgorithm.to_jwk(public_key, as_dict=True)
+    canonical = json.dumps({k: public[k] for k in ("e", "kty", "n")}, separators=(",", ":"))
     return _b64url(hashlib.sha256(canonical.encode("ascii")).digest())
 
 
@@ -293,7 +287,6 @@ class DevIssuer:
         self.realm = self.issuer.rsplit("/", 1)[-1]
         self._keys: list[DevKey] = [key]
         self._lock = threading.Lock()
-        self._codes: dict[str, _AuthCode] = {}
         # Who signed out through the end-session endpoint (subject, client), oldest first: this
         # issuer keeps no single sign-on session (it asks for the password on every sign-in),
         # so ending one is only recorded; the list lets tests see that a client asked.
@@ -498,40 +491,34 @@ class DevIssuer:
             "scope": claims.get("scope", ""),
         }
 
-    # ------------------------------------------------------------ grants
+    # ------------------------------------------------------------ clients (for dev_oauth)
 
-    def password_grant(self, form: Mapping[str, str]) -> dict[str, Any]:
-        client_id = form.get("client_id") or self.client_id
-        if client_id not in self.public_clients:
-            raise _OAuthError(401, "invalid_client", "Invalid client or Invalid client credentials")
-        # 400 invalid_grant at the token endpoint, as Keycloak (and RFC 6749 5.2) answer.
-        user = self._check_password(form.get("username", ""), form.get("password", ""), status=400)
-        return self.token_response(self.user_claims(user, azp=client_id))
-
-    def client_credentials_grant(
-        self, form: Mapping[str, str], basic: tuple[str, str] | None
-    ) -> dict[str, Any]:
-        client_id, secret = basic or (form.get("client_id", ""), form.get("client_secret", ""))
+    def client(self, client_id: str) -> IssuerClient | None:
+        """A client of this realm as the protocol sees it (see `dev_oauth.IssuerClient`)."""
+        if client_id in self.public_clients:
+            return IssuerClient(client_id, True, frozenset({"password", "authorization_code"}))
+        partner = frozenset({"client_credentials"})
         if client_id == DEV_ADMIN_CLIENT:
-            if not hmac.compare_digest(secret.encode(), DEV_ADMIN_SECRET.encode()):
-                raise _OAuthError(401, "unauthorized_client", "Invalid client secret")
-            return self.token_response(self.admin_claims())
-        client = self.clients.get(client_id)
-        registered = self.registry.get(client_id) if self.registry and not client else None
-        if registered is not None:
-            # a partner system registered through the admin interface (current or, during
-            # a rotation's grace period, previous secret)
-            if not registered.accepts(secret, time.time()):
-                raise _OAuthError(
-                    401, "invalid_client", "Invalid client or Invalid client credentials"
-                )
-            return self.token_response(
-                self.client_claims(DemoClient(client_id, "", registered.tenant))
-            )
-        expected = client.secret if client else "\x00" + secret
-        if not hmac.compare_digest(expected.encode(), secret.encode()) or client is None:
-            raise _OAuthError(401, "invalid_client", "Invalid client or Invalid client credentials")
-        return self.token_response(self.client_claims(client))
+            return IssuerClient(client_id, False, partner, _secret_is(DEV_ADMIN_SECRET))
+        demo = self.clients.get(client_id)
+        if demo is not None:
+            return IssuerClient(client_id, False, partner, _secret_is(demo.secret), demo)
+        registered = self.registry.get(client_id) if self.registry else None
+        if registered is None:
+            return None
+        # a partner system registered through the admin interface (current or, during a
+        # rotation's grace period, previous secret)
+        return IssuerClient(
+            client_id, False, partner,
+            lambda secret: registered.accepts(secret, time.time()),
+            DemoClient(client_id, "", registered.tenant),
+        )  # fmt: skip
+
+    def service_account_claims(self, client: IssuerClient) -> dict[str, Any]:
+        """The claims of a confidential client's own token (client credentials)."""
+        if client.account is None:
+            return self.admin_claims()
+        return self.client_claims(client.account)
 
     def admin_tenant(self, authorization: str | None) -> str:
         """The tenant of a tenant admin's bearer token signed by this issuer (admin interface)."""
@@ -554,62 +541,6 @@ class DevIssuer:
             raise _OAuthError(403, "forbidden", "a tenant admin of one tenant is required")
         raise _OAuthError(401, "invalid_token", "a bearer token of this issuer is required")
 
-    # ------------------------------------------------------------ authorization code + PKCE
-
-    def check_authorization_request(self, params: Mapping[str, str]) -> str | None:
-        """Why the request cannot even be answered with a redirect (bad client or redirect
-        URI: never redirect to those), else None."""
-        if params.get("client_id", "") not in self.public_clients:
-            return "unknown client_id"
-        target = urlsplit(params.get("redirect_uri", ""))
-        if target.scheme not in ("http", "https") or target.hostname not in LOOPBACK_HOSTS:
-            return "redirect_uri must be an http(s) address on loopback"
-        if target.fragment:
-            return "redirect_uri must not have a fragment"
-        return None
-
-    def authorize(self, params: Mapping[str, str]) -> str:
-        """Check a signed-in authorization request; return a one-time code."""
-        if params.get("response_type") != "code":
-            raise _OAuthError(400, "unsupported_response_type", "response_type must be code")
-        challenge = params.get("code_challenge", "")
-        if params.get("code_challenge_method") != "S256" or not 43 <= len(challenge) <= 128:
-            raise _OAuthError(400, "invalid_request", "PKCE with S256 is required")
-        user = self._check_password(params.get("username", ""), params.get("password", ""))
-        code = _b64url(os.urandom(32))
-        now = time.monotonic()
-        with self._lock:
-            for stale in [c for c, v in self._codes.items() if v.expires <= now]:
-                del self._codes[stale]
-            self._codes[code] = _AuthCode(
-                username=user.username,
-                client_id=params["client_id"],
-                redirect_uri=params["redirect_uri"],
-                challenge=challenge,
-                expires=now + CODE_TTL_S,
-            )
-        return code
-
-    def authorization_code_grant(self, form: Mapping[str, str]) -> dict[str, Any]:
-        with self._lock:
-            grant = self._codes.pop(form.get("code", ""), None)  # single use, even on failure
-        if grant is None or grant.expires <= time.monotonic():
-            raise _OAuthError(400, "invalid_grant", "Code not valid")
-        if form.get("client_id") != grant.client_id:
-            raise _OAuthError(400, "invalid_grant", "Code was issued to another client")
-        if form.get("redirect_uri") != grant.redirect_uri:
-            raise _OAuthError(400, "invalid_grant", "Incorrect redirect_uri")
-        verifier = form.get("code_verifier", "")
-        computed = _b64url(hashlib.sha256(verifier.encode("ascii", "replace")).digest())
-        if not verifier or not hmac.compare_digest(computed, grant.challenge):
-            raise _OAuthError(400, "invalid_grant", "PKCE verification failed")
-        user = self.users.get(grant.username)
-        if user is None:  # deactivated between sign-in and code exchange
-            raise _OAuthError(400, "invalid_grant", "User not found")
-        body = self.token_response(self.user_claims(user, azp=grant.client_id))
-        body["id_token"] = self.id_token(user, grant.client_id)
-        return body
-
     def id_token(self, user: DemoUser, client_id: str) -> str:
         """The OpenID Connect ID token of a code flow sign-in (audience: the client); its
         client sends it back as `id_token_hint` to sign out."""
@@ -619,93 +550,26 @@ class DevIssuer:
             claims.pop(name, None)
         return self.sign(claims)
 
-    def end_session(self, params: Mapping[str, str]) -> tuple[str | None, str]:
-        """Check an RP-initiated logout request; (where to send the browser or None, the
-        subject). The hint must be an ID token this issuer signed (expired is fine: signing
-        out late is normal); the return address, as a redirect_uri, only on loopback."""
-        hint = params.get("id_token_hint", "")
-        try:
-            kid = jwt.get_unverified_header(hint).get("kid")
-            key = next(k for k in self._keys if k.kid == kid)
-            claims = jwt.decode(
-                hint, key.private_key.public_key(), algorithms=["RS256"], issuer=self.issuer,
-                options={"verify_aud": False, "verify_exp": False},
-            )  # fmt: skip
-        except (jwt.PyJWTError, StopIteration):
-            raise _OAuthError(400, "invalid_request", "id_token_hint not valid") from None
-        client_id = params.get("client_id") or str(claims.get("aud", ""))
-        if claims.get("aud") != client_id or client_id not in self.public_clients:
-            raise _OAuthError(400, "invalid_request", "id_token_hint issued to another client")
-        target = params.get("post_logout_redirect_uri")
-        if target:
-            refused = self.check_authorization_request(
-                {"client_id": client_id, "redirect_uri": target}
-            )
-            if refused:
-                raise _OAuthError(400, "invalid_request", f"post_logout_{refused}")
+    def record_end_session(self, subject: str, client: IssuerClient) -> None:
+        """A client signed its user out (RP-initiated logout): this issuer keeps no single
+        sign-on session (it asks for the password on every sign-in), so ending one is only
+        recorded; the list lets tests see that a client asked."""
         with self._lock:
-            self.ended_sessions.append((str(claims["sub"]), client_id))
-        return target, str(claims["sub"])
+            self.ended_sessions.append((subject, client.client_id))
 
-    def _check_password(self, username: str, password: str, status: int = 401) -> DemoUser:
-        """The user, or `status` (401 for the sign-in page, 400 at the token endpoint).
-
-        As Keycloak: a disabled user, one with required actions left (set a password, verify
-        the e-mail) or a member of a disabled (suspended) organization gets no token."""
-        if not username or not password:
-            raise _OAuthError(status, "invalid_grant", "Invalid user credentials")
-        record = self.directory.authenticate(username, password)
+    def check_password(self, username: str, password: str) -> DemoUser:
+        """The user, or invalid_grant. As Keycloak: a disabled user, one with required actions
+        left (set a password, verify the e-mail) or a member of a disabled (suspended)
+        organization gets no token."""
+        record = self.directory.authenticate(username, password) if username and password else None
         user = self._as_user(record) if record else None
         if user is None:
-            raise _OAuthError(status, "invalid_grant", "Invalid user credentials")
+            raise InvalidGrantError("Invalid user credentials")
         return user
 
 
-@dataclass(frozen=True, slots=True)
-class _AuthCode:
-    username: str
-    client_id: str
-    redirect_uri: str
-    challenge: str
-    expires: float
-
-
-_LOGIN_FIELDS = (
-    "client_id",
-    "redirect_uri",
-    "response_type",
-    "state",
-    "scope",
-    "nonce",
-    "code_challenge",
-    "code_challenge_method",
-)
-
-
-def _login_page(params: Mapping[str, str], error: str | None = None) -> str:
-    hidden = "".join(
-        f'<input type="hidden" name="{name}" value="{escape(params.get(name, ""))}">'
-        for name in _LOGIN_FIELDS
-        if params.get(name)
-    )
-    alert = (
-        f'<p role="alert" id="login-error"><strong>{escape(error)}</strong></p>' if error else ""
-    )
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>Sign in · ALAC development issuer</title></head>
-<body><main>
-<h1>Sign in to ALAC</h1>
-<p>Development issuer (embedded mode): demo users sign in with the password demo + username,
-e.g. lena / demolena.</p>
-{alert}
-<form method="post">{hidden}
-<p><label for="username">Username</label><br>
-<input id="username" name="username" autocomplete="username" required autofocus></p>
-<p><label for="password">Password</label><br>
-<input id="password" name="password" type="password" autocomplete="current-password" required></p>
-<p><button type="submit">Sign in</button></p>
-</form></main></body></html>"""
+def _secret_is(expected: str) -> Callable[[str], bool]:
+    return lambda given: hmac.compare_digest(given.encode(), expected.encode())
 
 
 class _OAuthError(Exception):
@@ -723,33 +587,17 @@ class _OAuthError(Exception):
         )
 
 
-def _basic_credentials(header: str | None) -> tuple[str, str] | None:
-    if not header or not header.lower().startswith("basic "):
-        return None
-    try:
-        decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
-    except (ValueError, UnicodeDecodeError):
-        raise _OAuthError(
-            401, "invalid_client", "Invalid client or Invalid client credentials"
-        ) from None
-    client_id, sep, secret = decoded.partition(":")
-    if not sep:
-        raise _OAuthError(401, "invalid_client", "Invalid client or Invalid client credentials")
-    return client_id, secret
+def _see_other(answer: Response) -> Response:
+    """A redirect answering the sign-in form's POST: 303, so the browser GETs the callback."""
+    if answer.status_code == 302:
+        answer.status_code = 303
+    return answer
 
 
-async def _form(request: Request) -> dict[str, str]:
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type != "application/x-www-form-urlencoded":
-        raise _OAuthError(400, "invalid_request", "Expected application/x-www-form-urlencoded")
-    body = await request.body()
-    if len(body) > 16_384:
-        raise _OAuthError(400, "invalid_request", "Request too large")
-    try:
-        parsed = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
-    except UnicodeDecodeError:
-        raise _OAuthError(400, "invalid_request", "Malformed form body") from None
-    return {name: values[0] for name, values in parsed.items()}
+def _bad_request(description: str) -> HTMLResponse:
+    """A request the issuer cannot even redirect back (unknown client, a redirect URI it does
+    not accept): the browser stays here, as RFC 6749 4.1.2.1 asks."""
+    return HTMLResponse(f"<!doctype html><title>Bad request</title><p>{escape(description)}", 400)
 
 
 LOOPBACK_ORIGIN = r"https?://(127\.0\.0\.1|localhost|\[::1\])(:[0-9]{1,5})?"
@@ -772,6 +620,11 @@ def create_dev_issuer_app(
         raise RuntimeError(
             "the production profile refuses the development token issuer; use Keycloak"
         )
+    # Authlib refuses plain HTTP off loopback; this issuer serves plain HTTP by design (the
+    # developer's machine, the tests' in-process http://issuer.test) and only in the embedded
+    # mode (refused above for production). Only Authlib reads the variable; the platform uses
+    # Authlib nowhere else.
+    os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")
     key = DevKey.load_or_create(Path(key_dir))
     dev = DevIssuer(
         key,
@@ -785,6 +638,7 @@ def create_dev_issuer_app(
         registry=ClientRegistry(Path(key_dir)),
         directory=Directory(Path(key_dir) / DIRECTORY_FILE, client_id, R.ALL_ROLES),
     )
+    server = IssuerServer(dev)
     prefix = urlsplit(dev.issuer).path.rstrip("/")
     app = FastAPI(
         title="ALAC development token issuer", docs_url=None, redoc_url=None, openapi_url=None
@@ -809,77 +663,55 @@ def create_dev_issuer_app(
         return JSONResponse(dev.jwks(), headers={"Cache-Control": "no-cache"})
 
     @app.get(f"{prefix}/protocol/openid-connect/auth")
-    def authorization_form(request: Request) -> HTMLResponse:
-        params = dict(request.query_params)
-        refused = dev.check_authorization_request(params)
-        if refused:
-            return HTMLResponse(
-                f"<!doctype html><title>Bad request</title><p>{escape(refused)}", 400
-            )
-        return HTMLResponse(_login_page(params), headers={"Cache-Control": "no-store"})
+    async def authorization_form(request: Request) -> Response:
+        try:
+            params = await oauth_request(request)
+            server.consent(params)
+        except OAuth2Error as error:
+            return _refused(error, see_other=False)
+        page = login_page(params.payload.data)
+        return HTMLResponse(page, headers={"Cache-Control": "no-store"})
 
     @app.post(f"{prefix}/protocol/openid-connect/auth")
     async def authorization_submit(request: Request) -> Response:
         try:
-            params = await _form(request)
-        except _OAuthError as exc:
-            return HTMLResponse(escape(exc.description), exc.status)
-        refused = dev.check_authorization_request(params)
-        if refused:
-            return HTMLResponse(
-                f"<!doctype html><title>Bad request</title><p>{escape(refused)}", 400
-            )
+            params = await oauth_request(request)
+            grant = server.consent(params)
+        except OAuth2Error as error:
+            return _refused(error, see_other=True)
+        form = params.payload.data
         try:
-            code = dev.authorize(params)
-        except _OAuthError as exc:
-            if exc.status == 401:  # wrong password: ask again, no redirect
-                page = _login_page(params, "Invalid username or password.")
-                return HTMLResponse(page, 401, headers={"Cache-Control": "no-store"})
-            answer = {"error": exc.error, "error_description": exc.description}
-        else:
-            answer = {"code": code}
-        if params.get("state"):
-            answer["state"] = params["state"]
-        separator = "&" if "?" in params["redirect_uri"] else "?"
-        return RedirectResponse(
-            params["redirect_uri"] + separator + urlencode(answer), status_code=303
-        )
+            user = dev.check_password(form.get("username") or "", form.get("password") or "")
+        except InvalidGrantError:  # wrong password: ask again, no redirect
+            page = login_page(form, refused=True)
+            return HTMLResponse(page, 401, headers={"Cache-Control": "no-store"})
+        return _see_other(server.authorize(params, user, grant))
+
+    def _refused(error: OAuth2Error, *, see_other: bool) -> Response:
+        if not error.redirect_uri:
+            return _bad_request(str(error.get_error_description() or error.error))
+        answer = server.error(error)
+        return _see_other(answer) if see_other else answer
 
     @app.get(f"{prefix}/protocol/openid-connect/logout")
-    def logout(request: Request) -> Response:
-        params = dict(request.query_params)
+    async def logout(request: Request) -> Response:
         try:
-            target, _ = dev.end_session(params)
-        except _OAuthError as exc:
-            return HTMLResponse(
-                f"<!doctype html><title>Bad request</title><p>{escape(exc.description)}", 400
-            )
-        if target is None:
-            return HTMLResponse("<!doctype html><title>Signed out</title><p>You are signed out.")
-        if params.get("state"):
-            target += ("&" if "?" in target else "?") + urlencode({"state": params["state"]})
-        return RedirectResponse(target, status_code=302)
+            answer = server.logout(await oauth_request(request))
+        except OAuth2Error as error:
+            return _bad_request(str(error.get_error_description() or error.error))
+        return answer or HTMLResponse(
+            "<!doctype html><title>Signed out</title><p>You are signed out."
+        )
 
     @app.post(f"{prefix}/protocol/openid-connect/token")
-    async def token(request: Request) -> JSONResponse:
+    async def token(request: Request) -> Response:
         try:
-            form = await _form(request)
-            grant = form.get("grant_type", "")
-            if grant == "password":
-                body = dev.password_grant(form)
-            elif grant == "authorization_code":
-                body = dev.authorization_code_grant(form)
-            elif grant == "client_credentials":
-                body = dev.client_credentials_grant(
-                    form, _basic_credentials(request.headers.get("authorization"))
-                )
-            elif not grant:
-                raise _OAuthError(400, "invalid_request", "Missing form parameter: grant_type")
-            else:
-                raise _OAuthError(400, "unsupported_grant_type", "Unsupported grant_type")
-        except _OAuthError as exc:
-            return exc.response()
-        return JSONResponse(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+            params = await oauth_request(request)
+            if not params.payload.grant_type:
+                raise InvalidRequestError("Missing form parameter: grant_type")
+        except OAuth2Error as error:
+            return server.error(error)
+        return server.token(params)
 
     _admin_routes(app, dev, f"/admin{prefix}/partner-clients")
     install_admin_api(app, dev, dev.directory)

@@ -42,9 +42,18 @@ BEARER = HTTPBearer(
 )
 
 
-def install_auth(app: FastAPI, verifier: TokenVerifier) -> None:
-    """Make `verifier` the one `current_principal` uses for this app."""
+STATE_TENANT_GATE = "auth_tenant_gate"
+# A tenant's refusal (`suspended`, `offboarded`) or None: alac_kernel.tenants.standing.
+TenantGate = Callable[[str], str | None]
+
+
+def install_auth(
+    app: FastAPI, verifier: TokenVerifier, tenant_gate: TenantGate | None = None
+) -> None:
+    """Make `verifier` the one `current_principal` uses for this app; with `tenant_gate`, the
+    still-valid tokens of a tenant it refuses (suspended, offboarded) get a 403."""
     setattr(app.state, STATE_VERIFIER, verifier)
+    setattr(app.state, STATE_TENANT_GATE, tenant_gate)
 
 
 def _verifier(request: Request) -> TokenVerifier:
@@ -107,6 +116,19 @@ def current_principal(
             f"{exc.reason}: {exc.detail}",
             reason=exc.reason,
         ) from exc
+    gate = getattr(request.app.state, STATE_TENANT_GATE, None)
+    refusal = gate(principal.tenant) if gate is not None else None
+    if refusal:
+        # 403, not 401: the token is genuine, its centre may no longer work (suspension keeps
+        # the data; a new token cannot be had until the centre is reactivated).
+        raise Problem(
+            403,
+            f"The centre {principal.tenant!r} is {refusal}: its access tokens are no longer "
+            "accepted.",
+            title="Tenant " + refusal,
+            reason=f"tenant_{refusal}",
+            tenant=principal.tenant,
+        )
     request.state.principal = principal
     return principal
 

@@ -10,6 +10,12 @@ HTTP_REQUESTS = Counter(
     "HTTP requests answered",
     ["service", "method", "route", "status"],
 )
+HTTP_SERVER_ERRORS = Counter(
+    "alac_http_server_errors_total",
+    "HTTP requests answered with a 5xx; present at 0 from the service's start, so the error "
+    "share reads 0 rather than no data while nothing failed",
+    ["service"],
+)
 HTTP_LATENCY = Histogram(
     "alac_http_request_duration_seconds",
     "HTTP request latency",
@@ -20,14 +26,17 @@ EVENTS_PUBLISHED = Counter(
     "alac_events_published_total", "Events the outbox relay published", ["service", "type"]
 )
 EVENTS_PUBLISH_FAILURES = Counter(
-    "alac_events_publish_failures_total", "Outbox publish attempts that failed", ["service"]
+    "alac_events_publish_failures_total",
+    "Outbox publish attempts that failed (at 0 from the relay's start)",
+    ["service"],
 )
 OUTBOX_BACKLOG = Gauge(
     "alac_outbox_backlog", "Outbox events written but not yet published", ["service"]
 )
 EVENTS_CONSUMED = Counter(
     "alac_events_consumed_total",
-    "Events a consumer group handled, by outcome (applied, duplicate, ignored, dead_lettered)",
+    "Events a consumer group handled, by outcome (applied, duplicate, ignored, "
+    "dead_lettered); dead_lettered is at 0 from the consumer's start for every type it handles",
     ["service", "group", "type", "outcome"],
 )
 CONSUMER_LAG = Gauge(

@@ -6,9 +6,13 @@ from alac_kernel.tenants.regions import REGION_CODES
 from alac_kernel.tenants.spec import (
     Office,
     SpecError,
+    TenantChange,
     TenantSpec,
+    announced,
+    apply_change,
     load_spec_file,
     parse_spec,
+    read_centre_file,
 )
 
 ACTIVE = "active"
@@ -24,7 +28,11 @@ __all__ = [
     "SUSPENDED",
     "Office",
     "SpecError",
+    "TenantChange",
     "TenantSpec",
+    "announced",
+    "apply_change",
     "load_spec_file",
     "parse_spec",
+    "read_centre_file",
 ]

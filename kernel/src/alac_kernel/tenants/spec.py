@@ -5,6 +5,9 @@ command and every consuming service agree on the shape and on what is valid."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import struct
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -17,6 +20,9 @@ from alac_kernel.languages import LANGUAGES, Language
 from alac_kernel.tenants.regions import REGION_CODES
 
 CODE = r"^[a-z][a-z0-9_-]*$"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+LOGO_MAX_BYTES = 32 * 1024
+LOGO_MAX_SIDE = 2000
 # Deliberately loose (one @, a dot in the domain): Keycloak checks addresses again.
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 TENANT_ID = r"^[a-z][a-z0-9-]{1,30}$"
@@ -55,6 +61,37 @@ class Letterhead(_Strict):
     phone: str | None = Field(default=None, max_length=40)
     email: str | None = Field(default=None, max_length=254, pattern=EMAIL)
     signatory_title: str | None = Field(default=None, max_length=200)
+    logo_png: str | None = Field(
+        default=None,
+        max_length=4 * (LOGO_MAX_BYTES // 3 + 1),
+        description="The centre's logo at the top of its letters: a PNG (at most 32 KB, "
+        "2000 x 2000 pixels), base64. Kept in the registry, left out of events.",
+    )
+
+    @field_validator("logo_png")
+    @classmethod
+    def _a_png(cls, value: str | None) -> str | None:
+        if value is not None:
+            logo_dimensions(value)
+        return value
+
+
+def logo_dimensions(encoded: str) -> tuple[int, int]:
+    """Width and height of a base64 PNG logo; ValueError says what is wrong with it. The PNG
+    signature and header chunk are read here (no image library in the kernel); the PDF
+    renderer decodes the image itself."""
+    try:
+        raw = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("not base64 (the PNG file's bytes, base64-encoded)") from None
+    if len(raw) > LOGO_MAX_BYTES:
+        raise ValueError(f"larger than {LOGO_MAX_BYTES // 1024} KB")
+    if raw[:8] != PNG_SIGNATURE or raw[12:16] != b"IHDR" or len(raw) < 33:
+        raise ValueError("not a PNG image")
+    width, height = struct.unpack(">II", raw[16:24])
+    if not (0 < width <= LOGO_MAX_SIDE and 0 < height <= LOGO_MAX_SIDE):
+        raise ValueError(f"{width} x {height} pixels: at most {LOGO_MAX_SIDE} a side")
+    return width, height
 
 
 class AgeBand(_Strict):
@@ -142,8 +179,46 @@ class TenantSpec(_Strict):
         return self
 
     def public(self) -> dict[str, Any]:
-        """The spec without the first admin's personal data: what events carry."""
+        """The spec without the first admin's personal data: what the registry keeps."""
         return self.model_dump(mode="json", exclude={"admin"})
+
+
+def announced(spec: dict[str, Any]) -> dict[str, Any]:
+    """A registry entry as events carry it: without the logo (up to 32 KB that only the
+    letters of the cases service, which holds the registry, print)."""
+    letterhead = {k: v for k, v in (spec.get("letterhead") or {}).items() if k != "logo_png"}
+    return {**spec, "letterhead": letterhead} if "letterhead" in spec else spec
+
+
+class TenantChange(_Strict):
+    """A change to a registered centre (`PATCH /v1/tenants/{id}`, `alac tenants update`): each
+    field given replaces the registry's value whole (an object or list is given whole); fields
+    left out keep theirs. The id never changes and the first admin is not part of it (staff
+    administration changes people). The result is checked as a whole TenantSpec
+    (`apply_change`), so every rule of onboarding holds after an update too."""
+
+    id: str | None = Field(default=None, description="When given, must be the centre's id.")
+    names: Names | None = None
+    offices: list[Office] | None = Field(default=None, min_length=1, max_length=100)
+    languages: list[Language] | None = Field(default=None, min_length=1)
+    letterhead: Letterhead | None = None
+    reference: ReferenceChoices | None = None
+    retention_years: int | None = Field(default=None, ge=1, le=75)
+    suppression_threshold: int | None = Field(default=None, ge=2, le=100)
+    deadlines: DeadlineRules | None = None
+    time_zone: str | None = Field(default=None, max_length=64)
+
+
+def apply_change(
+    current: dict[str, Any], admin: dict[str, Any], change: TenantChange, prefix: str = "body"
+) -> TenantSpec:
+    """`current` (a registry entry, TenantSpec.public()) with `change` applied, validated as a
+    whole centre; SpecError names the field of the change that breaks a rule. The admin's
+    office is left out of the check: an office may close after its first admin moved on."""
+    given = change.model_dump(mode="json", exclude_unset=True)
+    given.pop("id", None)
+    merged = {**current, **given, "admin": {**admin, "office": None}}
+    return parse_spec(merged, prefix=prefix)
 
 
 class SpecError(ValueError):
@@ -173,6 +248,12 @@ def parse_spec(data: Any, prefix: str = "body") -> TenantSpec:
 def load_spec_file(path: Path) -> TenantSpec:
     """A centre file (YAML or JSON); SpecError names the field, or the file itself when it is
     not a YAML mapping at all."""
+    return parse_spec(read_centre_file(path), prefix="")
+
+
+def read_centre_file(path: Path) -> dict[str, Any]:
+    """A centre file's mapping, unchecked; SpecError names the file when it is not a readable
+    YAML mapping."""
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
@@ -183,4 +264,4 @@ def load_spec_file(path: Path) -> TenantSpec:
         raise SpecError(
             [{"field": str(path), "reason": "must be a mapping of the centre's fields"}]
         )
-    return parse_spec(data, prefix="")
+    return data

@@ -96,12 +96,18 @@ _TABLE: dict[str, dict[str, str]] = {
         "GET /v1/webhooks/{subscription_id}/deliveries": "P",
         "POST /v1/webhooks/{subscription_id}/replay": "P",
         "GET /v1/feed": "P",
+        # progress e-mails to complainants that failed, for the tenant admin to send again
+        "GET /v1/complainant-mail/failed": "TA",
+        "POST /v1/complainant-mail/{delivery_id}/retry": "TA",
+        # a suspended centre's rows for its offboarding archive (cases calls it)
+        "POST /v1/tenants/{tenant_id}/archive": "PA",
     },
     "cases": {
         **_HEALTH,
         "GET /v1/cases": "V L C TA",
         "GET /v1/cases/by-complaint/{complaint_id}": "V L C TA",
         "GET /v1/cases/{case_id}": "V L C TA",
+        "GET /v1/cases/{case_id}/file": "V L C TA",
         "POST /v1/cases/{case_id}/transitions": "L C",
         "POST /v1/cases/{case_id}/quick-answer": "V L C",
         "GET /v1/cases/{case_id}/history": "V L C",
@@ -135,6 +141,9 @@ _TABLE: dict[str, dict[str, str]] = {
         "GET /v1/tenants": "PA",
         "POST /v1/tenants": "PA",
         "GET /v1/tenants/{tenant_id}": "PA",
+        "PATCH /v1/tenants/{tenant_id}": "PA",
+        # the caller's own centre (name, time zone, logo): every staff role of a tenant
+        "GET /v1/tenant": "V L C TA A",
         "POST /v1/tenants/{tenant_id}/suspend": "PA",
         "POST /v1/tenants/{tenant_id}/reactivate": "PA",
         "POST /v1/tenants/{tenant_id}/offboard": "PA",
@@ -158,6 +167,8 @@ _TABLE: dict[str, dict[str, str]] = {
         "GET /v1/privacy/settings": "TA",
         "PUT /v1/privacy/settings": "TA",
         "GET /v1/alerts": "C TA A",
+        # the complaints behind an alert are records: not for the counts-only analyst
+        "GET /v1/alerts/{alert_id}/complaints": "C TA",
         "POST /v1/alerts/detect": "C TA A",
         "POST /v1/alerts/{alert_id}/acknowledge": "C TA A",
         "POST /v1/alerts/{alert_id}/dismiss": "C TA A",

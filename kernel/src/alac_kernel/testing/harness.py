@@ -59,7 +59,7 @@ class Pump:
     ) -> None:
         self.relays: list[OutboxRelay] = [rt.relay() for rt in runtimes]
         self.consumers: list[EventConsumer] = [
-            rt.event_consumer(spec) for rt in runtimes for spec in rt.consumers
+            rt.event_consumer(spec) for rt in runtimes for spec in rt.every_consumer()
         ]
         self.quiet_rounds = quiet_rounds
         for consumer in self.consumers:

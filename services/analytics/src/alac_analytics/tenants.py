@@ -10,9 +10,7 @@ from sqlalchemy.orm import Session
 from alac_analytics.models import Base, TenantName
 from alac_analytics.privacy import service as privacy
 from alac_kernel.events import Event
-
-# The kernel's tables stay: events still to deliver, and the record of events applied.
-KEEP = {"outbox", "inbox", "idempotency_keys"}
+from alac_kernel.tenants.archive import tenant_tables
 
 
 def apply_tenant(*, session: Session, event: Event) -> None:
@@ -33,9 +31,10 @@ def apply_tenant(*, session: Session, event: Event) -> None:
 
 def apply_offboarded(*, session: Session, event: Event) -> None:
     tenant_id = event.data["tenant_id"]
-    for table in reversed(Base.metadata.sorted_tables):
-        if "tenant_id" in table.c and table.name not in KEEP:
-            session.execute(delete(table).where(table.c.tenant_id == tenant_id))
+    # The kernel's tables stay (alac_kernel.tenants.archive): events still to deliver, and the
+    # standing that refuses the tenant's tokens from now on.
+    for table in reversed(tenant_tables(Base.metadata.sorted_tables)):
+        session.execute(delete(table).where(table.c.tenant_id == tenant_id))
 
 
 def names_in(session: Session, language: str) -> dict[str, str]:

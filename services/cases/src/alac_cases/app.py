@@ -7,12 +7,13 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from alac_cases import handlers
+from alac_cases import SERVICE, handlers
 from alac_cases.actions.views import router as actions_router
 from alac_cases.audit.views import router as audit_router
 from alac_cases.case.metadata import Base
 from alac_cases.case.models import kernel_tables
 from alac_cases.case.views import router as cases_router
+from alac_cases.casefile.views import router as casefile_router
 from alac_cases.consent.views import router as consent_router
 from alac_cases.deadlines import scheduler
 from alac_cases.deadlines.views import router as deadlines_router
@@ -26,6 +27,8 @@ from alac_cases.notifications.views import router as notifications_router
 from alac_cases.referrals.views import router as referrals_router
 from alac_cases.runtime import CasesRuntime
 from alac_cases.staff.views import router as staff_router
+from alac_cases.tenancy.intake_archive import HttpIntakeArchive
+from alac_cases.tenancy.views import own_router as own_tenant_router
 from alac_cases.tenancy.views import router as tenancy_router
 from alac_cases.workflow.views import router as workflow_router
 from alac_kernel import sealed_text
@@ -35,7 +38,7 @@ from alac_kernel.identity import IdentityAdmin
 from alac_kernel.runtime import ConsumerSpec, PeriodicTask, ServiceRuntime
 from alac_kernel.settings import Settings
 
-NAME = "cases"
+NAME = SERVICE
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Deadlines are days long; a pass a minute is precise enough and cheap.
 DEADLINE_PASS_INTERVAL_S = 60.0
@@ -71,6 +74,7 @@ def build_runtime(settings: Settings | None = None) -> CasesRuntime:
         # The registry and staff administration call the identity provider's admin API:
         # Keycloak in production, the development issuer (same API) in the embedded mode.
         identity=IdentityAdmin.from_settings(settings),
+        intake_archive=HttpIntakeArchive.from_settings(settings),
         letters=letter_store_for(settings),
     )
     runtime.consumers = [
@@ -93,6 +97,7 @@ def create_app(settings: Settings | None = None, verifier: TokenVerifier | None 
         description="Triage, assignment, the consent-gated workflow and outcomes of cases.",
         routers=[
             cases_router,
+            casefile_router,
             workflow_router,
             staff_router,
             consent_router,
@@ -102,6 +107,7 @@ def create_app(settings: Settings | None = None, verifier: TokenVerifier | None 
             letters_router,
             referrals_router,
             tenancy_router,
+            own_tenant_router,
             notifications_router,
         ],
         verifier=verifier,

@@ -13,6 +13,8 @@ import typer
 from pydantic import BaseModel, ValidationError
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
     from alac_cases.runtime import CasesRuntime
     from alac_kernel.auth.principal import Principal
     from alac_kernel.auth.verifier import TokenVerifier
@@ -37,7 +39,7 @@ DatabaseUrl = Annotated[
 ]
 
 
-def _session_factory(database_url: str | None):  # type: ignore[no-untyped-def]
+def _session_factory(database_url: str | None) -> sessionmaker[Session]:
     from alac_kernel.db import make_engine, make_session_factory
     from alac_kernel.operations import NotSetUp, require_database
     from alac_kernel.settings import Settings
@@ -171,6 +173,10 @@ def _caller(token: str | None, permission: str) -> Iterator[tuple[CasesRuntime, 
         except AuthError as exc:
             typer.echo(f"401 Unauthorized: the access token was refused ({exc.reason})", err=True)
             raise typer.Exit(1) from None
+        refusal = service.runtime.standing.refusal(principal.tenant)
+        if refusal:  # as the API answers a suspended centre's still-valid token
+            typer.echo(f"403 Forbidden: the centre {principal.tenant!r} is {refusal}", err=True)
+            raise typer.Exit(1)
         try:
             yield service.runtime, require(principal, permission)
         except DomainError as error:
@@ -398,7 +404,7 @@ def action(
 # --- the tenant registry and staff administration ------------------------------------------
 
 tenants_app = typer.Typer(
-    help="The tenant registry: onboard, list, suspend, reactivate and offboard centres "
+    help="The tenant registry: onboard, update, list, suspend, reactivate and offboard centres "
     "(platform admin).",
     no_args_is_help=True,
 )
@@ -437,6 +443,57 @@ def tenants_onboard(
             session_factory=runtime.session_factory, outbox=runtime.outbox,
             identity=runtime.identity, spec=spec,
         )  # fmt: skip
+    _print(_tenant(record))
+
+
+@tenants_app.command("update")
+def tenants_update(
+    file: Annotated[
+        Path,
+        typer.Option(
+            "--file",
+            help="The centre as YAML with its `id`: each field given replaces the registry's "
+            "(the onboarding file, edited, will do; its `admin` is left out)",
+        ),
+    ],
+    version: Annotated[
+        int | None,
+        typer.Option(help="Tenant version last read (default: read the current one first)"),
+    ] = None,
+    token: Token = None,
+) -> None:
+    """Change a centre's names, offices or settings; announces tenant.updated."""
+    from alac_cases.tenancy import service, update
+    from alac_kernel.tenants import SpecError, TenantChange, read_centre_file
+    from alac_kernel.tenants.spec import field_errors
+
+    def refuse(where: str, reason: str) -> typer.Exit:
+        typer.echo(f"alac tenants update: {file}: {where}: {reason}", err=True)
+        return typer.Exit(2)
+
+    try:
+        data = read_centre_file(file)
+    except SpecError as exc:
+        raise refuse(exc.errors[0]["field"], exc.errors[0]["reason"]) from None
+    data.pop("admin", None)  # the onboarding file as is: its first admin was invited once
+    tenant_id = data.get("id")
+    if not isinstance(tenant_id, str):
+        raise refuse("id", "the id of the centre to change is required")
+    try:
+        change = TenantChange.model_validate(data)
+    except ValidationError as exc:
+        first = field_errors(exc, prefix="")[0]
+        raise refuse(first["field"], first["reason"]) from None
+    with _caller(token, "tenant.admin") as (runtime, _):
+        expected = version
+        if expected is None:
+            expected = service.one_tenant(runtime.session_factory, tenant_id).version
+        record, changed = update.update(
+            session_factory=runtime.session_factory, outbox=runtime.outbox,
+            tenant_id=tenant_id, change=change, expected=expected,
+        )  # fmt: skip
+    if not changed:
+        typer.echo(f"{tenant_id}: nothing to change", err=True)
     _print(_tenant(record))
 
 
@@ -489,6 +546,7 @@ def tenants_offboard(tenant_id: str, token: Token = None) -> None:
             session_factory=runtime.session_factory, outbox=runtime.outbox,
             identity=runtime.identity, tenant_id=tenant_id,
             archive_dir=runtime.settings.data_dir / "archives", export=archive.export_tenant,
+            intake_rows=lambda: runtime.intake_archive.fetch(tenant_id, token or ""),
         )  # fmt: skip
     typer.echo(f"archive: {path}", err=True)
     _print(_tenant(record))

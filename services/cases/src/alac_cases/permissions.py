@@ -1,6 +1,6 @@
 """The permission matrix: which role may do what in the cases service, in one table.
 
-Every endpoint names its permission with `case.http.allowed("...")` (the command line with
+Every endpoint names its permission with `alac_cases.views.allowed("...")` (the command line with
 `require`); tests generate a request for every
 permission x role x tenant from this table and compare with an independent expectation table.
 Analysts and network analysts get nothing here: they work with analytics' aggregates, never with
@@ -50,6 +50,9 @@ MATRIX: dict[str, frozenset[str]] = {
     "notification_rule.write": frozenset({TA}),
     # the tenant registry: onboarding, suspension, offboarding of centres
     "tenant.admin": frozenset({roles.PLATFORM_ADMIN}),
+    # the caller's own centre as registered (names, offices, time zone: no case data, so
+    # analysts too, for the dates on their pages)
+    "tenant.read": frozenset({V, L, C, TA, roles.ANALYST}),
 }
 
 

@@ -8,7 +8,6 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from alac_intake import handlers
-from alac_intake.api import ALL_PROBLEMS
 from alac_intake.attachments.views import public_router as public_attachments_router
 from alac_intake.attachments.views import router as attachments_router
 from alac_intake.channels.views import router as public_router
@@ -16,11 +15,14 @@ from alac_intake.complaints.views import router as complaints_router
 from alac_intake.duplicates.views import router as duplicates_router
 from alac_intake.followup.views import router as followup_router
 from alac_intake.lifecycle.views import router as lifecycle_router
+from alac_intake.offboarding.views import router as offboarding_router
 from alac_intake.partners.views import router as partners_router
+from alac_intake.progress.views import router as progress_router
 from alac_intake.reference.views import router as reference_router
 from alac_intake.runtime import MIGRATIONS, NAME, IntakeRuntime
 from alac_intake.vault.views import keys_router as text_keys_router
 from alac_intake.vault.views import router as vault_router
+from alac_intake.views import ALL_PROBLEMS
 from alac_kernel.app import create_service_app
 from alac_kernel.auth.verifier import TokenVerifier
 from alac_kernel.settings import Settings
@@ -30,7 +32,7 @@ __all__ = ["MIGRATIONS", "NAME", "build_runtime", "create_app"]
 # The documented API, in the order of its OpenAPI document.
 ROUTERS = [complaints_router, public_router, attachments_router, public_attachments_router,
            vault_router, reference_router, followup_router, lifecycle_router, duplicates_router,
-           partners_router]  # fmt: skip
+           partners_router, progress_router, offboarding_router]  # fmt: skip
 
 
 def build_runtime(settings: Settings | None = None) -> IntakeRuntime:

@@ -1,12 +1,11 @@
-"""Intake's own validation messages in the platform's languages (kk, ru, en); the caller's
-language comes from the request (api.language).
+"""Intake's own validation messages in the platform's languages (alac_kernel.languages); the
+caller's language comes from the request (views.Language, the kernel's `negotiate`).
 
 Reasons start with a stable English-like key in `en`, so clients may also match on them."""
 
 from __future__ import annotations
 
-LANGUAGES = ("kk", "ru", "en")
-DEFAULT = "en"
+from alac_kernel.languages import DEFAULT
 
 MESSAGES: dict[str, dict[str, str]] = {
     "unknown_code": {

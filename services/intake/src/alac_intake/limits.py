@@ -1,6 +1,6 @@
-"""Intake's request budgets: one limiter (alac_kernel.limits.SharedWindowLimiter, counted in
-intake's database so every replica spends the same budget), one bucket per thing limited, each
-keyed by what it protects.
+"""Intake's request budgets: the kernel's one limiter (alac_kernel.limits.window_limiter:
+counted in intake's database so every replica spends the same budget, or in memory with
+`ALAC_RATE_LIMITS=process`), one bucket per thing limited, each keyed by what it protects.
 
 - the web form: submissions per client address;
 - the complainant's files: uploads per client address (the form sends up to three files, so
@@ -11,7 +11,9 @@ keyed by what it protects.
 - the complainant's messages: per complaint (a thread is for a conversation, not a flood).
 
 The client address is the connection's peer, or behind the operator's own proxies the
-forwarded one (alac_kernel.limits.client_address); the views pass it to the use case.
+forwarded one (alac_kernel.limits.client_address); the views pass it to the use case, which
+spends the budget with the limiter's `take` (or `refuse_if_blocked` and `record` for a budget
+of failures), refused as TooManyRequests (429 with Retry-After).
 """
 
 from __future__ import annotations
@@ -21,23 +23,26 @@ from dataclasses import dataclass
 from sqlalchemy import Table
 from sqlalchemy.orm import Session, sessionmaker
 
-from alac_kernel.errors import TooManyRequests
-from alac_kernel.limits import SharedWindowLimiter
+from alac_kernel.limits import WindowLimiter, window_limiter
+from alac_kernel.settings import Settings
 
 
 @dataclass
 class IntakeLimits:
-    web_form: SharedWindowLimiter
-    public_attachments: SharedWindowLimiter
-    receipt_failures: SharedWindowLimiter
-    complainant_messages: SharedWindowLimiter
+    web_form: WindowLimiter
+    public_attachments: WindowLimiter
+    receipt_failures: WindowLimiter
+    complainant_messages: WindowLimiter
 
     @classmethod
-    def counted_in(cls, factory: sessionmaker[Session], table: Table) -> IntakeLimits:
-        def budget(bucket: str, limit: int, window_s: float) -> SharedWindowLimiter:
-            return SharedWindowLimiter(
-                factory, table, bucket=bucket, limit=limit, window_s=window_s
-            )
+    def counted_in(
+        cls, settings: Settings, factory: sessionmaker[Session], table: Table
+    ) -> IntakeLimits:
+        def budget(bucket: str, limit: int, window_s: float) -> WindowLimiter:
+            return window_limiter(
+                settings, session_factory=factory, table=table, bucket=bucket, limit=limit,
+                window_s=window_s,
+            )  # fmt: skip
 
         return cls(
             web_form=budget("web_form", 20, 3600),
@@ -45,18 +50,3 @@ class IntakeLimits:
             receipt_failures=budget("receipt_failures", 10, 900),
             complainant_messages=budget("complainant_messages", 20, 86400),
         )
-
-
-def take(limiter: SharedWindowLimiter, key: str, detail: str) -> None:
-    """Count one hit of `key`, or refuse (429 with Retry-After) once its budget is spent."""
-    wait = limiter.hit(key)
-    if wait is not None:
-        raise TooManyRequests(detail, retry_after=wait)
-
-
-def refuse_if_blocked(limiter: SharedWindowLimiter, key: str, detail: str) -> None:
-    """Refuse if `key` has spent its budget, counting nothing (a budget of failures, whose
-    hits are recorded only when a failure happens)."""
-    wait = limiter.blocked(key)
-    if wait is not None:
-        raise TooManyRequests(detail, retry_after=wait)

@@ -1,6 +1,6 @@
 """Intake's runtime: the kernel's ServiceRuntime (database, bus, outbox, consumers) and, as
 typed fields, what intake's use cases need beside it. Built from settings once per process
-(app.build_runtime); views reach it through `api.Runtime`, the CLI through
+(app.build_runtime); views reach it through `alac_intake.views.Runtime`, the CLI through
 `alac_kernel.operations.runtime_for_operation`."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from alac_intake import SERVICE
 from alac_intake.attachments.store import AttachmentStore, FilesystemStore
 from alac_intake.database import all_tables, kernel_tables, rate_limit_hits
 from alac_intake.limits import IntakeLimits
@@ -22,7 +23,7 @@ from alac_kernel.cursors import CursorCodec, load_cursor_key
 from alac_kernel.runtime import ServiceRuntime
 from alac_kernel.settings import Settings
 
-NAME = "intake"
+NAME = SERVICE
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -50,7 +51,7 @@ class IntakeRuntime(ServiceRuntime):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        self.limits = IntakeLimits.counted_in(self.session_factory, rate_limit_hits)
+        self.limits = IntakeLimits.counted_in(self.settings, self.session_factory, rate_limit_hits)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> IntakeRuntime:

@@ -12,7 +12,7 @@ from alac_kernel import sealed_text
 from alac_kernel.consumer import Handler
 from alac_kernel.events import Event
 from alac_kernel.runtime import ConsumerSpec
-from alac_search import privacy
+from alac_search import privacy, staff, tenants
 from alac_search.indexing.projector import AGGREGATES, PROJECTIONS, Projection
 from alac_search.runtime import SearchRuntime
 
@@ -23,6 +23,8 @@ def indexed(runtime: SearchRuntime, project: Projection) -> Handler:
     repeat after a crash harmless."""
 
     def handle(session: Session, event: Event) -> None:
+        if tenants.offboarded(runtime, event.tenantid):
+            return  # late news of a centre whose documents are gone for good
         project(runtime.search_engine, sealed_text.open_event(event, runtime.text_keys))
 
     return handle
@@ -40,5 +42,21 @@ def consumers(runtime: SearchRuntime) -> list[ConsumerSpec]:
             group="search-privacy",
             aggregates=["tenant"],
             handlers={"tenant.privacy_settings_changed": privacy.apply_settings_changed},
+        ),
+        # Staff names (cases' staff registry), for the assignees of search answers.
+        ConsumerSpec(
+            group="search-staff",
+            aggregates=["staff"],
+            handlers=dict.fromkeys(staff.STAFF_EVENTS, staff.apply_staff_event),
+        ),
+        # The tenant registry (cases): routing for a new centre, deletion on offboarding.
+        ConsumerSpec(
+            group="search-tenants",
+            aggregates=["tenant"],
+            handlers={
+                "tenant.onboarded": tenants.provision(runtime),
+                "tenant.updated": tenants.provision(runtime),
+                "tenant.offboarded": tenants.offboard(runtime),
+            },
         ),
     ]

@@ -1,5 +1,6 @@
-"""Search's own database holds the kernel tables (its inbox) and the tenants' small-cell
-thresholds (copied from analytics' events); the index lives in the search engine."""
+"""Search's own database holds the kernel tables (its inbox), the tenants' small-cell
+thresholds (copied from analytics' events) and staff names (from cases' staff.* events); the
+index lives in the search engine."""
 
 from __future__ import annotations
 
@@ -25,4 +26,18 @@ class TenantPrivacy(TenantScoped, Base):
 
     tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     small_cell_threshold: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class StaffName(TenantScoped, Base):
+    """A staff member's name as the cases service announces it (staff.invited, staff.moved):
+    search answers show assignees by name. Kept on deactivation (the name stays on what they
+    did)."""
+
+    __tablename__ = "staff_names"
+
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(128), primary_key=True)
+    display_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # staff.* events' aggregateversion: a late older event changes nothing.
     version: Mapped[int] = mapped_column(Integer)

@@ -17,6 +17,9 @@ class SearchHit(BaseModel):
     status: str | None = None
     case_id: str | None = None
     assignee: str | None = None
+    assignee_name: str | None = Field(
+        default=None, description="The assignee's name (cases' staff registry), when known"
+    )
     outcome: str | None = None
     snippet: str | None = None
 
@@ -31,6 +34,10 @@ class SearchResults(BaseModel):
         description="null cells are hidden small cells (or their complements) for counts-only roles"
     )
     next_cursor: str | None
+    assignee_names: dict[str, str] = Field(
+        default_factory=dict,
+        description="Names of the assignees in `facets.assignee` (cases' staff registry)",
+    )
     small_cell_threshold: int | None = Field(
         default=None, description="set when small counts were hidden from this role's answer"
     )

@@ -15,7 +15,7 @@ from alac_kernel.auth.principal import Principal
 from alac_kernel.db import session_scope
 from alac_kernel.errors import BadInput, NotFound
 from alac_kernel.visibility import Visibility, visibility
-from alac_search import access, privacy
+from alac_search import access, privacy, staff
 from alac_search.engines.base import (
     FACET_FIELDS,
     CursorError,
@@ -77,7 +77,8 @@ def search(
                 cursor=asked.cursor,
                 limit=asked.limit,
                 facets=facets,
-                with_hits=seen.records,
+                # limit=0 (a facets-only request): the matches are counted, never ranked.
+                with_hits=seen.records and asked.limit > 0,
                 highlight=seen.records,
                 cell_keys=not seen.records,
             )
@@ -97,12 +98,18 @@ def search(
             next_cursor=None,
             small_cell_threshold=threshold,
         )
+    items = [_hit(h, seen) for h in page.hits]
+    in_facet = list(page.facets.get("assignee", {}))
+    names = _names(session_factory, principal.tenant, [*(i.assignee for i in items), *in_facet])
+    for item in items:
+        item.assignee_name = names.get(item.assignee or "")
     return SearchResults(
         query=asked.q,
         total=page.total,
-        items=[_hit(h, seen) for h in page.hits],
+        items=items,
         facets={name: {v: n for v, n in cells.items()} for name, cells in page.facets.items()},
         next_cursor=page.next_cursor,
+        assignee_names={s: names[s] for s in in_facet if s in names},
     )
 
 
@@ -119,6 +126,13 @@ def similar(
         raise NotFound("complaint")
     hits = engine.similar(principal.tenant, complaint_id, limit=limit, filters=filters)
     return SimilarResults(complaint_id=complaint_id, items=[_hit(h, seen) for h in hits])
+
+
+def _names(
+    session_factory: sessionmaker[Session], tenant: str, subjects: list[str | None]
+) -> dict[str, str]:
+    with session_scope(session_factory, tenant=tenant) as session:
+        return staff.names_of(session, [s for s in subjects if s])
 
 
 def _threshold(session_factory: sessionmaker[Session], tenant: str) -> int:

@@ -49,7 +49,9 @@ def search(
     sort: Literal["relevance", "date"] = "relevance",
     cursor: Annotated[str | None, Query(max_length=2000)] = None,
     facet: Annotated[list[FacetField] | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    limit: Annotated[
+        int, Query(ge=0, le=100, description="Hits per page; 0: only the total and the facets")
+    ] = 20,
 ) -> SearchResults:
     filters = {
         "status": status,

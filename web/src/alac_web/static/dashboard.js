@@ -53,23 +53,43 @@
       });
       return base;
     }
-    if (spec.kind === "tiles") {
-      var max = Math.max.apply(null, spec.tiles.map(function (t) { return t.value || 0; }).concat([1]));
-      base.tooltip = { trigger: "item", formatter: function (p) { return p.data.name + ": " + (p.data.count === null ? hidden : p.data.count); } };
-      base.grid = { left: 8, right: 8, top: 8, bottom: 8 };
-      var tile = [Math.max(44, spec.width / 6.4), Math.max(40, spec.height / 6.4)];
-      base.xAxis = { type: "value", min: -0.5, max: 5.5, show: false };
-      base.yAxis = { type: "value", min: -0.5, max: 5.5, inverse: true, show: false };
+    if (spec.kind === "map") {
+      // Regions as shapes (geo component, map "kz" registered from the app's own GeoJSON),
+      // newer regions and the two cities as points; a darker blue for more complaints. A
+      // hidden (small) count is grey and says "hidden", never 0.
+      var places = spec.regions.concat(spec.points);
+      var max = Math.max.apply(null, places.map(function (p) { return p.value || 0; }).concat([1]));
+      var byCode = {};
+      spec.regions.forEach(function (r) { byCode[r.code] = r; });
+      var count = function (p) { return p.value === null ? hidden : String(p.value); };
+      var light = function (p) { return p.value === null ? null : Math.round(95 - (p.value / max) * 60); };
+      var fill = function (p) { var l = light(p); return l === null ? "#c9ced6" : "hsl(211, 70%, " + l + "%)"; };
+      var ink = function (p) { var l = light(p); return l !== null && l < 60 ? "#fff" : "#1b1f24"; };
+      var cities = {};
+      spec.points.forEach(function (p) { cities[p.code] = true; });
+      base.tooltip = { trigger: "item", formatter: function (p) {
+        var place = p.componentType === "geo" ? byCode[p.name] : p.data && p.data.place;
+        return place ? place.name + ": " + count(place) : "";
+      } };
+      base.geo = {
+        map: "kz", roam: false, top: 8, bottom: 8, left: 8, right: 8, tooltip: { show: true },
+        itemStyle: { borderColor: "#4a5360", borderWidth: 0.8 },
+        emphasis: { itemStyle: { areaColor: "#ffd966" }, label: { color: "#1b1f24" } },
+        label: { show: true, fontSize: 10, lineHeight: 12, formatter: function (p) {
+          var r = byCode[p.name];
+          return r && !cities[r.code] ? r.label + "\n" + count(r) : "";
+        } },
+        regions: spec.regions.map(function (r) {
+          return { name: r.code, itemStyle: { areaColor: fill(r) }, label: { color: ink(r) } };
+        })
+      };
       base.series = [{
-        type: "scatter", symbol: "roundRect", symbolSize: tile,
-        data: spec.tiles.map(function (t) {
-          var share = (t.value || 0) / max;
-          var light = Math.round(95 - share * 60);
-          return { value: [t.x, t.y], name: t.name, count: t.value, href: t.link,
-            itemStyle: { color: "hsl(211, 70%, " + light + "%)", borderColor: "#4a5360", borderWidth: 1 },
-            label: { show: true, color: light < 60 ? "#fff" : "#1b1f24", fontSize: 10, lineHeight: 12,
-              width: tile[0] - 6, overflow: "break",
-              formatter: t.label + "\n" + (t.value === null ? hidden : t.value) } };
+        type: "scatter", coordinateSystem: "geo", symbolSize: 14, labelLayout: { hideOverlap: true },
+        data: spec.points.map(function (p) {
+          return { name: p.code, value: p.at, place: p, href: p.link,
+            itemStyle: { color: fill(p), borderColor: "#1b1f24", borderWidth: 1 },
+            label: { show: true, position: "right", fontSize: 10, color: "#1b1f24",
+              backgroundColor: "rgba(255,255,255,.8)", padding: 2, formatter: p.label + " " + count(p) } };
         })
       }];
       return base;
@@ -81,6 +101,25 @@
     return base;
   }
 
+  var maps = {};  // map URL -> the promise of its registration (fetched once per page)
+  function withMap(url) {
+    if (!maps[url]) {
+      maps[url] = fetch(url, { credentials: "same-origin" })
+        .then(function (r) { return r.json(); })
+        .then(function (geo) { window.echarts.registerMap("kz", geo); });
+    }
+    return maps[url];
+  }
+
+  function hrefOf(spec, p) {
+    if (p.data && p.data.href) return p.data.href;
+    if (p.componentType === "geo") {
+      var region = spec.regions.filter(function (r) { return r.code === p.name; })[0];
+      return region && region.link;
+    }
+    return null;
+  }
+
   function draw(root) {
     if (!window.echarts) return;
     (root || document).querySelectorAll(".chart[data-chart]").forEach(function (el) {
@@ -90,9 +129,13 @@
       spec.width = el.clientWidth;
       spec.height = el.clientHeight;
       var chart = window.echarts.init(el, null, { renderer: "canvas" });
-      chart.setOption(option(spec));
+      if (spec.map) {
+        withMap(spec.map).then(function () { chart.setOption(option(spec)); el.setAttribute("data-map", "drawn"); });
+      } else {
+        chart.setOption(option(spec));
+      }
       chart.on("click", function (p) {
-        var href = p.data && p.data.href;
+        var href = hrefOf(spec, p);
         if (href) window.location.search = "?" + href;  // the page again, with this filter
       });
       var card = el.closest(".card");
@@ -102,9 +145,10 @@
         png.addEventListener("click", function () {
           var a = document.createElement("a");
           // The PNG stands alone: with the card's title, n and period drawn in.
-          chart.setOption({ title: { show: true, subtext: spec.subtitle + " · " + spec.period }, grid: { top: 64 } });
+          var room = spec.map ? { geo: { top: 64 } } : { grid: { top: 64 } };
+          chart.setOption(Object.assign({ title: { show: true, subtext: spec.subtitle + " · " + spec.period } }, room));
           a.href = chart.getDataURL({ type: "png", pixelRatio: 2, backgroundColor: "#fff" });
-          chart.setOption({ title: { show: false }, grid: { top: spec.kind === "tiles" ? 8 : 32 } });
+          chart.setOption(Object.assign({ title: { show: false } }, spec.map ? { geo: { top: 8 } } : { grid: { top: 32 } }));
           a.download = el.getAttribute("data-file") + ".png";
           document.body.appendChild(a);
           a.click();

@@ -44,3 +44,30 @@ class Handling(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     note: str | None = Field(default=None, max_length=2000)
+
+
+class ComplaintRef(BaseModel):
+    """One complaint behind an alert: where to find it, never what it says (analytics holds no
+    personal data or text)."""
+
+    complaint_id: str
+    case_id: str | None
+    office: str | None
+    received_on: date
+    channel: str | None
+    status: str
+
+
+class AlertComplaints(BaseModel):
+    alert_id: str
+    dimension: str
+    value: str
+    window_start: date
+    window_end: date = Field(description="Exclusive")
+    count: int = Field(description="The count the alert was raised on")
+    total: int = Field(
+        description="Complaints of the window with the alert's value now (a complaint "
+        "reclassified since detection is listed by its current values)"
+    )
+    complaints: list[ComplaintRef] = Field(description="Oldest first, at most `limit`")
+    truncated: bool

@@ -11,12 +11,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alac_analytics.alerts.events import pattern_detected
 from alac_analytics.alerts.poisson import METHOD, poisson_upper_tail
-from alac_analytics.alerts.schemas import AlertRead
-from alac_analytics.models import Alert, DailyCount
+from alac_analytics.alerts.schemas import AlertComplaints, AlertRead, ComplaintRef
+from alac_analytics.dashboard.service import facts_where
+from alac_analytics.models import Alert, ComplaintFact, DailyCount
 from alac_analytics.projections.dimensions import UNSPECIFIED
+from alac_kernel.auth.principal import Principal
 from alac_kernel.db import new_id, session_scope, utcnow
-from alac_kernel.errors import Conflict, NotFound
+from alac_kernel.errors import Conflict, Forbidden, NotFound
 from alac_kernel.outbox import Outbox
+from alac_kernel.visibility import visibility
 
 DIMENSIONS = ("respondent_body_type", "area", "region")
 #: The mean used for a value never seen before: without a floor any first complaint about a
@@ -126,6 +129,73 @@ def handle(*, session: Session, alert_id: str, to: str, by: str, note: str | Non
     alert.handled_at = utcnow()
     alert.note = note
     return alert
+
+
+def complaints_behind(
+    *, session: Session, alert: Alert, limit: int
+) -> tuple[int, list[ComplaintFact]]:
+    """The complaints of the alert's window with its value, counted as the projection counts
+    them into daily_counts (the alert's count came from there): how many, and the first
+    `limit` by date received."""
+    where = facts_where(
+        alert.tenant_id,
+        None,
+        alert.window_start,
+        alert.window_end - timedelta(days=1),  # the window's end is exclusive
+        {alert.dimension: (alert.value,)},
+    )
+    total = session.execute(select(func.count()).select_from(ComplaintFact).where(*where))
+    facts = session.execute(
+        select(ComplaintFact)
+        .where(*where)
+        .order_by(ComplaintFact.received_at, ComplaintFact.complaint_id)
+        .limit(limit)
+    ).scalars()
+    return int(total.scalar_one()), list(facts)
+
+
+def may_list_complaints(principal: Principal) -> bool:
+    """The complaints behind an alert are records, and a list of them is a count of one cell
+    however small: only those who see both every office's records and exact small counts
+    (coordinators, tenant admins: the office level) get it. An analyst sees the alert's
+    counts and breakdowns only."""
+    seen = visibility(principal)
+    return seen.records and seen.small_cells and seen.office is None
+
+
+def complaints_of_alert(
+    *, session_factory: sessionmaker[Session], principal: Principal, alert_id: str, limit: int
+) -> AlertComplaints:
+    """GET /v1/alerts/{id}/complaints."""
+    if not may_list_complaints(principal):
+        raise Forbidden(
+            "the complaints behind an alert are listed to coordinators and tenant admins only; "
+            "analysts see counts"
+        )
+    with session_scope(session_factory, tenant=principal.tenant) as session:
+        alert = get(session=session, alert_id=alert_id)
+        total, facts = complaints_behind(session=session, alert=alert, limit=limit)
+        return AlertComplaints(
+            alert_id=alert.id,
+            dimension=alert.dimension,
+            value=alert.value,
+            window_start=alert.window_start,
+            window_end=alert.window_end,
+            count=alert.count,
+            total=total,
+            complaints=[
+                ComplaintRef(
+                    complaint_id=f.complaint_id,
+                    case_id=f.case_id,
+                    office=f.office,
+                    received_on=f.received_at.date() if f.received_at else alert.window_start,
+                    channel=f.channel,
+                    status=f.status,
+                )
+                for f in facts
+            ],
+            truncated=total > len(facts),
+        )
 
 
 def detect_now(

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query
 
 from alac_analytics.alerts import service
-from alac_analytics.alerts.schemas import AlertRead, Detect, Handling
+from alac_analytics.alerts.schemas import AlertComplaints, AlertRead, Detect, Handling
 from alac_analytics.runtime import AnalyticsRuntime, runtime
 from alac_kernel.auth import roles
 from alac_kernel.auth.fastapi import require_roles
@@ -59,6 +59,29 @@ def list_alerts(
 ) -> list[AlertRead]:
     return service.alerts_of(
         session_factory=runtime.session_factory, tenant=principal.tenant, status=status
+    )
+
+
+@router.get(
+    "/{alert_id}/complaints",
+    response_model=AlertComplaints,
+    responses=ERRORS,
+    summary="The complaints behind an alert (coordinators and tenant admins)",
+    description="The complaints received in the alert's window with its value, oldest first: "
+    "ids, case, office, day, channel and status, never their text. Listed only to the office "
+    "level (coordinator, tenant admin); an analyst gets 403 and reads the alert's counts.",
+)
+def complaints(
+    runtime: Runtime,
+    principal: Watcher,
+    alert_id: str,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> AlertComplaints:
+    return service.complaints_of_alert(
+        session_factory=runtime.session_factory,
+        principal=principal,
+        alert_id=alert_id,
+        limit=limit,
     )
 
 

@@ -18,11 +18,12 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, Date, case, cast, false, func, or_, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from alac_analytics.counts import count_sources, split_period
 from alac_analytics.dashboard import filters as dashboard_filters
 from alac_analytics.dashboard.filters import CODE, KNOWN, Filters
-from alac_analytics.models import ComplaintFact, DailyCount
+from alac_analytics.models import ComplaintFact, PairCount
 from alac_analytics.privacy import service as privacy
-from alac_analytics.projections.dimensions import CATEGORICAL, FLAGS, TOTAL, UNSPECIFIED
+from alac_analytics.projections.dimensions import CATEGORICAL, FLAGS, PAIRED, TOTAL, UNSPECIFIED
 from alac_kernel.auth.principal import Principal
 from alac_kernel.db import session_scope
 from alac_kernel.errors import InvalidFields
@@ -42,10 +43,10 @@ def bucket(day: date, interval: Interval) -> str:
 
 
 def _where(
-    tenant: str, offices: list[str] | None, period_from: date, period_to: date
+    t: Any, period: Any, tenant: str, offices: list[str] | None, start: date, end: date
 ) -> list[ColumnElement[bool]]:
-    t = DailyCount.__table__
-    where = [t.c.tenant_id == tenant, t.c.day >= period_from, t.c.day <= period_to]
+    """One count table's rows of the tenant (and offices) whose period lies in [start, end]."""
+    where = [t.c.tenant_id == tenant, period >= start, period <= end]
     if offices:
         where.append(t.c.office.in_(offices))
     return where
@@ -92,7 +93,13 @@ def timeseries_for(
     )
     return {
         "scope": _scope(
-            principal, offices, period_from, period_to, filters, combined, interval=interval
+            principal,
+            offices,
+            period_from,
+            period_to,
+            filters,
+            "complaint_facts" if combined else "daily_counts",
+            interval=interval,
         ),
         "points": [{"period": k, "count": n} for k, n in published["values"].items()],
         "suppressed": published["suppressed"],
@@ -134,7 +141,17 @@ def breakdown_for(
     )
     return {
         "scope": _scope(
-            principal, offices, period_from, period_to, filters, combined, dimension=dimension
+            principal,
+            offices,
+            period_from,
+            period_to,
+            filters,
+            "pair_counts"
+            if uses_pairs(filters, breakdown_by=dimension)
+            else "complaint_facts"
+            if combined
+            else "daily_counts",
+            dimension=dimension,
         ),
         "values": [{"value": k, "count": n} for k, n in published["values"].items()],
         "suppressed": published["suppressed"],
@@ -159,7 +176,7 @@ def _scope(
     period_from: date,
     period_to: date,
     filters: Filters,
-    combined: bool,
+    source: str,
     **question: str,
 ) -> dict[str, Any]:
     """What the figures cover, echoed in every answer so a chart can label itself."""
@@ -170,7 +187,7 @@ def _scope(
         "to": period_to.isoformat(),
         **question,
         "filter": dashboard_filters.scope(filters),
-        "source": "complaint_facts" if combined else "daily_counts",
+        "source": source,
     }
 
 
@@ -216,18 +233,21 @@ def timeseries(
         return _facts_timeseries(
             session, tenant, offices, period_from, period_to, interval, filters
         )
-    t = DailyCount.__table__
-    where = _where(tenant, offices, period_from, period_to)
+    values: tuple[str, ...]
     if not filters:
-        where += [t.c.dimension == TOTAL[0], t.c.value == TOTAL[1]]
+        dimension, values = TOTAL[0], (TOTAL[1],)
     else:
         ((dimension, values),) = filters.items()
-        where += [t.c.dimension == dimension, t.c.value.in_(values)]
+    # Per month: whole months from monthly_counts (counts.py); per day or week: the days.
     series: dict[str, int] = defaultdict(int)
-    rows = session.execute(select(t.c.day, func.sum(t.c.n)).where(*where).group_by(t.c.day)).all()
-    for day, n in rows:
-        if n:
-            series[bucket(day, interval)] += int(n)
+    sources = count_sources(period_from, period_to, whole_months=interval == "month")
+    for t, period, start, end in sources:
+        where = _where(t, period, tenant, offices, start, end)
+        where += [t.c.dimension == dimension, t.c.value.in_(values)]
+        rows = session.execute(select(period, func.sum(t.c.n)).where(*where).group_by(period))
+        for day, n in rows.all():
+            if n:
+                series[bucket(day, interval)] += int(n)
     return dict(sorted(series.items()))
 
 
@@ -243,24 +263,72 @@ def breakdown(
 ) -> dict[str, int]:
     """Complaints received by the values of `dimension` (those matching every filter)."""
     rows: Sequence[Any]
-    if uses_facts(filters, breakdown_by=dimension):
+    if uses_pairs(filters, breakdown_by=dimension):
+        rows = _pairs_breakdown(
+            session, tenant, offices, period_from, period_to, dimension, filters
+        )
+    elif uses_facts(filters, breakdown_by=dimension):
         rows = _facts_breakdown(
             session, tenant, offices, period_from, period_to, dimension, filters
         )
     else:
-        t = DailyCount.__table__
-        where = _where(tenant, offices, period_from, period_to) + [t.c.dimension == dimension]
-        if filters:  # only on `dimension` itself: a subset of its values
-            where.append(t.c.value.in_(filters[dimension]))
-        rows = session.execute(
-            select(t.c.value, func.sum(t.c.n)).where(*where).group_by(t.c.value)
-        ).all()
+        # Whole months from monthly_counts, the edge days from daily_counts (counts.py).
+        summed: dict[str, int] = defaultdict(int)
+        for t, period, start, end in count_sources(period_from, period_to):
+            where = _where(t, period, tenant, offices, start, end) + [t.c.dimension == dimension]
+            if filters:  # only on `dimension` itself: a subset of its values
+                where.append(t.c.value.in_(filters[dimension]))
+            query = select(t.c.value, func.sum(t.c.n)).where(*where).group_by(t.c.value)
+            for value, n in session.execute(query).all():
+                summed[value] += int(n or 0)
+        rows = list(summed.items())
     return {v: int(n) for v, n in sorted(rows, key=lambda r: (-r[1], r[0])) if n}
 
 
 def uses_facts(filters: Filters, *, breakdown_by: str | None = None) -> bool:
     """Whether the question spans two or more dimensions (then only the facts can answer)."""
     return len({*filters, *([breakdown_by] if breakdown_by else [])}) > 1
+
+
+def uses_pairs(filters: Filters, *, breakdown_by: str) -> bool:
+    """A breakdown under filters on one other dimension (a clicked bar): pair_counts holds
+    every two dimensions' values, so whole months answer from there."""
+    return len(filters) == 1 and breakdown_by not in filters and {breakdown_by, *filters} <= PAIRED
+
+
+# ------------------------------------------------------------------ from pair_counts
+
+
+def _pairs_breakdown(
+    session: Session,
+    tenant: str,
+    offices: list[str] | None,
+    period_from: date,
+    period_to: date,
+    dimension: str,
+    filters: Filters,
+) -> list[Any]:
+    """Whole months from pair_counts, the edge days from the facts (pair_counts keeps
+    months only). The pair's two dimensions are stored in name order."""
+    ((other, values),) = filters.items()
+    days, months = split_period(period_from, period_to)
+    summed: dict[str, int] = defaultdict(int)
+    for start, end in days:
+        for value, n in _facts_breakdown(session, tenant, offices, start, end, dimension, filters):
+            summed[value] += int(n)
+    if months:
+        t = PairCount.__table__
+        if other < dimension:
+            mine, where = t.c.by_value, [t.c.dimension == other, t.c.by_dimension == dimension]
+            where.append(t.c.value.in_(values))
+        else:
+            mine, where = t.c.value, [t.c.dimension == dimension, t.c.by_dimension == other]
+            where.append(t.c.by_value.in_(values))
+        where += _where(t, t.c.month, tenant, offices, *months)
+        query = select(mine, func.sum(t.c.n)).where(*where).group_by(mine)
+        for value, n in session.execute(query).all():
+            summed[value] += int(n or 0)
+    return list(summed.items())
 
 
 # ------------------------------------------------------------------ from complaint_facts
@@ -288,13 +356,15 @@ def _counted_in(dimension: str) -> list[Any]:
     return []
 
 
-def _facts_where(
+def facts_where(
     tenant: str,
     offices: list[str] | None,
     period_from: date,
     period_to: date,
     filters: Filters,
 ) -> list[Any]:
+    """The facts counted in the period (both days inclusive) that match every filter, as the
+    projection counts them (also the complaints behind an alert, alerts.service)."""
     f = ComplaintFact.__table__.c
     where = [
         f.tenant_id == tenant,
@@ -326,7 +396,7 @@ def _facts_timeseries(
         day = cast(func.timezone("UTC", received), Date)  # the UTC day, whatever the session zone
     else:
         day = func.date(received)  # SQLite keeps UTC text: its date part
-    where = _facts_where(tenant, offices, period_from, period_to, filters)
+    where = facts_where(tenant, offices, period_from, period_to, filters)
     # By position: the expression's bound parameters would otherwise be rendered twice, and
     # PostgreSQL cannot tell the SELECT and GROUP BY copies are the same expression.
     rows = session.execute(select(day, func.count()).where(*where).group_by(text("1"))).all()
@@ -348,7 +418,7 @@ def _facts_breakdown(
     filters: Filters,
 ) -> list[Any]:
     value = _value_of(dimension)
-    where = _facts_where(tenant, offices, period_from, period_to, filters)
+    where = facts_where(tenant, offices, period_from, period_to, filters)
     where += _counted_in(dimension)
     query = select(value, func.count()).where(*where).group_by(text("1"))  # as in the series
     return list(session.execute(query).all())

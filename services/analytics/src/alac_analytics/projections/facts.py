@@ -18,7 +18,7 @@ from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from alac_analytics.projections.dimensions import Key, contributions
+from alac_analytics.projections.dimensions import Key, PairKey, contributions, pair_changes
 from alac_kernel.events import Event
 
 Fact = dict[str, Any]
@@ -157,10 +157,11 @@ CASE_EVENTS: dict[str, Apply] = {
 class Projection:
     """The projection onto one set of tables (live, or a rebuild's fresh ones)."""
 
-    def __init__(self, facts: Table, counts: Table, monthly: Table) -> None:
+    def __init__(self, facts: Table, counts: Table, monthly: Table, pair_counts: Table) -> None:
         self.facts = facts
         self.counts = counts
         self.monthly = monthly
+        self.pairs = pair_counts
         self._blank: Fact = {c.name: None for c in facts.columns}
         self._blank.update(
             status="received",
@@ -223,13 +224,19 @@ class Projection:
             )
         session.execute(insert(self.facts), dirty)
         delta: Counter[tuple[str, Key]] = Counter()
+        pair_delta: Counter[tuple[str, PairKey]] = Counter()
         for key, old in before.items():
             new = contributions(cache[key])
+            new_pairs = pair_changes(old, new)
             new.subtract(old)
             for cell, n in new.items():
                 if n:
                     delta[(key[0], cell)] += n
+            for pair, n in new_pairs.items():
+                if n:
+                    pair_delta[(key[0], pair)] += n
         self._add_counts(session, delta)
+        self._add_pairs(session, pair_delta)
         return changed
 
     def _new(self, tenant: str, complaint_id: str) -> Fact:
@@ -258,43 +265,50 @@ class Projection:
             monthly[(tenant, office, day.replace(day=1), dimension, value)] += n
         if not daily:
             return
-        self._upsert(session, self.counts, "day", daily)
+        self._upsert(session, self.counts, daily)
         rows: list[dict[str, Any]] = [
             {"tenant_id": t, "office": o, "month": m, "dimension": d, "value": v, "n": n}
             for (t, o, m, d, v), n in monthly.items()
             if n
         ]
         if rows:
-            self._upsert(session, self.monthly, "month", rows)
+            self._upsert(session, self.monthly, rows)
         # A count brought down to zero (a complaint's status moved on) goes, as if it had
         # never been: a rebuild, applying the net change of a whole batch, never writes it,
         # and live and rebuilt models must answer alike (`make verify` compares them).
-        self._drop_zeros(session, self.counts, "day", [r for r in daily if r["n"] < 0])
-        self._drop_zeros(session, self.monthly, "month", [r for r in rows if r["n"] < 0])
+        self._drop_zeros(session, self.counts, [r for r in daily if r["n"] < 0])
+        self._drop_zeros(session, self.monthly, [r for r in rows if r["n"] < 0])
+
+    def _add_pairs(self, session: Session, delta: Counter[tuple[str, PairKey]]) -> None:
+        rows: list[dict[str, Any]] = [
+            {"tenant_id": tenant, "office": office, "month": month, "dimension": dim,
+             "value": value, "by_dimension": by_dim, "by_value": by_value, "n": n}
+            for (tenant, (office, month, dim, value, by_dim, by_value)), n in delta.items()
+            if n
+        ]  # fmt: skip
+        for chunk in range(0, len(rows), 5000):
+            self._upsert(session, self.pairs, rows[chunk : chunk + 5000])
+        self._drop_zeros(session, self.pairs, [r for r in rows if r["n"] < 0])
 
     @staticmethod
-    def _drop_zeros(
-        session: Session, table: Table, period: str, lowered: list[dict[str, Any]]
-    ) -> None:
+    def _drop_zeros(session: Session, table: Table, lowered: list[dict[str, Any]]) -> None:
+        """Delete the cells of `lowered` (rows keyed by the table's primary key) left at 0."""
         for row in lowered:
             session.execute(
                 delete(table).where(
-                    table.c.tenant_id == row["tenant_id"],
-                    table.c.office == row["office"],
-                    table.c[period] == row[period],
-                    table.c.dimension == row["dimension"],
-                    table.c.value == row["value"],
+                    *(column == row[column.name] for column in table.primary_key.columns),
                     table.c.n == 0,
                 )
             )
 
     @staticmethod
-    def _upsert(session: Session, table: Table, period: str, rows: list[dict[str, Any]]) -> None:
+    def _upsert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+        """Add each row's n to its cell (keyed by the table's primary key)."""
         dialect = session.get_bind().dialect.name
         module = postgresql if dialect == "postgresql" else sqlite
         statement = module.insert(table)
         statement = statement.on_conflict_do_update(
-            index_elements=["tenant_id", "office", period, "dimension", "value"],
+            index_elements=[c.name for c in table.primary_key.columns],
             set_={"n": table.c.n + statement.excluded.n},
         )
         session.execute(statement, rows)

@@ -24,9 +24,9 @@ from typing import Any, cast
 from sqlalchemy import Column, MetaData, Table, delete, insert, select, text
 from sqlalchemy.orm import Session
 
-from alac_analytics.models import ComplaintFact, DailyCount, MonthlyCount
+from alac_analytics.models import ComplaintFact, DailyCount, MonthlyCount, PairCount
 from alac_analytics.projections import LIVE, Projection
-from alac_analytics.projections.dimensions import contributions
+from alac_analytics.projections.dimensions import contributions, pairs
 from alac_kernel.bus import BusConsumer
 from alac_kernel.db import session_scope
 from alac_kernel.events.binding import event_from_record
@@ -37,6 +37,7 @@ LIVE_TABLES: tuple[Table, ...] = (
     table_of(ComplaintFact),
     table_of(DailyCount),
     table_of(MonthlyCount),
+    table_of(PairCount),
 )
 AGGREGATES = ("complaint", "case")
 
@@ -161,7 +162,7 @@ def _analyze(runtime: ServiceRuntime, projection: Projection) -> None:
     if runtime.engine.dialect.name != "postgresql":
         return
     with runtime.engine.begin() as conn:
-        for table in (projection.facts, projection.counts, projection.monthly):
+        for table in (projection.facts, projection.counts, projection.monthly, projection.pairs):
             conn.execute(text(f'ANALYZE "{table.name}"'))
 
 
@@ -193,6 +194,24 @@ def stored_counts(session: Session, tenant: str | None = None) -> dict[tuple, in
         (r["tenant_id"], r["office"], r["day"], r["dimension"], r["value"]): r["n"]
         for r in session.execute(query).mappings()
     }
+
+
+def pair_mismatches(session: Session) -> list[tuple]:
+    """pair_counts cells that differ from the pairs of complaint_facts (must be none)."""
+    expected: dict[tuple, int] = {}
+    for row in session.execute(select(ComplaintFact.__table__)).mappings():
+        for key, n in pairs(contributions(cast(Mapping[str, Any], row))).items():
+            office, month, dim, value, by_dim, by_value = key
+            full = (row["tenant_id"], dim, by_dim, month, office, value, by_value)
+            expected[full] = expected.get(full, 0) + n
+    t = PairCount.__table__
+    found = {
+        (r["tenant_id"], r["dimension"], r["by_dimension"], r["month"], r["office"],
+         r["value"], r["by_value"]): r["n"]
+        for r in session.execute(select(t)).mappings()
+    }  # fmt: skip
+    keys = set(expected) | set(found)
+    return sorted(k for k in keys if expected.get(k, 0) != found.get(k, 0))
 
 
 def monthly_mismatches(session: Session) -> list[tuple]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date
 from math import ceil
 from typing import Any
 
@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from alac_analytics import tenants
-from alac_analytics.models import DailyCount, MonthlyCount
+from alac_analytics.counts import count_sources
 from alac_analytics.privacy import report as privacy
 from alac_analytics.privacy import service as privacy_settings
 from alac_analytics.projections.dimensions import (
@@ -47,32 +47,6 @@ def percent(part: int, whole: int) -> float | None:
     return round(100.0 * part / whole, 1) if whole else None
 
 
-def split_period(
-    period_from: date, period_to: date
-) -> tuple[list[tuple[date, date]], tuple[date, date] | None]:
-    """Inclusive day ranges to read from daily_counts, and the whole months (first days,
-    inclusive) to read from monthly_counts, that together cover [from, to] exactly once."""
-    first_full = period_from if period_from.day == 1 else _next_month(period_from)
-    after_last = (
-        _next_month(period_to)
-        if _next_month(period_to) - timedelta(days=1) == period_to
-        else period_to.replace(day=1)
-    )
-    if first_full >= after_last:
-        return [(period_from, period_to)], None
-    days = []
-    if period_from < first_full:
-        days.append((period_from, first_full - timedelta(days=1)))
-    if after_last <= period_to:
-        days.append((after_last, period_to))
-    last_full = (after_last - timedelta(days=1)).replace(day=1)
-    return days, (first_full, last_full)
-
-
-def _next_month(day: date) -> date:
-    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
-
-
 def load_cells(
     session: Session,
     *,
@@ -89,12 +63,7 @@ def load_cells(
     """
     cells: Cells = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
     monthly: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    day_ranges, months = split_period(period_from, period_to)
-    sources = [(DailyCount.__table__, "day", a, b) for a, b in day_ranges]
-    if months:
-        sources.append((MonthlyCount.__table__, "month", *months))
-    for t, column, start, end in sources:
-        period = t.c[column]
+    for t, period, start, end in count_sources(period_from, period_to):
         where = [period >= start, period <= end, t.c.n != 0]
         if tenant is not None:
             where.append(t.c.tenant_id == tenant)

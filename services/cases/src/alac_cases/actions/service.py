@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alac_cases.actions.models import Action, Note
-from alac_cases.case.commands import Recorded, change_case, loaded, records_reader
+from alac_cases.case.commands import Recorded, change_case, loaded, records_reader, rows_of_case
 from alac_cases.case.events import emit
 from alac_cases.case.models import Case
 from alac_cases.consent import service as consent
@@ -106,10 +105,8 @@ def record(
 
 
 def list_actions(*, session: Session, case_id: str) -> list[Action]:
-    return list(
-        session.execute(
-            select(Action).where(Action.case_id == case_id).order_by(Action.occurred_at)
-        ).scalars()
+    return rows_of_case(
+        session=session, model=Action, case_id=case_id, order_by=[Action.occurred_at]
     )
 
 
@@ -128,11 +125,7 @@ def add_note(*, session: Session, case: Case, principal: Principal, text: str) -
 
 
 def list_notes(*, session: Session, case_id: str) -> list[Note]:
-    return list(
-        session.execute(
-            select(Note).where(Note.case_id == case_id).order_by(Note.written_at)
-        ).scalars()
-    )
+    return rows_of_case(session=session, model=Note, case_id=case_id, order_by=[Note.written_at])
 
 
 # ---------------------------------------------------------------------- use cases

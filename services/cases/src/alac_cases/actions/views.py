@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter
 from pydantic import AwareDatetime, BaseModel, Field
 
+from alac_cases import views as http
 from alac_cases.actions import service
-from alac_cases.case import http
+from alac_kernel.auth.principal import Principal
 
 router = APIRouter(prefix="/v1", tags=["actions"])
+
+# The callers each route lets in (permissions.MATRIX).
+ActionWriter = Annotated[Principal, http.allowed("action.write")]
+ActionReader = Annotated[Principal, http.allowed("action.read")]
+NoteWriter = Annotated[Principal, http.allowed("note.write")]
+NoteReader = Annotated[Principal, http.allowed("note.read")]
 
 ActionType = Literal[
     "meeting",
@@ -94,18 +101,16 @@ class NoteRead(BaseModel):
 def record_action(
     case_id: str,
     body: ActionIn,
-    runtime: http.Runtime,
-    response: Response,
-    principal: http.allowed("action.write"),
-    if_match: http.IfMatch = None,
+    principal: ActionWriter,
+    change: http.Change,
 ) -> ActionRead:
     details = {kind: getattr(body, kind) for kind in service.DETAILS_OF}
     recorded = service.record_action(
-        runtime, principal, case_id=case_id, expected=http.case_version(if_match, body), action_type=body.action_type,
+        change.runtime, principal, case_id=case_id, expected=change.expected(body), action_type=body.action_type,
         summary=body.summary, occurred_at=body.occurred_at, involves=list(body.involves),
         details={k: v.model_dump(mode="json") for k, v in details.items() if v is not None},
     )  # fmt: skip
-    return http.recorded_answer(ActionRead, recorded, response)
+    return change.recorded(ActionRead, recorded)
 
 
 @router.get(
@@ -114,9 +119,7 @@ def record_action(
     responses=http.PROBLEMS,
     summary="Actions of a case, oldest first",
 )
-def list_actions(
-    case_id: str, runtime: http.Runtime, principal: http.allowed("action.read")
-) -> list[ActionRead]:
+def list_actions(case_id: str, runtime: http.Runtime, principal: ActionReader) -> list[ActionRead]:
     return http.read_all(ActionRead, service.actions_of_case(runtime, principal, case_id=case_id))
 
 
@@ -127,9 +130,7 @@ def list_actions(
     responses=http.PROBLEMS,
     summary="Write an internal note (never shown to the complainant, never in events)",
 )
-def add_note(
-    case_id: str, body: NoteIn, runtime: http.Runtime, principal: http.allowed("note.write")
-) -> NoteRead:
+def add_note(case_id: str, body: NoteIn, runtime: http.Runtime, principal: NoteWriter) -> NoteRead:
     note = service.write_note(runtime, principal, case_id=case_id, text=body.text)
     return NoteRead.model_validate(note, from_attributes=True)
 
@@ -140,7 +141,5 @@ def add_note(
     responses=http.PROBLEMS,
     summary="Internal notes of a case, oldest first",
 )
-def list_notes(
-    case_id: str, runtime: http.Runtime, principal: http.allowed("note.read")
-) -> list[NoteRead]:
+def list_notes(case_id: str, runtime: http.Runtime, principal: NoteReader) -> list[NoteRead]:
     return http.read_all(NoteRead, service.notes_of_case(runtime, principal, case_id=case_id))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -77,42 +78,60 @@ def record(
     case_id: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> AuditEntry:
+    (entry,) = record_many(
+        session=session, tenant_id=tenant_id, actor=actor, actor_role=actor_role,
+        entries=[(what, case_id, detail)],
+    )  # fmt: skip
+    return entry
+
+
+def record_many(
+    *,
+    session: Session,
+    tenant_id: str,
+    actor: str,
+    actor_role: str,
+    entries: Sequence[tuple[str, str | None, dict[str, Any] | None]],
+) -> list[AuditEntry]:
+    """Append (what, case_id, detail) entries to the tenant's chain in this order, each
+    linked to the one before, with one read and one update of the chain's head and one flush:
+    the case file records a read per part it holds (alac_cases.casefile)."""
     _lock_chain(session, tenant_id)
     head = session.get(AuditHead, tenant_id)
-    seq = head.seq + 1 if head else 1
+    seq = head.seq if head else 0
     prev = head.hash if head else GENESIS
     at = utcnow()
-    fields = _fields(
-        tenant_id=tenant_id,
-        seq=seq,
-        case_id=case_id,
-        actor=actor,
-        actor_role=actor_role,
-        at=at,
-        what=what,
-        detail=detail or {},
-    )
-    digest = entry_hash(prev, fields)
-    entry = AuditEntry(
-        tenant_id=tenant_id,
-        seq=seq,
-        case_id=case_id,
-        actor=actor,
-        actor_role=actor_role,
-        at=at,
-        what=what,
-        detail=detail or {},
-        prev_hash=prev,
-        hash=digest,
-    )
-    session.add(entry)
+    made: list[AuditEntry] = []
+    for what, case_id, detail in entries:
+        seq += 1
+        fields = _fields(
+            tenant_id=tenant_id, seq=seq, case_id=case_id, actor=actor, actor_role=actor_role,
+            at=at, what=what, detail=detail or {},
+        )  # fmt: skip
+        digest = entry_hash(prev, fields)
+        made.append(
+            AuditEntry(
+                tenant_id=tenant_id,
+                seq=seq,
+                case_id=case_id,
+                actor=actor,
+                actor_role=actor_role,
+                at=at,
+                what=what,
+                detail=detail or {},
+                prev_hash=prev,
+                hash=digest,
+            )  # fmt: skip
+        )
+        prev = digest
+        AUDIT_ENTRIES.labels("cases", what).inc()
+    session.add_all(made)
     if head is None:
-        session.add(AuditHead(tenant_id=tenant_id, seq=seq, hash=digest))
+        session.add(AuditHead(tenant_id=tenant_id, seq=seq, hash=prev))
     else:
-        head.seq, head.hash = seq, digest
+        head.seq, head.hash = seq, prev
     session.flush()
-    AUDIT_ENTRIES.labels("cases", what).inc()
-    return entry
+    return made
 
 
 @dataclass(frozen=True)

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from fastapi import APIRouter
 from pydantic import BaseModel
 
+from alac_cases import views as http
 from alac_cases.audit import service
-from alac_cases.case import http
+from alac_kernel.auth.principal import Principal
 
 router = APIRouter(prefix="/v1", tags=["audit"])
+
+# The callers each route lets in (permissions.MATRIX).
+AuditReader = Annotated[Principal, http.allowed("audit.read")]
 
 
 class AuditRead(BaseModel):
@@ -30,7 +35,5 @@ class AuditRead(BaseModel):
     responses=http.PROBLEMS,
     summary="Who read or changed this case file, and when (oldest first)",
 )
-def case_audit(
-    case_id: str, runtime: http.Runtime, principal: http.allowed("audit.read")
-) -> list[AuditRead]:
+def case_audit(case_id: str, runtime: http.Runtime, principal: AuditReader) -> list[AuditRead]:
     return http.read_all(AuditRead, service.trail_of_case(runtime, principal, case_id=case_id))

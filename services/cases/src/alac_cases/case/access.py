@@ -1,23 +1,19 @@
-"""Loading a case for a caller: the tenant (the session's scope) and the office scope, so a
-case the caller may not see is missing to them, and the row lock of a change."""
+"""Loading a case for a caller: the tenant (the session's scope) and the kernel's office and
+role visibility (alac_kernel.visibility: volunteers their own office's cases; lawyers,
+coordinators and tenant admins the tenant's), so a case the caller may not see is missing to
+them; and the row lock of a change."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from alac_cases.case.models import Case
-from alac_kernel.auth import roles
 from alac_kernel.auth.principal import Principal
 from alac_kernel.errors import NotFound
-
-
-def office_scope(principal: Principal) -> str | None:
-    # Volunteers work their own office's queue; lawyers, coordinators and tenant admins see
-    # the tenant's cases.
-    if principal.has_any(roles.LAWYER, roles.COORDINATOR, roles.TENANT_ADMIN):
-        return None
-    return principal.office or "-"
+from alac_kernel.visibility import visibility
 
 
 def load_case(
@@ -41,10 +37,12 @@ def load_case_of_complaint(*, session: Session, complaint_id: str, principal: Pr
     return _visible(session, select(Case).where(Case.complaint_id == complaint_id), principal)
 
 
-def _visible(session: Session, query, principal: Principal) -> Case:  # type: ignore[no-untyped-def]
-    scope = office_scope(principal)
-    if scope:
-        query = query.where(Case.office == scope)
+def _visible(session: Session, query: Select[Any], principal: Principal) -> Case:
+    seen = visibility(principal)
+    if not seen.records:  # counts only: no case file is theirs to read
+        raise NotFound("case")
+    if seen.office is not None:
+        query = query.where(Case.office == seen.office)
     case = session.execute(query).scalar_one_or_none()
     if case is None:
         raise NotFound("case")

@@ -14,17 +14,17 @@ what they do and this module does the rest once:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from alac_cases.audit import service as audit_trail
 from alac_cases.case.access import load_case
-from alac_cases.case.models import Case
+from alac_cases.case.models import Base, Case
 from alac_cases.permissions import main_role
 from alac_kernel.auth.principal import Principal
 from alac_kernel.db import session_scope
@@ -33,6 +33,9 @@ from alac_kernel.runtime import ServiceRuntime
 from alac_kernel.versions import check_version
 
 Record = TypeVar("Record")
+
+# A table of records that belong to one case (a `case_id` column): actions, notes, letters...
+Row = TypeVar("Row", bound=Base)
 
 
 @dataclass
@@ -45,6 +48,9 @@ class CaseFile:
     principal: Principal
     # Recorded with the audit entry when the block ends (e.g. the id of what was made).
     audit_detail: dict[str, Any] | None = field(default=None)
+    # Further reads of the case file made in the block (their `what`s), recorded after its
+    # own entry in one append to the trail (the case file: a read per part it holds).
+    also_read: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -118,7 +124,7 @@ def _case_file(
 def _audit(case_file: CaseFile, what: str) -> None:
     audit(
         session=case_file.session, principal=case_file.principal, what=what,
-        case_id=case_file.case.id, detail=case_file.audit_detail,
+        case_id=case_file.case.id, detail=case_file.audit_detail, also_read=case_file.also_read,
     )  # fmt: skip
 
 
@@ -129,17 +135,15 @@ def audit(
     what: str,
     case_id: str | None = None,
     detail: dict[str, Any] | None = None,
+    also_read: Iterable[str] = (),
 ) -> None:
-    """Record a read or change of case files in the hash-chained audit trail."""
-    audit_trail.record(
-        session=session,
-        tenant_id=principal.tenant,
-        actor=principal.subject,
+    """Record a read or change of case files in the hash-chained audit trail, and after it
+    each of `also_read` (further reads of the same case), in one append."""
+    audit_trail.record_many(
+        session=session, tenant_id=principal.tenant, actor=principal.subject,
         actor_role=main_role(principal),
-        what=what,
-        case_id=case_id,
-        detail=detail,
-    )
+        entries=[(what, case_id, detail), *((also, case_id, None) for also in also_read)],
+    )  # fmt: skip
 
 
 def loaded(session: Session, *records: object) -> None:
@@ -153,14 +157,30 @@ def loaded(session: Session, *records: object) -> None:
             session.refresh(record, attribute_names=sorted(missing))
 
 
-def records_reader(what: str, rows: Callable[..., Iterable[Record]]) -> Callable[..., list[Record]]:
+def rows_of_case(
+    *, session: Session, model: type[Row], case_id: str, order_by: Sequence[Any]
+) -> list[Row]:
+    """The `model` records of one case, in `order_by` order (oldest first, as a rule)."""
+    query = select(model).where(model.__table__.c.case_id == case_id).order_by(*order_by)
+    return list(session.execute(query).scalars())
+
+
+@dataclass(frozen=True)
+class RecordsReader(Generic[Record]):
     """The use case "records of one case": the case within the caller's scope (NotFound
-    otherwise), `rows(session=, case_id=)`, the read audited as `what`."""
+    otherwise), `rows(session=, case_id=)`, the read audited as `what`. The case file
+    (alac_cases.casefile) reads several of them in one transaction by the same `what` and
+    `rows`."""
 
-    def records_of_case(
-        runtime: ServiceRuntime, principal: Principal, *, case_id: str
+    what: str
+    rows: Callable[..., Iterable[Record]]
+
+    def __call__(
+        self, runtime: ServiceRuntime, principal: Principal, *, case_id: str
     ) -> list[Record]:
-        with read_case(runtime, principal, case_id=case_id, what=what) as case_file:
-            return list(rows(session=case_file.session, case_id=case_file.case.id))
+        with read_case(runtime, principal, case_id=case_id, what=self.what) as case_file:
+            return list(self.rows(session=case_file.session, case_id=case_file.case.id))
 
-    return records_of_case
+
+def records_reader(what: str, rows: Callable[..., Iterable[Record]]) -> RecordsReader[Record]:
+    return RecordsReader(what, rows)

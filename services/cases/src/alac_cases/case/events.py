@@ -1,6 +1,7 @@
-"""The one way to build each case event (and to record any event cases publishes). Every event bumps the case version, which is the
-envelope's aggregateversion, so consumers can order a case's events and drop duplicates; the
-event goes into the outbox in the transaction that changed the case."""
+"""The one way to build each case event, with the kernel's AggregateEvents (source
+/alac/cases). Every event bumps the case version, which is the envelope's aggregateversion, so
+consumers can order a case's events and drop duplicates; the event goes into the outbox in the
+transaction that changed the case."""
 
 from __future__ import annotations
 
@@ -8,13 +9,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from alac_cases import SERVICE
 from alac_cases.case.models import Case
-from alac_kernel.events import new_event
-from alac_kernel.observability import logs
+from alac_kernel.events import AggregateEvents
 from alac_kernel.outbox import Outbox
 
-# The source of every event cases publishes (case.*, staff.*, tenant.*).
-SOURCE = "/alac/cases"
+CASE_EVENTS = AggregateEvents(SERVICE, "case")
 
 
 def opened(*, session: Session, outbox: Outbox, case: Case, correlation_id: str | None) -> None:
@@ -31,11 +31,13 @@ def opened(*, session: Session, outbox: Outbox, case: Case, correlation_id: str 
         "request_type": case.request_type,
     }
     session.flush()
-    record(
-        session=session, outbox=outbox, type="case.opened", subject=case.id,
-        tenant=case.tenant_id, version=case.version,
-        data={k: v for k, v in data.items() if v is not None}, correlation_id=correlation_id,
-    )  # fmt: skip
+    event = CASE_EVENTS.of(
+        case,
+        "case.opened",
+        {k: v for k, v in data.items() if v is not None},
+        correlation_id=correlation_id,
+    )
+    outbox.record(session, event)
 
 
 def emit(
@@ -53,29 +55,4 @@ def emit(
     payload = {"case_id": case.id, "complaint_id": case.complaint_id, "office": case.office}
     payload.update(data)
     session.flush()
-    record(
-        session=session, outbox=outbox, type=type, subject=case.id, tenant=case.tenant_id,
-        version=case.version, data=payload, correlation_id=correlation_id,
-    )  # fmt: skip
-
-
-def record(
-    *,
-    session: Session,
-    outbox: Outbox,
-    type: str,
-    subject: str,
-    tenant: str,
-    version: int,
-    data: dict[str, Any],
-    correlation_id: str | None = None,
-) -> None:
-    """Any event cases publishes (case.*, and staff.* and tenant.* of its registries) into the
-    outbox of the caller's transaction, with the request's or event's correlation id."""
-    outbox.record(
-        session,
-        new_event(
-            type=type, source=SOURCE, subject=subject, tenant=tenant, version=version,
-            data=data, correlation_id=correlation_id or logs.correlation_id.get(None),
-        ),
-    )  # fmt: skip
+    outbox.record(session, CASE_EVENTS.of(case, type, payload, correlation_id=correlation_id))

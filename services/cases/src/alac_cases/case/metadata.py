@@ -2,7 +2,7 @@
 staff names read with the rows that name a person."""
 
 from sqlalchemy import select
-from sqlalchemy.orm import column_property
+from sqlalchemy.orm import ColumnProperty, InstrumentedAttribute, column_property
 
 from alac_cases.actions.models import Action, Note
 from alac_cases.audit.models import AuditEntry, AuditHead
@@ -22,7 +22,9 @@ from alac_cases.tenancy.models import TenantRecord
 from alac_cases.workflow.models import StatusChange
 
 
-def _staff_name(subject, tenant_id):  # type: ignore[no-untyped-def]
+def _staff_name(
+    subject: InstrumentedAttribute[str | None], tenant_id: InstrumentedAttribute[str]
+) -> ColumnProperty[str | None]:
     """The staff member's name from the staff registry (invited staff), read with the row so
     answers show a person, not an opaque id; null for members declared by id alone."""
     return column_property(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from alac_kernel.db import TenantScoped, UTCDateTime
@@ -23,7 +23,18 @@ kernel_tables = add_kernel_tables(Base.metadata)
 
 class Case(TenantScoped, Base):
     __tablename__ = "cases"
-    __table_args__ = (UniqueConstraint("tenant_id", "complaint_id", name="uq_cases_complaint"),)
+    # The queues' indexes (migration 9f3a1c5e7b20): each listing of cases is one tenant's,
+    # narrowed by equality on office, status or assignee and ordered by (opened_at, id), so an
+    # index with those columns in that order answers a page by a range scan that stops at the
+    # page's LIMIT, oldest or newest first, with no sort of every matching case.
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "complaint_id", name="uq_cases_complaint"),
+        Index("ix_cases_queue_office_status", "tenant_id", "office", "status", "opened_at", "id"),
+        Index("ix_cases_queue_status", "tenant_id", "status", "opened_at", "id"),
+        Index("ix_cases_queue_office", "tenant_id", "office", "opened_at", "id"),
+        Index("ix_cases_queue_assignee", "tenant_id", "assignee", "opened_at", "id"),
+        Index("ix_cases_queue_opened", "tenant_id", "opened_at", "id"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     complaint_id: Mapped[str] = mapped_column(String(36))

@@ -10,7 +10,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from alac_cases.case import events
-from alac_cases.case.access import load_case_of_complaint, office_scope
+from alac_cases.case.access import load_case_of_complaint
 from alac_cases.case.commands import audit, read_case, unit_of_work
 from alac_cases.case.models import ERASED_CRUX, Case
 from alac_kernel.auth.principal import Principal
@@ -19,6 +19,7 @@ from alac_kernel.errors import InvalidFields
 from alac_kernel.events import Event
 from alac_kernel.outbox import Outbox
 from alac_kernel.runtime import ServiceRuntime
+from alac_kernel.visibility import visibility
 
 
 def initial_status(request_type: str | None) -> str:
@@ -78,7 +79,7 @@ def list_cases(
     volunteer gets their own office's cases whatever `office` says."""
     if before_id is not None and before is None:
         raise InvalidFields.one("query.before_id", "only allowed together with query.before")
-    office = office_scope(principal) or office
+    office = visibility(principal).office_filter(office)
     query = select(Case).order_by(Case.opened_at.desc(), Case.id.desc()).limit(limit)
     if office:
         query = query.where(Case.office == office)

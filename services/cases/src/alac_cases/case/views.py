@@ -7,12 +7,15 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import AwareDatetime
 
-from alac_cases.case import http, service
+from alac_cases import views as http
+from alac_cases.case import service
 from alac_cases.case.schemas import CasePage, CaseRead, case_page
+from alac_kernel.auth.principal import Principal
 
 router = APIRouter(prefix="/v1", tags=["cases"])
 
-CaseReader = http.allowed("case.read")
+# The callers each route lets in (permissions.MATRIX).
+CaseReader = Annotated[Principal, http.allowed("case.read")]
 
 
 @router.get(

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from alac_cases.case import http
+from alac_cases import views as http
 from alac_cases.consent import service
+from alac_kernel.auth.principal import Principal
 
 router = APIRouter(prefix="/v1", tags=["consent"])
+
+# The callers each route lets in (permissions.MATRIX).
+ConsentWriter = Annotated[Principal, http.allowed("consent.write")]
+ConsentReader = Annotated[Principal, http.allowed("consent.read")]
 
 Scope = Literal["formal_action", "documents_to_authorities", "media", "referral", "share_contact"]
 
@@ -43,17 +48,15 @@ class ConsentRead(BaseModel):
 def record_consent(
     case_id: str,
     body: ConsentIn,
-    runtime: http.Runtime,
-    response: Response,
-    principal: http.allowed("consent.write"),
-    if_match: http.IfMatch = None,
+    principal: ConsentWriter,
+    change: http.Change,
 ) -> ConsentRead:
     recorded = service.record_consent(
-        runtime, principal, case_id=case_id, expected=http.case_version(if_match, body),
+        change.runtime, principal, case_id=case_id, expected=change.expected(body),
         scopes=list(body.scopes), withdrawn=body.withdrawn, how_given=body.how_given,
         note=body.note,
     )  # fmt: skip
-    return http.recorded_answer(ConsentRead, recorded, response)
+    return change.recorded(ConsentRead, recorded)
 
 
 @router.get(
@@ -63,6 +66,6 @@ def record_consent(
     summary="Every consent version of a case, oldest first (the last one is in force)",
 )
 def list_consents(
-    case_id: str, runtime: http.Runtime, principal: http.allowed("consent.read")
+    case_id: str, runtime: http.Runtime, principal: ConsentReader
 ) -> list[ConsentRead]:
     return http.read_all(ConsentRead, service.consents_of_case(runtime, principal, case_id=case_id))

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alac_cases.case.commands import audit, change_case, records_reader, unit_of_work
+from alac_cases.case.commands import audit, change_case, records_reader, rows_of_case, unit_of_work
 from alac_cases.case.models import Case
 from alac_cases.deadlines import calendar
 from alac_cases.deadlines.models import Deadline, DeadlineRule
@@ -70,6 +70,24 @@ def ensure_rules(*, session: Session, tenant_id: str) -> None:
             )
         )
     session.flush()
+
+
+# The tenant registry's `deadlines` (response_days, warn_days_before): the centre's answer to
+# the complainant, in calendar days, a rule of the table like the others.
+RESPONSE_RULE = "response"
+
+
+def apply_registry_deadlines(*, session: Session, tenant_id: str, deadlines: dict) -> None:
+    """The registry's deadline rules as the tenant's `response` rule: on onboarding and when
+    the registry changes them (in the same transaction as the registry); the tenant admin may
+    change the rule in between (PUT /v1/deadline-rules/response)."""
+    days = int(deadlines.get("response_days", 30))
+    upsert_rule(
+        session=session, tenant_id=tenant_id, code=RESPONSE_RULE, days=days,
+        day_kind="calendar", warn_days=int(deadlines.get("warn_days_before", 3)),
+        description=f"The centre's answer to the complainant: {days} calendar days "
+        "(the tenant registry's deadlines).",
+    )  # fmt: skip
 
 
 def rules_of(*, session: Session, tenant_id: str) -> list[DeadlineRule]:
@@ -164,10 +182,8 @@ def add_deadline(
 
 
 def list_deadlines(*, session: Session, case_id: str) -> list[Deadline]:
-    return list(
-        session.execute(
-            select(Deadline).where(Deadline.case_id == case_id).order_by(Deadline.due_at)
-        ).scalars()
+    return rows_of_case(
+        session=session, model=Deadline, case_id=case_id, order_by=[Deadline.due_at]
     )
 
 

@@ -8,10 +8,17 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
-from alac_cases.case import http
+from alac_cases import views as http
 from alac_cases.deadlines import service
+from alac_kernel.auth.principal import Principal
 
 router = APIRouter(prefix="/v1", tags=["deadlines"])
+
+# The callers each route lets in (permissions.MATRIX).
+DeadlineRuleReader = Annotated[Principal, http.allowed("deadline_rule.read")]
+DeadlineRuleWriter = Annotated[Principal, http.allowed("deadline_rule.write")]
+DeadlineWriter = Annotated[Principal, http.allowed("deadline.write")]
+DeadlineReader = Annotated[Principal, http.allowed("deadline.read")]
 
 Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 
@@ -60,9 +67,7 @@ class OverdueRead(DeadlineRead):
     responses=http.PROBLEMS,
     summary="The tenant's deadline rules",
 )
-def list_rules(
-    runtime: http.Runtime, principal: http.allowed("deadline_rule.read")
-) -> list[RuleRead]:
+def list_rules(runtime: http.Runtime, principal: DeadlineRuleReader) -> list[RuleRead]:
     return http.read_all(RuleRead, service.list_rules(runtime, principal))
 
 
@@ -76,7 +81,7 @@ def put_rule(
     code: Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)],
     body: RuleIn,
     runtime: http.Runtime,
-    principal: http.allowed("deadline_rule.write"),
+    principal: DeadlineRuleWriter,
 ) -> RuleRead:
     rule = service.put_rule(runtime, principal, code=code, **body.model_dump())
     return RuleRead.model_validate(rule, from_attributes=True)
@@ -90,7 +95,7 @@ def put_rule(
     summary="Set a deadline from a rule and a start date, or with an explicit due date",
 )
 def set_deadline(
-    case_id: str, body: DeadlineIn, runtime: http.Runtime, principal: http.allowed("deadline.write")
+    case_id: str, body: DeadlineIn, runtime: http.Runtime, principal: DeadlineWriter
 ) -> DeadlineRead:
     deadline = service.set_deadline(
         runtime, principal, case_id=case_id, rule_code=body.rule, starts_on=body.starts_on,
@@ -106,7 +111,7 @@ def set_deadline(
     summary="Deadlines of a case, soonest first",
 )
 def list_deadlines(
-    case_id: str, runtime: http.Runtime, principal: http.allowed("deadline.read")
+    case_id: str, runtime: http.Runtime, principal: DeadlineReader
 ) -> list[DeadlineRead]:
     return http.read_all(
         DeadlineRead, service.deadlines_of_case(runtime, principal, case_id=case_id)
@@ -120,7 +125,7 @@ def list_deadlines(
     summary="Mark a deadline met (the scheduler stops following it)",
 )
 def meet_deadline(
-    case_id: str, deadline_id: str, runtime: http.Runtime, principal: http.allowed("deadline.write")
+    case_id: str, deadline_id: str, runtime: http.Runtime, principal: DeadlineWriter
 ) -> DeadlineRead:
     deadline = service.meet(runtime, principal, case_id=case_id, deadline_id=deadline_id)
     return DeadlineRead.model_validate(deadline, from_attributes=True)
@@ -134,7 +139,7 @@ def meet_deadline(
 )
 def list_overdue(
     runtime: http.Runtime,
-    principal: http.allowed("deadline.read"),
+    principal: DeadlineReader,
     office: Annotated[str | None, Query(max_length=64)] = None,
     assignee: Annotated[str | None, Query(max_length=128)] = None,
 ) -> list[OverdueRead]:

@@ -5,6 +5,7 @@ PDF: it has every Kazakh letter (ә ғ қ ң ө ұ ү һ і), which the PDF core
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import date
 
@@ -15,7 +16,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from alac_cases.letters.letterhead import Letterhead
 
-LANGUAGES = ("kk", "ru", "en")
+LOGO_HEIGHT_MM, LOGO_WIDTH_MM = 18, 40
 FONT_DIR = fontpkg_pt_sans.ROOT / "files"
 
 # Plain text, not HTML: nothing to escape; a missing variable is an error, not a blank.
@@ -112,15 +113,26 @@ def render_pdf(content: LetterContent) -> bytes:
 
 def _letterhead(pdf: FPDF, head: Letterhead) -> None:
     top = pdf.get_y()
+    width, logo_bottom = pdf.epw, top
+    if head.logo_png:
+        # At the top right, LOGO_HEIGHT_MM high (its width follows its proportions, at most
+        # LOGO_WIDTH_MM); the name and address keep the rest of the line.
+        logo = pdf.image(
+            io.BytesIO(head.logo_png), x=pdf.l_margin + pdf.epw - LOGO_WIDTH_MM, y=top,
+            w=LOGO_WIDTH_MM, h=LOGO_HEIGHT_MM, keep_aspect_ratio=True,
+        )  # fmt: skip
+        width, logo_bottom = pdf.epw - LOGO_WIDTH_MM - 4, top + logo.rendered_height
+        pdf.set_xy(pdf.l_margin, top)
     pdf.set_font("PTSans", "B", 14)
-    pdf.multi_cell(pdf.epw, 7, head.name, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(width, 7, head.name, new_x="LMARGIN", new_y="NEXT")
     lines = (head.address or "").splitlines()
-    if head.contact_line():
-        lines.append(head.contact_line())
+    contact = head.contact_line()
+    if contact:
+        lines.append(contact)
     pdf.set_font("PTSans", "", 9)
     for line in lines:
-        pdf.multi_cell(pdf.epw, 4.5, line, new_x="LMARGIN", new_y="NEXT")
-    bottom = max(pdf.get_y(), top) + 2
+        pdf.multi_cell(width, 4.5, line, new_x="LMARGIN", new_y="NEXT")
+    bottom = max(pdf.get_y(), top, logo_bottom) + 2
     pdf.set_draw_color(80, 80, 80)
     pdf.line(pdf.l_margin, bottom, pdf.l_margin + pdf.epw, bottom)
     pdf.set_y(bottom + 4)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from alac_cases.actions import service as actions
-from alac_cases.case.commands import Recorded, change_case, read_case, records_reader
+from alac_cases.case.commands import Recorded, change_case, read_case, records_reader, rows_of_case
 from alac_cases.case.models import Case
 from alac_cases.deadlines.calendar import KZ
 from alac_cases.letters import references
@@ -299,10 +299,8 @@ def erase_for_complaint(*, session: Session, store: LetterStore, complaint_id: s
 
 
 def list_letters(*, session: Session, case_id: str) -> list[Letter]:
-    return list(
-        session.execute(
-            select(Letter).where(Letter.case_id == case_id).order_by(Letter.created_at)
-        ).scalars()
+    return rows_of_case(
+        session=session, model=Letter, case_id=case_id, order_by=[Letter.created_at]
     )
 
 

@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
-from alac_cases.case import http
+from alac_cases import views as http
 from alac_cases.letters import service
+from alac_kernel.auth.principal import Principal
+from alac_kernel.languages import Language
+from alac_kernel.problems import problem_responses
 
 router = APIRouter(prefix="/v1", tags=["letters"])
 
+# The callers each route lets in (permissions.MATRIX).
+LetterWriter = Annotated[Principal, http.allowed("letter.write")]
+LetterReader = Annotated[Principal, http.allowed("letter.read")]
+
 
 class LetterIn(http.Versioned):
-    language: Literal["kk", "ru", "en"]
+    language: Language
     authority: str = Field(
         min_length=1,
         max_length=400,
@@ -59,16 +66,14 @@ class LetterRead(BaseModel):
 def create_letter(
     case_id: str,
     body: LetterIn,
-    runtime: http.Runtime,
-    response: Response,
-    principal: http.allowed("letter.write"),
-    if_match: http.IfMatch = None,
+    principal: LetterWriter,
+    change: http.Change,
 ) -> LetterRead:
     recorded = service.write_letter(
-        runtime, principal, case_id=case_id, expected=http.case_version(if_match, body),
+        change.runtime, principal, case_id=case_id, expected=change.expected(body),
         **body.model_dump(exclude={"version"}),
     )  # fmt: skip
-    return http.recorded_answer(LetterRead, recorded, response)
+    return change.recorded(LetterRead, recorded)
 
 
 @router.get(
@@ -77,9 +82,7 @@ def create_letter(
     responses=http.PROBLEMS,
     summary="Letters of support of a case",
 )
-def list_letters(
-    case_id: str, runtime: http.Runtime, principal: http.allowed("letter.read")
-) -> list[LetterRead]:
+def list_letters(case_id: str, runtime: http.Runtime, principal: LetterReader) -> list[LetterRead]:
     return http.read_all(LetterRead, service.letters_of_case(runtime, principal, case_id=case_id))
 
 
@@ -89,15 +92,12 @@ def list_letters(
     responses={
         **http.PROBLEMS,
         200: {"content": {"application/pdf": {}}},
-        410: {
-            "description": "Erased with the complainant's personal data",
-            "content": http.PROBLEMS[404]["content"],
-        },
+        **problem_responses((410, "Erased with the complainant's personal data"), with_schema=True),
     },
     summary="The PDF of a letter of support",
 )
 def letter_pdf(
-    case_id: str, letter_id: str, runtime: http.Runtime, principal: http.allowed("letter.read")
+    case_id: str, letter_id: str, runtime: http.Runtime, principal: LetterReader
 ) -> Response:
     letter, data = service.letter_pdf(runtime, principal, case_id=case_id, letter_id=letter_id)
     return Response(

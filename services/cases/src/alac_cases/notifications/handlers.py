@@ -4,7 +4,9 @@ once: its inbox row commits with the notifications and e-mails it decided."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -30,18 +32,35 @@ def _last_day(session: Session, tenant: str, due_at: str) -> str:
     return moment.astimezone(digest.tenant_zone(session, tenant)).date().isoformat()
 
 
-def _case_telling(
-    event: Event, case: Case, kind: str, anchor: str | None = None, **params: object
+def _telling(
+    event: Event, kind: str, *, link: str, params: Mapping[str, Any], case_id: str | None = None
 ) -> Telling:
+    """What to tell of `event`: one decision per event and kind (its dedupe key)."""
     return Telling(
         kind=kind,
         dedupe_key=f"{event.id}:{kind}",
-        link=service.case_link(case.id, anchor),
-        params={"ref": service.case_reference(case.id), **params},
-        case_id=case.id,
+        link=link,
+        params=params,
+        case_id=case_id,
         event_id=event.id,
         event_type=event.type,
     )
+
+
+def _case_telling(
+    event: Event, case: Case, kind: str, anchor: str | None = None, **params: object
+) -> Telling:
+    return _telling(
+        event, kind, link=service.case_link(case.id, anchor),
+        params={"ref": service.case_reference(case.id), **params}, case_id=case.id,
+    )  # fmt: skip
+
+
+def _tell(session: Session, telling: Telling, *, tenant: str, **audience: Any) -> None:
+    """Tell `telling` to everyone the tenant's rules name for its kind (`audience`: the case,
+    office, assignee or previous assignee they are worked out from)."""
+    to = service.recipients(session=session, tenant=tenant, kind=telling.kind, **audience)
+    service.notify(session=session, tenant=tenant, telling=telling, to=to)
 
 
 def _tell_about_case(
@@ -50,15 +69,11 @@ def _tell_about_case(
     case = _case(session, event)
     if case is None:  # not a case of this database: nothing to say
         return
-    service.notify(
-        session=session,
-        tenant=event.tenantid,
-        telling=_case_telling(event, case, kind, anchor, **params),
-        to=service.recipients(session=session, tenant=event.tenantid, kind=kind, case=case),
-    )
+    telling = _case_telling(event, case, kind, anchor, **params)
+    _tell(session, telling, tenant=event.tenantid, case=case)
 
 
-def on_deadline(kind: str):  # type: ignore[no-untyped-def]
+def on_deadline(kind: str) -> Callable[[Session, Event], None]:
     def handle(session: Session, event: Event) -> None:
         due = _last_day(session, event.tenantid, event.data["due_at"])
         _tell_about_case(session, event, kind, anchor="deadlines", rule=event.data["rule"], due=due)
@@ -80,44 +95,20 @@ def on_assigned(session: Session, event: Event) -> None:
         .limit(1)
     ).scalar_one_or_none()
     if latest != assignee:
-        service.notify(
-            session=session,
-            tenant=tenant,
-            telling=_case_telling(event, case, "case_assigned"),
-            # The assignee the event names, even if the case has moved on since.
-            to=service.recipients(
-                session=session, tenant=tenant, kind="case_assigned", case=case, assignee=assignee
-            ),
-        )
+        # The assignee the event names, even if the case has moved on since.
+        telling = _case_telling(event, case, "case_assigned")
+        _tell(session, telling, tenant=tenant, case=case, assignee=assignee)
     if previous and previous != assignee:
-        service.notify(
-            session=session,
-            tenant=tenant,
-            telling=_case_telling(event, case, "case_reassigned"),
-            to=service.recipients(
-                session=session, tenant=tenant, kind="case_reassigned", case=case,
-                previous_assignee=previous,
-            ),
-        )  # fmt: skip
+        telling = _case_telling(event, case, "case_reassigned")
+        _tell(session, telling, tenant=tenant, case=case, previous_assignee=previous)
 
 
 def on_referred(session: Session, event: Event) -> None:
     """Told to the receiving centre (the event is the sending centre's): its coordinators
     hear a case is coming; the case itself opens there from intake's complaint."""
-    to_tenant = event.data["to_tenant"]
-    service.notify(
-        session=session,
-        tenant=to_tenant,
-        telling=Telling(
-            kind="case_referred_in",
-            dedupe_key=f"{event.id}:case_referred_in",
-            link="/staff/triage",
-            params={"partner": display_name(session=session, tenant_id=event.tenantid)},
-            event_id=event.id,
-            event_type=event.type,
-        ),
-        to=service.recipients(session=session, tenant=to_tenant, kind="case_referred_in"),
-    )
+    partner = display_name(session=session, tenant_id=event.tenantid)
+    telling = _telling(event, "case_referred_in", link="/staff/triage", params={"partner": partner})
+    _tell(session, telling, tenant=event.data["to_tenant"])
 
 
 def on_message_posted(session: Session, event: Event) -> None:
@@ -131,15 +122,8 @@ def on_message_posted(session: Session, event: Event) -> None:
         waiting.answered(session=session, complaint_id=complaint_id, at=event.data["posted_at"])
         return
     waiting.record(session=session, case=case, event=event)
-    tenant = event.tenantid
-    service.notify(
-        session=session,
-        tenant=tenant,
-        telling=_case_telling(event, case, "complainant_message", "messages"),
-        to=service.recipients(
-            session=session, tenant=tenant, kind="complainant_message", case=case
-        ),
-    )
+    telling = _case_telling(event, case, "complainant_message", "messages")
+    _tell(session, telling, tenant=event.tenantid, case=case)
 
 
 def on_consent_recorded(session: Session, event: Event) -> None:
@@ -147,57 +131,25 @@ def on_consent_recorded(session: Session, event: Event) -> None:
 
 
 def on_pattern_detected(session: Session, event: Event) -> None:
-    data, tenant = event.data, event.tenantid
-    service.notify(
-        session=session,
-        tenant=tenant,
-        telling=Telling(
-            kind="pattern_detected",
-            dedupe_key=f"{event.id}:pattern_detected",
-            link=f"/staff/alerts#alert-{data['alert_id']}",
-            params={"dimension": data["dimension"], "value": data["value"], "count": data["count"]},
-            event_id=event.id,
-            event_type=event.type,
-        ),
-        to=service.recipients(
-            session=session, tenant=tenant, kind="pattern_detected", office=data.get("office")
-        ),
-    )
+    data = event.data
+    telling = _telling(
+        event, "pattern_detected", link=f"/staff/alerts#alert-{data['alert_id']}",
+        params={"dimension": data["dimension"], "value": data["value"], "count": data["count"]},
+    )  # fmt: skip
+    _tell(session, telling, tenant=event.tenantid, office=data.get("office"))
 
 
 def on_webhook_disabled(session: Session, event: Event) -> None:
-    tenant = event.tenantid
-    service.notify(
-        session=session,
-        tenant=tenant,
-        telling=Telling(
-            kind="webhook_disabled",
-            dedupe_key=f"{event.id}:webhook_disabled",
-            link="/staff",
-            params={"failures": event.data["consecutive_failures"]},
-            event_id=event.id,
-            event_type=event.type,
-        ),
-        to=service.recipients(session=session, tenant=tenant, kind="webhook_disabled"),
-    )
+    params = {"failures": event.data["consecutive_failures"]}
+    telling = _telling(event, "webhook_disabled", link="/staff", params=params)
+    _tell(session, telling, tenant=event.tenantid)
 
 
 def on_tenant_onboarded(session: Session, event: Event) -> None:
     tenant = event.tenantid
     names = event.data["tenant"].get("names", {})
-    service.notify(
-        session=session,
-        tenant=tenant,
-        telling=Telling(
-            kind="tenant_onboarded",
-            dedupe_key=f"{event.id}:tenant_onboarded",
-            link="/staff",
-            params={"tenant": names.get("en") or tenant},
-            event_id=event.id,
-            event_type=event.type,
-        ),
-        to=service.recipients(session=session, tenant=tenant, kind="tenant_onboarded"),
-    )
+    params = {"tenant": names.get("en") or tenant}
+    _tell(session, _telling(event, "tenant_onboarded", link="/staff", params=params), tenant=tenant)
 
 
 HANDLERS = {

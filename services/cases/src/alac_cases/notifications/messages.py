@@ -6,8 +6,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-LANGUAGES = ("kk", "ru", "en")
-DEFAULT_LANGUAGE = "ru"
+from alac_kernel.languages import Language, is_language
+
+# A staff member whose registry entry names no language (or one the platform does not speak)
+# gets Russian, the language staff are invited in by default (staff/views.py InvitationIn),
+# not the kernel's English default for a request.
+DEFAULT_LANGUAGE: Language = "ru"
 
 TITLES: dict[str, dict[str, str]] = {
     "deadline_approaching": {
@@ -90,8 +94,8 @@ TEXT: dict[str, dict[str, str]] = {
 }
 
 
-def language_of(value: str | None) -> str:
-    return value if value in LANGUAGES else DEFAULT_LANGUAGE
+def language_of(value: str | None) -> Language:
+    return value if is_language(value) else DEFAULT_LANGUAGE
 
 
 def title(kind: str, language: str, params: Mapping[str, Any]) -> str:
@@ -110,7 +114,7 @@ def text(key: str, language: str, **params: Any) -> str:
     return (texts.get(language) or texts["en"]).format(**params)
 
 
-class _Blank(dict):  # type: ignore[type-arg]
+class _Blank(dict[str, Any]):
     """Missing parameters print as '?' rather than breaking the title."""
 
     def __missing__(self, key: str) -> str:

@@ -1,7 +1,9 @@
 """Telling staff: who hears of what (through the rules), the console's notifications, and the
 e-mails decided with them (the delivery outbox), plus what a staff member reads and sets.
 
-Keyword-only functions on a session; they raise alac_kernel.errors, never HTTP statuses.
+Telling is done on the session of the event being applied (keyword-only functions on a
+session); what a staff member or tenant admin asks for is a whole use case of the runtime and
+the caller, each in its own unit of work. They raise alac_kernel.errors, never HTTP statuses.
 """
 
 from __future__ import annotations
@@ -9,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, cast
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import CursorResult, RowMapping, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from alac_cases.case.commands import unit_of_work
 from alac_cases.case.models import Case
 from alac_cases.notifications import digest, rules
 from alac_cases.notifications.models import (
@@ -21,9 +24,12 @@ from alac_cases.notifications.models import (
     NotificationPreference,
     deliveries,
 )
+from alac_cases.runtime import CasesRuntime
 from alac_cases.staff.models import StaffMember
 from alac_kernel import delivery
 from alac_kernel.auth import roles
+from alac_kernel.auth.principal import Principal
+from alac_kernel.cursors import CursorError
 from alac_kernel.db import new_id, utcnow
 from alac_kernel.errors import InvalidFields, NotFound
 
@@ -161,7 +167,9 @@ def _plan_email(
     if not choice.email or not _has_address(session=session, tenant=tenant, subject=subject):
         return
     zone = digest.tenant_zone(session, tenant)
-    quiet = (choice.quiet_start, choice.quiet_end) if choice.quiet_start else None
+    quiet = (
+        (choice.quiet_start, choice.quiet_end) if choice.quiet_start and choice.quiet_end else None
+    )
     if choice.digest == "daily":
         moment = now
         for _ in range(3):
@@ -204,7 +212,7 @@ def _has_address(*, session: Session, tenant: str, subject: str) -> bool:
     )
 
 
-def recipient(*, session: Session, tenant: str, subject: str) -> Mapping[str, Any] | None:
+def recipient(*, session: Session, tenant: str, subject: str) -> RowMapping | None:
     """The staff member's registry entry (e-mail, language, active), if any."""
     return (
         session.execute(
@@ -218,10 +226,14 @@ def recipient(*, session: Session, tenant: str, subject: str) -> Mapping[str, An
 # ------------------------------------------------------------------ preferences
 
 
+Digest = Literal["off", "daily"]
+DIGESTS: tuple[Digest, ...] = ("off", "daily")
+
+
 @dataclass(frozen=True)
 class Preferences:
     email: bool = True
-    digest: str = "off"
+    digest: Digest = "off"
     quiet_start: str | None = None
     quiet_end: str | None = None
 
@@ -236,12 +248,16 @@ def preference(*, session: Session, tenant: str, subject: str) -> Preferences:
     return Preferences() if row is None else Preferences(*row)
 
 
-DIGESTS = ("off", "daily")
+def my_preferences(runtime: CasesRuntime, principal: Principal) -> Preferences:
+    """How the caller is told (the defaults until they set their own)."""
+    with unit_of_work(runtime, principal) as session:
+        return preference(session=session, tenant=principal.tenant, subject=principal.subject)
 
 
-def set_preference(
-    *, session: Session, tenant: str, subject: str, wanted: Preferences
+def set_my_preferences(
+    runtime: CasesRuntime, principal: Principal, *, wanted: Preferences
 ) -> Preferences:
+    """Set how the caller is told, each field checked (InvalidFields naming them)."""
     errors = []
     if wanted.digest not in DIGESTS:
         errors.append({"field": "body.digest", "reason": "one of off, daily"})
@@ -251,21 +267,66 @@ def set_preference(
         errors.append({"field": "body.quiet_hours.end", "reason": "must differ from start"})
     if errors:
         raise InvalidFields.many(errors)
-    row = session.get(NotificationPreference, (tenant, subject))
-    if row is None:
-        row = NotificationPreference(tenant_id=tenant, subject=subject)
-        session.add(row)
-    row.email, row.digest = wanted.email, wanted.digest
-    row.quiet_start, row.quiet_end = wanted.quiet_start, wanted.quiet_end
-    row.updated_at = utcnow()
-    session.flush()
+    tenant, subject = principal.tenant, principal.subject
+    with unit_of_work(runtime, principal) as session:
+        row = session.get(NotificationPreference, (tenant, subject))
+        if row is None:
+            row = NotificationPreference(tenant_id=tenant, subject=subject)
+            session.add(row)
+        row.email, row.digest = wanted.email, wanted.digest
+        row.quiet_start, row.quiet_end = wanted.quiet_start, wanted.quiet_end
+        row.updated_at = utcnow()
     return wanted
 
 
 # ------------------------------------------------------------------ reading
 
 
-def listing(
+CURSOR_KIND = "notifications"
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of the caller's notifications, newest first."""
+
+    items: list[Notification]
+    unread: int  # the caller's unread notifications, all pages
+    next: str | None  # the cursor of the next page; None on the last
+
+
+def my_notifications(
+    runtime: CasesRuntime,
+    principal: Principal,
+    *,
+    unread: bool = False,
+    limit: int = 20,
+    cursor: str | None = None,
+) -> Page:
+    """The caller's notifications (only the unread ones, if asked), `limit` a page; `cursor`
+    is the `next` of the previous page (InvalidFields on `query.cursor` for a bad one)."""
+    codec = runtime.notification_cursors
+    # The filter is part of the cursor's kind: a page of "unread" cannot continue "all".
+    kind = f"{CURSOR_KIND}:{int(unread)}"
+    after = None
+    if cursor is not None:
+        try:
+            created, last_id = codec.decode(kind, cursor, [(str,), (str,)])
+            after = (datetime.fromisoformat(created), last_id)
+        except (CursorError, ValueError) as exc:
+            raise InvalidFields.one("query.cursor", str(exc)) from None
+    tenant, subject = principal.tenant, principal.subject
+    with unit_of_work(runtime, principal) as session:
+        found = _listing(
+            session=session, tenant=tenant, subject=subject,
+            unread=unread, limit=limit + 1, after=after,
+        )  # fmt: skip
+        count = _unread_count(session=session, tenant=tenant, subject=subject)
+    page, more = found[:limit], len(found) > limit
+    following = codec.encode(kind, [page[-1].created_at.isoformat(), page[-1].id]) if more else None
+    return Page(items=page, unread=count, next=following)
+
+
+def _listing(
     *,
     session: Session,
     tenant: str,
@@ -293,7 +354,7 @@ def listing(
     return list(session.execute(query).scalars())
 
 
-def unread_count(*, session: Session, tenant: str, subject: str) -> int:
+def _unread_count(*, session: Session, tenant: str, subject: str) -> int:
     return session.execute(
         select(func.count())
         .select_from(Notification)
@@ -305,54 +366,79 @@ def unread_count(*, session: Session, tenant: str, subject: str) -> int:
     ).scalar_one()
 
 
-def mark_read(*, session: Session, tenant: str, subject: str, notification_id: str) -> Notification:
+def mark_read(runtime: CasesRuntime, principal: Principal, *, notification_id: str) -> Notification:
     """Mark one of the caller's own notifications read (again: no change). Anyone else's is
     not found, as a missing one."""
     if "\x00" in notification_id:  # no id holds NUL, and PostgreSQL would refuse the query
         raise NotFound("notification")
-    found = session.execute(
-        select(Notification).where(
-            Notification.id == notification_id,
-            Notification.tenant_id == tenant,
-            Notification.recipient == subject,
-        )
-    ).scalar_one_or_none()
-    if found is None:
-        raise NotFound("notification")
-    if found.read_at is None:
-        found.read_at = utcnow()
-        session.flush()
+    with unit_of_work(runtime, principal) as session:
+        found = session.execute(
+            select(Notification).where(
+                Notification.id == notification_id,
+                Notification.tenant_id == principal.tenant,
+                Notification.recipient == principal.subject,
+            )
+        ).scalar_one_or_none()
+        if found is None:
+            raise NotFound("notification")
+        if found.read_at is None:
+            found.read_at = utcnow()
     return found
 
 
-def mark_all_read(*, session: Session, tenant: str, subject: str) -> int:
-    result = session.execute(
-        update(Notification)
-        .where(
-            Notification.tenant_id == tenant,
-            Notification.recipient == subject,
-            Notification.read_at.is_(None),
+def mark_all_read(runtime: CasesRuntime, principal: Principal) -> int:
+    """Mark every unread notification of the caller's read; how many were."""
+    with unit_of_work(runtime, principal) as session:
+        # An UPDATE answers a CursorResult (its row count); Session.execute is typed wider.
+        result = cast(
+            CursorResult[Any],
+            session.execute(
+                update(Notification)
+                .where(
+                    Notification.tenant_id == principal.tenant,
+                    Notification.recipient == principal.subject,
+                    Notification.read_at.is_(None),
+                )
+                .values(read_at=utcnow())
+            ),
         )
-        .values(read_at=utcnow())
-    )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return int(result.rowcount or 0)
 
 
-def delivery_listing(
-    *, session: Session, tenant: str, status: str, limit: int
+# ------------------------------------------------------------------ the tenant admin's
+
+
+def tenant_deliveries(
+    runtime: CasesRuntime, principal: Principal, *, status: str, limit: int
 ) -> list[dict[str, Any]]:
     """The tenant's e-mail deliveries (for its admin): to whom, for which event, attempts,
     the last error and the next attempt; never an address or a body."""
     if status not in delivery.STATES:
         raise InvalidFields.one("query.status", f"one of {', '.join(delivery.STATES)}")
-    rows = outbox.listing(session, tenant_id=tenant, status=status, limit=limit)
-    names = {
-        r.subject: r.display_name
-        for r in session.execute(
-            select(_staff.c.subject, _staff.c.display_name).where(
-                _staff.c.tenant_id == tenant,
-                _staff.c.subject.in_({row["recipient"] for row in rows}),
+    tenant = principal.tenant
+    with unit_of_work(runtime, principal) as session:
+        rows = outbox.listing(session, tenant_id=tenant, status=status, limit=limit)
+        names = {
+            r.subject: r.display_name
+            for r in session.execute(
+                select(_staff.c.subject, _staff.c.display_name).where(
+                    _staff.c.tenant_id == tenant,
+                    _staff.c.subject.in_({row["recipient"] for row in rows}),
+                )
             )
-        )
-    }
+        }
     return [{**row, "recipient_name": names.get(row["recipient"])} for row in rows]
+
+
+def tenant_rules(runtime: CasesRuntime, principal: Principal) -> list[rules.Rule]:
+    """Who is told what in the caller's tenant: the defaults with the tenant's changes."""
+    with unit_of_work(runtime, principal) as session:
+        return rules.effective_rules(session=session, tenant=principal.tenant)
+
+
+def set_tenant_rules(
+    runtime: CasesRuntime, principal: Principal, *, wanted: list[rules.Rule]
+) -> list[rules.Rule]:
+    """Switch the named rules on or off (the others keep what they were); the rules after."""
+    with unit_of_work(runtime, principal) as session:
+        return rules.set_rules(session=session, tenant=principal.tenant, rules=wanted)

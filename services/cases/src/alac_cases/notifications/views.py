@@ -1,43 +1,30 @@
 """Notifications' HTTP API: the signed-in staff member's own notifications (the console's bell
 and list) and preferences, the tenant admin's view of e-mail deliveries, and the tenant's
-rules. The views translate; the service decides and raises domain errors."""
+rules. The views translate; the use cases (service.py) decide and raise domain errors."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
-from sqlalchemy.orm import Session
 
-from alac_cases.case.commands import unit_of_work as transaction
-from alac_cases.case.http import PROBLEMS, Strict, allowed
 from alac_cases.notifications import messages, rules, service
 from alac_cases.notifications.models import Notification
-from alac_kernel.app import runtime_of
+from alac_cases.views import PROBLEMS, Runtime, Strict, allowed
 from alac_kernel.auth.principal import Principal
-from alac_kernel.cursors import CursorCodec, CursorError, load_cursor_key
-from alac_kernel.errors import InvalidFields
-from alac_kernel.outbox import Outbox
-from alac_kernel.problems import request_language
-
-
-@contextmanager
-def unit_of_work(request: Request, principal: Principal) -> Iterator[tuple[Session, Outbox]]:
-    """The caller's transaction (the notifications views still open their own)."""
-    runtime = runtime_of(request)
-    with transaction(runtime, principal) as session:
-        yield session, runtime.outbox
-
+from alac_kernel.languages import negotiate
 
 router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
 
-Reader = allowed("notification.read")
+# The callers each route lets in (permissions.MATRIX).
+Reader = Annotated[Principal, allowed("notification.read")]
+DeliveryReader = Annotated[Principal, allowed("notification_delivery.read")]
+RuleReader = Annotated[Principal, allowed("notification_rule.read")]
+RuleWriter = Annotated[Principal, allowed("notification_rule.write")]
+
 HHMM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
-CURSOR_KIND = "notifications"
 
 
 class NotificationRead(BaseModel):
@@ -69,7 +56,7 @@ class QuietHours(Strict):
 
 class Preferences(Strict):
     email: bool = Field(default=True, description="E-mail besides the console")
-    digest: Literal["off", "daily"] = Field(
+    digest: service.Digest = Field(
         default="off", description="daily: one e-mail a day at 08:00 instead of one each"
     )
     quiet_hours: QuietHours | None = Field(
@@ -108,15 +95,6 @@ class RuleSet(Strict):
     rules: list[RuleRead] = Field(min_length=1, max_length=100)
 
 
-def _cursors(request: Request) -> CursorCodec:
-    runtime = runtime_of(request)
-    codec = getattr(runtime, "notification_cursors", None)
-    if codec is None:
-        codec = CursorCodec(load_cursor_key(runtime.settings))
-        runtime.notification_cursors = codec  # type: ignore[attr-defined]
-    return codec
-
-
 def _read(notification: Notification, language: str) -> NotificationRead:
     return NotificationRead(
         id=notification.id,
@@ -138,6 +116,7 @@ def _read(notification: Notification, language: str) -> NotificationRead:
 )
 def list_notifications(
     request: Request,
+    runtime: Runtime,
     principal: Reader,
     unread: Annotated[bool, Query(description="Only the unread ones")] = False,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
@@ -145,27 +124,11 @@ def list_notifications(
         str | None, Query(max_length=600, description="`next` of the previous page")
     ] = None,
 ) -> NotificationPage:
-    codec = _cursors(request)
-    kind = f"{CURSOR_KIND}:{int(unread)}"
-    after = None
-    if cursor is not None:
-        try:
-            created, last_id = codec.decode(kind, cursor, [(str,), (str,)])
-            after = (datetime.fromisoformat(created), last_id)
-        except (CursorError, ValueError) as exc:
-            raise InvalidFields.one("query.cursor", str(exc)) from None
-    language = request_language(request)
-    with unit_of_work(request, principal) as (session, _):
-        found = service.listing(
-            session=session, tenant=principal.tenant, subject=principal.subject,
-            unread=unread, limit=limit + 1, after=after,
-        )  # fmt: skip
-        count = service.unread_count(
-            session=session, tenant=principal.tenant, subject=principal.subject
-        )
-    page, more = found[:limit], len(found) > limit
-    following = codec.encode(kind, [page[-1].created_at.isoformat(), page[-1].id]) if more else None
-    return NotificationPage(items=[_read(n, language) for n in page], unread=count, next=following)
+    page = service.my_notifications(runtime, principal, unread=unread, limit=limit, cursor=cursor)
+    language = negotiate(request)
+    return NotificationPage(
+        items=[_read(n, language) for n in page.items], unread=page.unread, next=page.next
+    )
 
 
 @router.post(
@@ -174,12 +137,8 @@ def list_notifications(
     responses=PROBLEMS,
     summary="Mark every one of the caller's notifications read",
 )
-def read_all(request: Request, principal: Reader) -> ReadAll:
-    with unit_of_work(request, principal) as (session, _):
-        marked = service.mark_all_read(
-            session=session, tenant=principal.tenant, subject=principal.subject
-        )
-    return ReadAll(marked=marked, unread=0)
+def read_all(runtime: Runtime, principal: Reader) -> ReadAll:
+    return ReadAll(marked=service.mark_all_read(runtime, principal), unread=0)
 
 
 @router.get(
@@ -188,12 +147,8 @@ def read_all(request: Request, principal: Reader) -> ReadAll:
     responses=PROBLEMS,
     summary="How the caller is told (e-mail, daily digest, quiet hours)",
 )
-def get_preferences(request: Request, principal: Reader) -> Preferences:
-    with unit_of_work(request, principal) as (session, _):
-        found = service.preference(
-            session=session, tenant=principal.tenant, subject=principal.subject
-        )
-    return _preferences_read(found)
+def get_preferences(runtime: Runtime, principal: Reader) -> Preferences:
+    return _preferences_read(service.my_preferences(runtime, principal))
 
 
 @router.put(
@@ -202,18 +157,14 @@ def get_preferences(request: Request, principal: Reader) -> Preferences:
     responses=PROBLEMS,
     summary="Set how the caller is told",
 )
-def put_preferences(request: Request, principal: Reader, body: Preferences) -> Preferences:
+def put_preferences(runtime: Runtime, principal: Reader, body: Preferences) -> Preferences:
     wanted = service.Preferences(
         email=body.email,
         digest=body.digest,
         quiet_start=body.quiet_hours.start if body.quiet_hours else None,
         quiet_end=body.quiet_hours.end if body.quiet_hours else None,
     )
-    with unit_of_work(request, principal) as (session, _):
-        stored = service.set_preference(
-            session=session, tenant=principal.tenant, subject=principal.subject, wanted=wanted
-        )
-    return _preferences_read(stored)
+    return _preferences_read(service.set_my_preferences(runtime, principal, wanted=wanted))
 
 
 def _preferences_read(found: service.Preferences) -> Preferences:
@@ -222,7 +173,7 @@ def _preferences_read(found: service.Preferences) -> Preferences:
         if found.quiet_start and found.quiet_end
         else None
     )
-    return Preferences(email=found.email, digest=found.digest, quiet_hours=quiet)  # type: ignore[arg-type]
+    return Preferences(email=found.email, digest=found.digest, quiet_hours=quiet)
 
 
 @router.get(
@@ -232,8 +183,8 @@ def _preferences_read(found: service.Preferences) -> Preferences:
     summary="The tenant's notification e-mails by state (tenant admin): failed ones to fix",
 )
 def list_deliveries(
-    request: Request,
-    principal: allowed("notification_delivery.read"),
+    runtime: Runtime,
+    principal: DeliveryReader,
     status: Annotated[
         Literal["failed", "pending", "sending", "sent", "cancelled"],
         Query(
@@ -242,10 +193,7 @@ def list_deliveries(
     ] = "failed",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[DeliveryRead]:
-    with unit_of_work(request, principal) as (session, _):
-        rows = service.delivery_listing(
-            session=session, tenant=principal.tenant, status=status, limit=limit
-        )
+    rows = service.tenant_deliveries(runtime, principal, status=status, limit=limit)
     return [DeliveryRead.model_validate(row) for row in rows]
 
 
@@ -255,10 +203,8 @@ def list_deliveries(
     responses=PROBLEMS,
     summary="Who is told what in this tenant (the defaults with the tenant's changes)",
 )
-def get_rules(request: Request, principal: allowed("notification_rule.read")) -> list[RuleRead]:
-    with unit_of_work(request, principal) as (session, _):
-        found = rules.effective_rules(session=session, tenant=principal.tenant)
-    return [RuleRead(**vars(r)) for r in found]
+def get_rules(runtime: Runtime, principal: RuleReader) -> list[RuleRead]:
+    return [RuleRead(**vars(r)) for r in service.tenant_rules(runtime, principal)]
 
 
 @router.put(
@@ -267,12 +213,9 @@ def get_rules(request: Request, principal: allowed("notification_rule.read")) ->
     responses=PROBLEMS,
     summary="Switch rules on or off (tenant admin); rules not named keep what they were",
 )
-def put_rules(
-    request: Request, principal: allowed("notification_rule.write"), body: RuleSet
-) -> list[RuleRead]:
+def put_rules(runtime: Runtime, principal: RuleWriter, body: RuleSet) -> list[RuleRead]:
     wanted = [rules.Rule(r.kind, r.audience, r.enabled, r.working_days) for r in body.rules]
-    with unit_of_work(request, principal) as (session, _):
-        found = rules.set_rules(session=session, tenant=principal.tenant, rules=wanted)
+    found = service.set_tenant_rules(runtime, principal, wanted=wanted)
     return [RuleRead(**vars(r)) for r in found]
 
 
@@ -284,12 +227,9 @@ def put_rules(
 )
 def read_one(
     request: Request,
+    runtime: Runtime,
     principal: Reader,
     notification_id: Annotated[str, Path(max_length=36)],
 ) -> NotificationRead:
-    with unit_of_work(request, principal) as (session, _):
-        found = service.mark_read(
-            session=session, tenant=principal.tenant, subject=principal.subject,
-            notification_id=notification_id,
-        )  # fmt: skip
-        return _read(found, request_language(request))
+    found = service.mark_read(runtime, principal, notification_id=notification_id)
+    return _read(found, negotiate(request))

@@ -3,11 +3,10 @@ only what the consent allows; the receiving tenant's intake opens a new complain
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alac_cases.actions import service as actions
-from alac_cases.case.commands import Recorded, change_case, records_reader
+from alac_cases.case.commands import Recorded, change_case, records_reader, rows_of_case
 from alac_cases.case.events import emit
 from alac_cases.case.models import Case
 from alac_cases.consent import service as consent
@@ -93,10 +92,8 @@ def refer_case(
 
 
 def list_referrals(*, session: Session, case_id: str) -> list[Referral]:
-    return list(
-        session.execute(
-            select(Referral).where(Referral.case_id == case_id).order_by(Referral.referred_at)
-        ).scalars()
+    return rows_of_case(
+        session=session, model=Referral, case_id=case_id, order_by=[Referral.referred_at]
     )
 
 

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from alac_cases.case import http
+from alac_cases import views as http
 from alac_cases.referrals import service
+from alac_kernel.auth.principal import Principal
 
 router = APIRouter(prefix="/v1", tags=["referrals"])
+
+# The callers each route lets in (permissions.MATRIX).
+ReferralWriter = Annotated[Principal, http.allowed("referral.write")]
+ReferralReader = Annotated[Principal, http.allowed("referral.read")]
 
 
 class ReferralIn(http.Versioned):
@@ -45,16 +50,14 @@ class ReferralRead(BaseModel):
 def refer(
     case_id: str,
     body: ReferralIn,
-    runtime: http.Runtime,
-    response: Response,
-    principal: http.allowed("referral.write"),
-    if_match: http.IfMatch = None,
+    principal: ReferralWriter,
+    change: http.Change,
 ) -> ReferralRead:
     recorded = service.refer(
-        runtime, principal, case_id=case_id, expected=http.case_version(if_match, body),
+        change.runtime, principal, case_id=case_id, expected=change.expected(body),
         to_tenant=body.to_tenant, share=list(body.share), note=body.note,
     )  # fmt: skip
-    return http.recorded_answer(ReferralRead, recorded, response)
+    return change.recorded(ReferralRead, recorded)
 
 
 @router.get(
@@ -64,7 +67,7 @@ def refer(
     summary="Referrals of a case",
 )
 def list_referrals(
-    case_id: str, runtime: http.Runtime, principal: http.allowed("referral.read")
+    case_id: str, runtime: http.Runtime, principal: ReferralReader
 ) -> list[ReferralRead]:
     return http.read_all(
         ReferralRead, service.referrals_of_case(runtime, principal, case_id=case_id)

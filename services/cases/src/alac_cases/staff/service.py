@@ -5,18 +5,22 @@ from __future__ import annotations
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from alac_cases.case import events
-from alac_cases.case.commands import audit, change_case, unit_of_work
+from alac_cases.case.commands import audit, change_case, rows_of_case, unit_of_work
 from alac_cases.case.events import emit
 from alac_cases.case.models import Case
+from alac_cases.staff import events as staff_events
 from alac_cases.staff.models import Assignment, StaffMember
+from alac_kernel.auth import roles
 from alac_kernel.auth.principal import Principal
 from alac_kernel.db import new_id, utcnow
 from alac_kernel.errors import Conflict, InvalidFields
 from alac_kernel.outbox import Outbox
 from alac_kernel.runtime import ServiceRuntime
 
-ASSIGNABLE_ROLES = ("lawyer", "volunteer", "coordinator")
+#: The roles of an office's members declared by subject (POST /v1/staff), who work its cases.
+ASSIGNABLE_ROLES = (roles.LAWYER, roles.VOLUNTEER, roles.COORDINATOR)
+#: The roles the tenant admin invites people into or moves them to (staff/administration.py).
+INVITABLE_ROLES = (roles.VOLUNTEER, roles.LAWYER, roles.COORDINATOR, roles.ANALYST)
 
 
 def upsert_staff(
@@ -84,7 +88,7 @@ def least_loaded_lawyer(*, session: Session, tenant_id: str, office: str) -> Sta
         .outerjoin(open_cases, open_cases.c.assignee == StaffMember.subject)
         .where(
             StaffMember.office == office,
-            StaffMember.role == "lawyer",
+            StaffMember.role == roles.LAWYER,
             StaffMember.active.is_(True),
         )
         .order_by("load", StaffMember.subject)
@@ -112,9 +116,10 @@ def assign_case(
     else:
         if assignee is None:
             raise InvalidFields.one("body.assignee", "required unless strategy is least_loaded")
-        member = find_member(session=session, who=assignee)
-        if member is None or not member.active:
+        found = find_member(session=session, who=assignee)
+        if found is None or not found.active:
             raise InvalidFields.one("body.assignee", "not an active staff member of this tenant")
+        member = found
         if member.office != case.office:
             raise InvalidFields.one("body.assignee", f"works in {member.office}, not {case.office}")
     now = utcnow()
@@ -147,10 +152,8 @@ def assign_case(
 
 
 def assignments(*, session: Session, case_id: str) -> list[Assignment]:
-    return list(
-        session.execute(
-            select(Assignment).where(Assignment.case_id == case_id).order_by(Assignment.assigned_at)
-        ).scalars()
+    return rows_of_case(
+        session=session, model=Assignment, case_id=case_id, order_by=[Assignment.assigned_at]
     )
 
 
@@ -182,15 +185,6 @@ def names_by_subject(*, session: Session, subjects: set[str]) -> dict[str, Staff
         return {}
     rows = session.execute(select(StaffMember).where(StaffMember.subject.in_(subjects))).scalars()
     return {m.subject: m for m in rows}
-
-
-def _emit(*, session: Session, outbox: Outbox, member: StaffMember, type: str, data: dict) -> None:
-    member.version = (member.version or 0) + 1
-    session.flush()
-    events.record(
-        session=session, outbox=outbox, type=type, subject=member.subject,
-        tenant=member.tenant_id, version=member.version, data={"staff_id": member.subject, **data},
-    )  # fmt: skip
 
 
 def _public(member: StaffMember) -> dict:
@@ -232,7 +226,7 @@ def record_invited(
     member.email, member.language = email.lower(), language
     session.flush()
     if fresh:
-        _emit(
+        staff_events.emit(
             session=session, outbox=outbox, member=member, type="staff.invited",
             data={**_public(member), "invited_at": member.added_at.isoformat()},
         )  # fmt: skip
@@ -244,7 +238,7 @@ def record_moved(
 ) -> StaffMember:
     previous = member.office
     member.office, member.role = office, role
-    _emit(
+    staff_events.emit(
         session=session, outbox=outbox, member=member, type="staff.moved",
         data={**_public(member), "previous_office": previous, "moved_at": utcnow().isoformat()},
     )  # fmt: skip
@@ -253,7 +247,7 @@ def record_moved(
 
 def record_deactivated(*, session: Session, outbox: Outbox, member: StaffMember) -> StaffMember:
     member.active = False
-    _emit(
+    staff_events.emit(
         session=session, outbox=outbox, member=member, type="staff.deactivated",
         data={"deactivated_at": utcnow().isoformat()},
     )  # fmt: skip

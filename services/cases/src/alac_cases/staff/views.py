@@ -5,32 +5,40 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from alac_cases.case import http
+from alac_cases import views as http
 from alac_cases.case.schemas import CaseRead
 from alac_cases.staff import administration, service
-from alac_kernel.problems import PROBLEM_JSON
+from alac_kernel.auth.principal import Principal
+from alac_kernel.languages import Language
 
 router = APIRouter(prefix="/v1", tags=["staff"])
+
+# The callers each route lets in (permissions.MATRIX).
+StaffWriter = Annotated[Principal, http.allowed("staff.write")]
+StaffReader = Annotated[Principal, http.allowed("staff.read")]
+Assigner = Annotated[Principal, http.allowed("case.assign")]
+
+# The roles as the OpenAPI document's enums, which need the names written out: they are
+# service.ASSIGNABLE_ROLES and service.INVITABLE_ROLES (the kernel's constants), checked by
+# tests/test_staff_roles.py.
+DeclaredRole = Literal["lawyer", "volunteer", "coordinator"]
+InvitedRole = Literal["volunteer", "lawyer", "coordinator", "analyst"]
 
 # Staff administration goes through the identity provider first.
 ADMINISTRATION = {
     **http.PROBLEMS,
     409: {"description": "Username or e-mail taken by someone else (named in `errors`)"},
-    503: {
-        "description": "The identity provider cannot be reached; nothing changed; retry",
-        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
-        "content": {PROBLEM_JSON: {}},
-    },
+    **http.unavailable("The identity provider cannot be reached; nothing changed; retry"),
 }
 
 
 class StaffIn(http.Strict):
     subject: str = Field(min_length=1, max_length=128, description="Token subject (sub)")
     office: str = Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_-]*$")
-    role: Literal["lawyer", "volunteer", "coordinator"]
+    role: DeclaredRole
     active: bool = True
     display_name: str | None = Field(
         default=None, min_length=1, max_length=200, description="Name signing letters of support"
@@ -61,18 +69,18 @@ class InvitationIn(http.Strict):
     first_name: str = Field(min_length=1, max_length=100)
     last_name: str = Field(min_length=1, max_length=100)
     office: str = Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_-]*$")
-    role: Literal["volunteer", "lawyer", "coordinator", "analyst"]
+    role: InvitedRole
     position: str | None = Field(
         default=None, max_length=200, description="Shown under the name on letters"
     )
-    language: Literal["kk", "ru", "en"] = "ru"
+    language: Language = "ru"
 
 
 class MoveIn(http.Strict):
     office: str | None = Field(
         default=None, min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_-]*$"
     )
-    role: Literal["volunteer", "lawyer", "coordinator", "analyst"] | None = None
+    role: InvitedRole | None = None
     position: str | None = Field(default=None, max_length=200)
 
 
@@ -91,9 +99,7 @@ def _answer(member: object) -> StaffRead:
     responses=http.PROBLEMS,
     summary="Add or update a staff member of an office (tenant admin)",
 )
-def put_staff(
-    body: StaffIn, runtime: http.Runtime, principal: http.allowed("staff.write")
-) -> StaffRead:
+def put_staff(body: StaffIn, runtime: http.Runtime, principal: StaffWriter) -> StaffRead:
     member = service.declare_member(runtime, principal, **body.model_dump())
     return _answer(member)
 
@@ -103,7 +109,7 @@ def put_staff(
 )
 def get_staff(
     runtime: http.Runtime,
-    principal: http.allowed("staff.read"),
+    principal: StaffReader,
     office: Annotated[str | None, Query(max_length=64)] = None,
 ) -> list[StaffRead]:
     return http.read_all(StaffRead, service.list_staff(runtime, principal, office=office))
@@ -118,16 +124,14 @@ def get_staff(
 def assign(
     case_id: str,
     body: AssignmentIn,
-    runtime: http.Runtime,
-    response: Response,
-    principal: http.allowed("case.assign"),
-    if_match: http.IfMatch = None,
+    principal: Assigner,
+    change: http.Change,
 ) -> CaseRead:
     case = service.assign(
-        runtime, principal, case_id=case_id, expected=http.case_version(if_match, body),
+        change.runtime, principal, case_id=case_id, expected=change.expected(body),
         assignee=body.assignee, strategy=body.strategy,
     )  # fmt: skip
-    return http.case_answer(case, response)
+    return change.case(case)
 
 
 @router.post(
@@ -141,9 +145,7 @@ def assign(
     "the e-mail on first sign-in; announces `staff.invited` with name and position. Inviting "
     "the same username again completes an interrupted invitation.",
 )
-def invite(
-    body: InvitationIn, runtime: http.Runtime, principal: http.allowed("staff.write")
-) -> StaffRead:
+def invite(body: InvitationIn, runtime: http.Runtime, principal: StaffWriter) -> StaffRead:
     member = administration.invite(runtime, principal, **body.model_dump())
     return _answer(member)
 
@@ -154,9 +156,7 @@ def invite(
     responses=ADMINISTRATION,
     summary="Move a staff member to another office and/or role (by username, e-mail or id)",
 )
-def move(
-    who: str, body: MoveIn, runtime: http.Runtime, principal: http.allowed("staff.write")
-) -> StaffRead:
+def move(who: str, body: MoveIn, runtime: http.Runtime, principal: StaffWriter) -> StaffRead:
     member = administration.move(runtime, principal, who=who, **body.model_dump())
     return _answer(member)
 
@@ -167,8 +167,6 @@ def move(
     responses=ADMINISTRATION,
     summary="Deactivate a staff member: no more sign-in, no new assignments; name kept",
 )
-def deactivate(
-    who: str, runtime: http.Runtime, principal: http.allowed("staff.write")
-) -> StaffRead:
+def deactivate(who: str, runtime: http.Runtime, principal: StaffWriter) -> StaffRead:
     member = administration.deactivate(runtime, principal, who=who)
     return _answer(member)

@@ -20,22 +20,19 @@ known tenant; re-running the request resumes at the first step not done.
 
 from __future__ import annotations
 
-import hashlib
-import io
-import json
-import zipfile
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from alac_cases.case import events
+from alac_cases.deadlines import service as deadline_rules
 from alac_cases.staff import service as staff
 from alac_cases.tenancy.archive import delete_tenant
+from alac_cases.tenancy.events import TENANT_EVENTS
 from alac_cases.tenancy.models import TenantRecord
+from alac_kernel.auth import roles
 from alac_kernel.auth.principal import Principal
 from alac_kernel.db import session_scope, utcnow
 from alac_kernel.errors import (
@@ -48,7 +45,15 @@ from alac_kernel.errors import (
 )
 from alac_kernel.identity import IdentityAdmin, IdentityRefused, IdentityUnavailable
 from alac_kernel.outbox import Outbox
-from alac_kernel.tenants import ACTIVE, OFFBOARDED, ONBOARDING, SUSPENDED, TenantSpec
+from alac_kernel.tenants import (
+    ACTIVE,
+    OFFBOARDED,
+    ONBOARDING,
+    SUSPENDED,
+    TenantSpec,
+    announced,
+)
+from alac_kernel.tenants.archive import Rows, build_archive
 
 STEPS = ("registered", "organization", "admin", "announced")
 
@@ -79,10 +84,13 @@ def emit_tenant_event(
 ) -> None:
     record.version += 1
     session.flush()
-    events.record(
-        session=session, outbox=outbox, type=type, subject=record.id, tenant=record.id,
-        version=record.version, data={"tenant_id": record.id, **data},
+    if "tenant" in data:  # the entry as events carry it (no logo)
+        data = {**data, "tenant": announced(data["tenant"])}
+    event = TENANT_EVENTS.new(
+        type, subject=record.id, tenant=record.id, version=record.version,
+        data={"tenant_id": record.id, **data},
     )  # fmt: skip
+    outbox.record(session, event)
 
 
 # ---------------------------------------------------------------------- reading
@@ -200,7 +208,7 @@ def onboard(
                 first_name=spec.admin.first_name,
                 last_name=spec.admin.last_name,
                 office=office,
-                role="tenant-admin",
+                role=roles.TENANT_ADMIN,
                 language=spec.admin.language,
             )
             _record_step(session_factory, spec.id, "admin", admin_user_id=account.id)
@@ -214,13 +222,17 @@ def onboard(
         record = session.get(TenantRecord, spec.id)
         assert record is not None
         if "announced" not in record.steps_done:
+            assert record.admin_user_id is not None  # the "admin" step above recorded it
             office = spec.admin.office or spec.offices[0].code
             staff.record_invited(
                 session=session, outbox=outbox, tenant_id=spec.id, subject=record.admin_user_id,
                 username=spec.admin.username, display_name=f"{spec.admin.first_name} "
                 f"{spec.admin.last_name}", position=None, email=spec.admin.email,
-                office=office, role="tenant-admin", language=spec.admin.language,
+                office=office, role=roles.TENANT_ADMIN, language=spec.admin.language,
             )  # fmt: skip
+            deadline_rules.apply_registry_deadlines(
+                session=session, tenant_id=spec.id, deadlines=record.spec.get("deadlines") or {}
+            )
             record.status = ACTIVE
             record.steps_done = [*record.steps_done, "announced"]
             record.updated_at = utcnow()
@@ -351,24 +363,27 @@ def offboard(
     identity: IdentityAdmin,
     tenant_id: str,
     archive_dir: Path,
-    export: Callable[[Session, str], dict[str, list[dict[str, Any]]]],
+    export: Callable[[Session, str], Rows],
+    intake_rows: Callable[[], Rows],
 ) -> tuple[TenantRecord, Path]:
-    """Export the tenant's case files as a zip archive, delete its accounts and organization,
+    """Export the tenant's case files and intake's rows (asked of intake, which closes the
+    tenant's public offices first) as one zip archive, delete its accounts and organization,
     then announce tenant.offboarded, on which every service deletes what it holds of the
     tenant (intake deletes the tenant's data keys: its encrypted personal data is destroyed
-    with them). Only a suspended tenant can be offboarded: nobody is working in it."""
+    with them, in the archive too). Only a suspended tenant can be offboarded: nobody is
+    working in it. Nothing is deleted before the archive is written."""
+    with session_scope(session_factory, all_tenants=True) as session:
+        _load_for_change(session, tenant_id, (SUSPENDED,))
+    # Intake first: once it answered, nothing new arrives for the tenant there.
+    intake = intake_rows()
     with session_scope(session_factory, tenant=tenant_id) as session:
         record = _load_for_change(session, tenant_id, (SUSPENDED,))
         tables = export(session, tenant_id)
         tables["tenant_registry"] = [{"id": record.id, "spec": record.spec}]
+    data, digest = build_archive(tenant_id, {"cases": tables, "intake": intake})
     archive_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, rows in sorted(tables.items()):
-            archive.writestr(f"{tenant_id}/{name}.json", json.dumps(rows, default=_jsonable))
-    digest = hashlib.sha256(buffer.getvalue()).hexdigest()
     path = archive_dir / f"{tenant_id}-{digest[:12]}.zip"
-    path.write_bytes(buffer.getvalue())
+    path.write_bytes(data)
     path.chmod(0o600)
     _identity(lambda: identity.delete_organization(tenant_id))
     with session_scope(session_factory, tenant=tenant_id) as session:
@@ -386,17 +401,9 @@ def offboard(
         return record, path
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, bytes):
-        return value.hex()
-    return str(value)
-
-
 def platform_principal(tenant: str) -> Principal:
     """The actor recorded when the registry, not a person of the tenant, changes its data."""
     return Principal(
         subject="registry", username="registry", tenant=tenant, office=None,
-        roles=frozenset({"platform-admin"}), client_id=None, token_id=None,
+        roles=frozenset({roles.PLATFORM_ADMIN}), client_id=None, token_id=None,
     )  # fmt: skip

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alac_cases.actions import service as actions
-from alac_cases.case.commands import audit, change_case, read_case, unit_of_work
+from alac_cases.case.commands import audit, change_case, read_case, rows_of_case, unit_of_work
 from alac_cases.case.events import emit
 from alac_cases.case.models import Case
 from alac_cases.consent import service as consent
@@ -18,12 +18,12 @@ from alac_cases.staff import service as staff
 from alac_cases.staff.models import Assignment
 from alac_cases.workflow import transitions as wf
 from alac_cases.workflow.models import StatusChange
-from alac_kernel.auth import roles
 from alac_kernel.auth.principal import Principal
 from alac_kernel.db import new_id, utcnow
 from alac_kernel.errors import Conflict, InvalidFields
 from alac_kernel.outbox import Outbox
 from alac_kernel.runtime import ServiceRuntime
+from alac_kernel.visibility import visibility
 
 
 def transition(
@@ -125,12 +125,11 @@ def transition(
 
 
 def status_changes(*, session: Session, case_id: str) -> list[StatusChange]:
-    return list(
-        session.execute(
-            select(StatusChange)
-            .where(StatusChange.case_id == case_id)
-            .order_by(StatusChange.changed_at, StatusChange.case_version)
-        ).scalars()
+    return rows_of_case(
+        session=session,
+        model=StatusChange,
+        case_id=case_id,
+        order_by=[StatusChange.changed_at, StatusChange.case_version],
     )
 
 
@@ -194,24 +193,26 @@ class History:
     allowed_next: list[str]
 
 
+def history_of(*, session: Session, case: Case) -> History:
+    return History(
+        status_changes=status_changes(session=session, case_id=case.id),
+        assignments=staff.assignments(session=session, case_id=case.id),
+        allowed_next=wf.allowed_from(case.status, anonymous=case.anonymous),
+    )
+
+
 def history(runtime: ServiceRuntime, principal: Principal, *, case_id: str) -> History:
     with read_case(runtime, principal, case_id=case_id, what="case.history") as c:
-        return History(
-            status_changes=status_changes(session=c.session, case_id=c.case.id),
-            assignments=staff.assignments(session=c.session, case_id=c.case.id),
-            allowed_next=wf.allowed_from(c.case.status, anonymous=c.case.anonymous),
-        )
+        return history_of(session=c.session, case=c.case)
 
 
 def triage_queue(
     runtime: ServiceRuntime, principal: Principal, *, office: str | None, limit: int
 ) -> list[Case]:
     """Cases in triage, oldest first. Volunteers get their own office's queue whatever they
-    ask for; lawyers and coordinators the office asked for, else their own."""
-    if principal.has_any(roles.LAWYER, roles.COORDINATOR):
-        office = office or principal.office
-    else:
-        office = principal.office or "-"
+    ask for (the kernel's visibility); those who see every office the office asked for, else
+    their own."""
+    office = visibility(principal).office_filter(office or principal.office)
     query = select(Case).where(Case.status == wf.TRIAGE).order_by(Case.opened_at, Case.id)
     if office:
         query = query.where(Case.office == office)

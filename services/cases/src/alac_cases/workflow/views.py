@@ -5,15 +5,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from alac_cases.case import http
+from alac_cases import views as http
 from alac_cases.case.schemas import CaseRead
 from alac_cases.workflow import service
 from alac_cases.workflow import transitions as wf
+from alac_kernel.auth.principal import Principal
 
 router = APIRouter(prefix="/v1", tags=["workflow"])
+
+# The callers each route lets in (permissions.MATRIX).
+CaseMover = Annotated[Principal, http.allowed("case.transition")]
+QuickAnswerer = Annotated[Principal, http.allowed("case.quick_answer")]
+HistoryReader = Annotated[Principal, http.allowed("history.read")]
+TriageReader = Annotated[Principal, http.allowed("triage.read")]
 
 
 class TransitionIn(http.Versioned):
@@ -63,16 +70,14 @@ class HistoryRead(BaseModel):
 def transition(
     case_id: str,
     body: TransitionIn,
-    runtime: http.Runtime,
-    response: Response,
-    principal: http.allowed("case.transition"),
-    if_match: http.IfMatch = None,
+    principal: CaseMover,
+    change: http.Change,
 ) -> CaseRead:
     case = service.move(
-        runtime, principal, case_id=case_id, expected=http.case_version(if_match, body),
+        change.runtime, principal, case_id=case_id, expected=change.expected(body),
         to_status=body.to_status, reason=body.reason, outcome=body.outcome,
     )  # fmt: skip
-    return http.case_answer(case, response)
+    return change.case(case)
 
 
 @router.post(
@@ -84,16 +89,14 @@ def transition(
 def quick_answer(
     case_id: str,
     body: QuickAnswerIn,
-    runtime: http.Runtime,
-    response: Response,
-    principal: http.allowed("case.quick_answer"),
-    if_match: http.IfMatch = None,
+    principal: QuickAnswerer,
+    change: http.Change,
 ) -> CaseRead:
     case = service.answer_quickly(
-        runtime, principal, case_id=case_id, expected=http.case_version(if_match, body),
+        change.runtime, principal, case_id=case_id, expected=change.expected(body),
         answer=body.answer,
     )  # fmt: skip
-    return http.case_answer(case, response)
+    return change.case(case)
 
 
 @router.get(
@@ -102,9 +105,7 @@ def quick_answer(
     responses=http.PROBLEMS,
     summary="Status changes and assignments of a case, oldest first",
 )
-def history(
-    case_id: str, runtime: http.Runtime, principal: http.allowed("history.read")
-) -> HistoryRead:
+def history(case_id: str, runtime: http.Runtime, principal: HistoryReader) -> HistoryRead:
     return HistoryRead.model_validate(
         service.history(runtime, principal, case_id=case_id), from_attributes=True
     )
@@ -118,7 +119,7 @@ def history(
 )
 def triage_queue(
     runtime: http.Runtime,
-    principal: http.allowed("triage.read"),
+    principal: TriageReader,
     office: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[CaseRead]:

@@ -24,7 +24,6 @@ from alac_intake.complaints import access
 from alac_intake.errors import TooLarge, UnsupportedType
 from alac_intake.followup.service import complaint_by_id, complaint_of_receipt
 from alac_intake.i18n import message
-from alac_intake.limits import take
 from alac_intake.vault import service as vault
 from alac_intake.vault.crypto import MasterKeys
 from alac_kernel import crypto
@@ -131,8 +130,9 @@ def add(
 
 def read(*, session: Session, keys: MasterKeys, store: AttachmentStore, row: Attachment) -> bytes:
     """The plaintext; raises FileNotFoundError when the blob is gone."""
-    if row.wrapped_key is None:
-        # Stored before encryption at rest (revision 9c1d2e3f4a5b): plaintext, by sha256.
+    if row.wrapped_key is None or row.key_version is None:
+        # Stored before encryption at rest (revision 9c1d2e3f4a5b): plaintext, by sha256
+        # (the wrapped key and its version are written together).
         return store.get(row.sha256)
     _, tenant_key = vault.data_key(
         session=session, keys=keys, tenant=row.tenant_id, version=row.key_version
@@ -273,7 +273,7 @@ def upload_by_complainant(
     """The complainant adds a file with the receipt code (the web form's files come this
     way). A withdrawn complaint takes no more files (Conflict, in plain words)."""
     # Counted before the code is checked, like the form: each try costs the address.
-    take(rt.limits.public_attachments, client, "Too many files from your address; try again later.")
+    rt.limits.public_attachments.take(client, "Too many files from your address; try again later.")
     complaint_id = complaint_of_receipt(rt, code, client)
     with session_scope(rt.session_factory, all_tenants=True) as session:
         complaint = complaint_by_id(session, complaint_id)

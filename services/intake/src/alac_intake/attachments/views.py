@@ -10,11 +10,11 @@ from urllib.parse import quote, unquote
 from fastapi import APIRouter, Header, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from alac_intake.api import PROBLEMS, Client, Editor, Language, ReceiptCode, Runtime, Staff
 from alac_intake.attachments import service
 from alac_intake.attachments.detect import ALLOWED
 from alac_intake.attachments.schemas import AttachmentOut
-from alac_kernel.problems import PROBLEM_JSON
+from alac_intake.views import PROBLEMS, Client, Editor, Language, ReceiptCode, Runtime, Staff
+from alac_kernel.problems import problem_responses
 
 router = APIRouter(prefix="/v1/complaints", tags=["attachments"])
 # The complainant's own uploads, with the receipt code (the public form's files go this way).
@@ -32,7 +32,7 @@ Filename = Annotated[str | None, Header(alias="Attachment-Filename")]
     "/{complaint_id}/attachments",
     status_code=201,
     response_model=AttachmentOut,
-    responses={**PROBLEMS, 415: {"description": "Type not allowed", "content": {PROBLEM_JSON: {}}}},
+    responses=PROBLEMS | problem_responses((415, "Type not allowed")),
     summary="Attach a file (raw body)",
     description=(
         "The body is the file itself; `Content-Type` its type (or application/octet-stream), "
@@ -96,11 +96,11 @@ def download(complaint_id: str, attachment_id: str, principal: Staff, rt: Runtim
     "/attachments",
     status_code=201,
     response_model=AttachmentOut,
-    responses={
-        413: {"description": "Larger than the limit", "content": {PROBLEM_JSON: {}}},
-        415: {"description": "Type not allowed", "content": {PROBLEM_JSON: {}}},
-        429: {"description": "Too many uploads from this address", "content": {PROBLEM_JSON: {}}},
-    },
+    responses=problem_responses(
+        (413, "Larger than the limit"),
+        (415, "Type not allowed"),
+        (429, "Too many uploads from this address"),
+    ),
     summary="Attach a file with the receipt code (no login)",
     description=(
         "The complainant adds a file to their complaint (the web form sends its files this "

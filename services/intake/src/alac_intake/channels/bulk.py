@@ -26,7 +26,7 @@ import io
 import os
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
@@ -104,6 +104,7 @@ def read_rows(
 ) -> list[tuple[int, dict[str, Any]]]:
     """(line, {column: value}) with empty cells left out; line 1 is the header. Reading stops
     (ImportRefused) as soon as the file has more than `max_rows` rows after the header."""
+    lines: Iterator[Sequence[Any]]
     if path.suffix.lower() == ".xlsx":
         lines = _xlsx_lines(path, max_bytes)
     else:
@@ -423,11 +424,11 @@ def _check_row(
     if payload is not None:
         fields = payload.model_dump(exclude={"contact", "office", "received_at", "anonymous"})
         # Codes as of the day received: a 2008 complaint names the regions of 2008.
-        for e in record.check_codes(
+        for problem in record.check_codes(
             session=session, tenant=tenant, fields=fields, lang=lang, area=payload.area,
             region=payload.complainant.region, on=record.codes_date(payload.received_at, offset),
         ):  # fmt: skip
-            errors.append((e["field"].removeprefix("body."), e["reason"]))
+            errors.append((problem["field"].removeprefix("body."), problem["reason"]))
         if payload.anonymous and payload.contact and not payload.contact.is_empty():
             errors.append(("contact", message("anonymous_with_contact", lang)))
     if not errors and payload is not None and external is not None:
@@ -493,8 +494,5 @@ def _write_batch(
 def _stored_in(session: Session, ids: list[str]) -> set[str]:
     if not ids:
         return set()
-    return set(
-        session.execute(
-            select(Complaint.external_id).where(Complaint.external_id.in_(ids))
-        ).scalars()
-    )
+    stored = session.execute(select(Complaint.external_id).where(Complaint.external_id.in_(ids)))
+    return {external_id for external_id in stored.scalars() if external_id is not None}

@@ -84,19 +84,19 @@ def messages(paths: list[Path]) -> Iterator[tuple[str, EmailMessage]]:
         with open(path, "rb") as handle:
             head = handle.read(5)
         if head == b"From ":
-            box = mailbox.mbox(
-                path,
-                factory=lambda f: email.message_from_binary_file(f, policy=policy.default),
-                create=False,
-            )  # type: ignore[arg-type]
+            box = mailbox.mbox(path, create=False)
             try:
-                for i, msg in enumerate(box):
-                    yield f"{path}#{i + 1}", msg  # type: ignore[misc]
+                # Each message's bytes parsed with the modern policy (an EmailMessage).
+                for i, key in enumerate(box.iterkeys()):
+                    yield (
+                        f"{path}#{i + 1}",
+                        email.message_from_bytes(box.get_bytes(key), policy=policy.default),
+                    )
             finally:
                 box.close()
         else:
             with open(path, "rb") as handle:
-                yield str(path), email.message_from_binary_file(handle, policy=policy.default)  # type: ignore[misc]
+                yield str(path), email.message_from_binary_file(handle, policy=policy.default)
 
 
 def _body(msg: EmailMessage) -> str:
@@ -164,7 +164,8 @@ def import_mail(
             )
         files = []
         for part in msg.iter_attachments():
-            data = part.get_payload(decode=True) or b""
+            payload = part.get_payload(decode=True)  # None for a multipart attachment
+            data = payload if isinstance(payload, bytes) else b""
             label = part.get_filename() or "attachment"
             # Without a Content-Type header `email` reports the RFC default text/plain, which
             # the sender never declared: then the bytes alone decide, as for an upload sent as

@@ -21,7 +21,6 @@ from alac_intake.complaints.schemas import (
     visible_text,
 )
 from alac_intake.complaints.service import register_complaint
-from alac_intake.limits import take
 from alac_intake.reference.offices import office_errors
 from alac_kernel.auth.principal import Principal
 from alac_kernel.db import session_scope
@@ -59,7 +58,7 @@ def submit(
 ) -> ComplaintAccepted:  # fmt: skip
     """POST /v1/public/complaints: `complaint` (form.as_complaint()) filed in the form's
     office, if the client address has budget left."""
-    take(rt.limits.web_form, client, "Too many submissions from your address; try again later.")
+    rt.limits.web_form.take(client, "Too many submissions from your address; try again later.")
     principal = Principal(
         subject=WEB_FORM, username=None, tenant=form.tenant, office=form.office,
         roles=frozenset(), client_id=None, token_id=None,

@@ -7,11 +7,11 @@ from fastapi import APIRouter
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from alac_intake.api import PROBLEMS, Client, CorrelationId, Language, Runtime
 from alac_intake.channels import public
 from alac_intake.channels.public import PublicComplaint
 from alac_intake.complaints.schemas import ComplaintAccepted
-from alac_kernel.problems import PROBLEM_JSON
+from alac_intake.views import PROBLEMS, Client, CorrelationId, Language, Runtime
+from alac_kernel.problems import problem_responses
 
 router = APIRouter(prefix="/v1/public", tags=["public"])
 
@@ -20,13 +20,7 @@ router = APIRouter(prefix="/v1/public", tags=["public"])
     "/complaints",
     status_code=201,
     response_model=ComplaintAccepted,
-    responses={
-        **PROBLEMS,
-        429: {
-            "description": "Too many submissions from this address",
-            "content": {PROBLEM_JSON: {}},
-        },
-    },
+    responses=PROBLEMS | problem_responses((429, "Too many submissions from this address")),
     summary="Submit a complaint through the website (no login)",
     description=(
         "Channel `web_form`. Rate-limited per client address (429 with `Retry-After`). "

@@ -1,6 +1,7 @@
 """Who may load which complaint. The tenant is the session's scope (another tenant's complaint
-is never read); inside the tenant, lawyers, coordinators and tenant admins see every office's
-complaints, volunteers and partner systems their own office's only. A complaint the caller may
+is never read); inside the tenant the kernel's visibility rule (alac_kernel.visibility) says
+which offices' complaints the caller sees: lawyers, coordinators and tenant admins every
+office's, volunteers and partner systems their own office's only. A complaint the caller may
 not see answers exactly like a missing one (NotFound), so an id tells nothing."""
 
 from __future__ import annotations
@@ -12,21 +13,10 @@ from alac_intake.complaints.models import Complaint
 from alac_kernel.auth import roles
 from alac_kernel.auth.principal import Principal
 from alac_kernel.errors import NotFound
+from alac_kernel.visibility import TENANT_WIDE_ROLES, visibility
 
-#: Roles that see every office of their tenant.
-TENANT_WIDE = (roles.LAWYER, roles.COORDINATOR, roles.TENANT_ADMIN)
 #: Staff: everyone who works on complaints (a partner system is not staff).
-STAFF = (roles.VOLUNTEER, *TENANT_WIDE)
-#: The office of a caller confined to one office but without an office claim: no complaint
-#: has it, so they see none.
-NO_OFFICE = "-"
-
-
-def office_of_caller(principal: Principal) -> str | None:
-    """The one office whose complaints the caller sees, or None for the whole tenant."""
-    if principal.has_any(*TENANT_WIDE):
-        return None
-    return principal.office or NO_OFFICE
+STAFF = frozenset({roles.VOLUNTEER, *TENANT_WIDE_ROLES})
 
 
 def is_partner_system(principal: Principal) -> bool:
@@ -51,8 +41,8 @@ def get_complaint(*, session: Session, complaint_id: str) -> Complaint:
 
 def visible_to(principal: Principal, complaint: Complaint) -> None:
     """NotFound, as for a missing complaint, unless the caller may see this one."""
-    office = office_of_caller(principal)
-    if office is not None and complaint.office != office:
+    seen = visibility(principal)
+    if not (seen.records and seen.sees(complaint)):
         raise NotFound("complaint")
 
 

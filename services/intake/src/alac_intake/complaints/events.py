@@ -1,9 +1,9 @@
 """The complaint's events, each built in one place: `complaint.received`, `.updated`,
 `.withdrawn`, `.message_posted` and `.personal_data_purged` (contracts/events/complaint.*).
 
-Every one names intake as its source, the complaint as subject, its tenant and its version
-(bumped by the use case before the event is built), and starts its data with the complaint's
-id and office. Free text (the crux, a withdrawal's reason, a changed text) is sealed under the
+Every one is built by the kernel's AggregateEvents (COMPLAINT_EVENTS): intake as its source,
+the complaint as subject, its tenant and its version (bumped by the use case before the event
+is built); its data starts with the complaint's id and office. Free text (the crux, a withdrawal's reason, a changed text) is sealed under the
 complaint's own key (alac_kernel.sealed_text), never on the bus in clear; personal data is
 never in an event at all."""
 
@@ -14,24 +14,16 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from alac_intake import SERVICE
 from alac_intake.complaints import record
 from alac_intake.complaints.models import Complaint
 from alac_intake.vault import text_keys
 from alac_kernel import sealed_text
 from alac_kernel.crypto import MasterKeys
 from alac_kernel.db import utcnow
-from alac_kernel.events import Event, new_event
+from alac_kernel.events import AggregateEvents, Event
 
-SOURCE = "/alac/intake"
-
-
-def _event(
-    complaint: Complaint, type_: str, data: dict[str, Any], correlation_id: str | None
-) -> Event:
-    return new_event(
-        type=type_, source=SOURCE, subject=complaint.id, tenant=complaint.tenant_id,
-        version=complaint.version, data=data, correlation_id=correlation_id,
-    )  # fmt: skip
+COMPLAINT_EVENTS = AggregateEvents(SERVICE, "complaint")
 
 
 def _about(complaint: Complaint) -> dict[str, Any]:
@@ -94,9 +86,9 @@ def received(
         "historical": True if complaint.historical else None,
     }
     present = {k: v for k, v in data.items() if v is not None}
-    return _event(
+    return COMPLAINT_EVENTS.of(
         complaint, "complaint.received", _sealed(session, keys, complaint, present),
-        correlation_id,
+        correlation_id=correlation_id,
     )  # fmt: skip
 
 
@@ -116,7 +108,7 @@ def updated(
         if keys is None:
             raise ValueError("free text changed: the vault's keys are needed to seal it")
         data = _sealed(session, keys, complaint, data, texts_in="changed")
-    return _event(complaint, "complaint.updated", data, correlation_id)
+    return COMPLAINT_EVENTS.of(complaint, "complaint.updated", data, correlation_id=correlation_id)
 
 
 def withdrawn(
@@ -133,7 +125,9 @@ def withdrawn(
     }
     if reason:
         data = _sealed(session, keys, complaint, {**data, "reason": reason})
-    return _event(complaint, "complaint.withdrawn", data, correlation_id)
+    return COMPLAINT_EVENTS.of(
+        complaint, "complaint.withdrawn", data, correlation_id=correlation_id
+    )
 
 
 def message_posted(
@@ -147,7 +141,9 @@ def message_posted(
         "direction": direction,
         "posted_at": posted_at.isoformat(),
     }
-    return _event(complaint, "complaint.message_posted", data, correlation_id)
+    return COMPLAINT_EVENTS.of(
+        complaint, "complaint.message_posted", data, correlation_id=correlation_id
+    )
 
 
 def personal_data_purged(complaint: Complaint, reason: str, correlation_id: str | None) -> Event:
@@ -158,4 +154,6 @@ def personal_data_purged(complaint: Complaint, reason: str, correlation_id: str 
         "purged_at": complaint.personal_data_purged_at.isoformat(),
         "reason": reason,
     }
-    return _event(complaint, "complaint.personal_data_purged", data, correlation_id)
+    return COMPLAINT_EVENTS.of(
+        complaint, "complaint.personal_data_purged", data, correlation_id=correlation_id
+    )

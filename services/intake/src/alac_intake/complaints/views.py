@@ -8,15 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Header
 from fastapi.responses import JSONResponse
 
-from alac_intake.api import (
-    PROBLEMS,
-    CorrelationId,
-    Editor,
-    Language,
-    Reader,
-    Registrar,
-    Runtime,
-)
 from alac_intake.complaints import service
 from alac_intake.complaints.schemas import (
     ComplaintAccepted,
@@ -25,8 +16,17 @@ from alac_intake.complaints.schemas import (
     ComplaintRead,
 )
 from alac_intake.partners.schemas import PartnerComplaintRead
+from alac_intake.views import (
+    PROBLEMS,
+    CorrelationId,
+    Editor,
+    Language,
+    Reader,
+    Registrar,
+    Runtime,
+)
 from alac_kernel import versions
-from alac_kernel.problems import PROBLEM_JSON
+from alac_kernel.problems import problem_responses
 
 router = APIRouter(prefix="/v1", tags=["complaints"])
 
@@ -84,7 +84,7 @@ def read_complaint(complaint_id: str, principal: Reader, rt: Runtime) -> JSONRes
 @router.patch(
     "/complaints/{complaint_id}",
     response_model=ComplaintRead,
-    responses={**PROBLEMS, 428: {"description": "If-Match missing", "content": {PROBLEM_JSON: {}}}},
+    responses=PROBLEMS | problem_responses((428, "If-Match missing")),
     summary="Complete or correct a complaint",
     description=(
         "Only the fields sent change (null clears). Requires `If-Match` with the ETag from GET; "

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from sqlalchemy import BigInteger, Float, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from alac_intake.database import Base
 from alac_kernel.db import TenantScoped, UTCDateTime
+
+#: Why two complaints may be one: the same contact, or nearly the same text.
+DuplicateReason = Literal["same_contact", "similar_text"]
 
 
 class ComplaintTextBand(TenantScoped, Base):
@@ -36,6 +40,6 @@ class PossibleDuplicate(TenantScoped, Base):
 
     complaint_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     other_complaint_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    reason: Mapped[str] = mapped_column(String(16), primary_key=True)  # same_contact|similar_text
+    reason: Mapped[DuplicateReason] = mapped_column(String(16), primary_key=True)
     score: Mapped[float] = mapped_column(Float)
     flagged_at: Mapped[datetime] = mapped_column(UTCDateTime)

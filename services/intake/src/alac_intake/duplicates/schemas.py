@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from alac_intake.complaints.schemas import ContactDetails
+from alac_intake.duplicates.models import DuplicateReason
 
 
 class DuplicateFlag(BaseModel):
     other_complaint_id: str
-    reason: Literal["same_contact", "similar_text"]
+    reason: DuplicateReason
     score: float
     flagged_at: datetime
     registered_later: bool  # true when this complaint's registration raised the flag
@@ -34,7 +34,7 @@ class DuplicateCheckIn(BaseModel):
 
 class DuplicateCandidate(BaseModel):
     other_complaint_id: str
-    reason: Literal["same_contact", "similar_text"]
+    reason: DuplicateReason
     score: float
 
 

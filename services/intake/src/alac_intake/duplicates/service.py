@@ -40,6 +40,7 @@ from alac_intake.duplicates.schemas import (
 from alac_intake.vault import service as vault
 from alac_kernel.auth.principal import Principal
 from alac_kernel.db import session_scope, utcnow
+from alac_kernel.tables import table_of
 
 if TYPE_CHECKING:
     from alac_intake.runtime import IntakeRuntime
@@ -49,8 +50,8 @@ SIMILARITY = 0.9
 PER_LOOKUP = 10
 MAX_VERIFIED = 20
 
-_bands = ComplaintTextBand.__table__
-_complaints = Complaint.__table__
+_bands = table_of(ComplaintTextBand)
+_complaints = table_of(Complaint)
 
 # Both lookups are built once with bind parameters and run on the session's connection: a
 # 50-branch statement rebuilt per complaint (and walked by the ORM's tenant-scope hook) cost

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from alac_intake.api import Runtime, Staff
 from alac_intake.duplicates import service as duplicates
 from alac_intake.duplicates.schemas import DuplicateCheck, DuplicateCheckIn, DuplicateFlags
+from alac_intake.views import Runtime, Staff
 
 router = APIRouter(prefix="/v1", tags=["complaints"])
 

@@ -22,7 +22,6 @@ from alac_intake.followup.schemas import (
     Unanswered,
 )
 from alac_intake.i18n import message
-from alac_intake.limits import refuse_if_blocked, take
 from alac_intake.partners.hooks import public_status_changed
 from alac_intake.vault import service as vault
 from alac_kernel.auth.principal import Principal
@@ -31,6 +30,7 @@ from alac_kernel.db import new_id, session_scope, utcnow
 from alac_kernel.errors import Conflict, DomainError, InvalidFields, NotFound
 from alac_kernel.events import ContractRegistry, Event
 from alac_kernel.outbox import Outbox
+from alac_kernel.visibility import visibility
 
 if TYPE_CHECKING:
     from alac_intake.runtime import IntakeRuntime
@@ -234,7 +234,7 @@ def complaint_of_receipt(rt: IntakeRuntime, code: str, client: str) -> str:
     (on SQLite a write inside the look-up's transaction would wait for that transaction's own
     lock)."""
     failures = rt.limits.receipt_failures
-    refuse_if_blocked(failures, client, "Too many wrong receipt codes; try again later.")
+    failures.refuse_if_blocked(client, "Too many wrong receipt codes; try again later.")
     with session_scope(rt.session_factory, all_tenants=True) as session:
         complaint = find_by_code(session=session, code=code, keys=rt.master_keys)
         found = complaint.id if complaint is not None else None
@@ -290,10 +290,9 @@ def write_to_centre(
 ) -> MessageOut:
     """The complainant's message, within the complaint's daily budget."""
     complaint_id = complaint_of_receipt(rt, code, client)
-    take(
-        rt.limits.complainant_messages, complaint_id,
-        "Too many messages today; the centre will answer what you have sent.",
-    )  # fmt: skip
+    rt.limits.complainant_messages.take(
+        complaint_id, "Too many messages today; the centre will answer what you have sent."
+    )
     with session_scope(rt.session_factory, all_tenants=True) as session:
         posted = post_message(
             session=session, outbox=rt.outbox, complaint=complaint_by_id(session, complaint_id),
@@ -328,7 +327,7 @@ def waiting_for_answer(
 ) -> list[Unanswered]:
     """Complaints whose last message is the complainant's, the longest waiting first: of the
     office asked for, or of the caller's own office if they see only that one."""
-    office = access.office_of_caller(principal) or office
+    office = visibility(principal).office_filter(office)
     with session_scope(rt.session_factory, tenant=principal.tenant) as session:
         return [
             Unanswered(

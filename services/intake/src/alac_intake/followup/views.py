@@ -8,7 +8,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from alac_intake.api import Client, CorrelationId, Language, ReceiptCode, Runtime, Writer
 from alac_intake.followup import service as followup
 from alac_intake.followup.schemas import (
     ConsentIn,
@@ -18,6 +17,7 @@ from alac_intake.followup.schemas import (
     MessageOut,
     Unanswered,
 )
+from alac_intake.views import Client, CorrelationId, Language, ReceiptCode, Runtime, Writer
 
 router = APIRouter(prefix="/v1", tags=["follow-up"])
 

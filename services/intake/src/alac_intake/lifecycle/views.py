@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from alac_intake.api import Client, Coordinator, CorrelationId, ReceiptCode, Runtime, TenantAdmin
 from alac_intake.lifecycle import service as lifecycle
 from alac_intake.lifecycle.schemas import Erased, RetentionPolicy, Withdrawal, Withdrawn
-from alac_kernel.problems import PROBLEM_JSON
+from alac_intake.views import Client, Coordinator, CorrelationId, ReceiptCode, Runtime, TenantAdmin
+from alac_kernel.problems import problem_responses
 
 router = APIRouter(prefix="/v1", tags=["withdrawal"])
 
@@ -53,15 +53,9 @@ def withdraw_by_coordinator(
         "non-personal complaint and its pseudonym stay for statistics. Emits `complaint.personal_data_purged` with reason `erasure_request`. "
         "409 when there is no personal data left to erase."
     ),
-    responses={
-        code: {"description": text, "content": {PROBLEM_JSON: {}}}
-        for code, text in {
-            401: "Missing or invalid access token",
-            403: "Only a coordinator may erase",
-            404: "Not found (or another tenant's)",
-            409: "Nothing left to erase",
-        }.items()
-    },
+    responses=problem_responses(
+        401, (403, "Only a coordinator may erase"), 404, (409, "Nothing left to erase")
+    ),
 )
 def erase_on_request(
     complaint_id: str, principal: Coordinator, rt: Runtime, correlation_id: CorrelationId
@@ -81,7 +75,7 @@ def read_retention(principal: TenantAdmin, rt: Runtime) -> RetentionPolicy:
     "/retention-policy",
     response_model=RetentionPolicy,
     summary="Set the tenant's retention period (`alac intake purge-expired` applies it)",
-    responses={422: {"description": "Out of bounds (30–3650 days)", "content": {PROBLEM_JSON: {}}}},
+    responses=problem_responses((422, "Out of bounds (30–3650 days)")),
 )
 def set_retention(body: RetentionPolicy, principal: TenantAdmin, rt: Runtime) -> RetentionPolicy:
     lifecycle.change_retention(rt, principal, body.personal_data_days)

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from alac_intake.complaints.events import SOURCE
+from alac_intake import SERVICE
 from alac_intake.complaints.models import Complaint
 from alac_intake.partners.models import (
     Partner,
@@ -21,7 +21,10 @@ from alac_intake.partners.models import (
     WebhookSubscription,
 )
 from alac_kernel.db import new_id, utcnow
-from alac_kernel.events import ContractRegistry, new_event
+from alac_kernel.events import AggregateEvents, ContractRegistry
+
+# The partner's own log (its feed and webhooks): subject the partner, version its position.
+PARTNER_EVENTS = AggregateEvents(SERVICE, "partner")
 
 EVENT_TYPES = (
     "partner.complaint_received",
@@ -50,9 +53,8 @@ def append(
     position = session.execute(
         select(Partner.last_position).where(Partner.id == partner_id)
     ).scalar_one()
-    event = new_event(
-        type=type,
-        source=SOURCE,
+    event = PARTNER_EVENTS.new(
+        type,
         subject=partner_id,
         tenant=tenant,
         version=position,

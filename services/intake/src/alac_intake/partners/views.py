@@ -13,7 +13,6 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
-from alac_intake.api import PartnerSystem, Runtime, TenantAdmin
 from alac_intake.partners import service as partners
 from alac_intake.partners.schemas import (
     FeedPage,
@@ -27,18 +26,16 @@ from alac_intake.partners.schemas import (
     SubscriptionPatch,
     SubscriptionRead,
 )
-from alac_kernel.problems import PROBLEM_JSON
+from alac_intake.views import PartnerSystem, Runtime, TenantAdmin
+from alac_kernel.problems import problem_responses
 
 router = APIRouter(prefix="/v1", tags=["partners"])
 
 # Beyond the problems every intake route documents (app.create_app adds those).
-IDP_PROBLEMS = {
-    code: {"description": text, "content": {PROBLEM_JSON: {}}}
-    for code, text in {
-        409: "Client id taken, or the partner cannot be changed here",
-        503: "Identity provider unreachable or refusing (see Retry-After); nothing changed",
-    }.items()
-}
+IDP_PROBLEMS = problem_responses(
+    (409, "Client id taken, or the partner cannot be changed here"),
+    (503, "Identity provider unreachable or refusing (see Retry-After); nothing changed"),
+)
 
 MAX_WAIT_S = 30
 POLL_S = 0.25

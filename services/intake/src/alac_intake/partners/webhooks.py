@@ -19,12 +19,12 @@ import ssl
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import httpx
 from prometheus_client import Counter
-from sqlalchemy import or_, select, update
+from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from standardwebhooks.webhooks import Webhook
 
@@ -241,7 +241,7 @@ def _attempt(
     now = utcnow()
     lease = now + timedelta(seconds=policy.timeout_s * 3 + 5)
     with session_scope(session_factory, all_tenants=True) as session:
-        claimed = session.execute(
+        claim = (
             update(WebhookDelivery)
             .where(
                 WebhookDelivery.id == delivery_id,
@@ -249,11 +249,12 @@ def _attempt(
                 or_(WebhookDelivery.claimed_until.is_(None), WebhookDelivery.claimed_until < now),
             )
             .values(claimed_until=lease)
-        ).rowcount
-        if not claimed:
+        )
+        if not cast(CursorResult[Any], session.execute(claim)).rowcount:
             return 0
-        delivery = session.get(WebhookDelivery, delivery_id)
-        sub = session.get(WebhookSubscription, delivery.subscription_id)
+        # Both rows exist: the delivery was just claimed, and its subscription outlives it.
+        delivery = session.get_one(WebhookDelivery, delivery_id)
+        sub = session.get_one(WebhookSubscription, delivery.subscription_id)
         event = session.execute(
             select(PartnerEvent).where(PartnerEvent.id == delivery.event_id)
         ).scalar_one()
@@ -264,8 +265,8 @@ def _attempt(
         client, url, signed_headers(secret, event_id, body, datetime.now(UTC)), body, policy
     )
     with session_scope(session_factory, all_tenants=True) as session:
-        delivery = session.get(WebhookDelivery, delivery_id)
-        sub = session.get(WebhookSubscription, delivery.subscription_id)
+        delivery = session.get_one(WebhookDelivery, delivery_id)
+        sub = session.get_one(WebhookSubscription, delivery.subscription_id)
         delivery.attempts += 1
         delivery.claimed_until = None
         if outcome.ok:

@@ -12,4 +12,6 @@ never stored beside it; the rows and the log say to which complaint, for which e
 - rules.py: who is written to, and in which language
 - message.py: the e-mail itself (jinja2 templates, plain text and HTML, kk/ru/en)
 - service.py: the event handler that decides, and the relay that sends
+- admin.py, views.py, schemas.py: the tenant admin's list of e-mails that could not be
+  delivered, and "retry now"
 """

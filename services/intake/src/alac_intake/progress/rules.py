@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from alac_intake.complaints.models import Complaint
+from alac_kernel.languages import Language, is_language
 
-LANGUAGES = ("kk", "ru", "en")
 # A complaint recorded without a language (a hotline call typed in without one) is written to
 # in Russian, which the centres' hotlines answer in beside Kazakh.
-FALLBACK_LANGUAGE = "ru"
+FALLBACK_LANGUAGE: Language = "ru"
 
 
 def may_write_to(complaint: Complaint) -> bool:
@@ -27,8 +27,8 @@ def address_of(contact: dict | None) -> str | None:
     return email.strip() if isinstance(email, str) and email.strip() else None
 
 
-def language_of(complaint: Complaint) -> str:
+def language_of(complaint: Complaint) -> Language:
     """The complaint's language: the one the complainant chose (the web form's, or the one
     the volunteer noted), else the fallback."""
     chosen = complaint.preferred_language
-    return chosen if chosen in LANGUAGES else FALLBACK_LANGUAGE
+    return chosen if is_language(chosen) else FALLBACK_LANGUAGE

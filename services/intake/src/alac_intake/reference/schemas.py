@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from datetime import date
 from typing import Annotated
 
@@ -22,7 +23,8 @@ class ReferenceItem(BaseModel):
 class ReferenceList(BaseModel):
     list: str
     lang: str
-    items: list[ReferenceItem]
+    # `builtins.`: inside this class `list` is the field above.
+    items: builtins.list[ReferenceItem]
 
 
 Label = Annotated[str, Field(min_length=1, max_length=200), NoNul]

@@ -8,14 +8,15 @@ hold no secrets."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from alac_intake.api import Language, Runtime, TenantAdmin, language
 from alac_intake.reference import service
 from alac_intake.reference.schemas import ReferenceList, TenantList
-from alac_kernel.problems import PROBLEM_JSON
+from alac_intake.views import Language, Runtime, TenantAdmin
+from alac_kernel import languages
+from alac_kernel.problems import problem_responses
 
 router = APIRouter(prefix="/v1/reference", tags=["reference"])
 
@@ -25,7 +26,7 @@ def reference_list(
     list_name: str,
     request: Request,
     rt: Runtime,
-    lang: Annotated[Literal["kk", "ru", "en"] | None, Query()] = None,
+    lang: Annotated[languages.Language | None, Query()] = None,
     tenant: Annotated[
         str | None, Query(max_length=64, description="For per-tenant lists (age bands).")
     ] = None,
@@ -33,7 +34,7 @@ def reference_list(
     on: Annotated[date | None, Query(description="Validity date; default today.")] = None,
 ) -> ReferenceList:
     return service.reference_list(
-        rt, list_name, lang=language(request, lang), tenant=tenant,
+        rt, list_name, lang=languages.negotiate(request, lang), tenant=tenant,
         include_retired=include_retired, on=on or date.today(),
     )  # fmt: skip
 
@@ -46,15 +47,12 @@ def reference_list(
         "Tenant admins set their centre's age bands (the seed reports 25–39 and 40–50). The "
         "previous version is retired today, so complaints recorded with it stay readable."
     ),
-    responses={
-        code: {"description": text, "content": {PROBLEM_JSON: {}}}
-        for code, text in {
-            401: "Missing or invalid access token",
-            403: "Only a tenant admin may change the tenant's lists",
-            404: "Not a per-tenant list",
-            422: "Invalid items (each named in `errors`)",
-        }.items()
-    },
+    responses=problem_responses(
+        401,
+        (403, "Only a tenant admin may change the tenant's lists"),
+        (404, "Not a per-tenant list"),
+        (422, "Invalid items (each named in `errors`)"),
+    ),
 )
 def replace_tenant_list(
     list_name: str, body: TenantList, principal: TenantAdmin, rt: Runtime, lang: Language

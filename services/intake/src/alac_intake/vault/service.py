@@ -227,7 +227,7 @@ def rotate_keys(
     batches = 0
     while True:
         with session_scope(factory, all_tenants=True) as session:
-            newest = dict(
+            newest_by_tenant: dict[str, int] = dict(
                 session.execute(
                     select(TenantKey.tenant_id, func.max(TenantKey.version))
                     .where(TenantKey.purpose == "data")
@@ -239,24 +239,26 @@ def rotate_keys(
                 for r in session.execute(
                     select(ContactRecord).order_by(ContactRecord.complaint_id)
                 ).scalars()
-                if r.key_version < newest.get(r.tenant_id, 0)
+                if r.key_version < newest_by_tenant.get(r.tenant_id, 0)
             ][:batch_size]
             if not stale:
                 break
-            for row in stale:
-                _, old = _key(session, keys, row.tenant_id, "data", row.key_version)
+            for contact in stale:
+                _, old = _key(session, keys, contact.tenant_id, "data", contact.key_version)
                 plain = open_sealed(
                     old,
-                    row.ciphertext,
-                    _contact_aad(row.tenant_id, row.complaint_id, row.key_version),
+                    contact.ciphertext,
+                    _contact_aad(contact.tenant_id, contact.complaint_id, contact.key_version),
                 )
-                version, new = _key(session, keys, row.tenant_id, "data")
-                sealed = seal(new, plain, _contact_aad(row.tenant_id, row.complaint_id, version))
+                version, new = _key(session, keys, contact.tenant_id, "data")
+                sealed = seal(
+                    new, plain, _contact_aad(contact.tenant_id, contact.complaint_id, version)
+                )
                 session.execute(
                     update(ContactRecord)
                     .where(
-                        ContactRecord.complaint_id == row.complaint_id,
-                        ContactRecord.key_version == row.key_version,
+                        ContactRecord.complaint_id == contact.complaint_id,
+                        ContactRecord.key_version == contact.key_version,
                     )
                     .values(key_version=version, ciphertext=sealed)
                     .execution_options(synchronize_session=False)

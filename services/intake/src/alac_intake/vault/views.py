@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from alac_intake.api import ContactReader, Runtime
 from alac_intake.complaints.schemas import ContactDetails
 from alac_intake.vault import service as vault
 from alac_intake.vault import text_keys
 from alac_intake.vault.schemas import TextKey
+from alac_intake.views import ContactReader, Runtime
 from alac_kernel import sealed_text
 
 router = APIRouter(prefix="/v1", tags=["personal data"])

@@ -7,7 +7,7 @@ import html
 import re
 from collections.abc import Callable
 
-from alac_search.analysis.text import fold, latin_form, stem
+from alac_search.analysis.text import fold_word, latin_form, stem
 from alac_search.query.parser import Node, Phrase, Term, positive_terms
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -29,7 +29,7 @@ def _matcher(node: Node) -> Callable[[str], bool]:
             latins.add(latin_form(term.word))
 
     def matches(word: str) -> bool:
-        w = fold(word)
+        w = fold_word(word)
         return (
             w in exact
             or stem(w) in stems

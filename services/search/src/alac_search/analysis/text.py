@@ -46,23 +46,32 @@ _LATIN_FOLD = str.maketrans({"ı": "i", "ø": "o", "ß": "ss", "æ": "ae", "œ":
 _KEEP = frozenset("й")
 
 
+@lru_cache(maxsize=8192)
+def _strip_char(char: str) -> str:
+    """One character without its combining marks (cached: texts use a few hundred distinct
+    characters, and decomposing each occurrence was most of the time of a snippet)."""
+    if char in _KEEP:
+        return char
+    return "".join(
+        c for c in unicodedata.normalize("NFD", char) if not unicodedata.category(c).startswith("M")
+    )
+
+
 def _strip_marks(text: str) -> str:
-    out = []
-    for char in unicodedata.normalize("NFC", text):
-        if char in _KEEP:
-            out.append(char)
-            continue
-        out.extend(
-            c
-            for c in unicodedata.normalize("NFD", char)
-            if not unicodedata.category(c).startswith("M")
-        )
-    return unicodedata.normalize("NFC", "".join(out))
+    return unicodedata.normalize(
+        "NFC", "".join(map(_strip_char, unicodedata.normalize("NFC", text)))
+    )
 
 
 def fold(text: str) -> str:
     """Case-fold and drop combining marks, keeping the Kazakh letters."""
     return _strip_marks(unicodedata.normalize("NFKC", text).casefold())
+
+
+@lru_cache(maxsize=65536)
+def fold_word(word: str) -> str:
+    """`fold` of one word, cached: snippets fold every word of every hit's text."""
+    return fold(word)
 
 
 def words(text: str) -> list[str]:

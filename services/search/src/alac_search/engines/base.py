@@ -102,6 +102,14 @@ class SearchEngine(IndexWriter, Protocol):
     def apply_many(self, docs: list[tuple[str, str, int, dict[str, Any]]]) -> None:
         """`apply` for many (tenant, id, version, fields) at once, same outcome (rebuilds)."""
 
+    def ensure_tenant(self, tenant: str) -> str:
+        """Where the tenant's searches go, made ready now (OpenSearch: its filtered alias;
+        the embedded engine: its token in the FTS rows, nothing to make)."""
+
+    def delete_tenant(self, tenant: str) -> int:
+        """Delete every document of `tenant` for good (an offboarded centre; not a soft
+        delete: nothing of it may stay searchable or exportable); the number deleted."""
+
     def search(self, request: SearchRequest) -> Page: ...
 
     def get(self, tenant: str, doc_id: str) -> dict[str, Any] | None:

@@ -401,6 +401,40 @@ class OpenSearchEngine:
     def soft_delete(self, tenant: str, doc_id: str, version: int) -> bool:
         return self.apply(tenant, doc_id, version, {"withdrawn": True})
 
+    def delete_tenant(self, tenant: str) -> int:
+        """Every document of `tenant` gone (routed to its shard), its complaint-id claims and
+        its filtered alias with them."""
+
+        # Found with a scroll and deleted in bulk: the node has no _delete_by_query (the
+        # reindex module is not installed; rebuilds replay the log instead).
+        def delete(index: str, routing: str | None) -> int:
+            hits = helpers.scan(
+                self.client, index=index, routing=routing, _source=False,
+                query={"query": {"term": {"tenant_id": tenant}}},
+            )  # fmt: skip
+            actions = [
+                {"_op_type": "delete", "_index": index, "_id": hit["_id"], "_routing": routing}
+                if routing else {"_op_type": "delete", "_index": index, "_id": hit["_id"]}
+                for hit in hits
+            ]  # fmt: skip
+            if not actions:
+                return 0
+            deleted, _ = helpers.bulk(self.client, actions, refresh=True, raise_on_error=False)
+            return int(deleted)
+
+        def run() -> int:
+            deleted = delete(self.index, tenant)
+            delete(self.owners, None)
+            alias = dsl.tenant_alias(tenant)
+            if self.client.indices.exists_alias(name=alias, index=self.index):
+                self.client.indices.delete_alias(index=self.index, name=alias)
+            return deleted
+
+        deleted = self._patiently(run)
+        self._tenants.discard(tenant)
+        self._claims = {k: v for k, v in self._claims.items() if v != tenant}
+        return deleted
+
     def apply_many(self, docs: list[tuple[str, str, int, dict[str, Any]]]) -> None:
         """Bulk load (rebuilds, benchmarks): the events of each document are merged in memory,
         the stored documents read with one real-time mget, and everything written with one

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 from pydantic import ValidationError
@@ -23,6 +24,7 @@ from alac_kernel.sealed_text import Erased, TextKeys, open_event
 from alac_search.engines.base import SearchEngine
 from alac_search.indexing.projector import AGGREGATES, PROJECTIONS
 from alac_search.runtime import SearchRuntime
+from alac_search.tenants import offboarded
 
 log = logging.getLogger("alac.search.rebuild")
 
@@ -48,6 +50,7 @@ def drain(
     contracts: ContractRegistry,
     *,
     keys: TextKeys = Erased(),
+    skip: Callable[[str], bool] = lambda tenant: False,
     quiet_polls: int = 3,
     poll_timeout_s: float = 0.2,
 ) -> int:
@@ -67,7 +70,7 @@ def drain(
             try:
                 event = event_from_record(record.value, record.headers, record.key)
                 project = PROJECTIONS.get(event.type)
-                if project is None:
+                if project is None or skip(event.tenantid):
                     continue
                 contracts.validate(event)
             except (ValidationError, ValueError, ContractViolation) as exc:
@@ -90,14 +93,18 @@ def rebuild(runtime: SearchRuntime, engine: SearchEngine, *, poll_timeout_s: flo
     consumer = runtime.bus.consumer(group, topics, client_id="search-reindex")
     try:
         keys = runtime.text_keys
+        # An offboarded centre's events are still in the log: its documents stay gone.
+        gone = partial(offboarded, runtime)
         count = drain(
-            consumer, rebuilt, runtime.contracts, keys=keys, poll_timeout_s=poll_timeout_s
-        )
+            consumer, rebuilt, runtime.contracts, keys=keys, skip=gone,
+            poll_timeout_s=poll_timeout_s,
+        )  # fmt: skip
         rebuilt.optimize()  # one merged index before it serves (docs/performance.md)
         engine.swap_in(rebuilt)
         count += drain(
-            consumer, engine, runtime.contracts, keys=keys, poll_timeout_s=poll_timeout_s
-        )
+            consumer, engine, runtime.contracts, keys=keys, skip=gone,
+            poll_timeout_s=poll_timeout_s,
+        )  # fmt: skip
     finally:
         consumer.close()
     log.info("search index rebuilt from %d events", count)

@@ -1,6 +1,7 @@
-"""What every intake route shares: the problems it documents, who may call it, and, as
-dependencies, the request's runtime, client address, language and correlation id (a view takes
-them as arguments and hands them to its use case)."""
+"""What every intake view shares (the domains' views.py import from it, as cases' do from
+alac_cases.views): the problems a route documents, who may call it, and, as dependencies, the
+request's runtime, client address, language and correlation id (a view takes them as arguments
+and hands them to its use case). Part of the HTTP edge: the use cases know nothing of it."""
 
 from __future__ import annotations
 
@@ -8,40 +9,27 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
-from alac_intake.i18n import DEFAULT, LANGUAGES
 from alac_intake.runtime import IntakeRuntime
+from alac_kernel import languages
 from alac_kernel.app import typed_runtime
 from alac_kernel.auth import roles
 from alac_kernel.auth.fastapi import require_roles
 from alac_kernel.auth.principal import Principal
 from alac_kernel.limits import client_address
-from alac_kernel.problems import PROBLEM_JSON
+from alac_kernel.problems import problem_responses
 
-PROBLEMS = {
-    code: {"description": text, "content": {PROBLEM_JSON: {}}}
-    for code, text in {
-        400: "Malformed JSON or header",
-        401: "Missing or invalid access token",
-        403: "Role or office not allowed",
-        404: "Not found (or another tenant's)",
-        409: "Stale version (If-Match)",
-        413: "Body too large",
-        422: "Invalid field (each named in `errors`)",
-    }.items()
-}
+PROBLEMS = problem_responses(
+    (400, "Malformed JSON or header"),
+    401,
+    (403, "Role or office not allowed"),
+    404,
+    (409, "Stale version (If-Match)"),
+    (413, "Body too large"),
+    (422, "Invalid field (each named in `errors`)"),
+)
 # Every problem any intake operation may answer with; added to each route's documented
 # responses (app.create_app) so the OpenAPI document covers what clients really get.
-ALL_PROBLEMS = {
-    **PROBLEMS,
-    **{
-        code: {"description": text, "content": {PROBLEM_JSON: {}}}
-        for code, text in {
-            415: "Unsupported attachment type",
-            428: "Precondition required (If-Match)",
-            429: "Too many requests (see Retry-After)",
-        }.items()
-    },
-}
+ALL_PROBLEMS = PROBLEMS | problem_responses((415, "Unsupported attachment type"), 428, 429)
 
 
 def runtime(request: Request) -> IntakeRuntime:
@@ -59,23 +47,12 @@ def client(request: Request, rt: Runtime) -> str:
 Client = Annotated[str, Depends(client)]
 
 
-def language(request: Request | None, lang: str | None = None) -> str:
-    """`?lang=` wins, then the first supported tag of Accept-Language, then English."""
-    if lang is not None and lang in LANGUAGES:
-        return lang
-    header = request.headers.get("accept-language", "") if request is not None else ""
-    for part in header.split(","):
-        tag = part.split(";")[0].strip().lower()[:2]
-        if tag in LANGUAGES:
-            return tag
-    return DEFAULT
+def caller_language(request: Request) -> languages.Language:
+    """The caller's language by the kernel's one rule (Accept-Language, then English)."""
+    return languages.negotiate(request)
 
 
-def caller_language(request: Request) -> str:
-    return language(request)
-
-
-Language = Annotated[str, Depends(caller_language)]
+Language = Annotated[languages.Language, Depends(caller_language)]
 
 
 def correlation_id(request: Request) -> str | None:

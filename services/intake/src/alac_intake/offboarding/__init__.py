@@ -1,0 +1,1 @@
+"""A centre's offboarding: intake's part of its archive (docs/tenancy.md)."""
