@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import pytest
 from keycloak import KeycloakAdmin, KeycloakOpenIDConnection
+from keycloak.exceptions import KeycloakError
 
 from alac_kernel.auth.dev_issuer import DEV_ADMIN_CLIENT, DEV_ADMIN_SECRET
 from alac_kernel.auth.verifier import TokenVerifier
@@ -88,6 +89,34 @@ class Provider:
         assert set(admin.get_user(user_id)["requiredActions"]) >= {"UPDATE_PASSWORD"}
         admin.set_user_password(user_id, password, temporary=False)
         admin.update_user(user_id, {"requiredActions": [], "emailVerified": True})
+
+    def role_groups(self, tenant: str) -> dict[str, list[str]] | None:
+        """The tenant's role groups as the admin API shows them: name -> the `alac-api`
+        client roles mapped to the group (None when the tenant has no group)."""
+        admin = self._admin()
+        try:
+            parent = admin.get_group_by_path(f"/{tenant}")
+        except KeycloakError as exc:
+            if exc.response_code == 404:
+                return None
+            raise
+        client = admin.get_client_id("alac-api")
+        return {
+            g["name"]: sorted(r["name"] for r in admin.get_group_client_roles(g["id"], client))
+            for g in admin.get_group_children(parent["id"])
+        }
+
+    def groups_of(self, username: str) -> list[str]:
+        """The paths of the groups `username` is a member of."""
+        admin = self._admin()
+        return sorted(g["path"] for g in admin.get_user_groups(admin.get_user_id(username)))
+
+    def direct_roles(self, username: str) -> list[str]:
+        """The `alac-api` roles mapped to the user directly (not through a group)."""
+        admin = self._admin()
+        client = admin.get_client_id("alac-api")
+        held = admin.get_client_roles_of_user(admin.get_user_id(username), client)
+        return sorted(r["name"] for r in held)
 
     def delete_users(self, usernames: list[str]) -> None:
         admin = self._admin()

@@ -10,6 +10,14 @@ from typing import Any
 import jwt
 from tenancy_helpers import PROBLEM_JSON, centre, onboard, outbox_events, staff
 
+ROLE_GROUPS = {
+    "analysts": ["analyst"],
+    "coordinators": ["coordinator"],
+    "lawyers": ["lawyer"],
+    "tenant-admins": ["tenant-admin"],
+    "volunteers": ["volunteer"],
+}
+
 
 def staff_subject(platform, tenant_id: str, name: str) -> str:
     (member,) = [
@@ -24,8 +32,10 @@ def test_a_centre_is_onboarded_staffed_and_works_apart_from_the_others(world):
     platform, provider, sx = world.platform, world.provider, world.suffix
     tenant = onboard(world, centre(sx))
     assert tenant["status"] == "active"
-    assert tenant["steps_done"] == ["registered", "organization", "admin", "announced"]
+    assert tenant["steps_done"] == ["registered", "organization", "groups", "admin", "announced"]
     tenant_id = tenant["id"]
+    # the centre's role groups, each mapped to its role, visible through the admin API
+    assert provider.role_groups(tenant_id) == ROLE_GROUPS
 
     # every service provisioned itself from tenant.onboarded
     (onboarded,) = [e for e in outbox_events(platform) if e.type == "tenant.onboarded"]
@@ -56,6 +66,17 @@ def test_a_centre_is_onboarded_staffed_and_works_apart_from_the_others(world):
     provider.accept_invitation(f"aigerim-{sx}", "Aigerim-pass-1")
     volunteer = world.bearer(provider.token(f"marat-{sx}", "Marat-pass-1"))
     lawyer = world.bearer(provider.token(f"aigerim-{sx}", "Aigerim-pass-1"))
+    # their roles come from their role group alone, and their tokens carry them as before
+    for username, group, role in (
+        (f"marat-{sx}", "volunteers", "volunteer"),
+        (f"aigerim-{sx}", "lawyers", "lawyer"),
+        (admin_name, "tenant-admins", "tenant-admin"),
+    ):
+        assert provider.groups_of(username) == [f"/{tenant_id}/{group}"]
+        assert provider.direct_roles(username) == []
+        held = volunteer if group == "volunteers" else lawyer if group == "lawyers" else admin
+        claims = jwt.decode(held["Authorization"][7:], options={"verify_signature": False})
+        assert claims["resource_access"]["alac-api"]["roles"] == [role]
     kinds = [e.type for e in outbox_events(platform) if e.tenantid == tenant_id]
     assert kinds.count("staff.invited") == 3  # the admin, the volunteer, the lawyer
 
@@ -195,7 +216,7 @@ def test_an_onboarding_interrupted_half_way_is_completed_by_sending_it_again(wor
     assert first.status_code == 503, first.text
     half = world.platform.cases.get(f"/v1/tenants/{body['id']}", headers=admin).json()
     assert half["status"] == "onboarding"
-    assert half["steps_done"] == ["registered", "organization"]
+    assert half["steps_done"] == ["registered", "organization", "groups"]
     world.platform.pump()
     assert not [e for e in outbox_events(world.platform) if e.tenantid == body["id"]]
 
@@ -204,6 +225,42 @@ def test_an_onboarding_interrupted_half_way_is_completed_by_sending_it_again(wor
     assert done["status"] == "active"
     assert done["organization_id"] == half["organization_id"]
     assert len([e for e in outbox_events(world.platform) if e.type == "tenant.onboarded"]) == 1
+
+
+def test_role_groups_made_half_way_are_completed_by_sending_it_again(world):
+    """The provider fails while the role groups are being made: the tenant's parent group and
+    one role group exist (made through the admin API as the step would have), then the step
+    raises. The re-run completes the groups, each once, and the onboarding."""
+    from alac_kernel.identity import TENANT_ATTRIBUTE, IdentityUnavailable
+
+    cases = world.platform.runtime("cases")
+    real = cases.identity
+    body = centre(world.suffix)
+    tenant_id = body["id"]
+
+    class FailsInGroups:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+        def ensure_role_groups(self, tenant: str) -> Any:
+            admin = world.provider._admin()
+            attributes = {TENANT_ATTRIBUTE: [tenant]}
+            parent = admin.create_group({"name": tenant, "attributes": attributes})
+            admin.create_group({"name": "lawyers", "attributes": attributes}, parent=parent)
+            raise IdentityUnavailable("role groups: cannot reach the identity provider")
+
+    cases.identity = FailsInGroups()
+    admin = world.platform_admin()
+    first = world.platform.cases.post("/v1/tenants", json=body, headers=admin)
+    assert first.status_code == 503, first.text
+    half = world.platform.cases.get(f"/v1/tenants/{tenant_id}", headers=admin).json()
+    assert half["steps_done"] == ["registered", "organization"]
+    assert world.provider.role_groups(tenant_id) == {"lawyers": []}
+
+    cases.identity = real
+    done = onboard(world, body)
+    assert done["steps_done"] == ["registered", "organization", "groups", "admin", "announced"]
+    assert world.provider.role_groups(tenant_id) == ROLE_GROUPS
 
 
 # What the tenant admin may call in each service: the answer while the centre is active.

@@ -59,6 +59,9 @@ def test_a_tenant_admin_moves_and_deactivates_staff(world):
     claims = jwt.decode(token, options={"verify_signature": False})
     assert claims["office"] == "aktobe"
     assert claims["resource_access"]["alac-api"]["roles"] == ["lawyer"]
+    # the volunteers' group was left for the lawyers' one
+    tenant_id = claims["organization"][0]
+    assert world.provider.groups_of(f"aigerim-{sx}") == [f"/{tenant_id}/lawyers"]
 
     gone = cases.post(f"/v1/staff/{body['email']}/deactivate", headers=admin)
     assert gone.status_code == 200, gone.text
@@ -185,6 +188,7 @@ def test_offboarding_exports_an_archive_then_deletes_the_tenant_everywhere(world
     rebuild(search, search.search_engine, poll_timeout_s=0.01)
     assert tenant_id not in {t for t, _, _ in search.search_engine.export()}
     assert world.provider.password_grant(f"aliya-{sx}", "Aliya-pass-1").status_code in (400, 401)
+    assert world.provider.role_groups(tenant_id) is None  # the role groups went too
     # whichever consumer group ran first, deleting the tenant's rows keeps its standing
     (offboarded,) = [e for e in outbox_events(platform) if e.type == "tenant.offboarded"]
     for service, delete_rows in (

@@ -43,6 +43,18 @@ RETRY_AFTER_S = 30
 PARTNER_ATTRIBUTE = "alac.partner"
 ROTATION_PROFILE = "alac-partner-secret-rotation"
 ROTATION_POLICY = "alac-partner-secret-rotation"
+# Each tenant's role groups: `/<tenant>/<group>`, each mapped to the `alac-api` client role of
+# the same meaning, so a member's token carries the role in `resource_access` exactly as a
+# direct role mapping would. Keycloak's organizations do not scope groups, hence one parent
+# group per tenant, marked with the tenant attribute so that only ours are ever deleted.
+ROLE_GROUPS = {
+    R.VOLUNTEER: "volunteers",
+    R.LAWYER: "lawyers",
+    R.COORDINATOR: "coordinators",
+    R.ANALYST: "analysts",
+    R.TENANT_ADMIN: "tenant-admins",
+}
+TENANT_ATTRIBUTE = "alac.tenant"
 
 
 class IdentityUnavailable(Exception):
@@ -246,12 +258,92 @@ class IdentityAdmin:
             return
         for account in self.members(tenant):
             self._call("delete user", partial(KeycloakAdmin.delete_user, user_id=account.id))
+        self.delete_role_groups(tenant)
         self._call("delete organization", lambda a: a.delete_organization(org["id"]))
+
+    # ------------------------------------------------------------ role groups
+
+    def _group_at(self, admin: KeycloakAdmin, path: str) -> dict[str, Any] | None:
+        try:
+            return admin.get_group_by_path(path)
+        except KeycloakError as exc:
+            if exc.response_code == 404:
+                return None
+            raise
+
+    def _tenant_group(self, admin: KeycloakAdmin, tenant: str) -> dict[str, Any] | None:
+        group = self._group_at(admin, f"/{tenant}")
+        if group is not None and tenant not in (group.get("attributes") or {}).get(
+            TENANT_ATTRIBUTE, []
+        ):
+            raise IdentityRefused(409, f"the realm has a group /{tenant} of no tenant")
+        return group
+
+    def _ensure_role_groups(self, admin: KeycloakAdmin, tenant: str) -> dict[str, str]:
+        attributes = {TENANT_ATTRIBUTE: [tenant]}
+        group = self._tenant_group(admin, tenant)
+        parent = (
+            group["id"]
+            if group is not None
+            else str(admin.create_group({"name": tenant, "attributes": attributes}))
+        )
+        client = self._resource_client(admin)
+        roles = {r["name"]: r for r in admin.get_client_roles(client)}
+        children = {g["name"]: g["id"] for g in admin.get_group_children(parent)}
+        ids = {}
+        for role, name in ROLE_GROUPS.items():
+            if name in children:
+                ids[role] = children[name]
+                # made before an interruption: its role may not be mapped yet
+                mapped = {r["name"] for r in admin.get_group_client_roles(ids[role], client)}
+                if role in mapped:
+                    continue
+            else:
+                payload = {"name": name, "attributes": attributes}
+                ids[role] = str(admin.create_group(payload, parent=parent))
+            admin.assign_group_client_roles(ids[role], client, [roles[role]])
+        return ids
+
+    def ensure_role_groups(self, tenant: str) -> dict[str, str]:
+        """The tenant's role groups (`/<tenant>/volunteers`, ...), each mapped to its client
+        role, created where missing; their ids by role. Idempotent."""
+        return self._call("role groups", lambda a: self._ensure_role_groups(a, tenant))
+
+    def delete_role_groups(self, tenant: str) -> None:
+        """The tenant's parent group and its role groups with it (memberships go too)."""
+
+        def do(admin: KeycloakAdmin) -> None:
+            group = self._tenant_group(admin, tenant)
+            if group is not None:
+                admin.delete_group(group["id"])
+
+        self._call("delete role groups", do)
+
+    def _join_role_group(self, admin: KeycloakAdmin, tenant: str, user_id: str, role: str) -> None:
+        """Make `role` the user's one tenant role: a member of its group and of no other of
+        the tenant's role groups; a direct mapping of a tenant role (accounts from before the
+        role groups) is taken away, so that the group alone gives the role."""
+        prefix = f"/{tenant}/"
+        client = self._resource_client(admin)
+        found = self._group_at(admin, prefix + ROLE_GROUPS[role])
+        if found and role in {r["name"] for r in admin.get_group_client_roles(found["id"], client)}:
+            wanted = found["id"]
+        else:  # a tenant onboarded before the role groups (or their making cut short)
+            wanted = self._ensure_role_groups(admin, tenant)[role]
+        for held in admin.get_user_groups(user_id):
+            if held["path"].startswith(prefix) and held["id"] != wanted:
+                admin.group_user_remove(user_id, held["id"])
+        admin.group_user_add(user_id, wanted)
+        direct = admin.get_client_roles_of_user(user_id, client)
+        stale = [r for r in direct if r["name"] in TENANT_ROLES]
+        if stale:
+            admin.delete_client_roles_of_user(user_id, client, stale)
 
     # ------------------------------------------------------------ accounts
 
     def _account(self, admin: KeycloakAdmin, rep: dict[str, Any]) -> Account:
-        roles = admin.get_client_roles_of_user(rep["id"], self._resource_client(admin))
+        # Effective roles: those of the user's role group as well as any mapped directly.
+        roles = admin.get_composite_client_roles_of_user(rep["id"], self._resource_client(admin))
         attrs = rep.get("attributes") or {}
         return Account(
             id=rep["id"],
@@ -338,16 +430,17 @@ class IdentityAdmin:
                     raise IdentityRefused(409, f"username {username!r} is taken")
             if tenant not in [o["alias"] for o in admin.get_user_organizations(user_id)]:
                 admin.organization_user_add(user_id, org["id"])
-            client = self._resource_client(admin)
-            admin.assign_client_role(user_id, client, [admin.get_client_role(client, role)])
+            self._join_role_group(admin, tenant, user_id, role)
             if self.settings.send_email:
                 admin.send_update_account(user_id=user_id, payload=INVITE_ACTIONS)
             return self._account(admin, admin.get_user(user_id))
 
         return self._call("invite", do)
 
-    def move(self, user_id: str, *, office: str | None = None, role: str | None = None) -> Account:
-        """Another office and/or role (the old role is taken away)."""
+    def move(
+        self, tenant: str, user_id: str, *, office: str | None = None, role: str | None = None
+    ) -> Account:
+        """Another office and/or role (the old role group is left, the new one joined)."""
         if role is not None and role not in TENANT_ROLES:
             raise IdentityRefused(422, f"role {role!r} cannot be given to staff")
 
@@ -358,12 +451,7 @@ class IdentityAdmin:
                 attrs["office"] = [office]
                 admin.update_user(user_id, {**_editable(rep), "attributes": attrs})
             if role is not None:
-                client = self._resource_client(admin)
-                held = admin.get_client_roles_of_user(user_id, client)
-                stale = [r for r in held if r["name"] in TENANT_ROLES and r["name"] != role]
-                if stale:
-                    admin.delete_client_roles_of_user(user_id, client, stale)
-                admin.assign_client_role(user_id, client, [admin.get_client_role(client, role)])
+                self._join_role_group(admin, tenant, user_id, role)
             return self._account(admin, admin.get_user(user_id))
 
         return self._call("move", do)

@@ -99,6 +99,41 @@ def test_no_letter_for_an_anonymous_complaint_or_bad_input(sqlite_platform):
     assert platform.cases.get(url, headers=platform.headers("lena")).json() == []
 
 
+def test_letters_only_in_the_languages_the_centre_works_in(sqlite_platform):
+    """ndi works in Kazakh and Russian (its registry entry): a letter in English is refused
+    naming the field, and nothing is recorded; one in Kazakh is written. tk, which works in
+    all three, writes in English."""
+    platform = sqlite_platform
+    platform.onboard_demo_tenants()
+    complaint_id = platform.receive_complaint("nurlan", request_type="case").subject
+    platform.pump()
+    items = platform.cases.get("/v1/cases", headers=platform.headers("dana")).json()["items"]
+    (case,) = [c for c in items if c["complaint_id"] == complaint_id]
+    consented = post(
+        platform, f"/v1/cases/{case['id']}/consents", "dana",
+        {"scopes": ["documents_to_authorities"], "version": case["version"]},
+    )  # fmt: skip
+    assert consented.status_code in (200, 201), consented.text
+    case = platform.cases.get(f"/v1/cases/{case['id']}", headers=platform.headers("dana")).json()
+    url = f"/v1/cases/{case['id']}/letters"
+
+    english = {**LETTER, "language": "en", "version": case["version"]}
+    refused = problem(post(platform, url, "dana", english), 422)
+    assert refused["errors"] == [
+        {"field": "body.language", "reason": "the centre writes letters in kk, ru only"}
+    ]
+    assert platform.cases.get(url, headers=platform.headers("dana")).json() == []
+    unchanged = platform.cases.get(f"/v1/cases/{case['id']}", headers=platform.headers("dana"))
+    assert unchanged.json()["version"] == case["version"]  # no action recorded either
+    kazakh = post(platform, url, "dana", {**english, "language": "kk"})
+    assert kazakh.status_code == 201, kazakh.text
+
+    tk = open_case(platform, request_type="case")
+    tk = consent(platform, tk, ["documents_to_authorities"])
+    body = {**LETTER, "language": "en", "version": tk["version"]}
+    assert post(platform, f"/v1/cases/{tk['id']}/letters", "lena", body).status_code == 201
+
+
 def test_a_letter_whose_transaction_fails_leaves_no_pdf_behind(sqlite_platform, monkeypatch):
     platform = sqlite_platform
     case = consent(platform, open_case(platform, request_type="case"), ["documents_to_authorities"])

@@ -352,3 +352,45 @@ def test_the_daily_digest_bundles_a_days_notifications_in_one_email(world: World
     assert first.id[:8] in text and second.id[:8] in text
     assert message["Subject"].endswith(": 2")
     assert world.send_mail(later(digest["not_before"], 86400)) == 0
+
+
+def test_the_mail_falls_back_to_a_language_the_centre_works_in(tmp_path: Path) -> None:
+    """lena reads Kazakh, but her centre's registry entry (the languages it works in) says
+    Russian and English: her mail comes in Russian."""
+    from alac_cases.tenancy.models import TenantRecord
+    from alac_kernel.db import session_scope
+
+    with build(tmp_path) as world:
+        with session_scope(world.runtime.session_factory, all_tenants=True) as session:
+            now = utcnow()
+            names = {"kk": "ТК", "ru": "ТК", "en": "TK"}
+            session.add(
+                TenantRecord(
+                    id="tk", spec={"id": "tk", "names": names, "languages": ["ru", "en"]},
+                    status="active", steps_done=[], admin={}, version=1,
+                    created_at=now, updated_at=now,
+                )
+            )  # fmt: skip
+        case = world.open_case(assignee="lena")
+        _run_deadlines(world, _deadline(world, case) - timedelta(days=1))
+        assert world.send_mail() == 1
+        [message] = world.inbox_of("lena")
+        assert message["Content-Language"] == "ru"
+        assert message["Subject"].startswith("Срок")
+
+
+@pytest.mark.parametrize(
+    ("chosen", "centre", "expected"),
+    [
+        ("kk", None, "kk"),  # a centre not in the registry: every language
+        ("kk", ["kk", "ru"], "kk"),
+        ("en", ["kk", "ru"], "ru"),  # Russian when the centre works in it
+        ("ru", ["kk", "en"], "kk"),  # else the centre's first language
+        (None, ["en"], "en"),
+        ("de", None, "ru"),
+    ],
+)
+def test_the_recipients_language_is_one_of_the_centres(chosen, centre, expected) -> None:
+    from alac_cases.notifications.messages import language_of
+
+    assert language_of(chosen, centre) == expected

@@ -4,8 +4,9 @@ mode exactly as it administers Keycloak.
 
 Paths, bodies, status codes and the `Location` header of creations follow Keycloak 26:
 organizations (create, find, read, update, delete, members), users (create, find, read,
-update, delete, reset-password, execute-actions-email), the resource server's client and its
-roles, and client role mappings of a user. Callers authenticate with a token of the admin
+update, delete, reset-password, execute-actions-email), groups (create, by path, children,
+delete, members, client role mappings), a user's groups, the resource server's client and its
+roles, and client role mappings of a user (direct and effective). Callers authenticate with a token of the admin
 client (client credentials), which carries `realm-management` roles as Keycloak's service
 accounts do; anything else is 401/403 as in Keycloak.
 """
@@ -237,6 +238,82 @@ def install_admin_api(app: FastAPI, dev: Any, directory: Directory) -> None:
         directory.grant_roles(user_id, [r["name"] for r in roles], grant=False)
         return Response(status_code=204)
 
+    @guarded
+    async def user_effective_roles(request: Request, user_id: str, client_uuid: str) -> Response:
+        check_client(client_uuid)
+        user = directory.users.get(user_id)
+        if user is None:
+            raise DirectoryNotFound("User not found")
+        return JSONResponse([role_rep(n) for n in directory.effective_roles(user)])
+
+    # ---------------------------------------------------------------- groups
+
+    @guarded
+    async def list_groups(request: Request) -> Response:
+        return JSONResponse(page(request, directory.child_groups(None)))
+
+    @guarded
+    async def create_group(request: Request) -> Response:
+        new_id = directory.create_group(await body(request) or {})
+        return created(request, new_id)
+
+    @guarded
+    async def get_group(request: Request, group_id: str) -> Response:
+        return JSONResponse(directory.group_rep(group_id))
+
+    @guarded
+    async def delete_group(request: Request, group_id: str) -> Response:
+        directory.delete_group(group_id)
+        return Response(status_code=204)
+
+    @guarded
+    async def group_children(request: Request, group_id: str) -> Response:
+        return JSONResponse(page(request, directory.child_groups(group_id)))
+
+    @guarded
+    async def create_child_group(request: Request, group_id: str) -> Response:
+        new_id = directory.create_group(await body(request) or {}, parent_id=group_id)
+        # Keycloak's Location names the new group under /groups, not under /children.
+        base = str(request.url.replace(query="")).rstrip("/").rsplit("/", 2)[0]
+        return Response(status_code=201, headers={"Location": f"{base}/{new_id}"})
+
+    @guarded
+    async def group_by_path(request: Request, path: str) -> Response:
+        return JSONResponse(directory.group_by_path(path))
+
+    @guarded
+    async def group_members(request: Request, group_id: str) -> Response:
+        return JSONResponse(page(request, directory.group_members(group_id)))
+
+    @guarded
+    async def group_client_roles(request: Request, group_id: str, client_uuid: str) -> Response:
+        check_client(client_uuid)
+        names = directory.group_rep(group_id)["clientRoles"][directory.client_id]
+        return JSONResponse([role_rep(n) for n in names])
+
+    @guarded
+    async def grant_group_roles(request: Request, group_id: str, client_uuid: str) -> Response:
+        check_client(client_uuid)
+        roles = await body(request) or []
+        directory.grant_group_roles(group_id, [r["name"] for r in roles])
+        return Response(status_code=204)
+
+    @guarded
+    async def user_groups(request: Request, user_id: str) -> Response:
+        return JSONResponse(page(request, directory.groups_of(user_id)))
+
+    @guarded
+    async def join_group(request: Request, user_id: str, group_id: str) -> Response:
+        directory.join_group(user_id, group_id, join=True)
+        return Response(status_code=204)
+
+    @guarded
+    async def leave_group(request: Request, user_id: str, group_id: str) -> Response:
+        directory.join_group(user_id, group_id, join=False)
+        return Response(status_code=204)
+
+    groups = "/groups/{group_id}"
+    group_roles = groups + "/role-mappings/clients/{client_uuid}"
     routes = [
         ("/organizations", ["GET"], list_orgs),
         ("/organizations", ["POST"], create_org),
@@ -260,7 +337,22 @@ def install_admin_api(app: FastAPI, dev: Any, directory: Directory) -> None:
         ("/users/{user_id}/role-mappings/clients/{client_uuid}", ["GET"], user_client_roles),
         ("/users/{user_id}/role-mappings/clients/{client_uuid}", ["POST"], grant_client_roles),
         ("/users/{user_id}/role-mappings/clients/{client_uuid}", ["DELETE"], revoke_client_roles),
-    ]
+        ("/users/{user_id}/role-mappings/clients/{client_uuid}/composite", ["GET"],
+         user_effective_roles),
+        ("/users/{user_id}/groups", ["GET"], user_groups),
+        ("/users/{user_id}/groups/{group_id}", ["PUT"], join_group),
+        ("/users/{user_id}/groups/{group_id}", ["DELETE"], leave_group),
+        ("/groups", ["GET"], list_groups),
+        ("/groups", ["POST"], create_group),
+        ("/group-by-path/{path:path}", ["GET"], group_by_path),
+        (groups, ["GET"], get_group),
+        (groups, ["DELETE"], delete_group),
+        (groups + "/children", ["GET"], group_children),
+        (groups + "/children", ["POST"], create_child_group),
+        (groups + "/members", ["GET"], group_members),
+        (group_roles, ["GET"], group_client_roles),
+        (group_roles, ["POST"], grant_group_roles),
+    ]  # fmt: skip
     for path, methods, handler in routes:
         router.add_api_route(path, _endpoint(handler), methods=methods, include_in_schema=False)
     app.include_router(router)

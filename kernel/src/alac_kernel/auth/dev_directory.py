@@ -1,4 +1,4 @@
-"""The user directory of the development issuer: organizations, users, client roles.
+"""The user directory of the development issuer: organizations, users, groups, client roles.
 
 The embedded mode needs the same administration as Keycloak (onboarding creates an
 organization and its first admin; a tenant admin invites staff), so the development issuer
@@ -10,6 +10,10 @@ both.
 The directory is kept as JSON in the issuer's key folder (written atomically, mode 0600), so
 invited users survive a restart of `make run`. Demo users are seeded on first start with their
 usual ids (the issuer's `subject_of(username)`), so tokens keep their `sub`.
+
+Groups follow Keycloak's too: a tree of named groups (unique among siblings), each with client
+roles; a member's effective roles, which its tokens carry, are its own and those of its groups
+and their parents.
 
 Sign-in rules follow Keycloak's: a disabled user, a user with pending required actions
 ("Account is not fully set up") or a member of a disabled organization is refused.
@@ -72,11 +76,16 @@ class Directory:
         self._lock = threading.RLock()
         self.organizations: dict[str, dict[str, Any]] = {}
         self.users: dict[str, dict[str, Any]] = {}
+        self.groups: dict[str, dict[str, Any]] = {}
         self.sent_actions: list[dict[str, Any]] = []  # "e-mails" the embedded mode would send
         if path is not None and path.exists():
             data = json.loads(path.read_text(encoding="utf-8"))
             self.organizations = data["organizations"]
             self.users = data["users"]
+            # Directories written before groups existed have none.
+            self.groups = data.get("groups", {})
+            for user in self.users.values():
+                user.setdefault("groups", [])
 
     @property
     def seeded(self) -> bool:
@@ -87,7 +96,7 @@ class Directory:
     def _save(self) -> None:
         if self.path is None:
             return
-        data = {"organizations": self.organizations, "users": self.users}
+        data = {"organizations": self.organizations, "users": self.users, "groups": self.groups}
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -97,12 +106,12 @@ class Directory:
     def change(self, fn: Callable[[], T]) -> T:
         """Run a change under the lock and save; nothing is saved when it raises."""
         with self._lock:
-            before = deepcopy((self.organizations, self.users))
+            before = deepcopy((self.organizations, self.users, self.groups))
             try:
                 result = fn()
                 self._save()
             except BaseException:
-                self.organizations, self.users = before
+                self.organizations, self.users, self.groups = before
                 raise
             return result
 
@@ -207,7 +216,7 @@ class Directory:
             return {
                 k: deepcopy(v)
                 for k, v in user.items()
-                if k not in ("password", "client_roles", "organizations")
+                if k not in ("password", "client_roles", "organizations", "groups")
             }
 
     def find_users(
@@ -269,6 +278,7 @@ class Directory:
                 "password": hash_password(password) if password else None,
                 "client_roles": [],
                 "organizations": [],
+                "groups": [],
             }
             return new_id
 
@@ -341,6 +351,138 @@ class Directory:
                     user["client_roles"].remove(name)
 
         self.change(do)
+
+    # ------------------------------------------------------------ groups
+
+    def _group(self, group_id: str) -> dict[str, Any]:
+        group = self.groups.get(group_id)
+        if group is None:
+            raise DirectoryNotFound("Could not find group by id")
+        return group
+
+    def group_rep(self, group_id: str) -> dict[str, Any]:
+        """Keycloak's GroupRepresentation (its client roles by client, as Keycloak's full one)."""
+        with self._lock:
+            group = self._group(group_id)
+            children = [g for g in self.groups.values() if g["parentId"] == group_id]
+            return {
+                "id": group["id"],
+                "name": group["name"],
+                "path": group["path"],
+                "parentId": group["parentId"],
+                "subGroupCount": len(children),
+                "subGroups": [],
+                "attributes": deepcopy(group["attributes"]),
+                "realmRoles": [],
+                "clientRoles": {self.client_id: list(group["client_roles"])},
+            }
+
+    def child_groups(self, parent_id: str | None) -> list[dict[str, Any]]:
+        with self._lock:
+            if parent_id is not None:
+                self._group(parent_id)
+            found = [g["id"] for g in self.groups.values() if g["parentId"] == parent_id]
+            return sorted((self.group_rep(g) for g in found), key=lambda g: g["name"])
+
+    def group_by_path(self, path: str) -> dict[str, Any]:
+        with self._lock:
+            wanted = "/" + path.strip("/")
+            match = next((g for g in self.groups.values() if g["path"] == wanted), None)
+            if match is None:
+                raise DirectoryNotFound(f"Group path does not exist: {wanted}")
+            return self.group_rep(match["id"])
+
+    def create_group(self, rep: dict[str, Any], parent_id: str | None = None) -> str:
+        def do() -> str:
+            name = rep.get("name")
+            if not name:
+                raise ValueError("name is required")
+            if parent_id is not None and parent_id not in self.groups:
+                raise DirectoryNotFound("Could not find parent group by id")
+            for group in self.groups.values():
+                if group["parentId"] == parent_id and group["name"] == name:
+                    kind = "Sibling" if parent_id else "Top level"
+                    raise DirectoryConflict(f"{kind} group named '{name}' already exists.")
+            parent_path = self.groups[parent_id]["path"] if parent_id else ""
+            new_id = str(uuid.uuid4())
+            self.groups[new_id] = {
+                "id": new_id,
+                "name": name,
+                "path": f"{parent_path}/{name}",
+                "parentId": parent_id,
+                "attributes": dict(rep.get("attributes") or {}),
+                "client_roles": [],
+            }
+            return new_id
+
+        return self.change(do)
+
+    def delete_group(self, group_id: str) -> None:
+        """The group, its subgroups and every membership of them, as Keycloak does."""
+
+        def do() -> None:
+            self._group(group_id)
+            doomed = {group_id}
+            while True:
+                more = {g for g, v in self.groups.items() if v["parentId"] in doomed} - doomed
+                if not more:
+                    break
+                doomed |= more
+            for gid in doomed:
+                del self.groups[gid]
+            for user in self.users.values():
+                user["groups"] = [g for g in user["groups"] if g not in doomed]
+
+        self.change(do)
+
+    def grant_group_roles(self, group_id: str, names: Iterable[str]) -> None:
+        def do() -> None:
+            group = self._group(group_id)
+            for name in names:
+                if name not in self.roles:
+                    raise DirectoryNotFound(f"Could not find role {name}")
+                if name not in group["client_roles"]:
+                    group["client_roles"].append(name)
+
+        self.change(do)
+
+    def groups_of(self, user_id: str) -> list[dict[str, Any]]:
+        with self._lock:
+            if user_id not in self.users:
+                raise DirectoryNotFound("User not found")
+            return [self.group_rep(g) for g in self.users[user_id]["groups"]]
+
+    def join_group(self, user_id: str, group_id: str, join: bool) -> None:
+        """Keycloak answers 204 whether or not the user was a member already."""
+
+        def do() -> None:
+            user = self.users.get(user_id)
+            if user is None:
+                raise DirectoryNotFound("User not found")
+            self._group(group_id)
+            if join and group_id not in user["groups"]:
+                user["groups"].append(group_id)
+            if not join and group_id in user["groups"]:
+                user["groups"].remove(group_id)
+
+        self.change(do)
+
+    def group_members(self, group_id: str) -> list[dict[str, Any]]:
+        with self._lock:
+            self._group(group_id)
+            return [self.user_rep(u["id"]) for u in self.users.values() if group_id in u["groups"]]
+
+    def effective_roles(self, user: dict[str, Any]) -> list[str]:
+        """The client roles a token carries: the user's own, then those of its groups and of
+        the groups above them (Keycloak's effective role mappings)."""
+        with self._lock:
+            roles = list(user["client_roles"])
+            for group_id in user.get("groups", []):
+                while group_id in self.groups:
+                    group = self.groups[group_id]
+                    roles += [r for r in group["client_roles"] if r not in roles]
+                    group_id = group["parentId"]
+            return roles
 
     # ------------------------------------------------------------ sign-in
 

@@ -344,7 +344,7 @@ class DevIssuer:
             password=demo.password if demo else "",
             tenant=aliases[0],
             office=office[0],
-            roles=tuple(record["client_roles"]),
+            roles=tuple(self.directory.effective_roles(record)),
             sub=record["id"],
             first_name=record.get("firstName"),
             last_name=record.get("lastName"),

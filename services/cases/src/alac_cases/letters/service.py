@@ -21,11 +21,12 @@ from alac_cases.letters.render import LetterContent, Signatory, render_pdf
 from alac_cases.letters.store import LetterStore
 from alac_cases.runtime import CasesRuntime
 from alac_cases.staff import service as staff
+from alac_cases.tenancy.service import languages_of
 from alac_kernel import crypto
 from alac_kernel.auth.principal import Principal
 from alac_kernel.crypto import MasterKeys
 from alac_kernel.db import new_id, session_scope, utcnow
-from alac_kernel.errors import Gone, NotFound
+from alac_kernel.errors import Gone, InvalidFields, NotFound
 from alac_kernel.outbox import Outbox
 
 PDF_HEADER = b"%PDF-"
@@ -93,6 +94,14 @@ def create(
     request: str,
     addressee_address: str | None = None,
 ) -> Letter:
+    # A centre writes to authorities only in the languages it works in (the registry's
+    # `languages`): it could not answer the reply, nor its lawyers sign what they cannot read.
+    offered = languages_of(session=session, tenant_id=case.tenant_id)
+    if offered is not None and language not in offered:
+        reason = f"the centre writes letters in {', '.join(offered)} only"
+        raise InvalidFields(
+            f"body.language: {reason}", errors=[{"field": "body.language", "reason": reason}]
+        )
     # The action is recorded first: it refuses a closed case, an anonymous complaint and a
     # missing documents_to_authorities consent before anything is rendered or stored.
     action = actions.record(

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from alac_cases.notifications import messages, service
 from alac_cases.notifications.models import Notification, deliveries
-from alac_cases.tenancy.service import display_name
+from alac_cases.tenancy.service import display_name, languages_of
 from alac_kernel.delivery import DeliveryRelay
 from alac_kernel.mail import SmtpMailer, compose
 from alac_kernel.runtime import ServiceRuntime
@@ -49,7 +49,8 @@ class StaffMail:
             return None
         if not service.preference(session=session, tenant=tenant, subject=subject).email:
             return None
-        language = messages.language_of(person["language"])
+        centre = languages_of(session=session, tenant_id=tenant)
+        language = messages.language_of(person["language"], centre)
         payload = json.loads(row["payload"])
         common = {
             "language": language,

@@ -3,7 +3,7 @@ case reference, codes, counts and dates, never personal data) and the e-mails' f
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from alac_kernel.languages import Language, is_language
@@ -94,8 +94,16 @@ TEXT: dict[str, dict[str, str]] = {
 }
 
 
-def language_of(value: str | None) -> Language:
-    return value if is_language(value) else DEFAULT_LANGUAGE
+def language_of(value: str | None, centre: Sequence[str] | None = None) -> Language:
+    """The recipient's language when it is one the centre works in (`centre`, the registry's
+    `languages`; None: any), else the centre's first language: a message in a language nobody
+    at the centre uses helps no one. Russian when neither says."""
+    offered = [lang for lang in centre or () if is_language(lang)]
+    if is_language(value) and (not offered or value in offered):
+        return value
+    if not offered or DEFAULT_LANGUAGE in offered:
+        return DEFAULT_LANGUAGE
+    return offered[0]
 
 
 def title(kind: str, language: str, params: Mapping[str, Any]) -> str:

@@ -109,7 +109,11 @@ def move(
     new_role = role or member.role
     if office:
         _check_office(runtime, principal, office, "body.office")
-    _call(lambda: runtime.identity.move(member.subject, office=new_office, role=new_role))
+    _call(
+        lambda: runtime.identity.move(
+            principal.tenant, member.subject, office=new_office, role=new_role
+        )
+    )
     with unit_of_work(runtime, principal) as session:
         fresh = _registered(session, member)
         if position is not None:

@@ -6,8 +6,10 @@ sending the same request again:
 
 1. `registered`    the registry row, status `onboarding` (no service knows the tenant yet)
 2. `organization`  the identity provider's organization (alias = tenant id)
-3. `admin`         the first tenant admin, invited with required actions
-4. `announced`     in one transaction: status `active`, the admin in the staff registry, and
+3. `groups`        the centre's role groups (`/<tenant>/volunteers`, ... `/tenant-admins`),
+                   each mapped to its role
+4. `admin`         the first tenant admin, invited with required actions, in `tenant-admins`
+5. `announced`     in one transaction: status `active`, the admin in the staff registry, and
                    the `staff.invited` and `tenant.onboarded` events in the outbox; each
                    service provisions itself from `tenant.onboarded` (intake: public offices,
                    reference lists, data keys; analytics: threshold; search: routing)
@@ -55,7 +57,7 @@ from alac_kernel.tenants import (
 )
 from alac_kernel.tenants.archive import Rows, build_archive
 
-STEPS = ("registered", "organization", "admin", "announced")
+STEPS = ("registered", "organization", "groups", "admin", "announced")
 
 
 def unavailable(exc: IdentityUnavailable) -> Unavailable:
@@ -151,6 +153,15 @@ def offices_of(*, session: Session, tenant_id: str) -> list[str] | None:
     return [o["code"] for o in record.spec.get("offices", [])]
 
 
+def languages_of(*, session: Session, tenant_id: str) -> list[str] | None:
+    """The languages the centre works in (the registry's `languages`), or None when it is not
+    in the registry (every language, as before the registry)."""
+    record = session.get(TenantRecord, tenant_id)
+    if record is None:
+        return None
+    return list(record.spec.get("languages") or []) or None
+
+
 # ---------------------------------------------------------------------- onboarding
 
 
@@ -198,6 +209,10 @@ def onboard(
             # own mail domain may be shared (a webmail provider), so the tenant id makes one.
             org_id = identity.ensure_organization(spec.id, spec.names.en)
             _record_step(session_factory, spec.id, "organization", organization_id=org_id)
+            did_something = True
+        if not _done(session_factory, spec.id, "groups"):
+            identity.ensure_role_groups(spec.id)
+            _record_step(session_factory, spec.id, "groups")
             did_something = True
         if not _done(session_factory, spec.id, "admin"):
             office = spec.admin.office or spec.offices[0].code
