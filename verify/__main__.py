@@ -21,6 +21,7 @@ What this run does not do yet is listed in docs/reliability.md ("Not covered").
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -38,8 +39,20 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import sqlalchemy
 
+from alac_kernel.auth.dev_issuer import DEMO_CLIENTS
+from alac_kernel.testing.access import (
+    DEMO_CALLERS,
+    Record,
+    demo_callers,
+    probe_access,
+    seed_records,
+)
+from alac_kernel.testing.openapi_fuzz import FUZZ_BASE, fuzz_openapi
 from alac_kernel.testing.processes import ALAC, free_port_base
+from verify.engines import Engines, production_engines
+from verify.read_models import differences
 
 SERVICES = ("intake", "cases", "analytics", "search")
 HOST = "127.0.0.1"
@@ -53,6 +66,8 @@ class Platform:
     logs: Path
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     ready: set[int] = field(default_factory=set)  # pids that answered /readyz
+    mounted: bool = False  # the data folder is a tmpfs of its own (the full-disk fault)
+    engines: Engines | None = None  # the production profile's PostgreSQL and Kafka
 
     @property
     def issuer(self) -> str:
@@ -61,7 +76,9 @@ class Platform:
     def url(self, service: str) -> str:
         return f"http://{HOST}:{self.base + 1 + SERVICES.index(service)}"
 
-    def env(self) -> dict[str, str]:
+    def env(self, service: str | None = None) -> dict[str, str]:
+        """The environment of a process of `service` (its database and the bus in the
+        production profile)."""
         env = dict(os.environ)
         env.update(
             ALAC_DATA_DIR=str(self.data),
@@ -71,13 +88,15 @@ class Platform:
             ALAC_LOG_LEVEL="WARNING",
             ALAC_PROFILE="embedded",
         )
+        if self.engines is not None and service is not None:
+            env.update(self.engines.settings(service))
         return env
 
     def spawn(self, name: str, args: list[str]) -> None:
         log = (self.logs / f"{name}.log").open("ab")
         self.procs[name] = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             [*ALAC, *args],
-            env=self.env(),
+            env=self.env(name if name in SERVICES else None),
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -118,6 +137,19 @@ class Platform:
                 proc.wait(10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+        if self.mounted:
+            subprocess.run(["umount", str(self.data)], check=False)  # noqa: S603, S607
+
+    def mount_small_disk(self, megabytes: int) -> str | None:
+        """Put the data folder on a tmpfs of `megabytes` (a real filesystem that fills), or
+        say why not (mounting needs root)."""
+        done = subprocess.run(  # noqa: S603
+            ["mount", "-t", "tmpfs", "-o", f"size={megabytes}m,mode=0700", "tmpfs",  # noqa: S607
+             str(self.data)],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        self.mounted = done.returncode == 0
+        return None if self.mounted else (done.stderr.strip() or "mount failed")
 
 
 _STARTED = time.monotonic()
@@ -138,15 +170,17 @@ def rss_mb(pid: int) -> float | None:
 
 
 def token(platform: Platform, user: str) -> dict[str, str]:
+    """A bearer token of a demo user (password grant), or of the demo partner system
+    `partner-ndi` (client credentials)."""
+    client = next((c for c in DEMO_CLIENTS if c.client_id == user), None)
+    if client is not None:
+        grant = {"grant_type": "client_credentials", "client_id": user,
+                 "client_secret": client.secret}  # fmt: skip
+    else:
+        grant = {"grant_type": "password", "client_id": "alac-cli", "username": user,
+                 "password": f"demo{user}"}  # fmt: skip
     response = httpx.post(
-        f"{platform.issuer}/protocol/openid-connect/token",
-        data={
-            "grant_type": "password",
-            "client_id": "alac-cli",
-            "username": user,
-            "password": f"demo{user}",
-        },
-        timeout=10,
+        f"{platform.issuer}/protocol/openid-connect/token", data=grant, timeout=10
     )
     response.raise_for_status()
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
@@ -161,7 +195,7 @@ def start_platform(platform: Platform) -> None:
     platform.wait_ready("issuer")
     for name in SERVICES:
         done = subprocess.run(  # noqa: S603
-            [*ALAC, "migrate", name], env=platform.env(), capture_output=True, check=False
+            [*ALAC, "migrate", name], env=platform.env(name), capture_output=True, check=False
         )
         if done.returncode != 0:
             raise RuntimeError(f"migrate {name}: {done.stderr.decode()[-500:]}")
@@ -182,15 +216,22 @@ class Load:
     lagging_s: float = 0.0
     rss: dict[str, list[float]] = field(default_factory=dict)  # "<service>#<pid>" -> MB
     kills: list[tuple[float, str]] = field(default_factory=list)
+    outages: list[tuple[float, str, float]] = field(default_factory=list)  # at, what, seconds
+    refusals: dict[int, int] = field(default_factory=dict)  # statuses of refused attempts
+    seconds: float = 0.0  # how long the load ran (longer than asked while an outage lasts)
 
 
-def submit(client: httpx.Client, headers: dict[str, str], word: str, load: Load) -> None:
-    body = {
+def complaint_body(word: str) -> dict[str, str]:
+    return {
         "channel": "hotline",
         "request_type": "case",
         "area": "education",
         "crux": f"The clerk asked for a bribe at the akimat, reference {word}.",
     }
+
+
+def submit(client: httpx.Client, headers: dict[str, str], word: str, load: Load) -> None:
+    body = complaint_body(word)
     key = f"verify-{word}"
     while True:
         load.attempts += 1
@@ -201,13 +242,17 @@ def submit(client: httpx.Client, headers: dict[str, str], word: str, load: Load)
             if response.status_code == 201:
                 load.accepted[word] = response.json()["id"]
                 return
+            code = response.status_code
+            load.refusals[code] = load.refusals.get(code, 0) + 1
         except httpx.HTTPError:
             pass
         load.retries += 1
         time.sleep(0.2)
 
 
-def run_load(platform: Platform, seconds: float, rate: float, kills: int, load: Load) -> None:
+def run_load(
+    platform: Platform, seconds: float, rate: float, kills: int, load: Load, outage_s: float = 10
+) -> None:
     headers = token(platform, "vera")
     client = httpx.Client(base_url=platform.url("intake"), timeout=10)
     stop = threading.Event()
@@ -237,13 +282,34 @@ def run_load(platform: Platform, seconds: float, rate: float, kills: int, load: 
             platform.start_service(victim)
             platform.wait_ready(victim)
 
+    def outages() -> None:
+        """Production profile: the bus, then the database, stopped for `outage_s` each."""
+        engines = platform.engines
+        assert engines is not None
+        started = time.monotonic()
+        for share, what, stop_it, start_it in (
+            (0.3, "bus (Kafka, kill -9)", engines.stop_bus, engines.start_bus),
+            (0.6, "database (PostgreSQL, immediate stop)", engines.stop_database,
+             engines.start_database),
+        ):  # fmt: skip
+            # Not cut short by the end of the load: the load goes on until both are over.
+            time.sleep(max(0.0, share * seconds - (time.monotonic() - started)))
+            at = round(time.monotonic() - started, 1)
+            stop_it()
+            time.sleep(outage_s)
+            start_it()
+            load.outages.append((at, what, round(time.monotonic() - started - at, 1)))
+
     threads = [threading.Thread(target=sample), threading.Thread(target=killer)]
+    faults = threading.Thread(target=outages)
+    if platform.engines is not None:
+        threads.append(faults)
     for thread in threads:
         thread.start()
     started = time.monotonic()
     sent = 0
     try:
-        while time.monotonic() - started < seconds:
+        while time.monotonic() - started < seconds or faults.is_alive():
             due = started + sent / rate
             now = time.monotonic()
             if due > now:
@@ -253,13 +319,141 @@ def run_load(platform: Platform, seconds: float, rate: float, kills: int, load: 
             submit(client, headers, "vrf" + secrets.token_hex(5), load)
             sent += 1
     finally:
+        load.seconds = time.monotonic() - started
         stop.set()
         for thread in threads:
             thread.join()
         client.close()
 
 
+# --- a full disk ----------------------------------------------------------------------------
+
+
+def fill(folder: Path) -> Path:
+    """Write a file into `folder` until the filesystem has no byte left (ENOSPC)."""
+    filler = folder / "filler"
+    with filler.open("wb", buffering=0) as out:
+        for chunk in (1 << 20, 1 << 12, 1):
+            block = b"\0" * chunk
+            try:
+                while True:
+                    out.write(block)
+            except OSError:
+                pass
+    return filler
+
+
+def disk_full(
+    platform: Platform, load: Load, refusals: int = 3, at_most: int = 60
+) -> dict[str, Any]:
+    """Fill the data folder's filesystem, post complaints once each until `refusals` have been
+    refused (or `at_most` tried): every answer is a 201 (the database still had room in pages
+    it already held: a 10-minute run's WAL took 8) or a 503 problem, never another status;
+    then free the space and post the same ones again with the same Idempotency-Key until
+    accepted, so the accounting counts them (one case, one hit, once)."""
+    headers = token(platform, "vera")
+    words: list[str] = []
+    statuses: dict[int, int] = {}
+    not_problem = 0
+    filler = fill(platform.data)
+    try:
+        with httpx.Client(base_url=platform.url("intake"), timeout=30) as client:
+            while statuses.get(503, 0) < refusals and len(words) < at_most:
+                word = "vrfull" + secrets.token_hex(5)
+                words.append(word)
+                response = client.post(
+                    "/v1/complaints",
+                    json=complaint_body(word),
+                    headers={**headers, "Idempotency-Key": f"verify-{word}"},
+                )
+                statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+                media = response.headers.get("content-type", "")
+                if response.status_code != 201 and not media.startswith("application/problem"):
+                    not_problem += 1
+            ready_while_full = client.get("/readyz").status_code
+    finally:
+        filler.unlink()
+    with httpx.Client(base_url=platform.url("intake"), timeout=30) as client:
+        for word in words:
+            submit(client, headers, word, load)  # space is back: the same keys, accepted once
+    return {
+        "statuses": statuses,
+        "refused_503": statuses.get(503, 0),
+        "other": sum(n for code, n in statuses.items() if code not in (201, 503)),
+        "not_problem": not_problem,
+        "readyz_while_full": ready_while_full,
+        "recovered": all(word in load.accepted for word in words),
+    }
+
+
+def integrity(platform: Platform) -> dict[str, str]:
+    """SQLite's own check of every database file: a write cut by the full disk left none
+    half-written."""
+    found = {}
+    for path in sorted(platform.data.glob("*.db")):
+        with sqlite3.connect(path) as db:
+            found[path.name] = db.execute("pragma integrity_check").fetchone()[0]
+    return found
+
+
+# --- read models against a rebuild from the events ------------------------------------------
+
+REBUILDS = {"search": ["search", "reindex"], "analytics": ["analytics", "rebuild"]}
+
+
+def read_model(platform: Platform, model: str) -> dict[str, Any]:
+    done = subprocess.run(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "verify.read_models", model],
+        env=platform.env(model), capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise RuntimeError(f"reading the {model} read model: {done.stderr[-500:]}")
+    return dict(json.loads(done.stdout))
+
+
+def rebuild_and_compare(platform: Platform) -> dict[str, dict[str, Any]]:
+    """Each read model (the search index, analytics' facts and counts) as it is live, then
+    rebuilt from the first event by its own operation (which swaps the rebuild in), then
+    compared record by record: the same records, each identical."""
+    found = {}
+    for model, command in REBUILDS.items():
+        live = read_model(platform, model)
+        done = subprocess.run(  # noqa: S603
+            [*ALAC, *command], env=platform.env(model), capture_output=True, text=True, check=False
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"alac {' '.join(command)}: {done.stderr[-500:]}")
+        rebuilt = read_model(platform, model)
+        differing = differences(live, rebuilt)
+        for key in differing[:5]:
+            print(f"  {model} differs at {key}", file=sys.stderr)
+        found[model] = {
+            "live": live["records"],
+            "rebuilt": rebuilt["records"],
+            "differing": len(differing),
+        }
+    return found
+
+
 # --- accounting -----------------------------------------------------------------------------
+
+
+def cases_per_complaint(platform: Platform) -> dict[str, int]:
+    """Straight from cases' database (SQLite, or PostgreSQL in the production profile)."""
+    url = (
+        platform.engines.database_urls["cases"]
+        if platform.engines
+        else f"sqlite:///{platform.data / 'cases.db'}"
+    )
+    engine = sqlalchemy.create_engine(url)
+    try:
+        with engine.connect() as db:
+            rows = db.execute(
+                sqlalchemy.text("select complaint_id, count(*) from cases group by complaint_id")
+            )
+            return {str(complaint): int(n) for complaint, n in rows}
+    finally:
+        engine.dispose()
 
 
 def account(platform: Platform, load: Load, timeout_s: float) -> dict[str, int]:
@@ -269,10 +463,7 @@ def account(platform: Platform, load: Load, timeout_s: float) -> dict[str, int]:
     search_headers = token(platform, "lena")
     deadline = time.monotonic() + timeout_s
     while True:
-        with sqlite3.connect(platform.data / "cases.db") as db:
-            per_complaint = dict(
-                db.execute("select complaint_id, count(*) from cases group by complaint_id")
-            )
+        per_complaint = cases_per_complaint(platform)
         summary = httpx.get(
             platform.url("analytics") + "/v1/stats/summary",
             headers=analytics_headers,
@@ -394,6 +585,83 @@ def access(platform: Platform, load: Load) -> dict[str, int]:
     return {"tried": tried, "leaks": int(leaks)}
 
 
+@dataclass
+class Callers:
+    """One HTTP client per service and a token per demo user, for the probes below."""
+
+    platform: Platform
+    clients: dict[str, httpx.Client] = field(default_factory=dict)
+    tokens: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def headers_of(self, user: str) -> dict[str, str]:
+        if user not in self.tokens:
+            self.tokens[user] = token(self.platform, user)
+        return self.tokens[user]
+
+    def send(self, service: str, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        if service not in self.clients:
+            self.clients[service] = httpx.Client(base_url=self.platform.url(service), timeout=30)
+        return self.clients[service].request(method, url, **kwargs)
+
+    def close(self) -> None:
+        for client in self.clients.values():
+            client.close()
+
+
+def every_endpoint(callers: Callers, records: list[Record], word: str) -> dict[str, Any]:
+    """Every operation of every service's OpenAPI x every role (alac_kernel.testing.access):
+    answers as the permission matrix says, no 5xx, no record the caller may not see."""
+    openapis = {name: callers.send(name, "GET", "/openapi.json").json() for name in SERVICES}
+    report = probe_access(openapis, callers.send, demo_callers(callers.headers_of), records, word)
+    for line in [*report.unlisted, *report.failures][:20]:
+        print("  access:", line, file=sys.stderr)
+    return {
+        "operations": report.operations,
+        "tried": report.tried,
+        "5xx": report.server_errors,
+        "leaks": report.leaks,
+        "mismatches": report.mismatches,
+        "unlisted": len(report.unlisted),
+        "ok": report.ok,
+    }
+
+
+def schemathesis_run(callers: Callers, records: list[Record], examples: int) -> dict[str, Any]:
+    """Schemathesis (alac_kernel.testing.openapi_fuzz) over every service's OpenAPI, valid and
+    invalid requests, with a token of every role and none: no 5xx, every answer documented and
+    matching its schema, every error a problem+json. Runs last: valid writes change data."""
+    headers = [callers.headers_of(user) for _, user, *_ in DEMO_CALLERS] + [{}]
+    path_values = {
+        name: [r.path_values[name] for r in records] for name in ("complaint_id", "case_id")
+    }
+    calls, server_errors, unsendable, failures = 0, 0, 0, []
+    for name in SERVICES:
+        base = callers.platform.url(name)
+
+        def send(*, url: str, base: str = base, **kwargs: Any) -> httpx.Response:
+            return httpx.request(url=url.replace(FUZZ_BASE, base, 1), timeout=30, **kwargs)
+
+        report = fuzz_openapi(
+            callers.send(name, "GET", "/openapi.json").json(),
+            send=send,
+            headers=headers,
+            path_values=path_values,
+            max_examples=examples,
+        )
+        calls += report.calls
+        unsendable += report.unsendable
+        server_errors += sum(n for status, n in report.statuses.items() if status >= 500)
+        failures += [f"{name}: {line}" for line in report.failures]
+    for line in failures[:20]:
+        print("  schemathesis:", line[:400], file=sys.stderr)
+    return {
+        "calls": calls,
+        "5xx": server_errors,
+        "failures": len(failures),
+        "unsendable": unsendable,  # requests httpx refuses to put on the wire
+    }
+
+
 # --- the table ------------------------------------------------------------------------------
 
 
@@ -407,7 +675,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=600)
     parser.add_argument("--rate", type=float, default=2.0, help="complaints per second")
     parser.add_argument("--kills", type=int, default=6, help="kill -9 during the load")
+    parser.add_argument(
+        "--fuzz-examples", type=int, default=10, help="schemathesis examples per operation"
+    )
+    parser.add_argument(
+        "--disk-mb", type=int, default=256,
+        help="the data folder on a tmpfs of this size, filled once after the load (needs root; "
+        "0: not run)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--profile", choices=("embedded", "production"), default="embedded",
+        help="production: the services on PostgreSQL and Kafka, and the bus and the database "
+        "each stopped in the middle of the load",
+    )  # fmt: skip
+    parser.add_argument(
+        "--outage", type=float, default=10, help="seconds the bus and the database stay down"
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--logs", type=Path, help="keep the services' logs in this folder")
     parser.add_argument(
         "--rate-informative",
         action="store_true",
@@ -425,28 +710,62 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
 
-    with tempfile.TemporaryDirectory(prefix="alac-verify-") as tmp:
-        platform = Platform(data=Path(tmp) / "data", base=free_port_base(), logs=Path(tmp))
+    production = args.profile == "production"
+    with tempfile.TemporaryDirectory(prefix="alac-verify-") as tmp, contextlib.ExitStack() as stack:
+        logs = args.logs or Path(tmp)
+        logs.mkdir(parents=True, exist_ok=True)
+        platform = Platform(data=Path(tmp) / "data", base=free_port_base(), logs=logs)
         platform.data.mkdir()
         load = Load()
+        if production:
+            platform.engines = stack.enter_context(production_engines(Path(tmp) / "engines"))
+            progress("PostgreSQL and Kafka up")
         try:
+            # In the production profile complaints live in PostgreSQL, not in the data folder:
+            # the full disk is the embedded profile's fault.
+            mount_refused = (
+                "the production profile keeps its data in PostgreSQL; run the embedded one"
+                if production
+                else platform.mount_small_disk(args.disk_mb)
+                if args.disk_mb
+                else "--disk-mb 0"
+            )
             start_platform(platform)
             progress("platform up")
-            run_load(platform, args.seconds, args.rate, args.kills, load)
-            progress(f"load done: {len(load.accepted)} accepted, kills {load.kills}")
+            run_load(platform, args.seconds, args.rate, args.kills, load, args.outage)
+            progress(f"load done: {len(load.accepted)} accepted, kills {load.kills}, "
+                     f"outages {load.outages}, refusals {load.refusals}")  # fmt: skip
+            full = disk_full(platform, load) if mount_refused is None else None
+            progress(f"disk full: {full or mount_refused}")
             counts = account(platform, load, timeout_s=120 + args.seconds / 5)
             progress(f"accounted: {counts}")
+            checked = {} if production else integrity(platform)
+            progress(f"integrity: {checked}")
+            rebuilt = rebuild_and_compare(platform)
+            progress(f"read models against a rebuild: {rebuilt}")
             some_id = next(iter(load.accepted.values()))
             probes = bad_input(platform, some_id)
             progress(f"bad input: {probes}")
             leaks = access(platform, load)
             progress(f"access: {leaks}")
+            callers = Callers(platform)
+            try:
+                word = "vrfmatrix" + secrets.token_hex(3)
+                records = seed_records(
+                    callers.send, callers.headers_of, settle=lambda: time.sleep(0.5), word=word
+                )
+                matrix = every_endpoint(callers, records, word)
+                progress(f"every endpoint x role: {matrix}")
+                fuzzed = schemathesis_run(callers, records, args.fuzz_examples)
+                progress(f"schemathesis: {fuzzed}")
+            finally:
+                callers.close()
         finally:
             platform.stop()
 
     rows: list[tuple[str, str, bool]] = []
-    sent_per_s = len(load.accepted) / args.seconds
-    rows.append(("load: complaints accepted", f"{counts['accepted']} in {args.seconds:.0f} s "
+    sent_per_s = len(load.accepted) / max(load.seconds, 1e-9)
+    rows.append(("load: complaints accepted", f"{counts['accepted']} in {load.seconds:.0f} s "
                  f"({sent_per_s:.2f}/s, target {args.rate}/s; {load.retries} retries, "
                  f"worst lag {load.lagging_s:.1f} s)",
                  args.rate_informative or sent_per_s >= 0.9 * args.rate))  # fmt: skip
@@ -472,8 +791,33 @@ def _run(args: argparse.Namespace) -> int:
          counts["hits_missing"] == 0 and counts["hits_wrong_or_duplicated"] == 0),
         ("analytics: counted once", f"{counts['counted']} of {counts['accepted']}",
          counts["counted"] == counts["accepted"]),
+        *(("faults: stopped and restarted during the load",
+           ", ".join(f"{what}@{at}s for {down}s" for at, what, down in load.outages),
+           len(load.outages) == 2) for _ in [1] if production),
+        ("load: refused attempts by status (503 expected while a fault lasts)",
+         ", ".join(f"{code}: {n}" for code, n in sorted(load.refusals.items())) or "none",
+         all(code == 503 or code < 500 for code in load.refusals)),
+        ("faults: disk full (answers while full; readyz; recovered)",
+         "not run: " + mount_refused if full is None else
+         f"{full['statuses']}; {full['readyz_while_full']}; {full['recovered']}",
+         production or (full is not None and full["other"] == full["not_problem"] == 0
+                        and full["refused_503"] > 0 and full["recovered"])),
+        *(("no half-written data: sqlite integrity_check",
+           ", ".join(f"{k} {v}" for k, v in checked.items()),
+           bool(checked) and all(v == "ok" for v in checked.values())) for _ in [1]
+          if not production),
+        *((f"read model {model} = rebuild from the events (live, rebuilt, differing)",
+           f"{r['live']}, {r['rebuilt']}, {r['differing']}",
+           r["live"] == r["rebuilt"] > 0 and r["differing"] == 0)
+          for model, r in rebuilt.items()),
         ("bad input: probes tried, 5xx", f"{probes['tried']}, {probes['5xx']}", probes["5xx"] == 0),
         ("access: probes tried, leaks", f"{leaks['tried']}, {leaks['leaks']}", leaks["leaks"] == 0),
+        ("access: every endpoint x role (ops, tried, 5xx, leaks, off-matrix)",
+         f"{matrix['operations']}, {matrix['tried']}, {matrix['5xx']}, {matrix['leaks']}, "
+         f"{matrix['mismatches'] + matrix['unlisted']}", matrix["ok"]),
+        ("schemathesis: calls, 5xx, off-schema or not problem+json",
+         f"{fuzzed['calls']}, {fuzzed['5xx']}, {fuzzed['failures']}",
+         fuzzed["5xx"] == 0 and fuzzed["failures"] == 0),
     ]  # fmt: skip
     width = max(len(r[0]) for r in rows)
     print(f"\n{'check'.ljust(width)}  {'result':<60} ok")
@@ -489,7 +833,15 @@ def _run(args: argparse.Namespace) -> int:
                     "counts": counts,
                     "probes": probes,
                     "access": leaks,
+                    "every_endpoint": matrix,
+                    "schemathesis": fuzzed,
+                    "disk_full": full,
+                    "integrity": checked,
+                    "read_models": rebuilt,
                     "kills": load.kills,
+                    "outages": load.outages,
+                    "refusals": load.refusals,
+                    "profile": args.profile,
                 },
                 indent=2,
             )  # fmt: skip

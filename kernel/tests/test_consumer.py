@@ -6,11 +6,11 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Column, MetaData, String, Table, func, insert, select
+from sqlalchemy import Column, MetaData, String, Table, create_engine, func, insert, select, text
 
 from alac_kernel.bus import BusError, CommitRefused, OutgoingRecord
 from alac_kernel.bus.log import LogBus
-from alac_kernel.consumer import EventConsumer
+from alac_kernel.consumer import EventConsumer, RetryLater
 from alac_kernel.db import make_engine, make_session_factory, session_scope
 from alac_kernel.events import Event, default_registry, new_event
 from alac_kernel.outbox import record_headers
@@ -326,3 +326,33 @@ def test_a_failed_park_loses_nothing(world):
     assert world.effect_ids() == [good.id]
     consumer.close()
     assert world.remaining_for_group() == 0
+
+
+def test_a_database_that_cannot_be_reached_parks_nothing_and_the_event_is_applied_later(
+    world, tmp_path
+):
+    """A handler whose database is away (here one that cannot be opened: SQLite's CANTOPEN;
+    in `make verify`, PostgreSQL stopped) fails every attempt. That is not the event's fault:
+    it must not go to the dead letters (the read model would never see it) but be taken again
+    once the database is back."""
+    event = received()
+    world.publish(event)
+    away = create_engine(f"sqlite:///{tmp_path / 'no-such-folder' / 'svc.db'}")
+    reachable = [False]
+
+    def handler(session, ev: Event) -> None:
+        if not reachable[0]:
+            with away.connect() as connection:
+                connection.execute(text("select 1"))
+        world.handler(session, ev)
+
+    consumer = world.consumer(max_attempts=2)
+    consumer.handlers = {"complaint.received": handler}
+    with pytest.raises(RetryLater):
+        consumer.run_once()
+    assert world.dead_letters() == [] and world.effect_ids() == []
+    assert world.remaining_for_group() == 1  # not committed: taken again
+
+    reachable[0] = True
+    assert consumer.run_once() == 1
+    assert world.effect_ids() == [event.id] and world.dead_letters() == []

@@ -6,33 +6,30 @@ figure)."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1200)]
 
-REPO = Path(__file__).resolve().parents[2]
 
-
-def test_short_verify_run_holds_load_survives_a_kill_and_refuses_bad_input(tmp_path):
-    figures = tmp_path / "verify.json"
-    done = subprocess.run(
-        [sys.executable, "-m", "verify", "--seconds", "20", "--rate", "1", "--kills", "1",
-         "--json", str(figures), "--rate-informative"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=1100,  # a guard against a hang, not a speed limit
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
-    assert "all checks passed" in done.stdout and "faults: kill -9 survived" in done.stdout
-    result = json.loads(figures.read_text())
+def test_short_verify_run_holds_load_survives_a_kill_and_refuses_bad_input(tmp_path, run_verify):
+    result = run_verify(
+        ["--seconds", "20", "--rate", "1", "--kills", "1", "--fuzz-examples", "2"],
+        tmp_path / "verify.json",
+        timeout_s=1100,
+    )
     counts = result["counts"]
     assert counts["accepted"] >= 1 and counts["cases_missing"] == 0
     assert counts["hits_ok"] == counts["accepted"] == counts["counted"]
     assert result["probes"]["tried"] > 100 and result["probes"]["5xx"] == 0
     assert result["access"]["leaks"] == 0 and len(result["kills"]) == 1
+    matrix = result["every_endpoint"]
+    assert matrix["operations"] >= 110 and matrix["tried"] >= 12 * matrix["operations"]
+    assert matrix["ok"] and matrix["5xx"] == matrix["leaks"] == matrix["mismatches"] == 0
+    full = result["disk_full"]  # the suite runs as root here, so the tmpfs is mounted
+    assert full["refused_503"] > 0 and full["other"] == 0 and full["recovered"]
+    assert set(result["integrity"].values()) == {"ok"}
+    for model in ("search", "analytics"):
+        compared = result["read_models"][model]
+        assert compared["live"] == compared["rebuilt"] > 0 and compared["differing"] == 0
+    fuzzed = result["schemathesis"]
+    assert fuzzed["calls"] > 300 and fuzzed["5xx"] == fuzzed["failures"] == 0

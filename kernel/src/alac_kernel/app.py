@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -13,17 +14,24 @@ from typing import Any, TypeVar
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from alac_kernel.apidocs import install_api_docs
 from alac_kernel.auth.fastapi import install_auth
 from alac_kernel.auth.verifier import TokenVerifier
-from alac_kernel.db import new_id
+from alac_kernel.db import new_id, storage_refusal
 from alac_kernel.http_input import RefuseNulMiddleware
 from alac_kernel.observability import logs
 from alac_kernel.observability.metrics import HTTP_LATENCY, HTTP_REQUESTS, HTTP_SERVER_ERRORS
-from alac_kernel.problems import PROBLEM_JSON, Problem, install_problem_handlers
+from alac_kernel.problems import (
+    PROBLEM_JSON,
+    Problem,
+    domain_problem,
+    install_problem_handlers,
+    problem_responses,
+)
 from alac_kernel.runtime import ServiceRuntime
 
 log = logging.getLogger("alac.app")
@@ -104,9 +112,7 @@ class RequestContextMiddleware:
                 if status_holder["started"]:
                     raise
                 if not refused:
-                    log.exception("unhandled error", extra={"path": scope.get("path")})
-                    unexpected = Problem(500, "An unexpected error occurred; it has been logged.")
-                    await self._send_problem(deliver, unexpected)
+                    await self._send_problem(deliver, self._unexpected(scope))
             if refused:
                 await self._too_large(deliver)
         finally:
@@ -118,6 +124,17 @@ class RequestContextMiddleware:
                 HTTP_SERVER_ERRORS.labels(self.service).inc()
             HTTP_LATENCY.labels(self.service, method, path).observe(time.perf_counter() - started)
             logs.correlation_id.reset(token)
+
+    @staticmethod
+    def _unexpected(scope: Scope) -> Problem:
+        """The answer to an error no handler took: a full disk or a database away (raised
+        as late as the commit of a request's unit of work) is a 503 to retry, the rest a 500."""
+        refusal = storage_refusal(sys.exc_info()[1] or Exception())
+        if refusal is not None:
+            log.warning("storage refused a request", exc_info=True, extra={"path": scope["path"]})
+            return domain_problem(refusal)
+        log.exception("unhandled error", extra={"path": scope.get("path")})
+        return Problem(500, "An unexpected error occurred; it has been logged.")
 
     async def _too_large(self, send: Callable[[Message], Any]) -> None:
         await self._send_problem(
@@ -139,6 +156,7 @@ class RequestContextMiddleware:
                 "headers": [
                     (b"content-type", PROBLEM_JSON.encode()),
                     (b"content-length", str(len(raw)).encode()),
+                    *((k.lower().encode(), v.encode()) for k, v in (problem.headers or {}).items()),
                 ],
             }
         )
@@ -201,8 +219,24 @@ def create_service_app(
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     for router in routers:
+        document_body_problems(router)
         app.include_router(router)
     return app
+
+
+def document_body_problems(router: APIRouter) -> None:
+    """Document, on every operation that reads a body, the problems the kernel answers for any
+    body before the route runs: unreadable JSON (400), over the size limit (413), invalid
+    fields (422). Without them a client (and schemathesis) meets statuses the OpenAPI document
+    does not name; a route's own description of a status wins."""
+    for route in router.routes:
+        if isinstance(route, APIRoute) and route.body_field is not None:
+            route.responses = {**BODY_PROBLEMS, **route.responses}
+
+
+BODY_PROBLEMS = problem_responses(
+    (400, "The body is not valid JSON"), 413, (422, "Invalid field (each named in `errors`)")
+)
 
 
 def runtime_of(request: Request) -> ServiceRuntime:

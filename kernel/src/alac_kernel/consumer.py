@@ -6,7 +6,8 @@ delivered again after a crash is recognised and skipped. Offsets are committed o
 after the database commit. A record that is malformed, breaks its contract, or fails
 `max_attempts` times goes to the dead-letter topic and the consumer goes on. A handler that
 raises `RetryLater` (a service it needs is down) parks nothing: the pass ends and the batch is
-taken again from the last committed offset.
+taken again from the last committed offset; so does a database that is away or full
+(`alac_kernel.db.storage_refusal`).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from alac_kernel.bus import (
     Record,
     dead_letter_topic,
 )
-from alac_kernel.db import session_scope, utcnow
+from alac_kernel.db import session_scope, storage_refusal, utcnow
 from alac_kernel.events import ContractRegistry, ContractViolation, Event
 from alac_kernel.events.binding import event_from_record
 from alac_kernel.observability import logs
@@ -157,6 +158,11 @@ class EventConsumer:
                 except RetryLater:
                     raise  # run_once leaves the group; the next pass takes the batch again
                 except Exception as exc:  # noqa: BLE001 - retried, then parked
+                    if storage_refusal(exc) is not None:
+                        # The database is away or full: not the event's fault either. Parked,
+                        # it would be lost to this read model (`make verify` lost one so, with
+                        # PostgreSQL stopped mid-load).
+                        raise RetryLater(f"the database refused: {exc}") from exc
                     last_error = exc
                     log.warning(
                         "applying event failed (attempt %d of %d): %s",

@@ -9,6 +9,7 @@ silently reading every tenant's rows.
 
 from __future__ import annotations
 
+import errno
 import os
 import threading
 import uuid
@@ -20,6 +21,7 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, DateTime, Engine, String, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import (
     Mapped,
     ORMExecuteState,
@@ -31,6 +33,8 @@ from sqlalchemy.orm import (
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import visitors
 from sqlalchemy.types import TypeDecorator
+
+from alac_kernel.errors import Unavailable
 
 TENANT_KEY = "tenant_id"
 ALL_TENANTS_KEY = "all_tenants"
@@ -257,3 +261,48 @@ __all__ = [
     "new_id",
     "is_sqlite",
 ]
+
+
+# SQLite's SQLITE_FULL and PostgreSQL's disk_full (class 53, insufficient resources).
+_SQLITE_FULL = 13
+_PG_DISK_FULL = "53100"
+# SQLite's busy, locked, I/O error and cannot-open: the file or its lock, not the statement.
+_SQLITE_PASSING = frozenset({5, 6, 10, 14})
+
+
+def storage_refusal(exc: BaseException) -> Unavailable | None:
+    """The domain error for a database or disk that cannot take a write now, else None.
+
+    A full disk (SQLite's "database or disk is full", PostgreSQL's disk_full, ENOSPC while
+    writing a file) and a database that cannot be reached (stopped, restarting) are states of
+    the machine, not bugs: the caller gets a 503 problem and may retry (the transaction was
+    rolled back, so nothing was half-written), rather than a 500."""
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return _full()
+    if not isinstance(exc, OperationalError):
+        return None
+    orig = exc.orig
+    if getattr(orig, "sqlite_errorcode", None) == _SQLITE_FULL or (
+        getattr(orig, "sqlstate", None) == _PG_DISK_FULL
+    ):
+        return _full()
+    sqlite_code = getattr(orig, "sqlite_errorcode", None)
+    passing = (
+        sqlite_code in _SQLITE_PASSING
+        if sqlite_code is not None
+        # PostgreSQL: no SQLSTATE means the server never answered (refused, closed, restarting)
+        else exc.connection_invalidated or getattr(orig, "sqlstate", None) is None
+    )
+    if passing:
+        return Unavailable(
+            "The database cannot be reached just now; nothing was saved. Try again shortly.",
+            headers={"Retry-After": "5"},
+        )
+    return None
+
+
+def _full() -> Unavailable:
+    return Unavailable(
+        "There is no storage space left; nothing was saved. Try again later.",
+        headers={"Retry-After": "30"},
+    )

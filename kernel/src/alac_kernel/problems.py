@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from alac_kernel.db import storage_refusal
 from alac_kernel.errors import DomainError
 from alac_kernel.languages import negotiate
 
@@ -318,6 +319,10 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        refusal = storage_refusal(exc)
+        if refusal is not None:  # a full disk or a database away: 503, retry later
+            log.warning("storage refused a request: %s", exc, extra={"path": request.url.path})
+            return problem_response(domain_problem(refusal, request_language(request)), request)
         log.exception("unhandled error", extra={"path": request.url.path})
         return problem_response(
             Problem(500, "An unexpected error occurred; it has been logged."), request

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import delete, select, update
 
-from alac_analytics.models import ComplaintFact, DailyCount, MonthlyCount
+from alac_analytics.models import ComplaintFact, DailyCount, MonthlyCount, PairCount
 from alac_analytics.projections.rebuild import (
     monthly_mismatches,
     pair_mismatches,
@@ -311,6 +311,37 @@ def test_historical_complaint_counts_in_its_period_but_not_in_service_times(anal
     assert cell(analytics, "time_to_close_hours", "50") == 1
     triage = sum(n for (*_, d, _v), n in counts(analytics).items() if d == "time_to_triage_hours")
     assert triage == 1
+
+
+def _count_rows(analytics) -> dict[str, list[dict]]:
+    with session_scope(analytics.runtime.session_factory, all_tenants=True) as session:
+        return {
+            table.name: sorted(
+                (dict(r) for r in session.execute(select(table)).mappings()), key=str
+            )
+            for table in (DailyCount.__table__, MonthlyCount.__table__, PairCount.__table__)
+        }
+
+
+def test_a_count_brought_to_zero_leaves_no_row_so_live_and_rebuilt_counts_are_the_same_rows(
+    analytics,
+):
+    """Live, each event moves the status count (received -> triage -> ... -> closed) and a
+    count that falls to zero goes; a rebuild applies a batch's net change and never writes
+    it. Found by `make verify`'s comparison of the live model with a rebuild."""
+    complaint = analytics.complaint(received_at=T0, channel="hotline", area="education")
+    analytics.consume()  # event by event, as the live consumer meets them
+    case = analytics.open_case(complaint, at=T0 + timedelta(minutes=5))
+    analytics.consume()
+    analytics.close_case(case, complaint, at=T0 + timedelta(hours=5), outcome="resolved")
+    analytics.consume()
+    live = _count_rows(analytics)
+    assert live["daily_counts"] and live["monthly_counts"] and live["pair_counts"]
+    assert [r for rows in live.values() for r in rows if r["n"] == 0] == []
+    assert any(r["dimension"] == "status" and r["value"] == "closed" for r in live["daily_counts"])
+
+    rebuild(analytics.runtime, batch_size=1000)
+    assert _count_rows(analytics) == live
 
 
 def test_pair_changes_equal_the_difference_of_the_pairs():
