@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
 from alac_kernel.errors import NotFound
-from alac_kernel.languages import accepted_language, negotiate
+from alac_kernel.languages import accepted_language, for_centre, negotiate
 from alac_kernel.problems import install_problem_handlers
 
 
@@ -67,3 +67,21 @@ def test_problems_speak_the_negotiated_language():
         == "дело не найдено"
     )
     assert client.get("/missing").json()["detail"] == "case not found"
+
+
+@pytest.mark.parametrize(
+    ("wanted", "centre", "expected"),
+    [
+        ("kk", None, "kk"),  # a centre not in the registry: every language
+        ("kk", ["kk", "ru"], "kk"),
+        ("en", ["kk", "ru"], "ru"),  # Russian when the centre works in it
+        ("ru", ["kk", "en"], "kk"),  # else the centre's first language
+        ("ru", ["en", "kk"], "en"),
+        (None, ["en"], "en"),
+        (None, ["kk", "ru", "en"], "ru"),
+        ("de", None, "ru"),
+        ("en", [], "en"),
+    ],
+)
+def test_a_centre_writes_in_a_language_it_works_in(wanted, centre, expected) -> None:
+    assert for_centre(wanted, centre) == expected

@@ -267,3 +267,22 @@ def test_the_case_page_shows_the_consent_record_and_a_timeline(web) -> None:
     assert "Согласие, версия 1: Официальные действия" in page
     assert "Действие (составлена жалоба): to the akimat" in page
     assert "по согласию версии 1" in page
+
+
+def _offered_languages(page: str) -> list[str]:
+    select = page.split('id="preferred_language"')[1].split("</select>")[0]
+    return re.findall(r'<option value="([a-z]+)"[^>]*>', select)
+
+
+def test_the_entry_form_offers_the_languages_the_centre_works_in(web) -> None:
+    """ndi works in Kazakh and Russian (its registry entry, which intake's per-tenant list
+    follows): its volunteer is offered those two; tk's is offered all three."""
+    web.platform.onboard_demo_tenants()
+    sign_in(web, "nurlan")
+    form = web.get("/staff/complaints/new?lang=ru")
+    assert form.status_code == 200
+    assert _offered_languages(form.text) == ["kk", "ru"]
+    assert '<option value="kk">Казахский</option>' in form.text
+    web.cookies.clear()
+    sign_in(web, "vera")
+    assert _offered_languages(web.get("/staff/complaints/new?lang=ru").text) == ["kk", "ru", "en"]

@@ -8,6 +8,7 @@ English is the default.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal, TypeGuard
 
 from starlette.requests import Request
@@ -15,6 +16,9 @@ from starlette.requests import Request
 Language = Literal["kk", "ru", "en"]
 LANGUAGES: tuple[Language, ...] = ("kk", "ru", "en")
 DEFAULT: Language = "en"
+# The language a centre falls back to when someone's own is not one it works in: Russian, which
+# the centres' staff and hotlines work in beside Kazakh (a request's default stays English).
+CENTRE_FALLBACK: Language = "ru"
 
 
 def is_language(value: object) -> TypeGuard[Language]:
@@ -38,4 +42,20 @@ def negotiate(request: Request | None, asked: str | None = None) -> Language:
     return accepted_language(header) or DEFAULT
 
 
-__all__ = ["DEFAULT", "LANGUAGES", "Language", "accepted_language", "is_language", "negotiate"]
+def for_centre(wanted: str | None, centre_languages: Sequence[str] | None) -> Language:
+    """The language a centre writes to someone in: `wanted` (theirs) when it is one the centre
+    works in (`centre_languages`, the registry's `languages`; None or empty: any), else Russian
+    when the centre works in it, else the centre's first language. A message in a language
+    nobody at the centre uses helps no one, nor one they cannot answer."""
+    offered = [lang for lang in centre_languages or () if is_language(lang)]
+    if is_language(wanted) and (not offered or wanted in offered):
+        return wanted
+    if not offered or CENTRE_FALLBACK in offered:
+        return CENTRE_FALLBACK
+    return offered[0]
+
+
+__all__ = [
+    "CENTRE_FALLBACK", "DEFAULT", "LANGUAGES", "Language", "accepted_language", "for_centre",
+    "is_language", "negotiate",
+]  # fmt: skip

@@ -377,20 +377,3 @@ def test_the_mail_falls_back_to_a_language_the_centre_works_in(tmp_path: Path) -
         [message] = world.inbox_of("lena")
         assert message["Content-Language"] == "ru"
         assert message["Subject"].startswith("Срок")
-
-
-@pytest.mark.parametrize(
-    ("chosen", "centre", "expected"),
-    [
-        ("kk", None, "kk"),  # a centre not in the registry: every language
-        ("kk", ["kk", "ru"], "kk"),
-        ("en", ["kk", "ru"], "ru"),  # Russian when the centre works in it
-        ("ru", ["kk", "en"], "kk"),  # else the centre's first language
-        (None, ["en"], "en"),
-        ("de", None, "ru"),
-    ],
-)
-def test_the_recipients_language_is_one_of_the_centres(chosen, centre, expected) -> None:
-    from alac_cases.notifications.messages import language_of
-
-    assert language_of(chosen, centre) == expected

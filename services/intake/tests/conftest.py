@@ -80,6 +80,20 @@ class Intake:
         )
         return event
 
+    def registry(
+        self, type_: str, spec: dict[str, Any], *, changed: list[str] | None = None
+    ) -> Event:
+        """The tenant registry's next event of a centre (`spec`: its whole entry, as
+        tenant_registry.demo_spec gives it), published and applied."""
+        from tenant_registry import tenant_event
+
+        key = f"tenant:{spec['id']}"
+        self._versions[key] = self._versions.get(key, 0) + 1
+        event = tenant_event(type_, spec, version=self._versions[key], changed=changed)
+        self.publish(event)
+        self.pump()
+        return event
+
     def case_event(
         self, type_: str, case_id: str, complaint_id: str, *, tenant: str = "tk",
         office: str = "almaty", version: int | None = None, **data: Any,

@@ -71,6 +71,22 @@ class Mailing:
         )  # fmt: skip
         return self.publish(event)
 
+    def registry(self, type_: str, spec: dict[str, Any]) -> None:
+        """The tenant registry's next event of a centre, published and applied by intake's
+        tenant consumer."""
+        from tenant_registry import tenant_event
+
+        key = f"tenant:{spec['id']}"
+        self.versions[key] = self.versions.get(key, 0) + 1
+        self.publish(tenant_event(type_, spec, version=self.versions[key]))
+        spec_ = next(c for c in self.runtime.consumers if c.group == "intake-tenants")
+        consumer = self.runtime.event_consumer(spec_)
+        consumer.poll_timeout_s = 0.0
+        try:
+            assert consumer.run_once() == 1
+        finally:
+            consumer.close()
+
     def consume(self) -> int:
         total = 0
         while moved := self.consumer.run_once():

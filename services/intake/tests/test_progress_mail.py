@@ -14,6 +14,7 @@ from email.message import EmailMessage
 import progress_world
 import pytest
 from progress_world import FOLLOWUP, TEXTS, Mailing
+from tenant_registry import demo_spec
 
 from alac_kernel.delivery import CANCELLED, PENDING, SENT
 from alac_kernel.mailcatcher import MailCatcher
@@ -102,6 +103,25 @@ def test_progress_arrives_once_in_the_complainants_language_without_the_complain
     logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in ours)
     assert "@example.kz" not in logged and TEXTS["kk"]["news"] not in logged
     assert not any(crux[:30] in logged for _, _, crux, _ in filed.values())
+
+
+def test_progress_is_written_in_a_language_the_centre_works_in(intake: Mailing) -> None:
+    """A complainant who chose English, at a centre the registry then says works in Kazakh
+    only, is written to in Kazakh (alac_kernel.languages.for_centre); so is one who chose no
+    language (Russian elsewhere: the fallback, when the centre works in it)."""
+    crux = "Акимат требует плату за справку."
+    english, _ = intake.file(crux, preferred_language="en", safe_to_contact=True,
+                             contact={"email": "english@example.kz"})  # fmt: skip
+    unstated, _ = intake.file(crux, safe_to_contact=True, contact={"email": "none@example.kz"})
+    intake.registry("tenant.onboarded", demo_spec("tk", languages=["kk"]))
+    for complaint_id in (english, unstated):
+        intake.case_event("case.opened", str(uuid.uuid4()), complaint_id)
+    intake.consume()
+    assert intake.send() == 2
+    got = {m["X-Catcher-To"]: m for m in intake.catcher.messages()}
+    for address in ("english@example.kz", "none@example.kz"):
+        assert got[address]["Content-Language"] == "kk"
+        assert got[address]["Subject"] == TEXTS["kk"]["subject"]
 
 
 def test_anonymous_and_non_consenting_complainants_are_never_emailed(intake: Mailing) -> None:

@@ -69,7 +69,7 @@ class Intake:
         self.client = httpx.AsyncClient(
             base_url=base_url, timeout=timeout_s, transport=transport, follow_redirects=False
         )
-        self._reference: dict[tuple[str, str], tuple[float, list[dict[str, Any]]]] = {}
+        self._reference: dict[tuple[str, str, str | None], tuple[float, list[dict[str, Any]]]] = {}
 
     async def close(self) -> None:
         await self.client.aclose()
@@ -89,13 +89,19 @@ class Intake:
             raise problem_of(response)
         return response.json()
 
-    async def reference(self, name: str, lang: str) -> list[dict[str, Any]]:
-        """A reference list in `lang`, cached a few minutes (it changes by migration only)."""
-        key = (name, lang)
+    async def reference(
+        self, name: str, lang: str, *, tenant: str | None = None
+    ) -> list[dict[str, Any]]:
+        """A reference list in `lang`, `tenant`'s version of a per-tenant list (age bands, the
+        languages a centre works in) when given, cached a few minutes (lists change by
+        migration; a centre's own with the tenant registry, seen here within the cache's
+        minutes)."""
+        key = (name, lang, tenant)
         hit = self._reference.get(key)
         if hit and time.monotonic() - hit[0] < self.REFERENCE_TTL_S:
             return hit[1]
-        body = await self._call("GET", f"/v1/reference/{name}", params={"lang": lang})
+        params = {"lang": lang} if tenant is None else {"lang": lang, "tenant": tenant}
+        body = await self._call("GET", f"/v1/reference/{name}", params=params)
         items = [i for i in body["items"] if i.get("current", True)]
         self._reference[key] = (time.monotonic(), items)
         return items

@@ -389,14 +389,18 @@ def install_staff(app: FastAPI, ui: Any) -> Console:
             return to_login(request)
         return page(request, "staff_home.html", session)
 
-    async def entry_lists(request: Request, lang: str) -> dict[str, list[dict[str, Any]]]:
+    async def entry_lists(
+        request: Request, lang: str, tenant: str | None
+    ) -> dict[str, list[dict[str, Any]]]:
         api = request.app.state.intake
         channels = await api.reference("channels", lang)
         return {
             "channels": [c for c in channels if c["code"] in STAFF_CHANNELS],
             "request_types": await api.reference("request_types", lang),
             "areas": await api.reference("areas", lang),
-            "caller_languages": await api.reference("languages", lang),
+            # The languages the caller's centre works in (intake's per-tenant list, from the
+            # tenant registry): intake refuses another as the preferred language.
+            "caller_languages": await api.reference("languages", lang, tenant=tenant),
         }
 
     def unavailable_on_problem(request: Request, lang: str) -> Callable[[ApiProblem], Any]:
@@ -408,7 +412,7 @@ def install_staff(app: FastAPI, ui: Any) -> Console:
         if session is None:
             return to_login(request)
         draft = console.draft_for(request, "/staff/complaints/new")
-        lists = await guarded(request, lang, entry_lists(request, lang),
+        lists = await guarded(request, lang, entry_lists(request, lang, session.tenant),
                               on_problem=unavailable_on_problem(request, lang))  # fmt: skip
         if isinstance(lists, Response):
             return lists
@@ -448,7 +452,7 @@ def install_staff(app: FastAPI, ui: Any) -> Console:
         session = current(request)
         if session is None:  # expired while typing: keep the text through the sign-in
             return to_login(request, stash={"values": values})
-        lists = await guarded(request, lang, entry_lists(request, lang),
+        lists = await guarded(request, lang, entry_lists(request, lang, session.tenant),
                               on_problem=unavailable_on_problem(request, lang))  # fmt: skip
         if isinstance(lists, Response):
             return lists

@@ -28,6 +28,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ru": "значение {value!r} в поле «{what}» не относится к {parent!r}",
         "kk": "«{what}» өрісіндегі {value!r} мәні {parent!r} мәніне жатпайды",
     },
+    "centre_language": {
+        "en": "the centre works in {offered}",
+        "ru": "центр работает на языках: {offered}",
+        "kk": "орталық мына тілдерде жұмыс істейді: {offered}",
+    },
     "anonymous_with_contact": {
         "en": "an anonymous complaint carries no contact details",
         "ru": "анонимное обращение не содержит контактных данных",

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from alac_cases.notifications import messages, service
 from alac_cases.notifications.models import Notification, deliveries
 from alac_cases.tenancy.service import display_name, languages_of
+from alac_kernel import languages
 from alac_kernel.delivery import DeliveryRelay
 from alac_kernel.mail import SmtpMailer, compose
 from alac_kernel.runtime import ServiceRuntime
@@ -50,7 +51,10 @@ class StaffMail:
         if not service.preference(session=session, tenant=tenant, subject=subject).email:
             return None
         centre = languages_of(session=session, tenant_id=tenant)
-        language = messages.language_of(person["language"], centre)
+        # A staff member whose entry names no language (or one the centre does not work in)
+        # gets the centre's fallback (alac_kernel.languages.for_centre: Russian, the language
+        # staff are invited in by default, when the centre works in it).
+        language = languages.for_centre(person["language"], centre)
         payload = json.loads(row["payload"])
         common = {
             "language": language,

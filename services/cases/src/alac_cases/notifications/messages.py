@@ -3,15 +3,8 @@ case reference, codes, counts and dates, never personal data) and the e-mails' f
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
-
-from alac_kernel.languages import Language, is_language
-
-# A staff member whose registry entry names no language (or one the platform does not speak)
-# gets Russian, the language staff are invited in by default (staff/views.py InvitationIn),
-# not the kernel's English default for a request.
-DEFAULT_LANGUAGE: Language = "ru"
 
 TITLES: dict[str, dict[str, str]] = {
     "deadline_approaching": {
@@ -92,18 +85,6 @@ TEXT: dict[str, dict[str, str]] = {
         "kk": "Соңғы жиынтықтан бері не болды:",
     },
 }
-
-
-def language_of(value: str | None, centre: Sequence[str] | None = None) -> Language:
-    """The recipient's language when it is one the centre works in (`centre`, the registry's
-    `languages`; None: any), else the centre's first language: a message in a language nobody
-    at the centre uses helps no one. Russian when neither says."""
-    offered = [lang for lang in centre or () if is_language(lang)]
-    if is_language(value) and (not offered or value in offered):
-        return value
-    if not offered or DEFAULT_LANGUAGE in offered:
-        return DEFAULT_LANGUAGE
-    return offered[0]
 
 
 def title(kind: str, language: str, params: Mapping[str, Any]) -> str:

@@ -22,6 +22,8 @@ from alac_intake.complaints.schemas import (
 )
 from alac_intake.complaints.service import register_complaint
 from alac_intake.reference.offices import office_errors
+from alac_intake.reference.service import centre_languages
+from alac_kernel import languages
 from alac_kernel.auth.principal import Principal
 from alac_kernel.db import session_scope
 from alac_kernel.errors import InvalidFields
@@ -70,6 +72,13 @@ def submit(
         )  # fmt: skip
         if errors:
             raise InvalidFields(f"{errors[0]['field']}: {errors[0]['reason']}", errors=errors)
+        if complaint.preferred_language is not None:
+            # The form sends the page's language: a citizen who read the page in English is
+            # not refused by a centre that does not work in it, but written to in the
+            # centre's fallback (staff entry, by contrast, is held to the centre's list).
+            offered = centre_languages(session=session, tenant=form.tenant)
+            chosen = languages.for_centre(complaint.preferred_language, offered)
+            complaint = complaint.model_copy(update={"preferred_language": chosen})
         return register_complaint(
             session=session, outbox=rt.outbox, principal=principal, payload=complaint,
             correlation_id=correlation_id, keys=rt.master_keys, lang=lang,

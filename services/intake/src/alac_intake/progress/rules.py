@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from alac_intake.complaints.models import Complaint
-from alac_kernel.languages import Language, is_language
+from collections.abc import Sequence
 
-# A complaint recorded without a language (a hotline call typed in without one) is written to
-# in Russian, which the centres' hotlines answer in beside Kazakh.
-FALLBACK_LANGUAGE: Language = "ru"
+from alac_intake.complaints.models import Complaint
+from alac_kernel.languages import Language, for_centre
 
 
 def may_write_to(complaint: Complaint) -> bool:
@@ -27,8 +25,9 @@ def address_of(contact: dict | None) -> str | None:
     return email.strip() if isinstance(email, str) and email.strip() else None
 
 
-def language_of(complaint: Complaint) -> Language:
+def language_of(complaint: Complaint, centre: Sequence[str] | None) -> Language:
     """The complaint's language: the one the complainant chose (the web form's, or the one
-    the volunteer noted), else the fallback."""
-    chosen = complaint.preferred_language
-    return chosen if is_language(chosen) else FALLBACK_LANGUAGE
+    the volunteer noted) while the centre (`centre`: the languages it works in) still works
+    in it, else the centre's fallback (a complaint recorded without a language, a hotline call
+    typed in without one, too): alac_kernel.languages.for_centre."""
+    return for_centre(complaint.preferred_language, centre)

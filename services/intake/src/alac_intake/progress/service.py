@@ -23,6 +23,7 @@ from alac_intake.followup.service import public_status
 from alac_intake.progress.message import progress_email
 from alac_intake.progress.models import complainant_mail
 from alac_intake.progress.rules import address_of, language_of, may_write_to
+from alac_intake.reference.service import centre_languages
 from alac_intake.vault import service as vault
 from alac_kernel.consumer import Handler
 from alac_kernel.crypto import MasterKeys
@@ -116,9 +117,10 @@ class ProgressMail:
         address = address_of(contact)
         if address is None:
             return None
+        centre = centre_languages(session=session, tenant=complaint.tenant_id)
         return progress_email(
             delivery_id=row["id"], sender=self.settings.smtp_from, to=address,
-            lang=language_of(complaint), followup_url=self.followup_url,
+            lang=language_of(complaint, centre), followup_url=self.followup_url,
         )  # fmt: skip
 
     def relay(self, runtime: ServiceRuntime) -> DeliveryRelay:

@@ -28,8 +28,14 @@ LISTS = (
     "complainant_types", "sexes", "languages", "outcomes", "age_bands", "regions", "cities",
     "public_offices",
 )  # fmt: skip
-# Lists a tenant may replace with its own rows.
-TENANT_LISTS = frozenset({"age_bands"})
+# Lists a tenant may have its own rows of (set from the tenant registry's events, tenants.py).
+TENANT_LISTS = frozenset({"age_bands", "languages"})
+# Of those, the ones only the registry sets: the languages a centre works in are the registry's
+# `languages` (cases letters and mail by them too), so a tenant admin changes them there.
+REGISTRY_LISTS = frozenset({"languages"})
+# Lists whose refused code is answered with what is offered: a complainant's language is
+# refused because the centre does not work in it, not because the platform does not know it.
+OFFERED_REASONS = {"languages": "centre_language"}
 
 
 def is_current(row: ReferenceValue, on: date) -> bool:
@@ -59,6 +65,14 @@ def rows(
         else:
             out[name] = [r for r in items if r.tenant_id is None]
     return out
+
+
+def centre_languages(*, session: Session, tenant: str) -> list[str] | None:
+    """The languages the centre works in (its own `languages` rows, from the registry), or None
+    when it has none (not in the registry: every language, as before the registry)."""
+    found = rows(session=session, list_names=["languages"], tenant=tenant)["languages"]
+    own = [r.code for r in found if r.tenant_id is not None and is_current(r, date.today())]
+    return own or None
 
 
 def label(row: ReferenceValue, lang: str) -> str:
@@ -97,6 +111,15 @@ def check(
     for c in checks:
         what = c.what or c.field.rsplit(".", 1)[-1]
         candidates = [r for r in lists[c.list_name] if r.code == c.value]
+        offered_reason = OFFERED_REASONS.get(c.list_name)
+        if offered_reason and not any(is_current(r, on) for r in candidates):
+            if c.field in allow_retired and candidates:
+                continue  # kept on an old complaint
+            offered = ", ".join(r.code for r in lists[c.list_name] if is_current(r, on))
+            errors.append(
+                {"field": c.field, "reason": message(offered_reason, lang, offered=offered)}
+            )
+            continue
         if not candidates:
             errors.append(
                 {
@@ -212,7 +235,7 @@ def replace_own_list(
     lang: str,
 ) -> ReferenceList:  # fmt: skip
     """The tenant admin's new version of a per-tenant list (replace_tenant_list)."""
-    if list_name not in TENANT_LISTS:
+    if list_name not in TENANT_LISTS or list_name in REGISTRY_LISTS:
         raise NotFound("per-tenant reference list")
     today = date.today()
     with session_scope(rt.session_factory, tenant=principal.tenant) as session:

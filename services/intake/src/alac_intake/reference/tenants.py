@@ -2,7 +2,8 @@
 
 - tenant.onboarded / tenant.updated: the centre's offices that take public complaints become
   rows of the `public_offices` list (parent = tenant), its own age bands (if it has them)
-  become its version of `age_bands`, its data keys are made in the vault at once, and its
+  become its version of `age_bands`, the languages it works in its version of `languages`
+  (a complaint's preferred language is one of them), its data keys are made in the vault at once, and its
   retention period becomes its retention policy (on onboarding, and when the registry
   changes it);
 - tenant.suspended: nothing here (its people cannot sign in; the public form still names the
@@ -23,7 +24,13 @@ from sqlalchemy.orm import Session
 from alac_intake.database import all_tables
 from alac_intake.lifecycle import service as lifecycle
 from alac_intake.reference.models import ReferenceValue
-from alac_intake.reference.service import TENANT_LISTS, is_current, replace_tenant_list
+from alac_intake.reference.service import (
+    TENANT_LISTS,
+    centre_languages,
+    is_current,
+    replace_tenant_list,
+    rows,
+)
 from alac_intake.vault import service as vault
 from alac_kernel.crypto import MasterKeys
 from alac_kernel.events import Event
@@ -44,6 +51,7 @@ def apply_tenant(session: Session, event: Event, *, keys: MasterKeys) -> None:
         replace_tenant_list(
             session=session, tenant=tenant_id, list_name="age_bands", items=bands, today=today
         )
+    _sync_languages(session, tenant_id, spec.get("languages") or [], today)
     # The tenant's keys exist from the start (not on its first complaint): onboarding has
     # made everything the centre needs.
     vault.ensure_keys(session=session, keys=keys, tenant=tenant_id)
@@ -53,6 +61,25 @@ def apply_tenant(session: Session, event: Event, *, keys: MasterKeys) -> None:
     years = spec.get("retention_years")
     if years and (event.type == "tenant.onboarded" or "retention_years" in _changed(event)):
         lifecycle.set_retention(session=session, tenant=tenant_id, days=years * DAYS_A_YEAR)
+
+
+def _sync_languages(session: Session, tenant_id: str, wanted: list[str], today: date) -> None:
+    """The centre's version of `languages`: the platform's rows (their labels) of the languages
+    it works in, in the registry's order; a new version only when they change, so an update of
+    another field does not retire and re-add the same rows."""
+    if not wanted or centre_languages(session=session, tenant=tenant_id) == wanted:
+        return
+    platform = {
+        r.code: r for r in rows(session=session, list_names=["languages"], tenant=None)["languages"]
+    }
+    items = [
+        {"code": code, "label_en": platform[code].label_en, "label_ru": platform[code].label_ru,
+         "label_kk": platform[code].label_kk}
+        for code in wanted if code in platform
+    ]  # fmt: skip
+    replace_tenant_list(
+        session=session, tenant=tenant_id, list_name="languages", items=items, today=today
+    )
 
 
 def _changed(event: Event) -> list[str]:
