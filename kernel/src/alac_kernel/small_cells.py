@@ -156,7 +156,20 @@ def perturb(count: int, key_sum: int, threshold: int) -> int:
     cell)."""
     if count <= 0:
         return 0
-    position = (key_sum % CELL_KEY_MODULUS) / CELL_KEY_MODULUS
+    position = _position(key_sum % CELL_KEY_MODULUS, count)
     noise = next(n for bound, n in _NOISE_TABLE if position < bound)
     published = count + noise
     return max(published, threshold) if count >= threshold else max(published, 1)
+
+
+def _position(cell_key: int, count: int) -> float:
+    """The cell's place in [0, 1) on the noise table, drawn from its cell key and count.
+
+    The key is hashed, not used as a place itself: adding one complaint moves the cell key by
+    that complaint's record key, and a record key near 0 (mod 2^32) would move the place by a
+    hair, leave the noise unchanged and let `with it - without it` reveal the complaint (about
+    one search in ten could be differenced so). Hashed, neighbouring keys land anywhere, as
+    the ABS perturbation table's rows do.
+    """
+    digest = hashlib.sha256(f"{cell_key}:{count}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
