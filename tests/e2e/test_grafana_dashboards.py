@@ -166,8 +166,22 @@ def test_every_panel_query_returns_data_from_a_running_platform(tmp_path: Path) 
                 ('alac_events_consumed_total{outcome="dead_lettered"}', "group", {"analytics", "cases"}),
             ):  # fmt: skip
                 query = f"sum by ({by}) (increase({metric}[1h]))"
-                got = httpx.get(f"{prom.url}/api/v1/query", params={"query": query}).json()
-                values = {r["metric"][by]: float(r["value"][1]) for r in got["data"]["result"]}
+                values: dict[str, float] = {}
+
+                def every_one_answers(query: str = query, by: str = by) -> bool:
+                    # increase() needs two scrapes of a series: a service whose first scrape
+                    # came late answers a few seconds after the others.
+                    got = httpx.get(f"{prom.url}/api/v1/query", params={"query": query}).json()
+                    values.clear()
+                    values.update(
+                        {r["metric"][by]: float(r["value"][1]) for r in got["data"]["result"]}
+                    )
+                    return expected <= set(values)
+
+                try:
+                    wait_for(every_one_answers, 90, f"{metric} for every service", interval_s=3)
+                except AssertionError:
+                    pass  # the assertion below says what is missing
                 assert expected <= set(values), (metric, values)
                 assert all(v == 0 for v in values.values()), (metric, values)
     finally:

@@ -48,7 +48,6 @@ class RequestContextMiddleware:
         self.app = app
         self.service = service
         self.max_body_bytes = max_body_bytes
-        HTTP_SERVER_ERRORS.labels(service)  # the series exists, at 0, before any error
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -198,6 +197,9 @@ def create_service_app(
     app.add_middleware(
         RequestContextMiddleware, service=runtime.name, max_body_bytes=settings.max_body_bytes
     )
+    # The series exists, at 0, from the start: Starlette builds the middleware only on the
+    # first request, and a service nobody has called yet must still answer "no errors".
+    HTTP_SERVER_ERRORS.labels(runtime.name)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers")
     def healthz() -> dict[str, str]:
