@@ -183,9 +183,9 @@ class TokenVerifier:
             raise AuthError("malformed", "the token is empty or too long")
         known = self._verified.get(token)
         if known is not None:
-            principal, kid, until, expires = known
-            if self._clock() < until and time.time() < expires and kid in self._keys:
-                return principal
+            remembered, signed_by, until, expires = known
+            if self._clock() < until and time.time() < expires and signed_by in self._keys:
+                return remembered
             self._verified.pop(token, None)
         try:
             header = jwt.get_unverified_header(token)

@@ -43,12 +43,13 @@ from alac_kernel.crypto import MasterKeys
 from alac_kernel.db import new_id, utcnow
 from alac_kernel.observability.metrics import VAULT_OPERATIONS
 from alac_kernel.outbox import Outbox
+from alac_kernel.tables import table_of
 
 log = logging.getLogger("alac.intake")
 
-_complaints = Complaint.__table__
-_contacts = ContactRecord.__table__
-_text_keys = ComplaintTextKey.__table__
+_complaints = table_of(Complaint)
+_contacts = table_of(ContactRecord)
+_text_keys = table_of(ComplaintTextKey)
 # Built once: a statement built per call costs its construction and its cache key each time.
 _OUTBOX_MARK = select(func.max(kernel_tables.outbox.c.seq))
 _LOCATOR_TAKEN = select(_complaints.c.id).where(

@@ -30,7 +30,7 @@ from alac_intake.complaints.models import Complaint
 from alac_intake.complaints.schemas import ContactDetails
 from alac_intake.database import kernel_tables
 from alac_intake.duplicates import minhash
-from alac_intake.duplicates.models import ComplaintTextBand, PossibleDuplicate
+from alac_intake.duplicates.models import ComplaintTextBand, DuplicateReason, PossibleDuplicate
 from alac_intake.duplicates.schemas import (
     DuplicateCandidate,
     DuplicateCheck,
@@ -120,7 +120,7 @@ class Flag:
     tenant_id: str
     complaint_id: str
     other_complaint_id: str
-    reason: str
+    reason: DuplicateReason
     score: float
     flagged_at: datetime
 
@@ -262,7 +262,11 @@ def newer_flags(*, session: Session, complaint: Complaint, lookup: Lookup, mark:
 
 
 def _flag(
-    complaint: Complaint | Draft, other: str, reason: str, score: float, now: datetime
+    complaint: Complaint | Draft,
+    other: str,
+    reason: DuplicateReason,
+    score: float,
+    now: datetime,
 ) -> Flag:
     return Flag(
         tenant_id=complaint.tenant_id, complaint_id=complaint.id, other_complaint_id=other,
@@ -290,8 +294,9 @@ def flag_possible_duplicates(*, session: Session, complaint: Complaint) -> Looku
 
 def store_flags(*, session: Session, lookup: Lookup) -> None:
     if lookup.flags:
-        flags = PossibleDuplicate.__table__
-        session.connection().execute(insert(flags), [vars(f) for f in lookup.flags])
+        session.connection().execute(
+            insert(table_of(PossibleDuplicate)), [vars(f) for f in lookup.flags]
+        )
 
 
 def flags_of(*, session: Session, complaint_id: str, tenant: str) -> list[dict[str, object]]:
