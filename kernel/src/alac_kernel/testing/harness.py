@@ -17,7 +17,10 @@ from fastapi.testclient import TestClient
 
 from alac_kernel.auth.dev_issuer import KEY_FILE, DevIssuer, DevKey, create_dev_issuer_app
 from alac_kernel.auth.verifier import TokenVerifier
+from alac_kernel.bus import OutgoingRecord
 from alac_kernel.consumer import EventConsumer
+from alac_kernel.events import Event
+from alac_kernel.events.binding import record_headers
 from alac_kernel.outbox import OutboxRelay
 from alac_kernel.runtime import ServiceRuntime
 from alac_kernel.settings import DEV_REALM
@@ -64,6 +67,22 @@ class InProcessIssuer:
             jwks_url=f"{self.issuer}/protocol/openid-connect/certs",
             http=self.client,
         )
+
+
+def publish_event(runtime: ServiceRuntime, event: Event) -> Event:
+    """`event` on its aggregate's topic of `runtime`'s bus, as the producing service's outbox
+    relay puts it there (for a service tested alone, fed what the others would publish)."""
+    runtime.bus.publish(
+        [
+            OutgoingRecord(
+                topic=runtime.settings.topic(event.type.split(".")[0]),
+                key=event.subject,
+                value=event.to_json(),
+                headers=record_headers(event),
+            )
+        ]
+    )
+    return event
 
 
 class Pump:
