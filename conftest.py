@@ -17,6 +17,7 @@ from alac_cli.services import SERVICES, service_module
 from alac_kernel.auth.verifier import TokenVerifier
 from alac_kernel.runtime import ServiceRuntime
 from alac_kernel.settings import Settings
+from alac_kernel.testing.alone import migrate
 from alac_kernel.testing.harness import TEST_ISSUER, InProcessIssuer, Pump, text_keys_through
 from alac_kernel.testing.kafka import KAFKA_TEST_OPTIONS
 from alac_kernel.testing.postgres import fresh_database
@@ -176,7 +177,7 @@ def build_platform(
                 _settings(tmp, urls[name], bus_url, **bus),
                 verifier_factory() if verifier_factory else issuer.verifier(),
             )
-            app.state.runtime.migrate()
+            migrate(app.state.runtime)  # a copy of a database migrated once per process
             apps[name] = app
             clients[name] = stack.enter_context(TestClient(app, raise_server_exceptions=False))
         text_keys_through(apps, clients["intake"])
@@ -247,11 +248,17 @@ def browser() -> Iterator[object]:
 
 
 # With pytest-xdist (`make test` runs `-n auto --dist loadgroup`), the tests that need one of
-# the heavy engines run on one worker per engine, so each engine (a JVM taking a core for half
-# a minute to start) starts once per run rather than once per worker; tests that start the
-# platform as processes share one worker too (the README's quick tour uses the default ports).
-# A test's first matching marker in this order decides; the rest spread over the workers.
-ENGINE_GROUPS = ("e2e", "keycloak", "opensearch", "kafka", "prometheus")
+# the heavy engines run on one worker per engine, so each engine's session fixture (a JVM taking
+# a core for half a minute or more to start) starts once per run rather than once per worker;
+# the web tests' `alac up` with Chromium likewise (web/tests/test_browser*.py name their group,
+# "web-browser", in their marks). A test's first matching marker in this order decides. Tests
+# marked `e2e` start what they need themselves (processes on free ports, engines of their
+# own), so they are not grouped by the engines they start: they spread over the workers.
+ENGINE_GROUPS = ("keycloak", "opensearch", "kafka")
+# Scheduled first, so that no worker starts a minutes-long test while the other one is
+# finishing the short ones: xdist hands out the groups first (the largest first), then the
+# other tests in collection order, which puts these markers' tests at its front.
+LONG_MARKERS = ("e2e", "slow")
 
 
 # A test that uses an engine's fixture needs that engine, whether or not its module says so
@@ -277,5 +284,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             if item.get_closest_marker(ENGINE_FIXTURES[fixture]) is None:
                 item.add_marker(getattr(pytest.mark, ENGINE_FIXTURES[fixture]))
         group = next((m for m in ENGINE_GROUPS if item.get_closest_marker(m)), None)
-        if group is not None and item.get_closest_marker("xdist_group") is None:
+        if (
+            group
+            and not item.get_closest_marker("e2e")
+            and not item.get_closest_marker("xdist_group")
+        ):
             item.add_marker(pytest.mark.xdist_group(group))
+    # A stable sort: the order within each of the two parts stays the collection's.
+    items.sort(key=lambda item: not any(item.get_closest_marker(m) for m in LONG_MARKERS))

@@ -139,7 +139,14 @@ class World:
         return self.bearer(self.provider.token(*self.provider.platform_admin))
 
 
-@pytest.fixture(params=["embedded", pytest.param("keycloak", marks=pytest.mark.keycloak)])
+# Both run the four services in one process (`build_platform`), so both are `platform` tests
+# (not in the fast tier), as the root conftest marks the tests of its own platform fixtures.
+@pytest.fixture(
+    params=[
+        pytest.param("embedded", marks=pytest.mark.platform),
+        pytest.param("keycloak", marks=[pytest.mark.keycloak, pytest.mark.platform]),
+    ]
+)
 def provider_name(request: pytest.FixtureRequest) -> str:
     return request.param
 

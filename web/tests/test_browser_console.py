@@ -18,7 +18,7 @@ from browser_helpers import axe_violations, sign_in
 
 from alac_kernel.testing.processes import wait_for
 
-pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.xdist_group("web-browser")]
 
 HERE = Path(__file__).resolve().parent
 LOCALES = HERE.parent / "src" / "alac_web" / "locales"

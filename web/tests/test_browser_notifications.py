@@ -20,7 +20,7 @@ from browser_helpers import axe_violations, sign_in
 from alac_kernel.testing.processes import wait_for
 from alac_web.staff import claims_of
 
-pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.xdist_group("web-browser")]
 
 LOCALES = Path(__file__).resolve().parents[1] / "src" / "alac_web" / "locales"
 

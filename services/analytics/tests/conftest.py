@@ -19,12 +19,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from alac_analytics.app import create_app
-from alac_kernel.bus import OutgoingRecord
 from alac_kernel.events import Event, new_event
-from alac_kernel.outbox import record_headers
 from alac_kernel.runtime import ServiceRuntime
 from alac_kernel.testing.alone import FLAVOURS, service_alone
-from alac_kernel.testing.harness import InProcessIssuer
+from alac_kernel.testing.harness import InProcessIssuer, publish_event
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "contracts" / "events"
 
@@ -44,18 +42,7 @@ class Analytics:
         return self.issuer.headers(user, **extra)
 
     def publish(self, event: Event) -> Event:
-        aggregate = event.type.split(".")[0]
-        self.runtime.bus.publish(
-            [
-                OutgoingRecord(
-                    topic=self.runtime.settings.topic(aggregate),
-                    key=event.subject,
-                    value=event.to_json(),
-                    headers=record_headers(event),
-                )
-            ]
-        )
-        return event
+        return publish_event(self.runtime, event)
 
     def emit(
         self,

@@ -22,12 +22,10 @@ from fastapi.testclient import TestClient
 from alac_cases.app import create_app
 from alac_cases.runtime import CasesRuntime
 from alac_kernel import crypto, sealed_text
-from alac_kernel.bus import OutgoingRecord
 from alac_kernel.db import utcnow
 from alac_kernel.events import Event, new_event
-from alac_kernel.outbox import record_headers
 from alac_kernel.testing.alone import service_alone
-from alac_kernel.testing.harness import InProcessIssuer, Pump
+from alac_kernel.testing.harness import InProcessIssuer, Pump, publish_event
 
 INTAKE = "/alac/intake"
 
@@ -76,17 +74,7 @@ class CasesAlone:
 
     def publish(self, event: Event) -> Event:
         """`event` onto the bus as intake's relay would publish it."""
-        self._runtime.bus.publish(
-            [
-                OutgoingRecord(
-                    topic=self._runtime.settings.topic(event.type.split(".")[0]),
-                    key=event.subject,
-                    value=event.to_json(),
-                    headers=record_headers(event),
-                )
-            ]
-        )
-        return event
+        return publish_event(self._runtime, event)
 
     def emit(
         self, type_: str, complaint_id: str, data: dict[str, Any], *, tenant: str, **envelope: Any

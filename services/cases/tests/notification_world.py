@@ -22,15 +22,12 @@ from alac_cases.case.models import Case
 from alac_cases.notifications.delivery import mail_relay
 from alac_cases.notifications.models import deliveries
 from alac_cases.staff.models import StaffMember
-from alac_kernel.bus import OutgoingRecord
 from alac_kernel.db import new_id, session_scope, utcnow
 from alac_kernel.events import Event, new_event
-from alac_kernel.events.binding import record_headers
 from alac_kernel.mailcatcher import MailCatcher
 from alac_kernel.runtime import ServiceRuntime
-from alac_kernel.settings import Settings
-from alac_kernel.testing.harness import TEST_ISSUER, InProcessIssuer
-from alac_kernel.testing.postgres import fresh_database
+from alac_kernel.testing.alone import service_alone
+from alac_kernel.testing.harness import InProcessIssuer, publish_event
 
 CONTRACTS = Path(__file__).resolve().parents[3] / "contracts" / "events"
 CRUX = "Директор школы требует взятку за зачисление ребёнка."
@@ -110,16 +107,7 @@ class World:
         return event
 
     def _put(self, event: Event) -> None:
-        self.runtime.bus.publish(
-            [
-                OutgoingRecord(
-                    topic=self.runtime.settings.topic(event.type.split(".")[0]),
-                    key=event.subject,
-                    value=event.to_json(),
-                    headers=record_headers(event),
-                )
-            ]
-        )
+        publish_event(self.runtime, event)
 
     def example(self, type_: str) -> dict[str, Any]:
         folder = CONTRACTS / type_ / "examples"
@@ -192,36 +180,29 @@ def build(
     tmp: Path, *, tls: tuple[Path, Path, Path] | None = None, flavour: str = "sqlite"
 ) -> Iterator[World]:
     """`tls`: (CA, certificate, key) to run the SMTP server with STARTTLS and AUTH;
-    `flavour` postgres: the service's database and the log bus on a throwaway PostgreSQL."""
+    `flavour` postgres: the service's database and the log bus on a throwaway PostgreSQL
+    (alac_kernel.testing.alone)."""
     credentials = ("alac-mail", "mail-secret") if tls else None
     catcher = MailCatcher(
         tmp / "mail", tls=(tls[1], tls[2]) if tls else None, credentials=credentials
     ).start()
-    issuer = InProcessIssuer(tmp / "keys")
     with contextlib.ExitStack() as stack:
         stack.callback(catcher.stop)
-        urls: dict[str, str | None] = {"db": None, "bus": None}
-        if flavour == "postgres":
-            urls = {k: stack.enter_context(fresh_database(f"alac_{k}")) for k in urls}
-        settings = Settings(
-            data_dir=tmp,
-            database_url=urls["db"],
-            bus_url=urls["bus"],
-            run_workers=False,
-            auth_issuer=TEST_ISSUER,
-            consumer_poll_timeout_s=0.01,
-            smtp_port=catcher.port,
-            smtp_timeout_s=5,
-            smtp_starttls=tls is not None,
-            smtp_username=credentials[0] if credentials else None,
-            smtp_password=credentials[1] if credentials else None,
-            smtp_ca_file=tls[0] if tls else None,
-            mail_retry_first_s=60,
-            web_url="https://console.alac.test",
+        client, issuer = stack.enter_context(
+            service_alone(
+                create_app,
+                flavour,
+                tmp,
+                smtp_port=catcher.port,
+                smtp_timeout_s=5,
+                smtp_starttls=tls is not None,
+                smtp_username=credentials[0] if credentials else None,
+                smtp_password=credentials[1] if credentials else None,
+                smtp_ca_file=tls[0] if tls else None,
+                mail_retry_first_s=60,
+                web_url="https://console.alac.test",
+            )
         )
-        app = create_app(settings, issuer.verifier())
-        app.state.runtime.migrate()
-        client = stack.enter_context(TestClient(app, raise_server_exceptions=False))
         world = World(client, issuer, catcher)
         stack.callback(world.consumer.close)
         world.add_staff()

@@ -12,7 +12,6 @@ import contextlib
 import sys
 import uuid
 from collections.abc import Iterator
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,14 +22,10 @@ from sqlalchemy import select
 
 from alac_intake.app import create_app
 from alac_intake.runtime import IntakeRuntime
-from alac_kernel.auth.verifier import TokenVerifier
-from alac_kernel.bus import OutgoingRecord
 from alac_kernel.db import session_scope, utcnow
 from alac_kernel.events import Event, default_registry, new_event
-from alac_kernel.outbox import record_headers
-from alac_kernel.settings import Settings
 from alac_kernel.testing.alone import FLAVOURS, service_alone
-from alac_kernel.testing.harness import InProcessIssuer, Pump
+from alac_kernel.testing.harness import InProcessIssuer, Pump, publish_event
 
 # progress_world and other shared helpers of this folder (pytest runs in importlib mode).
 sys.path.insert(0, str(Path(__file__).parent))
@@ -68,17 +63,7 @@ class Intake:
         """`event` on its aggregate's topic, as another service's outbox relay would put it
         there (checked against its contract first, as the relay does)."""
         default_registry().validate(event)
-        self.runtime.bus.publish(
-            [
-                OutgoingRecord(
-                    topic=self.runtime.settings.topic(event.type.split(".")[0]),
-                    key=event.subject,
-                    value=event.to_json(),
-                    headers=record_headers(event),
-                )
-            ]
-        )
-        return event
+        return publish_event(self.runtime, event)
 
     def registry(
         self, type_: str, spec: dict[str, Any], *, changed: list[str] | None = None
@@ -136,16 +121,12 @@ class Intake:
 def build(flavour: str, tmp: Path, **settings: Any) -> Iterator[Intake]:
     """Intake on `flavour` ("sqlite" or "postgres") in `tmp` (alac_kernel.testing.alone);
     `settings` add to the test settings (a mail relay's, say)."""
-    with service_alone(partial(_create_app, settings), flavour, tmp) as (client, issuer):
+    with service_alone(create_app, flavour, tmp, **settings) as (client, issuer):
         intake = Intake(flavour, issuer, client)
         try:
             yield intake
         finally:
             intake.pump.close()
-
-
-def _create_app(extra: dict[str, Any], settings: Settings, verifier: TokenVerifier) -> FastAPI:
-    return create_app(Settings(**{**settings.model_dump(), **extra}), verifier)
 
 
 @pytest.fixture

@@ -8,25 +8,47 @@ passes so a test knows when every event has been applied.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
 
-from alac_kernel.auth.dev_issuer import DevIssuer, create_dev_issuer_app
+from alac_kernel.auth.dev_issuer import KEY_FILE, DevIssuer, DevKey, create_dev_issuer_app
 from alac_kernel.auth.verifier import TokenVerifier
+from alac_kernel.bus import OutgoingRecord
 from alac_kernel.consumer import EventConsumer
+from alac_kernel.events import Event
+from alac_kernel.events.binding import record_headers
 from alac_kernel.outbox import OutboxRelay
 from alac_kernel.runtime import ServiceRuntime
 from alac_kernel.settings import DEV_REALM
 
 TEST_ISSUER = f"http://issuer.test/realms/{DEV_REALM}"
 
+# One signing key per test process, put in each new issuer's empty key folder: generating a
+# 2048-bit RSA key costs tens of milliseconds of CPU per test, and a test needs a key, not a
+# new one (a test about another key makes its own with DevKey.generate).
+_process_key: list[bytes] = []
+
+
+def _seed_key(key_dir: Path) -> None:
+    path = Path(key_dir) / KEY_FILE
+    if path.exists():
+        return
+    if not _process_key:
+        _process_key.append(DevKey.generate().private_pem())
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(_process_key[0])
+
 
 class InProcessIssuer:
     def __init__(self, key_dir: Path, issuer: str = TEST_ISSUER) -> None:
         self.issuer = issuer
+        _seed_key(key_dir)
         self.app = create_dev_issuer_app(key_dir, issuer)
         self.client = TestClient(self.app, base_url="http://issuer.test")
         self.dev: DevIssuer = self.app.state.dev_issuer
@@ -45,6 +67,22 @@ class InProcessIssuer:
             jwks_url=f"{self.issuer}/protocol/openid-connect/certs",
             http=self.client,
         )
+
+
+def publish_event(runtime: ServiceRuntime, event: Event) -> Event:
+    """`event` on its aggregate's topic of `runtime`'s bus, as the producing service's outbox
+    relay puts it there (for a service tested alone, fed what the others would publish)."""
+    runtime.bus.publish(
+        [
+            OutgoingRecord(
+                topic=runtime.settings.topic(event.type.split(".")[0]),
+                key=event.subject,
+                value=event.to_json(),
+                headers=record_headers(event),
+            )
+        ]
+    )
+    return event
 
 
 class Pump:

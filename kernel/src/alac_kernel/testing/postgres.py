@@ -15,7 +15,7 @@ import contextlib
 import os
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
@@ -73,5 +73,57 @@ def fresh_database(prefix: str = "alac_test") -> Iterator[str]:
             # which would otherwise make the drop fail and leak the database.
             with engine.connect() as conn:
                 conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        engine.dispose()
+
+
+def template_database(server_url: str, prefix: str, build: Callable[[str], None]) -> str:
+    """A database on the server at `server_url` (an admin URL) made once by `build(its URL)`
+    and kept until this process exits, to be copied by `copy_of_template`; its name."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}".lower()
+    base = make_url(server_url)
+    engine = sa.create_engine(base, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        try:
+            build(base.set(database=name).render_as_string(hide_password=False))
+        except BaseException:
+            with engine.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            raise
+    finally:
+        engine.dispose()
+    owner = os.getpid()
+
+    def drop() -> None:
+        # A forked child inherits atexit handlers; a server already stopped has nothing to drop.
+        if os.getpid() != owner:
+            return
+        with contextlib.suppress(sa.exc.SQLAlchemyError):
+            dropper = sa.create_engine(
+                base, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool
+            )
+            try:
+                with dropper.connect() as conn:
+                    conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            finally:
+                dropper.dispose()
+
+    atexit.register(drop)
+    return name
+
+
+def copy_of_template(template: str, database_url: str) -> None:
+    """Make the database at `database_url` a copy of `template` (same server), replacing what
+    it held; nothing may be connected to either meanwhile (FORCE ends the target's sessions)."""
+    target = make_url(database_url)
+    engine = sa.create_engine(
+        target.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool
+    )
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+            conn.execute(sa.text(f'CREATE DATABASE "{target.database}" TEMPLATE "{template}"'))
     finally:
         engine.dispose()
