@@ -15,7 +15,7 @@ from sqlalchemy import MetaData, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from alac_kernel.bus import EventBus, open_bus
-from alac_kernel.consumer import EventConsumer, Handler
+from alac_kernel.consumer import EventConsumer, Handler, Prepare
 from alac_kernel.db import make_engine, make_session_factory
 from alac_kernel.doorbell import SAFETY_NET_S
 from alac_kernel.events import ContractRegistry, default_registry
@@ -35,6 +35,8 @@ class ConsumerSpec:
     group: str
     aggregates: Sequence[str]
     handlers: Mapping[str, Handler]
+    # Run for each batch's events before its transaction (alac_kernel.consumer.Prepare).
+    prepare: Prepare | None = None
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,7 @@ class ServiceRuntime:
             max_attempts=self.settings.consumer_max_attempts,
             batch_size=self.settings.consumer_batch_size,
             poll_timeout_s=self._poll_timeout_s(),
+            prepare=spec.prepare,
         )
 
     def _poll_timeout_s(self) -> float:

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from functools import partial
-from typing import Any
 
 from pydantic import ValidationError
 
@@ -22,26 +21,11 @@ from alac_kernel.events import ContractRegistry, ContractViolation
 from alac_kernel.events.binding import event_from_record
 from alac_kernel.sealed_text import Erased, TextKeys, open_event
 from alac_search.engines.base import SearchEngine
-from alac_search.indexing.projector import AGGREGATES, PROJECTIONS
+from alac_search.indexing.projector import AGGREGATES, PROJECTIONS, Writes
 from alac_search.runtime import SearchRuntime
 from alac_search.tenants import offboarded
 
 log = logging.getLogger("alac.search.rebuild")
-
-
-class _Batch:
-    """Stands in for the engine while the projector's handlers run over one poll: it only
-    collects their writes, for one `apply_many`."""
-
-    def __init__(self) -> None:
-        self.docs: list[tuple[str, str, int, dict[str, Any]]] = []
-
-    def apply(self, tenant: str, doc_id: str, version: int, fields: Mapping[str, Any]) -> bool:
-        self.docs.append((tenant, doc_id, version, dict(fields)))
-        return True
-
-    def soft_delete(self, tenant: str, doc_id: str, version: int) -> bool:
-        return self.apply(tenant, doc_id, version, {"withdrawn": True})
 
 
 def drain(
@@ -65,7 +49,7 @@ def drain(
             quiet = quiet + 1 if not any(consumer.lag().values()) else 0
             continue
         quiet = 0
-        batch = _Batch()
+        batch = Writes()
         for record in records:
             try:
                 event = event_from_record(record.value, record.headers, record.key)
