@@ -43,7 +43,7 @@ from typing import Any
 
 import httpx
 
-from bench.idle import HOST, cpu_and_rss, descendants, free_base, name_of, wait_ready
+from bench.idle import HOST, TICKS, cpu_and_rss, descendants, free_base, name_of, wait_ready
 from bench.native import profile_summary
 from bench.payloads import complaint_bodies
 from bench.procs import BIN, REPO, Processes
@@ -155,14 +155,30 @@ async def get(client: httpx.AsyncClient, url: str, **kwargs: Any) -> httpx.Respo
     raise RuntimeError(f"{url} did not answer")
 
 
+#: The threads whose CPU is shown apart (OS thread names: alac_kernel.runtime.name_this_thread):
+#: the consumer groups that make the three read models, and every service's outbox relay.
+THREADS = ("cases", "search", "analytics", "intake-relay", "cases-relay")
+
+
 def platform_cpu(root: int) -> dict[str, float]:
-    """CPU seconds (user + system) of every process of the platform, by name."""
+    """CPU seconds (user + system) of every process of the platform, by name, and of the
+    threads named in THREADS, by thread name."""
     out: dict[str, float] = {}
     for pid in descendants(root):
         measured = cpu_and_rss(pid)
-        if measured is not None:
-            name = name_of(pid)
-            out[name] = out.get(name, 0.0) + measured[0]
+        if measured is None:
+            continue
+        name = name_of(pid)
+        out[name] = out.get(name, 0.0) + measured[0]
+        for task in Path(f"/proc/{pid}/task").glob("*"):
+            try:
+                thread = (task / "comm").read_text().strip()
+                fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if thread in THREADS:
+                key = f"thread {thread}"
+                out[key] = out.get(key, 0.0) + (int(fields[11]) + int(fields[12])) / TICKS
     return out
 
 
