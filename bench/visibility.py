@@ -374,6 +374,13 @@ def run(rate: float, seconds: float, every: float, keep: bool,
             result["cpu_ms_per_complaint"]["the bench itself"] = round(
                 (own_after - own_before) * 1000 / accepted, 1
             )
+            # A read model's consumer thread per complaint it showed (a consumer that fell
+            # behind has applied fewer than were accepted).
+            result["consumer_cpu_ms_per_complaint_shown"] = {
+                group: round((cpu_after.get(f"thread {group}", 0.0)
+                              - cpu_before.get(f"thread {group}", 0.0)) * 1000 / shown, 1)
+                for group, m in result["ms"].items() if (shown := m["n"])
+            }  # fmt: skip
             return result
     finally:
         if keep:
@@ -407,6 +414,8 @@ def main(argv: list[str] | None = None) -> int:
               f"60 s; {r['poll_requests'][name]} polling requests)")  # fmt: skip
     print("  CPU per accepted complaint: " + ", ".join(
         f"{name} {ms} ms" for name, ms in r["cpu_ms_per_complaint"].items()))  # fmt: skip
+    print("  consumer thread CPU per complaint shown: " + ", ".join(
+        f"{group} {ms} ms" for group, ms in r["consumer_cpu_ms_per_complaint_shown"].items()))  # fmt: skip
     for e in r["errors"]:
         print(f"  error: {e}")
     return 0
