@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from alac_kernel.bus import BusConsumer
 from alac_kernel.events import ContractRegistry, ContractViolation
 from alac_kernel.events.binding import event_from_record
-from alac_kernel.sealed_text import Erased, TextKeys, open_event
+from alac_kernel.sealed_text import Erased, TextKeys, fetched_for, open_event
 from alac_search.engines.base import SearchEngine
 from alac_search.indexing.projector import AGGREGATES, PROJECTIONS, Writes
 from alac_search.runtime import SearchRuntime
@@ -50,6 +50,7 @@ def drain(
             continue
         quiet = 0
         batch = Writes()
+        todo = []
         for record in records:
             try:
                 event = event_from_record(record.value, record.headers, record.key)
@@ -61,8 +62,12 @@ def drain(
                 # The live consumer parked these in the dead-letter topic already.
                 log.warning("skipping an unreadable record: %s", exc)
                 continue
-            project(batch, open_event(event, keys))
-            applied += 1
+            todo.append((project, event))
+        # The poll's text keys in a few requests to intake, not one per event.
+        with fetched_for(keys, [event for _, event in todo]):
+            for project, event in todo:
+                project(batch, open_event(event, keys))
+        applied += len(todo)
         if batch.docs:
             engine.apply_many(batch.docs)
         consumer.commit(records)
