@@ -205,7 +205,7 @@ def bench(args: argparse.Namespace, data: Path, procs: Processes) -> dict[str, A
     }
 
 
-def profile_summary(path: Path, top: int = 25) -> str:
+def profile_summary(path: Path, top: int = 25, of: str = "intake's threads") -> str:
     """The functions most often on the stack (inclusive share of samples) in py-spy's raw
     output (one collapsed stack per line, then its sample count), idle threads left out."""
     totals: dict[str, int] = {}
@@ -222,7 +222,7 @@ def profile_summary(path: Path, top: int = 25) -> str:
             where = frame.rsplit("/", 1)[-1].rstrip(")") if "(" in frame else ""
             key = f"{name} ({where.split(':')[0]})"
             totals[key] = totals.get(key, 0) + n
-    lines = [f"py-spy: {samples} samples of intake's threads (active ones only, non-blocking)"]
+    lines = [f"py-spy: {samples} samples of {of} (active ones only, non-blocking)"]
     for key, n in sorted(totals.items(), key=lambda kv: -kv[1])[:top]:
         lines.append(f"  {100 * n / max(samples, 1):5.1f} %  {key}")
     return "\n".join(lines)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from pathlib import Path
 
@@ -356,3 +357,137 @@ def test_a_database_that_cannot_be_reached_parks_nothing_and_the_event_is_applie
     reachable[0] = True
     assert consumer.run_once() == 1
     assert world.effect_ids() == [event.id] and world.dead_letters() == []
+
+
+# ---------------------------------------------------------------------- batches
+
+
+def commits_of(engine) -> list[int]:
+    """A counter of the transactions committed on `engine` (SQLAlchemy's commit event)."""
+    from sqlalchemy import event as sa_event
+
+    count = [0]
+    sa_event.listen(engine, "commit", lambda conn: count.__setitem__(0, count[0] + 1))
+    return count
+
+
+def test_a_polled_batch_is_applied_in_one_transaction(world):
+    events = [received() for _ in range(5)]
+    world.publish(*events)
+    consumer = world.consumer()
+    commits = commits_of(world.engine)
+    assert consumer.run_once() == 5
+    assert commits[0] == 1, "one commit for the batch, not one per event"
+    assert world.effect_ids() == sorted(e.id for e in events)
+    assert world.inbox_count() == 5
+    consumer.close()
+    assert world.remaining_for_group() == 0
+
+
+def test_events_already_in_the_inbox_are_skipped_inside_a_batch(world):
+    """Redelivered after a crash, together with new ones and twice in the same batch."""
+    old, new = received(), received()
+    world.publish(old)
+    first = world.consumer()
+    assert first.run_once() == 1
+    first.close()
+    world.publish(old, new, new)  # `old` again (a relay that died before marking it)
+    second = world.consumer()
+    assert second.run_once() == 3
+    assert sorted(world.calls) == sorted([old.id, new.id])
+    assert world.effect_ids() == sorted([old.id, new.id])
+    assert world.inbox_count() == 2
+
+
+def test_each_event_of_a_batch_runs_under_its_own_tenant(world):
+    seen: list[tuple[str, str]] = []
+
+    def handler(session, event: Event) -> None:
+        seen.append((event.tenantid, session.info["tenant_id"]))
+        world.handler(session, event)
+
+    a, b, c = received(), received(), received()
+    b = b.model_copy(update={"tenantid": "other"})
+    world.publish(*same_partition(a, b, c))
+    consumer = world.consumer()
+    consumer.handlers = {"complaint.received": handler}
+    assert consumer.run_once() == 3
+    assert seen and all(event_tenant == scope for event_tenant, scope in seen)
+    assert sorted(t for t, _ in seen) == ["other", "tk", "tk"]
+    assert world.effect_ids() == sorted(e.id for e in (a, b, c))
+
+
+def same_partition(*events: Event) -> list[Event]:
+    """Events whose envelopes all name one subject, so the log puts them in one partition
+    and a poll returns them in the order published."""
+    return [e.model_copy(update={"subject": "one-subject"}) for e in events]
+
+
+def test_a_batched_handler_gets_each_run_of_one_tenant_at_once(world):
+    from alac_kernel.consumer import Batched
+
+    runs: list[list[str]] = []
+
+    def many(session, events: list[Event]) -> None:
+        runs.append([e.id for e in events])
+        for event in events:
+            world.handler(session, event)
+
+    events = same_partition(received(), received(), received(), received())
+    events[2] = events[2].model_copy(update={"tenantid": "other"})
+    world.publish(*events)
+    consumer = world.consumer()
+    consumer.handlers = {"complaint.received": Batched(many)}
+    assert consumer.run_once() == 4
+    ids = [e.id for e in events]
+    assert runs == [ids[:2], ids[2:3], ids[3:]], "runs split where the tenant changes"
+    assert world.effect_ids() == sorted(ids)
+    assert world.inbox_count() == 4
+
+
+def test_a_failing_batched_run_is_applied_event_by_event_and_the_bad_one_parked(world):
+    from alac_kernel.consumer import Batched
+
+    runs: list[int] = []
+
+    def many(session, events: list[Event]) -> None:
+        runs.append(len(events))
+        for event in events:
+            world.handler(session, event)  # raises for the doomed complaint
+
+    good, doomed, later = same_partition(received(), received(), received())
+    world.fail_for.add(doomed.data["complaint_id"])
+    world.publish(good, doomed, later)
+    consumer = world.consumer(max_attempts=2)
+    consumer.handlers = {"complaint.received": Batched(many)}
+    assert consumer.run_once() == 3
+    assert runs == [3, 1, 1, 1, 1], "the run, then each alone (the doomed one twice)"
+    # The failed run's writes were rolled back with its savepoint: each effect once.
+    assert world.effect_ids() == sorted([good.id, later.id])
+    assert world.inbox_count() == 2
+    [parked] = world.dead_letters()
+    assert Event.from_json(parked.value).id == doomed.id
+    assert parked.headers["dlq-reason"].startswith("failed 2 times")
+    consumer.close()
+    assert world.remaining_for_group() == 0
+
+
+def test_prepare_runs_once_per_batch_around_its_transaction(world):
+    calls: list[str] = []
+
+    @contextlib.contextmanager
+    def prepare(events):
+        calls.append(f"prepare {len(events)}")
+        yield
+        calls.append("done")
+
+    def handler(session, event: Event) -> None:
+        calls.append("apply")
+        world.handler(session, event)
+
+    world.publish(received(), received(), received())
+    consumer = world.consumer()
+    consumer.handlers = {"complaint.received": handler}
+    consumer.prepare = prepare
+    assert consumer.run_once() == 3
+    assert calls == ["prepare 3", "apply", "apply", "apply", "done"]

@@ -16,7 +16,7 @@ from cryptography.exceptions import InvalidTag
 
 from alac_kernel import crypto, sealed_text
 from alac_kernel.bus import dead_letter_topic
-from alac_kernel.events import Event
+from alac_kernel.events import Event, new_event
 from alac_kernel.events.binding import event_from_record
 
 PHONE = "+7 701 555 12 34"
@@ -212,6 +212,57 @@ def test_the_key_service_answers_only_a_consumer_with_its_grant(sqlite_platform)
     assert other.status_code == 410
     # Not in the public API description.
     assert sealed_text.KEYS_PATH not in p.intake.get("/openapi.json").text
+
+
+def test_the_key_service_gives_a_batch_of_keys_to_a_consumer_with_its_grant(sqlite_platform):
+    """A consumer's batch asks once: the keys of the complaints that have one, nothing for an
+    erased complaint or another tenant's, 401 without the grant, 422 for an empty or too long
+    list; and the consumer holds them only while its batch is applied."""
+    p = sqlite_platform
+    first, second, erased = _submit(p), _submit(p), _submit(p)
+    gone = p.intake.post(
+        f"/v1/complaints/{erased}/erase-personal-data", headers=p.headers("kazbek")
+    )
+    assert gone.status_code == 200, gone.text
+    grant = sealed_text.load_grant(p.runtime("intake").settings, "cases")
+    good = {
+        sealed_text.GRANT_HEADER: f"Bearer {crypto.b64(grant)}",
+        sealed_text.CONSUMER_HEADER: "cases",
+    }
+    url = f"{sealed_text.KEYS_PATH}/tk"
+    asked = {"complaint_ids": [first, second, erased, str(uuid.uuid4())]}
+    answer = p.intake.post(url, json=asked, headers=good)
+    assert answer.status_code == 200, answer.text
+    keys = answer.json()["keys"]
+    assert sorted(keys) == sorted([first, second])
+    one = p.intake.get(f"{url}/{first}", headers=good).json()["key"]
+    assert keys[first] == one
+    assert p.intake.post(f"{sealed_text.KEYS_PATH}/ndi", json=asked, headers=good).json() == {
+        "keys": {}
+    }
+    for headers in ({}, p.headers("kazbek"), {**good, sealed_text.CONSUMER_HEADER: "search"}):
+        refused = p.intake.post(url, json=asked, headers=headers)
+        assert refused.status_code == 401 and "keys" not in refused.json()
+    for ids in ([], [str(uuid.uuid4()) for _ in range(101)]):
+        assert p.intake.post(url, json={"complaint_ids": ids}, headers=good).status_code == 422
+
+    keys_of_cases = p.runtime("cases").text_keys
+    assert isinstance(keys_of_cases, sealed_text.HttpTextKeys)
+    events = [
+        new_event(
+            type="complaint.received",
+            source="/test",
+            subject=cid,
+            tenant="tk",
+            version=1,
+            data={"complaint_id": cid, "sealed": {"fields": {}}},
+        )  # fmt: skip
+        for cid in (first, erased)
+    ]
+    with sealed_text.fetched_for(keys_of_cases, events):
+        assert keys_of_cases.key_for("tk", first) == crypto.unb64(one)
+        assert keys_of_cases.key_for("tk", erased) is None
+    assert getattr(keys_of_cases._held, "keys", None) is None  # noqa: SLF001 - nothing kept
 
 
 def test_search_takes_the_event_again_when_intake_does_not_answer(sqlite_platform):

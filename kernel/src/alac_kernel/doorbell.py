@@ -25,6 +25,7 @@ import secrets
 import socket
 import threading
 import time
+from collections.abc import Collection, Iterable
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, event, text
@@ -33,41 +34,72 @@ from sqlalchemy.orm import Session
 log = logging.getLogger("alac.doorbell")
 
 SAFETY_NET_S = 5.0
+MAX_PAYLOAD = 4000  # bytes of names a ring carries (PostgreSQL's NOTIFY takes under 8000)
 _RING_KEY = "alac_doorbells"
 
 
 class Doorbell:
-    """In-process doorbell; subclasses add the ring between processes."""
+    """In-process doorbell; subclasses add the ring between processes.
+
+    A ring may name what it is for (the embedded log: the topics written to); a waiter that
+    names what it waits for (a consumer: its topics) sleeps through rings for other names.
+    A ring naming nothing wakes every waiter."""
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self._generation = 0
+        self._unnamed = 0
+        self._named: dict[str, int] = {}
 
     @property
     def generation(self) -> int:
         return self._generation
 
-    def ring_local(self) -> None:
+    def generation_for(self, names: Collection[str] | None) -> int:
+        """A counter that moves with every ring naming one of `names` or naming nothing
+        (None: with every ring)."""
+        if names is None:
+            return self._generation
+        return self._unnamed + sum(self._named.get(name, 0) for name in names)
+
+    def ring_local(self, names: Iterable[str] | None = None) -> None:
         with self._cond:
             self._generation += 1
+            if names is None:
+                self._unnamed += 1
+            else:
+                for name in names:
+                    self._named[name] = self._named.get(name, 0) + 1
             self._cond.notify_all()
 
-    def ring(self) -> None:
+    def ring(self, names: Collection[str] | None = None) -> None:
         """After a commit: wake the waiters of this process and of the others."""
-        self.ring_local()
+        self.ring_local(names)
 
-    def ring_in(self, conn: Connection) -> None:
+    def ring_in(self, conn: Connection, names: Collection[str] | None = None) -> None:
         """Inside the writing transaction (PostgreSQL's NOTIFY); nothing elsewhere."""
 
     def listen(self) -> None:
         """Start receiving rings from other processes (idempotent)."""
 
-    def wait(self, seen: int, timeout_s: float) -> bool:
-        """Wait until rung after `seen` (a `generation` read before looking for work), at
-        most `timeout_s`; True if it was rung."""
+    def wait(self, seen: int, timeout_s: float, names: Collection[str] | None = None) -> bool:
+        """Wait until rung after `seen` (`generation_for(names)` read before looking for
+        work), at most `timeout_s`; True if it was rung."""
         self.listen()
         with self._cond:
-            return self._cond.wait_for(lambda: self._generation != seen, timeout=timeout_s)
+            return self._cond.wait_for(
+                lambda: self.generation_for(names) != seen, timeout=timeout_s
+            )
+
+
+def _payload(names: Collection[str] | None) -> str:
+    """What a ring carries between processes: the names, one a line; "" for every waiter."""
+    return "" if names is None else "\n".join(sorted(names))
+
+
+def _names(payload: str) -> list[str] | None:
+    # "" (and "!", the rings of earlier versions) name nothing: every waiter wakes.
+    return None if payload in ("", "!") else payload.split("\n")
 
 
 class FileDoorbell(Doorbell):
@@ -109,17 +141,20 @@ class FileDoorbell(Doorbell):
         assert self._listener is not None
         while True:
             try:
-                self._listener.recv(16)
+                payload = self._listener.recv(MAX_PAYLOAD)
             except OSError:
                 return
-            self.ring_local()
+            self.ring_local(_names(payload.decode(errors="replace")))
 
     def _forget(self) -> None:
         with contextlib.suppress(OSError):
             (self.directory / self._name).unlink()
 
-    def ring(self) -> None:
-        self.ring_local()
+    def ring(self, names: Collection[str] | None = None) -> None:
+        self.ring_local(names)
+        message = (_payload(names) or "!").encode()
+        if len(message) > MAX_PAYLOAD:
+            message = b"!"  # too many names for one datagram: wake everyone
         try:
             names = os.listdir(self.directory)
         except OSError:
@@ -132,7 +167,7 @@ class FileDoorbell(Doorbell):
             if name == self._name:
                 continue
             try:
-                self._sender.sendto(b"!", self._prefix + name)
+                self._sender.sendto(message, self._prefix + name)
             except (ConnectionRefusedError, FileNotFoundError):
                 with contextlib.suppress(OSError):  # its process is gone
                     (self.directory / name).unlink()
@@ -150,8 +185,14 @@ class PostgresDoorbell(Doorbell):
         self._started = False
         self._lock = threading.Lock()
 
-    def ring_in(self, conn: Connection) -> None:
-        conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": self.channel})
+    def ring_in(self, conn: Connection, names: Collection[str] | None = None) -> None:
+        payload = _payload(names)
+        if len(payload) > MAX_PAYLOAD:
+            payload = ""  # NOTIFY's payload is limited: wake everyone
+        conn.execute(
+            text("SELECT pg_notify(:channel, :payload)"),
+            {"channel": self.channel, "payload": payload},
+        )
 
     def listen(self) -> None:
         if self._started:
@@ -169,8 +210,8 @@ class PostgresDoorbell(Doorbell):
                 with psycopg.connect(self._url, autocommit=True) as conn:
                     conn.execute(f'LISTEN "{self.channel}"')
                     self.ring_local()  # anything written before LISTEN: look once
-                    for _ in conn.notifies():
-                        self.ring_local()
+                    for notice in conn.notifies():
+                        self.ring_local(_names(notice.payload))
             except Exception as exc:  # noqa: BLE001 - the safety net covers the gap
                 log.info("doorbell LISTEN connection lost: %s", exc)
                 time.sleep(SAFETY_NET_S)

@@ -191,6 +191,7 @@ class LogBus(EventBus):
         if not batch:
             return
         self.ensure_topics(r.topic for r in batch)
+        written = {r.topic for r in batch}
         try:
             with self.writer.begin() as conn:
                 by_partition: dict[tuple[str, int], list[OutgoingRecord]] = {}
@@ -220,10 +221,11 @@ class LogBus(EventBus):
                             }
                         )
                 conn.execute(insert(records_t), rows)
-                self.doorbell.ring_in(conn)
+                self.doorbell.ring_in(conn, written)
         except SQLAlchemyError as exc:
             raise BusError(f"could not append to the log: {exc}") from exc
-        self.doorbell.ring()
+        # Only the consumers of these topics wake (not every consumer of every service).
+        self.doorbell.ring(written)
 
     def interrupt(self) -> None:
         """Make every poll of this bus in the process return now (a service stopping)."""
@@ -453,13 +455,13 @@ class LogConsumer(BusConsumer):
         try:
             while True:
                 self._maybe_rebalance()
-                seen = bell.generation
+                seen = bell.generation_for(self.topics)
                 records = self._fetch(max_records)
                 left = deadline - time.monotonic()
                 if records or left <= 0 or self.bus.interrupts != interrupts:
                     return records
                 # Sleep until a publisher rings, waking in time to renew the leases.
-                bell.wait(seen, min(left, self.bus.heartbeat_s))
+                bell.wait(seen, min(left, self.bus.heartbeat_s), self.topics)
         except SQLAlchemyError as exc:
             raise BusError(f"log read failed: {exc}") from exc
 

@@ -79,7 +79,10 @@ def build_runtime(settings: Settings | None = None) -> CasesRuntime:
     )
     runtime.consumers = [
         ConsumerSpec(
-            group="cases", aggregates=handlers.AGGREGATES, handlers=handlers.handlers(runtime)
+            group="cases",
+            aggregates=handlers.AGGREGATES,
+            handlers=handlers.handlers(runtime),
+            prepare=handlers.prepare(runtime),
         ),
         ConsumerSpec(
             group=notification_handlers.GROUP,

@@ -29,7 +29,7 @@ from alac_cases.workflow import service as workflow
 from alac_cases.workflow import transitions as wf
 from alac_kernel import sealed_text
 from alac_kernel.auth.principal import Principal
-from alac_kernel.consumer import Handler
+from alac_kernel.consumer import Handler, Prepare
 from alac_kernel.events import Event
 from alac_kernel.outbox import Outbox
 
@@ -174,3 +174,9 @@ AGGREGATES = ["complaint"]
 def handlers(runtime: CasesRuntime) -> dict[str, Handler]:
     """HANDLERS with `runtime` bound, as the kernel's consumer calls them (session, event)."""
     return {kind: partial(handle, runtime) for kind, handle in HANDLERS.items()}
+
+
+def prepare(runtime: CasesRuntime) -> Prepare:
+    """The keys of a batch's sealed texts, fetched from intake in one request before the
+    batch's transaction: not one request per complaint while cases' write lock is held."""
+    return lambda events: sealed_text.fetched_for(runtime.text_keys, events)

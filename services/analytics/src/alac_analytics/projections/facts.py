@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from alac_analytics.projections.dimensions import Key, PairKey, contributions, pair_changes
+from alac_kernel.consumer import Batched
 from alac_kernel.events import Event
 
 Fact = dict[str, Any]
@@ -173,10 +174,9 @@ class Projection:
         )
 
     def handlers(self) -> dict[str, Callable[[Session, Event], None]]:
-        def handle(session: Session, event: Event) -> None:
-            self.apply_many(session, [event])
-
-        return dict.fromkeys((*COMPLAINT_EVENTS, *CASE_EVENTS), handle)
+        # One Batched handler for every type: the live consumer hands it each run of a
+        # polled batch at once, as a rebuild does with its batches.
+        return dict.fromkeys((*COMPLAINT_EVENTS, *CASE_EVENTS), Batched(self.apply_many))
 
     def apply_many(self, session: Session, events: list[Event]) -> int:
         """Apply events in order (the live consumer passes one, a rebuild a whole batch):

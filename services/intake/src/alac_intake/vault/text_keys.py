@@ -128,25 +128,55 @@ def destroy(*, session: Session, complaint_id: str) -> bool:
     return True
 
 
+def _check_grant(rt: IntakeRuntime, consumer: str, grant: str | None) -> None:
+    expected = rt.text_grants.get(consumer)
+    if expected is None or not sealed_text.grant_matches(grant, expected):
+        raise GrantRequired("A consumer's grant is needed for complaint text keys.")
+
+
 def key_for_consumer(
     rt: IntakeRuntime, *, consumer: str, grant: str | None, tenant: str, complaint_id: str
 ) -> str:
     """The key service: a consumer (search, cases) presenting its grant gets a complaint's
     text key (base64url). GrantRequired without a valid grant; Gone once erased (or never
     sealed: the same answer either way, so nothing is learnt)."""
-    expected = rt.text_grants.get(consumer)
-    if expected is None or not sealed_text.grant_matches(grant, expected):
-        raise GrantRequired("A consumer's grant is needed for complaint text keys.")
-    if "\x00" in tenant + complaint_id:
-        raise NotFound("text key")
-    # Only reads (create=False): a read-only session, so that the consumers asking for keys
-    # never queue behind the registrations for SQLite's write lock.
-    with session_scope(rt.read_session_factory, tenant=tenant) as session:
-        key = text_key(
-            session=session, keys=rt.master_keys, tenant=tenant, complaint_id=complaint_id,
-            create=False,
-        )  # fmt: skip
-    if key is None:
+    found = keys_for_consumer(
+        rt, consumer=consumer, grant=grant, tenant=tenant, complaint_ids=[complaint_id]
+    )
+    if complaint_id not in found:
         raise Gone("The complaint's text key does not exist (erased).")
-    log.info("complaint text key given", extra={"consumer": consumer, "tenant_id": tenant})
-    return crypto.b64(key)
+    return found[complaint_id]
+
+
+def keys_for_consumer(
+    rt: IntakeRuntime, *, consumer: str, grant: str | None, tenant: str,
+    complaint_ids: list[str],
+) -> dict[str, str]:  # fmt: skip
+    """The key service for a consumer's batch: the keys (base64url) of those of
+    `complaint_ids` that have one. Only reads: on SQLite it neither takes nor waits for
+    intake's write lock, so a consumer never queues behind complaint registrations."""
+    _check_grant(rt, consumer, grant)
+    if any("\x00" in cid for cid in [tenant, *complaint_ids]):
+        raise NotFound("text key")
+    found: dict[str, str] = {}
+    with session_scope(rt.read_session_factory, tenant=tenant) as session:
+        rows = session.execute(
+            select(ComplaintTextKey).where(ComplaintTextKey.complaint_id.in_(complaint_ids))
+        ).scalars()
+        tenant_keys: dict[int, bytes] = {}
+        for row in rows:
+            if row.key_version not in tenant_keys:
+                _, tenant_keys[row.key_version] = vault.data_key(
+                    session=session, keys=rt.master_keys, tenant=tenant, version=row.key_version
+                )
+            key = crypto.open_sealed(
+                tenant_keys[row.key_version], row.wrapped,
+                _wrap_aad(tenant, row.complaint_id, row.key_version),
+            )  # fmt: skip
+            found[row.complaint_id] = crypto.b64(key)
+    if found:
+        log.info(
+            "complaint text keys given",
+            extra={"consumer": consumer, "tenant_id": tenant, "count": len(found)},
+        )
+    return found

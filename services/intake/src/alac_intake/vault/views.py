@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from alac_intake.complaints.schemas import ContactDetails
 from alac_intake.vault import service as vault
 from alac_intake.vault import text_keys
-from alac_intake.vault.schemas import TextKey
+from alac_intake.vault.schemas import TextKey, TextKeysAsked, TextKeysGiven
 from alac_intake.views import ContactReader, Runtime
 from alac_kernel import sealed_text
 
@@ -39,3 +39,16 @@ def text_key(tenant: str, complaint_id: str, request: Request, rt: Runtime) -> T
         complaint_id=complaint_id,
     )  # fmt: skip
     return TextKey(complaint_id=complaint_id, key=key)
+
+
+@keys_router.post("/{tenant}")
+def text_keys_of_batch(
+    tenant: str, asked: TextKeysAsked, request: Request, rt: Runtime
+) -> TextKeysGiven:
+    """The keys of many complaints at once (a consumer's batch of events)."""
+    keys = text_keys.keys_for_consumer(
+        rt, consumer=request.headers.get(sealed_text.CONSUMER_HEADER, ""),
+        grant=request.headers.get(sealed_text.GRANT_HEADER), tenant=tenant,
+        complaint_ids=asked.complaint_ids,
+    )  # fmt: skip
+    return TextKeysGiven(keys=keys)

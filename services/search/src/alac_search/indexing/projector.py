@@ -10,15 +10,31 @@ aggregateversion); the engine keeps a version per field (engines/base.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from alac_kernel.events import Event
 from alac_search.engines.base import INTAKE_FIELDS, IndexWriter
 
-#: One event's effect on the index (the live engine, or a rebuild's batch of writes).
+#: One event's effect on the index (the live engine, or a batch of writes).
 Projection = Callable[[IndexWriter, Event], None]
+
+
+class Writes:
+    """Stands in for the engine while the projections run over a batch of events (a rebuild's
+    poll, a live consumer's run): it only collects their writes, for one `apply_many`."""
+
+    def __init__(self) -> None:
+        self.docs: list[tuple[str, str, int, dict[str, Any]]] = []
+
+    def apply(self, tenant: str, doc_id: str, version: int, fields: Mapping[str, Any]) -> bool:
+        self.docs.append((tenant, doc_id, version, dict(fields)))
+        return True
+
+    def soft_delete(self, tenant: str, doc_id: str, version: int) -> bool:
+        return self.apply(tenant, doc_id, version, {"withdrawn": True})
+
 
 COPIED_FROM_COMPLAINT = tuple(f for f in INTAKE_FIELDS if f != "withdrawn")
 

@@ -11,37 +11,21 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from functools import partial
-from typing import Any
 
 from pydantic import ValidationError
 
 from alac_kernel.bus import BusConsumer
 from alac_kernel.events import ContractRegistry, ContractViolation
 from alac_kernel.events.binding import event_from_record
-from alac_kernel.sealed_text import Erased, TextKeys, open_event
+from alac_kernel.sealed_text import Erased, TextKeys, fetched_for, open_event
 from alac_search.engines.base import SearchEngine
-from alac_search.indexing.projector import AGGREGATES, PROJECTIONS
+from alac_search.indexing.projector import AGGREGATES, PROJECTIONS, Writes
 from alac_search.runtime import SearchRuntime
 from alac_search.tenants import offboarded
 
 log = logging.getLogger("alac.search.rebuild")
-
-
-class _Batch:
-    """Stands in for the engine while the projector's handlers run over one poll: it only
-    collects their writes, for one `apply_many`."""
-
-    def __init__(self) -> None:
-        self.docs: list[tuple[str, str, int, dict[str, Any]]] = []
-
-    def apply(self, tenant: str, doc_id: str, version: int, fields: Mapping[str, Any]) -> bool:
-        self.docs.append((tenant, doc_id, version, dict(fields)))
-        return True
-
-    def soft_delete(self, tenant: str, doc_id: str, version: int) -> bool:
-        return self.apply(tenant, doc_id, version, {"withdrawn": True})
 
 
 def drain(
@@ -65,7 +49,8 @@ def drain(
             quiet = quiet + 1 if not any(consumer.lag().values()) else 0
             continue
         quiet = 0
-        batch = _Batch()
+        batch = Writes()
+        todo = []
         for record in records:
             try:
                 event = event_from_record(record.value, record.headers, record.key)
@@ -77,8 +62,12 @@ def drain(
                 # The live consumer parked these in the dead-letter topic already.
                 log.warning("skipping an unreadable record: %s", exc)
                 continue
-            project(batch, open_event(event, keys))
-            applied += 1
+            todo.append((project, event))
+        # The poll's text keys in a few requests to intake, not one per event.
+        with fetched_for(keys, [event for _, event in todo]):
+            for project, event in todo:
+                project(batch, open_event(event, keys))
+        applied += len(todo)
         if batch.docs:
             engine.apply_many(batch.docs)
         consumer.commit(records)
