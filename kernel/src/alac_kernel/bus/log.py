@@ -47,7 +47,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from alac_kernel.bus.base import BusConsumer, BusError, EventBus, OutgoingRecord, Record
 from alac_kernel.db import UTCDateTime, make_engine, utcnow
-from alac_kernel.doorbell import for_engine
+from alac_kernel.doorbell import SAFETY_NET_S, for_engine
 
 metadata = MetaData()
 Offset = BigInteger().with_variant(Integer(), "sqlite")
@@ -264,6 +264,8 @@ class LogConsumer(BusConsumer):
         # The topics' partitions (fixed once a topic exists), known after the first rebalance;
         # and the statements of `_renew`, built once (it runs every heartbeat).
         self._partitions: list[tuple[str, int]] | None = None
+        # (doorbell generation, partitions, when) of the last look that found nothing.
+        self._empty_look: tuple[int, frozenset[tuple[str, int]], float] | None = None
         in_group = leases_t.c.group_id == group
         self._members_q = select(members_t.c.member_id, members_t.c.heartbeat_at).where(
             members_t.c.group_id == group
@@ -441,7 +443,23 @@ class LogConsumer(BusConsumer):
                 self._last_heartbeat = 0.0
 
     # -- reading ----------------------------------------------------------------------------
+    def _nothing_new(self) -> bool:
+        """The last look found nothing and nothing can have changed since: no ring, the same
+        partitions, under SAFETY_NET_S ago (the look for a missed ring). An idle consumer
+        wakes for its heartbeats and at each poll's ends without reading the log each time."""
+        last = self._empty_look
+        return (
+            last is not None
+            and last[0] == self.bus.doorbell.generation
+            and last[1] == self._held
+            and all(key in self._position for key in self._held)
+            and time.monotonic() - last[2] < SAFETY_NET_S
+        )
+
     def _fetch(self, max_records: int) -> list[Record]:
+        if self._nothing_new():
+            return []
+        looked = (self.bus.doorbell.generation, frozenset(self._held), time.monotonic())
         out: list[Record] = []
         with self.bus.reader.connect() as conn:
             missing = [k for k in self._held if k not in self._position]
@@ -502,6 +520,7 @@ class LogConsumer(BusConsumer):
                     )
                 if rows:
                     self._position[key] = rows[-1].offset + 1
+        self._empty_look = None if out else looked
         return out
 
     def poll(self, max_records: int = 100, timeout_s: float = 1.0) -> list[Record]:

@@ -1,5 +1,6 @@
-"""The embedded log's group membership: leases renewed cheaply while nothing changes, shared
-again when a member joins, taken over when a member stops polling (Kafka's session timeout)."""
+"""The embedded log when nothing happens: leases renewed cheaply while the group does not
+change (and shared again when a member joins, taken over when one stops polling: Kafka's
+session timeout), and no read of the log at every wake when nothing was published."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event
 
-from alac_kernel.bus.base import BusConsumer
+from alac_kernel.bus.base import BusConsumer, OutgoingRecord
 from alac_kernel.bus.log import LogBus
 
 TOPIC, GROUP, PARTITIONS = "orders", "g", 4
@@ -90,3 +91,24 @@ def test_a_new_member_gets_its_share_and_a_silent_one_is_taken_over(buses, url):
     poll_until(lambda: held(first) == EVERY, first)
     assert held(first) == EVERY
     first.close()
+
+
+def test_an_idle_consumer_reads_the_log_again_only_when_rung(buses, url):
+    buses.append(bus := LogBus(url, partitions=PARTITIONS))
+    member = bus.consumer(GROUP, [TOPIC], client_id="reader")
+    assert member.poll(max_records=10, timeout_s=0.0) == []
+    read: list[str] = []
+
+    @event.listens_for(bus.reader, "before_cursor_execute")
+    def _seen(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        read.append(statement)
+
+    for _ in range(10):
+        assert member.poll(max_records=10, timeout_s=0.0) == []
+    assert not [s for s in read if "bus_records" in s or "bus_partitions" in s], read
+
+    # A publish rings: the next poll reads the log and finds it.
+    buses.append(publisher := LogBus(url, partitions=PARTITIONS))
+    publisher.publish([OutgoingRecord(topic=TOPIC, key="k", value=b"v", headers={})])
+    assert [r.value for r in member.poll(max_records=10, timeout_s=5.0)] == [b"v"]
+    member.close()
