@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -16,6 +18,7 @@ from alac_kernel.delivery import DeliveryOutbox, DeliveryRelay, add_delivery_tab
 from alac_kernel.errors import Conflict, NotFound
 from alac_kernel.mail import MailUndelivered, SmtpMailer, compose, message_id
 from alac_kernel.mailcatcher import MailCatcher, _free_port
+from alac_kernel.runtime import run_woken
 from alac_kernel.settings import Settings
 from alac_kernel.testing.https_receiver import make_certificates
 
@@ -132,8 +135,7 @@ class World:
             SmtpMailer(host=catcher.host, port=catcher.port, timeout_s=5),
             self.render,
             service="test",
-            retry_first_s=60,
-            **relay_options,  # type: ignore[arg-type]
+            **{"retry_first_s": 60, **relay_options},  # type: ignore[arg-type]
         )
 
     def render(self, session, row) -> EmailMessage | None:  # type: ignore[no-untyped-def]
@@ -244,6 +246,43 @@ def test_held_back_until_not_before_and_cancelled_when_nothing_to_send(
     assert 0 < world.relay.next_due_in_s() <= 8 * 3600
     assert world.relay.run_once(now=later) == 1
     assert len(catcher.messages()) == 1
+
+
+def _until(condition, within_s: float = 30) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + within_s
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def test_the_worker_sleeps_until_a_delivery_is_enqueued_or_a_retry_falls_due(
+    tmp_path: Path, catcher: MailCatcher
+) -> None:
+    world = World(tmp_path, catcher, retry_first_s=1)
+    assert world.relay.next_due_in_s() is None
+    catcher.refuse_with = "451 4.3.0 try again later"
+    stop = threading.Event()
+    # The worker's loop with a safety net of an hour: only the doorbell (an enqueue) and the
+    # retry's due time can wake it in time.
+    worker = threading.Thread(
+        target=run_woken,
+        args=("mail", world.relay.run_once, world.relay, stop, 3600.0),
+        daemon=True,
+    )
+    worker.start()
+    try:
+        delivery = world.enqueue("k1")
+        _until(lambda: world.row(delivery)["attempts"] >= 1)
+        assert world.row(delivery)["state"] == "pending"  # refused: retried after a backoff
+        catcher.refuse_with = None
+        _until(lambda: world.row(delivery)["state"] == "sent")  # no ring: the retry was due
+    finally:
+        stop.set()
+        world.relay.doorbell.ring_local()
+        worker.join(timeout=10)
+    assert not worker.is_alive()
+    assert world.row(delivery)["state"] == "sent"
+    assert len(catcher.messages()) == 1
+    assert world.relay.next_due_in_s() is None
 
 
 def test_interrupted_send_is_never_retried(tmp_path: Path, catcher: MailCatcher) -> None:

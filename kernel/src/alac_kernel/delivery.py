@@ -11,7 +11,11 @@ The pattern of the event outbox (alac_kernel.outbox), for mail:
   `not_before` holds a message back (quiet hours, a digest's hour).
 - `DeliveryRelay`: renders a due row into a message (the service's `render(session, row)`,
   in the recipient's language, from data it reads at send time; it returns None when there is
-  nothing to send any more), sends it with the kernel mailer, and marks it.
+  nothing to send any more), sends it with the kernel mailer, and marks it. The worker runs it
+  as a woken task (`alac_kernel.runtime.PeriodicTask` with `wake`): `enqueue` and `retry` ring
+  the table's doorbell when their transaction commits, the relay sleeps until then or until
+  `next_due_in_s` (a retry's backoff, `not_before`), and looks anyway every
+  RELAY_SAFETY_NET_S for a missed ring. Idle, it does nothing.
 
 Never sent twice: a row is claimed (`sending`) in a committed transaction before the server is
 called, and only a claimed row is sent. A server failure before it took the message puts the
@@ -35,7 +39,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -50,6 +53,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    case,
     func,
     insert,
     or_,
@@ -60,13 +64,7 @@ from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from alac_kernel.db import UTCDateTime, new_id, session_scope, utcnow
-from alac_kernel.doorbell import (
-    SAFETY_NET_S,
-    Doorbell,
-    engine_of,
-    for_engine,
-    ring_after_commit,
-)
+from alac_kernel.doorbell import Doorbell, engine_of, for_engine, ring_after_commit
 from alac_kernel.errors import Conflict, NotFound
 from alac_kernel.mail import MailUndelivered
 from alac_kernel.observability import logs
@@ -80,6 +78,10 @@ MAIL_FAILURES = Counter(
     "Delivery attempts that failed, by outcome (retry, failed)",
     ["service", "outcome"],
 )
+
+# The relay's look for a missed ring (a ring is missed only when a process starts listening
+# just after it, or a socket buffer is full); an interrupted send is given up this much later.
+RELAY_SAFETY_NET_S = 60.0
 
 PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
 STATES = (PENDING, SENDING, SENT, FAILED, CANCELLED)
@@ -283,7 +285,7 @@ class DeliveryRelay:
     ) -> None:
         self.session_factory = session_factory
         # Looking for due rows only reads: on SQLite a reader's transaction takes no write
-        # lock, so an idle relay polling every second costs the service's writers nothing.
+        # lock, so a pass that finds nothing costs the service's writers nothing.
         self.reader = read_session_factory or session_factory
         self.table = table
         self.mailer = mailer
@@ -315,17 +317,23 @@ class DeliveryRelay:
         return sum(self._deliver(delivery_id, tenant, now) for delivery_id, tenant in due)
 
     def next_due_in_s(self, now: datetime | None = None) -> float | None:
-        """Seconds until the earliest pending row falls due (0 if one is due), or None."""
+        """Seconds until the earliest pending row falls due (0 if one is due), or None: how
+        long the worker's task may sleep (alac_kernel.runtime.Wakes)."""
         now = now or utcnow()
         t = self.table
+        # A row is due at the later of `not_before` and `next_attempt_at` (either may be
+        # empty; both empty: due since it was enqueued).
+        due_at = case(
+            (t.c.not_before.is_(None), func.coalesce(t.c.next_attempt_at, t.c.created_at)),
+            (t.c.next_attempt_at.is_(None), t.c.not_before),
+            (t.c.not_before > t.c.next_attempt_at, t.c.not_before),
+            else_=t.c.next_attempt_at,
+        )
         with session_scope(self.reader, all_tenants=True) as session:
-            rows = session.execute(
-                select(t.c.not_before, t.c.next_attempt_at).where(t.c.state == PENDING)
-            ).all()
-        waits = [
-            max(0.0, (max(filter(None, row), default=now) - now).total_seconds()) for row in rows
-        ]
-        return min(waits) if waits else None
+            earliest = session.execute(
+                select(func.min(due_at)).where(t.c.state == PENDING)
+            ).scalar_one()
+        return None if earliest is None else max(0.0, (earliest - now).total_seconds())
 
     def _deliver(self, delivery_id: str, tenant: str, now: datetime) -> int:
         t = self.table
@@ -437,21 +445,6 @@ class DeliveryRelay:
                 )
             )
 
-    def run_forever(self, stop: threading.Event, interval_s: float = 0.5) -> None:
-        """Send until `stop`; sleep until a delivery is enqueued (the doorbell), one falls
-        due, or SAFETY_NET_S pass."""
-        while not stop.is_set():
-            seen = self.doorbell.generation
-            try:
-                self.run_once()
-                wait = self.next_due_in_s()
-            except Exception:  # noqa: BLE001 - the relay must survive a database hiccup
-                log.exception("delivery relay pass failed")
-                stop.wait(interval_s)
-                continue
-            timeout = SAFETY_NET_S if wait is None else min(SAFETY_NET_S, max(interval_s, wait))
-            self.doorbell.wait(seen, timeout)
-
 
 def backlog(session: Session, table: Table) -> int:
     """Deliveries not yet sent nor given up."""
@@ -463,6 +456,7 @@ def backlog(session: Session, table: Table) -> int:
 __all__ = [
     "CANCELLED",
     "FAILED",
+    "RELAY_SAFETY_NET_S",
     "RETRY_REFUSALS",
     "PENDING",
     "SENDING",

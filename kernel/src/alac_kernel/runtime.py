@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy import MetaData, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from alac_kernel.bus import EventBus, open_bus
 from alac_kernel.consumer import EventConsumer, Handler, Prepare
 from alac_kernel.db import make_engine, make_session_factory
-from alac_kernel.doorbell import SAFETY_NET_S
+from alac_kernel.doorbell import SAFETY_NET_S, Doorbell
 from alac_kernel.events import ContractRegistry, default_registry
 from alac_kernel.migrations import upgrade
 from alac_kernel.outbox import Outbox, OutboxRelay, outbox_doorbell
@@ -48,14 +49,60 @@ class ConsumerSpec:
     prepare: Prepare | None = None
 
 
+class Wakes(Protocol):
+    """Work that waits in a table (e-mails, webhooks to send): a doorbell rung when an item is
+    enqueued or brought forward, and the seconds until the earliest item falls due (0: one is
+    due now; None: nothing waits)."""
+
+    doorbell: Doorbell
+
+    def next_due_in_s(self) -> float | None: ...
+
+
 @dataclass(frozen=True)
 class PeriodicTask:
     """Work a service's worker does every `interval_s` seconds (e.g. a deadline scheduler).
-    `run` gets the runtime; an exception is logged and the task runs again next time."""
+    `run` gets the runtime; an exception is logged and the task runs again next time.
+
+    With `wake` (work that waits in a table), the pass runs when `wake(runtime)`'s doorbell
+    rings or its next item falls due (a retry's backoff, a message held back), and
+    `interval_s` is only the safety net for a missed ring: idle, it costs nothing."""
 
     name: str
     interval_s: float
     run: Callable[[ServiceRuntime], object]
+    wake: Callable[[ServiceRuntime], Wakes] | None = None
+
+
+# A woken task that finds work due again at once still pauses this long (it never spins), and
+# a failed pass is tried again after SAFETY_NET_S.
+WOKEN_MIN_WAIT_S = 0.5
+
+
+def run_woken(
+    name: str,
+    run: Callable[[], object],
+    wakes: Wakes,
+    stop: threading.Event,
+    safety_net_s: float,
+) -> None:
+    """Run `run` at once, then whenever `wakes` rings or says something is due, at the latest
+    every `safety_net_s`, until `stop` (whoever sets it rings `wakes.doorbell` too)."""
+    bell = wakes.doorbell
+    bell.listen()  # rings from other processes count from before the first pass
+    while True:
+        seen = bell.generation
+        if stop.is_set():  # after `seen`: a stop rung since is not slept through
+            return
+        try:
+            run()
+            due = wakes.next_due_in_s()
+        except Exception:  # noqa: BLE001 - a failed pass is tried again
+            log.exception("task %s failed", name)
+            due = SAFETY_NET_S
+        bell.wait(
+            seen, safety_net_s if due is None else min(safety_net_s, max(WOKEN_MIN_WAIT_S, due))
+        )
 
 
 @dataclass
@@ -79,6 +126,7 @@ class ServiceRuntime:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._event_consumers: list[EventConsumer] = []
+        self._doorbells: list[Doorbell] = []  # of the woken tasks, rung to stop them
         # Every service refuses a suspended tenant's live tokens: it keeps the tenants'
         # standing from the registry's events with a consumer group of its own.
         self.standing = TenantStanding(lambda: self.read_session_factory(), self.tables.standing)
@@ -183,7 +231,16 @@ class ServiceRuntime:
                 os_name=spec.group,
             )
         for task in self.periodic:
-            self._spawn(f"{self.name}-{task.name}", partial(self._run_periodic, task))
+            if task.wake is None:
+                self._spawn(f"{self.name}-{task.name}", partial(self._run_periodic, task))
+                continue
+            wakes = task.wake(self)
+            self._doorbells.append(wakes.doorbell)
+            run = partial(task.run, self)
+            self._spawn(
+                f"{self.name}-{task.name}",
+                partial(run_woken, task.name, run, wakes, self._stop, task.interval_s),
+            )
 
     def _run_periodic(self, task: PeriodicTask) -> None:
         while not self._stop.wait(task.interval_s):
@@ -205,6 +262,8 @@ class ServiceRuntime:
         self._stop.set()
         # Wake the relay and the consumers sleeping on their doorbells, so they see the stop.
         outbox_doorbell(self.engine).ring_local()
+        for bell in self._doorbells:
+            bell.ring_local()
         if self._bus is not None and hasattr(self._bus, "interrupt"):
             self._bus.interrupt()
         for thread in self._threads:
@@ -213,6 +272,7 @@ class ServiceRuntime:
             consumer.close()
         self._threads.clear()
         self._event_consumers.clear()
+        self._doorbells.clear()
 
     def close(self) -> None:
         self.stop_workers()

@@ -20,11 +20,12 @@ import pytest
 from sqlalchemy import text
 from standardwebhooks.webhooks import Webhook
 
-from alac_intake.handlers import WEBHOOK_INTERVAL_S, deliver_webhooks
+from alac_intake.handlers import WEBHOOK_SAFETY_NET_S, deliver_webhooks
 from alac_intake.partners import webhooks
 from alac_intake.partners.identity import DevIssuerPartnerClients
-from alac_intake.partners.webhooks import WebhookPolicy, deliver_due
+from alac_intake.partners.webhooks import DueWebhooks, WebhookPolicy, deliver_due
 from alac_kernel.auth.dev_issuer import DEMO_CLIENTS
+from alac_kernel.runtime import run_woken
 from alac_kernel.testing.https_receiver import HttpsReceiver
 
 COMPLAINT = {"channel": "hotline", "crux": "Партнёр передаёт жалобу.", "office": "almaty"}
@@ -355,7 +356,7 @@ def test_webhook_is_delivered_signed_to_a_real_https_receiver(p, loopback_allowe
     assert sub["secret"].startswith("whsec_")
     complaint = submit(p, ha)
     before = delivered_count(p)
-    # The worker's own pass (the intake worker runs it every second), with its settings.
+    # The worker's own pass (the intake worker runs it when woken), with its settings.
     assert deliver_webhooks(p.runtime) == 1
     [got] = receiver.received
     # Verified with the Standard Webhooks library, as a receiver would.
@@ -379,10 +380,67 @@ def test_webhook_is_delivered_signed_to_a_real_https_receiver(p, loopback_allowe
     assert deliver(p, policy_for(receiver)) == 0
 
 
-def test_the_intake_worker_runs_the_delivery_pass(p):
-    tasks = {t.name: t for t in p.runtime.periodic}
-    assert tasks["webhooks"].run is deliver_webhooks
-    assert tasks["webhooks"].interval_s == WEBHOOK_INTERVAL_S == 1.0
+def test_the_intake_worker_delivers_when_a_delivery_is_queued_not_on_a_timer(p, loopback_allowed):
+    receiver = loopback_allowed
+    task = {t.name: t for t in p.runtime.periodic}["webhooks"]
+    assert task.run is deliver_webhooks and task.wake is not None
+    assert task.interval_s == WEBHOOK_SAFETY_NET_S == 60.0  # a look for a missed ring only
+    wakes = task.wake(p.runtime)
+    passes: list[int] = []
+    stop = threading.Event()
+
+    def one_pass() -> None:
+        passes.append(deliver_webhooks(p.runtime))
+
+    # The worker's loop with a safety net of an hour: only the doorbell can wake it in time.
+    worker = threading.Thread(
+        target=run_woken, args=("webhooks", one_pass, wakes, stop, 3600.0), daemon=True
+    )
+    worker.start()
+    try:
+        a = register(p, "prompt-partner")
+        ha = bearer(p, "prompt-partner", a["client_secret"])
+        subscribe(p, ha, receiver.url)
+        complaint = submit(p, ha)
+        deadline = time.monotonic() + 30
+        while not receiver.received and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert [json.loads(r.body)["data"]["complaint_id"] for r in receiver.received] == [
+            complaint
+        ]
+        assert wakes.next_due_in_s() is None  # nothing waits: the worker sleeps
+    finally:
+        stop.set()
+        wakes.doorbell.ring_local()
+        worker.join(timeout=10)
+    assert not worker.is_alive()
+    assert passes[0] == 0 and sum(passes) == 1  # started idle; one pass delivered it
+
+
+def test_the_worker_sleeps_until_a_retry_falls_due_and_a_disabled_subscription_waits(
+    p, loopback_allowed
+):
+    receiver = loopback_allowed
+    receiver.answers = [500]
+    a = register(p, "backoff-partner")
+    ha = bearer(p, "backoff-partner", a["client_secret"])
+    sub = subscribe(p, ha, receiver.url)
+    wakes = DueWebhooks(p.runtime.read_session_factory)
+    assert wakes.next_due_in_s() is None
+    rung = wakes.doorbell.generation
+    submit(p, ha)
+    assert wakes.doorbell.generation != rung  # queuing a delivery rings
+    assert wakes.next_due_in_s() == 0.0
+    assert deliver(p, policy_for(receiver, backoff_s=120.0)) == 1  # answered 500
+    assert 0 < wakes.next_due_in_s() <= 120  # asleep until the retry
+    disabled = p.intake.patch(f"/v1/webhooks/{sub['id']}", json={"status": "disabled"}, headers=ha)
+    assert disabled.status_code == 200, disabled.text
+    assert wakes.next_due_in_s() is None  # its deliveries wait for it to be enabled
+    rung = wakes.doorbell.generation
+    enabled = p.intake.patch(f"/v1/webhooks/{sub['id']}", json={"status": "active"}, headers=ha)
+    assert enabled.status_code == 200, enabled.text
+    assert wakes.doorbell.generation != rung  # enabling rings
+    assert 0 < wakes.next_due_in_s() <= 120
 
 
 def test_signature_matches_the_standard_webhooks_test_vector():

@@ -34,6 +34,7 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    bindparam,
     delete,
     func,
     insert,
@@ -46,7 +47,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from alac_kernel.bus.base import BusConsumer, BusError, EventBus, OutgoingRecord, Record
 from alac_kernel.db import UTCDateTime, make_engine, utcnow
-from alac_kernel.doorbell import for_engine
+from alac_kernel.doorbell import SAFETY_NET_S, for_engine
 
 metadata = MetaData()
 Offset = BigInteger().with_variant(Integer(), "sqlite")
@@ -262,6 +263,33 @@ class LogConsumer(BusConsumer):
         self._position: dict[tuple[str, int], int] = {}
         self._last_heartbeat = 0.0
         self._closed = False
+        # The topics' partitions (fixed once a topic exists), known after the first rebalance;
+        # and the statements of `_renew`, built once (it runs every heartbeat).
+        self._partitions: list[tuple[str, int]] | None = None
+        # (doorbell generation, partitions, when) of the last look that found nothing.
+        self._empty_look: tuple[int, frozenset[tuple[str, int]], float] | None = None
+        in_group = leases_t.c.group_id == group
+        self._members_q = select(members_t.c.member_id, members_t.c.heartbeat_at).where(
+            members_t.c.group_id == group
+        )
+        self._leases_q = select(
+            leases_t.c.topic, leases_t.c.partition, leases_t.c.member_id, leases_t.c.expires_at
+        ).where(in_group, leases_t.c.topic.in_(topics))
+        self._beat_q = (
+            update(members_t)
+            .where(members_t.c.group_id == group, members_t.c.member_id == self.member_id)
+            .values(heartbeat_at=bindparam("now"))
+        )
+        self._renew_q = (
+            update(leases_t)
+            .where(
+                in_group,
+                leases_t.c.topic.in_(topics),
+                leases_t.c.member_id == self.member_id,
+                leases_t.c.expires_at > bindparam("now"),
+            )
+            .values(expires_at=bindparam("expires"))
+        )
 
     # -- membership -------------------------------------------------------------------------
     def _rebalance(self) -> None:
@@ -368,22 +396,72 @@ class LogConsumer(BusConsumer):
                     ).rowcount
                     if taken:
                         mine.append(key)
+        self._partitions = all_parts
         new_held = set(mine)
         for lost in self._held - new_held:
             self._position.pop(lost, None)
         self._held = new_held
         self._last_heartbeat = time.monotonic()
 
+    def _renew(self) -> bool:
+        """The heartbeat of a group where nothing changed, for a fraction of `_rebalance`'s
+        cost (idle, heartbeats are the log's only work): the group is read without the write
+        lock, and only if no member joined, left or died and no partition waits for this
+        member is anything written: its heartbeat and its leases' expiry, two UPDATEs. False
+        when something changed (or a lease slipped away meanwhile): then `_rebalance` runs."""
+        if self._partitions is None:
+            return False  # never balanced yet
+        now = utcnow()
+        ttl = timedelta(seconds=self.bus.session_timeout_s)
+        with self.bus.reader.connect() as conn:
+            members = conn.execute(self._members_q).all()
+            leases = conn.execute(self._leases_q).all()
+        if not any(m == self.member_id for m, _ in members) or any(
+            at < now - ttl for _, at in members
+        ):
+            return False  # this member was dropped, or a dead one is to be dropped
+        share = math.ceil(len(self._partitions) / len(members))
+        live = [(t, p, m) for t, p, m, expires in leases if expires > now]
+        mine = {(t, p) for t, p, m in live if m == self.member_id}
+        if mine != self._held or len(mine) > share:
+            return False  # a lease lost, or more than the fair share since a member joined
+        if len(mine) < share and len(live) < len(self._partitions):
+            return False  # a free or expired partition to take
+        with self.bus.writer.begin() as conn:
+            beat = conn.execute(self._beat_q, {"now": now}).rowcount
+            renewed = conn.execute(self._renew_q, {"now": now, "expires": now + ttl}).rowcount
+        if beat != 1 or renewed != len(mine):
+            return False
+        self._last_heartbeat = time.monotonic()
+        return True
+
     def _maybe_rebalance(self) -> None:
         if time.monotonic() - self._last_heartbeat >= self.bus.heartbeat_s or not self._held:
             try:
-                self._rebalance()
+                if not self._renew():
+                    self._rebalance()
             except IntegrityError:
                 # Two members claimed the same free partition at once; the loser retries later.
                 self._last_heartbeat = 0.0
 
     # -- reading ----------------------------------------------------------------------------
+    def _nothing_new(self) -> bool:
+        """The last look found nothing and nothing can have changed since: no ring, the same
+        partitions, under SAFETY_NET_S ago (the look for a missed ring). An idle consumer
+        wakes for its heartbeats and at each poll's ends without reading the log each time."""
+        last = self._empty_look
+        return (
+            last is not None
+            and last[0] == self.bus.doorbell.generation_for(self.topics)
+            and last[1] == self._held
+            and all(key in self._position for key in self._held)
+            and time.monotonic() - last[2] < SAFETY_NET_S
+        )
+
     def _fetch(self, max_records: int) -> list[Record]:
+        if self._nothing_new():
+            return []
+        looked = (self.bus.doorbell.generation_for(self.topics), frozenset(self._held), time.monotonic())
         out: list[Record] = []
         with self.bus.reader.connect() as conn:
             missing = [k for k in self._held if k not in self._position]
@@ -444,6 +522,7 @@ class LogConsumer(BusConsumer):
                     )
                 if rows:
                     self._position[key] = rows[-1].offset + 1
+        self._empty_look = None if out else looked
         return out
 
     def poll(self, max_records: int = 100, timeout_s: float = 1.0) -> list[Record]:

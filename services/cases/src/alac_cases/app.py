@@ -34,6 +34,7 @@ from alac_cases.workflow.views import router as workflow_router
 from alac_kernel import sealed_text
 from alac_kernel.app import create_service_app
 from alac_kernel.auth.verifier import TokenVerifier
+from alac_kernel.delivery import RELAY_SAFETY_NET_S
 from alac_kernel.identity import IdentityAdmin
 from alac_kernel.runtime import ConsumerSpec, PeriodicTask, ServiceRuntime
 from alac_kernel.settings import Settings
@@ -44,8 +45,9 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 DEADLINE_PASS_INTERVAL_S = 60.0
 # Complainants' messages wait working days; a pass every five minutes is plenty.
 WAITING_PASS_INTERVAL_S = 300.0
-# Notification e-mails: how often the relay looks for due ones (it sends in the pass).
-MAIL_PASS_INTERVAL_S = 1.0
+# Notification e-mails are sent when one is enqueued (the delivery table's doorbell) or falls
+# due; the relay looks anyway this often, for a missed ring (alac_kernel.delivery).
+MAIL_SAFETY_NET_S = RELAY_SAFETY_NET_S
 
 
 def run_deadlines(runtime: ServiceRuntime) -> scheduler.PassResult:
@@ -67,7 +69,12 @@ def build_runtime(settings: Settings | None = None) -> CasesRuntime:
         periodic=[
             PeriodicTask("deadlines", DEADLINE_PASS_INTERVAL_S, run_deadlines),
             PeriodicTask("notification-waits", WAITING_PASS_INTERVAL_S, run_waiting_messages),
-            PeriodicTask("notification-mail", MAIL_PASS_INTERVAL_S, notification_mail.send_due),
+            PeriodicTask(
+                "notification-mail",
+                MAIL_SAFETY_NET_S,
+                notification_mail.send_due,
+                wake=notification_mail.mail_relay,
+            ),
         ],
         master_keys=load_master_keys(settings),
         text_keys=sealed_text.http_text_keys(settings, NAME),

@@ -9,10 +9,10 @@ from functools import partial
 from alac_intake.channels import referral
 from alac_intake.database import staff_names
 from alac_intake.followup.service import apply_case_event
-from alac_intake.partners.webhooks import deliver_due
-from alac_intake.progress.service import SEND_INTERVAL_S
+from alac_intake.partners.webhooks import DueWebhooks, deliver_due
 from alac_intake.reference import tenants
 from alac_intake.runtime import IntakeRuntime
+from alac_kernel.delivery import RELAY_SAFETY_NET_S
 from alac_kernel.runtime import ConsumerSpec, PeriodicTask, ServiceRuntime
 from alac_kernel.staff_names import staff_consumer
 
@@ -20,7 +20,10 @@ from alac_kernel.staff_names import staff_consumer
 CASE_STATUS_EVENTS = ("case.opened", "case.status_changed", "case.closed")
 #: The tenant registry's (cases') announcements of a centre: offices, reference lists, keys.
 TENANT_EVENTS = ("tenant.onboarded", "tenant.updated")
-WEBHOOK_INTERVAL_S = 1.0
+# Webhooks and complainants' e-mails are sent when one is enqueued (their table's doorbell)
+# or falls due (a retry's backoff); the worker looks anyway this often, for a missed ring.
+WEBHOOK_SAFETY_NET_S = 60.0
+MAIL_SAFETY_NET_S = RELAY_SAFETY_NET_S
 
 
 def consumers(runtime: IntakeRuntime) -> list[ConsumerSpec]:
@@ -58,14 +61,24 @@ def consumers(runtime: IntakeRuntime) -> list[ConsumerSpec]:
 
 def periodic(runtime: IntakeRuntime) -> list[PeriodicTask]:
     return [
-        PeriodicTask("webhooks", WEBHOOK_INTERVAL_S, deliver_webhooks),
+        PeriodicTask("webhooks", WEBHOOK_SAFETY_NET_S, deliver_webhooks, wake=due_webhooks),
         # The complainants' progress e-mails that are due (progress/service.py).
-        PeriodicTask("complainant-mail", SEND_INTERVAL_S, runtime.progress.send_due),
+        PeriodicTask(
+            "complainant-mail",
+            MAIL_SAFETY_NET_S,
+            runtime.progress.send_due,
+            wake=runtime.progress.relay,
+        ),
     ]
 
 
+def due_webhooks(runtime: ServiceRuntime) -> DueWebhooks:
+    """What wakes the webhook task: a delivery enqueued, or one falling due."""
+    return DueWebhooks(runtime.read_session_factory)
+
+
 def deliver_webhooks(runtime: ServiceRuntime) -> int:
-    """One webhook delivery pass (the worker runs it every second with intake's runtime)."""
+    """One webhook delivery pass (the worker runs it with intake's runtime when woken)."""
     if not isinstance(runtime, IntakeRuntime):
         raise TypeError(f"webhooks need intake's runtime, not a {type(runtime).__name__}")
     return deliver_due(

@@ -131,5 +131,5 @@ def mail_relay(runtime: ServiceRuntime) -> DeliveryRelay:
 
 
 def send_due(runtime: ServiceRuntime) -> int:
-    """One pass of the relay (the periodic task of the service's worker)."""
+    """One pass of the relay (the worker's task, woken by `mail_relay`'s doorbell)."""
     return mail_relay(runtime).run_once()

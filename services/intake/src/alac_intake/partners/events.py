@@ -1,14 +1,15 @@
 """Partner-visible events: appended to the partner's log in the transaction of the change they
 report, with one pending webhook delivery per matching active subscription (the webhook
 outbox). Positions are numbered per partner under a row lock on the partner, so a feed reader
-never sees position n+1 committed before n."""
+never sees position n+1 committed before n. A transaction that queues deliveries rings the
+webhook doorbell when it commits: the worker's webhook task sleeps until then."""
 
 from __future__ import annotations
 
 import json
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from alac_intake import SERVICE
@@ -21,6 +22,7 @@ from alac_intake.partners.models import (
     WebhookSubscription,
 )
 from alac_kernel.db import new_id, utcnow
+from alac_kernel.doorbell import Doorbell, engine_of, for_engine, ring_after_commit
 from alac_kernel.events import AggregateEvents, ContractRegistry
 
 # The partner's own log (its feed and webhooks): subject the partner, version its position.
@@ -83,8 +85,19 @@ def append(
         # Deliveries wait while a subscription is disabled and go out once it is enabled.
         if type in sub.event_types:
             session.add(new_delivery(sub, row, now))
+            ring_webhooks(session)
     session.flush()
     return row
+
+
+def webhook_doorbell(engine: Engine) -> Doorbell:
+    """The doorbell the webhook task of intake's database waits on."""
+    return for_engine(engine, "alac_webhook_deliveries")
+
+
+def ring_webhooks(session: Session) -> None:
+    """Wake the webhook task when `session` commits (deliveries queued or released)."""
+    ring_after_commit(session, webhook_doorbell(engine_of(session.get_bind())))
 
 
 def new_delivery(

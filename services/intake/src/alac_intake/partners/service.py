@@ -292,6 +292,8 @@ def replay(session: Session, sub: WebhookSubscription, after_position: int) -> i
         session.add(partner_events.new_delivery(sub, event, now, replay=True))
         queued += 1
     session.flush()
+    if queued:
+        partner_events.ring_webhooks(session)
     return queued
 
 
@@ -510,6 +512,7 @@ def set_subscription_status(
         sub.status = status
         if status == "active":
             sub.consecutive_failures, sub.disabled_reason = 0, None
+            partner_events.ring_webhooks(session)  # its waiting deliveries go out now
         else:
             sub.disabled_reason = "disabled by the partner"
         return subscription_view(session, sub)

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 import httpx
 from prometheus_client import Counter
-from sqlalchemy import CursorResult, or_, select, update
+from sqlalchemy import CursorResult, case, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from standardwebhooks.webhooks import Webhook
 
@@ -181,6 +181,32 @@ def post(
     if 200 <= response.status_code < 300:
         return Outcome(True, response.status_code)
     return Outcome(False, response.status_code, f"HTTP {response.status_code}")
+
+
+class DueWebhooks:
+    """What the worker's webhook task waits on (alac_kernel.runtime.Wakes): the doorbell rung
+    when deliveries are queued or a subscription is enabled again (events.ring_webhooks), and
+    the time until the next pending delivery of an active subscription falls due."""
+
+    def __init__(self, read_session_factory: sessionmaker[Session]) -> None:
+        self.session_factory = read_session_factory
+        self.doorbell = partner_events.webhook_doorbell(read_session_factory.kw["bind"])
+
+    def next_due_in_s(self, now: datetime | None = None) -> float | None:
+        now = now or utcnow()
+        # A delivery claimed by a worker is looked at again when the claim runs out (the
+        # worker may have died); one of a disabled subscription waits for the ring.
+        claimed = WebhookDelivery.claimed_until
+        due_at = case((claimed >= now, claimed), else_=WebhookDelivery.next_attempt_at)
+        with session_scope(self.session_factory, all_tenants=True) as session:
+            earliest = session.execute(
+                select(func.min(due_at))
+                .join(
+                    WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id
+                )
+                .where(WebhookDelivery.state == "pending", WebhookSubscription.status == "active")
+            ).scalar_one()
+        return None if earliest is None else max(0.0, (earliest - now).total_seconds())
 
 
 def deliver_due(

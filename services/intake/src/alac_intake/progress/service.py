@@ -36,13 +36,12 @@ from alac_kernel.settings import Settings
 log = logging.getLogger("alac.intake.progress")
 
 KIND = "complaint_progress"
-SEND_INTERVAL_S = 1.0
 
 
 @dataclass
 class ProgressMail:
     """Progress e-mails of one intake process: the handler around the follow-up status, and
-    the periodic task that sends what is due."""
+    the worker's task that sends what is due (woken by the relay's doorbell)."""
 
     settings: Settings
     keys: MasterKeys  # the vault's: the contact is read when deciding and when sending
@@ -130,9 +129,11 @@ class ProgressMail:
                 runtime.session_factory, complainant_mail, SmtpMailer.from_settings(s),
                 self.render, service=runtime.name, max_attempts=s.mail_max_attempts,
                 retry_first_s=s.mail_retry_first_s, max_backoff_s=s.mail_max_backoff_s,
+                read_session_factory=runtime.read_session_factory,
             )  # fmt: skip
         return self._relay
 
     def send_due(self, runtime: ServiceRuntime) -> int:
-        """One pass of the relay (the worker runs it every second): how many were sent."""
+        """One pass of the relay (the worker runs it when `relay`'s doorbell rings or a
+        message falls due): how many were sent."""
         return self.relay(runtime).run_once()
