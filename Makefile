@@ -67,6 +67,8 @@ bench: $(STAMP) engines ## run the benchmarks and print the figures (the Kafka o
 	$(BIN)/python -m bench.kafka
 	$(BIN)/python -m bench.report_pdf
 	$(BIN)/python -m bench.dashboard
+	$(BIN)/python -m bench.analytics --complaints --events 60000
+	$(BIN)/python -m bench.analytics --complaints --events 60000 --postgres
 	$(BIN)/python -m bench.onboarding
 
 verify: $(STAMP) ## reliability and security run: 10 min of load with kill -9 faults, bad input, access probes; prints a table (docs/reliability.md)

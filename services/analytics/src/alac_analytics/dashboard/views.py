@@ -56,7 +56,7 @@ def get_timeseries(
     filter_: FilterParam = None,
 ) -> dict[str, Any]:
     return service.timeseries_for(
-        session_factory=runtime.session_factory,
+        session_factory=runtime.read_session_factory,
         principal=principal,
         period_from=period_from,
         period_to=period_to,
@@ -81,7 +81,7 @@ def get_breakdown(
     filter_: FilterParam = None,
 ) -> dict[str, Any]:
     return service.breakdown_for(
-        session_factory=runtime.session_factory,
+        session_factory=runtime.read_session_factory,
         principal=principal,
         dimension=dimension,
         period_from=period_from,

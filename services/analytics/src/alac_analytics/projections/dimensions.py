@@ -79,31 +79,32 @@ def contributions(fact: Mapping[str, Any]) -> Counter[Key]:
         return Counter()
     office = fact.get("office") or UNSPECIFIED
     day = received_at.date()
-    cells: Counter[Key] = Counter()
-    cells[(office, day, *TOTAL)] += 1
+    # Each dimension once, so every cell is 1: the keys are listed, then made a Counter in
+    # one step (a rebuild computes this for every fact).
+    keys: list[Key] = [(office, day, *TOTAL)]
     for column, dimension in CATEGORICAL.items():
         value = fact.get(column)
         if column == "outcome" and value is None:
             continue  # only closed cases have an outcome; rates are over closed cases
         if column == "non_corruption_reason" and fact.get("corruption_related") != "no":
             continue  # a reason is asked only of complaints found not corruption-related
-        cells[(office, day, dimension, value or UNSPECIFIED)] += 1
+        keys.append((office, day, dimension, value or UNSPECIFIED))
     for flag in FLAGS:
         value = fact.get(flag)
-        cells[
+        keys.append(
             (office, day, flag, UNSPECIFIED if value is None else ("yes" if value else "no"))
-        ] += 1
+        )
     live = is_live(fact)
-    cells[(office, day, LIVE, "yes" if live else "no")] += 1
-    if not live:
-        # Handled before the platform, or typed in long after it came: the platform's times
-        # would measure the import, not the service (and the time to close would be years).
-        return cells
-    for dimension, column in DURATIONS.items():
-        hours = hours_between(received_at, fact.get(column))
-        if hours is not None:
-            cells[(office, day, dimension, str(hours))] += 1
-    return cells
+    keys.append((office, day, LIVE, "yes" if live else "no"))
+    if live:
+        # Not when handled before the platform, or typed in long after it came: the
+        # platform's times would measure the import, not the service (and the time to close
+        # would be years).
+        for dimension, column in DURATIONS.items():
+            hours = hours_between(received_at, fact.get(column))
+            if hours is not None:
+                keys.append((office, day, dimension, str(hours)))
+    return Counter(dict.fromkeys(keys, 1))
 
 
 def pairs(cells: Counter[Key]) -> Counter[PairKey]:

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from alac_analytics.projections.dimensions import Key, PairKey, contributions, pair_changes
@@ -23,6 +26,8 @@ from alac_kernel.consumer import Batched
 from alac_kernel.events import Event
 
 Fact = dict[str, Any]
+#: A fact changed by events: its tenant, and its count images before and after them.
+Change = tuple[str, Counter[Key], Counter[Key]]
 Apply = Callable[[Fact, dict[str, Any]], None]
 
 #: complaint.updated `changed` keys that are dimensions (anything else is ignored).
@@ -182,6 +187,28 @@ class Projection:
         """Apply events in order (the live consumer passes one, a rebuild a whole batch):
         one read of the facts they touch, one write of the changed facts, one upsert of the
         count differences. Returns how many events changed something."""
+        changed, changes = self.apply_to_facts(session, events)
+        delta: Counter[tuple[str, Key]] = Counter()
+        pair_delta: Counter[tuple[str, PairKey]] = Counter()
+        for tenant, old, new in changes:
+            new_pairs = pair_changes(old, new)
+            new.subtract(old)
+            for cell, n in new.items():
+                if n:
+                    delta[(tenant, cell)] += n
+            for pair, n in new_pairs.items():
+                if n:
+                    pair_delta[(tenant, pair)] += n
+        self._add_counts(session, delta)
+        self._add_pairs(session, pair_delta)
+        return changed
+
+    def apply_to_facts(self, session: Session, events: list[Event]) -> tuple[int, list[Change]]:
+        """The events applied to their facts and the changed facts written; the counts are
+        left alone. Returns how many events changed something and, per changed fact, its
+        tenant and its count images (dimensions.contributions) before and after the events:
+        `apply_many` moves their difference into the counts, a rebuild sums them in memory
+        (projections.tally)."""
         keys = {(e.tenantid, e.data["complaint_id"]) for e in events}
         cache: dict[tuple[str, str], Fact] = {}
         ids = sorted({cid for _, cid in keys})
@@ -213,31 +240,17 @@ class Projection:
                 fact["registered_at"] = event.time
             fact[version_column] = event.aggregateversion
             changed += 1
-        if not before:
-            return 0
-        dirty = [cache[key] for key in before]
-        # Replace the changed rows: one DELETE and one multi-row INSERT, whatever the batch.
-        stale = sorted(cid for (tenant, cid) in before if (tenant, cid) in stored)
-        for chunk in range(0, len(stale), 500):
-            session.execute(
-                delete(self.facts).where(self.facts.c.complaint_id.in_(stale[chunk : chunk + 500]))
-            )
-        session.execute(insert(self.facts), dirty)
-        delta: Counter[tuple[str, Key]] = Counter()
-        pair_delta: Counter[tuple[str, PairKey]] = Counter()
-        for key, old in before.items():
-            new = contributions(cache[key])
-            new_pairs = pair_changes(old, new)
-            new.subtract(old)
-            for cell, n in new.items():
-                if n:
-                    delta[(key[0], cell)] += n
-            for pair, n in new_pairs.items():
-                if n:
-                    pair_delta[(key[0], pair)] += n
-        self._add_counts(session, delta)
-        self._add_pairs(session, pair_delta)
-        return changed
+        if before:
+            # Replace the changed rows: one DELETE and one multi-row INSERT, whatever the batch.
+            stale = sorted(cid for (tenant, cid) in before if (tenant, cid) in stored)
+            for chunk in range(0, len(stale), 500):
+                session.execute(
+                    delete(self.facts).where(
+                        self.facts.c.complaint_id.in_(stale[chunk : chunk + 500])
+                    )
+                )
+            write_many(session.connection(), self.facts, [cache[key] for key in before], add=False)
+        return changed, [(key[0], old, contributions(cache[key])) for key, old in before.items()]
 
     def _new(self, tenant: str, complaint_id: str) -> Fact:
         # Created by whichever event comes first: complaint and case travel on different topics.
@@ -304,11 +317,62 @@ class Projection:
     @staticmethod
     def _upsert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
         """Add each row's n to its cell (keyed by the table's primary key)."""
-        dialect = session.get_bind().dialect.name
-        module = postgresql if dialect == "postgresql" else sqlite
-        statement = module.insert(table)
-        statement = statement.on_conflict_do_update(
-            index_elements=[c.name for c in table.primary_key.columns],
-            set_={"n": table.c.n + statement.excluded.n},
+        write_many(session.connection(), table, rows, add=True)
+
+
+def upsert(table: Table, dialect: str) -> Any:
+    """INSERT adding each row's n to its cell if there is one (keyed by the primary key)."""
+    module = postgresql if dialect == "postgresql" else sqlite
+    statement = module.insert(table)
+    return statement.on_conflict_do_update(
+        index_elements=[c.name for c in table.primary_key.columns],
+        set_={"n": table.c.n + statement.excluded.n},
+    )
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    names: tuple[str, ...]  # the parameters, in the statement's order
+    processors: tuple[tuple[int, Callable[[Any], Any]], ...]  # (position, bind processor)
+    positional: bool
+
+
+_COMPILED: dict[tuple[str, str, str], _Compiled] = {}
+
+
+def write_many(
+    connection: Connection, table: Table, rows: list[dict[str, Any]], *, add: bool
+) -> None:
+    """INSERT `rows` (every column of `table` each), or with `add` the upsert adding n
+    (`upsert`), through the driver's executemany. SQLAlchemy's own executemany builds and
+    processes each row's parameters in Python, most of the cost of writing many small rows
+    (a rebuild writes hundreds of thousands); here each value goes through its column type's
+    bind processor only, the same conversion SQLAlchemy applies."""
+    if not rows:
+        return
+    dialect = connection.dialect
+    key = (table.name, dialect.name, "upsert" if add else "insert")
+    compiled = _COMPILED.get(key)
+    if compiled is None:
+        statement = upsert(table, dialect.name) if add else insert(table)
+        done = statement.compile(dialect=dialect)
+        names = tuple(done.positiontup or done.params)
+        processors = tuple(
+            (i, processor)
+            for i, name in enumerate(names)
+            if (processor := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
         )
-        session.execute(statement, rows)
+        compiled = _COMPILED[key] = _Compiled(
+            str(done), names, processors, done.positiontup is not None
+        )
+    get = itemgetter(*compiled.names)
+    params: list[Any] = []
+    for row in rows:
+        values = list(get(row))
+        for i, processor in compiled.processors:
+            values[i] = processor(values[i])
+        params.append(
+            tuple(values) if compiled.positional else dict(zip(compiled.names, values, strict=True))
+        )
+    connection.exec_driver_sql(compiled.sql, params)

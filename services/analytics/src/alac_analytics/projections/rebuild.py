@@ -9,6 +9,8 @@ the live consumer applied to the old tables in that window is lost.
 
 Events are applied in batches (one transaction per poll) without inbox rows: the version
 columns already make a second application harmless, and the rebuild rate is what matters.
+The first pass writes the facts only and sums their counts in memory (`tally.Tally`), rather
+than upserting every batch's count differences as the live projection does.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from sqlalchemy.orm import Session
 from alac_analytics.models import ComplaintFact, DailyCount, MonthlyCount, PairCount
 from alac_analytics.projections import LIVE, Projection
 from alac_analytics.projections.dimensions import contributions, pairs
+from alac_analytics.projections.tally import Tally
 from alac_kernel.bus import BusConsumer
 from alac_kernel.db import session_scope
 from alac_kernel.events.binding import event_from_record
@@ -94,9 +97,13 @@ def _rebuild(runtime: ServiceRuntime, *, batch_size: int, idle_polls: int) -> Re
     topics = [runtime.settings.topic(a) for a in AGGREGATES]
     consumer = runtime.bus.consumer(group, topics, client_id="analytics-rebuild")
     try:
+        rebuilt = Projection(*fresh_tables)
+        tally = Tally(rebuilt)
         events, applied = _drain(
-            runtime, consumer, Projection(*fresh_tables), batch_size, idle_polls, analyze=True
+            runtime, consumer, rebuilt, batch_size, idle_polls, analyze=True, tally=tally
         )
+        with runtime.engine.begin() as connection:
+            tally.finish(connection)
         with session_scope(runtime.session_factory, all_tenants=True) as session:
             for live, fresh in zip(LIVE_TABLES, fresh_tables, strict=True):
                 session.execute(delete(live))
@@ -124,7 +131,11 @@ def _drain(
     idle_polls: int,
     *,
     analyze: bool = False,
+    tally: Tally | None = None,
 ) -> tuple[int, int]:
+    """Apply what the log holds for the consumer: with a `tally` (the rebuild's first pass)
+    the facts, their counts summed in the tally; else facts and counts as the live consumer
+    does. Returns the records read and the events applied."""
     handled = projection.handlers()
     seen = applied = idle = batches = 0
     # At the end of the log (every partition's committed offset is its end) stop at once
@@ -143,7 +154,14 @@ def _drain(
                     events.append(event)
             if events:
                 with session_scope(runtime.session_factory, all_tenants=True) as session:
-                    projection.apply_many(session, events)
+                    if tally is None:
+                        projection.apply_many(session, events)
+                    else:
+                        for tenant, before, after in projection.apply_to_facts(session, events)[1]:
+                            tally.add(tenant, before, -1)
+                            tally.add(tenant, after)
+                        if tally.full():
+                            tally.write(session.connection())
                 batches += 1
                 if analyze and batches & (batches - 1) == 0:
                     _analyze(runtime, projection)

@@ -67,7 +67,7 @@ def get_statistics(
     ] = "en",
 ) -> Response:
     report, names = service.tenant_report(
-        session_factory=runtime.session_factory,
+        session_factory=runtime.read_session_factory,
         principal=principal,
         offices=office,
         period_from=period_from,
@@ -150,7 +150,7 @@ def get_network_statistics(
     ] = "en",
 ) -> Response:
     report, names = service.network_report(
-        session_factory=runtime.session_factory,
+        session_factory=runtime.read_session_factory,
         period_from=period_from,
         period_to=period_to,
         lang=lang,
