@@ -281,7 +281,8 @@ class EmbeddedEngine:
         return facets, facet_keys, total
 
     def _count(self, request: SearchRequest) -> tuple[int, int]:
-        """The number of matches and the sum of their record keys."""
+        """The number of matches and the sum of their record keys (from FTS5 alone when no
+        filter, date or key is asked)."""
         joined = _reads_searchable(request) or request.cell_keys
         where, params = self._where(request, joined=joined)
         key_sum = "sum(f.record_key)" if joined else "0"
@@ -302,12 +303,13 @@ class EmbeddedEngine:
         return self._page(request, keys, total, facets)
 
     def _ranked(self, request: SearchRequest) -> tuple[list[tuple[int, Any]], int]:
-        """The page's (rid, sort value) and the total, in one pass over the matches: only
-        (rid, key) rows are sorted, with a window count of them, and the page's rows are read
-        afterwards. By relevance without filters the matches are ranked from FTS5 alone; a
-        filter or a date reads each match's narrow `searchable` row first, and bm25 is computed
-        for the matches that pass. Ties are broken by row id, or by complaint id where the
-        date or a column condition orders (as they were before the tenant blocks)."""
+        """The page's (rid, sort value) and the total: only (rid, key) rows are sorted, and the
+        page's rows are read afterwards. By relevance without filters the matches are ranked
+        from FTS5 alone; a filter or a date reads each match's narrow `searchable` row first,
+        and bm25 is computed for the matches that pass. The total is a count of the same
+        matches (at 1M complaints cheaper than a window count in the ranking pass, which
+        stores every match). Ties are broken by row id, or by complaint id where the date or a
+        column condition orders (as they were before the tenant blocks)."""
         joined = _reads_searchable(request) or request.sort == "date"
         where, params = self._where(request, joined=joined)
         if request.sort == "date":
@@ -316,10 +318,7 @@ class EmbeddedEngine:
             key, tie, desc = _BM25, ("id" if _column_conditions(request) else "rid"), False
         rid = "f.rid" if joined else "documents_fts.rowid"
         tie_column = ", f.id AS id" if tie == "id" else ""
-        sql = (
-            f"SELECT * FROM (SELECT rid, k{', id' if tie == 'id' else ''}, count(*) OVER () AS n"
-            f" FROM (SELECT {rid} AS rid{tie_column}, {key} AS k{where}))"
-        )
+        sql = f"SELECT * FROM (SELECT {rid} AS rid{tie_column}, {key} AS k{where})"
         args = list(params)
         if request.cursor:
             last_key, last_id = cursors.decode(self.cursors, request.sort, request.cursor)
@@ -338,10 +337,7 @@ class EmbeddedEngine:
         order = "DESC" if desc else "ASC"
         sql += f" ORDER BY k {order}, {tie} {order} LIMIT ?"
         found = self._run(sql, [*args, request.limit + 1])
-        if found:
-            total = found[0]["n"]
-        else:  # no row left after the cursor: count the matches on their own
-            total = self._count(request)[0] if request.cursor else 0
+        total = self._count(request)[0] if found or request.cursor else 0
         return [(r["rid"], r["k"]) for r in found], total
 
     def _page(
