@@ -306,10 +306,9 @@ class EmbeddedEngine:
         """The page's (rid, sort value) and the total: only (rid, key) rows are sorted, and the
         page's rows are read afterwards. By relevance without filters the matches are ranked
         from FTS5 alone; a filter or a date reads each match's narrow `searchable` row first,
-        and bm25 is computed for the matches that pass. The total is a count of the same
-        matches (at 1M complaints cheaper than a window count in the ranking pass, which
-        stores every match). Ties are broken by row id, or by complaint id where the date or a
-        column condition orders (as they were before the tenant blocks)."""
+        and bm25 is computed for the matches that pass. Ties are broken by row id, or by
+        complaint id where the date or a column condition orders (as they were before the
+        tenant blocks)."""
         joined = _reads_searchable(request) or request.sort == "date"
         where, params = self._where(request, joined=joined)
         if request.sort == "date":
@@ -318,7 +317,14 @@ class EmbeddedEngine:
             key, tie, desc = _BM25, ("id" if _column_conditions(request) else "rid"), False
         rid = "f.rid" if joined else "documents_fts.rowid"
         tie_column = ", f.id AS id" if tie == "id" else ""
-        sql = f"SELECT * FROM (SELECT {rid} AS rid{tie_column}, {key} AS k{where})"
+        # The total: with the searchable rows joined (filters, dates), a window count in the
+        # same pass (a second pass would read every match's row again); from FTS5 alone, a
+        # count of its own (the window stores every match: 15-30 ms more at 1M).
+        counted = ", count(*) OVER () AS n" if joined else ""
+        sql = (
+            f"SELECT * FROM (SELECT rid, k{', id' if tie == 'id' else ''}{counted} FROM"
+            f" (SELECT {rid} AS rid{tie_column}, {key} AS k{where}))"
+        )
         args = list(params)
         if request.cursor:
             last_key, last_id = cursors.decode(self.cursors, request.sort, request.cursor)
@@ -337,7 +343,10 @@ class EmbeddedEngine:
         order = "DESC" if desc else "ASC"
         sql += f" ORDER BY k {order}, {tie} {order} LIMIT ?"
         found = self._run(sql, [*args, request.limit + 1])
-        total = self._count(request)[0] if found or request.cursor else 0
+        if joined and found:
+            total = found[0]["n"]
+        else:  # no row left after a cursor: the matches counted on their own
+            total = self._count(request)[0] if found or request.cursor else 0
         return [(r["rid"], r["k"]) for r in found], total
 
     def _page(
