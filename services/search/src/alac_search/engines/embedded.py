@@ -5,6 +5,11 @@ latin) plus a tenant column; see docs/search.md for why this beats a stemming to
 extension or Tantivy here. Writes are idempotent and versioned per field (engines/base.py),
 so the index needs no transaction shared with the inbox.
 
+A search gives FTS5 the MATCH of the query's words and the tenant's block of row ids
+(embedded_schema.py), so FTS5 reads only the tenant's part of each word's list and bm25 counts
+no tenant or filter phrase. Filters, date ranges and facets read the matches' narrow
+`searchable` rows; a hits page reads the wide `documents` rows of its own hits only.
+
 Rebuilds go to a new file; a pointer file names the live one and is replaced atomically
 (os.replace), and every connection checks it before use, in this process and others.
 """
@@ -24,7 +29,6 @@ from alac_kernel.crypto import new_key
 from alac_kernel.cursors import CursorCodec
 from alac_kernel.small_cells import CellKeyParams, record_key
 from alac_search.analysis.highlight import snippet
-from alac_search.analysis.text import columns
 from alac_search.engines.base import (
     DOCUMENT_FIELDS,
     FACET_FIELDS,
@@ -35,35 +39,22 @@ from alac_search.engines.base import (
     Page,
     SearchRequest,
 )
+from alac_search.engines.embedded_schema import (
+    BM25,
+    index_text,
+    keep_searchable,
+    next_rid,
+    tenant_rows,
+    upgrade,
+)
 from alac_search.query import cursor as cursors
-from alac_search.query.fts import match_expression, tag_token, tenant_token
+from alac_search.query.fts import tenant_token, text_expression
 from alac_search.query.parser import Or, QueryError, Term
 
 T = TypeVar("T")
 
-SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS documents (
-    rid INTEGER PRIMARY KEY,
-    id TEXT NOT NULL UNIQUE,
-    tenant_id TEXT NOT NULL,
-    {", ".join(f"{f} TEXT" for f in DOCUMENT_FIELDS if f not in ("withdrawn", "status"))},
-    status TEXT NOT NULL DEFAULT '{RECEIVED}',
-    withdrawn INTEGER NOT NULL DEFAULT 0,
-    versions TEXT NOT NULL DEFAULT '{{}}'
-);
-CREATE INDEX IF NOT EXISTS ix_documents_tenant_received ON documents(tenant_id, received_at);
-CREATE VIRTUAL TABLE IF NOT EXISTS documents_fts USING fts5(
-    tenant, plain, stem, latin, tags, tokenize = "unicode61 remove_diacritics 0"
-);
-CREATE VIRTUAL TABLE IF NOT EXISTS documents_vocab USING fts5vocab(documents_fts, 'row');
-"""
-# bm25 weights per FTS column: tenant and filter tags never score; the exact form counts most.
-_BM25 = "bm25(documents_fts, 0.0, 2.0, 1.0, 0.5, 0.0)"
+_BM25 = BM25  # the ranking's expression (tests rank with it for reference)
 _SIMILAR_TERMS = 12
-# Version of what the FTS5 rows hold (PRAGMA user_version): 1 added the tenant-scoped filter
-# tags; 2 left withdrawn complaints out (so a match alone is what the tenant may find). An
-# older file gets its FTS5 table rebuilt from the documents table on open.
-_FTS_VERSION = 2
 
 
 class EmbeddedEngine:
@@ -77,7 +68,8 @@ class EmbeddedEngine:
     ) -> None:
         """`path` names the index; with `follow_pointer` the live file is the one named in
         `<path>.current` (written by swap_in), else `path` itself. `cursors` signs the page
-        cursors (the factory gives one keyed by ALAC_CURSOR_KEY)."""
+        cursors (the factory gives one keyed by ALAC_CURSOR_KEY); `cell_keys` makes the record
+        keys stored for analysts' counts (the factory's derive from the same secret)."""
         self.cursors = cursors or CursorCodec()
         self.cell_keys = cell_keys or CellKeyParams.from_secret(new_key())
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -85,7 +77,7 @@ class EmbeddedEngine:
         self.pointer = path.with_name(path.name + ".current") if follow_pointer else None
         self._local = threading.local()
         with self._lock_free_conn(self.live_path()) as conn:
-            _upgrade(conn)
+            upgrade(conn, self.cell_keys)
 
     # ------------------------------------------------------------------ files and connections
 
@@ -149,9 +141,13 @@ class EmbeddedEngine:
 
         self._write(run)
 
-    @staticmethod
     def _apply(
-        conn: sqlite3.Connection, tenant: str, doc_id: str, version: int, fields: dict[str, Any]
+        self,
+        conn: sqlite3.Connection,
+        tenant: str,
+        doc_id: str,
+        version: int,
+        fields: dict[str, Any],
     ) -> bool:
         row = conn.execute("SELECT * FROM documents WHERE id = ?", (doc_id,)).fetchone()
         if row is not None and row["tenant_id"] != tenant:
@@ -161,12 +157,10 @@ class EmbeddedEngine:
         if not newer:
             return False
         if row is None:
-            inserted = conn.execute(
-                "INSERT INTO documents (id, tenant_id) VALUES (?, ?)", (doc_id, tenant)
-            ).lastrowid
-            if inserted is None:  # sqlite3 reports it after every INSERT
-                raise RuntimeError("SQLite did not report the new document's row id")
-            rid = inserted
+            rid = next_rid(conn, tenant)
+            conn.execute(
+                "INSERT INTO documents (rid, id, tenant_id) VALUES (?, ?, ?)", (rid, doc_id, tenant)
+            )
         else:
             rid = row["rid"]
         for key in newer:
@@ -179,12 +173,16 @@ class EmbeddedEngine:
             f"UPDATE documents SET {assignments}, versions = ? WHERE rid = ?",  # noqa: S608 - names from DOCUMENT_FIELDS
             (*values.values(), json.dumps(versions, sort_keys=True), rid),
         )
-        if row is None or {"crux", "withdrawn", *FILTER_FIELDS} & set(newer):
-            current = {f: row[f] for f in DOCUMENT_FIELDS} if row is not None else {}
-            current.update(values)
+        current = {f: row[f] for f in DOCUMENT_FIELDS} if row is not None else {}
+        current.update(values)
+        if row is None or {"crux", "withdrawn"} & set(newer):
             conn.execute("DELETE FROM documents_fts WHERE rowid = ?", (rid,))
             if not current.get("withdrawn"):  # a withdrawn complaint is found by nothing
-                _index_text(conn, rid, tenant, current)
+                index_text(conn, rid, tenant, current.get("crux"))
+        if current.get("withdrawn"):
+            conn.execute("DELETE FROM searchable WHERE rid = ?", (rid,))
+        else:
+            keep_searchable(conn, rid, doc_id, current, record_key(self.cell_keys, doc_id))
         return True
 
     def ensure_tenant(self, tenant: str) -> str:
@@ -194,41 +192,49 @@ class EmbeddedEngine:
         """Every document of `tenant` gone, with its words (an offboarded centre)."""
 
         def run(conn: sqlite3.Connection) -> int:
-            conn.execute(
-                "DELETE FROM documents_fts WHERE rowid IN "
-                "(SELECT rid FROM documents WHERE tenant_id = ?)",
-                (tenant,),
-            )
+            for table in ("documents_fts", "searchable"):
+                conn.execute(
+                    f"DELETE FROM {table} WHERE rowid IN "  # noqa: S608 - the two tables above
+                    "(SELECT rid FROM documents WHERE tenant_id = ?)",
+                    (tenant,),
+                )
             return conn.execute("DELETE FROM documents WHERE tenant_id = ?", (tenant,)).rowcount
 
         return self._write(run)
 
     # ------------------------------------------------------------------ reading
 
-    def _where(self, request: SearchRequest, text: str | None = None) -> tuple[str, list[Any]]:
-        """FROM/WHERE for a request: the tenant and the filters are tokens in the MATCH (so
-        FTS5 narrows before joining or scoring) and column conditions of the same query."""
+    def _where(
+        self, request: SearchRequest, *, joined: bool, text: str | None = None
+    ) -> tuple[str, list[Any]]:
+        """FROM/WHERE for a request: the MATCH of the words (or a ready `text`) within the
+        tenant's row ids, both applied by FTS5; `joined` adds the matches' `searchable` rows
+        (alias f), on which the filters, the date range and the document left out are checked."""
         for name in request.filters:
             if name not in FILTER_FIELDS:
                 raise ValueError(f"not a filter: {name}")
-        sql = (
-            " FROM documents_fts JOIN documents d ON d.rid = documents_fts.rowid"
-            " WHERE documents_fts MATCH ? AND d.tenant_id = ? AND d.withdrawn = 0"
+        if not joined and _reads_searchable(request):
+            raise ValueError("filters and dates need the searchable rows joined")
+        low, high = tenant_rows(self._conn(), request.tenant)
+        sql = " FROM documents_fts"
+        if joined:
+            sql += " JOIN searchable f ON f.rid = documents_fts.rowid"
+        sql += (
+            " WHERE documents_fts MATCH ? AND documents_fts.rowid >= ? AND documents_fts.rowid < ?"
         )
-        tags = [tag_token(request.tenant, n, v) for n, v in sorted(request.filters.items())]
-        match = match_expression(request.tenant, request.query, tags=tags, text=text)
-        params: list[Any] = [match, request.tenant]
+        params: list[Any] = [text if text is not None else text_expression(request.query)]
+        params += [low, high]
         for name, value in request.filters.items():
-            sql += f" AND d.{name} = ?"
+            sql += f" AND f.{name} = ?"
             params.append(value)
         if request.received_from:
-            sql += " AND d.received_at >= ?"
+            sql += " AND f.received_at >= ?"
             params.append(request.received_from)
         if request.received_to:
-            sql += " AND d.received_at < ?"
+            sql += " AND f.received_at < ?"
             params.append(request.received_to)
         if request.exclude_id:
-            sql += " AND d.id <> ?"
+            sql += " AND f.id <> ?"
             params.append(request.exclude_id)
         return sql, params
 
@@ -241,21 +247,24 @@ class EmbeddedEngine:
             raise
 
     def _facets(
-        self, request: SearchRequest, where: str, params: list[Any], key_sum: str
-    ) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, int]]]:
-        """The counts (and cell-key sums) of every asked facet from one pass over the matches:
-        one GROUP BY over the facets' combined values (a few hundred groups at most), summed
-        per facet here. One GROUP BY per facet ran the full-text match once per facet, the
-        slow part of a search page. Key sums add up like counts, so they are summed alike."""
+        self, request: SearchRequest
+    ) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, int]], tuple[int, int] | None]:
+        """The counts (and record-key sums) of every asked facet from one pass over the
+        matches' narrow `searchable` rows: one GROUP BY over the facets' combined values (a few
+        hundred groups at most), summed per facet here; key sums add up like counts. The
+        groups together are every match, so the same pass gives the total and its key sum
+        (None when no facet is asked)."""
         names = list(dict.fromkeys(request.facets))
         for name in names:
             if name not in FACET_FIELDS:
                 raise ValueError(f"not a facet: {name}")
         if not names:
-            return {}, {}
-        columns = ", ".join(f"d.{name}" for name in names)  # names from FACET_FIELDS
+            return {}, {}, None
+        where, params = self._where(request, joined=True)
+        columns = ", ".join(f"f.{name}" for name in names)  # names from FACET_FIELDS
         rows = self._run(
-            f"SELECT {columns}, count(*) AS n{key_sum}{where} GROUP BY {columns}", params
+            f"SELECT {columns}, count(*) AS n, sum(f.record_key) AS k{where} GROUP BY {columns}",
+            params,
         )
         facets: dict[str, dict[str, int]] = {}
         facet_keys: dict[str, dict[str, int]] = {}
@@ -268,82 +277,77 @@ class EmbeddedEngine:
                     keys[row[i]] = keys.get(row[i], 0) + int(row["k"] or 0)
             facets[name] = dict(sorted(counts.items(), key=lambda c: -c[1]))
             facet_keys[name] = keys
-        return facets, facet_keys
+        total = (sum(r["n"] for r in rows), sum(int(r["k"] or 0) for r in rows))
+        return facets, facet_keys, total
+
+    def _count(self, request: SearchRequest) -> tuple[int, int]:
+        """The number of matches and the sum of their record keys (from FTS5 alone when no
+        filter, date or key is asked)."""
+        joined = _reads_searchable(request) or request.cell_keys
+        where, params = self._where(request, joined=joined)
+        key_sum = "sum(f.record_key)" if joined else "0"
+        row = self._run(f"SELECT count(*) AS n, {key_sum} AS k{where}", params)[0]
+        return row["n"], int(row["k"] or 0)
 
     def search(self, request: SearchRequest) -> Page:
-        where, params = self._where(request)
-        keyed = self.cell_keys if request.cell_keys else None
-        key_sum = ", 0 AS k"
-        if keyed is not None:
-            # Record keys from the id, computed here so ids never leave the engine.
-            self._conn().create_function(
-                "alac_record_key", 1, lambda i: record_key(keyed, i), deterministic=True
-            )
-            key_sum = ", sum(alac_record_key(d.id)) AS k"
-        facets, facet_keys = self._facets(request, where, params, key_sum)
+        facets, facet_keys, counted = self._facets(request)
+        keyed = request.cell_keys
         if not request.with_hits:
-            row = self._run(f"SELECT count(*) AS n{key_sum}" + where, params)[0]
+            total, total_key = counted if counted is not None else self._count(request)
             return Page(
-                hits=[], total=row["n"], facets=facets, next_cursor=None,
-                total_key=int(row["k"] or 0) if keyed else None,
+                hits=[], total=total, facets=facets, next_cursor=None,
+                total_key=total_key if keyed else None,
                 facet_keys=facet_keys if keyed else {},
             )  # fmt: skip
+        keys, total = self._ranked(request)
+        return self._page(request, keys, total, facets)
 
-        if request.sort == "relevance" and not _column_conditions(request):
-            keys, total = self._ranked(request)
-            return self._page(request, keys, total, facets)
-        # Sort only (rid, id, key) and fetch the page's rows afterwards: the sorter never
-        # carries the text of every match. On a first page the total comes from the same pass
-        # (a window count), so the match is run once.
+    def _ranked(self, request: SearchRequest) -> tuple[list[tuple[int, Any]], int]:
+        """The page's (rid, sort value) and the total: only (rid, key) rows are sorted, and the
+        page's rows are read afterwards. By relevance without filters the matches are ranked
+        from FTS5 alone; a filter or a date reads each match's narrow `searchable` row first,
+        and bm25 is computed for the matches that pass. Ties are broken by row id, or by
+        complaint id where the date or a column condition orders (as they were before the
+        tenant blocks)."""
+        joined = _reads_searchable(request) or request.sort == "date"
+        where, params = self._where(request, joined=joined)
         if request.sort == "date":
-            key, order = "COALESCE(d.received_at, '')", "k DESC, id DESC"
-            after = "(k < ? OR (k = ? AND id < ?))"
+            key, tie, desc = "COALESCE(f.received_at, '')", "id", True
         else:
-            key, order = _BM25, "k ASC, id ASC"
-            after = "(k > ? OR (k = ? AND id > ?))"
-        counted = ", count(*) OVER () AS n" if not request.cursor else ""
+            key, tie, desc = _BM25, ("id" if _column_conditions(request) else "rid"), False
+        rid = "f.rid" if joined else "documents_fts.rowid"
+        tie_column = ", f.id AS id" if tie == "id" else ""
+        # The total: with the searchable rows joined (filters, dates), a window count in the
+        # same pass (a second pass would read every match's row again); from FTS5 alone, a
+        # count of its own (the window stores every match: 15-30 ms more at 1M).
+        counted = ", count(*) OVER () AS n" if joined else ""
         sql = (
-            f"SELECT rid, id, k{counted} FROM (SELECT d.rid AS rid, d.id AS id, {key} AS k{where})"
+            f"SELECT * FROM (SELECT rid, k{', id' if tie == 'id' else ''}{counted} FROM"
+            f" (SELECT {rid} AS rid{tie_column}, {key} AS k{where}))"
         )
         args = list(params)
         if request.cursor:
             last_key, last_id = cursors.decode(self.cursors, request.sort, request.cursor)
-            sql += f" WHERE {after}"
-            args += [last_key, last_key, last_id]
-        sql += f" ORDER BY {order} LIMIT ?"
-        args.append(request.limit + 1)
-        found = self._run(sql, args)
-        if request.cursor:
-            total = self._run("SELECT count(*) AS n" + where, params)[0]["n"]
-        else:
-            total = found[0]["n"] if found else 0
-        return self._page(request, [(k["rid"], k["k"]) for k in found], total, facets)
-
-    def _ranked(self, request: SearchRequest) -> tuple[list[tuple[int, Any]], int]:
-        """The page's (rid, bm25) by relevance and the total, from FTS5 alone: the MATCH holds
-        the tenant (its token, or filter tags that each name it) and the filters, and a
-        withdrawn complaint has no FTS5 row, so every match is one the request may find and no
-        row of `documents` is read for the matches (measured at 100,000 complaints: the join
-        of every match was a third of a search's time; docs/performance.md figure set 6).
-        Ties are broken by rid. `_page` reads the page's rows and checks them again."""
-        tags = [tag_token(request.tenant, n, v) for n, v in sorted(request.filters.items())]
-        match = match_expression(request.tenant, request.query, tags=tags)
-        ranked = f"SELECT rowid AS rid, {_BM25} AS k FROM documents_fts WHERE documents_fts MATCH ?"
-        sql, args = f"SELECT rid, k FROM ({ranked})", [match]
-        if request.cursor:
-            last_key, last_id = cursors.decode(self.cursors, request.sort, request.cursor)
-            last = self._run(
-                "SELECT rid FROM documents WHERE id = ? AND tenant_id = ?",
-                [last_id, request.tenant],
-            )
-            if not last:
-                raise CursorError("the cursor names no complaint of this index")
-            sql += " WHERE (k > ? OR (k = ? AND rid > ?))"
-            args += [last_key, last_key, last[0]["rid"]]
-        keys = self._run(f"{sql} ORDER BY k ASC, rid ASC LIMIT ?", [*args, request.limit + 1])
-        total = self._run("SELECT count(*) AS n FROM documents_fts WHERE documents_fts MATCH ?",
-                          [match])[0]["n"]  # fmt: skip
-        return [(k["rid"], k["k"]) for k in keys], total
+            last_tie: Any = last_id
+            if tie == "rid":
+                last = self._run(
+                    "SELECT rid FROM documents WHERE id = ? AND tenant_id = ?",
+                    [last_id, request.tenant],
+                )
+                if not last:
+                    raise CursorError("the cursor names no complaint of this index")
+                last_tie = last[0]["rid"]
+            op = "<" if desc else ">"
+            sql += f" WHERE (k {op} ? OR (k = ? AND {tie} {op} ?))"
+            args += [last_key, last_key, last_tie]
+        order = "DESC" if desc else "ASC"
+        sql += f" ORDER BY k {order}, {tie} {order} LIMIT ?"
+        found = self._run(sql, [*args, request.limit + 1])
+        if joined and found:
+            total = found[0]["n"]
+        else:  # no row left after a cursor: the matches counted on their own
+            total = self._count(request)[0] if found or request.cursor else 0
+        return [(r["rid"], r["k"]) for r in found], total
 
     def _page(
         self, request: SearchRequest, keys: list[tuple[int, Any]], total: int,
@@ -416,27 +420,22 @@ class EmbeddedEngine:
         chosen = chosen[:_SIMILAR_TERMS] or stems[:_SIMILAR_TERMS]
         # Stems are already analysed: match them in the stem column only.
         query = Or(tuple(Term(s) for s in chosen)) if len(chosen) > 1 else Term(chosen[0])
+        asked = SearchRequest(
+            tenant=tenant, query=query, filters=dict(filters), exclude_id=doc_id, limit=limit
+        )
         where, params = self._where(
-            SearchRequest(tenant=tenant, query=query, filters=dict(filters), exclude_id=doc_id),
-            text="(" + " OR ".join(f'stem : "{s}"' for s in chosen) + ")",
+            asked, joined=True, text="(" + " OR ".join(f'stem : "{s}"' for s in chosen) + ")"
         )
         if row["respondent_body_type"] is not None:
-            where += " AND d.respondent_body_type = ?"
+            where += " AND f.respondent_body_type = ?"
             params.append(row["respondent_body_type"])
         else:
-            where += " AND d.respondent_body_type IS NULL"
-        rows = self._run(
-            f"SELECT d.*, {_BM25} AS score{where} ORDER BY score, d.id LIMIT ?", [*params, limit]
+            where += " AND f.respondent_body_type IS NULL"
+        ranked = self._run(
+            f"SELECT f.rid AS rid, {_BM25} AS score{where} ORDER BY score, f.id LIMIT ?",
+            [*params, limit],
         )
-        return [
-            Hit(
-                id=r["id"],
-                fields=_fields(r),
-                snippet=snippet(r["crux"] or "", query),
-                score=-r["score"],
-            )
-            for r in rows
-        ]
+        return self._page(asked, [(r["rid"], r["score"]) for r in ranked], 0, {}).hits
 
     def export(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
         for r in self._conn().execute("SELECT * FROM documents ORDER BY id"):
@@ -497,43 +496,15 @@ class EmbeddedEngine:
             self._local.conn = None
 
 
-def _index_text(conn: sqlite3.Connection, rid: int, tenant: str, fields: Mapping[str, Any]) -> None:
-    """The document's FTS5 row: tenant token, the three analysed forms, the filter tags."""
-    plain, stem, latin = columns(fields.get("crux") or "")
-    tags = " ".join(
-        tag_token(tenant, name, fields.get(name) or (RECEIVED if name == "status" else ""))
-        for name in FILTER_FIELDS
-        if fields.get(name) is not None or name == "status"
-    )
-    conn.execute(
-        "INSERT INTO documents_fts (rowid, tenant, plain, stem, latin, tags) VALUES (?,?,?,?,?,?)",
-        (rid, tenant_token(tenant), plain, stem, latin, tags),
-    )
-
-
-def _upgrade(conn: sqlite3.Connection) -> None:
-    """Create the schema; an index file from before the current FTS5 rows (the `tags`
-    column; withdrawn complaints left out) gets its FTS5 table rebuilt from the documents table
-    (the text is all there)."""
-    fts_columns = [r[1] for r in conn.execute("PRAGMA table_info(documents_fts)")]
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    stale = bool(fts_columns) and version < _FTS_VERSION
-    if stale:
-        conn.execute("DROP TABLE IF EXISTS documents_vocab")
-        conn.execute("DROP TABLE documents_fts")
-    conn.executescript(SCHEMA)
-    conn.execute(f"PRAGMA user_version = {_FTS_VERSION}")
-    if stale:
-        conn.execute("BEGIN IMMEDIATE")
-        for row in conn.execute("SELECT * FROM documents WHERE withdrawn = 0").fetchall():
-            _index_text(conn, row["rid"], row["tenant_id"], {f: row[f] for f in DOCUMENT_FIELDS})
-        conn.execute("COMMIT")
-
-
 def _column_conditions(request: SearchRequest) -> bool:
-    """Whether the request has conditions only the documents table can check (the date range,
-    the document left out): then the matches are joined to it before ranking."""
+    """Whether the request has conditions besides the filters (the date range, the document
+    left out): such a page was ordered by complaint id among equal scores, and still is."""
     return bool(request.received_from or request.received_to or request.exclude_id)
+
+
+def _reads_searchable(request: SearchRequest) -> bool:
+    """Whether the matches' `searchable` rows must be read (a filter, a date, an id left out)."""
+    return bool(request.filters) or _column_conditions(request)
 
 
 def _fields(row: sqlite3.Row) -> dict[str, Any]:

@@ -1,13 +1,13 @@
 """Compile a query tree into an FTS5 MATCH expression over the embedded engine's columns.
 
 Every string is a quoted FTS5 string made of analysed words (letters and digits only), so the
-user's text never becomes FTS5 syntax. The tenant token is ANDed at the top: the tenant is part
-of the MATCH itself, never a filter applied to results afterwards.
+user's text never becomes FTS5 syntax. The engine keeps each tenant's rows in a row-id range of
+its own and gives FTS5 that range with the MATCH (engines/embedded.py), so the tenant bounds the
+match inside FTS5 without being a phrase of it; `match_expression` ANDs the tenant's token
+instead (every FTS5 row still carries it), for checks that the two agree.
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 from alac_search.analysis.text import latin_form, stem
 from alac_search.query.parser import And, Node, Not, Or, Phrase, Term
@@ -46,25 +46,15 @@ def _node(node: Node) -> str:
     raise TypeError(f"a NOT cannot stand alone: {node!r}")  # the parser refuses these
 
 
-def tag_token(tenant: str, name: str, value: str) -> str:
-    """One opaque word per tenant and filter value (tk, office=almaty...), indexed in the `tags`
-    column, so a filter narrows the match inside FTS5 before any row is joined or scored."""
-    return "f" + f"{tenant}\x1f{name}={value}".encode().hex()
+def text_expression(node: Node) -> str:
+    """The query alone as a MATCH (the engine bounds it by the tenant's row-id range). No
+    tenant or filter phrase is in it on purpose: bm25 counts the documents of every phrase of
+    the MATCH on each query, and a tenant's phrase holds most of the index (at 1M complaints
+    that count was most of a phrase or prefix query's time; docs/performance.md)."""
+    return _node(node)
 
 
-def match_expression(
-    tenant: str, node: Node | None, *, tags: Sequence[str] = (), text: str | None = None
-) -> str:
-    """The MATCH: the tenant's filter tags (each names the tenant) or, without filters, the
-    tenant token; AND the query (or a ready `text`). Either way the tenant is in the MATCH.
-    With filters the bare tenant token is left out on purpose: bm25 counts the documents of
-    every phrase in the MATCH, and the tenant's phrase holds most of the index (measured at 1M
-    complaints: 52 ms with it, 37 ms without; docs/performance.md)."""
-    parts = [f"tags : {_q(t)}" for t in tags] or [f"tenant : {_q(tenant_token(tenant))}"]
-    if text is not None:
-        parts.append(text)
-    elif node is not None:
-        parts.append(_node(node))
-    else:
-        raise ValueError("a MATCH needs a query or a ready text")
-    return " AND ".join(parts)
+def match_expression(tenant: str, node: Node) -> str:
+    """The query ANDed with the tenant's token: the same matches as `text_expression` within
+    the tenant's row range (the checks of the ranking compare the two)."""
+    return f"tenant : {_q(tenant_token(tenant))} AND {_node(node)}"
