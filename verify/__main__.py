@@ -346,8 +346,10 @@ def run_load(
             disk = FullDisk(platform, load, engines.pg_disk)
             faults.append((0.85, DISK_FAULT, disk.fill, disk.free))
         for share, what, stop_it, start_it in faults:
-            # Not cut short by the end of the load: the load goes on until all are over.
-            time.sleep(max(0.0, share * seconds - (time.monotonic() - started)))
+            # Not cut short by the end of the load: the load goes on until all are over. A
+            # stop (SIGTERM) before a fault begins ends them; one under way is undone first.
+            if stop.wait(max(0.0, share * seconds - (time.monotonic() - started))):
+                return
             at = round(time.monotonic() - started, 1)
             stop_it()
             if what == DISK_FAULT:
