@@ -61,6 +61,27 @@ class Platform:
                 runtime.identity = before
         self.pump()
 
+    def name_staff(self, username: str, display_name: str, position: str | None = None) -> str:
+        """Put a demo user into cases' staff registry as an invitation does once the identity
+        provider made the account (`record_invited`: the registry row and `staff.invited`),
+        without an identity provider; the events delivered. Their token subject."""
+        from alac_cases.staff.service import record_invited
+        from alac_kernel.auth.dev_issuer import DEMO_USERS
+        from alac_kernel.db import session_scope
+
+        user = next(u for u in DEMO_USERS if u.username == username)
+        subject = self.issuer.dev.subject_of(username)
+        runtime = self.runtime("cases")
+        with session_scope(runtime.session_factory, tenant=user.tenant) as session:
+            record_invited(
+                session=session, outbox=runtime.outbox, tenant_id=user.tenant, subject=subject,
+                username=username, display_name=display_name, position=position,
+                email=f"{username}@{user.tenant}.example.org", office=user.office or "",
+                role=user.roles[0], language="ru",
+            )  # fmt: skip
+        self.pump()
+        return subject
+
     @property
     def intake(self) -> TestClient:
         return self.clients["intake"]

@@ -29,13 +29,17 @@ def test_quick_onboarding_bench_prints_the_table_and_writes_json(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     assert "one centre, onboarded and provisioned everywhere" in done.stdout
     assert "5 centres in a row" in done.stdout and "ceiling" in done.stdout
+    assert "the triage list" in done.stdout and "a search" in done.stdout
     document = json.loads(output.read_text(encoding="utf-8"))
     assert document["centres"] == 5
     assert document["one_centre_ms"] > 0
-    for figure in ("in_a_row", "ceiling_identity_only", "complaint_before", "complaint_after"):
-        assert (
-            0
-            < document[figure]["p50_ms"]
-            <= document[figure]["p95_ms"]
-            <= document[figure]["max_ms"]
-        )
+    figures = [document[f] for f in ("in_a_row", "ceiling_identity_only")]
+    figures += [document[when][what] for when in ("before", "after")
+                for what in ("complaint", "triage_list", "search")]  # fmt: skip
+    for figure in figures:
+        assert 0 < figure["p50_ms"] <= figure["p95_ms"] <= figure["max_ms"]
+    for when in ("before", "after"):
+        assert all(document[when][what]["cpu_ms"] > 0 for what in document[when])
+    # the onboarding's identity calls are counted, and the load is printed beside the figures
+    assert document["admin_calls_one_centre"] >= document["in_a_row"]["admin_calls_per_centre"] > 0
+    assert "load average" in done.stdout and document["load_average"]["end"]

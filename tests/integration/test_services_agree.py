@@ -137,6 +137,59 @@ def test_a_referral_keeps_its_note_and_the_name_of_the_sending_centre(platform):
     assert full["referral_note"] == "Просим принять: дело в Шымкенте."
 
 
+def test_a_suspended_centre_takes_no_referral_and_none_arrives_after_its_offboarding(platform):
+    """The offboarding gap of referrals (docs/tenancy.md): none is made to a suspended
+    centre, and one sent before the suspension that reaches intake after the offboarding
+    makes no complaint there. The registry's status and intake's standing are set as a
+    suspension and an offboarding leave them (those steps themselves, with the identity
+    provider, are tests/tenancy's)."""
+    from alac_cases.tenancy.models import TenantRecord
+    from alac_kernel.db import session_scope
+    from alac_kernel.events import new_event
+    from alac_kernel.tenants.standing import apply_standing
+
+    platform.onboard_demo_tenants()
+    p = platform
+    case = _case_of(p, _submit(p)["id"])
+    given = p.cases.post(
+        f"/v1/cases/{case['id']}/consents",
+        json={"scopes": ["referral"], "version": case["version"]},
+        headers=p.headers("lena"),
+    )
+    assert given.status_code == 201, given.text
+    url = f"/v1/cases/{case['id']}/referrals"
+
+    def refer():  # type: ignore[no-untyped-def]
+        version = _case_of(p, case["complaint_id"])["version"]
+        body = {"to_tenant": "ndi", "share": ["crux"], "version": version}
+        return p.cases.post(url, json=body, headers=p.headers("lena"))
+
+    def registry_status(status: str) -> None:
+        with session_scope(p.runtime("cases").session_factory, all_tenants=True) as session:
+            session.get(TenantRecord, "ndi").status = status
+
+    registry_status("suspended")
+    refused = refer()
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["errors"][0]["field"] == "body.to_tenant"
+    assert p.cases.get(url, headers=p.headers("lena")).json() == []
+    registry_status("active")
+    assert refer().status_code == 201  # case.referred waits in the outbox
+    intake = p.runtime("intake")
+    with session_scope(intake.session_factory, all_tenants=True) as session:
+        apply_standing(
+            session, intake.tables.standing,
+            new_event(type="tenant.offboarded", source="/cases", subject="ndi", tenant="ndi",
+                      version=1000, data={"tenant_id": "ndi"}),
+        )  # fmt: skip
+    p.pump()
+    with intake.engine.connect() as conn:
+        made = conn.execute(
+            text("select id from complaints where tenant_id = 'ndi' and channel = 'referral'")
+        ).all()
+    assert made == []
+
+
 def test_in_action_needs_consent_to_formal_action_on_every_path(platform):
     p = platform
     case = _case_of(p, _submit(p)["id"])

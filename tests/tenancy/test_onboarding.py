@@ -88,6 +88,9 @@ def test_a_centre_is_onboarded_staffed_and_works_apart_from_the_others(world):
     )
     assert filed.status_code == 201, filed.text
     platform.pump()
+    # intake names who recorded it (it learns names from staff.* events, as search does)
+    shown = platform.intake.get(f"/v1/complaints/{filed.json()['id']}", headers=lawyer).json()
+    assert shown["registered_by_name"] == "Marat Sadykova"
     cases = platform.cases.get("/v1/cases", headers=lawyer).json()["items"]
     (case,) = cases
     assert case["office"] == "khromtau"

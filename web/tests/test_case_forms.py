@@ -257,3 +257,38 @@ def test_a_deadline_shows_the_day_it_ends_in_the_tenants_zone() -> None:
     # cases stores the end of 15 January (Almaty) as 2030-01-15T19:00:00Z
     assert local("2030-01-15T19:00:00Z", ZoneInfo("Asia/Almaty"), due=True) == "2030-01-15"
     assert local("2030-01-15T19:00:00Z", ZoneInfo("Asia/Almaty"), date_only=True) == "2030-01-16"
+
+
+def test_an_unreachable_registry_is_asked_again_after_a_pause_not_on_every_page() -> None:
+    """Cases down: the first page tries and falls back to the default zone; the next pages
+    within RETRY_S do not wait for the same failure; after it, the registry is asked again."""
+    import asyncio
+
+    import httpx
+
+    from alac_web.zones import TenantZones
+
+    tried: list[str] = []
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        tried.append(request.url.path)
+        raise httpx.ConnectError("refused", request=request)
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        tried.append(request.url.path)
+        return httpx.Response(200, json={"spec": {"time_zone": "Asia/Aqtobe"}})
+
+    async def pages(zones: TenantZones, handler, times: int) -> None:
+        transport = httpx.MockTransport(handler)  # a refused connection, on demand
+        async with httpx.AsyncClient(transport=transport, base_url="http://cases") as client:
+            for _ in range(times):
+                await zones.learn(client, "tk", "token")
+
+    zones = TenantZones("Asia/Almaty", retry_s=3600)
+    asyncio.run(pages(zones, refuse, 5))
+    assert tried == ["/v1/tenant"]  # once, not five times
+    assert zones.zone_for("tk") == ZoneInfo("Asia/Almaty")
+    zones.retry_s = 0  # the pause is over
+    asyncio.run(pages(zones, answer, 3))
+    assert tried == ["/v1/tenant", "/v1/tenant"]  # asked again, then kept
+    assert zones.zone_for("tk") == ZoneInfo("Asia/Aqtobe")

@@ -275,6 +275,7 @@ def test_the_alerts_inbox_explains_and_acknowledges(web) -> None:
     analyst = web.get("/staff/alerts?lang=ru")
     assert "18 жалоб — Сфера: Образование" in analyst.text
     assert "alert-complaints" not in analyst.text and "/staff/cases/" not in analyst.text
+    kazbek = p.name_staff("kazbek", "Казбек Омаров", "Координатор")
     as_user(web, "kazbek")
     page = web.get("/staff/alerts?lang=ru")
     token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page.text).group(1)
@@ -287,6 +288,14 @@ def test_the_alerts_inbox_explains_and_acknowledges(web) -> None:
     listed = p.analytics.get("/v1/alerts", headers=p.headers("kazbek")).json()
     mine = next(a for a in listed if a["id"] == alert_id)
     assert mine["status"] == "acknowledged" and mine["note"] == "Передано юристам"
+    assert mine["handled_by"] == kazbek
+    # who acknowledged it, by name for a colleague and "by you" for themselves
+    handled = web.get("/staff/alerts?lang=ru&status=acknowledged").text
+    assert "вами" in handled and "Казбек Омаров" not in handled
+    as_user(web, "anuar")
+    handled = web.get("/staff/alerts?lang=ru&status=acknowledged").text
+    assert "Казбек Омаров, Координатор" in handled and kazbek not in handled
+    as_user(web, "kazbek")
     # without the CSRF token nothing changes
     other = next((a["id"] for a in found.json() if a["id"] != alert_id), None)
     if other:
@@ -298,6 +307,7 @@ def test_the_alerts_inbox_explains_and_acknowledges(web) -> None:
 
 def test_the_advocacy_tracker_records_edits_and_reports(web) -> None:
     c1, c2, c3 = seed(web.platform)[:3]
+    web.platform.name_staff("kazbek", "Казбек Омаров")
     as_user(web, "kazbek")
     form = web.get("/staff/advocacy/new?lang=ru")
     token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', form.text).group(1)
@@ -327,6 +337,7 @@ def test_the_advocacy_tracker_records_edits_and_reports(web) -> None:
     assert stale.status_code == 412 and "ваши изменения не сохранены" in stale.text
     listed = web.get("/staff/advocacy?lang=ru&result=adopted")
     assert "Сократить сроки ответа" in listed.text and "Принято" in listed.text
+    assert "Кем внесено" in listed.text and "Казбек Омаров" in listed.text
     report = web.get("/staff/advocacy/report?lang=ru&from=2026-01-01&to=2026-12-31")
     assert "Изменения законодательства" in report.text and "принято: 1 (100.0 %)" in report.text
     csv_answer = web.get("/staff/advocacy/report?from=2026-01-01&to=2026-12-31&format=csv")

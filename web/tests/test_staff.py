@@ -150,17 +150,21 @@ def test_a_volunteer_records_a_call_and_a_lawyer_moves_the_case(web) -> None:
     )  # fmt: skip
     assert stale.status_code == 409 and "Not possible now" in stale.text
     # The lawyer writes to the complainant; the complainant reads it with the receipt code.
+    # The page names who of the staff wrote it (intake's answer, from cases' staff.* events).
+    web.platform.name_staff("lena", "Елена Ким", "Юрист")
     written = web.post(
         f"/staff/cases/{case_id}/messages?lang=en",
         data={"csrf_token": token, "message": "Принесите, пожалуйста, решение суда."},
         follow_redirects=False,
     )
     assert written.status_code == 303
-    assert "Принесите, пожалуйста" in web.get(written.headers["location"]).text
+    after = web.get(written.headers["location"]).text
+    assert "Принесите, пожалуйста" in after and "Centre (Елена Ким, Юрист)" in after
     follow = web.get("/follow-up?lang=ru")
     ftoken = re.search(r'name="csrf_token" value="([0-9a-f]+)"', follow.text).group(1)
     status = web.post("/follow-up", data={"csrf_token": ftoken, "code": code})
     assert "Принесите, пожалуйста, решение суда." in status.text
+    assert "Елена Ким" not in status.text  # the complainant reads that the centre wrote
     assert 'data-status="under_review"' in status.text or 'data-status="received"' in status.text
 
 

@@ -3,8 +3,9 @@ through Keycloak's admin REST API with python-keycloak.
 
 One implementation for both run modes: in production it talks to Keycloak; in the embedded
 mode to the development issuer, which serves the same admin API over its own directory
-(`alac_kernel.auth.dev_admin`). Every operation is idempotent (it looks before it creates), so
-an onboarding or an invitation interrupted half-way is completed by running it again.
+(`alac_kernel.auth.dev_admin`). Every operation is idempotent (it looks before it creates, or
+creates and looks when the provider says it exists), so an onboarding or an invitation
+interrupted half-way is completed by running it again.
 
 Failures are sorted into two kinds the callers turn into HTTP answers:
 `IdentityUnavailable` (cannot reach the identity provider, or it answers 5xx: retry later, 503
@@ -144,6 +145,7 @@ class IdentityAdmin:
         self._lock = threading.Lock()
         self._admin: KeycloakAdmin | None = None
         self._client_uuid: str | None = None
+        self._client_roles: dict[str, dict[str, Any]] | None = None
 
     # ------------------------------------------------------------ plumbing
 
@@ -185,6 +187,13 @@ class IdentityAdmin:
                 )
         return self._client_uuid
 
+    def _roles(self, admin: KeycloakAdmin) -> dict[str, dict[str, Any]]:
+        """The resource client's roles by name (the realm's fixed set: read once)."""
+        if self._client_roles is None:
+            client = self._resource_client(admin)
+            self._client_roles = {r["name"]: r for r in admin.get_client_roles(client)}
+        return self._client_roles
+
     def check(self) -> None:
         """Raise IdentityUnavailable unless the admin API answers now (before a change that
         must not be left half-done)."""
@@ -203,10 +212,11 @@ class IdentityAdmin:
         return self._call("find organization", find)
 
     def ensure_organization(self, tenant: str, name: str, domain: str | None = None) -> str:
-        """The organization of `tenant` (alias = tenant id), created if missing; its id."""
-        existing = self.organization(tenant)
-        if existing is not None:
-            return str(existing["id"])
+        """The organization of `tenant` (alias = tenant id), created if missing; its id.
+
+        Created first, looked up only when the provider refuses (one made before: a resumed
+        onboarding, a demo centre): finding one by alias means listing every organization of
+        the realm (`organization`), which a new centre's onboarding need not pay for."""
         payload = {
             "name": name,
             "alias": tenant,
@@ -221,7 +231,13 @@ class IdentityAdmin:
                 raise IdentityUnavailable("create organization: the answer named no id")
             return str(created)
 
-        return self._call("create organization", create)
+        try:
+            return self._call("create organization", create)
+        except IdentityRefused:
+            existing = self.organization(tenant)
+            if existing is None:
+                raise  # another organization holds the name or the domain
+            return str(existing["id"])
 
     def set_organization_enabled(self, tenant: str, enabled: bool) -> None:
         org = self.organization(tenant)
@@ -288,8 +304,9 @@ class IdentityAdmin:
             else str(admin.create_group({"name": tenant, "attributes": attributes}))
         )
         client = self._resource_client(admin)
-        roles = {r["name"]: r for r in admin.get_client_roles(client)}
-        children = {g["name"]: g["id"] for g in admin.get_group_children(parent)}
+        roles = self._roles(admin)
+        # a parent made just now has no children to look for
+        children = {g["name"]: g["id"] for g in admin.get_group_children(parent)} if group else {}
         ids = {}
         for role, name in ROLE_GROUPS.items():
             if name in children:
@@ -319,10 +336,13 @@ class IdentityAdmin:
 
         self._call("delete role groups", do)
 
-    def _join_role_group(self, admin: KeycloakAdmin, tenant: str, user_id: str, role: str) -> None:
+    def _join_role_group(
+        self, admin: KeycloakAdmin, tenant: str, user_id: str, role: str, *, fresh: bool = False
+    ) -> None:
         """Make `role` the user's one tenant role: a member of its group and of no other of
         the tenant's role groups; a direct mapping of a tenant role (accounts from before the
-        role groups) is taken away, so that the group alone gives the role."""
+        role groups) is taken away, so that the group alone gives the role. A `fresh` account
+        (made just now) has neither to take away."""
         prefix = f"/{tenant}/"
         client = self._resource_client(admin)
         found = self._group_at(admin, prefix + ROLE_GROUPS[role])
@@ -330,6 +350,9 @@ class IdentityAdmin:
             wanted = found["id"]
         else:  # a tenant onboarded before the role groups (or their making cut short)
             wanted = self._ensure_role_groups(admin, tenant)[role]
+        if fresh:
+            admin.group_user_add(user_id, wanted)
+            return
         for held in admin.get_user_groups(user_id):
             if held["path"].startswith(prefix) and held["id"] != wanted:
                 admin.group_user_remove(user_id, held["id"])
@@ -396,43 +419,57 @@ class IdentityAdmin:
         office: str,
         role: str,
         language: str = "ru",
+        organization_id: str | None = None,
     ) -> Account:
         """A staff account in `tenant`'s organization with `role` and `office`, which must
         set a password and verify the e-mail on first sign-in. Idempotent: an account of the
         same username in the same organization is completed, not duplicated; one elsewhere
-        is refused (409)."""
+        is refused (409). `organization_id`, when the caller knows it (the registry keeps
+        it), spares listing the realm's organizations to find it."""
         if role not in TENANT_ROLES:
             raise IdentityRefused(422, f"role {role!r} cannot be given to staff")
-        org = self.organization(tenant)
-        if org is None:
-            raise IdentityRefused(404, f"no organization {tenant!r}")
+        if organization_id is None:
+            org = self.organization(tenant)
+            if org is None:
+                raise IdentityRefused(404, f"no organization {tenant!r}")
+            organization_id = str(org["id"])
+        org_id = organization_id
+        rep_new = {
+            "username": username,
+            "email": email,
+            "firstName": first_name,
+            "lastName": last_name,
+            "enabled": True,
+            "emailVerified": False,
+            "requiredActions": INVITE_ACTIONS,
+            "attributes": {"office": [office], "locale": [language]},
+        }
 
         def do(admin: KeycloakAdmin) -> Account:
             existing = admin.get_users({"username": username, "exact": True})
             rep = next((u for u in existing if u["username"] == username.lower()), None)
             if rep is None:
-                user_id = admin.create_user(
-                    {
-                        "username": username,
-                        "email": email,
-                        "firstName": first_name,
-                        "lastName": last_name,
-                        "enabled": True,
-                        "emailVerified": False,
-                        "requiredActions": INVITE_ACTIONS,
-                        "attributes": {"office": [office], "locale": [language]},
-                    }
-                )
+                user_id = admin.create_user(rep_new)
+                admin.organization_user_add(user_id, org_id)
+                self._join_role_group(admin, tenant, user_id, role, fresh=True)
             else:
                 user_id = rep["id"]
                 theirs = [o["alias"] for o in admin.get_user_organizations(user_id)]
                 if theirs and theirs != [tenant]:
                     raise IdentityRefused(409, f"username {username!r} is taken")
-            if tenant not in [o["alias"] for o in admin.get_user_organizations(user_id)]:
-                admin.organization_user_add(user_id, org["id"])
-            self._join_role_group(admin, tenant, user_id, role)
+                if tenant not in theirs:
+                    admin.organization_user_add(user_id, org_id)
+                self._join_role_group(admin, tenant, user_id, role)
             if self.settings.send_email:
                 admin.send_update_account(user_id=user_id, payload=INVITE_ACTIONS)
+            if rep is None:
+                # made just now with these fields, its role from its group: no need to read back
+                # (the provider keeps usernames and e-mails in lower case)
+                return Account(
+                    id=user_id, username=username.lower(), email=email.lower(),
+                    first_name=first_name, last_name=last_name, enabled=True, office=office,
+                    roles=(role,), language=language, required_actions=tuple(INVITE_ACTIONS),
+                )  # fmt: skip
             return self._account(admin, admin.get_user(user_id))
 
         return self._call("invite", do)

@@ -21,6 +21,7 @@ from alac_web import i18n
 from alac_web.csrf import FIELD as CSRF_FIELD
 from alac_web.dashboard_data import REFERENCE_LISTS
 from alac_web.intake import ApiProblem
+from alac_web.people import named_in
 from alac_web.roles import ALERT_COMPLAINT_ROLES
 from alac_web.staff import claims_of
 
@@ -83,12 +84,15 @@ def install_watch(app: FastAPI, ui: Any, staff: Any, api: Any) -> None:
                 for v in sorted(answer["values"], key=lambda v: -(v["count"] or 0))
             ]
         complaints = await complaints_behind(request, session, lang, alert, offices)
-        # analytics records who handled an alert by their token's subject (an id, not a
-        # name): the page says "you" or "a colleague" rather than show the id.
+        # analytics names who handled an alert (from cases' staff.* events): "by you", their
+        # name, or "a colleague" when analytics knows no name; never the id.
         me = claims_of(session.token).get("sub")
         who = None
         if alert.get("handled_by"):
-            who = t(lang, "alerts.by_you" if alert["handled_by"] == me else "alerts.by_colleague")
+            who = (
+                t(lang, "alerts.by_you") if alert["handled_by"] == me
+                else named_in(alert, "handled_by") or t(lang, "alerts.by_colleague")
+            )  # fmt: skip
         return {
             **alert,
             "who": who,
@@ -206,7 +210,10 @@ def install_watch(app: FastAPI, ui: Any, staff: Any, api: Any) -> None:
 
     async def proposal_view(request: Request, session: Any, lang: str, p: dict) -> dict:
         area = await api.labeller(request, "area", lang, session.tenant)
-        return {**p, "area_labels": [area(a) for a in p.get("areas", [])]}
+        return {
+            **p, "area_labels": [area(a) for a in p.get("areas", [])],
+            "author": named_in(p, "created_by") or t(lang, "staff.person.other"),
+        }  # fmt: skip
 
     @app.get("/staff/advocacy", response_class=HTMLResponse)
     async def advocacy(request: Request) -> Response:

@@ -5,7 +5,11 @@ the same the letters of support are signed with). The signed-in user is "you" wi
 registry name or, without one, their token's username claim. Someone the registry does not
 name is "a lawyer (office almaty)" when the registry knows their role, else "another staff
 member". A role that may not read the registry (volunteers: cases answers 403) sees "you" and
-"another staff member"."""
+"another staff member".
+
+Intake and analytics name staff in their own answers (`registered_by_name`, `author_name`,
+`handled_by_name`, `created_by_name`, with `…_position`; from cases' staff.* events), so a page
+over them shows the name even to a role that may not read the registry (`full_name`)."""
 
 from __future__ import annotations
 
@@ -15,6 +19,18 @@ from typing import Any
 from alac_web import i18n
 
 
+def full_name(name: str | None, position: str | None) -> str | None:
+    """ "Name, Position", the name alone, or None (no name known)."""
+    if not name:
+        return None
+    return f"{name}, {position}" if position else name
+
+
+def named_in(answer: dict[str, Any], field: str) -> str | None:
+    """The name (and position) a service's answer gives beside the staff id in `field`."""
+    return full_name(answer.get(f"{field}_name"), answer.get(f"{field}_position"))
+
+
 def namer(lang: str, me: Any, registry: list[dict[str, Any]] | None) -> Callable[[str | None], str]:
     known = {m["subject"]: m for m in registry or []}
 
@@ -22,9 +38,7 @@ def namer(lang: str, me: Any, registry: list[dict[str, Any]] | None) -> Callable
         if not subject:
             return "—"
         member = known.get(subject) or {}
-        full = member.get("display_name")
-        if full and member.get("position"):
-            full = f"{full}, {member['position']}"
+        full = full_name(member.get("display_name"), member.get("position"))
         if me is not None and subject == me.subject:
             return i18n.translate(lang, "staff.person.you", name=full or me.username)
         if full:

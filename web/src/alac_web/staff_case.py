@@ -17,7 +17,7 @@ from starlette.responses import Response
 from alac_web import i18n, roles
 from alac_web.csrf import FIELD as CSRF_FIELD
 from alac_web.intake import ApiProblem
-from alac_web.people import namer
+from alac_web.people import named_in, namer
 from alac_web.staff import Console
 
 # The consent scopes of cases (alac_cases.consent.service.SCOPES), in the order shown.
@@ -140,6 +140,11 @@ def install_case_page(app: FastAPI, console: Console) -> None:
             intake.reference("outcomes", lang), intake.reference("channels", lang),
             intake.reference("areas", lang), console.registry(request, session, lang),
         )  # fmt: skip
+        who = namer(lang, session, registry)
+        # intake names the staff author of each message (a volunteer, who may not read the
+        # registry, sees it too); the registry's name, or "you", where intake knows none
+        for m in messages or []:
+            m["by"] = named_in(m, "author") or who(m["author"]) if m.get("author") else None
         history = file["history"]
         if history is None:  # a role without the history is refused the page, as before
             raise ApiProblem(403, "history.read")
@@ -147,7 +152,7 @@ def install_case_page(app: FastAPI, console: Console) -> None:
         return {
             "case": file["case"], "history": history, "messages": messages,
             "rules": file["deadline_rules"], "outcomes": outcomes, **parts,
-            "who": namer(lang, session, registry),
+            "who": who,
             "channels": {c["code"]: c["label"] for c in channels},
             "areas": {a["code"]: a["label"] for a in areas},
             "timeline": timeline_of(history, parts["consents"] or [], parts["actions"] or [],

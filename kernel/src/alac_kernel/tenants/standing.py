@@ -85,6 +85,14 @@ class TenantStanding:
         return apply
 
 
+def standing_of(session: Session, table: Table, tenant: str) -> str | None:
+    """The tenant's standing as this service last heard it (None: no registry event yet), in
+    the caller's transaction (a handler's check; requests use TenantStanding's copy)."""
+    return session.execute(
+        select(table.c.status).where(table.c.tenant_id == tenant)
+    ).scalar_one_or_none()
+
+
 def apply_standing(session: Session, table: Table, event: Event) -> None:
     tenant = event.data["tenant_id"]
     status = _BY_TYPE.get(event.type) or event.data.get("status") or ACTIVE

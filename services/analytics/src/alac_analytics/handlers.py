@@ -10,13 +10,15 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from alac_analytics import tenants
+from alac_analytics import SERVICE, tenants
 from alac_analytics.alerts.service import ScheduledPass, detect_for_every_tenant
+from alac_analytics.models import kernel_tables, staff_names
 from alac_analytics.projections import HANDLERS as PROJECTIONS
 from alac_analytics.runtime import AnalyticsSettings
 from alac_kernel.db import utcnow
 from alac_kernel.events import Event
 from alac_kernel.runtime import ConsumerSpec, PeriodicTask, ServiceRuntime
+from alac_kernel.staff_names import staff_consumer
 
 
 def tenant_changed(session: Session, event: Event) -> None:
@@ -41,6 +43,8 @@ CONSUMERS = [
             "tenant.offboarded": tenant_offboarded,
         },
     ),
+    # Staff names (cases' staff registry): who handled an alert, who wrote a proposal.
+    staff_consumer(SERVICE, kernel_tables, staff_names),
 ]
 
 

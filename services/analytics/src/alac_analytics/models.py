@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from alac_kernel.db import TenantScoped, UTCDateTime
+from alac_kernel.staff_names import add_staff_names_table
 from alac_kernel.tables import add_kernel_tables
 
 
@@ -32,6 +33,8 @@ class Base(DeclarativeBase):
 
 
 kernel_tables = add_kernel_tables(Base.metadata)
+# Staff names from cases' staff.* events: who handled an alert, who wrote a proposal.
+staff_names = add_staff_names_table(Base.metadata)
 
 
 class ComplaintFact(TenantScoped, Base):

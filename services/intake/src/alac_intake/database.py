@@ -1,5 +1,5 @@
 """Intake's database: the declarative base every table model of intake derives from, and the
-tables it holds for the kernel (outbox, inbox, idempotency keys, rate-limit hits). The domain
+tables it holds for the kernel (outbox, inbox, idempotency keys, rate-limit hits, staff names). The domain
 tables live beside their domain: complaints/models.py, vault/models.py, partners/models.py, ..."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
 from alac_kernel.limits import add_rate_limit_table
+from alac_kernel.staff_names import add_staff_names_table
 from alac_kernel.tables import add_kernel_tables
 
 
@@ -17,6 +18,8 @@ class Base(DeclarativeBase):
 
 kernel_tables = add_kernel_tables(Base.metadata)
 rate_limit_hits = add_rate_limit_table(Base.metadata)
+# Staff names from cases' staff.* events: who recorded a complaint, who wrote a message.
+staff_names = add_staff_names_table(Base.metadata)
 
 
 def all_tables() -> MetaData:

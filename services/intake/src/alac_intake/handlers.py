@@ -7,12 +7,14 @@ from __future__ import annotations
 from functools import partial
 
 from alac_intake.channels import referral
+from alac_intake.database import staff_names
 from alac_intake.followup.service import apply_case_event
 from alac_intake.partners.webhooks import deliver_due
 from alac_intake.progress.service import SEND_INTERVAL_S
 from alac_intake.reference import tenants
 from alac_intake.runtime import IntakeRuntime
 from alac_kernel.runtime import ConsumerSpec, PeriodicTask, ServiceRuntime
+from alac_kernel.staff_names import staff_consumer
 
 #: The case events that move the complainant-facing status (followup.service.PUBLIC_STATUS).
 CASE_STATUS_EVENTS = ("case.opened", "case.status_changed", "case.closed")
@@ -32,8 +34,11 @@ def consumers(runtime: IntakeRuntime) -> list[ConsumerSpec]:
                 **dict.fromkeys(CASE_STATUS_EVENTS, follow_case),
                 # Another centre refers a case here: a new complaint, channel `referral`.
                 "case.referred": partial(
-                    referral.receive, keys=runtime.master_keys, outbox=runtime.outbox
-                ),
+                    referral.receive,
+                    keys=runtime.master_keys,
+                    outbox=runtime.outbox,
+                    standing=runtime.tables.standing,
+                ),  # fmt: skip
             },
         ),
         ConsumerSpec(
@@ -46,6 +51,8 @@ def consumers(runtime: IntakeRuntime) -> list[ConsumerSpec]:
                 "tenant.offboarded": tenants.apply_offboarded,
             },
         ),
+        # Staff names (cases' staff registry): who recorded a complaint, who wrote a message.
+        staff_consumer(runtime.name, runtime.tables, staff_names),
     ]
 
 

@@ -12,8 +12,10 @@ from alac_kernel import sealed_text
 from alac_kernel.consumer import Handler
 from alac_kernel.events import Event
 from alac_kernel.runtime import ConsumerSpec
-from alac_search import privacy, staff, tenants
+from alac_kernel.staff_names import staff_consumer
+from alac_search import privacy, tenants
 from alac_search.indexing.projector import AGGREGATES, PROJECTIONS, Projection
+from alac_search.models import staff_names
 from alac_search.runtime import SearchRuntime
 
 
@@ -44,11 +46,7 @@ def consumers(runtime: SearchRuntime) -> list[ConsumerSpec]:
             handlers={"tenant.privacy_settings_changed": privacy.apply_settings_changed},
         ),
         # Staff names (cases' staff registry), for the assignees of search answers.
-        ConsumerSpec(
-            group="search-staff",
-            aggregates=["staff"],
-            handlers=dict.fromkeys(staff.STAFF_EVENTS, staff.apply_staff_event),
-        ),
+        staff_consumer(runtime.name, runtime.tables, staff_names),
         # The tenant registry (cases): routing for a new centre, deletion on offboarding.
         ConsumerSpec(
             group="search-tenants",

@@ -8,6 +8,7 @@ from sqlalchemy import Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from alac_kernel.db import TenantScoped
+from alac_kernel.staff_names import add_staff_names_table
 from alac_kernel.tables import add_kernel_tables
 
 
@@ -16,6 +17,8 @@ class Base(DeclarativeBase):
 
 
 kernel_tables = add_kernel_tables(Base.metadata)
+# Staff names from cases' staff.* events, for the assignees of search answers.
+staff_names = add_staff_names_table(Base.metadata)
 
 
 class TenantPrivacy(TenantScoped, Base):
@@ -26,18 +29,4 @@ class TenantPrivacy(TenantScoped, Base):
 
     tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     small_cell_threshold: Mapped[int] = mapped_column(Integer)
-    version: Mapped[int] = mapped_column(Integer)
-
-
-class StaffName(TenantScoped, Base):
-    """A staff member's name as the cases service announces it (staff.invited, staff.moved):
-    search answers show assignees by name. Kept on deactivation (the name stays on what they
-    did)."""
-
-    __tablename__ = "staff_names"
-
-    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    subject: Mapped[str] = mapped_column(String(128), primary_key=True)
-    display_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    # staff.* events' aggregateversion: a late older event changes nothing.
     version: Mapped[int] = mapped_column(Integer)

@@ -11,11 +11,12 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from alac_kernel import staff_names
 from alac_kernel.auth.principal import Principal
 from alac_kernel.db import session_scope
 from alac_kernel.errors import BadInput, NotFound
 from alac_kernel.visibility import Visibility, visibility
-from alac_search import access, privacy, staff
+from alac_search import access, privacy
 from alac_search.engines.base import (
     FACET_FIELDS,
     CursorError,
@@ -25,6 +26,7 @@ from alac_search.engines.base import (
     SearchRequest,
     Sort,
 )
+from alac_search.models import staff_names as staff_names_table
 from alac_search.query.parser import QueryError, parse
 from alac_search.schemas import SearchHit, SearchResults, SimilarResults
 
@@ -132,7 +134,8 @@ def _names(
     session_factory: sessionmaker[Session], tenant: str, subjects: list[str | None]
 ) -> dict[str, str]:
     with session_scope(session_factory, tenant=tenant) as session:
-        return staff.names_of(session, [s for s in subjects if s])
+        known = staff_names.names_of(session, staff_names_table, tenant, subjects)
+        return {subject: person.name for subject, person in known.items()}
 
 
 def _threshold(session_factory: sessionmaker[Session], tenant: str) -> int:

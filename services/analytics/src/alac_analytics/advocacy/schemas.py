@@ -74,6 +74,11 @@ class ProposalRead(BaseModel):
     areas: list[str]
     alert_ids: list[str]
     complaint_ids: list[str]
+    created_by: str = Field(description="Who recorded it (staff id)")
+    created_by_name: str | None = Field(
+        default=None, description="Their name (from cases' staff.* events)"
+    )
+    created_by_position: str | None = None
     created_at: datetime
     updated_at: datetime
     version: int

@@ -18,9 +18,10 @@ from alac_analytics.advocacy.schemas import (
     Result,
     Section,
 )
-from alac_analytics.models import Alert, ComplaintFact, Proposal
+from alac_analytics.models import Alert, ComplaintFact, Proposal, staff_names
 from alac_kernel.db import new_id, session_scope, utcnow
 from alac_kernel.errors import InvalidFields, NotFound, PreconditionFailed
+from alac_kernel.staff_names import answers_naming
 
 
 def _check_links(session: Session, *, alert_ids: list[str], complaint_ids: list[str]) -> None:
@@ -158,13 +159,19 @@ def report(*, proposals: list[Proposal]) -> dict[str, Any]:
 # ------------------------------------------------------------------ the use cases, one each
 
 
+def answered(session: Session, tenant: str, proposals: list[Proposal]) -> list[ProposalRead]:
+    """The proposals as answers, who recorded each named."""
+    return answers_naming(session, staff_names, tenant, "created_by", ProposalRead, proposals)
+
+
 def create_proposal(
     *, session_factory: sessionmaker[Session], tenant: str, by: str, body: ProposalCreate
 ) -> ProposalRead:
     with session_scope(session_factory, tenant=tenant) as session:
         proposal = create(session=session, tenant=tenant, by=by, body=body)
         session.flush()
-        return ProposalRead.model_validate(proposal)
+        (answer,) = answered(session, tenant, [proposal])
+        return answer
 
 
 def proposals_of(
@@ -177,14 +184,15 @@ def proposals_of(
 ) -> list[ProposalRead]:
     with session_scope(session_factory, tenant=tenant) as session:
         found = list_proposals(session=session, section=section, result=result, area=area)
-        return [ProposalRead.model_validate(p) for p in found]
+        return answered(session, tenant, found)
 
 
 def proposal(
     *, session_factory: sessionmaker[Session], tenant: str, proposal_id: str
 ) -> ProposalRead:
     with session_scope(session_factory, tenant=tenant) as session:
-        return ProposalRead.model_validate(get(session=session, proposal_id=proposal_id))
+        (answer,) = answered(session, tenant, [get(session=session, proposal_id=proposal_id)])
+        return answer
 
 
 def change_proposal(
@@ -199,7 +207,8 @@ def change_proposal(
     with session_scope(session_factory, tenant=tenant) as session:
         changed = update(session=session, proposal_id=proposal_id, body=body, if_match=if_match)
         session.flush()
-        return ProposalRead.model_validate(changed)
+        (answer,) = answered(session, tenant, [changed])
+        return answer
 
 
 def proposals_report(

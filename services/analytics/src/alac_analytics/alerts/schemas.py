@@ -23,7 +23,11 @@ class AlertRead(BaseModel):
     method: str
     status: str
     detected_at: datetime
-    handled_by: str | None
+    handled_by: str | None = Field(description="Who acknowledged or dismissed it (staff id)")
+    handled_by_name: str | None = Field(
+        default=None, description="Their name (from cases' staff.* events)"
+    )
+    handled_by_position: str | None = None
     handled_at: datetime | None
     note: str | None
 

@@ -13,12 +13,13 @@ from alac_analytics.alerts.events import pattern_detected
 from alac_analytics.alerts.poisson import METHOD, poisson_upper_tail
 from alac_analytics.alerts.schemas import AlertComplaints, AlertRead, ComplaintRef
 from alac_analytics.dashboard.service import facts_where
-from alac_analytics.models import Alert, ComplaintFact, DailyCount
+from alac_analytics.models import Alert, ComplaintFact, DailyCount, staff_names
 from alac_analytics.projections.dimensions import UNSPECIFIED
 from alac_kernel.auth.principal import Principal
 from alac_kernel.db import new_id, session_scope, utcnow
 from alac_kernel.errors import Conflict, Forbidden, NotFound
 from alac_kernel.outbox import Outbox
+from alac_kernel.staff_names import answers_naming
 from alac_kernel.visibility import visibility
 
 DIMENSIONS = ("respondent_body_type", "area", "region")
@@ -216,14 +217,19 @@ def detect_now(
             window_end=window_end or utcnow().date(),
             rule=rule,
         )
-        return [AlertRead.model_validate(a) for a in found]
+        return answered(session, tenant, found)
+
+
+def answered(session: Session, tenant: str, alerts: list[Alert]) -> list[AlertRead]:
+    """The alerts as answers, who handled each named."""
+    return answers_naming(session, staff_names, tenant, "handled_by", AlertRead, alerts)
 
 
 def alerts_of(
     *, session_factory: sessionmaker[Session], tenant: str, status: str | None
 ) -> list[AlertRead]:
     with session_scope(session_factory, tenant=tenant) as session:
-        return [AlertRead.model_validate(a) for a in list_alerts(session=session, status=status)]
+        return answered(session, tenant, list_alerts(session=session, status=status))
 
 
 def handle_alert(
@@ -238,7 +244,8 @@ def handle_alert(
     """Acknowledge or dismiss an open alert of the tenant (409 once handled)."""
     with session_scope(session_factory, tenant=tenant) as session:
         alert = handle(session=session, alert_id=alert_id, to=to, by=by, note=note)
-        return AlertRead.model_validate(alert)
+        (answer,) = answered(session, tenant, [alert])
+        return answer
 
 
 @dataclass(frozen=True)

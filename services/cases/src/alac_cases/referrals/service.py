@@ -14,7 +14,7 @@ from alac_cases.referrals.models import Referral
 from alac_cases.tenancy import service as registry
 from alac_kernel.auth.principal import Principal
 from alac_kernel.db import new_id, utcnow
-from alac_kernel.errors import InvalidFields
+from alac_kernel.errors import Conflict, InvalidFields
 from alac_kernel.outbox import Outbox
 from alac_kernel.runtime import ServiceRuntime
 
@@ -37,6 +37,13 @@ def refer_case(
         raise InvalidFields.one("body.to_tenant", "is this tenant; refer to a partner organisation")
     if not registry.is_known(session=session, tenant_id=to_tenant):
         raise InvalidFields.one("body.to_tenant", "unknown tenant (not in the tenant registry)")
+    if not registry.is_active(session=session, tenant_id=to_tenant):
+        # A suspended centre cannot work on it, and one being offboarded would not archive
+        # it (docs/tenancy.md): the referring centre keeps the case.
+        reason = "the centre is suspended: it takes no referrals until it is reactivated"
+        raise Conflict(
+            f"body.to_tenant: {reason}", errors=[{"field": "body.to_tenant", "reason": reason}]
+        )
     needed = ["referral"] + (["share_contact"] if "contact" in share else [])
     consent_version = consent.require(
         session=session, case=case, scopes=needed, doing="Referring the case"

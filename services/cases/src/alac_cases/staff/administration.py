@@ -71,6 +71,7 @@ def invite(
         lambda: identity.invite(
             principal.tenant, username=username, email=email, first_name=first_name,
             last_name=last_name, office=office, role=role, language=language,
+            organization_id=registry.organization_of(runtime.session_factory, principal.tenant),
         ),
         field="body.username",
     )  # fmt: skip

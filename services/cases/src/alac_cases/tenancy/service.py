@@ -225,6 +225,7 @@ def onboard(
                 office=office,
                 role=roles.TENANT_ADMIN,
                 language=spec.admin.language,
+                organization_id=organization_of(session_factory, spec.id),
             )
             _record_step(session_factory, spec.id, "admin", admin_user_id=account.id)
             did_something = True
@@ -278,6 +279,14 @@ def _done(factory: sessionmaker[Session], tenant_id: str, step: str) -> bool:
     with session_scope(factory, all_tenants=True) as session:
         record = session.get(TenantRecord, tenant_id)
         return record is not None and step in record.steps_done
+
+
+def organization_of(factory: sessionmaker[Session], tenant_id: str) -> str | None:
+    """The tenant's organization id in the identity provider, as its onboarding recorded it
+    (None: not recorded; the provider is asked by alias)."""
+    with session_scope(factory, all_tenants=True) as session:
+        record = session.get(TenantRecord, tenant_id)
+        return record.organization_id if record is not None else None
 
 
 def _record_step(factory: sessionmaker[Session], tenant_id: str, step: str, **fields: Any) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from alac_intake.complaints import record
@@ -24,6 +24,8 @@ from alac_kernel.crypto import MasterKeys
 from alac_kernel.db import TENANT_KEY
 from alac_kernel.events import Event
 from alac_kernel.outbox import Outbox
+from alac_kernel.tenants import OFFBOARDED
+from alac_kernel.tenants.standing import standing_of
 
 log = logging.getLogger("alac.intake.referral")
 REFERRAL = "referral"
@@ -31,12 +33,20 @@ REFERRAL = "referral"
 NOT_SHARED = "Referred by another centre; the complaint text was not shared."
 
 
-def receive(session: Session, event: Event, *, keys: MasterKeys, outbox: Outbox) -> None:
+def receive(
+    session: Session, event: Event, *, keys: MasterKeys, outbox: Outbox, standing: Table
+) -> None:
     """The referred complaint, registered in the receiving tenant (once per referral)."""
     data, shared = event.data, event.data["shared"]
     to_tenant = data["to_tenant"]
     if to_tenant == event.tenantid:
         log.warning("referral to the same tenant ignored", extra={"event": event.id})
+        return
+    if standing_of(session, standing, to_tenant) == OFFBOARDED:
+        # Late news for a centre whose rows are gone for good: nothing is made for it (cases
+        # refuses referrals to a centre once it is suspended, so only one sent before that
+        # and delivered after the offboarding lands here; the referring centre keeps it).
+        log.warning("referral to an offboarded centre dropped", extra={"event": event.id})
         return
     contact = None
     if shared.get("share_contact") and not shared.get("anonymous"):

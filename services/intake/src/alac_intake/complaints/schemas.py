@@ -240,4 +240,13 @@ class ComplaintRead(BaseModel):
     complainant_pseudonym: str
     has_contact: bool = False
     completeness: float
+    registered_by: str = Field(
+        description="Who recorded it: a staff member's id (their token's `sub`), else the "
+        "channel that did (`web-form`, `file-import`, `mail-import`, `referral`) or the "
+        "partner system's id"
+    )
+    registered_by_name: str | None = Field(
+        default=None, description="The staff member's name (from cases' staff.* events)"
+    )
+    registered_by_position: str | None = None
     version: int

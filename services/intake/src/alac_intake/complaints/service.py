@@ -22,6 +22,7 @@ from alac_intake.complaints.schemas import (
     ComplaintRead,
     ContactDetails,
 )
+from alac_intake.database import staff_names
 from alac_intake.duplicates import service as duplicates
 from alac_intake.i18n import message
 from alac_intake.partners import hooks as partner_hooks
@@ -35,6 +36,7 @@ from alac_kernel.db import new_id, session_scope, utcnow
 from alac_kernel.errors import Forbidden, InvalidFields, StaleVersion
 from alac_kernel.idempotency import request_hash, run_idempotent
 from alac_kernel.outbox import Outbox
+from alac_kernel.staff_names import named, names_of
 
 if TYPE_CHECKING:
     from alac_intake.runtime import IntakeRuntime
@@ -312,7 +314,13 @@ def read(rt: IntakeRuntime, principal: Principal, complaint_id: str) -> Complain
 
 def read_model(session: Session, complaint: Complaint) -> ComplaintRead:
     has_contact = vault.has_contact(session=session, complaint_id=complaint.id)
-    return ComplaintRead.model_validate(record.to_read(complaint, has_contact=has_contact))
+    known = names_of(session, staff_names, complaint.tenant_id, [complaint.registered_by])
+    return ComplaintRead.model_validate(
+        {
+            **record.to_read(complaint, has_contact=has_contact),
+            **named("registered_by", complaint.registered_by, known),
+        }
+    )
 
 
 # ------------------------------------------------------------------ complete or correct

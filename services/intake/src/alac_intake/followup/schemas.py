@@ -23,6 +23,19 @@ class MessageOut(BaseModel):
     posted_at: datetime
 
 
+class StaffMessageOut(MessageOut):
+    """A message as the centre's staff see it: who of them wrote it. The complainant's own
+    view (MessageOut) says only that the centre did."""
+
+    author: str | None = Field(
+        default=None, description="The staff member who wrote it (id); null: the complainant"
+    )
+    author_name: str | None = Field(
+        default=None, description="Their name (from cases' staff.* events)"
+    )
+    author_position: str | None = None
+
+
 # The complainant's answer per consent scope (none yet: null). No docstring: it would become
 # the schema's description in the OpenAPI document.
 class ConsentAnswers(BaseModel):

@@ -14,11 +14,13 @@ from alac_intake import receipts
 from alac_intake.complaints import access, events, record
 from alac_intake.complaints.models import Complaint
 from alac_intake.complaints.service import record_updated
+from alac_intake.database import staff_names
 from alac_intake.followup.models import ComplainantMessage
 from alac_intake.followup.schemas import (
     ConsentOut,
     FollowUpStatus,
     MessageOut,
+    StaffMessageOut,
     Unanswered,
 )
 from alac_intake.i18n import message
@@ -30,6 +32,7 @@ from alac_kernel.db import new_id, session_scope, utcnow
 from alac_kernel.errors import Conflict, DomainError, InvalidFields, NotFound
 from alac_kernel.events import ContractRegistry, Event
 from alac_kernel.outbox import Outbox
+from alac_kernel.staff_names import answers_naming
 from alac_kernel.visibility import visibility
 
 if TYPE_CHECKING:
@@ -301,25 +304,36 @@ def write_to_centre(
         return MessageOut.model_validate(posted, from_attributes=True)
 
 
+def staff_view(
+    session: Session, complaint: Complaint, posted: list[ComplainantMessage]
+) -> list[StaffMessageOut]:
+    """The complaint's messages with their staff authors named."""
+    return answers_naming(
+        session, staff_names, complaint.tenant_id, "author", StaffMessageOut, posted
+    )
+
+
 def write_to_complainant(
     rt: IntakeRuntime, principal: Principal, complaint_id: str, body: str,
     correlation_id: str | None,
-) -> MessageOut:  # fmt: skip
+) -> StaffMessageOut:  # fmt: skip
     with session_scope(rt.session_factory, tenant=principal.tenant) as session:
+        complaint = access.load_visible(session, principal, complaint_id)
         posted = post_message(
-            session=session, outbox=rt.outbox,
-            complaint=access.load_visible(session, principal, complaint_id),
+            session=session, outbox=rt.outbox, complaint=complaint,
             direction="to_complainant", body=body, author=principal.subject,
             correlation_id=correlation_id,
         )  # fmt: skip
-        return MessageOut.model_validate(posted, from_attributes=True)
+        (answer,) = staff_view(session, complaint, [posted])
+        return answer
 
 
 def thread_for_staff(
     rt: IntakeRuntime, principal: Principal, complaint_id: str
-) -> list[MessageOut]:
+) -> list[StaffMessageOut]:
     with session_scope(rt.session_factory, tenant=principal.tenant) as session:
-        return thread(session, access.load_visible(session, principal, complaint_id))
+        complaint = access.load_visible(session, principal, complaint_id)
+        return staff_view(session, complaint, messages(session=session, complaint_id=complaint.id))
 
 
 def waiting_for_answer(

@@ -15,6 +15,7 @@ from alac_intake.followup.schemas import (
     FollowUpStatus,
     MessageIn,
     MessageOut,
+    StaffMessageOut,
     Unanswered,
 )
 from alac_intake.views import Client, CorrelationId, Language, ReceiptCode, Runtime, Writer
@@ -47,22 +48,24 @@ def follow_up_post(
 @router.post(
     "/complaints/{complaint_id}/messages",
     status_code=201,
-    response_model=MessageOut,
+    response_model=StaffMessageOut,
     summary="Write to the complainant",
 )
 def staff_post(
     complaint_id: str, principal: Writer, payload: MessageIn, rt: Runtime,
     correlation_id: CorrelationId,
-) -> MessageOut:  # fmt: skip
+) -> StaffMessageOut:  # fmt: skip
     return followup.write_to_complainant(rt, principal, complaint_id, payload.body, correlation_id)
 
 
 @router.get(
     "/complaints/{complaint_id}/messages",
-    response_model=list[MessageOut],
+    response_model=list[StaffMessageOut],
     summary="Messages with the complainant",
+    description="Each with the staff member who wrote it, by id and name (null: the "
+    "complainant's).",
 )
-def staff_messages(complaint_id: str, principal: Writer, rt: Runtime) -> list[MessageOut]:
+def staff_messages(complaint_id: str, principal: Writer, rt: Runtime) -> list[StaffMessageOut]:
     return followup.thread_for_staff(rt, principal, complaint_id)
 
 
