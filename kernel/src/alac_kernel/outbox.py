@@ -46,23 +46,30 @@ class Outbox:
         self.topic_prefix = topic_prefix
 
     def record(self, session: Session, event: Event) -> None:
+        self.insert(session, self.row(event))
+
+    def row(self, event: Event) -> dict[str, object]:
+        """The outbox row of `event`, validated against its contract: a use case may build it
+        before its transaction and `insert` it inside, so that the write lock is not held
+        while the event is checked and serialised."""
         # Validate before writing: an event that breaks its contract must fail the request
         # that produced it, not a consumer hours later.
         self.contracts.validate(event)
-        session.execute(
-            insert(self.table).values(
-                id=event.id,
-                aggregatetype=event.aggregate_type,
-                aggregateid=event.aggregate_id,
-                type=event.type,
-                tenant_id=event.tenantid,
-                topic=self.topic_prefix + event.aggregate_type,
-                payload=event.to_json().decode(),
-                created_at=utcnow(),
-                state="pending",
-                attempts=0,
-            )
-        )
+        return {
+            "id": event.id,
+            "aggregatetype": event.aggregate_type,
+            "aggregateid": event.aggregate_id,
+            "type": event.type,
+            "tenant_id": event.tenantid,
+            "topic": self.topic_prefix + event.aggregate_type,
+            "payload": event.to_json().decode(),
+            "state": "pending",
+            "attempts": 0,
+        }
+
+    def insert(self, session: Session, row: dict[str, object]) -> None:
+        """Write a row made by `row` in the caller's transaction."""
+        session.execute(insert(self.table), {**row, "created_at": utcnow()})
         # The relay sleeps until a row is committed (alac_kernel.doorbell).
         ring_after_commit(session, outbox_doorbell(engine_of(session.get_bind())))
 

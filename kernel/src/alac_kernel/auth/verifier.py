@@ -4,7 +4,8 @@ RS256 only; signing keys come from the issuer's JWKS endpoint and are cached by 
 with an unknown `kid` triggers one JWKS refresh (key rotation), but never more often than
 `min_refresh_s`, so a flood of tokens with made-up key ids cannot hammer the issuer. The issuer
 must match exactly, the audience must be (one of) `aud`, and `exp`/`nbf`/`iat` are checked with
-a small leeway. The tenant is the single organization of the `organization` claim.
+a small leeway. The tenant is the single organization of the `organization` claim. A verified
+token is remembered for a minute (VERIFIED_FOR_S), never past its expiry or its key.
 """
 
 from __future__ import annotations
@@ -31,6 +32,11 @@ DEV_KID_PREFIX = "alac-dev-"
 MAX_TOKEN_CHARS = 16_384
 MIN_RSA_BITS = 2048
 REQUIRED_CLAIMS = ("exp", "iat", "iss", "aud", "sub")
+# A token verified once is taken at its word for a minute (never past its expiry, and only
+# while its signing key is still in the key set): a client sends the same token with every
+# request, and the signature check and claim parsing cost more than many a request's work.
+VERIFIED_FOR_S = 60.0
+VERIFIED_MAX = 4096  # tokens remembered at most (then forgotten all at once)
 
 REASONS = frozenset(
     {
@@ -94,6 +100,8 @@ class TokenVerifier:
         self._keys: dict[str, RSAPublicKey] = {}
         self._last_fetch: float | None = None
         self._lock = threading.Lock()
+        # token -> (principal, kid, remembered until (clock), expiry (epoch s, with leeway))
+        self._verified: dict[str, tuple[Principal, str, float, float]] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings, http: httpx.Client | None = None) -> TokenVerifier:
@@ -173,6 +181,12 @@ class TokenVerifier:
         """The principal of a valid token; raises `AuthError` naming the reason otherwise."""
         if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_CHARS:
             raise AuthError("malformed", "the token is empty or too long")
+        known = self._verified.get(token)
+        if known is not None:
+            remembered, signed_by, until, expires = known
+            if self._clock() < until and time.time() < expires and signed_by in self._keys:
+                return remembered
+            self._verified.pop(token, None)
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -192,7 +206,12 @@ class TokenVerifier:
             )
         key = self._key_for(kid)
         claims = self._decode(token, key)
-        return self._principal(claims)
+        principal = self._principal(claims)
+        if len(self._verified) >= VERIFIED_MAX:
+            self._verified.clear()
+        expires = float(claims["exp"]) + self.leeway_s  # what _decode accepts
+        self._verified[token] = (principal, kid, self._clock() + VERIFIED_FOR_S, expires)
+        return principal
 
     def _decode(self, token: str, key: RSAPublicKey) -> dict[str, Any]:
         try:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import ConfigDict, Field, field_validator
 
+from alac_intake.complaints import registration
 from alac_intake.complaints.schemas import (
     Code,
     ComplainantProfile,
@@ -20,7 +21,7 @@ from alac_intake.complaints.schemas import (
     Text,
     visible_text,
 )
-from alac_intake.complaints.service import register_complaint
+from alac_intake.complaints.service import prepare_registration
 from alac_intake.reference.offices import office_errors
 from alac_intake.reference.service import centre_languages
 from alac_kernel import languages
@@ -65,7 +66,7 @@ def submit(
         subject=WEB_FORM, username=None, tenant=form.tenant, office=form.office,
         roles=frozenset(), client_id=None, token_id=None,
     )  # fmt: skip
-    with session_scope(rt.session_factory, tenant=form.tenant) as session:
+    with session_scope(rt.read_session_factory, tenant=form.tenant) as session:
         errors = office_errors(
             session=session, tenant=form.tenant, office=form.office, lang=lang,
             tenant_field="body.tenant",
@@ -79,8 +80,10 @@ def submit(
             offered = centre_languages(session=session, tenant=form.tenant)
             chosen = languages.for_centre(complaint.preferred_language, offered)
             complaint = complaint.model_copy(update={"preferred_language": chosen})
-        return register_complaint(
-            session=session, outbox=rt.outbox, principal=principal, payload=complaint,
-            correlation_id=correlation_id, keys=rt.master_keys, lang=lang,
+        # Prepared without the write lock, written in a short transaction (registration.py).
+        prepared = prepare_registration(
+            rt, session, principal, complaint, lang=lang, correlation_id=correlation_id,
             registered_by=WEB_FORM,
         )  # fmt: skip
+    with session_scope(rt.session_factory, tenant=form.tenant) as session:
+        return registration.write(session, prepared, outbox=rt.outbox, keys=rt.master_keys)

@@ -40,10 +40,10 @@ def _sealed(
     )  # fmt: skip
 
 
-def received(
-    complaint: Complaint, correlation_id: str | None, *, session: Session, keys: MasterKeys
-) -> Event:
-    """A new complaint: its non-personal record, the pseudonym instead of the person."""
+def received(complaint: Complaint, correlation_id: str | None, *, text_key: bytes) -> Event:
+    """A new complaint: its non-personal record, the pseudonym instead of the person; the crux
+    sealed under the complaint's new `text_key` (text_keys.new_text_key: a registration makes
+    it before its transaction)."""
     profile = {
         k: v
         for k, v in {
@@ -86,10 +86,12 @@ def received(
         "historical": True if complaint.historical else None,
     }
     present = {k: v for k, v in data.items() if v is not None}
+    sealed = text_keys.seal_under(
+        text_key, tenant=complaint.tenant_id, complaint_id=complaint.id, data=present
+    )
     return COMPLAINT_EVENTS.of(
-        complaint, "complaint.received", _sealed(session, keys, complaint, present),
-        correlation_id=correlation_id,
-    )  # fmt: skip
+        complaint, "complaint.received", sealed, correlation_id=correlation_id
+    )
 
 
 def updated(

@@ -4,16 +4,13 @@ these and nothing below them. Refusals are domain errors (alac_kernel.errors).""
 
 from __future__ import annotations
 
-import logging
 from datetime import date
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from alac_intake import receipts
-from alac_intake.complaints import access, events, record
+from alac_intake.complaints import access, events, record, registration
 from alac_intake.complaints.models import Complaint
 from alac_intake.complaints.schemas import (
     ComplaintAccepted,
@@ -25,23 +22,21 @@ from alac_intake.complaints.schemas import (
 from alac_intake.database import staff_names
 from alac_intake.duplicates import service as duplicates
 from alac_intake.i18n import message
-from alac_intake.partners import hooks as partner_hooks
 from alac_intake.partners import service as partners
 from alac_intake.reference.offices import office_errors
 from alac_intake.vault import service as vault
 from alac_kernel.auth import roles
 from alac_kernel.auth.principal import Principal
 from alac_kernel.crypto import MasterKeys
-from alac_kernel.db import new_id, session_scope, utcnow
+from alac_kernel.db import session_scope
 from alac_kernel.errors import Forbidden, InvalidFields, StaleVersion
-from alac_kernel.idempotency import request_hash, run_idempotent
+from alac_kernel.idempotency import check_key, request_hash, run_idempotent, stored_answer
 from alac_kernel.outbox import Outbox
 from alac_kernel.staff_names import named, names_of
 
 if TYPE_CHECKING:
     from alac_intake.runtime import IntakeRuntime
 
-log = logging.getLogger("alac.intake")
 
 #: The answer an idempotent registration stores for its replays (alac_kernel.idempotency
 #: keeps whole answers: status and body).
@@ -64,46 +59,72 @@ def submit(
 ) -> tuple[int, dict[str, Any]]:  # fmt: skip
     """POST /v1/complaints: register a complaint once per Idempotency-Key. A replay of the key
     answers what the first request was answered (CREATED and the same body, receipt code
-    included) and writes nothing."""
-    scores = similarity_scores(rt, principal.tenant, payload)
+    included) and writes nothing.
+
+    Everything but the writes is done first on a read-only session (`prepare_registration`),
+    after looking for a replay there: a replay answers as before even if the same request
+    would now be refused. `run_idempotent` looks again inside the write transaction."""
+    req_hash = request_hash(payload.model_dump(mode="json"))
+    table = rt.tables.idempotency
+    with session_scope(rt.read_session_factory, tenant=principal.tenant) as session:
+        if idempotency_key is not None:
+            check_key(idempotency_key)
+            replayed = stored_answer(
+                session, table, tenant=principal.tenant, key=idempotency_key, req_hash=req_hash
+            )
+            if replayed is not None:
+                return replayed
+        prepared = prepare_registration(
+            rt, session, principal, payload, lang=lang, correlation_id=correlation_id
+        )
+
+    def first_answer(session: Session) -> tuple[int, dict[str, Any]]:
+        accepted = registration.write(session, prepared, outbox=rt.outbox, keys=rt.master_keys)
+        return CREATED, accepted.model_dump(mode="json")
+
     return run_idempotent(
-        rt.session_factory,
-        rt.tables.idempotency,
-        tenant=principal.tenant,
-        key=idempotency_key,
-        req_hash=request_hash(payload.model_dump(mode="json")),
-        action=partial(
-            answer_registration,
-            rt=rt,
-            principal=principal,
-            payload=payload,
-            lang=lang,
-            correlation_id=correlation_id,
-            scores=scores,
-        ),  # fmt: skip
-    )
-
-
-def similarity_scores(rt: IntakeRuntime, tenant: str, payload: ComplaintCreate) -> dict[str, float]:
-    """The duplicate check's text comparisons, which only read: done first, on a read-only
-    session, so the registration's write transaction stays short."""
-    with session_scope(rt.read_session_factory, tenant=tenant) as session:
-        return duplicates.score_texts(
-            session=session, tenant=tenant, crux=payload.crux,
-            received_at=payload.received_at or utcnow(),
-        )  # fmt: skip
-
-
-def answer_registration(
-    session: Session, *, rt: IntakeRuntime, principal: Principal, payload: ComplaintCreate,
-    lang: str, correlation_id: str | None, scores: dict[str, float],
-) -> tuple[int, dict[str, Any]]:  # fmt: skip
-    """The first answer to a registration, in the idempotency record's transaction."""
-    accepted = register_complaint(
-        session=session, outbox=rt.outbox, principal=principal, payload=payload,
-        correlation_id=correlation_id, keys=rt.master_keys, lang=lang, similarity_scores=scores,
+        rt.session_factory, table, tenant=principal.tenant, key=idempotency_key,
+        req_hash=req_hash, action=first_answer,
     )  # fmt: skip
-    return CREATED, accepted.model_dump(mode="json")
+
+
+def prepare_registration(
+    rt: IntakeRuntime, session: Session, principal: Principal, payload: ComplaintCreate, *,
+    lang: str, correlation_id: str | None, registered_by: str | None = None,
+) -> registration.Prepared:  # fmt: skip
+    """Everything a registration does but its writes, on `session`, a read-only one: the
+    write transaction, which on SQLite holds the database's one write lock, then only checks
+    what may have changed meanwhile and inserts (registration.write)."""
+    office = receiving_office(principal, payload, lang)
+    fields = record_fields(principal, payload)
+    contact = payload.contact if payload.contact and not payload.contact.is_empty() else None
+    tenant = principal.tenant
+    check_new(
+        session, tenant=tenant, office=office, payload=payload, fields=fields,
+        contact=contact, lang=lang, codes_on=None,
+    )  # fmt: skip
+    tenant_keys = vault.registration_keys(
+        session=session, keys=rt.master_keys, tenant=tenant
+    ) or make_registration_keys(rt, tenant)
+    return registration.prepare(
+        session, outbox=rt.outbox, principal=principal, payload=payload, office=office,
+        fields=fields, contact=contact, tenant_keys=tenant_keys,
+        correlation_id=correlation_id, registered_by=registered_by,
+    )  # fmt: skip
+
+
+def make_registration_keys(rt: IntakeRuntime, tenant: str) -> vault.TenantKeys:
+    """A tenant's first registration makes its keys, in a write transaction of its own."""
+    for attempt in range(2):
+        try:
+            with session_scope(rt.session_factory, tenant=tenant) as session:
+                return vault.ensure_registration_keys(
+                    session=session, keys=rt.master_keys, tenant=tenant
+                )
+        except IntegrityError:  # another process made them meanwhile (PostgreSQL): read them
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
 
 
 def register_complaint(
@@ -120,17 +141,16 @@ def register_complaint(
     external_id: str | None = None,
     historical: bool = False,
     codes_on: date | None = None,
-    similarity_scores: dict[str, float] | None = None,
 ) -> ComplaintAccepted:
-    """Register a complaint and its `complaint.received` event in the caller's transaction;
-    every channel comes through here.
+    """Register a complaint and its `complaint.received` event in the caller's transaction:
+    the channels that register inside a transaction of their own (imports, mail, referrals,
+    the public form). The API prepares before its transaction instead (`submit`).
 
     `receipt` (code, locator, stored hash) is drawn here, keyed-hashed (receipts.keyed_hash),
     unless the caller gives one (`receipts.issue()`, the older scrypt form). `historical`
     marks a complaint handled before the platform (bulk import): the event says so, and cases
     opens no work for it. Reference codes are checked as of `codes_on`, by default the (UTC)
-    day received. `similarity_scores` (duplicates.score_texts, computed before the
-    transaction) spare the duplicate check's text comparisons inside it.
+    day received.
     """
     office = receiving_office(principal, payload, lang)
     fields = record_fields(principal, payload)
@@ -139,31 +159,12 @@ def register_complaint(
         session, tenant=principal.tenant, office=office, payload=payload, fields=fields,
         contact=contact, lang=lang, codes_on=codes_on,
     )  # fmt: skip
-    code, complaint = new_complaint(
-        session, keys, principal, payload, office=office, fields=fields, contact=contact,
+    return registration.register(
+        session, outbox=outbox, principal=principal, payload=payload, office=office,
+        fields=fields, contact=contact, keys=keys, correlation_id=correlation_id,
         receipt=receipt, registered_by=registered_by, external_id=external_id,
         historical=historical,
     )  # fmt: skip
-    flagged = duplicates.flag_possible_duplicates(
-        session=session, complaint=complaint, scores=similarity_scores
-    )
-    outbox.record(session, events.received(complaint, correlation_id, session=session, keys=keys))
-    if access.is_partner_system(principal):
-        # The partner system learns of it by webhook and feed (partner.complaint_received),
-        # and may read it later: only the complaints it submitted.
-        partner_hooks.partner_submitted(session, outbox.contracts, principal, complaint)
-    log.info(
-        "complaint registered", extra={"complaint_id": complaint.id, "channel": complaint.channel}
-    )
-    return ComplaintAccepted(
-        id=complaint.id,
-        status=complaint.status,
-        office=office,
-        received_at=complaint.received_at,
-        completeness=complaint.completeness,
-        possible_duplicates=flagged.ids,
-        receipt_code=code,
-    )
 
 
 def receiving_office(principal: Principal, payload: ComplaintCreate, lang: str) -> str:
@@ -220,83 +221,6 @@ def check_new(
         session=session, tenant=tenant, office=office, lang=lang, tenant_field=None
     )
     refuse(errors)
-
-
-def new_complaint(
-    session: Session, keys: MasterKeys, principal: Principal, payload: ComplaintCreate, *,
-    office: str, fields: dict[str, Any], contact: ContactDetails | None,
-    receipt: tuple[str, str, str] | None, registered_by: str | None, external_id: str | None,
-    historical: bool,
-) -> tuple[str, Complaint]:  # fmt: skip
-    """The complaint's row, with its receipt and the complainant's pseudonym, and its contact
-    in the vault: (the receipt code, shown only once, and the complaint)."""
-    now = utcnow()
-    complaint_id = new_id()
-    # Every complaint gets a receipt code once, whatever the channel: a volunteer reads it out
-    # on the phone or hands it over at a walk-in, and a named complainant may follow up too.
-    code, locator, receipt_hash = unused_receipt(session, receipt, keys, principal.tenant)
-    complaint = Complaint(
-        id=complaint_id,
-        tenant_id=principal.tenant,
-        office=office,
-        received_at=payload.received_at or now,
-        registered_at=now,
-        registered_by=registered_by or principal.subject,
-        anonymous=payload.anonymous,
-        status="received",
-        receipt_locator=locator,
-        receipt_hash=receipt_hash,
-        external_id=external_id,
-        historical=historical,
-        version=1,
-        **record.flatten(fields),
-    )
-    contact_data = contact.model_dump() if contact else None
-    complaint.complainant_pseudonym = vault.pseudonym(
-        session=session,
-        keys=keys,
-        tenant=principal.tenant,
-        contact=contact_data,
-        fallback=complaint_id,
-    )
-    complaint.completeness = record.completeness(complaint)
-    session.add(complaint)
-    session.flush()
-    if contact_data:
-        vault.store_contact(
-            session=session,
-            keys=keys,
-            tenant=principal.tenant,
-            complaint_id=complaint_id,
-            contact=contact_data,
-        )
-    return code, complaint
-
-
-def unused_receipt(
-    session: Session, first: tuple[str, str, str] | None, keys: MasterKeys, tenant: str
-) -> tuple[str, str, str]:
-    """(code, locator, stored hash) of a receipt whose locator no complaint has yet."""
-    # Locators are unique across tenants and short (25 bits) so they can be read out on the
-    # phone; draw again on the rare clash instead of failing the complaint. A receipt drawn by
-    # the caller is used as given; otherwise the secret is stored as a keyed hash (a few
-    # microseconds, inside the transaction that needs the tenant's receipt key anyway).
-    table = Complaint.__table__
-    key: tuple[int, bytes] | None = None
-    for attempt in range(8):
-        if attempt == 0 and first:
-            code, locator, stored = first
-        else:
-            if key is None:
-                key = vault.receipt_key(session=session, keys=keys, tenant=tenant)
-            code, locator, secret = receipts.draw()
-            stored = receipts.keyed_hash(secret, key[1], key[0])
-        taken = session.execute(
-            select(table.c.id).where(table.c.receipt_locator == locator)
-        ).first()
-        if taken is None:
-            return code, locator, stored
-    raise RuntimeError("could not draw an unused receipt locator")
 
 
 # ------------------------------------------------------------------ read

@@ -7,7 +7,7 @@ a bulk import of old complaints is compared with complaints of their own time):
   received_at) on complaints;
 - nearly the same text: the crux's LSH band buckets (minhash.py), index (tenant_id, band,
   bucket_hash, received_at) on complaint_text_bands; the complaints sharing a bucket are
-  verified with difflib's ratio >= SIMILARITY on the normalised texts.
+  verified with `similarity` >= SIMILARITY on the normalised texts.
 
 Each lookup reads at most a fixed number of rows (PER_LOOKUP per pseudonym and per band),
 and at most MAX_VERIFIED texts are compared: with thousands of identical texts (a campaign,
@@ -16,21 +16,21 @@ a template) staff see the most recent ones, which is enough to review them.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from difflib import SequenceMatcher
 from typing import TYPE_CHECKING
 from uuid import uuid4
 
-from sqlalchemy import bindparam, delete, insert, select, union_all
+from rapidfuzz.distance import Indel
+from sqlalchemy import bindparam, delete, desc, func, insert, select, union_all
 from sqlalchemy.orm import Session
 
 from alac_intake.complaints import access
 from alac_intake.complaints.models import Complaint
 from alac_intake.complaints.schemas import ContactDetails
+from alac_intake.database import kernel_tables
 from alac_intake.duplicates import minhash
-from alac_intake.duplicates.models import ComplaintTextBand, PossibleDuplicate
+from alac_intake.duplicates.models import ComplaintTextBand, DuplicateReason, PossibleDuplicate
 from alac_intake.duplicates.schemas import (
     DuplicateCandidate,
     DuplicateCheck,
@@ -70,7 +70,7 @@ _SAME_CONTACT = (
 _SAME_BUCKET = union_all(
     *(
         select(
-            select(_bands.c.complaint_id)
+            select(_bands.c.complaint_id, _bands.c.received_at)
             .where(
                 _bands.c.tenant_id == bindparam("tenant"),
                 _bands.c.band == band,
@@ -85,15 +85,54 @@ _SAME_BUCKET = union_all(
         for band in range(minhash.BANDS)
     )
 )
+# The candidates, counted in the database: the MAX_VERIFIED complaints sharing most buckets
+# (then the most recent), each with its text, and how many index rows the branches read. At
+# most BANDS * PER_LOOKUP rows are grouped, so the cost stays bounded, and 20 rows come back
+# instead of up to 500 (fetching them cost more than the comparisons). The text is read by
+# the complaint's primary key only: with `tenant_id = ?` too, SQLite's planner picks the
+# tenant index and reads every complaint of the tenant; the tenant is checked on each row.
+_shared = _SAME_BUCKET.subquery("shared")
+_counted = (
+    select(
+        _shared.c.complaint_id,
+        func.count().label("bands"),
+        func.max(_shared.c.received_at).label("latest"),
+        func.sum(func.count()).over().label("examined"),
+    )
+    .group_by(_shared.c.complaint_id)
+    .order_by(desc("bands"), desc("latest"))
+    .limit(MAX_VERIFIED)
+    .subquery("counted")
+)
+_CANDIDATES = (
+    select(
+        _counted.c.complaint_id, _counted.c.examined, _complaints.c.tenant_id, _complaints.c.crux
+    )
+    .join_from(_counted, _complaints, _complaints.c.id == _counted.c.complaint_id)
+    .order_by(_counted.c.bands.desc(), _counted.c.latest.desc())
+)
+
+
+@dataclass(frozen=True)
+class Flag:
+    """One `possible_duplicates` row to store (plain data: no ORM object per flag)."""
+
+    tenant_id: str
+    complaint_id: str
+    other_complaint_id: str
+    reason: DuplicateReason
+    score: float
+    flagged_at: datetime
 
 
 @dataclass
 class Lookup:
     """What the lookup found and how many index rows it read (the cost, for tests and logs)."""
 
-    flags: list[PossibleDuplicate] = field(default_factory=list)
+    flags: list[Flag] = field(default_factory=list)
     rows_examined: int = 0
     texts_verified: int = 0
+    seen: set[str] = field(default_factory=set)  # every complaint id the lookup considered
 
     @property
     def ids(self) -> list[str]:
@@ -101,9 +140,14 @@ class Lookup:
 
 
 def index_text(*, session: Session, complaint: Complaint) -> None:
-    """(Re)write the complaint's band buckets; call after registering or changing the crux."""
+    """(Re)write the complaint's band buckets; call after changing the crux."""
     session.execute(delete(_bands).where(_bands.c.complaint_id == complaint.id))
-    session.execute(
+    insert_bands(session=session, complaint=complaint)
+
+
+def insert_bands(*, session: Session, complaint: Complaint | Draft) -> None:
+    """The band buckets of a new complaint's crux (one executemany)."""
+    session.connection().execute(
         insert(_bands),
         [
             {
@@ -130,15 +174,10 @@ class Draft:
     id: str = ""
 
 
-def find_possible_duplicates(
-    *, session: Session, complaint: Complaint | Draft, scores: dict[str, float] | None = None
-) -> Lookup:
+def find_possible_duplicates(*, session: Session, complaint: Complaint | Draft) -> Lookup:
     """Earlier or later complaints of the same tenant within the window from the same
-    pseudonym or with nearly the same crux. Reads only index ranges; stores nothing.
-
-    `scores` (from `score_texts`, outside the write transaction) maps the normalised texts
-    already compared with this crux to their similarity: only a text not among them (a
-    complaint written meanwhile) is compared here, inside the transaction."""
+    pseudonym or with nearly the same crux. Reads only index ranges; stores nothing, so a
+    registration runs it before its write transaction (`newer_flags` then completes it)."""
     tenant = complaint.tenant_id
     lo, hi = complaint.received_at - DUPLICATE_WINDOW, complaint.received_at + DUPLICATE_WINDOW
     lookup = Lookup()
@@ -151,98 +190,113 @@ def find_possible_duplicates(
         .all()
     )
     lookup.rows_examined += len(same_contact)
-    lookup.flags += [
-        PossibleDuplicate(
-            tenant_id=tenant,
-            complaint_id=complaint.id,
-            other_complaint_id=other,
-            reason="same_contact",
-            score=1.0,
-            flagged_at=now,
-        )  # fmt: skip
-        for other in same_contact
-    ]
+    lookup.seen.update(same_contact)
+    lookup.flags += [_flag(complaint, other, "same_contact", 1.0, now) for other in same_contact]
     buckets = {f"bucket{band}": bucket for band, bucket in minhash.bands(complaint.crux)}
-    shared = Counter(connection.execute(_SAME_BUCKET, {**params, **buckets}).scalars().all())
-    lookup.rows_examined += sum(shared.values())
-    candidates = [other for other, _ in shared.most_common(MAX_VERIFIED)]
-    if candidates:
-        # By primary key only: with `tenant_id = ?` too, SQLite's planner picks the tenant
-        # index and reads every complaint of the tenant. The ids come from the tenant's own
-        # bands; the tenant is still checked on every row.
-        texts = [
-            (other, crux)
-            for other, owner, crux in connection.execute(
-                select(_complaints.c.id, _complaints.c.tenant_id, _complaints.c.crux).where(
-                    _complaints.c.id.in_(candidates)
-                )
-            )
-            if owner == tenant
-        ]
-        lookup.texts_verified = len(texts)
-        mine = minhash.normalise(complaint.crux)
-        for other, crux in sorted(texts, key=lambda row: candidates.index(row[0])):
-            theirs = minhash.normalise(crux)
-            known = scores.get(theirs) if scores is not None else None
-            score = known if known is not None else similarity(mine, theirs)
-            if score >= SIMILARITY:
-                lookup.flags.append(
-                    PossibleDuplicate(
-                        tenant_id=tenant,
-                        complaint_id=complaint.id,
-                        other_complaint_id=other,
-                        reason="similar_text",
-                        score=round(score, 4),
-                        flagged_at=now,
-                    )  # fmt: skip
-                )
+    candidates = connection.execute(_CANDIDATES, {**params, **buckets}).all()
+    if not candidates:
+        return lookup
+    lookup.rows_examined += int(candidates[0].examined)
+    lookup.seen.update(row.complaint_id for row in candidates)
+    texts = [(row.complaint_id, row.crux) for row in candidates if row.tenant_id == tenant]
+    lookup.texts_verified = len(texts)
+    mine = minhash.normalise(complaint.crux)
+    for other, crux in texts:
+        score = similarity(mine, minhash.normalise(crux))
+        if score >= SIMILARITY:
+            lookup.flags.append(_flag(complaint, other, "similar_text", score, now))
     return lookup
 
 
-def score_texts(
-    *, session: Session, tenant: str, crux: str, received_at: datetime
-) -> dict[str, float]:
-    """The similarity of `crux` with the texts that share one of its band buckets, by their
-    normalised text: the quadratic comparisons (difflib) done before the write transaction,
-    on a read-only session, so that they do not hold SQLite's write lock. The transaction
-    then reads the buckets again and compares only texts that are new (find_possible_duplicates)."""
-    lo, hi = received_at - DUPLICATE_WINDOW, received_at + DUPLICATE_WINDOW
+_outbox = kernel_tables.outbox
+_NEWER = select(_outbox.c.aggregateid).where(
+    _outbox.c.seq > bindparam("mark"),
+    _outbox.c.type == "complaint.received",
+    _outbox.c.tenant_id == bindparam("tenant"),
+)
+_NEWER_SHARING = select(_bands.c.complaint_id, _bands.c.band, _bands.c.bucket_hash).where(
+    _bands.c.complaint_id.in_(bindparam("ids", expanding=True)),
+    _bands.c.bucket_hash.in_(bindparam("buckets", expanding=True)),
+)
+_NEWER_ROWS = select(
+    _complaints.c.id, _complaints.c.tenant_id, _complaints.c.crux,
+    _complaints.c.complainant_pseudonym, _complaints.c.received_at,
+).where(_complaints.c.id.in_(bindparam("ids", expanding=True)))  # fmt: skip
+
+
+def newer_flags(*, session: Session, complaint: Complaint, lookup: Lookup, mark: int) -> None:
+    """Complete `lookup`, made before the write transaction as of outbox row `mark`, with the
+    complaints registered since (every registration writes its `complaint.received` to the
+    outbox in its own transaction, and on SQLite transactions commit one after the other):
+    the flags are then those the lookup inside the transaction would have given. Usually
+    there are none or a few, and this is one read of the outbox's newest rows."""
+    tenant = complaint.tenant_id
     connection = session.connection()
-    params = {"tenant": tenant, "lo": lo, "hi": hi, "complaint_id": ""}
-    buckets = {f"bucket{band}": bucket for band, bucket in minhash.bands(crux)}
-    shared = Counter(connection.execute(_SAME_BUCKET, {**params, **buckets}).scalars().all())
-    candidates = [other for other, _ in shared.most_common(MAX_VERIFIED)]
-    if not candidates:
-        return {}
-    mine = minhash.normalise(crux)
-    scores: dict[str, float] = {}
-    for owner, text in connection.execute(
-        select(_complaints.c.tenant_id, _complaints.c.crux).where(_complaints.c.id.in_(candidates))
-    ):
-        theirs = minhash.normalise(text)
-        if owner == tenant and theirs not in scores:
-            scores[theirs] = similarity(mine, theirs)
-    return scores
+    newer = [
+        other
+        for other in connection.execute(_NEWER, {"mark": mark, "tenant": tenant}).scalars()
+        if other != complaint.id and other not in lookup.seen
+    ]
+    if not newer:
+        return
+    lookup.seen.update(newer)
+    mine = set(minhash.bands(complaint.crux))
+    sharing = {
+        other
+        for other, band, bucket in connection.execute(
+            _NEWER_SHARING, {"ids": newer, "buckets": [bucket for _, bucket in mine]}
+        )
+        if (band, bucket) in mine
+    }
+    lo, hi = complaint.received_at - DUPLICATE_WINDOW, complaint.received_at + DUPLICATE_WINDOW
+    now = utcnow()
+    for row in connection.execute(_NEWER_ROWS, {"ids": newer}):
+        if row.tenant_id != tenant or not lo <= row.received_at <= hi:
+            continue
+        if row.complainant_pseudonym == complaint.complainant_pseudonym:
+            lookup.flags.append(_flag(complaint, row.id, "same_contact", 1.0, now))
+        if row.id in sharing:
+            score = similarity(minhash.normalise(complaint.crux), minhash.normalise(row.crux))
+            if score >= SIMILARITY:
+                lookup.flags.append(_flag(complaint, row.id, "similar_text", score, now))
+
+
+def _flag(
+    complaint: Complaint | Draft,
+    other: str,
+    reason: DuplicateReason,
+    score: float,
+    now: datetime,
+) -> Flag:
+    return Flag(
+        tenant_id=complaint.tenant_id, complaint_id=complaint.id, other_complaint_id=other,
+        reason=reason, score=round(score, 4), flagged_at=now,
+    )  # fmt: skip
 
 
 def similarity(a: str, b: str) -> float:
-    """difflib's ratio (2 * matches / total length); quick_ratio is an upper bound, so a
-    candidate that cannot reach SIMILARITY skips the quadratic part."""
-    matcher = SequenceMatcher(None, a, b)
-    if matcher.quick_ratio() < SIMILARITY:
-        return matcher.quick_ratio()
-    return matcher.ratio()
+    """The normalised Indel similarity of two normalised texts: 2 * M / (len(a) + len(b)), M
+    the length of their longest common subsequence (rapidfuzz, bit-parallel C++). It is
+    difflib's `ratio()` formula with the longest common subsequence for difflib's matching
+    blocks, which can only be shorter: every pair difflib scored >= SIMILARITY scores so
+    here too. A pair below SIMILARITY stops early (score_cutoff) and scores 0."""
+    return Indel.normalized_similarity(a, b, score_cutoff=SIMILARITY)
 
 
-def flag_possible_duplicates(
-    *, session: Session, complaint: Complaint, scores: dict[str, float] | None = None
-) -> Lookup:
+def flag_possible_duplicates(*, session: Session, complaint: Complaint) -> Lookup:
     """Index the new complaint's text, find its possible duplicates and store the flags, in
-    the caller's transaction (`scores`: see find_possible_duplicates)."""
-    lookup = find_possible_duplicates(session=session, complaint=complaint, scores=scores)
-    index_text(session=session, complaint=complaint)
-    session.add_all(lookup.flags)
+    the caller's transaction (a registration does the lookup before it: `store_flags`)."""
+    lookup = find_possible_duplicates(session=session, complaint=complaint)
+    insert_bands(session=session, complaint=complaint)
+    store_flags(session=session, lookup=lookup)
     return lookup
+
+
+def store_flags(*, session: Session, lookup: Lookup) -> None:
+    if lookup.flags:
+        session.connection().execute(
+            insert(table_of(PossibleDuplicate)), [vars(f) for f in lookup.flags]
+        )
 
 
 def flags_of(*, session: Session, complaint_id: str, tenant: str) -> list[dict[str, object]]:

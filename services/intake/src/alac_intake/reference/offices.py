@@ -8,16 +8,15 @@ from datetime import date
 from sqlalchemy.orm import Session, sessionmaker
 
 from alac_intake.i18n import message
-from alac_intake.reference.models import ReferenceValue
-from alac_intake.reference.service import is_current, rows
+from alac_intake.reference.service import Dated, code_rows, is_current
 from alac_kernel.db import session_scope
 from alac_kernel.errors import InvalidFields
 
 
-def current_public_offices(session: Session) -> list[ReferenceValue]:
+def current_public_offices(session: Session) -> list[Dated]:
     """Today's rows of `public_offices`, in the order they were added."""
     today = date.today()
-    found = rows(session=session, list_names=["public_offices"], tenant=None)["public_offices"]
+    found = code_rows(session=session, list_names=["public_offices"], tenant=None)["public_offices"]
     return [r for r in found if is_current(r, today)]
 
 

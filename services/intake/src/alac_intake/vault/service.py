@@ -9,9 +9,10 @@ import json
 import re
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from alac_intake.complaints import access
@@ -117,22 +118,85 @@ def pseudonym(
     """HMAC of the normalised contact under the tenant's pseudonym key: the same person gets
     the same pseudonym within a tenant, and no one can reverse it without the key. Without a
     contact, a pseudonym of `fallback` (the complaint id)."""
+    _, key = _key(session, keys, tenant, "pseudonym")
+    return pseudonym_under(key, contact=contact, fallback=fallback)
+
+
+def pseudonym_under(key: bytes, *, contact: dict | None, fallback: str) -> str:
+    """`pseudonym` with the tenant's pseudonym key already at hand."""
     ident = normalise_contact(
         phone=(contact or {}).get("phone"), email=(contact or {}).get("email")
     )
-    _, key = _key(session, keys, tenant, "pseudonym")
     return hmac.new(key, (ident or "complaint:" + fallback).encode(), hashlib.sha256).hexdigest()[
         :32
     ]
+
+
+@dataclass(frozen=True)
+class TenantKeys:
+    """A tenant's newest key of each purpose a registration uses, unwrapped: (version, key)."""
+
+    data: tuple[int, bytes]
+    pseudonym: tuple[int, bytes]
+    receipt: tuple[int, bytes]
+
+
+REGISTRATION_PURPOSES = ("data", "pseudonym", "receipt")
+_keys = TenantKey.__table__
+_REGISTRATION_KEYS = (
+    select(_keys.c.purpose, _keys.c.version, _keys.c.master_key_id, _keys.c.wrapped)
+    .where(_keys.c.tenant_id == bindparam("tenant"), _keys.c.purpose.in_(REGISTRATION_PURPOSES))
+    .order_by(_keys.c.version)
+)
+_NEWEST_DATA_KEY = select(func.max(_keys.c.version)).where(
+    _keys.c.tenant_id == bindparam("tenant"), _keys.c.purpose == "data"
+)
+
+
+def registration_keys(*, session: Session, keys: MasterKeys, tenant: str) -> TenantKeys | None:
+    """The tenant's data, pseudonym and receipt keys in one read (no write: a read-only
+    session will do); None while one of them has not been made yet (`ensure_registration_keys`
+    makes them, in a write transaction)."""
+    rows = session.connection().execute(_REGISTRATION_KEYS, {"tenant": tenant})
+    newest = {row.purpose: row for row in rows}  # ordered by version: the last one stays
+    if len(newest) < len(REGISTRATION_PURPOSES):
+        return None
+    found = {
+        purpose: (row.version, open_sealed(
+            keys.by_id(row.master_key_id), row.wrapped,
+            _wrap_aad(tenant, purpose, row.version),
+        ))
+        for purpose, row in newest.items()
+    }  # fmt: skip
+    return TenantKeys(data=found["data"], pseudonym=found["pseudonym"], receipt=found["receipt"])
+
+
+def ensure_registration_keys(*, session: Session, keys: MasterKeys, tenant: str) -> TenantKeys:
+    """The tenant's registration keys, made now if missing (the write transaction's path)."""
+    return TenantKeys(*(_key(session, keys, tenant, purpose) for purpose in REGISTRATION_PURPOSES))
+
+
+def newest_data_key_version(*, session: Session, tenant: str) -> int | None:
+    return session.connection().execute(_NEWEST_DATA_KEY, {"tenant": tenant}).scalar_one()
+
+
+def sealed_contact(
+    data_key: tuple[int, bytes], *, tenant: str, complaint_id: str, contact: dict
+) -> str:
+    """The contact record's ciphertext under the tenant's data key (version, key)."""
+    version, key = data_key
+    plain = json.dumps({k: contact.get(k) for k in CONTACT_FIELDS}, ensure_ascii=False).encode()
+    return seal(key, plain, _contact_aad(tenant, complaint_id, version))
 
 
 def store_contact(
     *, session: Session, keys: MasterKeys, tenant: str, complaint_id: str, contact: dict
 ) -> None:
     version, key = _key(session, keys, tenant, "data")
-    plain = json.dumps({k: contact.get(k) for k in CONTACT_FIELDS}, ensure_ascii=False).encode()
     existing = session.get(ContactRecord, complaint_id)
-    sealed = seal(key, plain, _contact_aad(tenant, complaint_id, version))
+    sealed = sealed_contact(
+        (version, key), tenant=tenant, complaint_id=complaint_id, contact=contact
+    )
     if existing is None:
         session.add(
             ContactRecord(

@@ -68,6 +68,20 @@ def seal_event_data(
     """`data` of a complaint.* event with its free text sealed under the complaint's key.
     `texts_in` names a nested object holding the texts (complaint.updated's `changed`)."""
     target = data if texts_in is None else data[texts_in]
+    if not sealed_text.split_texts(target)[1]:
+        return data
+    key = text_key(session=session, keys=keys, tenant=tenant, complaint_id=complaint_id)
+    assert key is not None  # made on first use
+    return seal_under(key, tenant=tenant, complaint_id=complaint_id, data=data, texts_in=texts_in)
+
+
+def seal_under(
+    key: bytes, *, tenant: str, complaint_id: str, data: dict[str, Any],
+    texts_in: str | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """`seal_event_data` with the complaint's text key at hand (a registration makes it
+    before its transaction, `new_text_key`)."""
+    target = data if texts_in is None else data[texts_in]
     clear, texts = sealed_text.split_texts(target)
     if not texts:
         return data
@@ -78,12 +92,30 @@ def seal_event_data(
         data = {**data, texts_in: marked}
     else:
         data = clear
-    key = text_key(session=session, keys=keys, tenant=tenant, complaint_id=complaint_id)
-    assert key is not None  # made on first use
     data["sealed"] = sealed_text.seal_fields(
         key, tenant=tenant, complaint_id=complaint_id, fields=texts
     )
     return data
+
+
+def new_text_key(
+    data_key: tuple[int, bytes], *, tenant: str, complaint_id: str
+) -> tuple[bytes, dict[str, Any]]:
+    """A new complaint's text key and its `complaint_text_keys` row (wrapped by the tenant's
+    data key (version, key)), made without the database."""
+    raw = crypto.new_key()
+    row = {
+        "tenant_id": tenant, "complaint_id": complaint_id, "key_version": data_key[0],
+        "wrapped": wrap(data_key, raw, tenant=tenant, complaint_id=complaint_id),
+        "created_at": utcnow(),
+    }  # fmt: skip
+    return raw, row
+
+
+def wrap(data_key: tuple[int, bytes], raw: bytes, *, tenant: str, complaint_id: str) -> str:
+    """A complaint's text key wrapped by the tenant's data key (version, key)."""
+    version, tenant_key = data_key
+    return crypto.seal(tenant_key, raw, _wrap_aad(tenant, complaint_id, version))
 
 
 def destroy(*, session: Session, complaint_id: str) -> bool:
@@ -107,7 +139,9 @@ def key_for_consumer(
         raise GrantRequired("A consumer's grant is needed for complaint text keys.")
     if "\x00" in tenant + complaint_id:
         raise NotFound("text key")
-    with session_scope(rt.session_factory, tenant=tenant) as session:
+    # Only reads (create=False): a read-only session, so that the consumers asking for keys
+    # never queue behind the registrations for SQLite's write lock.
+    with session_scope(rt.read_session_factory, tenant=tenant) as session:
         key = text_key(
             session=session, keys=rt.master_keys, tenant=tenant, complaint_id=complaint_id,
             create=False,
