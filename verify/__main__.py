@@ -1,8 +1,9 @@
 """`make verify`: the platform's reliability and security run (issue 11, item 4), on the
 embedded profile as real processes (the development issuer and the four services on SQLite and
-the embedded log), printing one table and exiting non-zero on any failure.
+the embedded log), or with `--profile production` on PostgreSQL, Kafka, Keycloak and OpenSearch
+(verify/engines.py), printing one table and exiting non-zero on any failure.
 
-    python -m verify [--seconds 600] [--rate 2] [--kills 6]
+    python -m verify [--seconds 600] [--rate 2] [--kills 6] [--profile production]
 
 - load: complaints at a steady rate (each POST with its own Idempotency-Key, retried until
   accepted, so a kill never loses or doubles one); every service's RSS sampled each second;
@@ -12,8 +13,11 @@ the embedded log), printing one table and exiting non-zero on any failure.
   analytics) at random moments during the load, restarted at once on its port;
 - bad input: probes of the kinds issue 11 found (NUL in paths, queries and bodies, wrong
   types, broken JSON, forged cursors, oversize bodies) against every service: zero 5xx;
-- access: another tenant's lawyer and another office's volunteer read the complaints: zero
-  leaks, counted.
+- faults of the production profile: the broker killed, the database stopped, the database's
+  data volume filled, each during the load;
+- access: another tenant's and another office's staff, every role, read the complaints; every
+  endpoint x every role against the permission matrix: zero leaks, counted;
+- schemathesis over every service's OpenAPI.
 
 What this run does not do yet is listed in docs/reliability.md ("Not covered").
 """
@@ -40,14 +44,20 @@ from typing import Any
 
 import httpx
 import sqlalchemy
+from keycloak import KeycloakAdmin, KeycloakOpenIDConnection
 
-from alac_kernel.auth.dev_issuer import DEMO_CLIENTS
+from alac_kernel.auth import roles
+from alac_kernel.auth.dev_issuer import DEMO_CLIENTS, DEV_ADMIN_CLIENT, DEV_ADMIN_SECRET
+from alac_kernel.identity import IdentityAdmin, IdentitySettings
+from alac_kernel.testing import postgres_server
 from alac_kernel.testing.access import (
     DEMO_CALLERS,
+    Caller,
     Record,
     demo_callers,
     probe_access,
     seed_records,
+    sees,
 )
 from alac_kernel.testing.openapi_fuzz import FUZZ_BASE, fuzz_openapi
 from alac_kernel.testing.processes import ALAC, free_port_base
@@ -67,11 +77,20 @@ class Platform:
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     ready: set[int] = field(default_factory=set)  # pids that answered /readyz
     mounted: bool = False  # the data folder is a tmpfs of its own (the full-disk fault)
-    engines: Engines | None = None  # the production profile's PostgreSQL and Kafka
+    engines: Engines | None = None  # the production profile's engines
+    tokens: dict[str, tuple[float, dict[str, str]]] = field(default_factory=dict)
 
     @property
     def issuer(self) -> str:
+        """Keycloak's in the production profile, else the development issuer's."""
+        if self.engines is not None and self.engines.issuer is not None:
+            return self.engines.issuer
         return f"http://{HOST}:{self.base + 90}/realms/{REALM}"
+
+    def database_url(self, service: str) -> str:
+        if self.engines is not None:
+            return self.engines.database_urls[service]
+        return f"sqlite:///{self.data / f'{service}.db'}"
 
     def url(self, service: str) -> str:
         return f"http://{HOST}:{self.base + 1 + SERVICES.index(service)}"
@@ -105,7 +124,9 @@ class Platform:
         port = self.base + 1 + SERVICES.index(name)
         self.spawn(name, ["serve", name, "--host", HOST, "--port", str(port)])
 
-    def wait_ready(self, name: str, timeout_s: float = 90) -> None:
+    # A guard against a process that never answers, not a speed limit: on two cores shared
+    # with other suites (load average 20-40) a service took over 90 s to start.
+    def wait_ready(self, name: str, timeout_s: float = 300) -> None:
         url = (
             self.issuer + "/.well-known/openid-configuration"
             if name == "issuer"
@@ -169,9 +190,23 @@ def rss_mb(pid: int) -> float | None:
     return None
 
 
+# Tokens are asked for again after this long: both issuers' access tokens live 15 minutes,
+# and a 10-minute load or the probes after it outlast one.
+TOKEN_FRESH_S = 300
+
+
 def token(platform: Platform, user: str) -> dict[str, str]:
-    """A bearer token of a demo user (password grant), or of the demo partner system
-    `partner-ndi` (client credentials)."""
+    """A bearer token of a user (password grant: a demo user, or one the run created), or of
+    the demo partner system `partner-ndi` (client credentials); the same one while fresh."""
+    held = platform.tokens.get(user)
+    if held is not None and time.monotonic() - held[0] < TOKEN_FRESH_S:
+        return held[1]
+    headers = _new_token(platform, user)
+    platform.tokens[user] = (time.monotonic(), headers)
+    return headers
+
+
+def _new_token(platform: Platform, user: str) -> dict[str, str]:
     client = next((c for c in DEMO_CLIENTS if c.client_id == user), None)
     if client is not None:
         grant = {"grant_type": "client_credentials", "client_id": user,
@@ -187,12 +222,13 @@ def token(platform: Platform, user: str) -> dict[str, str]:
 
 
 def start_platform(platform: Platform) -> None:
-    platform.spawn(
-        "issuer",
-        ["dev-issuer", "--data", str(platform.data), "--host", HOST, "--port",
-         str(platform.base + 90)],
-    )  # fmt: skip
-    platform.wait_ready("issuer")
+    if platform.engines is None or platform.engines.issuer is None:
+        platform.spawn(
+            "issuer",
+            ["dev-issuer", "--data", str(platform.data), "--host", HOST, "--port",
+             str(platform.base + 90)],
+        )  # fmt: skip
+        platform.wait_ready("issuer")
     for name in SERVICES:
         done = subprocess.run(  # noqa: S603
             [*ALAC, "migrate", name], env=platform.env(name), capture_output=True, check=False
@@ -218,7 +254,13 @@ class Load:
     kills: list[tuple[float, str]] = field(default_factory=list)
     outages: list[tuple[float, str, float]] = field(default_factory=list)  # at, what, seconds
     refusals: dict[int, int] = field(default_factory=dict)  # statuses of refused attempts
+    # 503s without Retry-After or not a problem+json (a refusal must say when to come back)
+    refusals_malformed: int = 0
     seconds: float = 0.0  # how long the load ran (longer than asked while an outage lasts)
+    fault: str | None = None  # the fault lasting now, if its answers are counted apart
+    during: dict[str, dict[int, int]] = field(default_factory=dict)  # fault -> statuses
+    refused_during: dict[str, set[str]] = field(default_factory=dict)  # fault -> words
+    readyz_during: dict[str, int] = field(default_factory=dict)  # fault -> intake's /readyz
 
 
 def complaint_body(word: str) -> dict[str, str]:
@@ -239,21 +281,34 @@ def submit(client: httpx.Client, headers: dict[str, str], word: str, load: Load)
             response = client.post(
                 "/v1/complaints", json=body, headers={**headers, "Idempotency-Key": key}
             )
-            if response.status_code == 201:
+            fault, code = load.fault, response.status_code
+            if fault is not None:
+                statuses = load.during.setdefault(fault, {})
+                statuses[code] = statuses.get(code, 0) + 1
+            if code == 201:
                 load.accepted[word] = response.json()["id"]
                 return
-            code = response.status_code
             load.refusals[code] = load.refusals.get(code, 0) + 1
+            if fault is not None:
+                load.refused_during.setdefault(fault, set()).add(word)
+            if code == 503 and not well_refused(response):
+                load.refusals_malformed += 1
         except httpx.HTTPError:
             pass
         load.retries += 1
         time.sleep(0.2)
 
 
+def well_refused(response: httpx.Response) -> bool:
+    """A 503 as the kernel makes it: a problem+json saying when to try again."""
+    return "retry-after" in response.headers and response.headers.get(
+        "content-type", ""
+    ).startswith("application/problem+json")
+
+
 def run_load(
     platform: Platform, seconds: float, rate: float, kills: int, load: Load, outage_s: float = 10
 ) -> None:
-    headers = token(platform, "vera")
     client = httpx.Client(base_url=platform.url("intake"), timeout=10)
     stop = threading.Event()
 
@@ -283,20 +338,30 @@ def run_load(
             platform.wait_ready(victim)
 
     def outages() -> None:
-        """Production profile: the bus, then the database, stopped for `outage_s` each."""
+        """Production profile: the bus, then the database, stopped for `outage_s` each; then
+        the database's data volume filled (when it is a tmpfs of its own)."""
         engines = platform.engines
         assert engines is not None
         started = time.monotonic()
-        for share, what, stop_it, start_it in (
+        faults = [
             (0.3, "bus (Kafka, kill -9)", engines.stop_bus, engines.start_bus),
             (0.6, "database (PostgreSQL, immediate stop)", engines.stop_database,
              engines.start_database),
-        ):  # fmt: skip
-            # Not cut short by the end of the load: the load goes on until both are over.
-            time.sleep(max(0.0, share * seconds - (time.monotonic() - started)))
+        ]  # fmt: skip
+        if engines.pg_disk is not None:
+            disk = FullDisk(platform, load, engines.pg_disk)
+            faults.append((0.85, DISK_FAULT, disk.fill, disk.free))
+        for share, what, stop_it, start_it in faults:
+            # Not cut short by the end of the load: the load goes on until all are over. A
+            # stop (SIGTERM) before a fault begins ends them; one under way is undone first.
+            if stop.wait(max(0.0, share * seconds - (time.monotonic() - started))):
+                return
             at = round(time.monotonic() - started, 1)
             stop_it()
-            time.sleep(outage_s)
+            if what == DISK_FAULT:
+                disk.hold(outage_s)
+            else:
+                time.sleep(outage_s)
             start_it()
             load.outages.append((at, what, round(time.monotonic() - started - at, 1)))
 
@@ -316,7 +381,7 @@ def run_load(
                 time.sleep(due - now)
             else:
                 load.lagging_s = max(load.lagging_s, now - due)
-            submit(client, headers, "vrf" + secrets.token_hex(5), load)
+            submit(client, token(platform, "vera"), "vrf" + secrets.token_hex(5), load)
             sent += 1
     finally:
         load.seconds = time.monotonic() - started
@@ -341,6 +406,43 @@ def fill(folder: Path) -> Path:
             except OSError:
                 pass
     return filler
+
+
+DISK_FAULT = "disk (PostgreSQL's data volume full)"
+
+
+@dataclass
+class FullDisk:
+    """The production profile's full disk, during the load: PostgreSQL's data volume (a tmpfs
+    of its own) filled to the last byte, held until the load has been refused `refusals`
+    times (at least `outage_s`, at most a minute more), then freed. The load's answers meanwhile
+    are counted apart (`Load.during`); the words refused must all be accepted afterwards."""
+
+    platform: Platform
+    load: Load
+    volume: Path
+    refusals: int = 3
+    filler: Path | None = None
+
+    def fill(self) -> None:
+        self.load.fault = DISK_FAULT
+        self.filler = fill(self.volume)
+
+    def hold(self, outage_s: float) -> None:
+        least, most = time.monotonic() + outage_s, time.monotonic() + outage_s + 60
+        while time.monotonic() < most:
+            refused = self.load.during.get(DISK_FAULT, {}).get(503, 0)
+            if time.monotonic() >= least and refused >= self.refusals:
+                break
+            time.sleep(0.2)
+        with contextlib.suppress(httpx.HTTPError):
+            ready = httpx.get(self.platform.url("intake") + "/readyz", timeout=10)
+            self.load.readyz_during[DISK_FAULT] = ready.status_code
+
+    def free(self) -> None:
+        self.load.fault = None
+        if self.filler is not None:
+            self.filler.unlink()
 
 
 def disk_full(
@@ -396,6 +498,36 @@ def integrity(platform: Platform) -> dict[str, str]:
     return found
 
 
+def pg_integrity(engines: Engines) -> dict[str, str]:
+    """PostgreSQL's own check (`pg_amcheck`: every table's heap and every B-tree index, with
+    every heap tuple looked up in its indexes) of every service's database: a write cut by the
+    full disk or the immediate stop left none half-written."""
+    found = {}
+    for service, url in sorted(engines.database_urls.items()):
+        database = sqlalchemy.make_url(url).database or ""
+        done = subprocess.run(  # noqa: S603 - the server's own tool, fixed argv
+            [str(postgres_server.bin_dir() / "pg_amcheck"), "-h", "127.0.0.1", "-p",
+             str(engines.pg_port), "-U", "postgres", "--install-missing", "--heapallindexed",
+             "--parent-check", database],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        found[service] = (
+            "ok" if done.returncode == 0 else (done.stdout + done.stderr).strip()[-300:]
+        )
+    return found
+
+
+def complaints_stored(platform: Platform) -> int:
+    """Complaints in intake's database: each accepted one once, nothing else (a complaint
+    stored without its idempotency record would be stored again by the retry)."""
+    engine = sqlalchemy.create_engine(platform.database_url("intake"))
+    try:
+        with engine.connect() as db:
+            return int(db.execute(sqlalchemy.text("select count(*) from complaints")).scalar_one())
+    finally:
+        engine.dispose()
+
+
 # --- read models against a rebuild from the events ------------------------------------------
 
 REBUILDS = {"search": ["search", "reindex"], "analytics": ["analytics", "rebuild"]}
@@ -440,12 +572,7 @@ def rebuild_and_compare(platform: Platform) -> dict[str, dict[str, Any]]:
 
 def cases_per_complaint(platform: Platform) -> dict[str, int]:
     """Straight from cases' database (SQLite, or PostgreSQL in the production profile)."""
-    url = (
-        platform.engines.database_urls["cases"]
-        if platform.engines
-        else f"sqlite:///{platform.data / 'cases.db'}"
-    )
-    engine = sqlalchemy.create_engine(url)
+    engine = sqlalchemy.create_engine(platform.database_url("cases"))
     try:
         with engine.connect() as db:
             rows = db.execute(
@@ -557,13 +684,64 @@ def bad_input(platform: Platform, some_id: str) -> dict[str, int]:
     return counts
 
 
-def access(platform: Platform, load: Load) -> dict[str, int]:
-    """Another tenant's lawyer (dana, ndi) and another office's volunteer (askar, astana)
-    try every complaint of tk/almaty through intake, cases and search."""
-    outsiders = {"dana": token(platform, "dana"), "askar": token(platform, "askar")}
+# Outsiders of tk/almaty besides the demo callers (alac_kernel.testing.access.DEMO_CALLERS:
+# astana's volunteer askar, ndi's volunteer nurlan and lawyer dana, ndi's partner system):
+# every other role of another tenant (ndi) and of another office (astana). laura is a demo
+# user; the others the run creates in the identity provider (Keycloak, or the development
+# issuer's directory) through the platform's own identity administration.
+OUTSIDERS: tuple[tuple[str, str, str, str, str | None], ...] = (
+    ("other office: lawyer", "laura", roles.LAWYER, "tk", "astana"),
+    ("other office: coordinator", "vrf-astana-coordinator", roles.COORDINATOR, "tk", "astana"),
+    ("other office: tenant admin", "vrf-astana-admin", roles.TENANT_ADMIN, "tk", "astana"),
+    ("other office: analyst", "vrf-astana-analyst", roles.ANALYST, "tk", "astana"),
+    ("other tenant: coordinator", "vrf-ndi-coordinator", roles.COORDINATOR, "ndi", "shymkent"),
+    ("other tenant: tenant admin", "vrf-ndi-admin", roles.TENANT_ADMIN, "ndi", "shymkent"),
+    ("other tenant: analyst", "vrf-ndi-analyst", roles.ANALYST, "ndi", "shymkent"),
+)
+_DEMO_NAMES = {name for _, name, *_ in DEMO_CALLERS} | {"laura"}
+
+
+def create_outsiders(platform: Platform) -> list[Caller]:
+    """The accounts of OUTSIDERS that do not exist yet, signed in; their callers."""
+    identity = IdentityAdmin(
+        IdentitySettings.from_issuer(platform.issuer, DEV_ADMIN_CLIENT, DEV_ADMIN_SECRET)
+    )
+    admin = KeycloakAdmin(
+        connection=KeycloakOpenIDConnection(
+            server_url=identity.settings.server_url,
+            realm_name=identity.settings.realm,
+            client_id=DEV_ADMIN_CLIENT,
+            client_secret_key=DEV_ADMIN_SECRET,
+        )
+    )
+    callers = []
+    for label, username, role, tenant, office in OUTSIDERS:
+        if username not in _DEMO_NAMES:
+            account = identity.invite(
+                tenant, username=username, email=f"{username}@verify.invalid",
+                first_name="Verify", last_name=label, office=office or "", role=role,
+            )  # fmt: skip
+            # Invited staff set a password and verify their e-mail on first sign-in; the run
+            # does both for them, so the password grant signs them in.
+            admin.set_user_password(account.id, f"demo{username}", temporary=False)
+            rep = admin.get_user(account.id)
+            admin.update_user(account.id, {**rep, "requiredActions": [], "emailVerified": True})
+        callers.append(Caller(label, role, tenant, office, token(platform, username)))
+    return callers
+
+
+def access(platform: Platform, load: Load, extra: list[Caller]) -> dict[str, int]:
+    """Another tenant's lawyer (dana, ndi) and another office's volunteer (askar, astana),
+    and every caller of `extra` the kernel's visibility rule keeps from tk/almaty's records,
+    try every complaint of tk/almaty through intake, cases and search. (Another office's
+    lawyer, coordinator and tenant admin see every office of their tenant: the matrix probe
+    checks they are let in.)"""
+    almaty = Record("tk", "almaty", {}, frozenset())
+    outsiders = [token(platform, "dana"), token(platform, "askar"),
+                 *(dict(c.headers) for c in extra if not sees(c, almaty))]  # fmt: skip
     tried = leaks = 0
     sample = list(load.accepted.items())[:50]
-    for headers in outsiders.values():
+    for headers in outsiders:
         for word, complaint_id in sample:
             tried += 3
             got = httpx.get(
@@ -591,12 +769,9 @@ class Callers:
 
     platform: Platform
     clients: dict[str, httpx.Client] = field(default_factory=dict)
-    tokens: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def headers_of(self, user: str) -> dict[str, str]:
-        if user not in self.tokens:
-            self.tokens[user] = token(self.platform, user)
-        return self.tokens[user]
+        return token(self.platform, user)
 
     def send(self, service: str, method: str, url: str, **kwargs: Any) -> httpx.Response:
         if service not in self.clients:
@@ -608,11 +783,15 @@ class Callers:
             client.close()
 
 
-def every_endpoint(callers: Callers, records: list[Record], word: str) -> dict[str, Any]:
-    """Every operation of every service's OpenAPI x every role (alac_kernel.testing.access):
-    answers as the permission matrix says, no 5xx, no record the caller may not see."""
+def every_endpoint(
+    callers: Callers, records: list[Record], word: str, extra: list[Caller]
+) -> dict[str, Any]:
+    """Every operation of every service's OpenAPI x every role (alac_kernel.testing.access),
+    and the outsiders of `extra`: answers as the permission matrix says, no 5xx, no record the
+    caller may not see."""
     openapis = {name: callers.send(name, "GET", "/openapi.json").json() for name in SERVICES}
-    report = probe_access(openapis, callers.send, demo_callers(callers.headers_of), records, word)
+    who = [*demo_callers(callers.headers_of), *extra]
+    report = probe_access(openapis, callers.send, who, records, word)
     for line in [*report.unlisted, *report.failures][:20]:
         print("  access:", line, file=sys.stderr)
     return {
@@ -665,6 +844,34 @@ def schemathesis_run(callers: Callers, records: list[Record], examples: int) -> 
 # --- the table ------------------------------------------------------------------------------
 
 
+def disk_row(
+    production: bool, full: dict[str, Any] | None, mount_refused: str | None, load: Load
+) -> tuple[str, str, bool]:
+    """The full disk's row: answers while full (only 201 and 503 problems, at least one 503),
+    intake's /readyz meanwhile, and every complaint refused accepted once space is back."""
+    if production:
+        statuses = load.during.get(DISK_FAULT)
+        if statuses is None:
+            return ("faults: PostgreSQL's data volume full during the load", "not run: "
+                    "--disk-mb 0", False)  # fmt: skip
+        refused = load.refused_during.get(DISK_FAULT, set())
+        later = len(refused & set(load.accepted))
+        return (
+            "faults: PostgreSQL's data volume full during the load (answers while full; "
+            "readyz; refused then accepted)",
+            f"{dict(sorted(statuses.items()))}; {load.readyz_during.get(DISK_FAULT)}; "
+            f"{later} of {len(refused)}",
+            statuses.get(503, 0) > 0 and set(statuses) <= {201, 503} and later == len(refused),
+        )
+    return (
+        "faults: disk full (answers while full; readyz; recovered)",
+        "not run: " + str(mount_refused) if full is None else
+        f"{full['statuses']}; {full['readyz_while_full']}; {full['recovered']}",
+        full is not None and full["other"] == full["not_problem"] == 0
+        and full["refused_503"] > 0 and full["recovered"],
+    )  # fmt: skip
+
+
 def rss_growth(samples: list[float]) -> tuple[float, float]:
     third = max(1, len(samples) // 3)
     return statistics.median(samples[:third]), statistics.median(samples[-third:])
@@ -680,13 +887,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--disk-mb", type=int, default=256,
-        help="the data folder on a tmpfs of this size, filled once after the load (needs root; "
-        "0: not run)",
+        help="the data folder (production: PostgreSQL's data folder) on a tmpfs of this size, "
+        "filled once after the load (production: during it) (needs root; 0: not run)",
     )  # fmt: skip
     parser.add_argument(
         "--profile", choices=("embedded", "production"), default="embedded",
-        help="production: the services on PostgreSQL and Kafka, and the bus and the database "
-        "each stopped in the middle of the load",
+        help="production: the services on PostgreSQL, Kafka, Keycloak and OpenSearch, and the "
+        "bus and the database each stopped, and the database's disk filled, during the load",
+    )  # fmt: skip
+    parser.add_argument(
+        "--outsiders", choices=("every-role", "demo"), default="every-role",
+        help="every-role: the access probes also ask as every other role of another tenant and "
+        "of another office (accounts the run creates); demo: the demo outsiders only",
     )  # fmt: skip
     parser.add_argument(
         "--outage", type=float, default=10, help="seconds the bus and the database stay down"
@@ -718,13 +930,15 @@ def _run(args: argparse.Namespace) -> int:
         platform.data.mkdir()
         load = Load()
         if production:
-            platform.engines = stack.enter_context(production_engines(Path(tmp) / "engines"))
-            progress("PostgreSQL and Kafka up")
+            platform.engines = stack.enter_context(
+                production_engines(Path(tmp) / "engines", disk_mb=args.disk_mb)
+            )
+            progress("PostgreSQL, Kafka, Keycloak and OpenSearch up")
         try:
             # In the production profile complaints live in PostgreSQL, not in the data folder:
-            # the full disk is the embedded profile's fault.
+            # its data volume is filled during the load (Engines.pg_disk, FullDisk).
             mount_refused = (
-                "the production profile keeps its data in PostgreSQL; run the embedded one"
+                "production: PostgreSQL's volume is filled during the load"
                 if production
                 else platform.mount_small_disk(args.disk_mb)
                 if args.disk_mb
@@ -739,14 +953,16 @@ def _run(args: argparse.Namespace) -> int:
             progress(f"disk full: {full or mount_refused}")
             counts = account(platform, load, timeout_s=120 + args.seconds / 5)
             progress(f"accounted: {counts}")
-            checked = {} if production else integrity(platform)
-            progress(f"integrity: {checked}")
+            stored = complaints_stored(platform)
+            checked = pg_integrity(platform.engines) if platform.engines else integrity(platform)
+            progress(f"integrity: {checked}; complaints stored {stored}")
             rebuilt = rebuild_and_compare(platform)
             progress(f"read models against a rebuild: {rebuilt}")
             some_id = next(iter(load.accepted.values()))
             probes = bad_input(platform, some_id)
             progress(f"bad input: {probes}")
-            leaks = access(platform, load)
+            extra = create_outsiders(platform) if args.outsiders == "every-role" else []
+            leaks = access(platform, load, extra)
             progress(f"access: {leaks}")
             callers = Callers(platform)
             try:
@@ -754,7 +970,7 @@ def _run(args: argparse.Namespace) -> int:
                 records = seed_records(
                     callers.send, callers.headers_of, settle=lambda: time.sleep(0.5), word=word
                 )
-                matrix = every_endpoint(callers, records, word)
+                matrix = every_endpoint(callers, records, word, extra)
                 progress(f"every endpoint x role: {matrix}")
                 fuzzed = schemathesis_run(callers, records, args.fuzz_examples)
                 progress(f"schemathesis: {fuzzed}")
@@ -793,19 +1009,19 @@ def _run(args: argparse.Namespace) -> int:
          counts["counted"] == counts["accepted"]),
         *(("faults: stopped and restarted during the load",
            ", ".join(f"{what}@{at}s for {down}s" for at, what, down in load.outages),
-           len(load.outages) == 2) for _ in [1] if production),
-        ("load: refused attempts by status (503 expected while a fault lasts)",
-         ", ".join(f"{code}: {n}" for code, n in sorted(load.refusals.items())) or "none",
-         all(code == 503 or code < 500 for code in load.refusals)),
-        ("faults: disk full (answers while full; readyz; recovered)",
-         "not run: " + mount_refused if full is None else
-         f"{full['statuses']}; {full['readyz_while_full']}; {full['recovered']}",
-         production or (full is not None and full["other"] == full["not_problem"] == 0
-                        and full["refused_503"] > 0 and full["recovered"])),
-        *(("no half-written data: sqlite integrity_check",
-           ", ".join(f"{k} {v}" for k, v in checked.items()),
-           bool(checked) and all(v == "ok" for v in checked.values())) for _ in [1]
-          if not production),
+           len(load.outages) == (3 if args.disk_mb else 2)) for _ in [1] if production),
+        ("load: refused attempts by status (503 expected while a fault lasts; "
+         "503s without Retry-After or problem+json)",
+         (", ".join(f"{code}: {n}" for code, n in sorted(load.refusals.items())) or "none")
+         + f"; {load.refusals_malformed}",
+         all(code == 503 or code < 500 for code in load.refusals)
+         and load.refusals_malformed == 0),
+        disk_row(production, full, mount_refused, load),
+        (f"no half-written data: {'pg_amcheck' if production else 'sqlite integrity_check'}",
+         ", ".join(f"{k} {v}" for k, v in checked.items()),
+         bool(checked) and all(v == "ok" for v in checked.values())),
+        ("no half-written data: complaints stored in intake = accepted", f"{stored} = "
+         f"{counts['accepted']}", stored == counts["accepted"]),
         *((f"read model {model} = rebuild from the events (live, rebuilt, differing)",
            f"{r['live']}, {r['rebuilt']}, {r['differing']}",
            r["live"] == r["rebuilt"] > 0 and r["differing"] == 0)
@@ -837,6 +1053,11 @@ def _run(args: argparse.Namespace) -> int:
                     "schemathesis": fuzzed,
                     "disk_full": full,
                     "integrity": checked,
+                    "stored": stored,
+                    "during": {k: dict(v) for k, v in load.during.items()},
+                    "refused_during": {k: len(v) for k, v in load.refused_during.items()},
+                    "readyz_during": load.readyz_during,
+                    "refusals_malformed": load.refusals_malformed,
                     "read_models": rebuilt,
                     "kills": load.kills,
                     "outages": load.outages,

@@ -75,8 +75,10 @@ def _run(argv: list[str], log: Path) -> None:
         raise RuntimeError(f"{Path(argv[0]).name} failed ({done.returncode}):\n{tail}")
 
 
-def init_cluster(data: Path, log: Path) -> None:
-    """`initdb` a new cluster into `data` (which must not exist yet): trust auth, UTF-8."""
+def init_cluster(data: Path, log: Path, *, waldir: Path | None = None) -> None:
+    """`initdb` a new cluster into `data` (which must not exist yet, or be an empty folder the
+    server's user owns): trust auth, UTF-8. `waldir`: the write-ahead log in a folder of its
+    own (another volume than the data, as `make verify` fills the data's)."""
     binaries = bin_dir()
     data.parent.mkdir(parents=True, exist_ok=True)
     if os.geteuid() == 0:
@@ -95,6 +97,7 @@ def init_cluster(data: Path, log: Path) -> None:
             "UTF8",
             "--locale=C.UTF-8",
             "--no-sync",
+            *([f"--waldir={waldir}"] if waldir is not None else []),
         ],
         log,
     )
