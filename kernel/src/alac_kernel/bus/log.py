@@ -471,7 +471,11 @@ class LogConsumer(BusConsumer):
     def _fetch(self, max_records: int) -> list[Record]:
         if self._nothing_new():
             return []
-        looked = (self.bus.doorbell.generation_for(self.topics), frozenset(self._held), time.monotonic())
+        looked = (
+            self.bus.doorbell.generation_for(self.topics),
+            frozenset(self._held),
+            time.monotonic(),
+        )
         out: list[Record] = []
         with self.bus.reader.connect() as conn:
             missing = [k for k in self._held if k not in self._position]
