@@ -4,7 +4,6 @@ complaints. Pure logic: the "read model" here is a set of counted complaints."""
 
 from __future__ import annotations
 
-import asyncio
 import random
 import sys
 from bisect import bisect_left
@@ -12,6 +11,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+
+from alac_kernel.testing.aio import run_coroutine
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the bench is not a package
 
@@ -36,7 +37,7 @@ def settle(sent: list[Sent], counted: set[str], waiting: list[Sent], budget: int
         asked.append(window)
         return sum(1 for s in sent if s.id in counted and window[0] <= s.received < window[1])
 
-    found, requests = asyncio.run(settle_by_counts(waiting, sent_in, count, budget))
+    found, requests = run_coroutine(settle_by_counts(waiting, sent_in, count, budget))
     assert requests == len(asked)
     return found, requests
 

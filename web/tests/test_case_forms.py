@@ -262,10 +262,9 @@ def test_a_deadline_shows_the_day_it_ends_in_the_tenants_zone() -> None:
 def test_an_unreachable_registry_is_asked_again_after_a_pause_not_on_every_page() -> None:
     """Cases down: the first page tries and falls back to the default zone; the next pages
     within RETRY_S do not wait for the same failure; after it, the registry is asked again."""
-    import asyncio
-
     import httpx
 
+    from alac_kernel.testing.aio import run_coroutine
     from alac_web.zones import TenantZones
 
     tried: list[str] = []
@@ -285,10 +284,10 @@ def test_an_unreachable_registry_is_asked_again_after_a_pause_not_on_every_page(
                 await zones.learn(client, "tk", "token")
 
     zones = TenantZones("Asia/Almaty", retry_s=3600)
-    asyncio.run(pages(zones, refuse, 5))
+    run_coroutine(pages(zones, refuse, 5))
     assert tried == ["/v1/tenant"]  # once, not five times
     assert zones.zone_for("tk") == ZoneInfo("Asia/Almaty")
     zones.retry_s = 0  # the pause is over
-    asyncio.run(pages(zones, answer, 3))
+    run_coroutine(pages(zones, answer, 3))
     assert tried == ["/v1/tenant", "/v1/tenant"]  # asked again, then kept
     assert zones.zone_for("tk") == ZoneInfo("Asia/Aqtobe")

@@ -223,7 +223,8 @@ class EventConsumer:
                     self._apply_alone(*one)
                 return
         for event, outcome in applied:
-            self._count(event, outcome)
+            with _logged_as(event):  # each line carries its own event's correlation id
+                self._count(event, outcome)
         for record, event, error in failed:
             self._park(record, event.type, f"failed {self.max_attempts} times: {error}")
 
@@ -279,9 +280,9 @@ class EventConsumer:
     def _apply_alone(self, record: Record, event: Event, handler: Handler) -> str:
         with _logged_as(event):
             result = self._attempts(event, lambda: self._apply(event, handler))
-        if isinstance(result, Exception):
-            return self._park(record, event.type, f"failed {self.max_attempts} times: {result}")
-        self._count(event, result)
+            if isinstance(result, Exception):
+                return self._park(record, event.type, f"failed {self.max_attempts} times: {result}")
+            self._count(event, result)  # its line carries the event's correlation id
         return result
 
     def _count(self, event: Event, outcome: str) -> None:
