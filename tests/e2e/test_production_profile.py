@@ -12,16 +12,15 @@ import subprocess
 import tempfile
 import uuid
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
-import jwt
 import pytest
 
 from alac_cli.demo import DEMO_COMPLAINTS
 from alac_cli.engines import ENGINE_NAMES, available
 from alac_cli.engines.base import free_port
 from alac_cli.services import SERVICES
+from alac_kernel.testing.openapi_authorize import authorize_and_try_triage
 from alac_kernel.testing.processes import (
     ALAC,
     ROOT,
@@ -111,52 +110,21 @@ def _authorize_on_the_openapi_page_with_keycloak(browser, service: str, issuer: 
     browser back to the service's /docs/oauth2-redirect, the page redeems the code (a
     cross-origin POST Keycloak allows for the client's web origins), and "Try it out" sends
     the token it got: the service answers 200."""
-    context = browser.new_context()
-    sent: list[tuple[str, str | None]] = []
-    context.on("request", lambda r: sent.append((r.url, r.headers.get("authorization"))))
-    try:
-        page = context.new_page()
-        page.goto(f"{service}/docs", wait_until="networkidle")
-        page.click("button.authorize")
-        oauth = page.locator(".auth-container", has_text="alac-docs")
-        oauth.wait_for()
-        assert "PKCE" in oauth.inner_text()
-        with page.expect_popup() as opened:
-            oauth.locator(".auth-btn-wrapper button.authorize").click()
-        popup = opened.value
+
+    def sign_in(popup) -> None:
         popup.wait_for_selector("#kc-login")  # Keycloak's form, not the dev issuer's
-        asked = urlsplit(popup.url)
-        assert popup.url.startswith(f"{issuer}/protocol/openid-connect/auth"), popup.url
-        query = parse_qs(asked.query)
-        assert query["client_id"] == ["alac-docs"]
-        assert query["code_challenge_method"] == ["S256"]
-        assert query["redirect_uri"] == [f"{service}/docs/oauth2-redirect"]
         popup.fill("#username", "lena")
         if not popup.is_visible("#password"):  # organizations on: the username first
             popup.click("#kc-login")
             popup.wait_for_selector("#password")
         popup.fill("#password", "demolena")
-        with popup.expect_event("close"):  # the redirect page hands the code over, closes
-            popup.click("#kc-login")
-        page.locator(".modal-ux").get_by_role("button", name="Remove authorization").wait_for()
-        page.click(".auth-btn-wrapper button.btn-done")
-        page.click(
-            ".opblock-get:has(.opblock-summary-path[data-path='/v1/triage']) .opblock-summary-control"
-        )
-        page.click("button.try-out__btn")
-        page.click("button.execute")
-        page.wait_for_selector(".live-responses-table tbody .response-col_status")
-        status = page.inner_text(".live-responses-table tbody .response-col_status").strip()
+        popup.click("#kc-login")
+
+    context = browser.new_context()
+    try:
+        authorize_and_try_triage(context, service, issuer, sign_in)
     finally:
         context.close()
-    exchanged = [u for u, _ in sent if u == f"{issuer}/protocol/openid-connect/token"]
-    assert len(exchanged) == 1, exchanged
-    calls = [auth for url, auth in sent if url.startswith(f"{service}/v1/triage")]
-    assert calls and calls[-1] and calls[-1].startswith("Bearer ey")
-    claims = jwt.decode(calls[-1].split(" ", 1)[1], options={"verify_signature": False})
-    assert (claims["azp"], claims["preferred_username"]) == ("alac-docs", "lena")
-    assert claims["iss"] == issuer
-    assert status.startswith("200"), status
 
 
 def _password_token(token_url: str, user: str) -> str:

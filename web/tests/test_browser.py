@@ -13,13 +13,12 @@ import json
 import re
 import uuid
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
-import jwt
 import pytest
 from browser_helpers import axe_violations
 
+from alac_kernel.testing.openapi_authorize import authorize_and_try_triage
 from alac_kernel.testing.processes import wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.xdist_group("web-browser")]
@@ -673,49 +672,15 @@ def test_authorize_on_the_openapi_page_signs_in_on_the_issuer_with_pkce(
     PKCE S256), the issuer sends the browser back to the service's own /docs/oauth2-redirect,
     the page exchanges the code (a cross-origin POST the issuer allows) and "Try it out" sends
     the token it got: cases answers 200."""
-    origin = platform.cases
-    context, page = new_page(browser)
-    sent: list[tuple[str, str | None]] = []
-    context.on("request", lambda r: sent.append((r.url, r.headers.get("authorization"))))
-    try:
-        page.goto(f"{origin}/docs", wait_until="networkidle")
-        page.click("button.authorize")
-        oauth = page.locator(".auth-container", has_text="alac-docs")
-        oauth.wait_for()
-        assert "PKCE" in oauth.inner_text()
-        assert oauth.locator("input[id^=client_id]").input_value() == "alac-docs"
-        shot(page, "schemes")
-        with page.expect_popup() as opened:
-            oauth.locator(".auth-btn-wrapper button.authorize").click()
-        popup = opened.value
-        popup.wait_for_selector("#username")
-        asked = urlsplit(popup.url)
-        assert f"{asked.scheme}://{asked.netloc}" == platform.issuer.split("/realms/")[0]
-        query = parse_qs(asked.query)
-        assert query["client_id"] == ["alac-docs"]
-        assert query["code_challenge_method"] == ["S256"]
-        assert query["redirect_uri"] == [f"{origin}/docs/oauth2-redirect"]
+
+    def sign_in(popup) -> None:
+        popup.wait_for_selector("#username")  # the development issuer's form
         popup.fill("#username", "lena")
         popup.fill("#password", "demolena")
-        with popup.expect_event("close"):  # the redirect page hands the code over, closes
-            popup.click("button[type=submit]")
-        # signed in: the scheme offers Logout
-        page.locator(".modal-ux").get_by_role("button", name="Remove authorization").wait_for()
-        shot(page, "signed-in")
-        page.click(".auth-btn-wrapper button.btn-done")
-        page.click(
-            ".opblock-get:has(.opblock-summary-path[data-path='/v1/triage']) .opblock-summary-control"
-        )
-        page.click("button.try-out__btn")
-        page.click("button.execute")
-        page.wait_for_selector(".live-responses-table tbody .response-col_status")
-        status = page.inner_text(".live-responses-table tbody .response-col_status").strip()
+        popup.click("button[type=submit]")
+
+    context, _ = new_page(browser)
+    try:
+        authorize_and_try_triage(context, platform.cases, platform.issuer, sign_in, shot)
     finally:
         context.close()
-    exchanged = [u for u, _ in sent if u == f"{platform.issuer}/protocol/openid-connect/token"]
-    assert len(exchanged) == 1
-    calls = [auth for url, auth in sent if url.startswith(f"{origin}/v1/triage")]
-    assert calls and calls[-1] and calls[-1].startswith("Bearer ey")
-    claims = jwt.decode(calls[-1].split(" ", 1)[1], options={"verify_signature": False})
-    assert (claims["azp"], claims["preferred_username"]) == ("alac-docs", "lena")
-    assert status.startswith("200"), status
