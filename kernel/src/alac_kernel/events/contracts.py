@@ -9,12 +9,15 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
 from jsonschema import Draft202012Validator, FormatChecker
 
 from alac_kernel.events.envelope import Event
+
+if TYPE_CHECKING:
+    from alac_kernel.events.view import EventView
 
 
 class ContractViolation(ValueError):
@@ -100,7 +103,7 @@ class ContractRegistry:
     def knows(self, event_type: str, major: int = 1) -> bool:
         return (event_type, major) in self._contracts
 
-    def validate(self, event: Event) -> None:
+    def validate(self, event: Event | EventView) -> None:
         major = _major_of(event.dataschema)
         self.validate_data(event.type, event.data, major)
 

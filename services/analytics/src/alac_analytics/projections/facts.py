@@ -10,7 +10,7 @@ moves the difference into daily_counts. Redelivered or stale events change nothi
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from operator import itemgetter
@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from alac_analytics.projections.dimensions import Key, PairKey, contributions, pair_changes
 from alac_kernel.consumer import Batched
 from alac_kernel.events import Event
+from alac_kernel.events.view import EventLike
 
 Fact = dict[str, Any]
 #: A fact changed by events: its tenant, and its count images before and after them.
@@ -183,7 +184,7 @@ class Projection:
         # polled batch at once, as a rebuild does with its batches.
         return dict.fromkeys((*COMPLAINT_EVENTS, *CASE_EVENTS), Batched(self.apply_many))
 
-    def apply_many(self, session: Session, events: list[Event]) -> int:
+    def apply_many(self, session: Session, events: Sequence[EventLike]) -> int:
         """Apply events in order (the live consumer passes one, a rebuild a whole batch):
         one read of the facts they touch, one write of the changed facts, one upsert of the
         count differences. Returns how many events changed something."""
@@ -203,7 +204,9 @@ class Projection:
         self._add_pairs(session, pair_delta)
         return changed
 
-    def apply_to_facts(self, session: Session, events: list[Event]) -> tuple[int, list[Change]]:
+    def apply_to_facts(
+        self, session: Session, events: Sequence[EventLike]
+    ) -> tuple[int, list[Change]]:
         """The events applied to their facts and the changed facts written; the counts are
         left alone. Returns how many events changed something and, per changed fact, its
         tenant and its count images (dimensions.contributions) before and after the events:

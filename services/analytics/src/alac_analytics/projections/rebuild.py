@@ -32,7 +32,7 @@ from alac_analytics.projections.dimensions import contributions, pairs
 from alac_analytics.projections.tally import Tally
 from alac_kernel.bus import BusConsumer
 from alac_kernel.db import session_scope
-from alac_kernel.events.binding import event_from_record
+from alac_kernel.events.view import EventLike, view_from_record
 from alac_kernel.runtime import ServiceRuntime
 from alac_kernel.tables import table_of
 
@@ -145,9 +145,11 @@ def _drain(
         records = consumer.poll(batch_size, runtime.settings.consumer_poll_timeout_s)
         if records:
             idle = 0
-            events = []
+            events: list[EventLike] = []
             for record in records:
-                event = event_from_record(record.value, record.headers, record.key)
+                # msgspec for the envelope (pydantic where it must decide): a rebuild reads
+                # every event of the log, the live consumer one poll at a time.
+                event = view_from_record(record.value, record.headers, record.key)
                 if event.type in handled:
                     # Same rule as the live consumer: only events that keep their contract count.
                     runtime.contracts.validate(event)
