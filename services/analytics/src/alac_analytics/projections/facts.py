@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from operator import itemgetter
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -27,9 +27,9 @@ from alac_kernel.events import Event
 from alac_kernel.events.view import EventLike
 
 Fact = dict[str, Any]
-#: A fact changed by events: its tenant, and its count images before and after them.
-Change = tuple[str, Counter[Key], Counter[Key]]
 Apply = Callable[[Fact, dict[str, Any]], None]
+#: A fact's count image: dimensions.contributions, or dimensions.cells.
+Image = TypeVar("Image")
 
 #: complaint.updated `changed` keys that are dimensions (anything else is ignored).
 UPDATABLE = (
@@ -188,7 +188,7 @@ class Projection:
         """Apply events in order (the live consumer passes one, a rebuild a whole batch):
         one read of the facts they touch, one write of the changed facts, one upsert of the
         count differences. Returns how many events changed something."""
-        changed, changes = self.apply_to_facts(session, events)
+        changed, changes = self.apply_to_facts(session, events, contributions)
         delta: Counter[tuple[str, Key]] = Counter()
         pair_delta: Counter[tuple[str, PairKey]] = Counter()
         for tenant, old, new in changes:
@@ -205,11 +205,15 @@ class Projection:
         return changed
 
     def apply_to_facts(
-        self, session: Session, events: Sequence[EventLike]
-    ) -> tuple[int, list[Change]]:
+        self,
+        session: Session,
+        events: Sequence[EventLike],
+        image: Callable[[Fact], Image],
+    ) -> tuple[int, list[tuple[str, Image, Image]]]:
         """The events applied to their facts and the changed facts written; the counts are
         left alone. Returns how many events changed something and, per changed fact, its
-        tenant and its count images (dimensions.contributions) before and after the events:
+        tenant and its count images before and after the events (`image`:
+        dimensions.contributions, or for a rebuild the same rule as dimensions.cells):
         `apply_many` moves their difference into the counts, a rebuild sums them in memory
         (projections.tally)."""
         keys = {(e.tenantid, e.data["complaint_id"]) for e in events}
@@ -224,7 +228,7 @@ class Projection:
                 if key in keys:
                     cache[key] = dict(row)
         stored = set(cache)
-        before: dict[tuple[str, str], Counter[Key]] = {}
+        before: dict[tuple[str, str], Image] = {}
         changed = 0
         for event in events:
             key = (event.tenantid, event.data["complaint_id"])
@@ -236,7 +240,7 @@ class Projection:
             if fact[version_column] >= event.aggregateversion:
                 continue  # already applied (or older than what was)
             if key not in before:
-                before[key] = contributions(fact)
+                before[key] = image(fact)
             apply(fact, event.data)
             if event.type == "complaint.received":
                 # The envelope's time is when intake registered it (see dimensions.is_live).
@@ -253,7 +257,7 @@ class Projection:
                     )
                 )
             write_many(session.connection(), self.facts, [cache[key] for key in before], add=False)
-        return changed, [(key[0], old, contributions(cache[key])) for key, old in before.items()]
+        return changed, [(key[0], old, image(cache[key])) for key, old in before.items()]
 
     def _new(self, tenant: str, complaint_id: str) -> Fact:
         # Created by whichever event comes first: complaint and case travel on different topics.

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from alac_analytics.models import ComplaintFact, DailyCount, MonthlyCount, PairCount
 from alac_analytics.projections import LIVE, Projection
-from alac_analytics.projections.dimensions import contributions, pairs
+from alac_analytics.projections.dimensions import cells, contributions, pairs
 from alac_analytics.projections.tally import Tally
 from alac_kernel.bus import BusConsumer
 from alac_kernel.db import session_scope
@@ -159,7 +159,8 @@ def _drain(
                     if tally is None:
                         projection.apply_many(session, events)
                     else:
-                        for tenant, before, after in projection.apply_to_facts(session, events)[1]:
+                        changes = projection.apply_to_facts(session, events, cells)[1]
+                        for tenant, before, after in changes:
                             tally.add(tenant, before, -1)
                             tally.add(tenant, after)
                         if tally.full():
