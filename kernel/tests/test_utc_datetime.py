@@ -22,13 +22,20 @@ def test_the_fused_sqlite_text_is_sqlalchemys_text():
         return impl(column_type.process_bind_param(value, dialect))
 
     rng = random.Random(7)
-    zones = [UTC, timezone.utc, timezone(timedelta(hours=5)), timezone(timedelta(hours=-3, minutes=-30))]  # fmt: skip
+    zones = [UTC, timezone(timedelta(0)), timezone(timedelta(hours=5)), timezone(timedelta(hours=-3, minutes=-30))]  # fmt: skip
     values = [datetime(2025, 1, 1, tzinfo=UTC), datetime(999, 1, 1, 5, tzinfo=UTC), None]
     for _ in range(20000):
         values.append(
-            datetime(rng.randrange(2, 9998), rng.randrange(1, 13), rng.randrange(1, 29),
-                     rng.randrange(24), rng.randrange(60), rng.randrange(60),
-                     rng.choice([0, rng.randrange(1_000_000)]), tzinfo=rng.choice(zones))  # fmt: skip
+            datetime(
+                rng.randrange(2, 9998),
+                rng.randrange(1, 13),
+                rng.randrange(1, 29),
+                rng.randrange(24),
+                rng.randrange(60),
+                rng.randrange(60),
+                rng.choice([0, rng.randrange(1_000_000)]),
+                tzinfo=rng.choice(zones),
+            )  # fmt: skip
         )
     for value in values:
         assert fused(value) == reference(value), value
