@@ -56,7 +56,8 @@ Place = tuple[str, str, date]  # tenant, office, day (or month: its first day)
 
 
 class Tally:
-    """daily_counts and pair_counts of many facts, summed in `daily` and `pairs`."""
+    """daily_counts and pair_counts of many facts, summed in `daily` and `pairs`, for tables
+    that are empty when it starts (a rebuild's fresh tables)."""
 
     def __init__(self, projection: Projection) -> None:
         self.projection = projection
@@ -169,7 +170,9 @@ class Tally:
             (projection.pairs, pairs, PAIR_KEY),
         ):
             rows = [dict(zip(names, (*k, n), strict=True)) for k, n in cells.items() if n]
-            write_many(connection, table, rows, add=True)
+            # The first write goes into empty tables, its cells each once: plain INSERTs
+            # (COPY on PostgreSQL); later ones may meet cells already written.
+            write_many(connection, table, rows, add=self.writes > 0)
         daily.clear()
         pairs.clear()
         self.writes += 1
