@@ -43,6 +43,8 @@ LIVE_TABLES: tuple[Table, ...] = (
     table_of(PairCount),
 )
 AGGREGATES = ("complaint", "case")
+#: Records per poll and per transaction: large pages (5,000 cost ~5 % more CPU per event).
+BATCH = 20_000
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,7 @@ def shadow(table: Table, metadata: MetaData) -> Table:
 
 
 def rebuild(
-    runtime: ServiceRuntime, *, batch_size: int = 5000, idle_polls: int = 3
+    runtime: ServiceRuntime, *, batch_size: int = BATCH, idle_polls: int = 3
 ) -> RebuildResult:
     with _gc_frozen():
         return _rebuild(runtime, batch_size=batch_size, idle_polls=idle_polls)
