@@ -85,8 +85,16 @@
         regions: spec.regions.map(function (r) { return { name: r.code, itemStyle: { areaColor: fill(r) } }; })
       });
       var centres = spec.shapes.centres;
+      // A label that would run off the chart (a point's label near the edge on a phone) is
+      // moved back inside; then a label overlapping one already placed is hidden.
+      var layout = function (p) {
+        var r = p.labelRect, w = spec.width, h = spec.height;
+        return { hideOverlap: true,
+          dx: Math.max(0, 2 - r.x) + Math.min(0, w - 2 - r.x - r.width),
+          dy: Math.max(0, 2 - r.y) + Math.min(0, h - 2 - r.y - r.height) };
+      };
       base.series = [{
-        type: "scatter", coordinateSystem: "geo", symbolSize: 14, labelLayout: { hideOverlap: true },
+        type: "scatter", coordinateSystem: "geo", symbolSize: 14, labelLayout: layout,
         data: spec.points.map(function (p) {
           return { name: p.code, value: p.at, place: p, href: p.link,
             itemStyle: { color: fill(p), borderColor: "#1b1f24", borderWidth: 1 },
@@ -95,7 +103,7 @@
       }, {
         // The shapes' names: no symbol of their own, and mouse events go to the shape below.
         type: "scatter", coordinateSystem: "geo", symbolSize: 0, silent: true,
-        labelLayout: { hideOverlap: true },
+        labelLayout: layout,
         data: spec.regions.filter(function (r) { return !cities[r.code] && centres[r.code]; })
           .map(function (r) {
             return { name: r.code, value: centres[r.code], place: r,
