@@ -44,7 +44,7 @@ LEASES = {"KAB": "kyzylorda"}
 #: dashboard draws those regions' own points, so the two names would always collide. These
 #: are inside today's regions: Almaty Region between Konayev and Bakanas, Karaganda between
 #: Karaganda city and Balkhash.
-LABEL_POINTS = {"almaty_region": (76.6, 44.4), "karaganda": (74.6, 48.6)}
+LABEL_POINTS = {"almaty_region": (76.8, 44.4), "karaganda": (74.6, 48.6)}
 GRID = 0.05  # degrees between the points of the coverage check
 NEAR = 0.03  # degrees from a boundary within which simplification may leave a sliver
 #: Natural Earth's ISO 3166-2 code (and type, for Almaty's region and city) -> region code.

@@ -73,12 +73,14 @@
       // Dark text on a light box, as a label often runs over a neighbouring shape.
       var text = { show: true, fontSize: 10, lineHeight: 12, color: "#1b1f24",
         backgroundColor: "rgba(255,255,255,.8)", padding: [1, 2], minMargin: 2 };
-      base.tooltip = { trigger: "item", formatter: function (p) {
+      var tip = function (p) {
         var place = p.componentType === "geo" ? byCode[p.name] : p.data && p.data.place;
         return place ? place.name + ": " + count(place) : "";
-      } };
+      };
+      base.tooltip = { trigger: "item", formatter: tip };
+      // The geo component's own tooltip (else it shows the shape's code, "almaty_region").
       base.geo = Object.assign(fit(spec, 8), {
-        map: "kz", roam: false, tooltip: { show: true },
+        map: "kz", roam: false, tooltip: { show: true, formatter: tip },
         itemStyle: { borderColor: "#4a5360", borderWidth: 0.8 },
         emphasis: { itemStyle: { areaColor: "#ffd966" }, label: { show: false } },
         label: { show: false },
