@@ -19,7 +19,7 @@ router = APIRouter(prefix="/v1", tags=["staff"])
 # The callers each route lets in (permissions.MATRIX).
 StaffWriter = Annotated[Principal, http.allowed("staff.write")]
 StaffReader = Annotated[Principal, http.allowed("staff.read")]
-Assigner = Annotated[Principal, http.allowed("case.assign")]
+Assigner = Annotated[http.CaseCommand, http.command("case.assign")]
 
 # The roles as the OpenAPI document's enums, which need the names written out: they are
 # service.ASSIGNABLE_ROLES and service.INVITABLE_ROLES (the kernel's constants), checked by
@@ -117,21 +117,11 @@ def get_staff(
 
 @router.post(
     "/cases/{case_id}/assignment",
-    response_model=CaseRead,
-    responses=http.PROBLEMS,
-    summary="Assign a case by hand or to the least-loaded lawyer of its office",
+    **http.answers(CaseRead, "Assign a case by hand or to the least-loaded lawyer of its office"),
 )
-def assign(
-    case_id: str,
-    body: AssignmentIn,
-    principal: Assigner,
-    change: http.Change,
-) -> CaseRead:
-    case = service.assign(
-        change.runtime, principal, case_id=case_id, expected=change.expected(body),
-        assignee=body.assignee, strategy=body.strategy,
-    )  # fmt: skip
-    return change.case(case)
+def assign(body: AssignmentIn, command: Assigner) -> CaseRead:
+    case = service.assign(**command.arguments(body), assignee=body.assignee, strategy=body.strategy)
+    return command.case(case)
 
 
 @router.post(
