@@ -94,19 +94,14 @@ def _answer(member: object) -> StaffRead:
 
 
 @router.post(
-    "/staff",
-    response_model=StaffRead,
-    responses=http.PROBLEMS,
-    summary="Add or update a staff member of an office (tenant admin)",
+    "/staff", **http.answers(StaffRead, "Add or update a staff member of an office (tenant admin)")
 )
 def put_staff(body: StaffIn, runtime: http.Runtime, principal: StaffWriter) -> StaffRead:
     member = service.declare_member(runtime, principal, **body.model_dump())
     return _answer(member)
 
 
-@router.get(
-    "/staff", response_model=list[StaffRead], responses=http.PROBLEMS, summary="Office staff"
-)
+@router.get("/staff", **http.answers(list[StaffRead], "Office staff"))
 def get_staff(
     runtime: http.Runtime,
     principal: StaffReader,
@@ -126,14 +121,15 @@ def assign(body: AssignmentIn, command: Assigner) -> CaseRead:
 
 @router.post(
     "/staff/invitations",
-    status_code=201,
-    response_model=StaffRead,
-    responses=ADMINISTRATION,
-    summary="Invite a volunteer, lawyer, coordinator or analyst into an office (tenant admin)",
-    description="Creates the person's account in the identity provider (a member of the "
-    "tenant's organization, with the role and the office), who sets a password and verifies "
-    "the e-mail on first sign-in; announces `staff.invited` with name and position. Inviting "
-    "the same username again completes an interrupted invitation.",
+    **http.creates(
+        StaffRead,
+        "Invite a volunteer, lawyer, coordinator or analyst into an office (tenant admin)",
+        responses=ADMINISTRATION,
+        description="Creates the person's account in the identity provider (a member of the "
+        "tenant's organization, with the role and the office), who sets a password and verifies "
+        "the e-mail on first sign-in; announces `staff.invited` with name and position. Inviting "
+        "the same username again completes an interrupted invitation.",
+    ),
 )
 def invite(body: InvitationIn, runtime: http.Runtime, principal: StaffWriter) -> StaffRead:
     member = administration.invite(runtime, principal, **body.model_dump())
@@ -142,9 +138,11 @@ def invite(body: InvitationIn, runtime: http.Runtime, principal: StaffWriter) ->
 
 @router.post(
     "/staff/{who}/move",
-    response_model=StaffRead,
-    responses=ADMINISTRATION,
-    summary="Move a staff member to another office and/or role (by username, e-mail or id)",
+    **http.answers(
+        StaffRead,
+        "Move a staff member to another office and/or role (by username, e-mail or id)",
+        responses=ADMINISTRATION,
+    ),
 )
 def move(who: str, body: MoveIn, runtime: http.Runtime, principal: StaffWriter) -> StaffRead:
     member = administration.move(runtime, principal, who=who, **body.model_dump())
@@ -153,9 +151,11 @@ def move(who: str, body: MoveIn, runtime: http.Runtime, principal: StaffWriter) 
 
 @router.post(
     "/staff/{who}/deactivate",
-    response_model=StaffRead,
-    responses=ADMINISTRATION,
-    summary="Deactivate a staff member: no more sign-in, no new assignments; name kept",
+    **http.answers(
+        StaffRead,
+        "Deactivate a staff member: no more sign-in, no new assignments; name kept",
+        responses=ADMINISTRATION,
+    ),
 )
 def deactivate(who: str, runtime: http.Runtime, principal: StaffWriter) -> StaffRead:
     member = administration.deactivate(runtime, principal, who=who)

@@ -67,14 +67,15 @@ def _read(record: TenantRecord) -> TenantRead:
 
 @router.post(
     "",
-    status_code=201,
-    response_model=TenantRead,
-    responses=RESPONSES,
-    summary="Onboard a centre in one step (or resume an interrupted onboarding)",
-    description="Creates the identity provider's organization, invites the first tenant admin "
-    "(who sets a password and verifies the e-mail on first sign-in), registers the offices and "
-    "settings and announces `tenant.onboarded`, from which every service provisions itself. "
-    "Idempotent: sending the same centre again completes an interrupted onboarding.",
+    **http.creates(
+        TenantRead,
+        "Onboard a centre in one step (or resume an interrupted onboarding)",
+        responses=RESPONSES,
+        description="Creates the identity provider's organization, invites the first tenant admin "
+        "(who sets a password and verifies the e-mail on first sign-in), registers the offices and "
+        "settings and announces `tenant.onboarded`, from which every service provisions itself. "
+        "Idempotent: sending the same centre again completes an interrupted onboarding.",
+    ),
 )
 def onboard(body: TenantSpec, runtime: http.Runtime, principal: PlatformAdmin) -> TenantRead:
     record, _ = service.onboard(
@@ -84,16 +85,14 @@ def onboard(body: TenantSpec, runtime: http.Runtime, principal: PlatformAdmin) -
     return _read(record)
 
 
-@router.get("", response_model=list[TenantRead], responses=http.PROBLEMS, summary="Every tenant")
+@router.get("", **http.answers(list[TenantRead], "Every tenant"))
 def list_tenants(runtime: http.Runtime, principal: PlatformAdmin) -> list[TenantRead]:
     return [_read(r) for r in service.every_tenant(runtime.session_factory)]
 
 
 @router.get(
     "/{tenant_id}",
-    response_model=TenantRead,
-    responses=http.PROBLEMS,
-    summary="One tenant (its version as the ETag, for PATCH's If-Match)",
+    **http.answers(TenantRead, "One tenant (its version as the ETag, for PATCH's If-Match)"),
 )
 def get_tenant(
     tenant_id: str, runtime: http.Runtime, response: Response, principal: PlatformAdmin
@@ -105,14 +104,16 @@ def get_tenant(
 
 @router.patch(
     "/{tenant_id}",
-    response_model=TenantRead,
-    responses=UPDATE_RESPONSES,
-    summary="Change a centre's names, offices or settings",
-    description="Each field given replaces the registry's value whole (an object or a list is "
-    "given whole); fields left out keep theirs; the id and the first admin do not change. "
-    "The result must be a valid centre, as on onboarding (errors name the field). Requires "
-    "If-Match with the ETag of `GET /v1/tenants/{id}`. Announces `tenant.updated`, which "
-    "every service applies; a change that changes nothing announces nothing.",
+    **http.answers(
+        TenantRead,
+        "Change a centre's names, offices or settings",
+        responses=UPDATE_RESPONSES,
+        description="Each field given replaces the registry's value whole (an object or a list is "
+        "given whole); fields left out keep theirs; the id and the first admin do not change. "
+        "The result must be a valid centre, as on onboarding (errors name the field). Requires "
+        "If-Match with the ETag of `GET /v1/tenants/{id}`. Announces `tenant.updated`, which "
+        "every service applies; a change that changes nothing announces nothing.",
+    ),
 )
 def update_tenant(
     tenant_id: str,
@@ -136,9 +137,11 @@ def update_tenant(
 
 @router.post(
     "/{tenant_id}/suspend",
-    response_model=TenantRead,
-    responses=RESPONSES,
-    summary="Suspend a centre: its people can no longer sign in; its data is kept",
+    **http.answers(
+        TenantRead,
+        "Suspend a centre: its people can no longer sign in; its data is kept",
+        responses=RESPONSES,
+    ),
 )
 def suspend(
     tenant_id: str, body: SuspendIn, runtime: http.Runtime, principal: PlatformAdmin
@@ -151,10 +154,7 @@ def suspend(
 
 
 @router.post(
-    "/{tenant_id}/reactivate",
-    response_model=TenantRead,
-    responses=RESPONSES,
-    summary="Lift a suspension",
+    "/{tenant_id}/reactivate", **http.answers(TenantRead, "Lift a suspension", responses=RESPONSES)
 )
 def reactivate(tenant_id: str, runtime: http.Runtime, principal: PlatformAdmin) -> TenantRead:
     record = service.reactivate(
@@ -166,16 +166,18 @@ def reactivate(tenant_id: str, runtime: http.Runtime, principal: PlatformAdmin) 
 
 @router.post(
     "/{tenant_id}/offboard",
-    response_model=TenantRead,
-    responses=RESPONSES,
-    summary="Offboard a suspended centre: export its archive, then delete it everywhere",
-    description="The archive (zip of the tenant's case files and of intake's rows, asked of "
-    "intake, which closes the centre's public offices first; `manifest.json` lists each "
-    "file's SHA-256) is written to the cases service's archive folder and its SHA-256 "
-    "recorded; then the organization and its accounts are deleted and `tenant.offboarded` "
-    "makes every service delete the tenant's data (intake deletes its data keys, which "
-    "destroys its encrypted personal data, in the archive too: keys are never archived). "
-    "503 with Retry-After when intake cannot be reached: nothing is deleted.",
+    **http.answers(
+        TenantRead,
+        "Offboard a suspended centre: export its archive, then delete it everywhere",
+        responses=RESPONSES,
+        description="The archive (zip of the tenant's case files and of intake's rows, asked of "
+        "intake, which closes the centre's public offices first; `manifest.json` lists each "
+        "file's SHA-256) is written to the cases service's archive folder and its SHA-256 "
+        "recorded; then the organization and its accounts are deleted and `tenant.offboarded` "
+        "makes every service delete the tenant's data (intake deletes its data keys, which "
+        "destroys its encrypted personal data, in the archive too: keys are never archived). "
+        "503 with Retry-After when intake cannot be reached: nothing is deleted.",
+    ),
 )
 def offboard(
     tenant_id: str,
@@ -207,11 +209,12 @@ class OwnTenantRead(BaseModel):
 
 @own_router.get(
     "",
-    response_model=OwnTenantRead,
-    responses=http.PROBLEMS,
-    summary="The caller's own centre as the registry holds it",
-    description="What the staff pages need of their centre (its time zone, names, offices). "
-    "404 for a centre from before the registry.",
+    **http.answers(
+        OwnTenantRead,
+        "The caller's own centre as the registry holds it",
+        description="What the staff pages need of their centre (its time zone, names, offices). "
+        "404 for a centre from before the registry.",
+    ),
 )
 def own_tenant(runtime: http.Runtime, principal: TenantMember) -> OwnTenantRead:
     record = service.one_tenant(runtime.session_factory, principal.tenant)
