@@ -4,15 +4,19 @@ reactivate and offboard centres."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypedDict
 
 from fastapi import APIRouter, Header, Request, Response
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session, sessionmaker
 
 from alac_cases import views as http
+from alac_cases.runtime import CasesRuntime
 from alac_cases.tenancy import archive, service, update
 from alac_cases.tenancy.models import TenantRecord
 from alac_kernel.auth.principal import Principal
+from alac_kernel.identity import IdentityAdmin
+from alac_kernel.outbox import Outbox
 from alac_kernel.tenants import TenantChange, TenantSpec
 from alac_kernel.versions import etag, expected_version
 
@@ -61,16 +65,36 @@ class SuspendIn(http.Strict):
     reason: str | None = Field(default=None, max_length=500)
 
 
+class Registry(TypedDict):
+    """What the registry's use cases work with besides their request: the database, the
+    outbox and the identity provider."""
+
+    session_factory: sessionmaker[Session]
+    outbox: Outbox
+    identity: IdentityAdmin
+
+
+def _registry(runtime: CasesRuntime) -> Registry:
+    return Registry(
+        session_factory=runtime.session_factory, outbox=runtime.outbox, identity=runtime.identity
+    )
+
+
+def _changes(summary: str, **more: Any) -> dict[str, Any]:
+    """The keywords of a route changing a centre through the identity provider: the centre as
+    the registry holds it, and the problems of such a route (RESPONSES)."""
+    return http.answers(TenantRead, summary, responses=RESPONSES, **more)
+
+
 def _read(record: TenantRecord) -> TenantRead:
     return TenantRead.model_validate(record, from_attributes=True)
 
 
 @router.post(
     "",
-    **http.creates(
-        TenantRead,
+    **_changes(
         "Onboard a centre in one step (or resume an interrupted onboarding)",
-        responses=RESPONSES,
+        status_code=201,
         description="Creates the identity provider's organization, invites the first tenant admin "
         "(who sets a password and verifies the e-mail on first sign-in), registers the offices and "
         "settings and announces `tenant.onboarded`, from which every service provisions itself. "
@@ -78,10 +102,7 @@ def _read(record: TenantRecord) -> TenantRead:
     ),
 )
 def onboard(body: TenantSpec, runtime: http.Runtime, principal: PlatformAdmin) -> TenantRead:
-    record, _ = service.onboard(
-        session_factory=runtime.session_factory, outbox=runtime.outbox,
-        identity=runtime.identity, spec=body,
-    )  # fmt: skip
+    record, _ = service.onboard(**_registry(runtime), spec=body)
     return _read(record)
 
 
@@ -137,39 +158,25 @@ def update_tenant(
 
 @router.post(
     "/{tenant_id}/suspend",
-    **http.answers(
-        TenantRead,
-        "Suspend a centre: its people can no longer sign in; its data is kept",
-        responses=RESPONSES,
-    ),
+    **_changes("Suspend a centre: its people can no longer sign in; its data is kept"),
 )
 def suspend(
     tenant_id: str, body: SuspendIn, runtime: http.Runtime, principal: PlatformAdmin
 ) -> TenantRead:
-    record = service.suspend(
-        session_factory=runtime.session_factory, outbox=runtime.outbox,
-        identity=runtime.identity, tenant_id=tenant_id, reason=body.reason,
-    )  # fmt: skip
+    record = service.suspend(**_registry(runtime), tenant_id=tenant_id, reason=body.reason)
     return _read(record)
 
 
-@router.post(
-    "/{tenant_id}/reactivate", **http.answers(TenantRead, "Lift a suspension", responses=RESPONSES)
-)
+@router.post("/{tenant_id}/reactivate", **_changes("Lift a suspension"))
 def reactivate(tenant_id: str, runtime: http.Runtime, principal: PlatformAdmin) -> TenantRead:
-    record = service.reactivate(
-        session_factory=runtime.session_factory, outbox=runtime.outbox,
-        identity=runtime.identity, tenant_id=tenant_id,
-    )  # fmt: skip
+    record = service.reactivate(**_registry(runtime), tenant_id=tenant_id)
     return _read(record)
 
 
 @router.post(
     "/{tenant_id}/offboard",
-    **http.answers(
-        TenantRead,
+    **_changes(
         "Offboard a suspended centre: export its archive, then delete it everywhere",
-        responses=RESPONSES,
         description="The archive (zip of the tenant's case files and of intake's rows, asked of "
         "intake, which closes the centre's public offices first; `manifest.json` lists each "
         "file's SHA-256) is written to the cases service's archive folder and its SHA-256 "
@@ -189,8 +196,7 @@ def offboard(
     # Intake is asked for its rows with the platform admin's own token (it checks the role).
     token = request.headers["authorization"].partition(" ")[2].strip()
     record, path = service.offboard(
-        session_factory=runtime.session_factory, outbox=runtime.outbox,
-        identity=runtime.identity, tenant_id=tenant_id,
+        **_registry(runtime), tenant_id=tenant_id,
         archive_dir=runtime.settings.data_dir / "archives", export=archive.export_tenant,
         intake_rows=lambda: runtime.intake_archive.fetch(tenant_id, token),
     )  # fmt: skip
