@@ -107,16 +107,16 @@ class CaseArguments(OfCase):
 
 
 @dataclass(frozen=True)
-class CaseQuery:
-    """What every view reading the records of one case receives: the runtime, the caller (let
-    in by the route's permission) and the case."""
+class OneCase:
+    """What every view on one case receives (a read of its records, a note...): the runtime,
+    the caller (let in by the route's permission) and the case."""
 
     runtime: CasesRuntime
     principal: Principal
     case_id: str
 
     def arguments(self) -> OfCase:
-        """`service.actions_of_case(**query.arguments())`."""
+        """`service.actions_of_case(**case.arguments())`."""
         return OfCase(runtime=self.runtime, principal=self.principal, case_id=self.case_id)
 
 
@@ -126,7 +126,7 @@ class CaseCommand:
     in by the route's permission), the case, the version the caller last read (If-Match, or
     the body's `version`) and the answer, whose ETag is the case's version after the change."""
 
-    of_case: CaseQuery
+    of_case: OneCase
     if_match: str | None
     response: Response
 
@@ -151,15 +151,15 @@ class CaseCommand:
 # module's postponed annotations would leave a local name that FastAPI cannot resolve.
 
 
-def query(permission: str) -> Any:
-    """The dependency a view reading one case's records takes as one parameter, letting in the
-    roles of `permission`: `ActionReader = Annotated[http.CaseQuery, http.query("action.read")]`."""
+def one_case(permission: str) -> Any:
+    """The dependency a view on one case (no version to check) takes as one parameter, letting
+    in the roles of `permission`: `ActionReader = Annotated[http.OneCase, http.one_case(...)]`."""
     admitted = allowed(permission)
 
-    def case_query(case_id: str, runtime: Runtime, principal: Principal = admitted) -> CaseQuery:
-        return CaseQuery(runtime=runtime, principal=principal, case_id=case_id)
+    def on_one_case(case_id: str, runtime: Runtime, principal: Principal = admitted) -> OneCase:
+        return OneCase(runtime=runtime, principal=principal, case_id=case_id)
 
-    return Depends(case_query)
+    return Depends(on_one_case)
 
 
 def command(permission: str) -> Any:
@@ -174,7 +174,7 @@ def command(permission: str) -> Any:
         principal: Principal = admitted,
         if_match: IfMatch = None,
     ) -> CaseCommand:
-        of_case = CaseQuery(runtime=runtime, principal=principal, case_id=case_id)
+        of_case = OneCase(runtime=runtime, principal=principal, case_id=case_id)
         return CaseCommand(of_case=of_case, if_match=if_match, response=response)
 
     return Depends(case_command)

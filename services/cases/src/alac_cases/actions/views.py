@@ -15,9 +15,9 @@ router = APIRouter(prefix="/v1", tags=["actions"])
 
 # The callers each route lets in (permissions.MATRIX).
 ActionWriter = Annotated[http.CaseCommand, http.command("action.write")]
-ActionReader = Annotated[http.CaseQuery, http.query("action.read")]
-NoteWriter = Annotated[http.CaseQuery, http.query("note.write")]
-NoteReader = Annotated[http.CaseQuery, http.query("note.read")]
+ActionReader = Annotated[http.OneCase, http.one_case("action.read")]
+NoteWriter = Annotated[http.OneCase, http.one_case("note.write")]
+NoteReader = Annotated[http.OneCase, http.one_case("note.read")]
 
 ActionType = Literal[
     "meeting",
@@ -110,8 +110,8 @@ def record_action(body: ActionIn, command: ActionWriter) -> ActionRead:
 @router.get(
     "/cases/{case_id}/actions", **http.answers(list[ActionRead], "Actions of a case, oldest first")
 )
-def list_actions(query: ActionReader) -> list[ActionRead]:
-    return http.read_all(ActionRead, service.actions_of_case(**query.arguments()))
+def list_actions(case: ActionReader) -> list[ActionRead]:
+    return http.read_all(ActionRead, service.actions_of_case(**case.arguments()))
 
 
 @router.post(
@@ -120,8 +120,8 @@ def list_actions(query: ActionReader) -> list[ActionRead]:
         NoteRead, "Write an internal note (never shown to the complainant, never in events)"
     ),
 )
-def add_note(body: NoteIn, query: NoteWriter) -> NoteRead:
-    note = service.write_note(**query.arguments(), text=body.text)
+def add_note(body: NoteIn, case: NoteWriter) -> NoteRead:
+    note = service.write_note(**case.arguments(), text=body.text)
     return NoteRead.model_validate(note, from_attributes=True)
 
 
@@ -129,5 +129,5 @@ def add_note(body: NoteIn, query: NoteWriter) -> NoteRead:
     "/cases/{case_id}/notes",
     **http.answers(list[NoteRead], "Internal notes of a case, oldest first"),
 )
-def list_notes(query: NoteReader) -> list[NoteRead]:
-    return http.read_all(NoteRead, service.notes_of_case(**query.arguments()))
+def list_notes(case: NoteReader) -> list[NoteRead]:
+    return http.read_all(NoteRead, service.notes_of_case(**case.arguments()))

@@ -14,7 +14,7 @@ from alac_cases.audit import service
 router = APIRouter(prefix="/v1", tags=["audit"])
 
 # The callers each route lets in (permissions.MATRIX).
-AuditReader = Annotated[http.CaseQuery, http.query("audit.read")]
+AuditReader = Annotated[http.OneCase, http.one_case("audit.read")]
 
 
 class AuditRead(BaseModel):
@@ -32,5 +32,5 @@ class AuditRead(BaseModel):
     "/cases/{case_id}/audit",
     **http.answers(list[AuditRead], "Who read or changed this case file, and when (oldest first)"),
 )
-def case_audit(query: AuditReader) -> list[AuditRead]:
-    return http.read_all(AuditRead, service.trail_of_case(**query.arguments()))
+def case_audit(case: AuditReader) -> list[AuditRead]:
+    return http.read_all(AuditRead, service.trail_of_case(**case.arguments()))

@@ -15,7 +15,7 @@ router = APIRouter(prefix="/v1", tags=["consent"])
 
 # The callers each route lets in (permissions.MATRIX).
 ConsentWriter = Annotated[http.CaseCommand, http.command("consent.write")]
-ConsentReader = Annotated[http.CaseQuery, http.query("consent.read")]
+ConsentReader = Annotated[http.OneCase, http.one_case("consent.read")]
 
 Scope = Literal["formal_action", "documents_to_authorities", "media", "referral", "share_contact"]
 
@@ -59,5 +59,5 @@ def record_consent(body: ConsentIn, command: ConsentWriter) -> ConsentRead:
         "Every consent version of a case, oldest first (the last one is in force)",
     ),
 )
-def list_consents(query: ConsentReader) -> list[ConsentRead]:
-    return http.read_all(ConsentRead, service.consents_of_case(**query.arguments()))
+def list_consents(case: ConsentReader) -> list[ConsentRead]:
+    return http.read_all(ConsentRead, service.consents_of_case(**case.arguments()))

@@ -19,8 +19,8 @@ DeadlineRuleReader = Annotated[Principal, http.allowed("deadline_rule.read")]
 DeadlineRuleWriter = Annotated[Principal, http.allowed("deadline_rule.write")]
 DeadlineWriter = Annotated[Principal, http.allowed("deadline.write")]
 DeadlineReader = Annotated[Principal, http.allowed("deadline.read")]
-DeadlineSetter = Annotated[http.CaseQuery, http.query("deadline.write")]
-DeadlinesReader = Annotated[http.CaseQuery, http.query("deadline.read")]
+DeadlineSetter = Annotated[http.OneCase, http.one_case("deadline.write")]
+DeadlinesReader = Annotated[http.OneCase, http.one_case("deadline.read")]
 
 Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 
@@ -88,9 +88,9 @@ def put_rule(
         DeadlineRead, "Set a deadline from a rule and a start date, or with an explicit due date"
     ),
 )
-def set_deadline(body: DeadlineIn, query: DeadlineSetter) -> DeadlineRead:
+def set_deadline(body: DeadlineIn, case: DeadlineSetter) -> DeadlineRead:
     deadline = service.set_deadline(
-        **query.arguments(), rule_code=body.rule, starts_on=body.starts_on, due_on=body.due_on
+        **case.arguments(), rule_code=body.rule, starts_on=body.starts_on, due_on=body.due_on
     )
     return DeadlineRead.model_validate(deadline, from_attributes=True)
 
@@ -99,8 +99,8 @@ def set_deadline(body: DeadlineIn, query: DeadlineSetter) -> DeadlineRead:
     "/cases/{case_id}/deadlines",
     **http.answers(list[DeadlineRead], "Deadlines of a case, soonest first"),
 )
-def list_deadlines(query: DeadlinesReader) -> list[DeadlineRead]:
-    return http.read_all(DeadlineRead, service.deadlines_of_case(**query.arguments()))
+def list_deadlines(case: DeadlinesReader) -> list[DeadlineRead]:
+    return http.read_all(DeadlineRead, service.deadlines_of_case(**case.arguments()))
 
 
 @router.post(

@@ -19,7 +19,7 @@ router = APIRouter(prefix="/v1", tags=["letters"])
 # The callers each route lets in (permissions.MATRIX).
 LetterWriter = Annotated[http.CaseCommand, http.command("letter.write")]
 LetterReader = Annotated[Principal, http.allowed("letter.read")]
-LettersReader = Annotated[http.CaseQuery, http.query("letter.read")]
+LettersReader = Annotated[http.OneCase, http.one_case("letter.read")]
 
 
 class LetterIn(http.Versioned):
@@ -73,8 +73,8 @@ def create_letter(body: LetterIn, command: LetterWriter) -> LetterRead:
 @router.get(
     "/cases/{case_id}/letters", **http.answers(list[LetterRead], "Letters of support of a case")
 )
-def list_letters(query: LettersReader) -> list[LetterRead]:
-    return http.read_all(LetterRead, service.letters_of_case(**query.arguments()))
+def list_letters(case: LettersReader) -> list[LetterRead]:
+    return http.read_all(LetterRead, service.letters_of_case(**case.arguments()))
 
 
 @router.get(

@@ -15,7 +15,7 @@ router = APIRouter(prefix="/v1", tags=["referrals"])
 
 # The callers each route lets in (permissions.MATRIX).
 ReferralWriter = Annotated[http.CaseCommand, http.command("referral.write")]
-ReferralReader = Annotated[http.CaseQuery, http.query("referral.read")]
+ReferralReader = Annotated[http.OneCase, http.one_case("referral.read")]
 
 
 class ReferralIn(http.Versioned):
@@ -51,5 +51,5 @@ def refer(body: ReferralIn, command: ReferralWriter) -> ReferralRead:
 
 
 @router.get("/cases/{case_id}/referrals", **http.answers(list[ReferralRead], "Referrals of a case"))
-def list_referrals(query: ReferralReader) -> list[ReferralRead]:
-    return http.read_all(ReferralRead, service.referrals_of_case(**query.arguments()))
+def list_referrals(case: ReferralReader) -> list[ReferralRead]:
+    return http.read_all(ReferralRead, service.referrals_of_case(**case.arguments()))

@@ -19,7 +19,7 @@ router = APIRouter(prefix="/v1", tags=["workflow"])
 # The callers each route lets in (permissions.MATRIX).
 CaseMover = Annotated[http.CaseCommand, http.command("case.transition")]
 QuickAnswerer = Annotated[http.CaseCommand, http.command("case.quick_answer")]
-HistoryReader = Annotated[http.CaseQuery, http.query("history.read")]
+HistoryReader = Annotated[http.OneCase, http.one_case("history.read")]
 TriageReader = Annotated[Principal, http.allowed("triage.read")]
 
 
@@ -92,8 +92,8 @@ def quick_answer(body: QuickAnswerIn, command: QuickAnswerer) -> CaseRead:
     "/cases/{case_id}/history",
     **http.answers(HistoryRead, "Status changes and assignments of a case, oldest first"),
 )
-def history(query: HistoryReader) -> HistoryRead:
-    return HistoryRead.model_validate(service.history(**query.arguments()), from_attributes=True)
+def history(case: HistoryReader) -> HistoryRead:
+    return HistoryRead.model_validate(service.history(**case.arguments()), from_attributes=True)
 
 
 @router.get(
