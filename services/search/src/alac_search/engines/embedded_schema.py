@@ -40,7 +40,8 @@ SEARCHABLE_FIELDS = (*FILTER_FIELDS, "received_at", "respondent_body_type")
 # list instead of merging every word that starts with it, twice per query (the match, and
 # bm25's count of the phrase over the whole index); longer prefixes merge few words. At 1M
 # complaints they made a prefix page about a quarter cheaper and its count three times
-# cheaper, for 1.1 GB more index (docs/performance.md, figure set 2).
+# cheaper, for 1.1 GB more index and bulk indexing at 0.6 times the rate (docs/performance.md,
+# figure set 2).
 PREFIX_LENGTHS = "2 3 4 5 6"
 _PREFIX_OPTION = re.compile(rf"prefix\s*=\s*'{PREFIX_LENGTHS}'")
 
