@@ -317,6 +317,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=60_000)
     parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--postgres", action="store_true")
+    parser.add_argument(
+        "--output", type=Path, help="JSON output (bench/results/analytics-<database>.json)"
+    )
     args = parser.parse_args(argv)
     results: dict[str, Any] = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -327,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps(results, indent=2))
     if results["rebuild"]:
         print(rebuild_summary(results["rebuild"], results["database"]))
-    out = Path(__file__).parent / "results" / f"analytics-{results['database']}.json"
+    out = args.output or Path(__file__).parent / "results" / f"analytics-{results['database']}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")
     return 0
