@@ -6,21 +6,21 @@ Steps (each a `python -m bench.<name>` process; its own output is shown as it ru
 
 | step | full run (`make bench`) | `--quick` (`make bench-quick`) |
 |---|---|---|
-| native | intake vs ceiling (wrk), c=8 and 32, 10 s each, 120 s sustained | `--quick` |
+| native | intake vs ceiling (wrk), c=8 and 32, 8 s each, 90 s sustained | `--quick` |
 | idle | 60 s after 20 s settling | 10 s after 2 s |
 | visibility | 20 complaints/s for 30 s | 10/s for 5 s |
-| search | 1 M complaints, 200 queries a kind | 2,000 complaints, 20 |
-| pages | 100,000 complaints, 200 requests a page | 2,000, 20 |
+| search | 1 M complaints, 100 queries a kind | 2,000 complaints, 20 |
+| pages | 100,000 complaints, 100 requests a page | 2,000, 20 |
 | dashboard | 10 M complaints, 20 requests a card | 100,000, 3 (data set kept too) |
 | report_pdf | 10 M complaints, 5 runs | 100,000, 60 days, 2 runs |
 | analytics | rebuild of 60,000 events, SQLite and PostgreSQL | 10,000 events, SQLite |
-| kafka | the bus against raw kafka-python, 20,000 records x 3 rounds | not run (a JVM to start) |
-| onboarding | 100 centres | 3 centres |
+| kafka | the bus against raw kafka-python, 10,000 records x 2 rounds | not run (a JVM to start) |
+| onboarding | 30 centres | 3 centres |
 
 The 1 M search index and the 10 M dashboard data set take minutes to build: a full run keeps
-them in `bench/data/` (ignored by git) and later runs reuse them; the table says when a data
-set was built in this run and how long that took. The 10-minute RSS check of issue #15 is a
-run of its own (`python -m bench.native --sustain 600`); the full run's 120 s sustained level
+them in `bench/data/` (ignored by git) and later runs reuse them (the step times printed
+under the table show a first run's build). The 10-minute RSS check of issue #15 is a
+run of its own (`python -m bench.native --sustain 600`); the full run's 90 s sustained level
 shows the trend.
 
 A step that fails is reported in the table (its rows read n/a) and the run goes on; the exit
@@ -62,13 +62,14 @@ class Step:
 
 STEPS: tuple[Step, ...] = (
     Step("native", "native-latest.json",
-         ("--concurrency", "8,32", "--duration", "10", "--warmup", "2", "--sustain", "120"),
+         ("--concurrency", "8,32", "--duration", "8", "--warmup", "2", "--sustain", "90"),
          ("--quick",)),
     Step("idle", "idle.json", (), ("--window", "10", "--settle", "2")),
     Step("visibility", "visibility.json", ("--rate", "20", "--seconds", "30"),
          ("--rate", "10", "--seconds", "5")),
-    Step("search", "search.json", ("--index", str(DATA / "search-1m")), ("--quick",)),
-    Step("pages", "pages.json", (), ("--quick",)),
+    Step("search", "search.json", ("--index", str(DATA / "search-1m"), "--queries", "100"),
+         ("--quick",)),
+    Step("pages", "pages.json", ("--requests", "100"), ("--quick",)),
     Step("dashboard", "dashboard-sqlite.json", ("--data", str(DATA / "dashboard-10m")),
          ("--complaints", "100000", "--facts", "10000", "--runs", "3",
           "--data", str(DATA / "dashboard-quick"))),
@@ -79,8 +80,8 @@ STEPS: tuple[Step, ...] = (
     Step("analytics", "analytics-postgresql.json",
          ("--complaints", "--events", "60000", "--postgres"), None,
          label="analytics (PostgreSQL)"),
-    Step("kafka", "kafka.json", (), None),
-    Step("onboarding", "onboarding.json", (), ("--centres", "3", "--complaints", "5")),
+    Step("kafka", "kafka.json", ("--records", "10000", "--rounds", "2"), None),
+    Step("onboarding", "onboarding.json", ("--centres", "30"), ("--centres", "3", "--complaints", "5")),
 )  # fmt: skip
 
 
