@@ -358,6 +358,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgres", action="store_true")
     parser.add_argument("--previous", action="store_true",
                         help="also time the rebuild as it was before issue 15 (counts upserted per batch)")  # fmt: skip
+    parser.add_argument(
+        "--output", type=Path, help="JSON output (bench/results/analytics-<database>.json)"
+    )
     args = parser.parse_args(argv)
     results: dict[str, Any] = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -368,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps(results, indent=2))
     if results["rebuild"]:
         print(rebuild_summary(results["rebuild"], results["database"]))
-    out = Path(__file__).parent / "results" / f"analytics-{results['database']}.json"
+    out = args.output or Path(__file__).parent / "results" / f"analytics-{results['database']}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")
     return 0
