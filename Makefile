@@ -17,6 +17,12 @@ PYTEST_PARALLEL := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --di
 # The fast tier: no engine, no browser, no process of the platform, not the four services in
 # one process, nothing slow by design (markers in pyproject.toml; conftest.py sets most).
 FAST_TIER := not (postgres or kafka or e2e or keycloak or opensearch or prometheus or browser or platform or slow)
+# Python may write its bytecode caches during a test run even where the environment says not to
+# (PYTHONDONTWRITEBYTECODE): without them every pytest worker rewrites the asserts of every
+# test module and compiles every source module again on every run, and every `alac`
+# subprocess a test starts compiles the service it imports (a third of a worker's collection,
+# half of a command's start-up). The caches go to __pycache__/, which git ignores.
+test test-fast: export PYTHONDONTWRITEBYTECODE =
 
 .DEFAULT_GOAL := help
 
