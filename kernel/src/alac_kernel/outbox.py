@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterator
 from datetime import timedelta
 
-from sqlalchemy import Engine, Table, func, insert, select, text, update
+from sqlalchemy import Engine, Table, bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from alac_kernel.bus import EventBus, OutgoingRecord
@@ -33,6 +33,7 @@ from alac_kernel.observability.metrics import (
     EVENTS_PUBLISHED,
     OUTBOX_BACKLOG,
 )
+from alac_kernel.prebuilt import Prebuilt
 
 log = logging.getLogger("alac.outbox")
 
@@ -44,6 +45,8 @@ class Outbox:
         self.table = table
         self.contracts = contracts
         self.topic_prefix = topic_prefix
+        # Built once, run on the session's connection (alac_kernel.prebuilt): one per event.
+        self._insert = Prebuilt(insert(table).values({k: bindparam(k) for k in _ROW_KEYS}))
 
     def record(self, session: Session, event: Event) -> None:
         self.insert(session, self.row(event))
@@ -69,9 +72,14 @@ class Outbox:
 
     def insert(self, session: Session, row: dict[str, object]) -> None:
         """Write a row made by `row` in the caller's transaction."""
-        session.execute(insert(self.table), {**row, "created_at": utcnow()})
+        self._insert.execute(session.connection(), {**row, "created_at": utcnow()})
         # The relay sleeps until a row is committed (alac_kernel.doorbell).
         ring_after_commit(session, outbox_doorbell(engine_of(session.get_bind())))
+
+
+#: The columns of a new outbox row: what `Outbox.row` gives and `created_at`.
+_ROW_KEYS = ("id", "aggregatetype", "aggregateid", "type", "tenant_id", "topic", "payload",
+             "state", "attempts", "created_at")  # fmt: skip
 
 
 def outbox_doorbell(engine: Engine) -> Doorbell:
