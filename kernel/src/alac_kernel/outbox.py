@@ -11,6 +11,7 @@ import contextlib
 import fcntl
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -36,6 +37,9 @@ from alac_kernel.observability.metrics import (
 from alac_kernel.prebuilt import Prebuilt
 
 log = logging.getLogger("alac.outbox")
+
+#: While events keep coming, the relay passes at most this often (OutboxRelay.run_forever).
+PASS_EVERY_S = 0.05
 
 
 class Outbox:
@@ -109,6 +113,8 @@ class OutboxRelay:
         # The failures series exists, at 0, from the relay's start: "no failure" reads 0.
         EVENTS_PUBLISH_FAILURES.labels(service)
         self._retry_in_s: float | None = None  # until the earliest retry that is not yet due
+        # While events keep coming, at most one pass per this many seconds (run_forever).
+        self.coalesce_s = PASS_EVERY_S
 
     def backlog(self) -> int:
         with session_scope(self.session_factory, all_tenants=True) as session:
@@ -237,7 +243,14 @@ class OutboxRelay:
     def run_forever(self, stop: threading.Event, interval_s: float = 0.05) -> None:
         """Publish until `stop`. Between passes the relay sleeps until a transaction records an
         event (the outbox doorbell), a retry falls due, or SAFETY_NET_S pass; `interval_s`
-        is the pause after a failed pass and the shortest wait for a retry."""
+        is the pause after a failed pass and the shortest wait for a retry.
+
+        A ring less than `coalesce_s` after the last pass waits for the rest of that time:
+        a pass costs about the same for one event as for a hundred (three short transactions,
+        one of them a write), and under load every registration rang for a pass of its own,
+        1.7 ms of CPU each against 0.06 ms per event in a batch (issue #15). An event after a
+        quiet moment is still published at once."""
+        last_pass = 0.0
         while not stop.is_set():
             seen = self.doorbell.generation
             self._retry_in_s = None
@@ -247,9 +260,12 @@ class OutboxRelay:
                 log.exception("outbox relay pass failed")
                 stop.wait(interval_s)
                 continue
+            finally:
+                last_pass = time.monotonic()
             if published >= self.batch_size:
                 continue
             timeout = SAFETY_NET_S
             if self._retry_in_s is not None:
                 timeout = min(timeout, max(interval_s, self._retry_in_s))
-            self.doorbell.wait(seen, timeout)
+            if self.doorbell.wait(seen, timeout):
+                stop.wait(max(0.0, last_pass + self.coalesce_s - time.monotonic()))

@@ -79,7 +79,8 @@ class Prebuilt:
     def execute(self, connection: Connection, params: Mapping[str, Any]) -> list[Sequence[Any]]:
         """The statement's rows (none for a statement that returns none)."""
         if connection.dialect.name != "sqlite" or not connection.in_transaction():
-            return list(connection.execute(self.statement, dict(params)))
+            result = connection.execute(self.statement, dict(params))
+            return list(result) if result.returns_rows else []
         sql, positions, processors = self._for(connection)
         values = self._values(positions, processors, params)
         return self._run(connection, sql, values, lambda cursor: cursor.execute(sql, values))
