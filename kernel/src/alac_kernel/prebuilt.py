@@ -25,8 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, exc
-from sqlalchemy.sql import Executable
+from sqlalchemy import Connection, Insert, Select, exc
 from sqlalchemy.sql.compiler import Compiled
 
 _Position = tuple[str | None, Any]  # the parameter's name, or None and the literal's value
@@ -36,7 +35,7 @@ _Processors = dict[str, Callable[[Any], Any] | None]  # each parameter's bind pr
 class Prebuilt:
     """A Core statement with named bind parameters, compiled once per dialect."""
 
-    def __init__(self, statement: Executable) -> None:
+    def __init__(self, statement: Select[Any] | Insert) -> None:
         self.statement = statement
         self._compiled: dict[str, tuple[str, list[_Position], _Processors]] = {}
 
@@ -104,7 +103,7 @@ class Prebuilt:
         cursor = connection.connection.cursor()
         try:
             call(cursor)
-            return cursor.fetchall() if cursor.description is not None else []
+            return list(cursor.fetchall()) if cursor.description is not None else []
         except dbapi.Error as error:
             raise exc.DBAPIError.instance(
                 sql, values, error, dbapi.Error, dialect=connection.dialect
