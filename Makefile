@@ -59,17 +59,13 @@ lint: $(STAMP) typecheck ## ruff check and format check, and the type checker
 typecheck: $(STAMP) ## mypy: strict on the kernel, the rest as configured in pyproject.toml
 	$(BIN)/mypy
 
-bench: $(STAMP) engines ## run the benchmarks and print the figures (the Kafka one on the fetched broker)
+bench: $(STAMP) engines ## every benchmark in one run (under 15 min once its data sets exist), then the targets table
 	deploy/engines/ensure-system-packages wrk
-	$(BIN)/python -m bench.native
-	$(BIN)/python -m bench.search
-	$(BIN)/python -m bench.pages
-	$(BIN)/python -m bench.kafka
-	$(BIN)/python -m bench.report_pdf
-	$(BIN)/python -m bench.dashboard
-	$(BIN)/python -m bench.analytics --complaints --events 60000
-	$(BIN)/python -m bench.analytics --complaints --events 60000 --postgres
-	$(BIN)/python -m bench.onboarding
+	$(BIN)/python -m bench.suite
+
+bench-quick: $(STAMP) ## every benchmark at a small scale (about 2 min): the same table, for development
+	deploy/engines/ensure-system-packages wrk
+	$(BIN)/python -m bench.suite --quick
 
 verify: $(STAMP) ## reliability and security run: 10 min of load with kill -9 faults, bad input, access probes; prints a table (docs/reliability.md)
 	$(BIN)/python -m verify $(VERIFY_ARGS)
@@ -77,4 +73,4 @@ verify: $(STAMP) ## reliability and security run: 10 min of load with kill -9 fa
 clean: ## remove the virtual environment, the web assets and the local data folder
 	rm -rf $(VENV) $(DATA) web/node_modules
 
-.PHONY: help install install-system engines run run-production test test-fast lint typecheck bench verify clean
+.PHONY: help install install-system engines run run-production test test-fast lint typecheck bench bench-quick verify clean

@@ -11,7 +11,8 @@ app = typer.Typer(
 
 @app.command()
 def rebuild(
-    batch_size: int = typer.Option(5000, min=1, help="Records per poll and transaction"),
+    # projections.rebuild.BATCH (not imported here: the CLI loads the service lazily)
+    batch_size: int = typer.Option(20_000, min=1, help="Records per poll and transaction"),
 ) -> None:
     """Rebuild complaint_facts, daily_counts and monthly_counts from the log, then swap."""
     from alac_analytics.app import build_runtime
