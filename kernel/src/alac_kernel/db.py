@@ -39,6 +39,7 @@ from sqlalchemy.sql import visitors
 from sqlalchemy.types import TypeDecorator
 
 from alac_kernel.errors import Unavailable
+from alac_kernel.threads import start_daemon
 
 log = logging.getLogger("alac.db")
 
@@ -205,10 +206,7 @@ class _Checkpointer:
         with self._lock:
             self._pending.add(path)
             if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name="sqlite-checkpoint", daemon=True
-                )
-                self._thread.start()
+                self._thread = start_daemon("sqlite-checkpoint", self._run)
         self._due.set()
 
     def _run(self) -> None:

@@ -4,7 +4,6 @@ a service's domain."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -26,16 +25,9 @@ from alac_kernel.outbox import Outbox, OutboxRelay, outbox_doorbell
 from alac_kernel.settings import Settings
 from alac_kernel.tables import KernelTables
 from alac_kernel.tenants.standing import STANDING_EVENTS, TenantStanding
+from alac_kernel.threads import name_this_thread
 
 log = logging.getLogger("alac.runtime")
-
-
-def name_this_thread(name: str) -> None:
-    """Give the calling thread `name` (its first 15 bytes) as its OS name, so `top -H` and
-    /proc/<pid>/task/<tid>/comm say which consumer group or relay spends the CPU
-    (`bench.visibility` reads it). Linux only; elsewhere nothing happens."""
-    with contextlib.suppress(OSError):
-        Path(f"/proc/self/task/{threading.get_native_id()}/comm").write_text(name[:15])
 
 
 @dataclass(frozen=True)

@@ -27,16 +27,47 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from alac_kernel.bus.log_schema import leases_t, members_t
 from alac_kernel.db import utcnow
+from alac_kernel.threads import start_daemon
 
 if TYPE_CHECKING:
     from alac_kernel.bus.log import LogBus, LogConsumer
 
 log = logging.getLogger("alac.bus.heartbeat")
+
+# Built once (building a statement with IN lists each beat cost more than running it).
+_GROUPS = bindparam("groups", expanding=True)
+_IDS = bindparam("ids", expanding=True)
+_MEMBERS_Q = select(members_t.c.group_id, members_t.c.member_id, members_t.c.heartbeat_at).where(
+    members_t.c.group_id.in_(_GROUPS)
+)
+_LEASES_Q = select(
+    leases_t.c.group_id,
+    leases_t.c.topic,
+    leases_t.c.partition,
+    leases_t.c.member_id,
+    leases_t.c.expires_at,
+).where(leases_t.c.group_id.in_(_GROUPS))
+_BEAT_Q = (
+    update(members_t)
+    .where(members_t.c.group_id.in_(_GROUPS), members_t.c.member_id.in_(_IDS))
+    .values(heartbeat_at=bindparam("now"))
+    .returning(members_t.c.member_id)
+)
+_RENEW_Q = (
+    update(leases_t)
+    .where(
+        leases_t.c.group_id.in_(_GROUPS),
+        leases_t.c.member_id.in_(_IDS),
+        leases_t.c.expires_at > bindparam("now"),
+    )
+    .values(expires_at=bindparam("expires"))
+    .returning(leases_t.c.member_id, leases_t.c.topic, leases_t.c.partition)
+)
 
 
 class Member(NamedTuple):
@@ -67,8 +98,7 @@ class ProcessHeartbeat:
         with self.lock:
             self._members.add(member)
             if self._thread is None and not self._stop.is_set():
-                self._thread = threading.Thread(target=self._run, name="bus-heartbeat", daemon=True)
-                self._thread.start()
+                self._thread = start_daemon("bus-heartbeat", self._run)
 
     def leave(self, member: LogConsumer) -> None:
         self._members.discard(member)  # the caller holds `lock`
@@ -97,17 +127,10 @@ class ProcessHeartbeat:
             members: dict[str, list[Member]] = defaultdict(list)
             leases: dict[str, list[Lease]] = defaultdict(list)
             with self.bus.reader.connect() as conn:
-                for g, member_id, at in conn.execute(
-                    select(members_t.c.group_id, members_t.c.member_id, members_t.c.heartbeat_at)
-                    .where(members_t.c.group_id.in_(groups))
-                ):  # fmt: skip
+                for g, member_id, at in conn.execute(_MEMBERS_Q, {"groups": groups}):
                     members[g].append(Member(member_id, at))
-                for g, topic, partition, member_id, expires_at in conn.execute(
-                    select(leases_t.c.group_id, leases_t.c.topic, leases_t.c.partition,
-                           leases_t.c.member_id, leases_t.c.expires_at)
-                    .where(leases_t.c.group_id.in_(groups))
-                ):  # fmt: skip
-                    leases[g].append(Lease(topic, partition, member_id, expires_at))
+                for g, *lease in conn.execute(_LEASES_Q, {"groups": groups}):
+                    leases[g].append(Lease(*lease))
             steady = []
             for member in due:
                 its_leases = [
@@ -127,24 +150,11 @@ class ProcessHeartbeat:
         ids = [m.member_id for m in steady]
         expires = now + timedelta(seconds=self.bus.session_timeout_s)
         renewed: dict[str, set[tuple[str, int]]] = defaultdict(set)
+        which = {"groups": groups, "ids": ids, "now": now}
         with self.bus.writer.begin() as conn:
-            beat = set(
-                conn.execute(
-                    update(members_t)
-                    .where(members_t.c.group_id.in_(groups), members_t.c.member_id.in_(ids))
-                    .values(heartbeat_at=now)
-                    .returning(members_t.c.member_id)
-                ).scalars()
-            )
+            beat = set(conn.execute(_BEAT_Q, which).scalars())
             for member_id, topic, partition in conn.execute(
-                update(leases_t)
-                .where(
-                    leases_t.c.group_id.in_(groups),
-                    leases_t.c.member_id.in_(ids),
-                    leases_t.c.expires_at > now,
-                )
-                .values(expires_at=expires)
-                .returning(leases_t.c.member_id, leases_t.c.topic, leases_t.c.partition)
+                _RENEW_Q, {**which, "expires": expires}
             ):
                 renewed[member_id].add((topic, partition))
         for member in steady:
