@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event, text
 
-from alac_kernel.bus.base import BusConsumer
+from alac_kernel.bus.base import BusConsumer, OutgoingRecord
 from alac_kernel.bus.log import LogBus
+from alac_kernel.doorbell import Doorbell
 from alac_kernel.testing.postgres import fresh_database
 
 WORKER = Path(__file__).with_name("log_worker.py")
@@ -84,6 +85,37 @@ def test_one_heartbeat_renews_every_group_of_the_process_in_one_transaction(url)
     for member in members:
         assert held(member) == {(TOPIC, p) for p in range(PARTITIONS)}
         member.close()
+    bus.close()
+
+
+def test_the_heartbeat_looks_at_the_log_for_its_members_when_a_ring_is_missed(url):
+    bus = LogBus(url, partitions=PARTITIONS, session_timeout_s=0.6)
+    member = bus.consumer("cases", [TOPIC], client_id="one")
+    # The first wait starts listening (on PostgreSQL, LISTEN rings once when connected, for
+    # what was written before it: the member looks then).
+    assert member.poll(max_records=10, timeout_s=1.0) == []
+    member_reads: list[str] = []
+
+    @event.listens_for(bus.reader, "before_cursor_execute")
+    def _seen(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if threading.current_thread() is threading.main_thread():
+            member_reads.append(statement)
+
+    # Idle, the member waits in its polls without reading the log itself: the process's
+    # heartbeat (every 0.2 s here) looks for it.
+    for _ in range(3):
+        assert member.poll(max_records=10, timeout_s=0.5) == []
+    assert not [s for s in member_reads if "bus_partitions" in s], member_reads
+
+    # A record whose ring never arrives (a publisher with a doorbell of its own, heard by
+    # nobody): the heartbeat's look finds it and wakes the member, within a poll shorter than
+    # the member's own safety net (SAFETY_NET_S, 5 s).
+    publisher = LogBus(url, partitions=PARTITIONS)
+    publisher.doorbell = Doorbell()
+    publisher.publish([OutgoingRecord(topic=TOPIC, key="k", value=b"missed", headers={})])
+    assert [r.value for r in member.poll(max_records=10, timeout_s=3.0)] == [b"missed"]
+    member.close()
+    publisher.close()
     bus.close()
 
 

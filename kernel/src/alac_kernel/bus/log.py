@@ -380,6 +380,21 @@ class LogConsumer(BusConsumer):
             and (self._polling or now - self._left_poll < self.bus.heartbeat_s)
         )
 
+    def looked(self, ends: Mapping[tuple[str, int], int], rung: int, when: float) -> None:
+        """The process's heartbeat read the ends of the log (`ends`) at `when`, with `rung`
+        rings counted for this member's topics before: wake the member if a partition it holds
+        has records it has not read (a ring was missed); else its last look that found nothing
+        holds until `when`, so that it need not read the log itself (`_nothing_new`)."""
+        last = self._empty_look
+        held, position = frozenset(self._held), dict(self._position)
+        if any(key not in position for key in held):
+            return  # it has not looked since it took these partitions: it will
+        if any(ends.get(key, 0) > position[key] for key in held):
+            self._empty_look = None
+            self.bus.doorbell.ring_local(self._wake_names[:-1])
+        elif last is not None and last[0] == rung and last[1] == held and last[2] < when:
+            self._empty_look = (rung, held, when)
+
     def renewed_at(self, when: float) -> None:
         self._last_heartbeat = when
 

@@ -11,6 +11,10 @@ What the heartbeat does not do, the member does itself, as before (`LogConsumer.
 a join, a leave, a death, a free partition to take or one to give back. The heartbeat wakes
 that member (a ring of its own name on the log's doorbell) instead.
 
+The heartbeat also looks at the log for every member (one read of `bus_partitions`), the
+safety net for a ring missed: a member that has records to read is woken; one that has none
+need not look itself (each member read the log every 5 s when idle).
+
 Failover is unchanged: a member is renewed only while it polls, or for one heartbeat after
 its last poll returned (it is applying a batch). A member whose thread stopped polling, or
 whose process died, is renewed by nobody and loses its leases after the session timeout, as
@@ -28,9 +32,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.exc import SQLAlchemyError
 
-from alac_kernel.bus.log_schema import leases_t, members_t
+from alac_kernel.bus.log_schema import leases_t, members_t, partitions_t
 from alac_kernel.db import utcnow
 from alac_kernel.threads import start_daemon
 
@@ -52,6 +55,9 @@ _LEASES_Q = select(
     leases_t.c.member_id,
     leases_t.c.expires_at,
 ).where(leases_t.c.group_id.in_(_GROUPS))
+_ENDS_Q = select(partitions_t.c.topic, partitions_t.c.partition, partitions_t.c.next_offset).where(
+    partitions_t.c.topic.in_(bindparam("topics", expanding=True))
+)
 _BEAT_Q = (
     update(members_t)
     .where(members_t.c.group_id.in_(_GROUPS), members_t.c.member_id.in_(_IDS))
@@ -110,13 +116,14 @@ class ProcessHeartbeat:
         while not self._stop.wait(self.bus.heartbeat_s):
             try:
                 self.beat()
-            except SQLAlchemyError as exc:
-                # The members renew themselves when the heartbeat is late (LogConsumer.poll).
+            except Exception as exc:  # noqa: BLE001 - the thread must go on beating
+                # The members renew themselves and look at the log when the heartbeat is late.
                 log.info("membership heartbeat failed: %s", exc)
 
     def beat(self) -> int:
         """Renew every member that is polling and whose group did not change, in one read and
-        one write transaction; wake the others to rebalance. The number renewed."""
+        one write transaction; wake the others to rebalance, and those with records to read.
+        The number renewed."""
         with self.lock:
             started = time.monotonic()
             due = [m for m in self._members if m.beats_here(started)]
@@ -126,11 +133,17 @@ class ProcessHeartbeat:
             groups = sorted({m.group for m in due})
             members: dict[str, list[Member]] = defaultdict(list)
             leases: dict[str, list[Lease]] = defaultdict(list)
+            topics = sorted({t for m in due for t in m.topics})
+            # The rings counted before the look: one after it is the member's own to see.
+            rung = {m: self.bus.doorbell.generation_for(m.topics) for m in due}
             with self.bus.reader.connect() as conn:
                 for g, member_id, at in conn.execute(_MEMBERS_Q, {"groups": groups}):
                     members[g].append(Member(member_id, at))
                 for g, *lease in conn.execute(_LEASES_Q, {"groups": groups}):
                     leases[g].append(Lease(*lease))
+                ends = {(t, p): end for t, p, end in conn.execute(_ENDS_Q, {"topics": topics})}
+            for member in due:
+                member.looked(ends, rung[member], started)
             steady = []
             for member in due:
                 its_leases = [
