@@ -66,6 +66,9 @@ class PeriodicTask:
     wake: Callable[[ServiceRuntime], Wakes] | None = None
 
 
+# How long a consumer of the embedded log waits in one poll when nothing comes.
+IDLE_POLL_S = 30.0
+
 # A woken task that finds work due again at once still pauses this long (it never spins), and
 # a failed pass is tried again after SAFETY_NET_S.
 WOKEN_MIN_WAIT_S = 0.5
@@ -184,10 +187,12 @@ class ServiceRuntime:
 
     def _poll_timeout_s(self) -> float:
         # A bus that wakes its consumers (the embedded log's doorbell) can be polled with a
-        # long timeout: records still arrive at once, and an idle consumer costs nothing.
+        # long timeout: records still arrive at once, the process's heartbeat renews the
+        # leases and looks at the log for a missed ring (alac_kernel.bus.log_heartbeat), and a
+        # stopping service interrupts the poll. An idle consumer thread wakes twice a minute.
         configured = self.settings.consumer_poll_timeout_s
         if getattr(self.bus, "doorbell", None) is not None:
-            return max(configured, SAFETY_NET_S)
+            return max(configured, IDLE_POLL_S)
         return configured
 
     def check_ready(self) -> dict[str, str]:

@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import BindParameter, bindparam, select, update
 
 from alac_kernel.bus.log_schema import leases_t, members_t, partitions_t
 from alac_kernel.db import utcnow
@@ -43,8 +43,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("alac.bus.heartbeat")
 
 # Built once (building a statement with IN lists each beat cost more than running it).
-_GROUPS = bindparam("groups", expanding=True)
-_IDS = bindparam("ids", expanding=True)
+_GROUPS: BindParameter[list[str]] = bindparam("groups", expanding=True)
+_IDS: BindParameter[list[str]] = bindparam("ids", expanding=True)
 _MEMBERS_Q = select(members_t.c.group_id, members_t.c.member_id, members_t.c.heartbeat_at).where(
     members_t.c.group_id.in_(_GROUPS)
 )
