@@ -15,8 +15,10 @@ from alac_kernel.db import (
     TenantScopeMissing,
     make_engine,
     make_session_factory,
+    one_found,
     session_scope,
 )
+from alac_kernel.errors import NotFound
 from alac_kernel.testing.postgres import fresh_database
 
 
@@ -147,3 +149,12 @@ def test_a_scoped_model_reached_only_through_a_join_is_scoped(factory):
     with pytest.raises(TenantScopeMissing):
         with session_scope(factory) as s:
             s.execute(select(Office.code).join(Note, Note.text != Office.code))
+
+
+def test_one_found_answers_another_tenants_record_as_a_missing_one(factory):
+    with session_scope(factory, tenant="A") as s:
+        assert one_found(s, select(Note).where(Note.id == "a2"), "note").text == "alpha two"
+        for other in ("b1", "nope"):  # B's note, and none at all: the same refusal
+            with pytest.raises(NotFound) as refused:
+                one_found(s, select(Note).where(Note.id == other), "note")
+            assert str(refused.value) == "note not found"

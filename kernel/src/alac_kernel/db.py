@@ -20,10 +20,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 from urllib.parse import quote
 
-from sqlalchemy import Connection, DateTime, Engine, String, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, Select, String, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import (
@@ -38,7 +38,7 @@ from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import visitors
 from sqlalchemy.types import TypeDecorator
 
-from alac_kernel.errors import Unavailable
+from alac_kernel.errors import NotFound, Unavailable
 from alac_kernel.threads import start_daemon
 
 log = logging.getLogger("alac.db")
@@ -53,6 +53,19 @@ def utcnow() -> datetime:
 
 def new_id() -> str:
     return str(uuid.uuid4())
+
+
+Row = TypeVar("Row")
+
+
+def one_found(session: Session, statement: Select[Row], what: str) -> Row:
+    """The one record `statement` selects, or NotFound(`what`). A use case looks a record up by
+    its id and its owner (tenant, office, recipient...) together, so that a record that does
+    not exist and one the caller may not see answer alike."""
+    found = session.execute(statement).scalar_one_or_none()
+    if found is None:
+        raise NotFound(what)
+    return found
 
 
 class UTCDateTime(TypeDecorator[datetime]):

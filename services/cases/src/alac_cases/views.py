@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypedDict, TypeVar
 
 from fastapi import Depends, Header, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,6 +17,7 @@ from alac_cases.case.schemas import CaseRead
 from alac_cases.permissions import MATRIX
 from alac_cases.runtime import CasesRuntime, runtime
 from alac_kernel.auth.fastapi import require_roles
+from alac_kernel.auth.principal import Principal
 from alac_kernel.problems import Responses, problem_responses
 from alac_kernel.versions import etag, expected_version
 
@@ -79,19 +80,62 @@ def read_all(read: type[Read], records: Iterable[object]) -> list[Read]:
     return [read.model_validate(r, from_attributes=True) for r in records]
 
 
-@dataclass(frozen=True)
-class CaseChange:
-    """What every view changing a case takes besides the case id, its body and its caller: the
-    runtime, the version the caller last read (If-Match, or the body's `version`) and the
-    answer, whose ETag is the case's version after the change."""
+def answers(model: Any, summary: str, **more: Any) -> dict[str, Any]:
+    """A route's common keywords: what it answers, cases' documented problems and its summary
+    (`@router.get(path, **http.answers(CaseRead, "One case"))`); `more` adds or overrides
+    (a description, the responses of a route that calls the identity provider)."""
+    return {"response_model": model, "responses": PROBLEMS, "summary": summary, **more}
+
+
+def creates(model: Any, summary: str, **more: Any) -> dict[str, Any]:
+    """The same for a route that records something new: 201 Created."""
+    return answers(model, summary, status_code=201, **more)
+
+
+class OfCase(TypedDict):
+    """What every use case on one case takes first: the runtime, the caller and the case."""
 
     runtime: CasesRuntime
+    principal: Principal
+    case_id: str
+
+
+class CaseArguments(OfCase):
+    """...and, for a change, the case version the caller last read."""
+
+    expected: int
+
+
+@dataclass(frozen=True)
+class OneCase:
+    """What every view on one case receives (a read of its records, a note...): the runtime,
+    the caller (let in by the route's permission) and the case."""
+
+    runtime: CasesRuntime
+    principal: Principal
+    case_id: str
+
+    def arguments(self) -> OfCase:
+        """`service.actions_of_case(**case.arguments())`."""
+        return OfCase(runtime=self.runtime, principal=self.principal, case_id=self.case_id)
+
+
+@dataclass(frozen=True)
+class CaseCommand:
+    """What every view changing a case receives besides its body: the runtime, the caller (let
+    in by the route's permission), the case, the version the caller last read (If-Match, or
+    the body's `version`) and the answer, whose ETag is the case's version after the change."""
+
+    of_case: OneCase
     if_match: str | None
     response: Response
 
-    def expected(self, body: Versioned) -> int:
-        """The case version the caller last read (422 for a malformed If-Match, 428 for none)."""
-        return expected_version(what="case", if_match=self.if_match, body_version=body.version)
+    def arguments(self, body: Versioned) -> CaseArguments:
+        """What every case use case takes first: `service.move(**command.arguments(body), ...)`.
+        The expected version is the If-Match header's, or the body's `version` (422 for a
+        malformed If-Match, 428 for neither)."""
+        expected = expected_version(what="case", if_match=self.if_match, body_version=body.version)
+        return CaseArguments(**self.of_case.arguments(), expected=expected)
 
     def case(self, case: Case) -> CaseRead:
         """The changed case, with its new version as the ETag."""
@@ -103,8 +147,34 @@ class CaseChange:
         return read.model_validate(recorded.record, from_attributes=True)
 
 
-def case_change(runtime: Runtime, response: Response, if_match: IfMatch = None) -> CaseChange:
-    return CaseChange(runtime=runtime, if_match=if_match, response=response)
+# The two dependencies below name `admitted` as a default rather than in an Annotated hint: the
+# module's postponed annotations would leave a local name that FastAPI cannot resolve.
 
 
-Change = Annotated[CaseChange, Depends(case_change)]
+def one_case(permission: str) -> Any:
+    """The dependency a view on one case (no version to check) takes as one parameter, letting
+    in the roles of `permission`: `ActionReader = Annotated[http.OneCase, http.one_case(...)]`."""
+    admitted = allowed(permission)
+
+    def on_one_case(case_id: str, runtime: Runtime, principal: Principal = admitted) -> OneCase:
+        return OneCase(runtime=runtime, principal=principal, case_id=case_id)
+
+    return Depends(on_one_case)
+
+
+def command(permission: str) -> Any:
+    """The dependency a case-changing view takes as one parameter, letting in the roles of
+    `permission`: `CaseMover = Annotated[http.CaseCommand, http.command("case.transition")]`."""
+    admitted = allowed(permission)
+
+    def case_command(
+        case_id: str,
+        runtime: Runtime,
+        response: Response,
+        principal: Principal = admitted,
+        if_match: IfMatch = None,
+    ) -> CaseCommand:
+        of_case = OneCase(runtime=runtime, principal=principal, case_id=case_id)
+        return CaseCommand(of_case=of_case, if_match=if_match, response=response)
+
+    return Depends(case_command)

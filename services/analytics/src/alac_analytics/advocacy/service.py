@@ -19,9 +19,12 @@ from alac_analytics.advocacy.schemas import (
     Section,
 )
 from alac_analytics.models import Alert, ComplaintFact, Proposal, staff_names
-from alac_kernel.db import new_id, session_scope, utcnow
-from alac_kernel.errors import InvalidFields, NotFound, PreconditionFailed
+from alac_kernel.db import new_id, one_found, session_scope, utcnow
+from alac_kernel.errors import InvalidFields, PreconditionFailed
 from alac_kernel.staff_names import answers_naming
+
+# What motivated a proposal: area codes, alert ids and complaint ids.
+LINKS = ("areas", "alert_ids", "complaint_ids")
 
 
 def _check_links(session: Session, *, alert_ids: list[str], complaint_ids: list[str]) -> None:
@@ -49,33 +52,19 @@ def _check_links(session: Session, *, alert_ids: list[str], complaint_ids: list[
 def create(*, session: Session, tenant: str, by: str, body: ProposalCreate) -> Proposal:
     _check_links(session, alert_ids=body.alert_ids or [], complaint_ids=body.complaint_ids or [])
     now = utcnow()
+    # The body's fields as they are, but what motivated the proposal as the row keeps it: each
+    # list sorted, without repeats.
+    links = {name: sorted(set(getattr(body, name) or [])) for name in LINKS}
     proposal = Proposal(
-        id=new_id(),
-        tenant_id=tenant,
-        section=body.section,
-        text=body.text,
-        result=body.result,
-        detail=body.detail,
-        document=body.document,
-        proposed_on=body.proposed_on,
-        result_on=body.result_on,
-        areas=sorted(set(body.areas or [])),
-        alert_ids=sorted(set(body.alert_ids or [])),
-        complaint_ids=sorted(set(body.complaint_ids or [])),
-        created_by=by,
-        created_at=now,
-        updated_at=now,
-        version=1,
-    )
+        id=new_id(), tenant_id=tenant, **(body.model_dump() | links), created_by=by,
+        created_at=now, updated_at=now, version=1,
+    )  # fmt: skip
     session.add(proposal)
     return proposal
 
 
 def get(*, session: Session, proposal_id: str) -> Proposal:
-    found = session.execute(select(Proposal).where(Proposal.id == proposal_id)).scalar_one_or_none()
-    if found is None:
-        raise NotFound("proposal")
-    return found
+    return one_found(session, select(Proposal).where(Proposal.id == proposal_id), "proposal")
 
 
 def update(

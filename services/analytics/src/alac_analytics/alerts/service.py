@@ -16,8 +16,8 @@ from alac_analytics.dashboard.service import facts_where
 from alac_analytics.models import Alert, ComplaintFact, DailyCount, staff_names
 from alac_analytics.projections.dimensions import UNSPECIFIED
 from alac_kernel.auth.principal import Principal
-from alac_kernel.db import new_id, session_scope, utcnow
-from alac_kernel.errors import Conflict, Forbidden, NotFound
+from alac_kernel.db import new_id, one_found, session_scope, utcnow
+from alac_kernel.errors import Conflict, Forbidden
 from alac_kernel.outbox import Outbox
 from alac_kernel.staff_names import answers_naming
 from alac_kernel.visibility import visibility
@@ -115,10 +115,7 @@ def list_alerts(*, session: Session, status: str | None) -> list[Alert]:
 
 
 def get(*, session: Session, alert_id: str) -> Alert:
-    alert = session.execute(select(Alert).where(Alert.id == alert_id)).scalar_one_or_none()
-    if alert is None:
-        raise NotFound("alert")
-    return alert
+    return one_found(session, select(Alert).where(Alert.id == alert_id), "alert")
 
 
 def handle(*, session: Session, alert_id: str, to: str, by: str, note: str | None) -> Alert:

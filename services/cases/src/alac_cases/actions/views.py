@@ -10,15 +10,14 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from alac_cases import views as http
 from alac_cases.actions import service
-from alac_kernel.auth.principal import Principal
 
 router = APIRouter(prefix="/v1", tags=["actions"])
 
 # The callers each route lets in (permissions.MATRIX).
-ActionWriter = Annotated[Principal, http.allowed("action.write")]
-ActionReader = Annotated[Principal, http.allowed("action.read")]
-NoteWriter = Annotated[Principal, http.allowed("note.write")]
-NoteReader = Annotated[Principal, http.allowed("note.read")]
+ActionWriter = Annotated[http.CaseCommand, http.command("action.write")]
+ActionReader = Annotated[http.OneCase, http.one_case("action.read")]
+NoteWriter = Annotated[http.OneCase, http.one_case("note.write")]
+NoteReader = Annotated[http.OneCase, http.one_case("note.read")]
 
 ActionType = Literal[
     "meeting",
@@ -93,53 +92,42 @@ class NoteRead(BaseModel):
 
 @router.post(
     "/cases/{case_id}/actions",
-    response_model=ActionRead,
-    status_code=201,
-    responses=http.PROBLEMS,
-    summary="Record an action (consent-gated when done on the client's behalf)",
+    **http.creates(ActionRead, "Record an action (consent-gated when done on the client's behalf)"),
 )
-def record_action(
-    case_id: str,
-    body: ActionIn,
-    principal: ActionWriter,
-    change: http.Change,
-) -> ActionRead:
+def record_action(body: ActionIn, command: ActionWriter) -> ActionRead:
     details = {kind: getattr(body, kind) for kind in service.DETAILS_OF}
     recorded = service.record_action(
-        change.runtime, principal, case_id=case_id, expected=change.expected(body), action_type=body.action_type,
-        summary=body.summary, occurred_at=body.occurred_at, involves=list(body.involves),
+        **command.arguments(body),
+        action_type=body.action_type,
+        summary=body.summary,
+        occurred_at=body.occurred_at,
+        involves=list(body.involves),
         details={k: v.model_dump(mode="json") for k, v in details.items() if v is not None},
-    )  # fmt: skip
-    return change.recorded(ActionRead, recorded)
+    )
+    return command.recorded(ActionRead, recorded)
 
 
 @router.get(
-    "/cases/{case_id}/actions",
-    response_model=list[ActionRead],
-    responses=http.PROBLEMS,
-    summary="Actions of a case, oldest first",
+    "/cases/{case_id}/actions", **http.answers(list[ActionRead], "Actions of a case, oldest first")
 )
-def list_actions(case_id: str, runtime: http.Runtime, principal: ActionReader) -> list[ActionRead]:
-    return http.read_all(ActionRead, service.actions_of_case(runtime, principal, case_id=case_id))
+def list_actions(case: ActionReader) -> list[ActionRead]:
+    return http.read_all(ActionRead, service.actions_of_case(**case.arguments()))
 
 
 @router.post(
     "/cases/{case_id}/notes",
-    response_model=NoteRead,
-    status_code=201,
-    responses=http.PROBLEMS,
-    summary="Write an internal note (never shown to the complainant, never in events)",
+    **http.creates(
+        NoteRead, "Write an internal note (never shown to the complainant, never in events)"
+    ),
 )
-def add_note(case_id: str, body: NoteIn, runtime: http.Runtime, principal: NoteWriter) -> NoteRead:
-    note = service.write_note(runtime, principal, case_id=case_id, text=body.text)
+def add_note(body: NoteIn, case: NoteWriter) -> NoteRead:
+    note = service.write_note(**case.arguments(), text=body.text)
     return NoteRead.model_validate(note, from_attributes=True)
 
 
 @router.get(
     "/cases/{case_id}/notes",
-    response_model=list[NoteRead],
-    responses=http.PROBLEMS,
-    summary="Internal notes of a case, oldest first",
+    **http.answers(list[NoteRead], "Internal notes of a case, oldest first"),
 )
-def list_notes(case_id: str, runtime: http.Runtime, principal: NoteReader) -> list[NoteRead]:
-    return http.read_all(NoteRead, service.notes_of_case(runtime, principal, case_id=case_id))
+def list_notes(case: NoteReader) -> list[NoteRead]:
+    return http.read_all(NoteRead, service.notes_of_case(**case.arguments()))

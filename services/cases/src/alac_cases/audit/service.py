@@ -12,7 +12,6 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, text
@@ -35,28 +34,14 @@ def entry_hash(prev_hash: str, fields: dict[str, Any]) -> str:
     return hashlib.sha256((prev_hash + canonical(fields)).encode("utf-8")).hexdigest()
 
 
-def _fields(
-    *,
-    tenant_id: str,
-    seq: int,
-    case_id: str | None,
-    actor: str,
-    actor_role: str,
-    at: datetime,
-    what: str,
-    detail: dict[str, Any],
-) -> dict[str, Any]:
+# What an entry's hash covers: everything but the links themselves (prev_hash, hash).
+HASHED = ("tenant_id", "seq", "case_id", "actor", "actor_role", "at", "what", "detail")
+
+
+def _hashed(entry: AuditEntry) -> dict[str, Any]:
+    fields = {name: getattr(entry, name) for name in HASHED}
     # Timestamps are hashed at microsecond precision in UTC, the form every database returns.
-    return {
-        "tenant_id": tenant_id,
-        "seq": seq,
-        "case_id": case_id,
-        "actor": actor,
-        "actor_role": actor_role,
-        "at": at.isoformat(timespec="microseconds"),
-        "what": what,
-        "detail": detail,
-    }
+    return fields | {"at": entry.at.isoformat(timespec="microseconds")}
 
 
 def _lock_chain(session: Session, tenant_id: str) -> None:
@@ -104,26 +89,12 @@ def record_many(
     made: list[AuditEntry] = []
     for what, case_id, detail in entries:
         seq += 1
-        fields = _fields(
+        entry = AuditEntry(
             tenant_id=tenant_id, seq=seq, case_id=case_id, actor=actor, actor_role=actor_role,
-            at=at, what=what, detail=detail or {},
+            at=at, what=what, detail=detail or {}, prev_hash=prev,
         )  # fmt: skip
-        digest = entry_hash(prev, fields)
-        made.append(
-            AuditEntry(
-                tenant_id=tenant_id,
-                seq=seq,
-                case_id=case_id,
-                actor=actor,
-                actor_role=actor_role,
-                at=at,
-                what=what,
-                detail=detail or {},
-                prev_hash=prev,
-                hash=digest,
-            )  # fmt: skip
-        )
-        prev = digest
+        entry.hash = prev = entry_hash(prev, _hashed(entry))
+        made.append(entry)
         AUDIT_ENTRIES.labels("cases", what).inc()
     session.add_all(made)
     if head is None:
@@ -158,17 +129,7 @@ def verify(*, session: Session) -> tuple[int, list[Break]]:
                 breaks.append(Break(tenant, expected_seq, "entry missing (deleted)"))
             if entry.prev_hash != prev:
                 breaks.append(Break(tenant, entry.seq, "link to the previous entry broken"))
-            fields = _fields(
-                tenant_id=entry.tenant_id,
-                seq=entry.seq,
-                case_id=entry.case_id,
-                actor=entry.actor,
-                actor_role=entry.actor_role,
-                at=entry.at,
-                what=entry.what,
-                detail=entry.detail,
-            )
-            if entry_hash(entry.prev_hash, fields) != entry.hash:
+            if entry_hash(entry.prev_hash, _hashed(entry)) != entry.hash:
                 breaks.append(Break(tenant, entry.seq, "entry edited (hash does not match)"))
             prev, expected_seq = entry.hash, entry.seq + 1
         head = heads.get(tenant)

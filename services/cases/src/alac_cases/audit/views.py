@@ -10,12 +10,11 @@ from pydantic import BaseModel
 
 from alac_cases import views as http
 from alac_cases.audit import service
-from alac_kernel.auth.principal import Principal
 
 router = APIRouter(prefix="/v1", tags=["audit"])
 
 # The callers each route lets in (permissions.MATRIX).
-AuditReader = Annotated[Principal, http.allowed("audit.read")]
+AuditReader = Annotated[http.OneCase, http.one_case("audit.read")]
 
 
 class AuditRead(BaseModel):
@@ -31,9 +30,7 @@ class AuditRead(BaseModel):
 
 @router.get(
     "/cases/{case_id}/audit",
-    response_model=list[AuditRead],
-    responses=http.PROBLEMS,
-    summary="Who read or changed this case file, and when (oldest first)",
+    **http.answers(list[AuditRead], "Who read or changed this case file, and when (oldest first)"),
 )
-def case_audit(case_id: str, runtime: http.Runtime, principal: AuditReader) -> list[AuditRead]:
-    return http.read_all(AuditRead, service.trail_of_case(runtime, principal, case_id=case_id))
+def case_audit(case: AuditReader) -> list[AuditRead]:
+    return http.read_all(AuditRead, service.trail_of_case(**case.arguments()))

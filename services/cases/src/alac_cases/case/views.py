@@ -18,9 +18,7 @@ router = APIRouter(prefix="/v1", tags=["cases"])
 CaseReader = Annotated[Principal, http.allowed("case.read")]
 
 
-@router.get(
-    "/cases", response_model=CasePage, responses=http.PROBLEMS, summary="Cases, newest first"
-)
+@router.get("/cases", **http.answers(CasePage, "Cases, newest first"))
 def list_cases(
     runtime: http.Runtime,
     principal: CaseReader,
@@ -49,13 +47,14 @@ def list_cases(
 
 @router.get(
     "/cases/by-complaint/{complaint_id}",
-    response_model=CaseRead,
-    responses=http.PROBLEMS,
-    summary="The case of a complaint",
-    description=(
-        "The case opened for the complaint with this id (intake's `id`), with the same roles, "
-        "office scope and audit as `GET /v1/cases/{case_id}`. 404 until cases has consumed "
-        "the complaint's `complaint.received` (and for another tenant's or office's)."
+    **http.answers(
+        CaseRead,
+        "The case of a complaint",
+        description=(
+            "The case opened for the complaint with this id (intake's `id`), with the same roles, "
+            "office scope and audit as `GET /v1/cases/{case_id}`. 404 until cases has consumed "
+            "the complaint's `complaint.received` (and for another tenant's or office's)."
+        ),
     ),
 )
 def read_case_of_complaint(
@@ -68,9 +67,7 @@ def read_case_of_complaint(
     return http.case_answer(case, response)
 
 
-@router.get(
-    "/cases/{case_id}", response_model=CaseRead, responses=http.PROBLEMS, summary="One case"
-)
+@router.get("/cases/{case_id}", **http.answers(CaseRead, "One case"))
 def read_case(
     case_id: str, runtime: http.Runtime, response: Response, principal: CaseReader
 ) -> CaseRead:

@@ -39,14 +39,15 @@ class CaseFileRead(BaseModel):
 
 @router.get(
     "/cases/{case_id}/file",
-    response_model=CaseFileRead,
-    responses=http.PROBLEMS,
-    summary="The case file in one read: the case and every part the caller may read",
-    description=(
-        "The answers of `/v1/cases/{id}`, `/history`, `/consents`, `/actions`, `/deadlines`, "
-        "`/letters`, `/referrals`, `/notes` and `/v1/deadline-rules` together, read in one "
-        "transaction and audited as those reads are. A part the caller's roles may not read "
-        "is null."
+    **http.answers(
+        CaseFileRead,
+        "The case file in one read: the case and every part the caller may read",
+        description=(
+            "The answers of `/v1/cases/{id}`, `/history`, `/consents`, `/actions`, `/deadlines`, "
+            "`/letters`, `/referrals`, `/notes` and `/v1/deadline-rules` together, read in one "
+            "transaction and audited as those reads are. A part the caller's roles may not read "
+            "is null."
+        ),
     ),
 )
 def read_case_file(

@@ -10,13 +10,12 @@ from pydantic import BaseModel, Field
 
 from alac_cases import views as http
 from alac_cases.consent import service
-from alac_kernel.auth.principal import Principal
 
 router = APIRouter(prefix="/v1", tags=["consent"])
 
 # The callers each route lets in (permissions.MATRIX).
-ConsentWriter = Annotated[Principal, http.allowed("consent.write")]
-ConsentReader = Annotated[Principal, http.allowed("consent.read")]
+ConsentWriter = Annotated[http.CaseCommand, http.command("consent.write")]
+ConsentReader = Annotated[http.OneCase, http.one_case("consent.read")]
 
 Scope = Literal["formal_action", "documents_to_authorities", "media", "referral", "share_contact"]
 
@@ -40,32 +39,25 @@ class ConsentRead(BaseModel):
 
 @router.post(
     "/cases/{case_id}/consents",
-    response_model=ConsentRead,
-    status_code=201,
-    responses=http.PROBLEMS,
-    summary="Record a new version of the client's consent (or withdraw it)",
+    **http.creates(ConsentRead, "Record a new version of the client's consent (or withdraw it)"),
 )
-def record_consent(
-    case_id: str,
-    body: ConsentIn,
-    principal: ConsentWriter,
-    change: http.Change,
-) -> ConsentRead:
+def record_consent(body: ConsentIn, command: ConsentWriter) -> ConsentRead:
     recorded = service.record_consent(
-        change.runtime, principal, case_id=case_id, expected=change.expected(body),
-        scopes=list(body.scopes), withdrawn=body.withdrawn, how_given=body.how_given,
+        **command.arguments(body),
+        scopes=list(body.scopes),
+        withdrawn=body.withdrawn,
+        how_given=body.how_given,
         note=body.note,
-    )  # fmt: skip
-    return change.recorded(ConsentRead, recorded)
+    )
+    return command.recorded(ConsentRead, recorded)
 
 
 @router.get(
     "/cases/{case_id}/consents",
-    response_model=list[ConsentRead],
-    responses=http.PROBLEMS,
-    summary="Every consent version of a case, oldest first (the last one is in force)",
+    **http.answers(
+        list[ConsentRead],
+        "Every consent version of a case, oldest first (the last one is in force)",
+    ),
 )
-def list_consents(
-    case_id: str, runtime: http.Runtime, principal: ConsentReader
-) -> list[ConsentRead]:
-    return http.read_all(ConsentRead, service.consents_of_case(runtime, principal, case_id=case_id))
+def list_consents(case: ConsentReader) -> list[ConsentRead]:
+    return http.read_all(ConsentRead, service.consents_of_case(**case.arguments()))

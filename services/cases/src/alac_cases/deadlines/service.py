@@ -12,8 +12,8 @@ from alac_cases.case.models import Case
 from alac_cases.deadlines import calendar
 from alac_cases.deadlines.models import Deadline, DeadlineRule
 from alac_kernel.auth.principal import Principal
-from alac_kernel.db import new_id, utcnow
-from alac_kernel.errors import Conflict, InvalidFields, NotFound
+from alac_kernel.db import new_id, one_found, utcnow
+from alac_kernel.errors import Conflict, InvalidFields
 from alac_kernel.runtime import ServiceRuntime
 
 # The rules every tenant starts with (seeds/001 and the procedural codes); a tenant admin
@@ -188,11 +188,8 @@ def list_deadlines(*, session: Session, case_id: str) -> list[Deadline]:
 
 
 def mark_met(*, session: Session, case: Case, deadline_id: str) -> Deadline:
-    deadline = session.execute(
-        select(Deadline).where(Deadline.id == deadline_id, Deadline.case_id == case.id)
-    ).scalar_one_or_none()
-    if deadline is None:
-        raise NotFound("deadline")
+    query = select(Deadline).where(Deadline.id == deadline_id, Deadline.case_id == case.id)
+    deadline = one_found(session, query, "deadline")
     if deadline.met_at is None:
         deadline.met_at = utcnow()
         session.flush()

@@ -19,6 +19,8 @@ DeadlineRuleReader = Annotated[Principal, http.allowed("deadline_rule.read")]
 DeadlineRuleWriter = Annotated[Principal, http.allowed("deadline_rule.write")]
 DeadlineWriter = Annotated[Principal, http.allowed("deadline.write")]
 DeadlineReader = Annotated[Principal, http.allowed("deadline.read")]
+DeadlineSetter = Annotated[http.OneCase, http.one_case("deadline.write")]
+DeadlinesReader = Annotated[http.OneCase, http.one_case("deadline.read")]
 
 Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 
@@ -61,21 +63,14 @@ class OverdueRead(DeadlineRead):
     assignee: str | None
 
 
-@router.get(
-    "/deadline-rules",
-    response_model=list[RuleRead],
-    responses=http.PROBLEMS,
-    summary="The tenant's deadline rules",
-)
+@router.get("/deadline-rules", **http.answers(list[RuleRead], "The tenant's deadline rules"))
 def list_rules(runtime: http.Runtime, principal: DeadlineRuleReader) -> list[RuleRead]:
     return http.read_all(RuleRead, service.list_rules(runtime, principal))
 
 
 @router.put(
     "/deadline-rules/{code}",
-    response_model=RuleRead,
-    responses=http.PROBLEMS,
-    summary="Create or change a deadline rule of the tenant",
+    **http.answers(RuleRead, "Create or change a deadline rule of the tenant"),
 )
 def put_rule(
     code: Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)],
@@ -89,40 +84,28 @@ def put_rule(
 
 @router.post(
     "/cases/{case_id}/deadlines",
-    response_model=DeadlineRead,
-    status_code=201,
-    responses=http.PROBLEMS,
-    summary="Set a deadline from a rule and a start date, or with an explicit due date",
+    **http.creates(
+        DeadlineRead, "Set a deadline from a rule and a start date, or with an explicit due date"
+    ),
 )
-def set_deadline(
-    case_id: str, body: DeadlineIn, runtime: http.Runtime, principal: DeadlineWriter
-) -> DeadlineRead:
+def set_deadline(body: DeadlineIn, case: DeadlineSetter) -> DeadlineRead:
     deadline = service.set_deadline(
-        runtime, principal, case_id=case_id, rule_code=body.rule, starts_on=body.starts_on,
-        due_on=body.due_on,
-    )  # fmt: skip
+        **case.arguments(), rule_code=body.rule, starts_on=body.starts_on, due_on=body.due_on
+    )
     return DeadlineRead.model_validate(deadline, from_attributes=True)
 
 
 @router.get(
     "/cases/{case_id}/deadlines",
-    response_model=list[DeadlineRead],
-    responses=http.PROBLEMS,
-    summary="Deadlines of a case, soonest first",
+    **http.answers(list[DeadlineRead], "Deadlines of a case, soonest first"),
 )
-def list_deadlines(
-    case_id: str, runtime: http.Runtime, principal: DeadlineReader
-) -> list[DeadlineRead]:
-    return http.read_all(
-        DeadlineRead, service.deadlines_of_case(runtime, principal, case_id=case_id)
-    )
+def list_deadlines(case: DeadlinesReader) -> list[DeadlineRead]:
+    return http.read_all(DeadlineRead, service.deadlines_of_case(**case.arguments()))
 
 
 @router.post(
     "/cases/{case_id}/deadlines/{deadline_id}/met",
-    response_model=DeadlineRead,
-    responses=http.PROBLEMS,
-    summary="Mark a deadline met (the scheduler stops following it)",
+    **http.answers(DeadlineRead, "Mark a deadline met (the scheduler stops following it)"),
 )
 def meet_deadline(
     case_id: str, deadline_id: str, runtime: http.Runtime, principal: DeadlineWriter
@@ -133,9 +116,9 @@ def meet_deadline(
 
 @router.get(
     "/overdue",
-    response_model=list[OverdueRead],
-    responses=http.PROBLEMS,
-    summary="Deadlines past due and not met, per office and/or per lawyer",
+    **http.answers(
+        list[OverdueRead], "Deadlines past due and not met, per office and/or per lawyer"
+    ),
 )
 def list_overdue(
     runtime: http.Runtime,

@@ -25,7 +25,7 @@ from alac_cases.tenancy.service import languages_of
 from alac_kernel import crypto
 from alac_kernel.auth.principal import Principal
 from alac_kernel.crypto import MasterKeys
-from alac_kernel.db import new_id, session_scope, utcnow
+from alac_kernel.db import new_id, one_found, session_scope, utcnow
 from alac_kernel.errors import Gone, InvalidFields, NotFound
 from alac_kernel.outbox import Outbox
 
@@ -314,12 +314,8 @@ def list_letters(*, session: Session, case_id: str) -> list[Letter]:
 
 
 def get(*, session: Session, case_id: str, letter_id: str) -> Letter:
-    letter = session.execute(
-        select(Letter).where(Letter.id == letter_id, Letter.case_id == case_id)
-    ).scalar_one_or_none()
-    if letter is None:
-        raise NotFound("letter")
-    return letter
+    query = select(Letter).where(Letter.id == letter_id, Letter.case_id == case_id)
+    return one_found(session, query, "letter")
 
 
 # ---------------------------------------------------------------------- use cases

@@ -17,8 +17,9 @@ from alac_kernel.problems import problem_responses
 router = APIRouter(prefix="/v1", tags=["letters"])
 
 # The callers each route lets in (permissions.MATRIX).
-LetterWriter = Annotated[Principal, http.allowed("letter.write")]
+LetterWriter = Annotated[http.CaseCommand, http.command("letter.write")]
 LetterReader = Annotated[Principal, http.allowed("letter.read")]
+LettersReader = Annotated[http.OneCase, http.one_case("letter.read")]
 
 
 class LetterIn(http.Versioned):
@@ -58,32 +59,22 @@ class LetterRead(BaseModel):
 
 @router.post(
     "/cases/{case_id}/letters",
-    response_model=LetterRead,
-    status_code=201,
-    responses=http.PROBLEMS,
-    summary="Generate a letter of support (needs consent to documents_to_authorities)",
+    **http.creates(
+        LetterRead, "Generate a letter of support (needs consent to documents_to_authorities)"
+    ),
 )
-def create_letter(
-    case_id: str,
-    body: LetterIn,
-    principal: LetterWriter,
-    change: http.Change,
-) -> LetterRead:
+def create_letter(body: LetterIn, command: LetterWriter) -> LetterRead:
     recorded = service.write_letter(
-        change.runtime, principal, case_id=case_id, expected=change.expected(body),
-        **body.model_dump(exclude={"version"}),
-    )  # fmt: skip
-    return change.recorded(LetterRead, recorded)
+        **command.arguments(body), **body.model_dump(exclude={"version"})
+    )
+    return command.recorded(LetterRead, recorded)
 
 
 @router.get(
-    "/cases/{case_id}/letters",
-    response_model=list[LetterRead],
-    responses=http.PROBLEMS,
-    summary="Letters of support of a case",
+    "/cases/{case_id}/letters", **http.answers(list[LetterRead], "Letters of support of a case")
 )
-def list_letters(case_id: str, runtime: http.Runtime, principal: LetterReader) -> list[LetterRead]:
-    return http.read_all(LetterRead, service.letters_of_case(runtime, principal, case_id=case_id))
+def list_letters(case: LettersReader) -> list[LetterRead]:
+    return http.read_all(LetterRead, service.letters_of_case(**case.arguments()))
 
 
 @router.get(

@@ -30,7 +30,7 @@ from alac_kernel import delivery
 from alac_kernel.auth import roles
 from alac_kernel.auth.principal import Principal
 from alac_kernel.cursors import CursorError
-from alac_kernel.db import new_id, utcnow
+from alac_kernel.db import new_id, one_found, utcnow
 from alac_kernel.errors import InvalidFields, NotFound
 
 outbox = delivery.DeliveryOutbox(deliveries)
@@ -372,15 +372,12 @@ def mark_read(runtime: CasesRuntime, principal: Principal, *, notification_id: s
     if "\x00" in notification_id:  # no id holds NUL, and PostgreSQL would refuse the query
         raise NotFound("notification")
     with unit_of_work(runtime, principal) as session:
-        found = session.execute(
-            select(Notification).where(
-                Notification.id == notification_id,
-                Notification.tenant_id == principal.tenant,
-                Notification.recipient == principal.subject,
-            )
-        ).scalar_one_or_none()
-        if found is None:
-            raise NotFound("notification")
+        mine = select(Notification).where(
+            Notification.id == notification_id,
+            Notification.tenant_id == principal.tenant,
+            Notification.recipient == principal.subject,
+        )
+        found = one_found(session, mine, "notification")
         if found.read_at is None:
             found.read_at = utcnow()
     return found

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from alac_cases.notifications import messages, rules, service
 from alac_cases.notifications.models import Notification
-from alac_cases.views import PROBLEMS, Runtime, Strict, allowed
+from alac_cases.views import Runtime, Strict, allowed, answers
 from alac_kernel.auth.principal import Principal
 from alac_kernel.languages import negotiate
 
@@ -109,10 +109,7 @@ def _read(notification: Notification, language: str) -> NotificationRead:
 
 
 @router.get(
-    "",
-    response_model=NotificationPage,
-    responses=PROBLEMS,
-    summary="The signed-in staff member's notifications, newest first",
+    "", **answers(NotificationPage, "The signed-in staff member's notifications, newest first")
 )
 def list_notifications(
     request: Request,
@@ -131,32 +128,20 @@ def list_notifications(
     )
 
 
-@router.post(
-    "/read-all",
-    response_model=ReadAll,
-    responses=PROBLEMS,
-    summary="Mark every one of the caller's notifications read",
-)
+@router.post("/read-all", **answers(ReadAll, "Mark every one of the caller's notifications read"))
 def read_all(runtime: Runtime, principal: Reader) -> ReadAll:
     return ReadAll(marked=service.mark_all_read(runtime, principal), unread=0)
 
 
 @router.get(
     "/preferences",
-    response_model=Preferences,
-    responses=PROBLEMS,
-    summary="How the caller is told (e-mail, daily digest, quiet hours)",
+    **answers(Preferences, "How the caller is told (e-mail, daily digest, quiet hours)"),
 )
 def get_preferences(runtime: Runtime, principal: Reader) -> Preferences:
     return _preferences_read(service.my_preferences(runtime, principal))
 
 
-@router.put(
-    "/preferences",
-    response_model=Preferences,
-    responses=PROBLEMS,
-    summary="Set how the caller is told",
-)
+@router.put("/preferences", **answers(Preferences, "Set how the caller is told"))
 def put_preferences(runtime: Runtime, principal: Reader, body: Preferences) -> Preferences:
     wanted = service.Preferences(
         email=body.email,
@@ -178,9 +163,10 @@ def _preferences_read(found: service.Preferences) -> Preferences:
 
 @router.get(
     "/deliveries",
-    response_model=list[DeliveryRead],
-    responses=PROBLEMS,
-    summary="The tenant's notification e-mails by state (tenant admin): failed ones to fix",
+    **answers(
+        list[DeliveryRead],
+        "The tenant's notification e-mails by state (tenant admin): failed ones to fix",
+    ),
 )
 def list_deliveries(
     runtime: Runtime,
@@ -199,9 +185,9 @@ def list_deliveries(
 
 @router.get(
     "/rules",
-    response_model=list[RuleRead],
-    responses=PROBLEMS,
-    summary="Who is told what in this tenant (the defaults with the tenant's changes)",
+    **answers(
+        list[RuleRead], "Who is told what in this tenant (the defaults with the tenant's changes)"
+    ),
 )
 def get_rules(runtime: Runtime, principal: RuleReader) -> list[RuleRead]:
     return [RuleRead(**vars(r)) for r in service.tenant_rules(runtime, principal)]
@@ -209,9 +195,9 @@ def get_rules(runtime: Runtime, principal: RuleReader) -> list[RuleRead]:
 
 @router.put(
     "/rules",
-    response_model=list[RuleRead],
-    responses=PROBLEMS,
-    summary="Switch rules on or off (tenant admin); rules not named keep what they were",
+    **answers(
+        list[RuleRead], "Switch rules on or off (tenant admin); rules not named keep what they were"
+    ),
 )
 def put_rules(runtime: Runtime, principal: RuleWriter, body: RuleSet) -> list[RuleRead]:
     wanted = [rules.Rule(r.kind, r.audience, r.enabled, r.working_days) for r in body.rules]
@@ -221,9 +207,7 @@ def put_rules(runtime: Runtime, principal: RuleWriter, body: RuleSet) -> list[Ru
 
 @router.post(
     "/{notification_id}/read",
-    response_model=NotificationRead,
-    responses=PROBLEMS,
-    summary="Mark one of the caller's notifications read",
+    **answers(NotificationRead, "Mark one of the caller's notifications read"),
 )
 def read_one(
     request: Request,

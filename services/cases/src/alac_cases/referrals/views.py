@@ -10,13 +10,12 @@ from pydantic import BaseModel, Field
 
 from alac_cases import views as http
 from alac_cases.referrals import service
-from alac_kernel.auth.principal import Principal
 
 router = APIRouter(prefix="/v1", tags=["referrals"])
 
 # The callers each route lets in (permissions.MATRIX).
-ReferralWriter = Annotated[Principal, http.allowed("referral.write")]
-ReferralReader = Annotated[Principal, http.allowed("referral.read")]
+ReferralWriter = Annotated[http.CaseCommand, http.command("referral.write")]
+ReferralReader = Annotated[http.OneCase, http.one_case("referral.read")]
 
 
 class ReferralIn(http.Versioned):
@@ -42,33 +41,15 @@ class ReferralRead(BaseModel):
 
 @router.post(
     "/cases/{case_id}/referrals",
-    response_model=ReferralRead,
-    status_code=201,
-    responses=http.PROBLEMS,
-    summary="Refer the case to a partner tenant (needs consent to referral)",
+    **http.creates(ReferralRead, "Refer the case to a partner tenant (needs consent to referral)"),
 )
-def refer(
-    case_id: str,
-    body: ReferralIn,
-    principal: ReferralWriter,
-    change: http.Change,
-) -> ReferralRead:
+def refer(body: ReferralIn, command: ReferralWriter) -> ReferralRead:
     recorded = service.refer(
-        change.runtime, principal, case_id=case_id, expected=change.expected(body),
-        to_tenant=body.to_tenant, share=list(body.share), note=body.note,
-    )  # fmt: skip
-    return change.recorded(ReferralRead, recorded)
-
-
-@router.get(
-    "/cases/{case_id}/referrals",
-    response_model=list[ReferralRead],
-    responses=http.PROBLEMS,
-    summary="Referrals of a case",
-)
-def list_referrals(
-    case_id: str, runtime: http.Runtime, principal: ReferralReader
-) -> list[ReferralRead]:
-    return http.read_all(
-        ReferralRead, service.referrals_of_case(runtime, principal, case_id=case_id)
+        **command.arguments(body), to_tenant=body.to_tenant, share=list(body.share), note=body.note
     )
+    return command.recorded(ReferralRead, recorded)
+
+
+@router.get("/cases/{case_id}/referrals", **http.answers(list[ReferralRead], "Referrals of a case"))
+def list_referrals(case: ReferralReader) -> list[ReferralRead]:
+    return http.read_all(ReferralRead, service.referrals_of_case(**case.arguments()))

@@ -19,7 +19,7 @@ router = APIRouter(prefix="/v1", tags=["staff"])
 # The callers each route lets in (permissions.MATRIX).
 StaffWriter = Annotated[Principal, http.allowed("staff.write")]
 StaffReader = Annotated[Principal, http.allowed("staff.read")]
-Assigner = Annotated[Principal, http.allowed("case.assign")]
+Assigner = Annotated[http.CaseCommand, http.command("case.assign")]
 
 # The roles as the OpenAPI document's enums, which need the names written out: they are
 # service.ASSIGNABLE_ROLES and service.INVITABLE_ROLES (the kernel's constants), checked by
@@ -94,19 +94,14 @@ def _answer(member: object) -> StaffRead:
 
 
 @router.post(
-    "/staff",
-    response_model=StaffRead,
-    responses=http.PROBLEMS,
-    summary="Add or update a staff member of an office (tenant admin)",
+    "/staff", **http.answers(StaffRead, "Add or update a staff member of an office (tenant admin)")
 )
 def put_staff(body: StaffIn, runtime: http.Runtime, principal: StaffWriter) -> StaffRead:
     member = service.declare_member(runtime, principal, **body.model_dump())
     return _answer(member)
 
 
-@router.get(
-    "/staff", response_model=list[StaffRead], responses=http.PROBLEMS, summary="Office staff"
-)
+@router.get("/staff", **http.answers(list[StaffRead], "Office staff"))
 def get_staff(
     runtime: http.Runtime,
     principal: StaffReader,
@@ -117,33 +112,24 @@ def get_staff(
 
 @router.post(
     "/cases/{case_id}/assignment",
-    response_model=CaseRead,
-    responses=http.PROBLEMS,
-    summary="Assign a case by hand or to the least-loaded lawyer of its office",
+    **http.answers(CaseRead, "Assign a case by hand or to the least-loaded lawyer of its office"),
 )
-def assign(
-    case_id: str,
-    body: AssignmentIn,
-    principal: Assigner,
-    change: http.Change,
-) -> CaseRead:
-    case = service.assign(
-        change.runtime, principal, case_id=case_id, expected=change.expected(body),
-        assignee=body.assignee, strategy=body.strategy,
-    )  # fmt: skip
-    return change.case(case)
+def assign(body: AssignmentIn, command: Assigner) -> CaseRead:
+    case = service.assign(**command.arguments(body), assignee=body.assignee, strategy=body.strategy)
+    return command.case(case)
 
 
 @router.post(
     "/staff/invitations",
-    status_code=201,
-    response_model=StaffRead,
-    responses=ADMINISTRATION,
-    summary="Invite a volunteer, lawyer, coordinator or analyst into an office (tenant admin)",
-    description="Creates the person's account in the identity provider (a member of the "
-    "tenant's organization, with the role and the office), who sets a password and verifies "
-    "the e-mail on first sign-in; announces `staff.invited` with name and position. Inviting "
-    "the same username again completes an interrupted invitation.",
+    **http.creates(
+        StaffRead,
+        "Invite a volunteer, lawyer, coordinator or analyst into an office (tenant admin)",
+        responses=ADMINISTRATION,
+        description="Creates the person's account in the identity provider (a member of the "
+        "tenant's organization, with the role and the office), who sets a password and verifies "
+        "the e-mail on first sign-in; announces `staff.invited` with name and position. Inviting "
+        "the same username again completes an interrupted invitation.",
+    ),
 )
 def invite(body: InvitationIn, runtime: http.Runtime, principal: StaffWriter) -> StaffRead:
     member = administration.invite(runtime, principal, **body.model_dump())
@@ -152,9 +138,11 @@ def invite(body: InvitationIn, runtime: http.Runtime, principal: StaffWriter) ->
 
 @router.post(
     "/staff/{who}/move",
-    response_model=StaffRead,
-    responses=ADMINISTRATION,
-    summary="Move a staff member to another office and/or role (by username, e-mail or id)",
+    **http.answers(
+        StaffRead,
+        "Move a staff member to another office and/or role (by username, e-mail or id)",
+        responses=ADMINISTRATION,
+    ),
 )
 def move(who: str, body: MoveIn, runtime: http.Runtime, principal: StaffWriter) -> StaffRead:
     member = administration.move(runtime, principal, who=who, **body.model_dump())
@@ -163,9 +151,11 @@ def move(who: str, body: MoveIn, runtime: http.Runtime, principal: StaffWriter) 
 
 @router.post(
     "/staff/{who}/deactivate",
-    response_model=StaffRead,
-    responses=ADMINISTRATION,
-    summary="Deactivate a staff member: no more sign-in, no new assignments; name kept",
+    **http.answers(
+        StaffRead,
+        "Deactivate a staff member: no more sign-in, no new assignments; name kept",
+        responses=ADMINISTRATION,
+    ),
 )
 def deactivate(who: str, runtime: http.Runtime, principal: StaffWriter) -> StaffRead:
     member = administration.deactivate(runtime, principal, who=who)

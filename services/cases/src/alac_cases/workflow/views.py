@@ -17,9 +17,9 @@ from alac_kernel.auth.principal import Principal
 router = APIRouter(prefix="/v1", tags=["workflow"])
 
 # The callers each route lets in (permissions.MATRIX).
-CaseMover = Annotated[Principal, http.allowed("case.transition")]
-QuickAnswerer = Annotated[Principal, http.allowed("case.quick_answer")]
-HistoryReader = Annotated[Principal, http.allowed("history.read")]
+CaseMover = Annotated[http.CaseCommand, http.command("case.transition")]
+QuickAnswerer = Annotated[http.CaseCommand, http.command("case.quick_answer")]
+HistoryReader = Annotated[http.OneCase, http.one_case("history.read")]
 TriageReader = Annotated[Principal, http.allowed("triage.read")]
 
 
@@ -63,59 +63,42 @@ class HistoryRead(BaseModel):
 
 @router.post(
     "/cases/{case_id}/transitions",
-    response_model=CaseRead,
-    responses=http.PROBLEMS,
-    summary="Move a case to another status (409 lists the statuses allowed from here)",
+    **http.answers(
+        CaseRead, "Move a case to another status (409 lists the statuses allowed from here)"
+    ),
 )
-def transition(
-    case_id: str,
-    body: TransitionIn,
-    principal: CaseMover,
-    change: http.Change,
-) -> CaseRead:
+def transition(body: TransitionIn, command: CaseMover) -> CaseRead:
     case = service.move(
-        change.runtime, principal, case_id=case_id, expected=change.expected(body),
-        to_status=body.to_status, reason=body.reason, outcome=body.outcome,
-    )  # fmt: skip
-    return change.case(case)
+        **command.arguments(body),
+        to_status=body.to_status,
+        reason=body.reason,
+        outcome=body.outcome,
+    )
+    return command.case(case)
 
 
 @router.post(
     "/cases/{case_id}/quick-answer",
-    response_model=CaseRead,
-    responses=http.PROBLEMS,
-    summary="Answer an information request on the spot and close it as advice given",
+    **http.answers(
+        CaseRead, "Answer an information request on the spot and close it as advice given"
+    ),
 )
-def quick_answer(
-    case_id: str,
-    body: QuickAnswerIn,
-    principal: QuickAnswerer,
-    change: http.Change,
-) -> CaseRead:
-    case = service.answer_quickly(
-        change.runtime, principal, case_id=case_id, expected=change.expected(body),
-        answer=body.answer,
-    )  # fmt: skip
-    return change.case(case)
+def quick_answer(body: QuickAnswerIn, command: QuickAnswerer) -> CaseRead:
+    case = service.answer_quickly(**command.arguments(body), answer=body.answer)
+    return command.case(case)
 
 
 @router.get(
     "/cases/{case_id}/history",
-    response_model=HistoryRead,
-    responses=http.PROBLEMS,
-    summary="Status changes and assignments of a case, oldest first",
+    **http.answers(HistoryRead, "Status changes and assignments of a case, oldest first"),
 )
-def history(case_id: str, runtime: http.Runtime, principal: HistoryReader) -> HistoryRead:
-    return HistoryRead.model_validate(
-        service.history(runtime, principal, case_id=case_id), from_attributes=True
-    )
+def history(case: HistoryReader) -> HistoryRead:
+    return HistoryRead.model_validate(service.history(**case.arguments()), from_attributes=True)
 
 
 @router.get(
     "/triage",
-    response_model=list[CaseRead],
-    responses=http.PROBLEMS,
-    summary="The triage queue of an office: cases in triage, oldest first",
+    **http.answers(list[CaseRead], "The triage queue of an office: cases in triage, oldest first"),
 )
 def triage_queue(
     runtime: http.Runtime,

@@ -28,8 +28,8 @@ from alac_intake.vault import service as vault
 from alac_intake.vault.crypto import MasterKeys
 from alac_kernel import crypto
 from alac_kernel.auth.principal import Principal
-from alac_kernel.db import new_id, session_scope, utcnow
-from alac_kernel.errors import Conflict, Gone, InvalidFields, NotFound
+from alac_kernel.db import new_id, one_found, session_scope, utcnow
+from alac_kernel.errors import Conflict, Gone, InvalidFields
 
 if TYPE_CHECKING:
     from alac_intake.runtime import IntakeRuntime
@@ -237,14 +237,10 @@ def listed(*, session: Session, complaint_id: str) -> list[Attachment]:
 
 
 def get(*, session: Session, complaint_id: str, attachment_id: str) -> Attachment:
-    row = session.execute(
-        select(Attachment).where(
-            Attachment.id == attachment_id, Attachment.complaint_id == complaint_id
-        )
-    ).scalar_one_or_none()
-    if row is None:
-        raise NotFound("attachment")
-    return row
+    query = select(Attachment).where(
+        Attachment.id == attachment_id, Attachment.complaint_id == complaint_id
+    )
+    return one_found(session, query, "attachment")
 
 
 # ------------------------------------------------------------------ use cases

@@ -33,7 +33,7 @@ from alac_intake.partners.webhooks import (
 from alac_kernel.auth.principal import Principal
 from alac_kernel.crypto import MasterKeys
 from alac_kernel.cursors import CursorCodec, CursorError
-from alac_kernel.db import new_id, session_scope, utcnow
+from alac_kernel.db import new_id, one_found, session_scope, utcnow
 from alac_kernel.errors import (
     Conflict,
     DomainError,
@@ -103,12 +103,8 @@ def partner_of(session: Session, principal: Principal, *, create: bool = False) 
 
 
 def get_partner(session: Session, tenant: str, partner_id: str) -> Partner:
-    found = session.execute(
-        select(Partner).where(Partner.id == partner_id, Partner.tenant_id == tenant)
-    ).scalar_one_or_none()
-    if found is None:
-        raise NotFound("partner")
-    return found
+    query = select(Partner).where(Partner.id == partner_id, Partner.tenant_id == tenant)
+    return one_found(session, query, "partner")
 
 
 def check_client_id(session: Session, client_id: str) -> None:
@@ -143,18 +139,14 @@ def own_complaint(session: Session, principal: Principal, complaint_id: str) -> 
     """The link of a complaint to the calling partner, or NotFound (as for a missing
     complaint)."""
     partner = partner_of(session, principal)
-    link = None
-    if partner is not None:
-        link = session.execute(
-            select(PartnerComplaint).where(
-                PartnerComplaint.complaint_id == complaint_id,
-                PartnerComplaint.partner_id == partner.id,
-                PartnerComplaint.tenant_id == principal.tenant,
-            )
-        ).scalar_one_or_none()
-    if link is None:
+    if partner is None:
         raise NotFound("complaint")
-    return link
+    its_own = select(PartnerComplaint).where(
+        PartnerComplaint.complaint_id == complaint_id,
+        PartnerComplaint.partner_id == partner.id,
+        PartnerComplaint.tenant_id == principal.tenant,
+    )
+    return one_found(session, its_own, "complaint")
 
 
 def complaint_view(session: Session, link: PartnerComplaint) -> dict[str, Any]:
@@ -220,16 +212,12 @@ def subscribe(
 
 
 def get_subscription(session: Session, partner: Partner, sub_id: str) -> WebhookSubscription:
-    found = session.execute(
-        select(WebhookSubscription).where(
-            WebhookSubscription.id == sub_id,
-            WebhookSubscription.partner_id == partner.id,
-            WebhookSubscription.tenant_id == partner.tenant_id,
-        )
-    ).scalar_one_or_none()
-    if found is None:
-        raise NotFound("subscription")
-    return found
+    its_own = select(WebhookSubscription).where(
+        WebhookSubscription.id == sub_id,
+        WebhookSubscription.partner_id == partner.id,
+        WebhookSubscription.tenant_id == partner.tenant_id,
+    )
+    return one_found(session, its_own, "subscription")
 
 
 def subscription_view(session: Session, sub: WebhookSubscription) -> dict:
