@@ -17,6 +17,12 @@ PYTEST_PARALLEL := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --di
 # The fast tier: no engine, no browser, no process of the platform, not the four services in
 # one process, nothing slow by design (markers in pyproject.toml; conftest.py sets most).
 FAST_TIER := not (postgres or kafka or e2e or keycloak or opensearch or prometheus or browser or platform or slow)
+# Python may write its bytecode caches during a test run even where the environment says not to
+# (PYTHONDONTWRITEBYTECODE): without them every pytest worker rewrites the asserts of every
+# test module and compiles every source module again on every run, and every `alac`
+# subprocess a test starts compiles the service it imports (a third of a worker's collection,
+# half of a command's start-up). The caches go to __pycache__/, which git ignores.
+test test-fast: export PYTHONDONTWRITEBYTECODE =
 
 .DEFAULT_GOAL := help
 
@@ -59,17 +65,13 @@ lint: $(STAMP) typecheck ## ruff check and format check, and the type checker
 typecheck: $(STAMP) ## mypy: strict on the kernel, the rest as configured in pyproject.toml
 	$(BIN)/mypy
 
-bench: $(STAMP) engines ## run the benchmarks and print the figures (the Kafka one on the fetched broker)
+bench: $(STAMP) engines ## every benchmark in one run (under 15 min once its data sets exist), then the targets table
 	deploy/engines/ensure-system-packages wrk
-	$(BIN)/python -m bench.native
-	$(BIN)/python -m bench.search
-	$(BIN)/python -m bench.pages
-	$(BIN)/python -m bench.kafka
-	$(BIN)/python -m bench.report_pdf
-	$(BIN)/python -m bench.dashboard
-	$(BIN)/python -m bench.analytics --complaints --events 60000
-	$(BIN)/python -m bench.analytics --complaints --events 60000 --postgres
-	$(BIN)/python -m bench.onboarding
+	$(BIN)/python -m bench.suite
+
+bench-quick: $(STAMP) ## every benchmark at a small scale (about 2 min): the same table, for development
+	deploy/engines/ensure-system-packages wrk
+	$(BIN)/python -m bench.suite --quick
 
 verify: $(STAMP) ## reliability and security run: 10 min of load with kill -9 faults, bad input, access probes; prints a table (docs/reliability.md)
 	$(BIN)/python -m verify $(VERIFY_ARGS)
@@ -77,4 +79,4 @@ verify: $(STAMP) ## reliability and security run: 10 min of load with kill -9 fa
 clean: ## remove the virtual environment, the web assets and the local data folder
 	rm -rf $(VENV) $(DATA) web/node_modules
 
-.PHONY: help install install-system engines run run-production test test-fast lint typecheck bench verify clean
+.PHONY: help install install-system engines run run-production test test-fast lint typecheck bench bench-quick verify clean

@@ -257,8 +257,10 @@ def browser() -> Iterator[object]:
 ENGINE_GROUPS = ("keycloak", "opensearch", "kafka")
 # Scheduled first, so that no worker starts a minutes-long test while the other one is
 # finishing the short ones: xdist hands out the groups first (the largest first), then the
-# other tests in collection order, which puts these markers' tests at its front.
-LONG_MARKERS = ("e2e", "slow")
+# other tests in collection order, which puts these markers' tests at its front. `long` marks
+# the fast tier's few tests of several seconds each (fuzzers, a 3,000-complaint lookup): at the
+# end of a run one of them kept one worker busy while the other had nothing left.
+LONG_MARKERS = ("e2e", "slow", "long")
 
 
 # A test that uses an engine's fixture needs that engine, whether or not its module says so

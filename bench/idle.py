@@ -10,6 +10,7 @@ Prints the total as a percentage of one core, each process's share, and the load
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import shutil
@@ -26,6 +27,7 @@ from bench.procs import BIN, REPO, Processes
 TICKS = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 HOST = "127.0.0.1"
+RESULTS = Path(__file__).resolve().parent / "results" / "idle.json"
 
 
 def descendants(root: int) -> list[int]:
@@ -156,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--settle", type=float, default=20.0, help="seconds after ready (20)")
     p.add_argument("--demo", action="store_true", help="load the demo data first")
     p.add_argument("--keep", action="store_true")
+    p.add_argument("--output", type=Path, default=RESULTS, help="JSON output")
     args = p.parse_args(argv)
     try:
         r = run(args.window, args.settle, args.demo, args.keep)
@@ -168,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {100 * row['cpu_s'] / r['window_s']:6.2f} % of a core  {row['rss_mib']:7.1f} MiB"
               f"  {row['name']}")  # fmt: skip
     print(f"total: {r['cpu_pct_of_one_core']:.2f} % of one core, {r['rss_mib']:.0f} MiB RSS")
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(r, indent=2) + "\n", encoding="utf-8")
     return 0
 
 

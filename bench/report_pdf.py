@@ -147,6 +147,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--postgres", action="store_true")
     parser.add_argument("--days", type=int, default=DAYS, help="days of data (smoke tests: fewer)")
+    parser.add_argument(
+        "--output", type=Path, help="JSON output (bench/results/report-pdf-<database>.json)"
+    )
     args = parser.parse_args(argv)
     result = run(args.complaints, args.runs, args.postgres, args.days)
     result["when"] = datetime.now(UTC).isoformat(timespec="seconds")
@@ -157,9 +160,9 @@ def main(argv: list[str] | None = None) -> int:
         f"PDF of {result['pdf_pages']} pages, {result['pdf_bytes']:,} bytes"
     )
     print(table(result))
-    out = Path(__file__).parent / "results"
-    out.mkdir(exist_ok=True)
-    (out / f"report-pdf-{result['database']}.json").write_text(json.dumps(result, indent=2) + "\n")
+    out = args.output or Path(__file__).parent / "results" / f"report-pdf-{result['database']}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
     return 0
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import shutil
@@ -49,6 +50,7 @@ from bench.payloads import complaint_bodies
 from bench.procs import BIN, REPO, Processes
 
 REALM = "alac-dev"
+RESULTS = Path(__file__).resolve().parent / "results" / "visibility.json"
 SEARCH_TERMS = 25  # words per query: 25 x "w OR " stays under q's 500 characters
 CASES_PAGE = 100
 WAIT_S = 60.0  # a complaint not shown within this long is counted as not visible
@@ -399,6 +401,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--profile", type=Path, metavar="DIR",
                    help="record every service with py-spy (non-blocking) into DIR and print "
                    "where each one's time went")  # fmt: skip
+    p.add_argument("--output", type=Path, default=RESULTS, help="JSON output")
     args = p.parse_args(argv)
     try:
         r = run(args.rate, args.seconds, args.every, args.keep, args.profile)
@@ -418,6 +421,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{group} {ms} ms" for group, ms in r["consumer_cpu_ms_per_complaint_shown"].items()))  # fmt: skip
     for e in r["errors"]:
         print(f"  error: {e}")
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(r, indent=2, default=str) + "\n", encoding="utf-8")
     return 0
 
 

@@ -47,6 +47,7 @@ def _app(document: bool) -> FastAPI:
     return app
 
 
+@pytest.mark.long
 def test_fuzzing_names_plain_json_errors_and_the_kernel_documents_body_problems():
     """FastAPI's own 422 is plain JSON, so the bare app fails the fuzz run; the route
     documented by the kernel's document_body_problems no longer fails on undocumented 400s."""

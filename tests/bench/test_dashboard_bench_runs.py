@@ -1,5 +1,6 @@
 """`python -m bench.dashboard` runs end to end at a tiny scale: every card of the dashboard is
-asked for and answers as a card (the bench checks each first answer), the table is printed
+asked for and answers as a card (the bench checks each first answer), cross-filtered ones also
+over partial months (whose edge days the generated facts cover), the table is printed
 beside the ceiling and the target, and the JSON lists every card. No assertion on timings."""
 
 from __future__ import annotations
@@ -33,5 +34,9 @@ def test_the_dashboard_bench_times_every_card(tmp_path: Path) -> None:
     assert timed | set(document["not_offered_by_analytics"]) == set(CARDS)
     assert {"headline", "trend", "regions", "offices", "by-area"} <= timed
     assert any(" | filter=area:education" in name for name in document["cards"])
+    # Each cross-filtered card also over partial months, which read facts of the edge days.
+    filtered = [n for n in document["cards"] if n.endswith(" | filter=area:education")]
+    assert {f"{n} | partial months" for n in filtered} <= set(document["cards"])
+    assert document["edge_day_facts"]["tenant"] > 0
     for figures in document["cards"].values():
         assert figures["p50_ms"] > 0 and figures["p95_ms"] >= figures["p50_ms"]

@@ -16,14 +16,14 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar, cast
 from urllib.parse import quote
 
-from sqlalchemy import Connection, DateTime, Engine, Select, String, create_engine, event
+from sqlalchemy import Connection, DateTime, Dialect, Engine, Select, String, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import (
@@ -83,6 +83,33 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        # On SQLite, process_bind_param then the DATETIME type's text format (a dict of seven
+        # fields and a %-format per value) fused into one call giving the same text: a
+        # rebuild writes five datetimes per fact, and this was an eighth of its time.
+        impl = self.impl_instance.dialect_impl(dialect)
+        if dialect.name == "sqlite" and getattr(impl, "_storage_format", None) == _SQLITE_TEXT:
+            return _sqlite_utc_text
+        return super().bind_processor(dialect)
+
+
+#: SQLAlchemy's default text of a SQLite DATETIME ("2025-01-01 09:30:00.000000").
+_SQLITE_TEXT = (
+    "%(year)04d-%(month)02d-%(day)02d %(hour)02d:%(minute)02d:%(second)02d.%(microsecond)06d"
+)
+
+
+def _sqlite_utc_text(value: datetime | None) -> str | None:
+    """UTCDateTime's value as SQLite stores it: in UTC, as `_SQLITE_TEXT` has it."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given; use an aware UTC datetime")
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    # isoformat pads the year to four digits like %04d; [:26] leaves out "+00:00".
+    return value.isoformat(" ", "microseconds")[:26]
 
 
 def _private_file(path: Path) -> None:

@@ -39,6 +39,7 @@ def log_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
             yield url
 
 
+@pytest.mark.long
 @pytest.mark.timeout(180)
 def test_processes_produce_and_consume_at_once(log_url: str) -> None:
     LogBus(log_url, partitions=4).close()  # the schema exists before the race starts

@@ -80,3 +80,31 @@ def test_registry_rejects_bad_formats_and_types_naming_the_field(change, field):
 def test_registry_accepts_what_jsonschema_accepts():
     REGISTRY.validate_data("complaint.received", _received())
     REGISTRY.validate_data("complaint.received", _received(received_at="2025-03-11t09:42:17+05:00"))
+
+
+def test_the_date_time_shortcut_answers_as_jsonschemas_own_check():
+    """`_date_time` answers yes itself only where rfc3339-validator would: checked against
+    jsonschema's own function on corners and on many mutations of valid date-times."""
+    import random
+
+    from jsonschema import FormatChecker
+
+    from alac_kernel.events.contracts import _date_time
+
+    reference = FormatChecker().checkers["date-time"][0]
+    corners = ["2025-03-11T09:42:17Z", "2025-03-11t09:42:17z", "2025-02-28T00:00:00+05:00",
+               "2025-02-29T00:00:00Z", "2024-02-29T00:00:00Z", "2025-04-31T00:00:00Z",
+               "0000-01-01T00:00:00Z", "2025-01-00T00:00:00Z", "2025-13-01T00:00:00Z",
+               "2025-01-01T24:00:00Z", "2016-12-31T23:59:60Z", "2025-01-01T00:00:00Z\n",
+               "2025-01-01T00:00:00.123456789-23:59", "2025-01-01 00:00:00Z",
+               "２０２５-01-01T00:00:00Z", "2025-01-01T00:00:00", "", 5, None]  # fmt: skip
+    rng = random.Random(3)
+    alphabet = "0123456789-:T.Z+zt \n"
+    mutated = []
+    for _ in range(20000):
+        text = list(rng.choice(corners[:7]))
+        for _ in range(rng.randrange(1, 3)):
+            text[rng.randrange(len(text))] = rng.choice(alphabet)
+        mutated.append("".join(text))
+    for value in corners + mutated:
+        assert _date_time(reference, value) == reference(value), value

@@ -151,14 +151,21 @@ PAIRS = [
     "period",
     [
         PERIOD,
+        # Edge months mostly inside the period: their pair_counts less the other days' facts.
         {"from": "2025-01-14", "to": "2025-10-20"},
         {"from": "2025-03-02", "to": "2025-03-30"},
+        # Edge months mostly outside: the facts of the days inside.
+        {"from": "2025-01-25", "to": "2025-11-05"},
+        # Two partial months and no whole one; one of each kind.
+        {"from": "2025-04-20", "to": "2025-05-10"},
+        {"from": "2025-06-05", "to": "2025-07-08"},
     ],
 )
 def test_a_breakdown_under_one_other_dimension_reads_pairs_and_equals_a_direct_count(data, period):
-    """A clicked bar: whole months from pair_counts, edge days from the facts; the answer is
-    a direct count of the facts either way (both dimension orders, alternatives, offices,
-    `unspecified`, outcome counted over closed cases only)."""
+    """A clicked bar: whole months from pair_counts; a partial month from the facts of its
+    days in the period, or its pair_counts less the facts of its other days, whichever reads
+    fewer days. The answer is a direct count of the facts either way (both dimension orders,
+    alternatives, offices, `unspecified`, outcome counted over closed cases only)."""
     start, end = (date.fromisoformat(period[k]) for k in ("from", "to"))
     for dimension, filters, extra in PAIRS:
         r = get(

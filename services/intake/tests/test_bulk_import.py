@@ -154,6 +154,7 @@ def _count_without_lock(p) -> int:
         reader.dispose()
 
 
+@pytest.mark.long
 def test_web_form_is_answered_while_a_large_import_runs(intake, tmp_path, monkeypatch):
     """The import checks without the write lock and writes in short batches: a web-form POST
     in the middle of it is answered (201), not queued behind the whole file."""

@@ -189,6 +189,7 @@ def _crux(rng: random.Random) -> str:
     return " ".join(words + rng.choices(FILLER, weights=weights, k=rng.randint(12, 40)))
 
 
+@pytest.mark.long
 def test_lookup_reads_a_bounded_number_of_rows_at_3000_complaints(intake):
     """No timing: the lookup's own count of index rows read stays small while the tenant
     holds 3,000 complaints in the period (a scan would read thousands)."""

@@ -11,6 +11,7 @@ they are left to those tests. The long-polling feed, which the partner fuzz leav
 
 from __future__ import annotations
 
+import pytest
 from test_partners_fuzz import PARTNER_PATHS
 
 from alac_kernel.testing.openapi_fuzz import fuzz_openapi
@@ -18,6 +19,7 @@ from alac_kernel.testing.openapi_fuzz import fuzz_openapi
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
+@pytest.mark.long
 def test_intake_api_answers_within_its_schema(sqlite_intake):
     p = sqlite_intake
     # Generous rate limit: the fuzzer submits many web forms from one address.

@@ -4,6 +4,8 @@ staff and as nobody, every answer is no 5xx and within the documented codes and 
 
 from __future__ import annotations
 
+import pytest
+
 from alac_intake.partners.identity import DevIssuerPartnerClients
 from alac_intake.partners.webhooks import WebhookPolicy
 from alac_kernel.auth.dev_issuer import DEMO_CLIENTS
@@ -22,6 +24,7 @@ def _token(p, client_id: str, secret: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
+@pytest.mark.long
 def test_partner_api_answers_within_its_schema(sqlite_intake):
     p = sqlite_intake
     runtime = p.runtime

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 
 import progress_world
+import pytest
 from progress_world import Mailing
 from sqlalchemy import update
 
@@ -228,6 +229,7 @@ def test_the_openapi_document_has_the_routes_with_their_problems(intake: Mailing
             assert "application/problem+json" in operation["responses"][code]["content"], code
 
 
+@pytest.mark.long
 def test_the_routes_answer_within_their_schema_under_fuzzing(intake: Mailing) -> None:
     """Schemathesis over these two operations (the kernel's `fuzz_openapi`), as the tenant
     admin, another tenant's admin, a volunteer and nobody, with a real failed e-mail's id."""

@@ -232,3 +232,64 @@ def test_an_index_of_layout_2_is_upgraded_on_open_with_the_same_answers(tmp_path
         assert "tk-new" in ids("директор", office="almaty")
     finally:
         engine.close()
+
+
+# ------------------------------------------------------------------ the prefix indexes
+
+
+def test_a_layout_3_index_without_prefix_indexes_gets_them_on_open_with_the_same_answers(
+    tmp_path,
+):
+    """A file written before the prefix indexes (the same layout otherwise) has its FTS5 table
+    made again with them when the engine opens it: every query, prefixes of every indexed
+    length and longer ones included, finds the same complaints with the same scores and
+    totals."""
+    path = tmp_path / "index.db"
+    engine = EmbeddedEngine(path, follow_pointer=False)
+    engine.apply_many(list(documents(600)))
+    engine.close()
+    conn = sqlite3.connect(path)
+    conn.executescript(  # the FTS5 table as layout 3 made it: no prefix option
+        """
+        DROP TABLE documents_vocab;
+        ALTER TABLE documents_fts RENAME TO with_prefixes;
+        CREATE VIRTUAL TABLE documents_fts USING fts5(
+            tenant, plain, stem, latin, tokenize = "unicode61 remove_diacritics 0");
+        INSERT INTO documents_fts (rowid, tenant, plain, stem, latin)
+            SELECT rowid, tenant, plain, stem, latin FROM with_prefixes;
+        DROP TABLE with_prefixes;
+        CREATE VIRTUAL TABLE documents_vocab USING fts5vocab(documents_fts, 'row');
+        """
+    )
+    conn.commit()
+    conn.close()
+    queries = ["вз*", "взя*", "взят*", "вымог*", "директ*", "директо*", "bribe*", "ақша"]
+
+    def answers(ix: EmbeddedEngine) -> list[tuple[int, list[tuple[str, float]]]]:
+        pages = [ix.search(SearchRequest(tenant="tk", query=parse(q), limit=50)) for q in queries]
+        return [(p.total, [(h.id, h.score) for h in p.hits]) for p in pages]
+
+    before_sql = _fts_definition(path)
+    old = EmbeddedEngine(path, follow_pointer=False)  # opening it adds the indexes
+    try:
+        upgraded = answers(old)
+    finally:
+        old.close()
+    assert "prefix" not in before_sql and "prefix" in _fts_definition(path)
+    fresh = EmbeddedEngine(tmp_path / "fresh.db", follow_pointer=False)
+    try:
+        fresh.apply_many(list(documents(600)))
+        assert upgraded == answers(fresh)
+        assert all(total for total, _ in upgraded)
+    finally:
+        fresh.close()
+
+
+def _fts_definition(path: Path) -> str:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute(
+            "SELECT sql FROM sqlite_schema WHERE name = 'documents_fts'"
+        ).fetchone()[0]
+    finally:
+        conn.close()

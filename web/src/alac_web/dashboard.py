@@ -29,6 +29,7 @@ from alac_web.dashboard_data import (
     DIMENSIONS,
     MAP_SHAPES,
     MAP_URL,
+    POINT_LABEL_SIDES,
     REFERENCE_LISTS,
     REGION_POINTS,
     Card,
@@ -590,7 +591,10 @@ def install_dashboard(app: FastAPI, ui: Any, staff: Any) -> None:
 
             spec["map"] = MAP_URL
             spec["regions"] = [place(c) for c in sorted(MAP_SHAPES)]
-            spec["points"] = [{**place(c), "at": list(at)} for c, at in REGION_POINTS.items()]
+            spec["points"] = [
+                {**place(c), "at": list(at), "side": POINT_LABEL_SIDES.get(c, "right")}
+                for c, at in REGION_POINTS.items()
+            ]
             outside = [r for r in card.rows if r.code not in MAP_SHAPES | set(REGION_POINTS)]
             spec["outside"] = [{"label": r.label, "value": r.count} for r in outside]
         return spec

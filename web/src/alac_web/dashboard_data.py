@@ -212,6 +212,9 @@ REGION_POINTS: dict[str, tuple[float, float]] = {
     "jetisu": (78.37, 45.02),  # Taldykorgan
     "ulytau": (67.71, 47.78),  # Zhezkazgan
 }
+#: Where a point's label goes (ECharts' label position; "right" otherwise): below Astana and
+#: Shymkent, whose right-hand side is Pavlodar's and Turkistan's name on every screen size.
+POINT_LABEL_SIDES: dict[str, str] = {"astana_city": "bottom", "shymkent_city": "bottom"}
 #: Where the map's boundaries are served from (same host: the CSP's connect-src 'self').
 MAP_URL = "/static/kz-regions.json"
 

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Record:
     """One record read from a topic partition."""
 
@@ -29,6 +29,28 @@ class Record:
     value: bytes
     headers: Mapping[str, str] = field(default_factory=dict)
     timestamp_ms: int = 0
+
+    def __init__(
+        self,
+        topic: str,
+        partition: int,
+        offset: int,
+        key: str | None,
+        value: bytes,
+        headers: Mapping[str, str] | None = None,
+        timestamp_ms: int = 0,
+    ) -> None:
+        # Written into the instance's dict rather than through the frozen dataclass's own
+        # __init__ (one object.__setattr__ call per field): a rebuild makes a Record per
+        # event it reads. Still frozen: setting a field afterwards raises.
+        fields = self.__dict__
+        fields["topic"] = topic
+        fields["partition"] = partition
+        fields["offset"] = offset
+        fields["key"] = key
+        fields["value"] = value
+        fields["headers"] = {} if headers is None else headers
+        fields["timestamp_ms"] = timestamp_ms
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,16 @@ def _headers(text: str) -> Mapping[str, str]:
     return MappingProxyType(json.loads(text))
 
 
+#: One page of a partition's records, by offset (topic and partition are the caller's).
+_PAGE = select(
+    records_t.c.offset,
+    records_t.c.key,
+    records_t.c.headers,
+    records_t.c.value,
+    records_t.c.timestamp_ms,
+).order_by(records_t.c.offset)
+
+
 def partition_for(key: str | None, partitions: int) -> int:
     if key is None:
         return int(time.monotonic_ns()) % partitions
@@ -527,29 +537,28 @@ class LogConsumer(BusConsumer):
                     continue
                 topic, partition = key
                 rows = conn.execute(
-                    select(records_t)
-                    .where(
+                    _PAGE.where(
                         records_t.c.topic == topic,
                         records_t.c.partition == partition,
                         records_t.c.offset >= self._position[key],
-                    )
-                    .order_by(records_t.c.offset)
-                    .limit(min(room, -(-max_records * left // total)))
+                    ).limit(min(room, -(-max_records * left // total)))
                 ).all()
-                for r in rows:
-                    out.append(
+                # Plain tuples unpacked by position: a rebuild reads every record of the log.
+                append = out.append
+                for offset, record_key, headers, value, timestamp_ms in rows:
+                    append(
                         Record(
-                            topic=r.topic,
-                            partition=r.partition,
-                            offset=r.offset,
-                            key=r.key,
-                            value=bytes(r.value),
-                            headers=_headers(r.headers),
-                            timestamp_ms=r.timestamp_ms,
+                            topic,
+                            partition,
+                            offset,
+                            record_key,
+                            value if type(value) is bytes else bytes(value),
+                            _headers(headers),
+                            timestamp_ms,
                         )
                     )
                 if rows:
-                    self._position[key] = rows[-1].offset + 1
+                    self._position[key] = rows[-1][0] + 1
         self._empty_look = None if out else looked
         return out
 

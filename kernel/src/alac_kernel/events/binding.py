@@ -40,6 +40,16 @@ class NotACloudEvent(ValueError):
     """The record is in neither mode, or in a format this consumer cannot read."""
 
 
+def structured_mode(headers: Mapping[str, str]) -> bool:
+    """The record's content type is exactly ours, `application/cloudevents+json`: the value
+    is the whole event as JSON (`event_from_record` reads it with `Event.from_json`)."""
+    content_type = ""
+    for name, text in headers.items():
+        if name.lower() == "content-type":
+            content_type = text  # the last one, as in event_from_record
+    return content_type.split(";", 1)[0].strip().lower() == CONTENT_TYPE
+
+
 def event_from_record(value: bytes, headers: Mapping[str, str], key: str | None = None) -> Event:
     """Parse a record in structured or binary mode into an Event (ValueError if neither)."""
     lowered = {name.lower(): text for name, text in headers.items()}

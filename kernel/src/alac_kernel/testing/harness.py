@@ -15,6 +15,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from alac_kernel.auth.dev_directory import DIRECTORY_FILE
 from alac_kernel.auth.dev_issuer import KEY_FILE, DevIssuer, DevKey, create_dev_issuer_app
 from alac_kernel.auth.verifier import TokenVerifier
 from alac_kernel.bus import OutgoingRecord
@@ -31,6 +32,11 @@ TEST_ISSUER = f"http://issuer.test/realms/{DEV_REALM}"
 # 2048-bit RSA key costs tens of milliseconds of CPU per test, and a test needs a key, not a
 # new one (a test about another key makes its own with DevKey.generate).
 _process_key: list[bytes] = []
+# The demo directory (organizations, users with hashed passwords, roles) an issuer seeds into
+# its empty key folder, per issuer URL (ids derive from it), kept once per test process: seeding
+# hashes every demo user's password and saves the file once per change, about a third of a
+# small service test's set-up. A new issuer given the file starts as a restarted one does.
+_process_directory: dict[str, bytes] = {}
 
 
 def _seed_key(key_dir: Path) -> None:
@@ -39,17 +45,27 @@ def _seed_key(key_dir: Path) -> None:
         return
     if not _process_key:
         _process_key.append(DevKey.generate().private_pem())
+    _write_private(path, _process_key[0])
+
+
+def _write_private(path: Path, content: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as out:
-        out.write(_process_key[0])
+        out.write(content)
 
 
 class InProcessIssuer:
     def __init__(self, key_dir: Path, issuer: str = TEST_ISSUER) -> None:
         self.issuer = issuer
         _seed_key(key_dir)
+        directory = Path(key_dir) / DIRECTORY_FILE
+        seeds = not directory.exists() and issuer not in _process_directory
+        if not directory.exists() and not seeds:
+            _write_private(directory, _process_directory[issuer])
         self.app = create_dev_issuer_app(key_dir, issuer)
+        if seeds:  # the first issuer of this process seeded it: keep the file as it starts
+            _process_directory[issuer] = directory.read_bytes()
         self.client = TestClient(self.app, base_url="http://issuer.test")
         self.dev: DevIssuer = self.app.state.dev_issuer
 

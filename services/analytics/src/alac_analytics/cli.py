@@ -2,24 +2,39 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
+
+if TYPE_CHECKING:
+    from alac_analytics.runtime import AnalyticsRuntime
+    from alac_kernel.settings import Settings
 
 app = typer.Typer(
     help="Analytics: rebuild the read model from the event log.", no_args_is_help=True
 )
 
 
+def _build_runtime(settings: Settings) -> AnalyticsRuntime:
+    # The service is imported once the database is known to be there: a command run from the
+    # wrong folder says so without loading it.
+    from alac_analytics.app import build_runtime
+
+    return build_runtime(settings)
+
+
 @app.command()
 def rebuild(
-    batch_size: int = typer.Option(5000, min=1, help="Records per poll and transaction"),
+    # projections.rebuild.BATCH (not imported here: the CLI loads the service lazily)
+    batch_size: int = typer.Option(20_000, min=1, help="Records per poll and transaction"),
 ) -> None:
     """Rebuild complaint_facts, daily_counts and monthly_counts from the log, then swap."""
-    from alac_analytics.app import build_runtime
-    from alac_analytics.projections.rebuild import rebuild as run_rebuild
     from alac_kernel.operations import runtime_for_operation
 
-    runtime = runtime_for_operation("analytics", build_runtime)
+    runtime = runtime_for_operation("analytics", _build_runtime)
     try:
+        from alac_analytics.projections.rebuild import rebuild as run_rebuild
+
         runtime.migrate()
         result = run_rebuild(runtime, batch_size=batch_size)
     finally:
@@ -39,14 +54,14 @@ def detect_patterns(
     """Run the pattern test for one tenant (e.g. daily from cron); prints the alerts raised."""
     from datetime import date
 
-    from alac_analytics.alerts.service import Rule, detect_now
-    from alac_analytics.app import build_runtime
     from alac_kernel.db import utcnow
     from alac_kernel.operations import runtime_for_operation
 
     end = date.fromisoformat(window_end) if window_end else utcnow().date()
-    runtime = runtime_for_operation("analytics", build_runtime)
+    runtime = runtime_for_operation("analytics", _build_runtime)
     try:
+        from alac_analytics.alerts.service import Rule, detect_now
+
         found = detect_now(
             session_factory=runtime.session_factory,
             outbox=runtime.outbox,

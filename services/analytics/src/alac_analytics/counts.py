@@ -43,6 +43,20 @@ def _next_month(day: date) -> date:
     return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
 
 
+def within_months(first: date, last: date) -> list[tuple[date, date, list[tuple[date, date]]]]:
+    """The days [first, last] cut at calendar months: per month touched, its part (first, last)
+    and the month's other days (the ranges before and after that part, none or up to two)."""
+    parts = []
+    while first <= last:
+        month_first, month_last = first.replace(day=1), _next_month(first) - timedelta(days=1)
+        end = min(last, month_last)
+        others = [(month_first, first - timedelta(days=1))] if first > month_first else []
+        others += [(end + timedelta(days=1), month_last)] if end < month_last else []
+        parts.append((first, end, others))
+        first = end + timedelta(days=1)
+    return parts
+
+
 def count_sources(
     period_from: date, period_to: date, *, whole_months: bool = True
 ) -> list[tuple[Table, Any, date, date]]:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from alac_cases.runtime import CasesRuntime
     from alac_kernel.auth.principal import Principal
     from alac_kernel.auth.verifier import TokenVerifier
+    from alac_kernel.settings import Settings
 
 app = typer.Typer(help="Cases: audit trail, deadlines, and following cases.", no_args_is_help=True)
 
@@ -53,14 +54,23 @@ def _session_factory(database_url: str | None) -> sessionmaker[Session]:
     return make_session_factory(make_engine(database_url))
 
 
+def _build_runtime(settings: Settings) -> CasesRuntime:
+    # The service is imported once the database is known to be there: a command run from the
+    # wrong folder says so without loading it.
+    from alac_cases.app import build_runtime
+
+    return build_runtime(settings)
+
+
 @app.command("verify-audit")
 def verify_audit(database_url: DatabaseUrl = None) -> None:
     """Check every tenant's hash chain; exit 1 naming each edited or deleted entry."""
+    factory = _session_factory(database_url)  # before the service: a missing one is one line
     import alac_cases.case.metadata  # noqa: F401 - every table mapped
     from alac_cases.audit.service import verify
     from alac_kernel.db import session_scope
 
-    with session_scope(_session_factory(database_url), all_tenants=True) as session:
+    with session_scope(factory, all_tenants=True) as session:
         checked, breaks = verify(session=session)
     for found in breaks:
         typer.echo(f"BROKEN tenant={found.tenant_id} seq={found.seq}: {found.problem}", err=True)
@@ -73,12 +83,12 @@ def verify_audit(database_url: DatabaseUrl = None) -> None:
 @app.command("run-deadlines")
 def run_deadlines() -> None:
     """One deadline scheduler pass: emit case.deadline_approaching / case.deadline_missed."""
-    from alac_cases.app import build_runtime
-    from alac_cases.app import run_deadlines as run_pass
     from alac_kernel.operations import runtime_for_operation
 
-    runtime = runtime_for_operation("cases", build_runtime)
+    runtime = runtime_for_operation("cases", _build_runtime)
     try:
+        from alac_cases.app import run_deadlines as run_pass
+
         result = run_pass(runtime)
     finally:
         runtime.close()
@@ -91,12 +101,12 @@ def encrypt_letters(
 ) -> None:
     """Encrypt the letter PDFs stored in plaintext before encryption at rest (once, after
     upgrading; the service keeps running)."""
-    from alac_cases.app import build_runtime
-    from alac_cases.letters.service import encrypt_plaintext
     from alac_kernel.operations import runtime_for_operation
 
-    runtime = runtime_for_operation("cases", build_runtime)
+    runtime = runtime_for_operation("cases", _build_runtime)
     try:
+        from alac_cases.letters.service import encrypt_plaintext
+
         report = encrypt_plaintext(
             factory=runtime.session_factory,
             keys=runtime.master_keys,
@@ -127,11 +137,10 @@ class Service:
 @contextmanager
 def operating_service() -> Iterator[Service]:
     """The cases service on its existing database (or one line and exit 2)."""
-    from alac_cases.app import build_runtime
     from alac_kernel.auth.verifier import TokenVerifier
     from alac_kernel.operations import runtime_for_operation
 
-    runtime = runtime_for_operation("cases", build_runtime)
+    runtime = runtime_for_operation("cases", _build_runtime)
     verifier = TokenVerifier.from_settings(runtime.settings)
     try:
         yield Service(runtime, verifier)

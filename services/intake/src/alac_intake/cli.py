@@ -17,6 +17,7 @@ from alac_kernel.errors import DomainError, InvalidFields
 
 if TYPE_CHECKING:
     from alac_intake.runtime import IntakeRuntime
+    from alac_kernel.settings import Settings
 
 app = typer.Typer(
     help="Operate intake: vault keys, retention, mail and file imports.", no_args_is_help=True
@@ -28,10 +29,9 @@ def intake_runtime() -> Iterator[IntakeRuntime]:
     """Intake's runtime on its existing database (or one line and exit 2, never a new one),
     closed afterwards. A domain error is one line on stderr (alac_kernel.command_line): a bad
     option (InvalidFields, naming the option) exits 2, any other refusal 1."""
-    from alac_intake.app import build_runtime
     from alac_kernel.operations import runtime_for_operation
 
-    runtime = runtime_for_operation("intake", build_runtime)
+    runtime = runtime_for_operation("intake", _build_runtime)
     try:
         yield runtime
     except DomainError as error:
@@ -41,6 +41,14 @@ def intake_runtime() -> Iterator[IntakeRuntime]:
         runtime.close()
 
 
+def _build_runtime(settings: Settings) -> IntakeRuntime:
+    # The service is imported once the database is known to be there: a command run from the
+    # wrong folder says so without loading it (a second of CPU).
+    from alac_intake.app import build_runtime
+
+    return build_runtime(settings)
+
+
 @app.command("rotate-keys")
 def rotate_keys(
     batch_size: int = typer.Option(200, min=1, help="Contacts re-encrypted per transaction."),
@@ -48,9 +56,9 @@ def rotate_keys(
     """New data key per tenant, every key re-wrapped under the current master key
     (ALAC_INTAKE_MASTER_KEY; old ones in ALAC_INTAKE_PREVIOUS_MASTER_KEYS), contacts re-encrypted
     in small batches. The service keeps running: rows name their key version."""
-    from alac_intake.vault.service import rotate_keys as rotate
-
     with intake_runtime() as runtime:
+        from alac_intake.vault.service import rotate_keys as rotate
+
         report = rotate(
             factory=runtime.session_factory, keys=runtime.master_keys, batch_size=batch_size
         )
@@ -66,9 +74,9 @@ def encrypt_attachments(
 ) -> None:
     """Encrypt the attachments stored in plaintext before encryption at rest (once, after
     upgrading); the service keeps running. Running it again finds nothing to do."""
-    from alac_intake.attachments.service import encrypt_plaintext
-
     with intake_runtime() as runtime:
+        from alac_intake.attachments.service import encrypt_plaintext
+
         report = encrypt_plaintext(
             factory=runtime.session_factory, keys=runtime.master_keys,
             store=runtime.attachments, batch_size=batch_size,
@@ -83,9 +91,9 @@ def encrypt_attachments(
 def purge_expired() -> None:
     """Erase personal data (contacts, attachments) older than each tenant's retention period; emits
     complaint.personal_data_purged per complaint."""
-    from alac_intake.lifecycle.service import purge_expired as purge
-
     with intake_runtime() as runtime:
+        from alac_intake.lifecycle.service import purge_expired as purge
+
         count = purge(
             factory=runtime.session_factory, outbox=runtime.outbox, store=runtime.attachments
         )
@@ -110,9 +118,9 @@ def import_mail(
     """Create complaints (channel email) from RFC 5322 messages with their attachments; the
     sender's address goes to the vault. Idempotent by Message-ID. Prints each new complaint's
     receipt code, to send back to the complainant."""
-    from alac_intake.channels.mail import import_mail as run
-
     with intake_runtime() as runtime:
+        from alac_intake.channels.mail import import_mail as run
+
         _check_office(runtime, tenant, office)
         report = run(
             factory=runtime.session_factory, outbox=runtime.outbox, keys=runtime.master_keys,
@@ -151,10 +159,10 @@ def import_file(
     is bad; then rows are written in short batches (idempotent by the `external_id` column, so
     a re-run completes an interrupted import); each created complaint emits complaint.received.
     """
-    from alac_intake.channels.bulk import ImportRefused
-    from alac_intake.channels.bulk import import_file as run
-
     with intake_runtime() as runtime:
+        from alac_intake.channels.bulk import ImportRefused
+        from alac_intake.channels.bulk import import_file as run
+
         _check_office(runtime, tenant, office)
         try:
             report = run(

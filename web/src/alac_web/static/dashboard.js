@@ -64,33 +64,53 @@
       var count = function (p) { return p.value === null ? hidden : String(p.value); };
       var light = function (p) { return p.value === null ? null : Math.round(95 - (p.value / max) * 60); };
       var fill = function (p) { var l = light(p); return l === null ? "#c9ced6" : "hsl(211, 70%, " + l + "%)"; };
-      var ink = function (p) { var l = light(p); return l !== null && l < 60 ? "#fff" : "#1b1f24"; };
       var cities = {};
       spec.points.forEach(function (p) { cities[p.code] = true; });
-      base.tooltip = { trigger: "item", formatter: function (p) {
+      // Every name is a label of a scatter series (the shapes' at their label points, `cp` of
+      // the GeoJSON) so that ECharts' label layout sees them all at once: a label that would
+      // overlap another is hidden (labelLayout.hideOverlap; the point's own label is kept
+      // first) and comes back on hover, with the tooltip; the table lists every region.
+      // Dark text on a light box, as a label often runs over a neighbouring shape.
+      var text = { show: true, fontSize: 10, lineHeight: 12, color: "#1b1f24",
+        backgroundColor: "rgba(255,255,255,.8)", padding: [1, 2], minMargin: 2 };
+      var tip = function (p) {
         var place = p.componentType === "geo" ? byCode[p.name] : p.data && p.data.place;
         return place ? place.name + ": " + count(place) : "";
-      } };
-      base.geo = {
-        map: "kz", roam: false, top: 8, bottom: 8, left: 8, right: 8, tooltip: { show: true },
+      };
+      base.tooltip = { trigger: "item", formatter: tip };
+      // The geo component's own tooltip (else it shows the shape's code, "almaty_region").
+      base.geo = Object.assign(fit(spec, 8), {
+        map: "kz", roam: false, tooltip: { show: true, formatter: tip },
         itemStyle: { borderColor: "#4a5360", borderWidth: 0.8 },
-        emphasis: { itemStyle: { areaColor: "#ffd966" }, label: { color: "#1b1f24" } },
-        label: { show: true, fontSize: 10, lineHeight: 12, formatter: function (p) {
-          var r = byCode[p.name];
-          return r && !cities[r.code] ? r.label + "\n" + count(r) : "";
-        } },
-        regions: spec.regions.map(function (r) {
-          return { name: r.code, itemStyle: { areaColor: fill(r) }, label: { color: ink(r) } };
-        })
+        emphasis: { itemStyle: { areaColor: "#ffd966" }, label: { show: false } },
+        label: { show: false },
+        regions: spec.regions.map(function (r) { return { name: r.code, itemStyle: { areaColor: fill(r) } }; })
+      });
+      var centres = spec.shapes.centres;
+      // A label that would run off the chart (a point's label near the edge on a phone) is
+      // moved back inside; then a label overlapping one already placed is hidden.
+      var layout = function (p) {
+        var r = p.labelRect, w = spec.width, h = spec.height;
+        return { hideOverlap: true,
+          dx: Math.max(0, 2 - r.x) + Math.min(0, w - 2 - r.x - r.width),
+          dy: Math.max(0, 2 - r.y) + Math.min(0, h - 2 - r.y - r.height) };
       };
       base.series = [{
-        type: "scatter", coordinateSystem: "geo", symbolSize: 14, labelLayout: { hideOverlap: true },
+        type: "scatter", coordinateSystem: "geo", symbolSize: 14, labelLayout: layout,
         data: spec.points.map(function (p) {
           return { name: p.code, value: p.at, place: p, href: p.link,
             itemStyle: { color: fill(p), borderColor: "#1b1f24", borderWidth: 1 },
-            label: { show: true, position: "right", fontSize: 10, color: "#1b1f24",
-              backgroundColor: "rgba(255,255,255,.8)", padding: 2, formatter: p.label + " " + count(p) } };
+            label: Object.assign({ position: p.side, formatter: p.label + " " + count(p) }, text) };
         })
+      }, {
+        // The shapes' names: no symbol of their own, and mouse events go to the shape below.
+        type: "scatter", coordinateSystem: "geo", symbolSize: 0, silent: true,
+        labelLayout: layout,
+        data: spec.regions.filter(function (r) { return !cities[r.code] && centres[r.code]; })
+          .map(function (r) {
+            return { name: r.code, value: centres[r.code], place: r,
+              label: Object.assign({ position: "inside", formatter: r.label + "\n" + count(r) }, text) };
+          })
       }];
       return base;
     }
@@ -101,12 +121,35 @@
     return base;
   }
 
+  function fit(spec, top) {
+    // The map in the chart below `top` px at its own proportions, centred: ECharts' box layout
+    // (left/right/top/bottom) would stretch it to the box, squeezing the country on a phone.
+    var width = spec.width - 16, height = spec.height - top - 8;
+    var size = Math.min(width, height * spec.shapes.aspect);
+    return { layoutCenter: [spec.width / 2, top + height / 2], layoutSize: size };
+  }
+
   var maps = {};  // map URL -> the promise of its registration (fetched once per page)
   function withMap(url) {
     if (!maps[url]) {
       maps[url] = fetch(url, { credentials: "same-origin" })
         .then(function (r) { return r.json(); })
-        .then(function (geo) { window.echarts.registerMap("kz", geo); });
+        .then(function (geo) {
+          window.echarts.registerMap("kz", geo);
+          var centres = {};  // each shape's label point (Natural Earth's, kz_regions.py)
+          var lon = [Infinity, -Infinity], lat = [Infinity, -Infinity];
+          geo.features.forEach(function (f) {
+            centres[f.properties.name] = f.properties.cp;
+            f.geometry.coordinates.forEach(function (shape) {
+              shape[0].forEach(function (p) {
+                lon = [Math.min(lon[0], p[0]), Math.max(lon[1], p[0])];
+                lat = [Math.min(lat[0], p[1]), Math.max(lat[1], p[1])];
+              });
+            });
+          });
+          // Width over height as ECharts draws it (geo.aspectScale 0.75 by default).
+          return { centres: centres, aspect: (lon[1] - lon[0]) / (lat[1] - lat[0]) * 0.75 };
+        });
     }
     return maps[url];
   }
@@ -130,7 +173,11 @@
       spec.height = el.clientHeight;
       var chart = window.echarts.init(el, null, { renderer: "canvas" });
       if (spec.map) {
-        withMap(spec.map).then(function () { chart.setOption(option(spec)); el.setAttribute("data-map", "drawn"); });
+        withMap(spec.map).then(function (shapes) {
+          spec.shapes = shapes;
+          chart.setOption(option(spec));
+          el.setAttribute("data-map", "drawn");
+        });
       } else {
         chart.setOption(option(spec));
       }
@@ -145,17 +192,24 @@
         png.addEventListener("click", function () {
           var a = document.createElement("a");
           // The PNG stands alone: with the card's title, n and period drawn in.
-          var room = spec.map ? { geo: { top: 64 } } : { grid: { top: 64 } };
+          var room = spec.map ? { geo: fit(spec, 64) } : { grid: { top: 64 } };
           chart.setOption(Object.assign({ title: { show: true, subtext: spec.subtitle + " · " + spec.period } }, room));
           a.href = chart.getDataURL({ type: "png", pixelRatio: 2, backgroundColor: "#fff" });
-          chart.setOption(Object.assign({ title: { show: false } }, spec.map ? { geo: { top: 8 } } : { grid: { top: 32 } }));
+          chart.setOption(Object.assign({ title: { show: false } }, spec.map ? { geo: fit(spec, 8) } : { grid: { top: 32 } }));
           a.download = el.getAttribute("data-file") + ".png";
           document.body.appendChild(a);
           a.click();
           document.body.removeChild(a);
         });
       }
-      window.addEventListener("resize", function () { chart.resize(); });
+      window.addEventListener("resize", function () {
+        chart.resize();
+        if (spec.shapes) {  // the map refitted to the new size
+          spec.width = el.clientWidth;
+          spec.height = el.clientHeight;
+          chart.setOption({ geo: fit(spec, 8) });
+        }
+      });
     });
   }
 

@@ -18,7 +18,7 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, Date, case, cast, false, func, or_, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from alac_analytics.counts import count_sources, split_period
+from alac_analytics.counts import count_sources, split_period, within_months
 from alac_analytics.dashboard import filters as dashboard_filters
 from alac_analytics.dashboard.filters import CODE, KNOWN, Filters
 from alac_analytics.models import ComplaintFact, PairCount
@@ -308,15 +308,21 @@ def _pairs_breakdown(
     dimension: str,
     filters: Filters,
 ) -> list[Any]:
-    """Whole months from pair_counts, the edge days from the facts (pair_counts keeps
-    months only). The pair's two dimensions are stored in name order."""
+    """Whole months from pair_counts; a partial month from the facts of its days in the
+    period, or, when the month has fewer days outside the period, its pair_counts less the
+    facts of those other days (pair_counts keeps months only, and equals the facts' pairs:
+    projections.rebuild checks it). So at most 15 days' facts are read per edge month: the
+    facts are the one source whose cost grows with the complaints (docs/performance.md,
+    figure set 7)."""
     ((other, values),) = filters.items()
     days, months = split_period(period_from, period_to)
     summed: dict[str, int] = defaultdict(int)
-    for start, end in days:
+
+    def add_facts(start: date, end: date, sign: int) -> None:
         for value, n in _facts_breakdown(session, tenant, offices, start, end, dimension, filters):
-            summed[value] += int(n)
-    if months:
+            summed[value] += sign * int(n)
+
+    def add_pairs(first_month: date, last_month: date) -> None:
         t = PairCount.__table__
         if other < dimension:
             mine, where = t.c.by_value, [t.c.dimension == other, t.c.by_dimension == dimension]
@@ -324,10 +330,21 @@ def _pairs_breakdown(
         else:
             mine, where = t.c.value, [t.c.dimension == dimension, t.c.by_dimension == other]
             where.append(t.c.by_value.in_(values))
-        where += _where(t, t.c.month, tenant, offices, *months)
+        where += _where(t, t.c.month, tenant, offices, first_month, last_month)
         query = select(mine, func.sum(t.c.n)).where(*where).group_by(mine)
         for value, n in session.execute(query).all():
             summed[value] += int(n or 0)
+
+    for start, end in days:
+        for first, last, others in within_months(start, end):
+            if sum((b - a).days + 1 for a, b in others) < (last - first).days + 1:
+                add_pairs(first.replace(day=1), first.replace(day=1))
+                for a, b in others:
+                    add_facts(a, b, -1)
+            else:
+                add_facts(first, last, 1)
+    if months:
+        add_pairs(*months)
     return list(summed.items())
 
 

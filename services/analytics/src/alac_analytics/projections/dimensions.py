@@ -35,7 +35,7 @@ CATEGORICAL = {
 }
 FLAGS = ("anonymous", "withdrawn")
 DURATIONS = {"time_to_triage_hours": "triaged_at", "time_to_close_hours": "closed_at"}
-TOTAL = ("total", "all")
+TOTAL: tuple[str, str] = ("total", "all")
 #: Whether the complaint was received live (is_live): the base of the service-time figures.
 LIVE = "live"
 UNSPECIFIED = "unspecified"
@@ -71,31 +71,42 @@ def is_live(fact: Mapping[str, Any]) -> bool:
     return registered_at - received_at <= LIVE_GRACE
 
 
+#: A fact's place and what it is counted as there: its office, the day it was received, and
+#: one (dimension, value) per dimension it is counted in.
+Cells = tuple[str, date, list[tuple[str, str]]]
+
+
 def contributions(fact: Mapping[str, Any]) -> Counter[Key]:
     """The daily_counts cells this fact is counted in (empty until intake told us about it)."""
+    found = cells(fact)
+    if found is None:
+        return Counter()
+    office, day, values = found
+    # Each dimension once, so every cell is 1.
+    return Counter({(office, day, dimension, value): 1 for dimension, value in values})
+
+
+def cells(fact: Mapping[str, Any]) -> Cells | None:
+    """`contributions` as office, day and values (None where it is empty): the same rule,
+    without a tuple and a Counter entry per cell (a rebuild takes this for every fact)."""
     received_at = fact.get("received_at")
     if not fact.get("complaint_version") or received_at is None:
         # A case event that overtook its complaint: nothing to count until the complaint comes.
-        return Counter()
-    office = fact.get("office") or UNSPECIFIED
-    day = received_at.date()
-    # Each dimension once, so every cell is 1: the keys are listed, then made a Counter in
-    # one step (a rebuild computes this for every fact).
-    keys: list[Key] = [(office, day, *TOTAL)]
+        return None
+    values: list[tuple[str, str]] = [TOTAL]
+    append = values.append
     for column, dimension in CATEGORICAL.items():
         value = fact.get(column)
         if column == "outcome" and value is None:
             continue  # only closed cases have an outcome; rates are over closed cases
         if column == "non_corruption_reason" and fact.get("corruption_related") != "no":
             continue  # a reason is asked only of complaints found not corruption-related
-        keys.append((office, day, dimension, value or UNSPECIFIED))
+        append((dimension, value or UNSPECIFIED))
     for flag in FLAGS:
         value = fact.get(flag)
-        keys.append(
-            (office, day, flag, UNSPECIFIED if value is None else ("yes" if value else "no"))
-        )
+        append((flag, UNSPECIFIED if value is None else ("yes" if value else "no")))
     live = is_live(fact)
-    keys.append((office, day, LIVE, "yes" if live else "no"))
+    append((LIVE, "yes" if live else "no"))
     if live:
         # Not when handled before the platform, or typed in long after it came: the
         # platform's times would measure the import, not the service (and the time to close
@@ -103,8 +114,8 @@ def contributions(fact: Mapping[str, Any]) -> Counter[Key]:
         for dimension, column in DURATIONS.items():
             hours = hours_between(received_at, fact.get(column))
             if hours is not None:
-                keys.append((office, day, dimension, str(hours)))
-    return Counter(dict.fromkeys(keys, 1))
+                append((dimension, str(hours)))
+    return fact.get("office") or UNSPECIFIED, received_at.date(), values
 
 
 def pairs(cells: Counter[Key]) -> Counter[PairKey]:

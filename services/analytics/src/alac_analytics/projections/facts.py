@@ -10,11 +10,11 @@ moves the difference into daily_counts. Redelivered or stale events change nothi
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from operator import itemgetter
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -24,11 +24,12 @@ from sqlalchemy.orm import Session
 from alac_analytics.projections.dimensions import Key, PairKey, contributions, pair_changes
 from alac_kernel.consumer import Batched
 from alac_kernel.events import Event
+from alac_kernel.events.view import EventLike
 
 Fact = dict[str, Any]
-#: A fact changed by events: its tenant, and its count images before and after them.
-Change = tuple[str, Counter[Key], Counter[Key]]
 Apply = Callable[[Fact, dict[str, Any]], None]
+#: A fact's count image: dimensions.contributions, or dimensions.cells.
+Image = TypeVar("Image")
 
 #: complaint.updated `changed` keys that are dimensions (anything else is ignored).
 UPDATABLE = (
@@ -183,11 +184,11 @@ class Projection:
         # polled batch at once, as a rebuild does with its batches.
         return dict.fromkeys((*COMPLAINT_EVENTS, *CASE_EVENTS), Batched(self.apply_many))
 
-    def apply_many(self, session: Session, events: list[Event]) -> int:
+    def apply_many(self, session: Session, events: Sequence[EventLike]) -> int:
         """Apply events in order (the live consumer passes one, a rebuild a whole batch):
         one read of the facts they touch, one write of the changed facts, one upsert of the
         count differences. Returns how many events changed something."""
-        changed, changes = self.apply_to_facts(session, events)
+        changed, changes = self.apply_to_facts(session, events, contributions)
         delta: Counter[tuple[str, Key]] = Counter()
         pair_delta: Counter[tuple[str, PairKey]] = Counter()
         for tenant, old, new in changes:
@@ -203,10 +204,16 @@ class Projection:
         self._add_pairs(session, pair_delta)
         return changed
 
-    def apply_to_facts(self, session: Session, events: list[Event]) -> tuple[int, list[Change]]:
+    def apply_to_facts(
+        self,
+        session: Session,
+        events: Sequence[EventLike],
+        image: Callable[[Fact], Image],
+    ) -> tuple[int, list[tuple[str, Image, Image]]]:
         """The events applied to their facts and the changed facts written; the counts are
         left alone. Returns how many events changed something and, per changed fact, its
-        tenant and its count images (dimensions.contributions) before and after the events:
+        tenant and its count images before and after the events (`image`:
+        dimensions.contributions, or for a rebuild the same rule as dimensions.cells):
         `apply_many` moves their difference into the counts, a rebuild sums them in memory
         (projections.tally)."""
         keys = {(e.tenantid, e.data["complaint_id"]) for e in events}
@@ -221,7 +228,7 @@ class Projection:
                 if key in keys:
                     cache[key] = dict(row)
         stored = set(cache)
-        before: dict[tuple[str, str], Counter[Key]] = {}
+        before: dict[tuple[str, str], Image] = {}
         changed = 0
         for event in events:
             key = (event.tenantid, event.data["complaint_id"])
@@ -233,7 +240,7 @@ class Projection:
             if fact[version_column] >= event.aggregateversion:
                 continue  # already applied (or older than what was)
             if key not in before:
-                before[key] = contributions(fact)
+                before[key] = image(fact)
             apply(fact, event.data)
             if event.type == "complaint.received":
                 # The envelope's time is when intake registered it (see dimensions.is_live).
@@ -250,7 +257,7 @@ class Projection:
                     )
                 )
             write_many(session.connection(), self.facts, [cache[key] for key in before], add=False)
-        return changed, [(key[0], old, contributions(cache[key])) for key, old in before.items()]
+        return changed, [(key[0], old, image(cache[key])) for key, old in before.items()]
 
     def _new(self, tenant: str, complaint_id: str) -> Fact:
         # Created by whichever event comes first: complaint and case travel on different topics.
@@ -339,13 +346,15 @@ class _Compiled:
 
 
 _COMPILED: dict[tuple[str, str, str], _Compiled] = {}
+#: Fewer rows than this go in one INSERT even on PostgreSQL (a live event writes one fact).
+COPY_FROM = 50
 
 
 def write_many(
     connection: Connection, table: Table, rows: list[dict[str, Any]], *, add: bool
 ) -> None:
     """INSERT `rows` (every column of `table` each), or with `add` the upsert adding n
-    (`upsert`), through the driver's executemany. SQLAlchemy's own executemany builds and
+    (`upsert`), through the driver's executemany (many rows inserted on PostgreSQL: COPY). SQLAlchemy's own executemany builds and
     processes each row's parameters in Python, most of the cost of writing many small rows
     (a rebuild writes hundreds of thousands); here each value goes through its column type's
     bind processor only, the same conversion SQLAlchemy applies."""
@@ -367,10 +376,23 @@ def write_many(
             str(done), names, processors, done.positiontup is not None
         )
     get = itemgetter(*compiled.names)
+    processors = compiled.processors
+    if not add and dialect.name == "postgresql" and len(rows) >= COPY_FROM:
+        # PostgreSQL's COPY: one stream of rows instead of a statement per row (psycopg's
+        # executemany), in the connection's transaction like the INSERT it replaces.
+        columns = ", ".join(f'"{name}"' for name in compiled.names)
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
+            for row in rows:
+                values = list(get(row))
+                for i, processor in processors:
+                    values[i] = processor(values[i])
+                copy.write_row(values)
+        return
     params: list[Any] = []
     for row in rows:
         values = list(get(row))
-        for i, processor in compiled.processors:
+        for i, processor in processors:
             values[i] = processor(values[i])
         params.append(
             tuple(values) if compiled.positional else dict(zip(compiled.names, values, strict=True))

@@ -28,11 +28,11 @@ from sqlalchemy.orm import Session
 
 from alac_analytics.models import ComplaintFact, DailyCount, MonthlyCount, PairCount
 from alac_analytics.projections import LIVE, Projection
-from alac_analytics.projections.dimensions import contributions, pairs
+from alac_analytics.projections.dimensions import cells, contributions, pairs
 from alac_analytics.projections.tally import Tally
 from alac_kernel.bus import BusConsumer
 from alac_kernel.db import session_scope
-from alac_kernel.events.binding import event_from_record
+from alac_kernel.events.view import EventLike, view_from_record
 from alac_kernel.runtime import ServiceRuntime
 from alac_kernel.tables import table_of
 
@@ -43,6 +43,8 @@ LIVE_TABLES: tuple[Table, ...] = (
     table_of(PairCount),
 )
 AGGREGATES = ("complaint", "case")
+#: Records per poll and per transaction: large pages (5,000 cost ~5 % more CPU per event).
+BATCH = 20_000
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,7 @@ def shadow(table: Table, metadata: MetaData) -> Table:
 
 
 def rebuild(
-    runtime: ServiceRuntime, *, batch_size: int = 5000, idle_polls: int = 3
+    runtime: ServiceRuntime, *, batch_size: int = BATCH, idle_polls: int = 3
 ) -> RebuildResult:
     with _gc_frozen():
         return _rebuild(runtime, batch_size=batch_size, idle_polls=idle_polls)
@@ -145,9 +147,11 @@ def _drain(
         records = consumer.poll(batch_size, runtime.settings.consumer_poll_timeout_s)
         if records:
             idle = 0
-            events = []
+            events: list[EventLike] = []
             for record in records:
-                event = event_from_record(record.value, record.headers, record.key)
+                # msgspec for the envelope (pydantic where it must decide): a rebuild reads
+                # every event of the log, the live consumer one poll at a time.
+                event = view_from_record(record.value, record.headers, record.key)
                 if event.type in handled:
                     # Same rule as the live consumer: only events that keep their contract count.
                     runtime.contracts.validate(event)
@@ -157,7 +161,8 @@ def _drain(
                     if tally is None:
                         projection.apply_many(session, events)
                     else:
-                        for tenant, before, after in projection.apply_to_facts(session, events)[1]:
+                        changes = projection.apply_to_facts(session, events, cells)[1]
+                        for tenant, before, after in changes:
                             tally.add(tenant, before, -1)
                             tally.add(tenant, after)
                         if tally.full():

@@ -3,8 +3,8 @@
 The live projection upserts each event's count differences into `daily_counts`,
 `monthly_counts` and `pair_counts` as it comes: about 25 daily cells and 170 pairs for a new
 complaint. A rebuild applies events to the facts only (`Projection.apply_to_facts`) and hands
-each changed fact's count images, before and after (`dimensions.contributions`, the live
-projection's own rule; its pairs are every two of its values, `dimensions.pairs`), to a
+each changed fact's count images, before and after (`dimensions.cells`, the live
+projection's own rule as `dimensions.contributions` applies it; its pairs are every two of its values, `dimensions.pairs`), to a
 `Tally`: the image after is added, the image before (a fact met in an earlier batch) taken
 away, so the sums are the counts of the final facts, the cells the live projection has.
 
@@ -32,6 +32,7 @@ from alac_analytics.projections.dimensions import (
     LIVE,
     PAIRED,
     TOTAL,
+    Cells,
 )
 from alac_analytics.projections.facts import Projection, write_many
 
@@ -55,12 +56,14 @@ Place = tuple[str, str, date]  # tenant, office, day (or month: its first day)
 
 
 class Tally:
-    """daily_counts and pair_counts of many facts, summed in `daily` and `pairs`."""
+    """daily_counts and pair_counts of many facts, summed in `daily` and `pairs`, for tables
+    that are empty when it starts (a rebuild's fresh tables)."""
 
     def __init__(self, projection: Projection) -> None:
         self.projection = projection
         self.writes = 0
-        self.codes: list[dict[str, int]] = [{} for _ in ORDER]  # per dimension: value -> code
+        # (dimension, value) -> the dimension's position in ORDER, the value's code in it
+        self._code: dict[tuple[str, str], tuple[int, int]] = {}
         self.values: list[list[str]] = [[] for _ in ORDER]  # per dimension: code -> value
         self.days: dict[Place, int] = {}
         self.day_names: list[Place] = []
@@ -73,12 +76,12 @@ class Tally:
         self.daily: Counter[tuple[str, str, date, str, str]] = Counter()
         self.pairs: Counter[tuple[str, str, str, date, str, str, str]] = Counter()
 
-    def add(self, tenant: str, cells: Counter[Any], weight: int = 1) -> None:
-        """One fact's count image (dimensions.contributions: one value per dimension, all on
-        the fact's office and day), added (weight 1) or taken away (-1)."""
-        if not cells:
+    def add(self, tenant: str, image: Cells | None, weight: int = 1) -> None:
+        """One fact's count image (dimensions.cells: its office and day, one value per
+        dimension), added (weight 1) or taken away (-1)."""
+        if image is None:
             return
-        office, day = next(iter(cells))[:2]
+        office, day, values = image
         place = (tenant, office, day)
         day_id = self.days.get(place)
         if day_id is None:
@@ -91,20 +94,26 @@ class Tally:
                 self.month_names.append(month)
             self.month_of_day.append(month_id)
         row = [-1] * len(ORDER)
-        for (_, _, dim, value), n in cells.items():
-            if n != 1:
-                raise ValueError(f"a fact counted {n} times in {dim}")  # never, by contributions
-            i = POSITION[dim]
-            code = self.codes[i].get(value)
-            if code is None:
-                code = self.codes[i][value] = len(self.values[i])
-                self.values[i].append(value)
+        codes = self._code
+        for cell in values:
+            coded = codes.get(cell)
+            if coded is None:
+                coded = self._new_code(*cell)
+            i, code = coded
+            if row[i] != -1:
+                raise ValueError(f"a fact counted twice in {cell[0]}")  # never, by cells
             row[i] = code
         self._facts.extend(row)
         self._day_of_fact.append(day_id)
         self._weights.append(weight)
         if len(self._weights) >= CHUNK:
             self.count()
+
+    def _new_code(self, dimension: str, value: str) -> tuple[int, int]:
+        i = POSITION[dimension]
+        coded = self._code[(dimension, value)] = (i, len(self.values[i]))
+        self.values[i].append(value)
+        return coded
 
     def count(self) -> None:
         """Move the facts added so far into `daily` and `pairs`."""
@@ -161,7 +170,9 @@ class Tally:
             (projection.pairs, pairs, PAIR_KEY),
         ):
             rows = [dict(zip(names, (*k, n), strict=True)) for k, n in cells.items() if n]
-            write_many(connection, table, rows, add=True)
+            # The first write goes into empty tables, its cells each once: plain INSERTs
+            # (COPY on PostgreSQL); later ones may meet cells already written.
+            write_many(connection, table, rows, add=self.writes > 0)
         daily.clear()
         pairs.clear()
         self.writes += 1
