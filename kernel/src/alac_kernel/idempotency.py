@@ -21,11 +21,12 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from alac_kernel.db import session_scope, utcnow
+from alac_kernel.prebuilt import Prebuilt
 from alac_kernel.problems import Problem
 
 _KEY = re.compile(r"^[A-Za-z0-9._:\-]{1,255}$")
@@ -67,37 +68,56 @@ def _open(tenant: str, key: str, stored: str) -> Any:
     return json.loads(_cipher(tenant, key).decrypt(raw[:12], raw[12:], None))
 
 
+# Built once per table and run on the session's connection (alac_kernel.prebuilt): every
+# idempotent POST looks twice and writes once, and the statements' SQLAlchemy overhead was
+# more than their work. The tenant is in every statement, so the ORM's tenant scope is not
+# needed.
+_statements: dict[Table, tuple[Prebuilt, Prebuilt]] = {}
+
+
+def _statements_of(table: Table) -> tuple[Prebuilt, Prebuilt]:
+    found = _statements.get(table)
+    if found is None:
+        look = select(table.c.request_hash, table.c.status_code, table.c.body).where(
+            table.c.tenant_id == bindparam("tenant"), table.c.key == bindparam("key")
+        )
+        names = ("tenant_id", "key", "request_hash", "status_code", "body", "created_at")
+        remember = insert(table).values({name: bindparam(name) for name in names})
+        found = _statements[table] = (Prebuilt(look), Prebuilt(remember))
+    return found
+
+
 def stored_answer(
     session: Session, table: Table, *, tenant: str, key: str, req_hash: str
 ) -> tuple[int, Any] | None:
-    row = session.execute(
-        select(table.c.request_hash, table.c.status_code, table.c.body).where(
-            table.c.tenant_id == tenant, table.c.key == _lookup(tenant, key)
-        )
-    ).first()
-    if row is None:
+    look, _ = _statements_of(table)
+    rows = look.execute(session.connection(), {"tenant": tenant, "key": _lookup(tenant, key)})
+    if not rows:
         return None
-    if row.request_hash != req_hash:
+    stored_hash, status_code, body = rows[0]
+    if stored_hash != req_hash:
         raise Problem(
             422,
             "This Idempotency-Key was already used with a different request body.",
             errors=[{"field": "header.Idempotency-Key", "reason": "reused with a different body"}],
         )
-    return row.status_code, _open(tenant, key, row.body)
+    return status_code, _open(tenant, key, body)
 
 
 def remember_answer(
     session: Session, table: Table, *, tenant: str, key: str, req_hash: str, status: int, body: Any
 ) -> None:
-    session.execute(
-        insert(table).values(
-            tenant_id=tenant,
-            key=_lookup(tenant, key),
-            request_hash=req_hash,
-            status_code=status,
-            body=_seal(tenant, key, body),
-            created_at=utcnow(),
-        )
+    _, remember = _statements_of(table)
+    remember.execute(
+        session.connection(),
+        {
+            "tenant_id": tenant,
+            "key": _lookup(tenant, key),
+            "request_hash": req_hash,
+            "status_code": status,
+            "body": _seal(tenant, key, body),
+            "created_at": utcnow(),
+        },
     )
 
 

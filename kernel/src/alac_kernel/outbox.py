@@ -11,10 +11,11 @@ import contextlib
 import fcntl
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 
-from sqlalchemy import Engine, Table, func, insert, select, text, update
+from sqlalchemy import Engine, Table, bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from alac_kernel.bus import EventBus, OutgoingRecord
@@ -33,8 +34,12 @@ from alac_kernel.observability.metrics import (
     EVENTS_PUBLISHED,
     OUTBOX_BACKLOG,
 )
+from alac_kernel.prebuilt import Prebuilt
 
 log = logging.getLogger("alac.outbox")
+
+#: While events keep coming, the relay passes at most this often (OutboxRelay.run_forever).
+PASS_EVERY_S = 0.05
 
 
 class Outbox:
@@ -44,6 +49,8 @@ class Outbox:
         self.table = table
         self.contracts = contracts
         self.topic_prefix = topic_prefix
+        # Built once, run on the session's connection (alac_kernel.prebuilt): one per event.
+        self._insert = Prebuilt(insert(table).values({k: bindparam(k) for k in _ROW_KEYS}))
 
     def record(self, session: Session, event: Event) -> None:
         self.insert(session, self.row(event))
@@ -69,9 +76,14 @@ class Outbox:
 
     def insert(self, session: Session, row: dict[str, object]) -> None:
         """Write a row made by `row` in the caller's transaction."""
-        session.execute(insert(self.table), {**row, "created_at": utcnow()})
+        self._insert.execute(session.connection(), {**row, "created_at": utcnow()})
         # The relay sleeps until a row is committed (alac_kernel.doorbell).
         ring_after_commit(session, outbox_doorbell(engine_of(session.get_bind())))
+
+
+#: The columns of a new outbox row: what `Outbox.row` gives and `created_at`.
+_ROW_KEYS = ("id", "aggregatetype", "aggregateid", "type", "tenant_id", "topic", "payload",
+             "state", "attempts", "created_at")  # fmt: skip
 
 
 def outbox_doorbell(engine: Engine) -> Doorbell:
@@ -101,6 +113,8 @@ class OutboxRelay:
         # The failures series exists, at 0, from the relay's start: "no failure" reads 0.
         EVENTS_PUBLISH_FAILURES.labels(service)
         self._retry_in_s: float | None = None  # until the earliest retry that is not yet due
+        # While events keep coming, at most one pass per this many seconds (run_forever).
+        self.coalesce_s = PASS_EVERY_S
 
     def backlog(self) -> int:
         with session_scope(self.session_factory, all_tenants=True) as session:
@@ -229,7 +243,14 @@ class OutboxRelay:
     def run_forever(self, stop: threading.Event, interval_s: float = 0.05) -> None:
         """Publish until `stop`. Between passes the relay sleeps until a transaction records an
         event (the outbox doorbell), a retry falls due, or SAFETY_NET_S pass; `interval_s`
-        is the pause after a failed pass and the shortest wait for a retry."""
+        is the pause after a failed pass and the shortest wait for a retry.
+
+        A ring less than `coalesce_s` after the last pass waits for the rest of that time:
+        a pass costs about the same for one event as for a hundred (three short transactions,
+        one of them a write), and under load every registration rang for a pass of its own,
+        1.7 ms of CPU each against 0.06 ms per event in a batch (issue #15). An event after a
+        quiet moment is still published at once."""
+        last_pass = 0.0
         while not stop.is_set():
             seen = self.doorbell.generation
             self._retry_in_s = None
@@ -239,9 +260,12 @@ class OutboxRelay:
                 log.exception("outbox relay pass failed")
                 stop.wait(interval_s)
                 continue
+            finally:
+                last_pass = time.monotonic()
             if published >= self.batch_size:
                 continue
             timeout = SAFETY_NET_S
             if self._retry_in_s is not None:
                 timeout = min(timeout, max(interval_s, self._retry_in_s))
-            self.doorbell.wait(seen, timeout)
+            if self.doorbell.wait(seen, timeout):
+                stop.wait(max(0.0, last_pass + self.coalesce_s - time.monotonic()))

@@ -16,7 +16,7 @@ naming the reason, 403 naming the roles required, 503 when the issuer's keys are
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, cast
 
 from fastapi import Depends, FastAPI, Request, Security
@@ -136,7 +136,7 @@ def current_principal(
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
-def require_roles(*roles: str) -> Callable[[Principal], Principal]:
+def require_roles(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency that lets the request through if the caller holds any of `roles`."""
     if not roles:
         raise ValueError("require_roles needs at least one role")
@@ -145,7 +145,8 @@ def require_roles(*roles: str) -> Callable[[Principal], Principal]:
         raise ValueError(f"unknown role(s): {', '.join(unknown)}")
     required = tuple(dict.fromkeys(roles))
 
-    def _require(principal: CurrentPrincipal) -> Principal:
+    # async: a role check needs no worker thread (a plain `def` dependency is run in one).
+    async def _require(principal: CurrentPrincipal) -> Principal:
         if not principal.has_any(*required):
             names = ", ".join(required)
             raise Problem(

@@ -9,6 +9,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy import Engine
+
 from alac_intake import SERVICE
 from alac_intake.attachments.store import AttachmentStore, FilesystemStore
 from alac_intake.database import all_tables, kernel_tables, rate_limit_hits
@@ -20,6 +22,8 @@ from alac_intake.vault.crypto import load_master_keys
 from alac_kernel import sealed_text
 from alac_kernel.crypto import MasterKeys
 from alac_kernel.cursors import CursorCodec, load_cursor_key
+from alac_kernel.db import is_sqlite
+from alac_kernel.fair_gate import FairGate
 from alac_kernel.runtime import ServiceRuntime
 from alac_kernel.settings import Settings
 
@@ -48,10 +52,14 @@ class IntakeRuntime(ServiceRuntime):
     progress: ProgressMail
     #: The request budgets (limits.py), counted in this runtime's database.
     limits: IntakeLimits = field(init=False)
+    #: Registrations in progress at once (the API's and the public form's), the others wait
+    #: their turn in order (alac_kernel.fair_gate): see `registration_slots`.
+    registrations: FairGate = field(init=False)
 
     def __post_init__(self) -> None:
         super().__post_init__()
         self.limits = IntakeLimits.counted_in(self.settings, self.session_factory, rate_limit_hits)
+        self.registrations = FairGate(registration_slots(self.engine))
 
     @classmethod
     def from_settings(cls, settings: Settings) -> IntakeRuntime:
@@ -78,3 +86,12 @@ class IntakeRuntime(ServiceRuntime):
             cursors=CursorCodec(load_cursor_key(settings)),
             progress=ProgressMail(settings, keys=master_keys),
         )
+
+
+def registration_slots(engine: Engine) -> int:
+    """On SQLite a registration is CPU in this process (Python holding the GIL, SQLite's own
+    work without it) and one write lock: two at once keep both cores of the bench machine
+    busy, more only queue for the GIL and the lock (issue #15, docs/performance.md figure set
+    0b). On PostgreSQL a registration also waits for the server's answers, during which
+    another can run: eight is an allowance for that, not a measured figure."""
+    return 2 if is_sqlite(engine) else 8

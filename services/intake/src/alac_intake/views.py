@@ -27,19 +27,24 @@ PROBLEMS = problem_responses(
     (413, "Body too large"),
     (422, "Invalid field (each named in `errors`)"),
 )
+# The small dependencies below are `async def` on purpose: they only read the request, and
+# FastAPI runs a plain `def` dependency in its thread pool, a hand-off to a worker thread and
+# back per dependency and per request. Under load every hand-off also waits for the GIL
+# behind the requests' CPU-bound threads (issue #15, docs/performance.md figure set 0b).
+
 # Every problem any intake operation may answer with; added to each route's documented
 # responses (app.create_app) so the OpenAPI document covers what clients really get.
 ALL_PROBLEMS = PROBLEMS | problem_responses((415, "Unsupported attachment type"), 428, 429)
 
 
-def runtime(request: Request) -> IntakeRuntime:
+async def runtime(request: Request) -> IntakeRuntime:
     return typed_runtime(request, IntakeRuntime)
 
 
 Runtime = Annotated[IntakeRuntime, Depends(runtime)]
 
 
-def client(request: Request, rt: Runtime) -> str:
+async def client(request: Request, rt: Runtime) -> str:
     """The caller's address as the request budgets count it (alac_kernel.limits)."""
     return client_address(request, rt.settings.trusted_proxy_set)
 
@@ -47,7 +52,7 @@ def client(request: Request, rt: Runtime) -> str:
 Client = Annotated[str, Depends(client)]
 
 
-def caller_language(request: Request) -> languages.Language:
+async def caller_language(request: Request) -> languages.Language:
     """The caller's language by the kernel's one rule (Accept-Language, then English)."""
     return languages.negotiate(request)
 
@@ -55,7 +60,7 @@ def caller_language(request: Request) -> languages.Language:
 Language = Annotated[languages.Language, Depends(caller_language)]
 
 
-def correlation_id(request: Request) -> str | None:
+async def correlation_id(request: Request) -> str | None:
     """The request's correlation id (alac_kernel.app), carried by the events it causes."""
     return request.state.correlation_id
 

@@ -66,6 +66,14 @@ def submit(
         subject=WEB_FORM, username=None, tenant=form.tenant, office=form.office,
         roles=frozenset(), client_id=None, token_id=None,
     )  # fmt: skip
+    with rt.registrations:  # a few at a time, the others in order (IntakeRuntime)
+        return _register(rt, form, complaint, principal, lang=lang, correlation_id=correlation_id)
+
+
+def _register(
+    rt: IntakeRuntime, form: PublicComplaint, complaint: ComplaintCreate, principal: Principal,
+    *, lang: str, correlation_id: str | None,
+) -> ComplaintAccepted:  # fmt: skip
     with session_scope(rt.read_session_factory, tenant=form.tenant) as session:
         errors = office_errors(
             session=session, tenant=form.tenant, office=form.office, lang=lang,

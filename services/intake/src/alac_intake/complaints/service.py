@@ -64,6 +64,15 @@ def submit(
     Everything but the writes is done first on a read-only session (`prepare_registration`),
     after looking for a replay there: a replay answers as before even if the same request
     would now be refused. `run_idempotent` looks again inside the write transaction."""
+    with rt.registrations:  # a few at a time, the others in order (IntakeRuntime)
+        return _submit(rt, principal, payload, idempotency_key=idempotency_key, lang=lang,
+                       correlation_id=correlation_id)  # fmt: skip
+
+
+def _submit(
+    rt: IntakeRuntime, principal: Principal, payload: ComplaintCreate, *,
+    idempotency_key: str | None, lang: str, correlation_id: str | None,
+) -> tuple[int, dict[str, Any]]:  # fmt: skip
     req_hash = request_hash(payload.model_dump(mode="json"))
     table = rt.tables.idempotency
     with session_scope(rt.read_session_factory, tenant=principal.tenant) as session:

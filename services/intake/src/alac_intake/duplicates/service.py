@@ -40,6 +40,7 @@ from alac_intake.duplicates.schemas import (
 from alac_intake.vault import service as vault
 from alac_kernel.auth.principal import Principal
 from alac_kernel.db import session_scope, utcnow
+from alac_kernel.prebuilt import Prebuilt
 from alac_kernel.tables import table_of
 
 if TYPE_CHECKING:
@@ -55,8 +56,10 @@ _complaints = table_of(Complaint)
 
 # Both lookups are built once with bind parameters and run on the session's connection: a
 # 50-branch statement rebuilt per complaint (and walked by the ORM's tenant-scope hook) cost
-# more CPU than the lookup itself. The tenant is a parameter of every branch.
-_SAME_CONTACT = (
+# more CPU than the lookup itself; on SQLite they are compiled once too and run on the DBAPI
+# cursor (alac_kernel.prebuilt: SQLAlchemy's own cost per execution was more than SQLite's).
+# The tenant is a parameter of every branch.
+_SAME_CONTACT = Prebuilt(
     select(_complaints.c.id)
     .where(
         _complaints.c.tenant_id == bindparam("tenant"),
@@ -104,13 +107,15 @@ _counted = (
     .limit(MAX_VERIFIED)
     .subquery("counted")
 )
-_CANDIDATES = (
+_CANDIDATES = Prebuilt(
     select(
         _counted.c.complaint_id, _counted.c.examined, _complaints.c.tenant_id, _complaints.c.crux
     )
     .join_from(_counted, _complaints, _complaints.c.id == _counted.c.complaint_id)
     .order_by(_counted.c.bands.desc(), _counted.c.latest.desc())
 )
+_INSERT_BANDS = Prebuilt(insert(_bands))
+_INSERT_FLAGS = Prebuilt(insert(table_of(PossibleDuplicate)))
 
 
 @dataclass(frozen=True)
@@ -147,8 +152,8 @@ def index_text(*, session: Session, complaint: Complaint) -> None:
 
 def insert_bands(*, session: Session, complaint: Complaint | Draft) -> None:
     """The band buckets of a new complaint's crux (one executemany)."""
-    session.connection().execute(
-        insert(_bands),
+    _INSERT_BANDS.execute_many(
+        session.connection(),
         [
             {
                 "tenant_id": complaint.tenant_id,
@@ -184,21 +189,22 @@ def find_possible_duplicates(*, session: Session, complaint: Complaint | Draft) 
     now = utcnow()
     connection = session.connection()
     params = {"tenant": tenant, "lo": lo, "hi": hi, "complaint_id": complaint.id}
-    same_contact = (
-        connection.execute(_SAME_CONTACT, {**params, "pseudonym": complaint.complainant_pseudonym})
-        .scalars()
-        .all()
-    )
+    same_contact = [
+        other
+        for (other,) in _SAME_CONTACT.execute(
+            connection, {**params, "pseudonym": complaint.complainant_pseudonym}
+        )
+    ]
     lookup.rows_examined += len(same_contact)
     lookup.seen.update(same_contact)
     lookup.flags += [_flag(complaint, other, "same_contact", 1.0, now) for other in same_contact]
     buckets = {f"bucket{band}": bucket for band, bucket in minhash.bands(complaint.crux)}
-    candidates = connection.execute(_CANDIDATES, {**params, **buckets}).all()
+    candidates = _CANDIDATES.execute(connection, {**params, **buckets})
     if not candidates:
         return lookup
-    lookup.rows_examined += int(candidates[0].examined)
-    lookup.seen.update(row.complaint_id for row in candidates)
-    texts = [(row.complaint_id, row.crux) for row in candidates if row.tenant_id == tenant]
+    lookup.rows_examined += int(candidates[0][1])  # examined: the same on every row
+    lookup.seen.update(other for other, _, _, _ in candidates)
+    texts = [(other, crux) for other, _, of, crux in candidates if of == tenant]
     lookup.texts_verified = len(texts)
     mine = minhash.normalise(complaint.crux)
     for other, crux in texts:
@@ -293,10 +299,7 @@ def flag_possible_duplicates(*, session: Session, complaint: Complaint) -> Looku
 
 
 def store_flags(*, session: Session, lookup: Lookup) -> None:
-    if lookup.flags:
-        session.connection().execute(
-            insert(table_of(PossibleDuplicate)), [vars(f) for f in lookup.flags]
-        )
+    _INSERT_FLAGS.execute_many(session.connection(), [vars(f) for f in lookup.flags])
 
 
 def flags_of(*, session: Session, complaint_id: str, tenant: str) -> list[dict[str, object]]:
