@@ -23,6 +23,12 @@ def _write(engine_url: str, rows: int) -> Engine:
     return engine
 
 
+def _checkpointer(path: str, turn: threading.Lock, restart_frames: int) -> _Checkpointer:
+    checkpointer = _Checkpointer(restart_frames=restart_frames)
+    checkpointer.writes(path, turn)
+    return checkpointer
+
+
 def test_a_long_wal_is_truncated_and_a_short_one_left(tmp_path: Path) -> None:
     path = tmp_path / "notes.db"
     url = f"sqlite:///{path}"
@@ -33,10 +39,10 @@ def test_a_long_wal_is_truncated_and_a_short_one_left(tmp_path: Path) -> None:
     assert wal.stat().st_size > 0
     turn = threading.Lock()
 
-    _Checkpointer.checkpoint(str(path), turn, restart_frames=100_000)
+    _checkpointer(str(path), turn, restart_frames=100_000).checkpoint(str(path))
     assert wal.stat().st_size > 0, "under the limit the WAL is copied, not truncated"
 
-    _Checkpointer.checkpoint(str(path), turn, restart_frames=50)
+    _checkpointer(str(path), turn, restart_frames=50).checkpoint(str(path))
     assert wal.stat().st_size == 0
     assert not turn.locked(), "the writers' turn is given back"
     engine.dispose()

@@ -133,6 +133,7 @@ class EventConsumer:
         self.prepare = prepare
         self._consumer: BusConsumer | None = None
         self._polls = 0
+        self._busy = False  # the last poll returned records
         # Dead letters exist, at 0, for every type this group handles: a dashboard reads
         # "none in 24 h" from the series itself (an envelope too malformed to have a type is
         # parked as type "?", which appears with its first).
@@ -165,8 +166,11 @@ class EventConsumer:
             self.close()
             raise
         self._polls += 1
-        if self._polls % 20 == 1:
+        # Every 20 polls, and when the consumer has just caught up (an idle consumer's polls
+        # are long: the gauge would keep the last busy figure for minutes).
+        if self._polls % 20 == 1 or (self._busy and not records):
             self._report_lag()
+        self._busy = bool(records)
         return len(records)
 
     def run_forever(self, stop: threading.Event) -> None:

@@ -39,6 +39,7 @@ from sqlalchemy.sql import visitors
 from sqlalchemy.types import TypeDecorator
 
 from alac_kernel.errors import NotFound, Unavailable
+from alac_kernel.threads import start_daemon
 
 log = logging.getLogger("alac.db")
 
@@ -212,7 +213,7 @@ class _WriterQueue:
             finally:
                 self.leave(dbapi_conn)
             if self._checkpoint is not None:
-                CHECKPOINTER.committed(self._checkpoint, self._lock)
+                CHECKPOINTER.committed(self._checkpoint)
 
         def do_rollback(dbapi_conn: PoolProxiedConnection) -> None:
             try:
@@ -224,6 +225,8 @@ class _WriterQueue:
         dialect.do_commit = do_commit  # type: ignore[method-assign,assignment]
         dialect.do_rollback = do_rollback  # type: ignore[method-assign,assignment]
         event.listen(engine.pool, "checkin", lambda dbapi_conn, _record: self.leave(dbapi_conn))
+        if self._checkpoint is not None:
+            CHECKPOINTER.writes(self._checkpoint, self._lock)
 
     def enter(self, conn: Connection) -> None:
         key = id(conn.connection.dbapi_connection)
@@ -243,6 +246,11 @@ class _Checkpointer:
     moment after commits, instead of the commit that happens to cross SQLite's 1,000-page
     mark doing it under the write lock. The thread sleeps while nothing is committed.
 
+    A few commits (an idle platform: the log's heartbeat every 10/3 s, a relay's safety-net
+    pass) wait for company up to `idle_s`: their pages need no hurry, and a checkpoint after
+    each was a tenth of what an idle platform cost. `busy_commits` commits are checkpointed a
+    moment (`after_s`) after the first, as before.
+
     A passive checkpoint never lets the WAL start again from its beginning while writers keep
     coming (SQLite restarts it only at a write that finds every frame copied): under a
     sustained load the WAL grew without end (2.6 GB in three minutes at c=32, issue #15) and
@@ -251,36 +259,54 @@ class _Checkpointer:
     and truncates it (a TRUNCATE checkpoint: the few frames left are copied and readers of
     the old frames finish first), so the WAL stays under about 64 MiB."""
 
-    def __init__(self, after_s: float = 0.25, restart_frames: int = 16384) -> None:
+    def __init__(
+        self,
+        after_s: float = 0.25,
+        idle_s: float = 30.0,
+        busy_commits: int = 8,
+        restart_frames: int = 16384,
+    ) -> None:
         self._after_s = after_s  # the commits of this moment share one checkpoint
+        self._idle_s = idle_s
+        self._busy_commits = busy_commits
         self._restart_frames = restart_frames
-        self._pending: dict[str, threading.Lock] = {}  # file -> its writers' turn
+        self._pending: set[str] = set()
+        self._commits = 0  # since the last checkpoint
+        self._turns: dict[str, threading.Lock] = {}  # file -> its writers' turn (_WriterQueue)
         self._lock = threading.Lock()
         self._due = threading.Event()
+        self._busy = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def committed(self, path: str, writer_turn: threading.Lock) -> None:
+    def committed(self, path: str) -> None:
         with self._lock:
-            self._pending[path] = writer_turn
+            self._pending.add(path)
+            self._commits += 1
             if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name="sqlite-checkpoint", daemon=True
-                )
-                self._thread.start()
+                self._thread = start_daemon("sqlite-checkpoint", self._run)
         self._due.set()
+        if self._commits >= self._busy_commits:
+            self._busy.set()
 
     def _run(self) -> None:
         while True:
             self._due.wait()
             time.sleep(self._after_s)
-            self._due.clear()
+            if self._commits < self._busy_commits:
+                self._busy.wait(self._idle_s)
             with self._lock:
-                due, self._pending = self._pending, {}
-            for path, writer_turn in due.items():
-                self.checkpoint(path, writer_turn, self._restart_frames)
+                due, self._pending = self._pending, set()
+                self._commits = 0
+                self._due.clear()
+                self._busy.clear()
+            for path in due:
+                self.checkpoint(path)
 
-    @staticmethod
-    def checkpoint(path: str, writer_turn: threading.Lock, restart_frames: int) -> None:
+    def writes(self, path: str, writer_turn: threading.Lock) -> None:
+        """`writer_turn` is the lock this process's writers of `path` take turns on."""
+        self._turns[path] = writer_turn
+
+    def checkpoint(self, path: str) -> None:
         try:
             # mode=rw: never create a file that is gone (a test's temporary folder).
             conn = sqlite3.connect(
@@ -290,11 +316,12 @@ class _Checkpointer:
             return
         try:
             _busy, wal_frames, _copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-            if wal_frames > restart_frames and writer_turn.acquire(timeout=1):
+            turn = self._turns.get(path)
+            if wal_frames > self._restart_frames and turn is not None and turn.acquire(timeout=1):
                 try:
                     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
                 finally:
-                    writer_turn.release()
+                    turn.release()
         except sqlite3.Error as exc:  # busy or gone: the next commit asks again
             log.debug("checkpoint of %s skipped: %s", path, exc)
         finally:

@@ -31,6 +31,8 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.orm import Session
 
+from alac_kernel.threads import start_daemon
+
 log = logging.getLogger("alac.doorbell")
 
 SAFETY_NET_S = 5.0
@@ -135,7 +137,7 @@ class FileDoorbell(Doorbell):
                 return
             self._listener = sock
             atexit.register(self._forget)
-            threading.Thread(target=self._receive, name="doorbell", daemon=True).start()
+            start_daemon("doorbell", self._receive)
 
     def _receive(self) -> None:
         assert self._listener is not None
@@ -200,7 +202,7 @@ class PostgresDoorbell(Doorbell):
         with self._lock:
             if not self._started:
                 self._started = True
-                threading.Thread(target=self._receive, name="doorbell", daemon=True).start()
+                start_daemon("doorbell", self._receive)
 
     def _receive(self) -> None:
         import psycopg

@@ -4,7 +4,6 @@ a service's domain."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -26,16 +25,9 @@ from alac_kernel.outbox import Outbox, OutboxRelay, outbox_doorbell
 from alac_kernel.settings import Settings
 from alac_kernel.tables import KernelTables
 from alac_kernel.tenants.standing import STANDING_EVENTS, TenantStanding
+from alac_kernel.threads import name_this_thread
 
 log = logging.getLogger("alac.runtime")
-
-
-def name_this_thread(name: str) -> None:
-    """Give the calling thread `name` (its first 15 bytes) as its OS name, so `top -H` and
-    /proc/<pid>/task/<tid>/comm say which consumer group or relay spends the CPU
-    (`bench.visibility` reads it). Linux only; elsewhere nothing happens."""
-    with contextlib.suppress(OSError):
-        Path(f"/proc/self/task/{threading.get_native_id()}/comm").write_text(name[:15])
 
 
 @dataclass(frozen=True)
@@ -72,7 +64,14 @@ class PeriodicTask:
     interval_s: float
     run: Callable[[ServiceRuntime], object]
     wake: Callable[[ServiceRuntime], Wakes] | None = None
+    # Also a pass as the workers start: what fell due while the service was stopped is found
+    # at once, and the first pass (its queries compiled, caches cold: the dearest) is paid at
+    # start-up rather than a minute into an idle service.
+    at_start: bool = False
 
+
+# How long a consumer of the embedded log waits in one poll when nothing comes.
+IDLE_POLL_S = 30.0
 
 # A woken task that finds work due again at once still pauses this long (it never spins), and
 # a failed pass is tried again after SAFETY_NET_S.
@@ -192,10 +191,12 @@ class ServiceRuntime:
 
     def _poll_timeout_s(self) -> float:
         # A bus that wakes its consumers (the embedded log's doorbell) can be polled with a
-        # long timeout: records still arrive at once, and an idle consumer costs nothing.
+        # long timeout: records still arrive at once, the process's heartbeat renews the
+        # leases and looks at the log for a missed ring (alac_kernel.bus.log_heartbeat), and a
+        # stopping service interrupts the poll. An idle consumer thread wakes twice a minute.
         configured = self.settings.consumer_poll_timeout_s
         if getattr(self.bus, "doorbell", None) is not None:
-            return max(configured, SAFETY_NET_S)
+            return max(configured, IDLE_POLL_S)
         return configured
 
     def check_ready(self) -> dict[str, str]:
@@ -243,7 +244,9 @@ class ServiceRuntime:
             )
 
     def _run_periodic(self, task: PeriodicTask) -> None:
-        while not self._stop.wait(task.interval_s):
+        first = 0.0 if task.at_start else task.interval_s
+        while not self._stop.wait(first):
+            first = task.interval_s
             try:
                 task.run(self)
             except Exception:  # noqa: BLE001 - a failed pass is retried on the next tick

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
 
-from alac_kernel.bus import OutgoingRecord
+from alac_kernel.bus import BusConsumer, OutgoingRecord
 from alac_kernel.bus.log import LogBus
 
 TOPIC = "alac.multi"
@@ -55,8 +56,30 @@ def _committed(bus: LogBus) -> int:
         ).scalar_one()
 
 
+def hold(url: str, session_timeout_s: float, groups: list[str]) -> None:
+    """A service's consumers: one member per group, each polling in a thread of its own with a
+    poll longer than the session timeout; runs until killed. Prints "joined" once every member
+    holds partitions."""
+    bus = LogBus(url, partitions=4, session_timeout_s=session_timeout_s)
+    members = [bus.consumer(group, [TOPIC], client_id="worker") for group in groups]
+    for member in members:
+        while not member.lag():  # the partitions this member holds
+            member.poll(10, 0.0)
+
+    def run(member: BusConsumer) -> None:
+        while True:
+            member.poll(10, 5 * session_timeout_s)
+
+    for member in members:
+        threading.Thread(target=run, args=(member,), daemon=True).start()
+    print("joined", flush=True)
+    threading.Event().wait()
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "produce":
         produce(sys.argv[2], int(sys.argv[3]))
+    elif sys.argv[1] == "hold":
+        hold(sys.argv[2], float(sys.argv[3]), sys.argv[4:])
     else:
         consume(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]))

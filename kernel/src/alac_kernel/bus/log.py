@@ -6,9 +6,10 @@ Works on SQLite (WAL; several processes produce and consume one file at once) an
 - Offsets are allocated by bumping `bus_partitions.next_offset` in the publishing transaction;
   the row lock it takes serialises publishers of one partition until commit, so a reader never
   sees offset n+1 before offset n.
-- A consumer group's members share partitions through leases (`bus_leases`) renewed by
-  polling; a member that stops polling (crash, SIGKILL) loses its leases after
-  `session_timeout_s` and the others take them over from the last committed offset.
+- A consumer group's members share partitions through leases (`bus_leases`) renewed while
+  they poll, by one heartbeat per process for all its groups (`alac_kernel.bus.log_heartbeat`);
+  a member that stops polling (crash, SIGKILL) loses its leases after `session_timeout_s` and
+  the others take them over from the last committed offset.
 """
 
 from __future__ import annotations
@@ -21,20 +22,11 @@ import time
 import uuid
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from types import MappingProxyType
 
 from sqlalchemy import (
-    BigInteger,
-    Column,
     Connection,
-    Integer,
-    LargeBinary,
-    MetaData,
-    PrimaryKeyConstraint,
-    String,
-    Table,
-    Text,
     and_,
     bindparam,
     delete,
@@ -48,7 +40,17 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from alac_kernel.bus.base import BusConsumer, BusError, EventBus, OutgoingRecord, Record
-from alac_kernel.db import UTCDateTime, make_engine, utcnow
+from alac_kernel.bus.log_heartbeat import Lease, Member, ProcessHeartbeat
+from alac_kernel.bus.log_schema import (
+    leases_t,
+    members_t,
+    metadata,
+    offsets_t,
+    partitions_t,
+    records_t,
+    topics_t,
+)
+from alac_kernel.db import make_engine, utcnow
 from alac_kernel.doorbell import SAFETY_NET_S, for_engine
 
 
@@ -57,64 +59,6 @@ def _headers(text: str) -> Mapping[str, str]:
     """A record's headers, read-only. Records mostly carry the same few (the content type),
     so each text is decoded once rather than once per record (a rebuild reads millions)."""
     return MappingProxyType(json.loads(text))
-
-
-metadata = MetaData()
-Offset = BigInteger().with_variant(Integer(), "sqlite")
-
-topics_t = Table(
-    "bus_topics",
-    metadata,
-    Column("topic", String(255), primary_key=True),
-    Column("partitions", Integer, nullable=False),
-)
-partitions_t = Table(
-    "bus_partitions",
-    metadata,
-    Column("topic", String(255), nullable=False),
-    Column("partition", Integer, nullable=False),
-    Column("next_offset", Offset, nullable=False),
-    PrimaryKeyConstraint("topic", "partition"),
-)
-records_t = Table(
-    "bus_records",
-    metadata,
-    Column("topic", String(255), nullable=False),
-    Column("partition", Integer, nullable=False),
-    Column("offset", Offset, nullable=False),
-    Column("key", String(255), nullable=True),
-    Column("headers", Text, nullable=False),
-    Column("value", LargeBinary, nullable=False),
-    Column("timestamp_ms", Offset, nullable=False),
-    PrimaryKeyConstraint("topic", "partition", "offset"),
-)
-offsets_t = Table(
-    "bus_offsets",
-    metadata,
-    Column("group_id", String(255), nullable=False),
-    Column("topic", String(255), nullable=False),
-    Column("partition", Integer, nullable=False),
-    Column("committed", Offset, nullable=False),
-    PrimaryKeyConstraint("group_id", "topic", "partition"),
-)
-members_t = Table(
-    "bus_members",
-    metadata,
-    Column("group_id", String(255), nullable=False),
-    Column("member_id", String(64), nullable=False),
-    Column("heartbeat_at", UTCDateTime, nullable=False),
-    PrimaryKeyConstraint("group_id", "member_id"),
-)
-leases_t = Table(
-    "bus_leases",
-    metadata,
-    Column("group_id", String(255), nullable=False),
-    Column("topic", String(255), nullable=False),
-    Column("partition", Integer, nullable=False),
-    Column("member_id", String(64), nullable=False),
-    Column("expires_at", UTCDateTime, nullable=False),
-    PrimaryKeyConstraint("group_id", "topic", "partition"),
-)
 
 
 #: One page of a partition's records, by offset (topic and partition are the caller's).
@@ -143,9 +87,10 @@ class LogBus(EventBus):
         # Kafka's session timeout of the production profile (bus/kafka.py): a member that
         # stops (SIGKILL) hands its partitions over within 10 s; a member renews its leases
         # three times per timeout. Idle, the renewal is the log's only work (the doorbell
-        # wakes consumers for records), so it sets what an idle consumer costs.
+        # wakes consumers for records), so one heartbeat renews every group of the process.
         self.session_timeout_s = session_timeout_s
         self.heartbeat_s = session_timeout_s / 3
+        self.heartbeat = ProcessHeartbeat(self)
         self._known_topics: dict[str, int] = {}
         self._lock = threading.Lock()
         try:
@@ -267,6 +212,7 @@ class LogBus(EventBus):
             raise BusError(f"log database unreachable: {exc}") from exc
 
     def close(self) -> None:
+        self.heartbeat.stop()
         self.writer.dispose()
         self.reader.dispose()
 
@@ -283,6 +229,12 @@ class LogConsumer(BusConsumer):
         self._position: dict[tuple[str, int], int] = {}
         self._last_heartbeat = 0.0
         self._closed = False
+        # Polling now, or when the last poll returned: the process's heartbeat renews a member
+        # only while it polls (a member whose thread is stuck loses its leases, as in Kafka).
+        self._polling = False
+        self._left_poll = 0.0
+        # What a poll waits for: a ring for its topics, or the heartbeat asking it to rebalance.
+        self._wake_names = [*topics, f"\0rebalance {self.member_id}"]
         # The topics' partitions (fixed once a topic exists), known after the first rebalance;
         # and the statements of `_renew`, built once (it runs every heartbeat).
         self._partitions: list[tuple[str, int]] | None = None
@@ -422,6 +374,65 @@ class LogConsumer(BusConsumer):
             self._position.pop(lost, None)
         self._held = new_held
         self._last_heartbeat = time.monotonic()
+        self.bus.heartbeat.join(self)
+
+    # -- the process's heartbeat (alac_kernel.bus.log_heartbeat) ----------------------------
+    @property
+    def held(self) -> set[tuple[str, int]]:
+        return self._held
+
+    def beats_here(self, now: float) -> bool:
+        """The process's heartbeat renews this member: balanced once, open, and polling or
+        back from its last poll for less than a heartbeat (applying a batch)."""
+        return (
+            self._partitions is not None
+            and not self._closed
+            and (self._polling or now - self._left_poll < self.bus.heartbeat_s)
+        )
+
+    def looked(self, ends: Mapping[tuple[str, int], int], rung: int, when: float) -> None:
+        """The process's heartbeat read the ends of the log (`ends`) at `when`, with `rung`
+        rings counted for this member's topics before: wake the member if a partition it holds
+        has records it has not read (a ring was missed); else its last look that found nothing
+        holds until `when`, so that it need not read the log itself (`_nothing_new`)."""
+        last = self._empty_look
+        held, position = frozenset(self._held), dict(self._position)
+        if any(key not in position for key in held):
+            return  # it has not looked since it took these partitions: it will
+        if any(ends.get(key, 0) > position[key] for key in held):
+            self._empty_look = None
+            self.bus.doorbell.ring_local(self._wake_names[:-1])
+        elif last is not None and last[0] == rung and last[1] == held and last[2] < when:
+            self._empty_look = (rung, held, when)
+
+    def renewed_at(self, when: float) -> None:
+        self._last_heartbeat = when
+
+    def rebalance_soon(self) -> None:
+        """Something changed in the group: rebalance at once (wakes the poll waiting)."""
+        self._last_heartbeat = 0.0
+        self.bus.doorbell.ring_local(self._wake_names[-1:])
+
+    def steady(self, members: Sequence[Member], leases: Sequence[Lease], now: datetime) -> bool:
+        """Nothing changed for this member in its group (`members`, and the `leases` of its
+        topics, as read now): no member joined, left or died, no lease of its slipped away,
+        it holds no more than its fair share, and no free or expired partition waits for it.
+        Then renewing its heartbeat and its leases is all there is to do."""
+        if self._partitions is None:
+            return False  # never balanced yet
+        ttl = timedelta(seconds=self.bus.session_timeout_s)
+        if not any(m.member_id == self.member_id for m in members) or any(
+            m.heartbeat_at < now - ttl for m in members
+        ):
+            return False  # this member was dropped, or a dead one is to be dropped
+        share = math.ceil(len(self._partitions) / len(members))
+        live = [lease for lease in leases if lease.expires_at > now]
+        mine = {
+            (lease.topic, lease.partition) for lease in live if lease.member_id == self.member_id
+        }
+        if mine != self._held or len(mine) > share:
+            return False  # a lease lost, or more than the fair share since a member joined
+        return not (len(mine) < share and len(live) < len(self._partitions))
 
     def _renew(self) -> bool:
         """The heartbeat of a group where nothing changed, for a fraction of `_rebalance`'s
@@ -434,19 +445,11 @@ class LogConsumer(BusConsumer):
         now = utcnow()
         ttl = timedelta(seconds=self.bus.session_timeout_s)
         with self.bus.reader.connect() as conn:
-            members = conn.execute(self._members_q).all()
-            leases = conn.execute(self._leases_q).all()
-        if not any(m == self.member_id for m, _ in members) or any(
-            at < now - ttl for _, at in members
-        ):
-            return False  # this member was dropped, or a dead one is to be dropped
-        share = math.ceil(len(self._partitions) / len(members))
-        live = [(t, p, m) for t, p, m, expires in leases if expires > now]
-        mine = {(t, p) for t, p, m in live if m == self.member_id}
-        if mine != self._held or len(mine) > share:
-            return False  # a lease lost, or more than the fair share since a member joined
-        if len(mine) < share and len(live) < len(self._partitions):
-            return False  # a free or expired partition to take
+            members = [Member(*row) for row in conn.execute(self._members_q)]
+            leases = [Lease(*row) for row in conn.execute(self._leases_q)]
+        if not self.steady(members, leases, now):
+            return False
+        mine = self._held
         with self.bus.writer.begin() as conn:
             beat = conn.execute(self._beat_q, {"now": now}).rowcount
             renewed = conn.execute(self._renew_q, {"now": now, "expires": now + ttl}).rowcount
@@ -455,8 +458,19 @@ class LogConsumer(BusConsumer):
         self._last_heartbeat = time.monotonic()
         return True
 
+    def _beat_due_in(self) -> float:
+        """Seconds until this member renews its leases itself: two heartbeats after the last
+        renewal, which the process's heartbeat makes every one while the member polls (so
+        only when it is late or stopped, or the member was applying a batch meanwhile); the
+        leases last three."""
+        return self._last_heartbeat + 2 * self.bus.heartbeat_s - time.monotonic()
+
     def _maybe_rebalance(self) -> None:
-        if time.monotonic() - self._last_heartbeat >= self.bus.heartbeat_s or not self._held:
+        if self._beat_due_in() > 0 and self._held:
+            return
+        with self.bus.heartbeat.lock:
+            if self._closed:
+                return
             try:
                 if not self._renew():
                     self._rebalance()
@@ -554,18 +568,23 @@ class LogConsumer(BusConsumer):
         deadline = time.monotonic() + timeout_s
         interrupts = self.bus.interrupts
         bell = self.bus.doorbell
+        self._polling = True
         try:
             while True:
                 self._maybe_rebalance()
-                seen = bell.generation_for(self.topics)
+                seen = bell.generation_for(self._wake_names)
                 records = self._fetch(max_records)
                 left = deadline - time.monotonic()
                 if records or left <= 0 or self.bus.interrupts != interrupts:
                     return records
-                # Sleep until a publisher rings, waking in time to renew the leases.
-                bell.wait(seen, min(left, self.bus.heartbeat_s), self.topics)
+                # Sleep until a publisher rings or the heartbeat asks for a rebalance, waking
+                # to renew the leases itself only if the process's heartbeat is late.
+                bell.wait(seen, min(left, max(0.0, self._beat_due_in())), self._wake_names)
         except SQLAlchemyError as exc:
             raise BusError(f"log read failed: {exc}") from exc
+        finally:
+            self._polling = False
+            self._left_poll = time.monotonic()
 
     def commit(self, records: Sequence[Record]) -> None:
         upto: dict[tuple[str, int], int] = {}
@@ -618,7 +637,9 @@ class LogConsumer(BusConsumer):
     def close(self) -> None:
         if self._closed:
             return
-        self._closed = True
+        with self.bus.heartbeat.lock:
+            self._closed = True
+            self.bus.heartbeat.leave(self)
         try:
             with self.bus.writer.begin() as conn:
                 conn.execute(

@@ -67,7 +67,7 @@ def build_runtime(settings: Settings | None = None) -> CasesRuntime:
         tables=kernel_tables,
         migrations=MIGRATIONS,
         periodic=[
-            PeriodicTask("deadlines", DEADLINE_PASS_INTERVAL_S, run_deadlines),
+            PeriodicTask("deadlines", DEADLINE_PASS_INTERVAL_S, run_deadlines, at_start=True),
             PeriodicTask("notification-waits", WAITING_PASS_INTERVAL_S, run_waiting_messages),
             PeriodicTask(
                 "notification-mail",
