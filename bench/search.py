@@ -24,6 +24,7 @@ it in DIR once and reuses it in later runs (1M complaints take minutes to index)
 from __future__ import annotations
 
 import argparse
+import contextlib
 import random
 import shutil
 import sqlite3
@@ -249,11 +250,22 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
                 flush=True,
             )
             engine.optimize()
-        size = sum(f.stat().st_size for f in folder.iterdir() if f.name.startswith(path.name))
+        size = index_bytes(folder, path.name)
         results = [measure(engine, kind, args.queries, args.warmup) for kind in KINDS]
     finally:
         engine.close()
     return {"engine": "embedded", "indexing": indexing, "index_bytes": size, "queries": results}
+
+
+def index_bytes(folder: Path, name: str) -> int:
+    """The index's files on disk. SQLite removes the -wal and -shm files when the last
+    connection to the database closes, which may happen between listing and reading them."""
+    total = 0
+    for f in folder.iterdir():
+        if f.name.startswith(name):
+            with contextlib.suppress(FileNotFoundError):
+                total += f.stat().st_size
+    return total
 
 
 def main(argv: list[str] | None = None) -> int:
