@@ -118,3 +118,18 @@ def test_records_in_another_mode_are_read_by_event_from_record():
     # No content type at all: structured JSON written before the binding was followed.
     assert view_from_record(event.to_json(), {}) == event_from_record(event.to_json(), {})
     assert record_headers(event) == HEADERS
+
+
+def test_the_view_declares_the_envelopes_attributes_and_defaults():
+    """The two decoders list the envelope's attributes each (one is pydantic's, one msgspec's):
+    an attribute added to `Event` and not to `EventView` would be dropped by a rebuild."""
+    import msgspec
+
+    view_fields = {f.name: f for f in msgspec.structs.fields(EventView)}
+    assert list(view_fields) == list(Event.model_fields) == list(ATTRIBUTES)
+    for name, field in Event.model_fields.items():
+        view_default = view_fields[name].default
+        if field.is_required():
+            assert view_default is msgspec.NODEFAULT, name
+        else:
+            assert view_default == field.default, name
