@@ -18,7 +18,7 @@ import httpx
 import pytest
 from browser_helpers import axe_violations
 
-from alac_kernel.testing.openapi_authorize import authorize_and_try_triage
+from alac_kernel.testing.openapi_authorize import authorize_and_try_triage, try_triage
 from alac_kernel.testing.processes import wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.xdist_group("web-browser")]
@@ -651,13 +651,7 @@ def test_authorize_on_the_openapi_page_sends_the_token_with_try_it_out(
         page.fill(".auth-container input", token)
         page.click(".auth-btn-wrapper button.authorize")
         page.click(".auth-btn-wrapper button.btn-done")
-        page.click(
-            ".opblock-get:has(.opblock-summary-path[data-path='/v1/triage']) .opblock-summary-control"
-        )
-        page.click("button.try-out__btn")
-        page.click("button.execute")
-        page.wait_for_selector(".live-responses-table tbody .response-col_status")
-        status = page.inner_text(".live-responses-table tbody .response-col_status").strip()
+        status = try_triage(page)
     finally:
         context.close()
     calls = [(url, auth) for url, auth in sent if "/v1/triage" in url]

@@ -14,6 +14,18 @@ from urllib.parse import parse_qs, urlsplit
 import jwt
 
 
+def try_triage(page: Any) -> str:
+    """ "Try it out" on `GET /v1/triage` and execute
+    it; the status line the page shows (e.g. "200")."""
+    page.click(
+        ".opblock-get:has(.opblock-summary-path[data-path='/v1/triage']) .opblock-summary-control"
+    )
+    page.click("button.try-out__btn")
+    page.click("button.execute")
+    page.wait_for_selector(".live-responses-table tbody .response-col_status")
+    return str(page.inner_text(".live-responses-table tbody .response-col_status")).strip()
+
+
 def authorize_and_try_triage(
     context: Any,
     service: str,
@@ -52,13 +64,7 @@ def authorize_and_try_triage(
     if shot:
         shot(page, "signed-in")
     page.click(".auth-btn-wrapper button.btn-done")
-    page.click(
-        ".opblock-get:has(.opblock-summary-path[data-path='/v1/triage']) .opblock-summary-control"
-    )
-    page.click("button.try-out__btn")
-    page.click("button.execute")
-    page.wait_for_selector(".live-responses-table tbody .response-col_status")
-    status = page.inner_text(".live-responses-table tbody .response-col_status").strip()
+    status = try_triage(page)
 
     exchanged = [u for u, _ in sent if u == f"{issuer}/protocol/openid-connect/token"]
     assert len(exchanged) == 1, exchanged
