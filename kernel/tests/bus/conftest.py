@@ -11,6 +11,7 @@ import socket
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +20,7 @@ from alac_kernel.bus.base import BusConsumer, EventBus
 PARTITIONS = 4
 
 from alac_kernel.testing.kafka import KAFKA_TEST_OPTIONS  # noqa: E402
+from alac_kernel.testing.postgres import fresh_database  # noqa: E402
 
 
 @dataclass
@@ -112,3 +114,14 @@ def consumers() -> Iterator[list[BusConsumer]]:
     yield opened
     for c in reversed(opened):
         c.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def log_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database for the embedded log, on SQLite and on PostgreSQL (the log tests that
+    start processes or a heartbeat of their own)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'bus.db'}"
+    else:
+        with fresh_database("alac_log") as url:
+            yield url

@@ -10,7 +10,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,20 +18,10 @@ from sqlalchemy import event, text
 from alac_kernel.bus.base import BusConsumer, OutgoingRecord
 from alac_kernel.bus.log import LogBus
 from alac_kernel.doorbell import Doorbell
-from alac_kernel.testing.postgres import fresh_database
 
 WORKER = Path(__file__).with_name("log_worker.py")
 TOPIC, PARTITIONS = "alac.multi", 4  # log_worker's topic
 GROUPS = ["cases", "search", "analytics"]
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'bus.db'}"
-    else:
-        with fresh_database("alac_heartbeat") as database:
-            yield database
 
 
 def expiries(bus: LogBus) -> dict[str, object]:
@@ -48,8 +37,8 @@ def held(member: BusConsumer) -> set[tuple[str, int]]:
     return set(member.lag())  # lag() lists the partitions the member holds
 
 
-def test_one_heartbeat_renews_every_group_of_the_process_in_one_transaction(url):
-    bus = LogBus(url, partitions=PARTITIONS, session_timeout_s=0.9)
+def test_one_heartbeat_renews_every_group_of_the_process_in_one_transaction(log_url):
+    bus = LogBus(log_url, partitions=PARTITIONS, session_timeout_s=0.9)
     members = [bus.consumer(group, [TOPIC], client_id="one") for group in GROUPS]
     for member in members:
         assert member.poll(max_records=10, timeout_s=0.0) == []
@@ -88,8 +77,8 @@ def test_one_heartbeat_renews_every_group_of_the_process_in_one_transaction(url)
     bus.close()
 
 
-def test_the_heartbeat_looks_at_the_log_for_its_members_when_a_ring_is_missed(url):
-    bus = LogBus(url, partitions=PARTITIONS, session_timeout_s=0.6)
+def test_the_heartbeat_looks_at_the_log_for_its_members_when_a_ring_is_missed(log_url):
+    bus = LogBus(log_url, partitions=PARTITIONS, session_timeout_s=0.6)
     member = bus.consumer("cases", [TOPIC], client_id="one")
     # The first wait starts listening (on PostgreSQL, LISTEN rings once when connected, for
     # what was written before it: the member looks then).
@@ -110,7 +99,7 @@ def test_the_heartbeat_looks_at_the_log_for_its_members_when_a_ring_is_missed(ur
     # A record whose ring never arrives (a publisher with a doorbell of its own, heard by
     # nobody): the heartbeat's look finds it and wakes the member, within a poll shorter than
     # the member's own safety net (SAFETY_NET_S, 5 s).
-    publisher = LogBus(url, partitions=PARTITIONS)
+    publisher = LogBus(log_url, partitions=PARTITIONS)
     publisher.doorbell = Doorbell()
     publisher.publish([OutgoingRecord(topic=TOPIC, key="k", value=b"missed", headers={})])
     assert [r.value for r in member.poll(max_records=10, timeout_s=3.0)] == [b"missed"]
@@ -120,15 +109,15 @@ def test_the_heartbeat_looks_at_the_log_for_its_members_when_a_ring_is_missed(ur
 
 
 @pytest.mark.timeout(180)
-def test_a_dead_process_loses_every_group_after_the_session_timeout(url):
+def test_a_dead_process_loses_every_group_after_the_session_timeout(log_url):
     timeout_s = 1.5
-    LogBus(url, partitions=PARTITIONS).close()  # the schema exists before the worker starts
+    LogBus(log_url, partitions=PARTITIONS).close()  # the schema exists before the worker starts
     worker = subprocess.Popen(
-        [sys.executable, str(WORKER), "hold", url, str(timeout_s), *GROUPS],
+        [sys.executable, str(WORKER), "hold", log_url, str(timeout_s), *GROUPS],
         stdout=subprocess.PIPE,
         text=True,
     )
-    bus = LogBus(url, partitions=PARTITIONS, session_timeout_s=timeout_s)
+    bus = LogBus(log_url, partitions=PARTITIONS, session_timeout_s=timeout_s)
     try:
         assert worker.stdout is not None and worker.stdout.readline().strip() == "joined"
         members = [bus.consumer(group, [TOPIC], client_id="survivor") for group in GROUPS]

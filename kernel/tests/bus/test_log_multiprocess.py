@@ -7,14 +7,12 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
 from alac_kernel.bus.log import LogBus
-from alac_kernel.testing.postgres import fresh_database
 
 WORKER = Path(__file__).with_name("log_worker.py")
 PRODUCERS, PER_PRODUCER = 3, 200
@@ -28,15 +26,6 @@ def _lease_holders(bus: LogBus) -> list[int]:
             text("SELECT count(*) FROM bus_leases WHERE group_id = 'multi' GROUP BY member_id")
         ).scalars()
         return sorted(rows)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def log_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'bus.db'}"
-    else:
-        with fresh_database("alac_multiproc") as url:
-            yield url
 
 
 @pytest.mark.long
